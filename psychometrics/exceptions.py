@@ -1,0 +1,202 @@
+"""Exceptions and warnings of the psychometrics package.
+
+One module for every error and warning the package raises, so that users can
+catch a whole family (``except psychometrics.DataValidationError``) and so that
+messages share one style: they name the argument, file, row, column or model
+part at fault, say what was expected, and end with a period.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+__all__ = [
+    "PsychometricsError",
+    "InstrumentError",
+    "InstrumentNotFoundError",
+    "BankIssue",
+    "BankValidationError",
+    "DataValidationError",
+    "DataIssue",
+    "ModelSpecificationError",
+    "ModelSyntaxError",
+    "IdentificationError",
+    "EstimationError",
+    "NotPositiveDefiniteError",
+    "StudyFileError",
+    "PsychometricsWarning",
+    "ConvergenceWarning",
+    "HeywoodCaseWarning",
+    "SingularFitWarning",
+    "NotPositiveDefiniteWarning",
+    "DataQualityWarning",
+    "ReliabilityWarning",
+]
+
+
+class PsychometricsError(Exception):
+    """Base class of every error raised by this package."""
+
+
+# --------------------------------------------------------------------------- banks
+class InstrumentError(PsychometricsError):
+    """An item bank (instrument YAML) cannot be used."""
+
+
+class InstrumentNotFoundError(InstrumentError, LookupError):
+    """A name given to ``load_instrument`` is neither a shipped bank nor a file."""
+
+
+@dataclass(frozen=True)
+class BankIssue:
+    """One problem found in an item-bank file.
+
+    Attributes
+    ----------
+    location : str
+        Dotted path into the YAML document, e.g. ``scales.bond.items[2]``.
+    message : str
+        What is wrong and what was expected.
+    line : int or None
+        1-based line in the file where the offending node starts, if known.
+    """
+
+    location: str
+    message: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"line {self.line}, " if self.line is not None else ""
+        loc = self.location or "<document>"
+        return f"{where}{loc}: {self.message}"
+
+
+class BankValidationError(InstrumentError, ValueError):
+    """An item bank has one or more problems; all of them are listed."""
+
+    def __init__(self, source: str, issues: Sequence[BankIssue]):
+        self.source = source
+        self.issues = list(issues)
+        n = len(self.issues)
+        head = f"Item bank {source} has {n} problem{'s' if n != 1 else ''}:"
+        body = "\n".join(f"  - {i}" for i in self.issues)
+        super().__init__(f"{head}\n{body}")
+
+
+# --------------------------------------------------------------------------- data
+@dataclass(frozen=True)
+class DataIssue:
+    """One offending cell or row of user data.
+
+    ``row`` is the 0-based position in the input (and the index label where
+    different), ``column`` the data column, ``value`` the offending value.
+    """
+
+    row: Any
+    column: str | None
+    value: Any
+    problem: str
+
+    def __str__(self) -> str:
+        col = f", column {self.column!r}" if self.column is not None else ""
+        return f"row {self.row}{col}, value {self.value!r}: {self.problem}"
+
+
+class DataValidationError(PsychometricsError, ValueError):
+    """User data failed validation; every failure is kept in ``issues``.
+
+    The message lists at most ``max_listed`` issues and gives the total count.
+    """
+
+    def __init__(self, summary: str, issues: Sequence[DataIssue] = (), hint: str = "",
+                 max_listed: int = 20):
+        self.summary = summary
+        self.issues = list(issues)
+        self.hint = hint
+        lines = [summary]
+        for issue in self.issues[:max_listed]:
+            lines.append(f"  - {issue}")
+        if len(self.issues) > max_listed:
+            lines.append(f"  ... and {len(self.issues) - max_listed} more "
+                         f"({len(self.issues)} in total; see the exception's .issues).")
+        if hint:
+            lines.append(hint)
+        super().__init__("\n".join(lines))
+
+    def to_frame(self):
+        """All issues as a DataFrame with columns row, column, value, problem."""
+        import pandas as pd
+
+        return pd.DataFrame(
+            [{"row": i.row, "column": i.column, "value": i.value, "problem": i.problem}
+             for i in self.issues],
+            columns=["row", "column", "value", "problem"],
+        )
+
+
+# --------------------------------------------------------------------------- models
+class ModelSpecificationError(PsychometricsError, ValueError):
+    """A statistical model is specified inconsistently with its data or itself."""
+
+
+class ModelSyntaxError(ModelSpecificationError):
+    """Model syntax (lavaan-style or formula) cannot be parsed.
+
+    Carries the 1-based ``line`` and the offending ``token`` where known.
+    """
+
+    def __init__(self, message: str, line: int | None = None, token: str | None = None):
+        self.line = line
+        self.token = token
+        super().__init__(message)
+
+
+class IdentificationError(ModelSpecificationError):
+    """A model is not identified (more free parameters than information)."""
+
+
+class EstimationError(PsychometricsError, RuntimeError):
+    """Estimation failed and no usable estimates exist."""
+
+
+class NotPositiveDefiniteError(EstimationError, ValueError):
+    """A matrix that must be positive definite is not (e.g. a sample covariance)."""
+
+
+class StudyFileError(PsychometricsError, ValueError):
+    """A report study file is invalid; issues are listed like a bank's."""
+
+    def __init__(self, source: str, issues: Sequence[BankIssue]):
+        self.source = source
+        self.issues = list(issues)
+        body = "\n".join(f"  - {i}" for i in self.issues)
+        super().__init__(f"Study file {source} has {len(self.issues)} problem(s):\n{body}")
+
+
+# --------------------------------------------------------------------------- warnings
+class PsychometricsWarning(UserWarning):
+    """Base class of every warning issued by this package."""
+
+
+class ConvergenceWarning(PsychometricsWarning):
+    """An iterative estimator stopped before meeting its convergence criterion."""
+
+
+class HeywoodCaseWarning(PsychometricsWarning):
+    """A variance estimate is negative or a communality exceeds one."""
+
+
+class SingularFitWarning(PsychometricsWarning):
+    """A random-effects covariance is estimated on the boundary (singular fit)."""
+
+
+class NotPositiveDefiniteWarning(PsychometricsWarning):
+    """A matrix (implied covariance, latent covariance) is not positive definite."""
+
+
+class DataQualityWarning(PsychometricsWarning):
+    """The data allow the analysis but something about them deserves attention."""
+
+
+class ReliabilityWarning(PsychometricsWarning):
+    """A reliability coefficient is computed but is not meaningful as is."""
