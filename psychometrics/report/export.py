@@ -1,0 +1,167 @@
+"""Writing the report folder: HTML, DOCX, every table as CSV and LaTeX, every
+figure as PNG and SVG, and ``manifest.json``.
+
+Layout of ``validation_reports/NAME/``::
+
+    report.html                     self-contained
+    report.docx
+    tables/table_01_<key>.csv       the table as printed (APA-rounded strings)
+    tables/table_01_<key>_values.csv  the unrounded values behind it
+    tables/table_01_<key>.tex       booktabs LaTeX
+    figures/figure_01_<key>.png / .svg
+    manifest.json                   versions, checksums, seeds, the study file
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+import platform
+import shutil
+import sys
+from pathlib import Path
+
+from .model import Report, Table
+from .render_docx import render_docx
+from .render_html import render_html
+
+__all__ = ["table_to_latex", "write_report", "build_manifest", "sha256"]
+
+_DEPENDENCIES = ("numpy", "scipy", "pandas", "pydantic", "PyYAML", "matplotlib", "python-docx",
+                 "Jinja2", "openpyxl", "pyreadstat", "pyarrow")
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+_TEX_ESCAPE = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
+               "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
+               "^": r"\textasciicircum{}", "\u2212": "$-$", "\u2013": "--", "\u2014": "---",
+               "<": "$<$", ">": "$>$", "\u03c7": r"$\chi$", "\u00b2": r"\textsuperscript{2}",
+               "\u0394": r"$\Delta$", "\u03c9": r"$\omega$", "\u03b1": r"$\alpha$"}
+
+
+def _tex(s: str, italic: bool = False) -> str:
+    out = "".join(_TEX_ESCAPE.get(ch, ch) for ch in s)
+    return f"\\textit{{{out}}}" if italic else out
+
+
+def _tex_markup(s: str) -> str:
+    import re
+
+    parts = re.split(r"\*([^*\n]+)\*", s)
+    return "".join(_tex(p, italic=bool(k % 2)) for k, p in enumerate(parts))
+
+
+def table_to_latex(t: Table, number: int) -> str:
+    """A booktabs table (needs ``\\usepackage{booktabs}``), APA layout."""
+    ncol = len(t.columns)
+    spec = "l" + "c" * (ncol - 1)
+    lines = [r"\begin{table}[htbp]", r"\centering",
+             rf"\caption*{{\textbf{{Table {number}}}\\\textit{{{_tex(t.title)}}}}}",
+             rf"\label{{tab:{t.key}}}", rf"\begin{{tabular}}{{{spec}}}", r"\toprule",
+             " & ".join(_tex(c.label, c.italic_label) for c in t.columns) + r" \\", r"\midrule"]
+    for group, cells in t.rows():
+        if group is not None:
+            lines.append(rf"\multicolumn{{{ncol}}}{{l}}{{\textit{{{_tex(group)}}}}} \\")
+        lines.append(" & ".join(_tex(v) for v in cells) + r" \\")
+    lines += [r"\bottomrule", r"\end{tabular}"]
+    if t.note:
+        lines.append(rf"\par\smallskip{{\footnotesize\textit{{Note.}} {_tex_markup(t.note)}\par}}")
+    lines.append(r"\end{table}")
+    return "\n".join(lines) + "\n"
+
+
+def _versions() -> dict[str, str | None]:
+    out = {}
+    for name in _DEPENDENCIES:
+        try:
+            out[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def build_manifest(results, report: Report, files: dict[str, str]) -> dict:
+    """Everything needed to rebuild the report: versions, checksums, seeds, study file."""
+    from .. import __version__
+
+    study = results.study
+    banks = {}
+    for key in study.instruments:
+        p = study.bank_path(key)
+        banks[key] = {"bank": study.instruments[key].bank, "form": study.instruments[key].form,
+                      "instrument_id": study.instrument(key).id,
+                      "version": study.instrument(key).version,
+                      "path": str(p) if p else None, "sha256": sha256(p) if p else None}
+    outcomes = {}
+    for name, o in results.outcomes.items():
+        outcomes[name] = {"ok": o.ok, "error": o.error, "warnings": list(o.warnings),
+                          "seconds": round(o.seconds, 3)}
+        if o.parts:
+            outcomes[name]["parts"] = {k: {"ok": p.ok, "error": p.error}
+                                       for k, p in o.parts.items()}
+    return {
+        "psychometrics_version": __version__,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "dependencies": _versions(),
+        "study": {"name": study.name, "source": study.source, "text": study.text,
+                  "sha256": hashlib.sha256(study.text.encode("utf-8")).hexdigest()},
+        "data_files": [{"path": str(p), "sha256": sha256(p), "bytes": p.stat().st_size}
+                       for p in results.data.files],
+        "banks": banks,
+        "seeds": dict(results.seeds),
+        "started": results.started,
+        "seconds": round(results.seconds, 3),
+        "analyses": outcomes,
+        "sections": [{"key": s.key, "title": s.title, "error": s.error}
+                     for s in report.sections],
+        "files": files,
+        "reproduce": f"psychometrics report --manifest manifest.json",
+    }
+
+
+def write_report(results, report: Report, outdir: str | Path, clean: bool = True) -> dict:
+    """Write every output of the report into ``outdir``; returns the manifest."""
+    out = Path(outdir)
+    if clean:
+        for sub in ("tables", "figures"):
+            if (out / sub).is_dir():
+                shutil.rmtree(out / sub)
+    (out / "tables").mkdir(parents=True, exist_ok=True)
+    (out / "figures").mkdir(parents=True, exist_ok=True)
+    files: dict[str, str] = {}
+
+    def put(rel: str, data: bytes | str):
+        p = out / rel
+        if isinstance(data, str):
+            p.write_text(data, encoding="utf-8")
+        else:
+            p.write_bytes(data)
+        files[rel] = hashlib.sha256(p.read_bytes()).hexdigest()
+
+    tab_no, fig_no = report.numbered()
+    for s in report.sections:
+        for t in s.tables:
+            n = tab_no[id(t)]
+            stem = f"tables/table_{n:02d}_{t.key}"
+            put(f"{stem}.csv", t.formatted_frame().to_csv(index=False))
+            put(f"{stem}_values.csv", t.data.to_csv(index=False))
+            put(f"{stem}.tex", table_to_latex(t, n))
+        for f in s.figures:
+            n = fig_no[id(f)]
+            stem = f"figures/figure_{n:02d}_{f.key}"
+            put(f"{stem}.png", f.png)
+            put(f"{stem}.svg", f.svg)
+    put("report.html", render_html(report))
+    put("report.docx", render_docx(report))
+    manifest = build_manifest(results, report, files)
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n",
+                                       encoding="utf-8")
+    return manifest

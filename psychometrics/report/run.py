@@ -1,0 +1,531 @@
+"""The analysis runner: study file -> data -> preflight -> results.
+
+The runner is the only part of the report package that calls computations: it
+calls the public functions of the analysis modules (scoring, reliability, efa,
+sem, multilevel) and collects their result objects in :class:`StudyResults`.
+The section builders and renderers only format those results.
+
+Each analysis is a *step*. A step that raises does not stop the run: its
+:class:`Outcome` keeps the error, and its section says why it is missing.
+Warnings raised during a step (non-convergence, Heywood cases, singular fits)
+are kept on the outcome and printed in the section. Before any step starts,
+:func:`preflight` checks everything that can be checked cheaply (columns,
+numeric responses within the response scale, enough cases for each analysis)
+and raises :class:`~psychometrics.exceptions.StudyFileError` naming the place
+in the study file.
+"""
+from __future__ import annotations
+
+import sys
+import time
+import traceback
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from ..exceptions import BankIssue, PsychometricsError, StudyFileError
+from . import describe
+from .study import Study
+
+__all__ = ["AnalysisUnavailable", "Outcome", "StudyData", "StudyResults", "load_data", "preflight", "run_study",
+           "select_occasion", "STEPS"]
+
+
+# ---------------------------------------------------------------------- results
+class AnalysisUnavailable(PsychometricsError):
+    """An analysis cannot run because something it needs did not run or failed."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one step (or one instrument within a step) produced.
+
+    Exactly one of ``result`` (success) and ``error`` (the reason it failed) is
+    meaningful; ``parts`` holds per-instrument outcomes of a step that runs once
+    per instrument.
+    """
+
+    name: str
+    result: Any = None
+    error: str | None = None
+    warnings: tuple[str, ...] = ()
+    seconds: float = 0.0
+    parts: dict[str, "Outcome"] | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True)
+class StudyData:
+    """The merged data and, per instrument, its item responses.
+
+    ``frame`` keeps the id and time columns (and any others) as read;
+    ``items[key]`` is a float DataFrame (columns: item ids, index aligned with
+    ``frame``); ``columns[key]`` maps item ids to the data columns they came from.
+    """
+
+    frame: pd.DataFrame
+    items: dict[str, pd.DataFrame]
+    columns: dict[str, dict[str, str]]
+    files: tuple[Path, ...]
+
+
+@dataclass(frozen=True)
+class StudyResults:
+    """Everything the report shows: the study, the data and each step's outcome."""
+
+    study: Study
+    data: StudyData
+    outcomes: dict[str, Outcome]
+    seeds: dict[str, int]
+    started: str = ""
+    seconds: float = 0.0
+    scores: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    def get(self, name: str) -> Outcome | None:
+        return self.outcomes.get(name)
+
+
+# ---------------------------------------------------------------------- data
+def _read_one(path: Path, na: tuple[str, ...]) -> pd.DataFrame:
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".txt", ".tsv"):
+        sep = "\t" if suffix == ".tsv" else ","
+        return pd.read_csv(path, sep=sep, na_values=list(na), keep_default_na=True)
+    if suffix in (".xlsx", ".xls"):
+        return pd.read_excel(path, na_values=list(na))
+    if suffix == ".sav":
+        return pd.read_spss(path)
+    if suffix == ".parquet":
+        return pd.read_parquet(path)
+    raise ValueError(f"unsupported data file type {suffix!r} (use .csv, .tsv, .xlsx, .sav "
+                     "or .parquet)")
+
+
+def load_data(study: Study) -> StudyData:
+    """Read and merge the data files and pick out each instrument's items.
+
+    Raises
+    ------
+    StudyFileError
+        A file cannot be read, a mapped column or the id/time column is absent,
+        responses are not numbers or lie outside the instrument's response scale.
+    """
+    ds = study.data
+    frames = []
+    for k, path in enumerate(study.data_paths()):
+        try:
+            frames.append(_read_one(path, ds.missing_values))
+        except Exception as exc:  # noqa: BLE001  (any reader error is a file problem)
+            raise StudyFileError(study.source, [study.issue(
+                f"data.files[{k}]", f"cannot read {path}: {exc}")]) from None
+    issues: list[BankIssue] = []
+    for k, f in enumerate(frames):
+        for what in ("id", "time"):
+            col = getattr(ds, what)
+            if col not in f.columns:
+                issues.append(study.issue(f"data.{what}", f"column {col!r} is not in data file "
+                                                          f"{ds.files[k]!r} (its columns: "
+                                                          f"{_cols(f)})."))
+    if issues:
+        raise StudyFileError(study.source, issues)
+    frame = frames[0]
+    for f in frames[1:]:
+        frame = frame.merge(f, on=[ds.id, ds.time], how="outer", suffixes=("", "__dup"))
+    frame = frame.sort_values([ds.id, ds.time], kind="stable").reset_index(drop=True)
+
+    tnum = pd.to_numeric(frame[ds.time], errors="coerce")
+    if tnum.isna().any():
+        bad = frame.loc[tnum.isna(), ds.time].iloc[0]
+        issues.append(study.issue("data.time", f"time column {ds.time!r} must hold numbers "
+                                               f"(occasion number, month, week); found {bad!r}."))
+    else:
+        frame[ds.time] = tnum
+    dup = frame.duplicated([ds.id, ds.time])
+    if dup.any():
+        r = frame.loc[dup].iloc[0]
+        issues.append(study.issue("data", f"{int(dup.sum())} rows repeat a (id, time) pair, e.g. "
+                                          f"{ds.id}={r[ds.id]!r}, {ds.time}={r[ds.time]!r}; each "
+                                          "patient may have one row per occasion."))
+
+    items: dict[str, pd.DataFrame] = {}
+    colmap: dict[str, dict[str, str]] = {}
+    for key in study.instruments:
+        inst = study.instrument(key)
+        cols = study.item_columns(key)
+        colmap[key] = cols
+        absent = [(iid, c) for iid, c in cols.items() if c not in frame.columns]
+        for iid, c in absent:
+            where = (f"instruments.{key}.columns.{iid}" if iid in study.instruments[key].columns
+                     else f"instruments.{key}")
+            issues.append(study.issue(where, f"column {c!r} (item {iid} of {inst.id}) is not in "
+                                             f"the data (its columns: {_cols(frame)})."))
+        if absent:
+            continue
+        block = pd.DataFrame(index=frame.index)
+        lo, hi = inst.response_scale.min, inst.response_scale.max
+        for iid, c in cols.items():
+            raw = frame[c]
+            x = pd.to_numeric(raw, errors="coerce")
+            bad = x.isna() & raw.notna()
+            if bad.any():
+                i = int(np.flatnonzero(bad.to_numpy())[0])
+                issues.append(study.issue(f"instruments.{key}", f"column {c!r} has {int(bad.sum())} "
+                                                                f"non-numeric responses, e.g. "
+                                                                f"{raw.iloc[i]!r} in data row {i + 1}."))
+                continue
+            out = x.notna() & ((x < lo) | (x > hi))
+            if out.any():
+                i = int(np.flatnonzero(out.to_numpy())[0])
+                issues.append(study.issue(f"instruments.{key}", f"column {c!r} has {int(out.sum())} "
+                                                                f"responses outside {inst.id}'s scale "
+                                                                f"{lo}..{hi}, e.g. {x.iloc[i]:g} in "
+                                                                f"data row {i + 1}."))
+                continue
+            block[iid] = x.astype(float)
+        items[key] = block
+    if len(issues) > 30:
+        issues = issues[:30] + [BankIssue("", f"... and {len(issues) - 30} more problems.")]
+    if issues:
+        raise StudyFileError(study.source, issues)
+    return StudyData(frame=frame, items=items, columns=colmap, files=tuple(study.data_paths()))
+
+
+def _cols(df: pd.DataFrame, n: int = 12) -> str:
+    cols = [str(c) for c in df.columns]
+    return ", ".join(cols[:n]) + (f", ... ({len(cols)} in all)" if len(cols) > n else "")
+
+
+def select_occasion(study: Study, data: StudyData, key: str, occasion) -> pd.DataFrame:
+    """The item responses of instrument ``key`` at one occasion per patient.
+
+    ``"first"``/``"last"``: each patient's first/last row with at least one answered
+    item; ``"all"``: every row with an answered item; a number: rows at that time.
+    The returned frame keeps the original row index.
+    """
+    block = data.items[key]
+    answered = block.notna().any(axis=1)
+    frame = data.frame.loc[answered, [study.data.id, study.data.time]]
+    if occasion == "all":
+        idx = frame.index
+    elif occasion in ("first", "last"):
+        g = frame.groupby(study.data.id, sort=False)[study.data.time]
+        pick = g.idxmin() if occasion == "first" else g.idxmax()
+        idx = pd.Index(sorted(pick.to_numpy()))
+    else:
+        idx = frame.index[frame[study.data.time] == occasion]
+    return block.loc[idx]
+
+
+def _occasion_text(occasion) -> str:
+    if occasion == "first":
+        return "each patient's first assessment"
+    if occasion == "last":
+        return "each patient's last assessment"
+    if occasion == "all":
+        return "all assessments (observations not independent)"
+    return f"assessments at time {occasion:g}"
+
+
+# ---------------------------------------------------------------------- preflight
+def preflight(study: Study, data: StudyData) -> list[str]:
+    """Check that the data can support every requested analysis.
+
+    Returns notes (non-fatal); raises :class:`StudyFileError` listing every
+    analysis the data cannot support, before anything long runs.
+    """
+    an = study.analyses
+    issues: list[BankIssue] = []
+    notes: list[str] = []
+    ds = study.data
+
+    def n_cases(key, occasion):
+        return int(select_occasion(study, data, key, occasion).dropna(how="all").shape[0])
+
+    if an.efa is not None:
+        for k, key in enumerate(study.selected(an.efa.instruments)):
+            p = len(study.instrument(key).items)
+            n = n_cases(key, an.efa.occasion)
+            if p < 3:
+                issues.append(study.issue(f"analyses.efa.instruments[{k}]" if an.efa.instruments
+                                          else "analyses.efa",
+                                          f"{key} has {p} items; an EFA needs at least 3."))
+            elif n <= p:
+                issues.append(study.issue("analyses.efa", f"{key}: {n} cases at occasion "
+                                                          f"{an.efa.occasion!r} for {p} items; an "
+                                                          "EFA needs more cases than items."))
+            if isinstance(an.efa.n_factors, int) and an.efa.n_factors >= p:
+                issues.append(study.issue("analyses.efa.n_factors",
+                                          f"{an.efa.n_factors} factors for {key}'s {p} items."))
+    if an.cfa is not None:
+        for key in study.selected(an.cfa.instruments):
+            p = len(study.instrument(key).items)
+            n = n_cases(key, an.cfa.occasion)
+            if n <= p:
+                issues.append(study.issue("analyses.cfa", f"{key}: {n} cases at occasion "
+                                                          f"{an.cfa.occasion!r} for {p} items; a "
+                                                          "CFA needs more cases than items."))
+    if an.reliability is not None:
+        for key in study.selected(an.reliability.instruments):
+            n = n_cases(key, an.reliability.occasion)
+            if n < 3:
+                issues.append(study.issue("analyses.reliability",
+                                          f"{key}: {n} cases at occasion "
+                                          f"{an.reliability.occasion!r}; reliability needs at "
+                                          "least 3."))
+    inv = an.invariance
+    if inv is not None:
+        p = len(study.instrument(inv.instrument).items)
+        if inv.group is not None:
+            if inv.group not in data.frame.columns:
+                issues.append(study.issue("analyses.invariance.group",
+                                          f"grouping column {inv.group!r} is not in the data "
+                                          f"(its columns: {_cols(data.frame)})."))
+            else:
+                first = select_occasion(study, data, inv.instrument, "first").index
+                counts = data.frame.loc[first, inv.group].value_counts(dropna=True)
+                if len(counts) < 2:
+                    issues.append(study.issue("analyses.invariance.group",
+                                              f"column {inv.group!r} has {len(counts)} group(s); "
+                                              "invariance needs at least two."))
+                small = counts[counts <= p]
+                if len(small):
+                    issues.append(study.issue(
+                        "analyses.invariance.group",
+                        f"group(s) {', '.join(map(str, small.index))} have "
+                        f"{', '.join(map(str, small.to_numpy()))} patients for {p} items; each "
+                        "group needs more cases than items."))
+        else:
+            for k, t in enumerate(inv.times):
+                n = n_cases(inv.instrument, t)
+                if n <= p:
+                    issues.append(study.issue(f"analyses.invariance.times[{k}]",
+                                              f"{n} cases of {inv.instrument} at {ds.time} = "
+                                              f"{t:g} for {p} items; each occasion needs more "
+                                              "cases than items."))
+    per_patient = data.frame.groupby(ds.id)[ds.time].size()
+    if an.progress is not None:
+        lag = an.progress.lag
+        if per_patient.max() <= max(lag, 1):
+            issues.append(study.issue("analyses.progress", f"no patient has more than "
+                                                           f"{per_patient.max()} occasion(s); a "
+                                                           f"lag-{lag} progress model needs "
+                                                           "repeated measures."))
+    if an.clinical_significance is not None and per_patient.max() < 2:
+        issues.append(study.issue("analyses.clinical_significance",
+                                  "no patient has two occasions; change needs a first and a "
+                                  "last assessment."))
+    if issues:
+        raise StudyFileError(study.source, issues)
+    return notes
+
+
+# ---------------------------------------------------------------------- steps
+@dataclass
+class Context:
+    """What steps share while the study runs."""
+
+    study: Study
+    data: StudyData
+    seed: int
+    scores: dict[str, pd.DataFrame] = field(default_factory=dict)
+    scoring_results: dict[str, Any] = field(default_factory=dict)
+    outcomes: dict[str, Outcome] = field(default_factory=dict)
+
+    def rng(self) -> np.random.Generator:
+        return np.random.default_rng(self.seed)
+
+
+def _run_guarded(name: str, fn: Callable[[], Any]) -> Outcome:
+    t0 = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result = fn()
+            err = None
+        except Exception as exc:  # noqa: BLE001  (a failing section says why)
+            result, err = None, _describe_error(exc)
+    msgs = tuple(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught
+                               if not issubclass(w.category, (DeprecationWarning,
+                                                              PendingDeprecationWarning))))
+    return Outcome(name=name, result=result, error=err, warnings=msgs,
+                   seconds=time.perf_counter() - t0)
+
+
+def _describe_error(exc: BaseException) -> str:
+    if isinstance(exc, ModuleNotFoundError) and exc.name and exc.name.startswith("psychometrics"):
+        return (f"the module {exc.name} is not available in this installation, so this analysis "
+                "cannot run.")
+    msg = str(exc).strip() or repr(exc)
+    if isinstance(exc, AnalysisUnavailable):
+        return msg
+    if isinstance(exc, PsychometricsError):
+        return f"{type(exc).__name__}: {msg}"
+    tb = traceback.extract_tb(exc.__traceback__)
+    where = f" (in {Path(tb[-1].filename).name}:{tb[-1].lineno})" if tb else ""
+    return f"{type(exc).__name__}: {msg}{where}"
+
+
+def _per_instrument(name: str, keys: list[str], fn: Callable[[str], Any]) -> Outcome:
+    t0 = time.perf_counter()
+    parts = {k: _run_guarded(f"{name}:{k}", lambda k=k: fn(k)) for k in keys}
+    failed = [k for k, o in parts.items() if not o.ok]
+    err = None
+    if parts and len(failed) == len(parts):
+        errors = list(dict.fromkeys(parts[k].error for k in failed))
+        err = errors[0] if len(errors) == 1 else "; ".join(f"{k}: {parts[k].error}"
+                                                           for k in failed)
+    return Outcome(name=name, result={k: o.result for k, o in parts.items() if o.ok}, error=err,
+                   parts=parts, seconds=time.perf_counter() - t0,
+                   warnings=tuple(w for o in parts.values() for w in o.warnings))
+
+
+def _step_sample(ctx: Context):
+    s = ctx.study
+    items = {k: (s.label(k), [ctx.data.columns[k][i] for i in ctx.data.items[k].columns])
+             for k in s.instruments}
+    return describe.describe_sample(ctx.data.frame, s.data.id, s.data.time, items)
+
+
+def _step_scoring(ctx: Context):
+    from . import adapters
+
+    def one(key):
+        scored = adapters.score(ctx.study, ctx.data, key)
+        ctx.scoring_results[key] = scored
+        ctx.scores[key] = adapters.scores_frame(scored, ctx.study.instrument(key))
+        return scored
+
+    return _per_instrument("scoring", list(ctx.study.instruments), one)
+
+
+def _step_items(ctx: Context):
+    spec = ctx.study.analyses.item_distributions
+
+    def one(key):
+        inst = ctx.study.instrument(key)
+        block = select_occasion(ctx.study, ctx.data, key, spec.occasion)
+        return describe.item_distributions(block, {i: i for i in block.columns}, key,
+                                           ctx.study.label(key), inst.response_scale.min,
+                                           inst.response_scale.max)
+
+    return _per_instrument("item_distributions", ctx.study.selected(spec.instruments), one)
+
+
+def _step_descriptives(ctx: Context):
+    spec = ctx.study.analyses.descriptives
+    keys = [k for k in ctx.study.selected(spec.instruments)]
+    missing = [k for k in keys if k not in ctx.scores]
+    if len(missing) == len(keys):
+        raise AnalysisUnavailable("no scale scores are available (scoring did not run or "
+                                  "failed; see the Scoring messages).")
+    scores, meta = {}, {}
+    for k in keys:
+        if k not in ctx.scores:
+            continue
+        inst = ctx.study.instrument(k)
+        df = ctx.scores[k]
+        if spec.occasion != "all":
+            idx = select_occasion(ctx.study, ctx.data, k, spec.occasion).index
+            df = df.loc[df.index.intersection(idx)]
+        scores[k] = df
+        meta[k] = {"label": ctx.study.label(k),
+                   "names": {sid: sc.name for sid, sc in inst.scales.items()},
+                   "ranges": {sid: _scale_range(inst, sid) for sid in inst.scales}}
+    return describe.scale_descriptives(scores, meta)
+
+
+def _scale_range(inst, sid):
+    sc = inst.scales[sid]
+    return tuple(sc.range) if sc.range is not None else inst.scale_range(sid)
+
+
+def _step_module(name: str):
+    def run(ctx: Context):
+        from . import adapters
+
+        return getattr(adapters, name)(ctx)
+    return run
+
+
+#: (step name, title shown in progress, function, enabled(study))
+STEPS: tuple[tuple[str, str, Callable, Callable[[Study], bool]], ...] = (
+    ("sample", "Sample", _step_sample, lambda s: s.analyses.sample),
+    ("scoring", "Scoring", _step_scoring, lambda s: s.analyses.scoring),
+    ("item_distributions", "Item distributions", _step_items,
+     lambda s: s.analyses.item_distributions is not None),
+    ("descriptives", "Scale descriptives", _step_descriptives,
+     lambda s: s.analyses.descriptives is not None),
+    ("reliability", "Reliability", _step_module("reliability"),
+     lambda s: s.analyses.reliability is not None),
+    ("efa", "Exploratory factor analysis", _step_module("efa"),
+     lambda s: s.analyses.efa is not None),
+    ("cfa", "Confirmatory factor analysis", _step_module("cfa"),
+     lambda s: s.analyses.cfa is not None),
+    ("invariance", "Measurement invariance", _step_module("invariance"),
+     lambda s: s.analyses.invariance is not None),
+    ("progress", "Within/between progress", _step_module("progress"),
+     lambda s: s.analyses.progress is not None),
+    ("clinical_significance", "Clinical significance", _step_module("clinical_significance"),
+     lambda s: s.analyses.clinical_significance is not None),
+)
+
+
+def _stderr(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def run_study(study: Study, data: StudyData | None = None,
+              progress: Callable[[str], None] | None = _stderr,
+              only: set[str] | None = None) -> StudyResults:
+    """Run every analysis the study asks for.
+
+    Parameters
+    ----------
+    study : Study
+    data : StudyData, optional
+        Already loaded data (:func:`load_data`); loaded from the study's files if absent.
+    progress : callable, optional
+        Receives lines like ``"[3/9] Reliability ..."``; ``None`` for silence.
+        By default they go to stderr.
+    only : set of str, optional
+        Run only these steps (names in :data:`STEPS`).
+
+    Raises
+    ------
+    StudyFileError
+        From :func:`load_data` or :func:`preflight`, before any analysis runs.
+    """
+    t_start = time.perf_counter()
+    started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    if data is None:
+        data = load_data(study)
+    preflight(study, data)
+    ctx = Context(study=study, data=data, seed=study.seed)
+    steps = [s for s in STEPS if s[3](study) and (only is None or s[0] in only)]
+    for k, (name, title, fn, _) in enumerate(steps, start=1):
+        if progress is not None:
+            progress(f"[{k}/{len(steps)}] {title} ...")
+        out = fn_outcome(name, fn, ctx)
+        ctx.outcomes[name] = out
+        if progress is not None and not out.ok:
+            progress(f"      {title} failed: {out.error.splitlines()[0]}")
+    return StudyResults(study=study, data=data, outcomes=dict(ctx.outcomes),
+                        seeds={"study": study.seed}, started=started,
+                        seconds=time.perf_counter() - t_start, scores=dict(ctx.scores))
+
+
+def fn_outcome(name: str, fn: Callable, ctx: Context) -> Outcome:
+    out = _run_guarded(name, lambda: fn(ctx))
+    if out.ok and isinstance(out.result, Outcome):  # a per-instrument step
+        inner = out.result
+        return Outcome(name=name, result=inner.result, error=inner.error,
+                       warnings=tuple(dict.fromkeys(out.warnings + inner.warnings)),
+                       seconds=out.seconds, parts=inner.parts)
+    return out

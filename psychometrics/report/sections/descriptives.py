@@ -1,0 +1,28 @@
+"""Scale descriptives: n, M, SD, observed and possible range, skew, kurtosis."""
+from __future__ import annotations
+
+from ..model import Column, Table
+from ._common import section
+
+KEY, TITLE = "descriptives", "Scale Descriptives"
+
+
+def build(results):
+    spec = results.study.analyses.descriptives
+
+    def blocks(r):
+        yield Table("descriptives", "Descriptive Statistics of the Scale Scores", r.table,
+                    (Column("scale_name", "Scale", "text"), Column("n", "n", "int", italic_label=True),
+                     Column("mean", "M", italic_label=True), Column("sd", "SD", italic_label=True),
+                     Column("min", "Min"), Column("max", "Max"),
+                     Column("range", "Possible range", span=("range_min", "range_max"), decimals=0),
+                     Column("skew", "Skew"), Column("kurtosis", "Kurtosis"),
+                     Column("prop_floor", "% floor", "percent"),
+                     Column("prop_ceiling", "% ceiling", "percent")),
+                    group_by="label",
+                    note="Kurtosis is excess kurtosis. Floor and ceiling: scores at the lowest "
+                         "and highest possible value.")
+
+    from ..run import _occasion_text
+    return section(results, "descriptives", KEY, TITLE, blocks,
+                   intro=f"Scale scores use {_occasion_text(spec.occasion)}.")

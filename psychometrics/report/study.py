@@ -1,0 +1,449 @@
+"""The study file: which data, which instruments, which analyses, where to write.
+
+A study file is YAML validated like the item banks: pydantic models with
+``extra="forbid"`` and ``frozen=True``, every problem listed at once with its
+place in the file and its line (:class:`~psychometrics.exceptions.StudyFileError`).
+Checks that need only the file (unknown fields, an instrument that is not a
+shipped bank, a form or scale the bank does not have, an analysis that names an
+undeclared instrument, a data file that does not exist) happen in
+:func:`load_study`; checks that need the data (a mapped column that is absent,
+too few cases for an analysis) happen in :func:`psychometrics.report.run.preflight`,
+still before any long computation.
+
+Example::
+
+    name: example
+    title: Validation of the WAI-SR, PEAR and OQ-45.2
+    seed: 20241126
+    data:
+      files: [../../examples/therapy_example.csv]   # relative to this file
+      id: patient_id
+      time: month
+    instruments:
+      wai: {bank: wai-sr, form: standard}
+      oq:  {bank: oq-45.2, columns: {oq_1: OQ01}}   # item id -> data column
+    analyses:
+      scoring: true
+      reliability: {instruments: [wai, oq]}
+      efa: {instruments: [wai]}
+      cfa: {instruments: [wai]}
+      progress: {predictor: wai.total, outcome: oq.total}
+      clinical_significance: {scale: oq.total, norms: us}
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
+                      field_validator, model_validator)
+
+from ..exceptions import BankIssue, InstrumentError, StudyFileError
+from ..instruments import Instrument, load_instrument
+from ..instruments.loader import _line_for, _loc_str, _message, _parse_loc, _to_python
+
+__all__ = [
+    "Study", "DataSpec", "InstrumentUse", "Analyses", "ReliabilitySpec", "EFASpec", "CFASpec",
+    "InvarianceSpec", "ProgressSpec", "ClinicalSignificanceSpec", "ItemsSpec", "load_study",
+    "parse_study", "EXAMPLE_STUDY", "REPO_ROOT",
+]
+
+#: The shipped example study (the simulated therapy data in examples/).
+EXAMPLE_STUDY = Path(__file__).resolve().parent / "example_study.yaml"
+#: The repository (or installation) root: study paths may be given relative to it.
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+Key = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$", max_length=64)]
+#: ``instrument.scale`` reference, e.g. ``oq.total``.
+ScaleRef = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_\-]*\.[A-Za-z][A-Za-z0-9_.\-]*$")]
+#: Which observations single-level analyses use: each patient's first
+#: (complete enough) observation, all observations, or one value of the time column.
+Occasion = Literal["first", "last", "all"] | int | float
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DataSpec(_Frozen):
+    """The data: one or more CSV/Excel/SPSS/parquet files in wide format (one
+    row per patient and occasion). Several files are merged on id and time."""
+
+    files: tuple[str, ...] = Field(min_length=1)
+    id: str = Field(min_length=1)
+    time: str = Field(min_length=1)
+    missing_values: tuple[str, ...] = ("", "NA", "NaN", ".")
+
+    @field_validator("files", mode="before")
+    @classmethod
+    def _one_file(cls, v):
+        return [v] if isinstance(v, str) else v
+
+
+class InstrumentUse(_Frozen):
+    """An instrument in the study: a bank, its form, and where its items are.
+
+    ``columns`` maps item ids to data columns; items not listed are looked up
+    via ``column_pattern`` (``{id}`` and ``{number}`` are replaced, e.g.
+    ``"OQ{number:02d}"``), by default the item id itself.
+    """
+
+    bank: str = Field(min_length=1)
+    form: str | None = None
+    columns: dict[str, str] = Field(default_factory=dict)
+    column_pattern: str = "{id}"
+    label: str | None = None
+
+
+class ItemsSpec(_Frozen):
+    """Item distributions and scale descriptives: which instruments."""
+
+    instruments: tuple[Key, ...] | None = None  # None: all
+    occasion: Occasion = "all"
+
+
+class ReliabilitySpec(_Frozen):
+    instruments: tuple[Key, ...] | None = None
+    ci: float = Field(default=0.95, gt=0, lt=1)
+    omega: bool = True
+    multilevel: bool = True
+    occasion: Occasion = "first"
+
+
+class EFASpec(_Frozen):
+    instruments: tuple[Key, ...] | None = None
+    n_factors: int | Literal["parallel", "bank"] = "parallel"
+    method: Literal["minres", "ml", "pa"] = "minres"
+    rotation: Literal["oblimin", "promax", "varimax", "geominQ", "none"] = "oblimin"
+    correlation: Literal["pearson", "polychoric"] = "pearson"
+    parallel_iterations: int = Field(default=100, ge=10)
+    occasion: Occasion = "first"
+
+
+class CFASpec(_Frozen):
+    instruments: tuple[Key, ...] | None = None
+    estimator: Literal["ML", "MLR"] = "ML"
+    occasion: Occasion = "first"
+
+
+class InvarianceSpec(_Frozen):
+    """Measurement invariance of one instrument across a grouping column or
+    across two or more occasions (``times``)."""
+
+    instrument: Key
+    group: str | None = None
+    times: tuple[int | float, ...] | None = None
+    levels: tuple[Literal["configural", "metric", "scalar", "strict"], ...] = (
+        "configural", "metric", "scalar")
+    estimator: Literal["ML", "MLR"] = "ML"
+
+    @model_validator(mode="after")
+    def _one_grouping(self):
+        if (self.group is None) == (self.times is None):
+            raise ValueError("give exactly one of 'group' (a data column) or 'times' "
+                             "(occasions to compare)")
+        if self.times is not None and len(self.times) < 2:
+            raise ValueError("'times' needs at least two occasions")
+        return self
+
+
+class ProgressSpec(_Frozen):
+    """Within/between-patient progress model: does a patient's deviation from
+    their own mean of ``predictor`` predict ``outcome`` ``lag`` occasions later?"""
+
+    predictor: ScaleRef
+    outcome: ScaleRef
+    lag: int = Field(default=1, ge=0)
+    random_slope: bool = False
+    max_patients_plotted: int = Field(default=40, ge=1)
+
+
+class ClinicalSignificanceSpec(_Frozen):
+    """Reliable and clinically significant change (Jacobson & Truax, 1991)
+    from each patient's first to last observation."""
+
+    scale: ScaleRef
+    norms: str | None = None
+
+
+class Analyses(_Frozen):
+    """The analyses to run; ``true`` runs one with its defaults, absent skips it."""
+
+    scoring: bool = True
+    sample: bool = True
+    item_distributions: ItemsSpec | None = None
+    descriptives: ItemsSpec | None = None
+    reliability: ReliabilitySpec | None = None
+    efa: EFASpec | None = None
+    cfa: CFASpec | None = None
+    invariance: InvarianceSpec | None = None
+    progress: ProgressSpec | None = None
+    clinical_significance: ClinicalSignificanceSpec | None = None
+
+    @field_validator("item_distributions", "descriptives", "reliability", "efa", "cfa",
+                     mode="before")
+    @classmethod
+    def _true_is_default(cls, v):
+        if v is True:
+            return {}
+        if v is False:
+            return None
+        return v
+
+
+class Study(_Frozen):
+    """A validated study file (load one with :func:`load_study`)."""
+
+    name: Key
+    title: str = "Psychometric validation report"
+    authors: str | None = None
+    description: str | None = None
+    seed: int = 20241126
+    data: DataSpec
+    instruments: dict[Key, InstrumentUse] = Field(min_length=1)
+    analyses: Analyses = Field(default_factory=Analyses)
+    output: str | None = None
+
+    _source: str = PrivateAttr(default="<string>")
+    _text: str = PrivateAttr(default="")
+    _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
+    _lines: dict = PrivateAttr(default_factory=dict)
+    _banks: dict = PrivateAttr(default_factory=dict)
+
+    # ------------------------------------------------------------------ views
+    @property
+    def source(self) -> str:
+        return self._source
+
+    @property
+    def text(self) -> str:
+        """The study file as written (kept in the manifest)."""
+        return self._text
+
+    @property
+    def base_dir(self) -> Path:
+        return self._base_dir
+
+    def instrument(self, key: str) -> Instrument:
+        """The instrument (with its form applied) declared under ``key``."""
+        return self._banks[key]
+
+    def bank_path(self, key: str) -> Path | None:
+        from ..instruments import instrument_paths
+
+        bank = self.instruments[key].bank
+        shipped = instrument_paths()
+        if bank.lower() in shipped:
+            return shipped[bank.lower()]
+        p = self.resolve(bank)
+        return p if p.is_file() else None
+
+    def resolve(self, path: str) -> Path:
+        """A path of the study file: absolute, relative to the study file, or to the
+        repository root (in that order of preference)."""
+        p = Path(os.path.expanduser(path))
+        if p.is_absolute():
+            return p
+        here = (self._base_dir / p).resolve()
+        if here.exists():
+            return here
+        root = (REPO_ROOT / p).resolve()
+        return root if root.exists() else here
+
+    def data_paths(self) -> list[Path]:
+        return [self.resolve(f) for f in self.data.files]
+
+    def output_dir(self, root: str | os.PathLike | None = None) -> Path:
+        """``validation_reports/<name>`` under ``root`` (the current directory by
+        default) unless the study file says ``output:``."""
+        if self.output is not None:
+            p = Path(os.path.expanduser(self.output))
+            return p if p.is_absolute() else Path(root or Path.cwd()) / p
+        return Path(root or Path.cwd()) / "validation_reports" / self.name
+
+    def item_columns(self, key: str) -> dict[str, str]:
+        """Item id -> data column for instrument ``key`` (its form's items)."""
+        use = self.instruments[key]
+        inst = self.instrument(key)
+        out = {}
+        for item in inst.items:
+            if item.id in use.columns:
+                out[item.id] = use.columns[item.id]
+            else:
+                out[item.id] = use.column_pattern.format(id=item.id, number=item.number or 0)
+        return out
+
+    def label(self, key: str) -> str:
+        use = self.instruments[key]
+        if use.label:
+            return use.label
+        inst = self.instrument(key)
+        return inst.id.upper() if len(inst.id) <= 8 else key.upper()
+
+    def split_ref(self, ref: str) -> tuple[str, str]:
+        key, scale = ref.split(".", 1)
+        return key, scale
+
+    def line(self, location: str) -> int | None:
+        """Line of a dotted location in the study file (``analyses.efa``)."""
+        return _line_for(_parse_loc(location), self._lines)
+
+    def issue(self, location: str, message: str) -> BankIssue:
+        return BankIssue(location, message, self.line(location))
+
+    def selected(self, which: tuple[str, ...] | None) -> list[str]:
+        return list(self.instruments) if which is None else list(which)
+
+
+# ---------------------------------------------------------------------- loading
+def load_study(path: str | os.PathLike) -> Study:
+    """Read and validate a study file.
+
+    Raises
+    ------
+    StudyFileError
+        Every problem of the file, each with its location (``analyses.efa.rotation``)
+        and line.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise StudyFileError(str(path), [BankIssue("", "the study file does not exist.")])
+    return parse_study(p.read_text(encoding="utf-8"), source=str(p), base_dir=p.resolve().parent)
+
+
+def parse_study(text: str, source: str = "<string>", base_dir: str | os.PathLike | None = None
+                ) -> Study:
+    """Validate study-file YAML given as text; see :func:`load_study`."""
+    issues: list[BankIssue] = []
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise StudyFileError(source, [BankIssue("", f"malformed YAML: {problem}.", line)]) from None
+    if root is None or not isinstance(root, yaml.MappingNode):
+        raise StudyFileError(source, [BankIssue(
+            "", "the file must be a YAML mapping with name, data, instruments, analyses.", 1)])
+    lines: dict[tuple, int] = {}
+    data = _to_python(root, (), lines, issues)
+    try:
+        study = Study.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = tuple(p for p in err["loc"] if not _is_union_tag(p))
+            issues.append(BankIssue(_loc_str(loc), _study_message(err), _line_for(loc, lines)))
+        raise StudyFileError(source, issues) from None
+    study._source = source
+    study._text = text
+    study._base_dir = Path(base_dir) if base_dir is not None else Path.cwd()
+    study._lines = lines
+    issues.extend(_semantic_issues(study))
+    if issues:
+        raise StudyFileError(source, issues)
+    return study
+
+
+def _is_union_tag(part: Any) -> bool:
+    # pydantic adds the union member's name to loc (e.g. 'int', "literal['first']")
+    return isinstance(part, str) and (part in {"int", "float", "str", "bool"} or
+                                      part.startswith(("literal[", "function-")))
+
+
+def _study_message(err: dict) -> str:
+    if err["type"] == "extra_forbidden":
+        return "unknown field (check its spelling against the study-file schema)."
+    return _message(err)
+
+
+def _semantic_issues(study: Study) -> list[BankIssue]:
+    issues: list[BankIssue] = []
+    add = lambda loc, msg: issues.append(study.issue(loc, msg))  # noqa: E731
+
+    for k, f in enumerate(study.data.files):
+        if not study.resolve(f).is_file():
+            add(f"data.files[{k}]", f"data file {f!r} does not exist (looked in "
+                                    f"{study.base_dir} and {REPO_ROOT}).")
+
+    for key, use in study.instruments.items():
+        try:
+            inst = load_instrument(use.bank if use.bank.lower() in _shipped() else
+                                   study.resolve(use.bank))
+        except InstrumentError as exc:
+            add(f"instruments.{key}.bank", str(exc).split("\n")[0].rstrip(":") +
+                ("" if str(exc).endswith(".") else "."))
+            continue
+        try:
+            inst = inst.with_form(use.form)
+        except InstrumentError as exc:
+            add(f"instruments.{key}.form", str(exc))
+            continue
+        study._banks[key] = inst
+        for iid in use.columns:
+            if iid not in inst.item_ids:
+                add(f"instruments.{key}.columns.{iid}",
+                    f"{iid!r} is not an item of {inst.id} (form {use.form or inst.version}); "
+                    f"its items are {', '.join(inst.item_ids)}.")
+        try:
+            use.column_pattern.format(id="x", number=1)
+        except (KeyError, IndexError, ValueError) as exc:
+            add(f"instruments.{key}.column_pattern",
+                f"bad pattern ({exc}); use {{id}} and {{number}}, e.g. 'OQ{{number:02d}}'.")
+
+    an = study.analyses
+    for name in ("item_distributions", "descriptives", "reliability", "efa", "cfa"):
+        spec = getattr(an, name)
+        if spec is None or spec.instruments is None:
+            continue
+        for k, key in enumerate(spec.instruments):
+            if key not in study.instruments:
+                add(f"analyses.{name}.instruments[{k}]",
+                    f"instrument {key!r} is not declared under 'instruments' "
+                    f"(declared: {', '.join(study.instruments)}).")
+    if an.invariance is not None and an.invariance.instrument not in study.instruments:
+        add("analyses.invariance.instrument",
+            f"instrument {an.invariance.instrument!r} is not declared under 'instruments' "
+            f"(declared: {', '.join(study.instruments)}).")
+    refs = []
+    if an.progress is not None:
+        refs += [("analyses.progress.predictor", an.progress.predictor),
+                 ("analyses.progress.outcome", an.progress.outcome)]
+    if an.clinical_significance is not None:
+        refs.append(("analyses.clinical_significance.scale", an.clinical_significance.scale))
+    for loc, ref in refs:
+        key, scale = study.split_ref(ref)
+        if key not in study.instruments:
+            add(loc, f"instrument {key!r} is not declared under 'instruments' "
+                     f"(declared: {', '.join(study.instruments)}).")
+        elif key in study._banks and scale not in study._banks[key].scales:
+            add(loc, f"{study._banks[key].id} has no scale {scale!r} in this form; its scales "
+                     f"are {', '.join(study._banks[key].scales)}.")
+    if (an.progress is not None or an.clinical_significance is not None) and not an.scoring:
+        add("analyses.scoring", "progress and clinical significance need scale scores: "
+                                "set scoring: true.")
+    cs = an.clinical_significance
+    if cs is not None:
+        key, scale = study.split_ref(cs.scale)
+        inst = study._banks.get(key)
+        if inst is not None and scale in inst.scales:
+            usable = {n: ns for n, ns in inst.norms.items() if scale in ns.scales}
+            if cs.norms is not None and cs.norms not in inst.norms:
+                add("analyses.clinical_significance.norms",
+                    f"{inst.id} has no norms {cs.norms!r}; its norms are "
+                    f"{', '.join(inst.norms) or 'none'}.")
+            elif cs.norms is not None and cs.norms not in usable:
+                add("analyses.clinical_significance.norms",
+                    f"norms {cs.norms!r} of {inst.id} give no values for scale {scale!r}.")
+            elif cs.norms is None and not usable:
+                add("analyses.clinical_significance.scale",
+                    f"{inst.id} has no norms for scale {scale!r}; clinical significance needs "
+                    "a cut-off and a reliable-change index.")
+    return issues
+
+
+def _shipped() -> set[str]:
+    from ..instruments import list_instruments
+
+    return set(list_instruments())
