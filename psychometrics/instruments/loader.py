@@ -99,14 +99,17 @@ def parse_bank(text: str, source: str = "<string>") -> Instrument:
     try:
         inst = Instrument.model_validate(data, context={"skip_semantic": True})
     except ValidationError as exc:
+        inst = None
         for err in exc.errors():
             loc = tuple(err["loc"])
             issues.append(BankIssue(_loc_str(loc), _message(err), _line_for(loc, lines)))
-        raise BankValidationError(source, issues) from None
-    for issue in semantic_issues(inst):
+    # Cross-field checks run on the raw mapping, so they are listed even when
+    # the structure has problems too.
+    for issue in semantic_issues(data):
         issues.append(BankIssue(issue.location, issue.message,
                                 _line_for(_parse_loc(issue.location), lines)))
-    if issues:
+    if issues or inst is None:
+        issues.sort(key=lambda i: (i.line or 0))
         raise BankValidationError(source, issues)
     return inst
 

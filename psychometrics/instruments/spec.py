@@ -260,142 +260,198 @@ class Instrument(_Frozen):
 
 
 # ---------------------------------------------------------------------- checks
-def semantic_issues(inst: Instrument) -> list[BankIssue]:
-    """Every cross-field inconsistency of a bank, each with its YAML location."""
+def semantic_issues(bank: "Instrument | dict") -> list[BankIssue]:
+    """Every cross-field inconsistency of a bank, each with its YAML location.
+
+    Works on a validated :class:`Instrument` or on the raw mapping read from
+    YAML. On raw data it tolerates parts that are missing or of the wrong type
+    (pydantic reports those), so that a file's structural and cross-field
+    problems are listed together.
+    """
+    data = bank.model_dump() if isinstance(bank, BaseModel) else bank
     issues: list[BankIssue] = []
     add = lambda loc, msg: issues.append(BankIssue(loc, msg))  # noqa: E731
+    if not isinstance(data, dict):
+        return issues
 
-    rs = inst.response_scale
-    if rs.min >= rs.max:
-        add("response_scale.max", f"must be greater than response_scale.min ({rs.min}); got {rs.max}.")
-    for point in rs.labels:
-        if not rs.min <= point <= rs.max:
-            add(f"response_scale.labels.{point}",
-                f"label for {point} lies outside the response scale {rs.min}..{rs.max}.")
+    rs = _mapping(data.get("response_scale"))
+    lo, hi = rs.get("min"), rs.get("max")
+    points_ok = _is_int(lo) and _is_int(hi)
+    if points_ok and lo >= hi:
+        add("response_scale.max", f"must be greater than response_scale.min ({lo}); got {hi}.")
+        points_ok = False
+    if points_ok:
+        for point in _mapping(rs.get("labels")):
+            if _is_int(point) and not lo <= point <= hi:
+                add(f"response_scale.labels.{point}",
+                    f"label for {point} lies outside the response scale {lo}..{hi}.")
 
     seen: dict[str, int] = {}
-    for k, item in enumerate(inst.items):
-        if item.id in seen:
-            add(f"items[{k}].id", f"duplicate item id {item.id!r} (first at items[{seen[item.id]}]).")
+    for k, item in enumerate(_sequence(data.get("items"))):
+        iid = _mapping(item).get("id")
+        if not isinstance(iid, str):
+            continue
+        if iid in seen:
+            add(f"items[{k}].id", f"duplicate item id {iid!r} (first at items[{seen[iid]}]).")
         else:
-            seen[item.id] = k
+            seen[iid] = k
     item_ids = set(seen)
+    scales = {sid: _mapping(sc) for sid, sc in _mapping(data.get("scales")).items()}
 
-    for sid, scale in inst.scales.items():
+    def n_items(sid: str) -> int | None:
+        sc = scales.get(sid, {})
+        comps = _sequence(sc.get("components"))
+        if comps:
+            counts = [len(_sequence(scales.get(c, {}).get("items"))) for c in comps]
+            return sum(counts) if all(counts) else None
+        return len(_sequence(sc.get("items"))) or None
+
+    def scale_range(sid: str) -> tuple[float, float] | None:
+        sc = scales.get(sid, {})
+        comps = _sequence(sc.get("components"))
+        if comps:
+            parts = [scale_range(c) if c in scales and not _sequence(scales[c].get("components"))
+                     else None for c in comps]
+            if any(p is None for p in parts):
+                return None
+            return float(sum(p[0] for p in parts)), float(sum(p[1] for p in parts))
+        k = n_items(sid)
+        if not points_ok or k is None:
+            return None
+        if sc.get("method", "sum") == "mean":
+            return float(lo), float(hi)
+        return float(k * lo), float(k * hi)
+
+    for sid, sc in scales.items():
         here = f"scales.{sid}"
-        if bool(scale.items) == bool(scale.components):
+        items = _sequence(sc.get("items"))
+        comps = _sequence(sc.get("components"))
+        if bool(items) == bool(comps):
             add(here, "declare exactly one of 'items' (scored from responses) or "
                       "'components' (sum of other scales).")
-        dup = {i for i in scale.items if scale.items.count(i) > 1}
-        for d in sorted(dup):
+        for d in sorted({i for i in items if isinstance(i, str) and items.count(i) > 1}):
             add(f"{here}.items", f"item {d!r} is listed more than once.")
-        for k, iid in enumerate(scale.items):
-            if iid not in item_ids:
+        for k, iid in enumerate(items):
+            if isinstance(iid, str) and iid not in item_ids:
                 add(f"{here}.items[{k}]", f"item {iid!r} is not in the bank's items.")
-        for k, iid in enumerate(scale.reverse):
-            if iid not in scale.items:
+        for k, iid in enumerate(_sequence(sc.get("reverse"))):
+            if iid not in items:
                 add(f"{here}.reverse[{k}]",
                     f"reverse-keyed item {iid!r} is not one of this scale's items.")
-        for k, cid in enumerate(scale.components):
-            if cid not in inst.scales:
+        for k, cid in enumerate(comps):
+            if cid not in scales:
                 add(f"{here}.components[{k}]", f"scale {cid!r} is not declared in 'scales'.")
             elif cid == sid:
                 add(f"{here}.components[{k}]", "a scale cannot be its own component.")
-            elif inst.scales[cid].components:
+            elif _sequence(scales[cid].get("components")):
                 add(f"{here}.components[{k}]",
                     f"component {cid!r} is itself a composite; nest at most one level.")
-        if scale.components and scale.reverse:
+        if comps and sc.get("reverse"):
             add(f"{here}.reverse", "a composite scale takes reverse keys from its components.")
-        if scale.components and scale.missing is not None:
+        if comps and sc.get("missing") is not None:
             add(f"{here}.missing", "a composite scale uses its components' missing-data rules.")
-        if scale.components and scale.method != "sum":
+        if comps and sc.get("method", "sum") != "sum":
             add(f"{here}.method", "a composite scale is the sum of its components.")
-        if scale.items and scale.missing is None:
+        if items and sc.get("missing") is None:
             add(f"{here}.missing", "declare the missing-data rule (rule: complete, "
                                    "min_answered or impute_rounded_mean).")
-        if scale.missing is not None and scale.items:
-            issues.extend(_missing_rule_issues(scale.missing, len(scale.items), f"{here}.missing"))
-        if scale.range is not None and not issues_block_range(inst, sid):
-            expected = inst.scale_range(sid)
-            if tuple(map(float, scale.range)) != expected:
+        if items and isinstance(sc.get("missing"), dict):
+            issues.extend(_missing_rule_issues(sc["missing"], len(items), f"{here}.missing"))
+        declared = sc.get("range")
+        expected = scale_range(sid)
+        if isinstance(declared, (list, tuple)) and len(declared) == 2 and expected is not None:
+            try:
+                got = (float(declared[0]), float(declared[1]))
+            except (TypeError, ValueError):
+                got = None
+            if got is not None and got != expected:
                 add(f"{here}.range",
-                    f"range {list(scale.range)} contradicts the response scale "
-                    f"{rs.min}..{rs.max} with {len(inst.scale_items(sid))} items scored by "
-                    f"{scale.method}: expected {list(expected)}.")
+                    f"range {list(got)} contradicts the response scale {lo}..{hi} with "
+                    f"{n_items(sid)} items scored by {sc.get('method', 'sum')}: expected "
+                    f"{list(expected)}.")
 
-    for fid, form in inst.forms.items():
+    for fid, form in _mapping(data.get("forms")).items():
+        form = _mapping(form)
         here = f"forms.{fid}"
-        form_items = set(form.items) if form.items is not None else item_ids
-        for k, iid in enumerate(form.items or ()):
+        f_items = form.get("items")
+        form_items = set(_sequence(f_items)) if f_items is not None else item_ids
+        for k, iid in enumerate(_sequence(f_items)):
             if iid not in item_ids:
                 add(f"{here}.items[{k}]", f"item {iid!r} is not in the bank's items.")
-        for k, sid in enumerate(form.scales or ()):
-            if sid not in inst.scales:
+        f_scales = form.get("scales")
+        for k, sid in enumerate(_sequence(f_scales)):
+            if sid not in scales:
                 add(f"{here}.scales[{k}]", f"scale {sid!r} is not declared in 'scales'.")
-            elif inst.scales[sid].items and not set(inst.scales[sid].items) & form_items:
-                add(f"{here}.scales[{k}]", f"scale {sid!r} has none of the form's items.")
-            elif form.scales is not None:
-                for cid in inst.scales[sid].components:
-                    if cid not in form.scales:
-                        add(f"{here}.scales[{k}]", f"composite {sid!r} needs its component "
-                                                   f"{cid!r} in the form's scales too.")
-        for sid, rule in form.missing.items():
-            if sid not in inst.scales or not inst.scales[sid].items:
-                add(f"{here}.missing.{sid}", f"{sid!r} is not an item-scored scale of the bank.")
                 continue
-            n = len(set(inst.scales[sid].items) & form_items)
-            issues.extend(_missing_rule_issues(rule, n, f"{here}.missing.{sid}"))
-    if inst.default_form is not None and inst.default_form not in inst.forms:
-        add("default_form", f"form {inst.default_form!r} is not declared in 'forms'.")
+            s_items = _sequence(scales[sid].get("items"))
+            if s_items and not set(s_items) & form_items:
+                add(f"{here}.scales[{k}]", f"scale {sid!r} has none of the form's items.")
+            for cid in _sequence(scales[sid].get("components")):
+                if cid not in _sequence(f_scales):
+                    add(f"{here}.scales[{k}]", f"composite {sid!r} needs its component "
+                                               f"{cid!r} in the form's scales too.")
+        for sid, rule in _mapping(form.get("missing")).items():
+            s_items = _sequence(scales.get(sid, {}).get("items"))
+            if not s_items:
+                add(f"{here}.missing.{sid}", f"{sid!r} is not an item-scored scale of the bank.")
+            elif isinstance(rule, dict):
+                issues.extend(_missing_rule_issues(rule, len(set(s_items) & form_items),
+                                                   f"{here}.missing.{sid}"))
+    default = data.get("default_form")
+    if default is not None and default not in _mapping(data.get("forms")):
+        add("default_form", f"form {default!r} is not declared in 'forms'.")
 
-    for nid, norm in inst.norms.items():
-        for sid, sn in norm.scales.items():
+    for nid, norm in _mapping(data.get("norms")).items():
+        for sid, sn in _mapping(_mapping(norm).get("scales")).items():
             here = f"norms.{nid}.scales.{sid}"
-            if sid not in inst.scales:
+            if sid not in scales:
                 add(here, f"scale {sid!r} is not declared in 'scales'.")
                 continue
-            if sn.cutoff is not None and not issues_block_range(inst, sid):
-                lo, hi = inst.scale_range(sid)
-                if not lo <= sn.cutoff <= hi:
-                    add(f"{here}.cutoff", f"cut-off {sn.cutoff} lies outside the scale's range "
-                                          f"{lo:g}..{hi:g}.")
+            cut = _mapping(sn).get("cutoff")
+            rng = scale_range(sid)
+            if isinstance(cut, (int, float)) and rng is not None and not rng[0] <= cut <= rng[1]:
+                add(f"{here}.cutoff",
+                    f"cut-off {cut:g} lies outside the scale's range {rng[0]:g}..{rng[1]:g}.")
     return issues
 
 
-def issues_block_range(inst: Instrument, sid: str) -> bool:
-    """True when a scale is too broken for its range to be computed."""
-    scale = inst.scales[sid]
-    if scale.components:
-        return any(c not in inst.scales or inst.scales[c].components or not inst.scales[c].items
-                   for c in scale.components)
-    return not scale.items
+def _mapping(x) -> dict:
+    return x if isinstance(x, dict) else {}
 
 
-def _missing_rule_issues(rule: MissingRule, n_items: int, here: str) -> list[BankIssue]:
+def _sequence(x) -> list:
+    return list(x) if isinstance(x, (list, tuple)) else []
+
+
+def _is_int(x) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def _missing_rule_issues(rule: dict, n_items: int, here: str) -> list[BankIssue]:
     out = []
-    if rule.rule == "min_answered":
-        if rule.min_answered is None:
+    kind, k_min, k_max = rule.get("rule"), rule.get("min_answered"), rule.get("max_missing")
+    if kind == "min_answered":
+        if k_min is None:
             out.append(BankIssue(f"{here}.min_answered", "rule min_answered needs min_answered: k."))
-        elif rule.min_answered > n_items:
+        elif _is_int(k_min) and k_min > n_items:
             out.append(BankIssue(f"{here}.min_answered",
-                                 f"{rule.min_answered} answered items required but the scale has "
-                                 f"only {n_items}."))
-        if rule.max_missing is not None:
+                                 f"{k_min} answered items required but the scale has only "
+                                 f"{n_items}."))
+        if k_max is not None:
             out.append(BankIssue(f"{here}.max_missing", "rule min_answered takes min_answered, "
                                                         "not max_missing."))
-    elif rule.rule == "impute_rounded_mean":
-        if rule.max_missing is None:
+    elif kind == "impute_rounded_mean":
+        if k_max is None:
             out.append(BankIssue(f"{here}.max_missing",
                                  "rule impute_rounded_mean needs max_missing: the largest number "
                                  "of blanks that may be replaced."))
-        elif rule.max_missing >= n_items:
+        elif _is_int(k_max) and k_max >= n_items:
             out.append(BankIssue(f"{here}.max_missing",
-                                 f"max_missing {rule.max_missing} leaves no answered item in a "
-                                 f"scale of {n_items} items."))
-        if rule.min_answered is not None:
+                                 f"max_missing {k_max} leaves no answered item in a scale of "
+                                 f"{n_items} items."))
+        if k_min is not None:
             out.append(BankIssue(f"{here}.min_answered", "rule impute_rounded_mean takes "
                                                          "max_missing, not min_answered."))
-    else:
-        if rule.min_answered is not None or rule.max_missing is not None:
-            out.append(BankIssue(here, "rule complete takes neither min_answered nor max_missing."))
+    elif kind == "complete" and (k_min is not None or k_max is not None):
+        out.append(BankIssue(here, "rule complete takes neither min_answered nor max_missing."))
     return out
