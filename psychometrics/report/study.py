@@ -368,12 +368,17 @@ def _semantic_issues(study: Study) -> list[BankIssue]:
                                     f"{study.base_dir} and {REPO_ROOT}).")
 
     for key, use in study.instruments.items():
+        shipped = _shipped()
+        if use.bank.lower() not in shipped and not study.resolve(use.bank).is_file():
+            add(f"instruments.{key}.bank",
+                f"instrument {use.bank!r} is neither a shipped bank ({', '.join(sorted(shipped))})"
+                f" nor a bank file that exists (looked for {study.resolve(use.bank)}).")
+            continue
         try:
-            inst = load_instrument(use.bank if use.bank.lower() in _shipped() else
+            inst = load_instrument(use.bank if use.bank.lower() in shipped else
                                    study.resolve(use.bank))
         except InstrumentError as exc:
-            add(f"instruments.{key}.bank", str(exc).split("\n")[0].rstrip(":") +
-                ("" if str(exc).endswith(".") else "."))
+            add(f"instruments.{key}.bank", f"bank {use.bank!r} is invalid: {exc}")
             continue
         try:
             inst = inst.with_form(use.form)

@@ -1,0 +1,164 @@
+"""Rendering and exports: HTML, DOCX (read back), CSV, LaTeX, figures, manifest,
+and a failing section that says why it is missing."""
+import hashlib
+import json
+
+import pytest
+from docx import Document
+
+from psychometrics.exceptions import EstimationError
+from psychometrics.report import adapters, build, load_study
+from psychometrics.report.model import Table
+
+from ._synthetic import synthetic_therapy
+from .conftest import STUDY
+
+ANALYSES = """\
+  scoring: true
+  item_distributions: {instruments: [wai, pear]}
+  descriptives: true
+  efa: {instruments: [wai]}
+"""
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    d = tmp_path_factory.mktemp("report")
+    synthetic_therapy(n_patients=30, n_months=4, seed=3).to_csv(d / "data.csv", index=False)
+    (d / "study.yaml").write_text(STUDY.format(analyses=ANALYSES), encoding="utf-8")
+    mp = pytest.MonkeyPatch()
+
+    def broken_efa(ctx):
+        raise EstimationError("the factor solution did not converge in 0 iterations.")
+
+    mp.setattr(adapters, "efa", broken_efa)
+    try:
+        out = build(load_study(d / "study.yaml"), output=d / "out")
+    finally:
+        mp.undo()
+    return out
+
+
+def _docx_tables(path):
+    doc = Document(str(path))
+    return doc, [[[c.text for c in row.cells] for row in t.rows] for t in doc.tables]
+
+
+def test_outputs_exist(built):
+    f = built.folder
+    assert (f / "report.html").is_file() and (f / "report.docx").is_file()
+    assert (f / "manifest.json").is_file()
+    n_tab = len(built.report.tables)
+    assert n_tab >= 4
+    assert len(list((f / "tables").glob("*.tex"))) == n_tab
+    assert len(list((f / "tables").glob("*_values.csv"))) == n_tab
+    assert len(list((f / "figures").glob("*.png"))) == len(built.report.figures) >= 2
+    assert len(list((f / "figures").glob("*.svg"))) == len(built.report.figures)
+
+
+def test_docx_reads_back_with_every_table(built):
+    doc, tables = _docx_tables(built.folder / "report.docx")
+    assert len(tables) == len(built.report.tables)
+    for t, rows in zip(built.report.tables, tables):
+        assert rows[0] == t.headers
+        body = [r for r in rows[1:] if len(set(r)) > 1 or len(r) == 1]  # group rows are merged
+        assert body == t.cells()
+    text = "\n".join(p.text for p in doc.paragraphs)
+    for k, t in enumerate(built.report.tables, start=1):
+        assert f"Table {k}" in text and t.title in text
+
+
+def test_docx_tables_are_apa(built):
+    from docx.oxml.ns import qn
+
+    doc = Document(str(built.folder / "report.docx"))
+    for t in doc.tables:
+        borders = t._tbl.tblPr.find(qn("w:tblBorders"))
+        vals = {el.tag.split("}")[1]: el.get(qn("w:val")) for el in borders}
+        assert vals["insideV"] == "nil" and vals["left"] == "nil" and vals["right"] == "nil"
+        assert vals["top"] == "single" and vals["bottom"] == "single"
+        header_cell = t.rows[0].cells[0]._tc.tcPr.find(qn("w:tcBorders"))
+        assert header_cell.find(qn("w:bottom")).get(qn("w:val")) == "single"
+    # the title under "Table N" is italic
+    paras = doc.paragraphs
+    k = next(i for i, p in enumerate(paras) if p.text == "Table 1")
+    assert all(r.italic for r in paras[k + 1].runs)
+    assert all(r.bold for r in paras[k].runs)
+
+
+def test_html_is_self_contained_and_has_tables(built):
+    html = (built.folder / "report.html").read_text(encoding="utf-8")
+    assert "<script" not in html and "http://" not in html.replace("http://www.w3.org", "")
+    assert html.count('<table class="apa">') == len(built.report.tables)
+    assert html.count("data:image/svg+xml;base64,") == len(built.report.figures)
+    for t in built.report.tables:
+        for cell in t.cells()[0]:
+            assert f">{cell}<" in html.replace("&lt;", "<")
+
+
+def test_failing_section_renders_its_reason(built):
+    (sec,) = [s for s in built.report.sections if s.key == "efa"]
+    assert sec.error is not None and "did not converge in 0 iterations" in sec.error
+    assert "EstimationError" in sec.error
+    html = (built.folder / "report.html").read_text(encoding="utf-8")
+    assert "did not converge in 0 iterations" in html
+    doc = Document(str(built.folder / "report.docx"))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "Exploratory Factor Analysis" in text
+    assert "did not converge in 0 iterations" in text
+    m = json.loads((built.folder / "manifest.json").read_text())
+    assert m["analyses"]["efa"]["ok"] is False
+    assert "did not converge" in m["analyses"]["efa"]["error"]
+
+
+def test_table_exports_match_the_table(built):
+    t = built.report.tables[0]
+    stem = built.folder / "tables" / f"table_01_{t.key}"
+    import pandas as pd
+
+    shown = pd.read_csv(f"{stem}.csv", dtype=str, keep_default_na=False)
+    assert list(shown.columns) == t.headers
+    assert shown.values.tolist() == t.cells()
+    values = pd.read_csv(f"{stem}_values.csv")
+    assert values.shape[0] == t.data.shape[0]
+    tex = open(f"{stem}.tex", encoding="utf-8").read()
+    assert r"\toprule" in tex and r"\bottomrule" in tex and "Table 1" in tex
+    assert "|" not in tex.split(r"\begin{tabular}")[1].split("}")[0]  # no vertical rules
+
+
+def test_manifest_reproduces(built):
+    m = json.loads((built.folder / "manifest.json").read_text())
+    data = built.results.data.files[0]
+    assert m["data_files"][0]["sha256"] == hashlib.sha256(data.read_bytes()).hexdigest()
+    assert m["seeds"]["study"] == 7
+    assert m["study"]["text"] == built.results.study.text
+    assert set(m["banks"]) == {"wai", "pear", "oq"}
+    assert all(len(b["sha256"]) == 64 for b in m["banks"].values())
+    assert m["dependencies"]["numpy"] and m["dependencies"]["python-docx"]
+    for rel, digest in m["files"].items():
+        assert hashlib.sha256((built.folder / rel).read_bytes()).hexdigest() == digest
+
+
+def test_rebuild_from_manifest_checks_checksums(built, tmp_path):
+    from psychometrics.exceptions import StudyFileError
+    from psychometrics.report.build import study_from_manifest
+
+    s = study_from_manifest(built.folder / "manifest.json")
+    assert s.text == built.results.study.text
+    m = json.loads((built.folder / "manifest.json").read_text())
+    m["data_files"][0]["sha256"] = "0" * 64
+    bad = tmp_path / "manifest.json"
+    bad.write_text(json.dumps(m))
+    with pytest.raises(StudyFileError) as exc:
+        study_from_manifest(bad)
+    assert exc.value.issues[0].location == "data.files[0]"
+    assert "changed" in exc.value.issues[0].message
+
+
+def test_table_rejects_unknown_columns():
+    import pandas as pd
+
+    from psychometrics.report.model import Column
+
+    with pytest.raises(KeyError, match="'alpha'"):
+        Table("t", "T", pd.DataFrame({"x": [1.0]}), (Column("alpha", "a"),))

@@ -1,0 +1,70 @@
+"""Each section's tables carry the numbers of the result objects (APA-rounded)."""
+import numpy as np
+import pytest
+
+from psychometrics.report import apa, load_study
+from psychometrics.report.run import run_study
+from psychometrics.report.sections import build_sections
+
+from .conftest import STUDY
+
+ANALYSES = """\
+  scoring: true
+  item_distributions: {instruments: [wai, pear]}
+"""
+
+
+@pytest.fixture(scope="module")
+def sections(tmp_path_factory):
+    from ._synthetic import synthetic_therapy
+
+    d = tmp_path_factory.mktemp("sec")
+    data = synthetic_therapy(n_patients=30, n_months=4, seed=3)
+    data.to_csv(d / "data.csv", index=False)
+    (d / "study.yaml").write_text(STUDY.format(analyses=ANALYSES), encoding="utf-8")
+    results = run_study(load_study(d / "study.yaml"), progress=None)
+    return data, results, {s.key: s for s in build_sections(results)}
+
+
+def test_sample_section(sections):
+    data, results, secs = sections
+    r = results.outcomes["sample"].result
+    assert r.n_patients == data["patient_id"].nunique() == 30
+    assert r.n_sessions == len(data)
+    per_time, missing = secs["sample"].tables
+    assert [row[1] for row in per_time.cells()] == [
+        apa.integer(n) for n in data.groupby("month")["patient_id"].nunique()]
+    wai_cols = [f"wai_{i}" for i in range(1, 13)]
+    row = missing.cells()[0]
+    assert row[0] == "WAI-SR"
+    assert row[3] == apa.percent(data[wai_cols].isna().to_numpy().mean())
+    assert row[4] == apa.percent(data[wai_cols].isna().any(axis=1).mean())
+    text = secs["sample"].blocks[0].text
+    assert f"*M* = {apa.num(data.groupby('patient_id').size().mean())}" in text
+
+
+def test_item_distribution_section(sections):
+    data, results, secs = sections
+    wai_table = secs["items"].tables[0]
+    cells = wai_table.cells()
+    for k, item in enumerate(f"wai_{i}" for i in range(1, 13)):
+        x = data[item].dropna()
+        assert cells[k][0] == item
+        assert cells[k][1] == apa.integer(len(x))
+        # psych::describe(x)$mean, $sd
+        assert cells[k][2] == apa.num(round(x.mean(), 2))
+        assert cells[k][3] == apa.num(round(x.std(ddof=1), 2))
+        assert cells[k][7] == apa.percent((x == 1).mean())
+        assert cells[k][8] == apa.percent((x == 5).mean())
+    r = results.outcomes["item_distributions"].result["wai"]
+    # skew/kurtosis as psych::describe (type 3)
+    x = data["wai_1"].dropna().to_numpy()
+    n, d = len(x), x - x.mean()
+    g1 = (d ** 3).mean() / (d ** 2).mean() ** 1.5
+    np.testing.assert_allclose(r.summary.loc[0, "skew"], g1 * ((n - 1) / n) ** 1.5, rtol=1e-12)
+    assert len(secs["items"].figures) == 2
+
+
+def test_sections_of_analyses_not_requested_are_absent(sections):
+    _, _, secs = sections
+    assert "efa" not in secs and "cfa" not in secs and "progress" not in secs
