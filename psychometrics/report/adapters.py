@@ -1,20 +1,37 @@
 """Calls into the analysis modules: the only place that knows their APIs.
 
 Every function here takes the runner's context, calls the public functions of
-one analysis module and returns its result objects (unchanged) for the section
-builders. Nothing here formats or rounds.
+one analysis module and returns their result objects unchanged, bundled per
+instrument for the section builders. Nothing here formats or rounds. Each
+bundle keeps the reason of every part that failed (``errors``) so that the
+section can say what is missing and why.
 """
 from __future__ import annotations
 
+import warnings
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
+
+from ..exceptions import ModelSpecificationError, PsychometricsError
 
 if TYPE_CHECKING:  # pragma: no cover
     from .run import Context, StudyData
     from .study import Study
 
+__all__ = ["ReliabilityBundle", "EFABundle", "CFABundle", "InvarianceBundle", "ProgressBundle",
+           "ClinicalBundle", "cfa_syntax", "factor_scales"]
 
+
+def _err(exc: BaseException) -> str:
+    from .run import _describe_error
+
+    return _describe_error(exc)
+
+
+# ---------------------------------------------------------------------- scoring
 def score(study: "Study", data: "StudyData", key: str) -> Any:
     from ..scoring import score as _score  # noqa: F401
 
@@ -25,34 +42,342 @@ def scores_frame(scored: Any, inst) -> pd.DataFrame:
     raise NotImplementedError
 
 
-def reliability(ctx: "Context") -> Any:
-    import psychometrics.reliability  # noqa: F401
+# ---------------------------------------------------------------------- reliability
+@dataclass(frozen=True)
+class ReliabilityBundle:
+    """Reliability results of one instrument.
 
-    raise NotImplementedError("reliability is not wired yet.")
+    ``internal``: :class:`psychometrics.reliability.InstrumentReliability` (alpha with
+    its Feldt interval, split-half, item statistics);
+    ``omega``: scale -> :class:`psychometrics.efa.OmegaResult` (``psych::omega``);
+    ``omega_cfa``: scale -> :class:`psychometrics.sem.SEMResult` of the scale's
+    congeneric CFA whose defined parameter ``omega`` is the composite reliability of
+    the (keyed) sum score with its delta-method interval (``semTools::compRelSEM``);
+    ``multilevel``: scale -> ``MultilevelReliabilityResult``;
+    ``errors``: part (``omega:total``) -> reason.
+    """
+
+    instrument: str
+    n_factors: dict[str, int]
+    internal: Any
+    omega: dict[str, Any] = field(default_factory=dict)
+    omega_cfa: dict[str, Any] = field(default_factory=dict)
+    multilevel: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    level: float = 0.95
+    occasion: Any = "first"
+
+
+def _omega_n_factors(inst, sid: str) -> int:
+    sc = inst.scales[sid]
+    return len(sc.components) if sc.components else 1
+
+
+def omega_syntax(inst, sid: str) -> str:
+    """lavaan syntax whose defined parameter ``omega`` is the reliability of the
+    keyed sum score of scale ``sid`` (fit with ``std_lv=True``).
+
+    One factor per component (a composite scale) or a single factor; with factor
+    sums ``L_f = sum_i s_i lambda_i`` (``s_i = -1`` for reverse-keyed items) and
+    factor correlations ``phi_fg``::
+
+        omega = sum_fg L_f L_g phi_fg / (sum_fg L_f L_g phi_fg + sum_i theta_i)
+
+    (Raykov, 1997; ``semTools::compRelSEM`` for a total score).
+    """
+    sc = inst.scales[sid]
+    groups = ([(c, list(inst.scales[c].items)) for c in sc.components] if sc.components
+              else [("f", list(sc.items))])
+    lines, sums, resid = [], [], []
+    k = 0
+    for j, (_, items) in enumerate(groups):
+        terms, sterms = [], []
+        for it in items:
+            k += 1
+            terms.append(f"l{k}*{it}")
+            sterms.append(("-" if inst.is_reversed(sid, it) else "+") + f"l{k}")
+            lines.append(f"{it} ~~ e{k}*{it}")
+            resid.append(f"e{k}")
+        lines.insert(j, f"F{j + 1} =~ " + " + ".join(terms))
+        sums.append("(" + "".join(sterms).lstrip("+") + ")")
+    true_parts = [f"{s}^2" for s in sums]
+    for a in range(len(groups)):
+        for b in range(a + 1, len(groups)):
+            lines.append(f"F{a + 1} ~~ c{a + 1}{b + 1}*F{b + 1}")
+            true_parts.append(f"2*c{a + 1}{b + 1}*{sums[a]}*{sums[b]}")
+    true = " + ".join(true_parts)
+    lines.append(f"omega := ({true}) / ({true} + {' + '.join(resid)})")
+    return "\n".join(lines)
+
+
+def reliability(ctx: "Context") -> Any:
+    from ..reliability import instrument_reliability
+    from .run import _per_instrument, select_occasion
+
+    spec = ctx.study.analyses.reliability
+    study, data = ctx.study, ctx.data
+
+    def one(key):
+        inst = study.instrument(key)
+        block = select_occasion(study, data, key, spec.occasion)
+        internal = instrument_reliability(block, inst, level=spec.ci, seed=ctx.seed)
+        omegas, cfas, ml, errors, nf = {}, {}, {}, {}, {}
+        for sid in inst.scales:
+            items = list(inst.scale_items(sid))
+            if len(items) < 2:
+                continue
+            nf[sid] = _omega_n_factors(inst, sid)
+            if spec.omega:
+                try:
+                    from ..efa import omega
+
+                    omegas[sid] = omega(block[items], n_factors=nf[sid])
+                except Exception as exc:  # noqa: BLE001  (kept and shown)
+                    errors[f"omega:{sid}"] = _err(exc)
+                if len(items) >= 3:
+                    try:
+                        from ..sem import fit
+
+                        with warnings.catch_warnings():
+                            warnings.filterwarnings("ignore", message=".*listwise deletion.*")
+                            cfas[sid] = fit(omega_syntax(inst, sid), block[items], std_lv=True)
+                    except Exception as exc:  # noqa: BLE001
+                        errors[f"omega_cfa:{sid}"] = _err(exc)
+            if spec.multilevel:
+                try:
+                    from ..reliability import multilevel_reliability
+
+                    frame = pd.concat([data.frame[[study.data.id, study.data.time]],
+                                       data.items[key][items]], axis=1)
+                    keyed = [("-" + i) if inst.is_reversed(sid, i) else i for i in items]
+                    ml[sid] = multilevel_reliability(frame, study.data.id, study.data.time,
+                                                     keyed)
+                except Exception as exc:  # noqa: BLE001
+                    errors[f"multilevel:{sid}"] = _err(exc)
+        return ReliabilityBundle(instrument=key, n_factors=nf, internal=internal, omega=omegas,
+                                 omega_cfa=cfas, multilevel=ml, errors=errors, level=spec.ci,
+                                 occasion=spec.occasion)
+
+    return _per_instrument("reliability", study.selected(spec.instruments), one)
+
+
+# ---------------------------------------------------------------------- EFA
+@dataclass(frozen=True)
+class EFABundle:
+    """EFA of one instrument: adequacy, parallel analysis and the factor solution."""
+
+    instrument: str
+    kmo: Any
+    bartlett: Any
+    parallel: Any
+    fit: Any
+    n_factors: int
+    n_factors_rule: str
+    n_obs: int
+    occasion: Any
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def factor_scales(inst) -> list[str]:
+    """Item-scored scales of a bank whose item sets do not overlap (in bank order):
+    the factors of its measurement model (composites and totals that repeat
+    other scales' items are left out)."""
+    chosen, used = [], set()
+    for sid, sc in inst.scales.items():
+        if sc.components or not sc.items:
+            continue
+        if used & set(sc.items):
+            continue
+        chosen.append(sid)
+        used |= set(sc.items)
+    return chosen
 
 
 def efa(ctx: "Context") -> Any:
-    import psychometrics.efa  # noqa: F401
+    from .. import efa as efa_mod
+    from .run import _per_instrument, select_occasion
 
-    raise NotImplementedError("EFA is not wired yet.")
+    spec = ctx.study.analyses.efa
+    study, data = ctx.study, ctx.data
+    cor = {"pearson": "pearson", "polychoric": "poly"}[spec.correlation]
+
+    def one(key):
+        inst = study.instrument(key)
+        block = select_occasion(study, data, key, spec.occasion).dropna(how="all")
+        errors = {}
+        try:
+            k = efa_mod.kmo(block)
+        except Exception as exc:  # noqa: BLE001
+            k, errors["kmo"] = None, _err(exc)
+        try:
+            b = efa_mod.bartlett(block)
+        except Exception as exc:  # noqa: BLE001
+            b, errors["bartlett"] = None, _err(exc)
+        pa = efa_mod.parallel_analysis(block, method=spec.method if spec.method != "pa" else "pa",
+                                       n_iter=spec.parallel_iterations, seed=ctx.seed)
+        if isinstance(spec.n_factors, int):
+            nf, rule = spec.n_factors, "set in the study file"
+        elif spec.n_factors == "bank":
+            nf, rule = len(factor_scales(inst)), "the number of scales in the bank"
+        else:
+            nf, rule = pa.n_factors, "parallel analysis"
+            if nf is None or nf < 1:
+                nf = max(1, len(factor_scales(inst)))
+                rule = ("the number of scales in the bank (parallel analysis gave no "
+                        "usable number)")
+        res = efa_mod.fa(block, nf, method=spec.method,
+                         rotation=spec.rotation if nf > 1 else "none", cor=cor)
+        return EFABundle(instrument=key, kmo=k, bartlett=b, parallel=pa, fit=res, n_factors=nf,
+                         n_factors_rule=rule, n_obs=int(len(block)), occasion=spec.occasion,
+                         errors=errors)
+
+    return _per_instrument("efa", study.selected(spec.instruments), one)
+
+
+# ---------------------------------------------------------------------- CFA
+@dataclass(frozen=True)
+class CFABundle:
+    instrument: str
+    model: str
+    fit: Any
+    n_obs: int
+    occasion: Any
+
+
+def cfa_syntax(inst) -> str:
+    """lavaan syntax of an instrument's measurement model: one factor per
+    non-overlapping item-scored scale (:func:`factor_scales`). Uses
+    ``psychometrics.sem.cfa_model`` when the sem module provides it."""
+    try:
+        from ..sem import cfa_model  # type: ignore[attr-defined]
+    except ImportError:
+        cfa_model = None
+    if cfa_model is not None:
+        m = cfa_model(inst)
+        return m if isinstance(m, str) else str(m)
+    scales = factor_scales(inst)
+    if not scales:
+        raise ModelSpecificationError(f"{inst.id} has no item-scored scales to build a CFA from.")
+    return "\n".join(f"{sid} =~ " + " + ".join(inst.scales[sid].items) for sid in scales)
 
 
 def cfa(ctx: "Context") -> Any:
-    import psychometrics.sem  # noqa: F401
+    from ..sem import fit
+    from .run import _per_instrument, select_occasion
 
-    raise NotImplementedError("CFA is not wired yet.")
+    spec = ctx.study.analyses.cfa
+    study, data = ctx.study, ctx.data
+
+    def one(key):
+        inst = study.instrument(key)
+        model = cfa_syntax(inst)
+        block = select_occasion(study, data, key, spec.occasion)
+        res = fit(model, block, estimator=spec.estimator)
+        return CFABundle(instrument=key, model=model, fit=res, n_obs=int(sum(res.nobs)),
+                         occasion=spec.occasion)
+
+    return _per_instrument("cfa", study.selected(spec.instruments), one)
+
+
+# ---------------------------------------------------------------------- invariance
+@dataclass(frozen=True)
+class InvarianceBundle:
+    instrument: str
+    model: str
+    result: Any
+    grouping: str
+    groups: tuple
+    n_per_group: dict
 
 
 def invariance(ctx: "Context") -> Any:
-    import psychometrics.sem  # noqa: F401
+    from ..sem import invariance as sem_invariance
+    from .run import select_occasion
 
-    raise NotImplementedError("invariance is not wired yet.")
+    spec = ctx.study.analyses.invariance
+    study, data = ctx.study, ctx.data
+    key = spec.instrument
+    inst = study.instrument(key)
+    model = cfa_syntax(inst)
+    gcol = "__group__"
+    if spec.group is not None:
+        block = select_occasion(study, data, key, spec.occasion)
+        frame = block.assign(**{gcol: data.frame.loc[block.index, spec.group].astype(str)})
+        grouping = f"groups of {spec.group}"
+    else:
+        parts = []
+        for t in spec.times:
+            b = select_occasion(study, data, key, t).dropna(how="any")
+            parts.append(b.assign(**{gcol: f"{study.data.time} {t:g}"}))
+        frame = pd.concat(parts)
+        grouping = f"occasions ({study.data.time} " + ", ".join(f"{t:g}" for t in spec.times) + ")"
+    frame = frame.dropna(subset=[gcol])
+    res = sem_invariance(model, frame, gcol, levels=spec.levels, estimator=spec.estimator)
+    first = next(iter(res.fits.values()))
+    groups = tuple(first.group_labels)
+    return InvarianceBundle(instrument=key, model=model, result=res, grouping=grouping,
+                            groups=groups, n_per_group=dict(zip(groups, first.nobs)))
+
+
+# ---------------------------------------------------------------------- progress
+@dataclass(frozen=True)
+class ProgressBundle:
+    """The within/between progress model and the names it used."""
+
+    result: Any
+    outcome: str
+    predictors: tuple[str, ...]
+    labels: dict[str, str]
+    id: str
+    time: str
+    lead_column: str
+    max_patients_plotted: int
+
+
+def _score_column(ctx: "Context", ref: str) -> tuple[str, pd.Series, str]:
+    from .run import AnalysisUnavailable
+
+    key, scale = ctx.study.split_ref(ref)
+    if key not in ctx.scores:
+        raise AnalysisUnavailable(f"no scores of {ctx.study.label(key)} (scoring did not run or "
+                                  "failed; see the Scoring messages).")
+    name = f"{key}_{scale}"
+    label = f"{ctx.study.label(key)} {ctx.study.instrument(key).scales[scale].name}"
+    return name, ctx.scores[key][scale], label
 
 
 def progress(ctx: "Context") -> Any:
-    import psychometrics.multilevel  # noqa: F401
+    from ..multilevel import progress as ml_progress
 
-    raise NotImplementedError("progress is not wired yet.")
+    spec = ctx.study.analyses.progress
+    s = ctx.study
+    frame = ctx.data.frame[[s.data.id, s.data.time]].copy()
+    labels = {}
+    preds = []
+    for ref in spec.predictors:
+        name, col, label = _score_column(ctx, ref)
+        frame[name] = col
+        labels[name] = label
+        preds.append(name)
+    oname, ocol, olabel = _score_column(ctx, spec.outcome)
+    frame[oname] = ocol
+    labels[oname] = olabel
+    res = ml_progress(frame, outcome=oname, predictors=preds, id=s.data.id, time=s.data.time,
+                      lag=spec.lag, control_prior_outcome=spec.control_prior_outcome,
+                      random_slopes=spec.random_slopes)
+    lead = res.formulas["baseline"].split("~")[0].strip().strip("`")
+    return ProgressBundle(result=res, outcome=oname, predictors=tuple(preds), labels=labels,
+                          id=s.data.id, time=s.data.time, lead_column=lead,
+                          max_patients_plotted=spec.max_patients_plotted)
+
+
+# ---------------------------------------------------------------------- clinical significance
+@dataclass(frozen=True)
+class ClinicalBundle:
+    result: Any
+    scale: str
+    label: str
+    norms: str | None
 
 
 def clinical_significance(ctx: "Context") -> Any:

@@ -214,6 +214,11 @@ def select_occasion(study: Study, data: StudyData, key: str, occasion) -> pd.Dat
     frame = data.frame.loc[answered, [study.data.id, study.data.time]]
     if occasion == "all":
         idx = frame.index
+    elif occasion == "first_complete":
+        complete = block.notna().all(axis=1)
+        fc = data.frame.loc[complete, [study.data.id, study.data.time]]
+        pick = fc.groupby(study.data.id, sort=False)[study.data.time].idxmin()
+        idx = pd.Index(sorted(pick.to_numpy()))
     elif occasion in ("first", "last"):
         g = frame.groupby(study.data.id, sort=False)[study.data.time]
         pick = g.idxmin() if occasion == "first" else g.idxmax()
@@ -230,6 +235,8 @@ def _occasion_text(occasion) -> str:
         return "each patient's last assessment"
     if occasion == "all":
         return "all assessments (observations not independent)"
+    if occasion == "first_complete":
+        return "each patient's first assessment with every item answered"
     return f"assessments at time {occasion:g}"
 
 

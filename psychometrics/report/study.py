@@ -27,7 +27,7 @@ Example::
       reliability: {instruments: [wai, oq]}
       efa: {instruments: [wai]}
       cfa: {instruments: [wai]}
-      progress: {predictor: wai.total, outcome: oq.total}
+      progress: {predictors: [wai.total], outcome: oq.total}
       clinical_significance: {scale: oq.total, norms: us}
 """
 from __future__ import annotations
@@ -58,9 +58,10 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 Key = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$", max_length=64)]
 #: ``instrument.scale`` reference, e.g. ``oq.total``.
 ScaleRef = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_\-]*\.[A-Za-z][A-Za-z0-9_.\-]*$")]
-#: Which observations single-level analyses use: each patient's first
-#: (complete enough) observation, all observations, or one value of the time column.
-Occasion = Literal["first", "last", "all"] | int | float
+#: Which observations single-level analyses use: each patient's first (or last)
+#: observation with an answered item, each patient's first observation with every
+#: item answered (``first_complete``), all observations, or one value of the time column.
+Occasion = Literal["first", "last", "first_complete", "all"] | int | float
 
 
 class _Frozen(BaseModel):
@@ -118,14 +119,14 @@ class EFASpec(_Frozen):
     method: Literal["minres", "ml", "pa"] = "minres"
     rotation: Literal["oblimin", "promax", "varimax", "geominQ", "none"] = "oblimin"
     correlation: Literal["pearson", "polychoric"] = "pearson"
-    parallel_iterations: int = Field(default=100, ge=10)
+    parallel_iterations: int = Field(default=20, ge=5)
     occasion: Occasion = "first"
 
 
 class CFASpec(_Frozen):
     instruments: tuple[Key, ...] | None = None
-    estimator: Literal["ML", "MLR"] = "ML"
-    occasion: Occasion = "first"
+    estimator: Literal["ML"] = "ML"
+    occasion: Occasion = "first_complete"
 
 
 class InvarianceSpec(_Frozen):
@@ -137,7 +138,8 @@ class InvarianceSpec(_Frozen):
     times: tuple[int | float, ...] | None = None
     levels: tuple[Literal["configural", "metric", "scalar", "strict"], ...] = (
         "configural", "metric", "scalar")
-    estimator: Literal["ML", "MLR"] = "ML"
+    estimator: Literal["ML"] = "ML"
+    occasion: Occasion = "first_complete"
 
     @model_validator(mode="after")
     def _one_grouping(self):
@@ -151,13 +153,19 @@ class InvarianceSpec(_Frozen):
 
 class ProgressSpec(_Frozen):
     """Within/between-patient progress model: does a patient's deviation from
-    their own mean of ``predictor`` predict ``outcome`` ``lag`` occasions later?"""
+    their own mean of each predictor predict ``outcome`` ``lag`` occasions later?"""
 
-    predictor: ScaleRef
+    predictors: tuple[ScaleRef, ...] = Field(min_length=1)
     outcome: ScaleRef
-    lag: int = Field(default=1, ge=0)
-    random_slope: bool = False
-    max_patients_plotted: int = Field(default=40, ge=1)
+    lag: int = Field(default=1, ge=1)
+    control_prior_outcome: bool = True
+    random_slopes: bool = False
+    max_patients_plotted: int = Field(default=30, ge=1)
+
+    @field_validator("predictors", mode="before")
+    @classmethod
+    def _one_predictor(cls, v):
+        return [v] if isinstance(v, str) else v
 
 
 class ClinicalSignificanceSpec(_Frozen):
@@ -413,8 +421,11 @@ def _semantic_issues(study: Study) -> list[BankIssue]:
             f"(declared: {', '.join(study.instruments)}).")
     refs = []
     if an.progress is not None:
-        refs += [("analyses.progress.predictor", an.progress.predictor),
-                 ("analyses.progress.outcome", an.progress.outcome)]
+        refs += [(f"analyses.progress.predictors[{k}]", r)
+                 for k, r in enumerate(an.progress.predictors)]
+        refs.append(("analyses.progress.outcome", an.progress.outcome))
+        if an.progress.outcome in an.progress.predictors:
+            add("analyses.progress.outcome", "the outcome is also listed among the predictors.")
     if an.clinical_significance is not None:
         refs.append(("analyses.clinical_significance.scale", an.clinical_significance.scale))
     for loc, ref in refs:

@@ -72,11 +72,11 @@ def test_analysis_names_undeclared_instrument(study_dir):
 
 
 def test_unknown_scale_in_reference(study_dir):
-    text = STUDY.format(analyses=ANALYSES + "  progress: {predictor: wai.totl, outcome: oq.total}\n")
+    text = STUDY.format(analyses=ANALYSES + "  progress: {predictors: [wai.totl], outcome: oq.total}\n")
     with pytest.raises(StudyFileError) as exc:
         load_study(study_dir(text=text))
     (issue,) = exc.value.issues
-    assert issue.location == "analyses.progress.predictor"
+    assert issue.location == "analyses.progress.predictors[0]"
     assert "'totl'" in issue.message and "total" in issue.message
 
 
