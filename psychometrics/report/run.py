@@ -369,6 +369,10 @@ def _describe_error(exc: BaseException) -> str:
     if isinstance(exc, ModuleNotFoundError) and exc.name and exc.name.startswith("psychometrics"):
         return (f"the module {exc.name} is not available in this installation, so this analysis "
                 "cannot run.")
+    if isinstance(exc, ImportError) and (exc.name or "").startswith("psychometrics"):
+        what = str(exc).split("'")[1] if str(exc).count("'") >= 2 else "a function"
+        return (f"{what} is not available in {exc.name} in this installation, so this analysis "
+                "cannot run.")
     msg = str(exc).strip() or repr(exc)
     if isinstance(exc, AnalysisUnavailable):
         return msg

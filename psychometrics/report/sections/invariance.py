@@ -1,13 +1,52 @@
-"""Measurement Invariance."""
+"""Measurement invariance: configural, metric, scalar (strict) models compared."""
 from __future__ import annotations
 
-from ._common import section
+import pandas as pd
+
+from .. import apa
+from ..model import Column, Paragraph, Table
+from ._common import label, section
+from .cfa import FIT_NOTE
 
 KEY, TITLE = "invariance", "Measurement Invariance"
 
 
+def invariance_frame(b) -> pd.DataFrame:
+    t = b.result.table.reset_index()
+    t["model_label"] = [m.capitalize() for m in t["model"]]
+    return t
+
+
 def build(results):
-    def blocks(r):
-        raise NotImplementedError("this section is not rendered yet.")
+    def blocks(b):
+        lab = label(results, b.instrument)
+        ns = ", ".join(f"{g}: *n* = {apa.integer(n)}" for g, n in b.n_per_group.items())
+        yield Paragraph(
+            f"Invariance of the {lab} measurement model across {b.grouping} ({ns}). Each level "
+            "adds equality constraints to the previous one: metric (loadings), scalar "
+            "(intercepts), strict (residual variances).")
+        if "time" in b.grouping or "occasion" in b.grouping:
+            yield Paragraph("The same patients contribute to several occasions, so the groups "
+                            "are not independent; the tests treat them as if they were.",
+                            kind="warning")
+        t = invariance_frame(b)
+        for r in t.itertuples():
+            f = b.result.fits[r.model]
+            if not f.converged:
+                yield Paragraph(f"The {r.model} model did not converge.", kind="warning")
+        yield Table(
+            "invariance", f"Measurement Invariance of the {lab} Across "
+                          f"{b.grouping[0].upper() + b.grouping[1:]}", t,
+            (Column("model_label", "Model", "text"), Column("chisq", "\u03c7\u00b2"),
+             Column("df", "df", "int", italic_label=True), Column("cfi", "CFI", "bounded"),
+             Column("rmsea", "RMSEA", "bounded"), Column("srmr", "SRMR", "bounded"),
+             Column("chisq_diff", "\u0394\u03c7\u00b2"),
+             Column("df_diff", "\u0394df", "int"),
+             Column("p_value", "p", "p", italic_label=True),
+             Column("delta_cfi", "\u0394CFI", "bounded", decimals=3),
+             Column("delta_rmsea", "\u0394RMSEA", "bounded", decimals=3)),
+            note=FIT_NOTE + " \u0394 = change against the previous model; p of the "
+                 "\u03c7\u00b2 difference test (lavaan::lavTestLRT). A drop in CFI of more than "
+                 ".010 (Cheung & Rensvold, 2002) suggests non-invariance.")
 
     return section(results, "invariance", KEY, TITLE, blocks)

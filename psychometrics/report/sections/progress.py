@@ -1,13 +1,164 @@
-"""Within- and Between-Patient Progress."""
+"""Within- and between-patient progress: effects table, model comparison, the
+within-patient deviation against the next assessment's outcome, and patients'
+trajectories."""
 from __future__ import annotations
 
+import pandas as pd
+
+from .. import apa
+from ..model import Column, Figure, Paragraph, Table
 from ._common import section
 
 KEY, TITLE = "progress", "Within- and Between-Patient Progress"
 
+_EFFECT = {"within": "Within", "between": "Between", "contextual": "Contextual"}
+
+
+def effects_frame(b) -> pd.DataFrame:
+    e = b.result.effects.copy()
+    e["predictor_label"] = [b.labels.get(p, p) for p in e["predictor"]]
+    e["effect_label"] = [_EFFECT.get(x, x) for x in e["effect"]]
+    e["model_label"] = ["Joint model (all predictors)" if m == "joint"
+                        else f"Model of {b.labels.get(m, m)}" for m in e["model"]]
+    return e
+
+
+def comparison_frame(b) -> pd.DataFrame:
+    c = b.result.comparison.copy()
+    c["model_label"] = ["Baseline (prior outcome only)" if m == "baseline"
+                        else "Joint (all predictors)" if m == "joint"
+                        else f"+ {b.labels.get(m, m)}" for m in c["model"]]
+    return c
+
+
+def _p_text(p) -> str:
+    s = apa.pval(p)
+    return f"*p* {s}" if s.startswith("<") else f"*p* = {s}"
+
+
+def _sentence(b, row) -> str:
+    pred, out = b.labels.get(row["predictor"], row["predictor"]), b.labels[b.outcome]
+    when = "at the next assessment" if b.result.formulas and "_lead2" not in b.lead_column \
+        else "later"
+    est = row["estimate"]
+    direction = "higher" if est > 0 else "lower"
+    ci = apa.ci(row["ci_lower"], row["ci_upper"])
+    if row["effect"] == "within":
+        return (f"Within patients, when {pred} was one point above the patient's own mean, "
+                f"{out} {when} was {apa.num(abs(est))} points {direction} "
+                f"(*b* = {apa.num(est)}, 95% CI {ci}, {_p_text(row['p_value'])}).")
+    if row["effect"] == "between":
+        return (f"Between patients, a patient mean of {pred} one point higher went with "
+                f"{out} {when} {apa.num(abs(est))} points {direction} "
+                f"(*b* = {apa.num(est)}, 95% CI {ci}, {_p_text(row['p_value'])}).")
+    return (f"The contextual effect (between minus within) of {pred} was *b* = {apa.num(est)} "
+            f"(95% CI {ci}, {_p_text(row['p_value'])}).")
+
+
+def _within_plot(b, eff):
+    def draw():
+        import matplotlib.pyplot as plt
+        import numpy as np
+
+        d = b.result.data
+        preds = list(b.predictors)
+        fig, axes = plt.subplots(1, len(preds), figsize=(3.2 * len(preds) + 0.4, 3.2),
+                                 squeeze=False, sharey=True)
+        y = d[b.lead_column].to_numpy(dtype=float)
+        for ax, p in zip(axes[0], preds):
+            x = d[f"{p}_within"].to_numpy(dtype=float)
+            ok = np.isfinite(x) & np.isfinite(y)
+            ax.scatter(x[ok], y[ok], s=6, alpha=0.35, color="#1f4e79", linewidths=0)
+            row = eff[(eff["model"] == p) & (eff["predictor"] == p) & (eff["effect"] == "within")]
+            if len(row) and ok.any():
+                slope = float(row["estimate"].iloc[0])
+                xs = np.array([np.nanmin(x[ok]), np.nanmax(x[ok])])
+                ax.plot(xs, y[ok].mean() + slope * xs, color="#c00000", lw=1.5,
+                        label=f"within-patient slope b = {apa.num(slope)}")
+                ax.legend(frameon=False, fontsize=7, loc="upper right")
+            ax.axvline(0, color="grey", lw=0.5)
+            ax.set_xlabel(f"{b.labels.get(p, p)}\n(deviation from patient's mean)")
+        axes[0][0].set_ylabel(f"{b.labels[b.outcome]} at next assessment")
+        fig.tight_layout()
+        return fig
+    return draw
+
+
+def _trajectories(b):
+    def draw():
+        import matplotlib.pyplot as plt
+
+        d = b.result.data
+        ids = list(dict.fromkeys(d[b.id]))[: b.max_patients_plotted]
+        cols = [b.outcome, *b.predictors]
+        fig, axes = plt.subplots(1, len(cols), figsize=(3.2 * len(cols) + 0.4, 3.2),
+                                 squeeze=False)
+        cmap = plt.get_cmap("tab20")
+        for ax, c in zip(axes[0], cols):
+            for j, pid in enumerate(ids):
+                g = d[d[b.id] == pid].sort_values(b.time)
+                ax.plot(g[b.time], g[c], lw=0.8, alpha=0.7, color=cmap(j % 20))
+            ax.set_xlabel(b.time.capitalize())
+            ax.set_ylabel(b.labels.get(c, c))
+        fig.tight_layout()
+        return fig
+    return draw
+
 
 def build(results):
-    def blocks(r):
-        raise NotImplementedError("this section is not rendered yet.")
+    def blocks(b):
+        r = b.result
+        eff = effects_frame(b)
+        out = b.labels[b.outcome]
+        preds = ", ".join(b.labels.get(p, p) for p in b.predictors)
+        yield Paragraph(
+            f"Linear mixed models of {out} at the next assessment ({apa.integer(r.n_obs)} "
+            f"assessments of {apa.integer(r.n_patients)} patients; "
+            f"{apa.integer(r.n_lost_lead)} assessments had no next assessment) on the "
+            f"within-patient deviation of {preds} from the patient's own mean and on the "
+            "patient's mean (grand-mean centred), controlling for the current outcome, with a "
+            "random intercept per patient (REML; Satterthwaite degrees of freedom).")
+        for p in b.predictors:
+            sub = eff[(eff["model"] == p) & (eff["predictor"] == p)]
+            for _, row in sub.iterrows():
+                yield Paragraph(_sentence(b, row))
+        for name, m in r.models.items():
+            if getattr(m, "singular", False):
+                yield Paragraph(f"The {name} model is singular (a variance component is "
+                                "estimated at zero).", kind="warning")
+            if not getattr(m, "converged", True):
+                yield Paragraph(f"The {name} model did not converge.", kind="warning")
+        yield Table(
+            "progress_effects", f"Within- and Between-Patient Effects on {out} at the Next "
+                                "Assessment", eff,
+            (Column("predictor_label", "Predictor", "text"),
+             Column("effect_label", "Effect", "text"), Column("estimate", "b", italic_label=True),
+             Column("std_error", "SE", italic_label=True),
+             Column("df", "df", "num", decimals=1, italic_label=True),
+             Column("t_value", "t", italic_label=True),
+             Column("p_value", "p", "p", italic_label=True),
+             Column("ci", "95% CI", ci=("ci_lower", "ci_upper")),
+             Column("std_estimate", "\u03b2")),
+            group_by="model_label",
+            note="Within = effect of a patient's deviation from their own mean; between = effect "
+                 "of the patient's mean; contextual = between minus within. \u03b2 = effect in "
+                 "standard-deviation units of the predictor part and the outcome.")
+        comp = comparison_frame(b)
+        yield Table(
+            "progress_comparison", "Comparison of the Progress Models", comp,
+            (Column("model_label", "Model", "text"), Column("npar", "Parameters", "int"),
+             Column("aic", "AIC"), Column("bic", "BIC"), Column("loglik", "log L"),
+             Column("chisq", "\u03c7\u00b2"), Column("df", "df", "int", italic_label=True),
+             Column("p_value", "p", "p", italic_label=True)),
+            note="Likelihood-ratio tests of each model against the baseline, models refitted by "
+                 "maximum likelihood (lme4::anova).")
+        yield Figure("progress_within", f"Within-Patient Deviation and {out} at the Next "
+                                        "Assessment", _within_plot(b, eff),
+                     note="Each point is one assessment. The line has the within-patient slope "
+                          "of the model of that predictor, drawn through the mean outcome.")
+        n_shown = min(b.max_patients_plotted, r.n_patients)
+        yield Figure("progress_trajectories", "Trajectories of Individual Patients",
+                     _trajectories(b),
+                     note=f"The first {n_shown} patients (by id).")
 
     return section(results, "progress", KEY, TITLE, blocks)
