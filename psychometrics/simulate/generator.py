@@ -52,7 +52,9 @@ class SimulationTruth:
         latent OQ-45 total of the dynamic model, not clamped) and
         ``expected_oq_total`` (the expected observed OQ-45 total given the
         latent state; equal to ``latent_oq_total`` except at the floor or
-        ceiling of the scale, see Notes of :func:`simulate`).
+        ceiling of the scale, see Notes of :func:`simulate`) and
+        ``oq_theta_sd``, ``oq_theta_ir``, ``oq_theta_sr`` (the subscales'
+        latent values ``theta_its`` of the OQ-45 item model).
     """
 
     patients: pd.DataFrame
@@ -576,6 +578,7 @@ def simulate(params: SimulationParams | None = None, *, seed: Any = None,
         "latent_wai_within_w": w.ravel()[treat],
         "latent_oq_total": oq.ravel()[treat],
         "expected_oq_total": expected_total[treat],
+        **{f"oq_theta_{sid}": theta[treat, s] for s, sid in enumerate(banks["oq"].subscales)},
     })
     instruments = {k: f"{banks[k].name} {banks[k].version}" for k in ("wai", "pear", "oq")}
     return SimulationResult(data=data, params=P, truth=SimulationTruth(patients, sessions),
