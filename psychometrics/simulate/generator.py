@@ -483,19 +483,20 @@ def simulate(params: SimulationParams | None = None, *, seed: Any = None,
     for t in range(1, Tm):
         oq[:, t] = const + P.oq_ar * oq[:, t - 1] + P.gamma_within * w[:, t - 1] + err[:, t - 1]
 
-    Tf = T.ravel()  # grid rows r = i * Tm + (t - 1)
+    Tf = T.ravel()  # grid cells r = i * Tm + (t - 1); item arrays are item x cell
 
     # --- WAI-SR items
     bank = banks["wai"]
     sub = np.asarray(bank.subscale_of_item)
     g = rng["wai"]
-    p_sub = g.normal(0.0, P.wai_sub_person_sd, (N, len(bank.subscales)))
-    o_sub = g.normal(0.0, P.wai_sub_occ_sd, (nF, len(bank.subscales)))
-    e_item = g.normal(0.0, P.wai_item_err_sd, (nF, N_WAI))
-    eta = Tf[:, None] + np.repeat(p_sub, Tm, axis=0)[:, sub] + o_sub[:, sub]
-    ystar = (P.wai_mu + np.asarray(P.wai_offsets)
-             + np.asarray(P.wai_loadings) * (eta - P.wai_mu) + e_item)
-    wai = np.clip(np.rint(ystar), bank.lo, bank.hi).astype(np.int64)
+    p_sub = np.repeat(g.normal(0.0, P.wai_sub_person_sd, (len(bank.subscales), N)), Tm, axis=1)
+    o_sub = g.normal(0.0, P.wai_sub_occ_sd, (len(bank.subscales), nF))
+    ystar = g.normal(0.0, P.wai_item_err_sd, (N_WAI, nF))
+    eta = p_sub + o_sub
+    eta += Tf - P.wai_mu
+    ystar += np.asarray(P.wai_loadings)[:, None] * eta[sub]
+    ystar += P.wai_mu + np.asarray(P.wai_offsets)[:, None]
+    wai = _round_clip(ystar, bank.lo, bank.hi)
 
     # --- PEAR items
     bank = banks["pear"]
@@ -503,14 +504,15 @@ def simulate(params: SimulationParams | None = None, *, seed: Any = None,
     g = rng["pear"]
     scale_T = math.hypot(P.wai_between_sd, P.wai_within_sd) or 1.0
     zT = (Tf - P.wai_mu) / scale_T
-    f1 = (P.pear_f1_on_wai * zT + np.repeat(g.normal(0.0, P.pear_person_sd, N), Tm)
-          + g.normal(0.0, P.pear_occ_sd, nF))
-    f2 = (P.pear_f2_on_f1 * f1 + np.repeat(g.normal(0.0, P.pear_person_sd, N), Tm)
-          + g.normal(0.0, P.pear_occ_sd, nF))
-    F = np.column_stack([f1, f2])[:, sub]
-    ystar = (P.pear_mu + np.asarray(P.pear_offsets) + np.asarray(P.pear_loadings) * F
-             + g.normal(0.0, P.pear_item_err_sd, (nF, N_PEAR)))
-    pear = np.clip(np.rint(ystar), bank.lo, bank.hi).astype(np.int64)
+    F = np.empty((2, nF))
+    F[0] = (P.pear_f1_on_wai * zT + np.repeat(g.normal(0.0, P.pear_person_sd, N), Tm)
+            + g.normal(0.0, P.pear_occ_sd, nF))
+    F[1] = (P.pear_f2_on_f1 * F[0] + np.repeat(g.normal(0.0, P.pear_person_sd, N), Tm)
+            + g.normal(0.0, P.pear_occ_sd, nF))
+    ystar = g.normal(0.0, P.pear_item_err_sd, (N_PEAR, nF))
+    ystar += np.asarray(P.pear_loadings)[:, None] * F[sub]
+    ystar += P.pear_mu + np.asarray(P.pear_offsets)[:, None]
+    pear = _round_clip(ystar, bank.lo, bank.hi)
 
     # --- OQ-45 items
     bank = banks["oq"]
@@ -523,44 +525,56 @@ def simulate(params: SimulationParams | None = None, *, seed: Any = None,
     n_sub = len(bank.subscales)
     k_s = np.bincount(sub, minlength=n_sub).astype(float)
     g = rng["oq_items"]
-    z = (np.repeat(g.normal(0.0, P.oq_sub_person_sd, (N, n_sub)), Tm, axis=0)
-         + g.normal(0.0, P.oq_sub_occ_sd, (nF, n_sub)))
-    dev = k_s * (z - (z @ k_s / k_s.sum())[:, None])
+    z = np.repeat(g.normal(0.0, P.oq_sub_person_sd, (n_sub, N)), Tm, axis=1)
+    z += g.normal(0.0, P.oq_sub_occ_sd, (n_sub, nF))
+    dev = k_s[:, None] * (z - k_s @ z / k_s.sum())  # sums to zero over subscales
     total_max = steps * N_OQ
-    target = (k_s / k_s.sum()) * np.clip(oq.ravel(), 0.0, total_max)[:, None] + dev
+    target = (k_s / k_s.sum())[:, None] * np.clip(oq.ravel(), 0.0, total_max) + dev
     grid, expected = _oq_expected_grids(P.oq_discrimination, P.oq_location, P.oq_thresholds,
                                         bank.subscale_of_item, n_sub)
     theta = np.empty_like(target)
     for s in range(n_sub):
-        theta[:, s] = np.interp(target[:, s], expected[s], grid)
-        np.clip(target[:, s], expected[s, 0], expected[s, -1], out=target[:, s])
-    expected_total = target.sum(axis=1)
+        theta[s] = np.interp(target[s], expected[s], grid)
+        np.clip(target[s], expected[s, 0], expected[s, -1], out=target[s])
+    expected_total = target.sum(axis=0)
     a = np.asarray(P.oq_discrimination)
     d = np.asarray(P.oq_location)
     tau = np.asarray(P.oq_thresholds)
-    oq_items = np.empty((nF, N_OQ), dtype=np.int64)
-    for j in range(N_OQ):
-        v = theta[:, sub[j]] - d[j] - g.logistic(0.0, 1.0, nF) / a[j]
-        x = np.searchsorted(tau, v, side="left")  # number of thresholds below v
-        oq_items[:, j] = (bank.hi - x) if bank.reverse[j] else (bank.lo + x)
+    reverse = np.asarray(bank.reverse)
+    oq_items = np.empty((N_OQ, nF), dtype=np.int64)
+    per = max(1, min(N_OQ, _BLOCK // nF))  # items per block: small data in one go
+    for j0 in range(0, N_OQ, per):
+        js = slice(j0, min(j0 + per, N_OQ))
+        # drawn item after item, whatever the block size: (items, cells) in C order
+        v = g.logistic(0.0, 1.0, (js.stop - js.start, nF))
+        v /= -a[js, None]
+        v += theta[sub[js]]
+        v -= d[js, None]  # v = theta - d_j - e / a_j
+        x = (v > tau[0]).view(np.uint8).copy()  # number of thresholds below v
+        for tk in tau[1:]:
+            x += (v > tk).view(np.uint8)
+        oq_items[js] = np.where(reverse[js, None], bank.hi - x, bank.lo + x)
 
     # --- assemble the attended rows
     keep = attended.ravel()
+    all_kept = bool(keep.all())
+    n_rows = int(keep.sum())
     blocks = [(banks["wai"].items, wai), (banks["pear"].items, pear), (banks["oq"].items, oq_items)]
-    columns: dict[str, np.ndarray] = {
-        "patient_id": np.repeat(np.arange(1, N + 1, dtype=np.int64), Tm)[keep],
-        "month": np.tile(months.astype(np.int64), N)[keep],
-    }
+    item_ids = [iid for ids, _ in blocks for iid in ids]
+    dtype = np.float64 if P.missing_rate > 0 else np.int64
+    values = np.empty((len(item_ids), n_rows), dtype=dtype)  # item x row, as pandas stores it
     g = rng["blanks"]
-    for ids, values in blocks:
-        for j, iid in enumerate(ids):
-            col = values[keep, j]
-            if P.missing_rate > 0:
-                blank = (g.random(nF) < P.missing_rate)[keep]
-                col = col.astype(np.float64)
-                col[blank] = np.nan
-            columns[iid] = col
-    data = pd.DataFrame(columns)
+    row = 0
+    for ids, block in blocks:
+        part = values[row:row + len(ids)]
+        part[...] = block if all_kept else block[:, keep]
+        if P.missing_rate > 0:
+            blank = g.random((len(ids), nF)) < P.missing_rate
+            part[blank if all_kept else blank[:, keep]] = np.nan
+        row += len(ids)
+    data = pd.DataFrame(values.T, columns=item_ids, copy=False)
+    data.insert(0, "month", np.tile(months.astype(np.int64), N)[keep])
+    data.insert(0, "patient_id", np.repeat(np.arange(1, N + 1, dtype=np.int64), Tm)[keep])
 
     treat = in_treatment.ravel()
     patients = pd.DataFrame({
@@ -578,12 +592,23 @@ def simulate(params: SimulationParams | None = None, *, seed: Any = None,
         "latent_wai_within_w": w.ravel()[treat],
         "latent_oq_total": oq.ravel()[treat],
         "expected_oq_total": expected_total[treat],
-        **{f"oq_theta_{sid}": theta[treat, s] for s, sid in enumerate(banks["oq"].subscales)},
+        **{f"oq_theta_{sid}": theta[s, treat] for s, sid in enumerate(banks["oq"].subscales)},
     })
     instruments = {k: f"{banks[k].name} {banks[k].version}" for k in ("wai", "pear", "oq")}
     return SimulationResult(data=data, params=P, truth=SimulationTruth(patients, sessions),
                             seed=seed_entropy, spawn_key=spawn_key, instruments=instruments,
                             numpy_version=np.__version__)
+
+
+#: Cells per block of OQ items (items are drawn in blocks of about this many cells).
+_BLOCK = 1 << 17
+
+
+def _round_clip(ystar: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """Round half to even (as R's round) and clamp to the response scale, as int64."""
+    np.rint(ystar, out=ystar)
+    np.clip(ystar, lo, hi, out=ystar)
+    return ystar.astype(np.int64)
 
 
 def replicate(n_rep: int, params: SimulationParams | None = None, seed: Any = None,

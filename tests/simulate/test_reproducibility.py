@@ -133,3 +133,13 @@ def test_to_csv_writes_data_and_truth_json(tmp_path):
 def test_params_json_round_trip():
     p = SimulationParams(n_patients=7, wai_trend=0.0, missing_rate=0.01)
     assert SimulationParams.from_dict(json.loads(json.dumps(p.to_dict()))) == p
+
+
+def test_block_size_of_oq_items_does_not_change_data(monkeypatch):
+    from psychometrics.simulate import generator
+
+    params = SimulationParams(n_patients=40, missing_rate=0.03)
+    one_go = simulate(params, seed=77)  # 40 x 20 cells: all 45 items in one block
+    monkeypatch.setattr(generator, "_BLOCK", 1)  # one item per block
+    itemwise = simulate(params, seed=77)
+    assert_frame_equal(one_go.data, itemwise.data, check_exact=True)

@@ -1,0 +1,56 @@
+"""Benchmark of psychometrics.simulate.simulate beside R's simulate_therapy().
+
+Run: /work/venv/bin/python benchmarks/bench_simulate.py
+
+R timings: tests/data/r_results/simulate/timing_simulate_therapy.json (keys
+``simulate_therapy_150`` and ``simulate_therapy_20000x12``), made by
+tests/data/r_scripts/simulate/timing_simulate_therapy.R. R's generator draws
+the WAI and PEAR items and the latent OQ total; ours also draws the 45 OQ-45
+item responses (67 item columns instead of 22), so the comparison favours R.
+"""
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from psychometrics.simulate import SimulationParams, simulate  # noqa: E402
+
+R_TIMINGS = ROOT / "tests" / "data" / "r_results" / "simulate" / "timing_simulate_therapy.json"
+
+
+def median_time(fn, reps: int, warmup: int = 1) -> float:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def main() -> None:
+    r = json.loads(R_TIMINGS.read_text())
+    cases = [
+        ("simulate_therapy_150", "simulate(seed=20240601)  # 150 patients, 4-20 months",
+         lambda: simulate(SimulationParams(), seed=20240601), 20),
+        ("simulate_therapy_20000x12",
+         "simulate(n_patients=20000, sessions_min=12, sessions_max=12, seed=777)",
+         lambda: simulate(SimulationParams(n_patients=20000, sessions_min=12, sessions_max=12),
+                          seed=777), 5),
+    ]
+    print(f"{'case (R key)':32s} {'ours_s':>9s} {'R_s':>9s} {'R/ours':>7s}")
+    for key, call, fn, reps in cases:
+        ours = median_time(fn, reps)
+        theirs = r[key]["median_s"]
+        print(f"{key:32s} {ours:9.4f} {theirs:9.4f} {theirs / ours:7.2f}   # {call}")
+
+
+if __name__ == "__main__":
+    main()
