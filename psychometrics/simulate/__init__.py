@@ -1,10 +1,12 @@
 """Simulated longitudinal psychotherapy data with known parameters.
 
->>> from psychometrics.simulate import simulate, SimulationParams
->>> res = simulate(SimulationParams(n_patients=200, missing_rate=0.02), seed=1)
->>> res.data          # patient_id, month, wai_1..wai_12, pear_1..pear_10, oq_1..oq_45
->>> res.truth.patients, res.truth.sessions   # b_i, u_i; T_it, w_it, latent OQ total
->>> res.params        # the generating parameters
+Usage::
+
+    from psychometrics.simulate import simulate, SimulationParams
+    res = simulate(SimulationParams(n_patients=200, missing_rate=0.02), seed=1)
+    res.data          # patient_id, month, wai_1..wai_12, pear_1..pear_10, oq_1..oq_45
+    res.truth.patients, res.truth.sessions   # b_i, u_i; T_it, w_it, latent OQ total
+    res.params        # the generating parameters
 
 See :func:`simulate` (the full generating model is in its Notes),
 :func:`replicate` (independent replications) and :func:`example_data` (the

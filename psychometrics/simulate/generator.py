@@ -640,7 +640,7 @@ def replicate(n_rep: int, params: SimulationParams | None = None, seed: Any = No
     --------
     >>> from psychometrics.simulate import replicate
     >>> [r.spawn_key for r in replicate(2, seed=7, n_patients=10)]
-    [(0,), (1,), ]  # doctest: +SKIP
+    [(0,), (1,)]
     """
     if isinstance(n_rep, bool) or not isinstance(n_rep, numbers.Integral) or n_rep < 1:
         raise SimulationParameterError(
