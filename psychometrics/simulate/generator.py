@@ -262,8 +262,13 @@ def _oq_grids_cached(a, d, tau, sub, n_sub):
     a = np.asarray(a)
     d = np.asarray(d)
     tau = np.asarray(tau)
-    margin = 40.0 / a.min()
-    grid = np.linspace(d.min() + tau[0] - margin, d.max() + tau[-1] + margin, 40001)
+    # dense where the expected score changes, sparse in the flat tails (beyond 8 / a_min the
+    # expected score is within 180 expit(-8) = 0.06 points of its floor or ceiling)
+    lo, hi = d.min() + tau[0], d.max() + tau[-1]
+    core, tail = 8.0 / a.min(), 40.0 / a.min()
+    grid = np.concatenate([np.linspace(lo - tail, lo - core, 201)[:-1],
+                           np.linspace(lo - core, hi + core, 6001),
+                           np.linspace(hi + core, hi + tail, 201)[1:]])
     expected = np.zeros((n_sub, grid.size))
     for j in range(a.size):
         expected[sub[j]] += expit(a[j] * (grid[:, None] - d[j] - tau[None, :])).sum(axis=1)
@@ -485,6 +490,14 @@ def simulate(params: SimulationParams | None = None, *, seed: Any = None,
 
     Tf = T.ravel()  # grid cells r = i * Tm + (t - 1); item arrays are item x cell
 
+    # --- all item responses go into one item x cell array, the layout pandas stores
+    blocks = [banks["wai"], banks["pear"], banks["oq"]]
+    item_ids = [iid for bank in blocks for iid in bank.items]
+    dtype = np.float64 if P.missing_rate > 0 else np.int64
+    values = np.empty((len(item_ids), nF), dtype=dtype)
+    wai_rows, pear_rows, oq_rows = (slice(0, N_WAI), slice(N_WAI, N_WAI + N_PEAR),
+                                    slice(N_WAI + N_PEAR, N_WAI + N_PEAR + N_OQ))
+
     # --- WAI-SR items
     bank = banks["wai"]
     sub = np.asarray(bank.subscale_of_item)
@@ -496,7 +509,8 @@ def simulate(params: SimulationParams | None = None, *, seed: Any = None,
     eta += Tf - P.wai_mu
     ystar += np.asarray(P.wai_loadings)[:, None] * eta[sub]
     ystar += P.wai_mu + np.asarray(P.wai_offsets)[:, None]
-    wai = _round_clip(ystar, bank.lo, bank.hi)
+    _round_clip(ystar, bank.lo, bank.hi, out=values[wai_rows])
+    del p_sub, o_sub, eta, ystar
 
     # --- PEAR items
     bank = banks["pear"]
@@ -512,7 +526,8 @@ def simulate(params: SimulationParams | None = None, *, seed: Any = None,
     ystar = g.normal(0.0, P.pear_item_err_sd, (N_PEAR, nF))
     ystar += np.asarray(P.pear_loadings)[:, None] * F[sub]
     ystar += P.pear_mu + np.asarray(P.pear_offsets)[:, None]
-    pear = _round_clip(ystar, bank.lo, bank.hi)
+    _round_clip(ystar, bank.lo, bank.hi, out=values[pear_rows])
+    del zT, F, ystar
 
     # --- OQ-45 items
     bank = banks["oq"]
@@ -541,7 +556,7 @@ def simulate(params: SimulationParams | None = None, *, seed: Any = None,
     d = np.asarray(P.oq_location)
     tau = np.asarray(P.oq_thresholds)
     reverse = np.asarray(bank.reverse)
-    oq_items = np.empty((N_OQ, nF), dtype=np.int64)
+    oq_values = values[oq_rows]
     per = max(1, min(N_OQ, _BLOCK // nF))  # items per block: small data in one go
     for j0 in range(0, N_OQ, per):
         js = slice(j0, min(j0 + per, N_OQ))
@@ -553,30 +568,27 @@ def simulate(params: SimulationParams | None = None, *, seed: Any = None,
         x = (v > tau[0]).view(np.uint8).copy()  # number of thresholds below v
         for tk in tau[1:]:
             x += (v > tk).view(np.uint8)
-        oq_items[js] = np.where(reverse[js, None], bank.hi - x, bank.lo + x)
+        oq_values[js] = np.where(reverse[js, None], bank.hi - x, bank.lo + x)
+    del z, dev, v, x
 
-    # --- assemble the attended rows
+    # --- blanks and the attended rows
+    if P.missing_rate > 0:
+        g = rng["blanks"]
+        for rows in (wai_rows, pear_rows, oq_rows):
+            part = values[rows]
+            part[g.random(part.shape) < P.missing_rate] = np.nan
     keep = attended.ravel()
-    all_kept = bool(keep.all())
-    n_rows = int(keep.sum())
-    blocks = [(banks["wai"].items, wai), (banks["pear"].items, pear), (banks["oq"].items, oq_items)]
-    item_ids = [iid for ids, _ in blocks for iid in ids]
-    dtype = np.float64 if P.missing_rate > 0 else np.int64
-    values = np.empty((len(item_ids), n_rows), dtype=dtype)  # item x row, as pandas stores it
-    g = rng["blanks"]
-    row = 0
-    for ids, block in blocks:
-        part = values[row:row + len(ids)]
-        part[...] = block if all_kept else block[:, keep]
-        if P.missing_rate > 0:
-            blank = g.random((len(ids), nF)) < P.missing_rate
-            part[blank if all_kept else blank[:, keep]] = np.nan
-        row += len(ids)
+    if keep.all():
+        keep = slice(None)
+    else:
+        values = values[:, keep]
     data = pd.DataFrame(values.T, columns=item_ids, copy=False)
     data.insert(0, "month", np.tile(months.astype(np.int64), N)[keep])
     data.insert(0, "patient_id", np.repeat(np.arange(1, N + 1, dtype=np.int64), Tm)[keep])
 
     treat = in_treatment.ravel()
+    if treat.all():
+        treat = slice(None)
     patients = pd.DataFrame({
         "patient_id": np.arange(1, N + 1, dtype=np.int64),
         "n_months": n_months.astype(np.int64),
@@ -604,11 +616,11 @@ def simulate(params: SimulationParams | None = None, *, seed: Any = None,
 _BLOCK = 1 << 17
 
 
-def _round_clip(ystar: np.ndarray, lo: int, hi: int) -> np.ndarray:
-    """Round half to even (as R's round) and clamp to the response scale, as int64."""
+def _round_clip(ystar: np.ndarray, lo: int, hi: int, out: np.ndarray) -> None:
+    """Round half to even (as R's round) and clamp to the response scale, into ``out``."""
     np.rint(ystar, out=ystar)
     np.clip(ystar, lo, hi, out=ystar)
-    return ystar.astype(np.int64)
+    out[...] = ystar
 
 
 def replicate(n_rep: int, params: SimulationParams | None = None, seed: Any = None,
