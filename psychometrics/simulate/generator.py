@@ -398,7 +398,7 @@ def simulate(params: SimulationParams | None = None, *, seed: Any = None,
 
     (``a_j = oq_discrimination``, ``d_j = oq_location``,
     ``tau = oq_thresholds``; ``E_s`` is tabulated on a fine grid of theta
-    and inverted by linear interpolation, exact to about 1e-5 points).
+    and inverted by linear interpolation, exact to about 1e-4 points).
     Items are independent given ``theta`` and are drawn as
     ``X = #{k : theta - d_j - e/a_j > tau_k}`` with ``e`` standard logistic,
     which is that model exactly. ``X`` is the distress-keyed response; the 9
@@ -613,7 +613,7 @@ def simulate(params: SimulationParams | None = None, *, seed: Any = None,
 
 
 #: Cells per block of OQ items (items are drawn in blocks of about this many cells).
-_BLOCK = 1 << 17
+_BLOCK = 1 << 15
 
 
 def _round_clip(ystar: np.ndarray, lo: int, hi: int, out: np.ndarray) -> None:
