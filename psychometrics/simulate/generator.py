@@ -30,8 +30,6 @@ STREAMS = ("design", "alliance", "outcome", "wai", "pear", "oq_items", "blanks")
 #: Banks the simulator writes: key -> (bank name, subscales that partition its items).
 BANKS = {"wai": ("wai-sr", None), "pear": ("pear", ("f1", "f2")), "oq": ("oq-45.2", None)}
 
-SeedLike = "int | numpy.random.SeedSequence | numpy.random.Generator | None"
-
 
 # ============================================================== result objects
 @dataclass(frozen=True, eq=False)
@@ -278,11 +276,23 @@ def _oq_grids_cached(a, d, tau, sub, n_sub):
 
 
 def oq_expected_total(theta: np.ndarray, params: SimulationParams | None = None) -> np.ndarray:
-    """Expected OQ-45 subscale scores at subscale latent values ``theta`` (n x 3).
+    """Expected OQ-45 total (after reverse keying) at the subscales' latent values.
 
-    ``E_s(theta_s) = sum_{j in s} sum_k expit(a_j (theta_s - d_j - tau_k))``,
-    the graded-response expected score, summed over subscales. Exposed for
-    checks of the item model; :func:`simulate` inverts it.
+    Parameters
+    ----------
+    theta : array of shape (n, 3)
+        Latent values of the subscales in bank order (Symptom Distress,
+        Interpersonal Relations, Social Role), as in ``truth.sessions``
+        columns ``oq_theta_sd``, ``oq_theta_ir``, ``oq_theta_sr``.
+    params : SimulationParams, optional
+        Supplies the item parameters (defaults if omitted).
+
+    Returns
+    -------
+    ndarray of shape (n,)
+        ``sum_s E_s(theta_s)`` with ``E_s(theta) = sum_{j in s} sum_k
+        expit(a_j (theta - d_j - tau_k))``, the graded-response expected
+        score that :func:`simulate` inverts.
     """
     params = params or SimulationParams()
     bank = _banks()["oq"]
