@@ -61,11 +61,14 @@ def pairwise_cor(x: np.ndarray) -> np.ndarray:
         return r
     col_mean = np.nanmean(x, axis=0)
     xc = np.where(mask, x - col_mean, 0.0)
-    m = mask.astype(float)
-    n = m.T @ m                     # pair counts
-    sx = xc.T @ m                   # sum of x_j over rows where k observed  [j, k]
-    sxx = (xc * xc).T @ m           # sum of x_j^2 over rows where k observed [j, k]
-    sxy = xc.T @ xc                 # sum of x_j x_k over rows where both observed
+    p = x.shape[1]
+    # one Gram matrix holds every masked cross-product we need
+    Z = np.hstack([xc, xc * xc, mask.astype(float)])
+    G = Z.T @ Z
+    sxy = G[:p, :p]                 # sum of x_j x_k over rows where both observed
+    sx = G[:p, 2 * p:]              # sum of x_j over rows where k observed  [j, k]
+    sxx = G[p:2 * p, 2 * p:]        # sum of x_j^2 over rows where k observed [j, k]
+    n = G[2 * p:, 2 * p:]           # pair counts
     with np.errstate(invalid="ignore", divide="ignore"):
         cov = sxy - sx * sx.T / n
         varj = sxx - sx * sx / n
@@ -116,6 +119,10 @@ def _labels(data: Any, p: int, prefix: str = "V") -> tuple[str, ...]:
 
 def _as_float_frame(data: Any, argname: str) -> tuple[np.ndarray, tuple[str, ...]]:
     if isinstance(data, pd.DataFrame):
+        if all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t)
+               for t in data.dtypes):
+            x = data.to_numpy(dtype=float, na_value=np.nan)
+            return x, _labels(data, x.shape[1])
         issues = []
         cols = []
         for c in data.columns:

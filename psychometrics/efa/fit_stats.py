@@ -9,6 +9,7 @@ import math
 from dataclasses import dataclass, fields
 
 import numpy as np
+from scipy import special as spc
 from scipy import stats as sps
 from scipy.optimize import brentq
 
@@ -182,10 +183,10 @@ def _rmsea_ci(chisq: float, dof: float, n: float, tail: float) -> tuple[float, f
     ``tail`` (upper bound) and ``1 - tail`` (lower bound), found on
     ``[0, max(n, chisq) + 2n]``."""
     upper_x = max(n, chisq) + 2 * n
-    p0 = float(sps.chi2.cdf(chisq, dof))
+    p0 = float(spc.chdtr(dof, chisq))
 
     def root(target):
-        fn = lambda x: float(sps.ncx2.cdf(chisq, dof, x)) - target if x > 0 else p0 - target
+        fn = lambda x: float(spc.chndtr(chisq, dof, x)) - target if x > 0 else p0 - target
         try:
             return brentq(fn, 0.0, upper_x, xtol=1e-12, rtol=4 * np.finfo(float).eps,
                           maxiter=500)
