@@ -4,6 +4,7 @@ immutable result, with psych 2.2.9's conventions (``psych::fa``,
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 import warnings
@@ -440,6 +441,12 @@ def _assemble(ci, nf, method, rot, L, phi, rot_mat, communality, uniq, names, ex
     fs = fa_stats(ci.r, L, phi, n_obs=ci.n_obs,
                   np_obs=None if method == "pc" else ci.np_obs, alpha=0.1,
                   smooth=True)
+    if method == "pc":
+        # psych::principal reports objective, STATISTIC, PVAL, rms, fit, fit.off, dof,
+        # null.dof but no RMSEA, TLI, BIC, crms or null chi-square: neither do we
+        nan = math.nan
+        fs = dataclasses.replace(fs, rmsea=nan, rmsea_lower=nan, rmsea_upper=nan, tli=nan,
+                                 bic=nan, sabic=nan, crms=nan, null_chi_square=nan)
     if phi is None:
         vx = np.sum(L * L, axis=0)
     else:
