@@ -85,13 +85,15 @@ def cov2cor(s: np.ndarray) -> np.ndarray:
     return r
 
 
-def cor_smooth(r: np.ndarray, eig_tol: float = 1e-12) -> tuple[np.ndarray, bool]:
+def cor_smooth(r: np.ndarray, eig_tol: float = 1e-12, force: bool = False
+               ) -> tuple[np.ndarray, bool]:
     """``psych::cor.smooth``: raise eigenvalues below ``eig_tol`` and rescale.
 
-    Returns the (possibly) smoothed matrix and whether smoothing happened.
+    Smooths when the smallest eigenvalue is below machine epsilon (psych's
+    rule) or when ``force``.  Returns the matrix and whether it was smoothed.
     """
     w, v = np.linalg.eigh(r)
-    if w.min() >= _EPS:
+    if w.min() >= _EPS and not force:
         return r, False
     w = w.copy()
     w[w < eig_tol] = 100 * eig_tol
@@ -287,8 +289,7 @@ def _check_pd(r: np.ndarray, items: tuple[str, ...], smooth: bool, caller: str,
     if w[0] >= _EPS * r.shape[0] * 10:
         return r, False
     if smooth:
-        rs, done = cor_smooth(r)
-        return rs, done
+        return cor_smooth(r, force=True)
     # name the items that carry the (near) linear dependency
     vec = np.abs(v[:, 0])
     involved = [items[k] for k in np.argsort(-vec) if vec[k] > 0.1][:8]
