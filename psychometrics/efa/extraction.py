@@ -43,12 +43,20 @@ def _eigh_desc(S):
     return w[::-1], v[:, ::-1]
 
 
-def _lbfgsb(fun, grad, start, upper, maxit=100):
-    """R's ``optim(method = "L-BFGS-B")`` with psych's control settings."""
+def _lbfgsb(fun_grad, start, upper, maxit=100):
+    """R's ``optim(method = "L-BFGS-B")`` with psych's control settings.
+
+    ``fun_grad(psi)`` returns ``(objective, gradient)`` from one eigendecomposition
+    (R evaluates the two separately, on the same matrix, with the same result).
+    """
     sc = 0.01
     n = len(start)
-    res = minimize(lambda x: fun(x * sc), np.asarray(start) / sc,
-                   jac=lambda x: grad(x * sc) * sc, method="L-BFGS-B",
+
+    def fg(x):
+        f, g = fun_grad(x * sc)
+        return f, g * sc
+
+    res = minimize(fg, np.asarray(start) / sc, jac=True, method="L-BFGS-B",
                    bounds=[(0.005 / sc, upper / sc)] * n,
                    options=dict(maxcor=5, ftol=1e7 * _EPS, gtol=0.0, maxiter=maxit))
     return res.x * sc, res
@@ -59,24 +67,26 @@ def _minres(S: np.ndarray, nf: int):
     tril = np.tril_indices(p, -1)
     dS = np.diag(S).copy()
 
-    def fit_residuals(psi):
+    unit_diag = bool(np.all(dS == 1.0))
+
+    def fun_grad(psi):
+        # psych: fit.residuals (objective) eigen-decomposes S with diag 1 - psi,
+        # FAgr.minres (gradient) S - diag(psi); for a correlation matrix they coincide
         Sm = S.copy()
         Sm[np.diag_indices(p)] = 1.0 - psi
         w, v = _eigh_desc(Sm)
-        w = np.where(w < _EPS, 100 * _EPS, w)
-        L = v[:, :nf] * np.sqrt(w[:nf])
+        wf = np.where(w < _EPS, 100 * _EPS, w)
+        L = v[:, :nf] * np.sqrt(wf[:nf])
         res = (Sm - L @ L.T)[tril]
-        return float(res @ res)
-
-    def grad(psi):
-        w, v = _eigh_desc(S - np.diag(psi))
-        L = v[:, :nf] * np.sqrt(np.maximum(w[:nf], 0.0))
-        return (L * L).sum(axis=1) + psi - dS
+        if not unit_diag:
+            w, v = _eigh_desc(S - np.diag(psi))
+        Lg = v[:, :nf] * np.sqrt(np.maximum(w[:nf], 0.0))
+        return float(res @ res), (Lg * Lg).sum(axis=1) + psi - dS
 
     s_smc = smc(S)
     upper = max(s_smc.max(), 1.0)
     start = dS - s_smc
-    psi, res = _lbfgsb(fit_residuals, grad, start, upper)
+    psi, res = _lbfgsb(fun_grad, start, upper)
     # FAout.wls
     w, v = _eigh_desc(S - np.diag(psi))
     L = v[:, :nf] * np.sqrt(np.maximum(w[:nf], 0.0))
@@ -86,19 +96,18 @@ def _minres(S: np.ndarray, nf: int):
 def _ml(S: np.ndarray, nf: int):
     p = S.shape[0]
 
-    def fafn(psi):
-        sc = 1.0 / np.sqrt(psi)
-        Sstar = S * np.outer(sc, sc)
-        e = np.linalg.eigvalsh(Sstar)[::-1][nf:]
-        return float(-(np.sum(np.log(e) - e) - nf + p))
+    dS = np.diag(S)
 
-    def fagr(psi):
+    def fun_grad(psi):
+        # psych's FAfn (objective) and FAgr (gradient) on Psi^-1/2 S Psi^-1/2
         sc = 1.0 / np.sqrt(psi)
         w, v = _eigh_desc(S * np.outer(sc, sc))
+        e = w[nf:]
+        f = float(-(np.sum(np.log(e) - e) - nf + p))
         load = v[:, :nf] * np.sqrt(np.maximum(w[:nf] - 1.0, 0.0))
         load = np.sqrt(psi)[:, None] * load
-        g = (load * load).sum(axis=1) + psi - np.diag(S)
-        return g / psi ** 2
+        g = (load * load).sum(axis=1) + psi - dS
+        return f, g / psi ** 2
 
     s_smc = smc(S)
     upper = max(s_smc.max(), 1.0)
@@ -106,7 +115,7 @@ def _ml(S: np.ndarray, nf: int):
         start = np.full(p, 0.5)  # psych's branch (uses nf values; never hit for real data)
     else:
         start = np.diag(S) - s_smc
-    psi, res = _lbfgsb(fafn, fagr, start, upper)
+    psi, res = _lbfgsb(fun_grad, start, upper)
     sc = 1.0 / np.sqrt(psi)
     w, v = _eigh_desc(S * np.outer(sc, sc))
     load = v[:, :nf] * np.sqrt(np.maximum(w[:nf] - 1.0, 0.0))
