@@ -11,13 +11,15 @@ Main entry points
 ``omega``
     McDonald's omega from a Schmid-Leiman transformation (``psych::omega``).
 ``item_diagnostics``, ``cross_loadings``, ``low_loading_items``, ``select_items``
-    item selection for a new (short) form.
+    item selection for a new (short) form; ``short_form_to_bank`` writes it into an
+    item bank (instrument YAML) as a new form.
 ``rotate``
     the rotations alone (GPForth/GPFoblq, stats::varimax, psych's promax).
 """
 from __future__ import annotations
 
 from ._input import cov2cor, pairwise_cor, smc
+from .bank import short_form_to_bank
 from .adequacy import BartlettResult, KMOResult, bartlett, eigenvalues, kmo
 from .fit_stats import FitStatistics
 from .model import FactorAnalysis, FactorAnalysisResult, degrees_of_freedom, fa, max_factors
@@ -40,6 +42,6 @@ __all__ = [
     "parallel_analysis", "ParallelAnalysisResult", "velicer_map", "MAPResult",
     "omega", "OmegaResult", "schmid_leiman",
     "item_diagnostics", "cross_loadings", "low_loading_items", "select_items",
-    "ShortForm", "ShortFormRule",
+    "ShortForm", "ShortFormRule", "short_form_to_bank",
     "cov2cor", "pairwise_cor", "smc",
 ]
