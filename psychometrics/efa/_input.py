@@ -160,7 +160,8 @@ def _as_float_frame(data: Any, argname: str) -> tuple[np.ndarray, tuple[str, ...
 
 def prepare_correlation(data: Any, *, n_obs: float | None = None, missing: str = "pairwise",
                         cor: str = "pearson", smooth: bool = False,
-                        min_items: int = 2, caller: str = "fa") -> CorrelationInput:
+                        min_items: int = 2, caller: str = "fa",
+                        np_obs: Any = None) -> CorrelationInput:
     """Validate ``data`` and return its correlation matrix.
 
     ``data`` is either raw responses (rows = respondents, columns = items; a
@@ -200,7 +201,16 @@ def prepare_correlation(data: Any, *, n_obs: float | None = None, missing: str =
         r = (x + x.T) / 2.0
         np.fill_diagonal(r, 1.0)
         r, smoothed = _check_pd(r, items, smooth, caller, n_rows=None)
-        return CorrelationInput(r=r, items=items, n_obs=n_obs, np_obs=None, raw=None,
+        npo = None
+        if np_obs is not None:
+            npo = np.asarray(np_obs, dtype=float)
+            if npo.shape != r.shape or np.isnan(npo).any() or (npo < 1).any():
+                raise ModelSpecificationError(
+                    f"The 'np_obs' parameter of {caller} must be a {r.shape[0]} x {r.shape[1]} "
+                    "matrix of pairwise counts (each at least 1), like psych's np.obs.")
+            if n_obs is None:
+                n_obs = float(npo.max())   # psych: n.obs <- max(np.obs)
+        return CorrelationInput(r=r, items=items, n_obs=n_obs, np_obs=npo, raw=None,
                                 source="matrix", cor="matrix", missing="none",
                                 smoothed=smoothed)
     if x.shape[0] == x.shape[1] and np.allclose(x, x.T, equal_nan=True) and \
@@ -214,6 +224,10 @@ def prepare_correlation(data: Any, *, n_obs: float | None = None, missing: str =
                 "(e.g. with psychometrics.efa.cov2cor) and give n_obs.")
 
     # ---- raw data
+    if np_obs is not None:
+        raise ModelSpecificationError(
+            f"The 'np_obs' parameter of {caller} is only for a correlation-matrix input; "
+            "with raw data the pairwise counts are computed.")
     if n_obs is not None:
         raise ModelSpecificationError(
             f"The 'n_obs' parameter of {caller} is only for a correlation-matrix input; "

@@ -84,7 +84,8 @@ class FactorAnalysis:
     min_err: float = 0.001
     max_iter: int = 50
 
-    def fit(self, data: Any, n_obs: float | None = None) -> "FactorAnalysisResult":
+    def fit(self, data: Any, n_obs: float | None = None, *, np_obs: Any = None
+            ) -> "FactorAnalysisResult":
         """Fit the model to raw responses or to a correlation matrix.
 
         Parameters
@@ -94,6 +95,11 @@ class FactorAnalysis:
             correlation matrix (then give ``n_obs`` for the fit statistics).
         n_obs : float, optional
             Sample size behind a correlation matrix.
+        np_obs : array, optional
+            Pairwise counts behind a correlation matrix (psych's ``np.obs``), e.g.
+            for a polychoric matrix computed on data with missing values; the
+            empirical chi-square, ``rms`` and ``crms`` then weight each residual by
+            its count, as psych does for raw data.  ``n_obs`` defaults to its maximum.
 
         Returns
         -------
@@ -123,7 +129,7 @@ class FactorAnalysis:
         rot = canonical_rotation(self.rotation, "FactorAnalysis")
         nf = self._n_factors()
         ci = prepare_correlation(data, n_obs=n_obs, missing=self.missing, cor=self.cor,
-                                 smooth=self.smooth, caller="FactorAnalysis")
+                                 smooth=self.smooth, caller="FactorAnalysis", np_obs=np_obs)
         p = len(ci.items)
         if nf > p:
             raise IdentificationError(
@@ -165,7 +171,8 @@ def max_factors(p: int) -> int:
 
 
 def fa(data: Any, n_factors: int = 1, method: str = "minres", rotation: str = "oblimin",
-       *, n_obs: float | None = None, missing: str = "pairwise", cor: str = "pearson",
+       *, n_obs: float | None = None, np_obs: Any = None, missing: str = "pairwise",
+       cor: str = "pearson",
        smooth: bool = False, min_err: float = 0.001, max_iter: int = 50
        ) -> "FactorAnalysisResult":
     """Exploratory factor analysis in one call (``psych::fa`` / ``psych::principal``).
@@ -180,7 +187,7 @@ def fa(data: Any, n_factors: int = 1, method: str = "minres", rotation: str = "o
     """
     return FactorAnalysis(n_factors=n_factors, method=method, rotation=rotation,
                           missing=missing, cor=cor, smooth=smooth, min_err=min_err,
-                          max_iter=max_iter).fit(data, n_obs=n_obs)
+                          max_iter=max_iter).fit(data, n_obs=n_obs, np_obs=np_obs)
 
 
 # ============================================================================ result

@@ -174,3 +174,11 @@ def test_rotation_iteration_limit_warns():
     with pytest.warns(ConvergenceWarning, match="GPForth"):
         r = gpf_orthogonal(L, "quartimax", maxit=2)
     assert not r.converged
+
+
+def test_np_obs_checks():
+    R = np.corrcoef(X().to_numpy(float), rowvar=False)
+    with pytest.raises(ModelSpecificationError, match="'np_obs'.*25 x 25"):
+        fa(R, n_factors=2, np_obs=np.ones((3, 3)))
+    with pytest.raises(ModelSpecificationError, match="'np_obs'.*only for a correlation"):
+        fa(X(), n_factors=2, np_obs=np.ones((25, 25)))

@@ -153,6 +153,16 @@ def _extra_args(key):
                                           dict(n_factors=3, method="minres",
                                                rotation="varimax")),
     }
+    if key == "poly_minres_oblimin":
+        # psych::fa(bfi[, 1:10], 2, cor = "poly"): polychoric matrix (psych's, stored in the
+        # reference) + psych's n.obs (rows) and np.obs (pairwise counts of the raw data)
+        from psychometrics.efa._input import pairwise_count
+        rho = extra()["polychoric_10"]["rho"]
+        names = list(rho)
+        R = pd.DataFrame([[rho[a][b] for b in names] for a in names], columns=names)
+        raw = dataset("bfi").iloc[:, :10]
+        return R, dict(n_factors=2, method="minres", n_obs=len(raw),
+                       np_obs=pairwise_count(raw.to_numpy(dtype=float)))
     if key in table:
         return table[key]
     method, rotation = key.split("_")

@@ -45,9 +45,11 @@ calls <- list(
   pc_none          = "psych::principal(X, nfactors = 5, rotate = 'none')",
   pc_varimax       = "psych::principal(X, nfactors = 5, rotate = 'varimax')",
   pc_oblimin       = "psych::principal(X, nfactors = 5, rotate = 'oblimin')",
-  pc_promax        = "psych::principal(X, nfactors = 5, rotate = 'promax')")
+  pc_promax        = "psych::principal(X, nfactors = 5, rotate = 'promax')",
+  poly_minres_oblimin = "psych::fa(bfi[, 1:10], nfactors = 2, fm = 'minres', rotate = 'oblimin', cor = 'poly')  # polychoric, pairwise NA")
 fits <- lapply(calls, function(cl) { f <- eval(parse(text = cl)); fa_out(f, cl) })
 vs <- psych::vss(X, n = 8, plot = FALSE)
+poly10 <- psych::polychoric(bfi[, 1:10])
 kmo_pw <- psych::KMO(B)
 bart_pw <- psych::cortest.bartlett(B)
 ## omega variants
@@ -60,6 +62,7 @@ om_out <- function(om, call) list(call = call, omega_h = om$omega_h, omega.tot =
 out <- list(versions = list(R = R.version.string, psych = as.character(packageVersion("psych")),
                             GPArotation = as.character(packageVersion("GPArotation"))),
   fa = fits,
+  polychoric_10 = list(call = "psych::polychoric(bfi[, 1:10])$rho", rho = mat(poly10$rho)),
   vss_map = list(call = "psych::vss(X, n = 8, plot = FALSE)$map", map = vs$map),
   KMO_pairwise = list(call = "psych::KMO(bfi[, 1:25])", MSA = kmo_pw$MSA, MSAi = nv(kmo_pw$MSAi)),
   bartlett_pairwise = list(call = "psych::cortest.bartlett(bfi[, 1:25])  # n = 2800 rows",
