@@ -165,3 +165,25 @@ def test_select_items_bad_rule(ml):
         select_items(ml, min_loading=1.5)
     with pytest.raises(ModelSpecificationError, match="FactorAnalysisResult"):
         item_diagnostics(ml.loadings)
+
+
+def test_every_result_has_a_summary(X):
+    from psychometrics.efa import bartlett, kmo, omega, parallel_analysis, velicer_map
+    outs = [kmo(X).summary(), bartlett(X).summary(),
+            parallel_analysis(X, n_iter=2, seed=1).summary(), velicer_map(X).summary(),
+            omega(X).summary(), select_items(fa(X, 5), items_per_factor=1).summary()]
+    for s in outs:
+        text = s.as_text()
+        assert text.splitlines()[0] == s.title and len(text.splitlines()) > 2
+        assert s.as_html().startswith("<h3>")
+
+
+def test_model_specification_is_reusable_and_frozen(X):
+    from psychometrics.efa import FactorAnalysis
+    spec = FactorAnalysis(n_factors=2, method="minres", rotation="varimax")
+    a = spec.fit(X.iloc[:, :10])
+    b = spec.fit(X.iloc[:, 10:20])
+    assert a.items != b.items
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        spec.n_factors = 3
+    assert "n_factors=2" in a.call and a.elapsed_seconds > 0
