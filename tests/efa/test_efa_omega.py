@@ -108,3 +108,13 @@ def test_omega_consistency():
     assert list(tidy["coefficient"]) == ["omega_h", "omega_total", "omega_lim", "alpha", "g6",
                                          "ecv"]
     assert "omega_h" in res.summary().as_text()
+
+
+def test_omega_two_group_factors():
+    # psych::omega(X[, 1:10], nfactors = 2, plot = FALSE): g loadings sqrt(|phi12|) (option
+    # "equal"), with psych's message that 3 factors are needed -> our ReliabilityWarning
+    from psychometrics.exceptions import ReliabilityWarning
+    X = dataset("bfi").iloc[:, :25].dropna().reset_index(drop=True)
+    with pytest.warns(ReliabilityWarning, match="not identified"):
+        res = omega(X.iloc[:, :10], n_factors=2)
+    check_omega(res, extra()["omega_two"])

@@ -55,6 +55,7 @@ bart_pw <- psych::cortest.bartlett(B)
 ## omega variants
 om_ml <- psych::omega(X, nfactors = 3, fm = "ml", plot = FALSE)
 om_pro <- psych::omega(B, nfactors = 4, rotate = "promax", plot = FALSE)
+om_two <- psych::omega(X[, 1:10], nfactors = 2, plot = FALSE)   # g not identified: option = "equal"
 om_out <- function(om, call) list(call = call, omega_h = om$omega_h, omega.tot = om$omega.tot,
   alpha = om$alpha, G6 = om$G6, omega.lim = om$omega.lim, ECV = om$ECV,
   omega.group = mat(om$omega.group), schmid_sl = mat(om$schmid$sl),
@@ -70,6 +71,7 @@ out <- list(versions = list(R = R.version.string, psych = as.character(packageVe
   fa_parallel_pairwise_observed = list(call = "psych::fa.parallel(bfi[, 1:25], plot = FALSE)",
      pc.values = (function() { set.seed(1); p <- psych::fa.parallel(B, plot = FALSE); list(pc = p$pc.values, fa = p$fa.values) })()),
   omega_ml = om_out(om_ml, "psych::omega(X, nfactors = 3, fm = 'ml', plot = FALSE)"),
+  omega_two = om_out(om_two, "psych::omega(X[, 1:10], nfactors = 2, plot = FALSE)"),
   omega_promax4 = om_out(om_pro, "psych::omega(bfi[, 1:25], nfactors = 4, rotate = 'promax', plot = FALSE)"))
 writeLines(toJSON(out, auto_unbox = TRUE, pretty = TRUE, digits = NA, na = "null", null = "null", force = TRUE),
            "tests/data/r_results/efa/efa_extra.json")
