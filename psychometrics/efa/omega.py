@@ -111,6 +111,9 @@ def schmid_leiman(r: np.ndarray, n_factors: int = 3, method: str = "minres",
     orth = FactorAnalysis(n_factors, method=method, rotation="varimax").fit(
         r, n_obs=n_obs).loadings.to_numpy()
     if n_factors == 1:
+        warnings.warn("omega with one factor: omega_h is not meaningful (psych: 'Omega_h for "
+                      "1 factor is not meaningful, just omega_t').", ReliabilityWarning,
+                      stacklevel=3)
         fload = orth
         factr = np.ones((1, 1))
         gload = np.array([1.0])

@@ -118,3 +118,18 @@ def test_omega_two_group_factors():
     with pytest.warns(ReliabilityWarning, match="not identified"):
         res = omega(X.iloc[:, :10], n_factors=2)
     check_omega(res, extra()["omega_two"])
+
+
+def test_omega_one_factor_warns():
+    from psychometrics.exceptions import ReliabilityWarning
+    X = dataset("bfi").iloc[:, :5].dropna()
+    with pytest.warns(ReliabilityWarning, match="one factor"):
+        res = omega(X, n_factors=1)
+    # with one factor the g loadings are the one-factor minres loadings (items flipped)
+    from psychometrics.efa import fa
+    L = fa(X, n_factors=1).loadings.iloc[:, 0].to_numpy()
+    assert_allclose(res.loadings["g"].to_numpy(), np.abs(L), rtol=1e-12)
+    assert_allclose(res.omega_h, np.abs(L).sum() ** 2 / np.abs(fa(X, 1).correlation.to_numpy()
+                                                                 * np.outer(np.sign(L),
+                                                                            np.sign(L))).sum(),
+                    rtol=1e-12)
