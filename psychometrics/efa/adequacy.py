@@ -12,6 +12,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from ..exceptions import ModelSpecificationError
+from ._blas import single_blas_thread
 from ._input import prepare_correlation
 from ._summary import Summary
 
@@ -65,6 +66,7 @@ class BartlettResult:
                              "p": self.p_value, "n": self.n_obs})
 
 
+@single_blas_thread()
 def kmo(data: Any, *, missing: str = "pairwise") -> KMOResult:
     """Kaiser-Meyer-Olkin measure of sampling adequacy.
 
@@ -101,6 +103,7 @@ def kmo(data: Any, *, missing: str = "pairwise") -> KMOResult:
     return KMOResult(msa=msa, msa_items=pd.Series(msai, index=list(ci.items), name="msa"))
 
 
+@single_blas_thread()
 def bartlett(data: Any, n_obs: float | None = None, *, missing: str = "pairwise"
              ) -> BartlettResult:
     """Bartlett's test of sphericity.
@@ -136,6 +139,7 @@ def bartlett(data: Any, n_obs: float | None = None, *, missing: str = "pairwise"
                           p_value=float(sps.chi2.sf(stat, dof)), n_obs=n)
 
 
+@single_blas_thread()
 def eigenvalues(data: Any, *, missing: str = "pairwise") -> np.ndarray:
     """Eigenvalues of the correlation matrix, largest first
     (R: ``eigen(cor(x, use = "pairwise"))$values``)."""

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import minimize
 
+from ._blas import single_blas_thread
 from ._input import smc
 
 __all__ = ["Extraction", "extract", "METHODS"]
@@ -56,9 +57,10 @@ def _lbfgsb(fun_grad, start, upper, maxit=100):
         f, g = fun_grad(x * sc)
         return f, g * sc
 
-    res = minimize(fg, np.asarray(start) / sc, jac=True, method="L-BFGS-B",
-                   bounds=[(0.005 / sc, upper / sc)] * n,
-                   options=dict(maxcor=5, ftol=1e7 * _EPS, gtol=0.0, maxiter=maxit))
+    with single_blas_thread():
+        res = minimize(fg, np.asarray(start) / sc, jac=True, method="L-BFGS-B",
+                       bounds=[(0.005 / sc, upper / sc)] * n,
+                       options=dict(maxcor=5, ftol=1e7 * _EPS, gtol=0.0, maxiter=maxit))
     return res.x * sc, res
 
 

@@ -20,6 +20,7 @@ from ..exceptions import (
     IdentificationError,
     ModelSpecificationError,
 )
+from ._blas import single_blas_thread
 from ._input import CorrelationInput, prepare_correlation
 from ._summary import Summary
 from .extraction import METHODS, Extraction, extract
@@ -84,6 +85,7 @@ class FactorAnalysis:
     min_err: float = 0.001
     max_iter: int = 50
 
+    @single_blas_thread()
     def fit(self, data: Any, n_obs: float | None = None, *, np_obs: Any = None
             ) -> "FactorAnalysisResult":
         """Fit the model to raw responses or to a correlation matrix.

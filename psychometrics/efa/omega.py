@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import ModelSpecificationError, ReliabilityWarning
+from ._blas import single_blas_thread
 from ._input import prepare_correlation, smc
 from ._summary import Summary
 from .fit_stats import FitStatistics, fa_stats
@@ -154,6 +155,7 @@ def schmid_leiman(r: np.ndarray, n_factors: int = 3, method: str = "minres",
     return {"sl": sl, "orth": orth, "oblique": fload, "phi": factr, "gload": gload}
 
 
+@single_blas_thread()
 def omega(data: Any, n_factors: int = 3, method: str = "minres", rotation: str = "oblimin",
           *, n_obs: float | None = None, flip: bool = True, missing: str = "pairwise",
           cor: str = "pearson", option: str = "equal") -> OmegaResult:

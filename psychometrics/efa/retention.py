@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import ModelSpecificationError
+from ._blas import single_blas_thread
 from ._input import pairwise_cor, prepare_correlation
 from ._summary import Summary
 from .extraction import extract
@@ -102,6 +103,7 @@ def _first_not_greater(obs: np.ndarray, crit: np.ndarray) -> int | None:
     return int(idx[0]) if idx.size else None
 
 
+@single_blas_thread()
 def parallel_analysis(data: Any, *, n_obs: float | None = None, method: str = "minres",
                       fa: str = "both", n_factors: int = 1, n_iter: int = 20,
                       quantile: float = 0.95, criterion: str = "quantile",
@@ -229,6 +231,7 @@ def parallel_analysis(data: Any, *, n_obs: float | None = None, method: str = "m
         method=method, n_obs=float(ci.n_obs))
 
 
+@single_blas_thread()
 def velicer_map(data: Any, max_components: int = 8, *, missing: str = "pairwise"
                 ) -> MAPResult:
     """Velicer's minimum average partial (MAP) test.
