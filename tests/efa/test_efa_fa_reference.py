@@ -192,3 +192,11 @@ def test_reference_has_every_case5_fit():
     # guard: the parametrisation above must cover the six stored fits
     assert sorted(CASE5) == sorted(["ml_oblimin", "ml_none", "minres_varimax", "minres_promax",
                                     "minres_oblimin", "minres_none"])
+
+
+def test_listwise_equals_complete_cases():
+    # missing="listwise" on bfi[, 1:25] is psych::fa(na.omit(bfi[, 1:25]), ...)
+    ref = reference("case5_efa")["fa"]["ml_oblimin"]
+    res = fa(bfi_items(), n_factors=5, method="ml", rotation="oblimin", missing="listwise")
+    assert res.n_obs == reference("case5_efa")["n_complete"]
+    check_fa(res, ref)
