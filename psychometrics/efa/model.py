@@ -21,7 +21,7 @@ from ..exceptions import (
     ModelSpecificationError,
 )
 from ._blas import single_blas_thread
-from ._input import CorrelationInput, prepare_correlation
+from ._input import CorrelationInput, cor_smooth, prepare_correlation
 from ._summary import Summary
 from .extraction import METHODS, Extraction, extract
 from .fit_stats import FitStatistics, fa_stats
@@ -298,6 +298,96 @@ class FactorAnalysisResult:
         d = self.fit_stats.to_dict()
         return pd.DataFrame({"statistic": list(d), "value": [float(v) for v in d.values()]})
 
+    def residuals(self) -> pd.DataFrame:
+        """Residual correlations ``R - L Phi L'`` (diagonal: the uniquenesses)."""
+        L = self.loadings.to_numpy()
+        model = L @ L.T if self.phi is None else L @ self.phi.to_numpy() @ L.T
+        return pd.DataFrame(self.correlation.to_numpy() - model, index=self.items,
+                            columns=self.items)
+
+    def score_weights(self, method: str = "regression", data: Any = None) -> pd.DataFrame:
+        """Factor-score weights (items x factors), as ``psych::factor.scores``.
+
+        Parameters
+        ----------
+        method : {"regression", "tenBerge", "Bartlett"}
+            ``regression`` (Thurstone): ``W = R^-1 L Phi``; ``tenBerge``: correlation-
+            preserving, ``W = R^-1/2 C Phi^1/2`` with ``C = R^-1/2 L* (L*' R^-1 L*)^-1/2``,
+            ``L* = L Phi^1/2``; ``Bartlett``: ``W = U^-2 L (L' U^-2 L)^-1``.
+        data : DataFrame, optional
+            Raw responses whose pairwise Pearson correlations are used (psych recomputes
+            ``cor(x, use = "pairwise")``); default: the analysed correlation matrix.
+        """
+        key = method.lower() if isinstance(method, str) else method
+        if key not in ("regression", "thurstone", "tenberge", "bartlett"):
+            raise ModelSpecificationError(
+                "The 'method' parameter of score_weights must be 'regression', 'tenBerge' or "
+                f"'Bartlett'. Got {method!r} instead.")
+        if data is None:
+            r = self.correlation.to_numpy()
+        else:
+            r = prepare_correlation(self._score_data(data), caller="score_weights").r
+        L = self.loadings.to_numpy()
+        nf = L.shape[1]
+        phi = np.eye(nf) if self.phi is None else self.phi.to_numpy()
+        if key in ("regression", "thurstone"):
+            w = np.linalg.solve(r, L @ phi)
+        elif key == "tenberge":
+            Ls = L @ _mat_sqrt(phi)
+            r5 = _inv_mat_sqrt(r)
+            rs, _ = cor_smooth(r)
+            inv_r = np.linalg.inv(rs)
+            C = r5 @ Ls @ _inv_mat_sqrt(Ls.T @ inv_r @ Ls)
+            w = r5 @ C @ _mat_sqrt(phi)
+        else:
+            u2 = 1.0 - np.diag(L @ phi @ L.T)
+            fu = L / u2[:, None]
+            w = fu @ np.linalg.inv(L.T @ fu)
+        return pd.DataFrame(w, index=self.loadings.index, columns=self.factor_names)
+
+    def score_r2(self, method: str = "regression") -> pd.Series:
+        """Squared multiple correlation of the scores with the factors, psych's
+        ``R2.scores``: ``diag(W' L Phi)`` (NaN where outside (0, 1], as psych)."""
+        w = self.score_weights(method).to_numpy()
+        L = self.loadings.to_numpy()
+        phi = np.eye(L.shape[1]) if self.phi is None else self.phi.to_numpy()
+        r2 = np.diag(w.T @ L @ phi).copy()
+        if (r2 > 1).any() or np.isnan(r2).any() or np.prod(r2) < 0:
+            r2[np.abs(r2) > 1] = np.nan
+            r2[r2 <= 0] = np.nan
+        return pd.Series(r2, index=self.factor_names, name="r2")
+
+    def factor_scores(self, data: Any, method: str = "regression") -> pd.DataFrame:
+        """Factor scores of respondents, as ``psych::fa(..., scores = method)$scores``.
+
+        ``scores = scale(x) %*% W``: items standardised with the means and standard
+        deviations of ``data`` (pairwise Pearson correlations of ``data`` for ``W``).
+        A respondent with any missing item gets NaN scores (psych's default,
+        ``impute = "none"``).
+        """
+        x = self._score_data(data)
+        w = self.score_weights(method, data=x).to_numpy()
+        arr = x.to_numpy(dtype=float, na_value=np.nan)
+        mu = np.nanmean(arr, axis=0)
+        sd = np.nanstd(arr, axis=0, ddof=1)
+        z = (arr - mu) / sd
+        return pd.DataFrame(z @ w, index=x.index, columns=self.factor_names)
+
+    def _score_data(self, data: Any) -> pd.DataFrame:
+        if not isinstance(data, pd.DataFrame):
+            arr = np.asarray(data, dtype=float)
+            if arr.ndim != 2 or arr.shape[1] != len(self.items):
+                raise ModelSpecificationError(
+                    f"factor scores need a matrix with the {len(self.items)} items as columns; "
+                    f"got shape {arr.shape}.")
+            return pd.DataFrame(arr, columns=self.items)
+        missing = [i for i in self.items if i not in data.columns]
+        if missing:
+            raise ModelSpecificationError(
+                f"The data for factor scores lack item(s) {', '.join(map(str, missing))} of "
+                "the analysis.")
+        return data[self.items]
+
     def summary(self) -> Summary:
         """Printable summary (``.as_text()``, ``.as_html()``)."""
         title = (f"Exploratory factor analysis: {self.n_factors} factor(s), "
@@ -380,6 +470,20 @@ def _fit(ci: CorrelationInput, nf: int, method: str, rot: str, spec: FactorAnaly
             phi = phi[np.ix_(order, order)]
     return _assemble(ci, nf, method, rot, L, phi, rot_mat, communality, uniq, names, ex, rres,
                      spec, t0)
+
+
+def _mat_sqrt(x: np.ndarray) -> np.ndarray:
+    """psych's ``matSqrt`` (negative eigenvalues set to machine epsilon)."""
+    w, v = np.linalg.eigh(x)
+    w = np.where(w < 0, np.finfo(float).eps, w)
+    return (v * np.sqrt(w)) @ v.T
+
+
+def _inv_mat_sqrt(x: np.ndarray) -> np.ndarray:
+    """psych's ``invMatSqrt`` (eigenvalues below eps set to 100 eps)."""
+    w, v = np.linalg.eigh(x)
+    w = np.where(w < np.finfo(float).eps, 100 * np.finfo(float).eps, w)
+    return (v / np.sqrt(w)) @ v.T
 
 
 def _order_decreasing(x: np.ndarray) -> np.ndarray:
