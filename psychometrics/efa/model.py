@@ -25,7 +25,7 @@ from ._input import CorrelationInput, cor_smooth, prepare_correlation
 from ._summary import Summary
 from .extraction import METHODS, Extraction, extract
 from .fit_stats import FitStatistics, fa_stats
-from .rotation import ROTATIONS, Rotation, canonical_rotation, rotate
+from .rotation import ROTATIONS, Rotation, canonical_rotation, rotate, stats_promax
 
 __all__ = ["FactorAnalysis", "FactorAnalysisResult", "fa", "degrees_of_freedom"]
 
@@ -511,24 +511,8 @@ def _fit_pc(ci, nf, rot, spec, t0):
         prefix = "TC" if kind == "obl" else "RC"
         names = [f"{prefix}{i + 1}" for i in range(nf)]
         if rot == "promax":
-            # psych::principal uses stats::promax (no Kaiser normalisation of rows
-            # beyond varimax's own) and Phi = cov2cor(U^-1 U^-T)
-            from .rotation import varimax as _vm
-            vm = _vm(L)
-            x = vm.loadings
-            Q = x * np.abs(x) ** 3
-            U, *_ = np.linalg.lstsq(x, Q, rcond=None)
-            d = np.diag(np.linalg.inv(U.T @ U))
-            U = U * np.sqrt(d)
-            Lr = x @ U
-            U = vm.rotation_matrix @ U
-            ui = np.linalg.inv(U)
-            ph = ui @ ui.T
-            dd = 1 / np.sqrt(np.diag(ph))
-            ph = ph * np.outer(dd, dd)
-            rres = Rotation(loadings=Lr, phi=ph, rotation_matrix=U, th=U,
-                            criterion=math.nan, iterations=vm.iterations,
-                            converged=vm.converged, method="promax", orthogonal=False)
+            # psych::principal uses stats::promax and Phi = cov2cor(U^-1 U^-T)
+            rres = stats_promax(L)
         else:
             rres = rotate(L, rot)
         L, phi, rot_mat = rres.loadings, rres.phi, rres.rotation_matrix

@@ -24,6 +24,7 @@ __all__ = [
     "gpf_oblique",
     "varimax",
     "promax",
+    "stats_promax",
     "ROTATIONS",
 ]
 
@@ -321,6 +322,25 @@ def promax(A: np.ndarray, *, m: float = 4.0) -> Rotation:
     return Rotation(loadings=r.loadings * h, phi=r.phi, rotation_matrix=r.rotation_matrix,
                     th=r.th, criterion=r.criterion, iterations=r.iterations,
                     converged=r.converged, method="promax", orthogonal=False)
+
+
+def stats_promax(A: np.ndarray, *, m: float = 4.0) -> Rotation:
+    """``stats::promax`` as ``psych::principal(rotate = "promax")`` uses it.
+
+    Notes
+    -----
+    No Kaiser row normalisation beyond varimax's own; the factor correlations
+    are ``cov2cor(U^-1 U^-T)`` (psych::principal).  R: ``stats::promax(A, m = 4)``.
+    """
+    A = np.asarray(A, dtype=float)
+    if A.shape[1] < 2:
+        raise ModelSpecificationError("Rotation does not make sense for a single factor.")
+    r = _promax_psych(A, m=m)
+    d = 1.0 / np.sqrt(np.diag(r.phi))
+    return Rotation(loadings=r.loadings, phi=r.phi * np.outer(d, d),
+                    rotation_matrix=r.rotation_matrix, th=r.th, criterion=r.criterion,
+                    iterations=r.iterations, converged=r.converged, method="promax",
+                    orthogonal=False)
 
 
 # ----------------------------------------------------------------------------- dispatcher
