@@ -3,7 +3,6 @@ adequacy, Bartlett's test of sphericity, eigenvalues.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 

@@ -7,10 +7,8 @@ validated with the bank loader before it is returned or written.
 """
 from __future__ import annotations
 
-import math
 import os
 from pathlib import Path
-from typing import Mapping
 
 import yaml
 

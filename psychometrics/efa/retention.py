@@ -3,7 +3,6 @@ Velicer's minimum average partial (MAP, as ``psych::vss``).
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
