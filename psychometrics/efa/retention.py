@@ -104,7 +104,7 @@ def _first_not_greater(obs: np.ndarray, crit: np.ndarray) -> int | None:
 
 @single_blas_thread()
 def parallel_analysis(data: Any, *, n_obs: float | None = None, method: str = "minres",
-                      fa: str = "both", n_factors: int = 1, n_iter: int = 20,
+                      fa: str = "both", extract_factors: int = 1, n_iter: int = 20,
                       quantile: float = 0.95, criterion: str = "quantile",
                       resample: bool = True, seed: int | None = None,
                       missing: str = "pairwise") -> ParallelAnalysisResult:
@@ -118,6 +118,8 @@ def parallel_analysis(data: Any, *, n_obs: float | None = None, method: str = "m
         Extraction for the factor eigenvalues (1-factor solution, psych's default).
     fa : {"both", "pc", "fa"}
         Which eigenvalues to compare.
+    extract_factors : int
+        Factors extracted for the factor eigenvalues (psych's ``nfactors``, default 1).
     n_iter : int
         Number of simulated (and resampled) data sets (psych: 20).
     quantile : float
@@ -136,7 +138,7 @@ def parallel_analysis(data: Any, *, n_obs: float | None = None, method: str = "m
 
     Notes
     -----
-    Observed values: eigenvalues of R (components) and of the ``n_factors``-factor
+    Observed values: eigenvalues of R (components) and of the ``extract_factors``-factor
     reduced matrix (R with the communalities of the fitted model on the diagonal).
     Simulated: the same for ``n_iter`` matrices of standard normal data of the
     same size.  The number suggested is the count of leading observed values
@@ -158,6 +160,11 @@ def parallel_analysis(data: Any, *, n_obs: float | None = None, method: str = "m
         raise ModelSpecificationError(
             f"The 'n_iter' parameter of parallel_analysis must be a positive integer. "
             f"Got {n_iter!r} instead.")
+    if isinstance(extract_factors, bool) or not isinstance(extract_factors, (int, np.integer)) \
+            or extract_factors < 1:
+        raise ModelSpecificationError(
+            "The 'extract_factors' parameter of parallel_analysis must be a positive integer. "
+            f"Got {extract_factors!r} instead.")
     if method not in ("minres", "ml", "pa"):
         raise ModelSpecificationError(
             "The 'method' parameter of parallel_analysis must be 'minres', 'ml' or 'pa'. "
@@ -173,7 +180,7 @@ def parallel_analysis(data: Any, *, n_obs: float | None = None, method: str = "m
     rng = np.random.default_rng(seed)
     do_fa = fa != "pc"
     obs_pc = np.linalg.eigvalsh(r)[::-1]
-    obs_fa = _fa_values(r, n_factors, method) if do_fa else np.full(p, np.nan)
+    obs_fa = _fa_values(r, extract_factors, method) if do_fa else np.full(p, np.nan)
     raw = ci.raw if (resample and ci.raw is not None) else None
 
     samp_pc = np.full((n_iter, p), np.nan)
@@ -190,12 +197,12 @@ def parallel_analysis(data: Any, *, n_obs: float | None = None, method: str = "m
                     break
             samp_pc[it] = np.linalg.eigvalsh(C)[::-1]
             if do_fa:
-                samp_fa[it] = _fa_values(C, n_factors, method)
+                samp_fa[it] = _fa_values(C, extract_factors, method)
         z = rng.standard_normal((nsub, p))
         C = pairwise_cor(z)
         sim_pc[it] = np.linalg.eigvalsh(C)[::-1]
         if do_fa:
-            sim_fa[it] = _fa_values(C, n_factors, method)
+            sim_fa[it] = _fa_values(C, extract_factors, method)
 
     def mq(a):
         return a.mean(axis=0), np.quantile(a, quantile, axis=0)
