@@ -172,3 +172,11 @@ def test_velicer_map():
     res = velicer_map(X(), 8)
     assert_allclose(res.table["map"].to_numpy(), ref, **CLOSED)
     assert res.n_factors == int(np.argmin(ref)) + 1
+
+
+def test_parallel_observed_factor_values_ml_two_factors():
+    # psych::fa.parallel(X, fm = "ml", nfactors = 2, fa = "fa")$fa.values
+    ref = extra()["fa_parallel_ml_nf2_observed"]["fa.values"]
+    res = parallel_analysis(X(), method="ml", extract_factors=2, fa="fa", n_iter=2, seed=2)
+    assert_allclose(res.observed_fa, ref, rtol=1e-10, atol=1e-12)
+    assert res.n_components is None and res.table["sim_pc_mean"].notna().all()

@@ -70,6 +70,8 @@ out <- list(versions = list(R = R.version.string, psych = as.character(packageVe
                            chisq = bart_pw$chisq, p.value = bart_pw$p.value, df = bart_pw$df),
   fa_parallel_pairwise_observed = list(call = "psych::fa.parallel(bfi[, 1:25], plot = FALSE)",
      pc.values = (function() { set.seed(1); p <- psych::fa.parallel(B, plot = FALSE); list(pc = p$pc.values, fa = p$fa.values) })()),
+  fa_parallel_ml_nf2_observed = list(call = "psych::fa.parallel(X, fm = 'ml', nfactors = 2, fa = 'fa', n.iter = 2, plot = FALSE)$fa.values",
+     fa.values = (function() { set.seed(2); psych::fa.parallel(X, fm = "ml", nfactors = 2, fa = "fa", n.iter = 2, plot = FALSE)$fa.values })()),
   omega_ml = om_out(om_ml, "psych::omega(X, nfactors = 3, fm = 'ml', plot = FALSE)"),
   omega_two = om_out(om_two, "psych::omega(X[, 1:10], nfactors = 2, plot = FALSE)"),
   omega_promax4 = om_out(om_pro, "psych::omega(bfi[, 1:25], nfactors = 4, rotate = 'promax', plot = FALSE)"))
