@@ -58,12 +58,14 @@ def item_diagnostics(result: FactorAnalysisResult, *, min_loading: float = 0.40,
     DataFrame
         Columns ``item, primary_factor, primary_loading, keyed (+1/-1),
         secondary_factor, secondary_loading, gap, n_salient, communality,
-        uniqueness, complexity, low_loading, cross_loading, keep``.
+        uniqueness, complexity, msa, low_loading, cross_loading, keep``.
 
     Notes
     -----
     ``complexity`` is Hofmann's index ``(sum l^2)^2 / sum l^4`` (psych's
-    ``complexity``); ``n_salient`` counts loadings with ``|l| >= cross_loading``.
+    ``complexity``); ``n_salient`` counts loadings with ``|l| >= cross_loading``;
+    ``msa`` is the item's Kaiser-Meyer-Olkin sampling adequacy in the analysed
+    correlation matrix (``psych::KMO(r)$MSAi``).
     """
     _check_result(result, "item_diagnostics")
     for v, n in ((min_loading, "min_loading"), (cross_loading, "cross_loading"),
@@ -100,11 +102,23 @@ def item_diagnostics(result: FactorAnalysisResult, *, min_loading: float = 0.40,
         "communality": result.communalities.to_numpy(),
         "uniqueness": result.uniquenesses.to_numpy(),
         "complexity": result.complexity.to_numpy(),
+        "msa": _item_msa(result),
         "low_loading": low,
         "cross_loading": cross,
     })
     out["keep"] = ~(out["low_loading"] | out["cross_loading"])
     return out
+
+
+def _item_msa(result: FactorAnalysisResult) -> np.ndarray:
+    r = result.correlation.to_numpy().copy()
+    q = np.linalg.inv(r)
+    d = 1.0 / np.sqrt(np.diag(q))
+    q = q * np.outer(d, d)
+    np.fill_diagonal(q, 0.0)
+    np.fill_diagonal(r, 0.0)
+    r2 = (r * r).sum(axis=0)
+    return r2 / (r2 + (q * q).sum(axis=0))
 
 
 def cross_loadings(result: FactorAnalysisResult, threshold: float = 0.30) -> pd.DataFrame:

@@ -122,6 +122,8 @@ def test_item_diagnostics_follow_the_loadings(ml):
     assert (d["keep"] == ~(d["low_loading"] | d["cross_loading"])).all()
     assert (d["keyed"] == np.sign(d["primary_loading"])).all()
     assert set(low_loading_items(ml, 0.4)) == set(d.loc[d["low_loading"], "item"])
+    from psychometrics.efa import kmo
+    assert_allclose(d["msa"].to_numpy(), kmo(ml.correlation).msa_items.to_numpy(), rtol=1e-12)
 
 
 def test_cross_loadings_table(ml):
