@@ -178,8 +178,8 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike, *, format: str | None
 
         sav = out.copy()
         for c in sav.columns:
-            if sav[c].dtype == bool:
-                sav[c] = sav[c].astype(np.float64)
+            if sav[c].dtype == bool or isinstance(sav[c].dtype, pd.BooleanDtype):
+                sav[c] = sav[c].astype("Float64").astype(np.float64)
             elif not pd.api.types.is_numeric_dtype(sav[c]):
                 sav[c] = sav[c].astype(object).where(sav[c].notna(), "").astype(str)
         pyreadstat.write_sav(sav, str(path))

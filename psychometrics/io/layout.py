@@ -72,7 +72,9 @@ def _factorize_rows(data: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, pd
         return codes, pd.DataFrame({keys[0]: uniq})
     idx = pd.MultiIndex.from_frame(data[keys])
     codes, uniq = pd.factorize(idx, use_na_sentinel=False)
-    return codes, uniq.to_frame(index=False)
+    frame = uniq.to_frame(index=False)
+    frame.columns = keys
+    return codes, frame
 
 
 def long_to_wide(data: pd.DataFrame, *, id: str, time: str | None = None, item: str = "item",
