@@ -42,6 +42,9 @@ class CheckedColumn:
         The offending original values, aligned with ``bad_rows``.
     bad_kinds : list of str
         One of :data:`OUT_OF_RANGE`, :data:`NOT_INTEGER`, :data:`TEXT`.
+    codes : numpy.ndarray of int8 or None
+        For integer response scales within -128..127: the valid answers as
+        int8, 0 at blank and invalid cells (the engine's fast path).
     """
 
     values: np.ndarray
@@ -49,6 +52,7 @@ class CheckedColumn:
     bad_rows: np.ndarray
     bad_values: list
     bad_kinds: list
+    codes: np.ndarray | None = None
 
     @property
     def n_bad(self) -> int:
@@ -56,6 +60,10 @@ class CheckedColumn:
 
 
 _EMPTY = np.empty(0, dtype=np.intp)
+
+
+def _int8_ok(lo: float, hi: float) -> bool:
+    return -128 <= lo and hi <= 127 and float(lo).is_integer() and float(hi).is_integer()
 
 
 def check_responses(series: pd.Series | np.ndarray, lo: float, hi: float,
@@ -70,7 +78,7 @@ def check_responses(series: pd.Series | np.ndarray, lo: float, hi: float,
     arr = series.to_numpy() if isinstance(series, pd.Series) else np.asarray(series)
     kind = arr.dtype.kind
     if kind in "iu":
-        return _check_int(arr, lo, hi)
+        return _check_int(arr, lo, hi, integer)
     if kind == "b":
         return _check_float(arr.astype(np.float64), lo, hi, integer)
     if kind == "f":
@@ -87,37 +95,65 @@ def check_responses(series: pd.Series | np.ndarray, lo: float, hi: float,
                        lo, hi, integer)
 
 
-def _check_int(arr: np.ndarray, lo: float, hi: float) -> CheckedColumn:
+def _check_int(arr: np.ndarray, lo: float, hi: float, integer: bool = True) -> CheckedColumn:
+    fast = integer and _int8_ok(lo, hi)
     if arr.size == 0 or (arr.min() >= lo and arr.max() <= hi):
-        return CheckedColumn(arr, None, _EMPTY, [], [])
+        codes = (arr if arr.dtype == np.int8 else arr.astype(np.int8)) if fast else None
+        return CheckedColumn(arr, None, _EMPTY, [], [], codes)
     bad = (arr < lo) | (arr > hi)
     rows = np.flatnonzero(bad)
     vals = arr.astype(np.float64)
     vals[bad] = np.nan
-    return CheckedColumn(vals, bad, rows, arr[rows].tolist(), [OUT_OF_RANGE] * len(rows))
+    codes = None
+    if fast:
+        codes = np.where(bad, 0, arr).astype(np.int8)
+    return CheckedColumn(vals, bad, rows, arr[rows].tolist(), [OUT_OF_RANGE] * len(rows), codes)
 
 
 def _check_float(arr: np.ndarray, lo: float, hi: float, integer: bool) -> CheckedColumn:
     if arr.dtype != np.float64:
         arr = arr.astype(np.float64)
-    inside = (arr >= lo) & (arr <= hi)          # False for NaN
-    if integer:
-        whole = np.floor(arr) == arr             # False for NaN and inf
-        ok = inside & whole
+    if integer and _int8_ok(lo, hi):
+        # One cast and one comparison check "whole number inside lo..hi": NaN, inf,
+        # fractions and values that wrap around in int8 all fail `codes == arr`.
+        with np.errstate(invalid="ignore", over="ignore"):
+            codes = arr.astype(np.int8)
+        ok = codes == arr
+        ok &= codes >= np.int8(lo)     # int8 scalars keep these comparisons in int8
+        ok &= codes <= np.int8(hi)
+        if ok.all():
+            return CheckedColumn(arr, None, _EMPTY, [], [], codes)
+        np.multiply(codes, ok, out=codes)   # 0 at blank and invalid cells
+        notok = ~ok
+        idx = np.flatnonzero(notok)         # few cells: look only at these
+        sub = arr[idx]
+        is_bad = ~np.isnan(sub)
+        if not is_bad.any():
+            return CheckedColumn(arr, notok, _EMPTY, [], [], codes)
+        rows = idx[is_bad]
+        bad_vals = sub[is_bad]
+        kinds = np.where((bad_vals >= lo) & (bad_vals <= hi), NOT_INTEGER,
+                         OUT_OF_RANGE).tolist()
+        vals = arr.copy()
+        vals[rows] = np.nan
+        return CheckedColumn(vals, notok, rows, bad_vals.tolist(), kinds, codes)
     else:
-        ok = inside
-    if ok.all():
-        return CheckedColumn(arr, None, _EMPTY, [], [])
+        codes = None
+        ok = (arr >= lo) & (arr <= hi)          # False for NaN
+        if integer:
+            ok &= np.floor(arr) == arr
+        if ok.all():
+            return CheckedColumn(arr, None, _EMPTY, [], [])
     nan = np.isnan(arr)
     bad = ~(ok | nan)
     if not bad.any():
-        return CheckedColumn(arr, nan, _EMPTY, [], [])
+        return CheckedColumn(arr, nan, _EMPTY, [], [], codes)
     rows = np.flatnonzero(bad)
     bad_vals = arr[rows]
     kinds = np.where((bad_vals >= lo) & (bad_vals <= hi), NOT_INTEGER, OUT_OF_RANGE).tolist()
     vals = arr.copy()
     vals[bad] = np.nan
-    return CheckedColumn(vals, nan | bad, rows, bad_vals.tolist(), kinds)
+    return CheckedColumn(vals, nan | bad, rows, bad_vals.tolist(), kinds, codes)
 
 
 def _check_text(series: pd.Series, lo: float, hi: float, integer: bool) -> CheckedColumn:
@@ -138,8 +174,10 @@ def _check_text(series: pd.Series, lo: float, hi: float, integer: bool) -> Check
     kinds_num = dict(zip(checked.bad_rows.tolist(), checked.bad_kinds))
     kinds = [TEXT if text[r] else kinds_num[r] for r in rows.tolist()]
     missing = blank | text | _mask(checked.bad_rows, len(obj))
-    vals = checked.values.copy() if checked.values is num else checked.values
-    return CheckedColumn(vals, missing, rows, obj[rows].tolist(), kinds)
+    codes = checked.codes
+    if codes is not None:
+        codes[missing] = 0
+    return CheckedColumn(checked.values, missing, rows, obj[rows].tolist(), kinds, codes)
 
 
 def _mask(rows: np.ndarray, n: int) -> np.ndarray:

@@ -311,9 +311,13 @@ def _score_wide(data: pd.DataFrame, plan: ScoringPlan, colmap: dict, invalid: st
     for j, s in enumerate(item_scales):
         for i in s.items:
             member[i].append((j, i in s.reverse))
-    S = [np.zeros(n) for _ in item_scales]
+    # Integer fast path: int8 answers summed into int32 (exact); float64 otherwise.
+    use_int = (impute == "none" and plan.integer and -128 <= lo and hi <= 127
+               and lo.is_integer() and hi.is_integer())
+    S = [np.zeros(n, dtype=np.int32 if use_int else np.float64) for _ in item_scales]
     const = [0.0] * len(item_scales)
     nmiss: list[np.ndarray | None] = [None] * len(item_scales)
+    nmiss_rev: list[np.ndarray | None] = [None] * len(item_scales)
     item_means = {} if impute == "item_mean" else None
 
     bad_cells: list[tuple[np.ndarray, str, str, list, list]] = []
@@ -332,18 +336,37 @@ def _score_wide(data: pd.DataFrame, plan: ScoringPlan, colmap: dict, invalid: st
                                   "action": "every row blank for this item"})
             missing = np.ones(n, dtype=bool)
             values = np.full(n, np.nan)
+            codes = np.zeros(n, dtype=np.int8)
         else:
             checked = check_responses(data[col], lo, hi, plan.integer)
             if checked.n_bad:
                 bad_cells.append((checked.bad_rows, col, iid, checked.bad_values,
                                   checked.bad_kinds))
-            values, missing = checked.values, checked.missing
+            values, missing, codes = checked.values, checked.missing, checked.codes
+        if use_int and codes is None:  # pragma: no cover - every int8-able scale yields codes
+            codes = np.where(missing, 0, values).astype(np.int8)
         fill = 0.0
         if item_means is not None:
             m = float(np.nanmean(values)) if (missing is None or not missing.all()) else np.nan
             item_means[iid] = m
             fill = m
         for j, rev in member[iid]:
+            if missing is not None:
+                if nmiss[j] is None:
+                    nmiss[j] = np.zeros(n, dtype=np.int16)
+                nmiss[j] += missing.view(np.int8)
+            if use_int:
+                # codes are 0 at blanks; a reversed answer x scores (lo + hi) - x
+                if rev:
+                    S[j] -= codes
+                    const[j] += lo + hi
+                    if missing is not None:
+                        if nmiss_rev[j] is None:
+                            nmiss_rev[j] = np.zeros(n, dtype=np.int16)
+                        nmiss_rev[j] += missing.view(np.int8)
+                else:
+                    S[j] += codes
+                continue
             if missing is None:
                 if rev:
                     S[j] -= values
@@ -357,9 +380,6 @@ def _score_wide(data: pd.DataFrame, plan: ScoringPlan, colmap: dict, invalid: st
             else:
                 contrib = np.where(missing, fill, values)
             S[j] += contrib
-            if nmiss[j] is None:
-                nmiss[j] = np.zeros(n, dtype=np.int16)
-            nmiss[j] += missing
 
     # -------------------------------------------------------------- issues
     issue_frame = _issue_frame(bad_cells, column_issues, data.index, lo, hi, invalid)
@@ -380,8 +400,11 @@ def _score_wide(data: pd.DataFrame, plan: ScoringPlan, colmap: dict, invalid: st
     nans: dict[str, np.ndarray] = {}
     codes_by_scale: dict[str, np.ndarray] = {}
     for j, s in enumerate(item_scales):
-        S[j] += const[j]
-        sc, na, st = _apply_rule(S[j], nmiss[j], s, impute, n)
+        total = S[j].astype(np.float64) if use_int else S[j]
+        total += const[j]
+        if nmiss_rev[j] is not None:  # blank reversed items contributed no (lo + hi)
+            total -= (lo + hi) * nmiss_rev[j]
+        sc, na, st = _apply_rule(total, nmiss[j], s, impute, n)
         values_by_scale[s.id], nans[s.id], codes_by_scale[s.id] = sc, na, st
     for s in plan.scales:
         if not s.composite:
@@ -415,42 +438,51 @@ def _score_wide(data: pd.DataFrame, plan: ScoringPlan, colmap: dict, invalid: st
 
 def _apply_rule(S: np.ndarray, nmiss: np.ndarray | None, s: ScalePlan, impute: str,
                 n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Score, number of blanks and status code of one item-scored scale."""
+    """Score, number of blanks and status code of one item-scored scale.
+
+    ``S`` is the sum of the scored answers (blanks already filled for
+    ``impute="item_mean"``). Rows without blanks are ``S`` or ``S / k``
+    whatever the rule; the rule is evaluated only on rows with blanks.
+    """
     k = s.k
-    rule = s.rule.rule if s.rule is not None else "complete"
+    score = S / k if s.method == "mean" else S
+    status = np.zeros(n, dtype=np.int8)
     if nmiss is None:  # nothing blank anywhere: every row complete
-        score = S / k if s.method == "mean" else S
-        return score, np.zeros(n, dtype=np.int16), np.zeros(n, dtype=np.int8)
-    b = nmiss
+        return score, np.zeros(n, dtype=np.int16), status
+    rows = np.flatnonzero(nmiss)
+    if not len(rows):
+        return score, nmiss, status
+    rule = s.rule.rule if s.rule is not None else "complete"
+    b = nmiss[rows].astype(np.float64)
     a = k - b
+    Sr = S[rows]
     if rule == "complete":
-        ok = b == 0
+        ok = np.zeros(len(rows), dtype=bool)
     elif rule == "min_answered":
         ok = a >= s.rule.min_answered
     else:
         ok = b <= s.rule.max_missing
     with np.errstate(divide="ignore", invalid="ignore"):
         if impute == "item_mean":
-            total = S
-            score = total / k if s.method == "mean" else total
+            sub = Sr / k if s.method == "mean" else Sr
             code = IMPUTED
         elif rule == "impute_rounded_mean":
-            fill = np.floor(S / a + 0.5)
-            total = S + b * fill
-            score = total / k if s.method == "mean" else total
+            fill = np.floor(Sr / a + 0.5)   # halves upwards; exact for integer sums
+            total = Sr + b * fill
+            sub = total / k if s.method == "mean" else total
             code = IMPUTED
         elif rule == "min_answered":
-            score = S / a if s.method == "mean" else S * k / a
+            sub = Sr / a if s.method == "mean" else Sr * k / a
             code = PRORATED
         else:
-            score = S / k if s.method == "mean" else S
+            sub = np.full(len(rows), np.nan)
             code = COMPLETE
-    status = np.where(b > 0, code, COMPLETE).astype(np.int8)
-    bad = ~ok | np.isnan(score)
-    if bad.any():
-        score = np.where(bad, np.nan, score)
-        status[bad] = TOO_MANY
-    return score, b, status
+    ok &= ~np.isnan(sub)
+    sub[~ok] = np.nan
+    score = score.copy() if score is S else score
+    score[rows] = sub
+    status[rows] = np.where(ok, code, TOO_MANY)
+    return score, nmiss, status
 
 
 def _missing_column_problem(iid: str, col: str, columns, plan: ScoringPlan) -> str:
