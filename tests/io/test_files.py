@@ -110,3 +110,15 @@ def test_check_responses_kinds():
     arr = np.array([1, 2, 3], dtype=np.int8)
     c = check_responses(pd.Series(arr), 1, 5)
     assert c.missing is None and c.n_bad == 0
+
+
+def test_text_in_a_csv_column_is_reported_with_its_row(tmp_path):
+    df = oq_frame().astype({"oq_9": object})
+    df.loc[4, "oq_9"] = "sometimes"
+    path = tmp_path / "text.csv"
+    df.to_csv(path, index=False)
+    with pytest.raises(DataValidationError,
+                       match=r"row 4, column 'oq_9', value 'sometimes': text in a numeric column"):
+        score(path, "oq-45.2")
+    res = score(path, "oq-45.2", invalid="missing")
+    assert list(res.issues["row"]) == [4] and res.scores.loc[4, "sd_status"] == "imputed"
