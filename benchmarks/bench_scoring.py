@@ -116,6 +116,11 @@ def main(argv=None) -> int:
                 f"{df.memory_usage(index=False).sum() / 1e6:.0f} MB")
         print(line)
         key = f"scoreItems_{name}"
+        if name == "complete" and r is not None and key in r["timings"]:
+            # same data as R: without blanks the totals must be equal
+            ours = score(df.iloc[:5], inst).scores["total"].to_numpy()
+            same = np.array_equal(ours, np.asarray(r["timings"][key]["check_total_first5"]))
+            print(f"           first 5 totals {ours.tolist()} equal R's: {same}")
         if r is not None and key in r["timings"] and r["timings"][key]["rows"] == args.rows:
             rt = r["timings"][key]["median_s"]
             print(f"           R psych::scoreItems ({key} in {R_TIMING.name}): {rt:.3f} s; "

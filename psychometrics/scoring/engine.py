@@ -479,8 +479,7 @@ def _apply_rule(S: np.ndarray, nmiss: np.ndarray | None, s: ScalePlan, impute: s
             code = COMPLETE
     ok &= ~np.isnan(sub)
     sub[~ok] = np.nan
-    score = score.copy() if score is S else score
-    score[rows] = sub
+    score[rows] = sub   # S (and so score) is the engine's own array
     status[rows] = np.where(ok, code, TOO_MANY)
     return score, nmiss, status
 
@@ -537,8 +536,8 @@ def _duplicate_admin_issues(data, id, time, invalid) -> pd.DataFrame | None:
             "problem": "patient id missing; give every administration its patient's id.",
             "action": "scored (id missing)" if invalid == "missing" else "none (error)"}))
     if time is not None:
-        dup = data.duplicated(subset=[id, time], keep=False).to_numpy()
-        if dup.any():
+        dup = _duplicate_mask(data, id, time)
+        if dup is not None and dup.any():
             r = np.flatnonzero(dup)
             sub = data.iloc[r][[id, time]]
             first = {}
@@ -555,6 +554,24 @@ def _duplicate_admin_issues(data, id, time, invalid) -> pd.DataFrame | None:
     if not parts:
         return None
     return pd.concat(parts, ignore_index=True)
+
+
+def _duplicate_mask(data: pd.DataFrame, id: str, time: str) -> np.ndarray | None:
+    """Rows whose (id, time) occurs more than once; None when all are unique.
+
+    Integer ids and times (the usual case) are packed into one int64 key; data
+    sorted by patient and time are then recognised as unique by one pass.
+    """
+    a, b = data[id].to_numpy(), data[time].to_numpy()
+    if len(a) and a.dtype.kind in "iu" and b.dtype.kind in "iu":
+        amin, amax, bmin, bmax = int(a.min()), int(a.max()), int(b.min()), int(b.max())
+        span = bmax - bmin + 1
+        if (amax - amin + 1) * span < 2 ** 62:
+            key = (a.astype(np.int64) - amin) * span + (b.astype(np.int64) - bmin)
+            if len(key) < 2 or (np.diff(key) > 0).all():
+                return None
+            return pd.Index(key).duplicated(keep=False)
+    return data.duplicated(subset=[id, time], keep=False).to_numpy()
 
 
 def _raise(frame: pd.DataFrame, plan: ScoringPlan, n_rows: int, what: str = "responses"):
