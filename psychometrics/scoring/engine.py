@@ -45,8 +45,9 @@ ISSUE_COLUMNS = ["row", "index", "column", "item", "value", "problem", "action"]
 #: Columns of :attr:`ScoreResult.report` (``id``/``time`` added when given).
 REPORT_COLUMNS = ["row", "scale", "status", "n_answered", "n_items", "score", "detail"]
 
-_HINT = ("Fix these cells in the data, or pass invalid='missing' to treat each of them as blank "
-         "(they are then listed in result.issues and scored by the missing-data rules).")
+_HINT = ("Fix the data as described, or pass invalid='missing' to treat each offending cell as "
+         "blank (each is then listed in result.issues and the rows are scored by the bank's "
+         "missing-data rules).")
 
 
 # =============================================================================== result
@@ -330,9 +331,9 @@ def _score_wide(data: pd.DataFrame, plan: ScoringPlan, colmap: dict, invalid: st
                 problem = (f"the column {col!r} occurs more than once in the data; rename one "
                            f"so that item {iid!r} has a single column.")
             else:
-                problem = _missing_column_problem(iid, col, data.columns, plan)
+                problem = _missing_column_problem(iid, col, data.columns, plan, colmap)
             column_issues.append({"row": pd.NA, "index": pd.NA, "column": col, "item": iid,
-                                  "value": None, "problem": problem,
+                                  "value": "(no such column)", "problem": problem,
                                   "action": "every row blank for this item"})
             missing = np.ones(n, dtype=bool)
             values = np.full(n, np.nan)
@@ -484,8 +485,10 @@ def _apply_rule(S: np.ndarray, nmiss: np.ndarray | None, s: ScalePlan, impute: s
     return score, nmiss, status
 
 
-def _missing_column_problem(iid: str, col: str, columns, plan: ScoringPlan) -> str:
-    close = difflib.get_close_matches(str(col), [str(c) for c in columns], n=1)
+def _missing_column_problem(iid: str, col: str, columns, plan: ScoringPlan, colmap) -> str:
+    taken = {str(c) for c in colmap.values()}
+    close = difflib.get_close_matches(str(col), [str(c) for c in columns if str(c) not in taken],
+                                      n=1)
     lower = {str(c).casefold(): str(c) for c in columns}
     hint = ""
     if str(col).casefold() in lower:
@@ -577,7 +580,7 @@ def _duplicate_mask(data: pd.DataFrame, id: str, time: str) -> np.ndarray | None
 def _raise(frame: pd.DataFrame, plan: ScoringPlan, n_rows: int, what: str = "responses"):
     issues = []
     for rec in frame.itertuples(index=False):
-        row = None if pd.isna(rec.row) else rec.row
+        row = "all" if pd.isna(rec.row) else rec.row
         if row is not None and rec.index is not None and not pd.isna(rec.index) \
                 and rec.index != rec.row:
             row = f"{row} (index {rec.index!r})"

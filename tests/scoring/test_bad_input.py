@@ -174,3 +174,12 @@ def test_missing_patient_id_is_an_issue():
     df.loc[2, "pid"] = None
     with pytest.raises(DataValidationError, match=r"row 2, column 'pid'.*patient id missing"):
         score(df, "oq-45.2", id="pid")
+
+
+def test_missing_column_message_does_not_suggest_another_items_column():
+    df = oq().drop(columns="oq_45")
+    with pytest.raises(DataValidationError) as err:
+        score(df, "oq-45.2")
+    msg = str(err.value)
+    assert "row all, column 'oq_45', value '(no such column)': item column missing" in msg
+    assert "did you mean" not in msg
