@@ -140,8 +140,23 @@ def _apply_value_labels(df: pd.DataFrame, labels: dict, instrument: Any, source:
         changes = {c: p for c, p in mapping.items() if c != p}
         if changes:
             vals = pd.to_numeric(df[col], errors="coerce")
+            present = set(vals.dropna().unique().tolist())
+            unlabelled = sorted(present - set(mapping))
+            offsets = {p - c for c, p in mapping.items()}
+            if unlabelled and len(offsets) == 1:
+                # e.g. 0..6 coded with labels only at the ends: shift the rest alike
+                shift = offsets.pop()
+                mapping.update({c: c + shift for c in unlabelled})
+            elif unlabelled:
+                for c in unlabelled:
+                    issues.append(DataIssue(None, col, c,
+                                            f"code {c:g} has no value label while other codes of "
+                                            f"this column are relabelled onto the response "
+                                            f"scale; label it in the SPSS file or pass "
+                                            f"value_labels=False."))
+                continue
             df[col] = vals.map(lambda x, m=mapping: m.get(x, x))
-            mapped[col] = changes
+            mapped[col] = {c: p for c, p in mapping.items() if c != p}
     if issues:
         raise DataValidationError(f"SPSS file {source}: value labels cannot be mapped onto the "
                                   f"response scale of {inst.id}.", issues)

@@ -122,3 +122,26 @@ def test_text_in_a_csv_column_is_reported_with_its_row(tmp_path):
         score(path, "oq-45.2")
     res = score(path, "oq-45.2", invalid="missing")
     assert list(res.issues["row"]) == [4] and res.scores.loc[4, "sd_status"] == "imputed"
+
+
+def test_spss_end_labels_only_shift_the_other_codes(tmp_path):
+    import pyreadstat
+
+    # WAI-S bank labels only 1 = Never and 7 = Always; file codes 0..6 with labels at the ends
+    df = pd.DataFrame({"wai_1": [0.0, 3.0, 6.0], "wai_2": [1.0, 2.0, 5.0]})
+    path = tmp_path / "ends.sav"
+    pyreadstat.write_sav(df, str(path), variable_value_labels={
+        "wai_1": {0: "Never", 6: "Always"}, "wai_2": {0: "Never", 6: "always"}})
+    got = read_responses(path, instrument="wai-s")
+    assert_allclose(got.to_numpy(float), (df + 1).to_numpy(float), rtol=0)
+
+
+def test_spss_inconsistent_partial_labels_are_an_error(tmp_path):
+    import pyreadstat
+
+    df = pd.DataFrame({"wai_1": [0.0, 3.0, 6.0]})
+    path = tmp_path / "bad_ends.sav"
+    pyreadstat.write_sav(df, str(path), variable_value_labels={
+        "wai_1": {0: "Never", 6: "5"}})
+    with pytest.raises(DataValidationError, match="code 3 has no value label"):
+        read_responses(path, instrument="wai-s")

@@ -183,3 +183,34 @@ def test_missing_column_message_does_not_suggest_another_items_column():
     msg = str(err.value)
     assert "row all, column 'oq_45', value '(no such column)': item column missing" in msg
     assert "did you mean" not in msg
+
+
+def test_every_long_row_is_placed_or_reported():
+    rng = np.random.default_rng(11)
+    long = oq(n=6).melt(id_vars=["pid", "t"], var_name="item", value_name="response")
+    long["response"] = rng.integers(0, 5, len(long)).astype(float)
+    long.loc[rng.choice(len(long), 10, replace=False), "response"] = 8     # invalid
+    long = pd.concat([long, long.iloc[[3, 50]],                            # duplicates
+                      pd.DataFrame({"pid": [0], "t": [0], "item": ["oq_0"], "response": [1.0]})],
+                     ignore_index=True)
+    res = score(long, "oq-45.2", id="pid", time="t", invalid="missing")
+    reported = set(res.issues["row"].astype(int))
+    # rows not reported are exactly the cells placed in the wide matrix and answered
+    n_answered = int(res.scores["total_n_answered"].sum())
+    assert len(long) - len(reported) == n_answered
+    assert len(res.scores) == 6
+
+
+def test_item_mean_imputation_respects_the_bank_limit():
+    # OQ IR allows 1 blank: with impute="item_mean" row 1 (2 IR blanks) stays missing
+    df = oq(n=4, value=2.0)
+    df.loc[0, "oq_7"] = 4.0
+    df.loc[1, ["oq_7", "oq_16"]] = np.nan
+    df.loc[2, "oq_7"] = np.nan
+    res = score(df, "oq-45.2", impute="item_mean")
+    # item mean of oq_7 over the rows that answered it (0 and 3): (4 + 2)/2 = 3
+    assert_allclose(res.item_means["oq_7"], 3.0, rtol=1e-12)
+    # row 2: IR = 10 answered items * 2 + 3 = 23
+    assert_allclose(res.scores["ir"].to_numpy(), [24.0, np.nan, 23.0, 22.0], rtol=1e-10)
+    assert list(res.scores["ir_status"]) == ["complete", "too_many_missing", "imputed",
+                                              "complete"]
