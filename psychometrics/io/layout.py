@@ -41,22 +41,19 @@ def pivot_long(data: pd.DataFrame, id: str, time: str | None, item: str,
     """
     keys = [id] if time is None else [id, time]
     admin, uniques = _factorize_rows(data, keys)
-    item_col = data[item].astype(object)
-    item_str = np.array([str(v) if not pd.isna(v) else None for v in item_col.to_numpy()],
-                        dtype=object)
+    icodes, iuniq = pd.factorize(data[item])          # NaN -> -1
+    labels = [str(v) for v in iuniq]
     if items is None:
-        items = list(pd.unique(item_str[pd.notna(item_str)]))
+        items = labels
     pos = {name: j for j, name in enumerate(items)}
-    col = np.array([pos.get(v, -1) if v is not None else -1 for v in item_str], dtype=np.intp)
+    lookup = np.array([pos.get(v, -1) for v in labels] + [-1], dtype=np.intp)
+    col = lookup[icodes]                                # icodes == -1 picks the trailing -1
     unknown = np.flatnonzero(col < 0)
     known = col >= 0
     n_admin = len(uniques)
     flat = admin.astype(np.int64) * len(items) + col
-    flat_known = np.where(known, flat, -1)
-    dup_mask = np.zeros(len(data), dtype=bool)
-    if known.any():
-        s = pd.Series(flat_known[known])
-        dup_mask[np.flatnonzero(known)] = s.duplicated(keep=False).to_numpy()
+    counts = np.bincount(flat[known], minlength=n_admin * len(items))
+    dup_mask = known & (counts[np.where(known, flat, 0)] > 1)
     mat = np.full(n_admin * len(items), np.nan)
     place = known & ~dup_mask
     mat[flat[place]] = values[place]
@@ -67,14 +64,20 @@ def pivot_long(data: pd.DataFrame, id: str, time: str | None, item: str,
 
 
 def _factorize_rows(data: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
-    if len(keys) == 1:
-        codes, uniq = pd.factorize(data[keys[0]], use_na_sentinel=False)
-        return codes, pd.DataFrame({keys[0]: uniq})
-    idx = pd.MultiIndex.from_frame(data[keys])
-    codes, uniq = pd.factorize(idx, use_na_sentinel=False)
-    frame = uniq.to_frame(index=False)
-    frame.columns = keys
-    return codes, frame
+    """Codes of the distinct key combinations, in order of first appearance."""
+    codes = np.zeros(len(data), dtype=np.int64)
+    uniques = []
+    for k in keys:  # mixed-radix code of the per-column codes
+        c, u = pd.factorize(data[k], use_na_sentinel=False)
+        codes = codes * len(u) + c
+        uniques.append(u)
+    admin, combo = pd.factorize(codes)
+    combo = np.asarray(combo, dtype=np.int64)
+    cols = {}
+    for k, u in zip(reversed(keys), reversed(uniques)):
+        cols[k] = u.take(combo % len(u)) if len(u) else u
+        combo = combo // max(len(u), 1)
+    return admin, pd.DataFrame({k: np.asarray(cols[k]) for k in keys})
 
 
 def long_to_wide(data: pd.DataFrame, *, id: str, time: str | None = None, item: str = "item",

@@ -639,14 +639,16 @@ def _score_long(data, plan: ScoringPlan, colmap, invalid, id, time, impute, item
             "problem": (f"duplicate answer: this ({', '.join(keys)}, {item}) occurs more than "
                         f"once; keep one answer per item and administration."),
             "action": "set missing" if invalid == "missing" else "none (error)"}))
+    if parts:
+        parts = [pd.concat(parts, ignore_index=True).sort_values("row", kind="stable",
+                                                                 ignore_index=True)]
     if parts and invalid == "raise":
-        frame = pd.concat(parts, ignore_index=True).sort_values("row", kind="stable")
-        _raise(frame, plan, len(data), what="long responses")
+        _raise(parts[0], plan, len(data), what="long responses")
     wide = piv.wide
     scored_parts: list[pd.DataFrame] = []
     scored = _score_wide(wide, plan, colmap, invalid, id, time, impute, scored_parts)
-    if scored_parts:  # only whole-column issues can remain: an item nobody answered is fine
-        scored_parts = [p for p in scored_parts if p["row"].notna().any()]
+    # whole-column issues cannot arise here (the pivot has every item column); row issues
+    # (a missing id) refer to the administrations, i.e. the rows of the scores
     return _finish(scored, parts + scored_parts, plan, invalid, impute, "long", id, time)
 
 
