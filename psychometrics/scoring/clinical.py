@@ -34,7 +34,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from ..exceptions import DataIssue, DataValidationError, InstrumentError
+from ..exceptions import DataIssue, DataValidationError
 from ..instruments.spec import Instrument
 from .engine import ScoreResult
 from .plan import resolve_instrument
@@ -295,37 +295,56 @@ def _per_patient(frame: pd.DataFrame, id: str, time: str | None, scale: str, pre
     if (pre is not None or post is not None) and time is None:
         raise ValueError("The 'pre' and 'post' parameters are values of the 'time' column; "
                          "pass time= too.")
-    df = df.sort_values(["_time", "_pos"], kind="stable")
-    out = []
-    for pid, g in df.groupby("_id", sort=False, dropna=False):
-        rec = {id: pid, "n_administrations": len(g), "n_scored": int(g["_score"].notna().sum())}
-        scored = g[g["_score"].notna()]
-        if pre is None and post is None:
-            if len(scored) >= 2:
-                a, b = scored.iloc[0], scored.iloc[-1]
-                rec.update(time_pre=a["_time"], time_post=b["_time"], pre=a["_score"],
-                           post=b["_score"], status="assessed")
-            else:
-                rec.update(time_pre=None, time_post=None, pre=np.nan, post=np.nan,
-                           status="fewer_than_two_scores")
-        else:
-            a = g[g["_time"] == pre] if pre is not None else scored.iloc[:1]
-            b = g[g["_time"] == post] if post is not None else scored.iloc[-1:]
-            if len(a) and len(b):
-                rec.update(time_pre=a["_time"].iat[0], time_post=b["_time"].iat[0],
-                           pre=a["_score"].iat[0], post=b["_score"].iat[0])
-                ok = not (np.isnan(rec["pre"]) or np.isnan(rec["post"]))
-                rec["status"] = "assessed" if ok else "pre_or_post_missing"
-            else:
-                rec.update(time_pre=a["_time"].iat[0] if len(a) else None,
-                           time_post=b["_time"].iat[0] if len(b) else None,
-                           pre=a["_score"].iat[0] if len(a) else np.nan,
-                           post=b["_score"].iat[0] if len(b) else np.nan,
-                           status="pre_or_post_missing")
-        out.append(rec)
-    # order of first appearance
-    first = frame[id].drop_duplicates().tolist()
-    table = pd.DataFrame(out)
-    order = {k: j for j, k in enumerate(first)}
-    table["_o"] = table[id].map(lambda k: order.get(k, len(order)))
-    return table.sort_values("_o", kind="stable").drop(columns="_o").reset_index(drop=True)
+    codes, patients = pd.factorize(df["_id"], use_na_sentinel=False)   # first appearance
+    df["_code"] = codes
+    n_pat = len(patients)
+    scored = df[df["_score"].notna()].sort_values(["_code", "_time", "_pos"], kind="stable")
+    n_admin = np.bincount(codes, minlength=n_pat)
+    n_scored = np.bincount(scored["_code"].to_numpy(), minlength=n_pat)
+
+    def pick(sel: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Time and score per patient from rows ``sel`` (at most one per patient)."""
+        found = np.zeros(n_pat, dtype=bool)
+        t = np.full(n_pat, None, dtype=object)
+        v = np.full(n_pat, np.nan)
+        c = sel["_code"].to_numpy()
+        found[c] = True
+        t[c] = sel["_time"].to_numpy(dtype=object)
+        v[c] = sel["_score"].to_numpy()
+        return found, t, v
+
+    first = scored.drop_duplicates("_code", keep="first")
+    last = scored.drop_duplicates("_code", keep="last")
+    f_pre, t_pre, v_pre = pick(first if pre is None else df[df["_time"] == pre])
+    f_post, t_post, v_post = pick(last if post is None else df[df["_time"] == post])
+    if pre is None and post is None:
+        ok = n_scored >= 2
+        status = np.where(ok, "assessed", "fewer_than_two_scores")
+        t_pre = np.where(ok, t_pre, None)
+        t_post = np.where(ok, t_post, None)
+        v_pre = np.where(ok, v_pre, np.nan)
+        v_post = np.where(ok, v_post, np.nan)
+    else:
+        ok = f_pre & f_post & ~np.isnan(v_pre) & ~np.isnan(v_post)
+        if pre is None or post is None:   # the default end must differ from the chosen one
+            ok &= n_scored >= 2
+        status = np.where(ok, "assessed", "pre_or_post_missing")
+    return pd.DataFrame({id: np.asarray(patients, dtype=object) if not isinstance(
+                             patients, pd.Index) else patients.to_numpy(),
+                         "n_administrations": n_admin, "n_scored": n_scored,
+                         "time_pre": _restore(t_pre, frame, time),
+                         "time_post": _restore(t_post, frame, time),
+                         "pre": v_pre, "post": v_post, "status": status})
+
+
+def _restore(values: np.ndarray, frame: pd.DataFrame, time: str | None) -> pd.Series:
+    """Times as a column of the time column's type (nullable where a patient has none)."""
+    s = pd.Series(values, dtype=object)
+    if time is None:
+        return s.astype("Int64")
+    kind = frame[time].dtype.kind
+    if kind in "iub":
+        return s.astype("Int64")
+    if kind == "f":
+        return s.astype(np.float64)
+    return s

@@ -34,7 +34,7 @@ import pandas as pd
 
 from ..exceptions import DataIssue, DataValidationError
 from ..instruments.spec import Instrument
-from ..io.validate import check_responses, describe_problem, row_label
+from ..io.validate import check_responses, describe_problem
 from .plan import (COMPLETE, IMPUTED, PRORATED, STATUSES, TOO_MANY, ScalePlan, ScoringPlan,
                    make_plan, resolve_instrument)
 
