@@ -383,6 +383,7 @@ def _score_wide(data: pd.DataFrame, plan: ScoringPlan, colmap: dict, invalid: st
             S[j] += contrib
 
     # -------------------------------------------------------------- issues
+    column_issues.extend(_unknown_item_columns(data.columns, plan, colmap, id, time, invalid))
     issue_frame = _issue_frame(bad_cells, column_issues, data.index, lo, hi, invalid)
     dup_issues = _duplicate_admin_issues(data, id, time, invalid)
     all_issues = [f for f in (issue_frame, dup_issues) if f is not None and len(f)]
@@ -483,6 +484,33 @@ def _apply_rule(S: np.ndarray, nmiss: np.ndarray | None, s: ScalePlan, impute: s
     score[rows] = sub   # S (and so score) is the engine's own array
     status[rows] = np.where(ok, code, TOO_MANY)
     return score, nmiss, status
+
+
+def _unknown_item_columns(columns, plan: ScoringPlan, colmap: dict, id, time,
+                          invalid: str) -> list[dict]:
+    """Data columns that look like items of the bank (an item prefix followed by a
+    number, e.g. ``oq_46``) but are none of its items: a misspelt or foreign item."""
+    import re
+
+    full = plan.full_item_ids
+    prefixes = {re.sub(r"\d+$", "", i) for i in full}
+    prefixes.discard("")
+    if not prefixes:
+        return []
+    pattern = re.compile("^(" + "|".join(re.escape(p) for p in sorted(prefixes)) + r")\d+$")
+    used = set(colmap.values()) | {id, time}
+    out = []
+    for c in columns:
+        name = str(c)
+        if name in used or name in full or not pattern.match(name):
+            continue
+        out.append({"row": pd.NA, "index": pd.NA, "column": name, "item": None,
+                    "value": "(column)",
+                    "problem": (f"unknown item column: {name!r} looks like an item of "
+                                f"{plan.instrument.id} but is not one of its items; check the "
+                                f"instrument, rename the column, or drop it."),
+                    "action": "column ignored" if invalid == "missing" else "none (error)"})
+    return out
 
 
 def _missing_column_problem(iid: str, col: str, columns, plan: ScoringPlan, colmap) -> str:

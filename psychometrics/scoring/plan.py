@@ -59,6 +59,7 @@ class ScoringPlan:
     integer: bool
     items: tuple[str, ...]          # every item some scale needs, in bank order
     scales: tuple[ScalePlan, ...]   # item-scored scales first, then composites, bank order within
+    full_item_ids: frozenset = frozenset()   # every item of the bank, whatever the form
 
     def scale(self, sid: str) -> ScalePlan:
         for s in self.scales:
@@ -84,4 +85,4 @@ def make_plan(instrument: Instrument, form: str | None = None) -> ScoringPlan:
     items = tuple(i for i in inst.item_ids if i in needed)
     rs = inst.response_scale
     return ScoringPlan(inst, used_form, float(rs.min), float(rs.max), rs.integer, items,
-                       tuple(item_scales + composites))
+                       tuple(item_scales + composites), frozenset(instrument.item_ids))

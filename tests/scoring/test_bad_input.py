@@ -214,3 +214,25 @@ def test_item_mean_imputation_respects_the_bank_limit():
     assert_allclose(res.scores["ir"].to_numpy(), [24.0, np.nan, 23.0, 22.0], rtol=1e-10)
     assert list(res.scores["ir_status"]) == ["complete", "too_many_missing", "imputed",
                                               "complete"]
+
+
+def test_unknown_item_column():
+    df = oq().assign(oq_46=1.0, oq_total=3.0)  # oq_total is not item-like: ignored
+    with pytest.raises(DataValidationError) as err:
+        score(df, "oq-45.2", id="pid", time="t")
+    msg = str(err.value)
+    assert "row all, column 'oq_46'" in msg and "unknown item column" in msg
+    assert "oq_total" not in msg
+    res = score(df, "oq-45.2", id="pid", time="t", invalid="missing")
+    assert list(res.issues["column"]) == ["oq_46"]
+    assert list(res.issues["action"]) == ["column ignored"]
+
+
+def test_non_default_index_is_named_in_messages():
+    df = oq()
+    df.index = ["w", "x", "y", "z"]
+    df.loc["y", "oq_8"] = -2
+    with pytest.raises(DataValidationError, match=r"row 2 \(index 'y'\), column 'oq_8', value -2"):
+        score(df, "oq-45.2")
+    res = score(df, "oq-45.2", invalid="missing")
+    assert list(res.issues["index"]) == ["y"] and list(res.issues["row"]) == [2]
