@@ -394,10 +394,9 @@ def _score_wide(data: pd.DataFrame, plan: ScoringPlan, colmap: dict, invalid: st
 
     # -------------------------------------------------------------- scores
     out: dict[str, Any] = {}
-    if id is not None:
-        out[id] = data[id].to_numpy()
-    if time is not None:
-        out[time] = data[time].to_numpy()
+    for key in (id, time):  # .array keeps the column's dtype (e.g. string ids)
+        if key is not None:
+            out[key] = data[key].array
     values_by_scale: dict[str, np.ndarray] = {}
     nans: dict[str, np.ndarray] = {}
     codes_by_scale: dict[str, np.ndarray] = {}
