@@ -66,6 +66,11 @@ class ScoringSummary:
         lines.append(self.table.to_string(index=False))
         return "\n".join(lines)
 
+    def as_html(self) -> str:
+        head = (f"<p>Scored {self.n_rows} administration(s) of {self.instrument}; "
+                f"{self.n_issues} data issue(s).</p>")
+        return head + self.table.to_html(index=False, na_rep="")
+
     def __str__(self) -> str:
         return self.as_text()
 

@@ -32,3 +32,4 @@ def test_scores_report_issues_schema():
     assert "ScoreResult(instrument='oq-45.2'" in repr(res)
     text = res.summary().as_text()
     assert "Scored 4 administration(s) of oq-45.2; 1 data issue(s)" in text
+    assert "<table" in res.summary().as_html()
