@@ -33,13 +33,19 @@ def _err(exc: BaseException) -> str:
 
 # ---------------------------------------------------------------------- scoring
 def score(study: "Study", data: "StudyData", key: str) -> Any:
-    from ..scoring import score as _score  # noqa: F401
+    """:func:`psychometrics.scoring.score` of one instrument on the merged data."""
+    from ..scoring import score as _score
 
-    raise NotImplementedError("scoring is not wired yet.")
+    inst = study.instrument(key)
+    frame = pd.concat([data.frame[[study.data.id, study.data.time]],
+                       data.items[key].rename(columns=data.columns[key])], axis=1)
+    return _score(frame, inst, columns=data.columns[key], id=study.data.id,
+                  time=study.data.time)
 
 
 def scores_frame(scored: Any, inst) -> pd.DataFrame:
-    raise NotImplementedError
+    """The scale-score columns of a ScoreResult (index aligned with the data)."""
+    return scored.scores[list(scored.scales)]
 
 
 # ---------------------------------------------------------------------- reliability
@@ -131,7 +137,11 @@ def reliability(ctx: "Context") -> Any:
                 try:
                     from ..efa import omega
 
-                    omegas[sid] = omega(block[items], n_factors=nf[sid])
+                    with warnings.catch_warnings():
+                        # with one factor psych's omega_h equals omega_t and is not shown
+                        if nf[sid] == 1:
+                            warnings.filterwarnings("ignore", message="omega with one factor")
+                        omegas[sid] = omega(block[items], n_factors=nf[sid])
                 except Exception as exc:  # noqa: BLE001  (kept and shown)
                     errors[f"omega:{sid}"] = _err(exc)
                 if len(items) >= 3:
@@ -143,7 +153,11 @@ def reliability(ctx: "Context") -> Any:
                             cfas[sid] = fit(omega_syntax(inst, sid), block[items], std_lv=True)
                     except Exception as exc:  # noqa: BLE001
                         errors[f"omega_cfa:{sid}"] = _err(exc)
-            if spec.multilevel:
+            if spec.multilevel and len(items) > spec.multilevel_max_items:
+                errors[f"multilevel:{sid}"] = (
+                    f"left out because the scale has {len(items)} items, more than "
+                    f"multilevel_max_items = {spec.multilevel_max_items} in the study file.")
+            elif spec.multilevel:
                 try:
                     from ..reliability import multilevel_reliability
 
@@ -381,6 +395,19 @@ class ClinicalBundle:
 
 
 def clinical_significance(ctx: "Context") -> Any:
-    from ..scoring import clinical_significance as _cs  # noqa: F401
+    from ..scoring import clinical_significance as _cs
+    from .run import AnalysisUnavailable
 
-    raise NotImplementedError("clinical significance is not wired yet.")
+    spec = ctx.study.analyses.clinical_significance
+    key, scale = ctx.study.split_ref(spec.scale)
+    if key not in ctx.scoring_results:
+        raise AnalysisUnavailable(f"no scores of {ctx.study.label(key)} (scoring did not run or "
+                                  "failed; see the Scoring messages).")
+    inst = ctx.study.instrument(key)
+    norms = spec.norms
+    if norms is None:
+        norms = next(n for n, ns in inst.norms.items() if scale in ns.scales)
+    res = _cs(ctx.scoring_results[key], scale=scale, norms=norms)
+    return ClinicalBundle(result=res, scale=scale,
+                          label=f"{ctx.study.label(key)} {inst.scales[scale].name}",
+                          norms=inst.norms[norms].name)

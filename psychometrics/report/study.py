@@ -110,6 +110,9 @@ class ReliabilitySpec(_Frozen):
     ci: float = Field(default=0.95, gt=0, lt=1)
     omega: bool = True
     multilevel: bool = True
+    #: scales with more items are left out of the multilevel reliability (its
+    #: crossed REML fit grows quickly with the number of items); the report says so.
+    multilevel_max_items: int = Field(default=15, ge=2)
     occasion: Occasion = "first"
 
 

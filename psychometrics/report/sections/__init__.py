@@ -10,7 +10,7 @@ import importlib
 from ..model import Report, Section
 
 #: Section modules in document order.
-ORDER = ("sample", "items", "descriptives", "reliability", "efa", "cfa", "invariance",
+ORDER = ("sample", "scoring", "items", "descriptives", "reliability", "efa", "cfa", "invariance",
          "progress", "clinical")
 
 

@@ -32,9 +32,9 @@ def section(results: StudyResults, name: str, key: str, title: str,
     if intro:
         head.append(Paragraph(intro))
     head += failed_parts(results, outcome)
-    for w in outcome.warnings:
-        head.append(Paragraph(f"Warning during this analysis: {w}", kind="warning"))
-    return Section(key, title, tuple(head + blocks))
+    tail = [Paragraph(f"Warning during this analysis: {w}", kind="warning")
+            for w in outcome.warnings]
+    return Section(key, title, tuple(head + blocks + tail))
 
 
 def failed_parts(results: StudyResults, outcome: Outcome) -> list[Paragraph]:

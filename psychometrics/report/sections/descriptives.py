@@ -23,6 +23,8 @@ def build(results):
                     note="Kurtosis is excess kurtosis. Floor and ceiling: scores at the lowest "
                          "and highest possible value.")
 
+
     from ..run import _occasion_text
     return section(results, "descriptives", KEY, TITLE, blocks,
                    intro=f"Scale scores use {_occasion_text(spec.occasion)}.")
+
