@@ -6,7 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from ._synthetic import synthetic_therapy
+import pandas as pd
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "therapy_example.csv"
+
+
+def example_subset(n_patients: int = 30) -> pd.DataFrame:
+    """The first ``n_patients`` patients of the shipped example data (all their months)."""
+    d = pd.read_csv(EXAMPLE)
+    keep = list(dict.fromkeys(d["patient_id"]))[:n_patients]
+    return d[d["patient_id"].isin(keep)].reset_index(drop=True)
 
 STUDY = """\
 name: small
@@ -33,7 +42,7 @@ ANALYSES = """\
 
 @pytest.fixture(scope="session")
 def small_data():
-    return synthetic_therapy(n_patients=30, n_months=4, seed=3)
+    return example_subset(30)
 
 
 @pytest.fixture

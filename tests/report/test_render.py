@@ -10,8 +10,7 @@ from psychometrics.exceptions import EstimationError
 from psychometrics.report import adapters, build, load_study
 from psychometrics.report.model import Table
 
-from ._synthetic import synthetic_therapy
-from .conftest import STUDY
+from .conftest import STUDY, example_subset
 
 ANALYSES = """\
   scoring: true
@@ -24,7 +23,7 @@ ANALYSES = """\
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     d = tmp_path_factory.mktemp("report")
-    synthetic_therapy(n_patients=30, n_months=4, seed=3).to_csv(d / "data.csv", index=False)
+    example_subset(30).to_csv(d / "data.csv", index=False)
     (d / "study.yaml").write_text(STUDY.format(analyses=ANALYSES), encoding="utf-8")
     mp = pytest.MonkeyPatch()
 

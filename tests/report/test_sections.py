@@ -6,7 +6,7 @@ from psychometrics.report import apa, load_study
 from psychometrics.report.run import run_study
 from psychometrics.report.sections import build_sections
 
-from .conftest import STUDY
+from .conftest import STUDY, example_subset
 
 ANALYSES = """\
   scoring: true
@@ -16,10 +16,9 @@ ANALYSES = """\
 
 @pytest.fixture(scope="module")
 def sections(tmp_path_factory):
-    from ._synthetic import synthetic_therapy
-
+    
     d = tmp_path_factory.mktemp("sec")
-    data = synthetic_therapy(n_patients=30, n_months=4, seed=3)
+    data = example_subset(30)
     data.to_csv(d / "data.csv", index=False)
     (d / "study.yaml").write_text(STUDY.format(analyses=ANALYSES), encoding="utf-8")
     results = run_study(load_study(d / "study.yaml"), progress=None)
