@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import ndtr
 
-__all__ = ["bvn_upper", "bvn_rectangle"]
+__all__ = ["bvn_upper", "bvn_rectangle", "RectanglePlan"]
 
 _TWOPI = 6.283185307179586
 
@@ -140,13 +140,35 @@ def bvn_rectangle(lower1, upper1, lower2, upper2, r):
                                               (lower1, upper1, lower2, upper2, r)))
     shape = l1.shape
     l1, u1, l2, u2, r = (a.ravel() for a in (l1, u1, l2, u2, r))
-    terms_h, terms_k, terms_r, coef, idx = _rectangle_terms(l1, u1, l2, u2, r)
-    vals = bvn_upper(terms_h, terms_k, terms_r) * coef
-    out = np.bincount(idx, weights=vals, minlength=l1.shape[0])
-    full = _full_plane(l1, u1, l2, u2)
-    out[full] = 1.0
-    out[(l1 == u1) | (l2 == u2)] = 0.0
-    return out.reshape(shape)
+    plan = RectanglePlan(l1, u1, l2, u2)
+    return plan.evaluate(r).reshape(shape)
+
+
+class RectanglePlan:
+    """Rectangles whose limits are fixed while the correlation varies.
+
+    The decomposition of each rectangle into signed upper-orthant terms (which
+    depends only on which limits are infinite) is done once; ``evaluate(r)``
+    then costs one vectorised ``bvn_upper`` call. Used by the polychoric
+    optimiser, which re-evaluates the same cells at many correlations.
+    """
+
+    def __init__(self, l1, u1, l2, u2):
+        l1, u1, l2, u2 = (np.asarray(a, float).ravel() for a in (l1, u1, l2, u2))
+        self.n = l1.shape[0]
+        self.h, self.k, self.rsign, self.coef, self.idx = _rectangle_terms(
+            l1, u1, l2, u2, np.ones(self.n))
+        self.full = _full_plane(l1, u1, l2, u2)
+        self.zero = (l1 == u1) | (l2 == u2)
+
+    def evaluate(self, r) -> np.ndarray:
+        """Probabilities of all rectangles at correlation(s) ``r`` (scalar or one per rectangle)."""
+        r = np.broadcast_to(np.asarray(r, float), (self.n,))
+        vals = bvn_upper(self.h, self.k, self.rsign * r[self.idx]) * self.coef
+        out = np.bincount(self.idx, weights=vals, minlength=self.n)
+        out[self.full] = 1.0
+        out[self.zero] = 0.0
+        return out
 
 
 def _full_plane(l1, u1, l2, u2):
