@@ -53,9 +53,10 @@ def item_data(data, func: str, *, min_items: int = 2, items: Sequence[str] | Non
         Columns to use (default: all).
     allow_constant : bool
         Accept items with no variance.
-    empty_rows : {"drop", "keep"}
-        Rows where every item is missing are dropped with a
-        ``DataQualityWarning`` naming them ("drop"), or kept ("keep").
+    empty_rows : {"keep", "drop", "ignore"}
+        Rows where every item is missing are kept ("keep", psych counts them in
+        its n) or dropped ("drop"), both with a ``DataQualityWarning`` naming
+        them, or kept silently ("ignore", where they cannot matter).
     """
     if isinstance(data, pd.DataFrame):
         df = data
@@ -98,9 +99,16 @@ def item_data(data, func: str, *, min_items: int = 2, items: Sequence[str] | Non
     index = df.index
     dropped: tuple = ()
     all_missing = np.isnan(x).all(axis=1)
+    if all_missing.any() and empty_rows in ("drop", "keep"):
+        labels = tuple(index[all_missing])
+        shown = ", ".join(map(str, labels[:10])) + (" ..." if len(labels) > 10 else "")
+        if empty_rows == "keep":
+            warnings.warn(f"{func}: {len(labels)} row(s) have every item missing (row labels: "
+                          f"{shown}); they are counted in n as psych does (their score is "
+                          f"missing). Pass empty_rows='drop' to exclude them.",
+                          DataQualityWarning, stacklevel=3)
     if all_missing.any() and empty_rows == "drop":
         dropped = tuple(index[all_missing])
-        shown = ", ".join(map(str, dropped[:10])) + (" ..." if len(dropped) > 10 else "")
         warnings.warn(f"{func}: {len(dropped)} row(s) have every item missing and were dropped "
                       f"(row labels: {shown}).", DataQualityWarning, stacklevel=3)
         x = x[~all_missing]

@@ -194,6 +194,9 @@ class AlphaResult:
                          + ", ".join(self.negatively_correlated_items) + ".")
         if self.dropped_rows:
             notes.append(f"{len(self.dropped_rows)} completely empty row(s) were dropped.")
+        if self.scores is not None and self.scores.isna().any() and not self.dropped_rows:
+            notes.append(f"{int(self.scores.isna().sum())} row(s) answered no item (score missing) "
+                         f"but are counted in n, as psych does.")
         tables = {"Reliability": self.total, "Confidence intervals": self.confidence_intervals,
                   "Reliability if an item is dropped": self.alpha_drop,
                   "Item statistics": self.item_stats}
@@ -233,7 +236,7 @@ def alpha(data, reverse: Iterable[str] | str | None = None, *, check_keys: bool 
           use: str = "pairwise", cumulative: bool = False, n_iter: int = 1,
           seed: int | np.random.Generator | None = None, level: float = 0.95,
           response_range: tuple[float, float] | None = None,
-          max_categories: int = 10) -> AlphaResult:
+          max_categories: int = 10, empty_rows: str = "keep") -> AlphaResult:
     """Cronbach's alpha, Guttman's lambda 6 and item analysis of one scale.
 
     Equal to ``psych::alpha(data, keys = reverse)`` of psych 2.2.9 (with the
@@ -266,6 +269,11 @@ def alpha(data, reverse: Iterable[str] | str | None = None, *, check_keys: bool 
     max_categories : int
         Response frequencies are tabulated for items with at most this many
         categories (psych's ``max``).
+    empty_rows : {"keep", "drop"}
+        Rows in which every item is missing are counted in n (psych's
+        behaviour, which enters the standard error, the Feldt interval and the
+        ``miss`` proportions) or dropped. Either way a ``DataQualityWarning``
+        names them.
 
     Returns
     -------
@@ -285,8 +293,7 @@ def alpha(data, reverse: Iterable[str] | str | None = None, *, check_keys: bool 
         The average inter-item covariance is negative (alpha meaningless), or an
         item correlates negatively with the total scale.
     DataQualityWarning
-        Rows with every item missing were dropped (psych keeps them in its
-        ``n``; they carry no information).
+        Rows with every item missing (named in the message).
 
     Notes
     -----
@@ -318,7 +325,8 @@ def alpha(data, reverse: Iterable[str] | str | None = None, *, check_keys: bool 
         raise ValueError(f"The 'level' parameter of alpha must be a float in (0, 1). Got {level!r} instead.")
     if check_keys and reverse is not None:
         raise ValueError("alpha: give either reverse= or check_keys=True, not both.")
-    d = item_data(data, func)
+    check_choice(empty_rows, "empty_rows", func, ("keep", "drop"))
+    d = item_data(data, func, empty_rows=empty_rows)
     x = d.x
     names = d.names
     index = d.index
@@ -387,11 +395,12 @@ def alpha(data, reverse: Iterable[str] | str | None = None, *, check_keys: bool 
     std_r = r.sum(axis=0) / np.sqrt(sum_r)
     rc = r.copy()
     np.fill_diagonal(rc, smc(r))
-    r_cor = rc.sum(axis=0) / np.sqrt(rc.sum())
-    r_drop = np.empty(p)
-    for i in range(p):
-        keep = np.r_[0:i, i + 1:p]
-        r_drop[i] = (c[:, i].sum() - c[i, i]) / np.sqrt(c[i, i] * c[np.ix_(keep, keep)].sum())
+    with np.errstate(invalid="ignore"):   # NaN only when the covariances are negative (warned)
+        r_cor = rc.sum(axis=0) / np.sqrt(rc.sum())
+        r_drop = np.empty(p)
+        for i in range(p):
+            keep = np.r_[0:i, i + 1:p]
+            r_drop[i] = (c[:, i].sum() - c[i, i]) / np.sqrt(c[i, i] * c[np.ix_(keep, keep)].sum())
     n_valid = (~np.isnan(xk)).sum(axis=0)
     item_means = np.nanmean(xk, axis=0)
     item_sd = np.nanstd(xk, axis=0, ddof=1)
@@ -422,7 +431,7 @@ def alpha(data, reverse: Iterable[str] | str | None = None, *, check_keys: bool 
         options=dict(reverse=None if reverse is None else list(np.atleast_1d(reverse)),
                      check_keys=check_keys, use=use, cumulative=cumulative, n_iter=n_iter,
                      seed=seed if not isinstance(seed, np.random.Generator) else "Generator",
-                     level=level, response_range=response_range))
+                     level=level, response_range=response_range, empty_rows=empty_rows))
 
 
 def _bootstrap(xk: np.ndarray, n_iter: int, seed) -> np.ndarray:

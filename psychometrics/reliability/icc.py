@@ -136,7 +136,7 @@ def icc(data, *, method: str = "reml", level: float = 0.95, missing: str = "rais
     check_choice(missing, "missing", func, ("raise", "drop"))
     if not (0 < level < 1):
         raise ValueError(f"The 'level' parameter of icc must be a float in (0, 1). Got {level!r} instead.")
-    d = item_data(data, func, allow_constant=True, empty_rows="keep")
+    d = item_data(data, func, allow_constant=True, empty_rows="ignore")
     x = d.x
     incomplete = np.isnan(x).any(axis=1)
     if incomplete.any():

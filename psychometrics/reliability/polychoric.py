@@ -196,7 +196,7 @@ def polychoric(data, *, smooth: bool = True, global_thresholds: bool = True, cor
     In R: ``psych::polychoric(x)$rho``, ``$tau``.
     """
     func = "polychoric"
-    d = item_data(data, func, min_items=2, empty_rows="keep")
+    d = item_data(data, func, min_items=2, empty_rows="ignore")
     x = d.x
     names = d.names
     _check_integer(x, names, func)

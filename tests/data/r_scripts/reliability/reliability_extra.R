@@ -62,6 +62,22 @@ saiI <- na.omit(sai[sai$study == "FLAT" & sai$time == 1, c("calm", "secure", "at
 out$ICC_sai_aov <- icc_out(psych::ICC(saiI, lmer = FALSE), "psych::ICC(na.omit(sai[sai$study=='FLAT' & sai$time==1, c('calm','secure','at.ease','rested','comfortable')])[1:100, ], lmer = FALSE)")
 out$ICC_sai_lmer <- icc_out(psych::ICC(saiI), "psych::ICC(same data)   # lmer = TRUE (default)")
 
+## instrument table: WAI-SR and PEAR scales (item lists as in instruments/wai-sr.yaml, pear.yaml) on therapy_sim
+ther <- read.csv("tests/data/datasets/therapy_sim.csv")
+scales <- list(wai_sr_task = paste0("wai_", c(1, 2, 10, 12)), wai_sr_bond = paste0("wai_", c(3, 5, 7, 9)),
+               wai_sr_goal = paste0("wai_", c(4, 6, 8, 11)),
+               wai_sr_goal_task = paste0("wai_", c(1, 2, 4, 6, 8, 10, 11, 12)), wai_sr_total = paste0("wai_", 1:12),
+               pear_f1 = paste0("pear_", 1:6), pear_f2 = paste0("pear_", 7:10), pear_total = paste0("pear_", 1:10))
+out$therapy_scales <- lapply(names(scales), function(nm) {
+  x <- ther[, scales[[nm]]]
+  a <- psych::alpha(x); s <- psych::splitHalf(x)
+  list(scale = nm, items = scales[[nm]], total = nv(unlist(a$total[1, ])),
+       feldt = list(lower.ci = a$feldt$lower.ci[[1]], upper.ci = a$feldt$upper.ci[[1]]),
+       r.drop = nv(setNames(a$item.stats$r.drop, rownames(a$item.stats))),
+       alpha.drop = nv(setNames(a$alpha.drop$raw_alpha, rownames(a$alpha.drop))),
+       splitHalf = sh_out(s, "psych::splitHalf(x)"))
+})
+
 tm <- function(f, reps) { f(); tt <- numeric(reps); for (i in seq_len(reps)) { gc(); t0 <- Sys.time(); f(); tt[i] <- as.numeric(difftime(Sys.time(), t0, units = "secs")) }; median(tt) }
 out$timings <- list(ICC_sai_lmer = tm(function() psych::ICC(saiI), 10), ICC_sai_aov = tm(function() psych::ICC(saiI, lmer = FALSE), 10),
                     polychoric_sai = tm(function() psych::polychoric(sai1), 5),
