@@ -119,7 +119,7 @@ def split_half(data, reverse: Iterable[str] | str | None = None, *, check_keys: 
         raise ValueError(f"The 'level' parameter of split_half must be a float in (0, 1). Got {level!r} instead.")
     if not isinstance(n_sample, (int, np.integer)) or n_sample < 1:
         raise ValueError(f"The 'n_sample' parameter of split_half must be a positive integer. Got {n_sample!r} instead.")
-    d = item_data(data, func)
+    d = item_data(data, func, empty_rows="ignore")
     x = listwise(d.x) if use == "listwise" else d.x
     names = d.names
     n = x.shape[1]

@@ -46,8 +46,8 @@ out$ordinal_alpha_sai <- list(call = "psych::alpha(pcS$rho, keys = c('tense','up
 
 ## splitHalf: 8 items (35 splits), 7 items (odd), 3 items, 18 items (sampled: only alpha/lambdas comparable)
 C8 <- bfi[, c(paste0("C", 1:5), "A2", "A3", "A4")]
-out$splitHalf_8 <- sh_out(psych::splitHalf(C8, key = c("C4", "C5")), "psych::splitHalf(bfi[, c(paste0('C',1:5),'A2','A3','A4')], key = c('C4','C5'))")
-out$splitHalf_7 <- sh_out(psych::splitHalf(bfi[, c(paste0("C", 1:5), "A2", "A3")], key = c("C4", "C5")), "psych::splitHalf(bfi[, c(paste0('C',1:5),'A2','A3')], key = c('C4','C5'))")
+out$splitHalf_8 <- sh_out(psych::splitHalf(C8, key = c("C1", "C2", "C3", "-C4", "-C5", "A2", "A3", "A4")), "psych::splitHalf(bfi[, c(paste0('C',1:5),'A2','A3','A4')], key = c('C1','C2','C3','-C4','-C5','A2','A3','A4'))  # psych needs the full signed key vector")
+out$splitHalf_7 <- sh_out(psych::splitHalf(bfi[, c(paste0("C", 1:5), "A2", "A3")], key = c("C1", "C2", "C3", "-C4", "-C5", "A2", "A3")), "psych::splitHalf(bfi[, c(paste0('C',1:5),'A2','A3')], key = c('C1','C2','C3','-C4','-C5','A2','A3'))")
 out$splitHalf_3 <- sh_out(psych::splitHalf(bfi[, c("A2", "A3", "A5")]), "psych::splitHalf(bfi[, c('A2','A3','A5')])")
 set.seed(1)
 out$splitHalf_18 <- sh_out(suppressWarnings(psych::splitHalf(bfi[, 1:18])), "set.seed(1); psych::splitHalf(bfi[, 1:18])  # sampled: maxrb/minrb/meanr random")
