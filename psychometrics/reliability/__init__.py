@@ -22,12 +22,12 @@ import importlib
 from .alpha import AlphaResult, alpha, alpha_from_matrix
 from .icc import ICCResult, icc
 from .instrument import InstrumentReliability, instrument_reliability
-from .polychoric import PolychoricResult, ordinal_alpha, polychoric
+from .polychoric import PolychoricResult, ordinal_alpha, polychoric, polychoric_pair
 from .split_half import SplitHalfResult, split_half
 
 __all__ = [
     "alpha", "alpha_from_matrix", "AlphaResult",
-    "polychoric", "PolychoricResult", "ordinal_alpha",
+    "polychoric", "PolychoricResult", "ordinal_alpha", "polychoric_pair",
     "split_half", "SplitHalfResult",
     "icc", "ICCResult",
     "instrument_reliability", "InstrumentReliability",
