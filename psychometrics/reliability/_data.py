@@ -83,8 +83,8 @@ def item_data(data, func: str, *, min_items: int = 2, items: Sequence[str] | Non
                          f"{df.shape[1]}{': ' + ', '.join(names) if names else ''}.")
     if df.shape[0] == 0:
         raise ValueError(f"data= of {func} has no rows.")
-    bad = [n for n, c in zip(names, df.columns)
-           if not (pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c]))]
+    bad = [n for n, dt in zip(names, df.dtypes)
+           if not (pd.api.types.is_numeric_dtype(dt) and not pd.api.types.is_bool_dtype(dt))]
     if bad:
         raise DataValidationError(
             f"{func}: item column(s) {bad} are not numeric.",

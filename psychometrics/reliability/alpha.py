@@ -83,13 +83,13 @@ def _response_frequencies(x: np.ndarray, names: list[str], max_categories: int =
     if values.size > max_categories or np.unique(first[~np.isnan(first)]).size > max_categories:
         return None
     n_cases = xs.shape[0]
-    counts = np.stack([(xs == v).sum(axis=0) for v in values], axis=1).astype(float)
+    counts = (xs[:, :, None] == values[None, None, :]).sum(axis=0).astype(float)
     responses = counts.sum(axis=1)
     freq = counts / responses[:, None]
     miss = 1.0 - responses / n_cases
     cols = [str(int(v)) if float(v).is_integer() else str(v) for v in values]
     out = pd.DataFrame(freq, index=pd.Index([n for n, s in zip(names, select) if s], name="item"),
-                       columns=cols)
+                       columns=pd.Index(cols, dtype=object))
     out["miss"] = miss
     return out
 
