@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import importlib
 
-from .alpha import AlphaResult, alpha, alpha_from_matrix
-from .icc import ICCResult, icc
-from .instrument import InstrumentReliability, instrument_reliability
-from .polychoric import PolychoricResult, ordinal_alpha, polychoric, polychoric_pair
-from .split_half import SplitHalfResult, split_half
+from ._alpha import AlphaResult, alpha, alpha_from_matrix
+from ._icc import ICCResult, icc
+from ._instrument import InstrumentReliability, instrument_reliability
+from ._polychoric import PolychoricResult, ordinal_alpha, polychoric, polychoric_pair
+from ._split_half import SplitHalfResult, split_half
 
 __all__ = [
     "alpha", "alpha_from_matrix", "AlphaResult",

@@ -237,10 +237,11 @@ def polychoric(data, *, smooth: bool = True, global_thresholds: bool = True, cor
         for j in range(i):
             il.append(i); jl.append(j)
     il = np.array(il); jl = np.array(jl)
-    onehot = np.stack([(xi == k) for k in range(1, xmax + 1)], axis=2).astype(float)  # n x p x K
-    flat = onehot.reshape(n_sub, p * xmax)
-    cross = (flat.T @ flat).reshape(p, xmax, p, xmax)
-    tabs = cross[il, :, jl, :]                       # pairs x K x K, rows item i, cols item j
+    # one bincount for all pairs: code = pair * (K+1)^2 + x_i * (K+1) + x_j (0 = missing)
+    k1 = xmax + 1
+    codes = (np.arange(il.shape[0]) * k1 * k1)[None, :] + xi[:, il] * k1 + xi[:, jl]
+    full = np.bincount(codes.ravel(), minlength=il.shape[0] * k1 * k1).reshape(-1, k1, k1)
+    tabs = full[:, 1:, 1:].astype(float)             # pairs x K x K, rows item i, cols item j
     tot = tabs.sum(axis=(1, 2))
     n_pairs = il.shape[0]
     rho = np.full(n_pairs, np.nan)
@@ -314,7 +315,7 @@ def ordinal_alpha(data, reverse: Iterable[str] | str | None = None, **polychoric
     matrix is given without ``n.obs``); the polychoric result is in
     ``result.options["polychoric"]``.
     """
-    from .alpha import alpha_from_matrix
+    from ._alpha import alpha_from_matrix
 
     pc = polychoric(data, **polychoric_options)
     res = alpha_from_matrix(pc.rho, reverse=reverse)

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import DataValidationError, PsychometricsWarning
-from .alpha import AlphaResult, alpha
-from .polychoric import ordinal_alpha
-from .split_half import SplitHalfResult, split_half
+from ._alpha import AlphaResult, alpha
+from ._polychoric import ordinal_alpha
+from ._split_half import SplitHalfResult, split_half
 from ._summary import Summary
 
 __all__ = ["instrument_reliability", "InstrumentReliability"]
