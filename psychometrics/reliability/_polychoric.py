@@ -317,10 +317,11 @@ def ordinal_alpha(data, reverse: Iterable[str] | str | None = None, **polychoric
     """
     from ._alpha import alpha_from_matrix
 
+    import dataclasses
+
     pc = polychoric(data, **polychoric_options)
     res = alpha_from_matrix(pc.rho, reverse=reverse)
-    res.options["polychoric"] = pc
-    return res
+    return dataclasses.replace(res, options={**res.options, "polychoric": pc})
 
 
 def _pair_table(x, y):

@@ -238,3 +238,26 @@ def test_result_is_frozen_and_summary():
     assert "Coefficient alpha" in text and "A1" in text
     assert list(a.total.columns) == ["raw_alpha", "std_alpha", "g6_smc", "average_r",
                                      "signal_to_noise", "ase", "mean", "sd", "median_r"]
+
+
+def test_items_never_answered_together_named():
+    x = pd.DataFrame({"a": [1, 2, 3, np.nan, np.nan, np.nan, 2],
+                      "b": [np.nan, np.nan, np.nan, 1, 2, 3, np.nan],
+                      "c": [1, 3, 2, 2, 3, 1, 2]})
+    with pytest.raises(ValueError, match="'a' and 'b' are never answered"):
+        alpha(x)
+
+
+def test_item_without_any_response_named():
+    x = dataset("bfi")[_items("A")].copy()
+    x["A4"] = np.nan
+    with pytest.raises(DataValidationError, match="A4.*no observed response"):
+        alpha(x)
+
+
+def test_numpy_input_gets_default_names():
+    x = dataset("bfi")[_items("C")].dropna().to_numpy()
+    res = alpha(x, reverse=["V4", "V5"])
+    ref = alpha(dataset("bfi")[_items("C")].dropna(), reverse=["C4", "C5"])
+    check(res.raw_alpha, ref.raw_alpha, "array input", **CLOSED)
+    assert list(res.item_stats.index) == ["V1", "V2", "V3", "V4", "V5"]
