@@ -24,6 +24,7 @@ CASES = {
     "alpha_E": (_items("E"), ["E1", "E2"], "extra"),  # psych::alpha(bfi[, E1:E5], keys = c("E1","E2"))
     "alpha_O3": (["O1", "O3", "O5"], ["O5"], "extra"),  # psych::alpha(bfi[, c(O1,O3,O5)], keys = "O5")
     "alpha_N2": (["N1", "N2"], None, "extra"),        # psych::alpha(bfi[, c("N1","N2")])
+    "alpha_lsat6": ([f"Q{i}" for i in range(1, 6)], None, "extra"),  # psych::alpha(lsat6): KR-20
 }
 
 
@@ -35,12 +36,14 @@ def _ref(block):
 @pytest.fixture(scope="module")
 def results():
     bfi = dataset("bfi")
+    lsat6 = dataset("lsat6")
     out = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ReliabilityWarning)
         warnings.simplefilter("ignore", DataQualityWarning)
         for block, (items, rev, _) in CASES.items():
-            out[block] = alpha(bfi[items], reverse=rev)
+            data = lsat6 if block == "alpha_lsat6" else bfi
+            out[block] = alpha(data[items], reverse=rev)
     return out
 
 

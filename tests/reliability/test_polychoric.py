@@ -37,6 +37,7 @@ CASES = {
                 {"global_thresholds": False},
                 lambda: extra()["polychoric_A_local"]),                  # polychoric(A, global = FALSE)
     "sai": (_sai, {}, lambda: extra()["polychoric_sai"]),               # polychoric(sai AGES time 1)
+    "lsat6": (lambda: dataset("lsat6"), {}, lambda: extra()["polychoric_lsat6"]),  # binary items
 }
 
 

@@ -44,6 +44,12 @@ oaS <- psych::alpha(pcS$rho, keys = c("tense", "upset", "anxious"))
 out$ordinal_alpha_sai <- list(call = "psych::alpha(pcS$rho, keys = c('tense','upset','anxious'))", total = nv(unlist(oaS$total[1, ])),
                               alpha.drop = rows(oaS$alpha.drop))
 
+## binary items (lsat6): polychoric = tetrachoric-type correlations with 2 categories, alpha = KR-20
+lsat6 <- read.csv("tests/data/datasets/lsat6.csv")
+pcL <- psych::polychoric(lsat6)
+out$polychoric_lsat6 <- list(call = "psych::polychoric(lsat6)", rho = mat(pcL$rho), tau = mat(pcL$tau))
+out$alpha_lsat6 <- alpha_out(psych::alpha(lsat6), "psych::alpha(lsat6)")
+
 ## splitHalf: 8 items (35 splits), 7 items (odd), 3 items, 18 items (sampled: only alpha/lambdas comparable)
 C8 <- bfi[, c(paste0("C", 1:5), "A2", "A3", "A4")]
 out$splitHalf_8 <- sh_out(psych::splitHalf(C8, key = c("C1", "C2", "C3", "-C4", "-C5", "A2", "A3", "A4")), "psych::splitHalf(bfi[, c(paste0('C',1:5),'A2','A3','A4')], key = c('C1','C2','C3','-C4','-C5','A2','A3','A4'))  # psych needs the full signed key vector")
