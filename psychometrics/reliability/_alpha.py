@@ -463,6 +463,32 @@ def alpha_from_matrix(matrix, reverse: Iterable[str] | str | None = None, *,
         Reverse-keyed items.
     n_obs : int, optional
         Number of observations behind the matrix.
+    level : float
+        Level of the Feldt interval (needs ``n_obs``).
+
+    Returns
+    -------
+    AlphaResult
+        ``item_stats`` has only ``key``, ``std_r``, ``r_cor`` and ``r_drop``
+        (the others need raw data); ``scores`` and ``response_freq`` are None.
+
+    Raises
+    ------
+    ValueError
+        Not a square symmetric matrix, fewer than two items, a non-positive
+        variance, an unknown item in ``reverse``.
+
+    Warns
+    -----
+    ReliabilityWarning
+        Negative average covariance, or items loading negatively on the first
+        principal component.
+
+    Notes
+    -----
+    The formulas are those of :func:`alpha`; with a correlation matrix raw
+    and standardised alpha coincide. In R:
+    ``psych::alpha(R, keys = c("A1"), n.obs = n)``.
     """
     func = "alpha_from_matrix"
     if isinstance(matrix, pd.DataFrame):

@@ -116,6 +116,14 @@ def icc(data, *, method: str = "reml", level: float = 0.95, missing: str = "rais
     -------
     ICCResult
 
+    Raises
+    ------
+    DataValidationError
+        Incomplete rows (with ``missing="raise"``; all are listed), non-numeric
+        ratings, ratings without residual variance.
+    ValueError
+        Fewer than two raters or two complete subjects, bad options.
+
     Notes
     -----
     With n subjects, k raters and mean squares MSB (subjects), MSJ (raters),

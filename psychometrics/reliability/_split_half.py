@@ -98,6 +98,23 @@ def split_half(data, reverse: Iterable[str] | str | None = None, *, check_keys: 
     level : float
         Level of the percentile interval of the split values.
 
+    Returns
+    -------
+    SplitHalfResult
+
+    Raises
+    ------
+    ValueError
+        Fewer than two items, unknown items in ``reverse``, bad options, two
+        items never answered together.
+    DataValidationError
+        Non-numeric responses, items without variance or without responses.
+
+    Warns
+    -----
+    ReliabilityWarning
+        Items were reversed automatically (``check_keys``).
+
     Notes
     -----
     For a split into halves A and B with (correlation) matrix R, the
