@@ -258,6 +258,7 @@ def polychoric(data, *, smooth: bool = True, global_thresholds: bool = True, cor
             objective[idx] = batch(x_opt, np.arange(idx.size))
             n_eval[idx] = ne + 1
     else:
+        groups: dict[tuple[int, int], list] = {}
         for k in np.nonzero(has)[0]:
             tab = tabs[k] / tot[k]
             tab = tab[~(tab == 0).all(axis=1)][:, ~(tab == 0).all(axis=0)]
@@ -268,11 +269,17 @@ def polychoric(data, *, smooth: bool = True, global_thresholds: bool = True, cor
                 continue
             rc = ndtri(np.cumsum(tab.sum(axis=1))[:-1])
             cc = ndtri(np.cumsum(tab.sum(axis=0))[:-1])
-            batch = _PairBatch(tab[None], rc[None], cc[None])
-            x_opt, f_opt, ne = brent_fmin(batch, np.array([-1.0]), np.array([1.0]), tol)
-            rho[k] = x_opt[0]
-            objective[k] = batch(x_opt, np.array([0]))[0]
-            n_eval[k] = ne[0] + 1
+            groups.setdefault(tab.shape, []).append((k, tab, rc, cc))
+        # pairs whose tables have the same shape are optimised together
+        for members in groups.values():
+            ks = np.array([m[0] for m in members])
+            batch = _PairBatch(np.stack([m[1] for m in members]), np.stack([m[2] for m in members]),
+                               np.stack([m[3] for m in members]))
+            lo = np.full(ks.size, -1.0)
+            x_opt, f_opt, ne = brent_fmin(batch, lo, -lo, tol)
+            rho[ks] = x_opt
+            objective[ks] = batch(x_opt, np.arange(ks.size))
+            n_eval[ks] = ne + 1
         if fixed.sum() > 0 and correct > 0:
             warnings.warn(f"{func}: {int(fixed.sum())} cells were adjusted for 0 values using the "
                           f"correction for continuity (correct={correct}). Examine your data "
