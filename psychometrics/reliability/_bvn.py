@@ -156,10 +156,14 @@ class RectanglePlan:
     def __init__(self, l1, u1, l2, u2):
         l1, u1, l2, u2 = (np.asarray(a, float).ravel() for a in (l1, u1, l2, u2))
         self.n = l1.shape[0]
-        self.h, self.k, self.rsign, self.coef, self.idx = _rectangle_terms(
-            l1, u1, l2, u2, np.ones(self.n))
+        h, k, rsign, coef, idx = _rectangle_terms(l1, u1, l2, u2, np.ones(self.n))
         self.full = _full_plane(l1, u1, l2, u2)
         self.zero = (l1 == u1) | (l2 == u2)
+        # empty rectangles (e.g. both limits -inf when a category is unused) and
+        # the whole plane are set directly; their terms would involve infinities
+        keep = ~(self.zero | self.full)[idx]
+        self.h, self.k, self.rsign, self.coef, self.idx = (
+            h[keep], k[keep], rsign[keep], coef[keep], idx[keep])
 
     def evaluate(self, r) -> np.ndarray:
         """Probabilities of all rectangles at correlation(s) ``r`` (scalar or one per rectangle)."""

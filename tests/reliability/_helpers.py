@@ -36,6 +36,8 @@ def item_name(row_label: str) -> str:
 def check(actual, desired, what: str, **tol):
     """assert_allclose that treats R's NA (None) as NaN and names the value."""
     desired = np.nan if desired is None else desired
+    if isinstance(desired, str) and desired in ("Inf", "-Inf"):   # R's infinities written as text
+        desired = float(desired.lower())
     assert_allclose(actual, desired, err_msg=what, **tol)
 
 

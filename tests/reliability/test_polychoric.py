@@ -19,6 +19,14 @@ def _sai():
     return sai.loc[sel, ["calm", "tense", "upset", "rested", "anxious", "joyful"]]
 
 
+def _unused():
+    # Au$A2[Au$A2 == 1] <- 2; Au$A3[Au$A3 == 3] <- 4: a -Inf and a tied threshold
+    x = dataset("bfi")[[f"A{i}" for i in range(1, 6)]].copy()
+    x.loc[x["A2"] == 1, "A2"] = 2
+    x.loc[x["A3"] == 3, "A3"] = 4
+    return x
+
+
 def _compare_matrix(actual: pd.DataFrame, ref: dict, what: str, **tol):
     assert set(ref) == set(actual.index), f"{what}: rows differ"
     for row, cols in ref.items():
@@ -38,6 +46,7 @@ CASES = {
                 lambda: extra()["polychoric_A_local"]),                  # polychoric(A, global = FALSE)
     "sai": (_sai, {}, lambda: extra()["polychoric_sai"]),               # polychoric(sai AGES time 1)
     "lsat6": (lambda: dataset("lsat6"), {}, lambda: extra()["polychoric_lsat6"]),  # binary items
+    "unused": (lambda: _unused(), {}, lambda: extra()["polychoric_unused"]),  # unused categories
 }
 
 

@@ -44,6 +44,13 @@ oaS <- psych::alpha(pcS$rho, keys = c("tense", "upset", "anxious"))
 out$ordinal_alpha_sai <- list(call = "psych::alpha(pcS$rho, keys = c('tense','upset','anxious'))", total = nv(unlist(oaS$total[1, ])),
                               alpha.drop = rows(oaS$alpha.drop))
 
+## unused categories: A2 never 1, A3 never 3 (thresholds -Inf / tied)
+Au <- bfi[, paste0("A", 1:5)]; Au$A2[Au$A2 %in% 1] <- 2; Au$A3[Au$A3 %in% 3] <- 4
+pcU <- psych::polychoric(Au)
+out$polychoric_unused <- list(call = "Au <- A; Au$A2[Au$A2 == 1] <- 2; Au$A3[Au$A3 == 3] <- 4; psych::polychoric(Au)",
+                              rho = mat(pcU$rho),
+                              tau = lapply(mat(pcU$tau), function(r) lapply(r, function(v) if (is.infinite(v)) as.character(v) else v)))  # "-Inf" kept as text
+
 ## binary items (lsat6): polychoric = tetrachoric-type correlations with 2 categories, alpha = KR-20
 lsat6 <- read.csv("tests/data/datasets/lsat6.csv")
 pcL <- psych::polychoric(lsat6)
