@@ -193,3 +193,15 @@ def test_polychoric_pair_bad_input():
         polychoric_pair([1, 2], [1, 2], method="x")
     with pytest.raises(DataValidationError, match="fewer than 2"):
         polychoric_pair([1, 1, 1], [1, 2, 3])
+
+
+def test_cor_smooth_equals_psych():
+    from psychometrics.reliability._stats import cor_smooth
+
+    ref = extra()["cor_smooth"]
+    m = pd.DataFrame(ref["input"]).T.loc[["a", "b", "c"], ["a", "b", "c"]]
+    out, smoothed = cor_smooth(m.to_numpy())
+    assert smoothed
+    # psych::cor.smooth(npd)
+    _compare_matrix(pd.DataFrame(out, index=m.index, columns=m.columns), ref["smoothed"],
+                    "cor.smooth", rtol=1e-10, atol=1e-14)

@@ -51,6 +51,11 @@ out$polychoric_unused <- list(call = "Au <- A; Au$A2[Au$A2 == 1] <- 2; Au$A3[Au$
                               rho = mat(pcU$rho),
                               tau = lapply(mat(pcU$tau), function(r) lapply(r, function(v) if (is.infinite(v)) as.character(v) else v)))  # "-Inf" kept as text
 
+## cor.smooth of a non-positive-definite matrix (used by polychoric when smooth = TRUE)
+npd <- matrix(c(1, .9, .1, .9, 1, .8, .1, .8, 1), 3, dimnames = list(c("a", "b", "c"), c("a", "b", "c")))
+out$cor_smooth <- list(call = "psych::cor.smooth(matrix(c(1,.9,.1,.9,1,.8,.1,.8,1), 3))", input = mat(npd),
+                       smoothed = mat(suppressWarnings(psych::cor.smooth(npd))))
+
 ## binary items (lsat6): polychoric = tetrachoric-type correlations with 2 categories, alpha = KR-20
 lsat6 <- read.csv("tests/data/datasets/lsat6.csv")
 pcL <- psych::polychoric(lsat6)
