@@ -25,6 +25,8 @@ CASES = {
     "alpha_O3": (["O1", "O3", "O5"], ["O5"], "extra"),  # psych::alpha(bfi[, c(O1,O3,O5)], keys = "O5")
     "alpha_N2": (["N1", "N2"], None, "extra"),        # psych::alpha(bfi[, c("N1","N2")])
     "alpha_lsat6": ([f"Q{i}" for i in range(1, 6)], None, "extra"),  # psych::alpha(lsat6): KR-20
+    # psych::alpha(bfi[, A1:A5], keys = "A1", cumulative = TRUE): sum scores
+    "alpha_A_cumulative": (_items("A"), ["A1"], "extra"),
 }
 
 
@@ -43,7 +45,7 @@ def results():
         warnings.simplefilter("ignore", DataQualityWarning)
         for block, (items, rev, _) in CASES.items():
             data = lsat6 if block == "alpha_lsat6" else bfi
-            out[block] = alpha(data[items], reverse=rev)
+            out[block] = alpha(data[items], reverse=rev, cumulative=block.endswith("cumulative"))
     return out
 
 

@@ -102,3 +102,11 @@ def test_bad_input():
         split_half(dataset("bfi")[["A2", "A3"]], n_sample=0)
     with pytest.raises(KeyError, match="Z1"):
         split_half(dataset("bfi")[["A2", "A3"]], reverse="Z1")
+
+
+def test_covariance_version():
+    bfi = dataset("bfi")
+    ar = bfi[[f"A{i}" for i in range(1, 6)]].copy()
+    ar["A1"] = 7 - ar["A1"]
+    # psych::splitHalf(Ar, covar = TRUE)
+    _compare(split_half(ar, covar=True), extra()["splitHalf_A_covar"], "splitHalf covar")

@@ -30,6 +30,12 @@ out$alpha_O3 <- alpha_out(psych::alpha(bfi[, c("O1", "O3", "O5")], keys = "O5"),
                           "psych::alpha(bfi[, c('O1','O3','O5')], keys = 'O5')")
 out$alpha_N2 <- alpha_out(psych::alpha(bfi[, c("N1", "N2")]), "psych::alpha(bfi[, c('N1','N2')])")
 
+## cumulative scores (sum instead of mean) and splitHalf on covariances
+out$alpha_A_cumulative <- alpha_out(psych::alpha(bfi[, paste0("A", 1:5)], keys = "A1", cumulative = TRUE),
+                                    "psych::alpha(bfi[, paste0('A', 1:5)], keys = 'A1', cumulative = TRUE)")
+ArC <- bfi[, paste0("A", 1:5)]; ArC$A1 <- 7 - ArC$A1
+out$splitHalf_A_covar <- sh_out(psych::splitHalf(ArC, covar = TRUE), "psych::splitHalf(Ar, covar = TRUE)")
+
 ## polychoric: E items (global), A items with pairwise thresholds, sai items with 4 categories
 pcE <- psych::polychoric(bfi[, paste0("E", 1:5)])
 out$polychoric_E <- list(call = "psych::polychoric(bfi[, paste0('E', 1:5)])", rho = mat(pcE$rho), tau = mat(pcE$tau))
