@@ -11,7 +11,7 @@ from scipy import stats
 
 from ..exceptions import ReliabilityWarning
 from ._data import check_choice, item_data, resolve_reverse
-from ._stats import cov2cor, first_pc_loadings, listwise, pairwise_cor_with, pairwise_cov, smc
+from ._stats import cov2cor, first_pc_loadings, pairwise_cor_with, pairwise_cov, smc
 from ._summary import Summary
 
 __all__ = ["alpha", "alpha_from_matrix", "AlphaResult"]
