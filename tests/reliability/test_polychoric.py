@@ -205,3 +205,15 @@ def test_cor_smooth_equals_psych():
     # psych::cor.smooth(npd)
     _compare_matrix(pd.DataFrame(out, index=m.index, columns=m.columns), ref["smoothed"],
                     "cor.smooth", rtol=1e-10, atol=1e-14)
+
+
+def test_ten_items_from_efa_reference():
+    # psych::polychoric(bfi[, 1:10])$rho, stored by the EFA module's R script
+    # (tests/data/r_scripts/efa/efa_extra.R), which uses this function for cor = "poly".
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).parents[1] / "data" / "r_results" / "efa" / "efa_extra.json"
+    ref = json.loads(path.read_text(encoding="utf-8"))["polychoric_10"]["rho"]
+    pc = polychoric(dataset("bfi").iloc[:, :10])
+    _compare_matrix(pc.rho, ref, "polychoric_10", rtol=1e-9, atol=0)
