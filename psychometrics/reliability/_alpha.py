@@ -70,28 +70,24 @@ def _drop_table(c: np.ndarray, r: np.ndarray, n_for_se: float | None) -> np.ndar
 def _response_frequencies(x: np.ndarray, names: list[str], max_categories: int = 10
                           ) -> pd.DataFrame | None:
     """``psych::response.frequencies(x, max = 10)``: proportions of each response."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        lo = np.nanmin(x, axis=0)
-        hi = np.nanmax(x, axis=0)
+    obs = ~np.isnan(x)
+    lo = np.where(obs, x, np.inf).min(axis=0)
+    hi = np.where(obs, x, -np.inf).max(axis=0)
     select = (hi - lo) < (max_categories + 1)
     xs = x[:, select]
     if xs.shape[1] == 0:
         return None
-    values = np.unique(xs[~np.isnan(xs)])
+    values = np.unique(xs[obs[:, select]])
     first = xs[:, 0]
     if values.size > max_categories or np.unique(first[~np.isnan(first)]).size > max_categories:
         return None
     n_cases = xs.shape[0]
     counts = (xs[:, :, None] == values[None, None, :]).sum(axis=0).astype(float)
     responses = counts.sum(axis=1)
-    freq = counts / responses[:, None]
-    miss = 1.0 - responses / n_cases
-    cols = [str(int(v)) if float(v).is_integer() else str(v) for v in values]
-    out = pd.DataFrame(freq, index=pd.Index([n for n, s in zip(names, select) if s], name="item"),
-                       columns=pd.Index(cols, dtype=object))
-    out["miss"] = miss
-    return out
+    table = np.column_stack([counts / responses[:, None], 1.0 - responses / n_cases])
+    cols = [str(int(v)) if float(v).is_integer() else str(v) for v in values] + ["miss"]
+    return pd.DataFrame(table, index=pd.Index([n for n, s in zip(names, select) if s], name="item"),
+                        columns=pd.Index(cols, dtype=object))
 
 
 def _feldt(alpha_value: float, n_obs: float, n_var: int, level: float) -> tuple[float, float, float]:
