@@ -39,7 +39,10 @@ class InstrumentReliability:
         (why a scale has no coefficients, e.g. fewer than two items).
     items : pandas.DataFrame
         One row per (scale, item): ``key``, ``n``, ``raw_r``, ``std_r``,
-        ``r_cor``, ``r_drop``, ``mean``, ``sd`` and ``alpha_if_dropped``.
+        ``r_cor``, ``r_drop``, ``mean``, ``sd`` (of the keyed item),
+        ``alpha_if_dropped``, ``prop_min``/``prop_max`` (share of answers at
+        the lowest/highest point of the response scale, unreversed: floor and
+        ceiling) and ``prop_missing``.
     alphas : dict
         Scale id -> :class:`AlphaResult`.
     split_halves : dict
@@ -198,13 +201,22 @@ def instrument_reliability(data: pd.DataFrame, instrument, *, form: str | None =
         rows.append(row)
         it = a.item_stats.copy()
         it["alpha_if_dropped"] = a.alpha_drop["raw_alpha"]
+        # floor / ceiling of the raw (unreversed) responses on the bank's scale
+        xv = x.to_numpy(dtype=float, na_value=np.nan)
+        answered_n = (~np.isnan(xv)).sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            it["prop_min"] = (xv == lo).sum(axis=0) / answered_n
+            it["prop_max"] = (xv == hi).sum(axis=0) / answered_n
+        it["prop_missing"] = 1.0 - answered_n / xv.shape[0]
         it.insert(0, "scale", sid)
-        item_rows.append(it.reset_index())
+        it = it.reset_index()
+        item_rows.append(it[["scale", "item"] + [c for c in it.columns if c not in ("scale", "item")]])
     table = pd.DataFrame(rows).reindex(columns=_TABLE_COLS)
     table["note"] = table["note"].fillna("").astype(str)
     items_df = (pd.concat(item_rows, ignore_index=True) if item_rows else
                 pd.DataFrame(columns=["scale", "item", "key", "n", "raw_r", "std_r", "r_cor",
-                                      "r_drop", "mean", "sd", "alpha_if_dropped"]))
+                                      "r_drop", "mean", "sd", "alpha_if_dropped", "prop_min",
+                                      "prop_max", "prop_missing"]))
     return InstrumentReliability(instrument=inst.id, version=inst.version, table=table,
                                  items=items_df, alphas=alphas, split_halves=halves, ordinal=ords,
                                  options=dict(form=form, scales=scales, use=use, ordinal=ordinal,

@@ -114,3 +114,14 @@ def test_scale_subset_and_summary(therapy):
     res = instrument_reliability(therapy, "wai-sr", scales=["bond"])
     assert list(res.table["scale"]) == ["bond"]
     assert "bond" in res.summary().as_text()
+
+
+def test_item_floor_ceiling(therapy):
+    res = instrument_reliability(therapy, "pear", scales=["f2"])
+    items = res.items.set_index("item")
+    assert list(res.items.columns[:2]) == ["scale", "item"]
+    for item in ["pear_7", "pear_8", "pear_9", "pear_10"]:
+        col = therapy[item]
+        check(items.loc[item, "prop_min"], (col == 1).mean(), f"{item} floor", **CLOSED)
+        check(items.loc[item, "prop_max"], (col == 6).mean(), f"{item} ceiling", **CLOSED)
+        check(items.loc[item, "prop_missing"], col.isna().mean(), f"{item} missing", **CLOSED)
