@@ -11,7 +11,8 @@ from scipy import stats
 
 from ..exceptions import ReliabilityWarning
 from ._data import check_choice, item_data, resolve_reverse
-from ._stats import cov2cor, first_pc_loadings, pairwise_cor_with, pairwise_cov, smc
+from ._stats import (cov2cor, first_pc_loadings, pairwise_cor_with, pairwise_cov, pc1_from_eig,
+                     smc, smc_with_drops)
 from ._summary import Summary
 
 __all__ = ["alpha", "alpha_from_matrix", "AlphaResult"]
@@ -23,15 +24,17 @@ _DROP_COLS = ["raw_alpha", "std_alpha", "g6_smc", "average_r", "signal_to_noise"
 
 
 # --------------------------------------------------------------------------- core
-def _alpha_core(c: np.ndarray, r: np.ndarray) -> dict:
+def _alpha_core(c: np.ndarray, r: np.ndarray, smc_values: np.ndarray | None = None) -> dict:
     """psych's internal ``alpha.1``: every alpha-type statistic of one item set."""
     n = c.shape[0]
+    if smc_values is None:
+        smc_values = smc(r)
     sum_c = c.sum()
     tr_c = np.trace(c)
     raw = (1.0 - tr_c / sum_c) * (n / (n - 1))
     sum_r = r.sum()
     std = (1.0 - n / sum_r) * (n / (n - 1))
-    g6 = 1.0 - (n - smc(r).sum()) / sum_r
+    g6 = 1.0 - (n - smc_values.sum()) / sum_r
     av_r = (sum_r - n) / (n * (n - 1))
     lower = r[np.tril_indices(n, -1)]
     var_r = np.var(lower, ddof=1) if lower.size > 1 else np.nan
@@ -49,13 +52,15 @@ def _alpha_core(c: np.ndarray, r: np.ndarray) -> dict:
                 var_r=var_r, med_r=med_r)
 
 
-def _drop_table(c: np.ndarray, r: np.ndarray, n_for_se: float | None) -> np.ndarray:
+def _drop_table(c: np.ndarray, r: np.ndarray, n_for_se: float | None,
+                smc_drop: np.ndarray | None = None) -> np.ndarray:
     p = c.shape[0]
     rows = []
     if p > 2:
         for i in range(p):
             keep = np.r_[0:i, i + 1:p]
-            s = _alpha_core(c[np.ix_(keep, keep)], r[np.ix_(keep, keep)])
+            s = _alpha_core(c[np.ix_(keep, keep)], r[np.ix_(keep, keep)],
+                            None if smc_drop is None else smc_drop[i, keep])
             se = np.sqrt(s["q"] / n_for_se) if n_for_se is not None else np.nan
             rows.append([s["raw"], s["std"], s["g6"], s["av_r"], s["sn"], se, s["var_r"], s["med_r"]])
     else:
@@ -204,8 +209,8 @@ class AlphaResult:
 
 
 # --------------------------------------------------------------------------- checks
-def _check_scale(c: np.ndarray, r: np.ndarray, names: list[str], func: str
-                 ) -> tuple[bool, tuple[str, ...]]:
+def _check_scale(c: np.ndarray, r: np.ndarray, names: list[str], func: str,
+                 load: np.ndarray | None = None) -> tuple[bool, tuple[str, ...]]:
     p = c.shape[0]
     off = c[~np.eye(p, dtype=bool)]
     negative = bool(off.mean() < 0)
@@ -214,7 +219,8 @@ def _check_scale(c: np.ndarray, r: np.ndarray, names: list[str], func: str
                       f"{names} is negative ({off.mean():.4g}); alpha is then meaningless and may "
                       f"be negative. Check the keying (reverse=) of the items.",
                       ReliabilityWarning, stacklevel=3)
-    load = first_pc_loadings(r)
+    if load is None:
+        load = first_pc_loadings(r)
     neg = tuple(n for n, l in zip(names, load) if l < 0)
     if neg and not negative:
         warnings.warn(f"{func}: item(s) {list(neg)} correlate negatively with the total scale "
@@ -351,7 +357,10 @@ def alpha(data, reverse: Iterable[str] | str | None = None, *, check_keys: bool 
         keys = resolve_reverse(reverse, names, func)
     c = c_raw * keys[:, None] * keys[None, :]
     r = cov2cor(c)
-    negative, neg_items = _check_scale(c, r, names, func)
+    eig = np.linalg.eigh(r)           # one decomposition: first component and all smcs
+    smcs = smc_with_drops(r, eig)
+    smc_full, smc_drop = smcs if smcs is not None else (smc(r), None)
+    negative, neg_items = _check_scale(c, r, names, func, pc1_from_eig(*eig))
 
     # reverse-key the raw responses
     xk = x.copy()
@@ -379,10 +388,10 @@ def alpha(data, reverse: Iterable[str] | str | None = None, *, check_keys: bool 
     sd_t = float(np.nanstd(total, ddof=1))
     raw_r = pairwise_cor_with(total, xk)
 
-    s = _alpha_core(c, r)
+    s = _alpha_core(c, r, smc_full)
     ase = np.sqrt(s["q"] / n_sub)
     n_for_se = n_sub if n_sub > p else None
-    drop = _drop_table(c, r, n_for_se)
+    drop = _drop_table(c, r, n_for_se, smc_drop)
     if n_for_se is None:
         drop[:, 5] = np.nan
 
@@ -390,7 +399,7 @@ def alpha(data, reverse: Iterable[str] | str | None = None, *, check_keys: bool 
     sum_r = r.sum()
     std_r = r.sum(axis=0) / np.sqrt(sum_r)
     rc = r.copy()
-    np.fill_diagonal(rc, smc(r))
+    np.fill_diagonal(rc, smc_full)
     with np.errstate(invalid="ignore"):   # NaN only when the covariances are negative (warned)
         r_cor = rc.sum(axis=0) / np.sqrt(rc.sum())
         r_drop = np.empty(p)
@@ -507,15 +516,18 @@ def alpha_from_matrix(matrix, reverse: Iterable[str] | str | None = None, *,
     keys = resolve_reverse(reverse, names, func)
     c = c * keys[:, None] * keys[None, :]
     r = cov2cor(c)
-    negative, neg_items = _check_scale(c, r, names, func)
+    eig = np.linalg.eigh(r)           # one decomposition: first component and all smcs
+    smcs = smc_with_drops(r, eig)
+    smc_full, smc_drop = smcs if smcs is not None else (smc(r), None)
+    negative, neg_items = _check_scale(c, r, names, func, pc1_from_eig(*eig))
     p = c.shape[0]
-    s = _alpha_core(c, r)
+    s = _alpha_core(c, r, smc_full)
     n_for_se = n_obs if (n_obs is not None and max(p, n_obs) > p) else None
-    drop = _drop_table(c, r, n_for_se)
+    drop = _drop_table(c, r, n_for_se, smc_drop)
     ase = np.sqrt(s["q"] / n_obs) if n_obs is not None else np.nan
     std_r = r.sum(axis=0) / np.sqrt(r.sum())
     rc = r.copy()
-    np.fill_diagonal(rc, smc(r))
+    np.fill_diagonal(rc, smc_full)
     r_cor = rc.sum(axis=0) / np.sqrt(rc.sum())
     r_drop = np.empty(p)
     for i in range(p):

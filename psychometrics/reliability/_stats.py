@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["pairwise_cov", "pairwise_cor_with", "listwise", "smc", "pinv_psych",
-           "cor_smooth", "cov2cor", "first_pc_loadings"]
+           "cor_smooth", "cov2cor", "first_pc_loadings", "smc_with_drops"]
 
 
 def _centered(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -108,3 +108,39 @@ def first_pc_loadings(r: np.ndarray) -> np.ndarray:
     if load.sum() < 0:
         load = -load
     return load
+
+
+def smc_with_drops(r: np.ndarray, eig: tuple[np.ndarray, np.ndarray] | None = None):
+    """smcs of R and of every R without one item, from a single decomposition.
+
+    Returns ``(smc_full, smc_drop)`` where ``smc_drop[i, j]`` is the smc of item
+    j in R without item i (NaN for j == i), or None when R is too close to
+    singular for psych's ``Pinv`` to equal the inverse (then call :func:`smc`
+    on each submatrix).
+
+    For a correlation matrix with eigenvalues above ``sqrt(eps) * max``,
+    ``Pinv`` is the inverse P = V diag(1/lambda) V' (the SVD of a symmetric
+    positive definite matrix is its eigendecomposition), and by the
+    interlacing theorem every principal submatrix is full rank too. The
+    inverse of R without item i then follows from P without an extra
+    decomposition: diag((R_-i)^-1)_j = P_jj - P_ij^2 / P_ii.
+    """
+    r = cov2cor(r)
+    vals, vecs = eig if eig is not None else np.linalg.eigh(r)
+    if vals[0] <= np.sqrt(np.finfo(float).eps) * vals[-1]:
+        return None
+    inv = (vecs / vals) @ vecs.T
+    d = np.diag(inv)
+    full = np.clip(1.0 - 1.0 / d, 0.0, 1.0)
+    dd = d[None, :] - inv ** 2 / d[:, None]
+    with np.errstate(divide="ignore"):
+        drop = np.clip(1.0 - 1.0 / dd, 0.0, 1.0)
+    np.fill_diagonal(drop, np.nan)
+    return full, drop
+
+
+def pc1_from_eig(vals: np.ndarray, vecs: np.ndarray) -> np.ndarray:
+    """:func:`first_pc_loadings` from an existing ``eigh`` decomposition."""
+    lam = max(vals[-1], np.finfo(float).eps)
+    load = vecs[:, -1] * np.sqrt(lam)
+    return -load if load.sum() < 0 else load
