@@ -2,9 +2,18 @@
 
 Run: /work/venv/bin/python benchmarks/bench_reliability.py
 Times the median of repeated calls after one warm-up, the same protocol as the R
-timings (median wall time of the core call).
+timings (median wall time of the core call). BLAS is limited to one thread, as R's
+reference BLAS (set OPENBLAS_NUM_THREADS yourself to override).
 """
 from __future__ import annotations
+
+import os
+
+# R's timings use the single-threaded reference BLAS. OpenBLAS threads only slow
+# down the small matrices of these analyses (and on a busy machine, badly), so
+# compare like with like unless the caller chose otherwise.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import json
 import statistics
