@@ -107,6 +107,8 @@ def instrument_reliability(data: pd.DataFrame, instrument, *, form: str | None =
 
     Notes
     -----
+    Rows that answered none of a scale's items are left out of that scale
+    (they are named in a ``DataQualityWarning``); ``n_obs`` counts the others.
     Each scale row equals ``psych::alpha(x[, items], keys = reversed)`` and
     ``psych::splitHalf(x[, items], key = reversed)`` on the same responses
     (with the bank's response range for reversal, which equals psych's when
@@ -168,7 +170,8 @@ def instrument_reliability(data: pd.DataFrame, instrument, *, form: str | None =
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                a = alpha(x, reverse=rev or None, use=use, level=level, response_range=(lo, hi))
+                a = alpha(x, reverse=rev or None, use=use, level=level, response_range=(lo, hi),
+                          empty_rows="drop")
                 s = split_half(x, reverse=rev, check_keys=False, use=use, seed=seed)
                 o = ordinal_alpha(x, reverse=rev or None) if ordinal else None
             except (DataValidationError, ValueError) as exc:

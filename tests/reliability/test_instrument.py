@@ -125,3 +125,16 @@ def test_item_floor_ceiling(therapy):
         check(items.loc[item, "prop_min"], (col == 1).mean(), f"{item} floor", **CLOSED)
         check(items.loc[item, "prop_max"], (col == 6).mean(), f"{item} ceiling", **CLOSED)
         check(items.loc[item, "prop_missing"], col.isna().mean(), f"{item} missing", **CLOSED)
+
+
+def test_rows_without_any_answer_of_a_scale(therapy):
+    from psychometrics.exceptions import DataQualityWarning
+
+    d = therapy.copy()
+    d.loc[[3, 9], ["pear_7", "pear_8", "pear_9", "pear_10"]] = np.nan
+    with pytest.warns(DataQualityWarning, match="scale 'f2'.*2 row"):
+        res = instrument_reliability(d, "pear", scales=["f2"])
+    row = res.table.iloc[0]
+    assert row["n_obs"] == len(d) - 2
+    ref = alpha(d[["pear_7", "pear_8", "pear_9", "pear_10"]].drop(index=[3, 9]))
+    check(row["ase"], ref.total["ase"].iloc[0], "ase without empty rows", **CLOSED)
