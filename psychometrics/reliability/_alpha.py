@@ -492,7 +492,9 @@ def alpha_from_matrix(matrix, reverse: Iterable[str] | str | None = None, *,
     Notes
     -----
     The formulas are those of :func:`alpha`; with a correlation matrix raw
-    and standardised alpha coincide. In R:
+    and standardised alpha coincide. psych computes the Feldt interval of a
+    matrix input with n = the number of rows of the matrix (the number of
+    items), which is meaningless; here it uses ``n_obs`` (NaN without it). In R:
     ``psych::alpha(R, keys = c("A1"), n.obs = n)``.
     """
     func = "alpha_from_matrix"
