@@ -266,3 +266,16 @@ def test_numpy_input_gets_default_names():
     ref = alpha(dataset("bfi")[_items("C")].dropna(), reverse=["C4", "C5"])
     check(res.raw_alpha, ref.raw_alpha, "array input", **CLOSED)
     assert list(res.item_stats.index) == ["V1", "V2", "V3", "V4", "V5"]
+
+
+def test_matrix_input_with_n_obs_equals_psych():
+    ref = extra()["alpha_C_matrix"]
+    x = dataset("bfi")[_items("C")].dropna()
+    assert len(x) == ref["n.obs"]
+    res = alpha_from_matrix(x.cov(), reverse=["C4", "C5"], n_obs=len(x))
+    # psych::alpha(cov(Cc), keys = c("C4","C5"), n.obs = nrow(Cc))$total
+    for key, value in ref["total"].items():
+        check(res.total[TOTAL[key]].iloc[0], value, f"matrix total {key}", **CLOSED)
+    compare_rows(res.alpha_drop, ref["alpha.drop"], DROP, "matrix alpha.drop", **CLOSED)
+    # $item.stats of a matrix: r (= std.r), r.cor, r.drop
+    compare_rows(res.item_stats, ref["item.stats"], ITEM, "matrix item.stats", **CLOSED)

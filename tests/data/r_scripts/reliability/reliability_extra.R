@@ -36,6 +36,13 @@ out$alpha_A_cumulative <- alpha_out(psych::alpha(bfi[, paste0("A", 1:5)], keys =
 ArC <- bfi[, paste0("A", 1:5)]; ArC$A1 <- 7 - ArC$A1
 out$splitHalf_A_covar <- sh_out(psych::splitHalf(ArC, covar = TRUE), "psych::splitHalf(Ar, covar = TRUE)")
 
+## alpha of a covariance matrix with n.obs (standard errors from n.obs)
+Cc <- na.omit(bfi[, paste0("C", 1:5)])
+aM <- psych::alpha(cov(Cc), keys = c("C4", "C5"), n.obs = nrow(Cc))
+out$alpha_C_matrix <- list(call = "psych::alpha(cov(na.omit(bfi[, C1:C5])), keys = c('C4','C5'), n.obs = nrow(Cc))",
+                           n.obs = nrow(Cc), total = nv(unlist(aM$total[1, ])), alpha.drop = rows(aM$alpha.drop),
+                           item.stats = rows(aM$item.stats))
+
 ## polychoric: E items (global), A items with pairwise thresholds, sai items with 4 categories
 pcE <- psych::polychoric(bfi[, paste0("E", 1:5)])
 out$polychoric_E <- list(call = "psych::polychoric(bfi[, paste0('E', 1:5)])", rho = mat(pcE$rho), tau = mat(pcE$tau))
