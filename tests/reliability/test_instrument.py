@@ -138,3 +138,23 @@ def test_rows_without_any_answer_of_a_scale(therapy):
     assert row["n_obs"] == len(d) - 2
     ref = alpha(d[["pear_7", "pear_8", "pear_9", "pear_10"]].drop(index=[3, 9]))
     check(row["ase"], ref.total["ase"].iloc[0], "ase without empty rows", **CLOSED)
+
+
+def test_cli_command(tmp_path, capsys):
+    import argparse
+
+    from psychometrics.reliability import cli
+
+    parser = argparse.ArgumentParser()
+    cli.register(parser.add_subparsers(dest="command"))
+    data = tmp_path / "pear.csv"
+    dataset("therapy_sim").to_csv(data, index=False)
+    out, items_out = tmp_path / "scales.csv", tmp_path / "items.csv"
+    args = parser.parse_args(["reliability", str(data), "-i", "pear", "--out", str(out),
+                              "--items-out", str(items_out)])
+    assert args.func(args) == 0
+    assert "Reliability of pear" in capsys.readouterr().out
+    table = pd.read_csv(out)
+    direct = instrument_reliability(dataset("therapy_sim"), "pear").table
+    check(table["raw_alpha"].to_numpy(), direct["raw_alpha"].to_numpy(), "cli alpha", **CLOSED)
+    assert len(pd.read_csv(items_out)) == 20
