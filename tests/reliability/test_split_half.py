@@ -110,3 +110,17 @@ def test_covariance_version():
     ar["A1"] = 7 - ar["A1"]
     # psych::splitHalf(Ar, covar = TRUE)
     _compare(split_half(ar, covar=True), extra()["splitHalf_A_covar"], "splitHalf covar")
+
+
+def test_raw_splits_and_interval():
+    bfi = dataset("bfi")
+    ar = bfi[[f"A{i}" for i in range(1, 6)]].copy()
+    ar["A1"] = 7 - ar["A1"]
+    ref = extra()["splitHalf_A_raw"]
+    res = split_half(ar)
+    # psych::splitHalf(Ar, raw = TRUE)$raw : every split examined, in psych's order
+    check(res.splits, ref["raw"], "raw splits", **CLOSED)
+    # psych::splitHalf(Ar, raw = TRUE)$ci : quantiles .025, .5, .975
+    ci = res.ci.iloc[0]
+    check([ci["lower"], ci["median"], ci["upper"]], [ref["ci"]["2.5%"], ref["ci"]["50%"],
+                                                     ref["ci"]["97.5%"]], "ci", **CLOSED)

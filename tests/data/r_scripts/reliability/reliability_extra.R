@@ -34,6 +34,8 @@ out$alpha_N2 <- alpha_out(psych::alpha(bfi[, c("N1", "N2")]), "psych::alpha(bfi[
 out$alpha_A_cumulative <- alpha_out(psych::alpha(bfi[, paste0("A", 1:5)], keys = "A1", cumulative = TRUE),
                                     "psych::alpha(bfi[, paste0('A', 1:5)], keys = 'A1', cumulative = TRUE)")
 ArC <- bfi[, paste0("A", 1:5)]; ArC$A1 <- 7 - ArC$A1
+shRaw <- psych::splitHalf(ArC, raw = TRUE)
+out$splitHalf_A_raw <- list(call = "psych::splitHalf(Ar, raw = TRUE)", raw = as.numeric(shRaw$raw), ci = nv(shRaw$ci))
 out$splitHalf_A_covar <- sh_out(psych::splitHalf(ArC, covar = TRUE), "psych::splitHalf(Ar, covar = TRUE)")
 
 ## alpha of a covariance matrix with n.obs (standard errors from n.obs)
