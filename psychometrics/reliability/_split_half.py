@@ -175,6 +175,9 @@ def split_half(data, reverse: Iterable[str] | str | None = None, *, check_keys: 
 
     m = n // 2
     count = round(math.comb(n, m)) / 2
+    if brute and count > 2_000_000:
+        raise ValueError(f"split_half: brute=True would examine {count:,.0f} splits of {n} items; "
+                         f"use the random sample (brute=False, n_sample=...) instead.")
     if brute or count <= n_sample:
         exhaustive = True
         n_eval = math.ceil(count)

@@ -95,6 +95,11 @@ def test_best_split_reports_halves():
     assert res.max_split.set_index("item")["key"].to_dict()["C4"] == -1
 
 
+def test_brute_force_guard():
+    with pytest.raises(ValueError, match="brute=True would examine"):
+        split_half(dataset("bfi").iloc[:, :25], brute=True, check_keys=False)
+
+
 def test_bad_input():
     with pytest.raises(ValueError, match="at least 2 items"):
         split_half(dataset("bfi")[["A1"]])
