@@ -17,6 +17,7 @@ from .exceptions import PsychometricsError
 COMMAND_MODULES = (
     "psychometrics.instruments.cli",
     "psychometrics.efa.cli",
+    "psychometrics.reliability.cli",
     "psychometrics.scoring.cli",
     "psychometrics.report.cli",
     "psychometrics.simulate.cli",

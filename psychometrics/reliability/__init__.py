@@ -24,6 +24,7 @@ from ._icc import ICCResult, icc
 from ._instrument import InstrumentReliability, instrument_reliability
 from ._polychoric import PolychoricResult, ordinal_alpha, polychoric, polychoric_pair
 from ._split_half import SplitHalfResult, split_half
+from ..efa.omega import OmegaResult, omega  # psych::omega needs the factor analysis
 
 __all__ = [
     "alpha", "alpha_from_matrix", "AlphaResult",
@@ -31,6 +32,7 @@ __all__ = [
     "split_half", "SplitHalfResult",
     "icc", "ICCResult",
     "instrument_reliability", "InstrumentReliability",
+    "omega", "OmegaResult",
 ]
 
 
@@ -46,3 +48,4 @@ def __getattr__(name: str):
     if hasattr(mod, name):
         return getattr(mod, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+

@@ -200,3 +200,11 @@ def test_listwise_equals_complete_cases():
     res = fa(bfi_items(), n_factors=5, method="ml", rotation="oblimin", missing="listwise")
     assert res.n_obs == reference("case5_efa")["n_complete"]
     check_fa(res, ref)
+
+
+def test_poly_from_raw_data():
+    # psych::fa(bfi[, 1:10], nfactors = 2, fm = 'minres', rotate = 'oblimin', cor = 'poly')
+    # here computed end to end: psychometrics.reliability.polychoric on the raw items, then fa.
+    ref = extra()["fa"]["poly_minres_oblimin"]
+    res = fa(dataset("bfi").iloc[:, :10], n_factors=2, method="minres", cor="poly")
+    check_fa(res, ref)
