@@ -70,6 +70,27 @@ def _cell_text(cell, text: str, italic: bool = False, align=WD_ALIGN_PARAGRAPH.C
     run.font.size = Pt(size)
 
 
+_TEXT_WIDTH = 6.5  # inches between the margins of a Letter/A4 page with 1-inch margins
+_PAD = 0.05  # left/right cell margin, inches
+
+
+def _column_widths(t: Table, rows, char_in: float) -> list[float]:
+    """Column widths in inches. Numeric columns get the width of their longest cell
+    (they must not wrap; header words may); text columns share what is left."""
+    need = []
+    for j, c in enumerate(t.columns):
+        longest_word = max((len(w) for w in c.label.split()), default=1)
+        body = max((len(cells[j]) for _, cells in rows), default=1)
+        need.append(char_in * max(longest_word, body, 2) + 2 * _PAD)
+    text_cols = [j for j, c in enumerate(t.columns) if c.kind == "text"] or [0]
+    fixed = sum(w for j, w in enumerate(need) if j not in text_cols)
+    room = max(_TEXT_WIDTH - fixed, 0.9 * len(text_cols))
+    want = sum(need[j] for j in text_cols)
+    for j in text_cols:
+        need[j] = min(need[j], max(need[j] / want * room, 0.9))
+    return need
+
+
 def _table(doc, t: Table, n: int):
     cap = doc.add_paragraph()
     _runs(cap, f"Table {n}", bold=True)
@@ -84,7 +105,18 @@ def _table(doc, t: Table, n: int):
     ncol = len(t.columns)
     tbl = doc.add_table(rows=n_rows, cols=ncol)
     tbl.alignment = WD_TABLE_ALIGNMENT.LEFT
-    tbl.autofit = True
+    size = 10
+    widths = _column_widths(t, rows, 0.085)
+    if sum(widths) > _TEXT_WIDTH:
+        size = 8 if len(t.columns) > 10 else 9
+        widths = _column_widths(t, rows, 0.068 if size == 8 else 0.076)
+    mar = OxmlElement("w:tblCellMar")
+    for edge in ("left", "right"):
+        el = OxmlElement(f"w:{edge}")
+        el.set(qn("w:w"), str(int(_PAD * 1440)))
+        el.set(qn("w:type"), "dxa")
+        mar.append(el)
+    tbl._tbl.tblPr.append(mar)
     tbl_pr = tbl._tbl.tblPr
     _border(tbl_pr, {"top": 12, "bottom": 12, "left": None, "right": None,
                      "insideH": None, "insideV": None})
@@ -96,7 +128,7 @@ def _table(doc, t: Table, n: int):
     tr_pr.append(rep)
     for j, c in enumerate(t.columns):
         cell = hdr.cells[j]
-        _cell_text(cell, c.label, italic=c.italic_label,
+        _cell_text(cell, c.label, italic=c.italic_label, size=size,
                    align=WD_ALIGN_PARAGRAPH.LEFT if j == 0 else WD_ALIGN_PARAGRAPH.CENTER)
         _border(cell._tc.get_or_add_tcPr(), {"top": 12, "bottom": 8})
     r = 1
@@ -104,13 +136,21 @@ def _table(doc, t: Table, n: int):
         if group is not None:
             row = tbl.rows[r]
             merged = row.cells[0].merge(row.cells[ncol - 1]) if ncol > 1 else row.cells[0]
-            _cell_text(merged, group, italic=True, align=WD_ALIGN_PARAGRAPH.LEFT)
+            _cell_text(merged, group, italic=True, align=WD_ALIGN_PARAGRAPH.LEFT, size=size)
             r += 1
         row = tbl.rows[r]
         for j, v in enumerate(cells):
-            _cell_text(row.cells[j], v,
+            _cell_text(row.cells[j], v, size=size,
                        align=WD_ALIGN_PARAGRAPH.LEFT if j == 0 else WD_ALIGN_PARAGRAPH.CENTER)
         r += 1
+    tbl.autofit = False
+    for j, w in enumerate(widths):
+        width = Inches(w)
+        tbl.columns[j].width = width
+        for row in tbl.rows:
+            tc_pr = row.cells[j]._tc.get_or_add_tcPr() if len(row.cells) > j else None
+            if tc_pr is not None and row.cells[j]._tc.grid_span == 1:
+                row.cells[j].width = width
     for cell in tbl.rows[n_rows - 1].cells:
         _border(cell._tc.get_or_add_tcPr(), {"bottom": 12})
     if t.note:

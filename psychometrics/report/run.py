@@ -379,7 +379,14 @@ def _describe_error(exc: BaseException) -> str:
     if isinstance(exc, PsychometricsError):
         return f"{type(exc).__name__}: {msg}"
     tb = traceback.extract_tb(exc.__traceback__)
-    where = f" (in {Path(tb[-1].filename).name}:{tb[-1].lineno})" if tb else ""
+    pkg = Path(__file__).resolve().parents[1]
+    ours = [f for f in tb if Path(f.filename).resolve().is_relative_to(pkg)]
+    frame = ours[-1] if ours else (tb[-1] if tb else None)
+    where = ""
+    if frame is not None:
+        fp = Path(frame.filename).resolve()
+        name = fp.relative_to(pkg.parent).as_posix() if fp.is_relative_to(pkg) else fp.name
+        where = f" (in {name}:{frame.lineno})"
     return f"{type(exc).__name__}: {msg}{where}"
 
 

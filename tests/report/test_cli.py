@@ -28,3 +28,9 @@ def test_check_only(study_dir, capsys):
     assert main(["report", str(study_dir()), "--check"]) == 0
     assert "OK" in capsys.readouterr().out
     assert not (study_dir.dir / "validation_reports").exists()
+
+
+def test_example_study_passes_preflight(capsys):
+    # the shipped example study and data (psychometrics report --example --check)
+    assert main(["report", "--example", "--check"]) == 0
+    assert "example_study.yaml: OK" in capsys.readouterr().out

@@ -93,8 +93,8 @@ def build(results):
                     ci=("omega_cfa_lower", "omega_cfa_upper")),
              Column("average_r", "Mean r", "bounded")),
             group_by="instrument",
-            note=(f"Computed from {_occasion_text(spec.occasion)}. k = number of items; "
-                  f"n = patients with at least one answered item. \u03b1 = Cronbach's alpha with "
+            note=(f"Computed from {_occasion_text(spec.occasion)}. *k* = number of items; "
+                  f"*n* = patients with at least one answered item. \u03b1 = Cronbach's alpha with "
                   f"Feldt {ci} confidence interval (psych::alpha). \u03c9t and \u03c9h = "
                   "McDonald's omega total and hierarchical from a Schmid\u2013Leiman solution "
                   "(psych::omega; one factor for a subscale, one group factor per subscale for "
