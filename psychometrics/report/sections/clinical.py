@@ -14,6 +14,11 @@ _CLASS = {"recovered": "Recovered", "improved": "Improved", "unchanged": "Unchan
           "deteriorated": "Deteriorated"}
 
 
+def _value(x) -> str:
+    """A norm value as published: whole numbers without decimals."""
+    return apa.num(x, 0) if float(x).is_integer() else apa.num(x)
+
+
 def classes_frame(b) -> pd.DataFrame:
     s = b.result.summary().copy()
     s["class_label"] = [_CLASS.get(c, c) for c in s["class"]]
@@ -35,16 +40,18 @@ def _plot(b):
                        label=_CLASS.get(str(cls), str(cls)), alpha=0.8, linewidths=0)
         lo = float(np.nanmin([t["pre"].min(), t["post"].min()]))
         hi = float(np.nanmax([t["pre"].max(), t["post"].max()]))
-        ax.plot([lo, hi], [lo, hi], color="black", lw=0.8)
+        ax.plot([lo - hi, 2 * hi], [lo - hi, 2 * hi], color="black", lw=0.8)
         if r.method == "rci":
             for sign in (-1, 1):
-                ax.plot([lo, hi], [lo + sign * r.threshold, hi + sign * r.threshold], "--",
+                ax.plot([lo - hi, 2 * hi], [lo - hi + sign * r.threshold,
+                                            2 * hi + sign * r.threshold], "--",
                         color="grey", lw=0.8)
         if r.cutoff is not None:
             ax.axhline(r.cutoff, color="#1f4e79", lw=0.8, ls=":")
             ax.axvline(r.cutoff, color="#1f4e79", lw=0.8, ls=":")
-        ax.set_xlim(lo, hi)
-        ax.set_ylim(lo, hi)
+        pad = 0.04 * (hi - lo)
+        ax.set_xlim(lo - pad, hi + pad)
+        ax.set_ylim(lo - pad, hi + pad)
         ax.set_aspect("equal")
         ax.set_xlabel(f"{b.label}, first assessment")
         ax.set_ylabel(f"{b.label}, last assessment")
@@ -60,11 +67,11 @@ def build(results):
         t = r.table
         n_all = len(t)
         n_ass = int((t["status"] == "assessed").sum())
-        rule = (f"a change of at least {apa.num(r.threshold)} points (the reliable change index "
-                f"of the {b.norms})" if r.method == "rci" else
+        rule = (f"a change of at least {_value(r.threshold)} points, the reliable change index "
+                f"of the {b.norms}" if r.method == "rci" else
                 f"a Jacobson\u2013Truax reliable change index beyond \u00b1{apa.num(r.threshold)}"
                 + (f" (*S*diff = {apa.num(r.s_diff)})" if r.s_diff is not None else ""))
-        cut = (f"the cut-off of {apa.num(r.cutoff)} ({b.norms})" if r.cutoff is not None
+        cut = (f"the cut-off of {_value(r.cutoff)} of the {b.norms}" if r.cutoff is not None
                else "no cut-off (so no patient can be classed as recovered)")
         yield Paragraph(
             f"Change in {b.label} from each patient's first to last scored assessment: "
