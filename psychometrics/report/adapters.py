@@ -12,10 +12,9 @@ import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
-from ..exceptions import ModelSpecificationError, PsychometricsError
+from ..exceptions import ModelSpecificationError
 
 if TYPE_CHECKING:  # pragma: no cover
     from .run import Context, StudyData

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Callable, Literal, Sequence, Union
+from typing import Callable, Literal, Union
 
 import pandas as pd
 

@@ -1,7 +1,6 @@
 """Fixtures of the report tests: a small data set and study files in a temp folder."""
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
