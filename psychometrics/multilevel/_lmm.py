@@ -53,13 +53,16 @@ class LMMCore:
         self.ntheta = len(self.tpos)
         self.lower = np.array([0.0 if r == c else -np.inf for r, c in self.tpos])
         q, p = self.q, self.p
-        # per-group cross-products of Z with [Z, X, y]
+        # per-group cross-products of Z with [Z, X, y]; stored "structure of arrays"
+        # (each small-matrix element is a contiguous length-G vector) so that every
+        # operation below is a vector operation or a BLAS call.
         W = np.column_stack([Z, X, y])
         prods = (Z[:, :, None] * W[:, None, :]).reshape(self.n, -1)
         S = _group_sums(codes, G, prods).reshape(G, q, q + p + 1)
-        self.M = np.ascontiguousarray(S[:, :, :q])
-        self.ZX = np.ascontiguousarray(S[:, :, q:q + p])
-        self.Zy = np.ascontiguousarray(S[:, :, q + p])
+        self.M = np.ascontiguousarray(S[:, :, :q].transpose(1, 2, 0))       # (q, q, G)
+        self.ZX = np.ascontiguousarray(S[:, :, q:q + p].transpose(1, 0, 2))  # (q, G, p)
+        self.Zy = np.ascontiguousarray(S[:, :, q + p].T)                     # (q, G)
+        self.Msum = self.M.sum(axis=2)
         self.XtX = X.T @ X
         self.Xty = X.T @ y
         self.yty = float(y @ y)
@@ -72,37 +75,53 @@ class LMMCore:
             T[r, c] = v
         return T
 
-    def evaluate(self, theta, reml: bool, grad: bool = False, full: bool = False):
-        """Profiled deviance (and pieces) at ``theta``."""
+    def _K(self, T):
+        """ldL2 and K_i = T (I + T'M_iT)^{-1} T' as a (q, q, G) array."""
+        q, M = self.q, self.M
+        if q == 1:
+            t = T[0, 0]
+            a11 = 1.0 + t * t * M[0, 0]
+            return float(np.sum(np.log(a11))), (t * t / a11)[None, None, :]
+        # A = I + T' M T, element-wise over groups
+        MT = np.einsum("ijg,jk->ikg", M, T)
+        A = np.einsum("ji,jkg->ikg", T, MT)
+        for i in range(q):
+            A[i, i] += 1.0
+        if q == 2:
+            a, b, d = A[0, 0], A[0, 1], A[1, 1]
+            det = a * d - b * b
+            ldL2 = float(np.sum(np.log(det)))
+            Ainv = np.empty_like(A)
+            Ainv[0, 0] = d / det
+            Ainv[1, 1] = a / det
+            Ainv[0, 1] = Ainv[1, 0] = -b / det
+        else:
+            Ab = np.ascontiguousarray(A.transpose(2, 0, 1))
+            L = np.linalg.cholesky(Ab)
+            ldL2 = float(2.0 * np.sum(np.log(np.diagonal(L, axis1=1, axis2=2))))
+            Ainv = np.linalg.inv(Ab).transpose(1, 2, 0)
+        K = np.einsum("ij,jkg,lk->ilg", T, Ainv, T)
+        return ldL2, K
+
+    def evaluate(self, theta, reml: bool, grad: bool = False, full: bool = False,
+                 sigma: float | None = None):
+        """Profiled deviance (and pieces) at ``theta``.
+
+        With ``sigma`` given, ``grad`` is the gradient in theta of lmerTest's
+        deviance at fixed sigma, ``ldL2 + pwrss/sigma^2 (+ ldRX2)``.
+        """
         theta = np.asarray(theta, dtype=float)
         T = self.T_of(theta)
         q, p, n = self.q, self.p, self.n
         M, ZX, Zy = self.M, self.ZX, self.Zy
-        MT = M @ T                                   # (G,q,q)
-        A = np.einsum("ji,gjk->gik", T, MT)          # T' M T
-        A[:, range(q), range(q)] += 1.0
-        if q == 1:
-            a11 = A[:, 0, 0]
-            ldL2 = float(np.sum(np.log(a11)))
-            Ainv = (1.0 / a11)[:, None, None]
-        elif q == 2:
-            a, b, d = A[:, 0, 0], A[:, 0, 1], A[:, 1, 1]
-            det = a * d - b * b
-            ldL2 = float(np.sum(np.log(det)))
-            Ainv = np.empty_like(A)
-            Ainv[:, 0, 0] = d / det
-            Ainv[:, 1, 1] = a / det
-            Ainv[:, 0, 1] = Ainv[:, 1, 0] = -b / det
-        else:
-            L = np.linalg.cholesky(A)
-            ldL2 = float(2.0 * np.sum(np.log(np.diagonal(L, axis1=1, axis2=2))))
-            Ainv = np.linalg.inv(A)
-        K = T @ Ainv @ T.T                           # (G,q,q)
-        KZX = K @ ZX                                 # (G,q,p)
-        KZy = np.einsum("gij,gj->gi", K, Zy)         # (G,q)
-        C = self.XtX - np.einsum("gqi,gqj->ij", ZX, KZX)
-        Xvy = self.Xty - np.einsum("gqi,gq->i", ZX, KZy)
-        yvy = self.yty - float(np.einsum("gq,gq->", Zy, KZy))
+        ldL2, K = self._K(T)
+        if not np.isfinite(ldL2):
+            return {"dev": np.inf, "ok": False}
+        KZX = [sum(K[i, j][:, None] * ZX[j] for j in range(q)) for i in range(q)]
+        KZy = [sum(K[i, j] * Zy[j] for j in range(q)) for i in range(q)]
+        C = self.XtX - sum(ZX[i].T @ KZX[i] for i in range(q))
+        Xvy = self.Xty - sum(ZX[i].T @ KZy[i] for i in range(q))
+        yvy = self.yty - float(sum(Zy[i] @ KZy[i] for i in range(q)))
         try:
             cC = np.linalg.cholesky(C)
         except np.linalg.LinAlgError:
@@ -119,18 +138,24 @@ class LMMCore:
         out = {"dev": dev, "ok": True, "ldL2": ldL2, "ldRX2": ldRX2, "pwrss": pwrss,
                "beta": beta, "C": C, "T": T}
         if grad or full:
-            c = Zy - np.einsum("gqj,j->gq", ZX, beta)               # Z_i'r_i
-            MK = M @ K
-            a = c - np.einsum("gij,gj->gi", MK, c)                   # Z_i'V_i^-1 r_i
-            out["a"] = a
+            c = [Zy[i] - ZX[i] @ beta for i in range(q)]                      # Z_i'r_i
+            MK = [[sum(M[i, j] * K[j, k] for j in range(q)) for k in range(q)] for i in range(q)]
+            a = [c[i] - sum(MK[i][k] * c[k] for k in range(q)) for i in range(q)]
+            out["a"] = np.column_stack(a)                                      # (G, q)
             if grad:
-                Wsum = M.sum(axis=0) - np.einsum("gij,gjk->ik", MK, M)
-                Asum = a.T @ a
-                H = Wsum - (m / pwrss) * Asum
+                H = np.empty((q, q))
+                fac = (m / pwrss) if sigma is None else 1.0 / sigma ** 2
+                for i in range(q):
+                    for l_ in range(q):
+                        w = self.Msum[i, l_] - sum(float(MK[i][k] @ M[k, l_]) for k in range(q))
+                        H[i, l_] = w - fac * float(a[i] @ a[l_])
                 if reml:
-                    B = ZX - MK @ ZX                                   # (G,q,p)
                     Cinv = np.linalg.inv(C)
-                    H = H - np.einsum("gip,pr,gjr->ij", B, Cinv, B)
+                    B = [ZX[i] - sum(MK[i][k][:, None] * ZX[k] for k in range(q)) for i in range(q)]
+                    BC = [B[i] @ Cinv for i in range(q)]
+                    for i in range(q):
+                        for l_ in range(q):
+                            H[i, l_] -= float(np.sum(BC[i] * B[l_]))
                 TH = T.T @ H
                 out["grad"] = np.array([2.0 * TH[c_, r_] for r_, c_ in self.tpos])
         return out
@@ -171,7 +196,7 @@ class LMMCore:
         bounds = [(lo if np.isfinite(lo) else None, None) for lo in self.lower]
         res = optimize.minimize(self.dev_and_grad, start, args=(reml,), jac=True,
                                 method="L-BFGS-B", bounds=bounds,
-                                options={"maxiter": maxiter, "ftol": 1e-15, "gtol": 1e-10,
+                                options={"maxiter": maxiter, "ftol": 1e-12, "gtol": 1e-7,
                                          "maxcor": 20})
         theta = np.asarray(res.x, dtype=float)
         nfev = int(res.nfev)

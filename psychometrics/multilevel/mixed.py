@@ -532,26 +532,8 @@ def _satterthwaite_pieces(core: LMMCore, theta: np.ndarray, sigma: float, reml: 
 
     def grad_vp(vp):
         th, s = vp[:k], vp[k]
-        ev = core.evaluate(th, reml=False, full=True)
-        # d/dtheta [ldL2 + pwrss/s^2 (+ ldRX2)] at fixed sigma
-        T = ev["T"]
-        M, ZX = core.M, core.ZX
-        q = core.q
-        MT = M @ T
-        A = np.einsum("ji,gjk->gik", T, MT)
-        A[:, range(q), range(q)] += 1.0
-        K = T @ np.linalg.inv(A) @ T.T
-        MK = M @ K
-        Wsum = M.sum(axis=0) - np.einsum("gij,gjk->ik", MK, M)
-        a = ev["a"]
-        H = Wsum - (a.T @ a) / s ** 2
-        if reml:
-            B = ZX - MK @ ZX
-            H = H - np.einsum("gip,pr,gjr->ij", B, np.linalg.inv(ev["C"]), B)
-        TH = T.T @ H
-        g = [2.0 * TH[c, r] for r, c in core.tpos]
-        g.append(-2.0 * ev["pwrss"] / s ** 3 + 2.0 * m / s)
-        return np.array(g)
+        ev = core.evaluate(th, reml=reml, grad=True, sigma=s)
+        return np.append(ev["grad"], -2.0 * ev["pwrss"] / s ** 3 + 2.0 * m / s)
 
     vp = np.concatenate([theta, [sigma]])
     Hs = richardson_jacobian(grad_vp, vp)
