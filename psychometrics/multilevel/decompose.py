@@ -157,6 +157,11 @@ def decompose(data: pd.DataFrame, id: str, time: str | None, columns, *, detrend
             pm = s / cnt
         between = pm[codes]
         within = x - between
+        single = int(np.sum(cnt == 1))
+        if single:
+            warnings.warn(f"{single} patient(s) have a single observation of {c!r}: their within "
+                          "part is 0 by construction and they inform only between-patient "
+                          "effects.", DataQualityWarning, stacklevel=2)
         if detrend:
             t = tvals
             st = np.bincount(codes[ok], weights=t[ok], minlength=G)
