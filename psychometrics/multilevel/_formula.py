@@ -174,7 +174,8 @@ class _Parser:
                 if first:
                     raise ModelSyntaxError(f"Formula {self.text!r} has an empty right-hand side.",
                                            token=None)
-                break
+                raise ModelSyntaxError(f"Formula {self.text!r} ends with {sign!r}; a term must "
+                                       "follow it.", token=sign)
             if first and self.peek() in ("+", "-"):
                 sign = self.take()
             kind, val = self.term()
