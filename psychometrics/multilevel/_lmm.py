@@ -34,6 +34,12 @@ from scipy import optimize
 __all__ = ["LMMCore"]
 
 
+def _dot(x, y) -> float:
+    """Dot product of two long vectors without BLAS level 1 (whose threading costs far more
+    than the product itself on a busy machine)."""
+    return float(np.einsum("g,g->", x, y))
+
+
 def _group_sums(codes: np.ndarray, G: int, cols: np.ndarray) -> np.ndarray:
     """Sum the columns of ``cols`` (n x k) within groups -> (G, k)."""
     out = np.empty((G, cols.shape[1]))
@@ -121,7 +127,7 @@ class LMMCore:
         KZy = [sum(K[i, j] * Zy[j] for j in range(q)) for i in range(q)]
         C = self.XtX - sum(ZX[i].T @ KZX[i] for i in range(q))
         Xvy = self.Xty - sum(ZX[i].T @ KZy[i] for i in range(q))
-        yvy = self.yty - float(sum(Zy[i] @ KZy[i] for i in range(q)))
+        yvy = self.yty - float(sum(_dot(Zy[i], KZy[i]) for i in range(q)))
         try:
             cC = np.linalg.cholesky(C)
         except np.linalg.LinAlgError:
@@ -141,14 +147,15 @@ class LMMCore:
             c = [Zy[i] - ZX[i] @ beta for i in range(q)]                      # Z_i'r_i
             MK = [[sum(M[i, j] * K[j, k] for j in range(q)) for k in range(q)] for i in range(q)]
             a = [c[i] - sum(MK[i][k] * c[k] for k in range(q)) for i in range(q)]
-            out["a"] = np.column_stack(a)                                      # (G, q)
+            if full:
+                out["a"] = np.column_stack(a)                                  # (G, q)
             if grad:
                 H = np.empty((q, q))
                 fac = (m / pwrss) if sigma is None else 1.0 / sigma ** 2
                 for i in range(q):
                     for l_ in range(q):
-                        w = self.Msum[i, l_] - sum(float(MK[i][k] @ M[k, l_]) for k in range(q))
-                        H[i, l_] = w - fac * float(a[i] @ a[l_])
+                        w = self.Msum[i, l_] - sum(_dot(MK[i][k], M[k, l_]) for k in range(q))
+                        H[i, l_] = w - fac * _dot(a[i], a[l_])
                 if reml:
                     Cinv = np.linalg.inv(C)
                     B = [ZX[i] - sum(MK[i][k][:, None] * ZX[k] for k in range(q)) for i in range(q)]

@@ -164,12 +164,8 @@ def _prepare(formula, data, groups, re_formula, re_cov):
     if G < 5:
         warnings.warn(f"Only {G} levels of {gname!r}: variance components estimated from fewer "
                       "than 5 groups are very imprecise.", DataQualityWarning, stacklevel=3)
-    rank = np.linalg.matrix_rank(X)
-    if rank < X.shape[1]:
-        bad = []
-        for j in range(X.shape[1]):
-            if np.linalg.matrix_rank(X[:, :j + 1]) < j + 1:
-                bad.append(xnames[j])
+    bad = _dependent_columns(X, xnames)
+    if bad:
         raise ModelSpecificationError(
             f"The fixed-effects design of {formula!r} is rank deficient: column(s) {bad} are "
             "linear combinations of earlier columns (e.g. a predictor that is constant, or a "
@@ -188,6 +184,33 @@ def _prepare(formula, data, groups, re_formula, re_cov):
                 f"Random slope of {nm!r} cannot be estimated: {nm!r} does not vary within any "
                 f"level of {gname!r}.")
     return spec, y, X, Z, codes, G, n_dropped
+
+
+def _dependent_columns(X: np.ndarray, names) -> list[str]:
+    """Columns of X that are (numerically) linear combinations of earlier ones.
+
+    Sequential Cholesky of the column-scaled cross-product matrix: column j is
+    dependent when its squared residual norm after projecting on the earlier
+    independent columns is below 1e-10 of its own norm (O(n p^2) once, no SVD).
+    """
+    XtX = X.T @ X
+    d = np.sqrt(np.diag(XtX))
+    bad = [names[j] for j in range(len(d)) if d[j] == 0]
+    keep: list[int] = []
+    for j in range(len(d)):
+        if d[j] == 0:
+            continue
+        if keep:
+            S = XtX[np.ix_(keep, keep)] / np.outer(d[keep], d[keep])
+            b = XtX[keep, j] / (d[keep] * d[j])
+            resid = 1.0 - float(b @ np.linalg.solve(S, b))
+        else:
+            resid = 1.0
+        if resid < 1e-10:
+            bad.append(names[j])
+        else:
+            keep.append(j)
+    return [n for n in names if n in bad]
 
 
 # --------------------------------------------------------------------------- result
