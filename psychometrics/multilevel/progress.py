@@ -15,6 +15,7 @@ import pandas as pd
 from ..exceptions import DataQualityWarning, ModelSpecificationError
 from .decompose import _as_list, check_panel, decompose, lead
 from .mixed import MixedResult, compare, mixed
+from .statsby import StatsByResult, statsby
 
 __all__ = ["progress", "ProgressResult"]
 
@@ -41,6 +42,9 @@ class ProgressResult:
         The analysis data (decomposed predictors, lead outcome), all rows.
     n_obs, n_patients, n_lost_lead : int
     formulas : dict
+    correlations : StatsByResult
+        psych::statsBy-style within/between correlations and ICC1/ICC2 of the
+        predictors, the current and the next outcome over the model rows.
     """
 
     effects: pd.DataFrame
@@ -53,6 +57,7 @@ class ProgressResult:
     n_patients: int = 0
     n_lost_lead: int = 0
     formulas: dict = field(default_factory=dict)
+    correlations: StatsByResult | None = field(default=None, repr=False)
 
     def sentences(self) -> list[str]:
         return list(self.effects["sentence"])
@@ -237,7 +242,8 @@ def progress(data: pd.DataFrame, outcome: str, predictors, id: str, time: str, l
         comp_rows.append(r)
     b0 = compare(base, models[preds[0]], names=["baseline", preds[0]]).iloc[0].to_dict()
     comparison = pd.DataFrame([b0] + comp_rows)
+    corr = statsby(dm, id, preds + [outcome, ycol]) if dm[id].nunique() >= 3 else None
     return ProgressResult(effects=effects, comparison=comparison, models=models, data=d,
                           outcome=outcome, predictors=tuple(preds), n_obs=int(len(dm)),
                           n_patients=int(dm[id].nunique()), n_lost_lead=int(sh.n_lost),
-                          formulas=formulas)
+                          formulas=formulas, correlations=corr)

@@ -247,6 +247,12 @@ def test_progress_reproduces_case7_models():
         assert_allclose(fit.loglik, R["logLik"], rtol=1e-10)
         assert res.n_obs == R["nobs"] and res.n_patients == R["ngroups"]
         assert res.n_lost_lead == 150
+        # statsBy(dm[, c("patient_id", "wai_mean", "oq_next")]) is part of the result
+        L = REF["statsBy"]["lagged"]
+        assert_allclose(res.correlations.r_within.loc["wai_mean", "oq_total_lead"],
+                        L["rwg"]["wai_mean.wg"]["oq_next.wg"], rtol=1e-10)
+        assert_allclose(res.correlations.r_between.loc["wai_mean", "oq_total_lead"],
+                        L["rbg"]["wai_mean.bg"]["oq_next.bg"], rtol=1e-10)
 
 
 def test_progress_contextual_equals_reparametrised_model():
