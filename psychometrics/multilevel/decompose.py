@@ -220,6 +220,7 @@ class ShiftResult:
     max_gap: float
 
     def summary(self) -> str:
+        """One sentence: how many rows lost their value and why."""
         return (f"{'lead' if self.k < 0 else 'lag'} {abs(self.k)}: {len(self.data)} rows, "
                 f"{self.n_lost} without a value ({self.n_lost_end} at the end of a patient's "
                 f"series, {self.n_lost_gap} across a gap > {self.max_gap}, {self.n_lost_missing} "

@@ -24,6 +24,7 @@ from ..exceptions import (ConvergenceWarning, DataQualityWarning, ModelSpecifica
 from ._deriv import richardson_jacobian
 from ._formula import build_design, parse_formula, parse_rhs
 from ._lmm import LMMCore
+from ._summary import Summary
 
 __all__ = ["mixed", "MixedResult", "compare", "SINGULAR_TOL"]
 
@@ -350,34 +351,26 @@ class MixedResult:
             return self
         return _fit(self._core, self._spec, False, self.n_dropped)
 
-    def summary(self) -> "MixedSummary":
-        return MixedSummary(self)
+    def summary(self) -> Summary:
+        """Text/HTML/LaTeX summary like ``summary(lmerTest::lmer(...))``."""
+        crit = "REML" if self.reml else "ML"
+        header = [f"Formula: {self.formula}",
+                  f"Observations: {self.nobs}; groups ({self.group}): {self.ngroups}"
+                  + (f"; rows dropped for missing values: {self.n_dropped}" if self.n_dropped else ""),
+                  f"logLik {self.loglik:.4f}  AIC {self.aic:.4f}  BIC {self.bic:.4f}"
+                  + (f"  REML criterion {self.reml_criterion:.4f}" if self.reml else
+                     f"  deviance {self.deviance:.4f}")]
+        footer = []
+        if self.singular:
+            footer.append("Warning: singular fit (a random-effect variance is estimated as ~0).")
+        if not self.converged:
+            footer.append("Warning: the optimiser did not converge: " + "; ".join(self.messages))
+        return Summary(f"Linear mixed model fit by {crit} (Satterthwaite df)", tuple(header),
+                       (("Random effects:", self.random_effects),
+                        ("Fixed effects:", self.fixed_effects)), tuple(footer))
 
 
-@dataclass(frozen=True)
-class MixedSummary:
-    result: MixedResult
-
-    def as_text(self) -> str:
-        r = self.result
-        crit = "REML" if r.reml else "ML"
-        lines = [f"Linear mixed model fit by {crit} (Satterthwaite df)",
-                 f"Formula: {r.formula}",
-                 f"Observations: {r.nobs}; groups ({r.group}): {r.ngroups}"
-                 + (f"; rows dropped for missing values: {r.n_dropped}" if r.n_dropped else ""),
-                 f"logLik {r.loglik:.4f}  AIC {r.aic:.4f}  BIC {r.bic:.4f}"
-                 + (f"  REML criterion {r.reml_criterion:.4f}" if r.reml else
-                    f"  deviance {r.deviance:.4f}"),
-                 "", "Random effects:", r.random_effects.to_string(index=False),
-                 "", "Fixed effects:", r.fixed_effects.to_string(index=False)]
-        if r.singular:
-            lines.append("\nWarning: singular fit (a random-effect variance is estimated as ~0).")
-        if not r.converged:
-            lines.append("\nWarning: the optimiser did not converge: " + "; ".join(r.messages))
-        return "\n".join(lines)
-
-    def __str__(self) -> str:
-        return self.as_text()
+MixedSummary = Summary
 
 
 # --------------------------------------------------------------------------- fitting

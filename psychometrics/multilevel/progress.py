@@ -15,6 +15,7 @@ import pandas as pd
 from ..exceptions import DataQualityWarning, ModelSpecificationError
 from .decompose import _as_list, check_panel, decompose, lead
 from .mixed import MixedResult, compare, mixed
+from ._summary import Summary
 from .statsby import StatsByResult, statsby
 
 __all__ = ["progress", "ProgressResult"]
@@ -62,16 +63,16 @@ class ProgressResult:
     def sentences(self) -> list[str]:
         return list(self.effects["sentence"])
 
-    def summary(self) -> str:
+    def summary(self) -> Summary:
         cols = ["model", "predictor", "effect", "estimate", "std_error", "df", "p_value",
                 "ci_lower", "ci_upper", "std_estimate"]
-        lines = [f"Within/between-patient effects on next assessment's {self.outcome} "
-                 f"({self.n_obs} assessments, {self.n_patients} patients; {self.n_lost_lead} rows "
-                 "without a next assessment)", "", self.effects[cols].to_string(index=False), "",
-                 "Model comparison (ML likelihood-ratio tests against the baseline):",
-                 self.comparison.to_string(index=False), ""]
-        lines.extend(self.sentences())
-        return "\n".join(lines)
+        return Summary(
+            f"Within/between-patient effects on the next assessment's {self.outcome}",
+            (f"{self.n_obs} assessments with a next assessment, {self.n_patients} patients; "
+             f"{self.n_lost_lead} rows without a next assessment",),
+            (("Effects:", self.effects[cols]),
+             ("Model comparison (ML likelihood-ratio tests against the baseline):", self.comparison)),
+            tuple(self.sentences()))
 
 
 def _q(name: str) -> str:

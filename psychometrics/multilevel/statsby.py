@@ -8,6 +8,7 @@ import pandas as pd
 from scipy import stats
 
 from ..exceptions import ModelSpecificationError
+from ._summary import Summary
 from .decompose import _as_list, check_panel
 
 __all__ = ["statsby", "StatsByResult"]
@@ -43,10 +44,13 @@ class StatsByResult:
     n_obs: int
     n_groups: int
 
-    def summary(self) -> str:
-        return ("Within-patient correlations:\n" + self.r_within.to_string()
-                + "\n\nBetween-patient correlations (weighted by sessions):\n"
-                + self.r_between.to_string() + "\n\n" + self.variables.to_string())
+    def summary(self) -> Summary:
+        return Summary("Within- and between-patient statistics (psych::statsBy)",
+                       (f"{self.n_obs} observations, {self.n_groups} patients",),
+                       (("Within-patient correlations:", self.r_within.reset_index(names="variable")),
+                        ("Between-patient correlations (patients weighted by sessions):",
+                         self.r_between.reset_index(names="variable")),
+                        ("Variables:", self.variables)))
 
 
 def _pairs_ci(r: pd.DataFrame, n: float, alpha: float) -> pd.DataFrame:

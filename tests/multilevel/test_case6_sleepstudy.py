@@ -191,8 +191,11 @@ def test_refit_ml_equals_ml_fit():
 
 def test_summary_text():
     fit = _fit("reml", False)
-    txt = fit.summary().as_text()
+    sm = fit.summary()
+    txt = sm.as_text()
     assert "REML" in txt and "Days" in txt and "Residual" in txt
+    assert "<table" in sm.as_html() and r"\begin{tabular}" in sm.as_latex()
+    assert str(sm) == txt
 
 
 def test_contrast_matches_reparametrised_model():

@@ -187,7 +187,8 @@ def test_progress_two_predictors_structure():
     dm = res.data[res.data["oq_total_lead"].notna()]
     assert_allclose(w["std_estimate"], w["estimate"] * dm["wai_within"].std() / dm["oq_total_lead"].std(),
                     rtol=1e-12)
-    assert "Model comparison" in res.summary()
+    assert "Model comparison" in res.summary().as_text()
+    assert "Within-patient correlations" in res.correlations.summary().as_text()
 
 
 def test_progress_random_slopes_matches_case7_slope_model():
