@@ -24,7 +24,11 @@ class Summary:
     digits: int = 4
 
     def _fmt(self, df: pd.DataFrame) -> pd.DataFrame:
-        return df.round(self.digits)
+        out = df.round(self.digits)
+        for col in df.columns:
+            if str(col).startswith("p_value"):
+                out[col] = [f"{v:.3g}" if pd.notna(v) else "" for v in df[col]]
+        return out
 
     def as_text(self) -> str:
         out = [self.title, *self.header]
