@@ -244,7 +244,7 @@ class LMMCore:
         # convergence check (lme4 style): relative gradient H^{-1} g on free params
         free = ~((theta <= self.lower + 1e-10) & (g > -1e-6 * max(1.0, abs(dev))))
         rel = np.zeros(k)
-        converged = bool(res.success) or True
+        converged = True          # judged by the gradient below, as lme4 does
         message = str(res.message)
         if free.any():
             try:

@@ -255,7 +255,11 @@ class MixedResult:
     # ------------------------------------------------------------ Satterthwaite
     @cached_property
     def _satt(self):
-        return _satterthwaite_pieces(self._core, self.theta.to_numpy(), self.sigma, self.reml)
+        pieces = _satterthwaite_pieces(self._core, self.theta.to_numpy(), self.sigma, self.reml)
+        for msg in pieces["messages"]:
+            warnings.warn(f"{msg} (model {self.formula!r}); Satterthwaite df may be unreliable.",
+                          ConvergenceWarning, stacklevel=4)
+        return pieces
 
     @property
     def vcov_varpar(self) -> pd.DataFrame:
