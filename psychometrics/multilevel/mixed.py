@@ -428,8 +428,9 @@ def _fit(core: LMMCore, spec: _Spec, reml: bool, n_dropped: int, start=None,
     diag_idx = [i for i, (r, c) in enumerate(spec.tpos) if r == c]
     singular = bool(np.any(theta[diag_idx] < SINGULAR_TOL))
     if singular:
-        msg = ("boundary (singular) fit: a random-effect variance of "
-               f"{spec.group!r} is estimated as (near) zero; see result.random_effects")
+        msg = (f"boundary (singular) fit of {spec.formula!r}: the random-effects covariance of "
+               f"{spec.group!r} is singular (a variance estimated as ~0 or a correlation of "
+               "~ +/-1); consider a simpler random-effects structure; see result.random_effects")
         messages.append(msg)
         warnings.warn(msg[0].upper() + msg[1:] + ".", SingularFitWarning, stacklevel=3)
     if not info["converged"]:
