@@ -45,6 +45,7 @@ class _Spec:
     tpos: tuple[tuple[int, int], ...]
     theta_names: tuple[str, ...]
     levels: tuple                             # group levels in code order
+    x_between: tuple = ()                     # fixed column constant within every group
 
 
 def _random_structure(parsed, groups, re_formula, re_cov):
@@ -171,6 +172,17 @@ def _prepare(formula, data, groups, re_formula, re_cov):
             f"The fixed-effects design of {formula!r} is rank deficient: column(s) {bad} are "
             "linear combinations of earlier columns (e.g. a predictor that is constant, or a "
             "between-patient variable entered twice). Remove them.")
+    # which fixed columns are patient-level (constant within every group)?
+    cnt = np.bincount(codes, minlength=G)
+    xb = []
+    for j, nm in enumerate(xnames):
+        if nm == "(Intercept)":
+            xb.append(False)
+            continue
+        m = np.bincount(codes, weights=X[:, j], minlength=G) / cnt
+        xb.append(bool(np.allclose(X[:, j], m[codes], rtol=0,
+                                   atol=1e-12 * max(1.0, float(np.abs(X[:, j]).max())))))
+    spec = _Spec(**{**spec.__dict__, "x_between": tuple(xb)})
     # random slopes with no within-group variation
     for j, nm in enumerate(znames):
         if nm == "(Intercept)":
@@ -268,13 +280,34 @@ class MixedResult:
         names = list(self.theta.index) + ["sigma"]
         return pd.DataFrame(A, index=names, columns=names)
 
-    def contrast(self, L, rhs: float = 0.0) -> pd.DataFrame:
-        """Test one or more single-df contrasts ``L beta = rhs`` (Satterthwaite t-tests).
+    def containment_df(self) -> pd.Series:
+        """nlme's "inner-outer" (containment) denominator df per fixed effect.
+
+        Patient-level columns (constant within every patient) get
+        ``G - (number of patient-level columns) - 1``; all other columns,
+        including the intercept, ``N - G - (number of other non-intercept
+        columns)``. R: ``nlme::lme(...)``, ``summary(fit)$tTable[, "DF"]``.
+        """
+        xb = np.array(self._spec.x_between, dtype=bool)
+        names = list(self.fixef.index)
+        n_l2 = int(xb.sum())
+        n_l1 = sum(1 for nm, b in zip(names, xb) if not b and nm != "(Intercept)")
+        df1 = self.nobs - self.ngroups - n_l1
+        df2 = self.ngroups - n_l2 - 1
+        return pd.Series([float(df2 if b else df1) for b in xb], index=names, name="df")
+
+    def contrast(self, L, rhs: float = 0.0, ddf: str = "satterthwaite") -> pd.DataFrame:
+        """Test one or more single-df contrasts ``L beta = rhs`` (t-tests).
 
         ``L`` is a vector/matrix over the fixed effects, or a dict
         ``{term: weight}``. Returns a DataFrame with estimate, std_error, df,
-        t_value, p_value, ci_lower, ci_upper (lmerTest ``contest1D``).
+        t_value, p_value, ci_lower, ci_upper. ``ddf="satterthwaite"`` (default)
+        is lmerTest's ``contest1D``; ``ddf="containment"`` uses nlme's
+        inner-outer df (the smallest df of the coefficients involved).
         """
+        if ddf not in ("satterthwaite", "containment"):
+            raise ModelSpecificationError(
+                f"The 'ddf' parameter must be 'satterthwaite' or 'containment'. Got {ddf!r} instead.")
         names = list(self.fixef.index)
         if isinstance(L, dict):
             vec = np.zeros(len(names))
@@ -294,7 +327,11 @@ class MixedResult:
         for ell in L:
             est = float(ell @ beta) - rhs
             var = float(ell @ V @ ell)
-            df = _satt_df(ell, var, self._satt)
+            if ddf == "satterthwaite":
+                df = _satt_df(ell, var, self._satt)
+            else:
+                cdf = self.containment_df().to_numpy()
+                df = float(cdf[np.abs(ell) > 0].min())
             se = math.sqrt(var)
             t = est / se
             p = 2 * stats.t.sf(abs(t), df)
