@@ -23,6 +23,7 @@ from ..exceptions import (ConvergenceWarning, DataQualityWarning, ModelSpecifica
                           SingularFitWarning)
 from ._deriv import richardson_jacobian
 from ._formula import build_design, parse_formula, parse_rhs
+from ._kr import kr_ddf, kr_pieces, kr_test
 from ._lmm import LMMCore
 from ._summary import Summary
 
@@ -273,6 +274,17 @@ class MixedResult:
                           ConvergenceWarning, stacklevel=4)
         return pieces
 
+    @cached_property
+    def _kr(self):
+        return kr_pieces(self._core, self.theta.to_numpy(), self.sigma, self._spec.blocks,
+                         self._spec.tpos)
+
+    @property
+    def vcov_kenward_roger(self) -> pd.DataFrame:
+        """Kenward-Roger adjusted covariance of the fixed effects (pbkrtest ``vcovAdj``)."""
+        names = list(self.fixef.index)
+        return pd.DataFrame(self._kr["PhiA"], index=names, columns=names)
+
     @property
     def vcov_varpar(self) -> pd.DataFrame:
         """Asymptotic covariance of (theta, sigma): ``2 H^-1`` of the deviance (lmerTest)."""
@@ -305,9 +317,14 @@ class MixedResult:
         is lmerTest's ``contest1D``; ``ddf="containment"`` uses nlme's
         inner-outer df (the smallest df of the coefficients involved).
         """
-        if ddf not in ("satterthwaite", "containment"):
+        if ddf not in ("satterthwaite", "containment", "kenward-roger"):
             raise ModelSpecificationError(
-                f"The 'ddf' parameter must be 'satterthwaite' or 'containment'. Got {ddf!r} instead.")
+                "The 'ddf' parameter must be 'satterthwaite', 'kenward-roger' or 'containment'. "
+                f"Got {ddf!r} instead.")
+        if ddf == "kenward-roger" and not self.reml:
+            raise ModelSpecificationError(
+                "Kenward-Roger's method is only available for REML fits (as in lmerTest); refit "
+                "with reml=True.")
         names = list(self.fixef.index)
         if isinstance(L, dict):
             vec = np.zeros(len(names))
@@ -322,12 +339,16 @@ class MixedResult:
             raise ModelSpecificationError(
                 f"Contrast has {L.shape[1]} columns but the model has {len(names)} fixed effects.")
         V = self.vcov.to_numpy()
+        if ddf == "kenward-roger":
+            V = self._kr["PhiA"]
         beta = self.fixef.to_numpy()
         rows = []
         for ell in L:
             est = float(ell @ beta) - rhs
             var = float(ell @ V @ ell)
-            if ddf == "satterthwaite":
+            if ddf == "kenward-roger":
+                df = kr_ddf(ell, self.vcov.to_numpy(), self._kr)
+            elif ddf == "satterthwaite":
                 df = _satt_df(ell, var, self._satt)
             else:
                 cdf = self.containment_df().to_numpy()
@@ -352,23 +373,40 @@ class MixedResult:
         tab.insert(0, "term", list(self.fixef.index))
         return tab
 
-    def anova(self) -> pd.DataFrame:
-        """Type III F-tests with Satterthwaite df for every fixed term (lmerTest ``anova()``).
+    def anova(self, ddf: str = "satterthwaite") -> pd.DataFrame:
+        """Type III F-tests for every fixed term (lmerTest ``anova()``).
 
         Columns: term, sum_sq, mean_sq, num_df, den_df, f_value, p_value.
         (For a single-column term F = t^2; multi-column terms, e.g. C(x), are
-        tested jointly over their columns.)
+        tested jointly over their columns.) ``ddf="kenward-roger"`` (REML fits)
+        gives lmerTest's ``anova(fit, ddf = "Kenward-Roger")`` (pbkrtest
+        ``KRmodcomp``: F scaled, sums of squares from the unscaled F).
         """
+        if ddf not in ("satterthwaite", "kenward-roger"):
+            raise ModelSpecificationError(
+                f"The 'ddf' parameter must be 'satterthwaite' or 'kenward-roger'. Got {ddf!r} instead.")
+        if ddf == "kenward-roger" and not self.reml:
+            raise ModelSpecificationError(
+                "Kenward-Roger's method is only available for REML fits (as in lmerTest); refit "
+                "with reml=True.")
         rows = []
         beta = self.fixef.to_numpy()
         V = self.vcov.to_numpy()
         for term, cols in self._spec.term_cols.items():
             L = np.zeros((len(cols), len(beta)))
             L[range(len(cols)), cols] = 1.0
-            F, ndf, ddf = _satt_F(L, beta, V, self._satt)
+            if ddf == "kenward-roger":
+                kr = kr_test(L, beta, V, self._kr)
+                ndf, den = kr["q"], kr["ddf"]
+                ss = kr["f_unscaled"] * self.sigma ** 2 * ndf
+                F = kr["f_unscaled"] * kr["f_scaling"]
+                rows.append({"term": term, "sum_sq": ss, "mean_sq": ss / ndf, "num_df": ndf,
+                             "den_df": den, "f_value": F, "p_value": stats.f.sf(F, ndf, den)})
+                continue
+            F, ndf, ddf_ = _satt_F(L, beta, V, self._satt)
             ss = F * ndf * self.sigma ** 2
             rows.append({"term": term, "sum_sq": ss, "mean_sq": ss / ndf, "num_df": ndf,
-                         "den_df": ddf, "f_value": F, "p_value": stats.f.sf(F, ndf, ddf)})
+                         "den_df": ddf_, "f_value": F, "p_value": stats.f.sf(F, ndf, ddf_)})
         return pd.DataFrame(rows)
 
     # ------------------------------------------------------------ conveniences
