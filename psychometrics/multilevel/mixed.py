@@ -361,6 +361,17 @@ class MixedResult:
                          "ci_lower": est - crit * se, "ci_upper": est + crit * se})
         return pd.DataFrame(rows)
 
+    def coef_table(self, ddf: str = "satterthwaite") -> pd.DataFrame:
+        """Fixed-effects table with the chosen denominator df.
+
+        ``ddf``: "satterthwaite" (lmerTest default, = ``fixed_effects``),
+        "kenward-roger" (lmerTest ``summary(fit, ddf = "Kenward-Roger")``:
+        adjusted SEs and KR df; REML only) or "containment" (nlme's df).
+        """
+        tab = self.contrast(np.eye(len(self.fixef)), ddf=ddf)
+        tab.insert(0, "term", list(self.fixef.index))
+        return tab
+
     @cached_property
     def fixed_effects(self) -> pd.DataFrame:
         """One row per fixed effect: term, estimate, std_error, df (Satterthwaite), t_value,
