@@ -177,78 +177,110 @@ class LMMCore:
         return ev["dev"], ev["grad"]
 
     # ------------------------------------------------------------------ fitting
-    def _num_hessian(self, theta, reml, h=1e-5):
+    @property
+    def theta_scale(self) -> np.ndarray:
+        """theta = x * scale: x is theta for Z columns scaled to unit root-mean-square.
+
+        With Z~ = Z S^-1 (S = diag of column RMS), Z T = Z~ (S T), so T~ = S T is
+        again lower triangular and theta_rc = T~_rc / s_r. Optimising over T~
+        (started at the identity) is far better conditioned when predictors with
+        random slopes are on large scales (e.g. a slope of an OQ total).
+        """
+        rms = np.sqrt(np.maximum(np.diag(self.Msum), 1e-300) / self.n)
+        return np.array([1.0 / rms[r] for r, _ in self.tpos])
+
+    def _fg_x(self, x, reml, sc):
+        d, g = self.dev_and_grad(x * sc, reml)
+        return d, g * sc
+
+    def _num_hessian_x(self, x, reml, sc, h=1e-5):
         k = self.ntheta
         H = np.empty((k, k))
         for j in range(k):
-            step = h * max(1.0, abs(theta[j]))
-            tp, tm = theta.copy(), theta.copy()
-            tp[j] += step
-            tm[j] -= step
-            H[:, j] = (self.dev_and_grad(tp, reml)[1] - self.dev_and_grad(tm, reml)[1]) / (2 * step)
+            step = h * max(1.0, abs(x[j]))
+            xp, xm = x.copy(), x.copy()
+            xp[j] += step
+            xm[j] -= step
+            H[:, j] = (self._fg_x(xp, reml, sc)[1] - self._fg_x(xm, reml, sc)[1]) / (2 * step)
         return 0.5 * (H + H.T)
+
+    def _run(self, x0, reml, sc, maxiter):
+        """Unconstrained L-BFGS-B with the analytic gradient, then Newton steps (x-space).
+
+        No bounds are needed: the deviance depends on T T' only, so it is even
+        in each column of T; a negative diagonal element is folded back by
+        flipping the sign of its column afterwards (``_fold``). Bounds would
+        let a gradient method stop on the boundary, where the derivative with
+        respect to a diagonal element is exactly 0 even when it is a saddle.
+        """
+        k = self.ntheta
+        res = optimize.minimize(self._fg_x, x0, args=(reml, sc), jac=True, method="L-BFGS-B",
+                                options={"maxiter": maxiter, "ftol": 1e-12, "gtol": 1e-8,
+                                         "maxcor": 20})
+        x = np.asarray(res.x, dtype=float)
+        nfev = int(res.nfev)
+        dev, g = self._fg_x(x, reml, sc)
+        for _ in range(30):
+            H = self._num_hessian_x(x, reml, sc)
+            nfev += 2 * k
+            try:
+                if np.linalg.eigvalsh(H).min() <= 0:
+                    break
+                step = -np.linalg.solve(H, g)
+            except np.linalg.LinAlgError:
+                break
+            lam = 1.0
+            x_new = x + step
+            d_new, g_new = self._fg_x(x_new, reml, sc)
+            nfev += 1
+            while d_new > dev + 1e-12 * abs(dev) and lam > 1e-4:
+                lam /= 2
+                x_new = x + lam * step
+                d_new, g_new = self._fg_x(x_new, reml, sc)
+                nfev += 1
+            if d_new > dev + 1e-12 * abs(dev):
+                break
+            small = np.max(np.abs(x_new - x)) < 1e-11
+            x, dev, g = x_new, d_new, g_new
+            if small:
+                break
+        return self._fold(x), dev, nfev, str(res.message)
+
+    def _fold(self, x):
+        """Flip the sign of every column of T whose diagonal element is negative."""
+        x = x.copy()
+        for j, (r, c) in enumerate(self.tpos):
+            if r == c and x[j] < 0:
+                for i, (r2, c2) in enumerate(self.tpos):
+                    if c2 == c:
+                        x[i] = -x[i]
+        return x
 
     def optimize(self, reml: bool, start=None, maxiter: int = 1000):
         """Minimise the profiled deviance over theta.
 
-        L-BFGS-B with the analytic gradient (bounds: diagonal elements of T
-        >= 0), then Newton steps with a finite-difference Hessian of the
-        analytic gradient on the parameters that are not at their bound.
-        Returns (theta, info) where info has 'converged', 'message',
-        'grad', 'rel_grad', 'nfev'.
+        Works on the scaled parameters ``x = theta / theta_scale`` (see
+        ``theta_scale``), unconstrained (see ``_run``), from lme4's start (the
+        identity in the scaled parameters). Returns (theta, info) where info has
+        'converged', 'message', 'grad', 'rel_grad', 'nfev', 'deviance'.
         """
         k = self.ntheta
-        if start is None:
-            start = np.array([1.0 if r == c else 0.0 for r, c in self.tpos])
-        bounds = [(lo if np.isfinite(lo) else None, None) for lo in self.lower]
-        res = optimize.minimize(self.dev_and_grad, start, args=(reml,), jac=True,
-                                method="L-BFGS-B", bounds=bounds,
-                                options={"maxiter": maxiter, "ftol": 1e-12, "gtol": 1e-7,
-                                         "maxcor": 20})
-        theta = np.asarray(res.x, dtype=float)
-        nfev = int(res.nfev)
+        sc = self.theta_scale
+        diag = np.array([r == c for r, c in self.tpos])
+        x0 = np.where(diag, 1.0, 0.0) if start is None else np.asarray(start, dtype=float) / sc
+        x, dev, nfev, message = self._run(x0, reml, sc, maxiter)
+        x[diag & (np.abs(x) < 1e-9)] = 0.0      # report boundary estimates as exactly 0
+        theta = x * sc
         dev, g = self.dev_and_grad(theta, reml)
-        # Newton polish
-        for _ in range(30):
-            free = ~((theta <= self.lower + 1e-12) & (g > 0))
-            if not free.any():
-                break
-            H = self._num_hessian(theta, reml)
-            nfev += 2 * k
-            Hf = H[np.ix_(free, free)]
-            try:
-                w = np.linalg.eigvalsh(Hf)
-                if w.min() <= 0:
-                    break
-                step_f = -np.linalg.solve(Hf, g[free])
-            except np.linalg.LinAlgError:
-                break
-            step = np.zeros(k)
-            step[free] = step_f
-            t_new = theta + step
-            t_new = np.maximum(t_new, self.lower)
-            d_new, g_new = self.dev_and_grad(t_new, reml)
-            nfev += 1
-            lam = 1.0
-            while d_new > dev + 1e-12 * abs(dev) and lam > 1e-4:
-                lam /= 2
-                t_new = np.maximum(theta + lam * step, self.lower)
-                d_new, g_new = self.dev_and_grad(t_new, reml)
-                nfev += 1
-            if d_new > dev + 1e-12 * abs(dev):
-                break
-            small = np.max(np.abs(t_new - theta)) < 1e-11
-            theta, dev, g = t_new, d_new, g_new
-            if small:
-                break
-        # convergence check (lme4 style): relative gradient H^{-1} g on free params
-        free = ~((theta <= self.lower + 1e-10) & (g > -1e-6 * max(1.0, abs(dev))))
+        # convergence check (lme4 style): relative gradient H^{-1} g, leaving out diagonal
+        # elements estimated at ~0 (singular fits), as lme4's boundary handling does
+        free = ~(diag & (np.abs(x) < 1e-6))
         rel = np.zeros(k)
-        converged = True          # judged by the gradient below, as lme4 does
-        message = str(res.message)
+        converged = True
         if free.any():
             try:
-                H = self._num_hessian(theta, reml)
+                Hx = self._num_hessian_x(x, reml, sc)
+                H = Hx / np.outer(sc, sc)
                 rel[free] = np.linalg.solve(H[np.ix_(free, free)], g[free])
             except np.linalg.LinAlgError:
                 rel[free] = np.nan
