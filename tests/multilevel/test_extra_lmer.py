@@ -124,3 +124,23 @@ def test_singular_fit_warns():
         fit = mixed(formula, data, reml=reml)
     assert fit.singular and fit.theta.iloc[0] == 0.0
     assert any("singular" in m for m in fit.messages)
+
+
+def test_poorly_scaled_random_slope_reaches_better_optimum():
+    # lmer(oq_next ~ wai_within + wai_between + oq_total + (1 + oq_total | patient_id), REML = FALSE):
+    # a random slope of a 0-180 total; lme4 warns "failed to converge (max|grad| = 0.64)" and
+    # "nearly unidentifiable". Our scaled, unconstrained optimiser must do at least as well.
+    R = REF["poorly_scaled"]
+    assert any("failed to converge" in m for m in R["conv_messages"])
+    formula = "oq_next ~ wai_within + wai_between + oq_total + (1 + oq_total | patient_id)"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SingularFitWarning)
+        fit = mixed(formula, DER, reml=False)
+        at = mixed(formula, DER, reml=False, theta=list(R["theta"].values()))
+    assert fit.converged
+    assert fit.loglik >= R["logLik"] - 1e-9
+    # at lme4's theta our likelihood and estimates are lme4's
+    assert_allclose(at.loglik, R["logLik"], rtol=1e-12)
+    assert_allclose(at.fixef.to_numpy(), list(R["fixef"].values()), rtol=1e-8)
+    for ours, ref in zip(at.fixed_effects.to_dict("records"), R["coefficients"]):
+        assert_allclose(ours["std_error"], ref["Std. Error"], rtol=1e-7)

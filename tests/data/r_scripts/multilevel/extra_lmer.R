@@ -32,7 +32,8 @@ calls <- list(
   interaction = "lmer(oq_next ~ wai_within * oq_total + wai_between + (1 | patient_id), dm, REML = FALSE)",
   three_re = "lmer(oq_next ~ wai_within + wai_between + month + (1 + wai_within + month | patient_id), dm, REML = TRUE)",
   uncorr_therapy = "lmer(oq_next ~ wai_within + wai_between + oq_total + (1 + wai_within || patient_id), dm, REML = TRUE)",
-  singular = "lmer(Reaction ~ Days + (1 | Subject), sleepstudy[Subject %in% c(308, 309, 310)] with Reaction = Days*10 + noise, REML = TRUE)"
+  singular = "lmer(Reaction ~ Days + (1 | Subject), sleepstudy[Subject %in% c(308, 309, 310)] with Reaction = Days*10 + noise, REML = TRUE)",
+  poorly_scaled = "lmer(oq_next ~ wai_within + wai_between + oq_total + (1 + oq_total | patient_id), dm, REML = FALSE)"
 )
 f_factor <- lmer(Reaction ~ phase + (1 | Subject), data = ss, REML = TRUE)
 f_int <- lmer(oq_next ~ wai_within * oq_total + wai_between + (1 | patient_id), data = dm, REML = FALSE)
@@ -42,9 +43,11 @@ set.seed(1)
 sg <- data.frame(Subject = factor(rep(1:6, each = 10)), Days = rep(0:9, 6))
 sg$Reaction <- 250 + 10 * sg$Days + rnorm(60, 0, 25)
 f_sing <- lmer(Reaction ~ Days + (1 | Subject), data = sg, REML = TRUE)
+f_poor <- lmer(oq_next ~ wai_within + wai_between + oq_total + (1 + oq_total | patient_id), data = dm, REML = FALSE)
 res <- list(factor = out1(f_factor, calls$factor), interaction = out1(f_int, calls$interaction),
             three_re = out1(f_three, calls$three_re), uncorr_therapy = out1(f_unc, calls$uncorr_therapy),
-            singular = c(out1(f_sing, calls$singular), list(data = sg)))
+            singular = c(out1(f_sing, calls$singular), list(data = sg)),
+            poorly_scaled = out1(f_poor, calls$poorly_scaled))
 res$versions <- list(R = R.version.string, lme4 = as.character(packageVersion("lme4")),
                      lmerTest = as.character(packageVersion("lmerTest")))
 writeLines(toJSON(res, auto_unbox = TRUE, pretty = TRUE, digits = NA, na = "null", null = "null",
