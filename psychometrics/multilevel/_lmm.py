@@ -220,31 +220,37 @@ class LMMCore:
         x = np.asarray(res.x, dtype=float)
         nfev = int(res.nfev)
         dev, g = self._fg_x(x, reml, sc)
+        # Newton polish; the Hessian is recomputed only when a step fails (chord method)
+        H = None
+        fresh = False
         for _ in range(30):
-            H = self._num_hessian_x(x, reml, sc)
-            nfev += 2 * k
-            try:
-                if np.linalg.eigvalsh(H).min() <= 0:
+            if H is None:
+                H = self._num_hessian_x(x, reml, sc)
+                nfev += 2 * k
+                fresh = True
+                try:
+                    if np.linalg.eigvalsh(H).min() <= 0:
+                        break
+                except np.linalg.LinAlgError:
                     break
-                step = -np.linalg.solve(H, g)
-            except np.linalg.LinAlgError:
-                break
-            lam = 1.0
+            step = -np.linalg.solve(H, g)
             x_new = x + step
             d_new, g_new = self._fg_x(x_new, reml, sc)
             nfev += 1
-            while d_new > dev + 1e-12 * abs(dev) and lam > 1e-4:
-                lam /= 2
-                x_new = x + lam * step
-                d_new, g_new = self._fg_x(x_new, reml, sc)
-                nfev += 1
-            if d_new > dev + 1e-12 * abs(dev):
-                break
+            if not d_new <= dev + 1e-12 * abs(dev):
+                if fresh:
+                    break
+                H = None          # stale Hessian: recompute and retry
+                continue
             small = np.max(np.abs(x_new - x)) < 1e-11
             x, dev, g = x_new, d_new, g_new
+            fresh = False
             if small:
                 break
-        return self._fold(x), dev, nfev, str(res.message)
+        xf = self._fold(x)
+        if H is not None and np.any(xf != x):
+            H = None              # signs flipped: the Hessian no longer applies
+        return xf, dev, nfev, str(res.message), H
 
     def _fold(self, x):
         """Flip the sign of every column of T whose diagonal element is negative."""
@@ -268,7 +274,7 @@ class LMMCore:
         sc = self.theta_scale
         diag = np.array([r == c for r, c in self.tpos])
         x0 = np.where(diag, 1.0, 0.0) if start is None else np.asarray(start, dtype=float) / sc
-        x, dev, nfev, message = self._run(x0, reml, sc, maxiter)
+        x, dev, nfev, message, Hx = self._run(x0, reml, sc, maxiter)
         x[diag & (np.abs(x) < 1e-9)] = 0.0      # report boundary estimates as exactly 0
         theta = x * sc
         dev, g = self.dev_and_grad(theta, reml)
@@ -279,7 +285,8 @@ class LMMCore:
         converged = True
         if free.any():
             try:
-                Hx = self._num_hessian_x(x, reml, sc)
+                if Hx is None:
+                    Hx = self._num_hessian_x(x, reml, sc)
                 H = Hx / np.outer(sc, sc)
                 rel[free] = np.linalg.solve(H[np.ix_(free, free)], g[free])
             except np.linalg.LinAlgError:
