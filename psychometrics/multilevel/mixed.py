@@ -232,11 +232,38 @@ def _dependent_columns(X: np.ndarray, names) -> list[str]:
 class MixedResult:
     """Fitted linear mixed model (immutable).
 
-    Attributes mirror lme4/lmerTest: ``fixef``, ``vcov``, ``fixed_effects``
-    (tidy table with Satterthwaite df, t, p and CI), ``random_effects``
-    (``as.data.frame(VarCorr(fit))``), ``sigma``, ``theta``, ``loglik``,
-    ``aic``, ``bic``, ``deviance``, ``reml_criterion``, ``ranef``,
-    ``devcomp``, ``icc``, ``converged``, ``singular``, ``messages``.
+    Attributes
+    ----------
+    formula, reml, group : model specification (``reml``: REML or ML criterion).
+    nobs, ngroups, n_dropped : rows used, patients, rows dropped for missing values.
+    fixef : Series
+        Fixed effects (``fixef(fit)``).
+    vcov : DataFrame
+        Their covariance ``sigma^2 (X'V^-1X)^-1`` (``vcov(fit)``).
+    theta : Series
+        Relative covariance factor, lme4 order and names (``getME(fit, "theta")``).
+    sigma : float
+        Residual SD (``sigma(fit)``).
+    loglik, npar, aic, bic : float, int
+        ``logLik(fit)`` (the REML criterion / -2 for REML fits), its df, AIC, BIC.
+    deviance : float
+        ML deviance at these estimates (``deviance(fit, REML = FALSE)``).
+    reml_criterion : float
+        ``REMLcrit(fit)`` (NaN for ML fits).
+    random_effects : DataFrame
+        ``as.data.frame(VarCorr(fit))``: group, var1, var2, variance, sd_cor.
+    ranef : DataFrame
+        Conditional modes, one row per patient (``ranef(fit)``).
+    devcomp : dict
+        ``getME(fit, "devcomp")$cmp``: ldL2, ldRX2, wrss, ussq, pwrss, sigmaML, sigmaREML, dev, REML.
+    converged, singular : bool; messages : tuple of str
+        Optimiser convergence (lme4's relative-gradient check) and boundary fit.
+    timing : float
+        Seconds spent building the statistics and optimising.
+
+    Lazily computed: ``fixed_effects`` (Satterthwaite table), ``coef_table(ddf)``,
+    ``contrast(L)``, ``anova()``, ``vcov_varpar``, ``vcov_kenward_roger``, ``icc``,
+    ``refit_ml()``, ``summary()``.
     """
 
     formula: str
