@@ -88,11 +88,23 @@ class LMMCore:
             t = T[0, 0]
             a11 = 1.0 + t * t * M[0, 0]
             return float(np.sum(np.log(a11))), (t * t / a11)[None, None, :]
-        # A = I + T' M T, element-wise over groups
-        MT = np.einsum("ijg,jk->ikg", M, T)
-        A = np.einsum("ji,jkg->ikg", T, MT)
+        # A = I + T' M T, element-wise over groups: T is a small constant matrix, so
+        # every entry is a short linear combination of the length-G vectors M[i, j]
+        # (symmetric: only i <= k is computed).
+        MT = [[None] * q for _ in range(q)]
         for i in range(q):
-            A[i, i] += 1.0
+            for k in range(q):
+                terms = [M[i, j] * T[j, k] for j in range(q) if T[j, k] != 0.0]
+                MT[i][k] = sum(terms) if terms else np.zeros(self.G)
+        A = np.empty((q, q, self.G))
+        for i in range(q):
+            for k in range(i, q):
+                terms = [T[j, i] * MT[j][k] for j in range(q) if T[j, i] != 0.0]
+                A[i, k] = sum(terms) if terms else 0.0
+                if i == k:
+                    A[i, k] += 1.0
+                else:
+                    A[k, i] = A[i, k]
         if q == 2:
             a, b, d = A[0, 0], A[0, 1], A[1, 1]
             det = a * d - b * b
@@ -106,7 +118,18 @@ class LMMCore:
             L = np.linalg.cholesky(Ab)
             ldL2 = float(2.0 * np.sum(np.log(np.diagonal(L, axis1=1, axis2=2))))
             Ainv = np.linalg.inv(Ab).transpose(1, 2, 0)
-        K = np.einsum("ij,jkg,lk->ilg", T, Ainv, T)
+        # K = T Ainv T'
+        TA = [[sum(T[i, j] * Ainv[j, k] for j in range(q) if T[i, j] != 0.0) for k in range(q)]
+              for i in range(q)]
+        K = np.zeros((q, q, self.G))
+        for i in range(q):
+            for l_ in range(i, q):
+                acc = 0.0
+                for k in range(q):
+                    if T[l_, k] != 0.0 and not np.isscalar(TA[i][k]):
+                        acc = acc + TA[i][k] * T[l_, k]
+                K[i, l_] = acc
+                K[l_, i] = K[i, l_]
         return ldL2, K
 
     def evaluate(self, theta, reml: bool, grad: bool = False, full: bool = False,
