@@ -40,12 +40,33 @@ def _dot(x, y) -> float:
     return float(np.einsum("g,g->", x, y))
 
 
-def _group_sums(codes: np.ndarray, G: int, cols: np.ndarray) -> np.ndarray:
-    """Sum the columns of ``cols`` (n x k) within groups -> (G, k)."""
-    out = np.empty((G, cols.shape[1]))
-    for j in range(cols.shape[1]):
-        out[:, j] = np.bincount(codes, weights=cols[:, j], minlength=G)
+def group_sums(codes: np.ndarray, G: int, cols: np.ndarray) -> np.ndarray:
+    """Sum the columns of ``cols`` (n x k) within groups ``codes`` (0..G-1) -> (G, k).
+
+    One pass of ``np.add.reduceat`` over rows sorted by group (long data are
+    usually sorted by patient already; otherwise one stable argsort).
+    """
+    cols = np.asarray(cols, dtype=float)
+    if cols.ndim == 1:
+        cols = cols[:, None]
+    if codes.size > 1 and np.any(codes[1:] < codes[:-1]):
+        order = np.argsort(codes, kind="stable")
+        codes = codes[order]
+        cols = cols[order]
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    out = np.zeros((G, cols.shape[1]))
+    out[codes[starts]] = np.add.reduceat(cols, starts, axis=0)
     return out
+
+
+def within_ss(codes: np.ndarray, G: int, cols: np.ndarray) -> np.ndarray:
+    """Within-group sum of squares of each column: sum x^2 - sum_g (sum_g x)^2 / n_g."""
+    cols = np.asarray(cols, dtype=float)
+    cnt = np.bincount(codes, minlength=G).astype(float)
+    sums = group_sums(codes, G, cols)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        between = np.where(cnt[:, None] > 0, sums ** 2 / cnt[:, None], 0.0).sum(axis=0)
+    return np.einsum("ij,ij->j", cols, cols) - between
 
 
 class LMMCore:
@@ -64,7 +85,7 @@ class LMMCore:
         # operation below is a vector operation or a BLAS call.
         W = np.column_stack([Z, X, y])
         prods = (Z[:, :, None] * W[:, None, :]).reshape(self.n, -1)
-        S = _group_sums(codes, G, prods).reshape(G, q, q + p + 1)
+        S = group_sums(codes, G, prods).reshape(G, q, q + p + 1)
         self.M = np.ascontiguousarray(S[:, :, :q].transpose(1, 2, 0))       # (q, q, G)
         self.ZX = np.ascontiguousarray(S[:, :, q:q + p].transpose(1, 0, 2))  # (q, G, p)
         self.Zy = np.ascontiguousarray(S[:, :, q + p].T)                     # (q, G)

@@ -24,7 +24,7 @@ from ..exceptions import (ConvergenceWarning, DataQualityWarning, ModelSpecifica
 from ._deriv import richardson_jacobian
 from ._formula import build_design, parse_formula, parse_rhs
 from ._kr import kr_ddf, kr_pieces, kr_test
-from ._lmm import LMMCore
+from ._lmm import LMMCore, within_ss
 from ._summary import Summary
 
 __all__ = ["mixed", "MixedResult", "compare", "SINGULAR_TOL"]
@@ -173,27 +173,16 @@ def _prepare(formula, data, groups, re_formula, re_cov):
             f"The fixed-effects design of {formula!r} is rank deficient: column(s) {bad} are "
             "linear combinations of earlier columns (e.g. a predictor that is constant, or a "
             "between-patient variable entered twice). Remove them.")
-    # which fixed columns are patient-level (constant within every group)?
-    cnt = np.bincount(codes, minlength=G)
-    xb = []
-    for j, nm in enumerate(xnames):
-        if nm == "(Intercept)":
-            xb.append(False)
-            continue
-        m = np.bincount(codes, weights=X[:, j], minlength=G) / cnt
-        xb.append(bool(np.allclose(X[:, j], m[codes], rtol=0,
-                                   atol=1e-12 * max(1.0, float(np.abs(X[:, j]).max())))))
-    spec = _Spec(**{**spec.__dict__, "x_between": tuple(xb)})
-    # random slopes with no within-group variation
+    # which fixed columns are patient-level (constant within every group)? which random
+    # slopes have no within-group variation at all?
+    ssw = within_ss(codes, G, np.column_stack([X, Z]))
+    sst = np.einsum("ij,ij->j", X, X), np.einsum("ij,ij->j", Z, Z)
+    tol = 1e-12
+    xb = tuple(bool(nm != "(Intercept)" and ssw[j] <= tol * max(1.0, sst[0][j]))
+               for j, nm in enumerate(xnames))
+    spec = _Spec(**{**spec.__dict__, "x_between": xb})
     for j, nm in enumerate(znames):
-        if nm == "(Intercept)":
-            continue
-        zj = Z[:, j]
-        s = np.bincount(codes, weights=zj, minlength=G)
-        cnt = np.bincount(codes, minlength=G)
-        mean = s / cnt
-        within = float(np.sum((zj - mean[codes]) ** 2))
-        if within <= 1e-12 * max(1.0, float(np.sum(zj ** 2))):
+        if nm != "(Intercept)" and ssw[X.shape[1] + j] <= tol * max(1.0, sst[1][j]):
             raise ModelSpecificationError(
                 f"Random slope of {nm!r} cannot be estimated: {nm!r} does not vary within any "
                 f"level of {gname!r}.")
