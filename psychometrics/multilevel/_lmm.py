@@ -37,6 +37,8 @@ __all__ = ["LMMCore"]
 def _dot(x, y) -> float:
     """Dot product of two long vectors without BLAS level 1 (whose threading costs far more
     than the product itself on a busy machine)."""
+    if x.shape[0] < 4096:             # short vectors: BLAS is single-threaded and cheapest
+        return float(x @ y)
     return float(np.einsum("g,g->", x, y))
 
 
