@@ -47,6 +47,7 @@ class _Spec:
     theta_names: tuple[str, ...]
     levels: tuple                             # group levels in code order
     x_between: tuple = ()                     # fixed column constant within every group
+    row_index: Any = None                     # index labels of the rows used
 
 
 def _random_structure(parsed, groups, re_formula, re_cov):
@@ -133,6 +134,7 @@ def _prepare(formula, data, groups, re_formula, re_cov):
     codes, levels = pd.factorize(gcol, sort=True)
     levels = tuple(levels.tolist())
     G = len(levels)
+    row_index = data.index[ok]
     n = len(y)
     # theta positions: per block, lower triangle column-wise (lme4 order)
     tpos, tnames = [], []
@@ -180,7 +182,7 @@ def _prepare(formula, data, groups, re_formula, re_cov):
     tol = 1e-12
     xb = tuple(bool(nm != "(Intercept)" and ssw[j] <= tol * max(1.0, sst[0][j]))
                for j, nm in enumerate(xnames))
-    spec = _Spec(**{**spec.__dict__, "x_between": xb})
+    spec = _Spec(**{**spec.__dict__, "x_between": xb, "row_index": row_index})
     for j, nm in enumerate(znames):
         if nm != "(Intercept)" and ssw[X.shape[1] + j] <= tol * max(1.0, sst[1][j]):
             raise ModelSpecificationError(
@@ -451,6 +453,19 @@ class MixedResult:
         t00 = float(row["variance"].iloc[0])
         return t00 / (t00 + self.sigma ** 2)
 
+    def fitted(self) -> pd.Series:
+        """Conditional fitted values ``X beta + Z b`` per model row (lme4 ``fitted(fit)``),
+        indexed like the rows of ``data`` that were used."""
+        y, X, Z, codes = self._core.data
+        f = X @ self.fixef.to_numpy() + np.einsum("nq,nq->n", Z, self.ranef.to_numpy()[codes])
+        return pd.Series(f, index=self._spec.row_index, name="fitted")
+
+    def residuals(self) -> pd.Series:
+        """Conditional residuals ``y - X beta - Z b`` (lme4 ``residuals(fit)``)."""
+        y = self._core.data[0]
+        return pd.Series(y - self.fitted().to_numpy(), index=self._spec.row_index,
+                         name="residual")
+
     def refit_ml(self) -> "MixedResult":
         """The same model refitted by ML (itself if already ML), as ``anova()`` does in lme4."""
         if not self.reml:
@@ -631,6 +646,7 @@ def mixed(formula: str, data: pd.DataFrame, groups: str | None = None,
     spec, y, X, Z, codes, G, n_dropped = _prepare(formula, data, groups, re_formula, re_cov)
     t0 = _time.perf_counter()
     core = LMMCore(y, X, Z, codes, G, spec.tpos)
+    core.data = (y, X, Z, codes)
     if theta is not None:
         theta = np.asarray(theta, dtype=float).ravel()
         if theta.size != len(spec.tpos):

@@ -144,3 +144,16 @@ def test_poorly_scaled_random_slope_reaches_better_optimum():
     assert_allclose(at.fixef.to_numpy(), list(R["fixef"].values()), rtol=1e-8)
     for ours, ref in zip(at.fixed_effects.to_dict("records"), R["coefficients"]):
         assert_allclose(ours["std_error"], ref["Std. Error"], rtol=1e-7)
+
+
+def test_fitted_and_residuals():
+    # residuals(lmer(Reaction ~ Days + (Days | Subject), sleepstudy)); fitted(...)
+    R = REF["sleep_residuals"]
+    d = SLEEP.copy()
+    d.index = d.index + 100                      # results keep the data's index labels
+    fit = mixed("Reaction ~ Days + (Days | Subject)", d, theta=list(R["theta"].values()))
+    assert list(fit.residuals().index) == list(d.index)
+    assert_allclose(fit.fitted().to_numpy(), R["fitted"], rtol=1e-10)
+    assert_allclose(fit.residuals().to_numpy(), R["residuals"], rtol=1e-8, atol=1e-9)
+    own = mixed("Reaction ~ Days + (Days | Subject)", d)
+    assert_allclose(own.residuals().to_numpy(), R["residuals"], rtol=1e-4, atol=1e-3)

@@ -47,7 +47,11 @@ f_poor <- lmer(oq_next ~ wai_within + wai_between + oq_total + (1 + oq_total | p
 res <- list(factor = out1(f_factor, calls$factor), interaction = out1(f_int, calls$interaction),
             three_re = out1(f_three, calls$three_re), uncorr_therapy = out1(f_unc, calls$uncorr_therapy),
             singular = c(out1(f_sing, calls$singular), list(data = sg)),
-            poorly_scaled = out1(f_poor, calls$poorly_scaled))
+            poorly_scaled = out1(f_poor, calls$poorly_scaled),
+            sleep_residuals = list(call = "residuals(lmer(Reaction ~ Days + (Days | Subject), sleepstudy)); fitted(...)",
+                                   residuals = unname(residuals(lmer(Reaction ~ Days + (Days | Subject), data = ss))),
+                                   fitted = unname(fitted(lmer(Reaction ~ Days + (Days | Subject), data = ss))),
+                                   theta = as.list(getME(lmer(Reaction ~ Days + (Days | Subject), data = ss), "theta"))))
 res$versions <- list(R = R.version.string, lme4 = as.character(packageVersion("lme4")),
                      lmerTest = as.character(packageVersion("lmerTest")))
 writeLines(toJSON(res, auto_unbox = TRUE, pretty = TRUE, digits = NA, na = "null", null = "null",
