@@ -111,7 +111,7 @@ def _sentence(effect: str, predictor: str, outcome: str, row: dict, lagk: int, p
 
 def progress(data: pd.DataFrame, outcome: str, predictors, id: str, time: str, lag: int = 1,
              control_prior_outcome: bool = True, random_slopes: bool = False, reml: bool = True,
-             max_gap: float | None = None) -> ProgressResult:
+             max_gap: float | None = None, detrend: bool = False) -> ProgressResult:
     """Within- and between-patient effects of time-varying predictors on the next outcome.
 
     For each predictor alone, and for all predictors together ("joint"), fits::
@@ -142,6 +142,11 @@ def progress(data: pd.DataFrame, outcome: str, predictors, id: str, time: str, l
         Random slopes of the within parts.
     reml : bool, default True
         Estimates by REML; model comparisons always by ML refits (as lme4's anova).
+    max_gap : float, optional
+        Largest time difference to the next assessment (default ``lag``).
+    detrend : bool, default False
+        Remove each patient's linear time trend from the within parts
+        (Wang & Maxwell, 2015; see :func:`decompose`).
 
     Returns
     -------
@@ -183,7 +188,7 @@ def progress(data: pd.DataFrame, outcome: str, predictors, id: str, time: str, l
     check_panel(data, id, time, [outcome] + preds)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)
-        d = decompose(data, id, time, preds)
+        d = decompose(data, id, time, preds, detrend=detrend)
     for x in preds:
         w = d[x + "_within"].to_numpy(dtype=float)
         xs = d[x].to_numpy(dtype=float)

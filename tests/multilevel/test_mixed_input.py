@@ -199,6 +199,15 @@ def test_progress_random_slopes_matches_case7_slope_model():
     assert list(fit.random_effects["var1"][:2]) == ["(Intercept)", "wai_within"]
 
 
+def test_progress_detrend_uses_detrended_within():
+    res = progress(RAW, "oq_total", "wai", "patient_id", "month", detrend=True)
+    from psychometrics.multilevel import decompose
+    d = decompose(RAW, "patient_id", "month", "wai", detrend=True)
+    assert_allclose(res.data["wai_within"].to_numpy(), d["wai_within"].to_numpy(), rtol=1e-12)
+    plain = progress(RAW, "oq_total", "wai", "patient_id", "month")
+    assert res.effects["estimate"].iloc[0] != plain.effects["estimate"].iloc[0]
+
+
 def test_progress_without_prior_outcome():
     res = progress(RAW, "oq_total", "wai", "patient_id", "month", control_prior_outcome=False)
     assert "oq_total" not in res.models["wai"].fixef.index
