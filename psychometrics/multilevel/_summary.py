@@ -9,7 +9,7 @@ import pandas as pd
 __all__ = ["Summary"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Summary:
     """Printable summary: a title, header lines and (heading, table-or-text) blocks.
 

@@ -190,7 +190,7 @@ def decompose(data: pd.DataFrame, id: str, time: str | None, columns, *, detrend
     return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ShiftResult:
     """Result of :func:`lead` / :func:`lag`.
 

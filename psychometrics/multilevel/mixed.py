@@ -34,7 +34,7 @@ SINGULAR_TOL = 1e-4
 
 
 # --------------------------------------------------------------------------- spec
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class _Spec:
     formula: str
     response: str
@@ -219,7 +219,7 @@ def _dependent_columns(X: np.ndarray, names) -> list[str]:
 
 
 # --------------------------------------------------------------------------- result
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class MixedResult:
     """Fitted linear mixed model (immutable).
 

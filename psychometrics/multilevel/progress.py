@@ -23,7 +23,7 @@ __all__ = ["progress", "ProgressResult"]
 _IDENT = re.compile(r"^[A-Za-z_.][A-Za-z0-9_.]*$")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ProgressResult:
     """Result of :func:`progress`.
 

@@ -14,7 +14,7 @@ from .decompose import _as_list, check_panel
 __all__ = ["statsby", "StatsByResult"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class StatsByResult:
     """Result of :func:`statsby` (psych::statsBy).
 

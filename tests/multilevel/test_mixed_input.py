@@ -233,3 +233,14 @@ def test_progress_bad_arguments():
         progress(RAW, "oq_total", "wai", "patient_id", "month", lag=0)
     with pytest.raises(ModelSpecificationError, match="No row has a next assessment"):
         progress(RAW.assign(month=RAW["month"] * 10), "oq_total", "wai", "patient_id", "month")
+
+
+def test_results_are_frozen():
+    import dataclasses
+    fit = mixed("Reaction ~ Days + (1 | Subject)", SLEEP)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fit.sigma = 1.0
+    res = progress(RAW, "oq_total", "wai", "patient_id", "month")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        res.effects = None
+    assert fit == fit and hash(fit) == hash(fit)      # identity semantics, no DataFrame comparison
