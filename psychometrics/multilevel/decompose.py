@@ -219,6 +219,9 @@ class ShiftResult:
     k: int
     max_gap: float
 
+    def __repr__(self) -> str:
+        return f"<ShiftResult {self.summary()}>"
+
     def summary(self) -> str:
         """One sentence: how many rows lost their value and why."""
         return (f"{'lead' if self.k < 0 else 'lag'} {abs(self.k)}: {len(self.data)} rows, "

@@ -472,6 +472,12 @@ class MixedResult:
             return self
         return _fit(self._core, self._spec, False, self.n_dropped)
 
+    def __repr__(self) -> str:
+        crit = "REML" if self.reml else "ML"
+        flags = ("" if self.converged else ", not converged") + (", singular" if self.singular else "")
+        return (f"<MixedResult {crit} {self.formula!r}: {self.nobs} rows, {self.ngroups} "
+                f"{self.group}, logLik {self.loglik:.4f}{flags}>")
+
     def summary(self) -> Summary:
         """Text/HTML/LaTeX summary like ``summary(lmerTest::lmer(...))``."""
         crit = "REML" if self.reml else "ML"

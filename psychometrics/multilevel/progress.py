@@ -60,6 +60,10 @@ class ProgressResult:
     formulas: dict = field(default_factory=dict)
     correlations: StatsByResult | None = field(default=None, repr=False)
 
+    def __repr__(self) -> str:
+        return (f"<ProgressResult {self.outcome!r} ~ {list(self.predictors)}: {self.n_obs} rows, "
+                f"{self.n_patients} patients, {len(self.models)} models>")
+
     def sentences(self) -> list[str]:
         return list(self.effects["sentence"])
 

@@ -44,6 +44,10 @@ class StatsByResult:
     n_obs: int
     n_groups: int
 
+    def __repr__(self) -> str:
+        return (f"<StatsByResult {list(self.r_within.columns)}: {self.n_obs} rows, "
+                f"{self.n_groups} groups>")
+
     def summary(self) -> Summary:
         return Summary("Within- and between-patient statistics (psych::statsBy)",
                        (f"{self.n_obs} observations, {self.n_groups} patients",),
