@@ -8,7 +8,9 @@ A. Latent level, exact model: with ``oq_ar = 0`` the simulator's OQ recursion is
 B. Observed level (WAI item means, scored OQ-45 totals), the study's analysis (progress()):
    item error attenuates the within effect. (1) In one large sample (20,000 patients) the
    within estimate equals -8 x lambda_w, lambda_w being the regression of the true within
-   alliance on the observed within part: the bias is what measurement error explains.
+   alliance on the observed within part, and the between estimate equals the GLS-weighted
+   regression of each patient's mean true signal on the observed patient mean: the bias is
+   what measurement error (and the patient mean of the within fluctuation) explains.
    (2) Over 100 replications of 150 patients progress() is unbiased for that large-sample value
    and its 95% intervals cover it about 95% of the time, for the within and between effects.
 """
@@ -95,6 +97,21 @@ def test_observed_within_effect_attenuated_only_by_measurement_error():
     got, se = eff.loc["within", "estimate"], eff.loc["within", "std_error"]
     assert 0.5 < lam < 0.95                     # item error does attenuate
     assert abs(got - expected) < max(4 * se, 0.02 * abs(expected)), (got, expected, se)
+    # between: the observed patient mean carries b_i, the patient's mean of the AR(1)
+    # fluctuation w (which acts with -8) and item/subscale error. Expected coefficient = the
+    # GLS-weighted (1 / (tau^2 + sigma^2 / n_i)) regression of each patient's mean true signal
+    # (-8 w_it - b_i over the model rows) on the observed patient mean.
+    fit = pr.models["wai"]
+    tau2, s2 = fit.random_effects["variance"].iloc[0], fit.sigma ** 2
+    sig = (-8.0 * dm["latent_wai_within_w"] - dm["latent_wai_between_b"]).groupby(dm["patient_id"])
+    g = dm.groupby("patient_id")
+    xb, sb, n = g["wai_between_c"].first(), sig.mean(), g.size()
+    w = 1.0 / (tau2 + s2 / n)
+    xc = xb - np.average(xb, weights=w)
+    expected_b = float(np.sum(w * xc * sb) / np.sum(w * xc ** 2))
+    got_b, se_b = eff.loc["between", "estimate"], eff.loc["between", "std_error"]
+    assert expected_b < sim.SimulationParams().gamma_between - 0.3   # visibly biased away from -1
+    assert abs(got_b - expected_b) < max(3 * se_b, 0.03 * abs(expected_b)), (got_b, expected_b, se_b)
 
     # small samples: unbiased for the large-sample value, intervals cover it
     targets = {e: (eff.loc[e, "estimate"], eff.loc[e, "std_error"]) for e in ("within", "between")}
