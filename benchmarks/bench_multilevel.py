@@ -39,7 +39,7 @@ import pandas as pd  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from psychometrics.multilevel import decompose, lead, mixed  # noqa: E402
+from psychometrics.multilevel import decompose, lead, mixed, progress  # noqa: E402
 
 BIG = Path("/work/shared/reference/datasets/scaled/therapy_big_20000x12.csv.gz")
 R_TIMINGS = json.loads((ROOT / "benchmarks" / "r_timings.json").read_text())["timings"]
@@ -135,6 +135,12 @@ def main():
         row("random slope ML (corr.), 220,000 rows (no R timing found)", t_rs)
     row("  + Satterthwaite df table, random intercept ML (no R key)",
         timeit(lambda: mixed(F1, d, reml=False).fixed_effects, max(3, reps // 2)))
+
+    big_p = big.assign(wai=big["wai_sum"] / 12.0)
+    r_both = R_TIMINGS["scaled_add_wb_20000x12"]["median_s"] + R_TIMINGS["scaled_lmer_ri_20000x12_ML"]["median_s"]
+    row("progress(): derivation + 2 REML models + ML refits + df", timeit(
+        lambda: progress(big_p, "oq_total", "wai", "patient_id", "month"), max(3, reps // 2)),
+        "add_wb + lmer ML (one model)", r_both)
 
     print()
     sleep = pd.read_csv(DATA / "sleepstudy.csv")
