@@ -467,10 +467,18 @@ class MixedResult:
                          name="residual")
 
     def refit_ml(self) -> "MixedResult":
-        """The same model refitted by ML (itself if already ML), as ``anova()`` does in lme4."""
+        """The same model refitted by ML (itself if already ML), as ``anova()`` does in lme4.
+
+        Computed once and cached."""
         if not self.reml:
             return self
-        return _fit(self._core, self._spec, False, self.n_dropped)
+        return self._ml_refit
+
+    @cached_property
+    def _ml_refit(self) -> "MixedResult":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SingularFitWarning)   # already reported for the fit
+            return _fit(self._core, self._spec, False, self.n_dropped)
 
     def __repr__(self) -> str:
         crit = "REML" if self.reml else "ML"
