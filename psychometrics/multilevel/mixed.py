@@ -477,7 +477,8 @@ class MixedResult:
     @cached_property
     def _ml_refit(self) -> "MixedResult":
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", SingularFitWarning)   # already reported for the fit
+            if self.singular:         # already reported for the REML fit
+                warnings.simplefilter("ignore", SingularFitWarning)
             return _fit(self._core, self._spec, False, self.n_dropped)
 
     def __repr__(self) -> str:
