@@ -239,18 +239,20 @@ class LMMCore:
         d, g = self.dev_and_grad(x * sc, reml)
         return d, g * sc
 
-    def _num_hessian_x(self, x, reml, sc, h=1e-5):
-        k = self.ntheta
-        H = np.empty((k, k))
-        for j in range(k):
+    def _num_hessian_x(self, x, reml, sc, h=1e-5, free=None):
+        """Finite-difference Hessian of the analytic gradient (x-space), on ``free`` coordinates."""
+        idx = np.arange(self.ntheta) if free is None else np.flatnonzero(free)
+        H = np.empty((len(idx), len(idx)))
+        for col, j in enumerate(idx):
             step = h * max(1.0, abs(x[j]))
             xp, xm = x.copy(), x.copy()
             xp[j] += step
             xm[j] -= step
-            H[:, j] = (self._fg_x(xp, reml, sc)[1] - self._fg_x(xm, reml, sc)[1]) / (2 * step)
+            H[:, col] = (self._fg_x(xp, reml, sc)[1][idx] - self._fg_x(xm, reml, sc)[1][idx]) \
+                / (2 * step)
         return 0.5 * (H + H.T)
 
-    def _run(self, x0, reml, sc, maxiter):
+    def _run(self, x0, reml, sc, maxiter, free=None):
         """Unconstrained L-BFGS-B with the analytic gradient, then Newton steps (x-space).
 
         No bounds are needed: the deviance depends on T T' only, so it is even
@@ -258,20 +260,33 @@ class LMMCore:
         flipping the sign of its column afterwards (``_fold``). Bounds would
         let a gradient method stop on the boundary, where the derivative with
         respect to a diagonal element is exactly 0 even when it is a saddle.
+        Coordinates outside ``free`` stay at their value in ``x0``.
         """
-        k = self.ntheta
-        res = optimize.minimize(self._fg_x, x0, args=(reml, sc), jac=True, method="L-BFGS-B",
+        free = np.ones(self.ntheta, dtype=bool) if free is None else np.asarray(free, dtype=bool)
+        base = np.asarray(x0, dtype=float).copy()
+
+        def full(z):
+            x = base.copy()
+            x[free] = z
+            return x
+
+        def fg(z):
+            d, g = self._fg_x(full(z), reml, sc)
+            return d, g[free]
+
+        k = int(free.sum())
+        res = optimize.minimize(fg, base[free], jac=True, method="L-BFGS-B",
                                 options={"maxiter": maxiter, "ftol": 1e-12, "gtol": 1e-8,
                                          "maxcor": 20})
-        x = np.asarray(res.x, dtype=float)
+        z = np.asarray(res.x, dtype=float)
         nfev = int(res.nfev)
-        dev, g = self._fg_x(x, reml, sc)
+        dev, g = fg(z)
         # Newton polish; the Hessian is recomputed only when a step fails (chord method)
         H = None
         fresh = False
         for _ in range(30):
             if H is None:
-                H = self._num_hessian_x(x, reml, sc)
+                H = self._num_hessian_x(full(z), reml, sc, free=free)
                 nfev += 2 * k
                 fresh = True
                 try:
@@ -280,22 +295,23 @@ class LMMCore:
                 except np.linalg.LinAlgError:
                     break
             step = -np.linalg.solve(H, g)
-            x_new = x + step
-            d_new, g_new = self._fg_x(x_new, reml, sc)
+            z_new = z + step
+            d_new, g_new = fg(z_new)
             nfev += 1
             if not d_new <= dev + 1e-12 * abs(dev):
                 if fresh:
                     break
                 H = None          # stale Hessian: recompute and retry
                 continue
-            small = np.max(np.abs(x_new - x)) < 1e-11
-            x, dev, g = x_new, d_new, g_new
+            small = np.max(np.abs(z_new - z)) < 1e-11
+            z, dev, g = z_new, d_new, g_new
             fresh = False
             if small:
                 break
+        x = full(z)
         xf = self._fold(x)
-        if H is not None and np.any(xf != x):
-            H = None              # signs flipped: the Hessian no longer applies
+        if H is not None and (np.any(xf != x) or k != self.ntheta):
+            H = None              # signs flipped or a reduced problem: not the full Hessian
         return xf, dev, nfev, str(res.message), H
 
     def _fold(self, x):
@@ -321,6 +337,21 @@ class LMMCore:
         diag = np.array([r == c for r, c in self.tpos])
         x0 = np.where(diag, 1.0, 0.0) if start is None else np.asarray(start, dtype=float) / sc
         x, dev, nfev, message, Hx = self._run(x0, reml, sc, maxiter)
+        # Near-boundary solutions: the deviance can be so flat towards a diagonal element of 0
+        # (a rank-deficient covariance) that Newton steps stall short of it. Try each small
+        # diagonal element at exactly 0 (re-optimising the others) and keep the boundary
+        # solution when its deviance is not higher.
+        for j in np.argsort(x):
+            if not (diag[j] and 0.0 < x[j] < 0.05):
+                continue
+            xt = x.copy()
+            xt[j] = 0.0
+            fr = np.ones(k, dtype=bool)
+            fr[j] = False
+            xb, devb, nb, msgb, _ = self._run(xt, reml, sc, maxiter, free=fr)
+            nfev += nb
+            if devb <= dev + 1e-10 * max(1.0, abs(dev)):
+                x, dev, message, Hx = xb, devb, msgb, None
         x[diag & (np.abs(x) < 1e-9)] = 0.0      # report boundary estimates as exactly 0
         theta = x * sc
         dev, g = self.dev_and_grad(theta, reml)
