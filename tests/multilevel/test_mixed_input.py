@@ -244,3 +244,16 @@ def test_results_are_frozen():
     with pytest.raises(dataclasses.FrozenInstanceError):
         res.effects = None
     assert fit == fit and hash(fit) == hash(fit)      # identity semantics, no DataFrame comparison
+
+
+def test_random_intercept_near_zero_goes_to_boundary():
+    # y has almost no patient-level variance: the single theta is tried at exactly 0
+    rng = np.random.default_rng(5)
+    d = pd.DataFrame({"g": np.repeat(np.arange(30), 5), "x": rng.normal(size=150)})
+    d["y"] = d["x"] + rng.normal(size=150) + 0.01 * rng.normal(size=30)[d["g"]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = mixed("y ~ x + (1 | g)", d)
+        grid = [mixed("y ~ x + (1 | g)", d, theta=[t]).reml_criterion for t in (0.0, 0.01, 0.05, 0.1)]
+    assert fit.converged
+    assert fit.reml_criterion <= min(grid) + 1e-9
