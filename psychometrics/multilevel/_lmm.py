@@ -348,6 +348,8 @@ class LMMCore:
                 continue
             xt = x.copy()
             xt[j] = 0.0
+            if self._fg_x(xt, reml, sc)[0] > dev + 2.0:
+                continue          # clearly worse even before re-optimising: not flat there
             fr = np.ones(k, dtype=bool)
             fr[j] = False
             xb, devb, nb, msgb, _ = self._run(xt, reml, sc, maxiter, free=fr)
