@@ -278,7 +278,7 @@ class LMMCore:
         if k == 0:                # nothing to optimise (e.g. a random intercept fixed at 0)
             return self._fold(base), self._fg_x(base, reml, sc)[0], 1, "all parameters fixed", None
         res = optimize.minimize(fg, base[free], jac=True, method="L-BFGS-B",
-                                options={"maxiter": maxiter, "ftol": 1e-12, "gtol": 1e-8,
+                                options={"maxiter": maxiter, "ftol": 1e-10, "gtol": 1e-6,
                                          "maxcor": 20})
         z = np.asarray(res.x, dtype=float)
         nfev = int(res.nfev)
