@@ -1,0 +1,311 @@
+"""Within/between decomposition and time-ordered lags/leads of longitudinal data."""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..exceptions import DataIssue, DataQualityWarning, DataValidationError, ModelSpecificationError
+
+__all__ = ["decompose", "lag", "lead", "ShiftResult", "check_panel"]
+
+
+def _as_list(columns, what="columns") -> list[str]:
+    if isinstance(columns, str):
+        return [columns]
+    try:
+        out = list(columns)
+    except TypeError:
+        raise ModelSpecificationError(f"The {what!r} argument must be a column name or a list of "
+                                      f"column names. Got {columns!r}.") from None
+    if not out:
+        raise ModelSpecificationError(f"The {what!r} argument is empty; name at least one column.")
+    return out
+
+
+def check_panel(data: pd.DataFrame, id: str, time: str | None, columns: Sequence[str] = ()) -> None:
+    """Validate a long-format panel: columns exist, times numeric, no duplicate id-time rows.
+
+    Raises
+    ------
+    DataValidationError
+        Listing every duplicate (id, time) row or non-numeric time value.
+    ModelSpecificationError
+        For a missing column or a non-DataFrame.
+    """
+    if not isinstance(data, pd.DataFrame):
+        raise ModelSpecificationError(
+            f"The 'data' argument must be a pandas DataFrame, got {type(data).__name__}.")
+    needed = [id] + ([time] if time is not None else []) + list(columns)
+    missing = [c for c in needed if c not in data.columns]
+    if missing:
+        raise ModelSpecificationError(
+            f"Column(s) {missing} not found in data; columns are {list(map(str, data.columns))}.")
+    ids = data[id]
+    if ids.isna().any():
+        rows = np.flatnonzero(ids.isna().to_numpy())
+        raise DataValidationError(
+            f"The id column {id!r} has {len(rows)} missing value(s).",
+            [DataIssue(row=int(r), column=id, value=None, problem="missing patient id") for r in rows],
+            hint="Drop or fill these rows first.")
+    for c in columns:
+        if not pd.api.types.is_numeric_dtype(data[c]):
+            col = data[c]
+            bad = col[pd.to_numeric(col, errors="coerce").isna() & col.notna()]
+            raise DataValidationError(
+                f"Column {c!r} must be numeric (dtype is {col.dtype}).",
+                [DataIssue(row=i, column=c, value=v, problem="not a number")
+                 for i, v in bad.head(50).items()],
+                hint="Convert it with pandas.to_numeric or fix the listed values.")
+    if time is None:
+        return
+    t = data[time]
+    if not (pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t)):
+        conv = pd.to_numeric(t, errors="coerce")
+        bad = t[conv.isna() & t.notna()]
+        raise DataValidationError(
+            f"The time column {time!r} must be numeric (e.g. month 1, 2, 3); its dtype is {t.dtype}.",
+            [DataIssue(row=i, column=time, value=v, problem="time is not a number")
+             for i, v in bad.head(50).items()],
+            hint="Convert dates to a number of months/sessions since the start of treatment.")
+    if t.isna().any():
+        rows = t.index[t.isna()]
+        raise DataValidationError(
+            f"The time column {time!r} has {len(rows)} missing value(s).",
+            [DataIssue(row=r, column=time, value=None, problem="missing time") for r in rows],
+            hint="Every assessment needs its time to order the lags.")
+    dup = data.duplicated(subset=[id, time], keep=False)
+    if dup.any():
+        sub = data.loc[dup, [id, time]]
+        issues = [DataIssue(row=i, column=time, value=(r[id], r[time]),
+                            problem=f"duplicate ({id}, {time})") for i, r in sub.iterrows()]
+        raise DataValidationError(
+            f"{int(dup.sum())} rows share a ({id!r}, {time!r}) pair with another row; each patient "
+            "can have one assessment per time point.", issues,
+            hint="Aggregate or remove the duplicates (see the exception's .to_frame()).")
+
+
+def decompose(data: pd.DataFrame, id: str, time: str | None, columns, *, detrend: bool = False,
+              suffixes: tuple[str, str, str] = ("_between", "_within", "_between_c"),
+              keep_all: bool = True) -> pd.DataFrame:
+    """Split time-varying variables into between- and within-patient parts.
+
+    For each column ``x``: ``x_between`` = the patient's mean of ``x`` over all
+    of that patient's non-missing rows; ``x_within`` = ``x - x_between``
+    (person-mean centring); ``x_between_c`` = ``x_between`` minus the grand
+    mean of the patient means (each patient counted once).
+
+    Parameters
+    ----------
+    data : DataFrame
+        Long format, one row per patient and time point.
+    id, time : str
+        Patient and time columns. ``time`` (numeric) orders the rows and is
+        needed for ``detrend``; it may be None when not detrending.
+    columns : str or list of str
+        Numeric columns to decompose.
+    detrend : bool, default False
+        Wang & Maxwell (2015): remove each patient's own linear time trend from
+        the within part, ``x_within = x - (a_i + b_i time)``; the patient mean
+        stays the between part. Needs numeric ``time``; patients with fewer
+        than 3 observations of ``x`` get a within part of 0 for a 2-point line
+        (exact fit) and a DataQualityWarning.
+    suffixes : tuple of 3 str
+        Names appended for the between, within and centred-between columns.
+    keep_all : bool, default True
+        Return all columns of ``data`` plus the new ones (rows in the input
+        order); if False only id, time and the new columns.
+
+    Returns
+    -------
+    DataFrame
+
+    Raises
+    ------
+    DataValidationError
+        Duplicate patient-time rows, non-numeric times or values.
+
+    Warns
+    -----
+    DataQualityWarning
+        A column has no within-patient variance (every patient constant), or a
+        patient has a single observation (within part 0 by construction).
+
+    Notes
+    -----
+    R (case 7): ``d$x_between <- ave(d$x, d$id, FUN = mean); d$x_within <- d$x - d$x_between``.
+    Missing values are skipped in the means (``na.rm = TRUE``); their within
+    parts stay missing.
+    """
+    cols = _as_list(columns)
+    check_panel(data, id, time if (time is not None) else None, cols)
+    if detrend and time is None:
+        raise ModelSpecificationError("detrend=True needs the time column (time= argument).")
+    codes, uniq = pd.factorize(data[id], sort=False)
+    G = len(uniq)
+    out = data.copy() if keep_all else data[[id] + ([time] if time else [])].copy()
+    tvals = data[time].to_numpy(dtype=float) if time is not None else None
+    for c in cols:
+        x = data[c].to_numpy(dtype=float, na_value=np.nan)
+        ok = np.isfinite(x)
+        cnt = np.bincount(codes[ok], minlength=G).astype(float)
+        s = np.bincount(codes[ok], weights=x[ok], minlength=G)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            pm = s / cnt
+        between = pm[codes]
+        within = x - between
+        single = int(np.sum(cnt == 1))
+        if single:
+            warnings.warn(f"{single} patient(s) have a single observation of {c!r}: their within "
+                          "part is 0 by construction and they inform only between-patient "
+                          "effects.", DataQualityWarning, stacklevel=2)
+        if detrend:
+            t = tvals
+            st = np.bincount(codes[ok], weights=t[ok], minlength=G)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                tm = st / cnt
+            tc = np.where(ok, t - tm[codes], 0.0)
+            sxt = np.bincount(codes, weights=np.where(ok, within, 0.0) * tc, minlength=G)
+            stt = np.bincount(codes, weights=tc * tc, minlength=G)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                slope = np.where(stt > 0, sxt / stt, 0.0)
+            within = within - slope[codes] * tc
+            few = int(np.sum((cnt > 0) & (cnt < 3)))
+            if few:
+                warnings.warn(f"Detrending {c!r}: {few} patient(s) have fewer than 3 observations; "
+                              "their within part is 0 (a line fits exactly).", DataQualityWarning,
+                              stacklevel=2)
+        gm = float(np.nanmean(pm)) if np.any(cnt > 0) else np.nan
+        wv = np.nansum(within ** 2)
+        if ok.sum() > 0 and wv <= 1e-24 * max(1.0, float(np.nansum(x ** 2))):
+            warnings.warn(f"Column {c!r} has no within-patient variance: every patient has a "
+                          "constant value, so its within part is 0 everywhere and a within-patient "
+                          "effect cannot be estimated.", DataQualityWarning, stacklevel=2)
+        out[c + suffixes[0]] = between
+        out[c + suffixes[1]] = within
+        out[c + suffixes[2]] = between - gm
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class ShiftResult:
+    """Result of :func:`lead` / :func:`lag`.
+
+    Attributes
+    ----------
+    data : DataFrame
+        The input rows (input order) with the new column(s) added.
+    columns : dict
+        source column -> new column name.
+    n_lost : int
+        Rows that have no lead/lag value (per source column, the maximum).
+    n_lost_end : int
+        ... because the patient has no later (earlier) assessment.
+    n_lost_gap : int
+        ... because the next (previous) assessment is more than ``max_gap`` away.
+    n_lost_missing : int
+        ... because the neighbouring assessment exists but its value is missing.
+    """
+
+    data: pd.DataFrame
+    columns: dict
+    n_lost: int
+    n_lost_end: int
+    n_lost_gap: int
+    n_lost_missing: int
+    k: int
+    max_gap: float
+
+    def __repr__(self) -> str:
+        return f"<ShiftResult {self.summary()}>"
+
+    def summary(self) -> str:
+        """One sentence: how many rows lost their value and why."""
+        return (f"{'lead' if self.k < 0 else 'lag'} {abs(self.k)}: {len(self.data)} rows, "
+                f"{self.n_lost} without a value ({self.n_lost_end} at the end of a patient's "
+                f"series, {self.n_lost_gap} across a gap > {self.max_gap}, {self.n_lost_missing} "
+                "with a missing neighbour).")
+
+
+def _shift(data, columns, id, time, k, max_gap, suffix):
+    cols = _as_list(columns)
+    check_panel(data, id, time, cols)
+    if not isinstance(k, (int, np.integer)) or k == 0:
+        raise ModelSpecificationError(f"The shift must be a non-zero integer. Got {k!r}.")
+    if max_gap is None:
+        max_gap = float(abs(k))
+    if not (isinstance(max_gap, (int, float, np.number)) and max_gap > 0):
+        raise ModelSpecificationError(
+            f"The 'max_gap' parameter must be a positive number. Got {max_gap!r} instead.")
+    codes, _ = pd.factorize(data[id], sort=False)
+    t = data[time].to_numpy(dtype=float)
+    order = np.lexsort((t, codes))
+    n = len(data)
+    c_s = codes[order]
+    t_s = t[order]
+    src = np.arange(n) - k     # position (in sorted order) providing the value: lag k -> i-k
+    valid_pos = (src >= 0) & (src < n)
+    src_c = np.clip(src, 0, n - 1)
+    same = valid_pos & (c_s[src_c] == c_s)
+    gap = np.abs(t_s - t_s[src_c])
+    in_gap = same & (gap <= max_gap + 1e-9)
+    out = data.copy()
+    newnames = {}
+    lost_missing = 0
+    for c in cols:
+        x = data[c].to_numpy(dtype=float, na_value=np.nan)[order]
+        vals = np.where(in_gap, x[src_c], np.nan)
+        lost_missing = max(lost_missing, int(np.sum(in_gap & ~np.isfinite(x[src_c]))))
+        res = np.empty(n)
+        res[order] = vals
+        name = f"{c}_{suffix}{abs(k)}" if abs(k) != 1 else f"{c}_{suffix}"
+        out[name] = res
+        newnames[c] = name
+    n_end = int(np.sum(~same))
+    n_gap = int(np.sum(same & ~in_gap))
+    return ShiftResult(out, newnames, n_end + n_gap + lost_missing, n_end, n_gap, lost_missing,
+                       -abs(k) if suffix == "lead" else abs(k), float(max_gap))
+
+
+def lead(data: pd.DataFrame, columns, id: str, time: str, k: int = 1,
+         max_gap: float | None = None) -> ShiftResult:
+    """Next assessment's value of each column, by patient in time order.
+
+    Row ``(i, t)`` gets the value of the same patient's ``k``-th next
+    assessment if that assessment lies at most ``max_gap`` time units later
+    (default ``k``: the consecutive month), else NaN. Values never cross
+    patients. New columns are named ``<column>_lead`` (``_lead2`` for k=2).
+
+    Parameters
+    ----------
+    data : DataFrame
+    columns : str or list of str
+    id, time : str
+        Patient column and numeric time column (duplicates raise).
+    k : int, default 1
+    max_gap : float, optional
+        Largest allowed time difference to the k-th next assessment.
+
+    Returns
+    -------
+    ShiftResult
+        ``.data`` with the new columns and counts of the rows that lost their
+        lead (end of series, gap, missing value).
+
+    Notes
+    -----
+    R (case 7): ``ave(d$oq_total, d$patient_id, FUN = function(x) c(x[-1], NA))``
+    on data sorted by patient and month with no gaps.
+    """
+    return _shift(data, columns, id, time, -abs(int(k)) if isinstance(k, (int, np.integer)) else k,
+                  max_gap, "lead")
+
+
+def lag(data: pd.DataFrame, columns, id: str, time: str, k: int = 1,
+        max_gap: float | None = None) -> ShiftResult:
+    """Previous assessment's value of each column (see :func:`lead`); columns ``<column>_lag``."""
+    return _shift(data, columns, id, time, abs(int(k)) if isinstance(k, (int, np.integer)) else k,
+                  max_gap, "lag")

@@ -1,0 +1,788 @@
+"""Gaussian linear mixed models with one grouping factor (lme4/lmerTest numbers).
+
+``mixed()`` fits ``y = X beta + Z b + e`` by REML or ML, with random
+intercepts and random slopes for one grouping factor (patients), their
+covariance unstructured (lme4's ``(1 + x | id)``) or diagonal (``(1 + x || id)``).
+Inference on fixed effects uses Satterthwaite's degrees of freedom computed as
+lmerTest does.
+"""
+from __future__ import annotations
+
+import math
+import time as _time
+import warnings
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..exceptions import (ConvergenceWarning, DataQualityWarning, ModelSpecificationError,
+                          SingularFitWarning)
+from ._deriv import richardson_jacobian
+from ._formula import build_design, parse_formula, parse_rhs
+from ._kr import kr_ddf, kr_pieces, kr_test
+from ._lmm import LMMCore, within_ss
+from ._summary import Summary
+
+__all__ = ["mixed", "MixedResult", "compare", "SINGULAR_TOL"]
+
+#: lme4's ``isSingular(tol = 1e-4)``: a diagonal element of T below this is "on the boundary".
+SINGULAR_TOL = 1e-4
+
+
+# --------------------------------------------------------------------------- spec
+@dataclass(frozen=True, eq=False)
+class _Spec:
+    formula: str
+    response: str
+    fixed_names: tuple[str, ...]
+    term_cols: dict
+    group: str
+    re_names: tuple[str, ...]
+    blocks: tuple[tuple[int, ...], ...]      # Z column indices per covariance block
+    tpos: tuple[tuple[int, int], ...]
+    theta_names: tuple[str, ...]
+    levels: tuple                             # group levels in code order
+    x_between: tuple = ()                     # fixed column constant within every group
+    row_index: Any = None                     # index labels of the rows used
+
+
+def _random_structure(parsed, groups, re_formula, re_cov):
+    """Return (list of (names-terms, intercept, uncorrelated)), group name."""
+    if parsed.random:
+        gnames = {rt.group for rt in parsed.random}
+        if len(gnames) > 1:
+            raise ModelSpecificationError(
+                f"Formula {parsed.text!r} has random terms for several grouping factors "
+                f"{sorted(gnames)}; mixed() supports one grouping factor (e.g. the patient).")
+        g = next(iter(gnames))
+        if groups is not None and groups != g:
+            raise ModelSpecificationError(
+                f"groups={groups!r} disagrees with the grouping factor {g!r} in the formula.")
+        if re_formula is not None:
+            raise ModelSpecificationError(
+                "Give the random effects either in the formula, e.g. '(1 + x | id)', or with "
+                "groups= and re_formula=, not both.")
+        return [(rt.terms, rt.intercept, rt.uncorrelated) for rt in parsed.random], g
+    if groups is None:
+        raise ModelSpecificationError(
+            "No grouping factor: pass groups='patient_id' (and optionally re_formula='1 + x'), "
+            "or write random terms into the formula, e.g. 'y ~ x + (1 | patient_id)'.")
+    if re_cov not in ("unstructured", "diagonal"):
+        raise ModelSpecificationError(
+            f"The 're_cov' parameter must be 'unstructured' or 'diagonal'. Got {re_cov!r} instead.")
+    text = "1" if re_formula is None else re_formula
+    uncorr = re_cov == "diagonal"
+    if "||" in text:
+        text = text.replace("||", "")
+        uncorr = True
+    terms, intercept, rnd = parse_rhs(text)
+    if rnd:
+        raise ModelSpecificationError(f"re_formula={re_formula!r} must not contain '(... | g)' terms.")
+    return [(tuple(terms), intercept, uncorr)], groups
+
+
+def _prepare(formula, data, groups, re_formula, re_cov):
+    if not isinstance(data, pd.DataFrame):
+        raise ModelSpecificationError(
+            f"The 'data' argument must be a pandas DataFrame, got {type(data).__name__}.")
+    parsed = parse_formula(formula)
+    rterms, gname = _random_structure(parsed, groups, re_formula, re_cov)
+    if gname not in data.columns:
+        raise ModelSpecificationError(
+            f"Grouping column {gname!r} is not a column of data; columns are "
+            f"{list(map(str, data.columns))}.")
+    if parsed.response not in data.columns:
+        raise ModelSpecificationError(
+            f"Outcome {parsed.response!r} is not a column of data; columns are "
+            f"{list(map(str, data.columns))}.")
+    levels_cache: dict = {}
+    X, xnames, term_cols = build_design(data, parsed.terms, parsed.intercept, levels_cache)
+    Zparts, znames, blocks = [], [], []
+    for terms, intercept, uncorr in rterms:
+        Zb, zn, _ = build_design(data, terms, intercept, levels_cache)
+        if Zb.shape[1] == 0:
+            raise ModelSpecificationError(f"A random-effects term of {formula!r} has no columns.")
+        start = len(znames)
+        for nm in zn:
+            if nm in znames:
+                raise ModelSpecificationError(
+                    f"Random effect {nm!r} appears twice in the random part of {formula!r}.")
+        idx = list(range(start, start + len(zn)))
+        if uncorr:
+            blocks.extend((i,) for i in idx)
+        else:
+            blocks.append(tuple(idx))
+        Zparts.append(Zb)
+        znames.extend(zn)
+    Z = np.column_stack(Zparts)
+    col = data[parsed.response]
+    if not pd.api.types.is_numeric_dtype(col):
+        raise ModelSpecificationError(
+            f"Outcome {parsed.response!r} must be numeric (dtype is {col.dtype}).")
+    y = col.to_numpy(dtype=float, na_value=np.nan)
+    gcol = data[gname]
+    ok = np.isfinite(y) & np.all(np.isfinite(X), axis=1) & np.all(np.isfinite(Z), axis=1) \
+        & gcol.notna().to_numpy()
+    n_dropped = int((~ok).sum())
+    if not ok.all():
+        y, X, Z = y[ok], X[ok], Z[ok]
+        gcol = gcol[ok]
+    codes, levels = pd.factorize(gcol, sort=True)
+    levels = tuple(levels.tolist())
+    G = len(levels)
+    row_index = data.index[ok]
+    n = len(y)
+    # theta positions: per block, lower triangle column-wise (lme4 order)
+    tpos, tnames = [], []
+    for blk in blocks:
+        for ci, c in enumerate(blk):
+            for r in blk[ci:]:
+                tpos.append((r, c))
+                tnames.append(f"{gname}.{znames[c]}" if r == c
+                              else f"{gname}.{znames[r]}.{znames[c]}")
+    spec = _Spec(formula, parsed.response, tuple(xnames), term_cols, gname, tuple(znames),
+                 tuple(blocks), tuple(tpos), tuple(tnames), levels)
+    # ---- checks
+    if n == 0:
+        raise ModelSpecificationError(
+            f"No complete rows: every row has a missing value in {parsed.response!r}, the "
+            f"predictors or {gname!r}.")
+    if G < 2:
+        raise ModelSpecificationError(
+            f"Grouping column {gname!r} has {G} level(s) among the complete rows; a mixed model "
+            "needs at least 2 patients.")
+    q = Z.shape[1]
+    if n <= G * q:
+        raise ModelSpecificationError(
+            f"Too few observations for the random-effects structure: {n} rows <= {G} levels of "
+            f"{gname!r} x {q} random effect(s) ({', '.join(znames)}); the random-effects "
+            "variances and the residual variance are not identifiable. Use fewer random slopes.")
+    if G <= len(tpos):
+        raise ModelSpecificationError(
+            f"Too few levels of {gname!r} ({G}) for {len(tpos)} random-effects covariance "
+            f"parameter(s) ({', '.join(tnames)}); use a simpler random-effects structure "
+            "(e.g. random intercept only or re_cov='diagonal').")
+    if G < 5:
+        warnings.warn(f"Only {G} levels of {gname!r}: variance components estimated from fewer "
+                      "than 5 groups are very imprecise.", DataQualityWarning, stacklevel=3)
+    bad = _dependent_columns(X, xnames)
+    if bad:
+        raise ModelSpecificationError(
+            f"The fixed-effects design of {formula!r} is rank deficient: column(s) {bad} are "
+            "linear combinations of earlier columns (e.g. a predictor that is constant, or a "
+            "between-patient variable entered twice). Remove them.")
+    # which fixed columns are patient-level (constant within every group)? which random
+    # slopes have no within-group variation at all?
+    ssw = within_ss(codes, G, np.column_stack([X, Z]))
+    sst = np.einsum("ij,ij->j", X, X), np.einsum("ij,ij->j", Z, Z)
+    tol = 1e-12
+    xb = tuple(bool(nm != "(Intercept)" and ssw[j] <= tol * max(1.0, sst[0][j]))
+               for j, nm in enumerate(xnames))
+    spec = _Spec(**{**spec.__dict__, "x_between": xb, "row_index": row_index})
+    for j, nm in enumerate(znames):
+        if nm != "(Intercept)" and ssw[X.shape[1] + j] <= tol * max(1.0, sst[1][j]):
+            raise ModelSpecificationError(
+                f"Random slope of {nm!r} cannot be estimated: {nm!r} does not vary within any "
+                f"level of {gname!r}.")
+    return spec, y, X, Z, codes, G, n_dropped
+
+
+def _dependent_columns(X: np.ndarray, names) -> list[str]:
+    """Columns of X that are (numerically) linear combinations of earlier ones.
+
+    Sequential Cholesky of the column-scaled cross-product matrix: column j is
+    dependent when its squared residual norm after projecting on the earlier
+    independent columns is below 1e-10 of its own norm (O(n p^2) once, no SVD).
+    """
+    XtX = X.T @ X
+    d = np.sqrt(np.diag(XtX))
+    bad = [names[j] for j in range(len(d)) if d[j] == 0]
+    keep: list[int] = []
+    for j in range(len(d)):
+        if d[j] == 0:
+            continue
+        if keep:
+            S = XtX[np.ix_(keep, keep)] / np.outer(d[keep], d[keep])
+            b = XtX[keep, j] / (d[keep] * d[j])
+            resid = 1.0 - float(b @ np.linalg.solve(S, b))
+        else:
+            resid = 1.0
+        if resid < 1e-10:
+            bad.append(names[j])
+        else:
+            keep.append(j)
+    return [n for n in names if n in bad]
+
+
+# --------------------------------------------------------------------------- result
+@dataclass(frozen=True, eq=False)
+class MixedResult:
+    """Fitted linear mixed model (immutable).
+
+    Attributes
+    ----------
+    formula, reml, group : model specification (``reml``: REML or ML criterion).
+    nobs, ngroups, n_dropped : rows used, patients, rows dropped for missing values.
+    fixef : Series
+        Fixed effects (``fixef(fit)``).
+    vcov : DataFrame
+        Their covariance ``sigma^2 (X'V^-1X)^-1`` (``vcov(fit)``).
+    theta : Series
+        Relative covariance factor, lme4 order and names (``getME(fit, "theta")``).
+    sigma : float
+        Residual SD (``sigma(fit)``).
+    loglik, npar, aic, bic : float, int
+        ``logLik(fit)`` (the REML criterion / -2 for REML fits), its df, AIC, BIC.
+    deviance : float
+        ML deviance at these estimates (``deviance(fit, REML = FALSE)``).
+    reml_criterion : float
+        ``REMLcrit(fit)`` (NaN for ML fits).
+    random_effects : DataFrame
+        ``as.data.frame(VarCorr(fit))``: group, var1, var2, variance, sd_cor.
+    ranef : DataFrame
+        Conditional modes, one row per patient (``ranef(fit)``).
+    devcomp : dict
+        ``getME(fit, "devcomp")$cmp``: ldL2, ldRX2, wrss, ussq, pwrss, sigmaML, sigmaREML, dev, REML.
+    converged, singular : bool; messages : tuple of str
+        Optimiser convergence (lme4's relative-gradient check) and boundary fit.
+    timing : float
+        Seconds spent building the statistics and optimising.
+
+    Lazily computed: ``fixed_effects`` (Satterthwaite table), ``coef_table(ddf)``,
+    ``contrast(L)``, ``anova()``, ``vcov_varpar``, ``vcov_kenward_roger``, ``icc``,
+    ``refit_ml()``, ``summary()``.
+    """
+
+    formula: str
+    reml: bool
+    nobs: int
+    ngroups: int
+    group: str
+    n_dropped: int
+    fixef: pd.Series
+    vcov: pd.DataFrame
+    theta: pd.Series
+    sigma: float
+    loglik: float
+    npar: int
+    aic: float
+    bic: float
+    deviance: float
+    reml_criterion: float
+    random_effects: pd.DataFrame
+    ranef: pd.DataFrame
+    devcomp: dict
+    converged: bool
+    singular: bool
+    messages: tuple[str, ...]
+    timing: float
+    _core: Any = field(repr=False, compare=False)
+    _spec: Any = field(repr=False, compare=False)
+
+    # ------------------------------------------------------------ Satterthwaite
+    @cached_property
+    def _satt(self):
+        pieces = _satterthwaite_pieces(self._core, self.theta.to_numpy(), self.sigma, self.reml)
+        for msg in pieces["messages"]:
+            warnings.warn(f"{msg} (model {self.formula!r}); Satterthwaite df may be unreliable.",
+                          ConvergenceWarning, stacklevel=4)
+        return pieces
+
+    @cached_property
+    def _kr(self):
+        return kr_pieces(self._core, self.theta.to_numpy(), self.sigma, self._spec.blocks,
+                         self._spec.tpos)
+
+    @property
+    def vcov_kenward_roger(self) -> pd.DataFrame:
+        """Kenward-Roger adjusted covariance of the fixed effects (pbkrtest ``vcovAdj``)."""
+        names = list(self.fixef.index)
+        return pd.DataFrame(self._kr["PhiA"], index=names, columns=names)
+
+    @property
+    def vcov_varpar(self) -> pd.DataFrame:
+        """Asymptotic covariance of (theta, sigma): ``2 H^-1`` of the deviance (lmerTest)."""
+        A = self._satt["A"]
+        names = list(self.theta.index) + ["sigma"]
+        return pd.DataFrame(A, index=names, columns=names)
+
+    def containment_df(self) -> pd.Series:
+        """nlme's "inner-outer" (containment) denominator df per fixed effect.
+
+        Patient-level columns (constant within every patient) get
+        ``G - (number of patient-level columns) - 1``; all other columns,
+        including the intercept, ``N - G - (number of other non-intercept
+        columns)``. R: ``nlme::lme(...)``, ``summary(fit)$tTable[, "DF"]``.
+        """
+        xb = np.array(self._spec.x_between, dtype=bool)
+        names = list(self.fixef.index)
+        n_l2 = int(xb.sum())
+        n_l1 = sum(1 for nm, b in zip(names, xb) if not b and nm != "(Intercept)")
+        df1 = self.nobs - self.ngroups - n_l1
+        df2 = self.ngroups - n_l2 - 1
+        return pd.Series([float(df2 if b else df1) for b in xb], index=names, name="df")
+
+    def contrast(self, L, rhs: float = 0.0, ddf: str = "satterthwaite") -> pd.DataFrame:
+        """Test one or more single-df contrasts ``L beta = rhs`` (t-tests).
+
+        ``L`` is a vector/matrix over the fixed effects, or a dict
+        ``{term: weight}``. Returns a DataFrame with estimate, std_error, df,
+        t_value, p_value, ci_lower, ci_upper. ``ddf="satterthwaite"`` (default)
+        is lmerTest's ``contest1D``; ``ddf="containment"`` uses nlme's
+        inner-outer df (the smallest df of the coefficients involved).
+        """
+        if ddf not in ("satterthwaite", "containment", "kenward-roger"):
+            raise ModelSpecificationError(
+                "The 'ddf' parameter must be 'satterthwaite', 'kenward-roger' or 'containment'. "
+                f"Got {ddf!r} instead.")
+        if ddf == "kenward-roger" and not self.reml:
+            raise ModelSpecificationError(
+                "Kenward-Roger's method is only available for REML fits (as in lmerTest); refit "
+                "with reml=True.")
+        names = list(self.fixef.index)
+        if isinstance(L, dict):
+            vec = np.zeros(len(names))
+            for k, v in L.items():
+                if k not in names:
+                    raise ModelSpecificationError(
+                        f"Contrast names {k!r}, which is not a fixed effect; fixed effects are {names}.")
+                vec[names.index(k)] = v
+            L = vec[None, :]
+        L = np.atleast_2d(np.asarray(L, dtype=float))
+        if L.shape[1] != len(names):
+            raise ModelSpecificationError(
+                f"Contrast has {L.shape[1]} columns but the model has {len(names)} fixed effects.")
+        V = self.vcov.to_numpy()
+        if ddf == "kenward-roger":
+            V = self._kr["PhiA"]
+        beta = self.fixef.to_numpy()
+        rows = []
+        for ell in L:
+            est = float(ell @ beta) - rhs
+            var = float(ell @ V @ ell)
+            if ddf == "kenward-roger":
+                df = kr_ddf(ell, self.vcov.to_numpy(), self._kr)
+            elif ddf == "satterthwaite":
+                df = _satt_df(ell, var, self._satt)
+            else:
+                cdf = self.containment_df().to_numpy()
+                df = float(cdf[np.abs(ell) > 0].min())
+            se = math.sqrt(var)
+            t = est / se
+            p = 2 * stats.t.sf(abs(t), df)
+            crit = stats.t.ppf(0.975, df)
+            rows.append({"estimate": est, "std_error": se, "df": df, "t_value": t, "p_value": p,
+                         "ci_lower": est - crit * se, "ci_upper": est + crit * se})
+        return pd.DataFrame(rows)
+
+    def coef_table(self, ddf: str = "satterthwaite") -> pd.DataFrame:
+        """Fixed-effects table with the chosen denominator df.
+
+        ``ddf``: "satterthwaite" (lmerTest default, = ``fixed_effects``),
+        "kenward-roger" (lmerTest ``summary(fit, ddf = "Kenward-Roger")``:
+        adjusted SEs and KR df; REML only) or "containment" (nlme's df).
+        """
+        tab = self.contrast(np.eye(len(self.fixef)), ddf=ddf)
+        tab.insert(0, "term", list(self.fixef.index))
+        return tab
+
+    @cached_property
+    def fixed_effects(self) -> pd.DataFrame:
+        """One row per fixed effect: term, estimate, std_error, df (Satterthwaite), t_value,
+        p_value, ci_lower, ci_upper (95% t-interval with Satterthwaite df).
+
+        R: ``summary(lmerTest::lmer(...))$coefficients``.
+        """
+        L = np.eye(len(self.fixef))
+        tab = self.contrast(L)
+        tab.insert(0, "term", list(self.fixef.index))
+        return tab
+
+    def anova(self, ddf: str = "satterthwaite") -> pd.DataFrame:
+        """Type III F-tests for every fixed term (lmerTest ``anova()``).
+
+        Columns: term, sum_sq, mean_sq, num_df, den_df, f_value, p_value.
+        (For a single-column term F = t^2; multi-column terms, e.g. C(x), are
+        tested jointly over their columns.) ``ddf="kenward-roger"`` (REML fits)
+        gives lmerTest's ``anova(fit, ddf = "Kenward-Roger")`` (pbkrtest
+        ``KRmodcomp``: F scaled, sums of squares from the unscaled F).
+        """
+        if ddf not in ("satterthwaite", "kenward-roger"):
+            raise ModelSpecificationError(
+                f"The 'ddf' parameter must be 'satterthwaite' or 'kenward-roger'. Got {ddf!r} instead.")
+        if ddf == "kenward-roger" and not self.reml:
+            raise ModelSpecificationError(
+                "Kenward-Roger's method is only available for REML fits (as in lmerTest); refit "
+                "with reml=True.")
+        rows = []
+        beta = self.fixef.to_numpy()
+        V = self.vcov.to_numpy()
+        for term, cols in self._spec.term_cols.items():
+            L = np.zeros((len(cols), len(beta)))
+            L[range(len(cols)), cols] = 1.0
+            if ddf == "kenward-roger":
+                kr = kr_test(L, beta, V, self._kr)
+                ndf, den = kr["q"], kr["ddf"]
+                ss = kr["f_unscaled"] * self.sigma ** 2 * ndf
+                F = kr["f_unscaled"] * kr["f_scaling"]
+                rows.append({"term": term, "sum_sq": ss, "mean_sq": ss / ndf, "num_df": ndf,
+                             "den_df": den, "f_value": F, "p_value": stats.f.sf(F, ndf, den)})
+                continue
+            F, ndf, ddf_ = _satt_F(L, beta, V, self._satt)
+            ss = F * ndf * self.sigma ** 2
+            rows.append({"term": term, "sum_sq": ss, "mean_sq": ss / ndf, "num_df": ndf,
+                         "den_df": ddf_, "f_value": F, "p_value": stats.f.sf(F, ndf, ddf_)})
+        return pd.DataFrame(rows)
+
+    # ------------------------------------------------------------ conveniences
+    @property
+    def icc(self) -> float:
+        """Intraclass correlation tau_00 / (tau_00 + sigma^2) of the random intercept.
+
+        With random slopes this is the ICC at zero of the slope predictors.
+        NaN if the model has no random intercept.
+        """
+        tab = self.random_effects
+        row = tab[(tab["var1"] == "(Intercept)") & tab["var2"].isna() & (tab["group"] != "Residual")]
+        if row.empty:
+            return float("nan")
+        t00 = float(row["variance"].iloc[0])
+        return t00 / (t00 + self.sigma ** 2)
+
+    def fitted(self) -> pd.Series:
+        """Conditional fitted values ``X beta + Z b`` per model row (lme4 ``fitted(fit)``),
+        indexed like the rows of ``data`` that were used."""
+        y, X, Z, codes = self._core.data
+        f = X @ self.fixef.to_numpy() + np.einsum("nq,nq->n", Z, self.ranef.to_numpy()[codes])
+        return pd.Series(f, index=self._spec.row_index, name="fitted")
+
+    def residuals(self) -> pd.Series:
+        """Conditional residuals ``y - X beta - Z b`` (lme4 ``residuals(fit)``)."""
+        y = self._core.data[0]
+        return pd.Series(y - self.fitted().to_numpy(), index=self._spec.row_index,
+                         name="residual")
+
+    def refit_ml(self) -> "MixedResult":
+        """The same model refitted by ML (itself if already ML), as ``anova()`` does in lme4.
+
+        Computed once and cached."""
+        if not self.reml:
+            return self
+        return self._ml_refit
+
+    @cached_property
+    def _ml_refit(self) -> "MixedResult":
+        with warnings.catch_warnings():
+            if self.singular:         # already reported for the REML fit
+                warnings.simplefilter("ignore", SingularFitWarning)
+            return _fit(self._core, self._spec, False, self.n_dropped)
+
+    def __repr__(self) -> str:
+        crit = "REML" if self.reml else "ML"
+        flags = ("" if self.converged else ", not converged") + (", singular" if self.singular else "")
+        return (f"<MixedResult {crit} {self.formula!r}: {self.nobs} rows, {self.ngroups} "
+                f"{self.group}, logLik {self.loglik:.4f}{flags}>")
+
+    def summary(self) -> Summary:
+        """Text/HTML/LaTeX summary like ``summary(lmerTest::lmer(...))``."""
+        crit = "REML" if self.reml else "ML"
+        header = [f"Formula: {self.formula}",
+                  f"Observations: {self.nobs}; groups ({self.group}): {self.ngroups}"
+                  + (f"; rows dropped for missing values: {self.n_dropped}" if self.n_dropped else ""),
+                  f"logLik {self.loglik:.4f}  AIC {self.aic:.4f}  BIC {self.bic:.4f}"
+                  + (f"  REML criterion {self.reml_criterion:.4f}" if self.reml else
+                     f"  deviance {self.deviance:.4f}")]
+        footer = []
+        if self.singular:
+            footer.append("Warning: singular fit (a random-effect variance is estimated as ~0).")
+        if not self.converged:
+            footer.append("Warning: the optimiser did not converge: " + "; ".join(self.messages))
+        return Summary(f"Linear mixed model fit by {crit} (Satterthwaite df)", tuple(header),
+                       (("Random effects:", self.random_effects),
+                        ("Fixed effects:", self.fixed_effects)), tuple(footer))
+
+
+MixedSummary = Summary
+
+
+# --------------------------------------------------------------------------- fitting
+def _varcorr_table(spec: _Spec, T: np.ndarray, sigma: float) -> pd.DataFrame:
+    D = (T @ T.T) * sigma ** 2
+    rows = []
+    for blk in spec.blocks:
+        for c in blk:
+            rows.append({"group": spec.group, "var1": spec.re_names[c], "var2": None,
+                         "variance": D[c, c], "sd_cor": math.sqrt(max(D[c, c], 0.0))})
+        for ci, c in enumerate(blk):
+            for r in blk[ci + 1:]:
+                den = math.sqrt(D[c, c] * D[r, r])
+                rows.append({"group": spec.group, "var1": spec.re_names[c], "var2": spec.re_names[r],
+                             "variance": D[r, c], "sd_cor": D[r, c] / den if den > 0 else float("nan")})
+    rows.append({"group": "Residual", "var1": None, "var2": None, "variance": sigma ** 2,
+                 "sd_cor": sigma})
+    return pd.DataFrame(rows)
+
+
+def _fit(core: LMMCore, spec: _Spec, reml: bool, n_dropped: int, start=None,
+         fixed_theta=None) -> MixedResult:
+    t0 = _time.perf_counter()
+    if fixed_theta is None:
+        theta, info = core.optimize(reml, start=start)
+    else:
+        theta = np.asarray(fixed_theta, dtype=float)
+        info = {"converged": True, "message": "theta fixed by the caller (no optimisation)"}
+    ev = core.evaluate(theta, reml, full=True)
+    n, p = core.n, core.p
+    m = n - p if reml else n
+    pwrss = ev["pwrss"]
+    sigma = math.sqrt(pwrss / m)
+    T = ev["T"]
+    Cinv = np.linalg.inv(ev["C"])
+    V = sigma ** 2 * Cinv
+    beta = ev["beta"]
+    u = ev["a"] @ T                         # u_i = T' a_i  (rows)
+    b = u @ T.T                             # b_i = T u_i
+    ussq = float(np.sum(u * u))
+    dev = ev["dev"]
+    npar = p + len(theta) + 1
+    if reml:
+        reml_crit = dev
+        ml_dev_here = ev["ldL2"] + n * (1 + math.log(2 * math.pi * pwrss / n))
+    else:
+        reml_crit = float("nan")
+        ml_dev_here = dev
+    loglik = -dev / 2
+    messages = []
+    diag_idx = [i for i, (r, c) in enumerate(spec.tpos) if r == c]
+    singular = bool(np.any(theta[diag_idx] < SINGULAR_TOL))
+    if singular:
+        msg = (f"boundary (singular) fit of {spec.formula!r}: the random-effects covariance of "
+               f"{spec.group!r} is singular (a variance estimated as ~0 or a correlation of "
+               "~ +/-1); consider a simpler random-effects structure; see result.random_effects")
+        messages.append(msg)
+        warnings.warn(msg[0].upper() + msg[1:] + ".", SingularFitWarning, stacklevel=3)
+    if not info["converged"]:
+        messages.append(info["message"])
+        warnings.warn(f"Model {spec.formula!r} failed to converge: {info['message']}.",
+                      ConvergenceWarning, stacklevel=3)
+    names = list(spec.fixed_names)
+    res = MixedResult(
+        formula=spec.formula, reml=reml, nobs=n, ngroups=core.G, group=spec.group,
+        n_dropped=n_dropped,
+        fixef=pd.Series(beta, index=names, name="estimate"),
+        vcov=pd.DataFrame(V, index=names, columns=names),
+        theta=pd.Series(theta, index=list(spec.theta_names), name="theta"),
+        sigma=sigma, loglik=loglik, npar=npar,
+        aic=dev + 2 * npar, bic=dev + math.log(n) * npar,
+        deviance=ml_dev_here, reml_criterion=reml_crit,
+        random_effects=_varcorr_table(spec, T, sigma),
+        ranef=pd.DataFrame(b, index=pd.Index(spec.levels, name=spec.group),
+                           columns=list(spec.re_names)),
+        devcomp={"ldL2": ev["ldL2"], "ldRX2": ev["ldRX2"], "wrss": pwrss - ussq, "ussq": ussq,
+                 "pwrss": pwrss, "sigmaML": math.sqrt(pwrss / n),
+                 "sigmaREML": math.sqrt(pwrss / (n - p)),
+                 "dev": float("nan") if reml else dev, "REML": dev if reml else float("nan")},
+        converged=bool(info["converged"]), singular=singular, messages=tuple(messages),
+        timing=_time.perf_counter() - t0, _core=core, _spec=spec)
+    return res
+
+
+def mixed(formula: str, data: pd.DataFrame, groups: str | None = None,
+          re_formula: str | None = None, reml: bool = True,
+          re_cov: str = "unstructured", theta: Sequence[float] | None = None) -> MixedResult:
+    """Fit a Gaussian linear mixed model with one grouping factor.
+
+    Parameters
+    ----------
+    formula : str
+        ``"y ~ x1 + x2 + x1:x2"``; may carry lme4-style random terms
+        ``(1 + x1 | id)`` (correlated) or ``(1 + x1 || id)`` (uncorrelated),
+        in which case ``groups``/``re_formula`` are not needed. ``C(x)`` codes a
+        categorical predictor with treatment contrasts.
+    data : DataFrame
+        Rows with a missing value in any model variable are dropped (counted in
+        ``result.n_dropped``), as lme4's default ``na.omit`` does.
+    groups : str, optional
+        Grouping column (patient id) when the formula has no random terms.
+    re_formula : str, optional
+        Random-effects design for ``groups``: ``"1"`` (default, random
+        intercept), ``"1 + x"`` (intercept and slope), ``"0 + x"`` (slope only).
+    reml : bool, default True
+        REML (lme4's default) or maximum likelihood.
+    re_cov : {"unstructured", "diagonal"}
+        Covariance of the random effects given by ``re_formula``; "diagonal"
+        is lme4's ``||``.
+    theta : sequence of float, optional
+        Do not optimise: evaluate the model at this relative covariance factor
+        (lme4's ``getME(fit, "theta")``, same order). Everything else (beta,
+        sigma, SEs, df, ranef, likelihood) follows from it; useful to reproduce
+        another program's fit exactly or to profile the likelihood.
+
+    Returns
+    -------
+    MixedResult
+
+    Raises
+    ------
+    ModelSyntaxError, ModelSpecificationError, DataValidationError
+        For a malformed formula, unknown or non-numeric columns, a rank-deficient
+        fixed design, or too few groups/rows for the random-effects structure.
+
+    Warns
+    -----
+    SingularFitWarning
+        A random-effect SD is estimated at (near) zero (``result.singular``).
+    ConvergenceWarning
+        The optimiser stopped away from a stationary point (``result.converged``).
+
+    Notes
+    -----
+    The profiled deviance (Bates et al., 2015, lme4) is minimised over the
+    relative covariance factor ``theta`` with L-BFGS-B using its analytic
+    gradient, then polished by Newton steps; all computations use per-group
+    sufficient statistics (see ``psychometrics.multilevel._lmm``).
+    Fixed-effect inference: Satterthwaite df from the Hessian of the deviance
+    in (theta, sigma) and the Jacobian of cov(beta), as lmerTest (Kuznetsova
+    et al., 2017).
+
+    R equivalent: ``lmerTest::lmer(y ~ x + (1 + x | id), data, REML = TRUE)``.
+
+    Examples
+    --------
+    >>> fit = mixed("Reaction ~ Days + (Days | Subject)", sleepstudy)   # doctest: +SKIP
+    >>> fit.fixed_effects                                                # doctest: +SKIP
+    """
+    if not isinstance(reml, (bool, np.bool_)):
+        raise ModelSpecificationError(f"The 'reml' parameter must be True or False. Got {reml!r}.")
+    spec, y, X, Z, codes, G, n_dropped = _prepare(formula, data, groups, re_formula, re_cov)
+    t0 = _time.perf_counter()
+    core = LMMCore(y, X, Z, codes, G, spec.tpos)
+    core.data = (y, X, Z, codes)
+    if theta is not None:
+        theta = np.asarray(theta, dtype=float).ravel()
+        if theta.size != len(spec.tpos):
+            raise ModelSpecificationError(
+                f"theta has {theta.size} value(s) but the model has {len(spec.tpos)}: "
+                f"{list(spec.theta_names)}.")
+        lo = core.lower
+        if np.any(theta < lo):
+            raise ModelSpecificationError(
+                f"theta values for diagonal elements {list(spec.theta_names)} must be >= 0.")
+    res = _fit(core, spec, bool(reml), n_dropped, fixed_theta=theta)
+    object.__setattr__(res, "timing", _time.perf_counter() - t0)
+    return res
+
+
+# --------------------------------------------------------------------------- Satterthwaite
+def _satterthwaite_pieces(core: LMMCore, theta: np.ndarray, sigma: float, reml: bool, tol=1e-8):
+    """lmerTest's vcov_varpar (= 2 H^-1) and Jacobian of cov(beta) at (theta, sigma)."""
+    k = len(theta)
+    n, p = core.n, core.p
+    m = n - p if reml else n
+
+    def grad_vp(vp):
+        th, s = vp[:k], vp[k]
+        ev = core.evaluate(th, reml=reml, grad=True, sigma=s)
+        return np.append(ev["grad"], -2.0 * ev["pwrss"] / s ** 3 + 2.0 * m / s)
+
+    vp = np.concatenate([theta, [sigma]])
+    Hs = richardson_jacobian(grad_vp, vp)
+    Hs = 0.5 * (Hs + Hs.T)
+    w, U = np.linalg.eigh(Hs)
+    pos = w > tol
+    neg = w < -tol
+    msgs = []
+    if neg.any():
+        msgs.append(f"Model failed to converge with {int(neg.sum())} negative eigenvalue(s) of "
+                    "the deviance Hessian")
+    if (~pos & ~neg).any():
+        msgs.append(f"{int((~pos & ~neg).sum())} eigenvalue(s) of the deviance Hessian close to zero")
+    Hinv = (U[:, pos] / w[pos]) @ U[:, pos].T
+    A_vp = 2.0 * Hinv
+
+    def covbeta(vp_):
+        th, s = vp_[:k], vp_[k]
+        ev = core.evaluate(th, reml=False)
+        return (s ** 2 * np.linalg.inv(ev["C"])).ravel()
+
+    J = richardson_jacobian(covbeta, vp)
+    jac_list = [J[:, j].reshape(p, p) for j in range(k + 1)]
+    return {"A": A_vp, "jac": jac_list, "messages": msgs}
+
+
+def _satt_df(ell, var, pieces):
+    g = np.array([ell @ Jj @ ell for Jj in pieces["jac"]])
+    den = float(g @ pieces["A"] @ g)
+    return 2.0 * var ** 2 / den if den > 0 else float("inf")
+
+
+def _satt_F(L, beta, V, pieces, tol=1e-8):
+    """lmerTest ``contestMD``: F statistic and Satterthwaite df for a q-row contrast."""
+    VL = L @ V @ L.T
+    d, P = np.linalg.eigh(VL)
+    order = np.argsort(d)[::-1]
+    d, P = d[order], P[:, order]
+    keep = d > tol * max(d[0], 1e-300)
+    d, P = d[keep], P[:, keep]
+    PtL = P.T @ L
+    t2 = (PtL @ beta) ** 2 / d
+    qq = len(d)
+    F = float(t2.sum() / qq)
+    nu = np.array([_satt_df(PtL[i], d[i], pieces) for i in range(qq)])
+    if qq == 1:
+        ddf = float(nu[0])
+    elif np.all(np.abs(np.diff(nu)) < 1e-8):
+        ddf = float(nu.mean())
+    elif np.any(nu <= 2):
+        ddf = 2.0
+    else:
+        E = float(np.sum(nu / (nu - 2)))
+        ddf = 2 * E / (E - qq)
+    return F, qq, ddf
+
+
+# --------------------------------------------------------------------------- model comparison
+def compare(*fits: MixedResult, refit: bool = True, names: Sequence[str] | None = None) -> pd.DataFrame:
+    """Likelihood-ratio tests of nested models, as lme4's ``anova(m1, m2, ...)``.
+
+    REML fits are refitted by ML first when ``refit`` is True (lme4's
+    default). Models are ordered by number of parameters; each row after the
+    first is tested against the previous one.
+
+    Returns a DataFrame with model, npar, aic, bic, loglik, deviance, chisq,
+    df, p_value.
+    """
+    if len(fits) < 2:
+        raise ModelSpecificationError("compare() needs at least two fitted models.")
+    names = list(names) if names is not None else [f"model{i + 1}" for i in range(len(fits))]
+    if len(names) != len(fits):
+        raise ModelSpecificationError("names= must give one name per model.")
+    nobs = {f.nobs for f in fits}
+    if len(nobs) > 1:
+        raise ModelSpecificationError(
+            f"Models were fitted to different numbers of rows {sorted(nobs)}; likelihood-ratio "
+            "tests need the same data.")
+    use = [f.refit_ml() if (refit and f.reml) else f for f in fits]
+    if not refit and len({f.reml for f in fits}) > 1:
+        raise ModelSpecificationError("Cannot compare REML and ML fits without refit=True.")
+    order = sorted(range(len(use)), key=lambda i: use[i].npar)
+    rows = []
+    prev = None
+    for i in order:
+        f = use[i]
+        dev = -2 * f.loglik
+        row = {"model": names[i], "npar": f.npar, "aic": f.aic, "bic": f.bic, "loglik": f.loglik,
+               "deviance": dev, "chisq": np.nan, "df": np.nan, "p_value": np.nan}
+        if prev is not None:
+            chisq = prev["deviance"] - dev
+            ddf = f.npar - prev["npar"]
+            row["chisq"] = chisq
+            row["df"] = ddf
+            row["p_value"] = stats.chi2.sf(chisq, ddf) if ddf > 0 else np.nan
+        rows.append(row)
+        prev = row
+    return pd.DataFrame(rows)

@@ -1,0 +1,259 @@
+"""The study's analysis in one call: does alliance above a patient's own usual level
+predict better functioning next month, apart from stable between-patient differences?
+(Aafjes-van Doorn et al., 2022)."""
+from __future__ import annotations
+
+import math
+import re
+import warnings
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..exceptions import DataQualityWarning, ModelSpecificationError
+from .decompose import _as_list, check_panel, decompose, lead
+from .mixed import MixedResult, compare, mixed
+from ._summary import Summary
+from .statsby import StatsByResult, statsby
+
+__all__ = ["progress", "ProgressResult"]
+
+_IDENT = re.compile(r"^[A-Za-z_.][A-Za-z0-9_.]*$")
+
+
+@dataclass(frozen=True, eq=False)
+class ProgressResult:
+    """Result of :func:`progress`.
+
+    Attributes
+    ----------
+    effects : DataFrame
+        One row per model x predictor x effect (within, between, contextual):
+        model, predictor, effect, estimate, std_error, df, t_value, p_value,
+        ci_lower, ci_upper, std_estimate, sentence.
+    comparison : DataFrame
+        Likelihood-ratio tests (ML) of each model against the baseline model
+        without the predictors: model, npar, aic, bic, loglik, deviance, chisq,
+        df, p_value.
+    models : dict
+        model name -> MixedResult ("baseline", "<predictor>", "joint").
+    data : DataFrame
+        The analysis data (decomposed predictors, lead outcome), all rows.
+    n_obs, n_patients, n_lost_lead : int
+    formulas : dict
+    correlations : StatsByResult
+        psych::statsBy-style within/between correlations and ICC1/ICC2 of the
+        predictors, the current and the next outcome over the model rows.
+    """
+
+    effects: pd.DataFrame
+    comparison: pd.DataFrame
+    models: dict = field(repr=False)
+    data: pd.DataFrame = field(repr=False)
+    outcome: str = ""
+    predictors: tuple = ()
+    n_obs: int = 0
+    n_patients: int = 0
+    n_lost_lead: int = 0
+    formulas: dict = field(default_factory=dict)
+    correlations: StatsByResult | None = field(default=None, repr=False)
+
+    def __repr__(self) -> str:
+        return (f"<ProgressResult {self.outcome!r} ~ {list(self.predictors)}: {self.n_obs} rows, "
+                f"{self.n_patients} patients, {len(self.models)} models>")
+
+    def sentences(self) -> list[str]:
+        return list(self.effects["sentence"])
+
+    def summary(self) -> Summary:
+        cols = ["model", "predictor", "effect", "estimate", "std_error", "df", "p_value",
+                "ci_lower", "ci_upper", "std_estimate"]
+        return Summary(
+            f"Within/between-patient effects on the next assessment's {self.outcome}",
+            (f"{self.n_obs} assessments with a next assessment, {self.n_patients} patients; "
+             f"{self.n_lost_lead} rows without a next assessment",),
+            (("Effects:", self.effects[cols]),
+             ("Model comparison (ML likelihood-ratio tests against the baseline):", self.comparison)),
+            tuple(self.sentences()))
+
+
+def _q(name: str) -> str:
+    return name if _IDENT.match(name) else f"`{name}`"
+
+
+def _fmt_p(p: float) -> str:
+    if not np.isfinite(p):
+        return "p not available"
+    if p < 0.001:
+        return "p < .001"
+    return f"p = {p:.3f}".replace("0.", ".", 1)
+
+
+def _sentence(effect: str, predictor: str, outcome: str, row: dict, lagk: int, prior: bool,
+              model: str) -> str:
+    est, lo, hi, p = row["estimate"], row["ci_lower"], row["ci_upper"], row["p_value"]
+    dirw = "lower" if est < 0 else "higher"
+    when = "the next assessment" if lagk == 1 else f"{lagk} assessments later"
+    ctrl = f", controlling for the current {outcome}" if prior else ""
+    adj = "" if model != "joint" else " (adjusting for the other predictors)"
+    ci = f"95% CI {lo:.2f} to {hi:.2f}, {_fmt_p(p)}"
+    if effect == "within":
+        return (f"Within patients{adj}: when a patient's {predictor} was 1 point above that "
+                f"patient's own average, {outcome} at {when} was {abs(est):.2f} points {dirw}"
+                f"{ctrl} ({ci}).")
+    if effect == "between":
+        return (f"Between patients{adj}: patients whose average {predictor} was 1 point higher "
+                f"had {outcome} at {when} {abs(est):.2f} points {dirw}{ctrl} ({ci}).")
+    return (f"Contextual effect of {predictor}{adj}: the between-patient effect minus the "
+            f"within-patient effect is {est:.2f} points ({ci}); "
+            + ("the patient-level association differs from the session-level one."
+               if p < 0.05 else "no evidence that the patient-level association differs from the "
+               "session-level one."))
+
+
+def progress(data: pd.DataFrame, outcome: str, predictors, id: str, time: str, lag: int = 1,
+             control_prior_outcome: bool = True, random_slopes: bool = False, reml: bool = True,
+             max_gap: float | None = None, detrend: bool = False) -> ProgressResult:
+    """Within- and between-patient effects of time-varying predictors on the next outcome.
+
+    For each predictor alone, and for all predictors together ("joint"), fits::
+
+        outcome[t+lag] ~ x_within[t] + x_between_c + outcome[t] + (1 | id)
+
+    where ``x_between_c`` is the patient's mean of ``x`` over all of the
+    patient's assessments (grand-mean centred) and ``x_within`` the deviation
+    from it; with ``random_slopes=True`` the random part is ``(1 + x_within | id)``
+    (all within predictors in the joint model).
+
+    Parameters
+    ----------
+    data : DataFrame
+        Long format: one row per patient and assessment.
+    outcome : str
+        Outcome column (e.g. OQ-45 total; higher = more distress).
+    predictors : str or list of str
+        Time-varying predictors (e.g. WAI and PEAR scale scores).
+    id, time : str
+        Patient and numeric time columns (e.g. month).
+    lag : int, default 1
+        How many assessments ahead the outcome is taken; only consecutive
+        assessments count (``max_gap``, default ``lag`` time units).
+    control_prior_outcome : bool, default True
+        Include the current outcome as a covariate (change model).
+    random_slopes : bool, default False
+        Random slopes of the within parts.
+    reml : bool, default True
+        Estimates by REML; model comparisons always by ML refits (as lme4's anova).
+    max_gap : float, optional
+        Largest time difference to the next assessment (default ``lag``).
+    detrend : bool, default False
+        Remove each patient's linear time trend from the within parts
+        (Wang & Maxwell, 2015; see :func:`decompose`).
+
+    Returns
+    -------
+    ProgressResult
+        ``effects`` (within, between and contextual effects with SEs,
+        Satterthwaite df, p-values, CIs, standardised effects and a plain
+        sentence), ``comparison`` (LRTs against the baseline), the fitted models.
+
+    Raises
+    ------
+    ModelSpecificationError
+        Unknown columns, a predictor with no within-patient variance, or no
+        rows with a next assessment.
+    DataValidationError
+        Duplicate patient-time rows or non-numeric times/values.
+
+    Notes
+    -----
+    Contextual effect = between - within (Raudenbush & Bryk), tested with the
+    contrast ``L beta`` and its Satterthwaite df. Standardised effects:
+    within = b_w SD(x_within) / SD(y), between = b_b SD(x_between) / SD(y),
+    contextual = (b_b - b_w) SD(x_between) / SD(y), where SDs are over the
+    model rows (SD(x_between) over patients, one value each) and y the lead
+    outcome.
+
+    R equivalent (case 7)::
+
+        d$x_between <- ave(d$x, d$id); d$x_within <- d$x - d$x_between
+        d$y_next <- ave(d$y, d$id, FUN = function(v) c(v[-1], NA))
+        lmerTest::lmer(y_next ~ x_within + x_between + y + (1 | id), d)
+    """
+    preds = _as_list(predictors, "predictors")
+    if outcome in preds:
+        raise ModelSpecificationError(f"The outcome {outcome!r} is also listed as a predictor.")
+    if len(set(preds)) != len(preds):
+        raise ModelSpecificationError(f"predictors contains duplicates: {preds}.")
+    if not isinstance(lag, (int, np.integer)) or lag < 1:
+        raise ModelSpecificationError(f"The 'lag' parameter must be a positive integer. Got {lag!r}.")
+    check_panel(data, id, time, [outcome] + preds)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        d = decompose(data, id, time, preds, detrend=detrend)
+    for x in preds:
+        w = d[x + "_within"].to_numpy(dtype=float)
+        xs = d[x].to_numpy(dtype=float)
+        if np.nansum(w ** 2) <= 1e-20 * max(1.0, float(np.nansum(xs ** 2))):
+            raise ModelSpecificationError(
+                f"Predictor {x!r} has no within-patient variance (each patient's value is constant), "
+                "so its within-patient effect cannot be estimated; drop it or use it as a "
+                "patient-level covariate.")
+    sh = lead(d, outcome, id, time, k=int(lag), max_gap=max_gap)
+    d = sh.data
+    ycol = sh.columns[outcome]
+    model_rows = d[ycol].notna() & d[[outcome] + preds].notna().all(axis=1)
+    if model_rows.sum() == 0:
+        raise ModelSpecificationError(
+            f"No row has a next assessment of {outcome!r} within max_gap; check the time column "
+            f"{time!r} and max_gap.")
+    dm = d[model_rows]
+    covar = f" + {_q(outcome)}" if control_prior_outcome else ""
+
+    def rnd(ws):
+        if not random_slopes:
+            return f"(1 | {_q(id)})"
+        return f"(1 + {' + '.join(_q(w) for w in ws)} | {_q(id)})"
+
+    formulas = {"baseline": f"{_q(ycol)} ~ 1{covar} + (1 | {_q(id)})"}
+    sets = {x: [x] for x in preds}
+    if len(preds) > 1:
+        sets["joint"] = preds
+    for name, xs in sets.items():
+        terms = " + ".join(f"{_q(x + '_within')} + {_q(x + '_between_c')}" for x in xs)
+        formulas[name] = f"{_q(ycol)} ~ {terms}{covar} + {rnd([x + '_within' for x in xs])}"
+    models: dict[str, MixedResult] = {}
+    for name, f in formulas.items():
+        models[name] = mixed(f, dm, reml=reml)
+    sd_y = float(dm[ycol].std(ddof=1))
+    rows = []
+    for name, xs in sets.items():
+        fit = models[name]
+        for x in xs:
+            wn, bn = x + "_within", x + "_between_c"
+            sd_w = float(dm[wn].std(ddof=1))
+            sd_b = float(dm.groupby(id)[bn].first().std(ddof=1))
+            con = fit.contrast({wn: 1.0}).iloc[0].to_dict(), \
+                fit.contrast({bn: 1.0}).iloc[0].to_dict(), \
+                fit.contrast({bn: 1.0, wn: -1.0}).iloc[0].to_dict()
+            for eff, r, scale in zip(("within", "between", "contextual"), con, (sd_w, sd_b, sd_b)):
+                row = {"model": name, "predictor": x, "effect": eff, **r,
+                       "std_estimate": r["estimate"] * scale / sd_y}
+                row["sentence"] = _sentence(eff, x, outcome, r, int(lag), control_prior_outcome, name)
+                rows.append(row)
+    effects = pd.DataFrame(rows)
+    comp_rows = []
+    base = models["baseline"]
+    for name in sets:
+        tab = compare(base, models[name], names=["baseline", name])
+        r = tab.iloc[-1].to_dict()
+        comp_rows.append(r)
+    b0 = compare(base, models[preds[0]], names=["baseline", preds[0]]).iloc[0].to_dict()
+    comparison = pd.DataFrame([b0] + comp_rows)
+    corr = statsby(dm, id, preds + [outcome, ycol]) if dm[id].nunique() >= 3 else None
+    return ProgressResult(effects=effects, comparison=comparison, models=models, data=d,
+                          outcome=outcome, predictors=tuple(preds), n_obs=int(len(dm)),
+                          n_patients=int(dm[id].nunique()), n_lost_lead=int(sh.n_lost),
+                          formulas=formulas, correlations=corr)
