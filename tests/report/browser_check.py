@@ -8,7 +8,7 @@ by hand::
 It (1) dumps the DOM after scripts would have run, with a console-error catcher
 injected into a copy of the page, and checks no error was recorded, every image
 decoded (naturalWidth > 0) and every table has rows; (2) takes a full-page
-screenshot (``--screenshot``, default next to the report as ``screenshot.png``)
+screenshot (``--screenshot``, default ``$TMPDIR/report_screenshot.png``)
 for a person to look at; (3) scans Chromium's stderr log for console errors.
 Exit status 0 when everything passes, 1 otherwise.
 """
@@ -77,7 +77,7 @@ def main(argv=None) -> int:
     if not Path(CHROMIUM).exists():
         print(f"chromium not found at {CHROMIUM}; install it (apt-get install -y chromium).")
         return 1
-    shot = (args.screenshot or html.with_name("screenshot.png")).resolve()
+    shot = (args.screenshot or Path(tempfile.gettempdir()) / "report_screenshot.png").resolve()
     problems: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         probe_page = Path(tmp) / "probe.html"
