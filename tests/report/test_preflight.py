@@ -95,3 +95,18 @@ def test_duplicate_patient_occasion(study_dir, small_data, no_steps):
     with pytest.raises(StudyFileError) as exc:
         runmod.run_study(load_study(study_dir()), progress=None)
     assert "repeat a (id, time) pair" in exc.value.issues[0].message
+
+
+def test_several_data_files_are_merged_on_id_and_time(study_dir, small_data):
+    wai = [f"wai_{i}" for i in range(1, 13)]
+    small_data[["patient_id", "month", *wai]].to_csv(study_dir.dir / "a.csv", index=False)
+    small_data.drop(columns=wai).iloc[::-1].to_csv(study_dir.dir / "b.csv", index=False)
+    text = STUDY.format(analyses=ANALYSES).replace("files: [data.csv]", "files: [a.csv, b.csv]")
+    study = load_study(study_dir(text=text))
+    data = runmod.load_data(study)
+    assert len(data.frame) == len(small_data)
+    merged = data.frame.set_index(["patient_id", "month"]).sort_index()
+    orig = small_data.set_index(["patient_id", "month"]).sort_index()
+    import pandas as pd
+
+    pd.testing.assert_frame_equal(merged[orig.columns].astype(float), orig.astype(float))
