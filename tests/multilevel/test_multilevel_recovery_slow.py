@@ -23,7 +23,7 @@ import pandas as pd
 import pytest
 
 pytestmark = pytest.mark.slow
-sim = pytest.importorskip("psychometrics.simulate")
+import psychometrics.simulate as sim
 
 from psychometrics.instruments import load_instrument  # noqa: E402
 from psychometrics.multilevel import lead, mixed, progress  # noqa: E402
