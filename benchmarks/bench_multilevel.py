@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 from psychometrics.multilevel import decompose, lead, mixed, progress  # noqa: E402
 
-BIG = Path("/work/shared/reference/datasets/scaled/therapy_big_20000x12.csv.gz")
+BIG = Path(__file__).resolve().parents[1] / "tests" / "data" / "datasets" / "scaled" / "therapy_big_20000x12.csv.gz"
 R_TIMINGS = json.loads((ROOT / "benchmarks" / "r_timings.json").read_text())["timings"]
 CHECKS = json.loads((ROOT / "tests" / "data" / "reference" / "scaled_checks.json").read_text())
 RSLOPE = ROOT / "tests" / "data" / "r_results" / "multilevel" / "timing_rslope_big.json"

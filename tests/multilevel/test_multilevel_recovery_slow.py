@@ -22,11 +22,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-pytestmark = pytest.mark.slow
-sim = pytest.importorskip("psychometrics.simulate")
+import psychometrics.simulate as sim
+from psychometrics.instruments import load_instrument
+from psychometrics.multilevel import lead, mixed, progress
 
-from psychometrics.instruments import load_instrument  # noqa: E402
-from psychometrics.multilevel import lead, mixed, progress  # noqa: E402
+pytestmark = pytest.mark.slow
 
 OQ_REVERSED = list(load_instrument("oq-45.2").item_table().query("reverse")["item_id"])
 WAI_ITEMS = [f"wai_{i}" for i in range(1, 13)]

@@ -1,12 +1,10 @@
 """The 20,000-patient x 12-month data of the timing benchmark (scaled_checks.json).
 
-The data file lives in the project's shared/ folder (not in the repository); the test is
-skipped when it cannot be found there.
+The data file is a copy of the R reference's scaled timing data, in tests/data/datasets/scaled/.
 """
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -18,11 +16,7 @@ from psychometrics.multilevel import decompose, lead, mixed
 
 ROOT = Path(__file__).resolve().parents[2]
 REF = json.loads((ROOT / "tests" / "data" / "reference" / "scaled_checks.json").read_text())["therapy_big"]
-REL = Path("reference") / "datasets" / "scaled" / "therapy_big_20000x12.csv.gz"
-CANDIDATES = [Path(os.environ.get("PSYCHOMETRICS_SHARED", "/nonexistent")) / REL,
-              ROOT.parent / "shared" / REL, Path("/work/shared") / REL]
-BIG = next((p for p in CANDIDATES if p.exists()), None)
-pytestmark = pytest.mark.skipif(BIG is None, reason="therapy_big_20000x12.csv.gz not found in shared/")
+BIG = ROOT / "tests" / "data" / "datasets" / "scaled" / "therapy_big_20000x12.csv.gz"
 
 
 @pytest.fixture(scope="module")
