@@ -162,10 +162,11 @@ class Figure:
 
 @dataclass(frozen=True)
 class Paragraph:
-    """Running text. ``kind="error"`` marks a section's failure message."""
+    """Running text. ``kind="error"`` marks a section's failure message,
+    ``"code"`` preformatted text (the study file)."""
 
     text: str
-    kind: Literal["text", "error", "warning"] = "text"
+    kind: Literal["text", "error", "warning", "code"] = "text"
 
 
 Block = Union[Paragraph, Table, Figure]

@@ -212,6 +212,13 @@ def render_docx(report: Report) -> bytes:
                 _table(doc, b, tab_no[id(b)])
             elif isinstance(b, Figure):
                 _figure(doc, b, fig_no[id(b)])
+            elif isinstance(b, Paragraph) and b.kind == "code":
+                for line in b.text.splitlines() or [""]:
+                    p = doc.add_paragraph()
+                    p.paragraph_format.space_after = Pt(0)
+                    run = p.add_run(line)
+                    run.font.name = "Courier New"
+                    run.font.size = Pt(8)
             elif isinstance(b, Paragraph):
                 p = doc.add_paragraph()
                 if b.kind == "error":

@@ -43,6 +43,7 @@ figcaption { margin-bottom: .4em; }
 p.error { border-left: 4px solid #b00; background: #fff3f3; padding: .5em .8em; }
 p.warning { border-left: 4px solid #c80; background: #fffbea; padding: .4em .8em;
             font-size: 10.5pt; }
+pre { font-size: 9pt; background: #f6f6f6; padding: .6em .8em; overflow-x: auto; }
 footer { margin-top: 3em; font-size: 10pt; color: #555; border-top: 1px solid #bbb; }
 @media print { nav { display: none; } h2 { page-break-after: avoid; } }
 """
@@ -140,6 +141,8 @@ def render_html(report: Report) -> str:
             return _table(b, tab_no[id(b)])
         if isinstance(b, Figure):
             return _figure(b, fig_no[id(b)])
+        if isinstance(b, Paragraph) and b.kind == "code":
+            return f"<pre>{html.escape(b.text)}</pre>"
         if isinstance(b, Paragraph):
             cls = f' class="{b.kind}"' if b.kind != "text" else ""
             return f"<p{cls}>{inline_markup(b.text)}</p>"

@@ -161,3 +161,14 @@ def test_table_rejects_unknown_columns():
 
     with pytest.raises(KeyError, match="'alpha'"):
         Table("t", "T", pd.DataFrame({"x": [1.0]}), (Column("alpha", "a"),))
+
+
+def test_reproducibility_section(built):
+    (sec,) = [s for s in built.report.sections if s.key == "reproducibility"]
+    soft, files = sec.tables
+    data = built.results.data.files[0]
+    row = files.data[files.data["role"] == "data"].iloc[0]
+    assert row["sha256"] == hashlib.sha256(data.read_bytes()).hexdigest()
+    assert set(files.data["role"]) >= {"data", "bank (WAI-SR)", "bank (PEAR)", "bank (OQ-45.2)"}
+    assert sec.blocks[-1].kind == "code" and sec.blocks[-1].text == built.results.study.text.rstrip()
+    assert "psychometrics" in list(soft.data["package"])

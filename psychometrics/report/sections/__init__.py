@@ -11,7 +11,7 @@ from ..model import Report, Section
 
 #: Section modules in document order.
 ORDER = ("sample", "scoring", "items", "descriptives", "reliability", "efa", "cfa", "invariance",
-         "progress", "clinical")
+         "progress", "clinical", "reproducibility")
 
 
 def build_sections(results) -> list[Section]:
