@@ -44,12 +44,14 @@ def study_from_manifest(path: str | Path) -> Study:
         text, source = m["study"]["text"], m["study"]["source"]
     except (OSError, ValueError, KeyError) as exc:
         raise StudyFileError(str(path), [BankIssue("", f"not a report manifest: {exc}.")]) from None
-    base = Path(source).resolve().parent
+    # the study file's folder if it still exists, else the manifest's (paths in the
+    # study file then resolve there or against the repository root)
+    base = Path(source).resolve().parent if Path(source).is_file() else p.resolve().parent
     study = parse_study(text, source=source, base_dir=base)
     issues = []
-    recorded = {d["path"]: d["sha256"] for d in m.get("data_files", [])}
+    recorded = {Path(d["path"]).name: d["sha256"] for d in m.get("data_files", [])}
     for k, dp in enumerate(study.data_paths()):
-        want = recorded.get(str(dp))
+        want = recorded.get(dp.name)
         if want is not None and sha256(dp) != want:
             issues.append(study.issue(f"data.files[{k}]", f"{dp} has changed since the report "
                                                           "was built (SHA-256 differs)."))

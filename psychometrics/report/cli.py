@@ -35,7 +35,12 @@ def _run(args: argparse.Namespace) -> int:
         check_study(study)
         print(f"{study.source}: OK (study file and data pass the preflight checks).")
         return 0
-    out = build_report_files(study, output=args.output, quiet=args.quiet)
+    output = args.output
+    if output is None and args.manifest is not None:
+        from pathlib import Path
+
+        output = Path(args.manifest).resolve().parent  # rebuild in place
+    out = build_report_files(study, output=output, quiet=args.quiet)
     failed = [s for s in out.report.sections if s.error]
     print(f"Report written to {out.folder}/ ({len(out.report.tables)} tables, "
           f"{len(out.report.figures)} figures)", file=sys.stderr if args.quiet else sys.stdout)

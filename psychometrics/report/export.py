@@ -111,7 +111,8 @@ def build_manifest(results, report: Report, files: dict[str, str]) -> dict:
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "dependencies": _versions(),
-        "study": {"name": study.name, "source": study.source, "text": study.text,
+        "study": {"name": study.name, "source": str(Path(study.source).resolve())
+                  if Path(study.source).is_file() else study.source, "text": study.text,
                   "sha256": hashlib.sha256(study.text.encode("utf-8")).hexdigest()},
         "data_files": [{"path": str(p), "sha256": sha256(p), "bytes": p.stat().st_size}
                        for p in results.data.files],

@@ -34,3 +34,18 @@ def test_example_study_passes_preflight(capsys):
     # the shipped example study and data (psychometrics report --example --check)
     assert main(["report", "--example", "--check"]) == 0
     assert "example_study.yaml: OK" in capsys.readouterr().out
+
+
+def test_rebuild_from_manifest_in_place(study_dir, capsys):
+    study = study_dir(ANALYSES.replace("  descriptives: true\n", ""))
+    out = study_dir.dir / "out"
+    assert main(["report", str(study), "-o", str(out), "-q"]) == 0
+    first = json.loads((out / "manifest.json").read_text())
+    (out / "report.html").unlink()
+    assert main(["report", "--manifest", str(out / "manifest.json"), "-q"]) == 0
+    again = json.loads((out / "manifest.json").read_text())
+    assert (out / "report.html").is_file()
+    assert again["study"]["text"] == first["study"]["text"]
+    assert again["data_files"][0]["sha256"] == first["data_files"][0]["sha256"]
+    assert again["files"]["tables/table_01_sample_per_time.csv"] == \
+        first["files"]["tables/table_01_sample_per_time.csv"]

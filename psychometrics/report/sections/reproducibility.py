@@ -32,9 +32,9 @@ def build(results):
     blocks = (
         Paragraph(f"Built with psychometrics {__version__} on {platform.platform()} "
                   f"({results.started}, {results.seconds:.1f} s). Random steps used seed "
-                  f"{study.seed}. The command \u201cpsychometrics report --manifest manifest.json\u201d in the "
-                  "report folder to rebuild it; it refuses if a data file or item bank has "
-                  "changed."),
+                  f"{study.seed}. Running \u201cpsychometrics report --manifest manifest.json\u201d "
+                  "in the report folder rebuilds the report; it refuses if a data file or an "
+                  "item bank has changed."),
         Table("software", "Software Versions", soft,
               (Column("package", "Package", "text"), Column("version", "Version", "text"))),
         Table("checksums", "Data Files and Item Banks", pd.DataFrame(files),
