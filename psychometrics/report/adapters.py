@@ -126,6 +126,10 @@ def reliability(ctx: "Context") -> Any:
         inst = study.instrument(key)
         block = select_occasion(study, data, key, spec.occasion)
         internal = instrument_reliability(block, inst, level=spec.ci, seed=ctx.seed)
+        # the CFA behind omega drops incomplete rows: take each patient's first complete
+        # assessment when the analysis uses the first one
+        cfa_block = (select_occasion(study, data, key, "first_complete")
+                     if spec.occasion == "first" else block)
         omegas, cfas, ml, errors, nf = {}, {}, {}, {}, {}
         for sid in inst.scales:
             items = list(inst.scale_items(sid))
@@ -149,7 +153,8 @@ def reliability(ctx: "Context") -> Any:
 
                         with warnings.catch_warnings():
                             warnings.filterwarnings("ignore", message=".*listwise deletion.*")
-                            cfas[sid] = fit(omega_syntax(inst, sid), block[items], std_lv=True)
+                            cfas[sid] = fit(omega_syntax(inst, sid), cfa_block[items],
+                                            std_lv=True)
                     except Exception as exc:  # noqa: BLE001
                         errors[f"omega_cfa:{sid}"] = _err(exc)
             if spec.multilevel and len(items) > spec.multilevel_max_items:
@@ -255,6 +260,12 @@ class CFABundle:
     fit: Any
     n_obs: int
     occasion: Any
+    missing: str = "listwise"
+
+
+def _missing_kw(missing: str) -> dict:
+    # only pass the argument when it differs from sem.fit's default (listwise)
+    return {} if missing == "listwise" else {"missing": missing}
 
 
 def cfa_syntax(inst) -> str:
@@ -285,9 +296,9 @@ def cfa(ctx: "Context") -> Any:
         inst = study.instrument(key)
         model = cfa_syntax(inst)
         block = select_occasion(study, data, key, spec.occasion)
-        res = fit(model, block, estimator=spec.estimator)
+        res = fit(model, block, estimator=spec.estimator, **_missing_kw(spec.missing))
         return CFABundle(instrument=key, model=model, fit=res, n_obs=int(sum(res.nobs)),
-                         occasion=spec.occasion)
+                         occasion=spec.occasion, missing=spec.missing)
 
     return _per_instrument("cfa", study.selected(spec.instruments), one)
 
@@ -320,12 +331,14 @@ def invariance(ctx: "Context") -> Any:
     else:
         parts = []
         for t in spec.times:
-            b = select_occasion(study, data, key, t).dropna(how="any")
+            b = select_occasion(study, data, key, t)
+            b = b.dropna(how="any" if spec.missing == "listwise" else "all")
             parts.append(b.assign(**{gcol: f"{study.data.time} {t:g}"}))
         frame = pd.concat(parts)
         grouping = f"occasions ({study.data.time} " + ", ".join(f"{t:g}" for t in spec.times) + ")"
     frame = frame.dropna(subset=[gcol])
-    res = sem_invariance(model, frame, gcol, levels=spec.levels, estimator=spec.estimator)
+    res = sem_invariance(model, frame, gcol, levels=spec.levels, estimator=spec.estimator,
+                         **_missing_kw(spec.missing))
     first = next(iter(res.fits.values()))
     groups = tuple(first.group_labels)
     return InvarianceBundle(instrument=key, model=model, result=res, grouping=grouping,

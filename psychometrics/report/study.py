@@ -127,8 +127,13 @@ class EFASpec(_Frozen):
 
 
 class CFASpec(_Frozen):
+    """CFA of each instrument's measurement model. ``missing: ml`` is full-information
+    ML (lavaan ``missing = "ml"``; slow for long instruments), ``listwise`` drops
+    incomplete rows (hence the default occasion ``first_complete``)."""
+
     instruments: tuple[Key, ...] | None = None
     estimator: Literal["ML"] = "ML"
+    missing: Literal["listwise", "ml"] = "listwise"
     occasion: Occasion = "first_complete"
 
 
@@ -142,6 +147,7 @@ class InvarianceSpec(_Frozen):
     levels: tuple[Literal["configural", "metric", "scalar", "strict"], ...] = (
         "configural", "metric", "scalar")
     estimator: Literal["ML"] = "ML"
+    missing: Literal["listwise", "ml"] = "listwise"
     occasion: Occasion = "first_complete"
 
     @model_validator(mode="after")

@@ -64,7 +64,9 @@ def build(results):
             "Each instrument's measurement model has one factor per non-overlapping scale of its "
             "bank (composites and totals are sums of these), correlated factors, items loading "
             "only on their scale's factor, maximum likelihood estimation on "
-            f"{_occasion_text(spec.occasion)} (complete cases).")
+            f"{_occasion_text(spec.occasion)}"
+            + (" (full-information ML for missing responses)." if spec.missing == "ml"
+               else " (complete cases)."))
         for r in ff.itertuples():
             if not r.converged:
                 yield Paragraph(f"{r.instrument}: the model did not converge; its fit is not "

@@ -100,7 +100,8 @@ def build(results):
                   "(psych::omega; one factor for a subscale, one group factor per subscale for "
                   "a composite, so \u03c9h is shown for composites only). \u03c9 (CFA) = "
                   "reliability of the keyed sum score from a congeneric confirmatory factor "
-                  "model (maximum likelihood, complete cases) with a delta-method "
+                  "model (maximum likelihood; each patient's first assessment with every item "
+                  "answered) with a delta-method "
                   f"{ci} confidence interval. Mean r = mean inter-item correlation."))
         notes = [f"{r.instrument} {r.scale_name}: {r.note}." for r in ic.itertuples() if r.note]
         for n in notes:
