@@ -59,10 +59,11 @@ def _tex_markup(s: str) -> str:
 
 
 def table_to_latex(t: Table, number: int) -> str:
-    """A booktabs table (needs ``\\usepackage{booktabs}``), APA layout."""
+    """A booktabs table (needs ``\\usepackage{booktabs,caption}``), APA layout."""
     ncol = len(t.columns)
     spec = "l" + "c" * (ncol - 1)
-    lines = [r"\begin{table}[htbp]", r"\centering",
+    lines = [f"% Table {number} of the validation report; needs \\usepackage{{booktabs,caption}}",
+             r"\begin{table}[htbp]", r"\centering",
              rf"\caption*{{\textbf{{Table {number}}}\\\textit{{{_tex(t.title)}}}}}",
              rf"\label{{tab:{t.key}}}", rf"\begin{{tabular}}{{{spec}}}", r"\toprule",
              " & ".join(_tex(c.label, c.italic_label) for c in t.columns) + r" \\", r"\midrule"]
