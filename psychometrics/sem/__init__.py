@@ -1,0 +1,17 @@
+"""Structural equation models with lavaan syntax, equal to lavaan 0.6-14 (ML).
+
+Pipeline (one module per step): :mod:`.syntax` (model text -> statements) ->
+:mod:`.partable` (parameter table) -> :mod:`.matrices` (LISREL matrices) ->
+:mod:`.estimate` (ML, Fisher scoring) -> :mod:`.information` (SEs) ->
+:mod:`.fit_measures`, :mod:`.standardize`, :mod:`.modindices` ->
+:mod:`.results` (immutable result). :mod:`.invariance` compares nested
+multi-group models.
+"""
+from __future__ import annotations
+
+from .api import fit
+from .invariance import invariance, lrt
+from .results import SEMResult, Summary
+from .syntax import parse_model
+
+__all__ = ["fit", "invariance", "lrt", "SEMResult", "Summary", "parse_model"]

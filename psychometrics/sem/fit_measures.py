@@ -1,0 +1,251 @@
+"""Fit measures of an ML fit, with lavaan 0.6-14's formulas and snake_case keys.
+
+Each family is a small function of sufficient quantities (chi-squares,
+degrees of freedom, N, moments), as lavaan's ``lav_fit_*.R`` files:
+
+* chi-square: ``chisq = 2 N fmin``; baseline = independence model
+  (variances, and means when there is a mean structure; fixed.x block kept).
+* incremental: CFI, TLI (NNFI), RNI, NFI, PNFI, RFI, IFI.
+* RMSEA ``sqrt(max((X2/N)/df - 1/N, 0)) * sqrt(G)``, its 90% CI by root
+  finding on the noncentral chi-square (R ``uniroot`` tolerance), close-fit tests.
+* residual based: RMR, SRMR (Bentler), CRMR (Bollen), SRMR (Mplus), each
+  with and without means, averaged over groups with weights n_g / N.
+* information criteria: logl, unrestricted logl, AIC, BIC, SABIC (BIC2).
+* others: GFI, AGFI, PGFI (LISREL), Hoelter CN, McDonald MFI, ECVI.
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy import optimize, stats
+
+__all__ = ["FitInputs", "compute_fit_measures", "rmsea_ci"]
+
+_R_UNIROOT_TOL = np.finfo(float).eps ** 0.25
+
+
+class FitInputs:
+    """Plain container of what the fit measures need (no model objects)."""
+
+    def __init__(self, *, fmin, npar, nobs, sample_cov, sample_mean, implied_cov, implied_mean,
+                 meanstructure, baseline_chisq, baseline_df, df, nx=0, x_index=()):
+        self.fmin = fmin
+        self.npar = npar
+        self.nobs = list(nobs)
+        self.S = list(sample_cov)
+        self.m = list(sample_mean)
+        self.Sigma = list(implied_cov)
+        self.mu = list(implied_mean)
+        self.meanstructure = meanstructure
+        self.baseline_chisq = baseline_chisq
+        self.baseline_df = baseline_df
+        self.df = df
+        self.nx = nx
+
+
+def _uniroot(f, lo, hi):
+    return optimize.brentq(f, lo, hi, xtol=_R_UNIROOT_TOL, rtol=4 * np.finfo(float).eps,
+                           maxiter=1000)
+
+
+def rmsea_ci(X2, df, N, G=1, level=0.90):
+    """90% confidence interval of the RMSEA (lavaan ``lav_fit_rmsea_ci``)."""
+    upper_perc = 1 - (1 - level) / 2
+    lower_perc = (1 - level) / 2
+
+    def lower_lambda(lam):
+        return stats.ncx2.cdf(X2, df, lam) - upper_perc if lam > 0 else stats.chi2.cdf(X2, df) - upper_perc
+
+    def upper_lambda(lam):
+        return stats.ncx2.cdf(X2, df, lam) - lower_perc if lam > 0 else stats.chi2.cdf(X2, df) - lower_perc
+
+    if df < 1 or lower_lambda(0) < 0:
+        lo = 0.0
+    else:
+        lam = _uniroot(lower_lambda, 0, X2)
+        lo = np.sqrt(lam / (N * df)) * np.sqrt(G)
+    n_rmsea = max(N, X2 * 4)
+    if df < 1 or upper_lambda(n_rmsea) > 0 or upper_lambda(0) < 0:
+        hi = 0.0
+    else:
+        lam = _uniroot(upper_lambda, 0, n_rmsea)
+        hi = np.sqrt(lam / (N * df)) * np.sqrt(G)
+    return lo, hi
+
+
+def _loglik(S, m, Sigma, mu, n, meanstructure):
+    p = S.shape[0]
+    sign, logdet = np.linalg.slogdet(Sigma)
+    Si = np.linalg.inv(Sigma)
+    q = np.sum(S * Si)
+    if meanstructure:
+        d = m - mu
+        q += d @ Si @ d
+    return -n / 2 * (p * np.log(2 * np.pi) + logdet + q)
+
+
+def _residual_rms(S, m, Sigma, mu, meanstructure):
+    """rmr, srmr (Bentler), crmr (Bollen): (total, no-mean) for one group."""
+    p = S.shape[0]
+    il = np.tril_indices(p)
+    vs, ve = np.diag(S), np.diag(Sigma)
+
+    def scale(mat, d1, d2=None):
+        d2 = d1 if d2 is None else d2
+        sc = 1 / np.sqrt(np.outer(d1, d2))
+        out = mat * sc
+        near = np.abs(mat) < 1e-5
+        out[near] = mat[near]
+        return out
+
+    res = {}
+    raw_cov = (S - Sigma)[il]
+    raw_mean = m - mu
+    # Bentler: both scaled by the observed variances
+    b_cov = (scale(S, vs) - scale(Sigma, vs))[il]
+
+    def scale_mean(x, d):
+        out = x / np.sqrt(d)
+        near = np.abs(x) < 1e-5
+        out[near] = x[near]
+        return out
+
+    b_mean = scale_mean(m, vs) - scale_mean(mu, vs)
+    # Bollen: each matrix its own correlation; means scaled by observed variances
+    c_full = scale(S, vs) - scale(Sigma, ve)
+    c_cov = c_full[np.tril_indices(p, -1)]
+    for key, cov, mean, pstar_cov in (("rmr", raw_cov, raw_mean, len(raw_cov)),
+                                      ("srmr", b_cov, b_mean, len(b_cov)),
+                                      ("crmr", c_cov, b_mean, len(c_cov))):
+        nomean = np.sqrt(np.sum(cov ** 2) / pstar_cov)
+        if meanstructure:
+            total = np.sqrt((np.sum(cov ** 2) + np.sum(mean ** 2)) / (pstar_cov + p))
+        else:
+            total = nomean
+        res[key] = (total, nomean)
+    # Mplus
+    rc = S / np.sqrt(np.outer(vs, vs)) - Sigma / np.sqrt(np.outer(ve, ve))
+    off = np.sum(rc[np.tril_indices(p, -1)] ** 2)
+    dg = np.sum(((vs - ve) / vs) ** 2)
+    e = p * (p + 1) / 2
+    nomean = np.sqrt((off + dg) / e)
+    if meanstructure:
+        rm = m / np.sqrt(vs) - mu / np.sqrt(ve)
+        total = np.sqrt((off + np.sum(rm ** 2) + dg) / (e + p))
+    else:
+        total = nomean
+    res["srmr_mplus"] = (total, nomean)
+    return res
+
+
+def _gfi_group(S, m, Sigma, mu, meanstructure):
+    """LISREL GFI with the (structured) h1 expected information as weight."""
+    p = S.shape[0]
+    Si = np.linalg.inv(Sigma)
+    il = np.tril_indices(p)
+    # vech weight: 0.5 D' (Si x Si) D  applied to vech differences
+    diff_c = S - Sigma
+    # quadratic form e' W e with e = vech(E): equals 0.5 tr(Si E Si E) for symmetric E
+
+    def q(E, d=None):
+        val = 0.5 * np.sum((Si @ E) * (Si @ E).T)
+        if d is not None:
+            val += d @ Si @ d
+        return val
+    if meanstructure:
+        t1 = q(diff_c, m - mu)
+        t2 = q(S, m)
+    else:
+        t1 = q(diff_c)
+        t2 = q(S)
+    del il
+    return 1 - t1 / t2
+
+
+def compute_fit_measures(fi: FitInputs) -> dict:
+    """All fit measures as a dict with snake_case keys (lavaan names with '.' -> '_')."""
+    N = float(sum(fi.nobs))
+    G = len(fi.nobs)
+    npar = fi.npar
+    X2 = 2 * N * fi.fmin
+    df = fi.df
+    out: dict[str, float] = {}
+    out["npar"] = float(npar)
+    out["fmin"] = fi.fmin
+    out["chisq"] = X2
+    out["df"] = float(df)
+    out["pvalue"] = float(stats.chi2.sf(X2, df)) if df > 0 else np.nan
+    Xb, dfb = fi.baseline_chisq, fi.baseline_df
+    out["baseline_chisq"] = Xb
+    out["baseline_df"] = float(dfb)
+    out["baseline_pvalue"] = float(stats.chi2.sf(Xb, dfb)) if dfb > 0 else np.nan
+    # incremental
+    t1 = max(X2 - df, 0.0)
+    t2 = max(X2 - df, Xb - dfb, 0.0)
+    out["cfi"] = 1.0 if t2 == 0 else 1 - t1 / t2
+    if df > 0 and dfb > 0:
+        tli = (Xb / dfb - X2 / df) / (Xb / dfb - 1)
+    else:
+        tli = 1.0
+    out["tli"] = tli
+    out["nnfi"] = tli
+    out["rfi"] = (Xb / dfb - X2 / df) / (Xb / dfb) if df > 0 else np.nan
+    nfi = (Xb - X2) / Xb
+    out["nfi"] = nfi
+    out["pnfi"] = (df / dfb) * nfi
+    out["ifi"] = (Xb - X2) / (Xb - df)
+    out["rni"] = 1 - (X2 - df) / (Xb - dfb)
+    # likelihood
+    logl = sum(_loglik(S, m, Sig, mu, n, fi.meanstructure)
+               for S, m, Sig, mu, n in zip(fi.S, fi.m, fi.Sigma, fi.mu, fi.nobs))
+    ulogl = sum(-n / 2 * (S.shape[0] * np.log(2 * np.pi) + np.linalg.slogdet(S)[1] + S.shape[0])
+                for S, n in zip(fi.S, fi.nobs))
+    out["logl"] = logl
+    out["unrestricted_logl"] = ulogl
+    out["aic"] = -2 * logl + 2 * npar
+    out["bic"] = -2 * logl + npar * np.log(N)
+    out["ntotal"] = N
+    out["bic2"] = -2 * logl + npar * np.log((N + 2) / 24)
+    out["sabic"] = out["bic2"]
+    # rmsea
+    out["rmsea"] = float(np.sqrt(max((X2 / N) / df - 1 / N, 0)) * np.sqrt(G)) if df > 0 else 0.0
+    lo, hi = rmsea_ci(X2, df, N, G)
+    out["rmsea_ci_lower"] = lo
+    out["rmsea_ci_upper"] = hi
+    out["rmsea_ci_level"] = 0.90
+    out["rmsea_pvalue"] = float(stats.ncx2.sf(X2, df, N * df * 0.05 ** 2 / G)) if df > 0 else np.nan
+    out["rmsea_close_h0"] = 0.05
+    out["rmsea_notclose_pvalue"] = float(stats.ncx2.cdf(X2, df, N * df * 0.08 ** 2 / G)) \
+        if df > 0 else np.nan
+    out["rmsea_notclose_h0"] = 0.08
+    # residuals
+    w = np.array(fi.nobs) / N
+    acc: dict[str, list] = {}
+    for S, m, Sig, mu, wg in zip(fi.S, fi.m, fi.Sigma, fi.mu, w):
+        r = _residual_rms(S, m, Sig, mu, fi.meanstructure)
+        for k, (tot, nom) in r.items():
+            a = acc.setdefault(k, [0.0, 0.0])
+            a[0] += wg * tot
+            a[1] += wg * nom
+    out["rmr"], out["rmr_nomean"] = acc["rmr"]
+    out["srmr"] = acc["srmr"][0]
+    out["srmr_bentler"], out["srmr_bentler_nomean"] = acc["srmr"]
+    out["crmr"], out["crmr_nomean"] = acc["crmr"]
+    out["srmr_mplus"], out["srmr_mplus_nomean"] = acc["srmr_mplus"]
+    # Hoelter
+    if df > 0:
+        out["cn_05"] = stats.chi2.ppf(0.95, df) / (X2 / N) + 1
+        out["cn_01"] = stats.chi2.ppf(0.99, df) / (X2 / N) + 1
+    else:
+        out["cn_05"] = out["cn_01"] = np.nan
+    # GFI family
+    gfis = np.array([_gfi_group(S, m, Sig, mu, fi.meanstructure)
+                     for S, m, Sig, mu in zip(fi.S, fi.m, fi.Sigma, fi.mu)])
+    gfi = float(np.sum(w * gfis)) if G > 1 else float(gfis[0])
+    nel = sum(S.shape[0] * (S.shape[0] + 1) / 2 + (S.shape[0] if fi.meanstructure else 0)
+              for S in fi.S)
+    out["gfi"] = gfi
+    out["agfi"] = 1 - (nel / df) * (1 - gfi) if df > 0 else 1.0
+    out["pgfi"] = (df / nel) * gfi
+    out["mfi"] = float(np.exp(-0.5 * (X2 - df) / N))
+    out["ecvi"] = X2 / N + 2 * npar / N
+    return out
