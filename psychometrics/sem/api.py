@@ -299,13 +299,14 @@ def _check_solution(prob, values):
     t = prob.pt.table
     lvset = set(prob.pt.names.lv)
     glab = prob.ss.group_labels
+    c = prob.cols
     for r in range(len(t)):
-        if t.at[r, "op"] == "~~" and t.at[r, "lhs"] == t.at[r, "rhs"] and t.at[r, "par"] >= 0 \
+        if c["op"][r] == "~~" and c["lhs"][r] == c["rhs"][r] and prob.par[r] >= 0 \
                 and values[r] < 0:
-            g = t.at[r, "group"]
+            g = c["group"][r]
             where = f" in group {glab[g - 1]!r}" if glab else ""
-            kind = "latent variable" if t.at[r, "lhs"] in lvset else "residual"
-            msg = (f"Heywood case: the {kind} variance of {t.at[r, 'lhs']!r}{where} is negative "
+            kind = "latent variable" if c["lhs"][r] in lvset else "residual"
+            msg = (f"Heywood case: the {kind} variance of {c['lhs'][r]!r}{where} is negative "
                    f"({values[r]:.4g}).")
             warnings.warn(msg, HeywoodCaseWarning, stacklevel=3)
             msgs.append(msg)

@@ -37,6 +37,7 @@ class Problem:
     meanstructure: bool
     logdetS: tuple
     Sinv: tuple
+    cols: dict
 
     @property
     def npar(self) -> int:
@@ -51,12 +52,14 @@ def make_problem(pt: ParTable, rep: Representation, ss: SampleStats) -> Problem:
     # fixed.x rows take the sample moments of their group
     ov_index = {v: k for k, v in enumerate(ss.ov)}
     exo = t["exo"].to_numpy() == 1
+    lhs_l, op_l, rhs_l, grp_l = (t["lhs"].tolist(), t["op"].tolist(), t["rhs"].tolist(),
+                                 t["group"].tolist())
     for r in np.flatnonzero(exo):
-        g = t.at[r, "group"] - 1
-        if t.at[r, "op"] == "~~":
-            fixed[r] = ss.cov[g][ov_index[t.at[r, "lhs"]], ov_index[t.at[r, "rhs"]]]
-        elif t.at[r, "op"] == "~1":
-            fixed[r] = ss.mean[g][ov_index[t.at[r, "lhs"]]]
+        g = grp_l[r] - 1
+        if op_l[r] == "~~":
+            fixed[r] = ss.cov[g][ov_index[lhs_l[r]], ov_index[rhs_l[r]]]
+        elif op_l[r] == "~1":
+            fixed[r] = ss.mean[g][ov_index[lhs_l[r]]]
     fixed[(par < 0) & np.isnan(fixed)] = 0.0
     agg = []
     for gi in rep.groups:
@@ -69,7 +72,8 @@ def make_problem(pt: ParTable, rep: Representation, ss: SampleStats) -> Problem:
     w = np.array(ss.nobs, dtype=float) / ss.ntotal
     logdetS = tuple(np.linalg.slogdet(S)[1] for S in ss.cov)
     Sinv = tuple(np.linalg.inv(S) for S in ss.cov)
-    return Problem(pt, rep, ss, par, fixed, tuple(agg), w, pt.meanstructure, logdetS, Sinv)
+    cols = {c: t[c].tolist() for c in ("lhs", "op", "rhs", "group", "start", "exo")}
+    return Problem(pt, rep, ss, par, fixed, tuple(agg), w, pt.meanstructure, logdetS, Sinv, cols)
 
 
 def row_values(prob: Problem, theta: np.ndarray) -> np.ndarray:
@@ -169,43 +173,98 @@ def evaluate(prob: Problem, theta: np.ndarray, info: bool = True):
     return f, grad, I
 
 
-def start_values(prob: Problem) -> np.ndarray:
-    """Simple starting values (lavaan ``start = "simple"``-like, with sample variances).
+def _factor_starts(prob: Problem):
+    """Per group and latent variable: loadings and variance from the first principal axis.
 
-    Loadings 1 (0.7 sd-scaled when ``std_lv``), residual variances half the sample
-    variance, latent variances 0.05, covariances and regressions 0, intercepts the
-    sample means. User ``start()`` values override.
+    For a latent variable whose indicators are all observed, the first eigenvector
+    ``v`` (eigenvalue ``e``) of their sample covariance gives loadings ``sqrt(e) v``;
+    with a marker they are rescaled so the marker loading is 1 and the variance becomes
+    the squared marker loading. Residual variances start at ``s_jj - lambda_j^2 psi``
+    (at least 10% of ``s_jj``).
     """
-    t = prob.pt.table
+    lhs, op, rhs, grp = prob.cols["lhs"], prob.cols["op"], prob.cols["rhs"], prob.cols["group"]
+    ov_index = {v: k for k, v in enumerate(prob.ss.ov)}
+    dummy = set(prob.rep.dummy)
+    out = {}
+    for g in range(prob.pt.ngroups):
+        S = prob.ss.cov[g]
+        for lv in prob.pt.names.lv:
+            rows = [r for r in range(len(lhs)) if grp[r] == g + 1 and op[r] == "=~" and lhs[r] == lv]
+            inds = [rhs[r] for r in rows]
+            if len(inds) < 2 or any(v not in ov_index or v in dummy for v in inds):
+                continue
+            idx = [ov_index[v] for v in inds]
+            w, V = np.linalg.eigh(S[np.ix_(idx, idx)])
+            lam = np.sqrt(max(w[-1], 1e-8)) * V[:, -1]
+            if lam.sum() < 0:
+                lam = -lam
+            marker = None
+            for r, l in zip(rows, lam):
+                if prob.par[r] < 0 and prob.fixed[r] != 0:
+                    marker = (prob.fixed[r], l)
+                    break
+            if marker is not None and abs(marker[1]) > 1e-8:
+                scale = marker[0] / marker[1]
+                lam_s = lam * scale
+                psi = (1 / scale) ** 2
+            else:
+                lam_s, psi = lam, 1.0
+            for r, l, v in zip(rows, lam_s, inds):
+                out[r] = l
+                ii = ov_index[v]
+                out[("res", g, v)] = max(S[ii, ii] - (lam[inds.index(v)]) ** 2, 0.1 * S[ii, ii])
+            out[("psi", g, lv)] = psi
+    return out
+
+
+def start_values(prob: Problem) -> np.ndarray:
+    """Starting values.
+
+    Loadings, latent variances and residual variances from the first principal axis of
+    each factor's indicators (see ``_factor_starts``); otherwise lavaan's simple values:
+    loadings 1, residual variances half the sample variance, latent variances 0.05,
+    covariances and regressions 0, intercepts the sample means. ``start()`` overrides.
+    """
+    lhs, op, rhs, grp = prob.cols["lhs"], prob.cols["op"], prob.cols["rhs"], prob.cols["group"]
+    start = prob.cols["start"]
     theta = np.zeros(prob.npar)
     set_ = np.zeros(prob.npar, dtype=bool)
     ov_index = {v: k for k, v in enumerate(prob.ss.ov)}
     lvset = set(prob.pt.names.lv)
     std_lv = prob.pt.options.get("std_lv", False)
-    for r in range(len(t)):
+    fs = _factor_starts(prob)
+    eqs_y = set(prob.pt.names.eqs_y)
+    dummy = set(prob.rep.dummy)
+    for r in range(len(lhs)):
         k = prob.par[r]
         if k < 0 or set_[k]:
             continue
-        g = t.at[r, "group"] - 1
-        lhs, op, rhs = t.at[r, "lhs"], t.at[r, "op"], t.at[r, "rhs"]
+        g = grp[r] - 1
+        l, o, rr = lhs[r], op[r], rhs[r]
         S = prob.ss.cov[g]
-        st = t.at[r, "start"]
+        st = start[r]
         if np.isfinite(st):
             val = st
-        elif op == "=~":
-            if rhs in ov_index:
-                val = np.sqrt(0.5 * S[ov_index[rhs], ov_index[rhs]]) if std_lv else 1.0
+        elif o == "=~":
+            if r in fs:
+                val = fs[r]
+            elif rr in ov_index:
+                val = np.sqrt(0.5 * S[ov_index[rr], ov_index[rr]]) if std_lv else 1.0
             else:
                 val = 1.0
-        elif op == "~~" and lhs == rhs:
-            if lhs in lvset:
-                val = 1.0 if std_lv else 0.05
+        elif o == "~~" and l == rr:
+            if l in lvset:
+                val = fs.get(("psi", g, l), 1.0 if std_lv else 0.05)
+                if std_lv:
+                    val = 1.0
             else:
-                dummy_exo = lhs in prob.rep.dummy and lhs not in prob.pt.names.eqs_y
-                ii = ov_index[lhs]
-                val = S[ii, ii] if dummy_exo else 0.5 * S[ii, ii]
-        elif op == "~1" and lhs in ov_index:
-            val = prob.ss.mean[g][ov_index[lhs]]
+                ii = ov_index[l]
+                if l in dummy and l not in eqs_y:
+                    val = S[ii, ii]
+                else:
+                    val = fs.get(("res", g, l), 0.5 * S[ii, ii])
+        elif o == "~1" and l in ov_index:
+            val = prob.ss.mean[g][ov_index[l]]
         else:
             val = 0.0
         theta[k] = val
@@ -224,63 +283,90 @@ class OptimResult:
     message: str
 
 
-def optimize(prob: Problem, theta0: np.ndarray, max_iter: int = 500, gtol: float = 1e-9,
-             ftol: float = 1e-15) -> OptimResult:
-    """Fisher scoring with step halving.
+def _line_search(prob, theta, f, g, step):
+    slope = g @ step
+    t = 1.0
+    while t >= 1e-12:
+        new = theta + t * step
+        f_new = fmin_value(prob, new)
+        if np.isfinite(f_new) and f_new <= f + 1e-4 * t * slope:
+            return new, f_new, t
+        t *= 0.5
+    return None, f, 0.0
 
-    Converged when the largest absolute gradient element of ``fmin`` is below
-    ``gtol`` or successive steps change ``fmin`` by less than ``ftol`` (relative)
-    with a gradient below ``sqrt(gtol)``.
+
+def optimize(prob: Problem, theta0: np.ndarray, max_iter: int = 1000, gtol: float = 1e-9,
+             ftol: float = 1e-15, n_scoring: int = 4) -> OptimResult:
+    """Fisher scoring, then BFGS started from the inverse expected information.
+
+    The first ``n_scoring`` iterations are Fisher scoring steps (Newton steps with the
+    expected information, step halving); Fisher scoring converges only linearly for a
+    misspecified model, so the remaining iterations are BFGS updates of the inverse
+    information (superlinear). Converged when the largest absolute gradient element
+    of ``fmin`` is below ``gtol``, or when ``fmin`` changes by less than ``ftol``
+    (relative) with a gradient below ``sqrt(gtol)``.
     """
     theta = theta0.copy()
     f, g, I = evaluate(prob, theta)
     if not np.isfinite(f):
         # start values give a non-PD Sigma: shrink covariances towards zero
-        t = prob.pt.table
-        for r in range(len(t)):
-            if prob.par[r] >= 0 and t.at[r, "op"] in ("~~", "~") and t.at[r, "lhs"] != t.at[r, "rhs"]:
+        c = prob.cols
+        for r in range(len(c["op"])):
+            if prob.par[r] >= 0 and c["op"][r] in ("~~", "~") and c["lhs"][r] != c["rhs"][r]:
                 theta[prob.par[r]] = 0.0
         f, g, I = evaluate(prob, theta)
         if not np.isfinite(f):
             return OptimResult(theta, f, np.full(prob.npar, np.nan), None, 0, False,
                                "the implied covariance matrix at the starting values is not "
                                "positive definite")
-    it = 0
     message = "maximum number of iterations reached"
     converged = False
-    for it in range(1, max_iter + 1):
+    H = None
+    it = 0
+    while it < max_iter:
         if np.max(np.abs(g)) < gtol:
             converged = True
             message = "gradient below tolerance"
-            it -= 1
             break
-        try:
-            step = np.linalg.solve(I, -g)
-        except np.linalg.LinAlgError:
-            step = np.linalg.lstsq(I, -g, rcond=None)[0]
-        if not np.all(np.isfinite(step)):
+        it += 1
+        if H is None:
+            try:
+                Hs = np.linalg.inv(I)
+            except np.linalg.LinAlgError:
+                Hs = np.linalg.pinv(I)
+        else:
+            Hs = H
+        step = -Hs @ g
+        if not np.all(np.isfinite(step)) or g @ step >= 0:
             step = -g
-        slope = g @ step
-        if slope > 0:  # not a descent direction (information not PD): use the gradient
-            step = -g
-            slope = g @ step
-        tstep = 1.0
-        while True:
-            new = theta + tstep * step
-            f_new = fmin_value(prob, new)
-            if np.isfinite(f_new) and f_new <= f + 1e-4 * tstep * slope:
-                break
-            tstep *= 0.5
-            if tstep < 1e-12:
-                break
-        if tstep < 1e-12:
+            H = None
+        new, f_new, t = _line_search(prob, theta, f, g, step)
+        if new is None:
+            if H is not None:       # BFGS direction failed: restart from scoring
+                H = None
+                f, g, I = evaluate(prob, theta)
+                continue
             message = "line search failed"
             break
-        theta = new
+        f_new, g_new, I_new = evaluate(prob, new, info=(it < n_scoring))
+        if it < n_scoring:
+            I = I_new
+        else:
+            if H is None:
+                H = Hs.copy()
+            s_ = new - theta
+            y = g_new - g
+            ys = y @ s_
+            if ys > 1e-300:
+                rho = 1.0 / ys
+                Hy = H @ y
+                H = H - rho * (np.outer(s_, Hy) + np.outer(Hy, s_)) \
+                    + (rho * rho * (y @ Hy) + rho) * np.outer(s_, s_)
         f_old = f
-        f, g, I = evaluate(prob, theta)
+        theta, f, g = new, f_new, g_new
         if abs(f_old - f) <= ftol * max(1.0, abs(f)) and np.max(np.abs(g)) < np.sqrt(gtol):
             converged = True
             message = "relative change of fmin below tolerance"
             break
-    return OptimResult(theta, f, g, I, it, converged, message)
+    info = evaluate(prob, theta, info=True)[2]
+    return OptimResult(theta, f, g, info, it, converged, message)

@@ -16,7 +16,7 @@ degrees of freedom, N, moments), as lavaan's ``lav_fit_*.R`` files:
 from __future__ import annotations
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import optimize, special, stats
 
 __all__ = ["FitInputs", "compute_fit_measures", "rmsea_ci"]
 
@@ -47,16 +47,23 @@ def _uniroot(f, lo, hi):
                            maxiter=1000)
 
 
+def _pnchisq(x, df, ncp):
+    """P(X <= x) for a (noncentral) chi-square, R ``pchisq(x, df, ncp)``."""
+    if ncp <= 0:
+        return float(special.chdtr(df, x))
+    return float(special.chndtr(x, df, ncp))
+
+
 def rmsea_ci(X2, df, N, G=1, level=0.90):
     """90% confidence interval of the RMSEA (lavaan ``lav_fit_rmsea_ci``)."""
     upper_perc = 1 - (1 - level) / 2
     lower_perc = (1 - level) / 2
 
     def lower_lambda(lam):
-        return stats.ncx2.cdf(X2, df, lam) - upper_perc if lam > 0 else stats.chi2.cdf(X2, df) - upper_perc
+        return _pnchisq(X2, df, lam) - upper_perc
 
     def upper_lambda(lam):
-        return stats.ncx2.cdf(X2, df, lam) - lower_perc if lam > 0 else stats.chi2.cdf(X2, df) - lower_perc
+        return _pnchisq(X2, df, lam) - lower_perc
 
     if df < 1 or lower_lambda(0) < 0:
         lo = 0.0
@@ -173,11 +180,11 @@ def compute_fit_measures(fi: FitInputs) -> dict:
     out["fmin"] = fi.fmin
     out["chisq"] = X2
     out["df"] = float(df)
-    out["pvalue"] = float(stats.chi2.sf(X2, df)) if df > 0 else np.nan
+    out["pvalue"] = float(special.chdtrc(df, X2)) if df > 0 else np.nan
     Xb, dfb = fi.baseline_chisq, fi.baseline_df
     out["baseline_chisq"] = Xb
     out["baseline_df"] = float(dfb)
-    out["baseline_pvalue"] = float(stats.chi2.sf(Xb, dfb)) if dfb > 0 else np.nan
+    out["baseline_pvalue"] = float(special.chdtrc(dfb, Xb)) if dfb > 0 else np.nan
     # incremental
     t1 = max(X2 - df, 0.0)
     t2 = max(X2 - df, Xb - dfb, 0.0)
@@ -212,9 +219,9 @@ def compute_fit_measures(fi: FitInputs) -> dict:
     out["rmsea_ci_lower"] = lo
     out["rmsea_ci_upper"] = hi
     out["rmsea_ci_level"] = 0.90
-    out["rmsea_pvalue"] = float(stats.ncx2.sf(X2, df, N * df * 0.05 ** 2 / G)) if df > 0 else np.nan
+    out["rmsea_pvalue"] = 1.0 - _pnchisq(X2, df, N * df * 0.05 ** 2 / G) if df > 0 else np.nan
     out["rmsea_close_h0"] = 0.05
-    out["rmsea_notclose_pvalue"] = float(stats.ncx2.cdf(X2, df, N * df * 0.08 ** 2 / G)) \
+    out["rmsea_notclose_pvalue"] = _pnchisq(X2, df, N * df * 0.08 ** 2 / G) \
         if df > 0 else np.nan
     out["rmsea_notclose_h0"] = 0.08
     # residuals

@@ -63,25 +63,24 @@ class GroupMatrices:
 
 def _dummy_ov(pt: ParTable) -> list[str]:
     t = pt.table
+    lhs, op, rhs = t["lhs"].tolist(), t["op"].tolist(), t["rhs"].tolist()
     lv = set(pt.names.lv)
     ov = pt.names.ov
     dummy = set()
-    for _, r in t[t["op"] == "~"].iterrows():
-        for v in (r["lhs"], r["rhs"]):
-            if v not in lv:
-                dummy.add(v)
-    for _, r in t[(t["op"] == "~~") & (t["lhs"] != t["rhs"])].iterrows():
-        if (r["lhs"] in lv) != (r["rhs"] in lv):
-            dummy.add(r["lhs"] if r["lhs"] not in lv else r["rhs"])
+    for l, o, r in zip(lhs, op, rhs):
+        if o == "~":
+            for v in (l, r):
+                if v not in lv:
+                    dummy.add(v)
+        elif o == "~~" and l != r and ((l in lv) != (r in lv)):
+            dummy.add(l if l not in lv else r)
     # closure: a covariance between a dummy and a plain indicator makes both dummies
+    cov = [(l, r) for l, o, r in zip(lhs, op, rhs) if o == "~~" and l != r
+           and l not in lv and r not in lv]
     changed = True
-    cov = t[(t["op"] == "~~") & (t["lhs"] != t["rhs"])]
     while changed:
         changed = False
-        for _, r in cov.iterrows():
-            a, b = r["lhs"], r["rhs"]
-            if a in lv or b in lv:
-                continue
+        for a, b in cov:
             if (a in dummy) != (b in dummy):
                 dummy.update((a, b))
                 changed = True
@@ -103,11 +102,12 @@ def build_representation(pt: ParTable) -> Representation:
         lam_fixed[oi[d], li[d]] = 1.0
     groups = []
     t = pt.table
+    L, O, R = t["lhs"].tolist(), t["op"].tolist(), t["rhs"].tolist()
     for g in range(1, pt.ngroups + 1):
         idx = np.flatnonzero(t["group"].to_numpy() == g)
         mats, ii, jj, keep = [], [], [], []
         for r in idx:
-            lhs, op, rhs = t.at[r, "lhs"], t.at[r, "op"], t.at[r, "rhs"]
+            lhs, op, rhs = L[r], O[r], R[r]
             if op == "=~":
                 if rhs in lvset or rhs in dset:
                     mats.append(BETA); ii.append(li[rhs]); jj.append(li[lhs])

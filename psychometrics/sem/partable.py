@@ -307,10 +307,11 @@ def build_partable(parsed: ParsedModel, *, ngroups: int = 1, std_lv: bool = Fals
     if ngroups > 1 and ge:
         ov_set = set(names.ov)
         key_to_g1 = {}
-        for i, r in tab.iterrows():
+        records = tab.to_dict("records")
+        for i, r in enumerate(records):
             if r["group"] == 1:
                 key_to_g1[(r["lhs"], r["op"], r["rhs"])] = i
-        for i, r in tab.iterrows():
+        for i, r in enumerate(records):
             kind = _equal_kind(r, lvset, ov_set)
             if kind is None or kind not in ge:
                 continue
@@ -319,9 +320,9 @@ def build_partable(parsed: ParsedModel, *, ngroups: int = 1, std_lv: bool = Fals
             if not r["free"] or r["label"]:
                 continue
             i1 = key_to_g1[(r["lhs"], r["op"], r["rhs"])]
-            if not tab.at[i1, "free"] or tab.at[i1, "label"]:
+            if not records[i1]["free"] or records[i1]["label"]:
                 continue
-            pl = tab.at[i1, "plabel"]
+            pl = records[i1]["plabel"]
             eq_label[i] = pl
             shown_label[i] = pl
             eq_label[i1] = pl
@@ -355,11 +356,12 @@ def build_partable(parsed: ParsedModel, *, ngroups: int = 1, std_lv: bool = Fals
     by_label: dict[str, int] = {}
     fixed_labels: dict[str, float] = {}
     k = 0
+    eql, freel, ustl = tab["eq_label"].tolist(), tab["free"].tolist(), tab["ustart"].tolist()
     for i in range(len(tab)):
-        lbl = root(tab.at[i, "eq_label"])
-        if not tab.at[i, "free"]:
+        lbl = root(eql[i])
+        if not freel[i]:
             if lbl:
-                fixed_labels[lbl] = tab.at[i, "ustart"]
+                fixed_labels[lbl] = ustl[i]
             continue
         if lbl:
             if lbl in by_label:
@@ -370,7 +372,7 @@ def build_partable(parsed: ParsedModel, *, ngroups: int = 1, std_lv: bool = Fals
         k += 1
     # a label shared by a fixed and a free row: lavaan fixes all of them
     for i in range(len(tab)):
-        lbl = root(tab.at[i, "eq_label"])
+        lbl = root(eql[i])
         if lbl and lbl in fixed_labels and par[i] >= 0:
             raise ModelSpecificationError(
                 f"Label {lbl!r} is used for a fixed and a free parameter "
@@ -420,15 +422,20 @@ def _check_definitions(defs, tab):
 
 def _check_scale(tab, names, ngroups):
     """Each latent variable needs a scale: a fixed loading or a fixed variance."""
+    lhs, op, rhs = tab["lhs"].tolist(), tab["op"].tolist(), tab["rhs"].tolist()
+    grp, free, ust = tab["group"].tolist(), tab["free"].tolist(), tab["ustart"].tolist()
+    scaled, first_ind = set(), {}
+    for l, o, r, g, f, u in zip(lhs, op, rhs, grp, free, ust):
+        if o == "=~":
+            first_ind.setdefault(l, r)
+            if not f and u != 0:
+                scaled.add((g, l))
+        elif o == "~~" and l == r and not f:
+            scaled.add((g, l))
     for g in range(1, ngroups + 1):
-        t = tab[tab["group"] == g]
         for lv in names.lv:
-            loads = t[(t["op"] == "=~") & (t["lhs"] == lv)]
-            var = t[(t["op"] == "~~") & (t["lhs"] == lv) & (t["rhs"] == lv)]
-            fixed_load = (~loads["free"] & (loads["ustart"] != 0)).any()
-            fixed_var = (~var["free"]).any() if len(var) else False
-            if not fixed_load and not fixed_var:
+            if (g, lv) not in scaled:
                 raise IdentificationError(
                     f"Latent variable {lv!r} has no scale (group {g}): all its loadings and its "
-                    f"variance are free. Fix one loading (e.g. '{lv} =~ 1*{loads['rhs'].iloc[0]}') "
+                    f"variance are free. Fix one loading (e.g. '{lv} =~ 1*{first_ind[lv]}') "
                     f"or its variance ('{lv} ~~ 1*{lv}'), or use std_lv=True.")

@@ -211,7 +211,8 @@ def _add_inference(df: pd.DataFrame, est_col: str, level: float = 0.95) -> pd.Da
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where((se > 0) & np.isfinite(se), est / se, np.nan)
     df["z"] = z
-    df["p_value"] = 2 * stats.norm.sf(np.abs(z))
+    # lavaan: 2 * (1 - pnorm(abs(z))), which is exactly 0 beyond |z| ~ 8.3
+    df["p_value"] = 2 * (1 - stats.norm.cdf(np.abs(z)))
     q = stats.norm.ppf(1 - (1 - level) / 2)
     df["ci_lower"] = np.where(np.isfinite(se), est - q * se, np.nan)
     df["ci_upper"] = np.where(np.isfinite(se), est + q * se, np.nan)
