@@ -83,25 +83,33 @@ def modification_indices(prob, theta, sort: bool = True, minimum_value: float = 
     pt = prob.pt
     cands = candidate_rows(pt)
     cols = ["lhs", "op", "rhs", "group", "mi", "epc", "sepc_lv", "sepc_all", "sepc_nox"]
-    if not cands:
+    if not cands and not (pt.table["par"].to_numpy() < 0).any():
         return pd.DataFrame(columns=cols)
     t = pt.table
     k0 = pt.npar
+    # lavaan lav_object_extended(all.free = TRUE): every fixed row is freed as a candidate
+    fixed_rows = np.flatnonzero((t["par"].to_numpy() < 0) & (t["op"].to_numpy() != ":="))
+    ext_par = t["par"].to_numpy().copy()
+    ext_par[fixed_rows] = np.arange(k0, k0 + len(fixed_rows))
+    k1 = k0 + len(fixed_rows)
     extra = pd.DataFrame({
         "id": np.arange(len(t) + 1, len(t) + len(cands) + 1),
         "lhs": [c[0] for c in cands], "op": [c[1] for c in cands], "rhs": [c[2] for c in cands],
         "user": 10, "group": [c[3] for c in cands], "free": True, "ustart": np.nan, "label": "",
         "start": np.nan, "exo": 0, "line": 0, "plabel": "",
-        "par": np.arange(k0, k0 + len(cands)),
+        "par": np.arange(k1, k1 + len(cands)),
     })
-    ext_tab = pd.concat([t, extra], ignore_index=True)
-    ext_pt = replace(pt, table=ext_tab, npar=k0 + len(cands))
+    base = t.copy()
+    base["par"] = ext_par
+    ext_tab = pd.concat([base, extra], ignore_index=True)
+    ext_pt = replace(pt, table=ext_tab, npar=k1 + len(cands))
     ext_rep = build_representation(ext_pt)
     ext_prob = make_problem(ext_pt, ext_rep, prob.ss)
-    x = np.concatenate([theta, np.zeros(len(cands))])
+    values0 = row_values(prob, theta)
+    x = np.concatenate([theta, values0[fixed_rows], np.zeros(len(cands))])
     _, grad, info = evaluate(ext_prob, x, info=True)
     m_idx = np.arange(k0)
-    e_idx = np.arange(k0, k0 + len(cands))
+    e_idx = np.arange(k0, k1 + len(cands))
     I11 = info[np.ix_(e_idx, e_idx)]
     I12 = info[np.ix_(e_idx, m_idx)]
     I22 = info[np.ix_(m_idx, m_idx)]
@@ -116,7 +124,13 @@ def modification_indices(prob, theta, sort: bool = True, minimum_value: float = 
     epc = mi / d
     # standardized EPC: model rows carry their estimates (variances) or epc
     values = row_values(prob, theta)
-    est_all = np.concatenate([values, np.abs(epc)])
+    # model rows: free ones keep their estimate (only variances are used), fixed ones get |epc|
+    est_all = np.concatenate([values, np.abs(epc[len(fixed_rows):])])
+    is_var = (ext_tab["op"].to_numpy() == "~~") & (ext_tab["lhs"].to_numpy() == ext_tab["rhs"].to_numpy())
+    exo = ext_tab["exo"].to_numpy() == 1
+    fixed_est = np.abs(epc[:len(fixed_rows)])
+    keep_est = is_var[fixed_rows] & ~exo[fixed_rows]
+    est_all[fixed_rows] = np.where(keep_est, values[fixed_rows], fixed_est)
     lhs = ext_tab["lhs"].to_numpy()
     op = ext_tab["op"].to_numpy()
     rhs = ext_tab["rhs"].to_numpy()
@@ -128,19 +142,22 @@ def modification_indices(prob, theta, sort: bool = True, minimum_value: float = 
     est_all[small] = np.nan
     sign = np.sign(epc)
     with np.errstate(invalid="ignore", divide="ignore"):
-        slv = standardize_rows(lhs, op, rhs, grp, est_all, sds, lvset, "std.lv")[len(t):] * sign
-        sall = standardize_rows(lhs, op, rhs, grp, est_all, sds, lvset, "std.all")[len(t):] * sign
+        sel = np.concatenate([fixed_rows, np.arange(len(t), len(ext_tab))])
+        slv = standardize_rows(lhs, op, rhs, grp, est_all, sds, lvset, "std.lv")[sel] * sign
+        sall = standardize_rows(lhs, op, rhs, grp, est_all, sds, lvset, "std.all")[sel] * sign
         ox = set(pt.names.ov_x) if pt.fixed_x else set()
         if ox:
             sds_nox = [(e, {k: (1.0 if k in ox else v) for k, v in o.items()}) for e, o in sds]
-            snox = standardize_rows(lhs, op, rhs, grp, est_all, sds_nox, lvset, "std.all")[len(t):] * sign
+            snox = standardize_rows(lhs, op, rhs, grp, est_all, sds_nox, lvset, "std.all")[sel] * sign
         else:
             snox = sall
-    sm = small[len(t):]
+    sm = small[sel]
     slv[sm] = 0.0
     sall[sm] = 0.0
-    out = pd.DataFrame({"lhs": extra["lhs"], "op": extra["op"], "rhs": extra["rhs"],
-                        "group": extra["group"].astype(int), "mi": mi, "epc": epc,
+    cand = ext_tab.iloc[sel]
+    out = pd.DataFrame({"lhs": cand["lhs"].to_numpy(), "op": cand["op"].to_numpy(),
+                        "rhs": cand["rhs"].to_numpy(),
+                        "group": cand["group"].to_numpy().astype(int), "mi": mi, "epc": epc,
                         "sepc_lv": slv, "sepc_all": sall, "sepc_nox": snox})
     out = out[np.isfinite(out["mi"])]
     if sort:
