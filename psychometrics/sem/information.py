@@ -57,6 +57,12 @@ def check_identified(info: np.ndarray, names: list[str]) -> None:
     d = np.sqrt(np.abs(np.diag(info)))
     d[d == 0] = 1.0
     R = info / d[:, None] / d[None, :]
+    try:  # fast path: a well-conditioned positive definite matrix
+        Lc = np.linalg.cholesky(R)
+        if np.min(np.diag(Lc)) ** 2 > 1e-8:
+            return
+    except np.linalg.LinAlgError:
+        pass
     w, V = np.linalg.eigh(R)
     if w[0] < 1e-10 * max(1.0, w[-1]):
         v = V[:, 0]

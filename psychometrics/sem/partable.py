@@ -295,19 +295,18 @@ def build_partable(parsed: ParsedModel, *, ngroups: int = 1, std_lv: bool = Fals
             rows.append(dict(lhs=lhs, op=op, rhs=rhs, user=b["user"], group=g + 1, free=free,
                              ustart=ustart, label=label, start=start, exo=exo,
                              line=(s.line if s is not None else 0)))
-    tab = pd.DataFrame(rows)
-    tab.insert(0, "id", np.arange(1, len(tab) + 1))
-    tab["plabel"] = [f".p{i}." for i in tab["id"]]
+    records = rows
+    for i, r in enumerate(records):
+        r["id"] = i + 1
+        r["plabel"] = f".p{i + 1}."
+        r["eq_label"] = r["label"]
 
     # --- group.equal ------------------------------------------------------------------
     ge = _normalise_group_equal(group_equal)
     partial = _parse_partial(group_partial)
-    eq_label = list(tab["label"])
-    shown_label = list(tab["label"])
     if ngroups > 1 and ge:
         ov_set = set(names.ov)
         key_to_g1 = {}
-        records = tab.to_dict("records")
         for i, r in enumerate(records):
             if r["group"] == 1:
                 key_to_g1[(r["lhs"], r["op"], r["rhs"])] = i
@@ -319,25 +318,21 @@ def build_partable(parsed: ParsedModel, *, ngroups: int = 1, std_lv: bool = Fals
                 continue
             if not r["free"] or r["label"]:
                 continue
-            i1 = key_to_g1[(r["lhs"], r["op"], r["rhs"])]
-            if not records[i1]["free"] or records[i1]["label"]:
+            r1 = records[key_to_g1[(r["lhs"], r["op"], r["rhs"])]]
+            if not r1["free"] or r1["eq_label"] not in ("", r1["plabel"]):
                 continue
-            pl = records[i1]["plabel"]
-            eq_label[i] = pl
-            shown_label[i] = pl
-            eq_label[i1] = pl
-            shown_label[i1] = pl
+            pl = r1["plabel"]
+            r["eq_label"] = r["label"] = pl
+            r1["eq_label"] = r1["label"] = pl
         # lavaan: latent means free in groups 2.. when intercepts are equal but means are not
         if meanstructure and "intercepts" in ge and "means" not in ge:
-            m = (tab["op"] == "~1") & tab["lhs"].isin(lvset) & (tab["user"] == 0) & (tab["group"] > 1)
-            tab.loc[m, "free"] = True
-            tab.loc[m, "ustart"] = np.nan
-    tab["label"] = shown_label
-    tab["eq_label"] = eq_label
+            for r in records:
+                if r["op"] == "~1" and r["lhs"] in lvset and r["user"] == 0 and r["group"] > 1:
+                    r["free"], r["ustart"] = True, np.nan
 
     # --- '==' constraints between labels --------------------------------------------
     alias = {}
-    labels_in_use = set(tab["eq_label"]) - {""}
+    labels_in_use = {r["eq_label"] for r in records} - {""}
     for c in parsed.constraints:
         if c.lhs not in labels_in_use or c.rhs not in labels_in_use:
             bad = c.lhs if c.lhs not in labels_in_use else c.rhs
@@ -352,33 +347,33 @@ def build_partable(parsed: ParsedModel, *, ngroups: int = 1, std_lv: bool = Fals
         return lbl
 
     # --- free parameter index -----------------------------------------------------------
-    par = np.full(len(tab), -1, dtype=int)
     by_label: dict[str, int] = {}
     fixed_labels: dict[str, float] = {}
     k = 0
-    eql, freel, ustl = tab["eq_label"].tolist(), tab["free"].tolist(), tab["ustart"].tolist()
-    for i in range(len(tab)):
-        lbl = root(eql[i])
-        if not freel[i]:
+    for r in records:
+        lbl = root(r["eq_label"])
+        r["par"] = -1
+        if not r["free"]:
             if lbl:
-                fixed_labels[lbl] = ustl[i]
+                fixed_labels[lbl] = r["ustart"]
             continue
         if lbl:
             if lbl in by_label:
-                par[i] = by_label[lbl]
+                r["par"] = by_label[lbl]
                 continue
             by_label[lbl] = k
-        par[i] = k
+        r["par"] = k
         k += 1
-    # a label shared by a fixed and a free row: lavaan fixes all of them
-    for i in range(len(tab)):
-        lbl = root(eql[i])
-        if lbl and lbl in fixed_labels and par[i] >= 0:
+    # a label shared by a fixed and a free row: not supported
+    for r in records:
+        lbl = root(r["eq_label"])
+        if lbl and lbl in fixed_labels and r["par"] >= 0:
             raise ModelSpecificationError(
                 f"Label {lbl!r} is used for a fixed and a free parameter "
-                f"({tab.at[i, 'lhs']} {tab.at[i, 'op']} {tab.at[i, 'rhs']}); give them different labels.")
-    tab["par"] = par
-    tab = tab.drop(columns=["eq_label"])
+                f"({r['lhs']} {r['op']} {r['rhs']}); give them different labels.")
+    cols = ["id", "lhs", "op", "rhs", "user", "group", "free", "ustart", "label", "start", "exo",
+            "line", "plabel", "par"]
+    tab = pd.DataFrame({c: [r[c] for r in records] for c in cols})
     _check_definitions(parsed.definitions, tab)
     _check_scale(tab, names, ngroups)
     return ParTable(table=tab, names=names, ngroups=ngroups, meanstructure=meanstructure,

@@ -49,6 +49,12 @@ def _check_pd(cov: np.ndarray, ov, label) -> None:
             f"{', '.join(map(repr, bad))} have zero variance. Remove them from the model.")
     d = 1 / np.sqrt(var)
     R = cov * d[:, None] * d[None, :]
+    try:
+        Lc = np.linalg.cholesky(R)
+        if np.min(np.diag(Lc)) ** 2 > 1e-10:
+            return
+    except np.linalg.LinAlgError:
+        pass
     w, V = np.linalg.eigh(R)
     if w[0] < 1e-12 * max(1.0, w[-1]):
         v = V[:, 0]
