@@ -218,8 +218,7 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
             fmin=opt.fmin, npar=pt.npar, nobs=ss.nobs, sample_cov=ss.cov, sample_mean=ss.mean,
             implied_cov=Sig_l, implied_mean=mu_l, meanstructure=meanstructure,
             baseline_chisq=xb, baseline_df=dfb, df=df))
-        fm["chisq_by_group"] = tuple(float(2 * n * f) for n, f in
-                                     zip(ss.nobs, _group_fmin(prob, theta)))
+    chisq_g = tuple(float(2 * n * f) for n, f in zip(ss.nobs, _group_fmin(prob, theta)))
     vc = None if vcov is None else pd.DataFrame(vcov, index=pnames, columns=pnames)
     options = dict(estimator="ML", information=information, std_lv=std_lv,
                    meanstructure=meanstructure, fixed_x=fixed_x, group=group,
@@ -231,7 +230,7 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
         iterations=opt.iterations, optimizer_message=opt.message, nobs=ss.nobs,
         group_labels=ss.group_labels, sample_cov=frozen_mapping(S_d), sample_mean=frozen_mapping(m_d),
         implied_cov=frozen_mapping(Sig_d), implied_mean=frozen_mapping(mu_d), vcov=vc,
-        options=frozen_mapping(options), warnings=tuple(warn_list),
+        options=frozen_mapping(options), warnings=tuple(warn_list), chisq_by_group=chisq_g,
         timing=time.perf_counter() - t0, parameter_table=pt.table.copy(), _problem=prob,
         _theta=theta, _defs=defs)
 

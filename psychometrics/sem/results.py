@@ -86,6 +86,8 @@ class SEMResult:
     sample_mean, implied_mean : dict[group label, Series]
     vcov : DataFrame
         Covariance matrix of the free parameters.
+    chisq_by_group : tuple of float
+        Each group's contribution to the chi-square (lavaan ``test$stat.group``).
     """
 
     model: str
@@ -104,6 +106,7 @@ class SEMResult:
     options: Mapping[str, Any]
     warnings: tuple[str, ...]
     timing: float
+    chisq_by_group: tuple
     parameter_table: pd.DataFrame
     _problem: Any = field(repr=False, compare=False)
     _theta: np.ndarray = field(repr=False, compare=False)
