@@ -74,6 +74,16 @@ def as_float(values) -> np.ndarray:
     return np.array([np.nan if v is None else v for v in values], dtype=float)
 
 
+def assert_close_scaled(actual, desired, scale, rtol):
+    """|actual - desired| <= rtol * scale element-wise (every element, no NaN allowed)."""
+    actual, desired, scale = map(np.asarray, (actual, desired, scale))
+    assert actual.shape == desired.shape
+    assert np.isfinite(actual).all() and np.isfinite(desired).all()
+    bad = np.abs(actual - desired) > rtol * scale + 1e-12
+    assert not bad.any(), (f"{bad.sum()} element(s) differ: actual {actual[bad]}, "
+                           f"desired {desired[bad]}")
+
+
 def check_parameter_estimates(res, ref_rows, *, rtol_est, rtol_se, check_labels=True):
     """est, se, z, p, CI of lavaan parameterEstimates against res.estimates."""
     ours = match_rows(res.estimates, ref_rows)
@@ -91,10 +101,12 @@ def check_parameter_estimates(res, ref_rows, *, rtol_est, rtol_se, check_labels=
     # p values: tiny ones amplify the optimizer noise of lavaan; absolute check near 0
     assert_allclose(ours["p_value"].to_numpy()[free], as_float(ref["pvalue"])[free],
                     rtol=max(rtol_se, 1e-4) * 10, atol=1e-9)
-    assert_allclose(ours["ci_lower"].to_numpy()[free], as_float(ref["ci.lower"])[free],
-                    rtol=rtol_se, atol=1e-6)
-    assert_allclose(ours["ci_upper"].to_numpy()[free], as_float(ref["ci.upper"])[free],
-                    rtol=rtol_se, atol=1e-6)
+    # CI = est -/+ 1.96 se: its error scale is |est| + 1.96 se (not |CI|, which can be ~0)
+    scale = np.abs(as_float(ref["est"])[free]) + 1.96 * se_ref[free]
+    assert_close_scaled(ours["ci_lower"].to_numpy()[free], as_float(ref["ci.lower"])[free],
+                        scale, rtol_se)
+    assert_close_scaled(ours["ci_upper"].to_numpy()[free], as_float(ref["ci.upper"])[free],
+                        scale, rtol_se)
     if check_labels and "label" in ref:
         assert list(ours["label"]) == list(ref["label"].fillna(""))
 
@@ -111,8 +123,11 @@ def check_standardized(res, ref_rows, kind, *, rtol_est, rtol_se, with_se=True):
         ok = np.isfinite(zref)
         assert np.isnan(ours["z"].to_numpy()[~ok]).all()
         assert_allclose(ours["z"].to_numpy()[ok], zref[ok], rtol=rtol_se)
-        assert_allclose(ours["ci_lower"].to_numpy()[ok], as_float(ref["ci.lower"])[ok],
-                        rtol=rtol_se, atol=1e-6)
+        scale = np.abs(as_float(ref["est.std"])[ok]) + 1.96 * se_ref[ok]
+        assert_close_scaled(ours["ci_lower"].to_numpy()[ok], as_float(ref["ci.lower"])[ok],
+                            scale, rtol_se)
+        assert_close_scaled(ours["ci_upper"].to_numpy()[ok], as_float(ref["ci.upper"])[ok],
+                            scale, rtol_se)
 
 
 def check_fit_measures(res, ref_fm: dict, *, rtol, skip=()):
