@@ -217,7 +217,7 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
         fm = compute_fit_measures(FitInputs(
             fmin=opt.fmin, npar=pt.npar, nobs=ss.nobs, sample_cov=ss.cov, sample_mean=ss.mean,
             implied_cov=Sig_l, implied_mean=mu_l, meanstructure=meanstructure,
-            baseline_chisq=xb, baseline_df=dfb, df=df))
+            baseline_chisq=xb, baseline_df=dfb, df=df, x_index=prob.x_idx))
     chisq_g = tuple(float(2 * n * f) for n, f in zip(ss.nobs, _group_fmin(prob, theta)))
     vc = None if vcov is None else pd.DataFrame(vcov, index=pnames, columns=pnames)
     options = dict(estimator="ML", information=information, std_lv=std_lv,

@@ -38,6 +38,7 @@ class Problem:
     logdetS: tuple
     Sinv: tuple
     cols: dict
+    x_idx: np.ndarray          # positions of fixed.x covariates in the observed variables
 
     @property
     def npar(self) -> int:
@@ -73,7 +74,9 @@ def make_problem(pt: ParTable, rep: Representation, ss: SampleStats) -> Problem:
     logdetS = tuple(np.linalg.slogdet(S)[1] for S in ss.cov)
     Sinv = tuple(np.linalg.inv(S) for S in ss.cov)
     cols = {c: t[c].tolist() for c in ("lhs", "op", "rhs", "group", "start", "exo")}
-    return Problem(pt, rep, ss, par, fixed, tuple(agg), w, pt.meanstructure, logdetS, Sinv, cols)
+    x_idx = np.array([ov_index[v] for v in pt.names.ov_x] if pt.fixed_x else [], dtype=int)
+    return Problem(pt, rep, ss, par, fixed, tuple(agg), w, pt.meanstructure, logdetS, Sinv, cols,
+                   x_idx)
 
 
 def row_values(prob: Problem, theta: np.ndarray) -> np.ndarray:
@@ -131,7 +134,10 @@ def evaluate(prob: Problem, theta: np.ndarray, info: bool = True):
     Gradient: dF/dtheta_k = tr(G dSigma_k) - 2 dmu_k' Sigma^-1 (m - mu), with
     ``G = Sigma^-1 - Sigma^-1 (S + d d') Sigma^-1``. Expected information of group g:
     ``0.5 tr(Sigma^-1 dSigma_k Sigma^-1 dSigma_l) + dmu_k' Sigma^-1 dmu_l``
-    (lavaan ``lav_model_information_expected``), weighted by n_g / N.
+    (lavaan ``lav_model_information_expected``), weighted by n_g / N. With fixed.x,
+    the moments of the exogenous covariates carry no information and no gradient
+    (lavaan ``lav_mvnorm_*`` with ``x.idx``); this only matters for candidate
+    parameters in modification indices.
     """
     values = row_values(prob, theta)
     npar = prob.npar
@@ -164,6 +170,14 @@ def evaluate(prob: Problem, theta: np.ndarray, info: bool = True):
         f += w * 0.5 * F
         grad += w * 0.5 * gg
         if info:
+            x = prob.x_idx
+            if len(x):
+                Dk = Dk.reshape(npar, p, p).copy()
+                Dk[:, x[:, None], x[None, :]] = 0.0
+                Dk = Dk.reshape(npar, -1)
+                if prob.meanstructure:
+                    Dm = Dm.copy()
+                    Dm[:, x] = 0.0
             D3 = Dk.reshape(npar, p, p)
             Y = Si @ D3 @ Si
             Ig = 0.5 * (Dk @ Y.reshape(npar, -1).T)

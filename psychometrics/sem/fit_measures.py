@@ -27,7 +27,7 @@ class FitInputs:
     """Plain container of what the fit measures need (no model objects)."""
 
     def __init__(self, *, fmin, npar, nobs, sample_cov, sample_mean, implied_cov, implied_mean,
-                 meanstructure, baseline_chisq, baseline_df, df, nx=0, x_index=()):
+                 meanstructure, baseline_chisq, baseline_df, df, x_index=()):
         self.fmin = fmin
         self.npar = npar
         self.nobs = list(nobs)
@@ -39,12 +39,59 @@ class FitInputs:
         self.baseline_chisq = baseline_chisq
         self.baseline_df = baseline_df
         self.df = df
-        self.nx = nx
+        self.x_index = np.asarray(x_index, dtype=int)
 
 
-def _uniroot(f, lo, hi):
-    return optimize.brentq(f, lo, hi, xtol=_R_UNIROOT_TOL, rtol=4 * np.finfo(float).eps,
-                           maxiter=1000)
+def _uniroot(f, lo, hi, tol=_R_UNIROOT_TOL, maxit=1000):
+    """R's ``uniroot`` (Brent's zeroin, ``R_zeroin2``) with its default tolerance.
+
+    lavaan finds the RMSEA confidence limits with ``uniroot``; its tolerance
+    (``.Machine$double.eps^0.25``) leaves the limits accurate to ~1e-5 only, so the
+    same iterations are reproduced here instead of a tighter root.
+    """
+    eps = np.finfo(float).eps
+    a, b = lo, hi
+    fa, fb = f(a), f(b)
+    c, fc = a, fa
+    if fa == 0.0:
+        return a
+    if fb == 0.0:
+        return b
+    for _ in range(maxit + 1):
+        prev_step = b - a
+        if abs(fc) < abs(fb):
+            a, b, c = b, c, b
+            fa, fb, fc = fb, fc, fb
+        tol_act = 2 * eps * abs(b) + tol / 2
+        new_step = (c - b) / 2
+        if abs(new_step) <= tol_act or fb == 0.0:
+            return b
+        if abs(prev_step) >= tol_act and abs(fa) > abs(fb):
+            cb = c - b
+            if a == c:
+                t1 = fb / fa
+                p = cb * t1
+                q = 1.0 - t1
+            else:
+                q = fa / fc
+                t1 = fb / fc
+                t2 = fb / fa
+                p = t2 * (cb * q * (q - t1) - (b - a) * (t1 - 1.0))
+                q = (q - 1.0) * (t1 - 1.0) * (t2 - 1.0)
+            if p > 0:
+                q = -q
+            else:
+                p = -p
+            if p < (0.75 * cb * q - abs(tol_act * q) / 2) and p < abs(prev_step * q / 2):
+                new_step = p / q
+        if abs(new_step) < tol_act:
+            new_step = tol_act if new_step > 0 else -tol_act
+        a, fa = b, fb
+        b += new_step
+        fb = f(b)
+        if (fb > 0 and fc > 0) or (fb < 0 and fc < 0):
+            c, fc = a, fa
+    return b
 
 
 def _pnchisq(x, df, ncp):
@@ -144,10 +191,23 @@ def _residual_rms(S, m, Sigma, mu, meanstructure):
     return res
 
 
-def _gfi_group(S, m, Sigma, mu, meanstructure):
-    """LISREL GFI with the (structured) h1 expected information as weight."""
-    p = S.shape[0]
+def _gfi_group(S, m, Sigma, mu, meanstructure, x_index=()):
+    """LISREL GFI with the (structured) h1 expected information as weight.
+
+    With fixed.x the moments of the covariates get zero weight (lavaan ``x.idx``).
+    """
+    x = np.asarray(x_index, dtype=int)
     Si = np.linalg.inv(Sigma)
+    if len(x):
+        S = S.copy()
+        Sigma = Sigma.copy()
+        S[np.ix_(x, x)] = 0.0
+        Sigma[np.ix_(x, x)] = 0.0
+        m = m.copy()
+        mu = mu.copy()
+        m[x] = 0.0
+        mu[x] = 0.0
+    p = S.shape[0]
     il = np.tril_indices(p)
     # vech weight: 0.5 D' (Si x Si) D  applied to vech differences
     diff_c = S - Sigma
@@ -164,7 +224,6 @@ def _gfi_group(S, m, Sigma, mu, meanstructure):
     else:
         t1 = q(diff_c)
         t2 = q(S)
-    del il
     return 1 - t1 / t2
 
 
@@ -206,6 +265,15 @@ def compute_fit_measures(fi: FitInputs) -> dict:
                for S, m, Sig, mu, n in zip(fi.S, fi.m, fi.Sigma, fi.mu, fi.nobs))
     ulogl = sum(-n / 2 * (S.shape[0] * np.log(2 * np.pi) + np.linalg.slogdet(S)[1] + S.shape[0])
                 for S, n in zip(fi.S, fi.nobs))
+    if len(fi.x_index):
+        # fixed.x: the likelihood is conditional on the covariates (lavaan subtracts
+        # the saturated log-likelihood of the x block)
+        x = fi.x_index
+        nx = len(x)
+        lx = sum(-n / 2 * (nx * np.log(2 * np.pi) + np.linalg.slogdet(S[np.ix_(x, x)])[1] + nx)
+                 for S, n in zip(fi.S, fi.nobs))
+        logl -= lx
+        ulogl -= lx
     out["logl"] = logl
     out["unrestricted_logl"] = ulogl
     out["aic"] = -2 * logl + 2 * npar
@@ -245,7 +313,7 @@ def compute_fit_measures(fi: FitInputs) -> dict:
     else:
         out["cn_05"] = out["cn_01"] = np.nan
     # GFI family
-    gfis = np.array([_gfi_group(S, m, Sig, mu, fi.meanstructure)
+    gfis = np.array([_gfi_group(S, m, Sig, mu, fi.meanstructure, fi.x_index)
                      for S, m, Sig, mu in zip(fi.S, fi.m, fi.Sigma, fi.mu)])
     gfi = float(np.sum(w * gfis)) if G > 1 else float(gfis[0])
     nel = sum(S.shape[0] * (S.shape[0] + 1) / 2 + (S.shape[0] if fi.meanstructure else 0)

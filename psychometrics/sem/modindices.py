@@ -66,7 +66,12 @@ def candidate_rows(pt) -> list[tuple[str, str, str, int]]:
                 rows.append((y, "~", x))
         if pt.meanstructure:
             rows += [(v, "~1", "") for v in ov + lv]
+        xs = set(ov_x)
         for lhs, op, rhs in rows:
+            if lhs in xs and rhs in xs:
+                # fixed.x: parameters among the covariates alone only change their
+                # (saturated, conditioned-on) distribution; lavaan reports none of them
+                continue
             if (lhs, op, rhs, g) not in existing:
                 out.append((lhs, op, rhs, g))
                 existing.add((lhs, op, rhs, g))
@@ -88,7 +93,8 @@ def modification_indices(prob, theta, sort: bool = True, minimum_value: float = 
     t = pt.table
     k0 = pt.npar
     # lavaan lav_object_extended(all.free = TRUE): every fixed row is freed as a candidate
-    fixed_rows = np.flatnonzero((t["par"].to_numpy() < 0) & (t["op"].to_numpy() != ":="))
+    fixed_rows = np.flatnonzero((t["par"].to_numpy() < 0) & (t["op"].to_numpy() != ":=")
+                                & (t["exo"].to_numpy() == 0))
     ext_par = t["par"].to_numpy().copy()
     ext_par[fixed_rows] = np.arange(k0, k0 + len(fixed_rows))
     k1 = k0 + len(fixed_rows)
@@ -147,8 +153,8 @@ def modification_indices(prob, theta, sort: bool = True, minimum_value: float = 
         sall = standardize_rows(lhs, op, rhs, grp, est_all, sds, lvset, "std.all")[sel] * sign
         ox = set(pt.names.ov_x) if pt.fixed_x else set()
         if ox:
-            sds_nox = [(e, {k: (1.0 if k in ox else v) for k, v in o.items()}) for e, o in sds]
-            snox = standardize_rows(lhs, op, rhs, grp, est_all, sds_nox, lvset, "std.all")[sel] * sign
+            snox = standardize_rows(lhs, op, rhs, grp, est_all, sds, lvset, "std.all",
+                                    nox=ox)[sel] * sign
         else:
             snox = sall
     sm = small[sel]

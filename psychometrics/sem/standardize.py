@@ -37,11 +37,13 @@ def _sqrt(x):
     return np.sqrt(x) if x >= 0 else np.nan
 
 
-def standardize_rows(lhs, op, rhs, group, est, sds, lvset, kind: str = "std.all"):
+def standardize_rows(lhs, op, rhs, group, est, sds, lvset, kind: str = "std.all", nox=()):
     """Standardize parameter values row by row (lavaan ``lav_standardize_lv/all``).
 
     ``sds[g] = (eta_var, ov_var)`` dictionaries of *variances* for group ``g`` (0-based).
+    ``nox``: exogenous covariates left unstandardized (lavaan ``std.nox``).
     """
+    nox = set(nox)
     n = len(est)
     out = np.array(est, dtype=np.result_type(est, float), copy=True)
     # raw variance parameters for cov.std
@@ -84,16 +86,16 @@ def standardize_rows(lhs, op, rhs, group, est, sds, lvset, kind: str = "std.all"
         elif o == "~":
             if not l_lv:
                 out[r] = out[r] / _sqrt(ov2[l])
-            if not r_lv:
+            if not r_lv and rr not in nox:
                 out[r] = out[r] * _sqrt(ov2[rr])
         elif o == "~~":
             if l == rr:
-                if not l_lv:
+                if not l_lv and l not in nox:
                     out[r] = out[r] / ov2[l]
             else:
-                if not l_lv:
+                if not l_lv and l not in nox:
                     out[r] = out[r] / rv[(group[r], l)]
-                if not r_lv:
+                if not r_lv and rr not in nox:
                     out[r] = out[r] / rv[(group[r], rr)]
         elif o == "~1" and not l_lv:
             out[r] = out[r] / _sqrt(ov2[l])

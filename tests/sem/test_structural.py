@@ -29,6 +29,14 @@ HS_FIXED = """ visual  =~ x1 + 0.5*x2 + NA*x3 + x3
               visual ~~ 0*speed
               x1 ~ 1 """
 
+HS_MIMIC = """ visual  =~ x1 + x2 + x3
+              textual =~ x4 + x5 + x6
+              visual ~ ageyr + sex
+              textual ~ ageyr """
+HS_PATH = """ x9 ~ x1 + x2
+             x8 ~ x9 + x1
+             x7 ~ x8 """
+
 # name -> (R call, model, data, kwargs)
 CASES = {
     "pd_sem": ('sem(PD.model, data = PD)', PD_MODEL, "pd", {}),
@@ -47,6 +55,13 @@ CASES = {
     "hs_means": ('cfa(HS.model, data = HS, group = "school", group.equal = c("loadings", '
                  '"intercepts", "means"))', HS_MODEL, "hs",
                  {"group": "school", "group_equal": ["loadings", "intercepts", "means"]}),
+    # observed covariates (fixed.x = TRUE): conditional likelihood, fixed x moments
+    "hs_mimic": ('sem(HS.mimic, data = HS)', HS_MIMIC, "hs", {}),
+    "hs_path": ('sem(HS.path, data = HS)', HS_PATH, "hs", {}),
+    "hs_path_meanstructure": ('sem(HS.path, data = HS, meanstructure = TRUE)', HS_PATH, "hs",
+                              {"meanstructure": True}),
+    "hs_mimic_groups": ('sem(HS.mimic, data = HS, group = "school", group.equal = "loadings")',
+                        HS_MIMIC, "hs", {"group": "school", "group_equal": ["loadings"]}),
 }
 
 RTOL_EST = 1e-4

@@ -56,6 +56,13 @@ HS.fixed <- ' visual  =~ x1 + 0.5*x2 + NA*x3 + x3
               speed   =~ x7 + x8 + x9
               visual ~~ 0*speed
               x1 ~ 1 '
+HS.mimic <- ' visual  =~ x1 + x2 + x3
+              textual =~ x4 + x5 + x6
+              visual ~ ageyr + sex
+              textual ~ ageyr '
+HS.path <- ' x9 ~ x1 + x2
+             x8 ~ x9 + x1
+             x7 ~ x8 '
 calls <- list(
   pd_sem = 'sem(PD.model, data = PD)',
   pd_sem_stdlv_observed = 'sem(PD.model, data = PD, std.lv = TRUE, information = "observed")',
@@ -63,7 +70,11 @@ calls <- list(
   hs_fixed = 'cfa(HS.fixed, data = HS)',
   hs_strict = 'cfa(HS.model, data = HS, group = "school", group.equal = c("loadings", "intercepts", "residuals"))',
   hs_partial = 'cfa(HS.model, data = HS, group = "school", group.equal = c("loadings", "intercepts"), group.partial = c("visual =~ x2", "x3 ~ 1"))',
-  hs_means = 'cfa(HS.model, data = HS, group = "school", group.equal = c("loadings", "intercepts", "means"))')
+  hs_means = 'cfa(HS.model, data = HS, group = "school", group.equal = c("loadings", "intercepts", "means"))',
+  hs_mimic = 'sem(HS.mimic, data = HS)',
+  hs_path = 'sem(HS.path, data = HS)',
+  hs_path_meanstructure = 'sem(HS.path, data = HS, meanstructure = TRUE)',
+  hs_mimic_groups = 'sem(HS.mimic, data = HS, group = "school", group.equal = "loadings")')
 out <- list()
 for (k in names(calls)) out[[k]] <- summ(eval(parse(text = calls[[k]])), calls[[k]])
 conf <- cfa(HS.model, data = HS, group = "school")
