@@ -1,0 +1,137 @@
+"""Bad input and bad fits: every error/warning names the thing at fault."""
+from __future__ import annotations
+
+import dataclasses
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import psychometrics.sem as sem
+from psychometrics.exceptions import (ConvergenceWarning, DataValidationError, HeywoodCaseWarning,
+                                      IdentificationError, ModelSpecificationError,
+                                      NotPositiveDefiniteError, NotPositiveDefiniteWarning)
+
+from sem_helpers import HS_MODEL
+
+X = [f"x{i}" for i in range(1, 10)]
+
+
+def test_variable_not_in_data(hs):
+    with pytest.raises(ModelSpecificationError, match="'x10'"):
+        sem.fit("f =~ x1 + x2 + x10", hs)
+
+
+def test_group_column_not_in_data(hs):
+    with pytest.raises(ModelSpecificationError, match="'schol'"):
+        sem.fit(HS_MODEL, hs, group="schol")
+
+
+def test_non_numeric_variable(hs):
+    with pytest.raises(DataValidationError, match="'school'"):
+        sem.fit("f =~ x1 + x2 + school", hs)
+
+
+def test_data_not_a_dataframe(hs):
+    with pytest.raises(DataValidationError, match="'data'.*DataFrame"):
+        sem.fit(HS_MODEL, hs[X].to_numpy())
+
+
+def test_singular_sample_covariance_names_variables(hs):
+    d = hs.copy()
+    d["x10"] = d["x1"] + d["x2"]
+    with pytest.raises(NotPositiveDefiniteError, match="x10") as exc:
+        sem.fit("f =~ x1 + x2 + x10 + x3", d)
+    assert "'x1'" in str(exc.value) and "'x2'" in str(exc.value)
+
+
+def test_zero_variance_variable(hs):
+    d = hs.copy()
+    d["x0"] = 1.0
+    with pytest.raises(NotPositiveDefiniteError, match="'x0'.*zero variance"):
+        sem.fit("f =~ x1 + x2 + x0", d)
+
+
+def test_negative_df_is_not_identified(hs):
+    with pytest.raises(IdentificationError, match="df = -1"):
+        sem.fit("f =~ x1 + x2", hs)
+
+
+def test_latent_without_scale(hs):
+    with pytest.raises(IdentificationError, match="'f' has no scale"):
+        sem.fit("f =~ NA*x1 + x2 + x3", hs)
+
+
+def test_empirically_unidentified_names_parameters(hs):
+    # two uncorrelated two-indicator factors: df = 2 but not identified
+    with pytest.raises(IdentificationError, match="information matrix is singular") as exc:
+        sem.fit("f =~ x1 + x2\ng =~ x4 + x5\nf ~~ 0*g", hs)
+    msg = str(exc.value)
+    assert "Parameters involved:" in msg
+    assert ("f=~x2" in msg and "f~~f" in msg) or ("g=~x5" in msg and "g~~g" in msg)
+
+
+def test_bad_options(hs):
+    with pytest.raises(ModelSpecificationError, match="'information'.*'hessian'"):
+        sem.fit(HS_MODEL, hs, information="hessian")
+    with pytest.raises(ModelSpecificationError, match="'estimator'.*'WLSMV'"):
+        sem.fit(HS_MODEL, hs, estimator="WLSMV")
+    with pytest.raises(ModelSpecificationError, match="'group_equal'.*group"):
+        sem.fit(HS_MODEL, hs, group_equal=["loadings"])
+    with pytest.raises(ModelSpecificationError, match="'sample_nobs'"):
+        sem.fit(HS_MODEL, sample_cov=hs[X].cov())
+
+
+def test_non_convergence_is_loud(hs):
+    with pytest.warns(ConvergenceWarning, match="did not converge"):
+        res = sem.fit(HS_MODEL, hs, max_iter=2)
+    assert res.converged is False
+    assert res.iterations == 2
+    assert res.estimates["se"].isna().all()
+    assert res.estimates["p_value"].isna().all()
+    assert res.vcov is None
+    text = res.summary().as_text()
+    assert "DID NOT CONVERGE" in text and "NOT valid" in text
+    assert "DID NOT CONVERGE" in res.summary().as_html()
+    with pytest.warns(ConvergenceWarning):
+        res.modification_indices()
+
+
+def test_heywood_case_warns_by_name():
+    # one factor on r12 = r13 = .8, r23 = .4: loading of y1 above 1 (negative residual variance)
+    R = np.array([[1.0, 0.8, 0.8, 0.3], [0.8, 1.0, 0.4, 0.3], [0.8, 0.4, 1.0, 0.3],
+                  [0.3, 0.3, 0.3, 1.0]])
+    S = pd.DataFrame(R, index=["y1", "y2", "y3", "y4"], columns=["y1", "y2", "y3", "y4"])
+    with pytest.warns(NotPositiveDefiniteWarning, match=r"residual covariance matrix \(theta\)"):
+        with pytest.warns(HeywoodCaseWarning, match="'y1'"):
+            res = sem.fit("f =~ y1 + y2 + y3 + y4", sample_cov=S, sample_nobs=200)
+    assert any("Heywood" in w for w in res.warnings)
+
+
+def test_listwise_deletion_reported(hs):
+    d = hs.copy()
+    d.loc[[0, 5], "x3"] = np.nan
+    from psychometrics.exceptions import DataQualityWarning
+    with pytest.warns(DataQualityWarning, match="2 of 301 rows"):
+        res = sem.fit(HS_MODEL, d)
+    assert res.nobs == (299,)
+
+
+def test_result_is_immutable(hs):
+    res = sem.fit(HS_MODEL, hs)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        res.converged = False
+    with pytest.raises(TypeError):
+        res.fit_measures["chisq"] = 0.0
+
+
+def test_summary_text_and_html(hs):
+    res = sem.fit(HS_MODEL, hs)
+    text = res.summary().as_text()
+    assert "chisq" in text and "visual" in text and "Converged" in text
+    html = res.summary().as_html()
+    assert html.startswith("<table>") and "visual" in html
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        str(res.summary())
