@@ -20,7 +20,7 @@ from .fit_measures import FitInputs, compute_fit_measures
 from .information import check_identified, information, vcov_from_information
 from .matrices import build_representation, fill, implied
 from .partable import build_partable, variable_names
-from .results import SEMResult, _add_inference, frozen_mapping
+from .results import SEMResult, frozen_mapping, inference
 from .samplestats import from_data, from_moments
 from .standardize import standardized_values
 from .syntax import parse_model
@@ -40,10 +40,10 @@ def _validate_options(estimator, information_kind, max_iter):
             f"The 'max_iter' argument must be a positive integer, got {max_iter!r}.")
 
 
-def param_names(tab: pd.DataFrame, npar: int, ngroups: int) -> list[str]:
+def param_names(pt, npar: int, ngroups: int) -> list[str]:
     names = [""] * npar
-    for lhs, op, rhs, g, k, lbl in zip(tab["lhs"], tab["op"], tab["rhs"], tab["group"], tab["par"],
-                                        tab["label"]):
+    for lhs, op, rhs, g, k in zip(pt.c("lhs"), pt.c("op"), pt.c("rhs"), pt.c("group"),
+                                  pt.c("par")):
         if k >= 0 and not names[k]:
             nm = f"{lhs}{op}{rhs}"
             if ngroups > 1:
@@ -145,13 +145,12 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
         raise IdentificationError(
             f"The model is not identified: it has {pt.npar} free parameters but only {ndat} "
             f"sample moments (df = {df}). Fix or constrain {-df} or more parameters.")
-    labels = set(pt.table["label"]) - {""}
-    defs = compile_definitions(pt.definitions, labels)
+    defs = compile_definitions(pt.definitions, set(pt.c("label")) - {""})
     warn_list: list[str] = []
 
     opt = optimize(prob, start_values(prob), max_iter=max_iter)
     theta = opt.theta
-    pnames = param_names(pt.table, pt.npar, ngroups)
+    pnames = param_names(pt, pt.npar, ngroups)
     vcov = None
     if not opt.converged:
         msg = (f"The optimizer did not converge after {opt.iterations} iterations "
@@ -166,37 +165,36 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
     warn_list += _check_solution(prob, values)
 
     # ---------------------------------------------------------------- estimates table
-    t = pt.table
+    par = np.asarray(pt.c("par"))
+    free = par >= 0
     est = values.copy()
-    se = np.full(len(t), np.nan)
+    se = np.full(len(par), np.nan)
     if vcov is not None:
-        free = t["par"].to_numpy() >= 0
-        se[free] = np.sqrt(np.clip(np.diag(vcov)[t["par"].to_numpy()[free]], 0, None))
-    tab = pd.DataFrame({"lhs": t["lhs"], "op": t["op"], "rhs": t["rhs"],
-                        "group": t["group"].astype(int), "label": t["label"],
-                        "est": est, "se": se})
-    free_col = list(t["par"].to_numpy() >= 0)
+        se[free] = np.sqrt(np.clip(np.diag(vcov)[par[free]], 0, None))
+    cols = {"lhs": list(pt.c("lhs")), "op": list(pt.c("op")), "rhs": list(pt.c("rhs")),
+            "group": list(pt.c("group")), "label": list(pt.c("label"))}
+    free_col = list(free)
     if defs:
-        lab_vals = _label_values(t, values)
+        lab_vals = _label_values(pt.c("label"), values)
         dvals = evaluate_definitions(defs, lab_vals)
         dse = _defined_se(prob, theta, defs, vcov) if vcov is not None else \
             np.full(len(defs), np.nan)
-        dtab = pd.DataFrame({"lhs": [d.name for d in defs], "op": ":=",
-                             "rhs": [d.expression for d in defs], "group": 0,
-                             "label": [d.name for d in defs],
-                             "est": [float(np.real(dvals[d.name])) for d in defs], "se": dse})
-        tab = pd.concat([tab, dtab], ignore_index=True)
+        cols["lhs"] += [d.name for d in defs]
+        cols["op"] += [":="] * len(defs)
+        cols["rhs"] += [d.expression for d in defs]
+        cols["group"] += [0] * len(defs)
+        cols["label"] += [d.name for d in defs]
+        est = np.concatenate([est, [float(np.real(dvals[d.name])) for d in defs]])
+        se = np.concatenate([se, dse])
         free_col += [False] * len(defs)
-    tab = _add_inference(tab, "est")
-    tab["std_lv"] = standardized_values(prob, theta, defs, "std.lv").real
-    tab["std_all"] = standardized_values(prob, theta, defs, "std.all").real
-    tab["free"] = free_col
     if not opt.converged:
-        tab["se"] = np.nan
-        tab["z"] = np.nan
-        tab["p_value"] = np.nan
-        tab["ci_lower"] = np.nan
-        tab["ci_upper"] = np.nan
+        se[:] = np.nan
+    z, pv, lo, hi = inference(est, se)
+    cols.update(est=est, se=se, z=z, p_value=pv, ci_lower=lo, ci_upper=hi,
+                std_lv=standardized_values(prob, theta, defs, "std.lv").real,
+                std_all=standardized_values(prob, theta, defs, "std.all").real,
+                free=np.array(free_col, dtype=bool))
+    tab = pd.DataFrame(cols)
 
     # ---------------------------------------------------------------- moments and fit
     keys = list(ss.group_labels) if ss.group_labels else [1]
@@ -239,23 +237,23 @@ def _info(prob, theta, kind):
     return information(prob, theta, kind)
 
 
-def _label_values(t, values):
+def _label_values(labels, values):
     out = {}
-    for lbl, v in zip(t["label"], values):
+    for lbl, v in zip(labels, values):
         if lbl and lbl not in out:
             out[lbl] = v
     return out
 
 
 def _defined_se(prob, theta, defs, vcov):
-    t = prob.pt.table
+    labels = prob.pt.c("label")
     n = len(theta)
     J = np.zeros((len(defs), n))
     h = 1e-20
     for j in range(n):
         x = theta.astype(complex)
         x[j] += 1j * h
-        vals = evaluate_definitions(defs, _label_values(t, row_values(prob, x)))
+        vals = evaluate_definitions(defs, _label_values(labels, row_values(prob, x)))
         J[:, j] = [np.imag(vals[d.name]) / h for d in defs]
     V = J @ vcov @ J.T
     return np.sqrt(np.clip(np.diag(V), 0, None))

@@ -46,15 +46,13 @@ class Problem:
 
 
 def make_problem(pt: ParTable, rep: Representation, ss: SampleStats) -> Problem:
-    t = pt.table
-    par = t["par"].to_numpy()
-    fixed = t["ustart"].to_numpy(dtype=float).copy()
+    par = np.asarray(pt.c("par"), dtype=int)
+    fixed = np.asarray(pt.c("ustart"), dtype=float).copy()
     fixed[par >= 0] = np.nan
     # fixed.x rows take the sample moments of their group
     ov_index = {v: k for k, v in enumerate(ss.ov)}
-    exo = t["exo"].to_numpy() == 1
-    lhs_l, op_l, rhs_l, grp_l = (t["lhs"].tolist(), t["op"].tolist(), t["rhs"].tolist(),
-                                 t["group"].tolist())
+    exo = np.asarray(pt.c("exo")) == 1
+    lhs_l, op_l, rhs_l, grp_l = pt.c("lhs"), pt.c("op"), pt.c("rhs"), pt.c("group")
     for r in np.flatnonzero(exo):
         g = grp_l[r] - 1
         if op_l[r] == "~~":
@@ -73,7 +71,7 @@ def make_problem(pt: ParTable, rep: Representation, ss: SampleStats) -> Problem:
     w = np.array(ss.nobs, dtype=float) / ss.ntotal
     logdetS = tuple(np.linalg.slogdet(S)[1] for S in ss.cov)
     Sinv = tuple(np.linalg.inv(S) for S in ss.cov)
-    cols = {c: t[c].tolist() for c in ("lhs", "op", "rhs", "group", "start", "exo")}
+    cols = {c: pt.c(c) for c in ("lhs", "op", "rhs", "group", "start", "exo")}
     x_idx = np.array([ov_index[v] for v in pt.names.ov_x] if pt.fixed_x else [], dtype=int)
     return Problem(pt, rep, ss, par, fixed, tuple(agg), w, pt.meanstructure, logdetS, Sinv, cols,
                    x_idx)

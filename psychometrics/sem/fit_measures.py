@@ -308,8 +308,8 @@ def compute_fit_measures(fi: FitInputs) -> dict:
     out["srmr_mplus"], out["srmr_mplus_nomean"] = acc["srmr_mplus"]
     # Hoelter
     if df > 0:
-        out["cn_05"] = stats.chi2.ppf(0.95, df) / (X2 / N) + 1
-        out["cn_01"] = stats.chi2.ppf(0.99, df) / (X2 / N) + 1
+        out["cn_05"] = special.chdtri(df, 0.05) / (X2 / N) + 1
+        out["cn_01"] = special.chdtri(df, 0.01) / (X2 / N) + 1
     else:
         out["cn_05"] = out["cn_01"] = np.nan
     # GFI family

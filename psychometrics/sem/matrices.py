@@ -38,6 +38,7 @@ class GroupIndex:
     mat: np.ndarray       # matrix code
     i: np.ndarray
     j: np.ndarray
+    sel: tuple = ()       # per matrix code: positions (into rows) of that code
 
 
 @dataclass(frozen=True)
@@ -62,8 +63,7 @@ class GroupMatrices:
 
 
 def _dummy_ov(pt: ParTable) -> list[str]:
-    t = pt.table
-    lhs, op, rhs = t["lhs"].tolist(), t["op"].tolist(), t["rhs"].tolist()
+    lhs, op, rhs = pt.c("lhs"), pt.c("op"), pt.c("rhs")
     lv = set(pt.names.lv)
     ov = pt.names.ov
     dummy = set()
@@ -101,10 +101,10 @@ def build_representation(pt: ParTable) -> Representation:
     for d in dummy:
         lam_fixed[oi[d], li[d]] = 1.0
     groups = []
-    t = pt.table
-    L, O, R = t["lhs"].tolist(), t["op"].tolist(), t["rhs"].tolist()
+    L, O, R = pt.c("lhs"), pt.c("op"), pt.c("rhs")
+    grp = np.asarray(pt.c("group"))
     for g in range(1, pt.ngroups + 1):
-        idx = np.flatnonzero(t["group"].to_numpy() == g)
+        idx = np.flatnonzero(grp == g)
         mats, ii, jj, keep = [], [], [], []
         for r in idx:
             lhs, op, rhs = L[r], O[r], R[r]
@@ -130,8 +130,10 @@ def build_representation(pt: ParTable) -> Representation:
             else:  # ':=' etc. have no matrix entry
                 continue
             keep.append(r)
-        groups.append(GroupIndex(np.array(keep, dtype=int), np.array(mats, dtype=int),
-                                 np.array(ii, dtype=int), np.array(jj, dtype=int)))
+        mats_a = np.array(mats, dtype=int)
+        sel = tuple(np.flatnonzero(mats_a == code) for code in range(6))
+        groups.append(GroupIndex(np.array(keep, dtype=int), mats_a,
+                                 np.array(ii, dtype=int), np.array(jj, dtype=int), sel))
     return Representation(tuple(ov), tuple(lat), tuple(lv), tuple(dummy), tuple(groups),
                           pt.meanstructure, lam_fixed)
 
@@ -148,18 +150,19 @@ def fill(rep: Representation, g: int, values: np.ndarray) -> GroupMatrices:
     Be = np.zeros((m, m), dtype=dt)
     nu = np.zeros(p, dtype=dt)
     al = np.zeros(m, dtype=dt)
+    S = gi.sel
     for code, M in ((LAMBDA, Lam), (THETA, Th), (PSI, Ps), (BETA, Be)):
-        sel = gi.mat == code
-        if sel.any():
-            M[gi.i[sel], gi.j[sel]] = v[sel]
-    for code, M in ((THETA, Th), (PSI, Ps)):
-        sel = gi.mat == code
-        if sel.any():
-            M[gi.j[sel], gi.i[sel]] = v[sel]
-    sel = gi.mat == NU
-    nu[gi.i[sel]] = v[sel]
-    sel = gi.mat == ALPHA
-    al[gi.i[sel]] = v[sel]
+        k = S[code]
+        if len(k):
+            M[gi.i[k], gi.j[k]] = v[k]
+            if code in (THETA, PSI):
+                M[gi.j[k], gi.i[k]] = v[k]
+    k = S[NU]
+    if len(k):
+        nu[gi.i[k]] = v[k]
+    k = S[ALPHA]
+    if len(k):
+        al[gi.i[k]] = v[k]
     return GroupMatrices(Lam, Th, Ps, Be, nu, al)
 
 

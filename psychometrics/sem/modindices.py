@@ -108,7 +108,7 @@ def modification_indices(prob, theta, sort: bool = True, minimum_value: float = 
     base = t.copy()
     base["par"] = ext_par
     ext_tab = pd.concat([base, extra], ignore_index=True)
-    ext_pt = replace(pt, table=ext_tab, npar=k1 + len(cands))
+    ext_pt = replace(pt, table=ext_tab, npar=k1 + len(cands), cols=None)
     ext_rep = build_representation(ext_pt)
     ext_prob = make_problem(ext_pt, ext_rep, prob.ss)
     values0 = row_values(prob, theta)

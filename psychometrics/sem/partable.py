@@ -64,10 +64,17 @@ class ParTable:
     group_labels: tuple = ()
     npar: int = 0
     options: dict = field(default_factory=dict)
+    cols: dict | None = field(default=None, repr=False, compare=False)
 
     def rows(self, group: int | None = None) -> pd.DataFrame:
         t = self.table
         return t if group is None else t[t["group"] == group]
+
+    def c(self, name: str) -> list:
+        """A column as a plain list (fast path; the table is for display)."""
+        if self.cols is not None and name in self.cols:
+            return self.cols[name]
+        return self.table[name].tolist()
 
 
 def _unique(seq):
@@ -373,14 +380,15 @@ def build_partable(parsed: ParsedModel, *, ngroups: int = 1, std_lv: bool = Fals
                 f"({r['lhs']} {r['op']} {r['rhs']}); give them different labels.")
     cols = ["id", "lhs", "op", "rhs", "user", "group", "free", "ustart", "label", "start", "exo",
             "line", "plabel", "par"]
-    tab = pd.DataFrame({c: [r[c] for r in records] for c in cols})
-    _check_definitions(parsed.definitions, tab)
-    _check_scale(tab, names, ngroups)
+    lists = {c: [r[c] for r in records] for c in cols}
+    tab = pd.DataFrame(lists)
+    _check_definitions(parsed.definitions, lists["label"])
+    _check_scale(lists, names, ngroups)
     return ParTable(table=tab, names=names, ngroups=ngroups, meanstructure=meanstructure,
                     fixed_x=fixed_x, definitions=tuple(parsed.definitions),
                     group_labels=tuple(group_labels), npar=k,
                     options=dict(std_lv=std_lv, group_equal=ge,
-                                 group_partial=tuple(sorted(partial))))
+                                 group_partial=tuple(sorted(partial))), cols=lists)
 
 
 def _equal_kind(r, lvset, ov_set):
@@ -401,8 +409,8 @@ def _equal_kind(r, lvset, ov_set):
     return None
 
 
-def _check_definitions(defs, tab):
-    labels = set(tab["label"]) - {""}
+def _check_definitions(defs, label_list):
+    labels = set(label_list) - {""}
     names_seen = set()
     for d in defs:
         if d.name in labels:
@@ -417,8 +425,8 @@ def _check_definitions(defs, tab):
 
 def _check_scale(tab, names, ngroups):
     """Each latent variable needs a scale: a fixed loading or a fixed variance."""
-    lhs, op, rhs = tab["lhs"].tolist(), tab["op"].tolist(), tab["rhs"].tolist()
-    grp, free, ust = tab["group"].tolist(), tab["free"].tolist(), tab["ustart"].tolist()
+    lhs, op, rhs = tab["lhs"], tab["op"], tab["rhs"]
+    grp, free, ust = tab["group"], tab["free"], tab["ustart"]
     scaled, first_ind = set(), {}
     for l, o, r, g, f, u in zip(lhs, op, rhs, grp, free, ust):
         if o == "=~":

@@ -15,7 +15,7 @@ from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 __all__ = ["SEMResult", "Summary"]
 
@@ -208,17 +208,29 @@ class SEMResult:
         return s + ")"
 
 
+def inference(est, se, level: float = 0.95):
+    """z, two-sided p (lavaan: ``2 * (1 - pnorm(abs(z)))``) and Wald CI; NaN where se is 0/NaN."""
+    est = np.asarray(est, dtype=float)
+    se = np.asarray(se, dtype=float)
+    ok = (se > 0) & np.isfinite(se)
+    z = np.full(est.shape, np.nan)
+    z[ok] = est[ok] / se[ok]
+    # lavaan's 2 * (1 - pnorm(|z|)) is exactly 0 beyond |z| ~ 8.3; reproduce it
+    p = 2 * (1 - special.ndtr(np.abs(z)))
+    q = special.ndtri(1 - (1 - level) / 2)
+    fin = np.isfinite(se)
+    lo = np.where(fin, est - q * se, np.nan)
+    hi = np.where(fin, est + q * se, np.nan)
+    return z, p, lo, hi
+
+
 def _add_inference(df: pd.DataFrame, est_col: str, level: float = 0.95) -> pd.DataFrame:
-    est = df[est_col].to_numpy(dtype=float)
-    se = df["se"].to_numpy(dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.where((se > 0) & np.isfinite(se), est / se, np.nan)
+    z, p, lo, hi = inference(df[est_col].to_numpy(dtype=float), df["se"].to_numpy(dtype=float),
+                             level)
     df["z"] = z
-    # lavaan: 2 * (1 - pnorm(abs(z))), which is exactly 0 beyond |z| ~ 8.3
-    df["p_value"] = 2 * (1 - stats.norm.cdf(np.abs(z)))
-    q = stats.norm.ppf(1 - (1 - level) / 2)
-    df["ci_lower"] = np.where(np.isfinite(se), est - q * se, np.nan)
-    df["ci_upper"] = np.where(np.isfinite(se), est + q * se, np.nan)
+    df["p_value"] = p
+    df["ci_lower"] = lo
+    df["ci_upper"] = hi
     return df
 
 

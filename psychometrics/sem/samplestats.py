@@ -85,11 +85,12 @@ def from_data(data: pd.DataFrame, ov, group: str | None = None) -> SampleStats:
             f"(columns: {', '.join(map(str, data.columns[:30]))}).")
     if group is not None and group not in data.columns:
         raise ModelSpecificationError(f"The 'group' column {group!r} is not a column of 'data'.")
-    nonnum = [v for v in ov if not pd.api.types.is_numeric_dtype(data[v])]
+    dtypes = data.dtypes
+    nonnum = [v for v in ov if dtypes[v].kind not in "biuf"]
     if nonnum:
         raise DataValidationError(
             f"Model variable(s) {', '.join(map(repr, nonnum))} are not numeric "
-            f"(dtype {data[nonnum[0]].dtype}); convert them to numbers first.")
+            f"(dtype {dtypes[nonnum[0]]}); convert them to numbers first.")
     X = data[list(ov)].to_numpy(dtype=float)
     if group is None:
         gcodes = np.zeros(len(X), dtype=int)

@@ -105,13 +105,13 @@ def standardize_rows(lhs, op, rhs, group, est, sds, lvset, kind: str = "std.all"
 def standardized_values(prob: Problem, theta: np.ndarray, defs, kind: str):
     """Standardized value of every table row followed by every defined parameter."""
     values = row_values(prob, theta)
-    t = prob.pt.table
+    pt = prob.pt
     sds = model_sds(prob, values)
-    std = standardize_rows(t["lhs"].to_numpy(), t["op"].to_numpy(), t["rhs"].to_numpy(),
-                           t["group"].to_numpy(), values, sds, set(prob.pt.names.lv), kind)
+    std = standardize_rows(pt.c("lhs"), pt.c("op"), pt.c("rhs"), pt.c("group"), values, sds,
+                           set(pt.names.lv), kind)
     if defs:
         labels = {}
-        for r, lbl in enumerate(t["label"].to_numpy()):
+        for r, lbl in enumerate(pt.c("label")):
             if lbl and lbl not in labels:
                 labels[lbl] = std[r]
         d = evaluate_definitions(defs, labels)
