@@ -37,6 +37,11 @@ HS_PATH = """ x9 ~ x1 + x2
              x8 ~ x9 + x1
              x7 ~ x8 """
 
+HS_SECOND = """ visual  =~ x1 + x2 + x3
+              textual =~ x4 + x5 + x6
+              speed   =~ x7 + x8 + x9
+              g =~ visual + textual + speed """
+
 # name -> (R call, model, data, kwargs)
 CASES = {
     "pd_sem": ('sem(PD.model, data = PD)', PD_MODEL, "pd", {}),
@@ -62,6 +67,10 @@ CASES = {
                               {"meanstructure": True}),
     "hs_mimic_groups": ('sem(HS.mimic, data = HS, group = "school", group.equal = "loadings")',
                         HS_MIMIC, "hs", {"group": "school", "group_equal": ["loadings"]}),
+    # second-order factor (latent indicators)
+    "hs_second_order": ('cfa(HS.second, data = HS)', HS_SECOND, "hs", {}),
+    "hs_second_order_stdlv": ('cfa(HS.second, data = HS, std.lv = TRUE)', HS_SECOND, "hs",
+                              {"std_lv": True}),
 }
 
 RTOL_EST = 1e-4

@@ -63,6 +63,10 @@ HS.mimic <- ' visual  =~ x1 + x2 + x3
 HS.path <- ' x9 ~ x1 + x2
              x8 ~ x9 + x1
              x7 ~ x8 '
+HS.second <- ' visual  =~ x1 + x2 + x3
+              textual =~ x4 + x5 + x6
+              speed   =~ x7 + x8 + x9
+              g =~ visual + textual + speed '
 calls <- list(
   pd_sem = 'sem(PD.model, data = PD)',
   pd_sem_stdlv_observed = 'sem(PD.model, data = PD, std.lv = TRUE, information = "observed")',
@@ -74,7 +78,9 @@ calls <- list(
   hs_mimic = 'sem(HS.mimic, data = HS)',
   hs_path = 'sem(HS.path, data = HS)',
   hs_path_meanstructure = 'sem(HS.path, data = HS, meanstructure = TRUE)',
-  hs_mimic_groups = 'sem(HS.mimic, data = HS, group = "school", group.equal = "loadings")')
+  hs_mimic_groups = 'sem(HS.mimic, data = HS, group = "school", group.equal = "loadings")',
+  hs_second_order = 'cfa(HS.second, data = HS)',
+  hs_second_order_stdlv = 'cfa(HS.second, data = HS, std.lv = TRUE)')
 out <- list()
 for (k in names(calls)) out[[k]] <- summ(eval(parse(text = calls[[k]])), calls[[k]])
 conf <- cfa(HS.model, data = HS, group = "school")
