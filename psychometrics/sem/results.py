@@ -160,7 +160,7 @@ class SEMResult:
             resvar = {l: values[i] for i, l, o, r in zip(tg.index, tg["lhs"], tg["op"], tg["rhs"])
                       if o == "~~" and l == r}
             endo_ov = [v for v in names.ov if v in names.ov_ind or v in names.eqs_y]
-            lv_ind = set(prob.pt.c("rhs")) & set(names.lv)
+            lv_ind = {r for o, r in zip(prob.pt.c("op"), prob.pt.c("rhs")) if o == "=~"} & set(names.lv)
             endo_lv = [v for v in names.lv if v in names.eqs_y or v in lv_ind]
             for v in endo_ov:
                 rows.append((g + 1, v, 1 - resvar[v] / ov2[v]))
