@@ -16,10 +16,11 @@ from ..exceptions import (ConvergenceWarning, HeywoodCaseWarning, Identification
                           ModelSpecificationError, NotPositiveDefiniteWarning)
 from .defined import compile_definitions, evaluate_definitions
 from .estimate import make_problem, optimize, row_values, start_values
-from .fit_measures import FitInputs, compute_fit_measures
+from .fit_measures import FitInputs, compute_fit_measures, robust_fit_measures
 from .information import check_identified, information, vcov_from_information
 from .matrices import build_representation, fill, implied
 from .partable import build_partable, variable_names
+from .robust import robust_parts
 from .results import SEMResult, frozen_mapping, inference
 from .samplestats import from_data, from_moments
 from .standardize import standardized_values
@@ -29,10 +30,10 @@ __all__ = ["fit"]
 
 
 def _validate_options(estimator, information_kind, max_iter):
-    if estimator.upper() != "ML":
+    if not isinstance(estimator, str) or estimator.upper() not in ("ML", "MLR"):
         raise ModelSpecificationError(
-            f"The 'estimator' argument must be 'ML' (the only estimator implemented), got {estimator!r}.")
-    if information_kind not in ("expected", "observed"):
+            f"The 'estimator' argument must be 'ML' or 'MLR', got {estimator!r}.")
+    if information_kind not in (None, "expected", "observed"):
         raise ModelSpecificationError(
             f"The 'information' argument must be 'expected' or 'observed', got {information_kind!r}.")
     if not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
@@ -54,7 +55,7 @@ def param_names(pt, npar: int, ngroups: int) -> list[str]:
 
 def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = None,
         group_equal=None, group_partial=None, std_lv: bool = False, meanstructure=None,
-        information: str = "expected", fixed_x: bool = True, sample_cov=None,
+        information: str | None = None, fixed_x: bool = True, sample_cov=None,
         sample_nobs=None, sample_mean=None, sample_cov_rescale: bool = True,
         estimator: str = "ML", max_iter: int = 1000) -> SEMResult:
     """Fit a structural equation model by maximum likelihood (lavaan ``sem()``/``cfa()``).
@@ -76,14 +77,17 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
         Scale latent variables by fixing their variances to 1 (instead of a marker).
     meanstructure : bool, optional
         Default: True with groups or when the syntax has intercepts (lavaan).
-    information : {"expected", "observed"}
-        Information matrix for standard errors.
+    information : {"expected", "observed"}, optional
+        Information matrix for standard errors; default "expected" for ML and
+        "observed" for MLR (lavaan).
     fixed_x : bool
         Exogenous observed covariates keep their sample moments (lavaan default).
     sample_cov, sample_nobs, sample_mean
         Moments instead of raw data (``sample_cov`` divisor N - 1, rescaled to N as
         lavaan's ``sample.cov.rescale``).
-    estimator : {"ML"}
+    estimator : {"ML", "MLR"}
+        MLR: ML estimates with Huber-White (sandwich) standard errors and the
+        Yuan-Bentler scaled chi-square with scaled/robust fit measures (raw data needed).
     max_iter : int
 
     Returns
@@ -105,6 +109,12 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
     """
     t0 = time.perf_counter()
     _validate_options(estimator, information, max_iter)
+    estimator = estimator.upper()
+    if information is None:
+        information = "observed" if estimator == "MLR" else "expected"
+    if estimator == "MLR" and data is None:
+        raise ModelSpecificationError("estimator='MLR' needs raw 'data' (casewise scores), not "
+                                      "'sample_cov'.")
     parsed = parse_model(model)
     pre_names = variable_names(parsed.statements)
     ov = list(pre_names.ov)
@@ -133,6 +143,10 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
     pt = build_partable(parsed, ngroups=ngroups, std_lv=std_lv, meanstructure=meanstructure,
                         fixed_x=fixed_x, group_equal=group_equal, group_partial=group_partial,
                         group_labels=ss.group_labels)
+    if estimator == "MLR" and fixed_x and pt.names.ov_x:
+        raise ModelSpecificationError(
+            f"estimator='MLR' with observed exogenous covariates ({', '.join(pt.names.ov_x)}) and "
+            f"fixed_x=True is not implemented; use estimator='ML' or fixed_x=False.")
     rep = build_representation(pt)
     prob = make_problem(pt, rep, ss)
     # degrees of freedom (fixed.x moments are not modelled)
@@ -152,6 +166,7 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
     theta = opt.theta
     pnames = param_names(pt, pt.npar, ngroups)
     vcov = None
+    rob = None
     if not opt.converged:
         msg = (f"The optimizer did not converge after {opt.iterations} iterations "
                f"({opt.message}); estimates are not valid and standard errors are not computed.")
@@ -161,6 +176,9 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
         info = opt.information if information == "expected" else _info(prob, theta, information)
         check_identified(info, pnames)
         vcov = vcov_from_information(info, ss.ntotal)
+        if estimator == "MLR":
+            rob = robust_parts(prob, theta, info, df)
+            vcov = rob.vcov
     values = row_values(prob, theta)
     warn_list += _check_solution(prob, values)
 
@@ -216,13 +234,18 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
             fmin=opt.fmin, npar=pt.npar, nobs=ss.nobs, sample_cov=ss.cov, sample_mean=ss.mean,
             implied_cov=Sig_l, implied_mean=mu_l, meanstructure=meanstructure,
             baseline_chisq=xb, baseline_df=dfb, df=df, x_index=prob.x_idx))
+        if estimator == "MLR" and rob is not None:
+            cb = _baseline_scaling(ss, pt, meanstructure, fixed_x, information, dfb)
+            fm.update(robust_fit_measures(fm, rob, cb, pt.npar, ngroups))
     chisq_g = tuple(float(2 * n * f) for n, f in zip(ss.nobs, _group_fmin(prob, theta)))
     vc = None if vcov is None else pd.DataFrame(vcov, index=pnames, columns=pnames)
-    options = dict(estimator="ML", information=information, std_lv=std_lv,
+    options = dict(estimator=estimator, information=information, std_lv=std_lv,
                    meanstructure=meanstructure, fixed_x=fixed_x, group=group,
                    group_equal=tuple(pt.options["group_equal"]),
                    group_partial=tuple(group_partial or ()), likelihood="normal",
-                   se="standard" if opt.converged else "none")
+                   se=("none" if not opt.converged else
+                       "robust.huber.white" if estimator == "MLR" else "standard"),
+                   test="yuan.bentler.mplus" if estimator == "MLR" else "standard")
     return SEMResult(
         model=model, estimates=tab, fit_measures=frozen_mapping(fm), converged=opt.converged,
         iterations=opt.iterations, optimizer_message=opt.message, nobs=ss.nobs,
@@ -288,6 +311,21 @@ def _baseline(ss, pt, meanstructure, fixed_x, ndat):
         chisq += ss.nobs[g] * (ld - np.linalg.slogdet(S)[1])
     npar_b = ss.ngroups * (len(nox) * (2 if meanstructure else 1))
     return chisq, ndat - npar_b
+
+
+def _baseline_scaling(ss, pt, meanstructure, fixed_x, information_kind, dfb):
+    """Yuan-Bentler scaling factor of the independence (baseline) model."""
+    ov = list(ss.ov)
+    lines = [f"{v} ~~ {v}" for v in ov]
+    parsed = parse_model("\n".join(lines))
+    bpt = build_partable(parsed, ngroups=ss.ngroups, meanstructure=meanstructure, fixed_x=False)
+    brep = build_representation(bpt)
+    bprob = make_problem(bpt, brep, ss)
+    bopt = optimize(bprob, start_values(bprob))
+    A0 = _info(bprob, bopt.theta, information_kind) if information_kind == "observed" \
+        else bopt.information
+    rb = robust_parts(bprob, bopt.theta, A0, dfb)
+    return rb.trace_ugamma / dfb
 
 
 def _check_solution(prob, values):

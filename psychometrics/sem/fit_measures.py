@@ -101,7 +101,7 @@ def _pnchisq(x, df, ncp):
     return float(special.chndtr(x, df, ncp))
 
 
-def rmsea_ci(X2, df, N, G=1, level=0.90):
+def rmsea_ci(X2, df, N, G=1, level=0.90, c_hat=1.0):
     """90% confidence interval of the RMSEA (lavaan ``lav_fit_rmsea_ci``)."""
     upper_perc = 1 - (1 - level) / 2
     lower_perc = (1 - level) / 2
@@ -116,13 +116,13 @@ def rmsea_ci(X2, df, N, G=1, level=0.90):
         lo = 0.0
     else:
         lam = _uniroot(lower_lambda, 0, X2)
-        lo = np.sqrt(lam / (N * df)) * np.sqrt(G)
+        lo = np.sqrt(c_hat * lam / (N * df)) * np.sqrt(G)
     n_rmsea = max(N, X2 * 4)
     if df < 1 or upper_lambda(n_rmsea) > 0 or upper_lambda(0) < 0:
         hi = 0.0
     else:
         lam = _uniroot(upper_lambda, 0, n_rmsea)
-        hi = np.sqrt(lam / (N * df)) * np.sqrt(G)
+        hi = np.sqrt(c_hat * lam / (N * df)) * np.sqrt(G)
     return lo, hi
 
 
@@ -323,4 +323,115 @@ def compute_fit_measures(fi: FitInputs) -> dict:
     out["pgfi"] = (df / nel) * gfi
     out["mfi"] = float(np.exp(-0.5 * (X2 - df) / N))
     out["ecvi"] = X2 / N + 2 * npar / N
+    return out
+
+
+# ----------------------------------------------------------------------------- robust (MLR)
+def _cfi(X2, df, Xb, dfb, c=1.0, cb=1.0):
+    if df > 0 and c != 1 and cb != 1:
+        t1 = max(X2 - c * df, 0.0)
+        t2 = max(X2 - c * df, Xb - cb * dfb, 0.0)
+    else:
+        t1 = max(X2 - df, 0.0)
+        t2 = max(X2 - df, Xb - dfb, 0.0)
+    if np.isclose(t1, 0) and np.isclose(t2, 0):
+        return 1.0
+    return 1 - t1 / t2
+
+
+def _tli(X2, df, Xb, dfb, c=1.0, cb=1.0):
+    if df > 0 and c != 1 and cb != 1:
+        t1 = (X2 - c * df) * dfb
+        t2 = (Xb - cb * dfb) * df
+    else:
+        t1 = (X2 - df) * dfb
+        t2 = (Xb - dfb) * df
+    if df > 0 and abs(t2) > 0:
+        return 1 - t1 / t2
+    return 1.0
+
+
+def _rni(X2, df, Xb, dfb, c=1.0, cb=1.0):
+    if df > 0 and c != 1 and cb != 1:
+        t1, t2 = X2 - c * df, Xb - cb * dfb
+    else:
+        t1, t2 = X2 - df, Xb - dfb
+    return np.nan if np.isclose(t2, 0) else 1 - t1 / t2
+
+
+def _rfi(X2, df, Xb, dfb):
+    if df > dfb:
+        return np.nan
+    if df > 0 and dfb > 0:
+        t1, t2 = Xb / dfb - X2 / df, Xb / dfb
+        return 1.0 if (t1 < 0 or t2 < 0) else t1 / t2
+    return 1.0
+
+
+def _nfi(X2, df, Xb, dfb):
+    if df > dfb or np.isclose(Xb, 0):
+        return np.nan
+    return (Xb - X2) / Xb if df > 0 else 1.0
+
+
+def _ifi(X2, df, Xb, dfb):
+    t1, t2 = Xb - X2, Xb - df
+    if t2 < 0:
+        return 1.0
+    return np.nan if np.isclose(t2, 0) else t1 / t2
+
+
+def robust_fit_measures(fm: dict, rob, c_null: float, npar: int, G: int) -> dict:
+    """Scaled (Yuan-Bentler, Mplus variant) and robust fit measures (lavaan names, snake_case).
+
+    Notes
+    -----
+    ``*_scaled`` use the scaled chi-squares of model and baseline in the usual
+    formulas; ``cfi_robust``/``tli_robust``/``rni_robust`` are Brosseau-Liard &
+    Savalei's (``X2 - c df`` against ``X2_null - c_null df_null``); ``rmsea_scaled``
+    uses the naive ``X2`` with ``df = tr(U Gamma)``; ``rmsea_robust`` is
+    ``sqrt(max((X2/N)/df - c/N, 0)) sqrt(G)`` with its CI from the scaled statistic
+    (lavaan ``lav_fit_rmsea_lavobject``).
+    """
+    X2, df = fm["chisq"], fm["df"]
+    Xb, dfb = fm["baseline_chisq"], fm["baseline_df"]
+    N = fm["ntotal"]
+    c = rob.trace_ugamma / df if df > 0 else np.nan
+    Xs = X2 / c
+    Xbs = Xb / c_null
+    out = {}
+    out["chisq_scaled"] = Xs
+    out["df_scaled"] = df
+    out["pvalue_scaled"] = float(special.chdtrc(df, Xs))
+    out["chisq_scaling_factor"] = c
+    out["baseline_chisq_scaled"] = Xbs
+    out["baseline_df_scaled"] = dfb
+    out["baseline_pvalue_scaled"] = float(special.chdtrc(dfb, Xbs))
+    out["baseline_chisq_scaling_factor"] = c_null
+    out["cfi_scaled"] = _cfi(Xs, df, Xbs, dfb)
+    out["tli_scaled"] = _tli(Xs, df, Xbs, dfb)
+    out["cfi_robust"] = _cfi(X2, df, Xb, dfb, c, c_null)
+    out["tli_robust"] = _tli(X2, df, Xb, dfb, c, c_null)
+    out["nnfi_scaled"] = out["tli_scaled"]
+    out["rfi_scaled"] = _rfi(Xs, df, Xbs, dfb)
+    out["nfi_scaled"] = _nfi(Xs, df, Xbs, dfb)
+    out["pnfi_scaled"] = (df / dfb) * (Xbs - Xs) / Xbs
+    out["ifi_scaled"] = _ifi(Xs, df, Xbs, dfb)
+    out["rni_scaled"] = _rni(Xs, df, Xbs, dfb)
+    out["nnfi_robust"] = out["tli_robust"]
+    out["rni_robust"] = _rni(X2, df, Xb, dfb, c, c_null)
+    out["scaling_factor_h1"] = float(np.sum(rob.trace_h1) / np.sum(rob.h1_ndat))
+    out["scaling_factor_h0"] = float(np.sum(rob.trace_h0) / npar)
+    # rmsea: scaled (naive) and robust
+    df2 = rob.trace_ugamma
+    out["rmsea_scaled"] = float(np.sqrt(max((X2 / N) / df2 - 1 / N, 0)) * np.sqrt(G))
+    lo, hi = rmsea_ci(X2, df2, N, G)
+    out["rmsea_ci_lower_scaled"], out["rmsea_ci_upper_scaled"] = lo, hi
+    out["rmsea_pvalue_scaled"] = 1.0 - _pnchisq(X2, df2, N * df2 * 0.05 ** 2 / G)
+    out["rmsea_notclose_pvalue_scaled"] = _pnchisq(X2, df2, N * df2 * 0.08 ** 2 / G)
+    out["rmsea_robust"] = float(np.sqrt(max((X2 / N) / df - c / N, 0)) * np.sqrt(G))
+    lo, hi = rmsea_ci(Xs, df, N, G, c_hat=c)
+    out["rmsea_ci_lower_robust"], out["rmsea_ci_upper_robust"] = lo, hi
+    out["rmsea_pvalue_robust"] = 1.0 - _pnchisq(Xs, df, (N * df * (1 / c) * 0.05 ** 2) / G)
+    out["rmsea_notclose_pvalue_robust"] = _pnchisq(Xs, df, (N * df * (1 / c) * 0.08 ** 2) / G)
     return out

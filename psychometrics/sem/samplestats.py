@@ -29,6 +29,7 @@ class SampleStats:
     group_labels: tuple
     n_dropped: int = 0
     has_means: bool = True
+    data: tuple | None = None   # per-group raw data (complete rows), for robust SEs
 
     @property
     def ntotal(self) -> int:
@@ -111,9 +112,10 @@ def from_data(data: pd.DataFrame, ov, group: str | None = None) -> SampleStats:
             f"{' or the group column' if group else ''} and were dropped (listwise deletion).",
             DataQualityWarning, stacklevel=3)
     ng = max(len(labels), 1)
-    nobs, means, covs = [], [], []
+    nobs, means, covs, raw = [], [], [], []
     for g in range(ng):
         Xg = X[ok & (gcodes == g)]
+        raw.append(Xg)
         n = Xg.shape[0]
         label = labels[g] if labels else None
         if n < 2:
@@ -126,7 +128,8 @@ def from_data(data: pd.DataFrame, ov, group: str | None = None) -> SampleStats:
         nobs.append(n)
         means.append(m)
         covs.append(S)
-    return SampleStats(tuple(ov), tuple(nobs), tuple(means), tuple(covs), labels, n_dropped)
+    return SampleStats(tuple(ov), tuple(nobs), tuple(means), tuple(covs), labels, n_dropped,
+                       data=tuple(raw))
 
 
 def from_moments(sample_cov, sample_nobs, ov, sample_mean=None, rescale: bool = True,

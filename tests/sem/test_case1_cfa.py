@@ -1,8 +1,9 @@
 """Case 1: CFA HolzingerSwineford1939 against lavaan 0.6-14 (tests/data/reference/case1_cfa_hs.json).
 
 R (tests/data/reference/scripts/case1_cfa_hs.R):
-    fit <- cfa(HS.model, data = HS)                  # block "ml"
-    fit <- cfa(HS.model, data = HS, std.lv = TRUE)   # block "std_lv"
+    fit <- cfa(HS.model, data = HS)                      # block "ml"
+    fit <- cfa(HS.model, data = HS, std.lv = TRUE)       # block "std_lv"
+    fit <- cfa(HS.model, data = HS, estimator = "MLR")   # block "mlr"
 """
 from __future__ import annotations
 
@@ -104,6 +105,19 @@ class TestCase1ML(CheckCase1):
 class TestCase1StdLV(CheckCase1):
     key = "std_lv"
     kwargs = {"std_lv": True}
+
+
+class TestCase1MLR(CheckCase1):
+    # cfa(HS.model, data = HS, estimator = "MLR"): Huber-White SEs (observed information),
+    # Yuan-Bentler (Mplus) scaled chi-square, scaled and robust fit measures
+    key = "mlr"
+    kwargs = {"estimator": "MLR"}
+
+    def test_options(self, res, ref):
+        # lavInspect(fit, "options")[c("se", "test")]
+        assert res.options["se"] == ref["options"]["se"] == "robust.huber.white"
+        assert res.options["test"] == ref["options"]["test"] == "yuan.bentler.mplus"
+        assert res.options["information"] == ref["options"]["information"][0] == "observed"
 
 
 def test_marker_and_std_lv_same_fit(hs):

@@ -49,3 +49,13 @@ def test_hs_100k(big):
     # parameterEstimates(fit)
     check_parameter_estimates(res, ref["parameterEstimates"], rtol_est=1e-5, rtol_se=1e-4,
                               check_labels=False)
+
+
+def test_hs_100k_mlr(big):
+    # cfa(HS.model, data = HSbig, estimator = "MLR")   # scaled_checks.json hs_100k$mlr
+    ref = load_json("reference/scaled_checks.json")["hs_100k"]["mlr"]
+    res = sem.fit(HS_MODEL, big, estimator="MLR")
+    for k, v in ref["fitMeasures"].items():
+        key = k.replace(".", "_")
+        assert key in res.fit_measures, key
+        assert_allclose(res.fit_measures[key], v, rtol=1e-5, err_msg=key)

@@ -1,0 +1,121 @@
+"""Robust ML (lavaan ``estimator = "MLR"``): Huber-White SEs and the Yuan-Bentler scaled test.
+
+Needs the raw data (casewise scores). With ``A0`` the observed information of
+the model (Hessian of fmin), ``B0`` the first-order information (mean of the
+casewise score cross-products at the model), ``A1``/``B1`` the same for the
+saturated model at the sample moments (vech coordinates), per group ``g`` with
+weight ``f_g = n_g / N``::
+
+    vcov          = A0^-1 (sum_g f_g B0_g) A0^-1 / N            (robust.huber.white)
+    tr(U Gamma)   = sum_g tr(A1_g^-1 B1_g) - sum_g f_g tr(B0_g A0^-1)
+    c             = tr(U Gamma) / df,   chisq_scaled = chisq / c (yuan.bentler.mplus)
+
+Casewise score of observation i for parameter k (``u_i = Sigma^-1 (y_i - mu)``)::
+
+    s_ik = 0.5 (u_i' dSigma_k u_i - tr(Sigma^-1 dSigma_k)) + dmu_k' u_i
+
+(lavaan ``lav_model_information_firstorder``, ``lav_test_yuan_bentler_mplus_trace``.)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .estimate import Problem, row_values
+from .matrices import fill, implied, jacobian
+
+__all__ = ["RobustParts", "robust_parts", "h1_trace"]
+
+
+@dataclass(frozen=True)
+class RobustParts:
+    vcov: np.ndarray
+    trace_ugamma: float
+    trace_h1: np.ndarray
+    trace_h0: np.ndarray
+    h1_ndat: np.ndarray
+
+
+def _model_scores(prob: Problem, theta: np.ndarray, g: int) -> np.ndarray:
+    """Casewise scores (n_g x npar) of the model at ``theta`` for group ``g``."""
+    values = row_values(prob, theta)
+    M = fill(prob.rep, g, values)
+    parts = implied(M)
+    Sigma, mu = parts[0], parts[1]
+    Si = np.linalg.inv(Sigma)
+    dS, dm = jacobian(prob.rep, g, M, parts)
+    G = prob.agg[g]
+    npar = G.shape[0]
+    p = Sigma.shape[0]
+    Dk = (G @ dS.reshape(len(dS), -1))                 # npar x p*p
+    X = prob.ss.data[g]
+    center = mu if prob.meanstructure else prob.ss.mean[g]
+    U = (X - center) @ Si                               # n x p
+    x = prob.x_idx
+    if len(x):  # fixed.x: no score for the covariates' own moments
+        Dk = Dk.reshape(npar, p, p).copy()
+        Dk[:, x[:, None], x[None, :]] = 0.0
+        Dk = Dk.reshape(npar, -1)
+    quad = np.einsum("ni,kij,nj->nk", U, Dk.reshape(npar, p, p), U, optimize=True)
+    tr = Dk @ Si.ravel()
+    s = 0.5 * (quad - tr[None, :])
+    if prob.meanstructure:
+        Dm = G @ dm
+        if len(x):
+            Dm = Dm.copy()
+            Dm[:, x] = 0.0
+        s = s + U @ Dm.T
+    return s
+
+
+def h1_trace(prob: Problem, g: int) -> tuple[float, int]:
+    """tr(A1^-1 B1) of the saturated model of group ``g`` and its number of moments."""
+    S = prob.ss.cov[g]
+    p = S.shape[0]
+    Si = prob.Sinv[g]
+    X = prob.ss.data[g]
+    Z = X - prob.ss.mean[g]
+    U = Z @ Si
+    il = np.tril_indices(p)
+    keep = np.ones(len(il[0]), dtype=bool)
+    x = set(prob.x_idx.tolist())
+    if x:
+        keep = np.array([not (a in x and b in x) for a, b in zip(*il)])
+    rows, cols = il[0][keep], il[1][keep]
+    w = np.where(rows == cols, 1.0, 2.0)
+    # scores in vech coordinates: 0.5 * D' vec(u u' - Si)
+    sc = 0.5 * w * (U[:, rows] * U[:, cols] - Si[rows, cols])
+    # A1 = 0.5 D' (Si x Si) D in the same coordinates
+    A1 = 0.5 * w[:, None] * w[None, :] * 0.5 * (Si[np.ix_(rows, rows)] * Si[np.ix_(cols, cols)]
+                                                 + Si[np.ix_(rows, cols)] * Si[np.ix_(cols, rows)])
+    if prob.meanstructure:
+        mk = np.array([k for k in range(p) if k not in x], dtype=int)
+        sc = np.hstack([U[:, mk], sc])
+        A1m = np.zeros((len(mk) + len(rows),) * 2)
+        A1m[:len(mk), :len(mk)] = Si[np.ix_(mk, mk)]
+        A1m[len(mk):, len(mk):] = A1
+        A1 = A1m
+    n = X.shape[0]
+    B1 = sc.T @ sc / n
+    return float(np.sum(np.linalg.solve(A1, B1).diagonal())), A1.shape[0]
+
+
+def robust_parts(prob: Problem, theta: np.ndarray, A0: np.ndarray, df: float) -> RobustParts:
+    """Huber-White vcov and the Yuan-Bentler (Mplus) trace for a fitted problem."""
+    A0inv = np.linalg.inv(A0)
+    N = prob.ss.ntotal
+    ng = len(prob.rep.groups)
+    B0 = np.zeros_like(A0)
+    th1 = np.zeros(ng)
+    th0 = np.zeros(ng)
+    ndat = np.zeros(ng)
+    for g in range(ng):
+        s = _model_scores(prob, theta, g)
+        B0g = s.T @ s / s.shape[0]
+        fg = prob.ss.nobs[g] / N
+        B0 += fg * B0g
+        th0[g] = fg * np.sum(B0g * A0inv.T)
+        th1[g], ndat[g] = h1_trace(prob, g)
+    vcov = A0inv @ B0 @ A0inv / N
+    return RobustParts(vcov, float(np.sum(th1 - th0)), th1, th0, ndat)
