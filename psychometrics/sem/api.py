@@ -236,7 +236,9 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
             baseline_chisq=xb, baseline_df=dfb, df=df, x_index=prob.x_idx))
         if estimator == "MLR" and rob is not None:
             cb = _baseline_scaling(ss, pt, meanstructure, fixed_x, information, dfb)
-            fm.update(robust_fit_measures(fm, rob, cb, pt.npar, ngroups))
+            # lavaan divides by nx.free: free rows before equality constraints
+            nx_free = int(np.sum(np.asarray(pt.c("par")) >= 0))
+            fm.update(robust_fit_measures(fm, rob, cb, nx_free, ngroups))
     chisq_g = tuple(float(2 * n * f) for n, f in zip(ss.nobs, _group_fmin(prob, theta)))
     vc = None if vcov is None else pd.DataFrame(vcov, index=pnames, columns=pnames)
     options = dict(estimator=estimator, information=information, std_lv=std_lv,

@@ -381,7 +381,7 @@ def _ifi(X2, df, Xb, dfb):
     return np.nan if np.isclose(t2, 0) else t1 / t2
 
 
-def robust_fit_measures(fm: dict, rob, c_null: float, npar: int, G: int) -> dict:
+def robust_fit_measures(fm: dict, rob, c_null: float, nx_free: int, G: int) -> dict:
     """Scaled (Yuan-Bentler, Mplus variant) and robust fit measures (lavaan names, snake_case).
 
     Notes
@@ -421,7 +421,7 @@ def robust_fit_measures(fm: dict, rob, c_null: float, npar: int, G: int) -> dict
     out["nnfi_robust"] = out["tli_robust"]
     out["rni_robust"] = _rni(X2, df, Xb, dfb, c, c_null)
     out["scaling_factor_h1"] = float(np.sum(rob.trace_h1) / np.sum(rob.h1_ndat))
-    out["scaling_factor_h0"] = float(np.sum(rob.trace_h0) / npar)
+    out["scaling_factor_h0"] = float(np.sum(rob.trace_h0) / nx_free)
     # rmsea: scaled (naive) and robust
     df2 = rob.trace_ugamma
     out["rmsea_scaled"] = float(np.sqrt(max((X2 / N) / df2 - 1 / N, 0)) * np.sqrt(G))

@@ -71,6 +71,13 @@ CASES = {
     "hs_second_order": ('cfa(HS.second, data = HS)', HS_SECOND, "hs", {}),
     "hs_second_order_stdlv": ('cfa(HS.second, data = HS, std.lv = TRUE)', HS_SECOND, "hs",
                               {"std_lv": True}),
+    # robust ML
+    "pd_sem_mlr": ('sem(PD.model, data = PD, estimator = "MLR")', PD_MODEL, "pd",
+                   {"estimator": "MLR"}),
+    "hs_scalar_mlr": ('cfa(HS.model, data = HS, group = "school", group.equal = c("loadings", '
+                      '"intercepts"), estimator = "MLR")', HS_MODEL, "hs",
+                      {"group": "school", "group_equal": ["loadings", "intercepts"],
+                       "estimator": "MLR"}),
 }
 
 RTOL_EST = 1e-4

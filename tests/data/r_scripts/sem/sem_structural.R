@@ -80,7 +80,9 @@ calls <- list(
   hs_path_meanstructure = 'sem(HS.path, data = HS, meanstructure = TRUE)',
   hs_mimic_groups = 'sem(HS.mimic, data = HS, group = "school", group.equal = "loadings")',
   hs_second_order = 'cfa(HS.second, data = HS)',
-  hs_second_order_stdlv = 'cfa(HS.second, data = HS, std.lv = TRUE)')
+  hs_second_order_stdlv = 'cfa(HS.second, data = HS, std.lv = TRUE)',
+  pd_sem_mlr = 'sem(PD.model, data = PD, estimator = "MLR")',
+  hs_scalar_mlr = 'cfa(HS.model, data = HS, group = "school", group.equal = c("loadings", "intercepts"), estimator = "MLR")')
 out <- list()
 for (k in names(calls)) out[[k]] <- summ(eval(parse(text = calls[[k]])), calls[[k]])
 conf <- cfa(HS.model, data = HS, group = "school")
