@@ -44,6 +44,7 @@ def main():
     cases = [
         ("case1_cfa_ml", lambda: sem.fit(HS_MODEL, hs), 30),
         ("case1_cfa_std_lv", lambda: sem.fit(HS_MODEL, hs, std_lv=True), 30),
+        ("case1_cfa_mlr", lambda: sem.fit(HS_MODEL, hs, estimator="MLR"), 20),
         ("case1_modindices_ml", lambda: fits["ml"].modification_indices(), 30),
         ("case2_configural", lambda: sem.fit(HS_MODEL, hs, group="school"), 20),
         ("case2_metric", lambda: sem.fit(HS_MODEL, hs, group="school",
@@ -66,6 +67,8 @@ def main():
         print(f"100k check: chisq {res.fit_measures['chisq']:.3f} df {res.fit_measures['df']:.0f} "
               f"(lavaan 28855.721, 24)")
         cases.append(("scaled_cfa_hs_100k_ml", lambda: sem.fit(HS_MODEL, big), 10))
+        cases.append(("scaled_cfa_hs_100k_mlr", lambda: sem.fit(HS_MODEL, big, estimator="MLR"),
+                      3))
     print(f"{'R timing key':<26}{'ours (s)':>10}{'lavaan (s)':>12}{'ratio':>8}")
     for key, fn, reps in cases:
         ours = timeit(fn, reps)

@@ -324,9 +324,9 @@ def _baseline_scaling(ss, pt, meanstructure, fixed_x, information_kind, dfb):
     brep = build_representation(bpt)
     bprob = make_problem(bpt, brep, ss)
     bopt = optimize(bprob, start_values(bprob))
-    A0 = _info(bprob, bopt.theta, information_kind) if information_kind == "observed" \
-        else bopt.information
-    rb = robust_parts(bprob, bopt.theta, A0, dfb)
+    # for the independence model the observed information equals the expected one at
+    # its estimates (diagonal Sigma, zero diagonal residuals), so no numerical Hessian
+    rb = robust_parts(bprob, bopt.theta, bopt.information, dfb)
     return rb.trace_ugamma / dfb
 
 

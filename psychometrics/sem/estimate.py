@@ -122,6 +122,49 @@ def fmin_value(prob: Problem, theta: np.ndarray) -> float:
     return float(total)
 
 
+def _row_gradient(rep, g, M, parts, W, Sid):
+    """dF/d(row value) for the rows of group ``g``, from matrix-form derivatives.
+
+    With ``W = Sigma^-1 - Sigma^-1 (S + d d') Sigma^-1``, ``L = Lambda A``,
+    ``V = A Psi A'`` and ``r = Sigma^-1 (m - mu)``:
+    dF/dLambda = 2 W Lambda V - 2 r (A alpha)', dF/dTheta = W, dF/dPsi = L' W L,
+    dF/dBeta = 2 L' W L Psi A' - 2 L' r (A alpha)', dF/dnu = -2 r, dF/dalpha = -2 L' r
+    (symmetric off-diagonal entries counted twice).
+    """
+    Sigma, mu, A, L, C, Aal, Veta = parts
+    gi = rep.groups[g]
+    out = np.zeros(len(gi.rows), dtype=np.result_type(W, float))
+    S = gi.sel
+    LtW = L.T @ W
+    LtWL = LtW @ L
+    k = S[0]  # LAMBDA
+    if len(k):
+        GL = 2.0 * (W @ M.Lambda @ Veta)
+        if Sid is not None:
+            GL = GL - 2.0 * np.outer(Sid, Aal)
+        out[k] = GL[gi.i[k], gi.j[k]]
+    k = S[1]  # THETA
+    if len(k):
+        out[k] = W[gi.i[k], gi.j[k]] * np.where(gi.i[k] == gi.j[k], 1.0, 2.0)
+    k = S[2]  # PSI
+    if len(k):
+        out[k] = LtWL[gi.i[k], gi.j[k]] * np.where(gi.i[k] == gi.j[k], 1.0, 2.0)
+    k = S[3]  # BETA
+    if len(k):
+        GB = 2.0 * (LtWL @ M.Psi @ A.T)
+        if Sid is not None:
+            GB = GB - 2.0 * np.outer(L.T @ Sid, Aal)
+        out[k] = GB[gi.i[k], gi.j[k]]
+    if Sid is not None:
+        k = S[4]  # NU
+        if len(k):
+            out[k] = -2.0 * Sid[gi.i[k]]
+        k = S[5]  # ALPHA
+        if len(k):
+            out[k] = -2.0 * (L.T @ Sid)[gi.i[k]]
+    return out
+
+
 def evaluate(prob: Problem, theta: np.ndarray, info: bool = True):
     """fmin, its gradient, and (optionally) the expected information (per observation).
 
@@ -150,20 +193,22 @@ def evaluate(prob: Problem, theta: np.ndarray, info: bool = True):
         S = prob.ss.cov[g]
         p = S.shape[0]
         F = logdet + np.sum(S * Si) - prob.logdetS[g] - p
-        dS, dm = jacobian(prob.rep, g, M, parts)
         G = prob.agg[g]
-        Dk = G @ dS.reshape(len(dS), -1)            # npar x p*p
         SiS = Si @ S
         if prob.meanstructure:
             d = prob.ss.mean[g] - mu
             Sid = Si @ d
             F += d @ Sid
             Wg = Si - SiS @ Si - np.outer(Sid, Sid)
-            Dm = G @ dm
-            gg = Dk @ Wg.ravel() - 2.0 * (Dm @ Sid)
         else:
+            Sid = None
             Wg = Si - SiS @ Si
-            gg = Dk @ Wg.ravel()
+        gg = G @ _row_gradient(prob.rep, g, M, parts, Wg, Sid)
+        if info:
+            dS, dm = jacobian(prob.rep, g, M, parts)
+            Dk = G @ dS.reshape(len(dS), -1)            # npar x p*p
+            if prob.meanstructure:
+                Dm = G @ dm
         w = prob.weights[g]
         f += w * 0.5 * F
         grad += w * 0.5 * gg

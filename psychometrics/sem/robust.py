@@ -57,7 +57,8 @@ def _model_scores(prob: Problem, theta: np.ndarray, g: int) -> np.ndarray:
         Dk = Dk.reshape(npar, p, p).copy()
         Dk[:, x[:, None], x[None, :]] = 0.0
         Dk = Dk.reshape(npar, -1)
-    quad = np.einsum("ni,kij,nj->nk", U, Dk.reshape(npar, p, p), U, optimize=True)
+    n = U.shape[0]
+    quad = (U[:, :, None] * U[:, None, :]).reshape(n, p * p) @ Dk.T
     tr = Dk @ Si.ravel()
     s = 0.5 * (quad - tr[None, :])
     if prob.meanstructure:
