@@ -235,7 +235,8 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
             implied_cov=Sig_l, implied_mean=mu_l, meanstructure=meanstructure,
             baseline_chisq=xb, baseline_df=dfb, df=df, x_index=prob.x_idx))
         if estimator == "MLR" and rob is not None:
-            cb = _baseline_scaling(ss, pt, meanstructure, fixed_x, information, dfb)
+            cb = _baseline_scaling(ss, pt, meanstructure, fixed_x, information, dfb,
+                                   (rob.trace_h1, rob.h1_ndat))
             # lavaan divides by nx.free: free rows before equality constraints
             nx_free = int(np.sum(np.asarray(pt.c("par")) >= 0))
             fm.update(robust_fit_measures(fm, rob, cb, nx_free, ngroups))
@@ -315,7 +316,7 @@ def _baseline(ss, pt, meanstructure, fixed_x, ndat):
     return chisq, ndat - npar_b
 
 
-def _baseline_scaling(ss, pt, meanstructure, fixed_x, information_kind, dfb):
+def _baseline_scaling(ss, pt, meanstructure, fixed_x, information_kind, dfb, h1=None):
     """Yuan-Bentler scaling factor of the independence (baseline) model."""
     ov = list(ss.ov)
     lines = [f"{v} ~~ {v}" for v in ov]
@@ -326,7 +327,7 @@ def _baseline_scaling(ss, pt, meanstructure, fixed_x, information_kind, dfb):
     bopt = optimize(bprob, start_values(bprob))
     # for the independence model the observed information equals the expected one at
     # its estimates (diagonal Sigma, zero diagonal residuals), so no numerical Hessian
-    rb = robust_parts(bprob, bopt.theta, bopt.information, dfb)
+    rb = robust_parts(bprob, bopt.theta, bopt.information, dfb, h1=h1)
     return rb.trace_ugamma / dfb
 
 

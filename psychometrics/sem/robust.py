@@ -85,25 +85,42 @@ def h1_trace(prob: Problem, g: int) -> tuple[float, int]:
         keep = np.array([not (a in x and b in x) for a, b in zip(*il)])
     rows, cols = il[0][keep], il[1][keep]
     w = np.where(rows == cols, 1.0, 2.0)
-    # scores in vech coordinates: 0.5 * D' vec(u u' - Si)
-    sc = 0.5 * w * (U[:, rows] * U[:, cols] - Si[rows, cols])
+    # scores in vech coordinates: 0.5 * D' vec(u u' - Si); their mean is 0 at the
+    # sample moments, so B1 = 0.25 w w' * (mean of (u_r u_c)(u_r' u_c') - Si_rc Si_r'c')
+    P = U[:, rows] * U[:, cols]
+    n = X.shape[0]
+    sc = None
+    B1c = 0.25 * np.outer(w, w) * (P.T @ P / n - np.outer(Si[rows, cols], Si[rows, cols]))
     # A1 = 0.5 D' (Si x Si) D in the same coordinates
     A1 = 0.5 * w[:, None] * w[None, :] * 0.5 * (Si[np.ix_(rows, rows)] * Si[np.ix_(cols, cols)]
                                                  + Si[np.ix_(rows, cols)] * Si[np.ix_(cols, rows)])
     if prob.meanstructure:
         mk = np.array([k for k in range(p) if k not in x], dtype=int)
-        sc = np.hstack([U[:, mk], sc])
-        A1m = np.zeros((len(mk) + len(rows),) * 2)
-        A1m[:len(mk), :len(mk)] = Si[np.ix_(mk, mk)]
-        A1m[len(mk):, len(mk):] = A1
+        Um = U[:, mk]
+        k0 = len(mk)
+        A1m = np.zeros((k0 + len(rows),) * 2)
+        A1m[:k0, :k0] = Si[np.ix_(mk, mk)]
+        A1m[k0:, k0:] = A1
         A1 = A1m
-    n = X.shape[0]
-    B1 = sc.T @ sc / n
+        B1 = np.zeros_like(A1)
+        B1[:k0, :k0] = Um.T @ Um / n
+        cross = 0.5 * w[None, :] * (Um.T @ P / n)   # mean of u is 0: no centring term
+        B1[:k0, k0:] = cross
+        B1[k0:, :k0] = cross.T
+        B1[k0:, k0:] = B1c
+    else:
+        B1 = B1c
+    del sc
     return float(np.sum(np.linalg.solve(A1, B1).diagonal())), A1.shape[0]
 
 
-def robust_parts(prob: Problem, theta: np.ndarray, A0: np.ndarray, df: float) -> RobustParts:
-    """Huber-White vcov and the Yuan-Bentler (Mplus) trace for a fitted problem."""
+def robust_parts(prob: Problem, theta: np.ndarray, A0: np.ndarray, df: float,
+                 h1=None) -> RobustParts:
+    """Huber-White vcov and the Yuan-Bentler (Mplus) trace for a fitted problem.
+
+    ``h1``: ``(trace_h1, h1_ndat)`` of an earlier call on the same data (the saturated
+    model does not depend on the model), to avoid a second pass over the data.
+    """
     A0inv = np.linalg.inv(A0)
     N = prob.ss.ntotal
     ng = len(prob.rep.groups)
@@ -117,6 +134,9 @@ def robust_parts(prob: Problem, theta: np.ndarray, A0: np.ndarray, df: float) ->
         fg = prob.ss.nobs[g] / N
         B0 += fg * B0g
         th0[g] = fg * np.sum(B0g * A0inv.T)
-        th1[g], ndat[g] = h1_trace(prob, g)
+        if h1 is None:
+            th1[g], ndat[g] = h1_trace(prob, g)
+        else:
+            th1[g], ndat[g] = h1[0][g], h1[1][g]
     vcov = A0inv @ B0 @ A0inv / N
     return RobustParts(vcov, float(np.sum(th1 - th0)), th1, th0, ndat)
