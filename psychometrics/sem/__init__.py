@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from .api import fit
 from .invariance import invariance, lrt
+from .reliability import ave, comp_rel_sem, reliability
 from .results import SEMResult, Summary
 from .syntax import parse_model
 
-__all__ = ["fit", "invariance", "lrt", "SEMResult", "Summary", "parse_model"]
+__all__ = ["fit", "invariance", "lrt", "reliability", "comp_rel_sem", "ave", "SEMResult",
+           "Summary", "parse_model"]
