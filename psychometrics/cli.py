@@ -16,6 +16,7 @@ from .exceptions import PsychometricsError
 # Modules that contribute commands, in the order they appear in --help.
 COMMAND_MODULES = (
     "psychometrics.instruments.cli",
+    "psychometrics.efa.cli",
     "psychometrics.scoring.cli",
     "psychometrics.report.cli",
     "psychometrics.simulate.cli",

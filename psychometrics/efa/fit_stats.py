@@ -1,0 +1,204 @@
+"""Goodness-of-fit statistics of a factor model, as ``psych::fa.stats``.
+
+Private helper of :mod:`psychometrics.efa`; the numbers are exposed through
+:class:`~psychometrics.efa.model.FitStatistics`.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+
+import numpy as np
+from scipy import special as spc
+from scipy import stats as sps
+from scipy.optimize import brentq
+
+from ._input import cor_smooth
+
+__all__ = ["FitStatistics", "fa_stats"]
+
+
+@dataclass(frozen=True)
+class FitStatistics:
+    """Fit of a factor model, named as psych names them (snake_case).
+
+    Attributes
+    ----------
+    objective : float
+        ``F = tr(M^-1 R) - log det(M^-1 R) - p`` with ``M`` the model-implied
+        correlation matrix (psych's ``objective``; the ML discrepancy).
+    chi_square : float
+        ``STATISTIC = F * ((n - 1) - (2p + 5)/6 - 2k/3)`` (Bartlett-corrected).
+    dof : float
+        ``p(p-1)/2 - p k + k(k-1)/2``.
+    p_value : float
+        Upper tail of ``chi_square`` on ``dof`` (NaN if dof <= 0 or n unknown).
+    null_objective, null_chi_square, null_dof : float
+        Same for the independence model (``F0 = tr(R) - log det R - p``,
+        ``null.chisq = F0 ((n-1) - (2p+5)/6)``, ``null.dof = p(p-1)/2``).
+    rmsea, rmsea_lower, rmsea_upper, rmsea_confidence : float
+        ``sqrt(max(chisq/(dof n) - 1/(n-1), 0))`` and its confidence interval from
+        the noncentral chi-square (psych's ``RMSEA``; confidence 0.9).
+    tli : float
+        Tucker-Lewis index ``(M0 - Mm)/(M0 - 1/nm)``.
+    bic, sabic : float
+        ``chisq - dof log(n)``, ``chisq - dof log((n+2)/24)``.
+    rms, crms : float
+        Root mean square off-diagonal residual, and corrected by dof.
+    fit, fit_off : float
+        ``1 - sum(res^2)/sum(r^2)``, same off the diagonal.
+    empirical_chi_square, empirical_p_value, empirical_bic : float
+        psych's ``chi``, ``EPVAL``, ``EBIC`` (residual-based chi-square).
+    n_obs : float
+        Number of observations used (NaN if unknown).
+    harmonic_n_obs : float
+        psych's ``nh``: harmonic mean of pairwise counts (raw data) or ``n_obs``.
+    """
+
+    objective: float
+    chi_square: float
+    dof: float
+    p_value: float
+    null_objective: float
+    null_chi_square: float
+    null_dof: float
+    rmsea: float
+    rmsea_lower: float
+    rmsea_upper: float
+    rmsea_confidence: float
+    tli: float
+    bic: float
+    sabic: float
+    rms: float
+    crms: float
+    fit: float
+    fit_off: float
+    empirical_chi_square: float
+    empirical_p_value: float
+    empirical_bic: float
+    n_obs: float
+    harmonic_n_obs: float
+
+    def to_dict(self) -> dict[str, float]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def _logdet(a: np.ndarray) -> float:
+    sign, ld = np.linalg.slogdet(a)
+    if sign <= 0:
+        return math.nan
+    return float(ld)
+
+
+def fa_stats(r: np.ndarray, f: np.ndarray, phi: np.ndarray | None = None, *,
+             n_obs: float | None = None, np_obs: np.ndarray | None = None,
+             alpha: float = 0.1, smooth: bool = True) -> FitStatistics:
+    """Fit statistics of loadings ``f`` (and factor correlations ``phi``) for ``r``.
+
+    Notes
+    -----
+    A line-by-line equivalent of ``psych::fa.stats`` (psych 2.2.9, called by
+    ``fa`` with ``alpha = 0.1``, i.e. a 90% RMSEA interval).  With raw data psych
+    passes the pairwise counts ``np.obs``; the empirical chi-square and ``rms``
+    then weight each residual by its count and divide by their harmonic mean.
+    """
+    n = r.shape[0]
+    nf = f.shape[1]
+    nobs = math.nan if n_obs is None else float(n_obs)
+    model = f @ f.T if phi is None else f @ phi @ f.T
+    residual = r - model
+    r2 = float(np.sum(r * r))
+    rstar2 = float(np.sum(residual * residual))
+    dof = n * (n - 1) / 2 - n * nf + nf * (nf - 1) / 2
+    np.fill_diagonal(residual, 0.0)
+    if np_obs is None:
+        rstar_off = float(np.sum(residual ** 2))
+        r2_off = r2 - float(np.trace(r))
+        chi = rstar_off * nobs
+        rms = math.sqrt(rstar_off / (n * (n - 1)))
+        nh = nobs
+        crms = math.sqrt(rstar_off / (2 * dof)) if dof > 0 else math.nan
+    else:
+        rstar_off = float(np.sum(residual ** 2 * np_obs))
+        w = r * r * np_obs
+        r2_off = float(w.sum() - np.trace(w))
+        chi = rstar_off
+        nh = 1.0 / float(np.mean(1.0 / np_obs))
+        rms = math.sqrt(rstar_off / (nh * n * (n - 1)))
+        crms = math.sqrt(rstar_off / (2 * nh * dof)) if dof > 0 else math.nan
+    if dof > 0:
+        epval = float(sps.chi2.sf(chi, dof)) if not math.isnan(chi) else math.nan
+        ebic = chi - dof * math.log(nh) if not math.isnan(nh) else math.nan
+    else:
+        epval = ebic = math.nan
+    fit = 1 - rstar2 / r2
+    fit_off = 1 - rstar_off / r2_off
+
+    mdl = model.copy()
+    mdl[np.diag_indices(n)] = np.diag(r)
+    mdl, _ = cor_smooth(mdl)
+    rr = cor_smooth(r)[0] if smooth else r
+    try:
+        minvr = np.linalg.solve(mdl, rr)
+    except np.linalg.LinAlgError:
+        minvr = np.eye(n)
+    objective = float(np.trace(minvr)) - _logdet(minvr) - n
+    chisq = math.nan
+    pval = math.nan
+    if not math.isnan(nobs):
+        chisq = objective * ((nobs - 1) - (2 * n + 5) / 6 - (2 * nf) / 3)
+        if not math.isnan(chisq) and chisq < 0:
+            chisq = 0.0
+        pval = float(sps.chi2.sf(chisq, dof)) if dof > 0 else math.nan
+    F0 = float(np.trace(rr)) - _logdet(rr) - n
+    Mm = objective / dof if dof != 0 else math.nan
+    M0 = F0 * 2 / (n * (n - 1))
+    nm = (nobs - 1) - (2 * n + 5) / 6 - (2 * nf) / 3
+    null_dof = n * (n - 1) / 2
+    null_chisq = tli = math.nan
+    rmsea = lo = hi = bic = sabic = math.nan
+    if not math.isnan(nobs):
+        null_chisq = F0 * ((nobs - 1) - (2 * n + 5) / 6)
+        tli = (M0 - Mm) / (M0 - 1 / nm)
+        if dof > 0 and not math.isnan(objective):
+            rmsea = math.sqrt(max(chisq / (dof * nobs) - 1 / (nobs - 1), 0.0))
+            lo, hi = _rmsea_ci(chisq, dof, nobs, alpha / 2)
+            if not math.isnan(hi) and hi < rmsea:
+                hi = math.nan
+            if not math.isnan(lo) and lo > rmsea:
+                lo = math.nan
+            bic = chisq - dof * math.log(nobs)
+            sabic = chisq - dof * math.log((nobs + 2) / 24)
+    return FitStatistics(
+        objective=objective, chi_square=chisq, dof=float(dof), p_value=pval,
+        null_objective=F0, null_chi_square=null_chisq, null_dof=float(null_dof),
+        rmsea=rmsea, rmsea_lower=lo, rmsea_upper=hi, rmsea_confidence=1 - alpha,
+        tli=tli, bic=bic, sabic=sabic, rms=rms, crms=crms, fit=fit, fit_off=fit_off,
+        empirical_chi_square=chi, empirical_p_value=epval, empirical_bic=ebic,
+        n_obs=nobs, harmonic_n_obs=nh)
+
+
+def _rmsea_ci(chisq: float, dof: float, n: float, tail: float) -> tuple[float, float]:
+    """psych's RMSEA interval: noncentrality where the ncx2 cdf at ``chisq`` is
+    ``tail`` (upper bound) and ``1 - tail`` (lower bound), found on
+    ``[0, max(n, chisq) + 2n]``."""
+    upper_x = max(n, chisq) + 2 * n
+    p0 = float(spc.chdtr(dof, chisq))
+
+    def root(target):
+        fn = lambda x: float(spc.chndtr(chisq, dof, x)) - target if x > 0 else p0 - target
+        try:
+            return brentq(fn, 0.0, upper_x, xtol=1e-12, rtol=4 * np.finfo(float).eps,
+                          maxiter=500)
+        except ValueError:
+            return math.nan
+
+    hi = 0.0
+    if p0 > tail:
+        x = root(tail)
+        hi = math.sqrt(x / (n - 1) / dof) if not math.isnan(x) else math.nan
+    lo = 0.0
+    if p0 > 1 - tail:
+        x = root(1 - tail)
+        lo = math.sqrt(x / (n - 1) / dof) if not math.isnan(x) else math.nan
+    return lo, hi

@@ -1,0 +1,182 @@
+"""Loading item banks: YAML with line numbers -> validated :class:`Instrument`.
+
+The YAML is composed into nodes first so that every value keeps the line it
+came from; duplicate mapping keys (which PyYAML silently overwrites) are
+problems, not last-one-wins. Pydantic then checks the structure, and
+:func:`~psychometrics.instruments.spec.semantic_issues` the cross-field rules.
+Every problem of a file is reported in one :class:`BankValidationError`.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from ..exceptions import BankIssue, BankValidationError, InstrumentNotFoundError
+from .spec import Instrument, semantic_issues
+
+__all__ = ["load_instrument", "list_instruments", "instrument_paths", "parse_bank"]
+
+#: Folder of the shipped banks (the repository's top-level ``instruments/``).
+SHIPPED_DIR = Path(__file__).resolve().parents[2] / "instruments"
+#: Extra folders of banks, separated by os.pathsep.
+ENV_VAR = "PSYCHOMETRICS_INSTRUMENTS_PATH"
+
+
+def _bank_dirs() -> list[Path]:
+    dirs = [Path(p) for p in os.environ.get(ENV_VAR, "").split(os.pathsep) if p]
+    dirs.append(SHIPPED_DIR)
+    return dirs
+
+
+def instrument_paths() -> dict[str, Path]:
+    """Shipped (and user-registered) bank names mapped to their files."""
+    found: dict[str, Path] = {}
+    for d in reversed(_bank_dirs()):  # earlier folders in the variable win
+        if d.is_dir():
+            for f in sorted(d.glob("*.yaml")):
+                found[f.stem] = f
+    return dict(sorted(found.items()))
+
+
+def list_instruments() -> list[str]:
+    """Names accepted by :func:`load_instrument`, e.g. ``['oq-45.2', 'pear', ...]``."""
+    return list(instrument_paths())
+
+
+def load_instrument(name_or_path: str | os.PathLike) -> Instrument:
+    """Load and validate an item bank.
+
+    Parameters
+    ----------
+    name_or_path : str or path
+        A shipped name (see :func:`list_instruments`; case-insensitive) or the
+        path of a YAML file.
+
+    Returns
+    -------
+    Instrument
+
+    Raises
+    ------
+    InstrumentNotFoundError
+        The name is neither shipped nor an existing file.
+    BankValidationError
+        The file is malformed YAML or contradicts the schema or itself; every
+        problem is listed with its place in the YAML and its line.
+    """
+    path = Path(name_or_path)
+    shipped = instrument_paths()
+    key = str(name_or_path).lower()
+    if key in shipped:
+        path = shipped[key]
+    elif not path.is_file():
+        raise InstrumentNotFoundError(
+            f"No instrument named {str(name_or_path)!r}: it is neither a shipped bank "
+            f"({', '.join(shipped) or 'none found'}) nor a YAML file that exists.")
+    return parse_bank(path.read_text(encoding="utf-8"), source=str(path))
+
+
+def parse_bank(text: str, source: str = "<string>") -> Instrument:
+    """Validate bank YAML given as text (see :func:`load_instrument`)."""
+    issues: list[BankIssue] = []
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise BankValidationError(source, [BankIssue("", f"malformed YAML: {problem}.", line)]) from None
+    if root is None or not isinstance(root, yaml.MappingNode):
+        raise BankValidationError(source, [BankIssue(
+            "", "the file must be a YAML mapping with id, name, items, scales, ...", 1)])
+    lines: dict[tuple, int] = {}
+    data = _to_python(root, (), lines, issues)
+
+    try:
+        inst = Instrument.model_validate(data, context={"skip_semantic": True})
+    except ValidationError as exc:
+        inst = None
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            issues.append(BankIssue(_loc_str(loc), _message(err), _line_for(loc, lines)))
+    # Cross-field checks run on the raw mapping, so they are listed even when
+    # the structure has problems too.
+    for issue in semantic_issues(data):
+        issues.append(BankIssue(issue.location, issue.message,
+                                _line_for(_parse_loc(issue.location), lines)))
+    if issues or inst is None:
+        issues.sort(key=lambda i: (i.line or 0))
+        raise BankValidationError(source, issues)
+    return inst
+
+
+# ---------------------------------------------------------------------- helpers
+_SCALAR = yaml.SafeLoader("")  # its constructor turns scalar nodes into values
+
+
+def _to_python(node: yaml.Node, path: tuple, lines: dict, issues: list) -> Any:
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        out: dict = {}
+        for key_node, value_node in node.value:
+            key = _SCALAR.construct_object(key_node, deep=True)
+            if isinstance(key, (list, dict)):
+                issues.append(BankIssue(_loc_str(path), "mapping keys must be plain values.",
+                                        key_node.start_mark.line + 1))
+                continue
+            if key in out:
+                issues.append(BankIssue(_loc_str(path + (key,)),
+                                        f"duplicate key {key!r} (first at line "
+                                        f"{lines[path + (key,)]}).", key_node.start_mark.line + 1))
+                continue
+            out[key] = _to_python(value_node, path + (key,), lines, issues)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_to_python(v, path + (k,), lines, issues) for k, v in enumerate(node.value)]
+    return _SCALAR.construct_object(node, deep=True)
+
+
+def _loc_str(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _parse_loc(loc: str) -> tuple:
+    parts: list = []
+    for chunk in loc.replace("]", "").split("."):
+        pieces = chunk.split("[")
+        if pieces[0]:
+            parts.append(int(pieces[0]) if pieces[0].lstrip("-").isdigit() else pieces[0])
+        parts.extend(int(p) for p in pieces[1:])
+    return tuple(parts)
+
+
+def _line_for(loc: tuple, lines: dict) -> int | None:
+    """Line of the deepest part of ``loc`` that exists in the file."""
+    for end in range(len(loc), -1, -1):
+        if loc[:end] in lines:
+            return lines[loc[:end]]
+    return None
+
+
+def _message(err: dict) -> str:
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        return "unknown field (check its spelling against the bank schema)."
+    if kind == "missing":
+        return "required field is missing."
+    msg = err["msg"]
+    if "input" in err and kind not in ("missing",):
+        value = err["input"]
+        if not isinstance(value, (dict, list)):
+            msg += f" (got {value!r})"
+    return msg + ("" if msg.endswith(".") else ".")
