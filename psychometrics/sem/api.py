@@ -205,8 +205,10 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
         est = np.concatenate([est, [float(np.real(dvals[d.name])) for d in defs]])
         se = np.concatenate([se, dse])
         free_col += [False] * len(defs)
+    se_reason = ""
     if not opt.converged:
         se[:] = np.nan
+        se_reason = f"not computed: the model did not converge ({opt.message})"
     z, pv, lo, hi = inference(est, se)
     cols.update(est=est, se=se, z=z, p_value=pv, ci_lower=lo, ci_upper=hi,
                 std_lv=standardized_values(prob, theta, defs, "std.lv").real,
@@ -255,6 +257,7 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
         group_labels=ss.group_labels, sample_cov=frozen_mapping(S_d), sample_mean=frozen_mapping(m_d),
         implied_cov=frozen_mapping(Sig_d), implied_mean=frozen_mapping(mu_d), vcov=vc,
         options=frozen_mapping(options), warnings=tuple(warn_list), chisq_by_group=chisq_g,
+        se_reason=se_reason,
         timing=time.perf_counter() - t0, parameter_table=pt.table.copy(), _problem=prob,
         _theta=theta, _defs=defs)
 
@@ -331,6 +334,24 @@ def _baseline_scaling(ss, pt, meanstructure, fixed_x, information_kind, dfb, h1=
     return rb.trace_ugamma / dfb
 
 
+def _pd_detail(mat, names):
+    """Name what makes a covariance matrix non-PD: negative variances or |r| > 1."""
+    d = np.diag(mat)
+    neg = [n for n, v in zip(names, d) if v < 0]
+    if neg:
+        return f": negative variance of {', '.join(map(repr, neg))}"
+    sd = np.sqrt(d)
+    R = mat / np.outer(sd, sd)
+    pairs = [(names[i], names[j], R[i, j]) for i in range(len(names)) for j in range(i)
+             if abs(R[i, j]) > 1]
+    if pairs:
+        return ": correlation " + ", ".join(f"{a!r} with {b!r} = {r:.3f}" for b, a, r in pairs)
+    w, V = np.linalg.eigh(R)
+    v = V[:, 0]
+    inv = [names[k] for k in np.argsort(-np.abs(v)) if abs(v[k]) > 0.2]
+    return f" (smallest eigenvalue {w[0]:.3g}; involving {', '.join(map(repr, inv))})"
+
+
 def _check_solution(prob, values):
     """Heywood cases and non-PD matrices at the estimates, reported by name."""
     msgs = []
@@ -352,15 +373,19 @@ def _check_solution(prob, values):
         M = fill(prob.rep, g, values)
         where = f" of group {glab[g]!r}" if glab else ""
         lvidx = [k for k, v in enumerate(prob.rep.lat) if v in lvset]
-        for name, mat in (("latent covariance matrix (psi)", M.Psi[np.ix_(lvidx, lvidx)]),
-                          ("residual covariance matrix (theta)", M.Theta)):
+        lvnames = [prob.rep.lat[k] for k in lvidx]
+        for name, mat, labels in (
+                ("latent covariance matrix (psi)", M.Psi[np.ix_(lvidx, lvidx)], lvnames),
+                ("residual covariance matrix (theta)", M.Theta, list(prob.rep.ov))):
             if mat.size == 0:
                 continue
             d = np.diag(mat)
             keep = d != 0
             sub = mat[np.ix_(keep, keep)]
             if sub.size and np.linalg.eigvalsh(sub)[0] < -1e-12:
-                msg = f"The {name}{where} is not positive definite."
+                names = [v for v, k in zip(labels, keep) if k]
+                detail = _pd_detail(sub, names)
+                msg = f"The {name}{where} is not positive definite{detail}."
                 warnings.warn(msg, NotPositiveDefiniteWarning, stacklevel=3)
                 msgs.append(msg)
     return msgs

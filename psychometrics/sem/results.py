@@ -88,6 +88,8 @@ class SEMResult:
         Covariance matrix of the free parameters.
     chisq_by_group : tuple of float
         Each group's contribution to the chi-square (lavaan ``test$stat.group``).
+    se_reason : str
+        Empty when standard errors were computed; otherwise why they are NaN.
     """
 
     model: str
@@ -107,6 +109,7 @@ class SEMResult:
     warnings: tuple[str, ...]
     timing: float
     chisq_by_group: tuple
+    se_reason: str
     parameter_table: pd.DataFrame
     _problem: Any = field(repr=False, compare=False)
     _theta: np.ndarray = field(repr=False, compare=False)

@@ -89,6 +89,7 @@ def test_non_convergence_is_loud(hs):
     assert res.converged is False
     assert res.iterations == 2
     assert res.estimates["se"].isna().all()
+    assert res.se_reason.startswith("not computed: the model did not converge")
     assert res.estimates["p_value"].isna().all()
     assert res.vcov is None
     text = res.summary().as_text()
@@ -103,7 +104,8 @@ def test_heywood_case_warns_by_name():
     R = np.array([[1.0, 0.8, 0.8, 0.3], [0.8, 1.0, 0.4, 0.3], [0.8, 0.4, 1.0, 0.3],
                   [0.3, 0.3, 0.3, 1.0]])
     S = pd.DataFrame(R, index=["y1", "y2", "y3", "y4"], columns=["y1", "y2", "y3", "y4"])
-    with pytest.warns(NotPositiveDefiniteWarning, match=r"residual covariance matrix \(theta\)"):
+    with pytest.warns(NotPositiveDefiniteWarning,
+                      match=r"residual covariance matrix \(theta\).*negative variance of 'y1'"):
         with pytest.warns(HeywoodCaseWarning, match="'y1'"):
             res = sem.fit("f =~ y1 + y2 + y3 + y4", sample_cov=S, sample_nobs=200)
     assert any("Heywood" in w for w in res.warnings)
