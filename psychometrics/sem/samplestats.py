@@ -7,7 +7,7 @@ a 300-row one in estimation.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -30,6 +30,25 @@ class SampleStats:
     n_dropped: int = 0
     has_means: bool = True
     data: tuple | None = None   # per-group raw data (complete rows), for robust SEs
+    cache: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def fourth_moments(self, g: int):
+        """Per group: (vech rows, cols, M4, M3, m2) of the centred data, computed once.
+
+        ``P_i = vech(z_i z_i')`` (lower triangle, row-major), ``M4 = P'P / n``,
+        ``M3 = Z'P / n``, ``m2 = vech(S)``: everything the robust (MLR) computations
+        need from the raw data, so a 100,000-row data set is read once.
+        """
+        key = ("m4", g)
+        if key not in self.cache:
+            X = self.data[g]
+            Z = X - self.mean[g]
+            p = Z.shape[1]
+            rows, cols = np.tril_indices(p)
+            P = Z[:, rows] * Z[:, cols]
+            n = X.shape[0]
+            self.cache[key] = (rows, cols, P.T @ P / n, Z.T @ P / n, self.cov[g][rows, cols])
+        return self.cache[key]
 
     @property
     def ntotal(self) -> int:

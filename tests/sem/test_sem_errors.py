@@ -137,3 +137,22 @@ def test_summary_text_and_html(hs):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         str(res.summary())
+
+
+def test_mlr_moment_formulas_equal_casewise_scores(hs):
+    # the MLR first-order information is computed from the data's moments up to order 4;
+    # it must equal the mean cross-product of the casewise scores (closed form identity)
+    import psychometrics.sem.robust as R
+    res = sem.fit(HS_MODEL, hs, group="school", estimator="MLR")
+    prob, theta = res._problem, res._theta + 0.01
+    for g in range(2):
+        s = R._model_scores(prob, theta, g)
+        np.testing.assert_allclose(R._model_B0(prob, theta, g), s.T @ s / len(s), rtol=1e-10,
+                                   atol=1e-12)
+        np.testing.assert_allclose(R.h1_trace(prob, g)[0], R.h1_trace_direct(prob, g)[0],
+                                   rtol=1e-10)
+
+
+def test_mlr_needs_raw_data(hs):
+    with pytest.raises(ModelSpecificationError, match="'MLR' needs raw 'data'"):
+        sem.fit(HS_MODEL, sample_cov=hs[X].cov(), sample_nobs=301, estimator="MLR")
