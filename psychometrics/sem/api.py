@@ -55,7 +55,8 @@ def param_names(pt, npar: int, ngroups: int) -> list[str]:
 
 def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = None,
         group_equal=None, group_partial=None, std_lv: bool = False, meanstructure=None,
-        information: str | None = None, fixed_x: bool = True, sample_cov=None,
+        information: str | None = None, fixed_x: bool = True, missing: str = "listwise",
+        sample_cov=None,
         sample_nobs=None, sample_mean=None, sample_cov_rescale: bool = True,
         estimator: str = "ML", max_iter: int = 1000) -> SEMResult:
     """Fit a structural equation model by maximum likelihood (lavaan ``sem()``/``cfa()``).
@@ -82,6 +83,9 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
         "observed" for MLR (lavaan).
     fixed_x : bool
         Exogenous observed covariates keep their sample moments (lavaan default).
+    missing : {"listwise", "ml"}
+        "listwise" drops incomplete rows (lavaan default); "ml" is full-information ML
+        (lavaan ``missing = "ml"``): mean structure, observed information by default.
     sample_cov, sample_nobs, sample_mean
         Moments instead of raw data (``sample_cov`` divisor N - 1, rescaled to N as
         lavaan's ``sample.cov.rescale``).
@@ -110,8 +114,14 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
     t0 = time.perf_counter()
     _validate_options(estimator, information, max_iter)
     estimator = estimator.upper()
+    if missing not in ("listwise", "ml", "fiml"):
+        raise ModelSpecificationError(
+            f"The 'missing' argument must be 'listwise' or 'ml', got {missing!r}.")
+    fiml = missing in ("ml", "fiml") and data is not None
+    if fiml and estimator == "MLR":
+        raise ModelSpecificationError("estimator='MLR' with missing='ml' is not implemented.")
     if information is None:
-        information = "observed" if estimator == "MLR" else "expected"
+        information = "observed" if (estimator == "MLR" or fiml) else "expected"
     if estimator == "MLR" and data is None:
         raise ModelSpecificationError("estimator='MLR' needs raw 'data' (casewise scores), not "
                                       "'sample_cov'.")
@@ -119,7 +129,7 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
     pre_names = variable_names(parsed.statements)
     ov = list(pre_names.ov)
     if data is not None:
-        ss = from_data(data, ov, group)
+        ss = from_data(data, ov, group, missing="ml" if fiml else "listwise")
     elif sample_cov is not None:
         if sample_nobs is None:
             raise ModelSpecificationError("'sample_nobs' is required with 'sample_cov'.")
@@ -134,7 +144,10 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
     ngroups = ss.ngroups
     has_int = any(s.op == "~1" for s in parsed.statements)
     if meanstructure is None:
-        meanstructure = ngroups > 1 or has_int
+        meanstructure = ngroups > 1 or has_int or fiml
+    if fiml and not meanstructure:
+        raise ModelSpecificationError("missing='ml' needs a mean structure; do not pass "
+                                      "meanstructure=False.")
     if meanstructure and data is None and sample_mean is None:
         raise ModelSpecificationError("A mean structure needs 'sample_mean' when fitting from "
                                       "'sample_cov'.")
@@ -232,10 +245,15 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
     fm = {}
     if opt.converged or np.isfinite(opt.fmin):
         xb, dfb = _baseline(ss, pt, meanstructure, fixed_x, ndat)
+        logl = None
+        if ss.patterns is not None:
+            h1 = float(sum(ss.h1_loglik))
+            logl = (h1 - ss.ntotal * opt.fmin, h1)
         fm = compute_fit_measures(FitInputs(
             fmin=opt.fmin, npar=pt.npar, nobs=ss.nobs, sample_cov=ss.cov, sample_mean=ss.mean,
             implied_cov=Sig_l, implied_mean=mu_l, meanstructure=meanstructure,
-            baseline_chisq=xb, baseline_df=dfb, df=df, x_index=prob.x_idx))
+            baseline_chisq=xb, baseline_df=dfb, df=df, x_index=prob.x_idx, logl=logl,
+            patterns=ss.patterns))
         if estimator == "MLR" and rob is not None:
             cb = _baseline_scaling(ss, pt, meanstructure, fixed_x, information, dfb,
                                    (rob.trace_h1, rob.h1_ndat))
@@ -305,6 +323,11 @@ def _group_fmin(prob, theta):
 
 def _baseline(ss, pt, meanstructure, fixed_x, ndat):
     """Independence model: chi-square and df (closed form)."""
+    if ss.patterns is not None:
+        # FIML: per variable available-case ML moments; chisq = 2 (logl_h1 - logl_b)
+        chisq = float(2 * (sum(ss.h1_loglik) - sum(ss.baseline_loglik)))
+        p = len(ss.ov)
+        return chisq, ndat - ss.ngroups * 2 * p
     ov = list(ss.ov)
     xset = set(pt.names.ov_x) if fixed_x else set()
     nox = [k for k, v in enumerate(ov) if v not in xset]
