@@ -120,7 +120,7 @@ def from_data(data: pd.DataFrame, ov, group: str | None = None,
         raise DataValidationError(
             f"Model variable(s) {', '.join(map(repr, nonnum))} are not numeric "
             f"(dtype {dtypes[nonnum[0]]}); convert them to numbers first.")
-    X = data[list(ov)].to_numpy(dtype=float)
+    X = data[list(ov)].to_numpy(dtype=float, na_value=np.nan)
     if group is None:
         gcodes = np.zeros(len(X), dtype=int)
         labels: tuple = ()
