@@ -54,7 +54,8 @@ def param_names(pt, npar: int, ngroups: int) -> list[str]:
 
 
 def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = None,
-        group_equal=None, group_partial=None, std_lv: bool = False, meanstructure=None,
+        group_equal=None, group_partial=None, std_lv: bool = False, orthogonal: bool = False,
+        meanstructure=None,
         information: str | None = None, fixed_x: bool = True, missing: str = "listwise",
         sample_cov=None,
         sample_nobs=None, sample_mean=None, sample_cov_rescale: bool = True,
@@ -76,6 +77,8 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
         Parameters exempt from ``group_equal``, e.g. ``["visual =~ x2", "x3 ~ 1"]``.
     std_lv : bool
         Scale latent variables by fixing their variances to 1 (instead of a marker).
+    orthogonal : bool
+        Uncorrelated latent variables (lavaan ``orthogonal = TRUE``).
     meanstructure : bool, optional
         Default: True with groups or when the syntax has intercepts (lavaan).
     information : {"expected", "observed"}, optional
@@ -155,7 +158,7 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
         raise ModelSpecificationError("'group_equal' needs a 'group' column with at least two groups.")
     pt = build_partable(parsed, ngroups=ngroups, std_lv=std_lv, meanstructure=meanstructure,
                         fixed_x=fixed_x, group_equal=group_equal, group_partial=group_partial,
-                        group_labels=ss.group_labels)
+                        group_labels=ss.group_labels, orthogonal=orthogonal)
     if estimator == "MLR" and fixed_x and pt.names.ov_x:
         raise ModelSpecificationError(
             f"estimator='MLR' with observed exogenous covariates ({', '.join(pt.names.ov_x)}) and "
@@ -263,6 +266,7 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
     chisq_g = tuple(float(2 * n * f) for n, f in zip(ss.nobs, _group_fmin(prob, theta)))
     vc = None if vcov is None else pd.DataFrame(vcov, index=pnames, columns=pnames)
     options = dict(estimator=estimator, information=information, std_lv=std_lv,
+                   orthogonal=orthogonal, missing="ml" if fiml else "listwise",
                    meanstructure=meanstructure, fixed_x=fixed_x, group=group,
                    group_equal=tuple(pt.options["group_equal"]),
                    group_partial=tuple(group_partial or ()), likelihood="normal",

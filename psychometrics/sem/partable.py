@@ -168,7 +168,7 @@ def _parse_partial(group_partial) -> set[tuple[str, str, str]]:
 def build_partable(parsed: ParsedModel, *, ngroups: int = 1, std_lv: bool = False,
                    meanstructure: bool = False, fixed_x: bool = True,
                    group_equal=None, group_partial=None, group_labels=(),
-                   auto_fix_first: bool | None = None) -> ParTable:
+                   auto_fix_first: bool | None = None, orthogonal: bool = False) -> ParTable:
     """Build the parameter table from parsed syntax with lavaan ``sem()`` defaults.
 
     Parameters
@@ -183,6 +183,8 @@ def build_partable(parsed: ParsedModel, *, ngroups: int = 1, std_lv: bool = Fals
         Exogenous observed covariates keep their sample (co)variances and means.
     group_equal, group_partial
         lavaan's ``group.equal``/``group.partial``.
+    orthogonal : bool
+        Fix the automatic covariances among latent variables to zero (``orthogonal``).
 
     Notes
     -----
@@ -274,6 +276,8 @@ def build_partable(parsed: ParsedModel, *, ngroups: int = 1, std_lv: bool = Fals
                 if op == "~~" and lhs == rhs and lhs in single_ind:
                     free, ustart = False, 0.0
                 if op == "~1" and lhs in lvset:
+                    free, ustart = False, 0.0
+                if orthogonal and op == "~~" and lhs != rhs and lhs in lvset and rhs in lvset:
                     free, ustart = False, 0.0
                 if op in ("~~", "~1") and fixed_x and lhs in ov_x and (op == "~1" or rhs in ov_x):
                     free, ustart, exo = False, np.nan, 1

@@ -89,6 +89,15 @@ CASES = {
                            'information = "observed")', HS_MODEL, "hs",
                            {"group": "school", "group_equal": ["loadings"],
                             "information": "observed"}),
+    "hs_mimic_equal_many": ('sem(HS.mimic, data = HS, group = "school", group.equal = '
+                            'c("loadings", "regressions", "lv.variances", "lv.covariances", '
+                            '"residuals", "residual.covariances"))', HS_MIMIC, "hs",
+                            {"group": "school",
+                             "group_equal": ["loadings", "regressions", "lv.variances",
+                                             "lv.covariances", "residuals",
+                                             "residual.covariances"]}),
+    "hs_orthogonal": ('cfa(HS.model, data = HS, orthogonal = TRUE)', HS_MODEL, "hs",
+                      {"orthogonal": True}),
     "hs_groups_stdlv": ('cfa(HS.model, data = HS, group = "school", group.equal = c("loadings", '
                         '"intercepts"), std.lv = TRUE)', HS_MODEL, "hs",
                         {"group": "school", "group_equal": ["loadings", "intercepts"],
