@@ -83,6 +83,12 @@ def test_fit_measures(fits, ref, case):
 
 
 @pytest.mark.parametrize("case", list(CASES))
+def test_modindices(fits, ref, case):
+    # modindices(fit, sort. = TRUE, maximum.number = 10)
+    check_modindices(fits[case], ref[case]["modindices_top10"], rtol=1e-4)
+
+
+@pytest.mark.parametrize("case", list(CASES))
 def test_h1_moments(fits, ref, case):
     # lavInspect(fit, "sampstat.h1"): EM estimates of the saturated model. lavaan's EM
     # stops early (changes ~1e-6 remain); ours runs to 1e-12, so compare at atol 1e-5

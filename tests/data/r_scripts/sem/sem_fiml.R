@@ -30,6 +30,7 @@ for (k in names(calls)) {
                    parameterEstimates = df_rows(parameterEstimates(f)),
                    standardizedSolution_std_all = df_rows(standardizedSolution(f)),
                    fitMeasures = nv(fitMeasures(f)),
+                   modindices_top10 = df_rows(modindices(f, sort. = TRUE, maximum.number = 10)),
                    h1_cov = lapply(h1, function(x) mat(x$cov)),
                    h1_mean = lapply(h1, function(x) nv(x$mean)))
 }
