@@ -121,8 +121,6 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
         raise ModelSpecificationError(
             f"The 'missing' argument must be 'listwise' or 'ml', got {missing!r}.")
     fiml = missing in ("ml", "fiml") and data is not None
-    if fiml and estimator == "MLR":
-        raise ModelSpecificationError("estimator='MLR' with missing='ml' is not implemented.")
     if information is None:
         information = "observed" if (estimator == "MLR" or fiml) else "expected"
     if estimator == "MLR" and data is None:
@@ -263,6 +261,13 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
             # lavaan divides by nx.free: free rows before equality constraints
             nx_free = int(np.sum(np.asarray(pt.c("par")) >= 0))
             fm.update(robust_fit_measures(fm, rob, cb, nx_free, ngroups))
+            if ss.patterns is not None:
+                # lavaan's robust CFI/RMSEA under FIML use its FIML-corrected statistics
+                # (lav_fit_fiml_corrected), not reproduced: not reported
+                for k in ("cfi_robust", "tli_robust", "nnfi_robust", "rni_robust",
+                          "rmsea_robust", "rmsea_ci_lower_robust", "rmsea_ci_upper_robust",
+                          "rmsea_pvalue_robust", "rmsea_notclose_pvalue_robust"):
+                    fm[k] = np.nan
     chisq_g = tuple(float(2 * n * f) for n, f in zip(ss.nobs, _group_fmin(prob, theta)))
     vc = None if vcov is None else pd.DataFrame(vcov, index=pnames, columns=pnames)
     options = dict(estimator=estimator, information=information, std_lv=std_lv,
@@ -355,9 +360,13 @@ def _baseline_scaling(ss, pt, meanstructure, fixed_x, information_kind, dfb, h1=
     brep = build_representation(bpt)
     bprob = make_problem(bpt, brep, ss)
     bopt = optimize(bprob, start_values(bprob))
-    # for the independence model the observed information equals the expected one at
-    # its estimates (diagonal Sigma, zero diagonal residuals), so no numerical Hessian
-    rb = robust_parts(bprob, bopt.theta, bopt.information, dfb, h1=h1)
+    if ss.patterns is None:
+        # complete data: for the independence model the observed information equals the
+        # expected one at its estimates (diagonal Sigma), so no numerical Hessian
+        A0 = bopt.information
+    else:
+        A0 = _info(bprob, bopt.theta, information_kind)
+    rb = robust_parts(bprob, bopt.theta, A0, dfb, h1=h1)
     return rb.trace_ugamma / dfb
 
 

@@ -17,7 +17,8 @@ HS.model <- ' visual  =~ x1 + x2 + x3
 calls <- list(
   fiml = 'cfa(HS.model, data = HS, missing = "ml")',
   fiml_expected = 'cfa(HS.model, data = HS, missing = "ml", information = "expected")',
-  fiml_groups = 'cfa(HS.model, data = HS, missing = "ml", group = "school", group.equal = "loadings")')
+  fiml_groups = 'cfa(HS.model, data = HS, missing = "ml", group = "school", group.equal = "loadings")',
+  fiml_mlr = 'cfa(HS.model, data = HS, missing = "ml", estimator = "MLR")')
 out <- list(versions = list(R = R.version.string, lavaan = as.character(packageVersion("lavaan"))),
             missing_rule = "x1 NA if id %% 7 == 0; x5 NA if id %% 5 == 1; x9 NA if id %% 6 == 2; x3 NA if id %% 11 == 3; x2 NA if id %% 91 == 0")
 for (k in names(calls)) {
