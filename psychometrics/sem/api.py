@@ -19,7 +19,7 @@ from .estimate import make_problem, optimize, row_values, start_values
 from .fit_measures import FitInputs, compute_fit_measures, robust_fit_measures
 from .information import check_identified, information, vcov_from_information
 from .matrices import build_representation, fill, implied
-from .partable import build_partable, variable_names
+from .partable import build_partable, freeze_exogenous, variable_names
 from .robust import robust_parts
 from .results import SEMResult, frozen_mapping, inference
 from .samplestats import from_data, from_moments
@@ -157,10 +157,7 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
     pt = build_partable(parsed, ngroups=ngroups, std_lv=std_lv, meanstructure=meanstructure,
                         fixed_x=fixed_x, group_equal=group_equal, group_partial=group_partial,
                         group_labels=ss.group_labels, orthogonal=orthogonal)
-    if estimator == "MLR" and fixed_x and pt.names.ov_x:
-        raise ModelSpecificationError(
-            f"estimator='MLR' with observed exogenous covariates ({', '.join(pt.names.ov_x)}) and "
-            f"fixed_x=True is not implemented; use estimator='ML' or fixed_x=False.")
+
     rep = build_representation(pt)
     prob = make_problem(pt, rep, ss)
     # degrees of freedom (fixed.x moments are not modelled)
@@ -354,9 +351,13 @@ def _baseline(ss, pt, meanstructure, fixed_x, ndat):
 def _baseline_scaling(ss, pt, meanstructure, fixed_x, information_kind, dfb, h1=None):
     """Yuan-Bentler scaling factor of the independence (baseline) model."""
     ov = list(ss.ov)
-    lines = [f"{v} ~~ {v}" for v in ov]
+    xs = [v for v in ov if v in set(pt.names.ov_x)] if fixed_x else []
+    lines = [f"{v} ~~ {v}" for v in ov if v not in xs]
+    lines += [f"{a} ~~ {b}" for i, a in enumerate(xs) for b in xs[i:]]
     parsed = parse_model("\n".join(lines))
     bpt = build_partable(parsed, ngroups=ss.ngroups, meanstructure=meanstructure, fixed_x=False)
+    if xs:
+        bpt = freeze_exogenous(bpt, xs)
     brep = build_representation(bpt)
     bprob = make_problem(bpt, brep, ss)
     bopt = optimize(bprob, start_values(bprob))

@@ -458,3 +458,24 @@ def _check_scale(tab, names, ngroups):
                     f"Latent variable {lv!r} has no scale (group {g}): all its loadings and its "
                     f"variance are free. Fix one loading (e.g. '{lv} =~ 1*{first_ind[lv]}') "
                     f"or its variance ('{lv} ~~ 1*{lv}'), or use std_lv=True.")
+
+
+def freeze_exogenous(pt: ParTable, xs) -> ParTable:
+    """Mark covariates ``xs`` as fixed.x: their (co)variances and means become fixed
+    (exo) rows, taking the sample values, and the free-parameter index is renumbered.
+    Used for the independence (baseline) model of a model with covariates."""
+    from dataclasses import replace
+    xs = set(xs)
+    cols = {c: list(v) for c, v in (pt.cols or {c: pt.table[c].tolist()
+                                                 for c in pt.table.columns}).items()}
+    for i, (l, o, r) in enumerate(zip(cols["lhs"], cols["op"], cols["rhs"])):
+        if (o == "~~" and l in xs and r in xs) or (o == "~1" and l in xs):
+            cols["free"][i] = False
+            cols["exo"][i] = 1
+            cols["ustart"][i] = np.nan
+    k = 0
+    for i, f in enumerate(cols["free"]):
+        cols["par"][i] = k if f else -1
+        k += bool(f)
+    names = replace(pt.names, ov_x=tuple(v for v in pt.names.ov if v in xs))
+    return replace(pt, table=pd.DataFrame(cols), names=names, fixed_x=True, npar=k, cols=cols)
