@@ -156,3 +156,27 @@ def test_mlr_moment_formulas_equal_casewise_scores(hs):
 def test_mlr_needs_raw_data(hs):
     with pytest.raises(ModelSpecificationError, match="'MLR' needs raw 'data'"):
         sem.fit(HS_MODEL, sample_cov=hs[X].cov(), sample_nobs=301, estimator="MLR")
+
+
+def test_freed_marker_with_fixed_variance_equals_std_lv(hs):
+    # cfa("f =~ NA*x1 + x2 + x3 + x4; f ~~ 1*f") is cfa("f =~ x1 + x2 + x3 + x4", std.lv = TRUE)
+    a = sem.fit("f =~ NA*x1 + x2 + x3 + x4\nf ~~ 1*f", hs).estimates.set_index(["lhs", "op", "rhs"])
+    b = sem.fit("f =~ x1 + x2 + x3 + x4", hs, std_lv=True).estimates.set_index(["lhs", "op", "rhs"])
+    a = a.loc[b.index]
+    np.testing.assert_allclose(a["est"], b["est"], rtol=1e-7)
+    np.testing.assert_allclose(a["se"], b["se"], rtol=1e-6)
+    a = sem.fit("f =~ NA*x1 + x2 + x3 + x4\nf ~~ 1*f", hs)
+    b = sem.fit("f =~ x1 + x2 + x3 + x4", hs, std_lv=True)
+    np.testing.assert_allclose(a.fit_measures["chisq"], b.fit_measures["chisq"], rtol=1e-9)
+
+
+def test_latent_observed_covariance_runs(hs):
+    # a covariance between a latent and an observed variable (dummy latent for x7)
+    res = sem.fit("visual =~ x1 + x2 + x3\nvisual ~~ x7", hs)
+    assert res.converged
+    e = res.estimates.set_index(["lhs", "op", "rhs"])
+    # saturated in x7's covariances with the indicators' factor: the fit equals a model
+    # with x7 as a single-indicator factor correlated with visual
+    res2 = sem.fit("visual =~ x1 + x2 + x3\nf7 =~ x7", hs)
+    np.testing.assert_allclose(res.fit_measures["chisq"], res2.fit_measures["chisq"], rtol=1e-7)
+    assert np.isfinite(e.loc[("visual", "~~", "x7"), "se"])
