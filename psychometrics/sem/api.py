@@ -251,7 +251,7 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
             fmin=opt.fmin, npar=pt.npar, nobs=ss.nobs, sample_cov=ss.cov, sample_mean=ss.mean,
             implied_cov=Sig_l, implied_mean=mu_l, meanstructure=meanstructure,
             baseline_chisq=xb, baseline_df=dfb, df=df, x_index=prob.x_idx, logl=logl,
-            patterns=ss.patterns))
+            patterns=ss.patterns, pairwise=ss.pairwise))
         if estimator == "MLR" and rob is not None:
             cb = _baseline_scaling(ss, pt, meanstructure, fixed_x, information, dfb,
                                    (rob.trace_h1, rob.h1_ndat))

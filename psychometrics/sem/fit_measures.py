@@ -28,7 +28,7 @@ class FitInputs:
 
     def __init__(self, *, fmin, npar, nobs, sample_cov, sample_mean, implied_cov, implied_mean,
                  meanstructure, baseline_chisq, baseline_df, df, x_index=(), logl=None,
-                 patterns=None):
+                 patterns=None, pairwise=None):
         self.fmin = fmin
         self.npar = npar
         self.nobs = list(nobs)
@@ -43,6 +43,7 @@ class FitInputs:
         self.x_index = np.asarray(x_index, dtype=int)
         self.logl = logl   # (logl, unrestricted logl) when not computable from moments (FIML)
         self.patterns = patterns   # FIML: per group, the missingness patterns
+        self.pairwise = pairwise   # FIML: per group, lavaan's pairwise sample moments
 
 
 def _uniroot(f, lo, hi, tol=_R_UNIROOT_TOL, maxit=1000):
@@ -331,17 +332,21 @@ def compute_fit_measures(fi: FitInputs) -> dict:
     else:
         out["cn_05"] = out["cn_01"] = np.nan
     # GFI family
-    gfis = np.array([_gfi_group(S, m, Sig, mu, fi.meanstructure, fi.x_index)
-                     for S, m, Sig, mu in zip(fi.S, fi.m, fi.Sigma, fi.mu)])
+    if fi.patterns is None:
+        gfis = np.array([_gfi_group(S, m, Sig, mu, fi.meanstructure, fi.x_index)
+                         for S, m, Sig, mu in zip(fi.S, fi.m, fi.Sigma, fi.mu)])
+    else:
+        # FIML (lavaan): observed moments = pairwise covariances * (n-1)/n and
+        # available-case means; weight = pattern-based expected information at the model
+        gfis = np.array([_gfi_group(pw[0], pw[1], Sig, mu, fi.meanstructure, fi.x_index, pg)
+                         for pw, Sig, mu, pg in zip(fi.pairwise, fi.Sigma, fi.mu, fi.patterns)])
     gfi = float(np.sum(w * gfis)) if G > 1 else float(gfis[0])
     nel = sum(S.shape[0] * (S.shape[0] + 1) / 2 + (S.shape[0] if fi.meanstructure else 0)
               for S in fi.S)
     out["gfi"] = gfi
     out["agfi"] = 1 - (nel / df) * (1 - gfi) if df > 0 else 1.0
     out["pgfi"] = (df / nel) * gfi
-    if fi.patterns is not None:
-        # FIML: lavaan's GFI weights under missing = "ml" are not reproduced; not reported
-        out["gfi"] = out["agfi"] = out["pgfi"] = np.nan
+
     out["mfi"] = float(np.exp(-0.5 * (X2 - df) / N))
     out["ecvi"] = X2 / N + 2 * npar / N
     return out

@@ -34,6 +34,7 @@ class SampleStats:
     patterns: tuple | None = None   # FIML: per group, the missingness patterns
     h1_loglik: tuple | None = None  # FIML: per group, the saturated log-likelihood
     baseline_loglik: tuple | None = None  # FIML: per group, the independence log-likelihood
+    pairwise: tuple | None = None   # FIML: per group, (pairwise cov * (n-1)/n, available means)
 
     def fourth_moments(self, g: int):
         """Per group: (vech rows, cols, M4, M3, m2) of the centred data, computed once.
@@ -225,7 +226,7 @@ def _from_data_fiml(X, gcodes, labels, ov, group) -> SampleStats:
             f"{' or no group' if group else ''} and were dropped.",
             DataQualityWarning, stacklevel=4)
     ng = max(len(labels), 1)
-    nobs, means, covs, pats, h1, base = [], [], [], [], [], []
+    nobs, means, covs, pats, h1, base, pw = [], [], [], [], [], [], []
     p = X.shape[1]
     for g in range(ng):
         Xg = X[ok & (gcodes == g)]
@@ -248,6 +249,11 @@ def _from_data_fiml(X, gcodes, labels, ov, group) -> SampleStats:
             v = y.var()
             lb += -0.5 * len(y) * (np.log(2 * np.pi) + np.log(v) + 1.0)
         base.append(lb)
+        # lavaan's sample statistics under missing = "ml" (used for GFI): pairwise
+        # covariances rescaled by (n - 1)/n and available-case means
+        dfg = pd.DataFrame(Xg)
+        n = Xg.shape[0]
+        pw.append((dfg.cov().to_numpy() * (n - 1) / n, dfg.mean().to_numpy()))
     return SampleStats(tuple(ov), tuple(nobs), tuple(means), tuple(covs), labels, n_dropped,
                        data=None, patterns=tuple(pats), h1_loglik=tuple(h1),
-                       baseline_loglik=tuple(base))
+                       baseline_loglik=tuple(base), pairwise=tuple(pw))

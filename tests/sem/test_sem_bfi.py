@@ -11,8 +11,8 @@ import psychometrics.sem as sem
 from sem_helpers import (check_fit_measures, check_modindices, check_parameter_estimates,
                          load_csv, load_json)
 
-# GFI family and FIML-corrected robust indices are not reproduced under FIML (docs/sem.md)
-FIML_SKIP = {"gfi", "agfi", "pgfi", "cfi_robust", "tli_robust", "nnfi_robust", "rni_robust",
+# FIML-corrected robust indices are not reproduced under FIML (docs/sem.md)
+FIML_SKIP = {"cfi_robust", "tli_robust", "nnfi_robust", "rni_robust",
              "rmsea_robust", "rmsea_ci_lower_robust", "rmsea_ci_upper_robust",
              "rmsea_pvalue_robust", "rmsea_notclose_pvalue_robust"}
 
