@@ -120,7 +120,9 @@ def invariance(model: str, data: pd.DataFrame, group: str,
     InvarianceResult
         ``table`` has ``npar, df, chisq, cfi, rmsea, srmr, aic, bic`` per level and
         ``chisq_diff, df_diff, p_value, rmsea_diff, delta_cfi, delta_rmsea`` against the
-        previous level (lavaan ``lavTestLRT``).
+        previous level (lavaan ``lavTestLRT``); with ``estimator="MLR"`` the difference
+        test is Satorra-Bentler scaled and ``cfi_robust, rmsea_robust`` with their
+        changes are added.
 
     Notes
     -----
@@ -148,6 +150,12 @@ def invariance(model: str, data: pd.DataFrame, group: str,
                    p_value=comp.at[lv, "p_value"], rmsea_diff=comp.at[lv, "rmsea"],
                    delta_cfi=np.nan if prev is None else fm["cfi"] - prev["cfi"],
                    delta_rmsea=np.nan if prev is None else fm["rmsea"] - prev["rmsea"])
+        if "cfi_robust" in fm:  # MLR: the robust indices and their changes too
+            row.update(cfi_robust=fm["cfi_robust"], rmsea_robust=fm["rmsea_robust"],
+                       delta_cfi_robust=np.nan if prev is None
+                       else fm["cfi_robust"] - prev["cfi_robust"],
+                       delta_rmsea_robust=np.nan if prev is None
+                       else fm["rmsea_robust"] - prev["rmsea_robust"])
         rows.append(row)
         prev = fm
     table = pd.DataFrame(rows).set_index("model")

@@ -265,3 +265,6 @@ def test_lrt_mlr_scaled_difference(hs, ref):
         assert_allclose(got[ok], expect[ok], rtol=1e-4 if col == "p_value" else 1e-5,
                         err_msg=col)
     assert np.isnan(inv.table["rmsea_diff"]).all()
+    # robust CFI change between levels (fitMeasures(fit)["cfi.robust"] of each MLR fit)
+    cfi = inv.table["cfi_robust"].to_numpy()
+    assert_allclose(inv.table["delta_cfi_robust"].to_numpy()[1:], np.diff(cfi), rtol=1e-12)
