@@ -64,11 +64,8 @@ def main():
     fits["ml"] = sem.fit(HS_MODEL, hs)
     fits["mg"] = [sem.fit(HS_MODEL, hs, group="school", group_equal=ge)
                   for ge in (None, ["loadings"], ["loadings", "intercepts"])]
-    shared = [Path(os.environ.get("PSYCHOMETRICS_SHARED", "/nonexistent")), ROOT.parent / "shared",
-              ROOT.parent.parent / "shared", Path("/work/shared")]
-    idx = next((b / "reference/datasets/scaled/hs_100k_rowindex.csv.gz" for b in shared
-                if (b / "reference/datasets/scaled/hs_100k_rowindex.csv.gz").exists()), None)
-    if idx is not None:
+    idx = ROOT / "tests" / "data" / "datasets" / "scaled" / "hs_100k_rowindex.csv.gz"
+    if idx.exists():
         rows = pd.read_csv(idx)["row"].to_numpy() - 1
         big = hs.iloc[rows].reset_index(drop=True)
         res = sem.fit(HS_MODEL, big)

@@ -2,11 +2,10 @@
 
 R (tests/data/reference/scripts/99_timings_scaled.R):
     HSbig <- HS[rows, ]; fit <- cfa(HS.model, data = HSbig)   # scaled_checks.json hs_100k$ml
-The row index file lives in the shared reference folder (not in the repository).
+The row index file is a copy of the R reference's, in tests/data/datasets/scaled/.
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pandas as pd
@@ -18,24 +17,12 @@ import psychometrics.sem as sem
 from sem_helpers import HS_MODEL, check_parameter_estimates, load_json
 
 ROOT = Path(__file__).resolve().parents[2]
-CANDIDATES = [Path(os.environ.get("PSYCHOMETRICS_SHARED", "/nonexistent")),
-              ROOT.parent / "shared", ROOT.parent.parent / "shared", Path("/work/shared")]
-
-
-def _rowindex():
-    for base in CANDIDATES:
-        f = base / "reference" / "datasets" / "scaled" / "hs_100k_rowindex.csv.gz"
-        if f.exists():
-            return f
-    return None
+ROWINDEX = ROOT / "tests" / "data" / "datasets" / "scaled" / "hs_100k_rowindex.csv.gz"
 
 
 @pytest.fixture(scope="module")
 def big(hs):
-    f = _rowindex()
-    if f is None:
-        pytest.skip("hs_100k_rowindex.csv.gz (shared reference data) not found")
-    rows = pd.read_csv(f)["row"].to_numpy() - 1
+    rows = pd.read_csv(ROWINDEX)["row"].to_numpy() - 1
     return hs.iloc[rows].reset_index(drop=True)
 
 
