@@ -1,0 +1,508 @@
+"""REML variance components for the crossed id x time x items random-intercept model.
+
+Private helper of :mod:`psychometrics.reliability.multilevel`.  Fits
+
+    y = mu + a_id + b_time + c_item + d_(id,time) + f_(id,item) + g_(time,item) + e
+
+(every term a random intercept, lme4 syntax
+``values ~ 1 + (1|id) + (1|time) + (1|items) + (1|id:time) + (1|id:items) + (1|items:time)``)
+by restricted maximum likelihood, with lme4's parametrisation: relative standard deviations
+``theta_k = sd_k / sigma`` (bounded below by 0) and sigma profiled out.  The objective is lme4's
+REML criterion
+
+    d(theta) = log|I + Lambda'Z'Z Lambda| + log|X'V^-1 X| + (n - p) (1 + log(2 pi pwrss / (n - p)))
+
+evaluated without ever forming the n x n or the q x q (q ~ 4,000) system:
+
+* The effects nested within a patient (id, id:time, id:items) are integrated out patient by
+  patient.  When every session of a patient has all items ("complete grid"), the patient's
+  covariance ``V_i = I + a J_nJ + b I_n (x) J_J + c J_n (x) I_J`` has four eigenvalues on known
+  projectors, so ``V_i^-1 = I + e2 I(x)J + e3 J(x)I + e4 J(x)J`` with scalars that depend only
+  on the patient's number of sessions n_i.  The cross-products of the global columns
+  W = [time, items, time:items, intercept] with ``V_A^-1`` are then a fixed linear
+  combination of matrices precomputed once per distinct n_i, so one evaluation costs one
+  Cholesky factorisation of a (T + J + TJ + 1)-square matrix (274 for 20 months x 12 items).
+  The gradient is analytic.
+* Otherwise (missing item values, repeated sessions) each patient's block is integrated out
+  with the Woodbury identity on its (1 + sessions + items) nested effects (batched small
+  Cholesky factorisations), and the gradient is by central differences.
+
+The two paths give the same criterion (a test checks it).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.linalg as sla
+import scipy.sparse as sp
+from scipy.optimize import minimize
+
+LOG2PI = float(np.log(2.0 * np.pi))
+
+#: names of the six relative standard deviations, in our order
+THETA_NAMES = ("id", "time", "items", "id:time", "id:items", "time:items")
+
+
+@dataclass(frozen=True)
+class REMLFit:
+    """Result of one REML fit (internal)."""
+
+    names: tuple[str, ...]
+    theta: np.ndarray
+    sigma: float
+    variances: dict[str, float]
+    reml_criterion: float
+    intercept: float
+    converged: bool
+    message: str
+    n_evaluations: int
+    singular: bool
+    path: str
+
+
+class _Long:
+    """Coded long-format data: patient, session, time, item codes and values."""
+
+    def __init__(self, pid, tid, iid, y, n_pat, n_time, n_items):
+        self.pid = np.asarray(pid, dtype=np.int64)
+        self.tid = np.asarray(tid, dtype=np.int64)
+        self.iid = np.asarray(iid, dtype=np.int64)
+        self.y = np.asarray(y, dtype=float)
+        self.P, self.T, self.J = int(n_pat), int(n_time), int(n_items)
+        self.n = self.y.size
+        # sessions = distinct (patient, time) pairs
+        key = self.pid * self.T + self.tid
+        self.sess_key, self.sid = np.unique(key, return_inverse=True)
+        self.S = self.sess_key.size
+        self.sess_pid = self.sess_key // self.T
+        self.sess_tid = self.sess_key % self.T
+
+    # global columns: [time (T) | items (J) | time:items (T*J) | intercept]
+    def global_design(self) -> sp.csr_matrix:
+        T, J, n = self.T, self.J, self.n
+        rows = np.repeat(np.arange(n), 4)
+        cols = np.column_stack([self.tid, T + self.iid, T + J + self.tid * J + self.iid,
+                                np.full(n, T + J + T * J)]).ravel()
+        return sp.csr_matrix((np.ones(4 * n), (rows, cols)), shape=(n, T + J + T * J + 1))
+
+    def complete_grid(self) -> bool:
+        """Each (patient, time) has every item exactly once."""
+        if self.n != self.S * self.J:
+            return False
+        cell = self.sid * self.J + self.iid
+        return np.bincount(cell, minlength=self.S * self.J).max() == 1
+
+
+class CrossedREML:
+    """REML criterion (and gradient) of the crossed model for fixed data."""
+
+    def __init__(self, data: _Long, force_general: bool = False):
+        self.d = data
+        T, J = data.T, data.J
+        self.qB = T + J + T * J
+        self.nW = self.qB + 1
+        W = data.global_design()
+        self.WtW = (W.T @ W).toarray()
+        self.Wty = W.T @ data.y
+        self.yty = float(data.y @ data.y)
+        self.nu = data.n - 1
+        self.blocks = (np.arange(0, T), np.arange(T, T + J), np.arange(T + J, self.qB))
+        self.fast = (not force_general) and data.complete_grid()
+        if self.fast:
+            self._setup_fast(W)
+        else:
+            self._setup_general(W)
+        self.path = "complete-grid" if self.fast else "general"
+
+    # ------------------------------------------------------------------ complete grid
+    def _setup_fast(self, W):
+        d = self.d
+        J = d.J
+        n_i = np.bincount(d.sess_pid, minlength=d.P)          # sessions per patient
+        self.m_values, pat_group = np.unique(n_i[n_i > 0], return_inverse=True)
+        grp_of_pat = np.full(d.P, -1)
+        grp_of_pat[n_i > 0] = pat_group
+        self.m_count = np.bincount(pat_group, minlength=self.m_values.size).astype(float)
+        # aggregation operators: session sums, (patient, item) sums, patient sums
+        S_sess = sp.csr_matrix((np.ones(d.n), (d.sid, np.arange(d.n))), shape=(d.S, d.n))
+        pi_key = d.pid * J + d.iid
+        S_pi = sp.csr_matrix((np.ones(d.n), (pi_key, np.arange(d.n))), shape=(d.P * J, d.n))
+        S_p = sp.csr_matrix((np.ones(d.n), (d.pid, np.arange(d.n))), shape=(d.P, d.n))
+        Rho = (S_sess @ W).toarray()
+        Kap = (S_pi @ W).toarray()
+        Gam = (S_p @ W).toarray()
+        ys, yk, yg = S_sess @ d.y, S_pi @ d.y, S_p @ d.y
+        G = self.m_values.size
+        nW = self.nW
+        Q = np.empty((3 * G, nW, nW))
+        qv = np.empty((3 * G, nW))
+        qy = np.empty(3 * G)
+        sess_grp = grp_of_pat[d.sess_pid]
+        pi_grp = np.repeat(grp_of_pat, J)
+        for g in range(G):
+            for k, (M, v, grp) in enumerate(((Rho, ys, sess_grp), (Kap, yk, pi_grp),
+                                             (Gam, yg, grp_of_pat))):
+                sel = grp == g
+                Mg, vg = M[sel], v[sel]
+                Q[3 * g + k] = Mg.T @ Mg
+                qv[3 * g + k] = Mg.T @ vg
+                qy[3 * g + k] = vg @ vg
+        self.Q = Q.reshape(3 * G, nW * nW)
+        self.qv, self.qy = qv, qy
+
+    def _e_coefs(self, a, b, c):
+        """Coefficients of V_i^-1 = I + e2 I(x)J + e3 J(x)I + e4 J(x)J per group (and d/d a,b,c)."""
+        J = self.d.J
+        m = self.m_values.astype(float)
+        l1 = 1.0 + a * m * J + b * J + c * m
+        l2 = 1.0 + c * m
+        l3 = np.full_like(m, 1.0 + b * J)
+        mu1, mu2, mu3 = 1.0 / l1, 1.0 / l2, 1.0 / l3
+        e2 = (mu3 - 1.0) / J
+        e3 = (mu2 - 1.0) / m
+        e4 = (mu1 - mu2 - mu3 + 1.0) / (m * J)
+        E = np.column_stack([e2, e3, e4]).ravel()
+        # derivatives of mu's
+        dmu1 = -mu1 ** 2 * np.array([m * J, np.full_like(m, J), m])      # d/da, d/db, d/dc
+        dmu2 = -mu2 ** 2 * np.array([0 * m, 0 * m, m])
+        dmu3 = -mu3 ** 2 * np.array([0 * m, np.full_like(m, J), 0 * m])
+        dE = np.empty((3, E.size))
+        for r in range(3):
+            dE[r] = np.column_stack([dmu3[r] / J, dmu2[r] / m,
+                                     (dmu1[r] - dmu2[r] - dmu3[r]) / (m * J)]).ravel()
+        ld = self.m_count * (np.log(l1) + (J - 1) * np.log(l2) + (m - 1) * np.log(l3))
+        dld = self.m_count * np.array([m * J / l1,
+                                       J / l1 + (m - 1) * J / l3,
+                                       m / l1 + (J - 1) * m / l2])
+        return E, dE, float(ld.sum()), dld.sum(axis=1)
+
+    def _fast_parts(self, theta, grad):
+        a, b, c = theta[0] ** 2, theta[3] ** 2, theta[4] ** 2
+        E, dE, ldVA, dldVA = self._e_coefs(a, b, c)
+        nW = self.nW
+        C = self.WtW + (E @ self.Q).reshape(nW, nW)
+        cv = self.Wty + E @ self.qv
+        yVy = self.yty + E @ self.qy
+        return C, cv, yVy, ldVA, (E, dE, dldVA)
+
+    # ------------------------------------------------------------------ general
+    def _setup_general(self, W):
+        d = self.d
+        J = d.J
+        # per patient local nested columns: [id, sessions..., items...]
+        sess_per_pat = np.bincount(d.sess_pid, minlength=d.P)
+        first_sess = np.concatenate([[0], np.cumsum(sess_per_pat)[:-1]])
+        # sessions are sorted by key = pid*T + tid, so a patient's sessions are contiguous
+        local_sess = np.arange(d.S) - first_sess[d.sess_pid]
+        self.m_max = 1 + int(sess_per_pat.max()) + J
+        n_sess_max = int(sess_per_pat.max())
+        self.kind = np.zeros((d.P, self.m_max), dtype=np.int64)  # 0 pad, 1 id, 2 id:time, 3 id:items
+        self.kind[:, 0] = 1
+        for p in range(d.P):
+            self.kind[p, 1:1 + sess_per_pat[p]] = 2
+        self.kind[:, 1 + n_sess_max:] = 3
+        # local column of each observation for each nested term
+        col_sess = 1 + local_sess[d.sid]
+        col_item = 1 + n_sess_max + d.iid
+        P, m = d.P, self.m_max
+        # Z_A'Z_A per patient (P, m, m) and Z_A'y, Z_A'W
+        ZtZ = np.zeros((P, m, m))
+        cols = np.column_stack([np.zeros(d.n, dtype=np.int64), col_sess, col_item])
+        for r in range(3):
+            for s in range(3):
+                np.add.at(ZtZ, (d.pid, cols[:, r], cols[:, s]), 1.0)
+        self.ZtZ = ZtZ
+        Zty = np.zeros((P, m))
+        for r in range(3):
+            np.add.at(Zty, (d.pid, cols[:, r]), d.y)
+        self.Zty = Zty
+        ZtW = np.zeros((P, m, self.nW))
+        Wc = W.tocsr()
+        Wcols = Wc.indices.reshape(d.n, 4)
+        for r in range(3):
+            for s in range(4):
+                np.add.at(ZtW, (d.pid, cols[:, r], Wcols[:, s]), 1.0)
+        self.ZtW = ZtW
+        self.pad = self.kind == 0
+
+    def _general_parts(self, theta):
+        lam = np.zeros(self.kind.shape)
+        lam[self.kind == 1] = theta[0]
+        lam[self.kind == 2] = theta[3]
+        lam[self.kind == 3] = theta[4]
+        K = lam[:, :, None] * self.ZtZ * lam[:, None, :]
+        idx = np.arange(self.m_max)
+        K[:, idx, idx] += 1.0
+        L = np.linalg.cholesky(K)
+        ldVA = 2.0 * np.log(np.diagonal(L, axis1=1, axis2=2)).sum()
+        G = lam[:, :, None] * self.ZtW                      # (P, m, nW) = Lambda Z'W
+        g = lam * self.Zty                                  # (P, m)
+        rhs = np.concatenate([G, g[:, :, None]], axis=2)
+        F = np.linalg.solve(L, rhs)                         # L^-1 [Lambda Z'W, Lambda Z'y]
+        Fw = F[:, :, :-1].reshape(-1, self.nW)
+        fy = F[:, :, -1].reshape(-1)
+        C = self.WtW - Fw.T @ Fw
+        cv = self.Wty - Fw.T @ fy
+        yVy = self.yty - fy @ fy
+        return C, cv, yVy, ldVA
+
+    # ------------------------------------------------------------------ criterion
+    def _scale(self, theta):
+        T, J = self.d.T, self.d.J
+        s = np.empty(self.nW)
+        s[:T] = theta[1]
+        s[T:T + J] = theta[2]
+        s[T + J:self.qB] = theta[5]
+        s[self.qB] = 1.0
+        return s
+
+    def evaluate(self, theta, grad=False):
+        """REML criterion at theta (length 6, THETA_NAMES order).
+
+        With ``grad=True`` also returns the gradient with respect to the variance ratios
+        ``rho = theta**2`` (analytic on the complete-grid path, central/one-sided
+        differences in the three nested ratios on the general path).
+        """
+        theta = np.abs(np.asarray(theta, dtype=float))
+        if self.fast:
+            C, cv, yVy, ldVA, extra = self._fast_parts(theta, grad)
+        else:
+            C, cv, yVy, ldVA = self._general_parts(theta)
+            extra = None
+        s = self._scale(theta)
+        M = s[:, None] * C * s[None, :]
+        idx = np.arange(self.qB)
+        M[idx, idx] += 1.0
+        rhs = s * cv
+        cf = sla.cho_factor(M, lower=True, check_finite=False)
+        sol = sla.cho_solve(cf, rhs, check_finite=False)
+        ldM = 2.0 * np.log(np.diag(cf[0])).sum()
+        pwrss = yVy - rhs @ sol
+        nu = self.nu
+        dev = ldVA + ldM + nu * (1.0 + LOG2PI + np.log(pwrss / nu))
+        info = dict(pwrss=pwrss, beta=sol[-1], sigma2=pwrss / nu)
+        if not grad:
+            return dev, info
+        nW = self.nW
+        Minv = sla.cho_solve(cf, np.eye(nW), check_finite=False)
+        out = np.zeros(6)
+        if self.fast:
+            E, dE, dldVA = extra
+            z = s * sol
+            Psi = Minv * np.outer(s, s)
+            both = self.Q @ np.column_stack([Psi.ravel(), np.outer(z, z).ravel()])
+            tau, zQz = both[:, 0], both[:, 1]
+            gk = tau + (nu / pwrss) * (self.qy - 2.0 * (self.qv @ z) + zQz)
+            out[[0, 3, 4]] = dE @ gk + dldVA                 # d dev / d(a, b, c)
+        else:
+            out[[0, 3, 4]] = self._fd_nested(theta)
+        # global ratios: d log|M| / d rho_k = (C - C S M^-1 S C)_kk,  d pwrss / d rho_k = -r_k^2
+        CS = C * s[None, :]
+        gam = np.diag(C) - ((CS @ Minv) * CS).sum(axis=1)
+        r = cv - CS @ sol
+        per = gam - (nu / pwrss) * r ** 2
+        for k, blk in zip((1, 2, 5), self.blocks):
+            out[k] = per[blk].sum()
+        return dev, info, out
+
+    def _fd_nested(self, theta, h=1e-6):
+        """Finite-difference derivative in the nested ratios a, b, c (general path)."""
+        rho = theta ** 2
+        g = np.zeros(3)
+        for j, k in enumerate((0, 3, 4)):
+            step = h * max(1.0, rho[k])
+            def f(r):
+                th = theta.copy()
+                th[k] = np.sqrt(r)
+                return self.evaluate(th)[0]
+            if rho[k] > step:
+                g[j] = (f(rho[k] + step) - f(rho[k] - step)) / (2 * step)
+            else:
+                f0, f1, f2 = f(rho[k]), f(rho[k] + step), f(rho[k] + 2 * step)
+                g[j] = (-3 * f0 + 4 * f1 - f2) / (2 * step)
+        return g
+
+
+def _optimise(fun_grad, x0, maxiter=500, newton_steps=8):
+    """Minimise over rho >= 0: L-BFGS-B, then projected Newton steps to polish.
+
+    The Newton steps use a Hessian from central differences of the analytic gradient,
+    restricted to the free coordinates (those not held at 0 by a positive gradient), with a
+    backtracking line search; they bring the gradient to rounding level, which L-BFGS-B alone
+    does not on criteria as flat as this one (variance components of small terms).
+    Returns (x, f, nfev, message).
+    """
+    bounds = [(0.0, None)] * len(x0)
+    opts = dict(maxiter=maxiter, ftol=1e-13, gtol=1e-8, maxcor=20)
+    res = minimize(fun_grad, x0, jac=True, method="L-BFGS-B", bounds=bounds, options=opts)
+    x = np.maximum(res.x, 0.0)
+    nfev = int(res.nfev)
+    f, g = fun_grad(x)
+    nfev += 1
+    message = str(res.message)
+    for _ in range(newton_steps):
+        free = ~((x <= 0.0) & (g > 0.0))
+        if not free.any():
+            break
+        idx = np.flatnonzero(free)
+        H = np.empty((idx.size, idx.size))
+        for col, k in enumerate(idx):
+            h = 1e-5 * max(x[k], 1e-3)
+            xp, xm = x.copy(), x.copy()
+            xp[k] += h
+            if x[k] - h >= 0.0:
+                xm[k] -= h
+                H[:, col] = (fun_grad(xp)[1][idx] - fun_grad(xm)[1][idx]) / (2 * h)
+                nfev += 2
+            else:
+                H[:, col] = (fun_grad(xp)[1][idx] - g[idx]) / h
+                nfev += 1
+        H = 0.5 * (H + H.T)
+        try:
+            w, V = np.linalg.eigh(H)
+        except np.linalg.LinAlgError:
+            break
+        if w.min() <= 0:
+            break
+        step = np.zeros_like(x)
+        step[idx] = -(V @ ((V.T @ g[idx]) / w))
+        t = 1.0
+        improved = False
+        for _ls in range(30):
+            xn = np.maximum(x + t * step, 0.0)
+            fn, gn = fun_grad(xn)
+            nfev += 1
+            # accept a decrease, or (near the optimum, where the criterion changes by less
+            # than its rounding error) a step that does not increase it beyond rounding and
+            # reduces the projected gradient
+            flat = fn <= f + 1e-13 * abs(f) and (np.max(np.abs(_projected_gradient(xn, gn)))
+                                                 < np.max(np.abs(_projected_gradient(x, g))))
+            if fn < f or flat:
+                improved = True
+                break
+            t *= 0.5
+        if not improved:
+            break
+        small = np.max(np.abs(xn - x)) <= 1e-12 * max(1.0, np.max(np.abs(x)))
+        x, f, g = xn, fn, gn
+        message = "projected Newton"
+        if small:
+            break
+    return x, float(f), nfev, message
+
+
+def _projected_gradient(rho, g):
+    return np.where((rho <= 0) & (g > 0), 0.0, g)
+
+
+def fit_crossed(data: _Long, *, singular_tol: float = 1e-4, force_general: bool = False,
+                theta0=None) -> REMLFit:
+    """Fit the crossed model by REML (lme4's criterion), returning variance components.
+
+    The optimisation runs over the variance ratios ``rho = theta**2 >= 0`` (where the
+    boundary is a proper constraint with a non-zero gradient; in theta the criterion is even
+    and every theta_k = 0 is a stationary point) with an analytic gradient.
+    """
+    crit = CrossedREML(data, force_general=force_general)
+
+    def fg(rho):
+        dev, _, g = crit.evaluate(np.sqrt(np.maximum(rho, 0.0)), grad=True)
+        return dev, g
+
+    x0 = np.ones(6) if theta0 is None else np.asarray(theta0, float) ** 2
+    rho, _, nfev, message = _optimise(fg, x0)
+    theta = np.sqrt(rho)
+    dev, info = crit.evaluate(theta)
+    sigma2 = info["sigma2"]
+    var = {nm: float(sigma2 * t ** 2) for nm, t in zip(THETA_NAMES, theta)}
+    var["residual"] = float(sigma2)
+    pg = _projected_gradient(rho, fg(rho)[1])
+    converged = bool(np.max(np.abs(pg)) < 1e-3)
+    return REMLFit(names=THETA_NAMES, theta=theta, sigma=float(np.sqrt(sigma2)), variances=var,
+                   reml_criterion=float(dev), intercept=float(info["beta"]),
+                   converged=converged, message=message, n_evaluations=int(nfev),
+                   singular=bool(np.any(theta < singular_tol)), path=crit.path)
+
+
+# ---------------------------------------------------------------------- nested model
+NESTED_NAMES = ("id", "id:time")
+
+
+class NestedREML:
+    """REML criterion of ``values ~ 1 + (1 | id/time)`` from session sufficient statistics.
+
+    With ``a = theta_id^2`` and ``b = theta_(id:time)^2``, patient i's covariance (in sigma^2
+    units) is ``I + a J + b blockdiag(J_k)``; with ``W_s = (I + b J_k)^-1`` the inverse is
+    ``W - a W11'W / (1 + a 1'W1)`` (Woodbury), so everything reduces to session counts k_s,
+    session sums S_s and the total sum of squares.
+    """
+
+    def __init__(self, data: _Long):
+        d = data
+        self.k = np.bincount(d.sid, minlength=d.S).astype(float)
+        self.Ssum = np.bincount(d.sid, weights=d.y, minlength=d.S)
+        self.sess_pid = d.sess_pid
+        self.P = d.P
+        self.yty = float(d.y @ d.y)
+        self.nu = d.n - 1
+
+    def evaluate(self, theta, grad=False):
+        """REML criterion at theta = (theta_id, theta_id:time); gradient in rho = theta**2."""
+        a, b = float(theta[0]) ** 2, float(theta[1]) ** 2
+        P, k, S, pid = self.P, self.k, self.Ssum, self.sess_pid
+        den = 1.0 + b * k
+        w = np.bincount(pid, weights=k / den, minlength=P)
+        u = np.bincount(pid, weights=S / den, minlength=P)
+        q = 1.0 + a * w
+        ld = np.log(den).sum() + np.log(q).sum()
+        xvx = (w / q).sum()
+        xvy = (u / q).sum()
+        yvy = self.yty - b * (S ** 2 / den).sum() - a * (u ** 2 / q).sum()
+        pwrss = yvy - xvy ** 2 / xvx
+        nu = self.nu
+        dev = ld + np.log(xvx) + nu * (1.0 + LOG2PI + np.log(pwrss / nu))
+        info = dict(pwrss=pwrss, beta=xvy / xvx, sigma2=pwrss / nu)
+        if not grad:
+            return dev, info
+        q2 = q ** 2
+        # d / da
+        dld_a = (w / q).sum()
+        dxvx_a = -(w ** 2 / q2).sum()
+        dxvy_a = -(u * w / q2).sum()
+        dyvy_a = -(u ** 2 / q2).sum()
+        # d / db
+        dw = -np.bincount(pid, weights=k ** 2 / den ** 2, minlength=P)
+        du = -np.bincount(pid, weights=k * S / den ** 2, minlength=P)
+        dld_b = (k / den).sum() + (a * dw / q).sum()
+        dxvx_b = (dw / q2).sum()
+        dxvy_b = ((du * q - u * a * dw) / q2).sum()
+        dyvy_b = -(S ** 2 / den ** 2).sum() - a * ((2 * u * du * q - a * u ** 2 * dw) / q2).sum()
+        g = np.empty(2)
+        for j, (dld, dxx, dxy, dyy) in enumerate(((dld_a, dxvx_a, dxvy_a, dyvy_a),
+                                                  (dld_b, dxvx_b, dxvy_b, dyvy_b))):
+            dpw = dyy - 2 * xvy * dxy / xvx + xvy ** 2 * dxx / xvx ** 2
+            g[j] = dld + dxx / xvx + nu * dpw / pwrss
+        return dev, info, g
+
+
+def fit_nested(data: _Long, *, singular_tol: float = 1e-4) -> REMLFit:
+    """Fit ``values ~ 1 + (1 | id/time)`` by REML (equal to nlme's lme and lme4's lmer)."""
+    crit = NestedREML(data)
+
+    def fg(rho):
+        dev, _, g = crit.evaluate(np.sqrt(np.maximum(rho, 0.0)), grad=True)
+        return dev, g
+
+    rho, _, nfev, message = _optimise(fg, np.ones(2))
+    theta = np.sqrt(rho)
+    dev, info = crit.evaluate(theta)
+    sigma2 = info["sigma2"]
+    var = {nm: float(sigma2 * t ** 2) for nm, t in zip(NESTED_NAMES, theta)}
+    var["residual"] = float(sigma2)
+    pg = _projected_gradient(rho, fg(rho)[1])
+    converged = bool(np.max(np.abs(pg)) < 1e-3)
+    return REMLFit(names=NESTED_NAMES, theta=theta, sigma=float(np.sqrt(sigma2)), variances=var,
+                   reml_criterion=float(dev), intercept=float(info["beta"]),
+                   converged=converged, message=message, n_evaluations=int(nfev),
+                   singular=bool(np.any(theta < singular_tol)), path="nested")
