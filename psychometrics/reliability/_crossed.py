@@ -23,11 +23,21 @@ evaluated without ever forming the n x n or the q x q (q ~ 4,000) system:
   combination of matrices precomputed once per distinct n_i, so one evaluation costs one
   Cholesky factorisation of a (T + J + TJ + 1)-square matrix (274 for 20 months x 12 items).
   The gradient is analytic.
-* Otherwise (missing item values, repeated sessions) each patient's block is integrated out
-  with the Woodbury identity on its (1 + sessions + items) nested effects (batched small
-  Cholesky factorisations), and the gradient is by central differences.
+* The other patients (missing item values, repeated sessions) are integrated out with the
+  Woodbury identity on their own (1 + sessions + items) nested effects (batched small
+  inverses); a data set can mix both kinds of patients.
+* The global system ``M = S C S + diag(1,..,1,0)`` (S = relative sds of time, items,
+  time:items; 1 for the intercept) is factored by a dense Cholesky: log|M| =
+  log|L|^2 + log|R_X|^2 of lme4, and the penalised residual sum of squares follows.
 
-The two paths give the same criterion (a test checks it).
+The gradient with respect to the variance ratios rho = theta^2 is analytic on both routes:
+for a global ratio, d log|M| / d rho_k = (C - C S M^-1 S C)_kk and d pwrss / d rho_k = -r_k^2
+with r = c - C S sol; for a nested ratio on the complete-grid route through the derivatives of
+the four eigenvalues, on the Woodbury route through ``(I + Z'Z Lambda^2)^-1``, all finite at
+rho = 0.  The optimiser (L-BFGS-B on rho >= 0, then projected Newton steps) therefore sees a
+proper boundary: in theta the criterion is even and theta_k = 0 is always stationary.
+
+Both routes give the same criterion (a test checks it) and, at lme4's theta, lme4's REMLcrit.
 """
 from __future__ import annotations
 
@@ -97,7 +107,13 @@ class _Long:
 
 
 class CrossedREML:
-    """REML criterion (and gradient) of the crossed model for fixed data."""
+    """REML criterion (and gradient) of the crossed model for fixed data.
+
+    Patients whose sessions all have every item once ("complete grid") are integrated out
+    through precomputed per-group matrices; the others (missing values, repeated sessions)
+    through the Woodbury identity, patient by patient.  ``force_general=True`` sends every
+    patient through the second route (used in tests to cross-check the two).
+    """
 
     def __init__(self, data: _Long, force_general: bool = False):
         self.d = data
@@ -110,34 +126,53 @@ class CrossedREML:
         self.yty = float(data.y @ data.y)
         self.nu = data.n - 1
         self.blocks = (np.arange(0, T), np.arange(T, T + J), np.arange(T + J, self.qB))
-        self.fast = (not force_general) and data.complete_grid()
-        if self.fast:
-            self._setup_fast(W)
-        else:
-            self._setup_general(W)
-        self.path = "complete-grid" if self.fast else "general"
+        grid = self._grid_patients(data) & (not force_general)
+        obs_grid = grid[data.pid]
+        self.has_fast = bool(obs_grid.any())
+        self.has_general = bool((~obs_grid).any())
+        if self.has_fast:
+            self._setup_fast(W, obs_grid)
+        if self.has_general:
+            self._setup_general(W, ~obs_grid)
+        self.fast = not self.has_general
+        self.n_general_patients = int((~grid & (np.bincount(data.pid, minlength=data.P) > 0)).sum())
+        self.path = "complete-grid" if self.fast else ("general" if not self.has_fast else "mixed")
+
+    @staticmethod
+    def _grid_patients(d: _Long) -> np.ndarray:
+        """Patients whose every session has each item exactly once."""
+        cell = d.sid * d.J + d.iid
+        cnt = np.bincount(cell, minlength=d.S * d.J).reshape(d.S, d.J)
+        sess_ok = (cnt == 1).all(axis=1)
+        bad = np.bincount(d.sess_pid, weights=~sess_ok, minlength=d.P)
+        return bad == 0
 
     # ------------------------------------------------------------------ complete grid
-    def _setup_fast(self, W):
+    def _setup_fast(self, W, mask):
         d = self.d
         J = d.J
-        n_i = np.bincount(d.sess_pid, minlength=d.P)          # sessions per patient
-        self.m_values, pat_group = np.unique(n_i[n_i > 0], return_inverse=True)
+        obs = np.flatnonzero(mask)
+        Wm = W[obs]
+        pid, sid, iid, y = d.pid[obs], d.sid[obs], d.iid[obs], d.y[obs]
+        n_sess = np.bincount(d.sess_pid[np.unique(sid)], minlength=d.P)   # sessions per patient
+        self.m_values, pat_group = np.unique(n_sess[n_sess > 0], return_inverse=True)
         grp_of_pat = np.full(d.P, -1)
-        grp_of_pat[n_i > 0] = pat_group
+        grp_of_pat[n_sess > 0] = pat_group
         self.m_count = np.bincount(pat_group, minlength=self.m_values.size).astype(float)
+        n = obs.size
         # aggregation operators: session sums, (patient, item) sums, patient sums
-        S_sess = sp.csr_matrix((np.ones(d.n), (d.sid, np.arange(d.n))), shape=(d.S, d.n))
-        pi_key = d.pid * J + d.iid
-        S_pi = sp.csr_matrix((np.ones(d.n), (pi_key, np.arange(d.n))), shape=(d.P * J, d.n))
-        S_p = sp.csr_matrix((np.ones(d.n), (d.pid, np.arange(d.n))), shape=(d.P, d.n))
-        Rho = (S_sess @ W).toarray()
-        Kap = (S_pi @ W).toarray()
-        Gam = (S_p @ W).toarray()
-        ys, yk, yg = S_sess @ d.y, S_pi @ d.y, S_p @ d.y
+        S_sess = sp.csr_matrix((np.ones(n), (sid, np.arange(n))), shape=(d.S, n))
+        S_pi = sp.csr_matrix((np.ones(n), (pid * J + iid, np.arange(n))), shape=(d.P * J, n))
+        S_p = sp.csr_matrix((np.ones(n), (pid, np.arange(n))), shape=(d.P, n))
+        Rho = (S_sess @ Wm).toarray()
+        Kap = (S_pi @ Wm).toarray()
+        Gam = (S_p @ Wm).toarray()
+        ys, yk, yg = S_sess @ y, S_pi @ y, S_p @ y
         G = self.m_values.size
         nW = self.nW
-        Q = np.empty((3 * G, nW, nW))
+        self.iu = np.triu_indices(nW)
+        self.offdiag_w = np.where(self.iu[0] == self.iu[1], 1.0, 2.0)
+        Q = np.empty((3 * G, self.iu[0].size))
         qv = np.empty((3 * G, nW))
         qy = np.empty(3 * G)
         sess_grp = grp_of_pat[d.sess_pid]
@@ -147,14 +182,11 @@ class CrossedREML:
                                              (Gam, yg, grp_of_pat))):
                 sel = grp == g
                 Mg, vg = M[sel], v[sel]
-                Q[3 * g + k] = Mg.T @ Mg
+                # symmetric: keep the upper triangle only (halves the memory traffic)
+                Q[3 * g + k] = (Mg.T @ Mg)[self.iu]
                 qv[3 * g + k] = Mg.T @ vg
                 qy[3 * g + k] = vg @ vg
-        # symmetric: keep the upper triangle only (halves the memory traffic per evaluation)
-        self.iu = np.triu_indices(nW)
-        self.Q = np.ascontiguousarray(Q[:, self.iu[0], self.iu[1]])
-        self.offdiag_w = np.where(self.iu[0] == self.iu[1], 1.0, 2.0)
-        self.qv, self.qy = qv, qy
+        self.Q, self.qv, self.qy = Q, qv, qy
 
     def _e_coefs(self, a, b, c):
         """Coefficients of V_i^-1 = I + e2 I(x)J + e3 J(x)I + e4 J(x)J per group (and d/d a,b,c)."""
@@ -182,77 +214,106 @@ class CrossedREML:
                                        m / l1 + (J - 1) * m / l2])
         return E, dE, float(ld.sum()), dld.sum(axis=1)
 
-    def _fast_parts(self, theta, grad):
+    def _fast_parts(self, theta):
         a, b, c = theta[0] ** 2, theta[3] ** 2, theta[4] ** 2
         E, dE, ldVA, dldVA = self._e_coefs(a, b, c)
         nW = self.nW
         U = np.zeros((nW, nW))
         U[self.iu] = E @ self.Q
-        C = self.WtW + U + np.triu(U, 1).T
-        cv = self.Wty + E @ self.qv
-        yVy = self.yty + E @ self.qy
+        C = U + np.triu(U, 1).T
+        cv = E @ self.qv
+        yVy = float(E @ self.qy)
         return C, cv, yVy, ldVA, (E, dE, dldVA)
 
     # ------------------------------------------------------------------ general
-    def _setup_general(self, W):
+    def _setup_general(self, W, mask):
         d = self.d
         J = d.J
-        # per patient local nested columns: [id, sessions..., items...]
-        sess_per_pat = np.bincount(d.sess_pid, minlength=d.P)
-        first_sess = np.concatenate([[0], np.cumsum(sess_per_pat)[:-1]])
+        obs = np.flatnonzero(mask)
+        pats = np.unique(d.pid[obs])
+        loc = np.full(d.P, -1)
+        loc[pats] = np.arange(pats.size)
+        P = pats.size
+        pid = loc[d.pid[obs]]
+        sid, iid, y = d.sid[obs], d.iid[obs], d.y[obs]
+        # per patient local nested columns: [id, sessions..., (padding), items...]
+        sess = np.unique(sid)
+        sess_pat = loc[d.sess_pid[sess]]
+        sess_per_pat = np.bincount(sess_pat, minlength=P)
+        first = np.concatenate([[0], np.cumsum(sess_per_pat)[:-1]])
         # sessions are sorted by key = pid*T + tid, so a patient's sessions are contiguous
-        local_sess = np.arange(d.S) - first_sess[d.sess_pid]
-        self.m_max = 1 + int(sess_per_pat.max()) + J
+        local = np.empty(d.S, dtype=np.int64)
+        local[sess] = np.arange(sess.size) - first[sess_pat]
         n_sess_max = int(sess_per_pat.max())
-        self.kind = np.zeros((d.P, self.m_max), dtype=np.int64)  # 0 pad, 1 id, 2 id:time, 3 id:items
-        self.kind[:, 0] = 1
-        for p in range(d.P):
-            self.kind[p, 1:1 + sess_per_pat[p]] = 2
-        self.kind[:, 1 + n_sess_max:] = 3
-        # local column of each observation for each nested term
-        col_sess = 1 + local_sess[d.sid]
-        col_item = 1 + n_sess_max + d.iid
-        P, m = d.P, self.m_max
-        # Z_A'Z_A per patient (P, m, m) and Z_A'y, Z_A'W
+        m = 1 + n_sess_max + J
+        self.m_max = m
+        kind = np.zeros((P, m), dtype=np.int64)  # 0 pad, 1 id, 2 id:time, 3 id:items
+        kind[:, 0] = 1
+        kind[np.arange(m)[None, :] < (1 + sess_per_pat)[:, None]] = 2
+        kind[:, 0] = 1
+        kind[:, 1 + n_sess_max:] = 3
+        self.kind = kind
+        self.kind_masks = [kind == 1, kind == 2, kind == 3]
+        cols = np.column_stack([np.zeros(obs.size, dtype=np.int64), 1 + local[sid],
+                                1 + n_sess_max + iid])
         ZtZ = np.zeros((P, m, m))
-        cols = np.column_stack([np.zeros(d.n, dtype=np.int64), col_sess, col_item])
         for r in range(3):
-            for s in range(3):
-                np.add.at(ZtZ, (d.pid, cols[:, r], cols[:, s]), 1.0)
-        self.ZtZ = ZtZ
+            for c in range(3):
+                np.add.at(ZtZ, (pid, cols[:, r], cols[:, c]), 1.0)
         Zty = np.zeros((P, m))
         for r in range(3):
-            np.add.at(Zty, (d.pid, cols[:, r]), d.y)
-        self.Zty = Zty
+            np.add.at(Zty, (pid, cols[:, r]), y)
         ZtW = np.zeros((P, m, self.nW))
-        Wc = W.tocsr()
-        Wcols = Wc.indices.reshape(d.n, 4)
+        Wcols = W[obs].tocsr()
+        Wcols.sort_indices()
+        Wcols = Wcols.indices.reshape(obs.size, 4)
         for r in range(3):
-            for s in range(4):
-                np.add.at(ZtW, (d.pid, cols[:, r], Wcols[:, s]), 1.0)
-        self.ZtW = ZtW
-        self.pad = self.kind == 0
+            for c in range(4):
+                np.add.at(ZtW, (pid, cols[:, r], Wcols[:, c]), 1.0)
+        self.ZtZ, self.Zty, self.ZtW = ZtZ, Zty, ZtW
+        self.ZtZ_diag = np.diagonal(ZtZ, axis1=1, axis2=2).copy()
 
     def _general_parts(self, theta):
         lam = np.zeros(self.kind.shape)
-        lam[self.kind == 1] = theta[0]
-        lam[self.kind == 2] = theta[3]
-        lam[self.kind == 3] = theta[4]
+        for mask, k in zip(self.kind_masks, (0, 3, 4)):
+            lam[mask] = theta[k]
         K = lam[:, :, None] * self.ZtZ * lam[:, None, :]
         idx = np.arange(self.m_max)
         K[:, idx, idx] += 1.0
         L = np.linalg.cholesky(K)
         ldVA = 2.0 * np.log(np.diagonal(L, axis1=1, axis2=2)).sum()
-        G = lam[:, :, None] * self.ZtW                      # (P, m, nW) = Lambda Z'W
-        g = lam * self.Zty                                  # (P, m)
-        rhs = np.concatenate([G, g[:, :, None]], axis=2)
-        F = np.linalg.solve(L, rhs)                         # L^-1 [Lambda Z'W, Lambda Z'y]
-        Fw = F[:, :, :-1].reshape(-1, self.nW)
-        fy = F[:, :, -1].reshape(-1)
-        C = self.WtW - Fw.T @ Fw
-        cv = self.Wty - Fw.T @ fy
-        yVy = self.yty - fy @ fy
-        return C, cv, yVy, ldVA
+        Kinv = np.linalg.inv(K)              # K >= I: well conditioned, batched in C
+        G = np.concatenate([lam[:, :, None] * self.ZtW, (lam * self.Zty)[:, :, None]], axis=2)
+        Y = Kinv @ G                                        # K^-1 Lambda [Z'W, Z'y]
+        Gf = G.reshape(-1, self.nW + 1)
+        Yf = Y.reshape(-1, self.nW + 1)
+        GY = Gf.T @ Yf
+        C = -GY[:-1, :-1]
+        cv = -GY[:-1, -1]
+        yVy = -float(GY[-1, -1])
+        return C, cv, yVy, ldVA, (lam, Kinv, Y)
+
+    def _general_grad(self, cache, Psi, z, nu, pwrss):
+        """d dev / d(a, b, c) from the general patients (stable at a, b, c = 0).
+
+        With Yhat = (I + Z'Z Lambda^2)^-1 Z'W and yhat likewise for Z'y, the contributions of
+        term k (its local columns j) are: d log|K| = sum_j (Z'Z - Z'Z Lambda K^-1 Lambda Z'Z)_jj,
+        dC = -Yhat_k' Yhat_k, dc = -Yhat_k' yhat_k, d y'V^-1 y = -|yhat_k|^2.
+        """
+        lam, Kinv, Y = cache
+        P, m = lam.shape
+        lamY = lam[:, :, None] * Y
+        Yhat_all = np.concatenate([self.ZtW, self.Zty[:, :, None]], axis=2) - self.ZtZ @ lamY
+        Yhat = Yhat_all[:, :, :-1]
+        yhat = Yhat_all[:, :, -1]
+        A = lam[:, :, None] * self.ZtZ                              # Lambda Z'Z
+        H2 = ((Kinv @ A) * A).sum(axis=1)                           # diag(Z'Z L K^-1 L Z'Z)
+        dld = self.ZtZ_diag - H2
+        Yf = Yhat.reshape(-1, self.nW)
+        quad = ((Yf @ Psi) * Yf).sum(axis=1).reshape(P, m)         # diag(Yhat Psi Yhat')
+        r = yhat - (Yhat @ z)                                       # yhat - Yhat z
+        per = dld - quad - (nu / pwrss) * r ** 2
+        return np.array([per[mk].sum() for mk in self.kind_masks])
 
     # ------------------------------------------------------------------ criterion
     def _scale(self, theta):
@@ -267,16 +328,27 @@ class CrossedREML:
     def evaluate(self, theta, grad=False):
         """REML criterion at theta (length 6, THETA_NAMES order).
 
-        With ``grad=True`` also returns the gradient with respect to the variance ratios
-        ``rho = theta**2`` (analytic on the complete-grid path, central/one-sided
-        differences in the three nested ratios on the general path).
+        With ``grad=True`` also returns the analytic gradient with respect to the variance
+        ratios ``rho = theta**2``.
         """
         theta = np.abs(np.asarray(theta, dtype=float))
-        if self.fast:
-            C, cv, yVy, ldVA, extra = self._fast_parts(theta, grad)
-        else:
-            C, cv, yVy, ldVA = self._general_parts(theta)
-            extra = None
+        C = self.WtW.copy()
+        cv = self.Wty.copy()
+        yVy = self.yty
+        ldVA = 0.0
+        fast_extra = gen_cache = None
+        if self.has_fast:
+            Cf, cvf, yVyf, ldf, fast_extra = self._fast_parts(theta)
+            C += Cf
+            cv += cvf
+            yVy += yVyf
+            ldVA += ldf
+        if self.has_general:
+            Cg, cvg, yVyg, ldg, gen_cache = self._general_parts(theta)
+            C += Cg
+            cv += cvg
+            yVy += yVyg
+            ldVA += ldg
         s = self._scale(theta)
         M = s[:, None] * C * s[None, :]
         idx = np.arange(self.qB)
@@ -298,17 +370,17 @@ class CrossedREML:
         else:
             Minv = np.tril(Minv) + np.tril(Minv, -1).T
         out = np.zeros(6)
-        if self.fast:
-            E, dE, dldVA = extra
-            z = s * sol
-            Psi = Minv * np.outer(s, s)
+        z = s * sol
+        Psi = Minv * np.outer(s, s)
+        if self.has_fast:
+            E, dE, dldVA = fast_extra
             iu, w = self.iu, self.offdiag_w
             both = self.Q @ np.column_stack([Psi[iu] * w, (z[iu[0]] * z[iu[1]]) * w])
             tau, zQz = both[:, 0], both[:, 1]
             gk = tau + (nu / pwrss) * (self.qy - 2.0 * (self.qv @ z) + zQz)
-            out[[0, 3, 4]] = dE @ gk + dldVA                 # d dev / d(a, b, c)
-        else:
-            out[[0, 3, 4]] = self._fd_nested(theta)
+            out[[0, 3, 4]] += dE @ gk + dldVA                 # d dev / d(a, b, c)
+        if self.has_general:
+            out[[0, 3, 4]] += self._general_grad(gen_cache, Psi, z, nu, pwrss)
         # global ratios: d log|M| / d rho_k = (C - C S M^-1 S C)_kk,  d pwrss / d rho_k = -r_k^2
         CS = C * s[None, :]
         gam = np.diag(C) - ((CS @ Minv) * CS).sum(axis=1)
@@ -317,23 +389,6 @@ class CrossedREML:
         for k, blk in zip((1, 2, 5), self.blocks):
             out[k] = per[blk].sum()
         return dev, info, out
-
-    def _fd_nested(self, theta, h=1e-6):
-        """Finite-difference derivative in the nested ratios a, b, c (general path)."""
-        rho = theta ** 2
-        g = np.zeros(3)
-        for j, k in enumerate((0, 3, 4)):
-            step = h * max(1.0, rho[k])
-            def f(r):
-                th = theta.copy()
-                th[k] = np.sqrt(r)
-                return self.evaluate(th)[0]
-            if rho[k] > step:
-                g[j] = (f(rho[k] + step) - f(rho[k] - step)) / (2 * step)
-            else:
-                f0, f1, f2 = f(rho[k]), f(rho[k] + step), f(rho[k] + 2 * step)
-                g[j] = (-3 * f0 + 4 * f1 - f2) / (2 * step)
-        return g
 
 
 def _optimise(fun_grad, x0, maxiter=500, newton_steps=8):
