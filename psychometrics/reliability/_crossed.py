@@ -90,13 +90,23 @@ class _Long:
         self.sess_pid = self.sess_key // self.T
         self.sess_tid = self.sess_key % self.T
 
-    # global columns: [time (T) | items (J) | time:items (T*J) | intercept]
+    # global columns, laid out as a (T + 1) x (J + 1) array flattened row-wise: cell (t, j) is
+    # time:items, (t, J) is time t, (T, j) is item j and (T, J) the intercept.  In this layout
+    # the aggregates of the complete-grid route are Kronecker products (see _setup_fast).
+    def global_index(self):
+        T, J = self.T, self.J
+        w = J + 1
+        return dict(time=np.arange(T) * w + J, items=T * w + np.arange(J),
+                    cells=(np.arange(T)[:, None] * w + np.arange(J)[None, :]).ravel(),
+                    intercept=T * w + J)
+
     def global_design(self) -> sp.csr_matrix:
         T, J, n = self.T, self.J, self.n
+        w = J + 1
         rows = np.repeat(np.arange(n), 4)
-        cols = np.column_stack([self.tid, T + self.iid, T + J + self.tid * J + self.iid,
-                                np.full(n, T + J + T * J)]).ravel()
-        return sp.csr_matrix((np.ones(4 * n), (rows, cols)), shape=(n, T + J + T * J + 1))
+        cols = np.column_stack([self.tid * w + J, T * w + self.iid, self.tid * w + self.iid,
+                                np.full(n, T * w + J)]).ravel()
+        return sp.csr_matrix((np.ones(4 * n), (rows, cols)), shape=(n, (T + 1) * w))
 
     def complete_grid(self) -> bool:
         """Each (patient, time) has every item exactly once."""
@@ -125,7 +135,11 @@ class CrossedREML:
         self.Wty = W.T @ data.y
         self.yty = float(data.y @ data.y)
         self.nu = data.n - 1
-        self.blocks = (np.arange(0, T), np.arange(T, T + J), np.arange(T + J, self.qB))
+        gi = data.global_index()
+        self.blocks = (gi["time"], gi["items"], gi["cells"])
+        self.int_idx = int(gi["intercept"])
+        self.pen = np.ones(self.nW, dtype=bool)
+        self.pen[self.int_idx] = False
         grid = self._grid_patients(data) & (not force_general)
         obs_grid = grid[data.pid]
         self.has_fast = bool(obs_grid.any())
@@ -164,29 +178,53 @@ class CrossedREML:
         S_sess = sp.csr_matrix((np.ones(n), (sid, np.arange(n))), shape=(d.S, n))
         S_pi = sp.csr_matrix((np.ones(n), (pid * J + iid, np.arange(n))), shape=(d.P * J, n))
         S_p = sp.csr_matrix((np.ones(n), (pid, np.arange(n))), shape=(d.P, n))
+        ys, yk, yg = S_sess @ y, S_pi @ y, S_p @ y
+        G = self.m_values.size
+        T = d.T
+        # Kronecker factors: with u_t = e_t + e_T and a_i = (s_i, n_i) in R^(T+1) (s_i = the
+        # patient's times), v = (1_J, J) and w_j = e_j + e_J in R^(J+1):
+        #   session sum rho_s = u_t (x) v,  patient-item sum kappa_ij = a_i (x) w_j,
+        #   patient sum gamma_i = a_i (x) v,
+        # so  sum rho rho' = U_g (x) vv',  sum kappa kappa' = A_g (x) Omega,
+        #     sum gamma gamma' = A_g (x) vv',  Omega = sum_j w_j w_j'.
+        sess_grp = grp_of_pat[d.sess_pid]
+        fast_sess = np.unique(sid)
+        U = np.zeros((G, T + 1, T + 1))
+        for sidx in fast_sess:
+            t = d.sess_tid[sidx]
+            g = sess_grp[sidx]
+            U[g, t, t] += 1.0
+            U[g, t, T] += 1.0
+            U[g, T, t] += 1.0
+            U[g, T, T] += 1.0
+        A = np.zeros((G, T + 1, T + 1))
+        apat = np.zeros((d.P, T + 1))
+        apat[d.sess_pid[fast_sess], d.sess_tid[fast_sess]] = 1.0
+        apat[:, T] = n_sess
+        for g in range(G):
+            ag = apat[grp_of_pat == g]
+            A[g] = ag.T @ ag
+        v = np.concatenate([np.ones(J), [float(J)]])
+        Om = np.zeros((J + 1, J + 1))
+        Om[:J, :J] = np.eye(J)
+        Om[:J, J] = Om[J, :J] = 1.0
+        Om[J, J] = J
+        self.U, self.A, self.vv, self.Om = U, A, np.outer(v, v), Om
+        # linear and constant terms (vectors: cheap to keep explicit)
         Rho = (S_sess @ Wm).toarray()
         Kap = (S_pi @ Wm).toarray()
         Gam = (S_p @ Wm).toarray()
-        ys, yk, yg = S_sess @ y, S_pi @ y, S_p @ y
-        G = self.m_values.size
         nW = self.nW
-        self.iu = np.triu_indices(nW)
-        self.offdiag_w = np.where(self.iu[0] == self.iu[1], 1.0, 2.0)
-        Q = np.empty((3 * G, self.iu[0].size))
         qv = np.empty((3 * G, nW))
         qy = np.empty(3 * G)
-        sess_grp = grp_of_pat[d.sess_pid]
         pi_grp = np.repeat(grp_of_pat, J)
         for g in range(G):
-            for k, (M, v, grp) in enumerate(((Rho, ys, sess_grp), (Kap, yk, pi_grp),
-                                             (Gam, yg, grp_of_pat))):
+            for k, (M, vec, grp) in enumerate(((Rho, ys, sess_grp), (Kap, yk, pi_grp),
+                                               (Gam, yg, grp_of_pat))):
                 sel = grp == g
-                Mg, vg = M[sel], v[sel]
-                # symmetric: keep the upper triangle only (halves the memory traffic)
-                Q[3 * g + k] = (Mg.T @ Mg)[self.iu]
-                qv[3 * g + k] = Mg.T @ vg
-                qy[3 * g + k] = vg @ vg
-        self.Q, self.qv, self.qy = Q, qv, qy
+                qv[3 * g + k] = M[sel].T @ vec[sel]
+                qy[3 * g + k] = vec[sel] @ vec[sel]
+        self.qv, self.qy = qv, qy
 
     def _e_coefs(self, a, b, c):
         """Coefficients of V_i^-1 = I + e2 I(x)J + e3 J(x)I + e4 J(x)J per group (and d/d a,b,c)."""
@@ -217,13 +255,24 @@ class CrossedREML:
     def _fast_parts(self, theta):
         a, b, c = theta[0] ** 2, theta[3] ** 2, theta[4] ** 2
         E, dE, ldVA, dldVA = self._e_coefs(a, b, c)
-        nW = self.nW
-        U = np.zeros((nW, nW))
-        U[self.iu] = E @ self.Q
-        C = U + np.triu(U, 1).T
+        E3 = E.reshape(-1, 3)                      # per group: e2, e3, e4
+        P_vv = np.tensordot(E3[:, 0], self.U, 1) + np.tensordot(E3[:, 2], self.A, 1)
+        P_om = np.tensordot(E3[:, 1], self.A, 1)
+        C = np.kron(P_vv, self.vv) + np.kron(P_om, self.Om)
         cv = E @ self.qv
         yVy = float(E @ self.qy)
         return C, cv, yVy, ldVA, (E, dE, dldVA)
+
+    def _fast_contract(self, X):
+        """<Q_k, X> for every group matrix Q_k (ordered as E), X symmetric nW x nW."""
+        T1, J1 = self.d.T + 1, self.d.J + 1
+        X4 = X.reshape(T1, J1, T1, J1)
+        X_vv = np.einsum("ajbk,jk->ab", X4, self.vv)
+        X_om = np.einsum("ajbk,jk->ab", X4, self.Om)
+        tU = np.einsum("gab,ab->g", self.U, X_vv)
+        tAom = np.einsum("gab,ab->g", self.A, X_om)
+        tAvv = np.einsum("gab,ab->g", self.A, X_vv)
+        return np.column_stack([tU, tAom, tAvv]).ravel()
 
     # ------------------------------------------------------------------ general
     def _setup_general(self, W, mask):
@@ -317,12 +366,9 @@ class CrossedREML:
 
     # ------------------------------------------------------------------ criterion
     def _scale(self, theta):
-        T, J = self.d.T, self.d.J
-        s = np.empty(self.nW)
-        s[:T] = theta[1]
-        s[T:T + J] = theta[2]
-        s[T + J:self.qB] = theta[5]
-        s[self.qB] = 1.0
+        s = np.ones(self.nW)
+        for k, blk in zip((1, 2, 5), self.blocks):
+            s[blk] = theta[k]
         return s
 
     def evaluate(self, theta, grad=False):
@@ -351,8 +397,7 @@ class CrossedREML:
             ldVA += ldg
         s = self._scale(theta)
         M = s[:, None] * C * s[None, :]
-        idx = np.arange(self.qB)
-        M[idx, idx] += 1.0
+        M[self.pen, self.pen] += 1.0
         rhs = s * cv
         cf = sla.cho_factor(M, lower=True, check_finite=False)
         sol = sla.cho_solve(cf, rhs, check_finite=False)
@@ -360,7 +405,7 @@ class CrossedREML:
         pwrss = yVy - rhs @ sol
         nu = self.nu
         dev = ldVA + ldM + nu * (1.0 + LOG2PI + np.log(pwrss / nu))
-        info = dict(pwrss=pwrss, beta=sol[-1], sigma2=pwrss / nu)
+        info = dict(pwrss=pwrss, beta=sol[self.int_idx], sigma2=pwrss / nu)
         if not grad:
             return dev, info
         nW = self.nW
@@ -374,9 +419,8 @@ class CrossedREML:
         Psi = Minv * np.outer(s, s)
         if self.has_fast:
             E, dE, dldVA = fast_extra
-            iu, w = self.iu, self.offdiag_w
-            both = self.Q @ np.column_stack([Psi[iu] * w, (z[iu[0]] * z[iu[1]]) * w])
-            tau, zQz = both[:, 0], both[:, 1]
+            tau = self._fast_contract(Psi)
+            zQz = self._fast_contract(np.outer(z, z))
             gk = tau + (nu / pwrss) * (self.qy - 2.0 * (self.qv @ z) + zQz)
             out[[0, 3, 4]] += dE @ gk + dldVA                 # d dev / d(a, b, c)
         if self.has_general:
@@ -465,6 +509,14 @@ def _projected_gradient(rho, g):
 
 def fit_crossed(data: _Long, *, singular_tol: float = 1e-4, force_general: bool = False,
                 theta0=None) -> REMLFit:
+    """Fit the crossed model by REML (lme4's criterion); see :func:`_fit_crossed`."""
+    with single_threaded_blas():
+        return _fit_crossed(data, singular_tol=singular_tol, force_general=force_general,
+                            theta0=theta0)
+
+
+def _fit_crossed(data: _Long, *, singular_tol: float, force_general: bool,
+                 theta0) -> REMLFit:
     """Fit the crossed model by REML (lme4's criterion), returning variance components.
 
     The optimisation runs over the variance ratios ``rho = theta**2 >= 0`` (where the
@@ -478,8 +530,7 @@ def fit_crossed(data: _Long, *, singular_tol: float = 1e-4, force_general: bool 
         return dev, g
 
     x0 = np.ones(6) if theta0 is None else np.asarray(theta0, float) ** 2
-    with single_threaded_blas():
-        rho, _, nfev, message = _optimise(fg, x0)
+    rho, _, nfev, message = _optimise(fg, x0)
     theta = np.sqrt(rho)
     dev, info = crit.evaluate(theta)
     sigma2 = info["sigma2"]
@@ -556,14 +607,18 @@ class NestedREML:
 
 def fit_nested(data: _Long, *, singular_tol: float = 1e-4) -> REMLFit:
     """Fit ``values ~ 1 + (1 | id/time)`` by REML (equal to nlme's lme and lme4's lmer)."""
+    with single_threaded_blas():
+        return _fit_nested(data, singular_tol=singular_tol)
+
+
+def _fit_nested(data: _Long, *, singular_tol: float) -> REMLFit:
     crit = NestedREML(data)
 
     def fg(rho):
         dev, _, g = crit.evaluate(np.sqrt(np.maximum(rho, 0.0)), grad=True)
         return dev, g
 
-    with single_threaded_blas():
-        rho, _, nfev, message = _optimise(fg, np.ones(2))
+    rho, _, nfev, message = _optimise(fg, np.ones(2))
     theta = np.sqrt(rho)
     dev, info = crit.evaluate(theta)
     sigma2 = info["sigma2"]

@@ -173,6 +173,11 @@ class MultilevelReliabilityResult:
 
 
 # ------------------------------------------------------------------------ validation
+def _py(x):
+    """A numpy scalar as the plain Python value (for messages)."""
+    return x.item() if isinstance(x, np.generic) else x
+
+
 def _validate(data, id, time, items, method):
     if not isinstance(data, pd.DataFrame):
         raise TypeError("The 'data' argument of multilevel_reliability must be a pandas DataFrame "
@@ -279,7 +284,7 @@ def _prepare(data, id, time, names, reverse):
         first = key[dup].iloc[0]
         warnings.warn(
             f"{int(key.duplicated().sum())} rows repeat a ({id}, {time}) pair already present "
-            f"(e.g. {id}={pu[first['p']]!r}, {time}={tu[first['t']]!r}); their responses are "
+            f"(e.g. {id}={_py(pu[first['p']])!r}, {time}={_py(tu[first['t']])!r}); their responses are "
             "pooled into the same session, as psych does.", DataQualityWarning, stacklevel=3)
     sess = key.drop_duplicates().groupby("p").size()
     if int(sess.max()) < 2:
@@ -288,7 +293,7 @@ def _prepare(data, id, time, names, reverse):
             "separated; multilevel reliability needs repeated sessions.")
     single = sess.index[sess.to_numpy() == 1]
     if len(single):
-        shown = ", ".join(repr(pu[p]) for p in single[:10])
+        shown = ", ".join(repr(_py(pu[p])) for p in single[:10])
         warnings.warn(
             f"{len(single)} persons have a single session ({shown}{', ...' if len(single) > 10 else ''}); "
             "they contribute to the person and person-by-item components only through that session.",

@@ -1,0 +1,82 @@
+"""Benchmark: multilevel_reliability on therapy_sim (150 patients x 4-20 months x 12 WAI items).
+
+Ours: ``multilevel_reliability(therapy_sim, "patient_id", "month", wai_1..wai_12)``
+(REML crossed components + nested components), median of repeats after one warm-up call.
+R: ``psych::multilevel.reliability(d, grp = 'patient_id', Time = 'month', items = wai_cols,
+alpha = FALSE, aov = FALSE, lmer = TRUE, lme = TRUE)``, key ``case7_multilevel_reliability`` of
+benchmarks/r_timings.json (a single system.time run).
+
+Also timed, without an R counterpart: the same data with 1% of the item values deleted at
+random (mixed complete-grid / Woodbury route) and the goal subscale (4 items).
+
+Run:  /work/venv/bin/python benchmarks/bench_multilevel_reliability.py [--repeats N]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from psychometrics.reliability.multilevel import multilevel_reliability  # noqa: E402
+
+R_KEY = "case7_multilevel_reliability"
+
+
+def _time(fn, repeats):
+    fn()  # warm-up
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), times
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=7)
+    args = ap.parse_args(argv)
+    data = pd.read_csv(ROOT / "tests" / "data" / "datasets" / "therapy_sim.csv")
+    wai = [f"wai_{i}" for i in range(1, 13)]
+    holes = data.copy()
+    rng = np.random.default_rng(2024)
+    X = holes[wai].to_numpy(float, copy=True)
+    X[rng.random(X.shape) < 0.01] = np.nan
+    holes[wai] = X
+    r = json.loads((ROOT / "benchmarks" / "r_timings.json").read_text())["timings"][R_KEY]
+
+    def run(d, items):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return multilevel_reliability(d, "patient_id", "month", items)
+
+    cases = [
+        ("therapy_sim, 12 WAI items (case 7)", lambda: run(data, wai), r["median_s"]),
+        ("therapy_sim, goal subscale (4 items)", lambda: run(data, wai[:4]), None),
+        ("therapy_sim, 12 items, 1% values missing", lambda: run(holes, wai), None),
+    ]
+    print(f"R reference: {R_KEY} = {r['median_s']:.3f} s ({r['call']})")
+    print(f"{'case':<44}{'ours (s)':>10}{'R (s)':>10}{'R / ours':>10}")
+    for name, fn, r_s in cases:
+        med, _ = _time(fn, args.repeats)
+        ratio = f"{r_s / med:10.1f}" if r_s else f"{'-':>10}"
+        r_txt = f"{r_s:10.3f}" if r_s else f"{'-':>10}"
+        print(f"{name:<44}{med:10.3f}{r_txt}{ratio}")
+    res = run(data, wai)
+    print(f"check: RkF={res.RkF:.8f} R1R={res.R1R:.8f} RkR={res.RkR:.8f} Rc={res.Rc:.8f} "
+          f"RkRn={res.RkRn:.8f} Rcn={res.Rcn:.8f} "
+          f"(crossed: {res.crossed_fit.n_evaluations} evaluations, path {res.crossed_fit.path})")
+
+
+if __name__ == "__main__":
+    main()
