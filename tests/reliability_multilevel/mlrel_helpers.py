@@ -68,6 +68,15 @@ def extra_case(key):
         return therapy_sub_missing(), "patient_id", "month", WAI[:6]
     if key == "therapy_sub_reversed":
         return therapy_sub(), "patient_id", "month", REVERSED_ITEMS
+    if key == "shrout_duplicate":
+        extra = pd.DataFrame({"Person": [1], "Time": [1], "Item1": [4], "Item2": [2], "Item3": [5]})
+        return (pd.concat([shrout(), extra], ignore_index=True), "Person", "Time",
+                ["Item1", "Item2", "Item3"])
+    if key == "therapy_sub_gaps":
+        d = therapy()
+        keep = (d["patient_id"] <= 40) & ((d["patient_id"] + d["month"]) % 5 != 0)
+        return (d.loc[keep, ["patient_id", "month"] + WAI[6:]].reset_index(drop=True),
+                "patient_id", "month", WAI[6:])
     raise KeyError(key)
 
 

@@ -19,7 +19,8 @@ from mlrel_helpers import extra_case, fitted, lme4_theta, long_data, mlrel_refer
 from psychometrics.reliability._crossed import CrossedREML, NestedREML, fit_crossed
 from psychometrics.reliability.multilevel import multilevel_reliability
 
-KEYS = ["shrout", "therapy_wai12", "therapy_sub_missing", "therapy_sub_reversed"]
+KEYS = ["shrout", "therapy_wai12", "therapy_sub_missing", "therapy_sub_reversed",
+        "therapy_sub_gaps", "shrout_duplicate"]
 
 
 @pytest.mark.parametrize("key", KEYS)

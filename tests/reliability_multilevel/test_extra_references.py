@@ -9,6 +9,10 @@ tests/data/r_results/mlrel/mlrel_reference.json.  Cases:
 * ``therapy_sub_missing``: patients 1-40, items wai_1..wai_6 with 83 values set to NA
   (two rows entirely) -> general (non-grid) path.
 * ``therapy_sub_reversed``: same patients without NA, wai_3 reverse-keyed ("-wai_3").
+* ``therapy_sub_gaps``: patients 1-40, wai_7..wai_12, rows with (patient_id + month) %% 5 == 0
+  removed (gaps in the months; complete-grid route).
+* ``shrout_duplicate``: shrout plus a second row for Person 1 at Time 1 (pooled into one
+  session, as psych does; Woodbury route).
 
 Closed-form quantities (ANOVA) are compared at rtol 1e-10.  Quantities from R's optimisers
 (lme4, nlme) at the tolerances explained in test_reference_case7.py; exactness of our REML
@@ -22,7 +26,8 @@ from numpy.testing import assert_allclose
 
 from mlrel_helpers import COEFS, LME4_VCOV, fitted, mlrel_reference, psych_components
 
-LMER_KEYS = ["therapy_wai12", "therapy_sub_missing", "therapy_sub_reversed"]
+LMER_KEYS = ["therapy_wai12", "therapy_sub_missing", "therapy_sub_reversed", "therapy_sub_gaps",
+             "shrout_duplicate"]
 CROSSED_LABELS = ["ID", "Time", "Items", "ID x time", "ID x items", "time x items", "Residual",
                   "Total"]
 NESTED_LABELS = ["id", "id(time)", "residual", "total"]
@@ -154,6 +159,11 @@ def test_missing_values_counts():
     assert res.n_observations == ref["long_nrow"] - ref["n_missing"]
     assert res.n_observations == ref["fits"]["crossed_lmer"]["nobs"]
     assert res.crossed_fit.path == "general"
+
+
+def test_routes():
+    assert fitted("therapy_sub_gaps").crossed_fit.path == "complete-grid"
+    assert fitted("shrout_duplicate").crossed_fit.path == "mixed"
 
 
 def test_reversed_items_recorded():

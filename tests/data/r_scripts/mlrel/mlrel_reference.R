@@ -101,9 +101,25 @@ mr_rev <- multilevel.reliability(sub2, grp = "patient_id", Time = "month",
 rev_out <- c(mlr_out(mr_rev, "psych::multilevel.reliability(sub2, grp = 'patient_id', Time = 'month', items = c('wai_1','wai_2','-wai_3','wai_4','wai_5','wai_6'), alpha = FALSE, aov = FALSE, lmer = TRUE, lme = TRUE)  # sub2 = patients 1..40, no NA"),
              list(fits = full_fits(mr_rev$long)))
 
+## 5. repeated sessions: shrout plus a second row for Person 1 at Time 1 (psych pools it into
+##    the same id:time level)
+shrout_dup <- rbind(shrout, data.frame(Person = 1L, Time = 1L, Item1 = 4L, Item2 = 2L, Item3 = 5L))
+mr_dup <- multilevel.reliability(shrout_dup, grp = "Person", Time = "Time", items = items3,
+                                 aov = FALSE, lmer = TRUE)
+dup_out <- c(mlr_out(mr_dup, "psych::multilevel.reliability(rbind(shrout, data.frame(Person = 1, Time = 1, Item1 = 4, Item2 = 2, Item3 = 5)), grp = 'Person', Time = 'Time', items = c('Item1','Item2','Item3'), aov = FALSE, lmer = TRUE)"),
+             list(fits = full_fits(mr_dup$long)))
+
+## 6. gaps in the time series (complete items): patients 1..40, rows with (patient_id + month) %% 5 == 0
+##    removed, items wai_7..wai_12
+sub3 <- ts[ts$patient_id <= 40 & (ts$patient_id + ts$month) %% 5 != 0, c("patient_id", "month", wai[7:12])]
+mr_gap <- multilevel.reliability(sub3, grp = "patient_id", Time = "month", items = wai[7:12], alpha = FALSE,
+                                 aov = FALSE, lmer = TRUE, lme = TRUE)
+gap_out <- c(mlr_out(mr_gap, "psych::multilevel.reliability(sub3, grp = 'patient_id', Time = 'month', items = wai_7..wai_12, alpha = FALSE, aov = FALSE, lmer = TRUE, lme = TRUE)  # sub3 = patients 1..40 without rows where (patient_id + month) %% 5 == 0"),
+             list(fits = full_fits(mr_gap$long)))
+
 out <- list(generated = format(Sys.time(), "%Y-%m-%dT%H:%M:%S%z"), versions = versions,
             shrout = shrout_out, therapy_wai12 = ts_out, therapy_sub_missing = na_out,
-            therapy_sub_reversed = rev_out)
+            therapy_sub_reversed = rev_out, shrout_duplicate = dup_out, therapy_sub_gaps = gap_out)
 writeLines(toJSON(out, auto_unbox = TRUE, pretty = TRUE, digits = NA, na = "null", null = "null",
                   dataframe = "rows", matrix = "rowmajor", force = TRUE),
            "tests/data/r_results/mlrel/mlrel_reference.json")
