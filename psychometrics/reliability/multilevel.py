@@ -33,7 +33,7 @@ from ..exceptions import (
 )
 from ._crossed import REMLFit, _Long, fit_crossed, fit_nested
 
-__all__ = ["multilevel_reliability", "MultilevelReliabilityResult"]
+__all__ = ["multilevel_reliability", "multilevel_reliability_long", "MultilevelReliabilityResult"]
 
 #: crossed components: (our name, psych's row label)
 CROSSED_COMPONENTS = (
@@ -298,16 +298,16 @@ def _prepare(data, id, time, names, reverse):
             f"{len(single)} persons have a single session ({shown}{', ...' if len(single) > 10 else ''}); "
             "they contribute to the person and person-by-item components only through that session.",
             DataQualityWarning, stacklevel=3)
-    return long, X, pid, tid, n_persons, n_times, n_missing, reversed_items
+    return long, n_persons, n_times, n_missing, reversed_items
 
 
 # ------------------------------------------------------------------------ ANOVA
-def _anova(X, pid, tid, n_persons, n_times):
+def _anova(long: _Long):
     """Sequential (here: orthogonal) ANOVA of a balanced person x time x item design."""
-    P, T, J = n_persons, n_times, X.shape[1]
+    P, T, J = long.P, long.T, long.J
     Y = np.full((P, T, J), np.nan)
-    Y[pid, tid, :] = X
-    if np.isnan(Y).any() or len(pid) != P * T:
+    Y[long.pid, long.tid, long.iid] = long.y
+    if np.isnan(Y).any() or long.n != P * T * J:
         raise ModelSpecificationError(
             "method='aov' needs a balanced design (every person observed at every time point "
             "once, no missing item values); psych's aov on unbalanced data gives order-dependent "
@@ -448,9 +448,16 @@ def multilevel_reliability(
     if not (isinstance(singular_tol, (int, float)) and singular_tol >= 0):
         raise ModelSpecificationError("The 'singular_tol' argument must be a number >= 0. "
                                       f"Got {singular_tol!r} instead.")
-    long, X, pid, tid, n_persons, n_times, n_missing, reversed_items = _prepare(
-        data, id, time, names, reverse)
-    t, k = float(n_times), float(len(names))
+    long, n_persons, n_times, n_missing, reversed_items = _prepare(data, id, time, names, reverse)
+    return _analyse(long, n_persons, n_times, method=method, nested=nested,
+                    singular_tol=singular_tol, n_missing=n_missing, items=tuple(names),
+                    reversed_items=reversed_items)
+
+
+def _analyse(long: _Long, n_persons: int, n_times: int, *, method, nested, singular_tol,
+             n_missing, items, reversed_items) -> MultilevelReliabilityResult:
+    """Fit the components and form the coefficients (shared by the wide and long inputs)."""
+    t, k = float(n_times), float(long.J)
 
     crossed_fit = nested_fit = None
     anova = None
@@ -464,7 +471,7 @@ def multilevel_reliability(
         comp = [v["id"], v["time"], v["items"], v["id:time"], v["id:items"], v["time:items"],
                 v["residual"]]
     else:
-        anova, ms = _anova(X, pid, tid, n_persons, n_times)
+        anova, ms = _anova(long)
         P = float(n_persons)
         comp = [
             (ms["id"] - ms["id:time"] - ms["id:items"] + ms["residual"]) / (t * k),
@@ -479,7 +486,7 @@ def multilevel_reliability(
         if neg:
             warnings.warn(f"ANOVA variance estimates are negative for {neg}; the coefficients "
                           "using them are not meaningful. Consider method='lmer'.",
-                          HeywoodCaseWarning, stacklevel=2)
+                          HeywoodCaseWarning, stacklevel=3)
     total = float(sum(comp))
     comp.append(total)
     components = pd.DataFrame({
@@ -520,17 +527,111 @@ def multilevel_reliability(
             zero = [nm for nm, th in zip(f.names, f.theta) if th < singular_tol]
             warnings.warn(f"Boundary (singular) fit of the {label} model: the variance of "
                           f"{zero} is estimated as (nearly) 0, as lme4 would report with "
-                          "'boundary (singular) fit'.", SingularFitWarning, stacklevel=2)
+                          "'boundary (singular) fit'.", SingularFitWarning, stacklevel=3)
         if not f.converged:
             warnings.warn(f"The REML optimisation of the {label} model did not converge "
                           f"({f.message}); the components may be inaccurate.",
-                          ConvergenceWarning, stacklevel=2)
+                          ConvergenceWarning, stacklevel=3)
 
     return MultilevelReliabilityResult(
         RkF=float(RkF), R1R=float(R1R), RkR=float(RkR), Rc=float(Rc),
         RkRn=None if RkRn is None else float(RkRn), Rcn=None if Rcn is None else float(Rcn),
         components=components, nested_components=nested_components, anova=anova,
-        n_persons=n_persons, n_times=n_times, n_items=len(names),
+        n_persons=n_persons, n_times=n_times, n_items=long.J,
         n_observations=int(long.n), n_missing=n_missing, method=method,
         crossed_fit=crossed_fit, nested_fit=nested_fit, singular=singular, converged=converged,
-        items=tuple(names), reversed_items=reversed_items)
+        items=items, reversed_items=reversed_items)
+
+
+def multilevel_reliability_long(
+    data: pd.DataFrame,
+    id: str,
+    time: str,
+    item: str,
+    value: str,
+    *,
+    method: Literal["lmer", "aov"] = "lmer",
+    nested: bool = True,
+    singular_tol: float = 1e-4,
+) -> MultilevelReliabilityResult:
+    """:func:`multilevel_reliability` for long data: one row per person, time and item.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Long data with the columns named by ``id``, ``time``, ``item`` and ``value``.
+    id, time, item : str
+        Columns identifying the person, the session and the item (any values, used as
+        factors).
+    value : str
+        Column of the (numeric) responses; rows with a missing value are dropped.
+    method, nested, singular_tol
+        As in :func:`multilevel_reliability`.
+
+    Notes
+    -----
+    R equivalent: ``psych::multilevel.reliability(data, grp = id, Time = time, items = item,
+    values = value, long = TRUE, aov = FALSE, lmer = TRUE)``.  As in psych, the counts used in
+    the formulas are the numbers of distinct persons, times and items in all rows.
+    """
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError("The 'data' argument of multilevel_reliability_long must be a pandas "
+                        f"DataFrame (one row per person, session and item). Got "
+                        f"{type(data).__name__} instead.")
+    if method not in ("lmer", "aov"):
+        raise ModelSpecificationError("The 'method' argument of multilevel_reliability_long must "
+                                      f"be 'lmer' or 'aov'. Got {method!r} instead.")
+    if not (isinstance(singular_tol, (int, float)) and singular_tol >= 0):
+        raise ModelSpecificationError("The 'singular_tol' argument must be a number >= 0. "
+                                      f"Got {singular_tol!r} instead.")
+    args = {"id": id, "time": time, "item": item, "value": value}
+    for arg, col in args.items():
+        if not isinstance(col, str) or col not in data.columns:
+            raise DataValidationError(
+                f"The '{arg}' argument of multilevel_reliability_long must name a column of "
+                f"data. Got {col!r}; the columns are {list(map(str, data.columns))}.")
+    if len(set(args.values())) < 4:
+        raise ModelSpecificationError(f"The id, time, item and value arguments must name four "
+                                      f"different columns; got {args}.")
+    if not (pd.api.types.is_numeric_dtype(data[value]) and not pd.api.types.is_bool_dtype(data[value])):
+        raise DataValidationError(f"The value column {value!r} is not numeric.",
+                                  hint="Convert the responses to numbers (e.g. pd.to_numeric).")
+    issues = [DataIssue(row=int(r), column=c, value=None, problem="missing")
+              for c in (id, time, item) for r in np.flatnonzero(data[c].isna().to_numpy())]
+    if issues:
+        raise DataValidationError(
+            f"The id, time and item columns must not have missing values; {len(issues)} found.",
+            issues, hint="Drop or fill those rows before calling multilevel_reliability_long.")
+    y = data[value].to_numpy(dtype=float, na_value=np.nan)
+    if np.isinf(y).any():
+        r = int(np.flatnonzero(np.isinf(y))[0])
+        raise DataValidationError("Item values must be finite.",
+                                  [DataIssue(row=r, column=value, value=y[r], problem="infinite")])
+    pid, pu = pd.factorize(data[id], sort=True)
+    tid, tu = pd.factorize(data[time], sort=True)
+    iid, iu = pd.factorize(data[item], sort=True)
+    n_persons, n_times, J = len(pu), len(tu), len(iu)
+    for what, col, n, need in (("items", item, J, "the item facet needs replicates"),
+                               ("persons", id, n_persons, "persons are the object of measurement"),
+                               ("time points", time, n_times, "sessions must be separated from persons")):
+        if n < 2:
+            raise ModelSpecificationError(
+                f"The {col!r} column has {n} distinct value; at least 2 {what} are needed "
+                f"({need}).")
+    ok = ~np.isnan(y)
+    n_missing = int((~ok).sum())
+    if n_missing:
+        warnings.warn(f"{n_missing} values are missing; those rows are dropped (na.omit) as "
+                      "psych does.", DataQualityWarning, stacklevel=2)
+    long = _Long(pid[ok], tid[ok], iid[ok], y[ok], n_persons, n_times, J)
+    if long.n and np.bincount(long.sess_pid, minlength=n_persons).max() < 2:
+        raise ModelSpecificationError(
+            "Every person has a single session, so person and person-by-time variance cannot be "
+            "separated; multilevel reliability needs repeated sessions.")
+    cell = (long.sid * J + long.iid)
+    if np.bincount(cell).max() > 1:
+        warnings.warn("Some (id, time, item) combinations occur more than once; the responses "
+                      "are all used, as psych does.", DataQualityWarning, stacklevel=2)
+    return _analyse(long, n_persons, n_times, method=method, nested=nested,
+                    singular_tol=singular_tol, n_missing=n_missing,
+                    items=tuple(str(_py(v)) for v in iu), reversed_items=())

@@ -17,6 +17,14 @@ from numpy.testing import assert_allclose
 
 from mlrel_helpers import extra_case, fitted, lme4_theta, long_data, mlrel_reference, psych_components
 from psychometrics.reliability._crossed import CrossedREML, NestedREML, fit_crossed
+from psychometrics.reliability._crossed_blas import single_threaded_blas
+
+
+@pytest.fixture(autouse=True)
+def _one_blas_thread():
+    # direct criterion evaluations below run outside fit_crossed's own thread limit
+    with single_threaded_blas():
+        yield
 from psychometrics.reliability.multilevel import multilevel_reliability
 
 KEYS = ["shrout", "therapy_wai12", "therapy_sub_missing", "therapy_sub_reversed",

@@ -117,9 +117,21 @@ mr_gap <- multilevel.reliability(sub3, grp = "patient_id", Time = "month", items
 gap_out <- c(mlr_out(mr_gap, "psych::multilevel.reliability(sub3, grp = 'patient_id', Time = 'month', items = wai_7..wai_12, alpha = FALSE, aov = FALSE, lmer = TRUE, lme = TRUE)  # sub3 = patients 1..40 without rows where (patient_id + month) %% 5 == 0"),
              list(fits = full_fits(mr_gap$long)))
 
+## 7. long input (psych's own example: the long data returned by the wide call)
+shrout_long <- mr_lmer$long
+write.csv(shrout_long, "tests/data/r_results/mlrel/shrout_long.csv", row.names = FALSE)
+mr_long_aov <- multilevel.reliability(shrout_long, grp = "id", Time = "time", items = "items",
+                                      values = "values", long = TRUE)
+mr_long_lmer <- multilevel.reliability(shrout_long, grp = "id", Time = "time", items = "items",
+                                       values = "values", long = TRUE, aov = FALSE, lmer = TRUE)
+long_out <- list(
+  aov = mlr_out(mr_long_aov, "psych::multilevel.reliability(mg$long, grp = 'id', Time = 'time', items = 'items', values = 'values', long = TRUE)"),
+  lmer = mlr_out(mr_long_lmer, "psych::multilevel.reliability(mg$long, grp = 'id', Time = 'time', items = 'items', values = 'values', long = TRUE, aov = FALSE, lmer = TRUE)"))
+
 out <- list(generated = format(Sys.time(), "%Y-%m-%dT%H:%M:%S%z"), versions = versions,
             shrout = shrout_out, therapy_wai12 = ts_out, therapy_sub_missing = na_out,
-            therapy_sub_reversed = rev_out, shrout_duplicate = dup_out, therapy_sub_gaps = gap_out)
+            therapy_sub_reversed = rev_out, shrout_duplicate = dup_out, therapy_sub_gaps = gap_out,
+            shrout_long = long_out)
 writeLines(toJSON(out, auto_unbox = TRUE, pretty = TRUE, digits = NA, na = "null", null = "null",
                   dataframe = "rows", matrix = "rowmajor", force = TRUE),
            "tests/data/r_results/mlrel/mlrel_reference.json")
