@@ -277,6 +277,11 @@ def _prepare(data, id, time, names, reverse):
             "dropped from the long-format data as psych does (na.omit). The person and time "
             f"counts used in the coefficients ({n_persons} persons, {n_times} time points) are "
             "taken from all rows, as in psych.", DataQualityWarning, stacklevel=3)
+    empty_items = [n for n, col in zip(names, obs.T) if not col.any()]
+    if empty_items:
+        warnings.warn(
+            f"Items {empty_items} have no responses; they still count in the number of items "
+            f"(k = {J}) used in the coefficients, as in psych.", DataQualityWarning, stacklevel=3)
     # structural checks on the observed data
     key = pd.DataFrame({"p": pid, "t": tid})[obs.any(axis=1)]
     dup = key.duplicated(keep=False)
@@ -458,6 +463,11 @@ def _analyse(long: _Long, n_persons: int, n_times: int, *, method, nested, singu
              n_missing, items, reversed_items) -> MultilevelReliabilityResult:
     """Fit the components and form the coefficients (shared by the wide and long inputs)."""
     t, k = float(n_times), float(long.J)
+    if long.n == 0 or np.ptp(long.y) == 0:
+        raise ModelSpecificationError(
+            "The item responses have no variance (all observed values are equal"
+            f"{'' if long.n == 0 else ' to ' + repr(float(long.y[0]))}); there is nothing to "
+            "decompose.")
 
     crossed_fit = nested_fit = None
     anova = None

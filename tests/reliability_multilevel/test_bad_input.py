@@ -189,3 +189,19 @@ def test_nested_false():
     res = _fit(shrout(), nested=False)
     assert res.RkRn is None and res.Rcn is None and res.nested_components is None
     assert np.isnan(res.coefficients.set_index("coefficient").loc["RkRn", "value"])
+
+
+def test_constant_responses():
+    d = shrout()
+    d[ITEMS] = 3
+    with pytest.raises(ModelSpecificationError, match="no variance .* equal to 3.0"):
+        _fit(d)
+
+
+def test_item_without_responses_warns():
+    d = shrout().astype(float)
+    d["Item4"] = np.nan
+    with pytest.warns(DataQualityWarning, match="Items \\['Item4'\\] have no responses.*k = 4"):
+        res = _fit(d, ITEMS + ["Item4"])
+    # psych: n.items = ncol(wide) = 4 is used in the formulas
+    assert res.n_items == 4 and res.n_observations == 60
