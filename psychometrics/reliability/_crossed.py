@@ -276,93 +276,112 @@ class CrossedREML:
 
     # ------------------------------------------------------------------ general
     def _setup_general(self, W, mask):
+        """Per-group arrays for the Woodbury route.
+
+        Patients are grouped by their set of time points: within a group every patient has the
+        same local nested columns [id, sessions (in time order), items] and touches the same
+        global columns (rows ``times + [T]`` of the (T+1) x (J+1) layout), so the group's
+        contributions are dense batched products in local coordinates, added into the global
+        system once per group.
+        """
         d = self.d
-        J = d.J
+        J, T = d.J, d.T
+        w = J + 1
         obs = np.flatnonzero(mask)
-        pats = np.unique(d.pid[obs])
-        loc = np.full(d.P, -1)
-        loc[pats] = np.arange(pats.size)
-        P = pats.size
-        pid = loc[d.pid[obs]]
-        sid, iid, y = d.sid[obs], d.iid[obs], d.y[obs]
-        # per patient local nested columns: [id, sessions..., (padding), items...]
-        sess = np.unique(sid)
-        sess_pat = loc[d.sess_pid[sess]]
-        sess_per_pat = np.bincount(sess_pat, minlength=P)
-        first = np.concatenate([[0], np.cumsum(sess_per_pat)[:-1]])
-        # sessions are sorted by key = pid*T + tid, so a patient's sessions are contiguous
-        local = np.empty(d.S, dtype=np.int64)
-        local[sess] = np.arange(sess.size) - first[sess_pat]
-        n_sess_max = int(sess_per_pat.max())
-        m = 1 + n_sess_max + J
-        self.m_max = m
-        kind = np.zeros((P, m), dtype=np.int64)  # 0 pad, 1 id, 2 id:time, 3 id:items
-        kind[:, 0] = 1
-        kind[np.arange(m)[None, :] < (1 + sess_per_pat)[:, None]] = 2
-        kind[:, 0] = 1
-        kind[:, 1 + n_sess_max:] = 3
-        self.kind = kind
-        self.kind_masks = [kind == 1, kind == 2, kind == 3]
-        cols = np.column_stack([np.zeros(obs.size, dtype=np.int64), 1 + local[sid],
-                                1 + n_sess_max + iid])
-        ZtZ = np.zeros((P, m, m))
-        for r in range(3):
-            for c in range(3):
-                np.add.at(ZtZ, (pid, cols[:, r], cols[:, c]), 1.0)
-        Zty = np.zeros((P, m))
-        for r in range(3):
-            np.add.at(Zty, (pid, cols[:, r]), y)
-        ZtW = np.zeros((P, m, self.nW))
-        Wcols = W[obs].tocsr()
-        Wcols.sort_indices()
-        Wcols = Wcols.indices.reshape(obs.size, 4)
-        for r in range(3):
-            for c in range(4):
-                np.add.at(ZtW, (pid, cols[:, r], Wcols[:, c]), 1.0)
-        self.ZtZ, self.Zty, self.ZtW = ZtZ, Zty, ZtW
-        self.ZtZ_diag = np.diagonal(ZtZ, axis1=1, axis2=2).copy()
+        sess = np.unique(d.sid[obs])
+        pats = np.unique(d.sess_pid[sess])
+        times_of = {p: [] for p in pats}
+        for sidx in sess:                      # sessions are sorted by (patient, time)
+            times_of[d.sess_pid[sidx]].append(int(d.sess_tid[sidx]))
+        groups: dict[tuple, list] = {}
+        for p in pats:
+            groups.setdefault(tuple(times_of[p]), []).append(p)
+        obs_by_pat = np.split(obs[np.argsort(d.pid[obs], kind="stable")],
+                              np.cumsum(np.bincount(d.pid[obs], minlength=d.P))[:-1])
+        self.gen_groups = []
+        for times, members in groups.items():
+            n = len(times)
+            m = 1 + n + J
+            rows = np.array(list(times) + [T])
+            glob = (rows[:, None] * w + np.arange(w)[None, :]).ravel()
+            nloc = glob.size
+            loc_of_glob = np.full(self.nW, -1)
+            loc_of_glob[glob] = np.arange(nloc)
+            sess_pos = np.full(T, -1)
+            sess_pos[list(times)] = np.arange(n)
+            Pg = len(members)
+            ZtZ = np.zeros((Pg, m, m))
+            Zty = np.zeros((Pg, m))
+            ZtW = np.zeros((Pg, m, nloc))
+            for q, p in enumerate(members):
+                o = obs_by_pat[p]
+                tt, ii, yy = d.tid[o], d.iid[o], d.y[o]
+                cols = np.column_stack([np.zeros(o.size, dtype=np.int64), 1 + sess_pos[tt],
+                                        1 + n + ii])
+                wcols = loc_of_glob[np.column_stack([tt * w + J, T * w + ii, tt * w + ii,
+                                                     np.full(o.size, T * w + J)])]
+                for r in range(3):
+                    np.add.at(Zty[q], cols[:, r], yy)
+                    for c in range(3):
+                        np.add.at(ZtZ[q], (cols[:, r], cols[:, c]), 1.0)
+                    for c in range(4):
+                        np.add.at(ZtW[q], (cols[:, r], wcols[:, c]), 1.0)
+            kind = np.array([1] + [2] * n + [3] * J)
+            self.gen_groups.append(dict(
+                m=m, glob=glob, ix=np.ix_(glob, glob), ZtZ=ZtZ, Zty=Zty, ZtW=ZtW,
+                ZtWy=np.concatenate([ZtW, Zty[:, :, None]], axis=2),
+                ZtZ_diag=np.diagonal(ZtZ, axis1=1, axis2=2).copy(),
+                kind_masks=[kind == 1, kind == 2, kind == 3]))
 
     def _general_parts(self, theta):
-        lam = np.zeros(self.kind.shape)
-        for mask, k in zip(self.kind_masks, (0, 3, 4)):
-            lam[mask] = theta[k]
-        K = lam[:, :, None] * self.ZtZ * lam[:, None, :]
-        idx = np.arange(self.m_max)
-        K[:, idx, idx] += 1.0
-        L = np.linalg.cholesky(K)
-        ldVA = 2.0 * np.log(np.diagonal(L, axis1=1, axis2=2)).sum()
-        Kinv = np.linalg.inv(K)              # K >= I: well conditioned, batched in C
-        G = np.concatenate([lam[:, :, None] * self.ZtW, (lam * self.Zty)[:, :, None]], axis=2)
-        Y = Kinv @ G                                        # K^-1 Lambda [Z'W, Z'y]
-        Gf = G.reshape(-1, self.nW + 1)
-        Yf = Y.reshape(-1, self.nW + 1)
-        GY = Gf.T @ Yf
-        C = -GY[:-1, :-1]
-        cv = -GY[:-1, -1]
-        yVy = -float(GY[-1, -1])
-        return C, cv, yVy, ldVA, (lam, Kinv, Y)
+        nW = self.nW
+        C = np.zeros((nW, nW))
+        cv = np.zeros(nW)
+        yVy = 0.0
+        ldVA = 0.0
+        cache = []
+        for g in self.gen_groups:
+            lam = np.empty(g["m"])
+            for mask, k in zip(g["kind_masks"], (0, 3, 4)):
+                lam[mask] = theta[k]
+            K = lam[:, None] * g["ZtZ"] * lam[None, :]
+            idx = np.arange(g["m"])
+            K[:, idx, idx] += 1.0
+            L = np.linalg.cholesky(K)
+            ldVA += 2.0 * np.log(np.diagonal(L, axis1=1, axis2=2)).sum()
+            Kinv = np.linalg.inv(K)              # K >= I: well conditioned, batched in C
+            G = lam[None, :, None] * g["ZtWy"]                 # Lambda [Z'W, Z'y]
+            Y = Kinv @ G                                       # K^-1 Lambda [Z'W, Z'y]
+            n1 = G.shape[2]
+            GY = G.reshape(-1, n1).T @ Y.reshape(-1, n1)
+            C[g["ix"]] -= GY[:-1, :-1]
+            cv[g["glob"]] -= GY[:-1, -1]
+            yVy -= float(GY[-1, -1])
+            cache.append((lam, Kinv, Y))
+        return C, cv, yVy, ldVA, cache
 
     def _general_grad(self, cache, Psi, z, nu, pwrss):
-        """d dev / d(a, b, c) from the general patients (stable at a, b, c = 0).
+        """d dev / d(a, b, c) from the Woodbury-route patients (stable at a, b, c = 0).
 
         With Yhat = (I + Z'Z Lambda^2)^-1 Z'W and yhat likewise for Z'y, the contributions of
-        term k (its local columns j) are: d log|K| = sum_j (Z'Z - Z'Z Lambda K^-1 Lambda Z'Z)_jj,
+        term k (its local columns j) are: d log|K| = sum_j (Z'Z - Z'Z L K^-1 L Z'Z)_jj,
         dC = -Yhat_k' Yhat_k, dc = -Yhat_k' yhat_k, d y'V^-1 y = -|yhat_k|^2.
         """
-        lam, Kinv, Y = cache
-        P, m = lam.shape
-        lamY = lam[:, :, None] * Y
-        Yhat_all = np.concatenate([self.ZtW, self.Zty[:, :, None]], axis=2) - self.ZtZ @ lamY
-        Yhat = Yhat_all[:, :, :-1]
-        yhat = Yhat_all[:, :, -1]
-        A = lam[:, :, None] * self.ZtZ                              # Lambda Z'Z
-        H2 = ((Kinv @ A) * A).sum(axis=1)                           # diag(Z'Z L K^-1 L Z'Z)
-        dld = self.ZtZ_diag - H2
-        Yf = Yhat.reshape(-1, self.nW)
-        quad = ((Yf @ Psi) * Yf).sum(axis=1).reshape(P, m)         # diag(Yhat Psi Yhat')
-        r = yhat - (Yhat @ z)                                       # yhat - Yhat z
-        per = dld - quad - (nu / pwrss) * r ** 2
-        return np.array([per[mk].sum() for mk in self.kind_masks])
+        out = np.zeros(3)
+        for g, (lam, Kinv, Y) in zip(self.gen_groups, cache):
+            Yhat_all = g["ZtWy"] - g["ZtZ"] @ (lam[None, :, None] * Y)
+            Yhat = Yhat_all[:, :, :-1]
+            yhat = Yhat_all[:, :, -1]
+            A = lam[None, :, None] * g["ZtZ"]                  # Lambda Z'Z
+            H2 = ((Kinv @ A) * A).sum(axis=1)                  # diag(Z'Z L K^-1 L Z'Z)
+            dld = g["ZtZ_diag"] - H2
+            nloc = Yhat.shape[2]
+            Yf = Yhat.reshape(-1, nloc)
+            quad = ((Yf @ Psi[g["ix"]]) * Yf).sum(axis=1).reshape(Yhat.shape[:2])
+            r = yhat - Yhat @ z[g["glob"]]
+            per = dld - quad - (nu / pwrss) * r ** 2
+            out += np.array([per[:, mk].sum() for mk in g["kind_masks"]])
+        return out
 
     # ------------------------------------------------------------------ criterion
     def _scale(self, theta):
