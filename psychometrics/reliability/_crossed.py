@@ -25,7 +25,8 @@ evaluated without ever forming the n x n or the q x q (q ~ 4,000) system:
   The gradient is analytic.
 * The other patients (missing item values, repeated sessions) are integrated out with the
   Woodbury identity on their own (1 + sessions + items) nested effects (batched small
-  inverses); a data set can mix both kinds of patients.
+  inverses, grouped by the patients' sets of time points so that the products are dense and
+  local); a data set can mix both kinds of patients.
 * The global system ``M = S C S + diag(1,..,1,0)`` (S = relative sds of time, items,
   time:items; 1 for the intercept) is factored by a dense Cholesky: log|M| =
   log|L|^2 + log|R_X|^2 of lme4, and the penalised residual sum of squares follows.
@@ -108,21 +109,15 @@ class _Long:
                                 np.full(n, T * w + J)]).ravel()
         return sp.csr_matrix((np.ones(4 * n), (rows, cols)), shape=(n, (T + 1) * w))
 
-    def complete_grid(self) -> bool:
-        """Each (patient, time) has every item exactly once."""
-        if self.n != self.S * self.J:
-            return False
-        cell = self.sid * self.J + self.iid
-        return np.bincount(cell, minlength=self.S * self.J).max() == 1
-
 
 class CrossedREML:
     """REML criterion (and gradient) of the crossed model for fixed data.
 
     Patients whose sessions all have every item once ("complete grid") are integrated out
-    through precomputed per-group matrices; the others (missing values, repeated sessions)
-    through the Woodbury identity, patient by patient.  ``force_general=True`` sends every
-    patient through the second route (used in tests to cross-check the two).
+    through Kronecker-structured aggregates; the others (missing values, repeated sessions)
+    through the Woodbury identity, in groups of patients with the same time points.
+    ``force_general=True`` sends every patient through the second route (used in tests to
+    cross-check the two).
     """
 
     def __init__(self, data: _Long, force_general: bool = False):
