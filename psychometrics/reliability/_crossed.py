@@ -322,13 +322,49 @@ class CrossedREML:
                     for c in range(4):
                         np.add.at(ZtW[q], (cols[:, r], wcols[:, c]), 1.0)
             kind = np.array([1] + [2] * n + [3] * J)
+            # complete design of the group (every session x every item once) ...
+            tt = np.repeat(np.array(times), J)
+            ii = np.tile(np.arange(J), n)
+            cols = np.column_stack([np.zeros(tt.size, dtype=np.int64), 1 + sess_pos[tt],
+                                    1 + n + ii])
+            wcols = loc_of_glob[np.column_stack([tt * w + J, T * w + ii, tt * w + ii,
+                                                 np.full(tt.size, T * w + J)])]
+            B = np.zeros((m, nloc))
+            for r in range(3):
+                for c in range(4):
+                    np.add.at(B, (cols[:, r], wcols[:, c]), 1.0)
+            # ... and each patient's difference from it, kept in its nonzero columns only
+            # (a few per missing value), plus the Z'y column: Z'[W, y] = [B, 0] + R scattered
+            Delta = ZtW - B[None]
+            nz = [np.flatnonzero(np.any(Delta[q] != 0, axis=0)) for q in range(Pg)]
+            smax = max((c.size for c in nz), default=0)
+            ext = nloc + 2                      # local W columns, y column, dummy column
+            S = np.full((Pg, smax + 1), nloc + 1, dtype=np.int64)
+            R = np.zeros((Pg, m, smax + 1))
+            for q, c in enumerate(nz):
+                S[q, :c.size] = c
+                R[q, :, :c.size] = Delta[q][:, c]
+            S[:, smax] = nloc
+            R[:, :, smax] = Zty
+            # flat scatter targets in the ext x ext matrix for B'DR, (B'DR)' and R'DR
+            kk = np.arange(nloc)
+            tgt_x = (kk[None, :, None] * ext + S[:, None, :]).ravel()
+            tgt_xt = (S[:, None, :] * ext + kk[None, :, None]).ravel()
+            tgt_rr = (S[:, :, None] * ext + S[:, None, :]).ravel()
             self.gen_groups.append(dict(
-                m=m, glob=glob, ix=np.ix_(glob, glob), ZtZ=ZtZ, Zty=Zty, ZtW=ZtW,
-                ZtWy=np.concatenate([ZtW, Zty[:, :, None]], axis=2),
+                m=m, glob=glob, ix=np.ix_(glob, glob), ZtZ=ZtZ, Zty=Zty, B=B, R=R, S=S,
+                smax=smax, nloc=nloc, ext=ext,
+                tgt=np.concatenate([tgt_x, tgt_xt, tgt_rr]),
                 ZtZ_diag=np.diagonal(ZtZ, axis1=1, axis2=2).copy(),
                 kind_masks=[kind == 1, kind == 2, kind == 3]))
 
     def _general_parts(self, theta):
+        """Woodbury-route contributions: C -= sum Z'W' D Z'W etc. with D = L K^-1 L.
+
+        Per group the complete-design part is one product ``B' (sum_p D_p) B``; the patients'
+        low-rank differences R_p (few columns) add ``B'D_pR_p``, its transpose and
+        ``R_p'D_pR_p``, scattered with one bincount.
+        """
         nW = self.nW
         C = np.zeros((nW, nW))
         cv = np.zeros(nW)
@@ -345,35 +381,53 @@ class CrossedREML:
             L = np.linalg.cholesky(K)
             ldVA += 2.0 * np.log(np.diagonal(L, axis1=1, axis2=2)).sum()
             Kinv = np.linalg.inv(K)              # K >= I: well conditioned, batched in C
-            G = lam[None, :, None] * g["ZtWy"]                 # Lambda [Z'W, Z'y]
-            Y = Kinv @ G                                       # K^-1 Lambda [Z'W, Z'y]
-            n1 = G.shape[2]
-            GY = G.reshape(-1, n1).T @ Y.reshape(-1, n1)
-            C[g["ix"]] -= GY[:-1, :-1]
-            cv[g["glob"]] -= GY[:-1, -1]
-            yVy -= float(GY[-1, -1])
-            cache.append((lam, Kinv, Y))
+            D = lam[:, None] * Kinv * lam[None, :]              # Lambda K^-1 Lambda
+            B, R, nloc, ext = g["B"], g["R"], g["nloc"], g["ext"]
+            DR = D @ R                                          # (P, m, s+1)
+            X = B.T @ DR                                        # B' D R  (P, nloc, s+1)
+            RDR = np.transpose(R, (0, 2, 1)) @ DR               # (P, s+1, s+1)
+            corr = np.bincount(g["tgt"], weights=np.concatenate([X.ravel(), X.ravel(), RDR.ravel()]),
+                               minlength=ext * ext).reshape(ext, ext)
+            BDB = B.T @ (D.sum(axis=0) @ B)
+            C[g["ix"]] -= BDB + corr[:nloc, :nloc]
+            cv[g["glob"]] -= corr[:nloc, nloc]
+            yVy -= float(corr[nloc, nloc])
+            cache.append((lam, Kinv, D))
         return C, cv, yVy, ldVA, cache
 
     def _general_grad(self, cache, Psi, z, nu, pwrss):
         """d dev / d(a, b, c) from the Woodbury-route patients (stable at a, b, c = 0).
 
-        With Yhat = (I + Z'Z Lambda^2)^-1 Z'W and yhat likewise for Z'y, the contributions of
-        term k (its local columns j) are: d log|K| = sum_j (Z'Z - Z'Z L K^-1 L Z'Z)_jj,
-        dC = -Yhat_k' Yhat_k, dc = -Yhat_k' yhat_k, d y'V^-1 y = -|yhat_k|^2.
+        With F = I - Z'Z L K^-1 L, Yhat = F Z'W = (I + Z'Z Lambda^2)^-1 Z'W and yhat = F Z'y,
+        the contributions of term k (its local columns j) are: d log|K| = sum_j (Z'Z - Z'Z L
+        K^-1 L Z'Z)_jj, dC = -Yhat_k' Yhat_k, dc = -Yhat_k' yhat_k, d y'V^-1 y = -|yhat_k|^2;
+        contracted with Psi and z they need diag(F (Z'W Psi W'Z) F') and F (Z'y - Z'W z).
         """
         out = np.zeros(3)
-        for g, (lam, Kinv, Y) in zip(self.gen_groups, cache):
-            Yhat_all = g["ZtWy"] - g["ZtZ"] @ (lam[None, :, None] * Y)
-            Yhat = Yhat_all[:, :, :-1]
-            yhat = Yhat_all[:, :, -1]
-            A = lam[None, :, None] * g["ZtZ"]                  # Lambda Z'Z
+        for g, (lam, Kinv, D) in zip(self.gen_groups, cache):
+            m, nloc, smax = g["m"], g["nloc"], g["smax"]
+            ZtZ, B, R, S = g["ZtZ"], g["B"], g["R"], g["S"]
+            F = np.eye(m)[None] - ZtZ @ D
+            A = lam[None, :, None] * ZtZ                       # Lambda Z'Z
             H2 = ((Kinv @ A) * A).sum(axis=1)                  # diag(Z'Z L K^-1 L Z'Z)
             dld = g["ZtZ_diag"] - H2
-            nloc = Yhat.shape[2]
-            Yf = Yhat.reshape(-1, nloc)
-            quad = ((Yf @ Psi[g["ix"]]) * Yf).sum(axis=1).reshape(Yhat.shape[:2])
-            r = yhat - Yhat @ z[g["glob"]]
+            # Xi = Z'W Psi W'Z with Z'W = B + Rw (Rw: the difference columns S[:, :smax])
+            Psi_loc = Psi[g["ix"]]
+            Psi_ext = np.zeros((nloc + 2, nloc + 2))
+            Psi_ext[:nloc, :nloc] = Psi_loc
+            PsiB = Psi_ext[:, :nloc] @ B.T                      # (ext, m); y/dummy rows 0
+            Sw = S[:, :smax]
+            Rw = R[:, :, :smax]
+            XiB = B @ PsiB[:nloc]                               # B Psi B'  (m, m)
+            RPB = Rw @ PsiB[Sw]                                 # Rw Psi B' (P, m, m)
+            PsiSS = Psi_ext[Sw[:, :, None], Sw[:, None, :]]     # (P, s, s)
+            RPR = Rw @ PsiSS @ np.transpose(Rw, (0, 2, 1))
+            Xi = XiB[None] + RPB + np.transpose(RPB, (0, 2, 1)) + RPR
+            quad = ((F @ Xi) * F).sum(axis=2)                   # diag(F Xi F')
+            z_ext = np.zeros(nloc + 2)
+            z_ext[:nloc] = z[g["glob"]]
+            wz = (B @ z_ext[:nloc])[None] + (Rw @ z_ext[Sw][:, :, None])[:, :, 0]
+            r = (F @ (g["Zty"] - wz)[:, :, None])[:, :, 0]
             per = dld - quad - (nu / pwrss) * r ** 2
             out += np.array([per[:, mk].sum() for mk in g["kind_masks"]])
         return out
