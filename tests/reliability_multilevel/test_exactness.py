@@ -12,6 +12,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
@@ -145,3 +146,44 @@ def test_row_order_and_reverse_keying():
     for name in ("RkF", "R1R", "RkR", "Rc", "RkRn"):
         assert_allclose(getattr(b, name), getattr(a, name), rtol=1e-7, err_msg=name)
     assert_allclose(b.components["variance"], a.components["variance"], rtol=1e-6, atol=1e-12)
+
+
+@pytest.mark.parametrize("seed", [11, 12, 13])
+def test_reml_equals_anova_on_simulated_balanced_data(seed):
+    # balanced persons x times x items data from the crossed model with every component clearly
+    # positive: the REML estimates are the ANOVA (expected mean squares) ones, a closed form
+    rng = np.random.default_rng(seed)
+    P, T, J = 30, 6, 4
+    sd = dict(id=0.8, time=0.4, items=0.5, idt=0.5, idi=0.4, ti=0.3, e=0.6)
+    y = (rng.normal(0, sd["id"], (P, 1, 1)) + rng.normal(0, sd["time"], (1, T, 1))
+         + rng.normal(0, sd["items"], (1, 1, J)) + rng.normal(0, sd["idt"], (P, T, 1))
+         + rng.normal(0, sd["idi"], (P, 1, J)) + rng.normal(0, sd["ti"], (1, T, J))
+         + rng.normal(0, sd["e"], (P, T, J)))
+    rows = [(p, t, *y[p, t]) for p in range(P) for t in range(T)]
+    items = [f"i{j}" for j in range(J)]
+    d = pd.DataFrame(rows, columns=["id", "t", *items])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        aov = multilevel_reliability(d, "id", "t", items, method="aov", nested=False)
+        reml = multilevel_reliability(d, "id", "t", items, nested=False)
+    assert (aov.components["variance"] > 0).all()
+    assert_allclose(reml.components["variance"], aov.components["variance"], rtol=1e-7)
+    for name in ("RkF", "R1R", "RkR", "Rc"):
+        assert_allclose(getattr(reml, name), getattr(aov, name), rtol=1e-7, err_msg=name)
+
+
+def test_non_convergence_is_reported(monkeypatch):
+    # an optimiser that gives up at the start: the fit must be flagged and warned about
+    import psychometrics.reliability._crossed as crossed
+    from psychometrics.exceptions import ConvergenceWarning
+
+    def give_up(fun_grad, x0, **kw):
+        f, _ = fun_grad(x0)
+        return np.asarray(x0, float), f, 1, "stopped"
+
+    monkeypatch.setattr(crossed, "_optimise", give_up)
+    data, id_, time_, items = extra_case("shrout")
+    with pytest.warns(ConvergenceWarning, match="did not converge \\(stopped\\)"):
+        res = multilevel_reliability(data, id_, time_, items)
+    assert not res.converged and not res.crossed_fit.converged
+    assert "did not converge" in res.summary()
