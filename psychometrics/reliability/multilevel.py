@@ -242,7 +242,7 @@ def _prepare(data, id, time, names, reverse):
             f"The id column {id!r} and the time column {time!r} must not have missing values; "
             f"{len(issues)} found.", issues,
             hint="Drop or fill those rows before calling multilevel_reliability.")
-    X = data[names].to_numpy(dtype=float, na_value=np.nan)
+    X = data[names].to_numpy(dtype=float, na_value=np.nan, copy=True)
     if np.isinf(X).any():
         r, c = np.argwhere(np.isinf(X))[0]
         raise DataValidationError("Item values must be finite.",
@@ -267,6 +267,8 @@ def _prepare(data, id, time, names, reverse):
             "needed to separate persons from sessions.")
     # long format, dropping missing values (psych: stack() then na.omit)
     obs = ~np.isnan(X)
+    if not obs.any():
+        raise DataValidationError(f"All values of the item columns {names} are missing.")
     r_idx, c_idx = np.nonzero(obs)
     n_missing = int((~obs).sum())
     long = _Long(pid[r_idx], tid[r_idx], c_idx, X[r_idx, c_idx], n_persons, n_times, J)

@@ -205,3 +205,20 @@ def test_item_without_responses_warns():
         res = _fit(d, ITEMS + ["Item4"])
     # psych: n.items = ncol(wide) = 4 is used in the formulas
     assert res.n_items == 4 and res.n_observations == 60
+
+
+def test_all_values_missing():
+    d = shrout().astype(float)
+    d[ITEMS] = np.nan
+    with pytest.raises(DataValidationError, match="All values of the item columns .*Item1"):
+        _fit(d)
+
+
+def test_reverse_keying_on_float_columns_leaves_data_untouched():
+    d = shrout().astype(float)
+    before = d.copy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = _fit(d, ["Item1", "-Item2", "Item3"])
+    pd.testing.assert_frame_equal(d, before)
+    assert res.reversed_items == ("Item2",)
