@@ -15,7 +15,7 @@ design instead of a sparse Cholesky factorisation and is much faster than lme4.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal, Sequence
 
 import numpy as np
@@ -108,6 +108,10 @@ class MultilevelReliabilityResult:
     converged : bool
         False when a REML optimisation did not meet its gradient criterion.
     items, reversed_items : tuple of str
+    alpha_by_person : DataFrame or None
+        With ``alpha=True`` (and more than 2 time points, as psych): coefficient alpha of the
+        items over each person's sessions (psych's ``alpha``): ``id, raw_alpha, std_alpha,
+        average_r, signal_noise, bad_cases``.
     """
 
     RkF: float
@@ -131,6 +135,7 @@ class MultilevelReliabilityResult:
     converged: bool
     items: tuple[str, ...]
     reversed_items: tuple[str, ...] = field(default=())
+    alpha_by_person: pd.DataFrame | None = None
 
     @property
     def coefficients(self) -> pd.DataFrame:
@@ -305,7 +310,39 @@ def _prepare(data, id, time, names, reverse):
             f"{len(single)} persons have a single session ({shown}{', ...' if len(single) > 10 else ''}); "
             "they contribute to the person and person-by-item components only through that session.",
             DataQualityWarning, stacklevel=3)
-    return long, n_persons, n_times, n_missing, reversed_items
+    return long, n_persons, n_times, n_missing, reversed_items, (X, pid, pu)
+
+
+# ------------------------------------------------------------------------ alpha by person
+def _alpha_by_person(X, pid, pu) -> pd.DataFrame:
+    """psych's alphaBy for every person: alpha of the items over the person's sessions.
+
+    As psych: pairwise-complete covariances C (divisor n - 1), R = cov2cor(C) with unit
+    diagonal, raw alpha = (1 - tr C / sum C) k/(k-1), sumR = sum of the non-missing entries
+    of R, standardised alpha = (1 - k/sumR) k/(k-1), average r = (sumR - k)/(k(k-1)),
+    signal/noise = k r/(1 - r), bad = 1 when R has a missing entry (an item without variance).
+    """
+    k = X.shape[1]
+    rows = []
+    order = np.argsort(pid, kind="stable")
+    bounds = np.cumsum(np.bincount(pid, minlength=len(pu)))
+    start = 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for p, stop in enumerate(bounds):
+            Xp = X[order[start:stop]]
+            start = stop
+            C = pd.DataFrame(Xp).cov().to_numpy()
+            Is = np.sqrt(1.0 / np.diag(C))
+            R = Is[:, None] * C * Is[None, :]
+            np.fill_diagonal(R, 1.0)
+            raw = (1.0 - np.trace(C) / C.sum()) * (k / (k - 1.0))
+            sumR = np.nansum(R)
+            std = (1.0 - k / sumR) * (k / (k - 1.0))
+            av_r = (sumR - k) / (k * (k - 1.0))
+            sn = k * av_r / (1.0 - av_r)
+            rows.append((_py(pu[p]), raw, std, av_r, sn, float(np.isnan(R).any())))
+    return pd.DataFrame(rows, columns=["id", "raw_alpha", "std_alpha", "average_r",
+                                       "signal_noise", "bad_cases"])
 
 
 # ------------------------------------------------------------------------ ANOVA
@@ -355,6 +392,7 @@ def multilevel_reliability(
     *,
     method: Literal["lmer", "aov"] = "lmer",
     nested: bool = True,
+    alpha: bool = False,
     singular_tol: float = 1e-4,
 ) -> MultilevelReliabilityResult:
     """Generalizability coefficients of items repeated over sessions within persons.
@@ -379,6 +417,10 @@ def multilevel_reliability(
     nested : bool, default True
         Also fit the nested model (sessions within persons; psych's ``lme = TRUE``) for RkRn
         and Rcn.
+    alpha : bool, default False
+        Also compute coefficient alpha of the items within each person (psych's
+        ``alpha = TRUE``, its default; off here because it is a by-product, and persons with a
+        constant item make psych print a message per person).  Needs more than 2 time points.
     singular_tol : float, default 1e-4
         A REML fit is reported singular when a relative standard deviation ``theta`` is below
         this, as ``lme4::isSingular(tol = 1e-4)``.
@@ -455,10 +497,23 @@ def multilevel_reliability(
     if not (isinstance(singular_tol, (int, float)) and singular_tol >= 0):
         raise ModelSpecificationError("The 'singular_tol' argument must be a number >= 0. "
                                       f"Got {singular_tol!r} instead.")
-    long, n_persons, n_times, n_missing, reversed_items = _prepare(data, id, time, names, reverse)
-    return _analyse(long, n_persons, n_times, method=method, nested=nested,
-                    singular_tol=singular_tol, n_missing=n_missing, items=tuple(names),
-                    reversed_items=reversed_items)
+    long, n_persons, n_times, n_missing, reversed_items, (X, pid, pu) = _prepare(
+        data, id, time, names, reverse)
+    alpha_table = None
+    if alpha and n_times > 2:
+        alpha_table = _alpha_by_person(X, pid, pu)
+        n_bad = int(alpha_table["bad_cases"].sum())
+        if n_bad:
+            warnings.warn(f"{n_bad} persons have an item without variance (or too few sessions) "
+                          "over their sessions; their alpha values are missing or not meaningful "
+                          "(psych: 'At least one item had no variance').", DataQualityWarning,
+                          stacklevel=2)
+    res = _analyse(long, n_persons, n_times, method=method, nested=nested,
+                   singular_tol=singular_tol, n_missing=n_missing, items=tuple(names),
+                   reversed_items=reversed_items)
+    if alpha_table is not None:
+        res = replace(res, alpha_by_person=alpha_table)
+    return res
 
 
 def _analyse(long: _Long, n_persons: int, n_times: int, *, method, nested, singular_tol,

@@ -128,10 +128,27 @@ long_out <- list(
   aov = mlr_out(mr_long_aov, "psych::multilevel.reliability(mg$long, grp = 'id', Time = 'time', items = 'items', values = 'values', long = TRUE)"),
   lmer = mlr_out(mr_long_lmer, "psych::multilevel.reliability(mg$long, grp = 'id', Time = 'time', items = 'items', values = 'values', long = TRUE, aov = FALSE, lmer = TRUE)"))
 
+## 8. alpha per person (psych's default alpha = TRUE; alphaBy: pairwise covariances per person)
+alpha_df <- function(a) { d <- as.data.frame(a); cbind(row = rownames(a), d) }
+mr_alpha <- multilevel.reliability(sub, grp = "patient_id", Time = "month", items = wai[1:6],
+                                   aov = FALSE, lmer = FALSE, lme = FALSE)
+mr_alpha_rev <- multilevel.reliability(sub2, grp = "patient_id", Time = "month",
+                                       items = c("wai_1", "wai_2", "-wai_3", "wai_4", "wai_5", "wai_6"),
+                                       aov = FALSE, lmer = FALSE, lme = FALSE)
+mr_alpha_shrout <- multilevel.reliability(shrout, grp = "Person", Time = "Time", items = items3,
+                                          aov = FALSE, lmer = FALSE, lme = FALSE)
+alpha_out <- list(
+  missing = list(call = "psych::multilevel.reliability(sub, grp = 'patient_id', Time = 'month', items = wai_1..wai_6, aov = FALSE, lmer = FALSE, lme = FALSE)$alpha  # sub = therapy_sub_missing.csv",
+                 alpha = alpha_df(mr_alpha$alpha)),
+  reversed = list(call = "psych::multilevel.reliability(sub2, ..., items = c('wai_1','wai_2','-wai_3','wai_4','wai_5','wai_6'), aov = FALSE, lmer = FALSE, lme = FALSE)$alpha",
+                  alpha = alpha_df(mr_alpha_rev$alpha)),
+  shrout = list(call = "psych::multilevel.reliability(shrout, grp = 'Person', Time = 'Time', items = c('Item1','Item2','Item3'), aov = FALSE, lmer = FALSE, lme = FALSE)$alpha",
+                alpha = alpha_df(mr_alpha_shrout$alpha)))
+
 out <- list(generated = format(Sys.time(), "%Y-%m-%dT%H:%M:%S%z"), versions = versions,
             shrout = shrout_out, therapy_wai12 = ts_out, therapy_sub_missing = na_out,
             therapy_sub_reversed = rev_out, shrout_duplicate = dup_out, therapy_sub_gaps = gap_out,
-            shrout_long = long_out)
+            shrout_long = long_out, alpha_by_person = alpha_out)
 writeLines(toJSON(out, auto_unbox = TRUE, pretty = TRUE, digits = NA, na = "null", null = "null",
                   dataframe = "rows", matrix = "rowmajor", force = TRUE),
            "tests/data/r_results/mlrel/mlrel_reference.json")
