@@ -6,11 +6,14 @@ times.  For such sizes a multi-threaded OpenBLAS gains nothing, and when the cor
 slower.  :func:`single_threaded_blas` sets every OpenBLAS loaded in this process (numpy's and
 scipy's bundled copies, or a system one) to one thread and restores the previous count on
 exit -- what ``threadpoolctl.threadpool_limits(1, "blas")`` does, without the dependency.
-Where the libraries cannot be found (not Linux, another BLAS) it does nothing.
+Where the libraries cannot be found (not Linux, another BLAS) it does nothing.  The limit is
+process-wide while the block runs (as with threadpoolctl), so BLAS calls in other threads of
+the process during a fit are single-threaded too.
 """
 from __future__ import annotations
 
 import ctypes
+import os
 import threading
 from contextlib import contextmanager
 
@@ -33,7 +36,8 @@ def _find_libs() -> list[tuple[object, object]]:
         return libs
     for path in sorted(paths):
         try:
-            lib = ctypes.CDLL(path, mode=getattr(ctypes, "RTLD_NOLOAD", 0) | ctypes.RTLD_GLOBAL)
+            # RTLD_NOLOAD: only a handle to the already loaded library, never load another copy
+            lib = ctypes.CDLL(path, mode=getattr(os, "RTLD_NOLOAD", 0) | ctypes.RTLD_GLOBAL)
         except OSError:
             continue
         setter = next((getattr(lib, s) for s in _SETTERS if hasattr(lib, s)), None)

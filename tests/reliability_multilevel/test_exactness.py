@@ -9,6 +9,7 @@
 """
 from __future__ import annotations
 
+import sys
 import warnings
 
 import numpy as np
@@ -187,3 +188,17 @@ def test_non_convergence_is_reported(monkeypatch):
         res = multilevel_reliability(data, id_, time_, items)
     assert not res.converged and not res.crossed_fit.converged
     assert "did not converge" in res.summary()
+
+
+def test_blas_thread_limit_is_restored():
+    from psychometrics.reliability import _crossed_blas
+
+    with single_threaded_blas():
+        inside = [get() for _, get in _crossed_blas._LIBS]
+    after = [get() for _, get in _crossed_blas._LIBS]
+    if sys.platform.startswith("linux"):
+        assert len(inside) >= 1          # numpy's (and scipy's) bundled OpenBLAS found
+    assert all(n == 1 for n in inside)
+    with single_threaded_blas():
+        pass
+    assert [get() for _, get in _crossed_blas._LIBS] == after
