@@ -494,26 +494,38 @@ class CrossedREML:
         if self.has_general:
             out[[0, 3, 4]] += self._general_grad(gen_cache, Psi, z, nu, pwrss)
         # global ratios: d log|M| / d rho_k = (C - C S M^-1 S C)_kk,  d pwrss / d rho_k = -r_k^2
+        # Since (S Gamma S)_kk = 1 - (M^-1)_kk for a penalised k, Gamma_kk = (1 - M^-1_kk)/rho_k
+        # is exact and cheap while rho_k (C_kk) is not tiny; otherwise (near the boundary) the
+        # explicit form, restricted to the columns with s != 0.
         CS = C * s[None, :]
-        gam = np.diag(C) - ((CS @ Minv) * CS).sum(axis=1)
         r = cv - CS @ sol
-        per = gam - (nu / pwrss) * r ** 2
+        dC = np.diag(C)
+        dMinv = np.diag(Minv)
+        nz = np.flatnonzero(s)
         for k, blk in zip((1, 2, 5), self.blocks):
-            out[k] = per[blk].sum()
+            rho_k = theta[k] ** 2
+            if rho_k * dC[blk].max(initial=0.0) > 1e-3 and rho_k > 0:
+                gam = (1.0 - dMinv[blk]) / rho_k
+            else:
+                CSb = CS[np.ix_(blk, nz)]
+                gam = dC[blk] - ((CSb @ Minv[np.ix_(nz, nz)]) * CSb).sum(axis=1)
+            out[k] = (gam - (nu / pwrss) * r[blk] ** 2).sum()
         return dev, info, out
 
 
-def _optimise(fun_grad, x0, maxiter=500, newton_steps=8):
+def _optimise(fun_grad, x0, maxiter=500, newton_steps=8, ftol=1e-10, gtol=1e-5,
+              central=False):
     """Minimise over rho >= 0: L-BFGS-B, then projected Newton steps to polish.
 
-    The Newton steps use a Hessian from central differences of the analytic gradient,
+    The Newton steps use a Hessian from forward (``central=True``: central) differences of the
+    analytic gradient,
     restricted to the free coordinates (those not held at 0 by a positive gradient), with a
     backtracking line search; they bring the gradient to rounding level, which L-BFGS-B alone
     does not on criteria as flat as this one (variance components of small terms).
     Returns (x, f, nfev, message).
     """
     bounds = [(0.0, None)] * len(x0)
-    opts = dict(maxiter=maxiter, ftol=1e-13, gtol=1e-8, maxcor=20)
+    opts = dict(maxiter=maxiter, ftol=ftol, gtol=gtol, maxcor=20)
     res = minimize(fun_grad, x0, jac=True, method="L-BFGS-B", bounds=bounds, options=opts)
     x = np.maximum(res.x, 0.0)
     nfev = int(res.nfev)
@@ -530,7 +542,7 @@ def _optimise(fun_grad, x0, maxiter=500, newton_steps=8):
             h = 1e-5 * max(x[k], 1e-3)
             xp, xm = x.copy(), x.copy()
             xp[k] += h
-            if x[k] - h >= 0.0:
+            if central and x[k] - h >= 0.0:
                 xm[k] -= h
                 H[:, col] = (fun_grad(xp)[1][idx] - fun_grad(xm)[1][idx]) / (2 * h)
                 nfev += 2
