@@ -259,7 +259,10 @@ class CrossedREML:
         return C, cv, yVy, ldVA, (E, dE, dldVA)
 
     def _fast_contract(self, X):
-        """<Q_k, X> for the group matrices Q_k = U_g (x) vv', A_g (x) Omega, A_g (x) vv' (ordered as E)."""
+        """<Q_k, X> for the group matrices Q_k (ordered as E).
+
+        Q_k = U_g (x) vv', A_g (x) Omega, A_g (x) vv' for each group g.
+        """
         T1, J1 = self.d.T + 1, self.d.J + 1
         X4 = X.reshape(T1, J1, T1, J1)
         X_vv = np.einsum("ajbk,jk->ab", X4, self.vv)
