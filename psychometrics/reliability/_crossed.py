@@ -101,11 +101,15 @@ class _Long:
                     cells=(np.arange(T)[:, None] * w + np.arange(J)[None, :]).ravel(),
                     intercept=T * w + J)
 
-    def global_design(self) -> sp.csr_matrix:
-        T, J, n = self.T, self.J, self.n
+    def global_design(self, tid=None, iid=None) -> sp.csr_matrix:
+        """Rows of the global design [time, items, time:items, intercept] (default: the data)."""
+        T, J = self.T, self.J
+        tid = self.tid if tid is None else tid
+        iid = self.iid if iid is None else iid
+        n = tid.size
         w = J + 1
         rows = np.repeat(np.arange(n), 4)
-        cols = np.column_stack([self.tid * w + J, T * w + self.iid, self.tid * w + self.iid,
+        cols = np.column_stack([tid * w + J, T * w + iid, tid * w + iid,
                                 np.full(n, T * w + J)]).ravel()
         return sp.csr_matrix((np.ones(4 * n), (rows, cols)), shape=(n, (T + 1) * w))
 
@@ -122,53 +126,63 @@ class CrossedREML:
 
     def __init__(self, data: _Long, force_general: bool = False):
         self.d = data
-        T, J = data.T, data.J
+        T, J, P = data.T, data.J, data.P
         self.qB = T + J + T * J
         self.nW = self.qB + 1
-        W = data.global_design()
-        self.WtW = (W.T @ W).toarray()
-        self.Wty = W.T @ data.y
-        self.yty = float(data.y @ data.y)
-        self.nu = data.n - 1
         gi = data.global_index()
         self.blocks = (gi["time"], gi["items"], gi["cells"])
         self.int_idx = int(gi["intercept"])
         self.pen = np.ones(self.nW, dtype=bool)
         self.pen[self.int_idx] = False
-        grid = self._grid_patients(data) & (not force_general)
-        obs_grid = grid[data.pid]
-        self.has_fast = bool(obs_grid.any())
-        self.has_general = bool((~obs_grid).any())
+        self.yty = float(data.y @ data.y)
+        self.nu = data.n - 1
+        # routes: persons with a repeated (session, item) cell -> Woodbury; the others -> grid
+        # route, with their missing cells filled by pseudo-observations y = 0 that a Schur
+        # complement removes again (see _missing_parts)
+        cnt = np.bincount(data.sid * J + data.iid, minlength=data.S * J).reshape(data.S, J)
+        dup_pat = np.bincount(data.sess_pid, weights=(cnt > 1).any(axis=1), minlength=P) > 0
+        has_obs = np.bincount(data.pid, minlength=P) > 0
+        if force_general:
+            gen_pat, fast_pat = has_obs, np.zeros(P, dtype=bool)
+        else:
+            gen_pat, fast_pat = has_obs & dup_pat, has_obs & ~dup_pat
+        obs_fast = fast_pat[data.pid]
+        ms, mj = np.nonzero((cnt == 0) & fast_pat[data.sess_pid][:, None])   # missing cells
+        pid_f = np.concatenate([data.pid[obs_fast], data.sess_pid[ms]])
+        tid_f = np.concatenate([data.tid[obs_fast], data.sess_tid[ms]])
+        iid_f = np.concatenate([data.iid[obs_fast], mj])
+        sid_f = np.concatenate([data.sid[obs_fast], ms])
+        y_f = np.concatenate([data.y[obs_fast], np.zeros(ms.size)])
+        W_f = data.global_design(tid_f, iid_f)
+        W_g = data.global_design()[np.flatnonzero(~obs_fast)]
+        self.WtW = (W_f.T @ W_f).toarray() + (W_g.T @ W_g).toarray()
+        self.Wty = W_f.T @ y_f + W_g.T @ data.y[~obs_fast]
+        self.has_fast = bool(obs_fast.any())
+        self.has_general = bool((~obs_fast).any())
+        self.has_missing = bool(ms.size)
         if self.has_fast:
-            self._setup_fast(W, obs_grid)
+            self._setup_fast(W_f, pid_f, sid_f, iid_f, y_f)
+            if self.has_missing:
+                self._setup_missing(W_f[obs_fast.sum():].toarray(), ms, mj)
         if self.has_general:
-            self._setup_general(W, ~obs_grid)
+            self._setup_general(data.global_design(), ~obs_fast)
         self.fast = not self.has_general
-        self.n_general_patients = int((~grid & (np.bincount(data.pid, minlength=data.P) > 0)).sum())
-        self.path = "complete-grid" if self.fast else ("general" if not self.has_fast else "mixed")
-
-    @staticmethod
-    def _grid_patients(d: _Long) -> np.ndarray:
-        """Patients whose every session has each item exactly once."""
-        cell = d.sid * d.J + d.iid
-        cnt = np.bincount(cell, minlength=d.S * d.J).reshape(d.S, d.J)
-        sess_ok = (cnt == 1).all(axis=1)
-        bad = np.bincount(d.sess_pid, weights=~sess_ok, minlength=d.P)
-        return bad == 0
+        self.n_general_patients = int(gen_pat.sum())
+        if not self.has_general:
+            self.path = "grid+missing" if self.has_missing else "complete-grid"
+        else:
+            self.path = "general" if not self.has_fast else "mixed"
 
     # ------------------------------------------------------------------ complete grid
-    def _setup_fast(self, W, mask):
+    def _setup_fast(self, Wm, pid, sid, iid, y):
         d = self.d
         J = d.J
-        obs = np.flatnonzero(mask)
-        Wm = W[obs]
-        pid, sid, iid, y = d.pid[obs], d.sid[obs], d.iid[obs], d.y[obs]
         n_sess = np.bincount(d.sess_pid[np.unique(sid)], minlength=d.P)   # sessions per patient
         self.m_values, pat_group = np.unique(n_sess[n_sess > 0], return_inverse=True)
         grp_of_pat = np.full(d.P, -1)
         grp_of_pat[n_sess > 0] = pat_group
         self.m_count = np.bincount(pat_group, minlength=self.m_values.size).astype(float)
-        n = obs.size
+        n = y.size
         # aggregation operators: session sums, (patient, item) sums, patient sums
         S_sess = sp.csr_matrix((np.ones(n), (sid, np.arange(n))), shape=(d.S, n))
         S_pi = sp.csr_matrix((np.ones(n), (pid * J + iid, np.arange(n))), shape=(d.P * J, n))
@@ -220,6 +234,87 @@ class CrossedREML:
                 qv[3 * g + k] = M[sel].T @ vec[sel]
                 qy[3 * g + k] = vec[sel] @ vec[sel]
         self.qv, self.qy = qv, qy
+        self._Rho, self._Kap, self._Gam = Rho, Kap, Gam
+        self._ys, self._yk, self._yg = ys, yk, yg
+        self.grp_of_pat = grp_of_pat
+
+    # ------------------------------------------------------------------ missing cells
+    def _setup_missing(self, Wmiss, ms, mj):
+        """Missing cells of grid-route persons (filled with y = 0 in the grid aggregates).
+
+        For a person with complete-grid covariance V and missing cells m, the observed part
+        satisfies (V_oo)^-1 = [V^-1 - V^-1_(.m) G^-1 V^-1_(m.)]_oo with G = (V^-1)_mm, and that
+        bracket has zero rows and columns at m.  Hence, with the complete design W and y filled
+        with 0 at m: W_o'V_oo^-1 W_o = W'V^-1 W - Q'G^-1 Q with Q = (V^-1 W)_m, likewise for y,
+        and log|V_oo| = log|V| + log|G|.  Rows of V^-1 W at a cell (t, j) are
+        W_tj + e2 rho_t + e3 kappa_ij + e4 gamma_i (session, person-item and person sums).
+        """
+        d = self.d
+        J = d.J
+        pid = d.sess_pid[ms]
+        pats, inv = np.unique(pid, return_inverse=True)
+        k_per = np.bincount(inv, minlength=pats.size)
+        kmax = int(k_per.max())
+        Pm = pats.size
+        order = np.argsort(inv, kind="stable")
+        slot = np.empty(ms.size, dtype=np.int64)
+        start = np.concatenate([[0], np.cumsum(k_per)[:-1]])
+        slot[order] = np.arange(ms.size) - np.repeat(start, k_per)
+        cell_of = np.full((Pm, kmax), -1)
+        cell_of[inv, slot] = np.arange(ms.size)
+        valid = cell_of >= 0
+        ci = np.where(valid, cell_of, 0)
+        tt = d.sess_tid[ms][ci]
+        jj = mj[ci]
+        vv = valid[:, :, None] & valid[:, None, :]
+        self.mis = dict(
+            grp=self.grp_of_pat[pats], valid=valid, vv=vv,
+            Gx=np.stack([vv & (tt[:, :, None] == tt[:, None, :]),
+                         vv & (jj[:, :, None] == jj[:, None, :]), vv]).astype(float),
+            # per cell and x in (e2, e3, e4): d Q / d e_x rows and d u / d e_x
+            W=np.where(valid[:, :, None], Wmiss[ci], 0.0),
+            D=np.stack([np.where(valid[:, :, None], M[r][ci], 0.0) for M, r in (
+                (self._Rho, ms), (self._Kap, pid * J + mj), (self._Gam, pid))]),
+            du=np.stack([np.where(valid, v[r][ci], 0.0) for v, r in (
+                (self._ys, ms), (self._yk, pid * J + mj), (self._yg, pid))]),
+            eye=np.broadcast_to(np.eye(kmax), (Pm, kmax, kmax)))
+
+    def _missing_parts(self, E3):
+        """Schur-complement corrections of the missing cells (C, c, y'V^-1y, log-det)."""
+        mi = self.mis
+        e = E3[mi["grp"]]                                    # (Pm, 3): e2, e3, e4 per person
+        Q = mi["W"] + np.einsum("px,xpkw->pkw", e, mi["D"])
+        u = np.einsum("px,xpk->pk", e, mi["du"])
+        G = mi["eye"] + np.einsum("px,xpab->pab", e, mi["Gx"])
+        Ginv = np.linalg.inv(G)
+        ld = float(np.linalg.slogdet(G)[1].sum())
+        Qu = np.concatenate([Q, u[:, :, None]], axis=2)
+        Y = Ginv @ Qu
+        n1 = Qu.shape[2]
+        QY = Qu.reshape(-1, n1).T @ Y.reshape(-1, n1)
+        return -QY[:-1, :-1], -QY[:-1, -1], -float(QY[-1, -1]), ld, (Q, u, Ginv)
+
+    def _missing_grad(self, cache, Psi, z, nu, pwrss):
+        """d dev / d(e2, e3, e4) of the corrections, per group (shape (G, 3))."""
+        mi = self.mis
+        Q, u, Ginv = cache
+        Pm, k, nW = Q.shape
+        QPsi = (Q.reshape(-1, nW) @ Psi).reshape(Pm, k, nW)
+        QPQ = QPsi @ np.transpose(Q, (0, 2, 1))                      # Q Psi Q'
+        r = u - Q @ z
+        Gr = (Ginv @ r[:, :, None])[:, :, 0]
+        GQPQG = Ginv @ QPQ @ Ginv
+        out = np.zeros((self.m_values.size, 3))
+        for x in range(3):
+            Gx, Dx, dux = mi["Gx"][x], mi["D"][x], mi["du"][x]
+            DPQ = Dx @ np.transpose(QPsi, (0, 2, 1))                  # Dx Psi Q'
+            df1 = (Gx * GQPQG).sum(axis=(1, 2)) - 2.0 * (Ginv * np.transpose(DPQ, (0, 2, 1))).sum(axis=(1, 2))
+            dr = dux - Dx @ z
+            df2 = -(nu / pwrss) * (2.0 * (Gr * dr).sum(axis=1)
+                                   - (Gr[:, :, None] * Gx * Gr[:, None, :]).sum(axis=(1, 2)))
+            df3 = (Ginv * Gx).sum(axis=(1, 2))
+            np.add.at(out[:, x], mi["grp"], df1 + df2 + df3)
+        return out
 
     def _e_coefs(self, a, b, c):
         """Coefficients of V_i^-1 = I + e2 I(x)J + e3 J(x)I + e4 J(x)J per group (and d/d a,b,c)."""
@@ -256,7 +351,14 @@ class CrossedREML:
         C = np.kron(P_vv, self.vv) + np.kron(P_om, self.Om)
         cv = E @ self.qv
         yVy = float(E @ self.qy)
-        return C, cv, yVy, ldVA, (E, dE, dldVA)
+        mcache = None
+        if self.has_missing:
+            Cm, cvm, yVym, ldm, mcache = self._missing_parts(E3)
+            C += Cm
+            cv += cvm
+            yVy += yVym
+            ldVA += ldm
+        return C, cv, yVy, ldVA, (E, dE, dldVA, mcache)
 
     def _fast_contract(self, X):
         """<Q_k, X> for the group matrices Q_k (ordered as E).
@@ -489,10 +591,12 @@ class CrossedREML:
         z = s * sol
         Psi = Minv * np.outer(s, s)
         if self.has_fast:
-            E, dE, dldVA = fast_extra
+            E, dE, dldVA, mcache = fast_extra
             tau = self._fast_contract(Psi)
             zQz = self._fast_contract(np.outer(z, z))
             gk = tau + (nu / pwrss) * (self.qy - 2.0 * (self.qv @ z) + zQz)
+            if mcache is not None:
+                gk = gk + self._missing_grad(mcache, Psi, z, nu, pwrss).ravel()
             out[[0, 3, 4]] += dE @ gk + dldVA                 # d dev / d(a, b, c)
         if self.has_general:
             out[[0, 3, 4]] += self._general_grad(gen_cache, Psi, z, nu, pwrss)

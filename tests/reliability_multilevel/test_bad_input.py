@@ -124,8 +124,8 @@ def test_missing_values_warn_with_counts():
     with pytest.warns(DataQualityWarning, match="3 item values are missing \\(0 rows"):
         res = _fit(d)
     assert res.n_missing == 3 and res.n_observations == 57
-    # persons 2 and 1 (rows 1, 5) go through the Woodbury route, the others the grid route
-    assert res.crossed_fit.path == "mixed"
+    # missing cells are filled in the grid aggregates and removed by a Schur complement
+    assert res.crossed_fit.path == "grid+missing"
 
 
 def test_repeated_sessions_warn():

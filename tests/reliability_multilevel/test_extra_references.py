@@ -158,7 +158,7 @@ def test_missing_values_counts():
     assert res.n_missing == ref["n_missing"]
     assert res.n_observations == ref["long_nrow"] - ref["n_missing"]
     assert res.n_observations == ref["fits"]["crossed_lmer"]["nobs"]
-    assert res.crossed_fit.path == "general"
+    assert res.crossed_fit.path == "grid+missing"
 
 
 def test_routes():
