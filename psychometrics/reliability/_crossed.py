@@ -23,10 +23,13 @@ evaluated without ever forming the n x n or the q x q (q ~ 4,000) system:
   combination of matrices precomputed once per distinct n_i, so one evaluation costs one
   Cholesky factorisation of a (T + J + TJ + 1)-square matrix (274 for 20 months x 12 items).
   The gradient is analytic.
-* The other patients (missing item values, repeated sessions) are integrated out with the
-  Woodbury identity on their own (1 + sessions + items) nested effects (batched small
-  inverses, grouped by the patients' sets of time points so that the products are dense and
-  local); a data set can mix both kinds of patients.
+* Missing item values stay on that route: the missing cells are filled with pseudo-observations
+  y = 0 and removed exactly by a Schur complement, ``(V_oo)^-1 = [V^-1 - V^-1_(.m) G^-1
+  V^-1_(m.)]_oo`` with ``G = (V^-1)_mm`` (a rank-k correction per person, see
+  ``_setup_missing``).
+* Persons with a repeated (session, item) cell (duplicate rows) are integrated out with the
+  Woodbury identity on their own (1 + sessions + items) nested effects, grouped by their set of
+  time points (dense local products); a data set can mix the routes.
 * The global system ``M = S C S + diag(1,..,1,0)`` (S = relative sds of time, items,
   time:items; 1 for the intercept) is factored by a dense Cholesky: log|M| =
   log|L|^2 + log|R_X|^2 of lme4, and the penalised residual sum of squares follows.
