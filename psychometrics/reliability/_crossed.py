@@ -19,10 +19,10 @@ evaluated without ever forming the n x n or the q x q (q ~ 4,000) system:
   covariance ``V_i = I + a J_nJ + b I_n (x) J_J + c J_n (x) I_J`` has four eigenvalues on known
   projectors, so ``V_i^-1 = I + e2 I(x)J + e3 J(x)I + e4 J(x)J`` with scalars that depend only
   on the patient's number of sessions n_i.  The cross-products of the global columns
-  W = [time, items, time:items, intercept] with ``V_A^-1`` are then a fixed linear
-  combination of matrices precomputed once per distinct n_i, so one evaluation costs one
-  Cholesky factorisation of a (T + J + TJ + 1)-square matrix (274 for 20 months x 12 items).
-  The gradient is analytic.
+  W = [time, items, time:items, intercept] with ``V_A^-1`` are then linear combinations of
+  Kronecker products (``U_g (x) vv'``, ``A_g (x) Omega``; see ``_setup_fast``) precomputed once
+  per distinct n_i, so one evaluation costs two ``np.kron`` and one Cholesky factorisation of a
+  (T + J + TJ + 1)-square matrix (274 for 20 months x 12 items).
 * Missing item values stay on that route: the missing cells are filled with pseudo-observations
   y = 0 and removed exactly by a Schur complement, ``(V_oo)^-1 = [V^-1 - V^-1_(.m) G^-1
   V^-1_(m.)]_oo`` with ``G = (V^-1)_mm`` (a rank-k correction per person, see
@@ -34,14 +34,14 @@ evaluated without ever forming the n x n or the q x q (q ~ 4,000) system:
   time:items; 1 for the intercept) is factored by a dense Cholesky: log|M| =
   log|L|^2 + log|R_X|^2 of lme4, and the penalised residual sum of squares follows.
 
-The gradient with respect to the variance ratios rho = theta^2 is analytic on both routes:
+The gradient with respect to the variance ratios rho = theta^2 is analytic on every route:
 for a global ratio, d log|M| / d rho_k = (C - C S M^-1 S C)_kk and d pwrss / d rho_k = -r_k^2
 with r = c - C S sol; for a nested ratio on the complete-grid route through the derivatives of
-the four eigenvalues, on the Woodbury route through ``(I + Z'Z Lambda^2)^-1``, all finite at
-rho = 0.  The optimiser (L-BFGS-B on rho >= 0, then projected Newton steps) therefore sees a
+the four eigenvalues (and of the missing-cell corrections), on the Woodbury route through
+``(I + Z'Z Lambda^2)^-1``, all finite at rho = 0.  The optimiser (L-BFGS-B on rho >= 0, then projected Newton steps) therefore sees a
 proper boundary: in theta the criterion is even and theta_k = 0 is always stationary.
 
-Both routes give the same criterion (a test checks it) and, at lme4's theta, lme4's REMLcrit.
+All routes give the same criterion (tests check it) and, at lme4's theta, lme4's REMLcrit.
 """
 from __future__ import annotations
 
