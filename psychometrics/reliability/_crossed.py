@@ -145,10 +145,16 @@ class CrossedREML:
         cnt = np.bincount(data.sid * J + data.iid, minlength=data.S * J).reshape(data.S, J)
         dup_pat = np.bincount(data.sess_pid, weights=(cnt > 1).any(axis=1), minlength=P) > 0
         has_obs = np.bincount(data.pid, minlength=P) > 0
+        # speed only (both routes are exact): a person with many missing cells k is cheaper on
+        # the Woodbury route, cost ~ m (n+1)(J+1) per global column pair vs k (T+1)(J+1)
+        k_miss = np.bincount(data.sess_pid, weights=(cnt == 0).sum(axis=1), minlength=P)
+        n_sess = np.bincount(data.sess_pid, minlength=P)
+        many = k_miss * self.nW > (1 + n_sess + J) * (n_sess + 1) * (J + 1)
         if force_general:
             gen_pat, fast_pat = has_obs, np.zeros(P, dtype=bool)
         else:
-            gen_pat, fast_pat = has_obs & dup_pat, has_obs & ~dup_pat
+            gen_pat = has_obs & (dup_pat | many)
+            fast_pat = has_obs & ~gen_pat
         obs_fast = fast_pat[data.pid]
         ms, mj = np.nonzero((cnt == 0) & fast_pat[data.sess_pid][:, None])   # missing cells
         pid_f = np.concatenate([data.pid[obs_fast], data.sess_pid[ms]])

@@ -220,3 +220,25 @@ def test_blas_thread_limit_is_restored():
     with single_threaded_blas():
         pass
     assert [get() for _, get in _crossed_blas._LIBS] == after
+
+
+def test_heavy_missingness_uses_both_routes_and_agrees():
+    # 25% of the values missing: persons with many missing cells go to the Woodbury route
+    # (speed only); the optimum equals the all-Woodbury fit
+    data, id_, time_, items = extra_case("therapy_sub_reversed")
+    d = data.copy()
+    names = [i.lstrip("-") for i in items]
+    X = d[names].to_numpy(float, copy=True)
+    X[np.random.default_rng(9).random(X.shape) < 0.25] = np.nan
+    d[names] = X
+    pid, _ = pd.factorize(d[id_], sort=True)
+    tid, tu = pd.factorize(d[time_], sort=True)
+    r, c = np.nonzero(~np.isnan(X))
+    from psychometrics.reliability._crossed import _Long
+    long = _Long(pid[r], tid[r], c, X[r, c], pid.max() + 1, len(tu), len(names))
+    mixed = fit_crossed(long)
+    general = fit_crossed(long, force_general=True)
+    assert mixed.path == "mixed" and general.path == "general"
+    assert_allclose(mixed.reml_criterion, general.reml_criterion, rtol=1e-12)
+    for k in mixed.variances:
+        assert_allclose(mixed.variances[k], general.variances[k], rtol=1e-6, atol=1e-10, err_msg=k)
