@@ -12,8 +12,10 @@ Numbers equal those of R's psych 2.2.9:
 ``instrument_reliability(d, i)``  every scale of an item bank in one table
 ================================  ==============================================
 
-Omega (``psych::omega``) lives with the factor analysis, multilevel
-reliability in :mod:`psychometrics.reliability.multilevel`.
+``omega`` (``psych::omega``, Schmid-Leiman) is re-exported from :mod:`psychometrics.efa`;
+``cfa_reliability``, ``cfa_composite_reliability`` and ``cfa_ave`` (semTools'
+``reliability``, ``compRelSEM``, ``AVE``) from :mod:`psychometrics.sem`; multilevel
+reliability lives in :mod:`psychometrics.reliability.multilevel`.
 """
 from __future__ import annotations
 
@@ -25,6 +27,10 @@ from ._instrument import InstrumentReliability, instrument_reliability
 from ._polychoric import PolychoricResult, ordinal_alpha, polychoric, polychoric_pair
 from ._split_half import SplitHalfResult, split_half
 from ..efa.omega import OmegaResult, omega  # psych::omega needs the factor analysis
+# CFA-based reliability (semTools::reliability, compRelSEM, AVE) needs the SEM engine.
+from ..sem.reliability import ave as cfa_ave
+from ..sem.reliability import comp_rel_sem as cfa_composite_reliability
+from ..sem.reliability import reliability as cfa_reliability
 
 __all__ = [
     "alpha", "alpha_from_matrix", "AlphaResult",
@@ -33,6 +39,7 @@ __all__ = [
     "icc", "ICCResult",
     "instrument_reliability", "InstrumentReliability",
     "omega", "OmegaResult",
+    "cfa_reliability", "cfa_composite_reliability", "cfa_ave",
 ]
 
 

@@ -1,0 +1,828 @@
+"""REML variance components for the crossed id x time x items random-intercept model.
+
+Private helper of :mod:`psychometrics.reliability.multilevel`.  Fits
+
+    y = mu + a_id + b_time + c_item + d_(id,time) + f_(id,item) + g_(time,item) + e
+
+(every term a random intercept, lme4 syntax
+``values ~ 1 + (1|id) + (1|time) + (1|items) + (1|id:time) + (1|id:items) + (1|items:time)``)
+by restricted maximum likelihood, with lme4's parametrisation: relative standard deviations
+``theta_k = sd_k / sigma`` (bounded below by 0) and sigma profiled out.  The objective is lme4's
+REML criterion
+
+    d(theta) = log|I + Lambda'Z'Z Lambda| + log|X'V^-1 X| + (n - p) (1 + log(2 pi pwrss / (n - p)))
+
+evaluated without ever forming the n x n or the q x q (q ~ 4,000) system:
+
+* The effects nested within a patient (id, id:time, id:items) are integrated out patient by
+  patient.  When every session of a patient has all items ("complete grid"), the patient's
+  covariance ``V_i = I + a J_nJ + b I_n (x) J_J + c J_n (x) I_J`` has four eigenvalues on known
+  projectors, so ``V_i^-1 = I + e2 I(x)J + e3 J(x)I + e4 J(x)J`` with scalars that depend only
+  on the patient's number of sessions n_i.  The cross-products of the global columns
+  W = [time, items, time:items, intercept] with ``V_A^-1`` are then linear combinations of
+  Kronecker products (``U_g (x) vv'``, ``A_g (x) Omega``; see ``_setup_fast``) precomputed once
+  per distinct n_i, so one evaluation costs two ``np.kron`` and one Cholesky factorisation of a
+  (T + J + TJ + 1)-square matrix (274 for 20 months x 12 items).
+* Missing item values stay on that route: the missing cells are filled with pseudo-observations
+  y = 0 and removed exactly by a Schur complement, ``(V_oo)^-1 = [V^-1 - V^-1_(.m) G^-1
+  V^-1_(m.)]_oo`` with ``G = (V^-1)_mm`` (a rank-k correction per person, see
+  ``_setup_missing``).
+* Persons with a repeated (session, item) cell (duplicate rows) are integrated out with the
+  Woodbury identity on their own (1 + sessions + items) nested effects, grouped by their set of
+  time points (dense local products); a data set can mix the routes.
+* The global system ``M = S C S + diag(1,..,1,0)`` (S = relative sds of time, items,
+  time:items; 1 for the intercept) is factored by a dense Cholesky: log|M| =
+  log|L|^2 + log|R_X|^2 of lme4, and the penalised residual sum of squares follows.
+
+The gradient with respect to the variance ratios rho = theta^2 is analytic on every route:
+for a global ratio, d log|M| / d rho_k = (C - C S M^-1 S C)_kk and d pwrss / d rho_k = -r_k^2
+with r = c - C S sol; for a nested ratio on the complete-grid route through the derivatives of
+the four eigenvalues (and of the missing-cell corrections), on the Woodbury route through
+``(I + Z'Z Lambda^2)^-1``, all finite at rho = 0.  The optimiser (L-BFGS-B on rho >= 0, then projected Newton steps) therefore sees a
+proper boundary: in theta the criterion is even and theta_k = 0 is always stationary.
+
+All routes give the same criterion (tests check it) and, at lme4's theta, lme4's REMLcrit.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.linalg as sla
+import scipy.sparse as sp
+from scipy.optimize import minimize
+
+from ._crossed_blas import single_threaded_blas
+
+LOG2PI = float(np.log(2.0 * np.pi))
+
+#: names of the six relative standard deviations, in our order
+THETA_NAMES = ("id", "time", "items", "id:time", "id:items", "time:items")
+
+
+@dataclass(frozen=True)
+class REMLFit:
+    """Result of one REML fit (internal)."""
+
+    names: tuple[str, ...]
+    theta: np.ndarray
+    sigma: float
+    variances: dict[str, float]
+    reml_criterion: float
+    intercept: float
+    converged: bool
+    message: str
+    n_evaluations: int
+    singular: bool
+    path: str
+
+
+class _Long:
+    """Coded long-format data: patient, session, time, item codes and values."""
+
+    def __init__(self, pid, tid, iid, y, n_pat, n_time, n_items):
+        self.pid = np.asarray(pid, dtype=np.int64)
+        self.tid = np.asarray(tid, dtype=np.int64)
+        self.iid = np.asarray(iid, dtype=np.int64)
+        self.y = np.asarray(y, dtype=float)
+        self.P, self.T, self.J = int(n_pat), int(n_time), int(n_items)
+        self.n = self.y.size
+        # sessions = distinct (patient, time) pairs
+        key = self.pid * self.T + self.tid
+        self.sess_key, self.sid = np.unique(key, return_inverse=True)
+        self.S = self.sess_key.size
+        self.sess_pid = self.sess_key // self.T
+        self.sess_tid = self.sess_key % self.T
+
+    # global columns, laid out as a (T + 1) x (J + 1) array flattened row-wise: cell (t, j) is
+    # time:items, (t, J) is time t, (T, j) is item j and (T, J) the intercept.  In this layout
+    # the aggregates of the complete-grid route are Kronecker products (see _setup_fast).
+    def global_index(self):
+        T, J = self.T, self.J
+        w = J + 1
+        return dict(time=np.arange(T) * w + J, items=T * w + np.arange(J),
+                    cells=(np.arange(T)[:, None] * w + np.arange(J)[None, :]).ravel(),
+                    intercept=T * w + J)
+
+    def global_design(self, tid=None, iid=None) -> sp.csr_matrix:
+        """Rows of the global design [time, items, time:items, intercept] (default: the data)."""
+        T, J = self.T, self.J
+        tid = self.tid if tid is None else tid
+        iid = self.iid if iid is None else iid
+        n = tid.size
+        w = J + 1
+        rows = np.repeat(np.arange(n), 4)
+        cols = np.column_stack([tid * w + J, T * w + iid, tid * w + iid,
+                                np.full(n, T * w + J)]).ravel()
+        return sp.csr_matrix((np.ones(4 * n), (rows, cols)), shape=(n, (T + 1) * w))
+
+
+class CrossedREML:
+    """REML criterion (and gradient) of the crossed model for fixed data.
+
+    Patients whose sessions all have every item once ("complete grid") are integrated out
+    through Kronecker-structured aggregates; the others (missing values, repeated sessions)
+    through the Woodbury identity, in groups of patients with the same time points.
+    ``force_general=True`` sends every patient through the second route (used in tests to
+    cross-check the two).
+    """
+
+    def __init__(self, data: _Long, force_general: bool = False):
+        self.d = data
+        T, J, P = data.T, data.J, data.P
+        self.qB = T + J + T * J
+        self.nW = self.qB + 1
+        gi = data.global_index()
+        self.blocks = (gi["time"], gi["items"], gi["cells"])
+        self.int_idx = int(gi["intercept"])
+        self.pen = np.ones(self.nW, dtype=bool)
+        self.pen[self.int_idx] = False
+        self.yty = float(data.y @ data.y)
+        self.nu = data.n - 1
+        # routes: persons with a repeated (session, item) cell -> Woodbury; the others -> grid
+        # route, with their missing cells filled by pseudo-observations y = 0 that a Schur
+        # complement removes again (see _missing_parts)
+        cnt = np.bincount(data.sid * J + data.iid, minlength=data.S * J).reshape(data.S, J)
+        dup_pat = np.bincount(data.sess_pid, weights=(cnt > 1).any(axis=1), minlength=P) > 0
+        has_obs = np.bincount(data.pid, minlength=P) > 0
+        # speed only (both routes are exact): a person with many missing cells k is cheaper on
+        # the Woodbury route, cost ~ m (n+1)(J+1) per global column pair vs k (T+1)(J+1)
+        k_miss = np.bincount(data.sess_pid, weights=(cnt == 0).sum(axis=1), minlength=P)
+        n_sess = np.bincount(data.sess_pid, minlength=P)
+        many = k_miss * self.nW > (1 + n_sess + J) * (n_sess + 1) * (J + 1)
+        if force_general:
+            gen_pat, fast_pat = has_obs, np.zeros(P, dtype=bool)
+        else:
+            gen_pat = has_obs & (dup_pat | many)
+            fast_pat = has_obs & ~gen_pat
+        obs_fast = fast_pat[data.pid]
+        ms, mj = np.nonzero((cnt == 0) & fast_pat[data.sess_pid][:, None])   # missing cells
+        pid_f = np.concatenate([data.pid[obs_fast], data.sess_pid[ms]])
+        tid_f = np.concatenate([data.tid[obs_fast], data.sess_tid[ms]])
+        iid_f = np.concatenate([data.iid[obs_fast], mj])
+        sid_f = np.concatenate([data.sid[obs_fast], ms])
+        y_f = np.concatenate([data.y[obs_fast], np.zeros(ms.size)])
+        W_f = data.global_design(tid_f, iid_f)
+        W_g = data.global_design()[np.flatnonzero(~obs_fast)]
+        self.WtW = (W_f.T @ W_f).toarray() + (W_g.T @ W_g).toarray()
+        self.Wty = W_f.T @ y_f + W_g.T @ data.y[~obs_fast]
+        self.has_fast = bool(obs_fast.any())
+        self.has_general = bool((~obs_fast).any())
+        self.has_missing = bool(ms.size)
+        if self.has_fast:
+            self._setup_fast(W_f, pid_f, sid_f, iid_f, y_f)
+            if self.has_missing:
+                self._setup_missing(W_f[obs_fast.sum():].toarray(), ms, mj)
+        if self.has_general:
+            self._setup_general(data.global_design(), ~obs_fast)
+        self.fast = not self.has_general
+        self.n_general_patients = int(gen_pat.sum())
+        if not self.has_general:
+            self.path = "grid+missing" if self.has_missing else "complete-grid"
+        else:
+            self.path = "general" if not self.has_fast else "mixed"
+
+    # ------------------------------------------------------------------ complete grid
+    def _setup_fast(self, Wm, pid, sid, iid, y):
+        d = self.d
+        J = d.J
+        n_sess = np.bincount(d.sess_pid[np.unique(sid)], minlength=d.P)   # sessions per patient
+        self.m_values, pat_group = np.unique(n_sess[n_sess > 0], return_inverse=True)
+        grp_of_pat = np.full(d.P, -1)
+        grp_of_pat[n_sess > 0] = pat_group
+        self.m_count = np.bincount(pat_group, minlength=self.m_values.size).astype(float)
+        n = y.size
+        # aggregation operators: session sums, (patient, item) sums, patient sums
+        S_sess = sp.csr_matrix((np.ones(n), (sid, np.arange(n))), shape=(d.S, n))
+        S_pi = sp.csr_matrix((np.ones(n), (pid * J + iid, np.arange(n))), shape=(d.P * J, n))
+        S_p = sp.csr_matrix((np.ones(n), (pid, np.arange(n))), shape=(d.P, n))
+        ys, yk, yg = S_sess @ y, S_pi @ y, S_p @ y
+        G = self.m_values.size
+        T = d.T
+        # Kronecker factors: with u_t = e_t + e_T and a_i = (s_i, n_i) in R^(T+1) (s_i = the
+        # patient's times), v = (1_J, J) and w_j = e_j + e_J in R^(J+1):
+        #   session sum rho_s = u_t (x) v,  patient-item sum kappa_ij = a_i (x) w_j,
+        #   patient sum gamma_i = a_i (x) v,
+        # so  sum rho rho' = U_g (x) vv',  sum kappa kappa' = A_g (x) Omega,
+        #     sum gamma gamma' = A_g (x) vv',  Omega = sum_j w_j w_j'.
+        sess_grp = grp_of_pat[d.sess_pid]
+        fast_sess = np.unique(sid)
+        U = np.zeros((G, T + 1, T + 1))
+        for sidx in fast_sess:
+            t = d.sess_tid[sidx]
+            g = sess_grp[sidx]
+            U[g, t, t] += 1.0
+            U[g, t, T] += 1.0
+            U[g, T, t] += 1.0
+            U[g, T, T] += 1.0
+        A = np.zeros((G, T + 1, T + 1))
+        apat = np.zeros((d.P, T + 1))
+        apat[d.sess_pid[fast_sess], d.sess_tid[fast_sess]] = 1.0
+        apat[:, T] = n_sess
+        for g in range(G):
+            ag = apat[grp_of_pat == g]
+            A[g] = ag.T @ ag
+        v = np.concatenate([np.ones(J), [float(J)]])
+        Om = np.zeros((J + 1, J + 1))
+        Om[:J, :J] = np.eye(J)
+        Om[:J, J] = Om[J, :J] = 1.0
+        Om[J, J] = J
+        self.U, self.A, self.vv, self.Om = U, A, np.outer(v, v), Om
+        # linear and constant terms (vectors: cheap to keep explicit)
+        Rho = (S_sess @ Wm).toarray()
+        Kap = (S_pi @ Wm).toarray()
+        Gam = (S_p @ Wm).toarray()
+        nW = self.nW
+        qv = np.empty((3 * G, nW))
+        qy = np.empty(3 * G)
+        pi_grp = np.repeat(grp_of_pat, J)
+        for g in range(G):
+            for k, (M, vec, grp) in enumerate(((Rho, ys, sess_grp), (Kap, yk, pi_grp),
+                                               (Gam, yg, grp_of_pat))):
+                sel = grp == g
+                qv[3 * g + k] = M[sel].T @ vec[sel]
+                qy[3 * g + k] = vec[sel] @ vec[sel]
+        self.qv, self.qy = qv, qy
+        self._Rho, self._Kap, self._Gam = Rho, Kap, Gam
+        self._ys, self._yk, self._yg = ys, yk, yg
+        self.grp_of_pat = grp_of_pat
+
+    # ------------------------------------------------------------------ missing cells
+    def _setup_missing(self, Wmiss, ms, mj):
+        """Missing cells of grid-route persons (filled with y = 0 in the grid aggregates).
+
+        For a person with complete-grid covariance V and missing cells m, the observed part
+        satisfies (V_oo)^-1 = [V^-1 - V^-1_(.m) G^-1 V^-1_(m.)]_oo with G = (V^-1)_mm, and that
+        bracket has zero rows and columns at m.  Hence, with the complete design W and y filled
+        with 0 at m: W_o'V_oo^-1 W_o = W'V^-1 W - Q'G^-1 Q with Q = (V^-1 W)_m, likewise for y,
+        and log|V_oo| = log|V| + log|G|.  Rows of V^-1 W at a cell (t, j) are
+        W_tj + e2 rho_t + e3 kappa_ij + e4 gamma_i (session, person-item and person sums).
+        """
+        d = self.d
+        J = d.J
+        pid = d.sess_pid[ms]
+        pats, inv = np.unique(pid, return_inverse=True)
+        k_per = np.bincount(inv, minlength=pats.size)
+        kmax = int(k_per.max())
+        Pm = pats.size
+        order = np.argsort(inv, kind="stable")
+        slot = np.empty(ms.size, dtype=np.int64)
+        start = np.concatenate([[0], np.cumsum(k_per)[:-1]])
+        slot[order] = np.arange(ms.size) - np.repeat(start, k_per)
+        cell_of = np.full((Pm, kmax), -1)
+        cell_of[inv, slot] = np.arange(ms.size)
+        valid = cell_of >= 0
+        ci = np.where(valid, cell_of, 0)
+        tt = d.sess_tid[ms][ci]
+        jj = mj[ci]
+        vv = valid[:, :, None] & valid[:, None, :]
+        self.mis = dict(
+            grp=self.grp_of_pat[pats], valid=valid, vv=vv,
+            Gx=np.stack([vv & (tt[:, :, None] == tt[:, None, :]),
+                         vv & (jj[:, :, None] == jj[:, None, :]), vv]).astype(float),
+            # per cell and x in (e2, e3, e4): d Q / d e_x rows and d u / d e_x
+            W=np.where(valid[:, :, None], Wmiss[ci], 0.0),
+            D=np.stack([np.where(valid[:, :, None], M[r][ci], 0.0) for M, r in (
+                (self._Rho, ms), (self._Kap, pid * J + mj), (self._Gam, pid))]),
+            du=np.stack([np.where(valid, v[r][ci], 0.0) for v, r in (
+                (self._ys, ms), (self._yk, pid * J + mj), (self._yg, pid))]),
+            eye=np.broadcast_to(np.eye(kmax), (Pm, kmax, kmax)))
+
+    def _missing_parts(self, E3):
+        """Schur-complement corrections of the missing cells (C, c, y'V^-1y, log-det)."""
+        mi = self.mis
+        e = E3[mi["grp"]]                                    # (Pm, 3): e2, e3, e4 per person
+        Q = mi["W"] + np.einsum("px,xpkw->pkw", e, mi["D"])
+        u = np.einsum("px,xpk->pk", e, mi["du"])
+        G = mi["eye"] + np.einsum("px,xpab->pab", e, mi["Gx"])
+        Ginv = np.linalg.inv(G)
+        ld = float(np.linalg.slogdet(G)[1].sum())
+        Qu = np.concatenate([Q, u[:, :, None]], axis=2)
+        Y = Ginv @ Qu
+        n1 = Qu.shape[2]
+        QY = Qu.reshape(-1, n1).T @ Y.reshape(-1, n1)
+        return -QY[:-1, :-1], -QY[:-1, -1], -float(QY[-1, -1]), ld, (Q, u, Ginv)
+
+    def _missing_grad(self, cache, Psi, z, nu, pwrss):
+        """d dev / d(e2, e3, e4) of the corrections, per group (shape (G, 3))."""
+        mi = self.mis
+        Q, u, Ginv = cache
+        Pm, k, nW = Q.shape
+        QPsi = (Q.reshape(-1, nW) @ Psi).reshape(Pm, k, nW)
+        QPQ = QPsi @ np.transpose(Q, (0, 2, 1))                      # Q Psi Q'
+        r = u - Q @ z
+        Gr = (Ginv @ r[:, :, None])[:, :, 0]
+        GQPQG = Ginv @ QPQ @ Ginv
+        out = np.zeros((self.m_values.size, 3))
+        for x in range(3):
+            Gx, Dx, dux = mi["Gx"][x], mi["D"][x], mi["du"][x]
+            DPQ = Dx @ np.transpose(QPsi, (0, 2, 1))                  # Dx Psi Q'
+            df1 = (Gx * GQPQG).sum(axis=(1, 2)) - 2.0 * (Ginv * np.transpose(DPQ, (0, 2, 1))).sum(axis=(1, 2))
+            dr = dux - Dx @ z
+            df2 = -(nu / pwrss) * (2.0 * (Gr * dr).sum(axis=1)
+                                   - (Gr[:, :, None] * Gx * Gr[:, None, :]).sum(axis=(1, 2)))
+            df3 = (Ginv * Gx).sum(axis=(1, 2))
+            np.add.at(out[:, x], mi["grp"], df1 + df2 + df3)
+        return out
+
+    def _e_coefs(self, a, b, c):
+        """Coefficients of V_i^-1 = I + e2 I(x)J + e3 J(x)I + e4 J(x)J per group (and d/d a,b,c)."""
+        J = self.d.J
+        m = self.m_values.astype(float)
+        l1 = 1.0 + a * m * J + b * J + c * m
+        l2 = 1.0 + c * m
+        l3 = np.full_like(m, 1.0 + b * J)
+        mu1, mu2, mu3 = 1.0 / l1, 1.0 / l2, 1.0 / l3
+        e2 = (mu3 - 1.0) / J
+        e3 = (mu2 - 1.0) / m
+        e4 = (mu1 - mu2 - mu3 + 1.0) / (m * J)
+        E = np.column_stack([e2, e3, e4]).ravel()
+        # derivatives of mu's
+        dmu1 = -mu1 ** 2 * np.array([m * J, np.full_like(m, J), m])      # d/da, d/db, d/dc
+        dmu2 = -mu2 ** 2 * np.array([0 * m, 0 * m, m])
+        dmu3 = -mu3 ** 2 * np.array([0 * m, np.full_like(m, J), 0 * m])
+        dE = np.empty((3, E.size))
+        for r in range(3):
+            dE[r] = np.column_stack([dmu3[r] / J, dmu2[r] / m,
+                                     (dmu1[r] - dmu2[r] - dmu3[r]) / (m * J)]).ravel()
+        ld = self.m_count * (np.log(l1) + (J - 1) * np.log(l2) + (m - 1) * np.log(l3))
+        dld = self.m_count * np.array([m * J / l1,
+                                       J / l1 + (m - 1) * J / l3,
+                                       m / l1 + (J - 1) * m / l2])
+        return E, dE, float(ld.sum()), dld.sum(axis=1)
+
+    def _fast_parts(self, theta):
+        a, b, c = theta[0] ** 2, theta[3] ** 2, theta[4] ** 2
+        E, dE, ldVA, dldVA = self._e_coefs(a, b, c)
+        E3 = E.reshape(-1, 3)                      # per group: e2, e3, e4
+        P_vv = np.tensordot(E3[:, 0], self.U, 1) + np.tensordot(E3[:, 2], self.A, 1)
+        P_om = np.tensordot(E3[:, 1], self.A, 1)
+        C = np.kron(P_vv, self.vv) + np.kron(P_om, self.Om)
+        cv = E @ self.qv
+        yVy = float(E @ self.qy)
+        mcache = None
+        if self.has_missing:
+            Cm, cvm, yVym, ldm, mcache = self._missing_parts(E3)
+            C += Cm
+            cv += cvm
+            yVy += yVym
+            ldVA += ldm
+        return C, cv, yVy, ldVA, (E, dE, dldVA, mcache)
+
+    def _fast_contract(self, X):
+        """<Q_k, X> for the group matrices Q_k (ordered as E).
+
+        Q_k = U_g (x) vv', A_g (x) Omega, A_g (x) vv' for each group g.
+        """
+        T1, J1 = self.d.T + 1, self.d.J + 1
+        X4 = X.reshape(T1, J1, T1, J1)
+        X_vv = np.einsum("ajbk,jk->ab", X4, self.vv)
+        X_om = np.einsum("ajbk,jk->ab", X4, self.Om)
+        tU = np.einsum("gab,ab->g", self.U, X_vv)
+        tAom = np.einsum("gab,ab->g", self.A, X_om)
+        tAvv = np.einsum("gab,ab->g", self.A, X_vv)
+        return np.column_stack([tU, tAom, tAvv]).ravel()
+
+    # ------------------------------------------------------------------ general
+    def _setup_general(self, W, mask):
+        """Per-group arrays for the Woodbury route.
+
+        Patients are grouped by their set of time points: within a group every patient has the
+        same local nested columns [id, sessions (in time order), items] and touches the same
+        global columns (rows ``times + [T]`` of the (T+1) x (J+1) layout), so the group's
+        contributions are dense batched products in local coordinates, added into the global
+        system once per group.
+        """
+        d = self.d
+        J, T = d.J, d.T
+        w = J + 1
+        obs = np.flatnonzero(mask)
+        sess = np.unique(d.sid[obs])
+        pats = np.unique(d.sess_pid[sess])
+        times_of = {p: [] for p in pats}
+        for sidx in sess:                      # sessions are sorted by (patient, time)
+            times_of[d.sess_pid[sidx]].append(int(d.sess_tid[sidx]))
+        groups: dict[tuple, list] = {}
+        for p in pats:
+            groups.setdefault(tuple(times_of[p]), []).append(p)
+        obs_by_pat = np.split(obs[np.argsort(d.pid[obs], kind="stable")],
+                              np.cumsum(np.bincount(d.pid[obs], minlength=d.P))[:-1])
+        self.gen_groups = []
+        for times, members in groups.items():
+            n = len(times)
+            m = 1 + n + J
+            rows = np.array(list(times) + [T])
+            glob = (rows[:, None] * w + np.arange(w)[None, :]).ravel()
+            nloc = glob.size
+            loc_of_glob = np.full(self.nW, -1)
+            loc_of_glob[glob] = np.arange(nloc)
+            sess_pos = np.full(T, -1)
+            sess_pos[list(times)] = np.arange(n)
+            Pg = len(members)
+            ZtZ = np.zeros((Pg, m, m))
+            Zty = np.zeros((Pg, m))
+            ZtW = np.zeros((Pg, m, nloc))
+            for q, p in enumerate(members):
+                o = obs_by_pat[p]
+                tt, ii, yy = d.tid[o], d.iid[o], d.y[o]
+                cols = np.column_stack([np.zeros(o.size, dtype=np.int64), 1 + sess_pos[tt],
+                                        1 + n + ii])
+                wcols = loc_of_glob[np.column_stack([tt * w + J, T * w + ii, tt * w + ii,
+                                                     np.full(o.size, T * w + J)])]
+                for r in range(3):
+                    np.add.at(Zty[q], cols[:, r], yy)
+                    for c in range(3):
+                        np.add.at(ZtZ[q], (cols[:, r], cols[:, c]), 1.0)
+                    for c in range(4):
+                        np.add.at(ZtW[q], (cols[:, r], wcols[:, c]), 1.0)
+            kind = np.array([1] + [2] * n + [3] * J)
+            # complete design of the group (every session x every item once) ...
+            tt = np.repeat(np.array(times), J)
+            ii = np.tile(np.arange(J), n)
+            cols = np.column_stack([np.zeros(tt.size, dtype=np.int64), 1 + sess_pos[tt],
+                                    1 + n + ii])
+            wcols = loc_of_glob[np.column_stack([tt * w + J, T * w + ii, tt * w + ii,
+                                                 np.full(tt.size, T * w + J)])]
+            B = np.zeros((m, nloc))
+            for r in range(3):
+                for c in range(4):
+                    np.add.at(B, (cols[:, r], wcols[:, c]), 1.0)
+            # ... and each patient's difference from it, kept in its nonzero columns only
+            # (a few per missing value), plus the Z'y column: Z'[W, y] = [B, 0] + R scattered
+            Delta = ZtW - B[None]
+            nz = [np.flatnonzero(np.any(Delta[q] != 0, axis=0)) for q in range(Pg)]
+            smax = max((c.size for c in nz), default=0)
+            ext = nloc + 2                      # local W columns, y column, dummy column
+            S = np.full((Pg, smax + 1), nloc + 1, dtype=np.int64)
+            R = np.zeros((Pg, m, smax + 1))
+            for q, c in enumerate(nz):
+                S[q, :c.size] = c
+                R[q, :, :c.size] = Delta[q][:, c]
+            S[:, smax] = nloc
+            R[:, :, smax] = Zty
+            # flat scatter targets in the ext x ext matrix for B'DR, (B'DR)' and R'DR
+            kk = np.arange(nloc)
+            tgt_x = (kk[None, :, None] * ext + S[:, None, :]).ravel()
+            tgt_xt = (S[:, None, :] * ext + kk[None, :, None]).ravel()
+            tgt_rr = (S[:, :, None] * ext + S[:, None, :]).ravel()
+            self.gen_groups.append(dict(
+                m=m, glob=glob, ix=np.ix_(glob, glob), ZtZ=ZtZ, Zty=Zty, B=B, R=R, S=S,
+                smax=smax, nloc=nloc, ext=ext,
+                tgt=np.concatenate([tgt_x, tgt_xt, tgt_rr]),
+                ZtZ_diag=np.diagonal(ZtZ, axis1=1, axis2=2).copy(),
+                kind_masks=[kind == 1, kind == 2, kind == 3]))
+
+    def _general_parts(self, theta):
+        """Woodbury-route contributions: C -= sum Z'W' D Z'W etc. with D = L K^-1 L.
+
+        Per group the complete-design part is one product ``B' (sum_p D_p) B``; the patients'
+        low-rank differences R_p (few columns) add ``B'D_pR_p``, its transpose and
+        ``R_p'D_pR_p``, scattered with one bincount.
+        """
+        nW = self.nW
+        C = np.zeros((nW, nW))
+        cv = np.zeros(nW)
+        yVy = 0.0
+        ldVA = 0.0
+        cache = []
+        for g in self.gen_groups:
+            lam = np.empty(g["m"])
+            for mask, k in zip(g["kind_masks"], (0, 3, 4)):
+                lam[mask] = theta[k]
+            K = lam[:, None] * g["ZtZ"] * lam[None, :]
+            idx = np.arange(g["m"])
+            K[:, idx, idx] += 1.0
+            L = np.linalg.cholesky(K)
+            ldVA += 2.0 * np.log(np.diagonal(L, axis1=1, axis2=2)).sum()
+            Kinv = np.linalg.inv(K)              # K >= I: well conditioned, batched in C
+            D = lam[:, None] * Kinv * lam[None, :]              # Lambda K^-1 Lambda
+            B, R, nloc, ext = g["B"], g["R"], g["nloc"], g["ext"]
+            DR = D @ R                                          # (P, m, s+1)
+            X = B.T @ DR                                        # B' D R  (P, nloc, s+1)
+            RDR = np.transpose(R, (0, 2, 1)) @ DR               # (P, s+1, s+1)
+            corr = np.bincount(g["tgt"], weights=np.concatenate([X.ravel(), X.ravel(), RDR.ravel()]),
+                               minlength=ext * ext).reshape(ext, ext)
+            BDB = B.T @ (D.sum(axis=0) @ B)
+            C[g["ix"]] -= BDB + corr[:nloc, :nloc]
+            cv[g["glob"]] -= corr[:nloc, nloc]
+            yVy -= float(corr[nloc, nloc])
+            cache.append((lam, Kinv, D))
+        return C, cv, yVy, ldVA, cache
+
+    def _general_grad(self, cache, Psi, z, nu, pwrss):
+        """d dev / d(a, b, c) from the Woodbury-route patients (stable at a, b, c = 0).
+
+        With F = I - Z'Z L K^-1 L, Yhat = F Z'W = (I + Z'Z Lambda^2)^-1 Z'W and yhat = F Z'y,
+        the contributions of term k (its local columns j) are: d log|K| = sum_j (Z'Z - Z'Z L
+        K^-1 L Z'Z)_jj, dC = -Yhat_k' Yhat_k, dc = -Yhat_k' yhat_k, d y'V^-1 y = -|yhat_k|^2;
+        contracted with Psi and z they need diag(F (Z'W Psi W'Z) F') and F (Z'y - Z'W z).
+        """
+        out = np.zeros(3)
+        for g, (lam, Kinv, D) in zip(self.gen_groups, cache):
+            m, nloc, smax = g["m"], g["nloc"], g["smax"]
+            ZtZ, B, R, S = g["ZtZ"], g["B"], g["R"], g["S"]
+            F = np.eye(m)[None] - ZtZ @ D
+            A = lam[None, :, None] * ZtZ                       # Lambda Z'Z
+            H2 = ((Kinv @ A) * A).sum(axis=1)                  # diag(Z'Z L K^-1 L Z'Z)
+            dld = g["ZtZ_diag"] - H2
+            # Xi = Z'W Psi W'Z with Z'W = B + Rw (Rw: the difference columns S[:, :smax])
+            Psi_loc = Psi[g["ix"]]
+            Psi_ext = np.zeros((nloc + 2, nloc + 2))
+            Psi_ext[:nloc, :nloc] = Psi_loc
+            PsiB = Psi_ext[:, :nloc] @ B.T                      # (ext, m); y/dummy rows 0
+            Sw = S[:, :smax]
+            Rw = R[:, :, :smax]
+            XiB = B @ PsiB[:nloc]                               # B Psi B'  (m, m)
+            RPB = Rw @ PsiB[Sw]                                 # Rw Psi B' (P, m, m)
+            PsiSS = Psi_ext[Sw[:, :, None], Sw[:, None, :]]     # (P, s, s)
+            RPR = Rw @ PsiSS @ np.transpose(Rw, (0, 2, 1))
+            Xi = XiB[None] + RPB + np.transpose(RPB, (0, 2, 1)) + RPR
+            quad = ((F @ Xi) * F).sum(axis=2)                   # diag(F Xi F')
+            z_ext = np.zeros(nloc + 2)
+            z_ext[:nloc] = z[g["glob"]]
+            wz = (B @ z_ext[:nloc])[None] + (Rw @ z_ext[Sw][:, :, None])[:, :, 0]
+            r = (F @ (g["Zty"] - wz)[:, :, None])[:, :, 0]
+            per = dld - quad - (nu / pwrss) * r ** 2
+            out += np.array([per[:, mk].sum() for mk in g["kind_masks"]])
+        return out
+
+    # ------------------------------------------------------------------ criterion
+    def _scale(self, theta):
+        s = np.ones(self.nW)
+        for k, blk in zip((1, 2, 5), self.blocks):
+            s[blk] = theta[k]
+        return s
+
+    def evaluate(self, theta, grad=False):
+        """REML criterion at theta (length 6, THETA_NAMES order).
+
+        With ``grad=True`` also returns the analytic gradient with respect to the variance
+        ratios ``rho = theta**2``.
+        """
+        theta = np.abs(np.asarray(theta, dtype=float))
+        C = self.WtW.copy()
+        cv = self.Wty.copy()
+        yVy = self.yty
+        ldVA = 0.0
+        fast_extra = gen_cache = None
+        if self.has_fast:
+            Cf, cvf, yVyf, ldf, fast_extra = self._fast_parts(theta)
+            C += Cf
+            cv += cvf
+            yVy += yVyf
+            ldVA += ldf
+        if self.has_general:
+            Cg, cvg, yVyg, ldg, gen_cache = self._general_parts(theta)
+            C += Cg
+            cv += cvg
+            yVy += yVyg
+            ldVA += ldg
+        s = self._scale(theta)
+        M = s[:, None] * C * s[None, :]
+        M[self.pen, self.pen] += 1.0
+        rhs = s * cv
+        cf = sla.cho_factor(M, lower=True, check_finite=False)
+        sol = sla.cho_solve(cf, rhs, check_finite=False)
+        ldM = 2.0 * np.log(np.diag(cf[0])).sum()
+        pwrss = yVy - rhs @ sol
+        nu = self.nu
+        dev = ldVA + ldM + nu * (1.0 + LOG2PI + np.log(pwrss / nu))
+        info = dict(pwrss=pwrss, beta=sol[self.int_idx], sigma2=pwrss / nu)
+        if not grad:
+            return dev, info
+        nW = self.nW
+        Minv, info_ = sla.lapack.dpotri(cf[0], lower=1)
+        if info_ != 0:  # pragma: no cover - M is positive definite by construction
+            Minv = sla.cho_solve(cf, np.eye(nW), check_finite=False)
+        else:
+            Minv = np.tril(Minv) + np.tril(Minv, -1).T
+        out = np.zeros(6)
+        z = s * sol
+        Psi = Minv * np.outer(s, s)
+        if self.has_fast:
+            E, dE, dldVA, mcache = fast_extra
+            tau = self._fast_contract(Psi)
+            zQz = self._fast_contract(np.outer(z, z))
+            gk = tau + (nu / pwrss) * (self.qy - 2.0 * (self.qv @ z) + zQz)
+            if mcache is not None:
+                gk = gk + self._missing_grad(mcache, Psi, z, nu, pwrss).ravel()
+            out[[0, 3, 4]] += dE @ gk + dldVA                 # d dev / d(a, b, c)
+        if self.has_general:
+            out[[0, 3, 4]] += self._general_grad(gen_cache, Psi, z, nu, pwrss)
+        # global ratios: d log|M| / d rho_k = (C - C S M^-1 S C)_kk,  d pwrss / d rho_k = -r_k^2
+        # Since (S Gamma S)_kk = 1 - (M^-1)_kk for a penalised k, Gamma_kk = (1 - M^-1_kk)/rho_k
+        # is exact and cheap while rho_k (C_kk) is not tiny; otherwise (near the boundary) the
+        # explicit form, restricted to the columns with s != 0.
+        CS = C * s[None, :]
+        r = cv - CS @ sol
+        dC = np.diag(C)
+        dMinv = np.diag(Minv)
+        nz = np.flatnonzero(s)
+        for k, blk in zip((1, 2, 5), self.blocks):
+            rho_k = theta[k] ** 2
+            if rho_k * dC[blk].max(initial=0.0) > 1e-3 and rho_k > 0:
+                gam = (1.0 - dMinv[blk]) / rho_k
+            else:
+                CSb = CS[np.ix_(blk, nz)]
+                gam = dC[blk] - ((CSb @ Minv[np.ix_(nz, nz)]) * CSb).sum(axis=1)
+            out[k] = (gam - (nu / pwrss) * r[blk] ** 2).sum()
+        return dev, info, out
+
+
+def _optimise(fun_grad, x0, maxiter=500, newton_steps=8, ftol=1e-10, gtol=1e-5,
+              central=False):
+    """Minimise over rho >= 0: L-BFGS-B, then projected Newton steps to polish.
+
+    The Newton steps use a Hessian from forward (``central=True``: central) differences of the
+    analytic gradient,
+    restricted to the free coordinates (those not held at 0 by a positive gradient), with a
+    backtracking line search; they bring the gradient to rounding level, which L-BFGS-B alone
+    does not on criteria as flat as this one (variance components of small terms).
+    Returns (x, f, nfev, message).
+    """
+    bounds = [(0.0, None)] * len(x0)
+    opts = dict(maxiter=maxiter, ftol=ftol, gtol=gtol, maxcor=20)
+    res = minimize(fun_grad, x0, jac=True, method="L-BFGS-B", bounds=bounds, options=opts)
+    x = np.maximum(res.x, 0.0)
+    nfev = int(res.nfev)
+    f, g = fun_grad(x)
+    nfev += 1
+    message = str(res.message)
+    for _ in range(newton_steps):
+        free = ~((x <= 0.0) & (g > 0.0))
+        if not free.any():
+            break
+        idx = np.flatnonzero(free)
+        H = np.empty((idx.size, idx.size))
+        for col, k in enumerate(idx):
+            h = 1e-5 * max(x[k], 1e-3)
+            xp, xm = x.copy(), x.copy()
+            xp[k] += h
+            if central and x[k] - h >= 0.0:
+                xm[k] -= h
+                H[:, col] = (fun_grad(xp)[1][idx] - fun_grad(xm)[1][idx]) / (2 * h)
+                nfev += 2
+            else:
+                H[:, col] = (fun_grad(xp)[1][idx] - g[idx]) / h
+                nfev += 1
+        H = 0.5 * (H + H.T)
+        try:
+            w, V = np.linalg.eigh(H)
+        except np.linalg.LinAlgError:
+            break
+        if w.min() <= 0:
+            break
+        step = np.zeros_like(x)
+        step[idx] = -(V @ ((V.T @ g[idx]) / w))
+        t = 1.0
+        improved = False
+        for _ls in range(30):
+            xn = np.maximum(x + t * step, 0.0)
+            fn, gn = fun_grad(xn)
+            nfev += 1
+            # accept a decrease, or (near the optimum, where the criterion changes by less
+            # than its rounding error) a step that does not increase it beyond rounding and
+            # reduces the projected gradient
+            flat = fn <= f + 1e-13 * abs(f) and (np.max(np.abs(_projected_gradient(xn, gn)))
+                                                 < np.max(np.abs(_projected_gradient(x, g))))
+            if fn < f or flat:
+                improved = True
+                break
+            t *= 0.5
+        if not improved:
+            break
+        small = np.max(np.abs(xn - x)) <= 1e-12 * max(1.0, np.max(np.abs(x)))
+        x, f, g = xn, fn, gn
+        message = "projected Newton"
+        if small:
+            break
+    return x, float(f), nfev, message
+
+
+def _projected_gradient(rho, g):
+    return np.where((rho <= 0) & (g > 0), 0.0, g)
+
+
+def fit_crossed(data: _Long, *, singular_tol: float = 1e-4, force_general: bool = False,
+                theta0=None) -> REMLFit:
+    """Fit the crossed model by REML (lme4's criterion); see :func:`_fit_crossed`."""
+    with single_threaded_blas():
+        return _fit_crossed(data, singular_tol=singular_tol, force_general=force_general,
+                            theta0=theta0)
+
+
+def _fit_crossed(data: _Long, *, singular_tol: float, force_general: bool,
+                 theta0) -> REMLFit:
+    """Fit the crossed model by REML (lme4's criterion), returning variance components.
+
+    The optimisation runs over the variance ratios ``rho = theta**2 >= 0`` (where the
+    boundary is a proper constraint with a non-zero gradient; in theta the criterion is even
+    and every theta_k = 0 is a stationary point) with an analytic gradient.
+    """
+    crit = CrossedREML(data, force_general=force_general)
+
+    def fg(rho):
+        dev, _, g = crit.evaluate(np.sqrt(np.maximum(rho, 0.0)), grad=True)
+        return dev, g
+
+    x0 = np.ones(6) if theta0 is None else np.asarray(theta0, float) ** 2
+    rho, _, nfev, message = _optimise(fg, x0)
+    theta = np.sqrt(rho)
+    dev, info = crit.evaluate(theta)
+    sigma2 = info["sigma2"]
+    var = {nm: float(sigma2 * t ** 2) for nm, t in zip(THETA_NAMES, theta)}
+    var["residual"] = float(sigma2)
+    pg = _projected_gradient(rho, fg(rho)[1])
+    converged = bool(np.max(np.abs(pg)) < 1e-3)
+    return REMLFit(names=THETA_NAMES, theta=theta, sigma=float(np.sqrt(sigma2)), variances=var,
+                   reml_criterion=float(dev), intercept=float(info["beta"]),
+                   converged=converged, message=message, n_evaluations=int(nfev),
+                   singular=bool(np.any(theta < singular_tol)), path=crit.path)
+
+
+# ---------------------------------------------------------------------- nested model
+NESTED_NAMES = ("id", "id:time")
+
+
+class NestedREML:
+    """REML criterion of ``values ~ 1 + (1 | id/time)`` from session sufficient statistics.
+
+    With ``a = theta_id^2`` and ``b = theta_(id:time)^2``, patient i's covariance (in sigma^2
+    units) is ``I + a J + b blockdiag(J_k)``; with ``W_s = (I + b J_k)^-1`` the inverse is
+    ``W - a W11'W / (1 + a 1'W1)`` (Woodbury), so everything reduces to session counts k_s,
+    session sums S_s and the total sum of squares.
+    """
+
+    def __init__(self, data: _Long):
+        d = data
+        self.k = np.bincount(d.sid, minlength=d.S).astype(float)
+        self.Ssum = np.bincount(d.sid, weights=d.y, minlength=d.S)
+        self.sess_pid = d.sess_pid
+        self.P = d.P
+        self.yty = float(d.y @ d.y)
+        self.nu = d.n - 1
+
+    def evaluate(self, theta, grad=False):
+        """REML criterion at theta = (theta_id, theta_id:time); gradient in rho = theta**2."""
+        a, b = float(theta[0]) ** 2, float(theta[1]) ** 2
+        P, k, S, pid = self.P, self.k, self.Ssum, self.sess_pid
+        den = 1.0 + b * k
+        w = np.bincount(pid, weights=k / den, minlength=P)
+        u = np.bincount(pid, weights=S / den, minlength=P)
+        q = 1.0 + a * w
+        ld = np.log(den).sum() + np.log(q).sum()
+        xvx = (w / q).sum()
+        xvy = (u / q).sum()
+        yvy = self.yty - b * (S ** 2 / den).sum() - a * (u ** 2 / q).sum()
+        pwrss = yvy - xvy ** 2 / xvx
+        nu = self.nu
+        dev = ld + np.log(xvx) + nu * (1.0 + LOG2PI + np.log(pwrss / nu))
+        info = dict(pwrss=pwrss, beta=xvy / xvx, sigma2=pwrss / nu)
+        if not grad:
+            return dev, info
+        q2 = q ** 2
+        # d / da
+        dld_a = (w / q).sum()
+        dxvx_a = -(w ** 2 / q2).sum()
+        dxvy_a = -(u * w / q2).sum()
+        dyvy_a = -(u ** 2 / q2).sum()
+        # d / db
+        dw = -np.bincount(pid, weights=k ** 2 / den ** 2, minlength=P)
+        du = -np.bincount(pid, weights=k * S / den ** 2, minlength=P)
+        dld_b = (k / den).sum() + (a * dw / q).sum()
+        dxvx_b = (dw / q2).sum()
+        dxvy_b = ((du * q - u * a * dw) / q2).sum()
+        dyvy_b = -(S ** 2 / den ** 2).sum() - a * ((2 * u * du * q - a * u ** 2 * dw) / q2).sum()
+        g = np.empty(2)
+        for j, (dld, dxx, dxy, dyy) in enumerate(((dld_a, dxvx_a, dxvy_a, dyvy_a),
+                                                  (dld_b, dxvx_b, dxvy_b, dyvy_b))):
+            dpw = dyy - 2 * xvy * dxy / xvx + xvy ** 2 * dxx / xvx ** 2
+            g[j] = dld + dxx / xvx + nu * dpw / pwrss
+        return dev, info, g
+
+
+def fit_nested(data: _Long, *, singular_tol: float = 1e-4) -> REMLFit:
+    """Fit ``values ~ 1 + (1 | id/time)`` by REML (equal to nlme's lme and lme4's lmer)."""
+    with single_threaded_blas():
+        return _fit_nested(data, singular_tol=singular_tol)
+
+
+def _fit_nested(data: _Long, *, singular_tol: float) -> REMLFit:
+    crit = NestedREML(data)
+
+    def fg(rho):
+        dev, _, g = crit.evaluate(np.sqrt(np.maximum(rho, 0.0)), grad=True)
+        return dev, g
+
+    rho, _, nfev, message = _optimise(fg, np.ones(2))
+    theta = np.sqrt(rho)
+    dev, info = crit.evaluate(theta)
+    sigma2 = info["sigma2"]
+    var = {nm: float(sigma2 * t ** 2) for nm, t in zip(NESTED_NAMES, theta)}
+    var["residual"] = float(sigma2)
+    pg = _projected_gradient(rho, fg(rho)[1])
+    converged = bool(np.max(np.abs(pg)) < 1e-3)
+    return REMLFit(names=NESTED_NAMES, theta=theta, sigma=float(np.sqrt(sigma2)), variances=var,
+                   reml_criterion=float(dev), intercept=float(info["beta"]),
+                   converged=converged, message=message, n_evaluations=int(nfev),
+                   singular=bool(np.any(theta < singular_tol)), path="nested")

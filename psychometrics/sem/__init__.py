@@ -1,0 +1,20 @@
+"""Structural equation models with lavaan syntax, equal to lavaan 0.6-14 (ML).
+
+Pipeline (one module per step): :mod:`.syntax` (model text -> statements) ->
+:mod:`.partable` (parameter table) -> :mod:`.matrices` (LISREL matrices) ->
+:mod:`.estimate` (ML, Fisher scoring) -> :mod:`.information` (SEs) ->
+:mod:`.fit_measures`, :mod:`.standardize`, :mod:`.modindices` ->
+:mod:`.results` (immutable result). :mod:`.invariance` compares nested
+multi-group models.
+"""
+from __future__ import annotations
+
+from .api import fit
+from .instrument_model import cfa_model
+from .invariance import invariance, lrt
+from .reliability import ave, comp_rel_sem, reliability
+from .results import SEMResult, Summary
+from .syntax import parse_model
+
+__all__ = ["fit", "invariance", "lrt", "cfa_model", "reliability", "comp_rel_sem", "ave", "SEMResult",
+           "Summary", "parse_model"]

@@ -1,0 +1,79 @@
+"""CFA syntax written from an item bank (``psychometrics.instruments``).
+
+``cfa_model(instrument, form)`` declares one factor per item-based scale of the
+form, named by the scale id, measured by the scale's items (bank order). Scales
+made of other scales (a total) become second-order factors when
+``higher_order=True`` and are left out otherwise. Reverse-keyed items need no
+recoding: their loadings are simply negative.
+"""
+from __future__ import annotations
+
+from ..exceptions import ModelSpecificationError
+
+__all__ = ["cfa_model"]
+
+
+def cfa_model(instrument, form: str | None = None, *, higher_order: bool = False) -> str:
+    """lavaan syntax of the CFA implied by an instrument's scales.
+
+    Parameters
+    ----------
+    instrument : Instrument or str
+        A loaded bank or its id/path (as ``psychometrics.load_instrument``).
+    form : str, optional
+        Form of the instrument (default: the bank's default form).
+    higher_order : bool
+        Add scales made of other scales (e.g. a total) as second-order factors.
+
+    Returns
+    -------
+    str
+        Model syntax for :func:`psychometrics.sem.fit`.
+
+    Raises
+    ------
+    ModelSpecificationError
+        If an item belongs to two item-based scales of the form (the model would
+        need cross-loadings), or a scale has fewer than two items.
+    """
+    if isinstance(instrument, str):
+        from ..instruments import load_instrument
+        instrument = load_instrument(instrument)
+    resolved = form or instrument.default_form or "all items"
+    inst = instrument.with_form(form)
+    item_scales = {sid: s for sid, s in inst.scales.items() if s.items}
+    comp_scales = {sid: list(s.components) for sid, s in inst.scales.items() if s.components}
+    # an item-based scale whose items are exactly the union of two or more other
+    # item-based scales (a total written out item by item) is a composite as well
+    for sid, s in list(item_scales.items()):
+        parts = [o for o, so in item_scales.items()
+                 if o != sid and set(so.items) < set(s.items)]
+        covered = set().union(*(set(item_scales[o].items) for o in parts)) if parts else set()
+        if len(parts) >= 2 and covered == set(s.items):
+            comp_scales[sid] = parts
+            del item_scales[sid]
+    owner: dict[str, str] = {}
+    for sid, s in item_scales.items():
+        for item in s.items:
+            if item in owner:
+                raise ModelSpecificationError(
+                    f"Item {item!r} belongs to scales {owner[item]!r} and {sid!r} of form "
+                    f"{resolved!r}; a CFA with one factor per scale needs "
+                    f"disjoint scales. Choose a form whose scales do not overlap.")
+            owner[item] = sid
+        if len(s.items) < 2:
+            raise ModelSpecificationError(
+                f"Scale {sid!r} has {len(s.items)} item(s); a factor needs at least two.")
+    order = {i: k for k, i in enumerate(inst.item_ids)}
+    lines = [f"# CFA of {inst.name} ({inst.id}), form {resolved}"]
+    for sid, s in item_scales.items():
+        items = sorted(s.items, key=order.get)
+        rev = [i for i in items if i in s.reverse]
+        note = f"  # reverse-keyed: {', '.join(rev)}" if rev else ""
+        lines.append(f"{sid} =~ {' + '.join(items)}{note}")
+    if higher_order:
+        for sid, parts in comp_scales.items():
+            comps = [c for c in parts if c in item_scales]
+            if len(comps) >= 2:
+                lines.append(f"{sid} =~ {' + '.join(comps)}")
+    return "\n".join(lines) + "\n"

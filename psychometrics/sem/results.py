@@ -1,0 +1,311 @@
+"""The immutable result of :func:`psychometrics.sem.fit`.
+
+:class:`SEMResult` holds tidy tables (``estimates``), the fit measures (a
+read-only mapping), sample and implied moments, and the convergence record.
+Derived tables (modification indices, standardized solution with SEs,
+residual correlations, R squared) are computed on request from the stored
+problem and estimates; nothing is mutated.
+"""
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+from scipy import special
+
+__all__ = ["SEMResult", "Summary"]
+
+
+_SECTIONS = (("=~", "Latent variables"), ("~", "Regressions"), ("~~cov", "Covariances"),
+             ("~1", "Intercepts"), ("~~var", "Variances"), (":=", "Defined parameters"))
+
+
+def _fmt(x, width=9, digits=3):
+    return f"{x:>{width}.{digits}f}" if np.isfinite(x) else " " * width
+
+
+def _estimate_sections(est: pd.DataFrame) -> list[str]:
+    """lavaan-style blocks: per group, latent variables, regressions, covariances, ..."""
+    lines = []
+    groups = sorted(g for g in est["group"].unique() if g > 0)
+    for g in groups + [0]:
+        eg = est[est["group"] == g]
+        if eg.empty:
+            continue
+        if len(groups) > 1 and g > 0:
+            lines += ["", f"Group {g}:"]
+        for key, title in _SECTIONS:
+            if key == "~~cov":
+                part = eg[(eg["op"] == "~~") & (eg["lhs"] != eg["rhs"])]
+            elif key == "~~var":
+                part = eg[(eg["op"] == "~~") & (eg["lhs"] == eg["rhs"])]
+            else:
+                part = eg[eg["op"] == key]
+            if part.empty:
+                continue
+            lines += ["", f"{title}:",
+                      f"{'':<24}{'Estimate':>9}{'Std.Err':>9}{'z-value':>9}{'P(>|z|)':>9}"
+                      f"{'Std.all':>9}"]
+            last = None
+            for r in part.itertuples(index=False):
+                if key in ("=~", "~") and r.lhs != last:
+                    lines.append(f"  {r.lhs} {r.op}")
+                    last = r.lhs
+                if key in ("=~", "~"):
+                    name = f"    {r.rhs}"
+                elif key == "~~cov":
+                    name = f"  {r.lhs} ~~ {r.rhs}"
+                elif key == ":=":
+                    name = f"  {r.lhs} := {r.rhs}"
+                else:
+                    name = f"  {r.lhs}"
+                if r.label and not (key == ":=" and r.label == r.lhs):
+                    name += f" ({r.label})"
+                lines.append(f"{name:<24}{_fmt(r.est)}{_fmt(r.se)}{_fmt(r.z)}{_fmt(r.p_value)}"
+                             f"{_fmt(r.std_all)}")
+    return lines
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Printable summary; ``as_text()`` and ``as_html()`` render the same content."""
+
+    header: tuple[tuple[str, str], ...]
+    fit: tuple[tuple[str, float], ...]
+    estimates: pd.DataFrame
+    warning: str = ""
+
+    def as_text(self) -> str:
+        lines = []
+        if self.warning:
+            bar = "!" * 78
+            lines += [bar, self.warning, bar, ""]
+        w = max(len(k) for k, _ in self.header)
+        lines += [f"  {k:<{w}}  {v}" for k, v in self.header]
+        lines.append("")
+        lines.append("Model test and fit measures:")
+        for k, v in self.fit:
+            if k in ("df", "npar"):
+                lines.append(f"  {k:<32}{v:>14.0f}")
+            elif "pvalue" in k:
+                lines.append(f"  {k:<32}{v:>14.4g}")
+            else:
+                lines.append(f"  {k:<32}{v:>14.3f}")
+        lines.append("")
+        lines.append("Parameter estimates:")
+        lines += _estimate_sections(self.estimates)
+        if self.warning:
+            lines += ["", self.warning]
+        return "\n".join(lines)
+
+    def as_html(self) -> str:
+        parts = []
+        if self.warning:
+            parts.append(f'<p style="color:#b00;font-weight:bold">{html.escape(self.warning)}</p>')
+        parts.append("<table>" + "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>"
+                                         for k, v in self.header) + "</table>")
+        parts.append("<h4>Fit measures</h4><table>" + "".join(
+            f"<tr><th>{html.escape(k)}</th><td>{v:.3f}</td></tr>" for k, v in self.fit) + "</table>")
+        parts.append("<h4>Parameter estimates</h4>")
+        parts.append(self.estimates.to_html(index=False, float_format=lambda x: f"{x:.3f}",
+                                            na_rep=""))
+        return "\n".join(parts)
+
+    def as_latex(self) -> str:
+        """The fit measures and the estimates as LaTeX tabulars."""
+        bs = "\\"
+        lines = [bs + "begin{tabular}{lr}", bs + "hline"]
+        for k, v in self.fit:
+            lines.append(k.replace("_", bs + "_") + f" & {v:.3f} " + bs + bs)
+        lines += [bs + "hline", bs + "end{tabular}", ""]
+        est = self.estimates.to_latex(index=False, float_format=lambda x: f"{x:.3f}", na_rep="",
+                                      escape=True)
+        warn = ["% " + self.warning] if self.warning else []
+        return "\n".join(warn + lines) + "\n" + est
+
+    def __str__(self) -> str:
+        return self.as_text()
+
+    def _repr_html_(self) -> str:
+        return self.as_html()
+
+
+@dataclass(frozen=True)
+class SEMResult:
+    """Result of an ML fit of a structural equation model.
+
+    Attributes
+    ----------
+    estimates : DataFrame
+        One row per parameter and group: ``lhs, op, rhs, group, label, est, se, z,
+        p_value, ci_lower, ci_upper, std_lv, std_all, free`` (lavaan
+        ``parameterEstimates`` + ``standardizedSolution``). Fixed parameters have
+        NaN standard errors and ``free == False``.
+    fit_measures : Mapping[str, float]
+        lavaan ``fitMeasures`` with snake_case keys.
+    converged, iterations : bool, int
+    sample_cov, implied_cov : dict[group label, DataFrame]
+    sample_mean, implied_mean : dict[group label, Series]
+    vcov : DataFrame
+        Covariance matrix of the free parameters.
+    chisq_by_group : tuple of float
+        Each group's contribution to the chi-square (lavaan ``test$stat.group``).
+    se_reason : str
+        Empty when standard errors were computed; otherwise why they are NaN.
+    """
+
+    model: str
+    estimates: pd.DataFrame
+    fit_measures: Mapping[str, float]
+    converged: bool
+    iterations: int
+    optimizer_message: str
+    nobs: tuple[int, ...]
+    group_labels: tuple
+    sample_cov: Mapping[Any, pd.DataFrame]
+    sample_mean: Mapping[Any, pd.Series]
+    implied_cov: Mapping[Any, pd.DataFrame]
+    implied_mean: Mapping[Any, pd.Series]
+    vcov: pd.DataFrame | None
+    options: Mapping[str, Any]
+    warnings: tuple[str, ...]
+    timing: float
+    chisq_by_group: tuple
+    se_reason: str
+    parameter_table: pd.DataFrame
+    _problem: Any = field(repr=False, compare=False)
+    _theta: np.ndarray = field(repr=False, compare=False)
+    _defs: tuple = field(repr=False, compare=False, default=())
+
+    # ------------------------------------------------------------------ derived tables
+    def modification_indices(self, sort: bool = True, minimum_value: float = 0.0,
+                             maximum_number: int | None = None) -> pd.DataFrame:
+        """lavaan ``modindices(fit)``: ``lhs, op, rhs, group, mi, epc, sepc_lv, sepc_all, sepc_nox``."""
+        from .modindices import modification_indices
+        if not self.converged:
+            import warnings
+            from ..exceptions import ConvergenceWarning
+            warnings.warn("The model did not converge; modification indices are not valid.",
+                          ConvergenceWarning, stacklevel=2)
+        out = modification_indices(self._problem, self._theta, sort=sort,
+                                   minimum_value=minimum_value)
+        if maximum_number is not None:
+            out = out.head(maximum_number).reset_index(drop=True)
+        return out
+
+    def standardized_solution(self, type: str = "std.all") -> pd.DataFrame:  # noqa: A002
+        """lavaan ``standardizedSolution(fit, type=)``, with delta-method SEs.
+
+        Columns ``lhs, op, rhs, group, label, est_std, se, z, p_value, ci_lower, ci_upper``.
+        """
+        from .standardize import standardized_with_se
+        if type not in ("std.all", "std.lv"):
+            raise ValueError(f"The 'type' argument must be 'std.all' or 'std.lv', got {type!r}.")
+        V = None if self.vcov is None else self.vcov.to_numpy()
+        est, se = standardized_with_se(self._problem, self._theta, V, self._defs, type)
+        base = self.estimates[["lhs", "op", "rhs", "group", "label"]].copy()
+        base["est_std"] = est
+        se = np.where(np.abs(se) < 1e-15, 0.0, se)
+        base["se"] = se
+        return _add_inference(base, "est_std")
+
+    def r_squared(self) -> pd.DataFrame:
+        """lavaan ``lavInspect(fit, "rsquare")``: ``group, variable, r_squared``."""
+        from .standardize import model_sds
+        from .estimate import row_values
+        prob = self._problem
+        values = row_values(prob, self._theta)
+        sds = model_sds(prob, values)
+        t = prob.pt.table
+        names = prob.pt.names
+        rows = []
+        for g in range(prob.pt.ngroups):
+            eta2, ov2 = sds[g]
+            tg = t[t["group"] == g + 1]
+            resvar = {l: values[i] for i, l, o, r in zip(tg.index, tg["lhs"], tg["op"], tg["rhs"])
+                      if o == "~~" and l == r}
+            endo_ov = [v for v in names.ov if v in names.ov_ind or v in names.eqs_y]
+            lv_ind = {r for o, r in zip(prob.pt.c("op"), prob.pt.c("rhs")) if o == "=~"} & set(names.lv)
+            endo_lv = [v for v in names.lv if v in names.eqs_y or v in lv_ind]
+            for v in endo_ov:
+                rows.append((g + 1, v, 1 - resvar[v] / ov2[v]))
+            for v in endo_lv:
+                rows.append((g + 1, v, 1 - resvar[v] / eta2[v]))
+        return pd.DataFrame(rows, columns=["group", "variable", "r_squared"])
+
+    def residual_correlations(self) -> dict:
+        """lavaan ``resid(fit, type = "cor")``: observed minus implied correlations per group."""
+        out = {}
+        for key in self.sample_cov:
+            S = self.sample_cov[key].to_numpy()
+            Sig = self.implied_cov[key].to_numpy()
+            ds = 1 / np.sqrt(np.diag(S))
+            de = 1 / np.sqrt(np.diag(Sig))
+            R = S * np.outer(ds, ds) - Sig * np.outer(de, de)
+            out[key] = pd.DataFrame(R, index=self.sample_cov[key].index,
+                                    columns=self.sample_cov[key].columns)
+        return out
+
+    # ------------------------------------------------------------------ summary
+    def summary(self) -> Summary:
+        fm = self.fit_measures
+        header = [("Estimator", str(self.options.get("estimator", "ML"))),
+                  ("Missing data", str(self.options.get("missing", "listwise"))),
+                  ("Converged", str(self.converged)),
+                  ("Iterations", str(self.iterations)),
+                  ("Number of observations", ", ".join(map(str, self.nobs))),
+                  ("Number of model parameters", str(int(fm.get("npar", np.nan))) if fm else "")]
+        if self.group_labels:
+            header.append(("Groups", ", ".join(map(str, self.group_labels))))
+        header.append(("Information", self.options.get("information", "expected")))
+        keys = ["chisq", "df", "pvalue", "chisq_scaled", "chisq_scaling_factor", "pvalue_scaled",
+                "cfi", "tli", "cfi_robust", "tli_robust", "rmsea", "rmsea_ci_lower",
+                "rmsea_ci_upper", "rmsea_robust", "srmr", "aic", "bic"]
+        fit = tuple((k, float(fm[k])) for k in keys if k in fm)
+        warn = ""
+        if not self.converged:
+            warn = ("WARNING: THE MODEL DID NOT CONVERGE (" + self.optimizer_message + "). "
+                    "The estimates below are NOT valid; standard errors are not computed.")
+        cols = ["lhs", "op", "rhs", "group", "label", "est", "se", "z", "p_value", "std_all"]
+        return Summary(tuple(header), fit, self.estimates[cols], warn)
+
+    def __repr__(self) -> str:
+        fm = self.fit_measures
+        s = f"SEMResult(converged={self.converged}, iterations={self.iterations}"
+        if fm:
+            s += f", chisq={fm['chisq']:.3f}, df={fm['df']:.0f}, cfi={fm['cfi']:.3f}, rmsea={fm['rmsea']:.3f}"
+        return s + ")"
+
+
+def inference(est, se, level: float = 0.95):
+    """z, two-sided p (lavaan: ``2 * (1 - pnorm(abs(z)))``) and Wald CI; NaN where se is 0/NaN."""
+    est = np.asarray(est, dtype=float)
+    se = np.asarray(se, dtype=float)
+    ok = (se > 0) & np.isfinite(se)
+    z = np.full(est.shape, np.nan)
+    z[ok] = est[ok] / se[ok]
+    # lavaan's 2 * (1 - pnorm(|z|)) is exactly 0 beyond |z| ~ 8.3; reproduce it
+    p = 2 * (1 - special.ndtr(np.abs(z)))
+    q = special.ndtri(1 - (1 - level) / 2)
+    fin = np.isfinite(se)
+    lo = np.where(fin, est - q * se, np.nan)
+    hi = np.where(fin, est + q * se, np.nan)
+    return z, p, lo, hi
+
+
+def _add_inference(df: pd.DataFrame, est_col: str, level: float = 0.95) -> pd.DataFrame:
+    z, p, lo, hi = inference(df[est_col].to_numpy(dtype=float), df["se"].to_numpy(dtype=float),
+                             level)
+    df["z"] = z
+    df["p_value"] = p
+    df["ci_lower"] = lo
+    df["ci_upper"] = hi
+    return df
+
+
+def frozen_mapping(d: dict) -> Mapping:
+    return MappingProxyType(dict(d))
