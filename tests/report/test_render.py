@@ -172,3 +172,12 @@ def test_reproducibility_section(built):
     assert set(files.data["role"]) >= {"data", "bank (WAI-SR)", "bank (PEAR)", "bank (OQ-45.2)"}
     assert sec.blocks[-1].kind == "code" and sec.blocks[-1].text == built.results.study.text.rstrip()
     assert "psychometrics" in list(soft.data["package"])
+
+
+def test_similar_warnings_are_grouped():
+    from psychometrics.report.sections._common import grouped_warnings
+
+    ws = ("W: 150 values are missing.", "W: 153 values are missing.", "X: singular fit.",
+          "W: 7 values are missing.")
+    assert grouped_warnings(ws) == ["W: 150 values are missing. (and 2 similar warnings)",
+                                    "X: singular fit."]

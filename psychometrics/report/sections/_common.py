@@ -33,8 +33,23 @@ def section(results: StudyResults, name: str, key: str, title: str,
         head.append(Paragraph(intro))
     head += failed_parts(results, outcome)
     tail = [Paragraph(f"Warning during this analysis: {w}", kind="warning")
-            for w in outcome.warnings]
+            for w in grouped_warnings(outcome.warnings)]
     return Section(key, title, tuple(head + blocks + tail))
+
+
+def grouped_warnings(warnings: tuple[str, ...]) -> list[str]:
+    """Warnings that differ only in their numbers are shown once, with a count."""
+    import re
+
+    groups: dict[str, list[str]] = {}
+    for w in warnings:
+        groups.setdefault(re.sub(r"-?\d+(\.\d+)?", "#", w), []).append(w)
+    out = []
+    for ws in groups.values():
+        more = len(ws) - 1
+        out.append(ws[0] if not more else
+                   f"{ws[0]} (and {more} similar warning{'s' if more > 1 else ''})")
+    return out
 
 
 def failed_parts(results: StudyResults, outcome: Outcome) -> list[Paragraph]:
