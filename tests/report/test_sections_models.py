@@ -137,3 +137,21 @@ def test_reliability_cfa_omega_and_multilevel(built):
     row = _row(mt, instrument="WAI-SR", scale="bond")
     assert row["RkF"] == apa.bounded(m.RkF)
     assert row["Rc"] == apa.bounded(m.Rc)
+
+
+def test_cfa_omega_equals_semtools_composite_reliability(built):
+    from psychometrics.sem import comp_rel_sem, fit
+
+    data, study, results, secs = built
+    inst = study.instrument("wai")
+    block = select_occasion(study, results.data, "wai", "first_complete")
+    items = list(inst.scale_items("goal"))
+    b = results.outcomes["reliability"].result["wai"]
+    est = b.omega_cfa["goal"].estimates
+    ours = float(est.loc[est["op"] == ":=", "est"].iloc[0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        one = fit("goal =~ " + " + ".join(items), block[items])
+    # semTools::compRelSEM(cfa('goal =~ ...', d), obs.var = FALSE)
+    ref = comp_rel_sem(one, obs_var=False)["reliability"].iloc[0]
+    np.testing.assert_allclose(ours, ref, rtol=1e-6)
