@@ -66,7 +66,7 @@ def main(argv=None) -> int:
          max(5, args.repeats // 2)),
     ]
     print("BLAS: psychometrics.efa runs its computations on one OpenBLAS thread "
-          "(psychometrics/efa/_blas.py), as R's reference BLAS does")
+          "(psychometrics/_blas.py), as R's reference BLAS does")
     print(f"{'R timing key':<28} {'ours (s)':>10} {'R (s)':>10} {'R/ours':>8}  call")
     rows = []
     for key, call, fn, reps in cases:

@@ -11,7 +11,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from ..exceptions import ModelSpecificationError
-from ._blas import single_blas_thread
+from .._blas import single_blas_thread
 from ._input import prepare_correlation
 from ._summary import Summary
 

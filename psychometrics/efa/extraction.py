@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import minimize
 
-from ._blas import single_blas_thread
+from .._blas import single_blas_thread
 from ._input import smc
 
 __all__ = ["Extraction", "extract", "METHODS"]

@@ -20,7 +20,7 @@ from ..exceptions import (
     IdentificationError,
     ModelSpecificationError,
 )
-from ._blas import single_blas_thread
+from .._blas import single_blas_thread
 from ._input import CorrelationInput, cor_smooth, prepare_correlation
 from ._summary import Summary
 from .extraction import METHODS, Extraction, extract

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import ModelSpecificationError, ReliabilityWarning
-from ._blas import single_blas_thread
+from .._blas import single_blas_thread
 from ._input import prepare_correlation, smc
 from ._summary import Summary
 from .fit_stats import FitStatistics, fa_stats

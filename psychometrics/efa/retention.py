@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import ModelSpecificationError
-from ._blas import single_blas_thread
+from .._blas import single_blas_thread
 from ._input import pairwise_cor, prepare_correlation
 from ._summary import Summary
 from .extraction import extract

@@ -52,7 +52,7 @@ import scipy.linalg as sla
 import scipy.sparse as sp
 from scipy.optimize import minimize
 
-from ._crossed_blas import single_threaded_blas
+from .._blas import single_blas_thread
 
 LOG2PI = float(np.log(2.0 * np.pi))
 
@@ -706,7 +706,7 @@ def _projected_gradient(rho, g):
 def fit_crossed(data: _Long, *, singular_tol: float = 1e-4, force_general: bool = False,
                 theta0=None) -> REMLFit:
     """Fit the crossed model by REML (lme4's criterion); see :func:`_fit_crossed`."""
-    with single_threaded_blas():
+    with single_blas_thread():
         return _fit_crossed(data, singular_tol=singular_tol, force_general=force_general,
                             theta0=theta0)
 
@@ -803,7 +803,7 @@ class NestedREML:
 
 def fit_nested(data: _Long, *, singular_tol: float = 1e-4) -> REMLFit:
     """Fit ``values ~ 1 + (1 | id/time)`` by REML (equal to nlme's lme and lme4's lmer)."""
-    with single_threaded_blas():
+    with single_blas_thread():
         return _fit_nested(data, singular_tol=singular_tol)
 
 

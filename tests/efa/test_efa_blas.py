@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from conftest import dataset
-from psychometrics.efa import _blas, fa
+from psychometrics import _blas
+from psychometrics.efa import fa
 
 
 def _counts():

@@ -19,13 +19,13 @@ from numpy.testing import assert_allclose
 
 from mlrel_helpers import extra_case, fitted, lme4_theta, long_data, mlrel_reference, psych_components
 from psychometrics.reliability._crossed import CrossedREML, NestedREML, fit_crossed
-from psychometrics.reliability._crossed_blas import single_threaded_blas
+from psychometrics._blas import single_blas_thread
 
 
 @pytest.fixture(autouse=True)
 def _one_blas_thread():
     # direct criterion evaluations below run outside fit_crossed's own thread limit
-    with single_threaded_blas():
+    with single_blas_thread():
         yield
 from psychometrics.reliability.multilevel import multilevel_reliability
 
@@ -209,17 +209,17 @@ def test_non_convergence_is_reported(monkeypatch):
 
 
 def test_blas_thread_limit_is_restored():
-    from psychometrics.reliability import _crossed_blas
+    from psychometrics import _blas
 
-    with single_threaded_blas():
-        inside = [get() for _, get in _crossed_blas._LIBS]
-    after = [get() for _, get in _crossed_blas._LIBS]
+    with single_blas_thread():
+        inside = [get() for get, _ in _blas._controls]
+    after = [get() for get, _ in _blas._controls]
     if sys.platform.startswith("linux"):
         assert len(inside) >= 1          # numpy's (and scipy's) bundled OpenBLAS found
     assert all(n == 1 for n in inside)
-    with single_threaded_blas():
+    with single_blas_thread():
         pass
-    assert [get() for _, get in _crossed_blas._LIBS] == after
+    assert [get() for get, _ in _blas._controls] == after
 
 
 def test_heavy_missingness_uses_both_routes_and_agrees():

@@ -1,19 +1,24 @@
 """Run small linear-algebra work on one BLAS thread.
 
-scipy's L-BFGS-B calls BLAS for vectors of length p (25 here); with OpenBLAS's
-default thread pool every one of those calls hands work to sleeping threads,
-which on a busy machine costs milliseconds per call (5-10x slower fits were
-measured on a loaded 2-core machine).  :func:`single_blas_thread` sets the
+The EFA optimisers (scipy's L-BFGS-B on vectors of length p) and the crossed
+REML of multilevel reliability (matrices of a few hundred rows, thousands of
+times) make many small BLAS calls; with OpenBLAS's default thread pool each
+call hands work to sleeping threads, which on a busy machine costs
+milliseconds per call (5-100x slower fits were measured on a loaded 2-core
+machine). This is what ``threadpoolctl.threadpool_limits(1, "blas")`` does,
+without the dependency.  :func:`single_blas_thread` sets the
 OpenBLAS libraries loaded by numpy and scipy to one thread for the duration of
 a block and restores their previous setting afterwards.
 
 Only OpenBLAS builds (numpy's and scipy's wheels) on Linux are handled; anywhere
-else the context manager does nothing.  Set ``psychometrics.efa._blas.ENABLED =
-False`` to keep the BLAS thread count untouched.
+else the context manager does nothing.  Set ``psychometrics._blas.ENABLED =
+False`` to keep the BLAS thread count untouched.  The limit is process-wide
+while a block runs, so BLAS calls in other threads are single-threaded too.
 """
 from __future__ import annotations
 
 import ctypes
+import os
 import sys
 import threading
 from contextlib import contextmanager
@@ -46,7 +51,8 @@ def _find_controls() -> list[tuple]:
         if not path.startswith("/"):
             continue
         try:
-            lib = ctypes.CDLL(path)
+            # RTLD_NOLOAD: a handle to the already loaded library, never another copy
+            lib = ctypes.CDLL(path, mode=getattr(os, "RTLD_NOLOAD", 0) | ctypes.RTLD_GLOBAL)
         except OSError:
             continue
         for get_name, set_name in _PAIRS:
@@ -67,6 +73,8 @@ def single_blas_thread():
     if not ENABLED:
         yield
         return
+    import scipy.linalg  # noqa: F401  (make sure scipy's BLAS is loaded before looking)
+
     with _lock:
         if _controls is None:
             _controls = _find_controls()
