@@ -54,8 +54,18 @@ def _tex(s: str, italic: bool = False) -> str:
 def _tex_markup(s: str) -> str:
     import re
 
+    from .model import split_sub
+
     parts = re.split(r"\*([^*\n]+)\*", s)
-    return "".join(_tex(p, italic=bool(k % 2)) for k, p in enumerate(parts))
+    return "".join(rf"\textsubscript{{{_tex(t)}}}" if sub else _tex(t, italic=bool(k % 2))
+                   for k, p in enumerate(parts) for t, sub in split_sub(p))
+
+
+def _tex_label(label: str, italic: bool) -> str:
+    from .model import split_sub
+
+    return "".join(rf"\textsubscript{{{_tex(t)}}}" if sub else _tex(t, italic)
+                   for t, sub in split_sub(label))
 
 
 def table_to_latex(t: Table, number: int) -> str:
@@ -66,7 +76,8 @@ def table_to_latex(t: Table, number: int) -> str:
              r"\begin{table}[htbp]", r"\centering",
              rf"\caption*{{\textbf{{Table {number}}}\\\textit{{{_tex(t.title)}}}}}",
              rf"\label{{tab:{t.key}}}", rf"\begin{{tabular}}{{{spec}}}", r"\toprule",
-             " & ".join(_tex(c.label, c.italic_label) for c in t.columns) + r" \\", r"\midrule"]
+             " & ".join(_tex_label(c.label, c.italic_label) for c in t.columns) + r" \\",
+             r"\midrule"]
     for group, cells in t.rows():
         if group is not None:
             lines.append(rf"\multicolumn{{{ncol}}}{{l}}{{\textit{{{_tex(group)}}}}} \\")

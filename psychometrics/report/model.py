@@ -8,6 +8,7 @@ to format them; rounding happens when a renderer asks for :meth:`Table.cells`.
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Callable, Literal, Union
@@ -21,9 +22,32 @@ __all__ = ["Column", "Table", "Figure", "Paragraph", "Section", "Report", "Block
 Kind = Literal["num", "bounded", "p", "int", "percent", "text"]
 
 
+_SUB = re.compile(r"_\{([^}]*)\}")
+
+
+def plain(label: str) -> str:
+    """A label without its subscript markup: ``\u03c9_{t}`` -> ``\u03c9t``."""
+    return _SUB.sub(r"\1", label)
+
+
+def split_sub(label: str) -> list[tuple[str, bool]]:
+    """A label as (text, is_subscript) pieces."""
+    out, pos = [], 0
+    for m in _SUB.finditer(label):
+        if m.start() > pos:
+            out.append((label[pos:m.start()], False))
+        out.append((m.group(1), True))
+        pos = m.end()
+    if pos < len(label):
+        out.append((label[pos:], False))
+    return out
+
+
 @dataclass(frozen=True)
 class Column:
     """One table column: the key in ``Table.data``, its header and its format.
+
+    ``label`` may mark a subscript as ``_{t}`` (``\u03c9_{t}``).
 
     ``kind`` picks the APA formatter (see :mod:`psychometrics.report.apa`);
     ``ci`` names a (lower, upper) pair of keys to print as an interval instead.
@@ -90,7 +114,8 @@ class Table:
 
     @property
     def headers(self) -> list[str]:
-        return [c.label for c in self.columns]
+        """Column labels as plain text (subscript markup ``_{t}`` removed)."""
+        return [plain(c.label) for c in self.columns]
 
     def cells(self) -> list[list[str]]:
         """The formatted body: a list of rows of strings (no group rows)."""

@@ -18,7 +18,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Inches, Pt
 
-from .model import Figure, Paragraph, Report, Table
+from .model import Figure, Paragraph, Report, Table, plain, split_sub
 
 __all__ = ["render_docx"]
 
@@ -27,15 +27,17 @@ _FONT = "Times New Roman"
 
 def _runs(par, text: str, size: float | None = None, italic_all: bool = False,
           bold: bool = False):
-    """Add text to a paragraph, ``*x*`` in italics."""
+    """Add text to a paragraph, ``*x*`` in italics, ``_{x}`` as a subscript."""
     for k, chunk in enumerate(re.split(r"\*([^*\n]+)\*", text)):
         if not chunk:
             continue
-        run = par.add_run(chunk)
-        run.italic = italic_all or (k % 2 == 1)
-        run.bold = bold
-        if size is not None:
-            run.font.size = Pt(size)
+        for piece, sub in split_sub(chunk):
+            run = par.add_run(piece)
+            run.italic = italic_all or (k % 2 == 1)
+            run.bold = bold
+            run.font.subscript = sub or None
+            if size is not None:
+                run.font.size = Pt(size)
 
 
 def _border(cell_or_tbl_pr, edges: dict[str, int | None]):
@@ -60,14 +62,16 @@ def _border(cell_or_tbl_pr, edges: dict[str, int | None]):
 
 
 def _cell_text(cell, text: str, italic: bool = False, align=WD_ALIGN_PARAGRAPH.CENTER,
-               size: float = 10):
+               size: float = 10, markup: bool = False):
     par = cell.paragraphs[0]
     par.alignment = align
     par.paragraph_format.space_after = Pt(0)
     par.paragraph_format.space_before = Pt(0)
-    run = par.add_run(text)
-    run.italic = italic
-    run.font.size = Pt(size)
+    for piece, sub in (split_sub(text) if markup else [(text, False)]):
+        run = par.add_run(piece)
+        run.italic = italic
+        run.font.subscript = sub or None
+        run.font.size = Pt(size)
 
 
 _TEXT_WIDTH = 6.5  # inches between the margins of a Letter/A4 page with 1-inch margins
@@ -79,7 +83,7 @@ def _column_widths(t: Table, rows, char_in: float) -> list[float]:
     (they must not wrap; header words may); text columns share what is left."""
     need = []
     for j, c in enumerate(t.columns):
-        longest_word = max((len(w) for w in c.label.split()), default=1)
+        longest_word = max((len(w) for w in plain(c.label).split()), default=1)
         body = max((len(cells[j]) for _, cells in rows), default=1)
         need.append(char_in * max(longest_word, body, 2) + 2 * _PAD)
     text_cols = [j for j, c in enumerate(t.columns) if c.kind == "text"] or [0]
@@ -128,7 +132,7 @@ def _table(doc, t: Table, n: int):
     tr_pr.append(rep)
     for j, c in enumerate(t.columns):
         cell = hdr.cells[j]
-        _cell_text(cell, c.label, italic=c.italic_label, size=size,
+        _cell_text(cell, c.label, italic=c.italic_label, size=size, markup=True,
                    align=WD_ALIGN_PARAGRAPH.LEFT if j == 0 else WD_ALIGN_PARAGRAPH.CENTER)
         _border(cell._tc.get_or_add_tcPr(), {"top": 12, "bottom": 8})
     r = 1

@@ -13,7 +13,7 @@ import re
 
 import jinja2
 
-from .model import Figure, Paragraph, Report, Table
+from .model import Figure, Paragraph, Report, Table, split_sub
 
 __all__ = ["render_html", "inline_markup"]
 
@@ -87,8 +87,10 @@ records the versions, seeds and file checksums needed to reproduce this report.<
 
 
 def inline_markup(text: str) -> str:
-    """Escape text and turn ``*x*`` into italics (statistical symbols)."""
+    """Escape text, turn ``*x*`` into italics (statistical symbols) and ``_{x}``
+    into a subscript."""
     esc = html.escape(text)
+    esc = re.sub(r"_\{([^}]*)\}", r"<sub>\1</sub>", esc)
     return re.sub(r"\*([^*\n]+)\*", r"<i>\1</i>", esc)
 
 
@@ -98,7 +100,8 @@ def _table(t: Table, n: int) -> str:
            f'<p class="title">{inline_markup(t.title)}</p>',
            '<table class="apa">', "<thead><tr>"]
     for c in t.columns:
-        lab = html.escape(c.label)
+        lab = "".join(f"<sub>{html.escape(t)}</sub>" if sub else html.escape(t)
+                      for t, sub in split_sub(c.label))
         out.append(f'<th scope="col">{"<i>" + lab + "</i>" if c.italic_label else lab}</th>')
     out.append("</tr></thead><tbody>")
     for group, cells in t.rows():

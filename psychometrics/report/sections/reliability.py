@@ -87,7 +87,8 @@ def build(results):
              Column("n_obs", "n", "int", italic_label=True),
              Column("alpha", "\u03b1", "bounded"),
              Column("alpha_ci", f"{ci} CI", "bounded", ci=("alpha_ci_lower", "alpha_ci_upper")),
-             Column("omega_total", "\u03c9t", "bounded"), Column("omega_h", "\u03c9h", "bounded"),
+             Column("omega_total", "\u03c9_{t}", "bounded"),
+             Column("omega_h", "\u03c9_{h}", "bounded"),
              Column("omega_cfa", "\u03c9 (CFA)", "bounded"),
              Column("omega_cfa_ci", f"{ci} CI", "bounded",
                     ci=("omega_cfa_lower", "omega_cfa_upper")),
@@ -95,10 +96,10 @@ def build(results):
             group_by="instrument",
             note=(f"Computed from {_occasion_text(spec.occasion)}. *k* = number of items; "
                   f"*n* = patients with at least one answered item. \u03b1 = Cronbach's alpha with "
-                  f"Feldt {ci} confidence interval (psych::alpha). \u03c9t and \u03c9h = "
+                  f"Feldt {ci} confidence interval (psych::alpha). \u03c9_{{t}} and \u03c9_{{h}} = "
                   "McDonald's omega total and hierarchical from a Schmid\u2013Leiman solution "
                   "(psych::omega; one factor for a subscale, one group factor per subscale for "
-                  "a composite, so \u03c9h is shown for composites only). \u03c9 (CFA) = "
+                  "a composite, so \u03c9_{h} is shown for composites only). \u03c9 (CFA) = "
                   "reliability of the keyed sum score from a congeneric confirmatory factor "
                   "model (maximum likelihood; each patient's first assessment with every item "
                   "answered) with a delta-method "
