@@ -49,3 +49,9 @@ def test_rebuild_from_manifest_in_place(study_dir, capsys):
     assert again["data_files"][0]["sha256"] == first["data_files"][0]["sha256"]
     assert again["files"]["tables/table_01_sample_per_time.csv"] == \
         first["files"]["tables/table_01_sample_per_time.csv"]
+
+
+def test_missing_study_file(tmp_path, capsys):
+    assert main(["report", str(tmp_path / "nope.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert "nope.yaml" in err and "does not exist" in err

@@ -181,3 +181,24 @@ def test_similar_warnings_are_grouped():
           "W: 7 values are missing.")
     assert grouped_warnings(ws) == ["W: 150 values are missing. (and 2 similar warnings)",
                                     "X: singular fit."]
+
+
+def test_subscript_markup_in_every_format(tmp_path):
+    import pandas as pd
+
+    from psychometrics.report.export import table_to_latex
+    from psychometrics.report.model import Column, Report, Section
+    from psychometrics.report.render_docx import render_docx
+    from psychometrics.report.render_html import render_html
+
+    t = Table("om", "Omega", pd.DataFrame({"o": [0.81]}),
+              (Column("o", "\u03c9_{t}", "bounded"),), note="\u03c9_{t} = omega total.")
+    rep = Report("R", (Section("s", "S", (t,)),))
+    assert t.headers == ["\u03c9t"]
+    html = render_html(rep)
+    assert "\u03c9<sub>t</sub>" in html and "<td class=\"num\">.81</td>" in html
+    assert r"$\omega$\textsubscript{t}" in table_to_latex(t, 1)
+    (tmp_path / "r.docx").write_bytes(render_docx(rep))
+    doc = Document(str(tmp_path / "r.docx"))
+    runs = doc.tables[0].rows[0].cells[0].paragraphs[0].runs
+    assert [(r.text, bool(r.font.subscript)) for r in runs] == [("\u03c9", False), ("t", True)]
