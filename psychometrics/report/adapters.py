@@ -231,7 +231,7 @@ def efa(ctx: "Context") -> Any:
             b = efa_mod.bartlett(block)
         except Exception as exc:  # noqa: BLE001
             b, errors["bartlett"] = None, _err(exc)
-        pa = efa_mod.parallel_analysis(block, method=spec.method if spec.method != "pa" else "pa",
+        pa = efa_mod.parallel_analysis(block, method=spec.method,
                                        n_iter=spec.parallel_iterations, seed=ctx.seed)
         if isinstance(spec.n_factors, int):
             nf, rule = spec.n_factors, "set in the study file"
