@@ -112,7 +112,7 @@ class ReliabilitySpec(_Frozen):
     multilevel: bool = True
     #: scales with more items are left out of the multilevel reliability (its
     #: crossed REML fit grows quickly with the number of items); the report says so.
-    multilevel_max_items: int = Field(default=15, ge=2)
+    multilevel_max_items: int = Field(default=30, ge=2)
     occasion: Occasion = "first"
 
 
