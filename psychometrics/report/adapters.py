@@ -335,7 +335,8 @@ def invariance(ctx: "Context") -> Any:
             b = b.dropna(how="any" if spec.missing == "listwise" else "all")
             parts.append(b.assign(**{gcol: f"{study.data.time} {t:g}"}))
         frame = pd.concat(parts)
-        grouping = f"occasions ({study.data.time} " + ", ".join(f"{t:g}" for t in spec.times) + ")"
+        grouping = (f"occasions {study.data.time} "
+                    + " and ".join(f"{t:g}" for t in spec.times))
     frame = frame.dropna(subset=[gcol])
     res = sem_invariance(model, frame, gcol, levels=spec.levels, estimator=spec.estimator,
                          **_missing_kw(spec.missing))

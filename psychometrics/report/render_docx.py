@@ -83,7 +83,8 @@ def _column_widths(t: Table, rows, char_in: float) -> list[float]:
     (they must not wrap; header words may); text columns share what is left."""
     need = []
     for j, c in enumerate(t.columns):
-        longest_word = max((len(w) for w in plain(c.label).split()), default=1)
+        # header words may be capitals (RMSEA, SRMR), wider than digits
+        longest_word = max((1.3 * len(w) for w in plain(c.label).split()), default=1)
         body = max((len(cells[j]) for _, cells in rows), default=1)
         need.append(char_in * max(longest_word, body, 2) + 2 * _PAD)
     text_cols = [j for j, c in enumerate(t.columns) if c.kind == "text"] or [0]

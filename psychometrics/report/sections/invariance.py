@@ -11,6 +11,14 @@ from .cfa import FIT_NOTE
 KEY, TITLE = "invariance", "Measurement Invariance"
 
 
+def _title(text: str) -> str:
+    """APA title case for the grouping phrase (short function words stay lower case)."""
+    small = {"and", "of", "or", "the", "a", "an", "in", "on", "by", "for", "to", "vs"}
+    words = text.split()
+    return " ".join(w if (w in small and k) else w[:1].upper() + w[1:]
+                    for k, w in enumerate(words))
+
+
 def invariance_frame(b) -> pd.DataFrame:
     t = b.result.table.reset_index()
     t["model_label"] = [m.capitalize() for m in t["model"]]
@@ -36,7 +44,7 @@ def build(results):
                 yield Paragraph(f"The {r.model} model did not converge.", kind="warning")
         yield Table(
             "invariance", f"Measurement Invariance of the {lab} Across "
-                          f"{b.grouping[0].upper() + b.grouping[1:]}", t,
+                          f"{_title(b.grouping)}", t,
             (Column("model_label", "Model", "text"), Column("chisq", "\u03c7\u00b2"),
              Column("df", "df", "int", italic_label=True), Column("cfi", "CFI", "bounded"),
              Column("rmsea", "RMSEA", "bounded"), Column("srmr", "SRMR", "bounded"),
