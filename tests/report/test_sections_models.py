@@ -155,3 +155,30 @@ def test_cfa_omega_equals_semtools_composite_reliability(built):
     # semTools::compRelSEM(cfa('goal =~ ...', d), obs.var = FALSE)
     ref = comp_rel_sem(one, obs_var=False)["reliability"].iloc[0]
     np.testing.assert_allclose(ours, ref, rtol=1e-6)
+
+
+def test_invariance_across_a_grouping_column(tmp_path):
+    from psychometrics.sem import invariance
+
+    data = example_subset(60)
+    ids = list(dict.fromkeys(data["patient_id"]))
+    data["site"] = ["A" if ids.index(p) % 2 else "B" for p in data["patient_id"]]
+    data.to_csv(tmp_path / "data.csv", index=False)
+    (tmp_path / "study.yaml").write_text(STUDY.format(
+        analyses="  invariance: {instrument: pear, group: site, levels: [configural, metric]}\n"),
+        encoding="utf-8")
+    study = load_study(tmp_path / "study.yaml")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        results = run_study(study, progress=None)
+        sec = {s.key: s for s in build_sections(results)}["invariance"]
+        block = select_occasion(study, results.data, "pear", "first_complete")
+        frame = block.assign(__group__=data.loc[block.index, "site"])
+        ref = invariance(cfa_syntax(study.instrument("pear")), frame, "__group__",
+                         levels=("configural", "metric"))   # lavaan group = "site"
+    t = sec.tables[0]
+    assert "groups of site" in sec.blocks[0].text
+    for level, r in ref.table.iterrows():
+        row = _row(t, model=level)
+        assert row["chisq"] == apa.num(r["chisq"])
+        assert row["df"] == apa.integer(r["df"])
