@@ -136,12 +136,10 @@ def test_study_models_are_frozen(study_dir):
         s.name = "other"
 
 
-def test_example_study_file_is_valid_schema():
-    # the shipped example: only the data file may be absent before simulate lands
-    from psychometrics.report.study import EXAMPLE_STUDY
-    try:
-        s = load_study(EXAMPLE_STUDY)
-    except StudyFileError as exc:
-        assert [i.location for i in exc.issues] == ["data.files[0]"], str(exc)
-    else:
-        assert s.name == "example"
+def test_example_study_file_is_valid():
+    from psychometrics.report.study import EXAMPLE_STUDY, REPO_ROOT
+
+    s = load_study(EXAMPLE_STUDY)
+    assert s.name == "example"
+    assert s.data_paths() == [REPO_ROOT / "examples" / "therapy_example.csv"]
+    assert s.output_dir(REPO_ROOT) == REPO_ROOT / "validation_reports" / "example"
