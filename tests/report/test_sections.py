@@ -67,3 +67,23 @@ def test_item_distribution_section(sections):
 def test_sections_of_analyses_not_requested_are_absent(sections):
     _, _, secs = sections
     assert "efa" not in secs and "cfa" not in secs and "progress" not in secs
+
+
+def test_item_descriptives_equal_psych_describe():
+    import json
+    from pathlib import Path
+
+    from psychometrics.report.describe import item_distributions
+
+    from .conftest import example_subset
+
+    ref = json.loads((Path(__file__).resolve().parents[1] / "data" / "r_results" / "report" /
+                      "describe.json").read_text())
+    data = example_subset(30)
+    r = item_distributions(data, {i: i for i in ref["items"]}, "wai", "WAI-SR", 1, 5).summary
+    # psych::describe(d[, items], type = 3)$n, $mean, $sd, $skew, $kurtosis
+    np.testing.assert_array_equal(r["n"].to_numpy(), ref["n"])
+    np.testing.assert_allclose(r["mean"].to_numpy(), ref["mean"], rtol=1e-10)
+    np.testing.assert_allclose(r["sd"].to_numpy(), ref["sd"], rtol=1e-10)
+    np.testing.assert_allclose(r["skew"].to_numpy(), ref["skew"], rtol=1e-10)
+    np.testing.assert_allclose(r["kurtosis"].to_numpy(), ref["kurtosis"], rtol=1e-10)
