@@ -202,3 +202,15 @@ def test_subscript_markup_in_every_format(tmp_path):
     doc = Document(str(tmp_path / "r.docx"))
     runs = doc.tables[0].rows[0].cells[0].paragraphs[0].runs
     assert [(r.text, bool(r.font.subscript)) for r in runs] == [("\u03c9", False), ("t", True)]
+
+
+def test_a_figure_that_cannot_be_drawn_says_why(monkeypatch):
+    from psychometrics.report.model import Figure, Section
+    from psychometrics.report.sections import _draw_figures
+
+    def broken():
+        raise ValueError("no data to plot")
+
+    sec = _draw_figures(Section("s", "S", (Figure("f", "Scree", broken),)))
+    (p,) = sec.blocks
+    assert p.kind == "error" and "Scree" in p.text and "no data to plot" in p.text

@@ -24,8 +24,29 @@ def build_sections(results) -> list[Section]:
             sec = Section.failed(getattr(mod, "KEY", name), getattr(mod, "TITLE", name),
                                  f"the section builder failed ({type(exc).__name__}: {exc}).")
         if sec is not None:
-            out.append(sec)
+            out.append(_draw_figures(sec))
     return out
+
+
+def _draw_figures(sec: Section) -> Section:
+    """Draw every figure now, so that a figure that cannot be drawn is replaced by
+    a message saying why instead of breaking the whole report."""
+    from dataclasses import replace
+
+    from ..model import Figure, Paragraph
+
+    blocks, changed = [], False
+    for b in sec.blocks:
+        if isinstance(b, Figure):
+            try:
+                b.png, b.svg  # noqa: B018  (renders and caches both)
+            except Exception as exc:  # noqa: BLE001
+                blocks.append(Paragraph(f"Figure \u201c{b.title}\u201d could not be drawn "
+                                        f"({type(exc).__name__}: {exc}).", kind="error"))
+                changed = True
+                continue
+        blocks.append(b)
+    return replace(sec, blocks=tuple(blocks)) if changed else sec
 
 
 def build_report(results) -> Report:
