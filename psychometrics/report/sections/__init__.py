@@ -29,14 +29,22 @@ def build_sections(results) -> list[Section]:
 
 
 def _draw_figures(sec: Section) -> Section:
-    """Draw every figure now, so that a figure that cannot be drawn is replaced by
-    a message saying why instead of breaking the whole report."""
+    """Draw every figure and format every table now, so that one that fails is
+    replaced by a message saying why instead of breaking the whole report."""
     from dataclasses import replace
 
-    from ..model import Figure, Paragraph
+    from ..model import Figure, Paragraph, Table
 
     blocks, changed = [], False
     for b in sec.blocks:
+        if isinstance(b, Table):
+            try:
+                b.rows()
+            except Exception as exc:  # noqa: BLE001
+                blocks.append(Paragraph(f"Table \u201c{b.title}\u201d could not be formatted "
+                                        f"({type(exc).__name__}: {exc}).", kind="error"))
+                changed = True
+                continue
         if isinstance(b, Figure):
             try:
                 b.png, b.svg  # noqa: B018  (renders and caches both)
