@@ -1,0 +1,113 @@
+"""``psychometrics score``: score a response file against an item bank.
+
+    psychometrics score DATA --instrument NAME [--form FORM] [--norms NAME]
+                        [--id COL] [--time COL] [--invalid raise|missing]
+                        [--impute none|item_mean] [--scale SCALE] --out FILE
+
+Writes the scores to ``--out`` (format from its extension: .csv, .xlsx, .sav,
+.parquet). With ``--invalid missing``, the issues go to ``<out>_issues.<ext>``;
+with ``--norms`` (and ``--id``), the clinical significance of each patient's
+change on ``--scale`` (default every scale the norm set covers) goes to
+``<out>_clinical.<ext>``. A summary is printed.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+__all__ = ["register", "run"]
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "score", help="score item responses against an item bank",
+        description="Score a response file (CSV, Excel, SPSS .sav, parquet; wide or long) "
+                    "against an item bank and write one row of scale scores per input row.")
+    p.add_argument("data", help="response file (.csv, .tsv, .xlsx, .sav, .parquet)")
+    p.add_argument("--instrument", "-i", required=True,
+                   help="shipped bank name (e.g. oq-45.2, wai-sr) or a YAML path")
+    p.add_argument("--form", help="form of the instrument (default: its default form)")
+    p.add_argument("--norms", help="norm set for clinical significance (e.g. us, nl)")
+    p.add_argument("--scale", action="append",
+                   help="scale for clinical significance (repeatable; default: every scale "
+                        "the norm set covers)")
+    p.add_argument("--id", help="patient id column")
+    p.add_argument("--time", help="occasion column")
+    p.add_argument("--invalid", choices=("raise", "missing"), default="raise",
+                   help="offending cells: stop with one error listing all (raise, default) or "
+                        "treat as blank and list them (missing)")
+    p.add_argument("--impute", choices=("none", "item_mean"), default="none",
+                   help="item_mean: blanks replaced by the item's sample mean "
+                        "(psych::scoreItems impute='mean')")
+    p.add_argument("--layout", choices=("auto", "wide", "long"), default="auto")
+    p.add_argument("--out", "-o", required=True, help="output file (.csv, .xlsx, .sav, .parquet)")
+    p.set_defaults(func=run)
+
+
+def _sibling(out: Path, tag: str) -> Path:
+    return out.with_name(f"{out.stem}_{tag}{out.suffix}")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        return _run(args)
+    except (ValueError, FileNotFoundError) as exc:
+        from ..exceptions import PsychometricsError
+
+        if isinstance(exc, PsychometricsError):
+            raise  # the main CLI prints these
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
+    from ..io import file_format, read_responses, write_table
+    from .clinical import clinical_significance
+    from .engine import score
+    from .plan import make_plan, resolve_instrument
+
+    out = Path(args.out)
+    file_format(out)  # fail on an unknown extension before doing any work
+    inst = resolve_instrument(args.instrument)
+    plan = make_plan(inst, args.form)
+    data = read_responses(args.data, instrument=plan.instrument)
+    res = score(data, inst, form=args.form, invalid=args.invalid, id=args.id, time=args.time,
+                impute=args.impute, layout=args.layout)
+    write_table(res.scores, out)
+    print(res.summary().as_text())
+    print(f"scores written to {out}")
+    if len(res.issues):
+        path = _sibling(out, "issues")
+        write_table(res.issues.astype({"value": str}), path)
+        print(f"{len(res.issues)} data issue(s) written to {path}", file=sys.stderr)
+    if args.norms:
+        if args.id is None:
+            print("error: --norms needs --id (change is computed per patient).", file=sys.stderr)
+            return 2
+        if args.norms not in inst.norms:
+            print(f"error: {inst.id} has no norm set {args.norms!r}; it has "
+                  f"{list(inst.norms) or 'none'}.", file=sys.stderr)
+            return 2
+        scales = args.scale or [s for s in inst.norms[args.norms].scales if s in res.scales]
+        tables = []
+        for sc in scales:
+            try:
+                cs = clinical_significance(res, scale=sc, norms=args.norms)
+            except ValueError as exc:
+                print(f"clinical significance of {sc} skipped: {exc}", file=sys.stderr)
+                continue
+            t = cs.table.copy()
+            t.insert(1, "scale", sc)
+            t.insert(2, "method", cs.method)
+            t.insert(3, "cutoff", cs.cutoff)
+            tables.append(t)
+            print(f"\nclinical significance, {sc} ({args.norms} norms, {cs.method}):")
+            print(cs.summary().to_string(index=False))
+        if tables:
+            import pandas as pd
+
+            path = _sibling(out, "clinical")
+            write_table(pd.concat(tables, ignore_index=True), path)
+            print(f"clinical significance written to {path}")
+    return 0
