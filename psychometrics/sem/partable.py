@@ -336,6 +336,12 @@ def build_partable(parsed: ParsedModel, *, ngroups: int = 1, std_lv: bool = Fals
             for r in records:
                 if r["op"] == "~1" and r["lhs"] in lvset and r["user"] == 0 and r["group"] > 1:
                     r["free"], r["ustart"] = True, np.nan
+        # lavaan: with std.lv and equal loadings, latent variances free in groups 2..
+        if std_lv and "loadings" in ge and "lv.variances" not in ge:
+            for r in records:
+                if (r["op"] == "~~" and r["lhs"] == r["rhs"] and r["lhs"] in lvset
+                        and r["user"] == 0 and r["group"] > 1):
+                    r["free"], r["ustart"] = True, np.nan
 
     # --- '==' constraints between labels --------------------------------------------
     alias = {}
@@ -426,13 +432,19 @@ def _check_definitions(defs, label_list):
 def _check_scale(tab, names, ngroups):
     """Each latent variable needs a scale: a fixed loading or a fixed variance."""
     lhs, op, rhs = tab["lhs"], tab["op"], tab["rhs"]
-    grp, free, ust = tab["group"], tab["free"], tab["ustart"]
+    grp, free, ust, par = tab["group"], tab["free"], tab["ustart"], tab["par"]
+    par_groups: dict[int, set] = {}
+    for g, k in zip(grp, par):
+        if k >= 0:
+            par_groups.setdefault(k, set()).add(g)
     scaled, first_ind = set(), {}
-    for l, o, r, g, f, u in zip(lhs, op, rhs, grp, free, ust):
+    for l, o, r, g, f, u, k in zip(lhs, op, rhs, grp, free, ust, par):
         if o == "=~":
             first_ind.setdefault(l, r)
             if not f and u != 0:
                 scaled.add((g, l))
+            elif k >= 0 and len(par_groups[k]) > 1 and g > 1:
+                scaled.add((g, l))  # loading equal to another group's: scale carried over
         elif o == "~~" and l == r and not f:
             scaled.add((g, l))
     for g in range(1, ngroups + 1):

@@ -42,6 +42,15 @@ HS_SECOND = """ visual  =~ x1 + x2 + x3
               speed   =~ x7 + x8 + x9
               g =~ visual + textual + speed """
 
+HS_EQ = """ visual  =~ x1 + v2*x2 + v3*x3
+           textual =~ x4 + start(1)*x5 + t6*x6
+           speed   =~ x7 + x8 + x9
+           v2 == v3
+           x1 ~~ x4 """
+HS_GROUPVEC = """ visual  =~ x1 + c(a1, a1)*x2 + c(NA, 0.6)*x3
+                textual =~ x4 + x5 + x6
+                speed   =~ x7 + x8 + x9 """
+
 # name -> (R call, model, data, kwargs)
 CASES = {
     "pd_sem": ('sem(PD.model, data = PD)', PD_MODEL, "pd", {}),
@@ -71,6 +80,19 @@ CASES = {
     "hs_second_order": ('cfa(HS.second, data = HS)', HS_SECOND, "hs", {}),
     "hs_second_order_stdlv": ('cfa(HS.second, data = HS, std.lv = TRUE)', HS_SECOND, "hs",
                               {"std_lv": True}),
+    # '==' between labels, start(), a residual covariance
+    "hs_eq": ('cfa(HS.eq, data = HS)', HS_EQ, "hs", {}),
+    # per-group modifier vectors
+    "hs_groupvec": ('cfa(HS.groupvec, data = HS, group = "school")', HS_GROUPVEC, "hs",
+                    {"group": "school"}),
+    "hs_groups_observed": ('cfa(HS.model, data = HS, group = "school", group.equal = "loadings", '
+                           'information = "observed")', HS_MODEL, "hs",
+                           {"group": "school", "group_equal": ["loadings"],
+                            "information": "observed"}),
+    "hs_groups_stdlv": ('cfa(HS.model, data = HS, group = "school", group.equal = c("loadings", '
+                        '"intercepts"), std.lv = TRUE)', HS_MODEL, "hs",
+                        {"group": "school", "group_equal": ["loadings", "intercepts"],
+                         "std_lv": True}),
     # robust ML
     "pd_sem_mlr": ('sem(PD.model, data = PD, estimator = "MLR")', PD_MODEL, "pd",
                    {"estimator": "MLR"}),

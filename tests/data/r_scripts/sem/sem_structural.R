@@ -67,6 +67,14 @@ HS.second <- ' visual  =~ x1 + x2 + x3
               textual =~ x4 + x5 + x6
               speed   =~ x7 + x8 + x9
               g =~ visual + textual + speed '
+HS.eq <- ' visual  =~ x1 + v2*x2 + v3*x3
+           textual =~ x4 + start(1)*x5 + t6*x6
+           speed   =~ x7 + x8 + x9
+           v2 == v3
+           x1 ~~ x4 '
+HS.groupvec <- ' visual  =~ x1 + c(a1, a1)*x2 + c(NA, 0.6)*x3
+                textual =~ x4 + x5 + x6
+                speed   =~ x7 + x8 + x9 '
 calls <- list(
   pd_sem = 'sem(PD.model, data = PD)',
   pd_sem_stdlv_observed = 'sem(PD.model, data = PD, std.lv = TRUE, information = "observed")',
@@ -82,6 +90,10 @@ calls <- list(
   hs_second_order = 'cfa(HS.second, data = HS)',
   hs_second_order_stdlv = 'cfa(HS.second, data = HS, std.lv = TRUE)',
   pd_sem_mlr = 'sem(PD.model, data = PD, estimator = "MLR")',
+  hs_eq = 'cfa(HS.eq, data = HS)',
+  hs_groupvec = 'cfa(HS.groupvec, data = HS, group = "school")',
+  hs_groups_observed = 'cfa(HS.model, data = HS, group = "school", group.equal = "loadings", information = "observed")',
+  hs_groups_stdlv = 'cfa(HS.model, data = HS, group = "school", group.equal = c("loadings", "intercepts"), std.lv = TRUE)',
   hs_scalar_mlr = 'cfa(HS.model, data = HS, group = "school", group.equal = c("loadings", "intercepts"), estimator = "MLR")')
 out <- list()
 for (k in names(calls)) out[[k]] <- summ(eval(parse(text = calls[[k]])), calls[[k]])
