@@ -1,0 +1,926 @@
+"""Two-level SEM by maximum likelihood, equal to lavaan 0.6-14 ``sem(model, data, cluster=)``.
+
+The model syntax has a ``level: 1`` (``level: within``) and a ``level: 2``
+(``level: between``) block. Each block is parsed by :func:`.syntax.parse_model`
+and turned into its own parameter table by :func:`.partable.build_partable`
+(lavaan's defaults per block, mean structure on), so each level is an ordinary
+single-level LISREL model (:mod:`.matrices`) for ``Sigma_W, mu_W`` and
+``Sigma_B, mu_B``. Variables named at both levels are split into a within and a
+between (random-intercept) part; variables only at level 2 are cluster-level
+variables; variables only at level 1 have no between part. Means live at level 2:
+level-1 intercepts of split variables are fixed to 0 (lavaan).
+
+Estimation maximises the two-level normal likelihood
+(:mod:`.twolevel_stats`, lavaan ``lav_mvnorm_cluster``) with the analytic
+gradient (BFGS, then Newton steps on the Hessian); standard errors come from the
+observed information (Hessian of -logL by Richardson differences of the
+analytic gradient), lavaan's default for multilevel models. The saturated model
+is lavaan's EM (same start and stopping rule), so the chi-square equals lavaan's.
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+import time
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+from scipy import optimize as sopt
+from scipy import stats
+
+from ..exceptions import (ConvergenceWarning, DataQualityWarning, DataValidationError,
+                          HeywoodCaseWarning, IdentificationError, ModelSpecificationError,
+                          ModelSyntaxError)
+from .estimate import make_problem, row_values, start_values
+from .matrices import build_representation, fill, implied, jacobian
+from .partable import ParTable, VariableNames, build_partable
+from .results import frozen_mapping, inference
+from .samplestats import SampleStats
+from .standardize import standardize_rows
+from .syntax import parse_model
+from .twolevel_stats import (ClusterStats, H1, cluster_stats, constant, em_saturated,
+                             gradient_moments, minus2logl)
+
+__all__ = ["fit_twolevel", "TwoLevelResult", "split_levels", "TwoLevelSummary"]
+
+_LEVEL_RE = re.compile(r"^\s*level\s*:\s*([A-Za-z0-9_]+)\s*$", re.IGNORECASE)
+_LEVEL_NAMES = {"1": 1, "within": 1, "2": 2, "between": 2}
+
+
+# ---------------------------------------------------------------------------- syntax
+def split_levels(model: str) -> dict[int, str]:
+    """Split two-level lavaan syntax into its ``level: 1`` and ``level: 2`` blocks.
+
+    Lines of the other block are blanked (not removed), so the parser's line numbers
+    still refer to the user's text. Returns ``{1: text, 2: text}``.
+    """
+    if not isinstance(model, str):
+        raise ModelSyntaxError(f"The model argument must be a string of lavaan syntax, "
+                               f"got {type(model).__name__}.")
+    lines = model.splitlines()
+    owner = [0] * len(lines)
+    current = 0
+    seen: dict[int, int] = {}
+    for i, raw in enumerate(lines):
+        body = raw.split("#")[0].split("!")[0]
+        m = _LEVEL_RE.match(body)
+        if m:
+            key = m.group(1).lower()
+            if key not in _LEVEL_NAMES:
+                raise ModelSyntaxError(
+                    f"Model syntax line {i + 1}: unknown level {m.group(1)!r}; use 'level: 1' "
+                    f"(or 'within') and 'level: 2' (or 'between').", line=i + 1,
+                    token=m.group(1))
+            current = _LEVEL_NAMES[key]
+            if current in seen:
+                raise ModelSyntaxError(
+                    f"Model syntax line {i + 1}: level {current} is declared twice (first on "
+                    f"line {seen[current]}).", line=i + 1, token=m.group(1))
+            seen[current] = i + 1
+            owner[i] = -1
+            continue
+        if "level" in body.lower() and re.match(r"^\s*level\s*:", body, re.IGNORECASE):
+            raise ModelSyntaxError(f"Model syntax line {i + 1}: malformed level line {raw!r}.",
+                                   line=i + 1, token=raw.strip())
+        owner[i] = current
+        if current == 0 and body.strip():
+            raise ModelSyntaxError(
+                f"Model syntax line {i + 1}: statement before the first 'level:' line; a "
+                f"two-level model needs 'level: 1' and 'level: 2' blocks.", line=i + 1,
+                token=body.strip())
+    for lev in (1, 2):
+        if lev not in seen:
+            raise ModelSyntaxError(
+                f"The two-level model syntax has no 'level: {lev}' block; lavaan needs both "
+                f"'level: 1' (within) and 'level: 2' (between).", token=f"level: {lev}")
+    return {lev: "\n".join(ln if owner[i] == lev else "" for i, ln in enumerate(lines))
+            for lev in (1, 2)}
+
+
+def _renumber(pt: ParTable) -> ParTable:
+    """Compact the free-parameter index after fixing rows (keeps equality labels)."""
+    par = list(pt.c("par"))
+    remap: dict[int, int] = {}
+    for k in par:
+        if k >= 0 and k not in remap:
+            remap[k] = len(remap)
+    new_par = [remap[k] if k >= 0 else -1 for k in par]
+    cols = dict(pt.cols)
+    cols["par"] = new_par
+    tab = pt.table.copy()
+    tab["par"] = new_par
+    return dataclasses.replace(pt, table=tab, cols=cols, npar=len(remap))
+
+
+def _fix_rows(pt: ParTable, rows, value: float) -> ParTable:
+    cols = {k: list(v) for k, v in pt.cols.items()}
+    for r in rows:
+        cols["free"][r] = False
+        cols["ustart"][r] = value
+        cols["par"][r] = -1
+    tab = pt.table.copy()
+    for c in ("free", "ustart", "par"):
+        tab[c] = cols[c]
+    return _renumber(dataclasses.replace(pt, table=tab, cols=cols))
+
+
+def _baseline_table(ov: tuple[str, ...], ov_x: tuple[str, ...], level: int,
+                    y_level1: set) -> ParTable:
+    """Independence model of one level: variances (and level-2 means) free, fixed.x
+    covariate moments fixed (lavaan ``lav_partable_independence`` with levels)."""
+    nox = [v for v in ov if v not in ov_x]
+    parsed = parse_model("\n".join(f"{v} ~~ {v}" for v in nox)) if nox else None
+    if parsed is not None:
+        pt = build_partable(parsed, meanstructure=True, fixed_x=False)
+        cols = {k: list(v) for k, v in pt.cols.items()}
+    else:
+        cols = {k: [] for k in ("id", "lhs", "op", "rhs", "user", "group", "free", "ustart",
+                                "label", "start", "exo", "line", "plabel", "par")}
+    npar = max([-1] + cols["par"]) + 1
+    for a_i, a in enumerate(ov_x):
+        for b in ov_x[a_i:]:
+            _append_row(cols, a, "~~", b, exo=1)
+    for a in ov_x:
+        _append_row(cols, a, "~1", "", exo=1)
+    names = VariableNames(ov=tuple(nox) + tuple(ov_x), lv=(), ov_ind=(), ov_x=tuple(ov_x),
+                          ov_y=(), lv_x=(), lv_y=(), eqs_y=(), eqs_x=())
+    pt = ParTable(table=pd.DataFrame(cols), names=names, ngroups=1, meanstructure=True,
+                  fixed_x=True, npar=npar, options=dict(std_lv=False, group_equal=(),
+                                                        group_partial=()), cols=cols)
+    if level == 1:
+        fix = [r for r in range(len(cols["op"])) if cols["op"][r] == "~1"
+               and cols["exo"][r] == 0 and cols["lhs"][r] in y_level1]
+        pt = _fix_rows(pt, fix, 0.0)
+    return pt
+
+
+def _append_row(cols, lhs, op, rhs, exo=0):
+    n = len(cols["lhs"])
+    vals = dict(id=n + 1, lhs=lhs, op=op, rhs=rhs, user=0, group=1, free=False, ustart=np.nan,
+                label="", start=np.nan, exo=exo, line=0, plabel=f".p{n + 1}.", par=-1)
+    for k, v in vals.items():
+        cols[k].append(v)
+
+
+# ---------------------------------------------------------------------------- model object
+@dataclass(frozen=True)
+class _Level:
+    pt: ParTable
+    prob: Any                    # sem Problem (table, representation, fixed values)
+    gpar: np.ndarray             # global parameter index per table row (-1 fixed)
+    pos: np.ndarray              # positions of this level's ov in the (z, y) vector
+    ypos: np.ndarray             # level 1: positions of its ov in y
+
+
+class _Model:
+    """Both levels mapped onto one free-parameter vector."""
+
+    def __init__(self, pt1: ParTable, pt2: ParTable, cs: ClusterStats, h1: H1):
+        self.cs = cs
+        y_index = {v: k for k, v in enumerate(cs.y)}
+        zy = list(cs.z) + list(cs.y)
+        zy_index = {v: k for k, v in enumerate(zy)}
+        self.levels = []
+        label_par: dict[str, int] = {}
+        npar = 0
+        for lev, pt in ((1, pt1), (2, pt2)):
+            rep = build_representation(pt)
+            ov = list(rep.ov)
+            pos = np.array([zy_index[v] for v in ov], dtype=int)
+            if lev == 1:
+                ypos = np.array([y_index[v] for v in ov], dtype=int)
+                cov = h1.sigma_w[np.ix_(ypos, ypos)]
+                mean = h1.mu_w[ypos]
+            else:
+                ypos = np.array([], dtype=int)
+                cov = h1.sigma_b[np.ix_(pos, pos)]
+                mean = h1.mu_b[pos]
+            ss = SampleStats(tuple(ov), (cs.nobs if lev == 1 else cs.nclusters,), (mean,), (cov,),
+                             ())
+            prob = make_problem(pt, rep, ss)
+            local = np.asarray(pt.c("par"), dtype=int)
+            labels = pt.c("label")
+            gmap: dict[int, int] = {}
+            for r, k in enumerate(local):
+                if k < 0 or k in gmap:
+                    continue
+                lbl = labels[r]
+                if lbl and lev == 2 and lbl in label_par:
+                    gmap[k] = label_par[lbl]
+                else:
+                    gmap[k] = npar
+                    npar += 1
+                if lbl and lev == 1:
+                    label_par.setdefault(lbl, gmap[k])
+            gpar = np.array([gmap[k] if k >= 0 else -1 for k in local], dtype=int)
+            self.levels.append(_Level(pt, prob, gpar, pos, ypos))
+        self.npar = npar
+        self.within_pos = np.array([y_index[v] for v in build_representation(pt1).ov], dtype=int)
+
+    # ---- parameters
+    def start(self) -> np.ndarray:
+        theta = np.zeros(self.npar)
+        for L in self.levels:
+            loc = start_values(L.prob)
+            free = L.gpar >= 0
+            lp = np.asarray(L.pt.c("par"))
+            theta[L.gpar[free]] = loc[lp[free]]
+        return theta
+
+    def row_values(self, theta: np.ndarray, lev: int) -> np.ndarray:
+        L = self.levels[lev]
+        v = L.prob.fixed.astype(np.result_type(L.prob.fixed, theta))
+        free = L.gpar >= 0
+        v[free] = theta[L.gpar[free]]
+        return v
+
+    # ---- implied moments
+    def moments(self, theta: np.ndarray):
+        cs = self.cs
+        q = cs.py + cs.pz
+        out = []
+        for lev in range(2):
+            M = fill(self.levels[lev].prob.rep, 0, self.row_values(theta, lev))
+            parts = implied(M)
+            out.append((M, parts))
+        (M1, p1), (M2, p2) = out
+        L1, L2 = self.levels
+        sigma_w = np.zeros((cs.py, cs.py))
+        sigma_w[np.ix_(L1.ypos, L1.ypos)] = p1[0]
+        sigma_b = np.zeros((q, q))
+        sigma_b[np.ix_(L2.pos, L2.pos)] = p2[0]
+        mu = np.zeros(q)
+        mu[cs.pz + L1.ypos] += p1[1]
+        mu[L2.pos] += p2[1]
+        return sigma_w, sigma_b, mu, out
+
+    def f(self, theta):
+        sw, sb, mu, _ = self.moments(theta)
+        return minus2logl(self.cs, sw, sb, mu)
+
+    def fg(self, theta):
+        """-2 logL (no constant) and its gradient w.r.t. theta."""
+        sw, sb, mu, parts = self.moments(theta)
+        f, gW, gB, gmu = gradient_moments(self.cs, sw, sb, mu)
+        if not np.isfinite(f):
+            return np.inf, np.full(self.npar, np.nan)
+        grad = np.zeros(self.npar)
+        cs = self.cs
+        for lev, (M, pr) in enumerate(parts):
+            L = self.levels[lev]
+            rep = L.prob.rep
+            dS, dm = jacobian(rep, 0, M, pr)
+            if lev == 0:
+                D = gW[np.ix_(L.ypos, L.ypos)]
+                gm = gmu[cs.pz + L.ypos]
+            else:
+                D = gB[np.ix_(L.pos, L.pos)]
+                gm = gmu[L.pos]
+            g_rows = np.einsum("kij,ij->k", dS, D) + dm @ gm
+            gp = L.gpar[rep.groups[0].rows]
+            sel = gp >= 0
+            np.add.at(grad, gp[sel], g_rows[sel])
+        return f, grad
+
+
+# ---------------------------------------------------------------------------- optimiser
+def _hessian(model: _Model, theta: np.ndarray, h: float = 1e-6) -> np.ndarray:
+    """Hessian of -2 logL by Richardson differences of the analytic gradient (as
+    lavaan ``lav_model_hessian``: ``(g(x-2h) - 8g(x-h) + 8g(x+h) - g(x+2h)) / 12h``)."""
+    n = len(theta)
+    H = np.zeros((n, n))
+    for j in range(n):
+        gs = []
+        for d in (-2, -1, 1, 2):
+            x = theta.copy()
+            x[j] += d * h
+            gs.append(model.fg(x)[1])
+        H[:, j] = (gs[0] - 8 * gs[1] + 8 * gs[2] - gs[3]) / (12 * h)
+    return 0.5 * (H + H.T)
+
+
+def _optimize(model: _Model, theta0: np.ndarray, max_iter: int):
+    scale = float(model.cs.nobs)
+
+    def fun(x):
+        f, g = model.fg(x)
+        if not np.isfinite(f):
+            return 1e300, np.zeros_like(x)
+        return f / scale, g / scale
+
+    res = sopt.minimize(fun, theta0, jac=True, method="BFGS",
+                        options=dict(maxiter=max_iter, gtol=1e-7))
+    theta = res.x
+    iters = int(res.nit)
+    f, g = model.fg(theta)
+    # Newton polish on the numerical Hessian of the analytic gradient
+    H = None
+    for _ in range(8):
+        if np.max(np.abs(g)) / scale < 1e-10:
+            break
+        H = _hessian(model, theta)
+        try:
+            step = -np.linalg.solve(H, g)
+        except np.linalg.LinAlgError:
+            break
+        t = 1.0
+        while t > 1e-6:
+            f_new, g_new = model.fg(theta + t * step)
+            if np.isfinite(f_new) and f_new <= f + 1e-12 * abs(f):
+                break
+            t *= 0.5
+        else:
+            break
+        theta, f, g = theta + t * step, f_new, g_new
+        iters += 1
+        H = None
+    converged = bool(np.isfinite(f) and np.max(np.abs(g)) / scale < 1e-6)
+    msg = "gradient below tolerance" if converged else (res.message or "no convergence")
+    return theta, f, g, H, iters, converged, str(msg)
+
+
+# ---------------------------------------------------------------------------- result
+@dataclass(frozen=True)
+class TwoLevelSummary:
+    header: tuple[tuple[str, str], ...]
+    fit: tuple[tuple[str, float], ...]
+    estimates: pd.DataFrame
+    warning: str = ""
+
+    def as_text(self) -> str:
+        lines = []
+        if self.warning:
+            lines += ["!" * 78, self.warning, "!" * 78, ""]
+        w = max(len(k) for k, _ in self.header)
+        lines += [f"  {k:<{w}}  {v}" for k, v in self.header]
+        lines += ["", "Model test and fit measures:"]
+        for k, v in self.fit:
+            lines.append(f"  {k:<32}{v:>14.3f}" if k != "pvalue" else f"  {k:<32}{v:>14.4g}")
+        for lev, name in ((1, "within"), (2, "between")):
+            lines += ["", f"Level {lev} [{name}]:"]
+            df = self.estimates[self.estimates["level"] == lev].drop(columns="level")
+            lines.append(df.to_string(index=False, float_format=lambda x: f"{x:.3f}", na_rep=""))
+        return "\n".join(lines)
+
+    def as_html(self) -> str:
+        import html
+        parts = [f"<p><b>{html.escape(self.warning)}</b></p>"] if self.warning else []
+        parts.append("<table>" + "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(v))}"
+                                         f"</td></tr>" for k, v in self.header) + "</table>")
+        parts.append("<table>" + "".join(f"<tr><td>{html.escape(k)}</td><td>{v:.3f}</td></tr>"
+                                         for k, v in self.fit) + "</table>")
+        parts.append(self.estimates.to_html(index=False, float_format=lambda x: f"{x:.3f}",
+                                            na_rep=""))
+        return "\n".join(parts)
+
+    def __str__(self) -> str:
+        return self.as_text()
+
+
+@dataclass(frozen=True)
+class TwoLevelResult:
+    """Result of :func:`fit_twolevel` (immutable).
+
+    Attributes
+    ----------
+    estimates : DataFrame
+        ``lhs, op, rhs, level, label, est, se, z, p_value, ci_lower, ci_upper, std_all,
+        free`` (lavaan ``parameterEstimates`` + ``standardizedSolution``'s ``est.std``),
+        level 1 rows first.
+    fit_measures : Mapping[str, float]
+        ``npar, logl, unrestricted_logl, chisq, df, pvalue, baseline_chisq, baseline_df,
+        baseline_pvalue, cfi, tli, nnfi, rmsea, rmsea_ci_lower, rmsea_ci_upper, rmsea_pvalue,
+        srmr, srmr_within, srmr_between, aic, bic, bic2, ntotal, nclusters``.
+    implied_within, implied_between : dict with ``cov`` (DataFrame) and ``mean`` (Series)
+        Model-implied level-specific moments (lavaan ``fitted(fit)``).
+    h1_within, h1_between : dict
+        Saturated-model (EM) moments (lavaan ``lavInspect(fit, "h1")``).
+    icc : Series
+        Intraclass correlations of the level-1 variables from the h1 moments
+        (lavaan ``lavInspect(fit, "icc")``).
+    vcov : DataFrame or None
+    """
+
+    model: str
+    estimates: pd.DataFrame
+    fit_measures: Mapping[str, float]
+    converged: bool
+    iterations: int
+    optimizer_message: str
+    nobs: int
+    nclusters: int
+    average_cluster_size: float
+    cluster_sizes: pd.Series
+    implied_within: Mapping[str, Any]
+    implied_between: Mapping[str, Any]
+    h1_within: Mapping[str, Any]
+    h1_between: Mapping[str, Any]
+    icc: pd.Series
+    vcov: pd.DataFrame | None
+    options: Mapping[str, Any]
+    warnings: tuple[str, ...]
+    timing: float
+    parameter_table: pd.DataFrame
+    _theta: np.ndarray = field(repr=False, compare=False, default=None)
+
+    def summary(self) -> TwoLevelSummary:
+        fm = self.fit_measures
+        header = (("Estimator", "ML (two-level)"), ("Converged", str(self.converged)),
+                  ("Iterations", str(self.iterations)), ("Observations", str(self.nobs)),
+                  ("Clusters", str(self.nclusters)),
+                  ("Average cluster size", f"{self.average_cluster_size:.3f}"),
+                  ("Standard errors", "observed information"))
+        keys = ("chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr_within", "srmr_between",
+                "logl", "unrestricted_logl", "aic", "bic")
+        fit = tuple((k, float(fm[k])) for k in keys if k in fm)
+        warn = "" if self.converged else ("THE MODEL DID NOT CONVERGE. The estimates below are "
+                                          "NOT valid; standard errors are not computed.")
+        cols = ["lhs", "op", "rhs", "level", "label", "est", "se", "z", "p_value", "std_all"]
+        return TwoLevelSummary(header, fit, self.estimates[cols], warn)
+
+    def reliability(self) -> pd.DataFrame:
+        """Level-specific omega (Geldhof et al. 2014) and Lai's (2021) omega for the
+        observed cluster means; see :func:`.twolevel_reliability.twolevel_reliability`."""
+        from .twolevel_reliability import twolevel_reliability
+        return twolevel_reliability(self)
+
+    def __repr__(self) -> str:
+        fm = self.fit_measures
+        s = f"TwoLevelResult(converged={self.converged}, nobs={self.nobs}, nclusters={self.nclusters}"
+        if "chisq" in fm:
+            s += (f", chisq={fm['chisq']:.3f}, df={fm['df']:.0f}, cfi={fm['cfi']:.3f}, "
+                  f"rmsea={fm['rmsea']:.3f}")
+        return s + ")"
+
+
+# ---------------------------------------------------------------------------- data checks
+def _prepare_data(data, cluster, y, z):
+    if not isinstance(data, pd.DataFrame):
+        raise DataValidationError(f"The 'data' argument must be a pandas DataFrame, got "
+                                  f"{type(data).__name__}.")
+    if not isinstance(cluster, str):
+        raise ModelSpecificationError(f"The 'cluster' argument must be a column name (str), got "
+                                      f"{cluster!r}.")
+    if cluster not in data.columns:
+        raise ModelSpecificationError(
+            f"The cluster variable {cluster!r} is not a column of 'data'. Available columns: "
+            f"{', '.join(map(str, data.columns[:20]))}{' ...' if len(data.columns) > 20 else ''}.")
+    needed = list(y) + list(z)
+    missing = [v for v in needed if v not in data.columns]
+    if missing:
+        raise ModelSpecificationError(
+            f"Variable(s) {', '.join(map(repr, missing))} of the model are not columns of "
+            f"'data'.")
+    if cluster in needed:
+        raise ModelSpecificationError(
+            f"The cluster variable {cluster!r} cannot also be a variable of the model.")
+    bad = [v for v in needed if not (pd.api.types.is_numeric_dtype(data[v])
+                                     or pd.api.types.is_bool_dtype(data[v]))]
+    if bad:
+        raise DataValidationError(
+            f"Model variable(s) {', '.join(map(repr, bad))} are not numeric; convert them "
+            f"(e.g. with pd.to_numeric) before fitting.")
+    sub = data[needed + [cluster]]
+    ok = sub.notna().all(axis=1).to_numpy()
+    warn = []
+    if not ok.all():
+        n_drop = int((~ok).sum())
+        msg = (f"{n_drop} of {len(sub)} rows have missing values in the model variables or the "
+               f"cluster variable {cluster!r} and were removed (listwise deletion).")
+        warnings.warn(msg, DataQualityWarning, stacklevel=3)
+        warn.append(msg)
+        sub = sub[ok]
+    if len(sub) == 0:
+        raise DataValidationError("No complete rows are left in 'data' for the model variables.")
+    codes, ids = pd.factorize(sub[cluster], sort=False)
+    J = len(ids)
+    Y = sub[list(y)].to_numpy(dtype=float)
+    Z = sub[list(z)].to_numpy(dtype=float)
+    csize = np.bincount(codes, minlength=J)
+    if J < 2:
+        raise DataValidationError(
+            f"The cluster variable {cluster!r} has only {J} cluster; a two-level model needs "
+            f"many clusters.")
+    if np.all(csize == 1):
+        raise DataValidationError(
+            f"Every cluster of {cluster!r} has size 1 (each row is its own cluster), so within- "
+            f"and between-cluster variance cannot be separated. Check the 'cluster' argument.")
+    return Y, Z, codes, list(ids), csize, warn
+
+
+def _variance_checks(Y, Z, codes, ids, csize, y, z, within_only):
+    """lavaan's checks (lav_data.R): level-1 variables without within variance in some
+    (or all) clusters; level-2-only variables varying within clusters."""
+    msgs = []
+    J = len(ids)
+    nj = csize.astype(float)
+
+    def within_var(x):
+        s1 = np.bincount(codes, weights=x, minlength=J)
+        s2 = np.bincount(codes, weights=x * x, minlength=J)
+        m = s1 / nj
+        with np.errstate(invalid="ignore", divide="ignore"):
+            v = (s2 - nj * m * m) / (nj - 1)
+        # exact test for constant clusters (avoid rounding of the formula above)
+        mn = np.full(J, np.inf)
+        mx = np.full(J, -np.inf)
+        np.minimum.at(mn, codes, x)
+        np.maximum.at(mx, codes, x)
+        v = np.where(mx == mn, 0.0, np.maximum(v, 0.0))
+        v[csize == 1] = 10.0  # lavaan: ignore singletons
+        return v
+
+    for k, v in enumerate(y):
+        wv = within_var(Y[:, k])
+        zero = np.flatnonzero(wv < np.finfo(float).eps)
+        if len(zero) == 0:
+            continue
+        if len(zero) == J:
+            msg = (f"Level-1 variable {v!r} has no variance at the within level. The variable "
+                   f"appears to be a between-level variable; remove it from the level 1 section "
+                   f"of the model syntax.")
+        else:
+            msg = (f"Level-1 variable {v!r} has no variance within some clusters. The cluster "
+                   f"ids with zero within variance are: {' '.join(str(ids[i]) for i in zero)}")
+        warnings.warn(msg, DataQualityWarning, stacklevel=3)
+        msgs.append(msg)
+    for k, v in enumerate(z):
+        wv = within_var(Z[:, k])
+        wv[csize == 1] = 0.0
+        nz = np.flatnonzero(wv > np.finfo(float).eps)
+        if len(nz) == 0:
+            continue
+        if len(nz) == 1:
+            msg = (f"Level-2 variable {v!r} has non-zero variance at the within level in one "
+                   f"cluster with id: {ids[nz[0]]}. Please double-check if this is a between "
+                   f"only variable.")
+            warnings.warn(msg, DataQualityWarning, stacklevel=3)
+            msgs.append(msg)
+        else:
+            raise DataValidationError(
+                f"Level-2 variable {v!r} has non-zero variance at the within level in "
+                f"{len(nz)} clusters (ids: {' '.join(str(ids[i]) for i in nz[:20])}"
+                f"{' ...' if len(nz) > 20 else ''}). A variable named only in the 'level: 2' "
+                f"block must be constant within clusters; add it to 'level: 1' as well to split "
+                f"it into a within and a between part.")
+    return msgs
+
+
+# ---------------------------------------------------------------------------- main
+def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, fixed_x: bool = True,
+                 std_lv: bool = False, max_iter: int = 10000) -> TwoLevelResult:
+    """Fit a two-level SEM by maximum likelihood (lavaan ``sem(model, data, cluster =)``).
+
+    Parameters
+    ----------
+    model : str
+        lavaan syntax with ``level: 1`` and ``level: 2`` blocks (``level: within`` /
+        ``level: between`` also accepted). Labels shared across levels impose equality
+        (e.g. cross-level invariant loadings).
+    data : DataFrame
+        One row per level-1 observation; rows with missing values in model variables or
+        the cluster are dropped (listwise) with a :class:`DataQualityWarning`.
+    cluster : str
+        Column identifying the clusters (e.g. the patient id).
+    fixed_x : bool
+        Exogenous observed covariates keep their (saturated-model) moments (lavaan
+        default).
+    std_lv : bool
+        Scale latent variables by fixing their variances to 1.
+    max_iter : int
+        Maximum quasi-Newton iterations.
+
+    Returns
+    -------
+    TwoLevelResult
+
+    Raises
+    ------
+    ModelSyntaxError
+        Missing/duplicated level blocks, statements outside a block, bad syntax.
+    ModelSpecificationError
+        Cluster column or model variables absent from ``data``, ``:=`` definitions.
+    DataValidationError
+        Non-numeric variables; fewer than 2 clusters; all clusters of size 1; a level-2-only
+        variable varying within several clusters.
+    IdentificationError
+        Negative degrees of freedom or singular information matrix.
+
+    Warns
+    -----
+    DataQualityWarning
+        Listwise deletion; level-1 variables without variance within some clusters
+        (lavaan's warning, same cluster ids).
+    ConvergenceWarning, HeywoodCaseWarning
+
+    Notes
+    -----
+    Likelihood: see :mod:`.twolevel_stats`. ``logl = -(F + P log 2 pi) / 2 - loglik_x``
+    (with fixed.x, the saturated log-likelihood of the covariates is subtracted, as
+    lavaan). ``chisq = 2 (logl_h1 - logl)``; ``df`` counts level-1 (co)variances, level-1
+    means of within-only variables, and level-2 (co)variances and means, minus fixed.x
+    moments, minus free parameters (lavaan ``lav_partable_ndat``). CFI/TLI use the
+    independence model fitted at both levels; RMSEA uses N = number of level-1 rows;
+    ``srmr = srmr_within + srmr_between`` (lavaan ``lav_fit_srmr_twolevel``, correlation
+    residuals of the h1 vs the model-implied level matrices).
+
+    R: ``lavaan::sem(model, data, cluster = "id")`` (lavaan 0.6-14, ``estimator = "ML"``,
+    ``information = "observed"``).
+    """
+    t0 = time.perf_counter()
+    if not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
+        raise ModelSpecificationError(f"The 'max_iter' argument must be a positive integer, got "
+                                      f"{max_iter!r}.")
+    blocks = split_levels(model)
+    parsed = {}
+    for lev in (1, 2):
+        try:
+            parsed[lev] = parse_model(blocks[lev])
+        except ModelSyntaxError as e:
+            if "contains no model statements" in str(e):
+                raise ModelSyntaxError(f"The 'level: {lev}' block contains no model statements "
+                                       f"(=~, ~, ~~).", token=f"level: {lev}") from None
+            raise
+        if parsed[lev].definitions:
+            d = parsed[lev].definitions[0]
+            raise ModelSpecificationError(
+                f"Model syntax line {d.line}: defined parameters (':=') are not supported in "
+                f"two-level models yet.")
+    pt1 = build_partable(parsed[1], meanstructure=True, fixed_x=fixed_x, std_lv=std_lv)
+    pt2 = build_partable(parsed[2], meanstructure=True, fixed_x=fixed_x, std_lv=std_lv)
+    ov1, ov2 = list(pt1.names.ov), list(pt2.names.ov)
+    set1, set2 = set(ov1), set(ov2)
+    y = ov1
+    z = [v for v in ov2 if v not in set1]
+    within_only = np.array([v not in set2 for v in y], dtype=bool)
+    # level-1 intercepts of split variables are fixed to zero (means live at level 2)
+    fix = [r for r, (l, o, x) in enumerate(zip(pt1.c("lhs"), pt1.c("op"), pt1.c("exo")))
+           if o == "~1" and l in set2 and l in set1]
+    pt1 = _fix_rows(pt1, fix, 0.0)
+
+    Y, Z, codes, ids, csize, warn_list = _prepare_data(data, cluster, y, z)
+    warn_list += _variance_checks(Y, Z, codes, ids, csize, y, z, within_only)
+    cs = cluster_stats(Y, Z, codes, y, z, ids)
+    h1 = em_saturated(cs, within_only)
+    loglik_x = _loglik_x(cs, pt1, pt2, fixed_x)
+
+    mdl = _Model(pt1, pt2, cs, h1)
+    ndat = _ndat(pt1, pt2, set1, set2, fixed_x)
+    df = ndat - mdl.npar
+    if df < 0:
+        raise IdentificationError(
+            f"The model is not identified: it has {mdl.npar} free parameters but only {ndat} "
+            f"sample moments (df = {df}). Fix or constrain {-df} or more parameters.")
+    theta0 = mdl.start()
+    if not np.isfinite(mdl.f(theta0)):
+        for L in mdl.levels:
+            c = L.pt.cols
+            for r in range(len(c["op"])):
+                if L.gpar[r] >= 0 and c["op"][r] in ("~~", "~") and c["lhs"][r] != c["rhs"][r]:
+                    theta0[L.gpar[r]] = 0.0
+    theta, F, grad, H, iters, converged, msg = _optimize(mdl, theta0, max_iter)
+    pnames = _param_names(mdl)
+    vcov = None
+    if not converged:
+        m = (f"The optimizer did not converge after {iters} iterations ({msg}); estimates are "
+             f"not valid and standard errors are not computed.")
+        warnings.warn(m, ConvergenceWarning, stacklevel=2)
+        warn_list.append(m)
+    else:
+        if H is None:
+            H = _hessian(mdl, theta)
+        info = 0.5 * H      # observed information of logL (Hessian of -logL)
+        _check_identified(info, pnames)
+        vcov = np.linalg.inv(info)
+    logl = -0.5 * (F + constant(cs)) - loglik_x
+    h1_logl = h1.logl - loglik_x
+
+    # ---- estimates table
+    frames = []
+    for lev, L in enumerate(mdl.levels):
+        vals = mdl.row_values(theta, lev)
+        pt = L.pt
+        gp = L.gpar
+        se = np.full(len(vals), np.nan)
+        if vcov is not None:
+            free = gp >= 0
+            se[free] = np.sqrt(np.clip(np.diag(vcov)[gp[free]], 0, None))
+        se[gp < 0] = np.nan
+        M = fill(L.prob.rep, 0, vals)
+        Sigma, _, _, _, _, _, Veta = implied(M)
+        lat = L.prob.rep.lat
+        eta2 = {v: Veta[k, k] for k, v in enumerate(lat) if v in pt.names.lv}
+        ov2 = {v: Sigma[k, k] for k, v in enumerate(L.prob.rep.ov)}
+        std = standardize_rows(pt.c("lhs"), pt.c("op"), pt.c("rhs"), [1] * len(vals), vals,
+                               [(eta2, ov2)], set(pt.names.lv), "std.all")
+        z_, p_, lo, hi = inference(vals, se)
+        frames.append(pd.DataFrame(dict(
+            lhs=pt.c("lhs"), op=pt.c("op"), rhs=pt.c("rhs"), level=lev + 1, label=pt.c("label"),
+            est=vals, se=se, z=z_, p_value=p_, ci_lower=lo, ci_upper=hi, std_all=std,
+            free=gp >= 0)))
+    tab = pd.concat(frames, ignore_index=True)
+    warn_list += _heywood(tab)
+
+    # ---- fit measures
+    sw, sb, mu, _ = mdl.moments(theta)
+    fm = {"npar": float(mdl.npar)}
+    if np.isfinite(F):
+        chisq = max(2.0 * (h1_logl - logl), 0.0) if df > 0 else 2.0 * (h1_logl - logl)
+        xb, dfb = _baseline(pt1, pt2, cs, h1, set1, set2, fixed_x, ndat, h1_logl, loglik_x)
+        fm.update(_fit_indices(chisq, df, xb, dfb, cs.nobs))
+        fm.update(logl=logl, unrestricted_logl=h1_logl, aic=-2 * logl + 2 * mdl.npar,
+                  bic=-2 * logl + mdl.npar * np.log(cs.nobs),
+                  bic2=-2 * logl + mdl.npar * np.log((cs.nobs + 2) / 24), ntotal=float(cs.nobs),
+                  nclusters=float(cs.nclusters))
+        fm.update(_srmr(mdl, h1, sw, sb, mu))
+    zy = list(cs.z) + list(cs.y)
+    L1, L2 = mdl.levels
+    ov1_rep = list(L1.prob.rep.ov)
+    ov2_rep = list(L2.prob.rep.ov)
+    impl_w = {"cov": pd.DataFrame(sw[np.ix_(L1.ypos, L1.ypos)], index=ov1_rep, columns=ov1_rep),
+              "mean": pd.Series(_level_means(mdl, theta, 0), index=ov1_rep)}
+    impl_b = {"cov": pd.DataFrame(sb[np.ix_(L2.pos, L2.pos)], index=ov2_rep, columns=ov2_rep),
+              "mean": pd.Series(_level_means(mdl, theta, 1), index=ov2_rep)}
+    h1_w = {"cov": pd.DataFrame(h1.sigma_w, index=list(cs.y), columns=list(cs.y)),
+            "mean": pd.Series(h1.mu_w, index=list(cs.y))}
+    b_names = [zy[k] for k in range(len(zy)) if not (k >= cs.pz and within_only[k - cs.pz])]
+    b_idx = [zy.index(v) for v in b_names]
+    h1_b = {"cov": pd.DataFrame(h1.sigma_b[np.ix_(b_idx, b_idx)], index=b_names, columns=b_names),
+            "mean": pd.Series(h1.mu_b[b_idx], index=b_names)}
+    icc = _icc(h1, cs, within_only)
+    vc = None if vcov is None else pd.DataFrame(vcov, index=pnames, columns=pnames)
+    ptab = pd.concat([L.pt.table.assign(level=lev + 1, gpar=L.gpar)
+                      for lev, L in enumerate(mdl.levels)], ignore_index=True)
+    sizes = pd.Series(csize, index=pd.Index(ids, name=cluster), name="size")
+    options = dict(estimator="ML", information="observed", cluster=cluster, fixed_x=fixed_x,
+                   std_lv=std_lv, h1_em_iterations=h1.iterations, likelihood="normal")
+    return TwoLevelResult(
+        model=model, estimates=tab, fit_measures=frozen_mapping(fm), converged=converged,
+        iterations=iters, optimizer_message=msg, nobs=cs.nobs, nclusters=cs.nclusters,
+        average_cluster_size=cs.average_cluster_size, cluster_sizes=sizes,
+        implied_within=frozen_mapping(impl_w), implied_between=frozen_mapping(impl_b),
+        h1_within=frozen_mapping(h1_w), h1_between=frozen_mapping(h1_b), icc=icc, vcov=vc,
+        options=frozen_mapping(options), warnings=tuple(warn_list),
+        timing=time.perf_counter() - t0, parameter_table=ptab, _theta=theta)
+
+
+# ---------------------------------------------------------------------------- helpers
+def _level_means(mdl, theta, lev):
+    M = fill(mdl.levels[lev].prob.rep, 0, mdl.row_values(theta, lev))
+    return implied(M)[1]
+
+
+def _param_names(mdl: _Model) -> list[str]:
+    names = [""] * mdl.npar
+    for lev, L in enumerate(mdl.levels):
+        for l, o, r, k in zip(L.pt.c("lhs"), L.pt.c("op"), L.pt.c("rhs"), L.gpar):
+            if k >= 0 and not names[k]:
+                names[k] = f"{l}{o}{r}.l{lev + 1}"
+    return names
+
+
+def _check_identified(info, names):
+    from .information import check_identified
+    check_identified(info, names)
+
+
+def _loglik_x(cs: ClusterStats, pt1, pt2, fixed_x) -> float:
+    """lavaan ``YLp$loglik.x``: saturated log-likelihood of the fixed.x covariates
+    (level-1 covariates on the N rows, total covariance; level-2 covariates on the J
+    cluster means)."""
+    if not fixed_x:
+        return 0.0
+
+    def ll(n, S):
+        p = S.shape[0]
+        return -n / 2 * (p * np.log(2 * np.pi) + np.linalg.slogdet(S)[1] + p)
+
+    out = 0.0
+    x1 = [cs.y.index(v) for v in pt1.names.ov_x if v in cs.y]
+    if x1:
+        out += ll(cs.nobs, cs.S_total[np.ix_(x1, x1)])
+    x2 = list(pt2.names.ov_x)
+    if x2:
+        idx = [cs.z.index(v) for v in x2 if v in cs.z]
+        # covariates of level 2 that are split level-1 variables use their cluster means
+        S2 = cs.cov_z[np.ix_(idx, idx)] if len(idx) == len(x2) else None
+        if S2 is None:
+            raise ModelSpecificationError(
+                "A level-2 exogenous covariate that also appears at level 1 is not supported "
+                "with fixed_x=True; use fixed_x=False.")
+        out += ll(cs.nclusters, S2)
+    return out
+
+
+def _ndat(pt1, pt2, set1, set2, fixed_x) -> int:
+    """lavaan ``lav_partable_ndat`` for two levels."""
+    p1 = len(pt1.names.ov)
+    x1 = list(pt1.names.ov_x) if fixed_x else []
+    nd1 = p1 * (p1 + 1) // 2
+    nd1 += sum(1 for v in pt1.names.ov if v not in set2 and v not in pt1.names.ov_x)
+    if not fixed_x:
+        nd1 += sum(1 for v in pt1.names.ov_x if v not in set2)
+    nd1 -= len(x1) * (len(x1) + 1) // 2
+    p2 = len(pt2.names.ov)
+    x2 = list(pt2.names.ov_x) if fixed_x else []
+    nd2 = p2 * (p2 + 1) // 2 + p2
+    nd2 -= len(x2) * (len(x2) + 1) // 2 + len(x2)
+    return nd1 + nd2
+
+
+def _heywood(tab: pd.DataFrame) -> list[str]:
+    msgs = []
+    sel = (tab["op"] == "~~") & (tab["lhs"] == tab["rhs"]) & tab["free"] & (tab["est"] < 0)
+    for _, r in tab[sel].iterrows():
+        msg = (f"Heywood case: the variance of {r['lhs']!r} at level {r['level']} is negative "
+               f"({r['est']:.4g}).")
+        warnings.warn(msg, HeywoodCaseWarning, stacklevel=3)
+        msgs.append(msg)
+    return msgs
+
+
+def _baseline(pt1, pt2, cs, h1, set1, set2, fixed_x, ndat, h1_logl, loglik_x):
+    """Independence model at both levels (lavaan baseline for multilevel data)."""
+    x1 = tuple(pt1.names.ov_x) if fixed_x else ()
+    x2 = tuple(pt2.names.ov_x) if fixed_x else ()
+    b1 = _baseline_table(tuple(pt1.names.ov), x1, 1, set2)
+    b2 = _baseline_table(tuple(pt2.names.ov), x2, 2, set1)
+    bm = _Model(b1, b2, cs, h1)
+    theta, F, *_ = _optimize_light(bm)
+    logl_b = -0.5 * (F + constant(cs)) - loglik_x
+    return 2.0 * (h1_logl - logl_b), ndat - bm.npar
+
+
+def _optimize_light(mdl):
+    theta0 = mdl.start()
+    scale = float(mdl.cs.nobs)
+
+    def fun(x):
+        f, g = mdl.fg(x)
+        if not np.isfinite(f):
+            return 1e300, np.zeros_like(x)
+        return f / scale, g / scale
+
+    res = sopt.minimize(fun, theta0, jac=True, method="BFGS", options=dict(gtol=1e-9,
+                                                                          maxiter=5000))
+    return res.x, mdl.f(res.x)
+
+
+def _fit_indices(X2, df, Xb, dfb, N) -> dict:
+    out = dict(chisq=X2, df=float(df), pvalue=float(stats.chi2.sf(X2, df)) if df > 0 else np.nan,
+               baseline_chisq=Xb, baseline_df=float(dfb),
+               baseline_pvalue=float(stats.chi2.sf(Xb, dfb)) if dfb > 0 else np.nan)
+    t1 = max(X2 - df, 0.0)
+    t2 = max(X2 - df, Xb - dfb, 0.0)
+    out["cfi"] = 1.0 if t2 == 0 else 1.0 - t1 / t2
+    if df > 0 and dfb > 0:
+        out["tli"] = out["nnfi"] = (Xb / dfb - X2 / df) / (Xb / dfb - 1.0)
+        out["rmsea"] = float(np.sqrt(max(0.0, (X2 / N) / df - 1.0 / N)))
+    else:
+        out["tli"] = out["nnfi"] = 1.0 if df == 0 else np.nan
+        out["rmsea"] = 0.0 if df == 0 else np.nan
+    if df > 0:
+        from .fit_measures import _pnchisq, rmsea_ci
+        lo, hi = rmsea_ci(X2, df, N)
+        out.update(rmsea_ci_lower=float(lo), rmsea_ci_upper=float(hi),
+                   rmsea_pvalue=1.0 - _pnchisq(X2, df, N * df * 0.05 ** 2),
+                   rmsea_notclose_pvalue=_pnchisq(X2, df, N * df * 0.08 ** 2))
+    return out
+
+
+def _cor(S):
+    d = np.sqrt(np.diag(S))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return S / d[:, None] / d[None, :]
+
+
+def _srmr(mdl: _Model, h1: H1, sw, sb, mu) -> dict:
+    """lavaan ``lav_fit_srmr_twolevel``: sqrt(mean of squared vech(correlation residuals))
+    per level; ``srmr = srmr_within + srmr_between``."""
+    L1, L2 = mdl.levels
+    Sw = h1.sigma_w[np.ix_(L1.ypos, L1.ypos)]
+    Mw = sw[np.ix_(L1.ypos, L1.ypos)]
+    Sb = h1.sigma_b[np.ix_(L2.pos, L2.pos)]
+    Mb = sb[np.ix_(L2.pos, L2.pos)]
+    # lavaan forces the implied between matrix to be positive definite first
+    w, V = np.linalg.eigh(Mb)
+    if w.min() < 0:
+        Mb = (V * np.maximum(w, 0.0)) @ V.T
+    out = {}
+    for key, S, M in (("srmr_within", Sw, Mw), ("srmr_between", Sb, Mb)):
+        R = _cor(S) - _cor(M)
+        iu = np.tril_indices(S.shape[0])
+        out[key] = float(np.sqrt(np.mean(R[iu] ** 2)))
+    out["srmr"] = out["srmr_within"] + out["srmr_between"]
+    return out
+
+
+def _icc(h1: H1, cs: ClusterStats, within_only) -> pd.Series:
+    """lavaan ``lavInspect(fit, "icc")``: between / (within + between) variance of the
+    level-1 variables in the h1 (saturated) moments."""
+    vw = np.diag(h1.sigma_w)
+    vb = np.diag(h1.sigma_b)[cs.pz:]
+    return pd.Series(vb / (vw + vb), index=list(cs.y), name="icc")
