@@ -870,9 +870,9 @@ def _optimize_light(mdl):
 
 
 def _fit_indices(X2, df, Xb, dfb, N) -> dict:
-    out = dict(chisq=X2, df=float(df), pvalue=float(stats.chi2.sf(X2, df)) if df > 0 else np.nan,
+    out = dict(chisq=X2, df=float(df), pvalue=float(1.0 - stats.chi2.cdf(X2, df)) if df > 0 else np.nan,
                baseline_chisq=Xb, baseline_df=float(dfb),
-               baseline_pvalue=float(stats.chi2.sf(Xb, dfb)) if dfb > 0 else np.nan)
+               baseline_pvalue=float(1.0 - stats.chi2.cdf(Xb, dfb)) if dfb > 0 else np.nan)
     t1 = max(X2 - df, 0.0)
     t2 = max(X2 - df, Xb - dfb, 0.0)
     out["cfi"] = 1.0 if t2 == 0 else 1.0 - t1 / t2

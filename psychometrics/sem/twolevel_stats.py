@@ -205,6 +205,8 @@ def em_saturated(cs: ClusterStats, within_only: np.ndarray, tol: float = 1e-4,
     s = ns[:, None] * cs.mean_d                                          # (K, q) sums
     M2 = ns[:, None, None] * (cs.cov_d + cs.mean_d[:, :, None] * cs.mean_d[:, None, :])
     Py = np.arange(pz, q)
+    K = len(cs.sizes)
+    nj = cs.sizes.astype(float)
 
     def loglik(sw, sb_y, syz, szz, muw, mub_y, muz):
         # lavaan 2l2implied -> implied22l: drop the between part of within-only variables
@@ -237,36 +239,31 @@ def em_saturated(cs: ClusterStats, within_only: np.ndarray, tol: float = 1e-4,
         mu_y = mu_w + mu_b
         sigma_1 = np.hstack([sigma_yz, sigma_b])                      # py x q
         mu = np.concatenate([mu_z, mu_y])
-        CW2 = np.zeros((py, py))
-        CB = np.zeros((py, py))
-        MW = np.zeros(py)
-        MB = np.zeros(py)
-        ZY = np.zeros((pz, py))
-        for k, nj in enumerate(cs.sizes):
-            omega = np.zeros((q, q))
-            omega[:pz, :pz] = sigma_zz
-            omega[:pz, pz:] = sigma_yz.T
-            omega[pz:, :pz] = sigma_yz
-            omega[pz:, pz:] = (sigma_w + nj * sigma_b) / nj
-            A = sigma_1 @ np.linalg.inv(omega)                        # py x q
-            sc = s[k] - ns[k] * mu                                    # sum (b_j - mu)
-            sumEv = A @ sc + ns[k] * mu_b
-            # sum_j (b_j - mu)(b_j - mu)'
-            Dc = M2[k] - np.outer(s[k], mu) - np.outer(mu, s[k]) + ns[k] * np.outer(mu, mu)
-            EvEv = A @ Dc @ A.T + np.outer(A @ sc, mu_b) + np.outer(mu_b, A @ sc) \
-                + ns[k] * np.outer(mu_b, mu_b)
-            Covv = ns[k] * (sigma_b - A @ sigma_1.T)
-            Covv = 0.5 * (Covv + Covv.T)
-            Evv = Covv + EvEv
-            # sum_j b_j Ev_j'
-            BEv = (M2[k] - np.outer(s[k], mu)) @ A.T + np.outer(s[k], mu_b)   # q x py
-            yEv = BEv[pz:]
-            MW += nj * (s[k][pz:] - sumEv)
-            MB += sumEv
-            CW2 += nj * (Evv - yEv - yEv.T)
-            CB += Evv
-            if pz:
-                ZY += BEv[:pz]
+        # all cluster sizes at once (batched over K)
+        omega = np.zeros((K, q, q))
+        omega[:, :pz, :pz] = sigma_zz
+        omega[:, :pz, pz:] = sigma_yz.T
+        omega[:, pz:, :pz] = sigma_yz
+        omega[:, pz:, pz:] = sigma_w[None] / nj[:, None, None] + sigma_b[None]
+        A = sigma_1[None] @ np.linalg.inv(omega)                       # K x py x q
+        sc = s - ns[:, None] * mu                                      # sum (b_j - mu)
+        Asc = np.einsum("kiq,kq->ki", A, sc)
+        sumEv = Asc + ns[:, None] * mu_b
+        sm = s[:, :, None] * mu[None, None, :]                         # s mu'
+        Dc = M2 - sm - np.swapaxes(sm, 1, 2) + ns[:, None, None] * np.outer(mu, mu)[None]
+        AscMb = Asc[:, :, None] * mu_b[None, None, :]
+        EvEv = A @ Dc @ np.swapaxes(A, 1, 2) + AscMb + np.swapaxes(AscMb, 1, 2) \
+            + ns[:, None, None] * np.outer(mu_b, mu_b)[None]
+        Covv = ns[:, None, None] * (sigma_b[None] - A @ sigma_1.T[None])
+        Covv = 0.5 * (Covv + np.swapaxes(Covv, 1, 2))
+        Evv = Covv + EvEv
+        BEv = (M2 - sm) @ np.swapaxes(A, 1, 2) + s[:, :, None] * mu_b[None, None, :]
+        yEv = BEv[:, pz:]
+        MW = np.sum(nj[:, None] * (s[:, pz:] - sumEv), axis=0)
+        MB = sumEv.sum(axis=0)
+        CW2 = np.sum(nj[:, None, None] * (Evv - yEv - np.swapaxes(yEv, 1, 2)), axis=0)
+        CB = Evv.sum(axis=0)
+        ZY = BEv[:, :pz].sum(axis=0)
         M_ws = MW / N
         M_bs = MB / J
         C_bs = CB / J
