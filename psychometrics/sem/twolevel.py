@@ -44,7 +44,7 @@ from .syntax import parse_model
 from .twolevel_stats import (ClusterStats, H1, cluster_stats, constant, em_saturated,
                              gradient_moments, minus2logl)
 
-__all__ = ["fit_twolevel", "TwoLevelResult", "split_levels", "TwoLevelSummary"]
+__all__ = ["fit_twolevel", "lrt_twolevel", "TwoLevelResult", "split_levels", "TwoLevelSummary"]
 
 _LEVEL_RE = re.compile(r"^\s*level\s*:\s*([A-Za-z0-9_]+)\s*$", re.IGNORECASE)
 _LEVEL_NAMES = {"1": 1, "within": 1, "2": 2, "between": 2}
@@ -924,3 +924,44 @@ def _icc(h1: H1, cs: ClusterStats, within_only) -> pd.Series:
     vw = np.diag(h1.sigma_w)
     vb = np.diag(h1.sigma_b)[cs.pz:]
     return pd.Series(vb / (vw + vb), index=list(cs.y), name="icc")
+
+
+def lrt_twolevel(*fits: TwoLevelResult, names=None) -> pd.DataFrame:
+    """Likelihood-ratio test of nested two-level models (lavaan ``lavTestLRT``).
+
+    Models are sorted by df (ascending). Columns ``df, aic, bic, chisq, chisq_diff,
+    rmsea, df_diff, p_value``; the first row has NaN differences.
+    ``rmsea = sqrt(max(0, (chisq_diff - df_diff) / (N df_diff)))``.
+
+    Notes
+    -----
+    R: ``lavTestLRT(fit1, fit2)`` (standard test, ``method = "default"``).
+    """
+    if len(fits) < 2:
+        raise ModelSpecificationError("lrt_twolevel() needs at least two fitted models.")
+    if names is None:
+        names = [f"model{k + 1}" for k in range(len(fits))]
+    if len(names) != len(fits):
+        raise ModelSpecificationError(f"'names' has {len(names)} entries for {len(fits)} models.")
+    nobs = {f.nobs for f in fits}
+    if len(nobs) > 1:
+        raise ModelSpecificationError(
+            f"The models were fitted to different numbers of observations ({sorted(nobs)}); "
+            f"they are not nested models of the same data.")
+    rows = sorted(zip(names, fits), key=lambda t: t[1].fit_measures["df"])
+    out = []
+    prev = None
+    for name, f in rows:
+        fm = f.fit_measures
+        r = dict(model=name, df=fm["df"], aic=fm["aic"], bic=fm["bic"], chisq=fm["chisq"],
+                 chisq_diff=np.nan, rmsea=np.nan, df_diff=np.nan, p_value=np.nan)
+        if prev is not None:
+            dchi = fm["chisq"] - prev["chisq"]
+            ddf = fm["df"] - prev["df"]
+            r.update(chisq_diff=dchi, df_diff=ddf)
+            if ddf > 0:
+                r["rmsea"] = float(np.sqrt(max(0.0, (dchi - ddf) / (f.nobs * ddf))))
+                r["p_value"] = float(stats.chi2.sf(dchi, ddf))  # lavTestLRT: lower.tail = FALSE
+        out.append(r)
+        prev = fm
+    return pd.DataFrame(out).set_index("model")

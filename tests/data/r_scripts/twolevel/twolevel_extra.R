@@ -1,0 +1,66 @@
+## Extra lavaan 0.6-14 / semTools 0.5-6 references for psychometrics.sem.twolevel.
+## Run from the repository root:  Rscript tests/data/r_scripts/twolevel/twolevel_extra.R
+suppressPackageStartupMessages({ library(jsonlite); library(lavaan); library(semTools) })
+DATA <- "tests/data/datasets"
+OUT <- "tests/data/r_results/twolevel"
+nv <- function(x) { x <- unclass(x); if (is.null(names(x))) as.list(as.vector(x)) else as.list(setNames(as.vector(x), names(x))) }
+df_rows <- function(x) { x <- as.data.frame(x); rownames(x) <- NULL; class(x) <- "data.frame"; x }
+mat <- function(m) { m <- as.matrix(unclass(m)); setNames(lapply(seq_len(nrow(m)), function(i) setNames(as.list(as.vector(m[i, ])), colnames(m))), rownames(m)) }
+TS <- read.csv(file.path(DATA, "therapy_sim.csv"))
+D <- read.csv(file.path(DATA, "Demo.twolevel.csv"))
+quiet <- function(expr) withCallingHandlers(expr, warning = function(w) {
+  if (grepl("no variance within some clusters", conditionMessage(w))) invokeRestart("muffleWarning")
+})
+fit_out <- function(f, call, m) {
+  h1 <- lavInspect(f, "h1")
+  list(call = call, model = m, converged = lavInspect(f, "converged"),
+       nobs = lavInspect(f, "nobs"), nclusters = lavInspect(f, "nclusters"),
+       npar = lavInspect(f, "npar"), fitMeasures = nv(fitMeasures(f)),
+       parameterEstimates = df_rows(parameterEstimates(f)),
+       standardizedSolution_std_all = df_rows(standardizedSolution(f)),
+       h1_within_cov = mat(h1[[1]]$cov), h1_between_cov = mat(h1[[2]]$cov),
+       implied_within_cov = mat(fitted(f)[[1]]$cov), implied_between_cov = mat(fitted(f)[[2]]$cov),
+       implied_between_mean = nv(fitted(f)[[2]]$mean))
+}
+items <- paste0("wai_", 1:12)
+out <- list(versions = list(R = R.version.string, lavaan = as.character(packageVersion("lavaan")),
+                            semTools = as.character(packageVersion("semTools"))))
+
+## (1) therapy: 1 within + 1 between factor (case 8 model), level-specific reliability
+m1 <- paste0("level: 1\n  wai_w =~ ", paste(items, collapse = " + "),
+             "\nlevel: 2\n  wai_b =~ ", paste(items, collapse = " + "), "\n")
+f1 <- quiet(sem(m1, data = TS, cluster = "patient_id"))
+out$therapy_1w1b <- c(fit_out(f1, 'sem(m1, data = therapy_sim, cluster = "patient_id")', m1), list(
+  compRelSEM_blocks = lapply(compRelSEM(f1, return.df = FALSE), nv),
+  compRelSEM_blocks_implied = lapply(compRelSEM(f1, obs.var = FALSE, return.df = FALSE), nv),
+  compRelSEM_shared = nv(unlist(compRelSEM(f1, shared = "wai_b"))),
+  harmonic_mean_cluster_size = 1 / mean(1 / lavInspect(f1, "cluster.size"))))
+
+## (2) therapy: configural construct, loadings equal across levels (shared labels)
+lab <- paste0("L", 1:12, "*", items, collapse = " + ")
+m2 <- paste0("level: 1\n  wai =~ ", lab, "\nlevel: 2\n  wai =~ ", lab, "\n")
+f2 <- quiet(sem(m2, data = TS, cluster = "patient_id"))
+cr2 <- compRelSEM(f2, config = "wai", shared = "wai")
+cr2i <- compRelSEM(f2, config = "wai", shared = "wai", obs.var = FALSE)
+out$therapy_config_equal <- c(fit_out(f2, 'sem(m2, data = therapy_sim, cluster = "patient_id")', m2), list(
+  compRelSEM_config_shared = list(config = nv(unlist(cr2$config)), shared = nv(unlist(cr2$shared))),
+  compRelSEM_config_shared_implied = list(config = nv(unlist(cr2i$config)), shared = nv(unlist(cr2i$shared)))))
+out$lavTestLRT_config_equal_vs_1w1b <- df_rows(cbind(row = c("f2", "f1"), as.data.frame(lavTestLRT(f2, f1))))
+
+## (3) Demo.twolevel: std.lv, a within-only outcome (x1) and a between-only outcome (w1)
+m3 <- '
+level: 1
+  f1 =~ y1 + y2 + y3
+  f2 =~ y4 + y5 + y6
+  x1 ~ f1
+level: 2
+  fb =~ y1 + y2 + y3 + y4 + y5 + y6
+  w1 ~ fb
+'
+f3 <- sem(m3, data = D, cluster = "cluster", std.lv = TRUE)
+out$demo_stdlv_outcomes <- fit_out(f3, 'sem(m3, data = Demo.twolevel, cluster = "cluster", std.lv = TRUE)', m3)
+
+writeLines(toJSON(out, auto_unbox = TRUE, pretty = TRUE, digits = NA, na = "null", null = "null",
+                  dataframe = "rows", force = TRUE), file.path(OUT, "twolevel_extra.json"))
+print(cr2); print(cr2i); print(compRelSEM(f1)); print(compRelSEM(f1, shared = "wai_b"))
+print(fitMeasures(f3, c("chisq", "df", "logl", "srmr_within", "srmr_between")))
