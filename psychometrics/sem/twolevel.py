@@ -318,7 +318,7 @@ def _optimize(model: _Model, theta0: np.ndarray, max_iter: int):
     f, g = model.fg(theta)
     # Newton polish on the numerical Hessian of the analytic gradient
     H = None
-    for _ in range(8):
+    for _ in range(min(8, max(0, max_iter - iters))):
         if np.max(np.abs(g)) / scale < 1e-10:
             break
         H = _hessian(model, theta)

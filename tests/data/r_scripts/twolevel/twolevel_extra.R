@@ -45,7 +45,8 @@ cr2i <- compRelSEM(f2, config = "wai", shared = "wai", obs.var = FALSE)
 out$therapy_config_equal <- c(fit_out(f2, 'sem(m2, data = therapy_sim, cluster = "patient_id")', m2), list(
   compRelSEM_config_shared = list(config = nv(unlist(cr2$config)), shared = nv(unlist(cr2$shared))),
   compRelSEM_config_shared_implied = list(config = nv(unlist(cr2i$config)), shared = nv(unlist(cr2i$shared)))))
-out$lavTestLRT_config_equal_vs_1w1b <- df_rows(cbind(row = c("f2", "f1"), as.data.frame(lavTestLRT(f2, f1))))
+lrt21 <- as.data.frame(lavTestLRT(f2, f1))
+out$lavTestLRT_config_equal_vs_1w1b <- df_rows(cbind(row = c(f1 = "f1", f2 = "f2")[c("f1", "f2")][match(rownames(lrt21), c("f1", "f2"))], lrt21))
 
 ## (3) Demo.twolevel: std.lv, a within-only outcome (x1) and a between-only outcome (w1)
 m3 <- '
@@ -54,9 +55,12 @@ level: 1
   f2 =~ y4 + y5 + y6
   x1 ~ f1
 level: 2
-  fb =~ y1 + y2 + y3 + y4 + y5 + y6
+  fb =~ y1 + y2 + y3
+  fb2 =~ y4 + y5 + y6
   w1 ~ fb
 '
+## (an earlier version with one between factor for y1-y6 had two local maxima; lavaan's
+##  nlminb stopped at the lower one, so the between part now has two factors)
 f3 <- sem(m3, data = D, cluster = "cluster", std.lv = TRUE)
 out$demo_stdlv_outcomes <- fit_out(f3, 'sem(m3, data = Demo.twolevel, cluster = "cluster", std.lv = TRUE)', m3)
 
