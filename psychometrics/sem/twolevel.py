@@ -287,11 +287,21 @@ class _Model:
 
 
 # ---------------------------------------------------------------------------- optimiser
-def _hessian(model: _Model, theta: np.ndarray, h: float = 1e-6) -> np.ndarray:
+def _hessian(model: _Model, theta: np.ndarray, h: float = 1e-6,
+             richardson: bool = True) -> np.ndarray:
     """Hessian of -2 logL by Richardson differences of the analytic gradient (as
-    lavaan ``lav_model_hessian``: ``(g(x-2h) - 8g(x-h) + 8g(x+h) - g(x+2h)) / 12h``)."""
+    lavaan ``lav_model_hessian``: ``(g(x-2h) - 8g(x-h) + 8g(x+h) - g(x+2h)) / 12h``);
+    ``richardson=False``: plain central differences (Newton steps only)."""
     n = len(theta)
     H = np.zeros((n, n))
+    if not richardson:
+        for j in range(n):
+            x = theta.copy()
+            x[j] += h
+            gp = model.fg(x)[1]
+            x[j] -= 2 * h
+            H[:, j] = (gp - model.fg(x)[1]) / (2 * h)
+        return 0.5 * (H + H.T)
     for j in range(n):
         gs = []
         for d in (-2, -1, 1, 2):
@@ -321,7 +331,7 @@ def _optimize(model: _Model, theta0: np.ndarray, max_iter: int):
     for _ in range(min(8, max(0, max_iter - iters))):
         if np.max(np.abs(g)) / scale < 1e-10:
             break
-        H = _hessian(model, theta)
+        H = _hessian(model, theta, richardson=False)
         try:
             step = -np.linalg.solve(H, g)
         except np.linalg.LinAlgError:

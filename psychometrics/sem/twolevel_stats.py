@@ -134,18 +134,23 @@ def minus2logl(cs: ClusterStats, sigma_w, sigma_b, mu) -> float:
 
     Returns inf when a covariance matrix is not positive definite.
     """
+    return _minus2logl_vinv(cs, sigma_w, sigma_b, mu)[0]
+
+
+def _minus2logl_vinv(cs: ClusterStats, sigma_w, sigma_b, mu):
+    """-2 logL (no constant) and the inverses ``V_n^-1`` (reused by the EM's next E-step)."""
     Wi, ldw = _inv_logdet(sigma_w)
     if Wi is None:
-        return np.inf
+        return np.inf, None
     Vi, ldv = _inv_logdet(_V(cs, sigma_w, sigma_b))
     if Vi is None:
-        return np.inf
+        return np.inf, None
     d = cs.mean_d - mu
     C = cs.cov_d + d[:, :, None] * d[:, None, :]
     tr = np.einsum("kij,kji->k", Vi, C)
     between = np.sum(cs.ns * (ldv + cs.py * np.log(cs.sizes) + tr))
     within = (cs.nobs - cs.nclusters) * (ldw + np.sum(Wi * cs.S_PW))
-    return float(between + within)
+    return float(between + within), Vi
 
 
 def gradient_moments(cs: ClusterStats, sigma_w, sigma_b, mu):
@@ -219,7 +224,8 @@ def em_saturated(cs: ClusterStats, within_only: np.ndarray, tol: float = 1e-4,
         SB[wo, :] = 0.0
         SB[:, wo] = 0.0
         mu = np.concatenate([muz, muw + np.where(within_only, 0.0, mub_y)])
-        return -0.5 * (minus2logl(cs, sw, SB, mu) + constant(cs))
+        f, Vi = _minus2logl_vinv(cs, sw, SB, mu)
+        return -0.5 * (f + const), Vi
 
     # start: identity matrices, zero means (implied22l of the start values)
     sigma_w = np.eye(py)
@@ -229,7 +235,12 @@ def em_saturated(cs: ClusterStats, within_only: np.ndarray, tol: float = 1e-4,
     mu_w = np.zeros(py)
     mu_b = np.zeros(py)
     mu_z = np.zeros(pz)
-    fx = loglik(sigma_w, sigma_b, sigma_yz, sigma_zz, mu_w, mu_b, mu_z)
+    const = constant(cs)
+    # without within-only variables the E-step's Omega_n equals the V_n of the last
+    # log-likelihood evaluation, so its inverse is reused
+    reuse = not within_only.any()
+    fx, _ = loglik(sigma_w, sigma_b, sigma_yz, sigma_zz, mu_w, mu_b, mu_z)
+    Vi = None
     if pz:
         mu_z = cs.mean_z.copy()
         sigma_zz = cs.cov_z.copy()
@@ -240,12 +251,14 @@ def em_saturated(cs: ClusterStats, within_only: np.ndarray, tol: float = 1e-4,
         sigma_1 = np.hstack([sigma_yz, sigma_b])                      # py x q
         mu = np.concatenate([mu_z, mu_y])
         # all cluster sizes at once (batched over K)
-        omega = np.zeros((K, q, q))
-        omega[:, :pz, :pz] = sigma_zz
-        omega[:, :pz, pz:] = sigma_yz.T
-        omega[:, pz:, :pz] = sigma_yz
-        omega[:, pz:, pz:] = sigma_w[None] / nj[:, None, None] + sigma_b[None]
-        A = sigma_1[None] @ np.linalg.inv(omega)                       # K x py x q
+        if Vi is None or not reuse:
+            omega = np.zeros((K, q, q))
+            omega[:, :pz, :pz] = sigma_zz
+            omega[:, :pz, pz:] = sigma_yz.T
+            omega[:, pz:, :pz] = sigma_yz
+            omega[:, pz:, pz:] = sigma_w[None] / nj[:, None, None] + sigma_b[None]
+            Vi = np.linalg.inv(omega)
+        A = sigma_1[None] @ Vi                                         # K x py x q
         sc = s - ns[:, None] * mu                                      # sum (b_j - mu)
         Asc = np.einsum("kiq,kq->ki", A, sc)
         sumEv = Asc + ns[:, None] * mu_b
@@ -278,7 +291,7 @@ def em_saturated(cs: ClusterStats, within_only: np.ndarray, tol: float = 1e-4,
             sigma_w[zero, :] = 0.0
             sigma_w[:, zero] = 0.0
             sigma_w[zero, zero] = min_variance
-        fx = loglik(sigma_w, sigma_b, sigma_yz, sigma_zz, mu_w, mu_b, mu_z)
+        fx, Vi = loglik(sigma_w, sigma_b, sigma_yz, sigma_zz, mu_w, mu_b, mu_z)
         if fx - fx_old < tol:
             break
         fx_old = fx
