@@ -5,17 +5,25 @@ Run: /work/venv/bin/python benchmarks/bench_sem.py
 Each timing is the median of repeated in-process calls after one warm-up, from
 the raw DataFrame to the finished result (estimates, SEs, standardized
 solution, fit measures), like the R call it is set beside.
+
+BLAS threads: lavaan's timings were taken with single-threaded reference BLAS, so
+this script runs OpenBLAS single-threaded too (unless OPENBLAS_NUM_THREADS is set).
+On a shared 2-core machine multi-threaded OpenBLAS can be many times slower for
+these small matrices (threads spin while competing with other processes).
 """
 from __future__ import annotations
 
-import json
 import os
-import statistics
-import sys
-import time
-from pathlib import Path
 
-import pandas as pd
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import json  # noqa: E402
+import statistics  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pandas as pd  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -69,6 +77,7 @@ def main():
         cases.append(("scaled_cfa_hs_100k_ml", lambda: sem.fit(HS_MODEL, big), 10))
         cases.append(("scaled_cfa_hs_100k_mlr", lambda: sem.fit(HS_MODEL, big, estimator="MLR"),
                       3))
+    print(f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')}")
     print(f"{'R timing key':<26}{'ours (s)':>10}{'lavaan (s)':>12}{'ratio':>8}")
     for key, fn, reps in cases:
         ours = timeit(fn, reps)

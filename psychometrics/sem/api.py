@@ -19,7 +19,7 @@ from .estimate import make_problem, optimize, row_values, start_values
 from .fit_measures import FitInputs, compute_fit_measures, robust_fit_measures
 from .information import check_identified, information, vcov_from_information
 from .matrices import build_representation, fill, implied
-from .partable import build_partable, variable_names
+from .partable import build_partable, freeze_exogenous, variable_names
 from .robust import robust_parts
 from .results import SEMResult, frozen_mapping, inference
 from .samplestats import from_data, from_moments
@@ -54,8 +54,10 @@ def param_names(pt, npar: int, ngroups: int) -> list[str]:
 
 
 def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = None,
-        group_equal=None, group_partial=None, std_lv: bool = False, meanstructure=None,
-        information: str | None = None, fixed_x: bool = True, sample_cov=None,
+        group_equal=None, group_partial=None, std_lv: bool = False, orthogonal: bool = False,
+        meanstructure=None,
+        information: str | None = None, fixed_x: bool = True, missing: str = "listwise",
+        sample_cov=None,
         sample_nobs=None, sample_mean=None, sample_cov_rescale: bool = True,
         estimator: str = "ML", max_iter: int = 1000) -> SEMResult:
     """Fit a structural equation model by maximum likelihood (lavaan ``sem()``/``cfa()``).
@@ -75,6 +77,8 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
         Parameters exempt from ``group_equal``, e.g. ``["visual =~ x2", "x3 ~ 1"]``.
     std_lv : bool
         Scale latent variables by fixing their variances to 1 (instead of a marker).
+    orthogonal : bool
+        Uncorrelated latent variables (lavaan ``orthogonal = TRUE``).
     meanstructure : bool, optional
         Default: True with groups or when the syntax has intercepts (lavaan).
     information : {"expected", "observed"}, optional
@@ -82,6 +86,9 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
         "observed" for MLR (lavaan).
     fixed_x : bool
         Exogenous observed covariates keep their sample moments (lavaan default).
+    missing : {"listwise", "ml"}
+        "listwise" drops incomplete rows (lavaan default); "ml" is full-information ML
+        (lavaan ``missing = "ml"``): mean structure, observed information by default.
     sample_cov, sample_nobs, sample_mean
         Moments instead of raw data (``sample_cov`` divisor N - 1, rescaled to N as
         lavaan's ``sample.cov.rescale``).
@@ -110,8 +117,12 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
     t0 = time.perf_counter()
     _validate_options(estimator, information, max_iter)
     estimator = estimator.upper()
+    if missing not in ("listwise", "ml", "fiml"):
+        raise ModelSpecificationError(
+            f"The 'missing' argument must be 'listwise' or 'ml', got {missing!r}.")
+    fiml = missing in ("ml", "fiml") and data is not None
     if information is None:
-        information = "observed" if estimator == "MLR" else "expected"
+        information = "observed" if (estimator == "MLR" or fiml) else "expected"
     if estimator == "MLR" and data is None:
         raise ModelSpecificationError("estimator='MLR' needs raw 'data' (casewise scores), not "
                                       "'sample_cov'.")
@@ -119,7 +130,7 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
     pre_names = variable_names(parsed.statements)
     ov = list(pre_names.ov)
     if data is not None:
-        ss = from_data(data, ov, group)
+        ss = from_data(data, ov, group, missing="ml" if fiml else "listwise")
     elif sample_cov is not None:
         if sample_nobs is None:
             raise ModelSpecificationError("'sample_nobs' is required with 'sample_cov'.")
@@ -134,7 +145,10 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
     ngroups = ss.ngroups
     has_int = any(s.op == "~1" for s in parsed.statements)
     if meanstructure is None:
-        meanstructure = ngroups > 1 or has_int
+        meanstructure = ngroups > 1 or has_int or fiml
+    if fiml and not meanstructure:
+        raise ModelSpecificationError("missing='ml' needs a mean structure; do not pass "
+                                      "meanstructure=False.")
     if meanstructure and data is None and sample_mean is None:
         raise ModelSpecificationError("A mean structure needs 'sample_mean' when fitting from "
                                       "'sample_cov'.")
@@ -142,11 +156,8 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
         raise ModelSpecificationError("'group_equal' needs a 'group' column with at least two groups.")
     pt = build_partable(parsed, ngroups=ngroups, std_lv=std_lv, meanstructure=meanstructure,
                         fixed_x=fixed_x, group_equal=group_equal, group_partial=group_partial,
-                        group_labels=ss.group_labels)
-    if estimator == "MLR" and fixed_x and pt.names.ov_x:
-        raise ModelSpecificationError(
-            f"estimator='MLR' with observed exogenous covariates ({', '.join(pt.names.ov_x)}) and "
-            f"fixed_x=True is not implemented; use estimator='ML' or fixed_x=False.")
+                        group_labels=ss.group_labels, orthogonal=orthogonal)
+
     rep = build_representation(pt)
     prob = make_problem(pt, rep, ss)
     # degrees of freedom (fixed.x moments are not modelled)
@@ -205,8 +216,10 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
         est = np.concatenate([est, [float(np.real(dvals[d.name])) for d in defs]])
         se = np.concatenate([se, dse])
         free_col += [False] * len(defs)
+    se_reason = ""
     if not opt.converged:
         se[:] = np.nan
+        se_reason = f"not computed: the model did not converge ({opt.message})"
     z, pv, lo, hi = inference(est, se)
     cols.update(est=est, se=se, z=z, p_value=pv, ci_lower=lo, ci_upper=hi,
                 std_lv=standardized_values(prob, theta, defs, "std.lv").real,
@@ -230,19 +243,32 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
     fm = {}
     if opt.converged or np.isfinite(opt.fmin):
         xb, dfb = _baseline(ss, pt, meanstructure, fixed_x, ndat)
+        logl = None
+        if ss.patterns is not None:
+            h1 = float(sum(ss.h1_loglik))
+            logl = (h1 - ss.ntotal * opt.fmin, h1)
         fm = compute_fit_measures(FitInputs(
             fmin=opt.fmin, npar=pt.npar, nobs=ss.nobs, sample_cov=ss.cov, sample_mean=ss.mean,
             implied_cov=Sig_l, implied_mean=mu_l, meanstructure=meanstructure,
-            baseline_chisq=xb, baseline_df=dfb, df=df, x_index=prob.x_idx))
+            baseline_chisq=xb, baseline_df=dfb, df=df, x_index=prob.x_idx, logl=logl,
+            patterns=ss.patterns, pairwise=ss.pairwise))
         if estimator == "MLR" and rob is not None:
             cb = _baseline_scaling(ss, pt, meanstructure, fixed_x, information, dfb,
                                    (rob.trace_h1, rob.h1_ndat))
             # lavaan divides by nx.free: free rows before equality constraints
             nx_free = int(np.sum(np.asarray(pt.c("par")) >= 0))
             fm.update(robust_fit_measures(fm, rob, cb, nx_free, ngroups))
+            if ss.patterns is not None:
+                # lavaan's robust CFI/RMSEA under FIML use its FIML-corrected statistics
+                # (lav_fit_fiml_corrected), not reproduced: not reported
+                for k in ("cfi_robust", "tli_robust", "nnfi_robust", "rni_robust",
+                          "rmsea_robust", "rmsea_ci_lower_robust", "rmsea_ci_upper_robust",
+                          "rmsea_pvalue_robust", "rmsea_notclose_pvalue_robust"):
+                    fm[k] = np.nan
     chisq_g = tuple(float(2 * n * f) for n, f in zip(ss.nobs, _group_fmin(prob, theta)))
     vc = None if vcov is None else pd.DataFrame(vcov, index=pnames, columns=pnames)
     options = dict(estimator=estimator, information=information, std_lv=std_lv,
+                   orthogonal=orthogonal, missing="ml" if fiml else "listwise",
                    meanstructure=meanstructure, fixed_x=fixed_x, group=group,
                    group_equal=tuple(pt.options["group_equal"]),
                    group_partial=tuple(group_partial or ()), likelihood="normal",
@@ -255,6 +281,7 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
         group_labels=ss.group_labels, sample_cov=frozen_mapping(S_d), sample_mean=frozen_mapping(m_d),
         implied_cov=frozen_mapping(Sig_d), implied_mean=frozen_mapping(mu_d), vcov=vc,
         options=frozen_mapping(options), warnings=tuple(warn_list), chisq_by_group=chisq_g,
+        se_reason=se_reason,
         timing=time.perf_counter() - t0, parameter_table=pt.table.copy(), _problem=prob,
         _theta=theta, _defs=defs)
 
@@ -302,6 +329,11 @@ def _group_fmin(prob, theta):
 
 def _baseline(ss, pt, meanstructure, fixed_x, ndat):
     """Independence model: chi-square and df (closed form)."""
+    if ss.patterns is not None:
+        # FIML: per variable available-case ML moments; chisq = 2 (logl_h1 - logl_b)
+        chisq = float(2 * (sum(ss.h1_loglik) - sum(ss.baseline_loglik)))
+        p = len(ss.ov)
+        return chisq, ndat - ss.ngroups * 2 * p
     ov = list(ss.ov)
     xset = set(pt.names.ov_x) if fixed_x else set()
     nox = [k for k, v in enumerate(ov) if v not in xset]
@@ -319,16 +351,42 @@ def _baseline(ss, pt, meanstructure, fixed_x, ndat):
 def _baseline_scaling(ss, pt, meanstructure, fixed_x, information_kind, dfb, h1=None):
     """Yuan-Bentler scaling factor of the independence (baseline) model."""
     ov = list(ss.ov)
-    lines = [f"{v} ~~ {v}" for v in ov]
+    xs = [v for v in ov if v in set(pt.names.ov_x)] if fixed_x else []
+    lines = [f"{v} ~~ {v}" for v in ov if v not in xs]
+    lines += [f"{a} ~~ {b}" for i, a in enumerate(xs) for b in xs[i:]]
     parsed = parse_model("\n".join(lines))
     bpt = build_partable(parsed, ngroups=ss.ngroups, meanstructure=meanstructure, fixed_x=False)
+    if xs:
+        bpt = freeze_exogenous(bpt, xs)
     brep = build_representation(bpt)
     bprob = make_problem(bpt, brep, ss)
     bopt = optimize(bprob, start_values(bprob))
-    # for the independence model the observed information equals the expected one at
-    # its estimates (diagonal Sigma, zero diagonal residuals), so no numerical Hessian
-    rb = robust_parts(bprob, bopt.theta, bopt.information, dfb, h1=h1)
+    if ss.patterns is None:
+        # complete data: for the independence model the observed information equals the
+        # expected one at its estimates (diagonal Sigma), so no numerical Hessian
+        A0 = bopt.information
+    else:
+        A0 = _info(bprob, bopt.theta, information_kind)
+    rb = robust_parts(bprob, bopt.theta, A0, dfb, h1=h1)
     return rb.trace_ugamma / dfb
+
+
+def _pd_detail(mat, names):
+    """Name what makes a covariance matrix non-PD: negative variances or |r| > 1."""
+    d = np.diag(mat)
+    neg = [n for n, v in zip(names, d) if v < 0]
+    if neg:
+        return f": negative variance of {', '.join(map(repr, neg))}"
+    sd = np.sqrt(d)
+    R = mat / np.outer(sd, sd)
+    pairs = [(names[i], names[j], R[i, j]) for i in range(len(names)) for j in range(i)
+             if abs(R[i, j]) > 1]
+    if pairs:
+        return ": correlation " + ", ".join(f"{a!r} with {b!r} = {r:.3f}" for b, a, r in pairs)
+    w, V = np.linalg.eigh(R)
+    v = V[:, 0]
+    inv = [names[k] for k in np.argsort(-np.abs(v)) if abs(v[k]) > 0.2]
+    return f" (smallest eigenvalue {w[0]:.3g}; involving {', '.join(map(repr, inv))})"
 
 
 def _check_solution(prob, values):
@@ -352,15 +410,19 @@ def _check_solution(prob, values):
         M = fill(prob.rep, g, values)
         where = f" of group {glab[g]!r}" if glab else ""
         lvidx = [k for k, v in enumerate(prob.rep.lat) if v in lvset]
-        for name, mat in (("latent covariance matrix (psi)", M.Psi[np.ix_(lvidx, lvidx)]),
-                          ("residual covariance matrix (theta)", M.Theta)):
+        lvnames = [prob.rep.lat[k] for k in lvidx]
+        for name, mat, labels in (
+                ("latent covariance matrix (psi)", M.Psi[np.ix_(lvidx, lvidx)], lvnames),
+                ("residual covariance matrix (theta)", M.Theta, list(prob.rep.ov))):
             if mat.size == 0:
                 continue
             d = np.diag(mat)
             keep = d != 0
             sub = mat[np.ix_(keep, keep)]
             if sub.size and np.linalg.eigvalsh(sub)[0] < -1e-12:
-                msg = f"The {name}{where} is not positive definite."
+                names = [v for v, k in zip(labels, keep) if k]
+                detail = _pd_detail(sub, names)
+                msg = f"The {name}{where} is not positive definite{detail}."
                 warnings.warn(msg, NotPositiveDefiniteWarning, stacklevel=3)
                 msgs.append(msg)
     return msgs

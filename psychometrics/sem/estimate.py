@@ -112,6 +112,12 @@ def fmin_value(prob: Problem, theta: np.ndarray) -> float:
         Si, logdet = _chol_inv(Sigma)
         if Si is None:
             return np.inf
+        if prob.ss.patterns is not None:
+            F = _fiml_F(prob, g, Sigma, mu)
+            if not np.isfinite(F):
+                return np.inf
+            total += prob.weights[g] * 0.5 * F
+            continue
         S = prob.ss.cov[g]
         p = S.shape[0]
         F = logdet + np.sum(S * Si) - prob.logdetS[g] - p
@@ -120,6 +126,55 @@ def fmin_value(prob: Problem, theta: np.ndarray) -> float:
             F += d @ Si @ d
         total += prob.weights[g] * 0.5 * F
     return float(total)
+
+
+def _fiml_F(prob: Problem, g: int, Sigma, mu, need_grad: bool = False):
+    """FIML discrepancy ``F_g = -2 (logl_g - logl_h1_g) / n_g`` (and W, r for the gradient).
+
+    The gradient of ``F_g`` is ``tr(W dSigma) - 2 r' dmu`` with ``W`` and ``r`` summed over
+    missingness patterns (each on its observed block), so the same matrix-form
+    gradient as for complete data applies.
+    """
+    from .missing import pattern_loglik  # noqa: F401  (documentation of the formula)
+    pats = prob.ss.patterns[g]
+    n_g = prob.ss.nobs[g]
+    p = Sigma.shape[0]
+    total = 0.0
+    W = np.zeros((p, p)) if need_grad else None
+    r = np.zeros(p) if need_grad else None
+    for pt in pats:
+        o = pt.obs
+        S_oo = Sigma[np.ix_(o, o)]
+        Si, logdet = _chol_inv(S_oo)
+        if Si is None:
+            return (np.inf, None, None) if need_grad else np.inf
+        d = pt.mean - mu[o]
+        Sid = Si @ d
+        total += pt.n * (len(o) * np.log(2 * np.pi) + logdet + np.sum(Si * pt.cov) + d @ Sid)
+        if need_grad:
+            wp = pt.n / n_g
+            SiC = Si @ pt.cov
+            W[np.ix_(o, o)] += wp * (Si - SiC @ Si - np.outer(Sid, Sid))
+            r[o] += wp * Sid
+    F = (total + 2.0 * prob.ss.h1_loglik[g]) / n_g
+    return (F, W, r) if need_grad else F
+
+
+def _fiml_information(prob: Problem, g: int, Sigma, Dk, Dm):
+    """Expected information of group g under FIML: pattern-weighted blocks."""
+    npar = Dk.shape[0]
+    p = Sigma.shape[0]
+    D3 = Dk.reshape(npar, p, p)
+    I = np.zeros((npar, npar))
+    n_g = prob.ss.nobs[g]
+    for pt in prob.ss.patterns[g]:
+        o = pt.obs
+        Si = np.linalg.inv(Sigma[np.ix_(o, o)])
+        Do = D3[:, o[:, None], o[None, :]]
+        Y = Si @ Do @ Si
+        Ip = 0.5 * (Do.reshape(npar, -1) @ Y.reshape(npar, -1).T) + Dm[:, o] @ Si @ Dm[:, o].T
+        I += (pt.n / n_g) * Ip
+    return I
 
 
 def _row_gradient(rep, g, M, parts, W, Sid):
@@ -190,6 +245,20 @@ def evaluate(prob: Problem, theta: np.ndarray, info: bool = True):
         Si, logdet = _chol_inv(Sigma)
         if Si is None:
             return np.inf, None, None
+        if prob.ss.patterns is not None:
+            F, Wf, rf = _fiml_F(prob, g, Sigma, mu, need_grad=True)
+            if not np.isfinite(F):
+                return np.inf, None, None
+            G = prob.agg[g]
+            gg = G @ _row_gradient(prob.rep, g, M, parts, Wf, rf)
+            w = prob.weights[g]
+            f += w * 0.5 * F
+            grad += w * 0.5 * gg
+            if info:
+                dS, dm = jacobian(prob.rep, g, M, parts)
+                Dk = G @ dS.reshape(len(dS), -1)
+                I += w * _fiml_information(prob, g, Sigma, Dk, G @ dm)
+            continue
         S = prob.ss.cov[g]
         p = S.shape[0]
         F = logdet + np.sum(S * Si) - prob.logdetS[g] - p

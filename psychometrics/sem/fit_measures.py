@@ -27,7 +27,8 @@ class FitInputs:
     """Plain container of what the fit measures need (no model objects)."""
 
     def __init__(self, *, fmin, npar, nobs, sample_cov, sample_mean, implied_cov, implied_mean,
-                 meanstructure, baseline_chisq, baseline_df, df, x_index=()):
+                 meanstructure, baseline_chisq, baseline_df, df, x_index=(), logl=None,
+                 patterns=None, pairwise=None):
         self.fmin = fmin
         self.npar = npar
         self.nobs = list(nobs)
@@ -40,6 +41,9 @@ class FitInputs:
         self.baseline_df = baseline_df
         self.df = df
         self.x_index = np.asarray(x_index, dtype=int)
+        self.logl = logl   # (logl, unrestricted logl) when not computable from moments (FIML)
+        self.patterns = patterns   # FIML: per group, the missingness patterns
+        self.pairwise = pairwise   # FIML: per group, lavaan's pairwise sample moments
 
 
 def _uniroot(f, lo, hi, tol=_R_UNIROOT_TOL, maxit=1000):
@@ -191,7 +195,7 @@ def _residual_rms(S, m, Sigma, mu, meanstructure):
     return res
 
 
-def _gfi_group(S, m, Sigma, mu, meanstructure, x_index=()):
+def _gfi_group(S, m, Sigma, mu, meanstructure, x_index=(), patterns=None):
     """LISREL GFI with the (structured) h1 expected information as weight.
 
     With fixed.x the moments of the covariates get zero weight (lavaan ``x.idx``).
@@ -213,10 +217,23 @@ def _gfi_group(S, m, Sigma, mu, meanstructure, x_index=()):
     diff_c = S - Sigma
     # quadratic form e' W e with e = vech(E): equals 0.5 tr(Si E Si E) for symmetric E
 
+    if patterns is None:
+        blocks = [(np.arange(p), 1.0, Si)]
+    else:
+        # FIML: the h1 expected information is the pattern-weighted one (lavaan
+        # lav_mvnorm_missing_information_expected at the implied moments)
+        ntot = sum(pt.n for pt in patterns)
+        blocks = [(pt.obs, pt.n / ntot, np.linalg.inv(Sigma[np.ix_(pt.obs, pt.obs)]))
+                  for pt in patterns]
+
     def q(E, d=None):
-        val = 0.5 * np.sum((Si @ E) * (Si @ E).T)
-        if d is not None:
-            val += d @ Si @ d
+        val = 0.0
+        for o, wgt, Sio in blocks:
+            Eo = E[np.ix_(o, o)]
+            v = 0.5 * np.sum((Sio @ Eo) * (Sio @ Eo).T)
+            if d is not None:
+                v += d[o] @ Sio @ d[o]
+            val += wgt * v
         return val
     if meanstructure:
         t1 = q(diff_c, m - mu)
@@ -265,6 +282,8 @@ def compute_fit_measures(fi: FitInputs) -> dict:
                for S, m, Sig, mu, n in zip(fi.S, fi.m, fi.Sigma, fi.mu, fi.nobs))
     ulogl = sum(-n / 2 * (S.shape[0] * np.log(2 * np.pi) + np.linalg.slogdet(S)[1] + S.shape[0])
                 for S, n in zip(fi.S, fi.nobs))
+    if fi.logl is not None:
+        logl, ulogl = fi.logl
     if len(fi.x_index):
         # fixed.x: the likelihood is conditional on the covariates (lavaan subtracts
         # the saturated log-likelihood of the x block)
@@ -313,14 +332,21 @@ def compute_fit_measures(fi: FitInputs) -> dict:
     else:
         out["cn_05"] = out["cn_01"] = np.nan
     # GFI family
-    gfis = np.array([_gfi_group(S, m, Sig, mu, fi.meanstructure, fi.x_index)
-                     for S, m, Sig, mu in zip(fi.S, fi.m, fi.Sigma, fi.mu)])
+    if fi.patterns is None:
+        gfis = np.array([_gfi_group(S, m, Sig, mu, fi.meanstructure, fi.x_index)
+                         for S, m, Sig, mu in zip(fi.S, fi.m, fi.Sigma, fi.mu)])
+    else:
+        # FIML (lavaan): observed moments = pairwise covariances * (n-1)/n and
+        # available-case means; weight = pattern-based expected information at the model
+        gfis = np.array([_gfi_group(pw[0], pw[1], Sig, mu, fi.meanstructure, fi.x_index, pg)
+                         for pw, Sig, mu, pg in zip(fi.pairwise, fi.Sigma, fi.mu, fi.patterns)])
     gfi = float(np.sum(w * gfis)) if G > 1 else float(gfis[0])
     nel = sum(S.shape[0] * (S.shape[0] + 1) / 2 + (S.shape[0] if fi.meanstructure else 0)
               for S in fi.S)
     out["gfi"] = gfi
     out["agfi"] = 1 - (nel / df) * (1 - gfi) if df > 0 else 1.0
     out["pgfi"] = (df / nel) * gfi
+
     out["mfi"] = float(np.exp(-0.5 * (X2 - df) / N))
     out["ecvi"] = X2 / N + 2 * npar / N
     return out

@@ -168,7 +168,7 @@ def _parse_partial(group_partial) -> set[tuple[str, str, str]]:
 def build_partable(parsed: ParsedModel, *, ngroups: int = 1, std_lv: bool = False,
                    meanstructure: bool = False, fixed_x: bool = True,
                    group_equal=None, group_partial=None, group_labels=(),
-                   auto_fix_first: bool | None = None) -> ParTable:
+                   auto_fix_first: bool | None = None, orthogonal: bool = False) -> ParTable:
     """Build the parameter table from parsed syntax with lavaan ``sem()`` defaults.
 
     Parameters
@@ -183,6 +183,8 @@ def build_partable(parsed: ParsedModel, *, ngroups: int = 1, std_lv: bool = Fals
         Exogenous observed covariates keep their sample (co)variances and means.
     group_equal, group_partial
         lavaan's ``group.equal``/``group.partial``.
+    orthogonal : bool
+        Fix the automatic covariances among latent variables to zero (``orthogonal``).
 
     Notes
     -----
@@ -274,6 +276,8 @@ def build_partable(parsed: ParsedModel, *, ngroups: int = 1, std_lv: bool = Fals
                 if op == "~~" and lhs == rhs and lhs in single_ind:
                     free, ustart = False, 0.0
                 if op == "~1" and lhs in lvset:
+                    free, ustart = False, 0.0
+                if orthogonal and op == "~~" and lhs != rhs and lhs in lvset and rhs in lvset:
                     free, ustart = False, 0.0
                 if op in ("~~", "~1") and fixed_x and lhs in ov_x and (op == "~1" or rhs in ov_x):
                     free, ustart, exo = False, np.nan, 1
@@ -454,3 +458,24 @@ def _check_scale(tab, names, ngroups):
                     f"Latent variable {lv!r} has no scale (group {g}): all its loadings and its "
                     f"variance are free. Fix one loading (e.g. '{lv} =~ 1*{first_ind[lv]}') "
                     f"or its variance ('{lv} ~~ 1*{lv}'), or use std_lv=True.")
+
+
+def freeze_exogenous(pt: ParTable, xs) -> ParTable:
+    """Mark covariates ``xs`` as fixed.x: their (co)variances and means become fixed
+    (exo) rows, taking the sample values, and the free-parameter index is renumbered.
+    Used for the independence (baseline) model of a model with covariates."""
+    from dataclasses import replace
+    xs = set(xs)
+    cols = {c: list(v) for c, v in (pt.cols or {c: pt.table[c].tolist()
+                                                 for c in pt.table.columns}).items()}
+    for i, (l, o, r) in enumerate(zip(cols["lhs"], cols["op"], cols["rhs"])):
+        if (o == "~~" and l in xs and r in xs) or (o == "~1" and l in xs):
+            cols["free"][i] = False
+            cols["exo"][i] = 1
+            cols["ustart"][i] = np.nan
+    k = 0
+    for i, f in enumerate(cols["free"]):
+        cols["par"][i] = k if f else -1
+        k += bool(f)
+    names = replace(pt.names, ov_x=tuple(v for v in pt.names.ov if v in xs))
+    return replace(pt, table=pd.DataFrame(cols), names=names, fixed_x=True, npar=k, cols=cols)

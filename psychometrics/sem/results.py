@@ -20,6 +20,56 @@ from scipy import special
 __all__ = ["SEMResult", "Summary"]
 
 
+_SECTIONS = (("=~", "Latent variables"), ("~", "Regressions"), ("~~cov", "Covariances"),
+             ("~1", "Intercepts"), ("~~var", "Variances"), (":=", "Defined parameters"))
+
+
+def _fmt(x, width=9, digits=3):
+    return f"{x:>{width}.{digits}f}" if np.isfinite(x) else " " * width
+
+
+def _estimate_sections(est: pd.DataFrame) -> list[str]:
+    """lavaan-style blocks: per group, latent variables, regressions, covariances, ..."""
+    lines = []
+    groups = sorted(g for g in est["group"].unique() if g > 0)
+    for g in groups + [0]:
+        eg = est[est["group"] == g]
+        if eg.empty:
+            continue
+        if len(groups) > 1 and g > 0:
+            lines += ["", f"Group {g}:"]
+        for key, title in _SECTIONS:
+            if key == "~~cov":
+                part = eg[(eg["op"] == "~~") & (eg["lhs"] != eg["rhs"])]
+            elif key == "~~var":
+                part = eg[(eg["op"] == "~~") & (eg["lhs"] == eg["rhs"])]
+            else:
+                part = eg[eg["op"] == key]
+            if part.empty:
+                continue
+            lines += ["", f"{title}:",
+                      f"{'':<24}{'Estimate':>9}{'Std.Err':>9}{'z-value':>9}{'P(>|z|)':>9}"
+                      f"{'Std.all':>9}"]
+            last = None
+            for r in part.itertuples(index=False):
+                if key in ("=~", "~") and r.lhs != last:
+                    lines.append(f"  {r.lhs} {r.op}")
+                    last = r.lhs
+                if key in ("=~", "~"):
+                    name = f"    {r.rhs}"
+                elif key == "~~cov":
+                    name = f"  {r.lhs} ~~ {r.rhs}"
+                elif key == ":=":
+                    name = f"  {r.lhs} := {r.rhs}"
+                else:
+                    name = f"  {r.lhs}"
+                if r.label and not (key == ":=" and r.label == r.lhs):
+                    name += f" ({r.label})"
+                lines.append(f"{name:<24}{_fmt(r.est)}{_fmt(r.se)}{_fmt(r.z)}{_fmt(r.p_value)}"
+                             f"{_fmt(r.std_all)}")
+    return lines
+
+
 @dataclass(frozen=True)
 class Summary:
     """Printable summary; ``as_text()`` and ``as_html()`` render the same content."""
@@ -39,11 +89,15 @@ class Summary:
         lines.append("")
         lines.append("Model test and fit measures:")
         for k, v in self.fit:
-            lines.append(f"  {k:<32}{v:>14.3f}" if k != "pvalue" else f"  {k:<32}{v:>14.4g}")
+            if k in ("df", "npar"):
+                lines.append(f"  {k:<32}{v:>14.0f}")
+            elif "pvalue" in k:
+                lines.append(f"  {k:<32}{v:>14.4g}")
+            else:
+                lines.append(f"  {k:<32}{v:>14.3f}")
         lines.append("")
         lines.append("Parameter estimates:")
-        df = self.estimates.copy()
-        lines.append(df.to_string(index=False, float_format=lambda x: f"{x:.3f}", na_rep=""))
+        lines += _estimate_sections(self.estimates)
         if self.warning:
             lines += ["", self.warning]
         return "\n".join(lines)
@@ -88,6 +142,8 @@ class SEMResult:
         Covariance matrix of the free parameters.
     chisq_by_group : tuple of float
         Each group's contribution to the chi-square (lavaan ``test$stat.group``).
+    se_reason : str
+        Empty when standard errors were computed; otherwise why they are NaN.
     """
 
     model: str
@@ -107,6 +163,7 @@ class SEMResult:
     warnings: tuple[str, ...]
     timing: float
     chisq_by_group: tuple
+    se_reason: str
     parameter_table: pd.DataFrame
     _problem: Any = field(repr=False, compare=False)
     _theta: np.ndarray = field(repr=False, compare=False)
@@ -184,15 +241,18 @@ class SEMResult:
     # ------------------------------------------------------------------ summary
     def summary(self) -> Summary:
         fm = self.fit_measures
-        header = [("Estimator", "ML"), ("Converged", str(self.converged)),
+        header = [("Estimator", str(self.options.get("estimator", "ML"))),
+                  ("Missing data", str(self.options.get("missing", "listwise"))),
+                  ("Converged", str(self.converged)),
                   ("Iterations", str(self.iterations)),
                   ("Number of observations", ", ".join(map(str, self.nobs))),
                   ("Number of model parameters", str(int(fm.get("npar", np.nan))) if fm else "")]
         if self.group_labels:
             header.append(("Groups", ", ".join(map(str, self.group_labels))))
         header.append(("Information", self.options.get("information", "expected")))
-        keys = ["chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci_lower", "rmsea_ci_upper",
-                "srmr", "aic", "bic"]
+        keys = ["chisq", "df", "pvalue", "chisq_scaled", "chisq_scaling_factor", "pvalue_scaled",
+                "cfi", "tli", "cfi_robust", "tli_robust", "rmsea", "rmsea_ci_lower",
+                "rmsea_ci_upper", "rmsea_robust", "srmr", "aic", "bic"]
         fit = tuple((k, float(fm[k])) for k in keys if k in fm)
         warn = ""
         if not self.converged:

@@ -70,7 +70,93 @@ def _model_scores(prob: Problem, theta: np.ndarray, g: int) -> np.ndarray:
     return s
 
 
+def _vech_weights(rows, cols):
+    return np.where(rows == cols, 1.0, 2.0)
+
+
+def _model_B0(prob: Problem, theta: np.ndarray, g: int) -> np.ndarray:
+    """First-order information of the model from the data's moments up to order four.
+
+    The casewise score is ``s_ik = 0.5 H_k . P_i + G_k . z_i + c_k`` with
+    ``z_i = y_i - ybar``, ``P_i = vech(z_i z_i')``, ``H_k = w * vech(Si D_k Si)``,
+    ``b = Si (ybar - mu)``, ``G_k = Si D_k b + Si dmu_k``,
+    ``c_k = 0.5 (b' D_k b - tr(Si D_k)) + dmu_k' b``; so
+    ``B0 = 0.25 H M4 H' + G S G' + c c' + 0.5 (H M3' G' + G M3 H') + 0.5 (H m2 c' + c m2' H')``.
+    """
+    values = row_values(prob, theta)
+    M = fill(prob.rep, g, values)
+    parts = implied(M)
+    Sigma, mu = parts[0], parts[1]
+    Si = np.linalg.inv(Sigma)
+    dS, dm = jacobian(prob.rep, g, M, parts)
+    Gagg = prob.agg[g]
+    npar = Gagg.shape[0]
+    p = Sigma.shape[0]
+    D3 = (Gagg @ dS.reshape(len(dS), -1)).reshape(npar, p, p)
+    x = prob.x_idx
+    if len(x):
+        D3[:, x[:, None], x[None, :]] = 0.0
+    rows, cols, M4, M3, m2 = prob.ss.fourth_moments(g)
+    w = _vech_weights(rows, cols)
+    Y = Si @ D3 @ Si
+    H = Y[:, rows, cols] * w
+    c = -0.5 * np.einsum("kij,ji->k", D3, Si)
+    G = np.zeros((npar, p))
+    if prob.meanstructure:
+        delta = prob.ss.mean[g] - mu
+        b = Si @ delta
+        Dm = Gagg @ dm
+        if len(x):
+            Dm[:, x] = 0.0
+        G = (D3 @ b) @ Si + Dm @ Si
+        c = c + 0.5 * np.einsum("i,kij,j->k", b, D3, b) + Dm @ b
+    S = prob.ss.cov[g]
+    HM3G = H @ M3.T @ G.T
+    Hm2c = np.outer(H @ m2, c)
+    B0 = 0.25 * H @ M4 @ H.T + G @ S @ G.T + np.outer(c, c) + 0.5 * (HM3G + HM3G.T) \
+        + 0.5 * (Hm2c + Hm2c.T)
+    return B0
+
+
 def h1_trace(prob: Problem, g: int) -> tuple[float, int]:
+    """tr(A1^-1 B1) of the saturated model of group ``g`` from the data's moments.
+
+    With ``u_i = Si z_i`` and ``vech(u u') = T vech(z z')``:
+    ``B1 = 0.25 w w' * (T M4 T' - vech(Si) vech(Si)')`` (cov part), the mean part
+    ``Si`` and the cross part ``0.5 w * (Si M3 T')``; ``A1 = 0.5 D'(Si x Si)D`` (+ ``Si``).
+    """
+    S = prob.ss.cov[g]
+    p = S.shape[0]
+    Si = prob.Sinv[g]
+    rows, cols, M4, M3, m2 = prob.ss.fourth_moments(g)
+    w = _vech_weights(rows, cols)
+    K = 0.5 * (Si[np.ix_(rows, rows)] * Si[np.ix_(cols, cols)]
+               + Si[np.ix_(rows, cols)] * Si[np.ix_(cols, rows)])
+    T = K * w[None, :]
+    A1 = 0.5 * np.outer(w, w) * K
+    vSi = Si[rows, cols]
+    B1 = 0.25 * np.outer(w, w) * (T @ M4 @ T.T - np.outer(vSi, vSi))
+    x = set(prob.x_idx.tolist())
+    keep = np.array([not (a in x and b in x) for a, b in zip(rows, cols)], dtype=bool)
+    A1, B1 = A1[np.ix_(keep, keep)], B1[np.ix_(keep, keep)]
+    if prob.meanstructure:
+        mk = np.array([k for k in range(p) if k not in x], dtype=int)
+        k0 = len(mk)
+        nk = int(keep.sum())
+        A = np.zeros((k0 + nk,) * 2)
+        A[:k0, :k0] = Si[np.ix_(mk, mk)]
+        A[k0:, k0:] = A1
+        B = np.zeros_like(A)
+        B[:k0, :k0] = (Si @ S @ Si)[np.ix_(mk, mk)]
+        cross = (0.5 * w[None, :] * (Si @ M3 @ T.T))[np.ix_(mk, keep)]
+        B[:k0, k0:] = cross
+        B[k0:, :k0] = cross.T
+        B[k0:, k0:] = B1
+        A1, B1 = A, B
+    return float(np.trace(np.linalg.solve(A1, B1))), A1.shape[0]
+
+
+def h1_trace_direct(prob: Problem, g: int) -> tuple[float, int]:
     """tr(A1^-1 B1) of the saturated model of group ``g`` and its number of moments."""
     S = prob.ss.cov[g]
     p = S.shape[0]
@@ -121,6 +207,8 @@ def robust_parts(prob: Problem, theta: np.ndarray, A0: np.ndarray, df: float,
     ``h1``: ``(trace_h1, h1_ndat)`` of an earlier call on the same data (the saturated
     model does not depend on the model), to avoid a second pass over the data.
     """
+    if prob.ss.patterns is not None:
+        return fiml_robust_parts(prob, theta, A0, df, h1)
     A0inv = np.linalg.inv(A0)
     N = prob.ss.ntotal
     ng = len(prob.rep.groups)
@@ -129,13 +217,130 @@ def robust_parts(prob: Problem, theta: np.ndarray, A0: np.ndarray, df: float,
     th0 = np.zeros(ng)
     ndat = np.zeros(ng)
     for g in range(ng):
-        s = _model_scores(prob, theta, g)
-        B0g = s.T @ s / s.shape[0]
+        B0g = _model_B0(prob, theta, g)
         fg = prob.ss.nobs[g] / N
         B0 += fg * B0g
         th0[g] = fg * np.sum(B0g * A0inv.T)
         if h1 is None:
             th1[g], ndat[g] = h1_trace(prob, g)
+        else:
+            th1[g], ndat[g] = h1[0][g], h1[1][g]
+    vcov = A0inv @ B0 @ A0inv / N
+    return RobustParts(vcov, float(np.sum(th1 - th0)), th1, th0, ndat)
+
+
+# ----------------------------------------------------------------------------- FIML (missing = "ml")
+def _fiml_model_scores(prob: Problem, theta: np.ndarray, g: int) -> np.ndarray:
+    """Casewise scores under FIML: each row uses its observed block ``o``::
+
+        s_ik = 0.5 (u_o' D_k,oo u_o - tr(Sigma_oo^-1 D_k,oo)) + dmu_k,o' u_o
+    """
+    values = row_values(prob, theta)
+    M = fill(prob.rep, g, values)
+    parts = implied(M)
+    Sigma, mu = parts[0], parts[1]
+    dS, dm = jacobian(prob.rep, g, M, parts)
+    Gagg = prob.agg[g]
+    npar = Gagg.shape[0]
+    p = Sigma.shape[0]
+    D3 = (Gagg @ dS.reshape(len(dS), -1)).reshape(npar, p, p)
+    Dm = Gagg @ dm
+    out = []
+    for pt in prob.ss.patterns[g]:
+        o = pt.obs
+        Si = np.linalg.inv(Sigma[np.ix_(o, o)])
+        U = (pt.rows - mu[o]) @ Si
+        Do = D3[:, o[:, None], o[None, :]]
+        q = len(o)
+        quad = (U[:, :, None] * U[:, None, :]).reshape(pt.n, q * q) @ Do.reshape(npar, -1).T
+        tr = Do.reshape(npar, -1) @ Si.ravel()
+        out.append(0.5 * (quad - tr[None, :]) + U @ Dm[:, o].T)
+    return np.vstack(out)
+
+
+def _fiml_h1_scores_and_hessian(prob: Problem, g: int):
+    """Saturated FIML model at the EM estimates: casewise scores and observed information.
+
+    Parameters are (mu, vech Sigma); the information is the Hessian of ``-logl / n``
+    by Richardson differences of the analytic gradient (as lavaan's observed h1
+    information); scores in the same coordinates.
+    """
+    p = len(prob.ss.ov)
+    rows, cols = np.tril_indices(p)
+    w = _vech_weights(rows, cols)
+    Sigma0, mu0 = prob.ss.cov[g], prob.ss.mean[g]
+    pats = prob.ss.patterns[g]
+    n = prob.ss.nobs[g]
+
+    def grad(x):
+        mu = x[:p]
+        Sig = np.zeros((p, p))
+        Sig[rows, cols] = x[p:]
+        Sig[cols, rows] = x[p:]
+        W = np.zeros((p, p))
+        r = np.zeros(p)
+        for pt in pats:
+            o = pt.obs
+            Si = np.linalg.inv(Sig[np.ix_(o, o)])
+            d = pt.mean - mu[o]
+            Sid = Si @ d
+            wp = pt.n / n
+            W[np.ix_(o, o)] += wp * (Si - Si @ pt.cov @ Si - np.outer(Sid, Sid))
+            r[o] += wp * Sid
+        # d(-logl/n)/dmu = -r ; d(-logl/n)/dsigma_rc = 0.5 w W_rc
+        return np.concatenate([-r, 0.5 * w * W[rows, cols]])
+
+    x0 = np.concatenate([mu0, Sigma0[rows, cols]])
+    k = len(x0)
+    H = np.zeros((k, k))
+    h = 1e-6
+    for j in range(k):
+        gs = []
+        for dlt in (-2, -1, 1, 2):
+            x = x0.copy()
+            x[j] += dlt * h
+            gs.append(grad(x))
+        H[:, j] = (gs[0] - 8 * gs[1] + 8 * gs[2] - gs[3]) / (12 * h)
+    H = 0.5 * (H + H.T)
+    S_list = []
+    for pt in pats:
+        o = pt.obs
+        Si = np.linalg.inv(Sigma0[np.ix_(o, o)])
+        U = (pt.rows - mu0[o]) @ Si
+        sc = np.zeros((pt.n, k))
+        sc[:, o] = U
+        oset = set(o.tolist())
+        pos = {v: i for i, v in enumerate(o)}
+        for t, (a, b) in enumerate(zip(rows, cols)):
+            if a in oset and b in oset:
+                ia, ib = pos[a], pos[b]
+                sc[:, p + t] = 0.5 * w[t] * (U[:, ia] * U[:, ib] - Si[ia, ib])
+        S_list.append(sc)
+    S = np.vstack(S_list)
+    return S, H
+
+
+def fiml_robust_parts(prob: Problem, theta: np.ndarray, A0: np.ndarray, df: float,
+                      h1=None) -> RobustParts:
+    """MLR under FIML: casewise scores per missingness pattern (lavaan MLR + missing = "ml")."""
+    A0inv = np.linalg.inv(A0)
+    N = prob.ss.ntotal
+    ng = len(prob.rep.groups)
+    B0 = np.zeros_like(A0)
+    th1 = np.zeros(ng)
+    th0 = np.zeros(ng)
+    ndat = np.zeros(ng)
+    for g in range(ng):
+        s = _fiml_model_scores(prob, theta, g)
+        B0g = s.T @ s / s.shape[0]
+        fg = prob.ss.nobs[g] / N
+        B0 += fg * B0g
+        th0[g] = fg * np.sum(B0g * A0inv.T)
+        if h1 is None:
+            S1, A1 = _fiml_h1_scores_and_hessian(prob, g)
+            B1 = S1.T @ S1 / S1.shape[0]
+            th1[g] = float(np.trace(np.linalg.solve(A1, B1)))
+            ndat[g] = A1.shape[0]
         else:
             th1[g], ndat[g] = h1[0][g], h1[1][g]
     vcov = A0inv @ B0 @ A0inv / N

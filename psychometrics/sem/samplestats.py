@@ -7,7 +7,7 @@ a 300-row one in estimation.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -30,6 +30,29 @@ class SampleStats:
     n_dropped: int = 0
     has_means: bool = True
     data: tuple | None = None   # per-group raw data (complete rows), for robust SEs
+    cache: dict = field(default_factory=dict, repr=False, compare=False)
+    patterns: tuple | None = None   # FIML: per group, the missingness patterns
+    h1_loglik: tuple | None = None  # FIML: per group, the saturated log-likelihood
+    baseline_loglik: tuple | None = None  # FIML: per group, the independence log-likelihood
+    pairwise: tuple | None = None   # FIML: per group, (pairwise cov * (n-1)/n, available means)
+
+    def fourth_moments(self, g: int):
+        """Per group: (vech rows, cols, M4, M3, m2) of the centred data, computed once.
+
+        ``P_i = vech(z_i z_i')`` (lower triangle, row-major), ``M4 = P'P / n``,
+        ``M3 = Z'P / n``, ``m2 = vech(S)``: everything the robust (MLR) computations
+        need from the raw data, so a 100,000-row data set is read once.
+        """
+        key = ("m4", g)
+        if key not in self.cache:
+            X = self.data[g]
+            Z = X - self.mean[g]
+            p = Z.shape[1]
+            rows, cols = np.tril_indices(p)
+            P = Z[:, rows] * Z[:, cols]
+            n = X.shape[0]
+            self.cache[key] = (rows, cols, P.T @ P / n, Z.T @ P / n, self.cov[g][rows, cols])
+        return self.cache[key]
 
     @property
     def ntotal(self) -> int:
@@ -66,8 +89,14 @@ def _check_pd(cov: np.ndarray, ov, label) -> None:
             f"{', '.join(map(repr, involved))} are linearly dependent. Drop one of them.")
 
 
-def from_data(data: pd.DataFrame, ov, group: str | None = None) -> SampleStats:
-    """Compute moments from raw data with listwise deletion (lavaan ``missing = "listwise"``).
+def from_data(data: pd.DataFrame, ov, group: str | None = None,
+              missing: str = "listwise") -> SampleStats:
+    """Compute moments from raw data.
+
+    ``missing="listwise"`` (lavaan default) drops incomplete rows; ``missing="ml"``
+    keeps every row with at least one observed value, groups rows by missingness
+    pattern, and takes the EM estimates of the saturated model as the sample moments
+    (lavaan ``missing = "ml"``, ``sampstat.h1``).
 
     Raises
     ------
@@ -79,10 +108,10 @@ def from_data(data: pd.DataFrame, ov, group: str | None = None) -> SampleStats:
     if not isinstance(data, pd.DataFrame):
         raise DataValidationError(
             f"The 'data' argument must be a pandas DataFrame, got {type(data).__name__}.")
-    missing = [v for v in ov if v not in data.columns]
-    if missing:
+    absent = [v for v in ov if v not in data.columns]
+    if absent:
         raise ModelSpecificationError(
-            f"Variable(s) {', '.join(map(repr, missing))} of the model are not columns of 'data' "
+            f"Variable(s) {', '.join(map(repr, absent))} of the model are not columns of 'data' "
             f"(columns: {', '.join(map(str, data.columns[:30]))}).")
     if group is not None and group not in data.columns:
         raise ModelSpecificationError(f"The 'group' column {group!r} is not a column of 'data'.")
@@ -92,7 +121,7 @@ def from_data(data: pd.DataFrame, ov, group: str | None = None) -> SampleStats:
         raise DataValidationError(
             f"Model variable(s) {', '.join(map(repr, nonnum))} are not numeric "
             f"(dtype {dtypes[nonnum[0]]}); convert them to numbers first.")
-    X = data[list(ov)].to_numpy(dtype=float)
+    X = data[list(ov)].to_numpy(dtype=float, na_value=np.nan)
     if group is None:
         gcodes = np.zeros(len(X), dtype=int)
         labels: tuple = ()
@@ -104,6 +133,8 @@ def from_data(data: pd.DataFrame, ov, group: str | None = None) -> SampleStats:
         labels = tuple(pd.unique(gcol[keep_g]))  # order of first appearance (lavaan)
         lookup = {v: k for k, v in enumerate(labels)}
         gcodes = np.array([lookup.get(v, -1) if k else -1 for v, k in zip(gvals, keep_g)])
+    if missing == "ml":
+        return _from_data_fiml(X, gcodes, labels, ov, group)
     ok = np.isfinite(X).all(axis=1) & (gcodes >= 0)
     n_dropped = int((~ok).sum())
     if n_dropped:
@@ -182,3 +213,47 @@ def from_moments(sample_cov, sample_nobs, ov, sample_mean=None, rescale: bool = 
         means.append(mv)
     return SampleStats(tuple(ov), tuple(nobs), tuple(means), tuple(covs), tuple(group_labels), 0,
                        has_means=sample_mean is not None)
+
+
+def _from_data_fiml(X, gcodes, labels, ov, group) -> SampleStats:
+    from .missing import em_saturated, pattern_loglik, patterns_of
+    any_obs = np.isfinite(X).any(axis=1)
+    ok = any_obs & (gcodes >= 0)
+    n_dropped = int((~ok).sum())
+    if n_dropped:
+        warnings.warn(
+            f"{n_dropped} of {len(X)} rows have no observed model variable"
+            f"{' or no group' if group else ''} and were dropped.",
+            DataQualityWarning, stacklevel=4)
+    ng = max(len(labels), 1)
+    nobs, means, covs, pats, h1, base, pw = [], [], [], [], [], [], []
+    p = X.shape[1]
+    for g in range(ng):
+        Xg = X[ok & (gcodes == g)]
+        label = labels[g] if labels else None
+        if Xg.shape[0] < 2:
+            raise DataValidationError(f"Group {label!r} has {Xg.shape[0]} usable row(s).")
+        pg = patterns_of(Xg)
+        Sigma, mu, _, _ = em_saturated(pg, p)
+        _check_pd(Sigma, ov, label)
+        nobs.append(Xg.shape[0])
+        means.append(mu)
+        covs.append(Sigma)
+        pats.append(pg)
+        h1.append(pattern_loglik(pg, Sigma, mu))
+        # independence model: per variable, available-case mean and variance (ML)
+        lb = 0.0
+        for j in range(p):
+            y = Xg[:, j]
+            y = y[np.isfinite(y)]
+            v = y.var()
+            lb += -0.5 * len(y) * (np.log(2 * np.pi) + np.log(v) + 1.0)
+        base.append(lb)
+        # lavaan's sample statistics under missing = "ml" (used for GFI): pairwise
+        # covariances rescaled by (n - 1)/n and available-case means
+        dfg = pd.DataFrame(Xg)
+        n = Xg.shape[0]
+        pw.append((dfg.cov().to_numpy() * (n - 1) / n, dfg.mean().to_numpy()))
+    return SampleStats(tuple(ov), tuple(nobs), tuple(means), tuple(covs), labels, n_dropped,
+                       data=None, patterns=tuple(pats), h1_loglik=tuple(h1),
+                       baseline_loglik=tuple(base), pairwise=tuple(pw))

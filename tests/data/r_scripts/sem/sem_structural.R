@@ -93,6 +93,10 @@ calls <- list(
   hs_eq = 'cfa(HS.eq, data = HS)',
   hs_groupvec = 'cfa(HS.groupvec, data = HS, group = "school")',
   hs_groups_observed = 'cfa(HS.model, data = HS, group = "school", group.equal = "loadings", information = "observed")',
+  hs_mimic_equal_many = 'sem(HS.mimic, data = HS, group = "school", group.equal = c("loadings", "regressions", "lv.variances", "lv.covariances", "residuals", "residual.covariances"))',
+  hs_mimic_mlr = 'sem(HS.mimic, data = HS, estimator = "MLR")',
+  hs_path_mlr = 'sem(HS.path, data = HS, estimator = "MLR")',
+  hs_orthogonal = 'cfa(HS.model, data = HS, orthogonal = TRUE)',
   hs_groups_stdlv = 'cfa(HS.model, data = HS, group = "school", group.equal = c("loadings", "intercepts"), std.lv = TRUE)',
   hs_scalar_mlr = 'cfa(HS.model, data = HS, group = "school", group.equal = c("loadings", "intercepts"), estimator = "MLR")')
 out <- list()

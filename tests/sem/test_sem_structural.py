@@ -89,6 +89,19 @@ CASES = {
                            'information = "observed")', HS_MODEL, "hs",
                            {"group": "school", "group_equal": ["loadings"],
                             "information": "observed"}),
+    "hs_mimic_equal_many": ('sem(HS.mimic, data = HS, group = "school", group.equal = '
+                            'c("loadings", "regressions", "lv.variances", "lv.covariances", '
+                            '"residuals", "residual.covariances"))', HS_MIMIC, "hs",
+                            {"group": "school",
+                             "group_equal": ["loadings", "regressions", "lv.variances",
+                                             "lv.covariances", "residuals",
+                                             "residual.covariances"]}),
+    "hs_mimic_mlr": ('sem(HS.mimic, data = HS, estimator = "MLR")', HS_MIMIC, "hs",
+                     {"estimator": "MLR"}),
+    "hs_path_mlr": ('sem(HS.path, data = HS, estimator = "MLR")', HS_PATH, "hs",
+                    {"estimator": "MLR"}),
+    "hs_orthogonal": ('cfa(HS.model, data = HS, orthogonal = TRUE)', HS_MODEL, "hs",
+                      {"orthogonal": True}),
     "hs_groups_stdlv": ('cfa(HS.model, data = HS, group = "school", group.equal = c("loadings", '
                         '"intercepts"), std.lv = TRUE)', HS_MODEL, "hs",
                         {"group": "school", "group_equal": ["loadings", "intercepts"],

@@ -89,6 +89,7 @@ def test_non_convergence_is_loud(hs):
     assert res.converged is False
     assert res.iterations == 2
     assert res.estimates["se"].isna().all()
+    assert res.se_reason.startswith("not computed: the model did not converge")
     assert res.estimates["p_value"].isna().all()
     assert res.vcov is None
     text = res.summary().as_text()
@@ -103,7 +104,8 @@ def test_heywood_case_warns_by_name():
     R = np.array([[1.0, 0.8, 0.8, 0.3], [0.8, 1.0, 0.4, 0.3], [0.8, 0.4, 1.0, 0.3],
                   [0.3, 0.3, 0.3, 1.0]])
     S = pd.DataFrame(R, index=["y1", "y2", "y3", "y4"], columns=["y1", "y2", "y3", "y4"])
-    with pytest.warns(NotPositiveDefiniteWarning, match=r"residual covariance matrix \(theta\)"):
+    with pytest.warns(NotPositiveDefiniteWarning,
+                      match=r"residual covariance matrix \(theta\).*negative variance of 'y1'"):
         with pytest.warns(HeywoodCaseWarning, match="'y1'"):
             res = sem.fit("f =~ y1 + y2 + y3 + y4", sample_cov=S, sample_nobs=200)
     assert any("Heywood" in w for w in res.warnings)
@@ -135,3 +137,46 @@ def test_summary_text_and_html(hs):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         str(res.summary())
+
+
+def test_mlr_moment_formulas_equal_casewise_scores(hs):
+    # the MLR first-order information is computed from the data's moments up to order 4;
+    # it must equal the mean cross-product of the casewise scores (closed form identity)
+    import psychometrics.sem.robust as R
+    res = sem.fit(HS_MODEL, hs, group="school", estimator="MLR")
+    prob, theta = res._problem, res._theta + 0.01
+    for g in range(2):
+        s = R._model_scores(prob, theta, g)
+        np.testing.assert_allclose(R._model_B0(prob, theta, g), s.T @ s / len(s), rtol=1e-10,
+                                   atol=1e-12)
+        np.testing.assert_allclose(R.h1_trace(prob, g)[0], R.h1_trace_direct(prob, g)[0],
+                                   rtol=1e-10)
+
+
+def test_mlr_needs_raw_data(hs):
+    with pytest.raises(ModelSpecificationError, match="'MLR' needs raw 'data'"):
+        sem.fit(HS_MODEL, sample_cov=hs[X].cov(), sample_nobs=301, estimator="MLR")
+
+
+def test_freed_marker_with_fixed_variance_equals_std_lv(hs):
+    # cfa("f =~ NA*x1 + x2 + x3 + x4; f ~~ 1*f") is cfa("f =~ x1 + x2 + x3 + x4", std.lv = TRUE)
+    a = sem.fit("f =~ NA*x1 + x2 + x3 + x4\nf ~~ 1*f", hs).estimates.set_index(["lhs", "op", "rhs"])
+    b = sem.fit("f =~ x1 + x2 + x3 + x4", hs, std_lv=True).estimates.set_index(["lhs", "op", "rhs"])
+    a = a.loc[b.index]
+    np.testing.assert_allclose(a["est"], b["est"], rtol=1e-7)
+    np.testing.assert_allclose(a["se"], b["se"], rtol=1e-6)
+    a = sem.fit("f =~ NA*x1 + x2 + x3 + x4\nf ~~ 1*f", hs)
+    b = sem.fit("f =~ x1 + x2 + x3 + x4", hs, std_lv=True)
+    np.testing.assert_allclose(a.fit_measures["chisq"], b.fit_measures["chisq"], rtol=1e-9)
+
+
+def test_latent_observed_covariance_runs(hs):
+    # a covariance between a latent and an observed variable (dummy latent for x7)
+    res = sem.fit("visual =~ x1 + x2 + x3\nvisual ~~ x7", hs)
+    assert res.converged
+    e = res.estimates.set_index(["lhs", "op", "rhs"])
+    # saturated in x7's covariances with the indicators' factor: the fit equals a model
+    # with x7 as a single-indicator factor correlated with visual
+    res2 = sem.fit("visual =~ x1 + x2 + x3\nf7 =~ x7", hs)
+    np.testing.assert_allclose(res.fit_measures["chisq"], res2.fit_measures["chisq"], rtol=1e-7)
+    assert np.isfinite(e.loc[("visual", "~~", "x7"), "se"])
