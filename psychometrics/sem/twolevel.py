@@ -741,6 +741,8 @@ def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, fixed_x: bool 
         chisq = max(2.0 * (h1_logl - logl), 0.0) if df > 0 else 2.0 * (h1_logl - logl)
         xb, dfb = _baseline(pt1, pt2, cs, h1, set1, set2, fixed_x, ndat, h1_logl, loglik_x)
         fm.update(_fit_indices(chisq, df, xb, dfb, cs.nobs))
+        # lavaan's fmin: -2 logL (covariates included, no constant) / (2 N)
+        fm["fmin"] = F / (2.0 * cs.nobs)
         fm.update(logl=logl, unrestricted_logl=h1_logl, aic=-2 * logl + 2 * mdl.npar,
                   bic=-2 * logl + mdl.npar * np.log(cs.nobs),
                   bic2=-2 * logl + mdl.npar * np.log((cs.nobs + 2) / 24), ntotal=float(cs.nobs),
@@ -883,15 +885,16 @@ def _fit_indices(X2, df, Xb, dfb, N) -> dict:
     out = dict(chisq=X2, df=float(df), pvalue=float(1.0 - stats.chi2.cdf(X2, df)) if df > 0 else np.nan,
                baseline_chisq=Xb, baseline_df=float(dfb),
                baseline_pvalue=float(1.0 - stats.chi2.cdf(Xb, dfb)) if dfb > 0 else np.nan)
-    t1 = max(X2 - df, 0.0)
-    t2 = max(X2 - df, Xb - dfb, 0.0)
-    out["cfi"] = 1.0 if t2 == 0 else 1.0 - t1 / t2
-    if df > 0 and dfb > 0:
-        out["tli"] = out["nnfi"] = (Xb / dfb - X2 / df) / (Xb / dfb - 1.0)
-        out["rmsea"] = float(np.sqrt(max(0.0, (X2 / N) / df - 1.0 / N)))
-    else:
-        out["tli"] = out["nnfi"] = 1.0 if df == 0 else np.nan
-        out["rmsea"] = 0.0 if df == 0 else np.nan
+    from .fit_measures import _cfi, _ifi, _nfi, _rfi, _rni, _tli
+    out["cfi"] = _cfi(X2, df, Xb, dfb)
+    out["tli"] = out["nnfi"] = _tli(X2, df, Xb, dfb)
+    out["rfi"] = _rfi(X2, df, Xb, dfb)
+    out["nfi"] = _nfi(X2, df, Xb, dfb)
+    out["pnfi"] = (df / dfb) * out["nfi"] if dfb > 0 else np.nan
+    out["ifi"] = _ifi(X2, df, Xb, dfb)
+    out["rni"] = _rni(X2, df, Xb, dfb)
+    out["rmsea"] = float(np.sqrt(max(0.0, (X2 / N) / df - 1.0 / N))) if df > 0 else 0.0
+    out.update(rmsea_ci_level=0.90, rmsea_close_h0=0.05, rmsea_notclose_h0=0.08)
     if df > 0:
         from .fit_measures import _pnchisq, rmsea_ci
         lo, hi = rmsea_ci(X2, df, N)
