@@ -659,6 +659,10 @@ def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, fixed_x: bool 
             raise ModelSpecificationError(
                 f"Model syntax line {d.line}: defined parameters (':=') are not supported in "
                 f"two-level models yet.")
+    from .partable import variable_names
+    x_names = {lev: tuple(variable_names(parsed[lev].statements).ov_x) for lev in (1, 2)}
+    if not fixed_x:
+        parsed = {lev: _free_x_covariances(parsed[lev]) for lev in (1, 2)}
     pt1 = build_partable(parsed[1], meanstructure=True, fixed_x=fixed_x, std_lv=std_lv)
     pt2 = build_partable(parsed[2], meanstructure=True, fixed_x=fixed_x, std_lv=std_lv)
     ov1, ov2 = list(pt1.names.ov), list(pt2.names.ov)
@@ -678,7 +682,8 @@ def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, fixed_x: bool 
     loglik_x = _loglik_x(cs, pt1, pt2, fixed_x)
 
     mdl = _Model(pt1, pt2, cs, h1)
-    ndat = _ndat(pt1, pt2, set1, set2, fixed_x)
+    x_fixed = (pt1.names.ov_x, pt2.names.ov_x) if fixed_x else ((), ())
+    ndat = _ndat(ov1, ov2, set2, set(x_fixed[0]), set(x_fixed[1]))
     df = ndat - mdl.npar
     if df < 0:
         raise IdentificationError(
@@ -739,7 +744,7 @@ def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, fixed_x: bool 
     fm = {"npar": float(mdl.npar)}
     if np.isfinite(F):
         chisq = max(2.0 * (h1_logl - logl), 0.0) if df > 0 else 2.0 * (h1_logl - logl)
-        xb, dfb = _baseline(pt1, pt2, cs, h1, set1, set2, fixed_x, ndat, h1_logl, loglik_x)
+        xb, dfb = _baseline(pt1, pt2, cs, h1, set1, set2, x_names, h1_logl, loglik_x)
         fm.update(_fit_indices(chisq, df, xb, dfb, cs.nobs))
         # lavaan's fmin: -2 logL (covariates included, no constant) / (2 N)
         fm["fmin"] = F / (2.0 * cs.nobs)
@@ -780,6 +785,19 @@ def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, fixed_x: bool 
 
 
 # ---------------------------------------------------------------------------- helpers
+def _free_x_covariances(parsed):
+    """fixed.x = FALSE: lavaan still adds the covariances among exogenous covariates (free)."""
+    from .partable import variable_names
+    from .syntax import ParsedModel, Statement
+    x = list(variable_names(parsed.statements).ov_x)
+    have = {(st.lhs, st.rhs) for st in parsed.statements if st.op == "~~"}
+    extra = [Statement(a, "~~", b, 0) for i, a in enumerate(x) for b in x[i + 1:]
+             if (a, b) not in have and (b, a) not in have]
+    if not extra:
+        return parsed
+    return ParsedModel(parsed.statements + tuple(extra), parsed.definitions, parsed.constraints)
+
+
 def _level_means(mdl, theta, lev):
     M = fill(mdl.levels[lev].prob.rep, 0, mdl.row_values(theta, lev))
     return implied(M)[1]
@@ -827,19 +845,12 @@ def _loglik_x(cs: ClusterStats, pt1, pt2, fixed_x) -> float:
     return out
 
 
-def _ndat(pt1, pt2, set1, set2, fixed_x) -> int:
-    """lavaan ``lav_partable_ndat`` for two levels."""
-    p1 = len(pt1.names.ov)
-    x1 = list(pt1.names.ov_x) if fixed_x else []
-    nd1 = p1 * (p1 + 1) // 2
-    nd1 += sum(1 for v in pt1.names.ov if v not in set2 and v not in pt1.names.ov_x)
-    if not fixed_x:
-        nd1 += sum(1 for v in pt1.names.ov_x if v not in set2)
+def _ndat(ov1, ov2, set2, x1, x2) -> int:
+    """lavaan ``lav_partable_ndat`` for two levels; ``x1``/``x2`` the fixed.x covariates."""
+    p1, p2 = len(ov1), len(ov2)
+    nd1 = p1 * (p1 + 1) // 2 + sum(1 for v in ov1 if v not in set2 and v not in x1)
     nd1 -= len(x1) * (len(x1) + 1) // 2
-    p2 = len(pt2.names.ov)
-    x2 = list(pt2.names.ov_x) if fixed_x else []
-    nd2 = p2 * (p2 + 1) // 2 + p2
-    nd2 -= len(x2) * (len(x2) + 1) // 2 + len(x2)
+    nd2 = p2 * (p2 + 1) // 2 + p2 - len(x2) * (len(x2) + 1) // 2 - len(x2)
     return nd1 + nd2
 
 
@@ -854,16 +865,23 @@ def _heywood(tab: pd.DataFrame) -> list[str]:
     return msgs
 
 
-def _baseline(pt1, pt2, cs, h1, set1, set2, fixed_x, ndat, h1_logl, loglik_x):
-    """Independence model at both levels (lavaan baseline for multilevel data)."""
-    x1 = tuple(pt1.names.ov_x) if fixed_x else ()
-    x2 = tuple(pt2.names.ov_x) if fixed_x else ()
-    b1 = _baseline_table(tuple(pt1.names.ov), x1, 1, set2)
-    b2 = _baseline_table(tuple(pt2.names.ov), x2, 2, set1)
+def _baseline(pt1, pt2, cs, h1, set1, set2, x_names, h1_logl, loglik_x):
+    """Independence model at both levels (lavaan baseline for multilevel data).
+
+    The covariates' moments stay saturated (fixed at their h1 values, which are their
+    maximum likelihood estimates) also with ``fixed_x=False``, as lavaan's baseline; its df
+    then excludes them in both cases.
+    """
+    x1, x2 = tuple(x_names[1]), tuple(x_names[2])
+    ov1 = tuple(v for v in pt1.names.ov if v not in x1) + x1
+    ov2 = tuple(v for v in pt2.names.ov if v not in x2) + x2
+    b1 = _baseline_table(ov1, x1, 1, set2)
+    b2 = _baseline_table(ov2, x2, 2, set1)
     bm = _Model(b1, b2, cs, h1)
-    theta, F, *_ = _optimize_light(bm)
+    theta, F = _optimize_light(bm)
     logl_b = -0.5 * (F + constant(cs)) - loglik_x
-    return 2.0 * (h1_logl - logl_b), ndat - bm.npar
+    dfb = _ndat(ov1, ov2, set2, x1, x2) - bm.npar
+    return 2.0 * (h1_logl - logl_b), dfb
 
 
 def _optimize_light(mdl):

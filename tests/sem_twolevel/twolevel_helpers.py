@@ -51,6 +51,13 @@ def check_fit_measures(res, ref_fm: dict) -> None:
     assert res.fit_measures["logl"] >= ref_fm["logl"] - 1e-7
 
 
+def _level(x) -> int:
+    """lavaan's level column: 1/2, or the block names 'within' / <cluster or 'between'>."""
+    if isinstance(x, str) and not x.isdigit():
+        return 1 if x == "within" else 2
+    return int(x)
+
+
 def _lookup(res):
     est = res.estimates
     return {(r.lhs, r.op, r.rhs, int(r.level)): r for r in est.itertuples(index=False)}
@@ -61,7 +68,7 @@ def check_estimates(res, ref_rows: list, se_rtol: float = 1e-4, est_se_slack: fl
     ours = _lookup(res)
     assert len(ours) == len(ref_rows)
     for row in ref_rows:
-        key = (row["lhs"], row["op"], row["rhs"], int(row["level"]))
+        key = (row["lhs"], row["op"], row["rhs"], _level(row["level"]))
         assert key in ours, f"reference row {key} not in our estimates"
         r = ours[key]
         se_ref = row["se"]

@@ -68,3 +68,18 @@ writeLines(toJSON(out, auto_unbox = TRUE, pretty = TRUE, digits = NA, na = "null
                   dataframe = "rows", force = TRUE), file.path(OUT, "twolevel_extra.json"))
 print(cr2); print(cr2i); print(compRelSEM(f1)); print(compRelSEM(f1, shared = "wai_b"))
 print(fitMeasures(f3, c("chisq", "df", "logl", "srmr_within", "srmr_between")))
+
+## (4) Demo.twolevel tutorial model with fixed.x = FALSE, written with level: within / between
+m4 <- '
+level: within
+    fw =~ y1 + y2 + y3
+    fw ~ x1 + x2 + x3
+level: between
+    fb =~ y1 + y2 + y3
+    fb ~ w1 + w2
+'
+f4 <- sem(m4, data = D, cluster = "cluster", fixed.x = FALSE)
+out$demo_fixedx_false <- fit_out(f4, 'sem(m4, data = Demo.twolevel, cluster = "cluster", fixed.x = FALSE)', m4)
+writeLines(toJSON(out, auto_unbox = TRUE, pretty = TRUE, digits = NA, na = "null", null = "null",
+                  dataframe = "rows", force = TRUE), file.path(OUT, "twolevel_extra.json"))
+print(fitMeasures(f4, c("chisq", "df", "logl", "npar")))
