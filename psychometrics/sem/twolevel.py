@@ -121,8 +121,9 @@ def _fix_rows(pt: ParTable, rows, value: float) -> ParTable:
         cols["free"][r] = False
         cols["ustart"][r] = value
         cols["par"][r] = -1
+        cols["exo"][r] = 0
     tab = pt.table.copy()
-    for c in ("free", "ustart", "par"):
+    for c in ("free", "ustart", "par", "exo"):
         tab[c] = cols[c]
     return _renumber(dataclasses.replace(pt, table=tab, cols=cols))
 
@@ -818,9 +819,10 @@ def _check_identified(info, names):
 
 
 def _loglik_x(cs: ClusterStats, pt1, pt2, fixed_x) -> float:
-    """lavaan ``YLp$loglik.x``: saturated log-likelihood of the fixed.x covariates
-    (level-1 covariates on the N rows, total covariance; level-2 covariates on the J
-    cluster means)."""
+    """lavaan ``YLp$loglik.x``: saturated log-likelihood of the fixed.x covariates that are
+    not split: level-1-only covariates on the N rows (total covariance, divisor N) and
+    cluster-level covariates on the J cluster means. Covariates named at both levels are
+    not included (lavaan's ``Lp$ov.x.idx``)."""
     if not fixed_x:
         return 0.0
 
@@ -829,19 +831,13 @@ def _loglik_x(cs: ClusterStats, pt1, pt2, fixed_x) -> float:
         return -n / 2 * (p * np.log(2 * np.pi) + np.linalg.slogdet(S)[1] + p)
 
     out = 0.0
-    x1 = [cs.y.index(v) for v in pt1.names.ov_x if v in cs.y]
+    set1, set2 = set(pt1.names.ov), set(pt2.names.ov)
+    x1 = [cs.y.index(v) for v in pt1.names.ov_x if v not in set2]
     if x1:
         out += ll(cs.nobs, cs.S_total[np.ix_(x1, x1)])
-    x2 = list(pt2.names.ov_x)
+    x2 = [cs.z.index(v) for v in pt2.names.ov_x if v not in set1]
     if x2:
-        idx = [cs.z.index(v) for v in x2 if v in cs.z]
-        # covariates of level 2 that are split level-1 variables use their cluster means
-        S2 = cs.cov_z[np.ix_(idx, idx)] if len(idx) == len(x2) else None
-        if S2 is None:
-            raise ModelSpecificationError(
-                "A level-2 exogenous covariate that also appears at level 1 is not supported "
-                "with fixed_x=True; use fixed_x=False.")
-        out += ll(cs.nclusters, S2)
+        out += ll(cs.nclusters, cs.cov_z[np.ix_(x2, x2)])
     return out
 
 
@@ -913,6 +909,9 @@ def _fit_indices(X2, df, Xb, dfb, N) -> dict:
     out["rni"] = _rni(X2, df, Xb, dfb)
     out["rmsea"] = float(np.sqrt(max(0.0, (X2 / N) / df - 1.0 / N))) if df > 0 else 0.0
     out.update(rmsea_ci_level=0.90, rmsea_close_h0=0.05, rmsea_notclose_h0=0.08)
+    if df == 0:
+        out.update(rmsea_ci_lower=0.0, rmsea_ci_upper=0.0, rmsea_pvalue=np.nan,
+                   rmsea_notclose_pvalue=np.nan)
     if df > 0:
         from .fit_measures import _pnchisq, rmsea_ci
         lo, hi = rmsea_ci(X2, df, N)

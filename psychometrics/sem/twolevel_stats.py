@@ -56,6 +56,7 @@ class ClusterStats:
     mean_total: np.ndarray       # grand mean of y
     cov_z: np.ndarray            # covariance of z over clusters (divisor J)
     mean_z: np.ndarray
+    cluster_means: np.ndarray    # (J, q) cluster means (z first, then y)
 
     @property
     def py(self) -> int:
@@ -102,7 +103,8 @@ def cluster_stats(Y: np.ndarray, Z: np.ndarray, codes: np.ndarray, y_names, z_na
     ym = Y.mean(axis=0)
     Yc = Y - ym
     return ClusterStats(tuple(y_names), tuple(z_names), N, J, tuple(cluster_ids), csize, sizes,
-                        ns, mean_d, cov_d, S_PW, Y.T @ Y, Yc.T @ Yc / N, ym, Dz.T @ Dz / J, mz)
+                        ns, mean_d, cov_d, S_PW, Y.T @ Y, Yc.T @ Yc / N, ym, Dz.T @ Dz / J, mz,
+                        means)
 
 
 def _inv_logdet(M):

@@ -83,3 +83,27 @@ out$demo_fixedx_false <- fit_out(f4, 'sem(m4, data = Demo.twolevel, cluster = "c
 writeLines(toJSON(out, auto_unbox = TRUE, pretty = TRUE, digits = NA, na = "null", null = "null",
                   dataframe = "rows", force = TRUE), file.path(OUT, "twolevel_extra.json"))
 print(fitMeasures(f4, c("chisq", "df", "logl", "npar")))
+
+## (5) latent-mean decomposition of a predictor (Luedtke et al. 2008): y2 and x-variables
+##     regressed at both levels; y2 is an exogenous covariate at both levels (fixed.x)
+m5 <- '
+level: 1
+    y1 ~ y2 + x1
+level: 2
+    y1 ~ y2 + w1
+'
+f5 <- sem(m5, data = D, cluster = "cluster")
+out$demo_path_split_x <- fit_out(f5, 'sem(m5, data = Demo.twolevel, cluster = "cluster")', m5)
+## (6) the same on therapy_sim: outcome (OQ-45 total) on the alliance item wai_1, within and between
+m6 <- '
+level: 1
+    oq_total ~ wai_1
+level: 2
+    oq_total ~ wai_1
+'
+f6 <- quiet(sem(m6, data = TS, cluster = "patient_id"))
+out$therapy_contextual <- fit_out(f6, 'sem(m6, data = therapy_sim, cluster = "patient_id")', m6)
+writeLines(toJSON(out, auto_unbox = TRUE, pretty = TRUE, digits = NA, na = "null", null = "null",
+                  dataframe = "rows", force = TRUE), file.path(OUT, "twolevel_extra.json"))
+print(parameterEstimates(f5)); print(fitMeasures(f5, c("chisq", "df", "logl", "npar")))
+print(parameterEstimates(f6)); print(fitMeasures(f6, c("chisq", "df", "logl", "npar")))
