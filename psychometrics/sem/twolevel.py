@@ -582,7 +582,7 @@ def _variance_checks(Y, Z, codes, ids, csize, y, z, within_only):
 
 # ---------------------------------------------------------------------------- main
 def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, fixed_x: bool = True,
-                 std_lv: bool = False, max_iter: int = 10000) -> TwoLevelResult:
+                 std_lv: bool = False, h1: str = "em", max_iter: int = 10000) -> TwoLevelResult:
     """Fit a two-level SEM by maximum likelihood (lavaan ``sem(model, data, cluster =)``).
 
     Parameters
@@ -601,6 +601,12 @@ def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, fixed_x: bool 
         default).
     std_lv : bool
         Scale latent variables by fixing their variances to 1.
+    h1 : {"em", "exact"}
+        Saturated model: ``"em"`` replays lavaan's EM, which stops when the log-likelihood
+        gains less than 1e-4 per iteration (default: chi-square, SRMR, fixed.x moments
+        equal lavaan's); ``"exact"`` continues to the maximum (Newton on the saturated
+        model), so the chi-square is the exact likelihood-ratio statistic (slightly larger
+        than lavaan's; much larger where lavaan's EM stops far from the maximum).
     max_iter : int
         Maximum quasi-Newton iterations.
 
@@ -642,6 +648,9 @@ def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, fixed_x: bool 
     ``information = "observed"``).
     """
     t0 = time.perf_counter()
+    if h1 not in ("em", "exact"):
+        raise ModelSpecificationError(f"The 'h1' argument must be 'em' or 'exact', got {h1!r}.")
+    h1_method = h1
     if not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
         raise ModelSpecificationError(f"The 'max_iter' argument must be a positive integer, got "
                                       f"{max_iter!r}.")
@@ -680,6 +689,8 @@ def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, fixed_x: bool 
     warn_list += _variance_checks(Y, Z, codes, ids, csize, y, z, within_only)
     cs = cluster_stats(Y, Z, codes, y, z, ids)
     h1 = em_saturated(cs, within_only)
+    if h1_method == "exact":
+        h1 = _exact_h1(cs, ov1, ov2, set2, h1)
     loglik_x = _loglik_x(cs, pt1, pt2, fixed_x)
 
     mdl = _Model(pt1, pt2, cs, h1)
@@ -774,7 +785,7 @@ def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, fixed_x: bool 
                       for lev, L in enumerate(mdl.levels)], ignore_index=True)
     sizes = pd.Series(csize, index=pd.Index(ids, name=cluster), name="size")
     options = dict(estimator="ML", information="observed", cluster=cluster, fixed_x=fixed_x,
-                   std_lv=std_lv, h1_em_iterations=h1.iterations, likelihood="normal")
+                   std_lv=std_lv, h1=h1_method, h1_iterations=h1.iterations, likelihood="normal")
     return TwoLevelResult(
         model=model, estimates=tab, fit_measures=frozen_mapping(fm), converged=converged,
         iterations=iters, optimizer_message=msg, nobs=cs.nobs, nclusters=cs.nclusters,
@@ -786,6 +797,48 @@ def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, fixed_x: bool 
 
 
 # ---------------------------------------------------------------------------- helpers
+def _exact_h1(cs: ClusterStats, ov1, ov2, set2, em: H1) -> H1:
+    """Saturated two-level model at its maximum: all level-1 and level-2 (co)variances and
+    means free, started at the EM solution, Newton-polished with the analytic gradient."""
+    def block(ov, means):
+        lines = [f"{a} ~~ {b}" for i, a in enumerate(ov) for b in ov[i:]]
+        lines += [f"{a} ~ 1" for a in means]
+        return parse_model("\n".join(lines))
+    within_means = [v for v in ov1 if v not in set2]
+    pt1 = build_partable(block(list(ov1), within_means), meanstructure=True, fixed_x=False)
+    fix = [r for r, (l, o) in enumerate(zip(pt1.c("lhs"), pt1.c("op"))) if o == "~1" and l in set2]
+    pt1 = _fix_rows(pt1, fix, 0.0)
+    pt2 = build_partable(block(list(ov2), list(ov2)), meanstructure=True, fixed_x=False)
+    mdl = _Model(pt1, pt2, cs, em)
+    theta = np.zeros(mdl.npar)
+    zy = list(cs.z) + list(cs.y)
+    for lev, L in enumerate(mdl.levels):
+        c = L.pt.cols
+        for r in range(len(c["op"])):
+            k = L.gpar[r]
+            if k < 0:
+                continue
+            a, o, b = c["lhs"][r], c["op"][r], c["rhs"][r]
+            if lev == 0:
+                ia = cs.y.index(a)
+                theta[k] = em.mu_w[ia] if o == "~1" else em.sigma_w[ia, cs.y.index(b)]
+            else:
+                ia = zy.index(a)
+                theta[k] = em.mu_b[ia] if o == "~1" else em.sigma_b[ia, zy.index(b)]
+    theta, F, g, H, iters, converged, msg = _optimize(mdl, theta, 10000)
+    if not converged:
+        warnings.warn(f"The exact saturated (h1) model did not converge ({msg}); the EM "
+                      f"solution is used.", ConvergenceWarning, stacklevel=3)
+        return em
+    sw, sb, mu, _ = mdl.moments(theta)
+    mu_w = np.zeros(cs.py)
+    mu_b = np.zeros(len(zy))
+    L1, L2 = mdl.levels
+    mu_w[L1.ypos] = _level_means(mdl, theta, 0)
+    mu_b[L2.pos] = _level_means(mdl, theta, 1)
+    return H1(sw, sb, mu_w, mu_b, float(-0.5 * (F + constant(cs))), em.iterations + iters)
+
+
 def _free_x_covariances(parsed):
     """fixed.x = FALSE: lavaan still adds the covariances among exogenous covariates (free)."""
     from .partable import variable_names
