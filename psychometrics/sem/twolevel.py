@@ -34,7 +34,7 @@ from scipy import stats
 from ..exceptions import (ConvergenceWarning, DataQualityWarning, DataValidationError,
                           HeywoodCaseWarning, IdentificationError, ModelSpecificationError,
                           ModelSyntaxError)
-from .estimate import make_problem, row_values, start_values
+from .estimate import make_problem, start_values
 from .matrices import build_representation, fill, implied, jacobian
 from .partable import ParTable, VariableNames, build_partable
 from .results import frozen_mapping, inference
