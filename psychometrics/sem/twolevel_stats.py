@@ -260,25 +260,31 @@ def em_saturated(cs: ClusterStats, within_only: np.ndarray, tol: float = 1e-4,
             omega[:, pz:, :pz] = sigma_yz
             omega[:, pz:, pz:] = sigma_w[None] / nj[:, None, None] + sigma_b[None]
             Vi = np.linalg.inv(omega)
-        A = sigma_1[None] @ Vi                                         # K x py x q
+        # E-step sums over clusters and sizes, with A_k = sigma_1 V_k^-1 factored out:
+        # sum_k w_k A_k X_k A_k' = sigma_1 (sum_k w_k V_k^-1 X_k V_k^-1) sigma_1'
         sc = s - ns[:, None] * mu                                      # sum (b_j - mu)
-        Asc = np.einsum("kiq,kq->ki", A, sc)
-        sumEv = Asc + ns[:, None] * mu_b
+        Vsc = np.einsum("kij,kj->ki", Vi, sc)
+        sumEv = Vsc @ sigma_1.T + ns[:, None] * mu_b                   # (K, py)
         sm = s[:, :, None] * mu[None, None, :]                         # s mu'
         Dc = M2 - sm - np.swapaxes(sm, 1, 2) + ns[:, None, None] * np.outer(mu, mu)[None]
-        AscMb = Asc[:, :, None] * mu_b[None, None, :]
-        EvEv = A @ Dc @ np.swapaxes(A, 1, 2) + AscMb + np.swapaxes(AscMb, 1, 2) \
-            + ns[:, None, None] * np.outer(mu_b, mu_b)[None]
-        Covv = ns[:, None, None] * (sigma_b[None] - A @ sigma_1.T[None])
-        Covv = 0.5 * (Covv + np.swapaxes(Covv, 1, 2))
-        Evv = Covv + EvEv
-        BEv = (M2 - sm) @ np.swapaxes(A, 1, 2) + s[:, :, None] * mu_b[None, None, :]
-        yEv = BEv[:, pz:]
+        Q = Vi @ Dc @ Vi
+        Rm = (M2 - sm) @ Vi                                            # sum_j b_j (b_j - mu)' V^-1
+        out = {}
+        for name, w in (("1", np.ones(K)), ("n", nj)):
+            Qw = np.einsum("k,kij->ij", w, Q)
+            Vw = np.einsum("k,kij->ij", w * ns, Vi)
+            vs = sigma_1 @ (w @ Vsc)                                   # sum_k w_k A_k sc_k
+            nsw = float(w @ ns)
+            Evv = nsw * sigma_b - sigma_1 @ Vw @ sigma_1.T + sigma_1 @ Qw @ sigma_1.T \
+                + np.outer(vs, mu_b) + np.outer(mu_b, vs) + nsw * np.outer(mu_b, mu_b)
+            out[name] = 0.5 * (Evv + Evv.T)
+        BEv_n = (np.einsum("k,kij->ij", nj, Rm) @ sigma_1.T)[pz:] + np.outer(nj @ s[:, pz:], mu_b)
         MW = np.sum(nj[:, None] * (s[:, pz:] - sumEv), axis=0)
         MB = sumEv.sum(axis=0)
-        CW2 = np.sum(nj[:, None, None] * (Evv - yEv - np.swapaxes(yEv, 1, 2)), axis=0)
-        CB = Evv.sum(axis=0)
-        ZY = BEv[:, :pz].sum(axis=0)
+        CW2 = out["n"] - BEv_n - BEv_n.T
+        CB = out["1"]
+        if pz:
+            ZY = (Rm.sum(axis=0) @ sigma_1.T)[:pz] + np.outer(s[:, :pz].sum(axis=0), mu_b)
         M_ws = MW / N
         M_bs = MB / J
         C_bs = CB / J
