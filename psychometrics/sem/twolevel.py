@@ -327,12 +327,14 @@ def _optimize(model: _Model, theta0: np.ndarray, max_iter: int):
     theta = res.x
     iters = int(res.nit)
     f, g = model.fg(theta)
-    # Newton polish on the numerical Hessian of the analytic gradient
+    # Newton polish on the numerical Hessian of the analytic gradient; the Hessian of a
+    # last step shorter than 1e-7 is kept for the standard errors (its change over such a
+    # step is far below the SE precision)
     H = None
     for _ in range(min(8, max(0, max_iter - iters))):
         if np.max(np.abs(g)) / scale < 1e-10:
             break
-        H = _hessian(model, theta, richardson=False)
+        H = _hessian(model, theta)
         try:
             step = -np.linalg.solve(H, g)
         except np.linalg.LinAlgError:
@@ -347,7 +349,8 @@ def _optimize(model: _Model, theta0: np.ndarray, max_iter: int):
             break
         theta, f, g = theta + t * step, f_new, g_new
         iters += 1
-        H = None
+        if np.max(np.abs(t * step)) > 1e-7:
+            H = None
     converged = bool(np.isfinite(f) and np.max(np.abs(g)) / scale < 1e-6)
     msg = "gradient below tolerance" if converged else (res.message or "no convergence")
     return theta, f, g, H, iters, converged, str(msg)
