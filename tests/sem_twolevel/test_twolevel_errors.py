@@ -178,3 +178,24 @@ def test_result_is_immutable(demo):
     text = res.summary().as_text()
     assert "Level 1 [within]" in text and "Level 2 [between]" in text
     assert "TwoLevelResult(converged=True" in repr(res)
+    assert "<table>" in res.summary().as_html()
+
+
+def test_string_cluster_ids_and_row_order(demo):
+    # cluster labels as strings and shuffled rows give the same fit
+    base = fit_twolevel(MODEL, demo, "cluster")
+    d = demo.assign(cluster=("P" + demo["cluster"].astype(str)).astype("string"))
+    d = d.sample(frac=1.0, random_state=3)
+    res = fit_twolevel(MODEL, d, "cluster")
+    np.testing.assert_allclose(res.fit_measures["logl"], base.fit_measures["logl"], rtol=1e-10)
+    np.testing.assert_allclose(res.estimates["est"], base.estimates["est"], rtol=1e-6, atol=1e-8)
+    assert res.cluster_sizes.index[0].startswith("P")
+
+
+def test_missing_cluster_id_dropped(demo):
+    d = demo.copy()
+    d["cluster"] = d["cluster"].astype(float)
+    d.loc[[1, 2], "cluster"] = np.nan
+    with pytest.warns(DataQualityWarning, match="cluster variable 'cluster'"):
+        res = fit_twolevel(MODEL, d, "cluster")
+    assert res.nobs == 2498
