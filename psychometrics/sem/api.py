@@ -16,11 +16,12 @@ from ..exceptions import (ConvergenceWarning, HeywoodCaseWarning, Identification
                           ModelSpecificationError, NotPositiveDefiniteWarning)
 from .defined import compile_definitions, evaluate_definitions
 from .estimate import make_problem, optimize, row_values, start_values
-from .fit_measures import FitInputs, compute_fit_measures, robust_fit_measures
+from .fit_measures import (FitInputs, compute_fit_measures, robust_fit_measures,
+                           robust_indices)
 from .information import check_identified, information, vcov_from_information
 from .matrices import build_representation, fill, implied
 from .partable import build_partable, freeze_exogenous, variable_names
-from .robust import robust_parts
+from .robust import fiml_corrected, robust_parts
 from .results import SEMResult, frozen_mapping, inference
 from .samplestats import from_data, from_moments
 from .standardize import standardized_values
@@ -253,18 +254,22 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
             baseline_chisq=xb, baseline_df=dfb, df=df, x_index=prob.x_idx, logl=logl,
             patterns=ss.patterns, pairwise=ss.pairwise))
         if estimator == "MLR" and rob is not None:
-            cb = _baseline_scaling(ss, pt, meanstructure, fixed_x, information, dfb,
-                                   (rob.trace_h1, rob.h1_ndat))
+            bprob, bopt, bA0 = _baseline_fit(ss, pt, meanstructure, fixed_x, information)
+            rb = robust_parts(bprob, bopt.theta, bA0, dfb, h1=(rob.trace_h1, rob.h1_ndat))
+            cb = rb.trace_ugamma / dfb
             # lavaan divides by nx.free: free rows before equality constraints
             nx_free = int(np.sum(np.asarray(pt.c("par")) >= 0))
             fm.update(robust_fit_measures(fm, rob, cb, nx_free, ngroups))
-            if ss.patterns is not None:
-                # lavaan's robust CFI/RMSEA under FIML use its FIML-corrected statistics
-                # (lav_fit_fiml_corrected), not reproduced: not reported
-                for k in ("cfi_robust", "tli_robust", "nnfi_robust", "rni_robust",
-                          "rmsea_robust", "rmsea_ci_lower_robust", "rmsea_ci_upper_robust",
-                          "rmsea_pvalue_robust", "rmsea_notclose_pvalue_robust"):
-                    fm[k] = np.nan
+        if ss.patterns is not None and opt.converged and df > 0:
+            # FIML: robust CFI/RMSEA from lavaan's corrected statistics
+            # (lav_fit_fiml_corrected; V6 for ML, V3 for MLR)
+            if estimator != "MLR":
+                bprob, bopt, bA0 = _baseline_fit(ss, pt, meanstructure, fixed_x, "expected")
+            A0 = None  # recomputed from the saturated model's information (lavaan)
+            XX3, c3, XX3b, c3b = fiml_corrected(prob, theta, A0, df, bprob, bopt.theta, bA0, dfb,
+                                                version="V3" if estimator == "MLR" else "V6",
+                                                information=information)
+            fm.update(robust_indices(XX3, df, XX3b, dfb, c3, c3b, float(ss.ntotal), ngroups))
     chisq_g = tuple(float(2 * n * f) for n, f in zip(ss.nobs, _group_fmin(prob, theta)))
     vc = None if vcov is None else pd.DataFrame(vcov, index=pnames, columns=pnames)
     options = dict(estimator=estimator, information=information, std_lv=std_lv,
@@ -348,8 +353,8 @@ def _baseline(ss, pt, meanstructure, fixed_x, ndat):
     return chisq, ndat - npar_b
 
 
-def _baseline_scaling(ss, pt, meanstructure, fixed_x, information_kind, dfb, h1=None):
-    """Yuan-Bentler scaling factor of the independence (baseline) model."""
+def _baseline_fit(ss, pt, meanstructure, fixed_x, information_kind):
+    """Fit the independence (baseline) model; returns (problem, optimum, information)."""
     ov = list(ss.ov)
     xs = [v for v in ov if v in set(pt.names.ov_x)] if fixed_x else []
     lines = [f"{v} ~~ {v}" for v in ov if v not in xs]
@@ -361,14 +366,13 @@ def _baseline_scaling(ss, pt, meanstructure, fixed_x, information_kind, dfb, h1=
     brep = build_representation(bpt)
     bprob = make_problem(bpt, brep, ss)
     bopt = optimize(bprob, start_values(bprob))
-    if ss.patterns is None:
+    if ss.patterns is None or information_kind == "expected":
         # complete data: for the independence model the observed information equals the
         # expected one at its estimates (diagonal Sigma), so no numerical Hessian
         A0 = bopt.information
     else:
-        A0 = _info(bprob, bopt.theta, information_kind)
-    rb = robust_parts(bprob, bopt.theta, A0, dfb, h1=h1)
-    return rb.trace_ugamma / dfb
+        A0 = _info(bprob, bopt.theta, "observed")
+    return bprob, bopt, A0
 
 
 def _pd_detail(mat, names):

@@ -461,3 +461,20 @@ def robust_fit_measures(fm: dict, rob, c_null: float, nx_free: int, G: int) -> d
     out["rmsea_pvalue_robust"] = 1.0 - _pnchisq(Xs, df, (N * df * (1 / c) * 0.05 ** 2) / G)
     out["rmsea_notclose_pvalue_robust"] = _pnchisq(Xs, df, (N * df * (1 / c) * 0.08 ** 2) / G)
     return out
+
+
+def robust_indices(X2, df, Xb, dfb, c, cb, N, G) -> dict:
+    """Robust CFI/TLI/RNI/RMSEA (Brosseau-Liard & Savalei; lavaan ``*.robust``) from a
+    statistic ``X2`` with scaling ``c`` and a baseline ``Xb`` with scaling ``cb``."""
+    out = {}
+    out["cfi_robust"] = _cfi(X2, df, Xb, dfb, c, cb)
+    out["tli_robust"] = _tli(X2, df, Xb, dfb, c, cb)
+    out["nnfi_robust"] = out["tli_robust"]
+    out["rni_robust"] = _rni(X2, df, Xb, dfb, c, cb)
+    Xs = X2 / c
+    out["rmsea_robust"] = float(np.sqrt(max((X2 / N) / df - c / N, 0)) * np.sqrt(G))
+    lo, hi = rmsea_ci(Xs, df, N, G, c_hat=c)
+    out["rmsea_ci_lower_robust"], out["rmsea_ci_upper_robust"] = lo, hi
+    out["rmsea_pvalue_robust"] = 1.0 - _pnchisq(Xs, df, (N * df * (1 / c) * 0.05 ** 2) / G)
+    out["rmsea_notclose_pvalue_robust"] = _pnchisq(Xs, df, (N * df * (1 / c) * 0.08 ** 2) / G)
+    return out

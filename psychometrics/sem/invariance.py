@@ -36,7 +36,10 @@ def lrt(*fits: SEMResult, names=None) -> pd.DataFrame:
     DataFrame indexed by model name with ``df, aic, bic, chisq, chisq_diff, rmsea,
     df_diff, p_value`` (lavaan: ``Df, AIC, BIC, Chisq, Chisq diff, RMSEA, Df diff,
     Pr(>Chisq)``). ``rmsea`` is the RMSEA of the difference test:
-    ``sqrt(max(0, (dX2 - ddf) / (N ddf))) * sqrt(G)``.
+    ``sqrt(max(0, (dX2 - ddf) / (N ddf))) * sqrt(G)``. For MLR fits the difference is
+    Satorra-Bentler (2001) scaled, ``(T0 - T1) / cd`` with
+    ``cd = (df0 c0 - df1 c1) / (df0 - df1)``, and ``rmsea`` is NaN (as lavaan); ``chisq``
+    stays the standard (unscaled) statistic, as lavaan's "Chisq" column.
     """
     if len(fits) < 2:
         raise ModelSpecificationError("lrt() needs at least two fitted models.")
@@ -50,6 +53,9 @@ def lrt(*fits: SEMResult, names=None) -> pd.DataFrame:
             raise ModelSpecificationError(
                 f"Model {nm!r} was fitted to {f.nobs} observations, the first to {n0}; nested "
                 f"models must use the same data.")
+    scaled = all("chisq_scaling_factor" in f.fit_measures for f in fits)
+    if not scaled and any("chisq_scaling_factor" in f.fit_measures for f in fits):
+        raise ModelSpecificationError("lrt() cannot compare a robust (MLR) fit with a plain ML fit.")
     order = sorted(range(len(fits)), key=lambda i: fits[i].fit_measures["df"])
     rows = []
     prev = None
@@ -62,10 +68,17 @@ def lrt(*fits: SEMResult, names=None) -> pd.DataFrame:
             ddf = fm["df"] - prev["df"]
             N = fm["ntotal"]
             G = len(fits[i].nobs)
+            if scaled and ddf > 0:
+                # Satorra-Bentler (2001) scaled difference (lavaan's default for MLR);
+                # lavaan reports no RMSEA of the difference then
+                c1 = prev["chisq_scaling_factor"] if prev["df"] > 0 else 1.0
+                cd = (fm["df"] * fm["chisq_scaling_factor"] - prev["df"] * c1) / ddf
+                d = d / cd if cd > 0 else np.nan
             row["chisq_diff"] = d
             row["df_diff"] = ddf
             if ddf > 0:
-                row["rmsea"] = float(np.sqrt(max(0.0, (d - ddf) / (N * ddf))) * np.sqrt(G))
+                if not scaled:
+                    row["rmsea"] = float(np.sqrt(max(0.0, (d - ddf) / (N * ddf))) * np.sqrt(G))
                 row["p_value"] = float(stats.chi2.sf(d, ddf))
         rows.append(row)
         prev = fm
@@ -107,7 +120,9 @@ def invariance(model: str, data: pd.DataFrame, group: str,
     InvarianceResult
         ``table`` has ``npar, df, chisq, cfi, rmsea, srmr, aic, bic`` per level and
         ``chisq_diff, df_diff, p_value, rmsea_diff, delta_cfi, delta_rmsea`` against the
-        previous level (lavaan ``lavTestLRT``).
+        previous level (lavaan ``lavTestLRT``); with ``estimator="MLR"`` the difference
+        test is Satorra-Bentler scaled and ``cfi_robust, rmsea_robust`` with their
+        changes are added.
 
     Notes
     -----
@@ -135,6 +150,12 @@ def invariance(model: str, data: pd.DataFrame, group: str,
                    p_value=comp.at[lv, "p_value"], rmsea_diff=comp.at[lv, "rmsea"],
                    delta_cfi=np.nan if prev is None else fm["cfi"] - prev["cfi"],
                    delta_rmsea=np.nan if prev is None else fm["rmsea"] - prev["rmsea"])
+        if "cfi_robust" in fm:  # MLR: the robust indices and their changes too
+            row.update(cfi_robust=fm["cfi_robust"], rmsea_robust=fm["rmsea_robust"],
+                       delta_cfi_robust=np.nan if prev is None
+                       else fm["cfi_robust"] - prev["cfi_robust"],
+                       delta_rmsea_robust=np.nan if prev is None
+                       else fm["rmsea_robust"] - prev["rmsea_robust"])
         rows.append(row)
         prev = fm
     table = pd.DataFrame(rows).set_index("model")

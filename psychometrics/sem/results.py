@@ -115,6 +115,18 @@ class Summary:
                                             na_rep=""))
         return "\n".join(parts)
 
+    def as_latex(self) -> str:
+        """The fit measures and the estimates as LaTeX tabulars."""
+        bs = "\\"
+        lines = [bs + "begin{tabular}{lr}", bs + "hline"]
+        for k, v in self.fit:
+            lines.append(k.replace("_", bs + "_") + f" & {v:.3f} " + bs + bs)
+        lines += [bs + "hline", bs + "end{tabular}", ""]
+        est = self.estimates.to_latex(index=False, float_format=lambda x: f"{x:.3f}", na_rep="",
+                                      escape=True)
+        warn = ["% " + self.warning] if self.warning else []
+        return "\n".join(warn + lines) + "\n" + est
+
     def __str__(self) -> str:
         return self.as_text()
 

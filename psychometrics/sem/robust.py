@@ -258,6 +258,52 @@ def _fiml_model_scores(prob: Problem, theta: np.ndarray, g: int) -> np.ndarray:
     return np.vstack(out)
 
 
+def _T(X, Y, ri, ci, w):
+    """T(X, Y)_ab = (w_a w_b / 4) (X_jk Y_li + X_jl Y_ki + X_ik Y_lj + X_il Y_kj), a=(i,j), b=(k,l):
+    tr(E_a X E_b Y) for symmetric unit matrices of unique elements."""
+    i, j = ri[:, None], ci[:, None]
+    k, l = ri[None, :], ci[None, :]
+    return (np.outer(w, w) / 4.0) * (X[j, k] * Y[l, i] + X[j, l] * Y[k, i]
+                                     + X[i, k] * Y[l, j] + X[i, l] * Y[k, j])
+
+
+def _fiml_h1_hessian(prob: Problem, g: int, Sigma0=None, mu0=None) -> np.ndarray:
+    """Observed information (Hessian of -logl/n) of the saturated FIML model, analytic.
+
+    Per pattern (weight n_p/n), with G = Sigma_oo^-1, M = C_p + d d', H = G M G,
+    v = G d: mu-mu block G; mu-sigma_b block (w_b/2)(G_.k v_l + G_.l v_k);
+    sigma-sigma block (-T(G, G) + T(G, H) + T(G, H)') / 2.
+    """
+    p = len(prob.ss.ov)
+    rows, cols = np.tril_indices(p)
+    k = len(rows)
+    index = {(a, b): t for t, (a, b) in enumerate(zip(rows, cols))}
+    if Sigma0 is None:
+        Sigma0, mu0 = prob.ss.cov[g], prob.ss.mean[g]
+    n = prob.ss.nobs[g]
+    Hs = np.zeros((p + k, p + k))
+    for pt in prob.ss.patterns[g]:
+        o = pt.obs
+        q = len(o)
+        G = np.linalg.inv(Sigma0[np.ix_(o, o)])
+        d = pt.mean - mu0[o]
+        Mx = pt.cov + np.outer(d, d)
+        Hm = G @ Mx @ G
+        v = G @ d
+        ri, ci = np.tril_indices(q)
+        w = np.where(ri == ci, 1.0, 2.0)
+        TGH = _T(G, Hm, ri, ci, w)
+        ss_ = -0.5 * _T(G, G, ri, ci, w) + 0.5 * (TGH + TGH.T)
+        ms = (w / 2.0)[None, :] * (G[:, ri] * v[ci][None, :] + G[:, ci] * v[ri][None, :])
+        pos = np.array([p + index[(o[a], o[b])] for a, b in zip(ri, ci)])
+        wt = pt.n / n
+        Hs[np.ix_(o, o)] += wt * G
+        Hs[np.ix_(o, pos)] += wt * ms
+        Hs[np.ix_(pos, o)] += wt * ms.T
+        Hs[np.ix_(pos, pos)] += wt * ss_
+    return Hs
+
+
 def _fiml_h1_scores_and_hessian(prob: Problem, g: int):
     """Saturated FIML model at the EM estimates: casewise scores and observed information.
 
@@ -292,16 +338,7 @@ def _fiml_h1_scores_and_hessian(prob: Problem, g: int):
 
     x0 = np.concatenate([mu0, Sigma0[rows, cols]])
     k = len(x0)
-    H = np.zeros((k, k))
-    h = 1e-6
-    for j in range(k):
-        gs = []
-        for dlt in (-2, -1, 1, 2):
-            x = x0.copy()
-            x[j] += dlt * h
-            gs.append(grad(x))
-        H[:, j] = (gs[0] - 8 * gs[1] + 8 * gs[2] - gs[3]) / (12 * h)
-    H = 0.5 * (H + H.T)
+    H = _fiml_h1_hessian(prob, g)
     S_list = []
     for pt in pats:
         o = pt.obs
@@ -345,3 +382,172 @@ def fiml_robust_parts(prob: Problem, theta: np.ndarray, A0: np.ndarray, df: floa
             th1[g], ndat[g] = h1[0][g], h1[1][g]
     vcov = A0inv @ B0 @ A0inv / N
     return RobustParts(vcov, float(np.sum(th1 - th0)), th1, th0, ndat)
+
+
+def _fiml_delta(prob: Problem, theta: np.ndarray, g: int):
+    """d(mu, vech Sigma)/dtheta (unique elements, lower triangle) for group g."""
+    values = row_values(prob, theta)
+    M = fill(prob.rep, g, values)
+    parts = implied(M)
+    dS, dm = jacobian(prob.rep, g, M, parts)
+    Gagg = prob.agg[g]
+    p = parts[0].shape[0]
+    rows, cols = np.tril_indices(p)
+    D3 = (Gagg @ dS.reshape(len(dS), -1)).reshape(-1, p, p)
+    return np.hstack([Gagg @ dm, D3[:, rows, cols]]).T, parts[0], parts[1]
+
+
+def _complete_h1_information(Sigma):
+    """Complete-data (mu, vech Sigma) information at Sigma: blockdiag(Si, 0.5 D'(Si x Si)D)."""
+    p = Sigma.shape[0]
+    Si = np.linalg.inv(Sigma)
+    rows, cols = np.tril_indices(p)
+    w = _vech_weights(rows, cols)
+    K = 0.5 * (Si[np.ix_(rows, rows)] * Si[np.ix_(cols, cols)]
+               + Si[np.ix_(rows, cols)] * Si[np.ix_(cols, rows)])
+    k = len(rows)
+    A = np.zeros((p + k, p + k))
+    A[:p, :p] = Si
+    A[p:, p:] = 0.5 * np.outer(w, w) * K
+    return A
+
+
+def _ml_chisq_at(prob: Problem, Sigmas, mus) -> float:
+    """Complete-data ML chi-square of implied moments against the h1 (EM) moments."""
+    X2 = 0.0
+    for g, (Sig, mu) in enumerate(zip(Sigmas, mus)):
+        S = prob.ss.cov[g]
+        m = prob.ss.mean[g]
+        Si = np.linalg.inv(Sig)
+        d = m - mu
+        F = (np.linalg.slogdet(Sig)[1] + np.sum(S * Si) - np.linalg.slogdet(S)[1] - S.shape[0]
+             + d @ Si @ d)
+        X2 += prob.ss.nobs[g] * F
+    return float(X2)
+
+
+def _fiml_h1_expected(prob: Problem, g: int) -> np.ndarray:
+    """Expected information of the saturated FIML model at the EM moments,
+    (mu, vech Sigma) coordinates: pattern-weighted complete-data blocks."""
+    p = len(prob.ss.ov)
+    rows, cols = np.tril_indices(p)
+    k = len(rows)
+    Sigma = prob.ss.cov[g]
+    n = prob.ss.nobs[g]
+    A = np.zeros((p + k, p + k))
+    for pt in prob.ss.patterns[g]:
+        o = pt.obs
+        Si = np.zeros((p, p))
+        Si[np.ix_(o, o)] = np.linalg.inv(Sigma[np.ix_(o, o)])
+        w = _vech_weights(rows, cols)
+        K = 0.5 * (Si[np.ix_(rows, rows)] * Si[np.ix_(cols, cols)]
+                   + Si[np.ix_(rows, cols)] * Si[np.ix_(cols, rows)])
+        B = np.zeros_like(A)
+        B[:p, :p] = Si
+        B[p:, p:] = 0.5 * np.outer(w, w) * K
+        A += (pt.n / n) * B
+    return A
+
+
+def fiml_corrected(prob: Problem, theta: np.ndarray, A0: np.ndarray, df: float,
+                   bprob: Problem, btheta: np.ndarray, bA0: np.ndarray, dfb: float,
+                   version: str = "V6", information: str = "observed"):
+    """lavaan ``lav_fit_fiml_corrected``: corrected statistics for robust CFI/RMSEA under FIML.
+
+    ``XX3`` is the complete-data ML chi-square of the FIML estimates against the EM
+    (h1) moments; with ``Wm``/``Jm`` the observed/first-order information of the
+    saturated FIML model, ``Wc`` the complete-data information at the h1 moments and
+    ``U = Wm - Wm Delta E^-1 Delta' Wm``: ``c3 = tr(Wc Wm^-1 U Wm^-1) / df`` (V6, ML)
+    or ``tr(U Wm^-1 Wc Wm^-1 U Gamma) / df`` with ``Gamma = Wm^-1 Jm Wm^-1`` (V3, MLR).
+    As lavaan (which switches to ``h1.information = "unstructured"``,
+    ``observed.information = "h1"`` here), ``E = Delta' W Delta`` with ``W`` the
+    saturated model's observed (``Wm``) or expected information at the EM moments.
+    Returns ``(XX3, c3, XX3_null, c3_null)``.
+    """
+    from scipy.linalg import block_diag
+    N = prob.ss.ntotal
+    ng = len(prob.rep.groups)
+    Wm_g, Wc_g, Wmi_g, Gam_g, D_g, Db_g = [], [], [], [], [], []
+    Sig_m, mu_m, Sig_b, mu_b = [], [], [], []
+    for g in range(ng):
+        fg = prob.ss.nobs[g] / N
+        S1, Wm = _fiml_h1_scores_and_hessian(prob, g)
+        Jm = S1.T @ S1 / S1.shape[0]
+        Wmi = np.linalg.inv(Wm)
+        Wc = _complete_h1_information(prob.ss.cov[g])
+        Wm_g.append(fg * Wm)
+        Wc_g.append(fg * Wc)
+        Wmi_g.append(Wmi / fg)
+        Gam_g.append(Wmi @ Jm @ Wmi / fg)
+        D, Sg, mg = _fiml_delta(prob, theta, g)
+        D_g.append(D)
+        Sig_m.append(Sg)
+        mu_m.append(mg)
+        Db, Sb, mb = _fiml_delta(bprob, btheta, g)
+        Db_g.append(Db)
+        Sig_b.append(Sb)
+        mu_b.append(mb)
+    Wm_all, Wc_all, Wmi_all = block_diag(*Wm_g), block_diag(*Wc_g), block_diag(*Wmi_g)
+    Gam_all = block_diag(*Gam_g)
+    D_all, Db_all = np.vstack(D_g), np.vstack(Db_g)
+    if information == "observed":
+        Wi_all = Wm_all
+    else:
+        Wi_all = block_diag(*[(prob.ss.nobs[g] / N) * _fiml_h1_expected(prob, g)
+                              for g in range(ng)])
+    A0 = D_all.T @ Wi_all @ D_all
+    bA0 = Db_all.T @ Wi_all @ Db_all
+
+    def k_of(Delta, Ainv):
+        U = Wm_all - Wm_all @ Delta @ Ainv @ Delta.T @ Wm_all
+        if version == "V3":
+            return float(np.trace(U @ Wmi_all @ Wc_all @ Wmi_all @ U @ Gam_all))
+        return float(np.trace(Wc_all @ Wmi_all @ U @ Wmi_all))
+
+    XX3 = _ml_chisq_at(prob, Sig_m, mu_m)
+    c3 = k_of(D_all, np.linalg.inv(A0)) / df
+    XX3b = _ml_chisq_at(prob, Sig_b, mu_b)
+    c3b = k_of(Db_all, np.linalg.inv(bA0)) / dfb
+    return XX3, c3, XX3b, c3b
+
+
+def fiml_observed_information(prob: Problem, theta: np.ndarray, h: float = 1e-6) -> np.ndarray:
+    """Hessian of fmin under FIML, semi-analytic.
+
+    ``H = sum_g w_g [Delta_g' H_g Delta_g + sum_m gr_gm d2 m / dtheta dtheta']`` with
+    ``H_g`` the analytic Hessian of ``-logl_g/n_g`` in (mu, vech Sigma) at the implied
+    moments and ``gr_g`` its gradient; the second-derivative term by Richardson
+    differences of ``gr' Delta(theta)`` (no pass over the missingness patterns).
+    """
+    from .estimate import _fiml_F
+    values = row_values(prob, theta)
+    npar = len(theta)
+    H = np.zeros((npar, npar))
+    p = len(prob.ss.ov)
+    rows, cols = np.tril_indices(p)
+    w = _vech_weights(rows, cols)
+    grads = []
+    for g in range(len(prob.rep.groups)):
+        wg = prob.weights[g]
+        D, Sig, mu = _fiml_delta(prob, theta, g)
+        Hg = _fiml_h1_hessian(prob, g, Sig, mu)
+        H += wg * (D.T @ Hg @ D)
+        _, W, r = _fiml_F(prob, g, Sig, mu, need_grad=True)
+        grads.append(wg * np.concatenate([-r, 0.5 * w * W[rows, cols]]))
+
+    def gD(x):
+        out = np.zeros(npar)
+        for g in range(len(prob.rep.groups)):
+            D, _, _ = _fiml_delta(prob, x, g)
+            out += grads[g] @ D
+        return out
+
+    for j in range(npar):
+        cs = []
+        for dlt in (-2, -1, 1, 2):
+            x = theta.copy()
+            x[j] += dlt * h
+            cs.append(gD(x))
+        H[:, j] += (cs[0] - 8 * cs[1] + 8 * cs[2] - cs[3]) / (12 * h)
+    del values
+    return 0.5 * (H + H.T)

@@ -244,3 +244,27 @@ def test_lrt_four_levels(hs, ref):
     for lvl, fm in ref["lrt4_fit"].items():
         for k, v in fm.items():
             assert_allclose(inv.table.at[lvl, k], v, rtol=1e-5, err_msg=f"{lvl} {k}")
+
+
+def test_lrt_mlr_scaled_difference(hs, ref):
+    # lavTestLRT(configural, metric, scalar) on MLR fits: Satorra-Bentler (2001) scaled
+    # differences; "Chisq" is the standard statistic, no RMSEA column
+    inv = sem.invariance(HS_MODEL, hs, "school", levels=("configural", "metric", "scalar"),
+                         estimator="MLR")
+    rows = ref["lrt_mlr"]
+    assert "RMSEA" not in rows[0]
+    assert list(inv.table.index) == [r["row"] for r in rows]
+    for col, rc in (("df", "Df"), ("aic", "AIC"), ("bic", "BIC"), ("chisq", "Chisq"),
+                    ("chisq_diff", "Chisq diff"), ("df_diff", "Df diff"),
+                    ("p_value", "Pr(>Chisq)")):
+        expect = as_float([r[rc] for r in rows])
+        got = inv.table[col].to_numpy(dtype=float)
+        assert (np.isnan(got) == np.isnan(expect)).all(), col
+        ok = np.isfinite(expect)
+        # p values of scaled differences amplify lavaan's optimizer noise: rtol 1e-4
+        assert_allclose(got[ok], expect[ok], rtol=1e-4 if col == "p_value" else 1e-5,
+                        err_msg=col)
+    assert np.isnan(inv.table["rmsea_diff"]).all()
+    # robust CFI change between levels (fitMeasures(fit)["cfi.robust"] of each MLR fit)
+    cfi = inv.table["cfi_robust"].to_numpy()
+    assert_allclose(inv.table["delta_cfi_robust"].to_numpy()[1:], np.diff(cfi), rtol=1e-12)
