@@ -439,6 +439,32 @@ class TwoLevelResult:
     timing: float
     parameter_table: pd.DataFrame
     _theta: np.ndarray = field(repr=False, compare=False, default=None)
+    _model: Any = field(repr=False, compare=False, default=None)
+
+    def standardized_solution(self) -> pd.DataFrame:
+        """lavaan ``standardizedSolution(fit)`` (type ``std.all``) with delta-method SEs.
+
+        Columns ``lhs, op, rhs, level, est_std, se, z, p_value, ci_lower, ci_upper``. The
+        Jacobian of the standardized values is taken by complex-step differentiation
+        (lavaan: ``lav_func_jacobian_complex``); ``se = sqrt(diag(J vcov J'))``.
+        """
+        est = self.estimates
+        std = est["std_all"].to_numpy(dtype=float)
+        se = np.full(len(std), np.nan)
+        if self.vcov is not None and self._model is not None:
+            n = len(self._theta)
+            J = np.zeros((len(std), n))
+            h = 1e-20
+            for j in range(n):
+                x = self._theta.astype(complex)
+                x[j] += 1j * h
+                J[:, j] = np.imag(_std_all(self._model, x)) / h
+            V = J @ self.vcov.to_numpy() @ J.T
+            se = np.sqrt(np.clip(np.diag(V), 0, None))
+            se[np.abs(np.diag(V)) < 1e-30] = np.nan    # fixed standardized values
+        z, p, lo, hi = inference(std, se)
+        return pd.DataFrame(dict(lhs=est["lhs"], op=est["op"], rhs=est["rhs"], level=est["level"],
+                                 est_std=std, se=se, z=z, p_value=p, ci_lower=lo, ci_upper=hi))
 
     def summary(self) -> TwoLevelSummary:
         fm = self.fit_measures
@@ -739,13 +765,7 @@ def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, fixed_x: bool 
             free = gp >= 0
             se[free] = np.sqrt(np.clip(np.diag(vcov)[gp[free]], 0, None))
         se[gp < 0] = np.nan
-        M = fill(L.prob.rep, 0, vals)
-        Sigma, _, _, _, _, _, Veta = implied(M)
-        lat = L.prob.rep.lat
-        eta2 = {v: Veta[k, k] for k, v in enumerate(lat) if v in pt.names.lv}
-        ov2 = {v: Sigma[k, k] for k, v in enumerate(L.prob.rep.ov)}
-        std = standardize_rows(pt.c("lhs"), pt.c("op"), pt.c("rhs"), [1] * len(vals), vals,
-                               [(eta2, ov2)], set(pt.names.lv), "std.all")
+        std = _std_level(mdl, theta, lev)
         z_, p_, lo, hi = inference(vals, se)
         frames.append(pd.DataFrame(dict(
             lhs=pt.c("lhs"), op=pt.c("op"), rhs=pt.c("rhs"), level=lev + 1, label=pt.c("label"),
@@ -796,10 +816,28 @@ def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, fixed_x: bool 
         implied_within=frozen_mapping(impl_w), implied_between=frozen_mapping(impl_b),
         h1_within=frozen_mapping(h1_w), h1_between=frozen_mapping(h1_b), icc=icc, vcov=vc,
         options=frozen_mapping(options), warnings=tuple(warn_list),
-        timing=time.perf_counter() - t0, parameter_table=ptab, _theta=theta)
+        timing=time.perf_counter() - t0, parameter_table=ptab, _theta=theta, _model=mdl)
 
 
 # ---------------------------------------------------------------------------- helpers
+def _std_level(mdl: _Model, theta: np.ndarray, lev: int) -> np.ndarray:
+    """std.all values of one level's rows (each level standardized by its own implied
+    matrices, as lavaan's standardizedSolution); works with complex ``theta``."""
+    L = mdl.levels[lev]
+    pt = L.pt
+    vals = mdl.row_values(theta, lev)
+    M = fill(L.prob.rep, 0, vals)
+    Sigma, _, _, _, _, _, Veta = implied(M)
+    eta2 = {v: Veta[k, k] for k, v in enumerate(L.prob.rep.lat) if v in pt.names.lv}
+    ov2 = {v: Sigma[k, k] for k, v in enumerate(L.prob.rep.ov)}
+    return standardize_rows(pt.c("lhs"), pt.c("op"), pt.c("rhs"), [1] * len(vals), vals,
+                            [(eta2, ov2)], set(pt.names.lv), "std.all")
+
+
+def _std_all(mdl: _Model, theta: np.ndarray) -> np.ndarray:
+    return np.concatenate([_std_level(mdl, theta, lev) for lev in range(2)])
+
+
 def _exact_h1(cs: ClusterStats, ov1, ov2, set2, em: H1) -> H1:
     """Saturated two-level model at its maximum: all level-1 and level-2 (co)variances and
     means free, started at the EM solution, Newton-polished with the analytic gradient."""

@@ -93,23 +93,33 @@ def check_estimates(res, ref_rows: list, se_rtol: float = 1e-4, est_se_slack: fl
                         err_msg=f"ci.upper {key}")
 
 
-def check_std_all(res, ref_rows: list, slack: float = 2e-3) -> None:
-    """standardizedSolution(fit)$est.std, matched by (lhs, op, rhs) in order within levels.
+def check_std_all(res, ref_rows: list, slack: float = 2e-3, se_rtol: float = 5e-4) -> None:
+    """standardizedSolution(fit): est.std (and our ``std_all`` column) and delta-method SEs,
+    matched by (lhs, op, rhs) in order within levels.
 
     lavaan's standardizedSolution has no level column; rows come level by level in the
-    order of parameterEstimates, so the level is recovered from that order.
+    order of parameterEstimates, so the level is recovered from that order. SEs at rtol
+    5e-4: delta-method SEs at lavaan's early-stopped estimates (Jacobian and vcov both move).
     """
     est = res.estimates
+    sol = res.standardized_solution()
     seen: dict = {}
     for row in ref_rows:
         k = (row["lhs"], row["op"], row["rhs"])
         seen[k] = seen.get(k, 0) + 1
-        cand = est[(est.lhs == k[0]) & (est.op == k[1]) & (est.rhs == k[2])]
+        sel = (est.lhs == k[0]) & (est.op == k[1]) & (est.rhs == k[2])
+        cand = est[sel]
         assert len(cand) >= seen[k], f"standardized row {k} not in our estimates"
         ours = cand.iloc[seen[k] - 1]
+        ours_sol = sol[sel.to_numpy()].iloc[seen[k] - 1]
         se = row["se"] if row["se"] not in (None, 0) else 0.0
         assert_allclose(ours["std_all"], row["est.std"], rtol=1e-5, atol=slack * se + 1e-10,
                         err_msg=str(k))
+        assert_allclose(ours_sol["est_std"], ours["std_all"], rtol=1e-14, err_msg=str(k))
+        if se == 0:
+            assert np.isnan(ours_sol["se"]), k
+        else:
+            assert_allclose(ours_sol["se"], se, rtol=se_rtol, err_msg=f"se {k}")
 
 
 def reference(name: str, sub: str = "reference") -> dict:
