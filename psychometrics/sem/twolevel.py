@@ -702,8 +702,17 @@ def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, fixed_x: bool 
     x_names = {lev: tuple(variable_names(parsed[lev].statements).ov_x) for lev in (1, 2)}
     if not fixed_x:
         parsed = {lev: _free_x_covariances(parsed[lev]) for lev in (1, 2)}
-    pt1 = build_partable(parsed[1], meanstructure=True, fixed_x=fixed_x, std_lv=std_lv)
-    pt2 = build_partable(parsed[2], meanstructure=True, fixed_x=fixed_x, std_lv=std_lv)
+    pts = {}
+    for lev in (1, 2):
+        try:
+            pts[lev] = build_partable(parsed[lev], meanstructure=True, fixed_x=fixed_x,
+                                      std_lv=std_lv)
+        except ModelSyntaxError:
+            raise
+        except ModelSpecificationError as e:
+            raise type(e)(f"In the 'level: {lev}' block: "
+                          f"{str(e).replace(' (group 1)', '')}") from None
+    pt1, pt2 = pts[1], pts[2]
     ov1, ov2 = list(pt1.names.ov), list(pt2.names.ov)
     set1, set2 = set(ov1), set(ov2)
     y = ov1

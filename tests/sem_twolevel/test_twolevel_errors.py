@@ -199,3 +199,23 @@ def test_missing_cluster_id_dropped(demo):
     with pytest.warns(DataQualityWarning, match="cluster variable 'cluster'"):
         res = fit_twolevel(MODEL, d, "cluster")
     assert res.nobs == 2498
+
+
+def test_lrt_bad_names_and_different_data(demo):
+    a = fit_twolevel(MODEL, demo, "cluster")
+    b = fit_twolevel(MODEL, demo.iloc[:-10], "cluster")
+    with pytest.raises(ModelSpecificationError, match="'names' has 1 entries"):
+        lrt_twolevel(a, a, names=["only"])
+    with pytest.raises(ModelSpecificationError, match="different numbers of observations"):
+        lrt_twolevel(a, b)
+
+
+def test_latent_without_scale_names_level(demo):
+    # fb =~ NA*y1 with fb ~~ fb free: the between factor has no scale
+    m = ("level: 1\n fw =~ y1 + y2 + y3\n"
+         "level: 2\n fb =~ NA*y1 + y2 + y3\n fb ~~ fb\n")
+    with pytest.raises(ModelSpecificationError, match="In the 'level: 2' block: Latent variable "
+                                                      "'fb' has no scale"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fit_twolevel(m, demo, "cluster")
