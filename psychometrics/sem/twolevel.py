@@ -726,7 +726,14 @@ def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, fixed_x: bool 
     Y, Z, codes, ids, csize, warn_list = _prepare_data(data, cluster, y, z)
     warn_list += _variance_checks(Y, Z, codes, ids, csize, y, z, within_only)
     cs = cluster_stats(Y, Z, codes, y, z, ids)
+    warn_list += _between_variance_check(cs, within_only)
     h1 = em_saturated(cs, within_only)
+    zero_w = [cs.y[k] for k in np.flatnonzero(np.diag(h1.sigma_w) <= 1e-5)]
+    if zero_w:
+        msg = (f"H1 estimation resulted in a within covariance matrix with (near) zero "
+               f"variances for some of the level-1 variables: {', '.join(zero_w)}.")
+        warnings.warn(msg, DataQualityWarning, stacklevel=2)
+        warn_list.append(msg)
     if h1_method == "exact":
         h1 = _exact_h1(cs, ov1, ov2, set2, h1)
     loglik_x = _loglik_x(cs, pt1, pt2, fixed_x)
@@ -829,6 +836,21 @@ def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, fixed_x: bool 
 
 
 # ---------------------------------------------------------------------------- helpers
+def _between_variance_check(cs: ClusterStats, within_only) -> list[str]:
+    """lavaan (lav_samplestats_cluster_patterns): split variables whose between-cluster
+    sample variance ``sum_j n_j (ybar_j - ybar)^2 / (J - 1)`` is below 1e-4."""
+    Yb = cs.cluster_means[:, cs.pz:]
+    dev = Yb - cs.mean_total
+    sb = (cs.cluster_size[:, None] * dev * dev).sum(axis=0) / (cs.nclusters - 1)
+    bad = [cs.y[k] for k in range(cs.py) if not within_only[k] and sb[k] < 1e-4]
+    if not bad:
+        return []
+    msg = (f"(Near) zero variance at the between level for split variable(s): "
+           f"{', '.join(bad)}. Consider removing them from the 'level: 2' block.")
+    warnings.warn(msg, DataQualityWarning, stacklevel=3)
+    return [msg]
+
+
 def _std_level(mdl: _Model, theta: np.ndarray, lev: int) -> np.ndarray:
     """std.all values of one level's rows (each level standardized by its own implied
     matrices, as lavaan's standardizedSolution); works with complex ``theta``."""

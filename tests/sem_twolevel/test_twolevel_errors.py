@@ -219,3 +219,18 @@ def test_latent_without_scale_names_level(demo):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             fit_twolevel(m, demo, "cluster")
+
+
+def test_split_variable_without_between_variance(demo):
+    # a cluster-mean-centred variable has no between variance: lavaan's warning
+    d = demo.copy()
+    d["y3"] = d["y3"] - d.groupby("cluster")["y3"].transform("mean")
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        try:
+            fit_twolevel(MODEL, d, "cluster")
+        except Exception:
+            pass
+    msgs = [str(x.message) for x in w if issubclass(x.category, DataQualityWarning)]
+    assert any("zero variance at the between level for split variable(s): y3" in s
+               for s in msgs)
