@@ -59,3 +59,21 @@ def test_bad_h1_option(therapy):
     with pytest.raises(ModelSpecificationError, match="'h1'"):
         fit_twolevel(REF["therapy_wai_1within_1between"]["model"], therapy, "patient_id",
                      h1="saturated")
+
+
+def test_exact_h1_equals_lavaan_explicit_saturated_model(therapy):
+    # lavaan fitting the saturated model explicitly (all covariances free at both levels,
+    # nlminb) reaches logL -22751.04 while its EM h1 stops at -22762.49: our h1="exact"
+    # equals the former (rtol 1e-8: lavaan's nlminb stop), the default the latter
+    ref = EXTRA["therapy_saturated_explicit"]
+    m = REF["therapy_wai_1within_1between"]["model"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ex = fit_twolevel(m, therapy, "patient_id", h1="exact")
+        sat = fit_twolevel(ref["model"], therapy, "patient_id")
+    assert_allclose(ex.fit_measures["unrestricted_logl"], ref["logl"], rtol=1e-8)
+    assert ex.fit_measures["unrestricted_logl"] >= ref["logl"] - 1e-6
+    # fitting the explicit saturated model ourselves: same logL, and lavaan's EM h1 value
+    assert sat.fit_measures["npar"] == ref["npar"]
+    assert_allclose(sat.fit_measures["logl"], ref["logl"], rtol=1e-8)
+    assert_allclose(sat.fit_measures["unrestricted_logl"], ref["em_unrestricted_logl"], rtol=1e-10)
