@@ -181,6 +181,7 @@ class _Model:
 
     def __init__(self, pt1: ParTable, pt2: ParTable, cs: ClusterStats, h1: H1):
         self.cs = cs
+        self.defs = ()   # compiled ':=' definitions (set by fit_twolevel)
         y_index = {v: k for k, v in enumerate(cs.y)}
         zy = list(cs.z) + list(cs.y)
         zy_index = {v: k for k, v in enumerate(zy)}
@@ -693,11 +694,10 @@ def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, fixed_x: bool 
                 raise ModelSyntaxError(f"The 'level: {lev}' block contains no model statements "
                                        f"(=~, ~, ~~).", token=f"level: {lev}") from None
             raise
-        if parsed[lev].definitions:
-            d = parsed[lev].definitions[0]
-            raise ModelSpecificationError(
-                f"Model syntax line {d.line}: defined parameters (':=') are not supported in "
-                f"two-level models yet.")
+    # ':=' lines may use labels of both levels: take them out of the blocks
+    from .syntax import ParsedModel
+    definitions = parsed[1].definitions + parsed[2].definitions
+    parsed = {lev: ParsedModel(p.statements, (), p.constraints) for lev, p in parsed.items()}
     from .partable import variable_names
     x_names = {lev: tuple(variable_names(parsed[lev].statements).ov_x) for lev in (1, 2)}
     if not fixed_x:
@@ -739,6 +739,9 @@ def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, fixed_x: bool 
     loglik_x = _loglik_x(cs, pt1, pt2, fixed_x)
 
     mdl = _Model(pt1, pt2, cs, h1)
+    from .defined import compile_definitions
+    labels_all = set(pt1.c("label")) | set(pt2.c("label"))
+    mdl.defs = compile_definitions(definitions, labels_all - {""})
     x_fixed = (pt1.names.ov_x, pt2.names.ov_x) if fixed_x else ((), ())
     ndat = _ndat(ov1, ov2, set2, set(x_fixed[0]), set(x_fixed[1]))
     df = ndat - mdl.npar
@@ -787,6 +790,18 @@ def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, fixed_x: bool 
             lhs=pt.c("lhs"), op=pt.c("op"), rhs=pt.c("rhs"), level=lev + 1, label=pt.c("label"),
             est=vals, se=se, z=z_, p_value=p_, ci_lower=lo, ci_upper=hi, std_all=std,
             free=gp >= 0)))
+    if mdl.defs:
+        dvals = _defined_values(mdl, theta, mdl.defs).real
+        dse = np.full(len(dvals), np.nan)
+        if vcov is not None:
+            J = _complex_jacobian(lambda x: _defined_values(mdl, x, mdl.defs), theta)
+            dse = np.sqrt(np.clip(np.diag(J @ vcov @ J.T), 0, None))
+        z_, p_, lo, hi = inference(dvals, dse)
+        frames.append(pd.DataFrame(dict(
+            lhs=[d.name for d in mdl.defs], op=":=", rhs=[d.expression for d in mdl.defs],
+            level=0, label=[d.name for d in mdl.defs], est=dvals, se=dse, z=z_, p_value=p_,
+            ci_lower=lo, ci_upper=hi, std_all=_std_all(mdl, theta)[-len(mdl.defs):],
+            free=False)))
     tab = pd.concat(frames, ignore_index=True)
     warn_list += _heywood(tab)
 
@@ -866,7 +881,45 @@ def _std_level(mdl: _Model, theta: np.ndarray, lev: int) -> np.ndarray:
 
 
 def _std_all(mdl: _Model, theta: np.ndarray) -> np.ndarray:
-    return np.concatenate([_std_level(mdl, theta, lev) for lev in range(2)])
+    """std.all of every row of both levels, then of every defined parameter (the definition
+    applied to the standardized labelled parameters, as lavaan)."""
+    parts = [_std_level(mdl, theta, lev) for lev in range(2)]
+    defs = getattr(mdl, "defs", ())
+    if defs:
+        from .defined import evaluate_definitions
+        lab = {}
+        for lev, std in enumerate(parts):
+            for lbl, v in zip(mdl.levels[lev].pt.c("label"), std):
+                if lbl and lbl not in lab:
+                    lab[lbl] = v
+        d = evaluate_definitions(defs, lab)
+        parts.append(np.array([d[x.name] for x in defs], dtype=parts[0].dtype))
+    return np.concatenate(parts)
+
+
+def _label_values(mdl: _Model, theta: np.ndarray) -> dict:
+    out = {}
+    for lev, L in enumerate(mdl.levels):
+        for lbl, v in zip(L.pt.c("label"), mdl.row_values(theta, lev)):
+            if lbl and lbl not in out:
+                out[lbl] = v
+    return out
+
+
+def _defined_values(mdl: _Model, theta: np.ndarray, defs) -> np.ndarray:
+    from .defined import evaluate_definitions
+    d = evaluate_definitions(defs, _label_values(mdl, theta))
+    return np.array([d[x.name] for x in defs], dtype=np.result_type(theta, float))
+
+
+def _complex_jacobian(fn, theta: np.ndarray, h: float = 1e-20) -> np.ndarray:
+    """Jacobian by complex step (lavaan ``lav_func_jacobian_complex``)."""
+    cols = []
+    for j in range(len(theta)):
+        x = theta.astype(complex)
+        x[j] += 1j * h
+        cols.append(np.imag(fn(x)) / h)
+    return np.array(cols).T
 
 
 def _exact_h1(cs: ClusterStats, ov1, ov2, set2, em: H1) -> H1:

@@ -102,10 +102,11 @@ def test_syntax_error_line_number(demo):
     assert e.value.line == 4
 
 
-def test_definitions_rejected(demo):
-    m = MODEL.replace("fw =~ y1 + y2 + y3", "fw =~ y1 + a*y2 + y3\n    d := a*2")
-    with pytest.raises(ModelSpecificationError, match="':='"):
+def test_definition_with_unknown_label(demo):
+    m = MODEL.replace("fw =~ y1 + y2 + y3", "fw =~ y1 + a*y2 + y3\n    d := a*b")
+    with pytest.raises(ModelSyntaxError, match="'b' in the definition of 'd'") as e:
         fit_twolevel(m, demo, "cluster")
+    assert e.value.line == 4   # MODEL starts with an empty line
 
 
 def test_not_identified(demo):

@@ -23,11 +23,14 @@ CASES = {"therapy_1w1b": ("therapy_sim", "patient_id", {}),
          "demo_fixedx_false": ("Demo.twolevel", "cluster", {"fixed_x": False}),
          # Luedtke et al. (2008) decomposition: y2 / wai_1 are covariates at both levels
          "demo_path_split_x": ("Demo.twolevel", "cluster", {}),
-         "therapy_contextual": ("therapy_sim", "patient_id", {})}
+         "therapy_contextual": ("therapy_sim", "patient_id", {}),
+         # contextual effect bb - bw and bb / bw as ':=' across levels (delta-method SEs)
+         "therapy_contextual_defined": ("therapy_sim", "patient_id", {})}
 # w1 ~~ w1 (Demo, level 2): lavaan's estimate is 8.8e-4 SE short of the maximum, which moves
 # its SE by 1.7e-4 relative
 SE_RTOL = {"therapy_1w1b": 1e-4, "therapy_config_equal": 1e-4, "demo_stdlv_outcomes": 3e-4,
-           "demo_fixedx_false": 1e-4, "demo_path_split_x": 1e-4, "therapy_contextual": 1e-4}
+           "demo_fixedx_false": 1e-4, "demo_path_split_x": 1e-4, "therapy_contextual": 1e-4,
+           "therapy_contextual_defined": 1e-4}
 
 
 @pytest.fixture(scope="module")

@@ -119,3 +119,19 @@ out$therapy_saturated_explicit <- list(call = 'sem(m7, data = therapy_sim, clust
 writeLines(toJSON(out, auto_unbox = TRUE, pretty = TRUE, digits = NA, na = "null", null = "null",
                   dataframe = "rows", force = TRUE), file.path(OUT, "twolevel_extra.json"))
 print(out$therapy_saturated_explicit[c("converged", "logl", "em_unrestricted_logl", "npar")])
+
+## (8) contextual effect (Luedtke et al. 2008): between slope minus within slope, a defined
+##     parameter across levels
+m8 <- '
+level: 1
+    oq_total ~ bw*wai_1
+level: 2
+    oq_total ~ bb*wai_1
+    contextual := bb - bw
+    ratio := bb / bw
+'
+f8 <- quiet(sem(m8, data = TS, cluster = "patient_id"))
+out$therapy_contextual_defined <- fit_out(f8, 'sem(m8, data = therapy_sim, cluster = "patient_id")', m8)
+writeLines(toJSON(out, auto_unbox = TRUE, pretty = TRUE, digits = NA, na = "null", null = "null",
+                  dataframe = "rows", force = TRUE), file.path(OUT, "twolevel_extra.json"))
+print(parameterEstimates(f8)); print(standardizedSolution(f8))
