@@ -261,22 +261,15 @@ def compute_fit_measures(fi: FitInputs) -> dict:
     out["baseline_chisq"] = Xb
     out["baseline_df"] = float(dfb)
     out["baseline_pvalue"] = float(special.chdtrc(dfb, Xb)) if dfb > 0 else np.nan
-    # incremental
-    t1 = max(X2 - df, 0.0)
-    t2 = max(X2 - df, Xb - dfb, 0.0)
-    out["cfi"] = 1.0 if t2 == 0 else 1 - t1 / t2
-    if df > 0 and dfb > 0:
-        tli = (Xb / dfb - X2 / df) / (Xb / dfb - 1)
-    else:
-        tli = 1.0
-    out["tli"] = tli
-    out["nnfi"] = tli
-    out["rfi"] = (Xb / dfb - X2 / df) / (Xb / dfb) if df > 0 else np.nan
-    nfi = (Xb - X2) / Xb
-    out["nfi"] = nfi
-    out["pnfi"] = (df / dfb) * nfi
-    out["ifi"] = (Xb - X2) / (Xb - df)
-    out["rni"] = 1 - (X2 - df) / (Xb - dfb)
+    # incremental (lavaan lav_fit_cfi.R, with its edge cases)
+    out["cfi"] = _cfi(X2, df, Xb, dfb)
+    out["tli"] = _tli(X2, df, Xb, dfb)
+    out["nnfi"] = out["tli"]
+    out["rfi"] = _rfi(X2, df, Xb, dfb)
+    out["nfi"] = _nfi(X2, df, Xb, dfb)
+    out["pnfi"] = (df / dfb) * (Xb - X2) / Xb if (dfb > 0 and Xb > 0) else np.nan
+    out["ifi"] = _ifi(X2, df, Xb, dfb)
+    out["rni"] = _rni(X2, df, Xb, dfb)
     # likelihood
     logl = sum(_loglik(S, m, Sig, mu, n, fi.meanstructure)
                for S, m, Sig, mu, n in zip(fi.S, fi.m, fi.Sigma, fi.mu, fi.nobs))

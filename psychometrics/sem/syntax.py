@@ -272,6 +272,7 @@ def parse_model(text: str) -> ParsedModel:
             continue
         lhs_names = [_check_name(x, line, stmt) for x in _split_top(lhs_txt, "+")]
         terms = _split_top(rhs_txt, "+")
+        parsed_terms = []
         for term in terms:
             term = term.strip()
             if not term:
@@ -298,8 +299,11 @@ def parse_model(text: str) -> ParsedModel:
                         f"expected (write e.g. 0.5*{lhs_names[0]}... as 0.5*varname).",
                         line=line, token=var)
                 rhs = _check_name(var, line, stmt)
-            for lhs in lhs_names:
-                statements.append(Statement(lhs, this_op, rhs, line, Modifier(**mod)))
+            parsed_terms.append((this_op, rhs, Modifier(**mod)))
+        # several left-hand sides: all terms of the first, then of the next (lavaan order)
+        for lhs in lhs_names:
+            for this_op, rhs, mod in parsed_terms:
+                statements.append(Statement(lhs, this_op, rhs, line, mod))
     if not statements:
         raise ModelSyntaxError("The model syntax contains no model statements (=~, ~, ~~).")
     return ParsedModel(tuple(statements), tuple(definitions), tuple(constraints))

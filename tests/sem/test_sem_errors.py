@@ -182,3 +182,13 @@ def test_latent_observed_covariance_runs(hs):
     res2 = sem.fit("visual =~ x1 + x2 + x3\nf7 =~ x7", hs)
     np.testing.assert_allclose(res.fit_measures["chisq"], res2.fit_measures["chisq"], rtol=1e-7)
     assert np.isfinite(e.loc[("visual", "~~", "x7"), "se"])
+
+
+def test_fiml_on_complete_data_equals_ml_with_means(hs):
+    # with no missing value, missing = "ml" is ML with a mean structure
+    a = sem.fit(HS_MODEL, hs, missing="ml", information="expected")
+    b = sem.fit(HS_MODEL, hs, meanstructure=True)
+    np.testing.assert_allclose(a.estimates["est"], b.estimates["est"], rtol=1e-7)
+    np.testing.assert_allclose(a.estimates["se"], b.estimates["se"], rtol=1e-6)
+    for k in ("chisq", "df", "cfi", "tli", "rmsea", "srmr", "logl", "aic", "bic", "gfi"):
+        np.testing.assert_allclose(a.fit_measures[k], b.fit_measures[k], rtol=1e-7, err_msg=k)

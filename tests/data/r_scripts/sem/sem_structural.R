@@ -75,6 +75,19 @@ HS.eq <- ' visual  =~ x1 + v2*x2 + v3*x3
 HS.groupvec <- ' visual  =~ x1 + c(a1, a1)*x2 + c(NA, 0.6)*x3
                 textual =~ x4 + x5 + x6
                 speed   =~ x7 + x8 + x9 '
+HS.int <- ' visual =~ x1 + x2 + x3
+            textual =~ x4 + x5 + x6
+            x1 ~ 0*1
+            visual ~ 1 '
+HS.multi <- ' x7 + x8 ~ x1 + x2
+              x9 ~ x7 '
+HS.fixcov <- ' visual =~ x1 + x2 + x3
+               textual =~ x4 + x5 + x6
+               visual ~~ 0.3*textual '
+HS.cross <- ' visual =~ x1 + x2 + x3 + x9
+              speed =~ x7 + x8 + x9
+              visual ~ ageyr
+              speed ~ visual + sex '
 calls <- list(
   pd_sem = 'sem(PD.model, data = PD)',
   pd_sem_stdlv_observed = 'sem(PD.model, data = PD, std.lv = TRUE, information = "observed")',
@@ -96,6 +109,10 @@ calls <- list(
   hs_mimic_equal_many = 'sem(HS.mimic, data = HS, group = "school", group.equal = c("loadings", "regressions", "lv.variances", "lv.covariances", "residuals", "residual.covariances"))',
   hs_mimic_mlr = 'sem(HS.mimic, data = HS, estimator = "MLR")',
   hs_path_mlr = 'sem(HS.path, data = HS, estimator = "MLR")',
+  hs_int = 'sem(HS.int, data = HS)',
+  hs_multi_lhs = 'sem(HS.multi, data = HS)',
+  hs_fixcov = 'sem(HS.fixcov, data = HS)',
+  hs_cross = 'sem(HS.cross, data = HS)',
   hs_orthogonal = 'cfa(HS.model, data = HS, orthogonal = TRUE)',
   hs_groups_stdlv = 'cfa(HS.model, data = HS, group = "school", group.equal = c("loadings", "intercepts"), std.lv = TRUE)',
   hs_scalar_mlr = 'cfa(HS.model, data = HS, group = "school", group.equal = c("loadings", "intercepts"), estimator = "MLR")')
