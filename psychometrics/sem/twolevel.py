@@ -817,6 +817,7 @@ def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, fixed_x: bool 
         fm.update(logl=logl, unrestricted_logl=h1_logl, aic=-2 * logl + 2 * mdl.npar,
                   bic=-2 * logl + mdl.npar * np.log(cs.nobs),
                   bic2=-2 * logl + mdl.npar * np.log((cs.nobs + 2) / 24), ntotal=float(cs.nobs),
+                  nobs=float(cs.nobs),
                   nclusters=float(cs.nclusters))
         fm.update(_srmr(mdl, h1, sw, sb, mu))
     zy = list(cs.z) + list(cs.y)
