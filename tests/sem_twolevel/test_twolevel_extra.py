@@ -25,12 +25,21 @@ CASES = {"therapy_1w1b": ("therapy_sim", "patient_id", {}),
          "demo_path_split_x": ("Demo.twolevel", "cluster", {}),
          "therapy_contextual": ("therapy_sim", "patient_id", {}),
          # contextual effect bb - bw and bb / bw as ':=' across levels (delta-method SEs)
-         "therapy_contextual_defined": ("therapy_sim", "patient_id", {})}
+         "therapy_contextual_defined": ("therapy_sim", "patient_id", {}),
+         # 30 singleton clusters (clusters 1-30 cut to their first row)
+         "demo_singletons": ("Demo.twolevel", "cluster", {})}
 # w1 ~~ w1 (Demo, level 2): lavaan's estimate is 8.8e-4 SE short of the maximum, which moves
 # its SE by 1.7e-4 relative
 SE_RTOL = {"therapy_1w1b": 1e-4, "therapy_config_equal": 1e-4, "demo_stdlv_outcomes": 3e-4,
            "demo_fixedx_false": 1e-4, "demo_path_split_x": 1e-4, "therapy_contextual": 1e-4,
-           "therapy_contextual_defined": 1e-4}
+           "therapy_contextual_defined": 1e-4, "demo_singletons": 1e-4}
+
+
+def _data(key, ds):
+    d = dataset(ds)
+    if key == "demo_singletons":   # D[!duplicated(D$cluster) | D$cluster > 30, ]
+        d = d[~d["cluster"].duplicated() | (d["cluster"] > 30)]
+    return d
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +48,7 @@ def fits():
     for key, (ds, cl, kw) in CASES.items():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            out[key] = fit_twolevel(REF[key]["model"], dataset(ds), cl, **kw)
+            out[key] = fit_twolevel(REF[key]["model"], _data(key, ds), cl, **kw)
     return out
 
 

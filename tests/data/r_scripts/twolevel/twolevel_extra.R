@@ -135,3 +135,20 @@ out$therapy_contextual_defined <- fit_out(f8, 'sem(m8, data = therapy_sim, clust
 writeLines(toJSON(out, auto_unbox = TRUE, pretty = TRUE, digits = NA, na = "null", null = "null",
                   dataframe = "rows", force = TRUE), file.path(OUT, "twolevel_extra.json"))
 print(parameterEstimates(f8)); print(standardizedSolution(f8))
+
+## (9) singleton clusters: clusters 1-30 of Demo.twolevel keep only their first row
+##     (patients with a single session)
+D9 <- D[!duplicated(D$cluster) | D$cluster > 30, ]
+m9 <- '
+level: 1
+    fw =~ y1 + y2 + y3
+    fw ~ x1 + x2 + x3
+level: 2
+    fb =~ y1 + y2 + y3
+    fb ~ w1 + w2
+'
+f9 <- sem(m9, data = D9, cluster = "cluster")
+out$demo_singletons <- fit_out(f9, 'sem(m9, data = D9, cluster = "cluster")  # D9: clusters 1-30 cut to their first row', m9)
+writeLines(toJSON(out, auto_unbox = TRUE, pretty = TRUE, digits = NA, na = "null", null = "null",
+                  dataframe = "rows", force = TRUE), file.path(OUT, "twolevel_extra.json"))
+print(fitMeasures(f9, c("chisq", "df", "logl", "npar", "ntotal")))
