@@ -374,9 +374,12 @@ class TwoLevelSummary:
         lines += ["", "Model test and fit measures:"]
         for k, v in self.fit:
             lines.append(f"  {k:<32}{v:>14.3f}" if k != "pvalue" else f"  {k:<32}{v:>14.4g}")
-        for lev, name in ((1, "within"), (2, "between")):
-            lines += ["", f"Level {lev} [{name}]:"]
+        for lev, name in ((1, "Level 1 [within]"), (2, "Level 2 [between]"),
+                          (0, "Defined parameters")):
             df = self.estimates[self.estimates["level"] == lev].drop(columns="level")
+            if df.empty:
+                continue
+            lines += ["", f"{name}:"]
             lines.append(df.to_string(index=False, float_format=lambda x: f"{x:.3f}", na_rep=""))
         return "\n".join(lines)
 
@@ -482,11 +485,11 @@ class TwoLevelResult:
         cols = ["lhs", "op", "rhs", "level", "label", "est", "se", "z", "p_value", "std_all"]
         return TwoLevelSummary(header, fit, self.estimates[cols], warn)
 
-    def reliability(self) -> pd.DataFrame:
+    def reliability(self, obs_var: bool = True) -> pd.DataFrame:
         """Level-specific omega (Geldhof et al. 2014) and Lai's (2021) omega for the
         observed cluster means; see :func:`.twolevel_reliability.twolevel_reliability`."""
         from .twolevel_reliability import twolevel_reliability
-        return twolevel_reliability(self)
+        return twolevel_reliability(self, obs_var=obs_var)
 
     def __repr__(self) -> str:
         fm = self.fit_measures

@@ -193,3 +193,9 @@ def test_lai_formula_independent(fits):
 def test_reliability_method(fits):
     res = fits["therapy_1w1b"]
     assert res.reliability().equals(twolevel_reliability(res))
+    assert res.reliability(obs_var=False).equals(twolevel_reliability(res, obs_var=False))
+
+
+def test_summary_lists_defined_parameters(fits):
+    text = fits["therapy_contextual_defined"].summary().as_text()
+    assert "Defined parameters:" in text and "contextual" in text
