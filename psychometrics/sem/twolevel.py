@@ -409,9 +409,12 @@ class TwoLevelResult:
         free`` (lavaan ``parameterEstimates`` + ``standardizedSolution``'s ``est.std``),
         level 1 rows first.
     fit_measures : Mapping[str, float]
-        ``npar, logl, unrestricted_logl, chisq, df, pvalue, baseline_chisq, baseline_df,
-        baseline_pvalue, cfi, tli, nnfi, rmsea, rmsea_ci_lower, rmsea_ci_upper, rmsea_pvalue,
-        srmr, srmr_within, srmr_between, aic, bic, bic2, ntotal, nclusters``.
+        lavaan ``fitMeasures()`` of a two-level model with snake_case keys: ``npar, fmin,
+        chisq, df, pvalue, baseline_chisq, baseline_df, baseline_pvalue, cfi, tli, nnfi, rfi,
+        nfi, pnfi, ifi, rni, logl, unrestricted_logl, aic, bic, ntotal, bic2, rmsea,
+        rmsea_ci_lower, rmsea_ci_upper, rmsea_ci_level, rmsea_pvalue, rmsea_close_h0,
+        rmsea_notclose_pvalue, rmsea_notclose_h0, srmr, srmr_within, srmr_between``, plus
+        ``nobs`` and ``nclusters``.
     implied_within, implied_between : dict with ``cov`` (DataFrame) and ``mean`` (Series)
         Model-implied level-specific moments (lavaan ``fitted(fit)``).
     h1_within, h1_between : dict
