@@ -479,7 +479,8 @@ class TwoLevelResult:
                   ("Iterations", str(self.iterations)), ("Observations", str(self.nobs)),
                   ("Clusters", str(self.nclusters)),
                   ("Average cluster size", f"{self.average_cluster_size:.3f}"),
-                  ("Standard errors", "observed information"))
+                  ("Standard errors", "robust (Huber-White, cluster scores)"
+                   if self.options.get("se") == "robust.huber.white" else "observed information"))
         keys = ("chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr_within", "srmr_between",
                 "logl", "unrestricted_logl", "aic", "bic")
         fit = tuple((k, float(fm[k])) for k in keys if k in fm)
@@ -618,7 +619,8 @@ def _variance_checks(Y, Z, codes, ids, csize, y, z, within_only):
 
 # ---------------------------------------------------------------------------- main
 def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, fixed_x: bool = True,
-                 std_lv: bool = False, h1: str = "em", max_iter: int = 10000) -> TwoLevelResult:
+                 std_lv: bool = False, h1: str = "em", se: str = "standard",
+                 max_iter: int = 10000) -> TwoLevelResult:
     """Fit a two-level SEM by maximum likelihood (lavaan ``sem(model, data, cluster =)``).
 
     Parameters
@@ -643,6 +645,12 @@ def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, fixed_x: bool 
         equal lavaan's); ``"exact"`` continues to the maximum (Newton on the saturated
         model), so the chi-square is the exact likelihood-ratio statistic (slightly larger
         than lavaan's; much larger where lavaan's EM stops far from the maximum).
+    se : {"standard", "robust"}
+        ``"standard"``: inverse observed information (lavaan default). ``"robust"``:
+        Huber-White sandwich ``A^-1 B A^-1`` with ``A`` the observed information and ``B``
+        the crossproduct of the cluster-wise scores (lavaan ``se = "robust.huber.white"``,
+        the standard errors of ``estimator = "MLR"``; the scaled test statistic of MLR is
+        not implemented, the chi-square stays the ML one).
     max_iter : int
         Maximum quasi-Newton iterations.
 
@@ -684,9 +692,13 @@ def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, fixed_x: bool 
     ``information = "observed"``).
     """
     t0 = time.perf_counter()
+    if se not in ("standard", "robust"):
+        raise ModelSpecificationError(f"The 'se' argument must be 'standard' or 'robust', got "
+                                      f"{se!r}.")
     if h1 not in ("em", "exact"):
         raise ModelSpecificationError(f"The 'h1' argument must be 'em' or 'exact', got {h1!r}.")
     h1_method = h1
+    se_kind = se
     if not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
         raise ModelSpecificationError(f"The 'max_iter' argument must be a positive integer, got "
                                       f"{max_iter!r}.")
@@ -776,6 +788,9 @@ def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, fixed_x: bool 
         info = 0.5 * H      # observed information of logL (Hessian of -logL)
         _check_identified(info, pnames)
         vcov = np.linalg.inv(info)
+        if se_kind == "robust":
+            Sc = _cluster_scores(mdl, theta, Y, codes)
+            vcov = vcov @ (Sc.T @ Sc) @ vcov
     logl = -0.5 * (F + constant(cs)) - loglik_x
     h1_logl = h1.logl - loglik_x
 
@@ -846,6 +861,7 @@ def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, fixed_x: bool 
                       for lev, L in enumerate(mdl.levels)], ignore_index=True)
     sizes = pd.Series(csize, index=pd.Index(ids, name=cluster), name="size")
     options = dict(estimator="ML", information="observed", cluster=cluster, fixed_x=fixed_x,
+                   se="robust.huber.white" if se_kind == "robust" else "standard",
                    std_lv=std_lv, h1=h1_method, h1_iterations=h1.iterations, likelihood="normal")
     return TwoLevelResult(
         model=model, estimates=tab, fit_measures=frozen_mapping(fm), converged=converged,
@@ -858,6 +874,48 @@ def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, fixed_x: bool 
 
 
 # ---------------------------------------------------------------------------- helpers
+def _cluster_scores(mdl: _Model, theta: np.ndarray, Y: np.ndarray, codes: np.ndarray):
+    """Scores ``d logL_j / d theta`` of every cluster (J x npar).
+
+    ``-2 logL_j = (n_j - 1) log|W| + tr(W^-1 Wc_j) + log|V_j| + p_y log n_j + d_j' V_j^-1 d_j``
+    (``Wc_j`` the within crossproduct of cluster j, ``d_j = b_j - mu``), differentiated as in
+    :func:`.twolevel_stats.gradient_moments` and chained through each level's Jacobian.
+    Their sum is the gradient (zero at the estimates).
+    """
+    cs = mdl.cs
+    J, py, pz = cs.nclusters, cs.py, cs.pz
+    n = cs.cluster_size.astype(float)
+    Bm = cs.cluster_means
+    dev = Y - Bm[codes][:, pz:]
+    Wc = np.zeros((J, py, py))
+    np.add.at(Wc, codes, dev[:, :, None] * dev[:, None, :])
+    sw, sb, mu, parts = mdl.moments(theta)
+    Wi = np.linalg.inv(sw)
+    V = np.repeat(sb[None], J, axis=0)
+    V[:, pz:, pz:] += sw[None] / n[:, None, None]
+    Vi = np.linalg.inv(V)
+    Vd = np.einsum("jab,jb->ja", Vi, Bm - mu)
+    G = Vi - Vd[:, :, None] * Vd[:, None, :]
+    gW = (n - 1)[:, None, None] * Wi[None] - Wi[None] @ Wc @ Wi[None] \
+        + G[:, pz:, pz:] / n[:, None, None]
+    gmu = -2.0 * Vd
+    S = np.zeros((J, mdl.npar))
+    for lev, (M, pr) in enumerate(parts):
+        L = mdl.levels[lev]
+        rep = L.prob.rep
+        dS, dm = jacobian(rep, 0, M, pr)
+        if lev == 0:
+            D, gm = gW[:, L.ypos][:, :, L.ypos], gmu[:, pz + L.ypos]
+        else:
+            D, gm = G[:, L.pos][:, :, L.pos], gmu[:, L.pos]
+        g_rows = np.einsum("kab,jab->jk", dS, D) + gm @ dm.T
+        gp = L.gpar[rep.groups[0].rows]
+        sel = np.flatnonzero(gp >= 0)
+        for c in sel:
+            S[:, gp[c]] += g_rows[:, c]
+    return -0.5 * S
+
+
 def _between_variance_check(cs: ClusterStats, within_only) -> list[str]:
     """lavaan (lav_samplestats_cluster_patterns): split variables whose between-cluster
     sample variance ``sum_j n_j (ybar_j - ybar)^2 / (J - 1)`` is below 1e-4."""
