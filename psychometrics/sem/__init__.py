@@ -15,6 +15,9 @@ from .invariance import invariance, lrt
 from .reliability import ave, comp_rel_sem, reliability
 from .results import SEMResult, Summary
 from .syntax import parse_model
+from .twolevel import TwoLevelResult, fit_twolevel, lrt_twolevel
+from .twolevel_reliability import twolevel_reliability
 
 __all__ = ["fit", "invariance", "lrt", "cfa_model", "reliability", "comp_rel_sem", "ave", "SEMResult",
-           "Summary", "parse_model"]
+           "Summary", "parse_model", "fit_twolevel", "lrt_twolevel", "TwoLevelResult",
+           "twolevel_reliability"]

@@ -1,0 +1,656 @@
+"""Two-level SEM by maximum likelihood, equal to lavaan 0.6-14 ``sem(model, data, cluster=)``.
+
+The model syntax has a ``level: 1`` (``level: within``) and a ``level: 2``
+(``level: between``) block. Each block is parsed by :func:`.syntax.parse_model`
+and turned into its own parameter table by :func:`.partable.build_partable`
+(lavaan's defaults per block, mean structure on), so each level is an ordinary
+single-level LISREL model (:mod:`.matrices`) for ``Sigma_W, mu_W`` and
+``Sigma_B, mu_B``. Variables named at both levels are split into a within and a
+between (random-intercept) part; variables only at level 2 are cluster-level
+variables; variables only at level 1 have no between part. Means live at level 2:
+level-1 intercepts of split variables are fixed to 0 (lavaan).
+
+Estimation maximises the two-level normal likelihood
+(:mod:`.twolevel_stats`, lavaan ``lav_mvnorm_cluster``) with the analytic
+gradient (BFGS, then Newton steps on the Hessian); standard errors come from the
+observed information (Hessian of -logL by Richardson differences of the
+analytic gradient), lavaan's default for multilevel models. The saturated model
+is lavaan's EM (same start and stopping rule), so the chi-square equals lavaan's.
+
+Modules: :mod:`.twolevel_stats` (cluster-size statistics, likelihood, EM),
+:mod:`.twolevel_model` (level blocks -> parameter vector, optimiser, scores),
+:mod:`.twolevel_results` (result objects), :mod:`.twolevel_reliability`
+(level-specific omegas); this module validates the data and assembles the fit.
+"""
+from __future__ import annotations
+
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..exceptions import (ConvergenceWarning, DataQualityWarning, DataValidationError,
+                          HeywoodCaseWarning, IdentificationError, ModelSpecificationError,
+                          ModelSyntaxError)
+from .partable import build_partable
+from .results import frozen_mapping, inference
+from .syntax import parse_model
+from .twolevel_model import (_complex_jacobian, _defined_values, _fix_rows, _hessian,
+                             _level_means, _Model, _optimize, _optimize_light, _param_names,
+                             _std_all, _std_level, _baseline_table, _cluster_scores,
+                             split_levels)
+from .twolevel_results import TwoLevelResult, TwoLevelSummary
+from .twolevel_stats import ClusterStats, H1, cluster_stats, constant, em_saturated
+
+__all__ = ["fit_twolevel", "lrt_twolevel", "TwoLevelResult", "split_levels", "TwoLevelSummary"]
+
+
+# ---------------------------------------------------------------------------- data checks
+def _prepare_data(data, cluster, y, z):
+    if not isinstance(data, pd.DataFrame):
+        raise DataValidationError(f"The 'data' argument must be a pandas DataFrame, got "
+                                  f"{type(data).__name__}.")
+    if not isinstance(cluster, str):
+        raise ModelSpecificationError(f"The 'cluster' argument must be a column name (str), got "
+                                      f"{cluster!r}.")
+    if cluster not in data.columns:
+        raise ModelSpecificationError(
+            f"The cluster variable {cluster!r} is not a column of 'data'. Available columns: "
+            f"{', '.join(map(str, data.columns[:20]))}{' ...' if len(data.columns) > 20 else ''}.")
+    needed = list(y) + list(z)
+    missing = [v for v in needed if v not in data.columns]
+    if missing:
+        raise ModelSpecificationError(
+            f"Variable(s) {', '.join(map(repr, missing))} of the model are not columns of "
+            f"'data'.")
+    if cluster in needed:
+        raise ModelSpecificationError(
+            f"The cluster variable {cluster!r} cannot also be a variable of the model.")
+    bad = [v for v in needed if not (pd.api.types.is_numeric_dtype(data[v])
+                                     or pd.api.types.is_bool_dtype(data[v]))]
+    if bad:
+        raise DataValidationError(
+            f"Model variable(s) {', '.join(map(repr, bad))} are not numeric; convert them "
+            f"(e.g. with pd.to_numeric) before fitting.")
+    sub = data[needed + [cluster]]
+    ok = sub.notna().all(axis=1).to_numpy()
+    warn = []
+    if not ok.all():
+        n_drop = int((~ok).sum())
+        msg = (f"{n_drop} of {len(sub)} rows have missing values in the model variables or the "
+               f"cluster variable {cluster!r} and were removed (listwise deletion).")
+        warnings.warn(msg, DataQualityWarning, stacklevel=3)
+        warn.append(msg)
+        sub = sub[ok]
+    if len(sub) == 0:
+        raise DataValidationError("No complete rows are left in 'data' for the model variables.")
+    codes, ids = pd.factorize(sub[cluster], sort=False)
+    J = len(ids)
+    Y = sub[list(y)].to_numpy(dtype=float)
+    Z = sub[list(z)].to_numpy(dtype=float)
+    csize = np.bincount(codes, minlength=J)
+    if J < 2:
+        raise DataValidationError(
+            f"The cluster variable {cluster!r} has only {J} cluster; a two-level model needs "
+            f"many clusters.")
+    if np.all(csize == 1):
+        raise DataValidationError(
+            f"Every cluster of {cluster!r} has size 1 (each row is its own cluster), so within- "
+            f"and between-cluster variance cannot be separated. Check the 'cluster' argument.")
+    return Y, Z, codes, list(ids), csize, warn
+
+
+def _variance_checks(Y, Z, codes, ids, csize, y, z, within_only):
+    """lavaan's checks (lav_data.R): level-1 variables without within variance in some
+    (or all) clusters; level-2-only variables varying within clusters."""
+    msgs = []
+    J = len(ids)
+    nj = csize.astype(float)
+
+    def within_var(x):
+        s1 = np.bincount(codes, weights=x, minlength=J)
+        s2 = np.bincount(codes, weights=x * x, minlength=J)
+        m = s1 / nj
+        with np.errstate(invalid="ignore", divide="ignore"):
+            v = (s2 - nj * m * m) / (nj - 1)
+        # exact test for constant clusters (avoid rounding of the formula above)
+        mn = np.full(J, np.inf)
+        mx = np.full(J, -np.inf)
+        np.minimum.at(mn, codes, x)
+        np.maximum.at(mx, codes, x)
+        v = np.where(mx == mn, 0.0, np.maximum(v, 0.0))
+        v[csize == 1] = 10.0  # lavaan: ignore singletons
+        return v
+
+    for k, v in enumerate(y):
+        wv = within_var(Y[:, k])
+        zero = np.flatnonzero(wv < np.finfo(float).eps)
+        if len(zero) == 0:
+            continue
+        if len(zero) == J:
+            msg = (f"Level-1 variable {v!r} has no variance at the within level. The variable "
+                   f"appears to be a between-level variable; remove it from the level 1 section "
+                   f"of the model syntax.")
+        else:
+            msg = (f"Level-1 variable {v!r} has no variance within some clusters. The cluster "
+                   f"ids with zero within variance are: {' '.join(str(ids[i]) for i in zero)}")
+        warnings.warn(msg, DataQualityWarning, stacklevel=3)
+        msgs.append(msg)
+    for k, v in enumerate(z):
+        wv = within_var(Z[:, k])
+        wv[csize == 1] = 0.0
+        nz = np.flatnonzero(wv > np.finfo(float).eps)
+        if len(nz) == 0:
+            continue
+        if len(nz) == 1:
+            msg = (f"Level-2 variable {v!r} has non-zero variance at the within level in one "
+                   f"cluster with id: {ids[nz[0]]}. Please double-check if this is a between "
+                   f"only variable.")
+            warnings.warn(msg, DataQualityWarning, stacklevel=3)
+            msgs.append(msg)
+        else:
+            raise DataValidationError(
+                f"Level-2 variable {v!r} has non-zero variance at the within level in "
+                f"{len(nz)} clusters (ids: {' '.join(str(ids[i]) for i in nz[:20])}"
+                f"{' ...' if len(nz) > 20 else ''}). A variable named only in the 'level: 2' "
+                f"block must be constant within clusters; add it to 'level: 1' as well to split "
+                f"it into a within and a between part.")
+    return msgs
+
+
+# ---------------------------------------------------------------------------- main
+def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, fixed_x: bool = True,
+                 std_lv: bool = False, h1: str = "em", se: str = "standard",
+                 max_iter: int = 10000) -> TwoLevelResult:
+    """Fit a two-level SEM by maximum likelihood (lavaan ``sem(model, data, cluster =)``).
+
+    Parameters
+    ----------
+    model : str
+        lavaan syntax with ``level: 1`` and ``level: 2`` blocks (``level: within`` /
+        ``level: between`` also accepted). Labels shared across levels impose equality
+        (e.g. cross-level invariant loadings).
+    data : DataFrame
+        One row per level-1 observation; rows with missing values in model variables or
+        the cluster are dropped (listwise) with a :class:`DataQualityWarning`.
+    cluster : str
+        Column identifying the clusters (e.g. the patient id).
+    fixed_x : bool
+        Exogenous observed covariates keep their (saturated-model) moments (lavaan
+        default).
+    std_lv : bool
+        Scale latent variables by fixing their variances to 1.
+    h1 : {"em", "exact"}
+        Saturated model: ``"em"`` replays lavaan's EM, which stops when the log-likelihood
+        gains less than 1e-4 per iteration (default: chi-square, SRMR, fixed.x moments
+        equal lavaan's); ``"exact"`` continues to the maximum (Newton on the saturated
+        model), so the chi-square is the exact likelihood-ratio statistic (slightly larger
+        than lavaan's; much larger where lavaan's EM stops far from the maximum).
+    se : {"standard", "robust"}
+        ``"standard"``: inverse observed information (lavaan default). ``"robust"``:
+        Huber-White sandwich ``A^-1 B A^-1`` with ``A`` the observed information and ``B``
+        the crossproduct of the cluster-wise scores (lavaan ``se = "robust.huber.white"``,
+        the standard errors of ``estimator = "MLR"``; the scaled test statistic of MLR is
+        not implemented, the chi-square stays the ML one).
+    max_iter : int
+        Maximum quasi-Newton iterations.
+
+    Returns
+    -------
+    TwoLevelResult
+
+    Raises
+    ------
+    ModelSyntaxError
+        Missing/duplicated level blocks, statements outside a block, bad syntax.
+    ModelSpecificationError
+        Cluster column or model variables absent from ``data``, ``:=`` definitions.
+    DataValidationError
+        Non-numeric variables; fewer than 2 clusters; all clusters of size 1; a level-2-only
+        variable varying within several clusters.
+    IdentificationError
+        Negative degrees of freedom or singular information matrix.
+
+    Warns
+    -----
+    DataQualityWarning
+        Listwise deletion; level-1 variables without variance within some clusters
+        (lavaan's warning, same cluster ids).
+    ConvergenceWarning, HeywoodCaseWarning
+
+    Notes
+    -----
+    Likelihood: see :mod:`.twolevel_stats`. ``logl = -(F + P log 2 pi) / 2 - loglik_x``
+    (with fixed.x, the saturated log-likelihood of the covariates is subtracted, as
+    lavaan). ``chisq = 2 (logl_h1 - logl)``; ``df`` counts level-1 (co)variances, level-1
+    means of within-only variables, and level-2 (co)variances and means, minus fixed.x
+    moments, minus free parameters (lavaan ``lav_partable_ndat``). CFI/TLI use the
+    independence model fitted at both levels; RMSEA uses N = number of level-1 rows;
+    ``srmr = srmr_within + srmr_between`` (lavaan ``lav_fit_srmr_twolevel``, correlation
+    residuals of the h1 vs the model-implied level matrices).
+
+    R: ``lavaan::sem(model, data, cluster = "id")`` (lavaan 0.6-14, ``estimator = "ML"``,
+    ``information = "observed"``).
+    """
+    t0 = time.perf_counter()
+    if se not in ("standard", "robust"):
+        raise ModelSpecificationError(f"The 'se' argument must be 'standard' or 'robust', got "
+                                      f"{se!r}.")
+    if h1 not in ("em", "exact"):
+        raise ModelSpecificationError(f"The 'h1' argument must be 'em' or 'exact', got {h1!r}.")
+    h1_method = h1
+    se_kind = se
+    if not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
+        raise ModelSpecificationError(f"The 'max_iter' argument must be a positive integer, got "
+                                      f"{max_iter!r}.")
+    blocks = split_levels(model)
+    parsed = {}
+    for lev in (1, 2):
+        try:
+            parsed[lev] = parse_model(blocks[lev])
+        except ModelSyntaxError as e:
+            if "contains no model statements" in str(e):
+                raise ModelSyntaxError(f"The 'level: {lev}' block contains no model statements "
+                                       f"(=~, ~, ~~).", token=f"level: {lev}") from None
+            raise
+    # ':=' lines may use labels of both levels: take them out of the blocks
+    from .syntax import ParsedModel
+    definitions = parsed[1].definitions + parsed[2].definitions
+    parsed = {lev: ParsedModel(p.statements, (), p.constraints) for lev, p in parsed.items()}
+    from .partable import variable_names
+    x_names = {lev: tuple(variable_names(parsed[lev].statements).ov_x) for lev in (1, 2)}
+    if not fixed_x:
+        parsed = {lev: _free_x_covariances(parsed[lev]) for lev in (1, 2)}
+    pts = {}
+    for lev in (1, 2):
+        try:
+            pts[lev] = build_partable(parsed[lev], meanstructure=True, fixed_x=fixed_x,
+                                      std_lv=std_lv)
+        except ModelSyntaxError:
+            raise
+        except ModelSpecificationError as e:
+            raise type(e)(f"In the 'level: {lev}' block: "
+                          f"{str(e).replace(' (group 1)', '')}") from None
+    pt1, pt2 = pts[1], pts[2]
+    ov1, ov2 = list(pt1.names.ov), list(pt2.names.ov)
+    set1, set2 = set(ov1), set(ov2)
+    y = ov1
+    z = [v for v in ov2 if v not in set1]
+    within_only = np.array([v not in set2 for v in y], dtype=bool)
+    # level-1 intercepts of split variables are fixed to zero (means live at level 2)
+    fix = [r for r, (l, o, x) in enumerate(zip(pt1.c("lhs"), pt1.c("op"), pt1.c("exo")))
+           if o == "~1" and l in set2 and l in set1]
+    pt1 = _fix_rows(pt1, fix, 0.0)
+
+    Y, Z, codes, ids, csize, warn_list = _prepare_data(data, cluster, y, z)
+    warn_list += _variance_checks(Y, Z, codes, ids, csize, y, z, within_only)
+    cs = cluster_stats(Y, Z, codes, y, z, ids)
+    warn_list += _between_variance_check(cs, within_only)
+    h1 = em_saturated(cs, within_only)
+    zero_w = [cs.y[k] for k in np.flatnonzero(np.diag(h1.sigma_w) <= 1e-5)]
+    if zero_w:
+        msg = (f"H1 estimation resulted in a within covariance matrix with (near) zero "
+               f"variances for some of the level-1 variables: {', '.join(zero_w)}.")
+        warnings.warn(msg, DataQualityWarning, stacklevel=2)
+        warn_list.append(msg)
+    if h1_method == "exact":
+        h1 = _exact_h1(cs, ov1, ov2, set2, h1)
+    loglik_x = _loglik_x(cs, pt1, pt2, fixed_x)
+
+    mdl = _Model(pt1, pt2, cs, h1)
+    from .defined import compile_definitions
+    labels_all = set(pt1.c("label")) | set(pt2.c("label"))
+    mdl.defs = compile_definitions(definitions, labels_all - {""})
+    x_fixed = (pt1.names.ov_x, pt2.names.ov_x) if fixed_x else ((), ())
+    ndat = _ndat(ov1, ov2, set2, set(x_fixed[0]), set(x_fixed[1]))
+    df = ndat - mdl.npar
+    if df < 0:
+        raise IdentificationError(
+            f"The model is not identified: it has {mdl.npar} free parameters but only {ndat} "
+            f"sample moments (df = {df}). Fix or constrain {-df} or more parameters.")
+    theta0 = mdl.start()
+    if not np.isfinite(mdl.f(theta0)):
+        for L in mdl.levels:
+            c = L.pt.cols
+            for r in range(len(c["op"])):
+                if L.gpar[r] >= 0 and c["op"][r] in ("~~", "~") and c["lhs"][r] != c["rhs"][r]:
+                    theta0[L.gpar[r]] = 0.0
+    theta, F, grad, H, iters, converged, msg = _optimize(mdl, theta0, max_iter)
+    pnames = _param_names(mdl)
+    vcov = None
+    if not converged:
+        m = (f"The optimizer did not converge after {iters} iterations ({msg}); estimates are "
+             f"not valid and standard errors are not computed.")
+        warnings.warn(m, ConvergenceWarning, stacklevel=2)
+        warn_list.append(m)
+    else:
+        if H is None:
+            H = _hessian(mdl, theta)
+        info = 0.5 * H      # observed information of logL (Hessian of -logL)
+        _check_identified(info, pnames)
+        vcov = np.linalg.inv(info)
+        if se_kind == "robust":
+            Sc = _cluster_scores(mdl, theta, Y, codes)
+            vcov = vcov @ (Sc.T @ Sc) @ vcov
+    logl = -0.5 * (F + constant(cs)) - loglik_x
+    h1_logl = h1.logl - loglik_x
+
+    # ---- estimates table
+    frames = []
+    for lev, L in enumerate(mdl.levels):
+        vals = mdl.row_values(theta, lev)
+        pt = L.pt
+        gp = L.gpar
+        se = np.full(len(vals), np.nan)
+        if vcov is not None:
+            free = gp >= 0
+            se[free] = np.sqrt(np.clip(np.diag(vcov)[gp[free]], 0, None))
+        se[gp < 0] = np.nan
+        std = _std_level(mdl, theta, lev)
+        z_, p_, lo, hi = inference(vals, se)
+        frames.append(pd.DataFrame(dict(
+            lhs=pt.c("lhs"), op=pt.c("op"), rhs=pt.c("rhs"), level=lev + 1, label=pt.c("label"),
+            est=vals, se=se, z=z_, p_value=p_, ci_lower=lo, ci_upper=hi, std_all=std,
+            free=gp >= 0)))
+    if mdl.defs:
+        dvals = _defined_values(mdl, theta, mdl.defs).real
+        dse = np.full(len(dvals), np.nan)
+        if vcov is not None:
+            J = _complex_jacobian(lambda x: _defined_values(mdl, x, mdl.defs), theta)
+            dse = np.sqrt(np.clip(np.diag(J @ vcov @ J.T), 0, None))
+        z_, p_, lo, hi = inference(dvals, dse)
+        frames.append(pd.DataFrame(dict(
+            lhs=[d.name for d in mdl.defs], op=":=", rhs=[d.expression for d in mdl.defs],
+            level=0, label=[d.name for d in mdl.defs], est=dvals, se=dse, z=z_, p_value=p_,
+            ci_lower=lo, ci_upper=hi, std_all=_std_all(mdl, theta)[-len(mdl.defs):],
+            free=False)))
+    tab = pd.concat(frames, ignore_index=True)
+    warn_list += _heywood(tab)
+
+    # ---- fit measures
+    sw, sb, mu, _ = mdl.moments(theta)
+    fm = {"npar": float(mdl.npar)}
+    if np.isfinite(F):
+        chisq = max(2.0 * (h1_logl - logl), 0.0) if df > 0 else 2.0 * (h1_logl - logl)
+        xb, dfb = _baseline(pt1, pt2, cs, h1, set1, set2, x_names, h1_logl, loglik_x)
+        fm.update(_fit_indices(chisq, df, xb, dfb, cs.nobs))
+        # lavaan's fmin: -2 logL (covariates included, no constant) / (2 N)
+        fm["fmin"] = F / (2.0 * cs.nobs)
+        fm.update(logl=logl, unrestricted_logl=h1_logl, aic=-2 * logl + 2 * mdl.npar,
+                  bic=-2 * logl + mdl.npar * np.log(cs.nobs),
+                  bic2=-2 * logl + mdl.npar * np.log((cs.nobs + 2) / 24), ntotal=float(cs.nobs),
+                  nobs=float(cs.nobs),
+                  nclusters=float(cs.nclusters))
+        fm.update(_srmr(mdl, h1, sw, sb, mu))
+    zy = list(cs.z) + list(cs.y)
+    L1, L2 = mdl.levels
+    ov1_rep = list(L1.prob.rep.ov)
+    ov2_rep = list(L2.prob.rep.ov)
+    impl_w = {"cov": pd.DataFrame(sw[np.ix_(L1.ypos, L1.ypos)], index=ov1_rep, columns=ov1_rep),
+              "mean": pd.Series(_level_means(mdl, theta, 0), index=ov1_rep)}
+    impl_b = {"cov": pd.DataFrame(sb[np.ix_(L2.pos, L2.pos)], index=ov2_rep, columns=ov2_rep),
+              "mean": pd.Series(_level_means(mdl, theta, 1), index=ov2_rep)}
+    h1_w = {"cov": pd.DataFrame(h1.sigma_w, index=list(cs.y), columns=list(cs.y)),
+            "mean": pd.Series(h1.mu_w, index=list(cs.y))}
+    b_names = [zy[k] for k in range(len(zy)) if not (k >= cs.pz and within_only[k - cs.pz])]
+    b_idx = [zy.index(v) for v in b_names]
+    h1_b = {"cov": pd.DataFrame(h1.sigma_b[np.ix_(b_idx, b_idx)], index=b_names, columns=b_names),
+            "mean": pd.Series(h1.mu_b[b_idx], index=b_names)}
+    icc = _icc(h1, cs, within_only)
+    vc = None if vcov is None else pd.DataFrame(vcov, index=pnames, columns=pnames)
+    ptab = pd.concat([L.pt.table.assign(level=lev + 1, gpar=L.gpar)
+                      for lev, L in enumerate(mdl.levels)], ignore_index=True)
+    sizes = pd.Series(csize, index=pd.Index(ids, name=cluster), name="size")
+    options = dict(estimator="ML", information="observed", cluster=cluster, fixed_x=fixed_x,
+                   se="robust.huber.white" if se_kind == "robust" else "standard",
+                   std_lv=std_lv, h1=h1_method, h1_iterations=h1.iterations, likelihood="normal")
+    return TwoLevelResult(
+        model=model, estimates=tab, fit_measures=frozen_mapping(fm), converged=converged,
+        iterations=iters, optimizer_message=msg, nobs=cs.nobs, nclusters=cs.nclusters,
+        average_cluster_size=cs.average_cluster_size, cluster_sizes=sizes,
+        implied_within=frozen_mapping(impl_w), implied_between=frozen_mapping(impl_b),
+        h1_within=frozen_mapping(h1_w), h1_between=frozen_mapping(h1_b), icc=icc, vcov=vc,
+        options=frozen_mapping(options), warnings=tuple(warn_list),
+        timing=time.perf_counter() - t0, parameter_table=ptab, _theta=theta, _model=mdl)
+
+
+# ---------------------------------------------------------------------------- helpers
+def _between_variance_check(cs: ClusterStats, within_only) -> list[str]:
+    """lavaan (lav_samplestats_cluster_patterns): split variables whose between-cluster
+    sample variance ``sum_j n_j (ybar_j - ybar)^2 / (J - 1)`` is below 1e-4."""
+    Yb = cs.cluster_means[:, cs.pz:]
+    dev = Yb - cs.mean_total
+    sb = (cs.cluster_size[:, None] * dev * dev).sum(axis=0) / (cs.nclusters - 1)
+    bad = [cs.y[k] for k in range(cs.py) if not within_only[k] and sb[k] < 1e-4]
+    if not bad:
+        return []
+    msg = (f"(Near) zero variance at the between level for split variable(s): "
+           f"{', '.join(bad)}. Consider removing them from the 'level: 2' block.")
+    warnings.warn(msg, DataQualityWarning, stacklevel=3)
+    return [msg]
+
+
+def _exact_h1(cs: ClusterStats, ov1, ov2, set2, em: H1) -> H1:
+    """Saturated two-level model at its maximum: all level-1 and level-2 (co)variances and
+    means free, started at the EM solution, Newton-polished with the analytic gradient."""
+    def block(ov, means):
+        lines = [f"{a} ~~ {b}" for i, a in enumerate(ov) for b in ov[i:]]
+        lines += [f"{a} ~ 1" for a in means]
+        return parse_model("\n".join(lines))
+    within_means = [v for v in ov1 if v not in set2]
+    pt1 = build_partable(block(list(ov1), within_means), meanstructure=True, fixed_x=False)
+    fix = [r for r, (l, o) in enumerate(zip(pt1.c("lhs"), pt1.c("op"))) if o == "~1" and l in set2]
+    pt1 = _fix_rows(pt1, fix, 0.0)
+    pt2 = build_partable(block(list(ov2), list(ov2)), meanstructure=True, fixed_x=False)
+    mdl = _Model(pt1, pt2, cs, em)
+    theta = np.zeros(mdl.npar)
+    zy = list(cs.z) + list(cs.y)
+    for lev, L in enumerate(mdl.levels):
+        c = L.pt.cols
+        for r in range(len(c["op"])):
+            k = L.gpar[r]
+            if k < 0:
+                continue
+            a, o, b = c["lhs"][r], c["op"][r], c["rhs"][r]
+            if lev == 0:
+                ia = cs.y.index(a)
+                theta[k] = em.mu_w[ia] if o == "~1" else em.sigma_w[ia, cs.y.index(b)]
+            else:
+                ia = zy.index(a)
+                theta[k] = em.mu_b[ia] if o == "~1" else em.sigma_b[ia, zy.index(b)]
+    theta, F, g, H, iters, converged, msg = _optimize(mdl, theta, 10000)
+    if not converged:
+        warnings.warn(f"The exact saturated (h1) model did not converge ({msg}); the EM "
+                      f"solution is used.", ConvergenceWarning, stacklevel=3)
+        return em
+    sw, sb, mu, _ = mdl.moments(theta)
+    mu_w = np.zeros(cs.py)
+    mu_b = np.zeros(len(zy))
+    L1, L2 = mdl.levels
+    mu_w[L1.ypos] = _level_means(mdl, theta, 0)
+    mu_b[L2.pos] = _level_means(mdl, theta, 1)
+    return H1(sw, sb, mu_w, mu_b, float(-0.5 * (F + constant(cs))), em.iterations + iters)
+
+
+def _free_x_covariances(parsed):
+    """fixed.x = FALSE: lavaan still adds the covariances among exogenous covariates (free)."""
+    from .partable import variable_names
+    from .syntax import ParsedModel, Statement
+    x = list(variable_names(parsed.statements).ov_x)
+    have = {(st.lhs, st.rhs) for st in parsed.statements if st.op == "~~"}
+    extra = [Statement(a, "~~", b, 0) for i, a in enumerate(x) for b in x[i + 1:]
+             if (a, b) not in have and (b, a) not in have]
+    if not extra:
+        return parsed
+    return ParsedModel(parsed.statements + tuple(extra), parsed.definitions, parsed.constraints)
+
+
+def _check_identified(info, names):
+    from .information import check_identified
+    check_identified(info, names)
+
+
+def _loglik_x(cs: ClusterStats, pt1, pt2, fixed_x) -> float:
+    """lavaan ``YLp$loglik.x``: saturated log-likelihood of the fixed.x covariates that are
+    not split: level-1-only covariates on the N rows (total covariance, divisor N) and
+    cluster-level covariates on the J cluster means. Covariates named at both levels are
+    not included (lavaan's ``Lp$ov.x.idx``)."""
+    if not fixed_x:
+        return 0.0
+
+    def ll(n, S):
+        p = S.shape[0]
+        return -n / 2 * (p * np.log(2 * np.pi) + np.linalg.slogdet(S)[1] + p)
+
+    out = 0.0
+    set1, set2 = set(pt1.names.ov), set(pt2.names.ov)
+    x1 = [cs.y.index(v) for v in pt1.names.ov_x if v not in set2]
+    if x1:
+        out += ll(cs.nobs, cs.S_total[np.ix_(x1, x1)])
+    x2 = [cs.z.index(v) for v in pt2.names.ov_x if v not in set1]
+    if x2:
+        out += ll(cs.nclusters, cs.cov_z[np.ix_(x2, x2)])
+    return out
+
+
+def _ndat(ov1, ov2, set2, x1, x2) -> int:
+    """lavaan ``lav_partable_ndat`` for two levels; ``x1``/``x2`` the fixed.x covariates."""
+    p1, p2 = len(ov1), len(ov2)
+    nd1 = p1 * (p1 + 1) // 2 + sum(1 for v in ov1 if v not in set2 and v not in x1)
+    nd1 -= len(x1) * (len(x1) + 1) // 2
+    nd2 = p2 * (p2 + 1) // 2 + p2 - len(x2) * (len(x2) + 1) // 2 - len(x2)
+    return nd1 + nd2
+
+
+def _heywood(tab: pd.DataFrame) -> list[str]:
+    msgs = []
+    sel = (tab["op"] == "~~") & (tab["lhs"] == tab["rhs"]) & tab["free"] & (tab["est"] < 0)
+    for _, r in tab[sel].iterrows():
+        msg = (f"Heywood case: the variance of {r['lhs']!r} at level {r['level']} is negative "
+               f"({r['est']:.4g}).")
+        warnings.warn(msg, HeywoodCaseWarning, stacklevel=3)
+        msgs.append(msg)
+    return msgs
+
+
+def _baseline(pt1, pt2, cs, h1, set1, set2, x_names, h1_logl, loglik_x):
+    """Independence model at both levels (lavaan baseline for multilevel data).
+
+    The covariates' moments stay saturated (fixed at their h1 values, which are their
+    maximum likelihood estimates) also with ``fixed_x=False``, as lavaan's baseline; its df
+    then excludes them in both cases.
+    """
+    x1, x2 = tuple(x_names[1]), tuple(x_names[2])
+    ov1 = tuple(v for v in pt1.names.ov if v not in x1) + x1
+    ov2 = tuple(v for v in pt2.names.ov if v not in x2) + x2
+    b1 = _baseline_table(ov1, x1, 1, set2)
+    b2 = _baseline_table(ov2, x2, 2, set1)
+    bm = _Model(b1, b2, cs, h1)
+    theta, F = _optimize_light(bm)
+    logl_b = -0.5 * (F + constant(cs)) - loglik_x
+    dfb = _ndat(ov1, ov2, set2, x1, x2) - bm.npar
+    return 2.0 * (h1_logl - logl_b), dfb
+
+
+def _fit_indices(X2, df, Xb, dfb, N) -> dict:
+    out = dict(chisq=X2, df=float(df), pvalue=float(1.0 - stats.chi2.cdf(X2, df)) if df > 0 else np.nan,
+               baseline_chisq=Xb, baseline_df=float(dfb),
+               baseline_pvalue=float(1.0 - stats.chi2.cdf(Xb, dfb)) if dfb > 0 else np.nan)
+    from .fit_measures import _cfi, _ifi, _nfi, _rfi, _rni, _tli
+    out["cfi"] = _cfi(X2, df, Xb, dfb)
+    out["tli"] = out["nnfi"] = _tli(X2, df, Xb, dfb)
+    out["rfi"] = _rfi(X2, df, Xb, dfb)
+    out["nfi"] = _nfi(X2, df, Xb, dfb)
+    out["pnfi"] = (df / dfb) * out["nfi"] if dfb > 0 else np.nan
+    out["ifi"] = _ifi(X2, df, Xb, dfb)
+    out["rni"] = _rni(X2, df, Xb, dfb)
+    out["rmsea"] = float(np.sqrt(max(0.0, (X2 / N) / df - 1.0 / N))) if df > 0 else 0.0
+    out.update(rmsea_ci_level=0.90, rmsea_close_h0=0.05, rmsea_notclose_h0=0.08)
+    if df == 0:
+        out.update(rmsea_ci_lower=0.0, rmsea_ci_upper=0.0, rmsea_pvalue=np.nan,
+                   rmsea_notclose_pvalue=np.nan)
+    if df > 0:
+        from .fit_measures import _pnchisq, rmsea_ci
+        lo, hi = rmsea_ci(X2, df, N)
+        out.update(rmsea_ci_lower=float(lo), rmsea_ci_upper=float(hi),
+                   rmsea_pvalue=1.0 - _pnchisq(X2, df, N * df * 0.05 ** 2),
+                   rmsea_notclose_pvalue=_pnchisq(X2, df, N * df * 0.08 ** 2))
+    return out
+
+
+def _cor(S):
+    d = np.sqrt(np.diag(S))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return S / d[:, None] / d[None, :]
+
+
+def _srmr(mdl: _Model, h1: H1, sw, sb, mu) -> dict:
+    """lavaan ``lav_fit_srmr_twolevel``: sqrt(mean of squared vech(correlation residuals))
+    per level; ``srmr = srmr_within + srmr_between``."""
+    L1, L2 = mdl.levels
+    Sw = h1.sigma_w[np.ix_(L1.ypos, L1.ypos)]
+    Mw = sw[np.ix_(L1.ypos, L1.ypos)]
+    Sb = h1.sigma_b[np.ix_(L2.pos, L2.pos)]
+    Mb = sb[np.ix_(L2.pos, L2.pos)]
+    # lavaan forces the implied between matrix to be positive definite first
+    w, V = np.linalg.eigh(Mb)
+    if w.min() < 0:
+        Mb = (V * np.maximum(w, 0.0)) @ V.T
+    out = {}
+    for key, S, M in (("srmr_within", Sw, Mw), ("srmr_between", Sb, Mb)):
+        R = _cor(S) - _cor(M)
+        iu = np.tril_indices(S.shape[0])
+        out[key] = float(np.sqrt(np.mean(R[iu] ** 2)))
+    out["srmr"] = out["srmr_within"] + out["srmr_between"]
+    return out
+
+
+def _icc(h1: H1, cs: ClusterStats, within_only) -> pd.Series:
+    """lavaan ``lavInspect(fit, "icc")``: between / (within + between) variance of the
+    level-1 variables in the h1 (saturated) moments."""
+    vw = np.diag(h1.sigma_w)
+    vb = np.diag(h1.sigma_b)[cs.pz:]
+    return pd.Series(vb / (vw + vb), index=list(cs.y), name="icc")
+
+
+def lrt_twolevel(*fits: TwoLevelResult, names=None) -> pd.DataFrame:
+    """Likelihood-ratio test of nested two-level models (lavaan ``lavTestLRT``).
+
+    Models are sorted by df (ascending). Columns ``df, aic, bic, chisq, chisq_diff,
+    rmsea, df_diff, p_value``; the first row has NaN differences.
+    ``rmsea = sqrt(max(0, (chisq_diff - df_diff) / (N df_diff)))``.
+
+    Notes
+    -----
+    R: ``lavTestLRT(fit1, fit2)`` (standard test, ``method = "default"``).
+    """
+    if len(fits) < 2:
+        raise ModelSpecificationError("lrt_twolevel() needs at least two fitted models.")
+    if names is None:
+        names = [f"model{k + 1}" for k in range(len(fits))]
+    if len(names) != len(fits):
+        raise ModelSpecificationError(f"'names' has {len(names)} entries for {len(fits)} models.")
+    nobs = {f.nobs for f in fits}
+    if len(nobs) > 1:
+        raise ModelSpecificationError(
+            f"The models were fitted to different numbers of observations ({sorted(nobs)}); "
+            f"they are not nested models of the same data.")
+    rows = sorted(zip(names, fits), key=lambda t: t[1].fit_measures["df"])
+    out = []
+    prev = None
+    for name, f in rows:
+        fm = f.fit_measures
+        r = dict(model=name, df=fm["df"], aic=fm["aic"], bic=fm["bic"], chisq=fm["chisq"],
+                 chisq_diff=np.nan, rmsea=np.nan, df_diff=np.nan, p_value=np.nan)
+        if prev is not None:
+            dchi = fm["chisq"] - prev["chisq"]
+            ddf = fm["df"] - prev["df"]
+            r.update(chisq_diff=dchi, df_diff=ddf)
+            if ddf > 0:
+                r["rmsea"] = float(np.sqrt(max(0.0, (dchi - ddf) / (f.nobs * ddf))))
+                r["p_value"] = float(stats.chi2.sf(dchi, ddf))  # lavTestLRT: lower.tail = FALSE
+        out.append(r)
+        prev = fm
+    return pd.DataFrame(out).set_index("model")
