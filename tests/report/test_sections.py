@@ -87,3 +87,14 @@ def test_item_descriptives_equal_psych_describe():
     np.testing.assert_allclose(r["sd"].to_numpy(), ref["sd"], rtol=1e-10)
     np.testing.assert_allclose(r["skew"].to_numpy(), ref["skew"], rtol=1e-10)
     np.testing.assert_allclose(r["kurtosis"].to_numpy(), ref["kurtosis"], rtol=1e-10)
+
+
+def test_a_study_with_only_the_sample(study_dir):
+    # every other section is absent (not requested), none fails
+    from .conftest import STUDY
+
+    text = STUDY.format(analyses="  scoring: false\n")
+    results = run_study(load_study(study_dir(text=text)), progress=None)
+    secs = build_sections(results)
+    assert [s.key for s in secs] == ["sample", "reproducibility"]
+    assert all(s.error is None for s in secs)

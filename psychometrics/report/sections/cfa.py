@@ -54,6 +54,8 @@ def factor_corr_frame(fit) -> pd.DataFrame:
 
 
 def build(results):
+    if results.get("cfa") is None:  # not requested
+        return None
     from ..run import _occasion_text
 
     spec = results.study.analyses.cfa

@@ -62,6 +62,8 @@ def _plot(b):
 
 
 def build(results):
+    if results.get("clinical_significance") is None:  # not requested
+        return None
     def blocks(b):
         r = b.result
         t = r.table

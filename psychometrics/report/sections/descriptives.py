@@ -8,6 +8,8 @@ KEY, TITLE = "descriptives", "Scale Descriptives"
 
 
 def build(results):
+    if results.get("descriptives") is None:  # not requested
+        return None
     spec = results.study.analyses.descriptives
 
     def blocks(r):

@@ -49,6 +49,8 @@ def loadings_frame(fit) -> pd.DataFrame:
 
 
 def build(results):
+    if results.get("efa") is None:  # not requested
+        return None
     from ..run import _occasion_text
 
     spec = results.study.analyses.efa

@@ -26,6 +26,8 @@ def invariance_frame(b) -> pd.DataFrame:
 
 
 def build(results):
+    if results.get("invariance") is None:  # not requested
+        return None
     def blocks(b):
         lab = label(results, b.instrument)
         ns = ", ".join(f"{g}: *n* = {apa.integer(n)}" for g, n in b.n_per_group.items())

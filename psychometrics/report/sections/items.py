@@ -37,6 +37,8 @@ def _plot(r):
 
 
 def build(results):
+    if results.get("item_distributions") is None:  # not requested
+        return None
     spec = results.study.analyses.item_distributions
 
     def blocks(res):

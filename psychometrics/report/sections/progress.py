@@ -106,6 +106,8 @@ def _trajectories(b):
 
 
 def build(results):
+    if results.get("progress") is None:  # not requested
+        return None
     def blocks(b):
         r = b.result
         eff = effects_frame(b)

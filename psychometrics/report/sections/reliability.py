@@ -63,6 +63,8 @@ def multilevel_frame(results, res) -> pd.DataFrame:
 
 
 def build(results):
+    if results.get("reliability") is None:  # not requested
+        return None
     from ..adapters import factor_scales
     from ..run import _occasion_text
 

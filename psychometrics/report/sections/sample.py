@@ -9,6 +9,8 @@ KEY, TITLE = "sample", "Sample"
 
 
 def build(results):
+    if results.get("sample") is None:  # not requested
+        return None
     s = results.study
 
     def blocks(r):

@@ -27,6 +27,8 @@ def scoring_frame(results) -> pd.DataFrame:
 
 
 def build(results):
+    if results.get("scoring") is None:  # not requested
+        return None
     def blocks(res):
         sf = scoring_frame(results)
         yield Table("scoring_status", "Scale Scores Complete, Prorated, Imputed or Missing", sf,
