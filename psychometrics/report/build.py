@@ -46,6 +46,10 @@ def study_from_manifest(path: str | Path) -> Study:
         raise StudyFileError(str(path), [BankIssue("", f"not a report manifest: {exc}.")]) from None
     # the study file's folder if it still exists, else the manifest's (paths in the
     # study file then resolve there or against the repository root)
+    from .export import _REPO
+
+    if not Path(source).is_absolute() and (_REPO / source).is_file():
+        source = str(_REPO / source)  # recorded relative to the repository
     base = Path(source).resolve().parent if Path(source).is_file() else p.resolve().parent
     study = parse_study(text, source=source, base_dir=base)
     issues = []

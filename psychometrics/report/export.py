@@ -99,6 +99,19 @@ def _versions() -> dict[str, str | None]:
     return out
 
 
+_REPO = Path(__file__).resolve().parents[2]
+
+
+def portable_path(p: str | Path) -> str:
+    """A path as recorded in the manifest: relative to the repository when inside
+    it (so a committed manifest does not depend on where the clone lives)."""
+    resolved = Path(p).resolve()
+    try:
+        return resolved.relative_to(_REPO).as_posix()
+    except ValueError:
+        return str(resolved)
+
+
 def build_manifest(results, report: Report, files: dict[str, str]) -> dict:
     """Everything needed to rebuild the report: versions, checksums, seeds, study file."""
     from .. import __version__
@@ -110,7 +123,7 @@ def build_manifest(results, report: Report, files: dict[str, str]) -> dict:
         banks[key] = {"bank": study.instruments[key].bank, "form": study.instruments[key].form,
                       "instrument_id": study.instrument(key).id,
                       "version": study.instrument(key).version,
-                      "path": str(p) if p else None, "sha256": sha256(p) if p else None}
+                      "path": portable_path(p) if p else None, "sha256": sha256(p) if p else None}
     outcomes = {}
     for name, o in results.outcomes.items():
         outcomes[name] = {"ok": o.ok, "error": o.error, "warnings": list(o.warnings),
@@ -123,10 +136,10 @@ def build_manifest(results, report: Report, files: dict[str, str]) -> dict:
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "dependencies": _versions(),
-        "study": {"name": study.name, "source": str(Path(study.source).resolve())
+        "study": {"name": study.name, "source": portable_path(study.source)
                   if Path(study.source).is_file() else study.source, "text": study.text,
                   "sha256": hashlib.sha256(study.text.encode("utf-8")).hexdigest()},
-        "data_files": [{"path": str(p), "sha256": sha256(p), "bytes": p.stat().st_size}
+        "data_files": [{"path": portable_path(p), "sha256": sha256(p), "bytes": p.stat().st_size}
                        for p in results.data.files],
         "banks": banks,
         "seeds": dict(results.seeds),
