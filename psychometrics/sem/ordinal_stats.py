@@ -1,0 +1,216 @@
+"""Sample statistics for ordinal indicators, as lavaan 0.6-14 (``lav_samplestats_step1/2``,
+``lav_muthen1984``): thresholds, pairwise two-step polychoric correlations and their
+asymptotic covariance matrix (NACOV) from casewise scores (Muthen 1984).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import brentq
+from scipy.special import ndtr, ndtri
+
+from ..exceptions import DataValidationError
+from ..reliability._bvn import bvn_rectangle
+
+__all__ = ["OrdinalStats", "ordinal_data", "ordinal_stats"]
+
+_SQRT2PI = np.sqrt(2 * np.pi)
+
+
+def _dnorm(x):
+    with np.errstate(invalid="ignore", over="ignore"):
+        out = np.exp(-0.5 * x * x) / _SQRT2PI
+    return np.where(np.isfinite(x), out, 0.0)
+
+
+def _dbinorm(x, y, rho):
+    """Bivariate standard normal density (0 when a coordinate is infinite)."""
+    r2 = 1 - rho * rho
+    fin = np.isfinite(x) & np.isfinite(y)
+    xs = np.where(fin, x, 0.0)
+    ys = np.where(fin, y, 0.0)
+    d = np.exp(-(xs * xs - 2 * rho * xs * ys + ys * ys) / (2 * r2)) / (2 * np.pi * np.sqrt(r2))
+    return np.where(fin, d, 0.0)
+
+
+def ordinal_data(data: pd.DataFrame, ordered: list[str], max_categories: int = 20):
+    """Validate ordered columns and code them 0..K-1 (rows complete on ``ordered``).
+
+    Returns ``(codes (n x p int array), levels per variable)``.
+    """
+    X = np.empty((len(data), len(ordered)))
+    for j, v in enumerate(ordered):
+        col = data[v]
+        try:
+            X[:, j] = pd.to_numeric(col, errors="raise").to_numpy(dtype=float, na_value=np.nan)
+        except (TypeError, ValueError) as exc:
+            raise DataValidationError(
+                f"Ordered variable {v!r} is not numeric; code its categories as integers "
+                f"1, 2, ..., K.") from exc
+    keep = ~np.isnan(X).any(axis=1)
+    X = X[keep]
+    codes = np.empty(X.shape, dtype=int)
+    levels = []
+    for j, v in enumerate(ordered):
+        x = X[:, j]
+        if np.any(x != np.round(x)):
+            bad = x[x != np.round(x)][:3]
+            raise DataValidationError(
+                f"Ordered variable {v!r} has non-integer values (e.g. {list(bad)}); ordered "
+                f"indicators must be integer-coded categories.")
+        lev = np.unique(x)
+        if len(lev) < 2:
+            raise DataValidationError(
+                f"Ordered variable {v!r} has only one observed category ({lev.tolist()}); "
+                f"thresholds cannot be estimated. Drop the variable.")
+        if len(lev) > max_categories:
+            raise DataValidationError(
+                f"Ordered variable {v!r} has {len(lev)} categories (more than "
+                f"max_categories={max_categories}); treat it as continuous instead.")
+        full = np.arange(lev[0], lev[-1] + 1)
+        if len(full) != len(lev):
+            missing = sorted(set(full.tolist()) - set(lev.tolist()))
+            raise DataValidationError(
+                f"Ordered variable {v!r} has empty categories {missing} between "
+                f"{int(lev[0])} and {int(lev[-1])}; recode (collapse) the categories so that "
+                f"every category is observed.")
+        codes[:, j] = (x - lev[0]).astype(int)
+        levels.append(lev)
+    return codes, levels, keep
+
+
+@dataclass(frozen=True)
+class OrdinalStats:
+    """Thresholds, polychoric correlations and NACOV (lavaan's ``WLS.obs`` / ``NACOV``)."""
+
+    names: tuple[str, ...]
+    nobs: int
+    th: tuple[np.ndarray, ...]          # thresholds per variable
+    cor: np.ndarray                     # polychoric correlation matrix
+    wls_obs: np.ndarray                 # thresholds, then vech(lower, no diagonal) of cor
+    nacov: np.ndarray                   # N x asymptotic covariance of wls_obs
+    th_index: tuple[np.ndarray, ...]    # positions of each variable's thresholds in wls_obs
+    pairs: tuple[tuple[int, int], ...]  # (i, j), i > j, in wls_obs order
+
+
+def _pair_grid(ti, tj):
+    ei = np.concatenate([[-np.inf], ti, [np.inf]])
+    ej = np.concatenate([[-np.inf], tj, [np.inf]])
+    Ki, Kj = len(ei) - 1, len(ej) - 1
+    l1 = np.repeat(ei[:-1], Kj)
+    u1 = np.repeat(ei[1:], Kj)
+    l2 = np.tile(ej[:-1], Ki)
+    u2 = np.tile(ej[1:], Ki)
+    return l1, u1, l2, u2, (Ki, Kj)
+
+
+def _pair_terms(rho, grid):
+    l1, u1, l2, u2, shape = grid
+    P = bvn_rectangle(l1, u1, l2, u2, np.full(l1.shape, rho))
+    phi = (_dbinorm(u1, u2, rho) - _dbinorm(l1, u2, rho) - _dbinorm(u1, l2, rho)
+           + _dbinorm(l1, l2, rho))
+    return P, phi
+
+
+def _polychoric(freq, grid):
+    """Two-step ML polychoric correlation given the thresholds (lavaan ``lav_bvord``)."""
+    f = freq.ravel()
+
+    def score(rho):
+        P, phi = _pair_terms(rho, grid)
+        ok = f > 0
+        Pk, phik = P[ok], phi[ok]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            q = np.where(Pk > 1e-300, phik / Pk, np.sign(phik) * 1e300)
+        return np.sum(f[ok] * q)
+
+    s0 = score(0.0)
+    if s0 == 0:
+        return 0.0
+    lo, hi = (0.0, 0.999) if s0 > 0 else (-0.999, 0.0)
+    if s0 > 0 and score(hi) >= 0:
+        return hi
+    if s0 < 0 and score(lo) <= 0:
+        return lo
+    return brentq(score, lo, hi, xtol=1e-15, rtol=4 * np.finfo(float).eps, maxiter=500)
+
+
+def ordinal_stats(codes: np.ndarray, names) -> OrdinalStats:
+    """Step 1 (thresholds), step 2 (polychorics) and step 3 (NACOV) of Muthen (1984)."""
+    n, p = codes.shape
+    K = codes.max(axis=0) + 1
+    th, th_index, sc_th_blocks = [], [], []
+    z1s, z2s = [], []
+    start = 0
+    for j in range(p):
+        y = codes[:, j]
+        counts = np.bincount(y, minlength=K[j])
+        tau = ndtri(np.cumsum(counts)[:-1] / n)
+        th.append(tau)
+        th_index.append(np.arange(start, start + K[j] - 1))
+        start += K[j] - 1
+        ext = np.concatenate([[-np.inf], tau, [np.inf]])
+        z1, z2 = ext[y + 1], ext[y]
+        z1s.append(z1)
+        z2s.append(z2)
+        lik = ndtr(z1) - ndtr(z2)
+        sc = np.zeros((n, K[j] - 1))
+        up = y < K[j] - 1
+        sc[np.flatnonzero(up), y[up]] += _dnorm(z1[up]) / lik[up]
+        lo = y > 0
+        sc[np.flatnonzero(lo), y[lo] - 1] -= _dnorm(z2[lo]) / lik[lo]
+        sc_th_blocks.append(sc)
+    nth = start
+    pairs = [(i, j) for j in range(p - 1) for i in range(j + 1, p)]
+    pstar = len(pairs)
+    R = np.eye(p)
+    sc_cor = np.zeros((n, pstar))
+    A21 = np.zeros((pstar, nth))
+    for k, (i, j) in enumerate(pairs):
+        yi, yj = codes[:, i], codes[:, j]
+        freq = np.zeros((K[i], K[j]))
+        np.add.at(freq, (yi, yj), 1.0)
+        grid = _pair_grid(th[i], th[j])
+        rho = _polychoric(freq, grid)
+        R[i, j] = R[j, i] = rho
+        P, phi = _pair_terms(rho, grid)
+        cell = yi * K[j] + yj
+        lik = P[cell]
+        sc_cor[:, k] = phi[cell] / lik
+        r = np.sqrt(1 - rho * rho)
+        # d log P / d thresholds of variable i (upper cut z1, lower cut z2)
+        for (a, b, za1, za2, zb1, zb2, Ka) in ((i, j, z1s[i], z2s[i], z1s[j], z2s[j], K[i]),
+                                               (j, i, z1s[j], z2s[j], z1s[i], z2s[i], K[j])):
+            ya = codes[:, a]
+            with np.errstate(invalid="ignore"):
+                u = _dnorm(za1) * (ndtr((zb1 - rho * za1) / r) - ndtr((zb2 - rho * za1) / r))
+                lw = _dnorm(za2) * (ndtr((zb1 - rho * za2) / r) - ndtr((zb2 - rho * za2) / r))
+            u = np.where(np.isfinite(za1), u, 0.0)
+            lw = np.where(np.isfinite(za2), lw, 0.0)
+            dth = np.zeros((n, Ka - 1))
+            up = ya < Ka - 1
+            dth[np.flatnonzero(up), ya[up]] += u[up] / lik[up]
+            lo = ya > 0
+            dth[np.flatnonzero(lo), ya[lo] - 1] -= lw[lo] / lik[lo]
+            A21[k, th_index[a]] = sc_cor[:, k] @ dth
+    sc_th = np.hstack(sc_th_blocks)
+    SC = np.hstack([sc_th, sc_cor])
+    inner = SC.T @ SC
+    A11 = np.zeros((nth, nth))
+    for idx in th_index:
+        A11[np.ix_(idx, idx)] = inner[np.ix_(idx, idx)]
+    a22 = np.sum(sc_cor * sc_cor, axis=0)
+    A11i = np.linalg.inv(A11)
+    A22i = np.diag(1.0 / a22)
+    Binv = np.zeros((nth + pstar, nth + pstar))
+    Binv[:nth, :nth] = A11i
+    Binv[nth:, nth:] = A22i
+    Binv[nth:, :nth] = -A22i @ A21 @ A11i
+    W = Binv @ inner @ Binv.T
+    nacov = n * W
+    nacov = 0.5 * (nacov + nacov.T)
+    wls_obs = np.concatenate([np.concatenate(th), [R[i, j] for i, j in pairs]])
+    return OrdinalStats(tuple(names), n, tuple(th), R, wls_obs, nacov, tuple(th_index),
+                        tuple(pairs))
