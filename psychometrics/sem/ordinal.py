@@ -1,0 +1,427 @@
+"""Ordinal CFA by DWLS / WLSMV, equal to lavaan 0.6-14 ``cfa(model, data, ordered = ...)``.
+
+Delta parameterization: the residual variances of the ordered indicators are not free,
+theta_ii = 1 - diag(Lambda Psi Lambda')_ii, scale factors are 1, thresholds are free.
+Estimates minimise F = (s - sigma)' W (s - sigma), s = (thresholds, polychorics),
+W = diag(NACOV)^-1; robust (sandwich) SEs; scaled-shifted test (WLSMV).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..exceptions import ConvergenceWarning, IdentificationError, ModelSpecificationError
+from .fit_measures import _pnchisq, rmsea_ci
+from .matrices import build_representation, fill
+from .ordinal_stats import OrdinalStats, ordinal_data, ordinal_stats
+from .partable import build_partable, variable_names
+from .results import frozen_mapping, inference
+from .syntax import parse_model
+
+__all__ = ["fit_ordinal", "OrdinalSEMResult"]
+
+
+@dataclass(frozen=True)
+class OrdinalSEMResult:
+    """Result of an ordinal (DWLS / WLSMV) CFA.
+
+    Attributes: ``estimates`` (lhs op rhs est se z p_value ci_lower ci_upper free),
+    ``fit_measures`` (lavaan names with ``.`` -> ``_``), ``thresholds`` (Series),
+    ``polychoric`` (DataFrame), ``nacov`` (DataFrame), ``vcov``, ``nobs``, ``converged``.
+    """
+
+    model: str
+    estimates: pd.DataFrame
+    fit_measures: Mapping
+    thresholds: pd.Series
+    polychoric: pd.DataFrame
+    nacov: pd.DataFrame
+    vcov: pd.DataFrame
+    nobs: int
+    converged: bool
+    iterations: int
+    options: Mapping
+    timing: float
+    std_all: pd.DataFrame = field(repr=False)
+    warnings: tuple = ()
+    _extra: Any = field(default=None, repr=False, compare=False)
+
+    def standardized_solution(self, type: str = "std.all") -> pd.DataFrame:  # noqa: A002
+        """lavaan ``standardizedSolution(fit)`` (std.all with delta-method SEs)."""
+        if type != "std.all":
+            raise ModelSpecificationError("Ordinal fits support type='std.all' only.")
+        return self.std_all.copy()
+
+    def summary(self):
+        from .results import Summary
+        return Summary(self, ())  # pragma: no cover
+
+
+class _Model:
+    """Free parameters: model rows (loadings, latent (co)variances, residual covariances)
+    then the thresholds."""
+
+    def __init__(self, pt, rep, ordered, st: OrdinalStats):
+        self.pt, self.rep, self.st = pt, rep, st
+        lhs, op, rhs, par = pt.c("lhs"), pt.c("op"), pt.c("rhs"), np.asarray(pt.c("par"))
+        self.ov = list(rep.ov)
+        self.perm = [self.ov.index(v) for v in st.names]
+        ordset = set(ordered)
+        fixed = np.asarray(pt.c("ustart"), dtype=float).copy()
+        self.rowpar = np.full(len(par), -1)
+        k = 0
+        mapping = {}
+        for r in range(len(par)):
+            if par[r] < 0:
+                continue
+            if op[r] == "~~" and lhs[r] == rhs[r] and lhs[r] in ordset:
+                continue  # delta parameterization: residual variance is not free
+            if par[r] not in mapping:
+                mapping[par[r]] = k
+                k += 1
+            self.rowpar[r] = mapping[par[r]]
+        fixed[self.rowpar >= 0] = np.nan
+        fixed[(self.rowpar < 0) & np.isnan(fixed)] = 0.0
+        self.fixed = fixed
+        self.nmod = k
+        self.nth = sum(len(t) for t in st.th)
+        self.npar = k + self.nth
+        p = len(st.names)
+        self.il = np.array([i for i, j in st.pairs])
+        self.jl = np.array([j for i, j in st.pairs])
+
+    def values(self, theta):
+        v = self.fixed.copy()
+        free = self.rowpar >= 0
+        v[free] = theta[self.rowpar[free]]
+        return v
+
+    def matrices(self, theta):
+        M = fill(self.rep, 0, self.values(theta))
+        return M
+
+    def implied(self, theta):
+        M = self.matrices(theta)
+        LPL = M.Lambda @ M.Psi @ M.Lambda.T
+        S = LPL + M.Theta
+        S = S[np.ix_(self.perm, self.perm)]
+        return np.concatenate([theta[self.nmod:], S[self.il, self.jl]])
+
+    def jacobian(self, theta, h=1e-6):
+        # sigma is at most quadratic in each single parameter: central differences are exact
+        # up to rounding
+        J = np.zeros((len(self.st.wls_obs), self.npar))
+        for k in range(self.npar):
+            e = np.zeros(self.npar)
+            e[k] = h
+            J[:, k] = (self.implied(theta + e) - self.implied(theta - e)) / (2 * h)
+        return J
+
+
+def _gauss_newton(m: _Model, w, theta, max_iter=500):
+    s = m.st.wls_obs
+
+    def F(t):
+        d = s - m.implied(t)
+        return float(d @ (w * d))
+
+    f = F(theta)
+    it = 0
+    for it in range(1, max_iter + 1):
+        J = m.jacobian(theta)
+        d = s - m.implied(theta)
+        g = J.T @ (w * d)
+        H = J.T @ (w[:, None] * J)
+        step = np.linalg.solve(H, g)
+        a = 1.0
+        while True:
+            tn = theta + a * step
+            fn = F(tn)
+            if fn <= f or a < 1e-10:
+                break
+            a /= 2
+        conv = abs(f - fn) < 1e-16 * max(1.0, f) or np.max(np.abs(a * step)) < 1e-11
+        theta, f = tn, fn
+        if conv:
+            return theta, f, True, it
+    return theta, f, False, it
+
+
+def fit_ordinal(model: str, data: pd.DataFrame, ordered=True, *, estimator: str = "WLSMV",
+                std_lv: bool = False, max_categories: int = 20) -> OrdinalSEMResult:
+    """Ordinal CFA (lavaan ``cfa(model, data, ordered = ...)``), see :func:`psychometrics.sem.fit`."""
+    t0 = time.perf_counter()
+    est_u = str(estimator).upper()
+    if est_u not in ("WLSMV", "DWLS"):
+        raise ModelSpecificationError(
+            f"With ordered indicators the 'estimator' must be 'WLSMV' or 'DWLS', got {estimator!r}.")
+    if not isinstance(data, pd.DataFrame):
+        raise ModelSpecificationError("Ordinal models need raw 'data' as a pandas DataFrame.")
+    parsed = parse_model(model)
+    names = variable_names(parsed.statements)
+    ov = list(names.ov)
+    missing = [v for v in ov if v not in data.columns]
+    if missing:
+        raise ModelSpecificationError(f"Variable(s) {missing} of the model are not in the data.")
+    if ordered is True:
+        ordered = ov
+    elif isinstance(ordered, str):
+        ordered = [ordered]
+    ordered = list(ordered)
+    bad = [v for v in ordered if v not in ov]
+    if bad:
+        raise ModelSpecificationError(
+            f"ordered variable(s) {bad} are not observed variables of the model.")
+    notord = [v for v in ov if v not in ordered]
+    if notord:
+        raise ModelSpecificationError(
+            f"Mixed ordinal/continuous indicators are not supported: {notord} are not in "
+            f"'ordered'. Pass ordered=True to treat all indicators as ordinal.")
+    if any(s.op in ("~", "~1") for s in parsed.statements):
+        raise ModelSpecificationError("Ordinal models support measurement models only "
+                                      "(=~ and ~~ statements).")
+    codes, levels, keep = ordinal_data(data, ov, max_categories=max_categories)
+    st = ordinal_stats(codes, ov)
+    pt = build_partable(parsed, ngroups=1, std_lv=std_lv, meanstructure=False, fixed_x=False)
+    rep = build_representation(pt)
+    m = _Model(pt, rep, ov, st)
+    N = st.nobs
+    ndat = len(st.wls_obs)
+    df = ndat - m.npar
+    if df < 0:
+        raise IdentificationError(f"The model is not identified: {m.npar} free parameters but "
+                                  f"{ndat} sample statistics.")
+    Gam = st.nacov
+    w = 1.0 / np.diag(Gam)
+    # starting values: ML on the polychoric matrix (loadings, latent (co)variances)
+    theta0 = _start(m, model, st, std_lv)
+    theta, f, conv, it = _gauss_newton(m, w, theta0)
+    warn = []
+    if not conv:
+        import warnings
+        msg = f"DWLS did not converge after {it} iterations."
+        warnings.warn(msg, ConvergenceWarning, stacklevel=2)
+        warn.append(msg)
+    D = m.jacobian(theta)
+    WD = w[:, None] * D
+    E = D.T @ WD
+    Ei = np.linalg.inv(E)
+    if np.linalg.matrix_rank(E) < m.npar:
+        raise IdentificationError("The information matrix is singular: the model is not "
+                                  "identified.")
+    # lavaan scales WLS-type statistics by N - 1 (test and vcov)
+    V = Ei @ (WD.T @ Gam @ WD) @ Ei / (N - 1)
+    chisq = (N - 1) * f
+    # scaled-shifted test (lavaan test = "scaled.shifted")
+    U = np.diag(w) - WD @ Ei @ WD.T
+    UG = U @ Gam
+    tr1 = float(np.trace(UG))
+    tr2 = float(np.sum(UG * UG.T))
+    fm = _fit_measures(m, st, w, Gam, chisq, df, N, f, tr1, tr2, est_u)
+
+    # estimates table in lavaan's order
+    vals = m.values(theta)
+    M = m.matrices(theta)
+    LPL = M.Lambda @ M.Psi @ M.Lambda.T
+    lhs, op, rhs = pt.c("lhs"), pt.c("op"), pt.c("rhs")
+    se_all = np.sqrt(np.clip(np.diag(V), 0, None))
+    rows = []
+    ov_i = {v: k for k, v in enumerate(rep.ov)}
+    pnames = [""] * m.npar
+
+    def add(l, o, r_, e, k):
+        rows.append((l, o, r_, e, se_all[k] if k >= 0 else 0.0, k >= 0, k))
+
+    for r in range(len(lhs)):
+        if op[r] == "=~":
+            add(lhs[r], op[r], rhs[r], vals[r], m.rowpar[r])
+    th_rows = []
+    for j, v in enumerate(ov):
+        for t in range(len(st.th[j])):
+            k = m.nmod + st.th_index[j][t]
+            th_rows.append((v, "|", f"t{t + 1}", theta[k], k))
+    for r in range(len(lhs)):
+        if op[r] == "=~":
+            pass
+    first_lv_var = True
+    out_rows = []
+    for row in rows:
+        out_rows.append(row)
+    rows = out_rows
+    for v, o, r_, e, k in th_rows:
+        add(v, o, r_, e, k)
+    for r in range(len(lhs)):
+        if op[r] == "~~":
+            e = vals[r]
+            if lhs[r] == rhs[r] and lhs[r] in ov_i:
+                e = 1.0 - LPL[ov_i[lhs[r]], ov_i[lhs[r]]]
+            add(lhs[r], op[r], rhs[r], e, m.rowpar[r])
+        elif op[r] not in ("=~",):
+            add(lhs[r], op[r], rhs[r], vals[r], m.rowpar[r])
+    for v in ov:
+        add(v, "~*~", v, 1.0, -1)
+    for v in ov:
+        add(v, "~1", "", 0.0, -1)
+    for v in names.lv:
+        add(v, "~1", "", 0.0, -1)
+    for l, o, r_, e, s_, fr, k in rows:
+        if k >= 0 and not pnames[k]:
+            pnames[k] = f"{l}{o}{r_}"
+    tab = pd.DataFrame(rows, columns=["lhs", "op", "rhs", "est", "se", "free", "_k"])
+    tab.loc[~tab["free"], "se"] = 0.0
+    z, pv, lo, hi = inference(tab["est"].to_numpy(), np.where(tab["free"], tab["se"], np.nan))
+    tab["z"], tab["p_value"], tab["ci_lower"], tab["ci_upper"] = z, pv, lo, hi
+    fixed = ~tab["free"].to_numpy()
+    tab.loc[fixed, "ci_lower"] = tab.loc[fixed, "est"]
+    tab.loc[fixed, "ci_upper"] = tab.loc[fixed, "est"]
+    std = _standardized(m, theta, V, tab)
+    tab = tab[["lhs", "op", "rhs", "est", "se", "z", "p_value", "ci_lower", "ci_upper", "free"]]
+    thn = [f"{v}|t{t + 1}" for j, v in enumerate(ov) for t in range(len(st.th[j]))]
+    pn = thn + [f"{ov[i]}~~{ov[j]}" for i, j in st.pairs]
+    return OrdinalSEMResult(
+        model=model, estimates=tab, fit_measures=frozen_mapping(fm),
+        thresholds=pd.Series(np.concatenate(st.th), index=thn),
+        polychoric=pd.DataFrame(st.cor, index=ov, columns=ov),
+        nacov=pd.DataFrame(Gam, index=pn, columns=pn),
+        vcov=pd.DataFrame(V, index=pnames, columns=pnames), nobs=N, converged=conv,
+        iterations=it, options=frozen_mapping(dict(estimator=est_u, parameterization="delta",
+                                                   ordered=tuple(ov), std_lv=std_lv,
+                                                   test="scaled.shifted" if est_u == "WLSMV"
+                                                   else "standard", se="robust.sem")),
+        timing=time.perf_counter() - t0, std_all=std, warnings=tuple(warn),
+        _extra=dict(model=m, theta=theta, stats=st, levels=levels))
+
+
+def _start(m: _Model, model, st, std_lv):
+    from .api import fit as ml_fit
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = ml_fit(model, sample_cov=pd.DataFrame(st.cor, index=st.names, columns=st.names),
+                   sample_nobs=st.nobs, std_lv=std_lv)
+    est = r.estimates
+    theta = np.zeros(m.npar)
+    lhs, op, rhs = m.pt.c("lhs"), m.pt.c("op"), m.pt.c("rhs")
+    lut = {(a, b, c): e for a, b, c, e in zip(est["lhs"], est["op"], est["rhs"], est["est"])}
+    for r in range(len(lhs)):
+        k = m.rowpar[r]
+        if k >= 0:
+            theta[k] = lut.get((lhs[r], op[r], rhs[r]), 0.5)
+    theta[m.nmod:] = np.concatenate(st.th)
+    return theta
+
+
+def _fit_measures(m, st, w, Gam, chisq, df, N, f, tr1, tr2, est_u):
+    fm = {"npar": float(m.npar), "fmin": chisq / (2 * N), "chisq": chisq, "df": float(df),
+          "pvalue": float(stats.chi2.sf(chisq, df)) if df > 0 else np.nan}
+    # baseline: thresholds free, correlations zero
+    nth = m.nth
+    r = st.wls_obs[nth:]
+    wr = w[nth:]
+    Xb = (N - 1) * float(np.sum(wr * r * r))
+    dfb = len(r)
+    Ub = np.diag(np.concatenate([np.zeros(nth), wr]))
+    UGb = Ub @ Gam
+    tb1, tb2 = float(np.trace(UGb)), float(np.sum(UGb * UGb.T))
+    fm.update(baseline_chisq=Xb, baseline_df=float(dfb), baseline_pvalue=float(stats.chi2.sf(Xb, dfb)))
+    if est_u == "WLSMV":
+        a = np.sqrt(df / tr2)
+        X2s = a * chisq + (df - a * tr1)
+        ab = np.sqrt(dfb / tb2)
+        Xbs = ab * Xb + (dfb - ab * tb1)
+        fm.update(chisq_scaled=X2s, df_scaled=float(df), pvalue_scaled=float(stats.chi2.sf(X2s, df)),
+                  chisq_scaling_factor=1 / a, chisq_shift_parameter=df - a * tr1,
+                  baseline_chisq_scaled=Xbs, baseline_df_scaled=float(dfb),
+                  baseline_pvalue_scaled=float(stats.chi2.sf(Xbs, dfb)),
+                  baseline_chisq_scaling_factor=1 / ab)
+    # lavaan: RMSEA with N - 1 for WLS-type estimators
+    fm.update(_indices(chisq, df, Xb, dfb, N - 1, ""))
+    if est_u == "WLSMV":
+        fm.update(_indices(X2s, df, Xbs, dfb, N - 1, "_scaled"))
+    return fm
+
+
+def _indices(X2, df, Xb, dfb, N, sfx):
+    out = {}
+    cfi = 1 - max(X2 - df, 0) / max(X2 - df, Xb - dfb, 0) if max(X2 - df, Xb - dfb, 0) > 0 else 1.0
+    tli = ((Xb / dfb) - (X2 / df)) / ((Xb / dfb) - 1) if df > 0 else 1.0
+    out["cfi" + sfx] = cfi
+    out["tli" + sfx] = tli
+    out["nnfi" + sfx] = tli
+    out["rfi" + sfx] = ((Xb / dfb) - (X2 / df)) / (Xb / dfb)
+    out["nfi" + sfx] = (Xb - X2) / Xb
+    out["pnfi" + sfx] = (df / dfb) * (Xb - X2) / Xb
+    out["ifi" + sfx] = (Xb - X2) / (Xb - df)
+    out["rni" + sfx] = 1 - max(X2 - df, 0) / max(Xb - dfb, 0) if Xb > dfb else 1.0
+    out["rmsea" + sfx] = float(np.sqrt(max((X2 - df) / (N * df), 0))) if df > 0 else 0.0
+    lo, hi, pclose, pnot = _rmsea_ci(X2, df, N)
+    out["rmsea_ci_lower" + sfx] = lo
+    out["rmsea_ci_upper" + sfx] = hi
+    out["rmsea_pvalue" + sfx] = pclose
+    out["rmsea_notclose_pvalue" + sfx] = pnot
+    if not sfx:
+        out.update(rmsea_ci_level=0.9, rmsea_close_h0=0.05, rmsea_notclose_h0=0.08)
+    return out
+
+
+def _rmsea_ci(X2, df, N):
+    lo, hi = rmsea_ci(X2, df, N)
+    if df <= 0:
+        return lo, hi, np.nan, np.nan
+    pclose = 1 - _pnchisq(X2, df, N * df * 0.05 ** 2)
+    pnot = _pnchisq(X2, df, N * df * 0.08 ** 2)
+    return lo, hi, pclose, pnot
+
+
+def _std_values(m: _Model, theta, tab):
+    M = m.matrices(theta)
+    sd_lv = np.sqrt(np.diag(M.Psi))
+    LPL = M.Lambda @ M.Psi @ M.Lambda.T
+    ov_i = {v: k for k, v in enumerate(m.rep.ov)}
+    lat_i = {v: k for k, v in enumerate(m.rep.lat)}
+    out = []
+    vals = {}
+    for l, o, r_, e, k in zip(tab["lhs"], tab["op"], tab["rhs"], tab["est"], tab["_k"]):
+        if o == "=~":
+            i, a = ov_i[r_], lat_i[l]
+            out.append(M.Lambda[i, a] * sd_lv[a])
+        elif o == "|":
+            out.append(theta[k])
+        elif o == "~~":
+            if l in ov_i and r_ in ov_i:
+                i, j = ov_i[l], ov_i[r_]
+                if i == j:
+                    out.append(1 - LPL[i, i])
+                else:
+                    th = M.Theta[i, j]
+                    out.append(th / np.sqrt((1 - LPL[i, i]) * (1 - LPL[j, j])))
+            else:
+                a, b = lat_i[l], lat_i[r_]
+                out.append(M.Psi[a, b] / (sd_lv[a] * sd_lv[b]))
+        else:
+            out.append(e)
+    return np.array(out, dtype=float)
+
+
+def _standardized(m, theta, V, tab):
+    est = _std_values(m, theta, tab)
+    h = 1e-6
+    J = np.zeros((len(est), m.npar))
+    for k in range(m.npar):
+        e = np.zeros(m.npar)
+        e[k] = h
+        J[:, k] = (_std_values(m, theta + e, tab) - _std_values(m, theta - e, tab)) / (2 * h)
+    se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", J, V, J), 0, None))
+    se[np.all(J == 0, axis=1)] = 0.0
+    z, pv, lo, hi = inference(est, np.where(se > 0, se, np.nan))
+    out = pd.DataFrame({"lhs": tab["lhs"], "op": tab["op"], "rhs": tab["rhs"], "est_std": est,
+                        "se": se, "z": z, "p_value": pv, "ci_lower": lo, "ci_upper": hi})
+    zero = se == 0
+    out.loc[zero, "ci_lower"] = est[zero]
+    out.loc[zero, "ci_upper"] = est[zero]
+    return out
