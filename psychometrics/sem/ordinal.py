@@ -215,7 +215,11 @@ def fit_ordinal(model: str, data: pd.DataFrame, ordered=True, *, estimator: str 
         raise IdentificationError("The information matrix is singular: the model is not "
                                   "identified.")
     # lavaan scales WLS-type statistics by N - 1 (test and vcov)
-    V = Ei @ (WD.T @ Gam @ WD) @ Ei / (N - 1)
+    if est_u == "WLSMV":
+        V = Ei @ (WD.T @ Gam @ WD) @ Ei / (N - 1)     # se = "robust.sem"
+    else:
+        V = Ei / (N - 1)                               # se = "standard"
+
     chisq = (N - 1) * f
     # scaled-shifted test (lavaan test = "scaled.shifted")
     U = np.diag(w) - WD @ Ei @ WD.T
@@ -292,7 +296,9 @@ def fit_ordinal(model: str, data: pd.DataFrame, ordered=True, *, estimator: str 
         iterations=it, options=frozen_mapping(dict(estimator=est_u, parameterization="delta",
                                                    ordered=tuple(ov), std_lv=std_lv,
                                                    test="scaled.shifted" if est_u == "WLSMV"
-                                                   else "standard", se="robust.sem")),
+                                                   else "standard",
+                                                   se="robust.sem" if est_u == "WLSMV"
+                                                   else "standard")),
         timing=time.perf_counter() - t0, std_all=std, warnings=tuple(warn),
         _extra=dict(model=m, theta=theta, stats=st, levels=levels))
 
@@ -329,7 +335,7 @@ def _fit_measures(m, st, w, Gam, chisq, df, N, f, tr1, tr2, est_u):
     UGb = Ub @ Gam
     tb1, tb2 = float(np.trace(UGb)), float(np.sum(UGb * UGb.T))
     fm.update(baseline_chisq=Xb, baseline_df=float(dfb), baseline_pvalue=float(stats.chi2.sf(Xb, dfb)))
-    if est_u == "WLSMV":
+    if est_u == "WLSMV" and df > 0:
         a = np.sqrt(df / tr2)
         X2s = a * chisq + (df - a * tr1)
         ab = np.sqrt(dfb / tb2)
@@ -341,7 +347,7 @@ def _fit_measures(m, st, w, Gam, chisq, df, N, f, tr1, tr2, est_u):
                   baseline_chisq_scaling_factor=1 / ab)
     # lavaan: RMSEA with N - 1 for WLS-type estimators
     fm.update(_indices(chisq, df, Xb, dfb, N - 1, ""))
-    if est_u == "WLSMV":
+    if est_u == "WLSMV" and df > 0:
         fm.update(_indices(X2s, df, Xbs, dfb, N - 1, "_scaled"))
     return fm
 
@@ -425,3 +431,52 @@ def _standardized(m, theta, V, tab):
     out.loc[zero, "ci_lower"] = est[zero]
     out.loc[zero, "ci_upper"] = est[zero]
     return out
+
+
+def _pbivnorm(a, b, r):
+    """P(X <= a, Y <= b) for a standard bivariate normal with correlation r."""
+    from ..reliability._bvn import bvn_rectangle
+    a, b = np.broadcast_arrays(np.asarray(a, float), np.asarray(b, float))
+    if abs(r) >= 1 - 1e-15:
+        from scipy.special import ndtr
+        return ndtr(np.minimum(a, b)) if r > 0 else np.maximum(ndtr(a) + ndtr(b) - 1, 0)
+    ninf = np.full(a.shape, -np.inf)
+    return bvn_rectangle(ninf, a, ninf, b, np.full(a.shape, r))
+
+
+def ordinal_omega(result: OrdinalSEMResult, obs_var: bool = True) -> pd.Series:
+    """Ordinal omega per factor (semTools ``compRelSEM`` on a categorical fit; Green & Yang 2009).
+
+    Notes
+    -----
+    omega = sum_ij sum_cc' [Phi2(tau_ic, tau_jc'; lambda_i lambda_j psi) - Phi(tau_ic) Phi(tau_jc')]
+    / sum_ij sum_cc' [Phi2(tau_ic, tau_jc'; rho_ij) - Phi(tau_ic) Phi(tau_jc')], with rho_ij the
+    sample polychoric correlation (``obs_var=True``, semTools default) or the model-implied one,
+    rho_ii = 1. R: ``semTools::compRelSEM(cfa(model, data, ordered = ...))``.
+    """
+    from scipy.special import ndtr
+    ex = result._extra
+    m, theta, st = ex["model"], ex["theta"], ex["stats"]
+    M = m.matrices(theta)
+    ov = list(m.rep.ov)
+    Sig = M.Lambda @ M.Psi @ M.Lambda.T + M.Theta
+    out = {}
+    for a, lv in enumerate(m.rep.lv):
+        items = [ov[i] for i in range(len(ov)) if M.Lambda[i, a] != 0]
+        idx = [st.names.index(v) for v in items]
+        oi = [ov.index(v) for v in items]
+        num = den = 0.0
+        for x, i in zip(idx, oi):
+            for y, j in zip(idx, oi):
+                ti, tj = st.th[x], st.th[y]
+                A, B = np.meshgrid(ti, tj, indexing="ij")
+                prod = np.outer(ndtr(ti), ndtr(tj))
+                rc = M.Lambda[i, a] * M.Lambda[j, a] * M.Psi[a, a]
+                num += np.sum(_pbivnorm(A, B, rc) - prod)
+                if x == y:
+                    rt = 1.0
+                else:
+                    rt = st.cor[x, y] if obs_var else Sig[i, j]
+                den += np.sum(_pbivnorm(A, B, rt) - prod)
+        out[lv] = num / den
+    return pd.Series(out, name="omega")

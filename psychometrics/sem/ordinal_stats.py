@@ -71,7 +71,7 @@ def ordinal_data(data: pd.DataFrame, ordered: list[str], max_categories: int = 2
                 f"max_categories={max_categories}); treat it as continuous instead.")
         full = np.arange(lev[0], lev[-1] + 1)
         if len(full) != len(lev):
-            missing = sorted(set(full.tolist()) - set(lev.tolist()))
+            missing = sorted(int(c) for c in set(full.tolist()) - set(lev.tolist()))
             raise DataValidationError(
                 f"Ordered variable {v!r} has empty categories {missing} between "
                 f"{int(lev[0])} and {int(lev[-1])}; recode (collapse) the categories so that "

@@ -1,0 +1,82 @@
+"""Bad input for ordinal models: errors name the variable at fault."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import psychometrics.sem as sem
+from psychometrics.exceptions import DataValidationError, ModelSpecificationError
+
+MODEL = "f =~ y1 + y2 + y3 + y4"
+
+
+def _data(seed=1, n=300):
+    rng = np.random.default_rng(seed)
+    f = rng.normal(size=n)
+    out = {}
+    for k in range(1, 5):
+        y = 0.7 * f + rng.normal(scale=0.7, size=n)
+        out[f"y{k}"] = np.digitize(y, [-1, 0, 1]) + 1
+    return pd.DataFrame(out)
+
+
+def test_clean_data_fits():
+    res = sem.fit(MODEL, _data(), ordered=True)
+    assert res.converged
+
+
+def test_non_integer():
+    d = _data().astype(float)
+    d.loc[3, "y2"] = 2.5
+    with pytest.raises(DataValidationError, match="'y2'.*non-integer"):
+        sem.fit(MODEL, d, ordered=True)
+
+
+def test_too_many_categories():
+    d = _data()
+    d["y3"] = np.arange(len(d)) % 25
+    with pytest.raises(DataValidationError, match="'y3' has 25 categories"):
+        sem.fit(MODEL, d, ordered=True)
+
+
+def test_empty_category():
+    d = _data()
+    d.loc[d["y1"] == 2, "y1"] = 1
+    with pytest.raises(DataValidationError, match=r"'y1' has empty categories \[2\]"):
+        sem.fit(MODEL, d, ordered=True)
+
+
+def test_one_category():
+    d = _data()
+    d["y2"] = 3
+    with pytest.raises(DataValidationError, match="'y2' has only one observed category"):
+        sem.fit(MODEL, d, ordered=True)
+
+
+def test_non_numeric():
+    d = _data().astype({"y1": object})
+    d.loc[0, "y1"] = "high"
+    with pytest.raises(DataValidationError, match="'y1' is not numeric"):
+        sem.fit(MODEL, d, ordered=True)
+
+
+def test_ordered_not_in_model():
+    with pytest.raises(ModelSpecificationError, match="'y9'"):
+        sem.fit(MODEL, _data(), ordered=["y9"])
+
+
+def test_mixed_not_supported():
+    with pytest.raises(ModelSpecificationError, match="'y3'"):
+        sem.fit(MODEL, _data(), ordered=["y1", "y2"])
+
+
+def test_bad_estimator():
+    with pytest.raises(ModelSpecificationError, match="'MLR'"):
+        sem.fit(MODEL, _data(), ordered=True, estimator="MLR")
+
+
+def test_group_not_supported():
+    d = _data().assign(g=1)
+    with pytest.raises(ModelSpecificationError, match="one group"):
+        sem.fit(MODEL, d, ordered=True, group="g")
