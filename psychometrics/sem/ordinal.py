@@ -115,12 +115,20 @@ class _Model:
     def jacobian(self, theta, h=1e-6):
         # sigma is at most quadratic in each single parameter: central differences are exact
         # up to rounding
+        # thresholds enter sigma as themselves (identity block)
         J = np.zeros((len(self.st.wls_obs), self.npar))
-        for k in range(self.npar):
+        J[np.arange(self.nth), self.nmod + np.arange(self.nth)] = 1.0
+        for k in range(self.nmod):
             e = np.zeros(self.npar)
             e[k] = h
-            J[:, k] = (self.implied(theta + e) - self.implied(theta - e)) / (2 * h)
+            J[self.nth:, k] = (self._cor(theta + e) - self._cor(theta - e)) / (2 * h)
         return J
+
+    def _cor(self, theta):
+        M = self.matrices(theta)
+        S = M.Lambda @ M.Psi @ M.Lambda.T + M.Theta
+        S = S[np.ix_(self.perm, self.perm)]
+        return S[self.il, self.jl]
 
 
 def _gauss_newton(m: _Model, w, theta, max_iter=500):
@@ -391,8 +399,7 @@ def _std_values(m: _Model, theta, tab):
     ov_i = {v: k for k, v in enumerate(m.rep.ov)}
     lat_i = {v: k for k, v in enumerate(m.rep.lat)}
     out = []
-    vals = {}
-    for l, o, r_, e, k in zip(tab["lhs"], tab["op"], tab["rhs"], tab["est"], tab["_k"]):
+    for l, o, r_, e, k in tab:
         if o == "=~":
             i, a = ov_i[r_], lat_i[l]
             out.append(M.Lambda[i, a] * sd_lv[a])
@@ -414,18 +421,24 @@ def _std_values(m: _Model, theta, tab):
     return np.array(out, dtype=float)
 
 
-def _standardized(m, theta, V, tab):
+def _standardized(m, theta, V, tab_df):
+    tab = list(zip(tab_df["lhs"].tolist(), tab_df["op"].tolist(), tab_df["rhs"].tolist(),
+                   tab_df["est"].tolist(), tab_df["_k"].tolist()))
     est = _std_values(m, theta, tab)
     h = 1e-6
     J = np.zeros((len(est), m.npar))
-    for k in range(m.npar):
+    for r, row in enumerate(tab):
+        if row[1] == "|":
+            J[r, row[4]] = 1.0
+    for k in range(m.nmod):
         e = np.zeros(m.npar)
         e[k] = h
         J[:, k] = (_std_values(m, theta + e, tab) - _std_values(m, theta - e, tab)) / (2 * h)
     se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", J, V, J), 0, None))
     se[np.all(J == 0, axis=1)] = 0.0
     z, pv, lo, hi = inference(est, np.where(se > 0, se, np.nan))
-    out = pd.DataFrame({"lhs": tab["lhs"], "op": tab["op"], "rhs": tab["rhs"], "est_std": est,
+    out = pd.DataFrame({"lhs": tab_df["lhs"], "op": tab_df["op"], "rhs": tab_df["rhs"],
+                        "est_std": est,
                         "se": se, "z": z, "p_value": pv, "ci_lower": lo, "ci_upper": hi})
     zero = se == 0
     out.loc[zero, "ci_lower"] = est[zero]

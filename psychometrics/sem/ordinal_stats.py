@@ -12,7 +12,7 @@ from scipy.optimize import brentq
 from scipy.special import ndtr, ndtri
 
 from ..exceptions import DataValidationError
-from ..reliability._bvn import bvn_rectangle
+from ..reliability._bvn import bvn_rectangle, bvn_upper
 
 __all__ = ["OrdinalStats", "ordinal_data", "ordinal_stats"]
 
@@ -137,6 +137,81 @@ def _polychoric(freq, grid):
     return brentq(score, lo, hi, xtol=1e-15, rtol=4 * np.finfo(float).eps, maxiter=500)
 
 
+class _AllPairs:
+    """Interior corner points of every pair's table, for vectorised cell probabilities."""
+
+    def __init__(self, th, pairs, freqs):
+        self.items = []
+        xs, ys, seg = [], [], [0]
+        for (i, j), f in zip(pairs, freqs):
+            ti, tj = th[i], th[j]
+            X, Y = np.meshgrid(ti, tj, indexing="ij")
+            xs.append(X.ravel())
+            ys.append(Y.ravel())
+            seg.append(seg[-1] + X.size)
+            self.items.append((ti, tj, f))
+        self.x = np.concatenate(xs)
+        self.y = np.concatenate(ys)
+        self.seg = seg
+        self.pair_of = np.repeat(np.arange(len(pairs)), np.diff(seg))
+
+    def terms(self, rho):
+        """Per pair: cell probabilities P, dP/drho (phi) and d2P/drho2 (gnorm)."""
+        r = rho[self.pair_of]
+        C = bvn_upper(-self.x, -self.y, r)
+        x, y = self.x, self.y
+        r2 = 1 - r * r
+        d = np.exp(-(x * x - 2 * r * x * y + y * y) / (2 * r2)) / (2 * np.pi * np.sqrt(r2))
+        guv = r / r2 + x * y / r2 - r * (x * x - 2 * r * x * y + y * y) / (r2 * r2)
+        out = []
+        for k, (ti, tj, f) in enumerate(self.items):
+            sl = slice(self.seg[k], self.seg[k + 1])
+            Ki, Kj = len(ti) + 1, len(tj) + 1
+            G = np.zeros((Ki + 1, Kj + 1))
+            G[1:Ki, 1:Kj] = C[sl].reshape(Ki - 1, Kj - 1)
+            G[Ki, 1:Kj] = ndtr(tj)
+            G[1:Ki, Kj] = ndtr(ti)
+            G[Ki, Kj] = 1.0
+            D = np.zeros((Ki + 1, Kj + 1))
+            D[1:Ki, 1:Kj] = d[sl].reshape(Ki - 1, Kj - 1)
+            H = np.zeros((Ki + 1, Kj + 1))
+            H[1:Ki, 1:Kj] = (d[sl] * guv[sl]).reshape(Ki - 1, Kj - 1)
+            cs = (lambda A: A[1:, 1:] - A[:-1, 1:] - A[1:, :-1] + A[:-1, :-1])
+            out.append((cs(G), cs(D), cs(H), f))
+        return out
+
+
+def _polychoric_all(th, pairs, freqs, start, max_iter=50):
+    """Newton-Raphson for all pairs at once (lavaan: nlminb with analytic gradient/Hessian);
+    pairs that do not converge fall back to a bracketing root search of the score."""
+    ap = _AllPairs(th, pairs, freqs)
+    rho = np.clip(np.asarray(start, float), -0.99, 0.99)
+    done = np.zeros(len(pairs), bool)
+    for _ in range(max_iter):
+        g = np.zeros(len(pairs))
+        h = np.zeros(len(pairs))
+        for k, (P, phi, gn, f) in enumerate(ap.terms(rho)):
+            ok = f > 0
+            if np.any(P[ok] <= 1e-300):
+                h[k] = np.nan
+                continue
+            g[k] = np.sum(f[ok] * phi[ok] / P[ok])
+            h[k] = np.sum(f[ok] * (gn[ok] / P[ok] - (phi[ok] / P[ok]) ** 2))
+        step = np.where((h < 0) & np.isfinite(h), -g / h, 0.0)
+        bad = ~((h < 0) & np.isfinite(h))
+        new = rho + step
+        bad |= np.abs(new) >= 0.999
+        rho = np.where(bad, rho, new)
+        done = ~bad & (np.abs(step) < 1e-13)
+        if np.all(done | bad) and np.all(np.abs(step[~bad]) < 1e-13):
+            break
+    out = rho.copy()
+    for k in np.flatnonzero(~done):
+        i, j = pairs[k]
+        out[k] = _polychoric(freqs[k], _pair_grid(th[i], th[j]))
+    return out
+
+
 def ordinal_stats(codes: np.ndarray, names) -> OrdinalStats:
     """Step 1 (thresholds), step 2 (polychorics) and step 3 (NACOV) of Muthen (1984)."""
     n, p = codes.shape
@@ -168,14 +243,21 @@ def ordinal_stats(codes: np.ndarray, names) -> OrdinalStats:
     R = np.eye(p)
     sc_cor = np.zeros((n, pstar))
     A21 = np.zeros((pstar, nth))
+    freqs, starts = [], []
+    for i, j in pairs:
+        freq = np.zeros((K[i], K[j]))
+        np.add.at(freq, (codes[:, i], codes[:, j]), 1.0)
+        freqs.append(freq)
+        c = np.corrcoef(codes[:, i], codes[:, j])[0, 1]
+        starts.append(c if np.isfinite(c) else 0.0)
+    rhos = _polychoric_all(th, pairs, freqs, starts)
+    ap = _AllPairs(th, pairs, freqs)
+    terms = ap.terms(rhos)
     for k, (i, j) in enumerate(pairs):
         yi, yj = codes[:, i], codes[:, j]
-        freq = np.zeros((K[i], K[j]))
-        np.add.at(freq, (yi, yj), 1.0)
-        grid = _pair_grid(th[i], th[j])
-        rho = _polychoric(freq, grid)
+        rho = rhos[k]
         R[i, j] = R[j, i] = rho
-        P, phi = _pair_terms(rho, grid)
+        P, phi = terms[k][0].ravel(), terms[k][1].ravel()
         cell = yi * K[j] + yj
         lik = P[cell]
         sc_cor[:, k] = phi[cell] / lik
