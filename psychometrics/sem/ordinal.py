@@ -235,6 +235,7 @@ def fit_ordinal(model: str, data: pd.DataFrame, ordered=True, *, estimator: str 
     tr1 = float(np.trace(UG))
     tr2 = float(np.sum(UG * UG.T))
     fm = _fit_measures(m, st, w, Gam, chisq, df, N, f, tr1, tr2, est_u)
+    fm.update(_residual_measures(m, st, theta, w, chisq, df, N))
 
     # estimates table in lavaan's order
     vals = m.values(theta)
@@ -358,6 +359,35 @@ def _fit_measures(m, st, w, Gam, chisq, df, N, f, tr1, tr2, est_u):
     if est_u == "WLSMV" and df > 0:
         fm.update(_indices(X2s, df, Xbs, dfb, N - 1, "_scaled"))
     return fm
+
+
+def _residual_measures(m, st, theta, w, chisq, df, N):
+    """RMR/SRMR/CRMR (thresholds as the 'mean' part), WRMR, GFI/AGFI/PGFI, MFI, Hoelter CN."""
+    s = st.wls_obs
+    e = s - m.implied(theta)
+    nth = m.nth
+    p = len(st.names)
+    ss_cor = float(np.sum(e[nth:] ** 2))          # diagonal residuals are 0 (delta)
+    ss_th = float(np.sum(e[:nth] ** 2))
+    nel = len(s)
+    out = {}
+    srmr_nomean = np.sqrt(ss_cor / (p * (p + 1) / 2))
+    srmr_mean = np.sqrt((ss_cor + ss_th) / (p * (p + 1) / 2 + nth))
+    out.update(rmr=srmr_mean, rmr_nomean=srmr_nomean, srmr=srmr_nomean,
+               srmr_bentler=srmr_mean, srmr_bentler_nomean=srmr_nomean,
+               crmr=np.sqrt((ss_cor + ss_th) / (p * (p - 1) / 2 + nth)),
+               crmr_nomean=np.sqrt(ss_cor / (p * (p - 1) / 2)))
+    out["wrmr"] = float(np.sqrt((N - 1) * np.sum(w * e * e) / nel))
+    out["srmr_mplus"] = out["srmr_mplus_nomean"] = np.nan   # NA in lavaan for categorical
+    gfi = 1 - float(np.sum(w * e * e)) / float(np.sum(w * s * s))
+    out["gfi"] = gfi
+    out["agfi"] = 1 - (nel / df) * (1 - gfi) if df > 0 else 1.0
+    out["pgfi"] = (df / nel) * gfi
+    out["mfi"] = float(np.exp(-0.5 * (chisq - df) / (N - 1)))
+    for a, key in ((0.05, "cn_05"), (0.01, "cn_01")):
+        out[key] = float(stats.chi2.ppf(1 - a, df) / (chisq / (N - 1)) + 1) if chisq > 0 \
+            else np.nan
+    return out
 
 
 def _indices(X2, df, Xb, dfb, N, sfx):
