@@ -58,8 +58,20 @@ class OrdinalSEMResult:
         return self.std_all.copy()
 
     def summary(self):
+        """Printable summary (``.as_text()``, ``.as_html()``, ``.as_latex()``)."""
         from .results import Summary
-        return Summary(self, ())  # pragma: no cover
+        fm = self.fit_measures
+        header = (("Estimator", self.options["estimator"]),
+                  ("Parameterization", "delta"),
+                  ("Observations", str(self.nobs)),
+                  ("Ordered indicators", ", ".join(self.options["ordered"])),
+                  ("Converged", str(self.converged)))
+        keys = ["npar", "chisq", "df", "pvalue", "chisq_scaled", "pvalue_scaled",
+                "chisq_scaling_factor", "chisq_shift_parameter", "cfi", "tli", "cfi_scaled",
+                "tli_scaled", "rmsea", "rmsea_scaled", "srmr", "wrmr"]
+        fit = tuple((k, float(fm[k])) for k in keys if k in fm)
+        warning = "" if self.converged else "NOT CONVERGED: estimates are not valid."
+        return Summary(header, fit, self.estimates.copy(), warning)
 
 
 class _Model:
@@ -194,6 +206,15 @@ def fit_ordinal(model: str, data: pd.DataFrame, ordered=True, *, estimator: str 
         raise ModelSpecificationError("Ordinal models support measurement models only "
                                       "(=~ and ~~ statements).")
     codes, levels, keep = ordinal_data(data, ov, max_categories=max_categories)
+    warn = []
+    n_drop = int((~keep).sum())
+    if n_drop:
+        import warnings
+        from ..exceptions import DataQualityWarning
+        msg = (f"{n_drop} of {len(keep)} rows have missing values in the model variables and "
+               f"were dropped (listwise deletion, lavaan's default).")
+        warnings.warn(msg, DataQualityWarning, stacklevel=3)
+        warn.append(msg)
     st = ordinal_stats(codes, ov)
     pt = build_partable(parsed, ngroups=1, std_lv=std_lv, meanstructure=False, fixed_x=False)
     rep = build_representation(pt)
@@ -209,7 +230,6 @@ def fit_ordinal(model: str, data: pd.DataFrame, ordered=True, *, estimator: str 
     # starting values: ML on the polychoric matrix (loadings, latent (co)variances)
     theta0 = _start(m, model, st, std_lv)
     theta, f, conv, it = _gauss_newton(m, w, theta0)
-    warn = []
     if not conv:
         import warnings
         msg = f"DWLS did not converge after {it} iterations."
@@ -293,7 +313,11 @@ def fit_ordinal(model: str, data: pd.DataFrame, ordered=True, *, estimator: str 
     tab.loc[fixed, "ci_lower"] = tab.loc[fixed, "est"]
     tab.loc[fixed, "ci_upper"] = tab.loc[fixed, "est"]
     std = _standardized(m, theta, V, tab)
-    tab = tab[["lhs", "op", "rhs", "est", "se", "z", "p_value", "ci_lower", "ci_upper", "free"]]
+    tab["group"] = 1
+    tab["label"] = ""
+    tab["std_all"] = std["est_std"].to_numpy()
+    tab = tab[["lhs", "op", "rhs", "group", "label", "est", "se", "z", "p_value", "ci_lower",
+               "ci_upper", "std_all", "free"]]
     thn = [f"{v}|t{t + 1}" for j, v in enumerate(ov) for t in range(len(st.th[j]))]
     pn = thn + [f"{ov[i]}~~{ov[j]}" for i, j in st.pairs]
     return OrdinalSEMResult(

@@ -80,3 +80,14 @@ def test_group_not_supported():
     d = _data().assign(g=1)
     with pytest.raises(ModelSpecificationError, match="one group"):
         sem.fit(MODEL, d, ordered=True, group="g")
+
+
+def test_listwise_warning_and_summary():
+    from psychometrics.exceptions import DataQualityWarning
+    d = _data().astype(float)
+    d.loc[[0, 5], "y1"] = np.nan
+    with pytest.warns(DataQualityWarning, match="2 of 300 rows"):
+        res = sem.fit(MODEL, d, ordered=True)
+    assert res.nobs == 298
+    text = res.summary().as_text()
+    assert "Thresholds:" in text and "y1|t1" in text and "WLSMV" in text
