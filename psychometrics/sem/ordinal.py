@@ -256,6 +256,8 @@ def fit_ordinal(model: str, data: pd.DataFrame, ordered=True, *, estimator: str 
     tr2 = float(np.sum(UG * UG.T))
     fm = _fit_measures(m, st, w, Gam, chisq, df, N, f, tr1, tr2, est_u)
     fm.update(_residual_measures(m, st, theta, w, chisq, df, N))
+    if est_u == "WLSMV" and df > 0:
+        fm.update(_robust_catml(m, st, theta, w, D, Ei, df, N))
 
     # estimates table in lavaan's order
     vals = m.values(theta)
@@ -383,6 +385,51 @@ def _fit_measures(m, st, w, Gam, chisq, df, N, f, tr1, tr2, est_u):
     if est_u == "WLSMV" and df > 0:
         fm.update(_indices(X2s, df, Xbs, dfb, N - 1, "_scaled"))
     return fm
+
+
+def _robust_catml(m, st, theta, w, D, Ei, df, N):
+    """Robust CFI/TLI/RNI/RMSEA for categorical data (Savalei 2021; lavaan
+    ``lav_fit_catml_dwls``): the ML discrepancy of the polychoric matrix R at the DWLS
+    estimates, scaled by c = tr(U' V U Gamma_c) / df with V the normal-theory (ML)
+    information of the off-diagonal correlations at the implied Sigma,
+    U = I - D_c (D'WD)^-1 D_c' W_c (correlation rows only)."""
+    R = st.cor
+    p = R.shape[0]
+    if np.linalg.eigvalsh(R)[0] < np.sqrt(np.finfo(float).eps):
+        return {}   # lavaan returns NA when the polychoric matrix is not positive definite
+    M = m.matrices(theta)
+    S = (M.Lambda @ M.Psi @ M.Lambda.T + M.Theta)[np.ix_(m.perm, m.perm)]
+    np.fill_diagonal(S, 1.0)
+    Si = np.linalg.inv(S)
+    F = np.linalg.slogdet(S)[1] - np.linalg.slogdet(R)[1] + np.sum(R * Si) - p
+    i, j = m.il, m.jl
+    V = Si[np.ix_(i, i)] * Si[np.ix_(j, j)] + Si[np.ix_(i, j)] * Si[np.ix_(j, i)]
+    nth = m.nth
+    Dc = D[nth:]
+    Wc = w[nth:]
+    G = st.nacov[nth:, nth:]
+    U = np.eye(len(i)) - Dc @ Ei @ (Dc.T * Wc)
+    ks = float(np.sum((U.T @ V @ U) * G.T))
+    c3 = ks / df
+    xx3 = N * F                                 # catML chi-square (N * F_ML)
+    xb3 = -N * np.linalg.slogdet(R)[1]          # catML independence model
+    dfb = len(i)
+    cb3 = float(np.trace(G)) / dfb
+    n3 = N - 1                                  # lavaan 0.6-14: N - 1 in the RMSEA
+    xs = xx3 / c3
+    out = {}
+    t1 = xx3 - c3 * df
+    t2 = xb3 - cb3 * dfb
+    den = max(t1, t2, 0)
+    out["cfi_robust"] = 1 - max(t1, 0) / den if den > 0 else 1.0
+    out["tli_robust"] = out["nnfi_robust"] = 1 - (t1 * dfb) / (t2 * df)
+    out["rni_robust"] = 1 - t1 / t2
+    out["rmsea_robust"] = float(np.sqrt(max(xx3 / (n3 * df) - c3 / n3, 0)))
+    lo, hi = rmsea_ci(xs, df, n3, c_hat=c3)
+    out["rmsea_ci_lower_robust"], out["rmsea_ci_upper_robust"] = lo, hi
+    out["rmsea_pvalue_robust"] = 1 - _pnchisq(xs, df, n3 * df / c3 * 0.05 ** 2)
+    out["rmsea_notclose_pvalue_robust"] = _pnchisq(xs, df, n3 * df / c3 * 0.08 ** 2)
+    return out
 
 
 def _residual_measures(m, st, theta, w, chisq, df, N):

@@ -19,10 +19,8 @@ from tests.conftest import dataset, reference
 
 REF = json.loads((Path(__file__).parents[1] / "data" / "r_results" / "ordinal" /
                   "ordinal_wlsmv.json").read_text())
-# fit measures not computed yet (see docs/sem_ordinal.md)
-NOT_DONE = {"cfi.robust", "tli.robust", "nnfi.robust", "rni.robust", "rmsea.robust",
-            "rmsea.ci.lower.robust", "rmsea.ci.upper.robust", "rmsea.pvalue.robust",
-            "rmsea.notclose.pvalue.robust"}
+# fit measures not computed (none left; the set stays to make any future gap explicit)
+NOT_DONE: set = set()
 
 
 def _bfi():
@@ -127,14 +125,15 @@ def test_fit_measures(name, estimator):
             continue
         assert_allclose(ours, val, rtol=1e-5, atol=1e-10, err_msg=key)
         checked += 1
-    assert checked >= (50 if estimator == "WLSMV" else 35)
+    assert checked == sum(1 for v in ref.values() if v is not None)
 
 
-def test_not_done_measures_are_absent():
-    # the list of measures we do not compute is exact: none of them is silently produced
-    res = _fit("one_factor")
-    for key in NOT_DONE:
-        assert key.replace(".", "_") not in res.fit_measures
+def test_every_lavaan_fit_measure_is_present():
+    # fitMeasures(fit) names: each one has our counterpart
+    for name in CASES:
+        res = _fit(name)
+        missing = [k for k in REF[name]["fitMeasures"] if k.replace(".", "_") not in res.fit_measures]
+        assert missing == []
 
 
 @pytest.mark.parametrize("name", CASES)
