@@ -235,6 +235,7 @@ def fit_ordinal(model: str, data: pd.DataFrame, ordered=True, *, estimator: str 
         msg = f"DWLS did not converge after {it} iterations."
         warnings.warn(msg, ConvergenceWarning, stacklevel=2)
         warn.append(msg)
+    warn += _check_solution(m, theta)
     D = m.jacobian(theta)
     WD = w[:, None] * D
     E = D.T @ WD
@@ -336,6 +337,34 @@ def fit_ordinal(model: str, data: pd.DataFrame, ordered=True, *, estimator: str 
                                                    else "standard")),
         timing=time.perf_counter() - t0, std_all=std, warnings=tuple(warn),
         _extra=dict(model=m, theta=theta, stats=st, levels=levels))
+
+
+def _check_solution(m: _Model, theta):
+    """Heywood cases (implied residual variance 1 - communality < 0) and a non-PD latent
+    covariance matrix, named (lavaan's post-check warnings)."""
+    import warnings
+    from ..exceptions import HeywoodCaseWarning, NotPositiveDefiniteWarning
+    msgs = []
+    M = m.matrices(theta)
+    comm = np.diag(M.Lambda @ M.Psi @ M.Lambda.T)
+    for v, c in zip(m.rep.ov, comm):
+        if 1 - c < 0:
+            msg = f"Heywood case: the residual variance of {v!r} (1 - communality) is {1 - c:.4g}."
+            warnings.warn(msg, HeywoodCaseWarning, stacklevel=3)
+            msgs.append(msg)
+    lv = list(m.rep.lv)
+    idx = [m.rep.lat.index(v) for v in lv]
+    P = M.Psi[np.ix_(idx, idx)]
+    if P.size and np.linalg.eigvalsh(P)[0] < -1e-12:
+        sd = np.sqrt(np.abs(np.diag(P)))
+        Rl = P / np.outer(sd, sd)
+        bad = [f"{lv[a]!r} with {lv[b]!r} = {Rl[a, b]:.3f}" for a in range(len(lv))
+               for b in range(a) if abs(Rl[a, b]) > 1]
+        detail = (": correlation " + ", ".join(bad)) if bad else ""
+        msg = f"The latent covariance matrix (psi) is not positive definite{detail}."
+        warnings.warn(msg, NotPositiveDefiniteWarning, stacklevel=3)
+        msgs.append(msg)
+    return msgs
 
 
 def _start(m: _Model, model, st, std_lv):
@@ -472,7 +501,7 @@ def _indices(X2, df, Xb, dfb, N, sfx):
     out["nfi" + sfx] = (Xb - X2) / Xb
     out["pnfi" + sfx] = (df / dfb) * (Xb - X2) / Xb
     out["ifi" + sfx] = (Xb - X2) / (Xb - df)
-    out["rni" + sfx] = 1 - max(X2 - df, 0) / max(Xb - dfb, 0) if Xb > dfb else 1.0
+    out["rni" + sfx] = 1 - (X2 - df) / (Xb - dfb) if Xb != dfb else np.nan   # lavaan: no cap
     out["rmsea" + sfx] = float(np.sqrt(max((X2 - df) / (N * df), 0))) if df > 0 else 0.0
     lo, hi, pclose, pnot = _rmsea_ci(X2, df, N)
     out["rmsea_ci_lower" + sfx] = lo

@@ -6,6 +6,7 @@ tests/data/r_results/ordinal/ordinal_wlsmv.json; case4_reliability.json (compRel
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -33,16 +34,28 @@ def _bfi():
 _FITS: dict = {}
 
 
+def _data(name):
+    o = REF[name]
+    if name.startswith("wai"):
+        d = dataset("therapy_sim")
+        return d[d["month"] == 1][o["vars"]]       # first sessions
+    return _bfi()[o["vars"]]
+
+
 def _fit(name, estimator="WLSMV"):
     key = (name, estimator)
     if key not in _FITS:
         o = REF[name]
-        _FITS[key] = sem.fit(o["model"], _bfi()[o["vars"]], ordered=o["vars"],
-                             estimator=estimator)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")       # listwise deletion; WAI: psi not PD
+            _FITS[key] = sem.fit(o["model"], _data(name), ordered=o["vars"],
+                                 estimator=estimator, std_lv=o["std_lv"])
     return _FITS[key]
 
 
-CASES = ["one_factor", "two_factor"]
+# (a) one factor, (b) two factors, (c) a residual covariance, (d) WAI-SR 3 factors with
+# std.lv = TRUE on 150 first sessions (sparse tables, latent correlation > 1 as in lavaan)
+CASES = ["one_factor", "two_factor", "resid_cov", "wai_std_lv"]
 
 
 def _merge(ref_rows, ours):
@@ -163,10 +176,21 @@ def test_comp_rel_sem_case4():
     ref = reference("case4_reliability")["semTools_A"]["ordinal"]
     d = dataset("bfi")[[f"A{i}" for i in range(1, 6)]].copy()
     d["A1"] = 7 - d["A1"]
-    res = sem.fit("agree =~ A1 + A2 + A3 + A4 + A5", d, ordered=True)
+    from psychometrics.exceptions import DataQualityWarning
+    with pytest.warns(DataQualityWarning, match="91 of 2800 rows"):
+        res = sem.fit("agree =~ A1 + A2 + A3 + A4 + A5", d, ordered=True)
     assert res.nobs == ref["nobs"]
     crs = sem.comp_rel_sem(res)
     assert_allclose(crs["reliability"].iloc[0], ref["compRelSEM"]["agree"], rtol=1e-6)
     m = _merge(ref["parameterEstimates"], res.estimates)
     assert_allclose(m["est"], m["est_r"], rtol=1e-5, atol=1e-8)
     assert_allclose(m["se"], m["se_r"], rtol=1e-4, atol=1e-8)
+
+
+def test_wai_latent_not_pd_warning():
+    # lavaan: "covariance matrix of latent variables is not positive definite"
+    from psychometrics.exceptions import NotPositiveDefiniteWarning
+    o = REF["wai_std_lv"]
+    with pytest.warns(NotPositiveDefiniteWarning, match="'goal' with 'bond'"):
+        res = sem.fit(o["model"], _data("wai_std_lv"), ordered=True, std_lv=True)
+    assert any("not positive definite" in w for w in res.warnings)
