@@ -250,7 +250,27 @@ def ordinal_stats(codes: np.ndarray, names) -> OrdinalStats:
         freqs.append(freq)
         c = np.corrcoef(codes[:, i], codes[:, j])[0, 1]
         starts.append(c if np.isfinite(c) else 0.0)
+    special = {}
+    for k, (i, j) in enumerate(pairs):
+        if freqs[k].shape == (2, 2):
+            f = freqs[k].copy()
+            zero = np.argwhere(f == 0)
+            if len(zero) == 2:
+                special[k] = 1.0 if f[0, 0] > 0 else -1.0
+                continue
+            if len(zero) == 1:
+                # lavaan zero.add = 0.5 with zero.keep.margins for a single empty cell
+                a, b = zero[0]
+                sgn = 1.0 if a == b else -1.0
+                f += sgn * 0.5 * np.array([[1.0, -1.0], [-1.0, 1.0]])
+                freqs[k] = f
+            if f[0, 0] * f[1, 1] == f[0, 1] * f[1, 0]:
+                special[k] = 0.0
+            elif th[i][0] == 0 and th[j][0] == 0:
+                special[k] = -np.cos(2 * np.pi * f[0, 0] / f.sum())
     rhos = _polychoric_all(th, pairs, freqs, starts)
+    for k, v in special.items():
+        rhos[k] = v
     ap = _AllPairs(th, pairs, freqs)
     terms = ap.terms(rhos)
     for k, (i, j) in enumerate(pairs):

@@ -39,7 +39,10 @@ def _data(name):
     if name.startswith("wai"):
         d = dataset("therapy_sim")
         return d[d["month"] == 1][o["vars"]]       # first sessions
-    return _bfi()[o["vars"]]
+    d = _bfi()[o["vars"]]
+    if name == "binary":                            # R: (d >= 4) + 1L, NA kept
+        d = (d >= 4).astype(float).add(1).where(d.notna())
+    return d
 
 
 def _fit(name, estimator="WLSMV"):
@@ -55,7 +58,8 @@ def _fit(name, estimator="WLSMV"):
 
 # (a) one factor, (b) two factors, (c) a residual covariance, (d) WAI-SR 3 factors with
 # std.lv = TRUE on 150 first sessions (sparse tables, latent correlation > 1 as in lavaan)
-CASES = ["one_factor", "two_factor", "resid_cov", "wai_std_lv"]
+# (e) binary items (2 x 2 tables)
+CASES = ["one_factor", "two_factor", "resid_cov", "wai_std_lv", "binary"]
 
 
 def _merge(ref_rows, ours):

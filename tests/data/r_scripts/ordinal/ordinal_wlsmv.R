@@ -12,7 +12,9 @@ models <- list(
                     vars = c(paste0("A", 1:5), paste0("C", 1:5))),
   resid_cov = list(model = "agree =~ A1 + A2 + A3 + A4 + A5\nA4 ~~ A5", vars = paste0("A", 1:5)),
   wai_std_lv = list(model = "task =~ wai_1 + wai_2 + wai_10 + wai_12\nbond =~ wai_3 + wai_5 + wai_7 + wai_9\ngoal =~ wai_4 + wai_6 + wai_8 + wai_11",
-                    vars = paste0("wai_", 1:12), std.lv = TRUE, data = "therapy_sim month == 1"))
+                    vars = paste0("wai_", 1:12), std.lv = TRUE, data = "therapy_sim month == 1"),
+  binary = list(model = "agree =~ A1 + A2 + A3 + A4 + A5", vars = paste0("A", 1:5),
+                data = "bfi A1..A5 (A1 reversed) dichotomised: 1 if x <= 3, 2 if x >= 4"))
 th <- read.csv("tests/data/datasets/therapy_sim.csv", stringsAsFactors = FALSE)
 wai1 <- th[th$month == 1, paste0("wai_", 1:12)]
 mat <- function(m) { m <- as.matrix(unclass(m)); list(rownames = rownames(m), colnames = colnames(m), values = unname(split(m, row(m)))) }
@@ -21,7 +23,7 @@ out <- list(lavaan = as.character(packageVersion("lavaan")), semTools = as.chara
             data_note = "bfi A1..A5, C1..C5; A1, C4, C5 reversed as 7 - x; listwise deletion over the model variables")
 for (nm in names(models)) {
   m <- models[[nm]]
-  dd <- if (is.null(m$data)) d[, m$vars] else wai1
+  dd <- if (is.null(m$data)) d[, m$vars] else if (nm == "binary") (d[, m$vars] >= 4) + 1L else wai1
   slv <- isTRUE(m$std.lv)
   fit <- cfa(m$model, data = dd, ordered = m$vars, std.lv = slv)
   fitD <- cfa(m$model, data = dd, ordered = m$vars, estimator = "DWLS", std.lv = slv)
