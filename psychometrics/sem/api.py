@@ -60,7 +60,8 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
         information: str | None = None, fixed_x: bool = True, missing: str = "listwise",
         sample_cov=None,
         sample_nobs=None, sample_mean=None, sample_cov_rescale: bool = True,
-        estimator: str = "ML", max_iter: int = 1000, ordered=None) -> SEMResult:
+        estimator: str = "ML", max_iter: int = 1000, ordered=None,
+        parameterization: str = "delta") -> SEMResult:
     """Fit a structural equation model by maximum likelihood (lavaan ``sem()``/``cfa()``).
 
     Parameters
@@ -101,6 +102,8 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
         Ordinal indicators (lavaan ``ordered =``); ``True`` = all indicators. Then the
         model is fitted by :func:`psychometrics.sem.ordinal.fit_ordinal` (estimator
         "WLSMV" by default, or "DWLS") and an ``OrdinalSEMResult`` is returned.
+    parameterization : {"delta", "theta"}
+        Ordinal models only (lavaan ``parameterization =``).
 
     Returns
     -------
@@ -127,7 +130,8 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
                 "Ordinal models (ordered=...) support one group, raw data and listwise deletion "
                 "only.")
         est_o = "WLSMV" if str(estimator).upper() == "ML" else estimator
-        return fit_ordinal(model, data, ordered, estimator=est_o, std_lv=std_lv)
+        return fit_ordinal(model, data, ordered, estimator=est_o, std_lv=std_lv,
+                           parameterization=parameterization)
     t0 = time.perf_counter()
     _validate_options(estimator, information, max_iter)
     estimator = estimator.upper()

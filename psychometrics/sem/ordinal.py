@@ -62,7 +62,7 @@ class OrdinalSEMResult:
         from .results import Summary
         fm = self.fit_measures
         header = (("Estimator", self.options["estimator"]),
-                  ("Parameterization", "delta"),
+                  ("Parameterization", self.options["parameterization"]),
                   ("Observations", str(self.nobs)),
                   ("Ordered indicators", ", ".join(self.options["ordered"])),
                   ("Converged", str(self.converged)))
@@ -78,8 +78,9 @@ class _Model:
     """Free parameters: model rows (loadings, latent (co)variances, residual covariances)
     then the thresholds."""
 
-    def __init__(self, pt, rep, ordered, st: OrdinalStats):
+    def __init__(self, pt, rep, ordered, st: OrdinalStats, parameterization: str = "delta"):
         self.pt, self.rep, self.st = pt, rep, st
+        self.theta_param = parameterization == "theta"
         lhs, op, rhs, par = pt.c("lhs"), pt.c("op"), pt.c("rhs"), np.asarray(pt.c("par"))
         self.ov = list(rep.ov)
         self.perm = [self.ov.index(v) for v in st.names]
@@ -92,18 +93,24 @@ class _Model:
             if par[r] < 0:
                 continue
             if op[r] == "~~" and lhs[r] == rhs[r] and lhs[r] in ordset:
-                continue  # delta parameterization: residual variance is not free
+                # delta: residual variance = 1 - communality (not free); theta: fixed to 1
+                if self.theta_param:
+                    fixed[r] = 1.0
+                continue
             if par[r] not in mapping:
                 mapping[par[r]] = k
                 k += 1
             self.rowpar[r] = mapping[par[r]]
         fixed[self.rowpar >= 0] = np.nan
         fixed[(self.rowpar < 0) & np.isnan(fixed)] = 0.0
+        for r in range(len(par)):
+            if self.theta_param and par[r] >= 0 and self.rowpar[r] < 0:
+                fixed[r] = 1.0
         self.fixed = fixed
         self.nmod = k
         self.nth = sum(len(t) for t in st.th)
         self.npar = k + self.nth
-        p = len(st.names)
+        self.th_var = np.concatenate([np.full(len(t), j) for j, t in enumerate(st.th)])
         self.il = np.array([i for i, j in st.pairs])
         self.jl = np.array([j for i, j in st.pairs])
 
@@ -122,9 +129,28 @@ class _Model:
         LPL = M.Lambda @ M.Psi @ M.Lambda.T
         S = LPL + M.Theta
         S = S[np.ix_(self.perm, self.perm)]
+        if self.theta_param:
+            # theta parameterization: scale factors 1 / sqrt(diag Sigma*)
+            d = 1.0 / np.sqrt(np.diag(S))
+            return np.concatenate([theta[self.nmod:] * d[self.th_var],
+                                   S[self.il, self.jl] * d[self.il] * d[self.jl]])
         return np.concatenate([theta[self.nmod:], S[self.il, self.jl]])
 
+    def scales(self, theta):
+        """Scale factors (``~*~``) in model (rep.ov) order: 1 (delta) or 1/sqrt(diag Sigma*)."""
+        if not self.theta_param:
+            return np.ones(len(self.ov))
+        M = self.matrices(theta)
+        return 1.0 / np.sqrt(np.diag(M.Lambda @ M.Psi @ M.Lambda.T + M.Theta))
+
     def jacobian(self, theta, h=1e-6):
+        if self.theta_param:
+            J = np.zeros((len(self.st.wls_obs), self.npar))
+            for k in range(self.npar):
+                e = np.zeros(self.npar)
+                e[k] = h
+                J[:, k] = (self.implied(theta + e) - self.implied(theta - e)) / (2 * h)
+            return J
         # sigma is at most quadratic in each single parameter: central differences are exact
         # up to rounding
         # thresholds enter sigma as themselves (identity block)
@@ -173,7 +199,8 @@ def _gauss_newton(m: _Model, w, theta, max_iter=500):
 
 
 def fit_ordinal(model: str, data: pd.DataFrame, ordered=True, *, estimator: str = "WLSMV",
-                std_lv: bool = False, max_categories: int = 20) -> OrdinalSEMResult:
+                std_lv: bool = False, max_categories: int = 20,
+                parameterization: str = "delta") -> OrdinalSEMResult:
     """Ordinal CFA (lavaan ``cfa(model, data, ordered = ...)``), see :func:`psychometrics.sem.fit`."""
     t0 = time.perf_counter()
     est_u = str(estimator).upper()
@@ -218,7 +245,11 @@ def fit_ordinal(model: str, data: pd.DataFrame, ordered=True, *, estimator: str 
     st = ordinal_stats(codes, ov)
     pt = build_partable(parsed, ngroups=1, std_lv=std_lv, meanstructure=False, fixed_x=False)
     rep = build_representation(pt)
-    m = _Model(pt, rep, ov, st)
+    if parameterization not in ("delta", "theta"):
+        raise ModelSpecificationError(
+            f"The 'parameterization' argument must be 'delta' or 'theta', got "
+            f"{parameterization!r}.")
+    m = _Model(pt, rep, ov, st, parameterization)
     N = st.nobs
     ndat = len(st.wls_obs)
     df = ndat - m.npar
@@ -229,6 +260,11 @@ def fit_ordinal(model: str, data: pd.DataFrame, ordered=True, *, estimator: str 
     w = 1.0 / np.diag(Gam)
     # starting values: ML on the polychoric matrix (loadings, latent (co)variances)
     theta0 = _start(m, model, st, std_lv)
+    if m.theta_param:
+        # start from the delta solution mapped to the theta metric
+        md = _Model(pt, rep, ov, st, "delta")
+        td, _, _, _ = _gauss_newton(md, w, _start(md, model, st, std_lv))
+        theta0 = _delta_to_theta(md, m, td)
     theta, f, conv, it = _gauss_newton(m, w, theta0)
     if not conv:
         import warnings
@@ -294,13 +330,14 @@ def fit_ordinal(model: str, data: pd.DataFrame, ordered=True, *, estimator: str 
     for r in range(len(lhs)):
         if op[r] == "~~":
             e = vals[r]
-            if lhs[r] == rhs[r] and lhs[r] in ov_i:
+            if lhs[r] == rhs[r] and lhs[r] in ov_i and not m.theta_param:
                 e = 1.0 - LPL[ov_i[lhs[r]], ov_i[lhs[r]]]
             add(lhs[r], op[r], rhs[r], e, m.rowpar[r])
         elif op[r] not in ("=~",):
             add(lhs[r], op[r], rhs[r], vals[r], m.rowpar[r])
+    scl = m.scales(theta)
     for v in ov:
-        add(v, "~*~", v, 1.0, -1)
+        add(v, "~*~", v, float(scl[ov_i[v]]), -1)
     for v in ov:
         add(v, "~1", "", 0.0, -1)
     for v in names.lv:
@@ -329,7 +366,7 @@ def fit_ordinal(model: str, data: pd.DataFrame, ordered=True, *, estimator: str 
         polychoric=pd.DataFrame(st.cor, index=ov, columns=ov),
         nacov=pd.DataFrame(Gam, index=pn, columns=pn),
         vcov=pd.DataFrame(V, index=pnames, columns=pnames), nobs=N, converged=conv,
-        iterations=it, options=frozen_mapping(dict(estimator=est_u, parameterization="delta",
+        iterations=it, options=frozen_mapping(dict(estimator=est_u, parameterization=parameterization,
                                                    ordered=tuple(ov), std_lv=std_lv,
                                                    test="scaled.shifted" if est_u == "WLSMV"
                                                    else "standard",
@@ -337,6 +374,50 @@ def fit_ordinal(model: str, data: pd.DataFrame, ordered=True, *, estimator: str 
                                                    else "standard")),
         timing=time.perf_counter() - t0, std_all=std, warnings=tuple(warn),
         _extra=dict(model=m, theta=theta, stats=st, levels=levels))
+
+
+def _delta_to_theta(md: _Model, mt: _Model, td):
+    """Map delta estimates to theta-parameterization values (same implied moments):
+    lambda_T = lambda_D / sqrt(theta_D) with the latent scale kept by the markers."""
+    M = md.matrices(td)
+    LPL = M.Lambda @ M.Psi @ M.Lambda.T
+    res = 1.0 - np.diag(LPL)                     # delta residual variances
+    g = 1.0 / np.sqrt(np.clip(res, 1e-6, None))  # y*_T = g * y*_D
+    Lam = M.Lambda * g[:, None]
+    nlat = Lam.shape[1]
+    sc = np.ones(nlat)
+    for a in range(nlat):                        # keep fixed loadings (markers) at their value
+        fixed_rows = [i for i in range(Lam.shape[0]) if M.Lambda[i, a] != 0
+                      and not any(mt.rowpar[r] >= 0 for r in _rows_of(mt, "=~", a, i))]
+        if fixed_rows:
+            i = fixed_rows[0]
+            sc[a] = Lam[i, a] / M.Lambda[i, a]
+    Lam = Lam / sc[None, :]
+    Psi = M.Psi * np.outer(sc, sc)
+    Th = M.Theta * np.outer(g, g)
+    out = np.zeros(mt.npar)
+    lhs, op, rhs = mt.pt.c("lhs"), mt.pt.c("op"), mt.pt.c("rhs")
+    ov_i = {v: k for k, v in enumerate(mt.rep.ov)}
+    lat_i = {v: k for k, v in enumerate(mt.rep.lat)}
+    for r in range(len(lhs)):
+        k = mt.rowpar[r]
+        if k < 0:
+            continue
+        if op[r] == "=~":
+            out[k] = Lam[ov_i[rhs[r]], lat_i[lhs[r]]]
+        elif op[r] == "~~" and lhs[r] in lat_i and rhs[r] in lat_i:
+            out[k] = Psi[lat_i[lhs[r]], lat_i[rhs[r]]]
+        elif op[r] == "~~":
+            out[k] = Th[ov_i[lhs[r]], ov_i[rhs[r]]]
+    gp = g[md.perm]
+    out[mt.nmod:] = td[md.nmod:] * gp[md.th_var]
+    return out
+
+
+def _rows_of(m, op_, a, i):
+    lhs, op, rhs = m.pt.c("lhs"), m.pt.c("op"), m.pt.c("rhs")
+    lv, v = m.rep.lat[a], m.rep.ov[i]
+    return [r for r in range(len(lhs)) if op[r] == op_ and lhs[r] == lv and rhs[r] == v]
 
 
 def _check_solution(m: _Model, theta):
@@ -427,7 +508,8 @@ def _robust_catml(m, st, theta, w, D, Ei, df, N):
     if np.linalg.eigvalsh(R)[0] < np.sqrt(np.finfo(float).eps):
         return {}   # lavaan returns NA when the polychoric matrix is not positive definite
     M = m.matrices(theta)
-    S = (M.Lambda @ M.Psi @ M.Lambda.T + M.Theta)[np.ix_(m.perm, m.perm)]
+    dsc = m.scales(theta)
+    S = ((M.Lambda @ M.Psi @ M.Lambda.T + M.Theta) * np.outer(dsc, dsc))[np.ix_(m.perm, m.perm)]
     np.fill_diagonal(S, 1.0)
     Si = np.linalg.inv(S)
     F = np.linalg.slogdet(S)[1] - np.linalg.slogdet(R)[1] + np.sum(R * Si) - p
@@ -526,6 +608,8 @@ def _std_values(m: _Model, theta, tab):
     M = m.matrices(theta)
     sd_lv = np.sqrt(np.diag(M.Psi))
     LPL = M.Lambda @ M.Psi @ M.Lambda.T
+    if m.theta_param:
+        return _std_values_theta(m, theta, tab, M, sd_lv, LPL)
     ov_i = {v: k for k, v in enumerate(m.rep.ov)}
     lat_i = {v: k for k, v in enumerate(m.rep.lat)}
     out = []
@@ -551,6 +635,35 @@ def _std_values(m: _Model, theta, tab):
     return np.array(out, dtype=float)
 
 
+def _std_values_theta(m, theta, tab, M, sd_lv, LPL):
+    Sd = np.diag(LPL + M.Theta)
+    ov_i = {v: k for k, v in enumerate(m.rep.ov)}
+    lat_i = {v: k for k, v in enumerate(m.rep.lat)}
+    st_i = {v: k for k, v in enumerate(m.st.names)}
+    out = []
+    for l, o, r_, e, k in tab:
+        if o == "=~":
+            i, a = ov_i[r_], lat_i[l]
+            out.append(M.Lambda[i, a] * sd_lv[a] / np.sqrt(Sd[i]))
+        elif o == "|":
+            out.append(theta[k] / np.sqrt(Sd[ov_i[l]]))
+        elif o == "~~":
+            if l in ov_i and r_ in ov_i:
+                i, j = ov_i[l], ov_i[r_]
+                if i == j:
+                    out.append(M.Theta[i, i] / Sd[i])
+                else:
+                    out.append(M.Theta[i, j] / np.sqrt(M.Theta[i, i] * M.Theta[j, j]))
+            else:
+                a, b = lat_i[l], lat_i[r_]
+                out.append(M.Psi[a, b] / (sd_lv[a] * sd_lv[b]))
+        elif o == "~*~":
+            out.append(1.0)
+        else:
+            out.append(e)
+    return np.array(out, dtype=float)
+
+
 def _standardized(m, theta, V, tab_df):
     tab = list(zip(tab_df["lhs"].tolist(), tab_df["op"].tolist(), tab_df["rhs"].tolist(),
                    tab_df["est"].tolist(), tab_df["_k"].tolist()))
@@ -558,9 +671,9 @@ def _standardized(m, theta, V, tab_df):
     h = 1e-6
     J = np.zeros((len(est), m.npar))
     for r, row in enumerate(tab):
-        if row[1] == "|":
+        if row[1] == "|" and not m.theta_param:
             J[r, row[4]] = 1.0
-    for k in range(m.nmod):
+    for k in range(m.npar if m.theta_param else m.nmod):
         e = np.zeros(m.npar)
         e[k] = h
         J[:, k] = (_std_values(m, theta + e, tab) - _std_values(m, theta - e, tab)) / (2 * h)
@@ -602,7 +715,9 @@ def ordinal_omega(result: OrdinalSEMResult, obs_var: bool = True) -> pd.Series:
     m, theta, st = ex["model"], ex["theta"], ex["stats"]
     M = m.matrices(theta)
     ov = list(m.rep.ov)
+    dsc = m.scales(theta)
     Sig = M.Lambda @ M.Psi @ M.Lambda.T + M.Theta
+    Sig = Sig * np.outer(dsc, dsc)
     out = {}
     for a, lv in enumerate(m.rep.lv):
         items = [ov[i] for i in range(len(ov)) if M.Lambda[i, a] != 0]
@@ -614,7 +729,7 @@ def ordinal_omega(result: OrdinalSEMResult, obs_var: bool = True) -> pd.Series:
                 ti, tj = st.th[x], st.th[y]
                 A, B = np.meshgrid(ti, tj, indexing="ij")
                 prod = np.outer(ndtr(ti), ndtr(tj))
-                rc = M.Lambda[i, a] * M.Lambda[j, a] * M.Psi[a, a]
+                rc = M.Lambda[i, a] * M.Lambda[j, a] * M.Psi[a, a] * dsc[i] * dsc[j]
                 num += np.sum(_pbivnorm(A, B, rc) - prod)
                 if x == y:
                     rt = 1.0

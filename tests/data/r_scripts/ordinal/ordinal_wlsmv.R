@@ -14,7 +14,9 @@ models <- list(
   wai_std_lv = list(model = "task =~ wai_1 + wai_2 + wai_10 + wai_12\nbond =~ wai_3 + wai_5 + wai_7 + wai_9\ngoal =~ wai_4 + wai_6 + wai_8 + wai_11",
                     vars = paste0("wai_", 1:12), std.lv = TRUE, data = "therapy_sim month == 1"),
   binary = list(model = "agree =~ A1 + A2 + A3 + A4 + A5", vars = paste0("A", 1:5),
-                data = "bfi A1..A5 (A1 reversed) dichotomised: 1 if x <= 3, 2 if x >= 4"))
+                data = "bfi A1..A5 (A1 reversed) dichotomised: 1 if x <= 3, 2 if x >= 4"),
+  theta_two_factor = list(model = "agree =~ A1 + A2 + A3 + A4 + A5\nconsc =~ C1 + C2 + C3 + C4 + C5\nA4 ~~ A5",
+                          vars = c(paste0("A", 1:5), paste0("C", 1:5)), parameterization = "theta"))
 th <- read.csv("tests/data/datasets/therapy_sim.csv", stringsAsFactors = FALSE)
 wai1 <- th[th$month == 1, paste0("wai_", 1:12)]
 mat <- function(m) { m <- as.matrix(unclass(m)); list(rownames = rownames(m), colnames = colnames(m), values = unname(split(m, row(m)))) }
@@ -25,17 +27,18 @@ for (nm in names(models)) {
   m <- models[[nm]]
   dd <- if (is.null(m$data)) d[, m$vars] else if (nm == "binary") (d[, m$vars] >= 4) + 1L else wai1
   slv <- isTRUE(m$std.lv)
-  fit <- cfa(m$model, data = dd, ordered = m$vars, std.lv = slv)
-  fitD <- cfa(m$model, data = dd, ordered = m$vars, estimator = "DWLS", std.lv = slv)
+  prm <- if (is.null(m$parameterization)) "delta" else m$parameterization
+  fit <- cfa(m$model, data = dd, ordered = m$vars, std.lv = slv, parameterization = prm)
+  fitD <- cfa(m$model, data = dd, ordered = m$vars, estimator = "DWLS", std.lv = slv, parameterization = prm)
   ss <- lavInspect(fit, "sampstat")
   fm <- fitMeasures(fit)
-  invisible(cfa(m$model, data = dd, ordered = m$vars, std.lv = slv))   # warm-up
-  tms <- sapply(1:15, function(i) system.time(cfa(m$model, data = dd, ordered = m$vars, std.lv = slv))[["elapsed"]])
+  invisible(cfa(m$model, data = dd, ordered = m$vars, std.lv = slv, parameterization = prm))   # warm-up
+  tms <- sapply(1:15, function(i) system.time(cfa(m$model, data = dd, ordered = m$vars, std.lv = slv, parameterization = prm))[["elapsed"]])
   tm <- median(tms)
   crs <- tryCatch(as.list(compRelSEM(fit)), error = function(e) conditionMessage(e))
   out[[nm]] <- list(
-    call = sprintf("cfa(model, data = d[, vars], ordered = vars, std.lv = %s)  # model: %s", slv, m$model),
-    model = m$model, vars = m$vars, nobs = lavInspect(fit, "nobs"), std_lv = slv,
+    call = sprintf("cfa(model, data = d[, vars], ordered = vars, std.lv = %s, parameterization = '%s')  # model: %s", slv, prm, m$model),
+    model = m$model, vars = m$vars, nobs = lavInspect(fit, "nobs"), std_lv = slv, parameterization = prm,
     data = if (is.null(m$data)) "bfi (A1, C4, C5 reversed)" else m$data,
     estimator = lavInspect(fit, "options")$estimator,
     parameterEstimates = df_rows(parameterEstimates(fit)),
