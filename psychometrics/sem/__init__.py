@@ -12,9 +12,10 @@ from __future__ import annotations
 from .api import fit
 from .instrument_model import cfa_model
 from .invariance import invariance, lrt
+from .ordinal import OrdinalSEMResult, ordinal_omega
 from .reliability import ave, comp_rel_sem, reliability
 from .results import SEMResult, Summary
 from .syntax import parse_model
 
 __all__ = ["fit", "invariance", "lrt", "cfa_model", "reliability", "comp_rel_sem", "ave", "SEMResult",
-           "Summary", "parse_model"]
+           "Summary", "parse_model", "OrdinalSEMResult", "ordinal_omega"]

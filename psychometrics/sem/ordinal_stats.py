@@ -256,8 +256,12 @@ def ordinal_stats(codes: np.ndarray, names) -> OrdinalStats:
             f = freqs[k].copy()
             zero = np.argwhere(f == 0)
             if len(zero) == 2:
-                special[k] = 1.0 if f[0, 0] > 0 else -1.0
-                continue
+                # lavaan sets rho = +-1 and warns; the casewise scores (and so NACOV,
+                # the weights and the SEs) are then undefined, so we stop with a clear error
+                raise DataValidationError(
+                    f"The 2 x 2 table of {names[j]!r} x {names[i]!r} has two empty cells: the "
+                    f"two binary items are (inversely) identical, their polychoric correlation "
+                    f"is +-1 and the WLS weight matrix is undefined. Drop one of them.")
             if len(zero) == 1:
                 # lavaan zero.add = 0.5 with zero.keep.margins for a single empty cell
                 a, b = zero[0]

@@ -91,3 +91,12 @@ def test_listwise_warning_and_summary():
     assert res.nobs == 298
     text = res.summary().as_text()
     assert "Thresholds:" in text and "y1|t1" in text and "WLSMV" in text
+
+
+def test_two_empty_cells_error():
+    rng = np.random.default_rng(3)
+    y1 = rng.integers(1, 3, 200)
+    d = pd.DataFrame({"y1": y1, "y2": y1.copy(), "y3": rng.integers(1, 3, 200),
+                      "y4": rng.integers(1, 3, 200)})
+    with pytest.raises(DataValidationError, match="'y1' x 'y2' has two empty cells"):
+        sem.fit(MODEL, d, ordered=True)

@@ -36,6 +36,8 @@ _FITS: dict = {}
 
 def _data(name):
     o = REF[name]
+    if "data_values" in o and o["data_values"] is not None:
+        return pd.DataFrame(o["data_values"])      # synthetic data stored with the reference
     if name.startswith("wai"):
         d = dataset("therapy_sim")
         return d[d["month"] == 1][o["vars"]]       # first sessions
@@ -60,7 +62,9 @@ def _fit(name, estimator="WLSMV"):
 # (a) one factor, (b) two factors, (c) a residual covariance, (d) WAI-SR 3 factors with
 # std.lv = TRUE on 150 first sessions (sparse tables, latent correlation > 1 as in lavaan)
 # (e) binary items (2 x 2 tables), (f) theta parameterization, two factors + residual cov
-CASES = ["one_factor", "two_factor", "resid_cov", "wai_std_lv", "binary", "theta_two_factor"]
+# (g) synthetic binary items with an empty cell (lavaan's zero.add = 0.5 keeping margins)
+CASES = ["one_factor", "two_factor", "resid_cov", "wai_std_lv", "binary", "theta_two_factor",
+         "binary_empty_cell"]
 
 
 def _merge(ref_rows, ours):

@@ -18,6 +18,17 @@ models <- list(
   theta_two_factor = list(model = "agree =~ A1 + A2 + A3 + A4 + A5\nconsc =~ C1 + C2 + C3 + C4 + C5\nA4 ~~ A5",
                           vars = c(paste0("A", 1:5), paste0("C", 1:5)), parameterization = "theta"))
 th <- read.csv("tests/data/datasets/therapy_sim.csv", stringsAsFactors = FALSE)
+## (g) small synthetic binary data with one empty cell in the y1 x y2 table (lavaan adds
+##     0.5 to the empty cell keeping the margins); the data are stored in the JSON
+set.seed(20261126)
+nsim <- 120
+f <- rnorm(nsim)
+ysim <- sapply(1:4, function(k) as.integer(0.8 * f + rnorm(nsim, sd = 0.6) > c(-0.3, 0.2, 0, 0.4)[k]) + 1L)
+colnames(ysim) <- paste0("y", 1:4)
+ysim[ysim[, "y1"] == 2 & ysim[, "y2"] == 1, "y2"] <- 2L     # empty cell (y1 = 2, y2 = 1)
+ysim <- as.data.frame(ysim)
+models$binary_empty_cell <- list(model = "f =~ y1 + y2 + y3 + y4", vars = paste0("y", 1:4),
+                                 data = "synthetic (stored in 'data_values')")
 wai1 <- th[th$month == 1, paste0("wai_", 1:12)]
 mat <- function(m) { m <- as.matrix(unclass(m)); list(rownames = rownames(m), colnames = colnames(m), values = unname(split(m, row(m)))) }
 df_rows <- function(x) { x <- as.data.frame(x); rownames(x) <- NULL; class(x) <- "data.frame"; x }
@@ -25,7 +36,8 @@ out <- list(lavaan = as.character(packageVersion("lavaan")), semTools = as.chara
             data_note = "bfi A1..A5, C1..C5; A1, C4, C5 reversed as 7 - x; listwise deletion over the model variables")
 for (nm in names(models)) {
   m <- models[[nm]]
-  dd <- if (is.null(m$data)) d[, m$vars] else if (nm == "binary") (d[, m$vars] >= 4) + 1L else wai1
+  dd <- if (is.null(m$data)) d[, m$vars] else if (nm == "binary") (d[, m$vars] >= 4) + 1L else
+        if (nm == "binary_empty_cell") ysim else wai1
   slv <- isTRUE(m$std.lv)
   prm <- if (is.null(m$parameterization)) "delta" else m$parameterization
   fit <- cfa(m$model, data = dd, ordered = m$vars, std.lv = slv, parameterization = prm)
@@ -54,6 +66,7 @@ for (nm in names(models)) {
                 parameterEstimates = df_rows(parameterEstimates(fitD)),
                 fitMeasures = as.list(fitMeasures(fitD))),
     compRelSEM = crs,
+    data_values = if (nm == "binary_empty_cell") as.list(ysim) else NULL,
     timing_s = tm, timing_call = "median of 15 timed cfa(model, data = d[, vars], ordered = vars) calls after a warm-up (system.time elapsed, seconds)")
   cat(nm, "elapsed per fit", tm, "\n"); print(crs)
 }
