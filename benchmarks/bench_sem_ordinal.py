@@ -47,10 +47,11 @@ def main():
         bfi[v] = 7 - bfi[v]
     print(f"{'case':<12} {'ours (s)':>10} {'R (s)':>10} {'R/ours':>8}")
     th = pd.read_csv(ROOT / "tests/data/datasets/therapy_sim.csv", na_values=["NA"])
-    for name in ("one_factor", "two_factor", "resid_cov", "wai_std_lv"):
+    for name in ("one_factor", "two_factor", "resid_cov", "wai_std_lv", "theta_two_factor"):
         o = ref[name]
         d = th[th["month"] == 1][o["vars"]] if name.startswith("wai") else bfi[o["vars"]]
-        t = timeit(lambda: sem.fit(o["model"], d, ordered=o["vars"], std_lv=o["std_lv"]))
+        t = timeit(lambda: sem.fit(o["model"], d, ordered=o["vars"], std_lv=o["std_lv"],
+                                   parameterization=o["parameterization"]))
         r = o["timing_s"]
         print(f"{name:<12} {t:>10.4f} {r:>10.4f} {r / t:>8.2f}")
 
