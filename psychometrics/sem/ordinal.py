@@ -57,6 +57,16 @@ class OrdinalSEMResult:
             raise ModelSpecificationError("Ordinal fits support type='std.all' only.")
         return self.std_all.copy()
 
+    def r_squared(self) -> pd.DataFrame:
+        """lavaan ``lavInspect(fit, "rsquare")``: ``group, variable, r_squared``
+        (share of the latent response variance explained by the factors)."""
+        m, theta = self._extra["model"], self._extra["theta"]
+        M = m.matrices(theta)
+        common = np.diag(M.Lambda @ M.Psi @ M.Lambda.T)
+        total = common + np.diag(M.Theta) if m.theta_param else np.ones(len(common))
+        rows = [(1, v, float(common[k] / total[k])) for k, v in enumerate(m.rep.ov)]
+        return pd.DataFrame(rows, columns=["group", "variable", "r_squared"])
+
     def summary(self):
         """Printable summary (``.as_text()``, ``.as_html()``, ``.as_latex()``)."""
         from .results import Summary

@@ -119,10 +119,22 @@ def test_parameter_estimates(name, estimator):
 @pytest.mark.parametrize("name", CASES)
 def test_vcov_diagonal(name):
     res = _fit(name)
-    # diag(vcov(fit)) in lavaan's free-parameter order: loadings/variances then thresholds;
-    # compare as sorted sets of values matched through the estimates' SEs
-    se = res.estimates.loc[res.estimates["free"], "se"].to_numpy()
-    assert_allclose(np.sort(se ** 2), np.sort(REF[name]["vcov_diag"]), rtol=2e-4)
+    ref = REF[name]["vcov_diag_named"]
+    # diag(vcov(fit)), by lavaan's parameter names ("agree=~A2", "A1|t1", ...)
+    ours = np.diag(res.vcov.to_numpy())
+    idx = {n: k for k, n in enumerate(res.vcov.index)}
+    assert set(idx) == set(ref)
+    assert_allclose([ours[idx[n]] for n in ref], list(ref.values()), rtol=2e-5)
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_r_squared(name):
+    res = _fit(name)
+    ref = REF[name]["rsquare"]
+    rs = res.r_squared().set_index("variable")["r_squared"]
+    # lavInspect(fit, "rsquare")
+    assert set(rs.index) == set(ref)
+    assert_allclose(rs[list(ref)].to_numpy(), list(ref.values()), rtol=1e-5)
 
 
 @pytest.mark.parametrize("name", CASES)

@@ -61,6 +61,8 @@ for (nm in names(models)) {
     wls_v_diag = diag(as.matrix(lavInspect(fit, "wls.v"))),
     nacov = mat(lavInspect(fit, "gamma")),
     vcov_diag = diag(as.matrix(vcov(fit))),
+    vcov_diag_named = as.list(diag(as.matrix(vcov(fit)))),
+    rsquare = as.list(lavInspect(fit, "rsquare")),
     fmin = as.numeric(fm[["fmin"]]),
     dwls = list(call = "cfa(model, data, ordered = vars, estimator = 'DWLS')",
                 parameterEstimates = df_rows(parameterEstimates(fitD)),
