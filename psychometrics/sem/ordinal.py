@@ -234,14 +234,14 @@ def fit_ordinal(model: str, data: pd.DataFrame, ordered=True, *, estimator: str 
     if bad:
         raise ModelSpecificationError(
             f"ordered variable(s) {bad} are not observed variables of the model.")
+    if any(st_.op in ("~", "~1") for st_ in parsed.statements):
+        raise ModelSpecificationError("Ordinal models support measurement models only "
+                                      "(=~ and ~~ statements).")
     notord = [v for v in ov if v not in ordered]
     if notord:
         raise ModelSpecificationError(
             f"Mixed ordinal/continuous indicators are not supported: {notord} are not in "
             f"'ordered'. Pass ordered=True to treat all indicators as ordinal.")
-    if any(s.op in ("~", "~1") for s in parsed.statements):
-        raise ModelSpecificationError("Ordinal models support measurement models only "
-                                      "(=~ and ~~ statements).")
     codes, levels, keep = ordinal_data(data, ov, max_categories=max_categories)
     warn = []
     n_drop = int((~keep).sum())
@@ -327,14 +327,6 @@ def fit_ordinal(model: str, data: pd.DataFrame, ordered=True, *, estimator: str 
         for t in range(len(st.th[j])):
             k = m.nmod + st.th_index[j][t]
             th_rows.append((v, "|", f"t{t + 1}", theta[k], k))
-    for r in range(len(lhs)):
-        if op[r] == "=~":
-            pass
-    first_lv_var = True
-    out_rows = []
-    for row in rows:
-        out_rows.append(row)
-    rows = out_rows
     for v, o, r_, e, k in th_rows:
         add(v, o, r_, e, k)
     for r in range(len(lhs)):

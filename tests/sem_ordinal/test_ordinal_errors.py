@@ -100,3 +100,27 @@ def test_two_empty_cells_error():
                       "y4": rng.integers(1, 3, 200)})
     with pytest.raises(DataValidationError, match="'y1' x 'y2' has two empty cells"):
         sem.fit(MODEL, d, ordered=True)
+
+
+def test_ordered_false_or_empty_is_ml():
+    from psychometrics.sem.results import SEMResult
+    d = _data().astype(float)
+    assert isinstance(sem.fit(MODEL, d, ordered=False), SEMResult)
+    assert isinstance(sem.fit(MODEL, d, ordered=[]), SEMResult)
+
+
+def test_bad_parameterization():
+    with pytest.raises(ModelSpecificationError, match="'gamma'"):
+        sem.fit(MODEL, _data(), ordered=True, parameterization="gamma")
+
+
+def test_comp_rel_sem_tau_eq_not_available():
+    res = sem.fit(MODEL, _data(), ordered=True)
+    with pytest.raises(ModelSpecificationError, match="tau_eq"):
+        sem.comp_rel_sem(res, tau_eq=True)
+
+
+def test_regression_not_supported():
+    d = _data().assign(x=np.arange(300.0))
+    with pytest.raises(ModelSpecificationError, match="measurement models only"):
+        sem.fit(MODEL + "\nf ~ x", d, ordered=["y1", "y2", "y3", "y4"])
