@@ -27,6 +27,10 @@ ysim <- sapply(1:4, function(k) as.integer(0.8 * f + rnorm(nsim, sd = 0.6) > c(-
 colnames(ysim) <- paste0("y", 1:4)
 ysim[ysim[, "y1"] == 2 & ysim[, "y2"] == 1, "y2"] <- 2L     # empty cell (y1 = 2, y2 = 1)
 ysim <- as.data.frame(ysim)
+models$big_five <- list(model = paste(sapply(c("A", "C", "E", "N", "O"), function(f)
+                          paste0(f, "f =~ ", paste0(f, 1:5, collapse = " + "))), collapse = "\n"),
+                        vars = c(outer(1:5, c("A", "C", "E", "N", "O"), function(i, f) paste0(f, i))),
+                        data = "bfi 25 items, no reversal")
 models$binary_empty_cell <- list(model = "f =~ y1 + y2 + y3 + y4", vars = paste0("y", 1:4),
                                  data = "synthetic (stored in 'data_values')")
 wai1 <- th[th$month == 1, paste0("wai_", 1:12)]
@@ -37,7 +41,7 @@ out <- list(lavaan = as.character(packageVersion("lavaan")), semTools = as.chara
 for (nm in names(models)) {
   m <- models[[nm]]
   dd <- if (is.null(m$data)) d[, m$vars] else if (nm == "binary") (d[, m$vars] >= 4) + 1L else
-        if (nm == "binary_empty_cell") ysim else wai1
+        if (nm == "binary_empty_cell") ysim else if (nm == "big_five") bfi[, m$vars] else wai1
   slv <- isTRUE(m$std.lv)
   prm <- if (is.null(m$parameterization)) "delta" else m$parameterization
   fit <- cfa(m$model, data = dd, ordered = m$vars, std.lv = slv, parameterization = prm)
@@ -59,7 +63,8 @@ for (nm in names(models)) {
     th = as.list(ss$th), cov = mat(ss$cov),
     wls_obs = as.numeric(lavInspect(fit, "wls.obs")),
     wls_v_diag = diag(as.matrix(lavInspect(fit, "wls.v"))),
-    nacov = mat(lavInspect(fit, "gamma")),
+    nacov = if (length(m$vars) <= 12) mat(lavInspect(fit, "gamma")) else NULL,
+    nacov_diag = diag(lavInspect(fit, "gamma")),
     vcov_diag = diag(as.matrix(vcov(fit))),
     vcov_diag_named = as.list(diag(as.matrix(vcov(fit)))),
     rsquare = as.list(lavInspect(fit, "rsquare")),
