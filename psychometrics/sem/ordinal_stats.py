@@ -286,21 +286,26 @@ def ordinal_stats(codes: np.ndarray, names) -> OrdinalStats:
         lik = P[cell]
         sc_cor[:, k] = phi[cell] / lik
         r = np.sqrt(1 - rho * rho)
-        # d log P / d thresholds of variable i (upper cut z1, lower cut z2)
-        for (a, b, za1, za2, zb1, zb2, Ka) in ((i, j, z1s[i], z2s[i], z1s[j], z2s[j], K[i]),
-                                               (j, i, z1s[j], z2s[j], z1s[i], z2s[i], K[j])):
-            ya = codes[:, a]
+        # A21 = sum_cases sc_rho * d log P / d thresholds; both depend on the cell only,
+        # so aggregate over the observed cell counts
+        Kij = (K[i], K[j])
+        cnt = np.bincount(cell, minlength=K[i] * K[j]).reshape(Kij).astype(float)
+        P2 = P.reshape(Kij)
+        sc2 = phi.reshape(Kij) / np.where(P2 > 0, P2, np.inf)
+        for (a, b, transpose) in ((i, j, False), (j, i, True)):
+            ta, tb = th[a], th[b]
+            eb = np.concatenate([[-np.inf], tb, [np.inf]])
+            # U[c, m] = dP(cell with a-category c (upper cut ta[c]), b-category m) / d ta[c]
             with np.errstate(invalid="ignore"):
-                u = _dnorm(za1) * (ndtr((zb1 - rho * za1) / r) - ndtr((zb2 - rho * za1) / r))
-                lw = _dnorm(za2) * (ndtr((zb1 - rho * za2) / r) - ndtr((zb2 - rho * za2) / r))
-            u = np.where(np.isfinite(za1), u, 0.0)
-            lw = np.where(np.isfinite(za2), lw, 0.0)
-            dth = np.zeros((n, Ka - 1))
-            up = ya < Ka - 1
-            dth[np.flatnonzero(up), ya[up]] += u[up] / lik[up]
-            lo = ya > 0
-            dth[np.flatnonzero(lo), ya[lo] - 1] -= lw[lo] / lik[lo]
-            A21[k, th_index[a]] = sc_cor[:, k] @ dth
+                Z = (eb[None, :] - rho * ta[:, None]) / r
+            U = _dnorm(ta)[:, None] * np.diff(ndtr(Z), axis=1)
+            C = cnt.T if transpose else cnt
+            Pm = P2.T if transpose else P2
+            S2 = sc2.T if transpose else sc2
+            with np.errstate(divide="ignore", invalid="ignore"):
+                up = np.where(C[:-1] > 0, C[:-1] * S2[:-1] * U / Pm[:-1], 0.0)
+                lo = np.where(C[1:] > 0, C[1:] * S2[1:] * U / Pm[1:], 0.0)
+            A21[k, th_index[a]] = up.sum(axis=1) - lo.sum(axis=1)
     sc_th = np.hstack(sc_th_blocks)
     SC = np.hstack([sc_th, sc_cor])
     inner = SC.T @ SC
