@@ -28,11 +28,26 @@ __all__ = ["fit_ordinal", "OrdinalSEMResult"]
 
 @dataclass(frozen=True)
 class OrdinalSEMResult:
-    """Result of an ordinal (DWLS / WLSMV) CFA.
+    """Result of an ordinal (DWLS / WLSMV) CFA (immutable).
 
-    Attributes: ``estimates`` (lhs op rhs est se z p_value ci_lower ci_upper free),
-    ``fit_measures`` (lavaan names with ``.`` -> ``_``), ``thresholds`` (Series),
-    ``polychoric`` (DataFrame), ``nacov`` (DataFrame), ``vcov``, ``nobs``, ``converged``.
+    Attributes
+    ----------
+    estimates : pandas.DataFrame
+        ``lhs op rhs group label est se z p_value ci_lower ci_upper std_all free``, rows as
+        lavaan's ``parameterEstimates`` (loadings, thresholds ``|``, variances, scales
+        ``~*~``, intercepts ``~1``); fixed rows have se 0 and NaN z / p.
+    fit_measures : Mapping
+        lavaan's ``fitMeasures`` names with ``.`` replaced by ``_``.
+    thresholds : pandas.Series
+        Sample thresholds (``lavInspect(fit, "sampstat")$th``).
+    polychoric : pandas.DataFrame
+        Sample polychoric correlations.
+    nacov : pandas.DataFrame
+        N x the asymptotic covariance of (thresholds, correlations) (``lavInspect(fit,
+        "gamma")``).
+    vcov : pandas.DataFrame
+        Covariance of the free parameters (``vcov(fit)``), lavaan's names.
+    nobs, converged, iterations, options, timing, warnings
     """
 
     model: str
@@ -211,7 +226,55 @@ def _gauss_newton(m: _Model, w, theta, max_iter=500):
 def fit_ordinal(model: str, data: pd.DataFrame, ordered=True, *, estimator: str = "WLSMV",
                 std_lv: bool = False, max_categories: int = 20,
                 parameterization: str = "delta") -> OrdinalSEMResult:
-    """Ordinal CFA (lavaan ``cfa(model, data, ordered = ...)``), see :func:`psychometrics.sem.fit`."""
+    """Ordinal CFA by DWLS with robust SEs and a scaled-shifted test (lavaan WLSMV).
+
+    Parameters
+    ----------
+    model : str
+        lavaan syntax with ``=~`` and ``~~`` statements (a measurement model).
+    data : pandas.DataFrame
+        Integer-coded ordinal responses; rows with a missing value in a model variable
+        are dropped (listwise, with a ``DataQualityWarning``).
+    ordered : True or list of str
+        The ordinal indicators; ``True`` = every observed variable of the model (all
+        indicators must be ordinal).
+    estimator : {"WLSMV", "DWLS"}
+        WLSMV: robust ("robust.sem") SEs and the scaled-shifted test; DWLS: standard SEs
+        and the unscaled test only.
+    std_lv : bool
+        Latent variances fixed to 1 instead of marker loadings.
+    max_categories : int
+        More categories than this raise ``DataValidationError``.
+    parameterization : {"delta", "theta"}
+        lavaan's ``parameterization =``.
+
+    Returns
+    -------
+    OrdinalSEMResult
+
+    Raises
+    ------
+    DataValidationError
+        Non-numeric / non-integer ordered variables, too many categories, an empty
+        category, a single category, two binary items with two empty cells.
+    ModelSpecificationError, IdentificationError
+
+    Warns
+    -----
+    DataQualityWarning, ConvergenceWarning, HeywoodCaseWarning, NotPositiveDefiniteWarning
+
+    Notes
+    -----
+    Sample statistics s = (thresholds, polychoric correlations) and NACOV (Muthen 1984)
+    come from :func:`.ordinal_stats.ordinal_stats`. The estimates minimise
+    F = (s - sigma(theta))' W (s - sigma(theta)) with W = diag(NACOV)^-1; chisq = (N-1) F;
+    vcov = (D'WD)^-1 D'W NACOV W D (D'WD)^-1 / (N-1) (WLSMV) or (D'WD)^-1 / (N-1) (DWLS);
+    scaled-shifted chisq = a chisq + df - a tr(U NACOV), a = sqrt(df / tr((U NACOV)^2)),
+    U = W - W D (D'WD)^-1 D'W.
+
+    In R: ``lavaan::cfa(model, data, ordered = c(...))`` (lavaan 0.6-14; estimator
+    "WLSMV", parameterization "delta" by default).
+    """
     t0 = time.perf_counter()
     est_u = str(estimator).upper()
     if est_u not in ("WLSMV", "DWLS"):
