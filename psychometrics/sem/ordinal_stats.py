@@ -138,46 +138,53 @@ def _polychoric(freq, grid):
 
 
 class _AllPairs:
-    """Interior corner points of every pair's table, for vectorised cell probabilities."""
+    """All pairs' tables grouped by shape, for vectorised cell probabilities."""
 
     def __init__(self, th, pairs, freqs):
-        self.items = []
-        xs, ys, seg = [], [], [0]
-        for (i, j), f in zip(pairs, freqs):
-            ti, tj = th[i], th[j]
-            X, Y = np.meshgrid(ti, tj, indexing="ij")
-            xs.append(X.ravel())
-            ys.append(Y.ravel())
-            seg.append(seg[-1] + X.size)
-            self.items.append((ti, tj, f))
-        self.x = np.concatenate(xs)
-        self.y = np.concatenate(ys)
-        self.seg = seg
-        self.pair_of = np.repeat(np.arange(len(pairs)), np.diff(seg))
+        groups: dict = {}
+        for k, (i, j) in enumerate(pairs):
+            groups.setdefault((len(th[i]) + 1, len(th[j]) + 1), []).append(k)
+        self.npairs = len(pairs)
+        self.groups = []
+        for (Ki, Kj), idx in groups.items():
+            idx = np.array(idx)
+            TI = np.array([th[pairs[k][0]] for k in idx])
+            TJ = np.array([th[pairs[k][1]] for k in idx])
+            F = np.array([freqs[k] for k in idx])
+            X = np.broadcast_to(TI[:, :, None], (len(idx), Ki - 1, Kj - 1))
+            Y = np.broadcast_to(TJ[:, None, :], (len(idx), Ki - 1, Kj - 1))
+            self.groups.append((idx, Ki, Kj, TI, TJ, F, X, Y))
+
+    def group_terms(self, rho):
+        """Per shape group: (pair indices, P, phi = dP/drho, gnorm = d2P/drho2, counts)."""
+        out = []
+        cs = (lambda A: A[:, 1:, 1:] - A[:, :-1, 1:] - A[:, 1:, :-1] + A[:, :-1, :-1])
+        for idx, Ki, Kj, TI, TJ, F, X, Y in self.groups:
+            m = len(idx)
+            r = np.broadcast_to(rho[idx][:, None, None], X.shape)
+            C = bvn_upper(-X, -Y, r).reshape(X.shape)
+            r2 = 1 - r * r
+            q = X * X - 2 * r * X * Y + Y * Y
+            d = np.exp(-q / (2 * r2)) / (2 * np.pi * np.sqrt(r2))
+            guv = r / r2 + X * Y / r2 - r * q / (r2 * r2)
+            G = np.zeros((m, Ki + 1, Kj + 1))
+            G[:, 1:Ki, 1:Kj] = C
+            G[:, Ki, 1:Kj] = ndtr(TJ)
+            G[:, 1:Ki, Kj] = ndtr(TI)
+            G[:, Ki, Kj] = 1.0
+            D = np.zeros((m, Ki + 1, Kj + 1))
+            D[:, 1:Ki, 1:Kj] = d
+            H = np.zeros((m, Ki + 1, Kj + 1))
+            H[:, 1:Ki, 1:Kj] = d * guv
+            out.append((idx, cs(G), cs(D), cs(H), F))
+        return out
 
     def terms(self, rho):
-        """Per pair: cell probabilities P, dP/drho (phi) and d2P/drho2 (gnorm)."""
-        r = rho[self.pair_of]
-        C = bvn_upper(-self.x, -self.y, r)
-        x, y = self.x, self.y
-        r2 = 1 - r * r
-        d = np.exp(-(x * x - 2 * r * x * y + y * y) / (2 * r2)) / (2 * np.pi * np.sqrt(r2))
-        guv = r / r2 + x * y / r2 - r * (x * x - 2 * r * x * y + y * y) / (r2 * r2)
-        out = []
-        for k, (ti, tj, f) in enumerate(self.items):
-            sl = slice(self.seg[k], self.seg[k + 1])
-            Ki, Kj = len(ti) + 1, len(tj) + 1
-            G = np.zeros((Ki + 1, Kj + 1))
-            G[1:Ki, 1:Kj] = C[sl].reshape(Ki - 1, Kj - 1)
-            G[Ki, 1:Kj] = ndtr(tj)
-            G[1:Ki, Kj] = ndtr(ti)
-            G[Ki, Kj] = 1.0
-            D = np.zeros((Ki + 1, Kj + 1))
-            D[1:Ki, 1:Kj] = d[sl].reshape(Ki - 1, Kj - 1)
-            H = np.zeros((Ki + 1, Kj + 1))
-            H[1:Ki, 1:Kj] = (d[sl] * guv[sl]).reshape(Ki - 1, Kj - 1)
-            cs = (lambda A: A[1:, 1:] - A[:-1, 1:] - A[1:, :-1] + A[:-1, :-1])
-            out.append((cs(G), cs(D), cs(H), f))
+        """Per pair: (P, phi, gnorm, counts)."""
+        out = [None] * self.npairs
+        for idx, P, phi, gn, F in self.group_terms(rho):
+            for a, k in enumerate(idx):
+                out[k] = (P[a], phi[a], gn[a], F[a])
         return out
 
 
@@ -190,13 +197,15 @@ def _polychoric_all(th, pairs, freqs, start, max_iter=50):
     for _ in range(max_iter):
         g = np.zeros(len(pairs))
         h = np.zeros(len(pairs))
-        for k, (P, phi, gn, f) in enumerate(ap.terms(rho)):
-            ok = f > 0
-            if np.any(P[ok] <= 1e-300):
-                h[k] = np.nan
-                continue
-            g[k] = np.sum(f[ok] * phi[ok] / P[ok])
-            h[k] = np.sum(f[ok] * (gn[ok] / P[ok] - (phi[ok] / P[ok]) ** 2))
+        for idx, P, phi, gn, F in ap.group_terms(rho):
+            ok = F > 0
+            tiny = np.any(ok & (P <= 1e-300), axis=(1, 2))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                q = np.where(ok, phi / P, 0.0)
+                gg = np.sum(np.where(ok, F * q, 0.0), axis=(1, 2))
+                hh = np.sum(np.where(ok, F * (gn / P - q * q), 0.0), axis=(1, 2))
+            g[idx] = gg
+            h[idx] = np.where(tiny, np.nan, hh)
         step = np.where((h < 0) & np.isfinite(h), -g / h, 0.0)
         bad = ~((h < 0) & np.isfinite(h))
         new = rho + step
