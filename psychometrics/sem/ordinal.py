@@ -136,6 +136,23 @@ class _Model:
         self.nth = sum(len(t) for t in st.th)
         self.npar = k + self.nth
         self.th_var = np.concatenate([np.full(len(t), j) for j, t in enumerate(st.th)])
+        # free model rows by matrix, for the analytic Jacobian (delta parameterization)
+        ov_i = {v: q for q, v in enumerate(rep.ov)}
+        lat_i = {v: q for q, v in enumerate(rep.lat)}
+        self.jrows = []
+        for r in range(len(par)):
+            k = self.rowpar[r]
+            if k < 0:
+                continue
+            if op[r] == "=~":
+                self.jrows.append(("L", k, ov_i[rhs[r]], lat_i[lhs[r]]))
+            elif op[r] == "~~" and lhs[r] in lat_i and rhs[r] in lat_i:
+                self.jrows.append(("P", k, lat_i[lhs[r]], lat_i[rhs[r]]))
+            elif op[r] == "~~" and lhs[r] in ov_i and rhs[r] in ov_i:
+                self.jrows.append(("T", k, ov_i[lhs[r]], ov_i[rhs[r]]))
+            else:
+                self.jrows = None      # anything else: numerical Jacobian
+                break
         self.il = np.array([i for i, j in st.pairs])
         self.jl = np.array([j for i, j in st.pairs])
 
@@ -176,11 +193,28 @@ class _Model:
                 e[k] = h
                 J[:, k] = (self.implied(theta + e) - self.implied(theta - e)) / (2 * h)
             return J
-        # sigma is at most quadratic in each single parameter: central differences are exact
-        # up to rounding
         # thresholds enter sigma as themselves (identity block)
         J = np.zeros((len(self.st.wls_obs), self.npar))
         J[np.arange(self.nth), self.nmod + np.arange(self.nth)] = 1.0
+        if self.jrows is not None:
+            M = self.matrices(theta)
+            L, LP = M.Lambda, M.Lambda @ M.Psi
+            pi = np.asarray(self.perm)[self.il]
+            pj = np.asarray(self.perm)[self.jl]
+            Jc = J[self.nth:]
+            for kind, k, a, b in self.jrows:
+                if kind == "L":         # lambda[a (ov), b (lv)]
+                    Jc[:, k] += (pi == a) * LP[pj, b] + (pj == a) * LP[pi, b]
+                elif kind == "P":
+                    if a == b:
+                        Jc[:, k] += L[pi, a] * L[pj, a]
+                    else:
+                        Jc[:, k] += L[pi, a] * L[pj, b] + L[pi, b] * L[pj, a]
+                else:
+                    Jc[:, k] += ((pi == a) & (pj == b)) | ((pi == b) & (pj == a))
+            return J
+        # sigma is at most quadratic in each single parameter: central differences are exact
+        # up to rounding
         for k in range(self.nmod):
             e = np.zeros(self.npar)
             e[k] = h
