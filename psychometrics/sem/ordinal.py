@@ -409,6 +409,8 @@ def fit_ordinal(model: str, data: pd.DataFrame, ordered=True, *, estimator: str 
     LPL = M.Lambda @ M.Psi @ M.Lambda.T
     lhs, op, rhs = pt.c("lhs"), pt.c("op"), pt.c("rhs")
     se_all = np.sqrt(np.clip(np.diag(V), 0, None))
+    if not conv:
+        se_all[:] = np.nan      # no standard errors for a non-converged fit
     rows = []
     ov_i = {v: k for k, v in enumerate(rep.ov)}
     pnames = [""] * m.npar
@@ -550,14 +552,24 @@ def _check_solution(m: _Model, theta):
 def _start(m: _Model, model, st, std_lv):
     from .api import fit as ml_fit
     import warnings
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        r = ml_fit(model, sample_cov=pd.DataFrame(st.cor, index=st.names, columns=st.names),
-                   sample_nobs=st.nobs, std_lv=std_lv)
-    est = r.estimates
-    theta = np.zeros(m.npar)
     lhs, op, rhs = m.pt.c("lhs"), m.pt.c("op"), m.pt.c("rhs")
-    lut = {(a, b, c): e for a, b, c, e in zip(est["lhs"], est["op"], est["rhs"], est["est"])}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            r = ml_fit(model, sample_cov=pd.DataFrame(st.cor, index=st.names, columns=st.names),
+                       sample_nobs=st.nobs, std_lv=std_lv)
+        est = r.estimates
+        lut = {(a, b, c): e for a, b, c, e in zip(est["lhs"], est["op"], est["rhs"], est["est"])}
+        if not r.converged:
+            raise ValueError
+    except Exception:   # e.g. a non-positive-definite polychoric matrix: simple starts
+        lut = {}
+        for a, b, c in zip(lhs, op, rhs):
+            if b == "=~":
+                lut[(a, b, c)] = 0.7
+            elif b == "~~":
+                lut[(a, b, c)] = (0.5 if a == c else 0.0)
+    theta = np.zeros(m.npar)
     for r in range(len(lhs)):
         k = m.rowpar[r]
         if k >= 0:

@@ -124,3 +124,17 @@ def test_regression_not_supported():
     d = _data().assign(x=np.arange(300.0))
     with pytest.raises(ModelSpecificationError, match="measurement models only"):
         sem.fit(MODEL + "\nf ~ x", d, ordered=["y1", "y2", "y3", "y4"])
+
+
+def test_simple_starts_when_ml_start_fails(monkeypatch):
+    # the ML start on the polychoric matrix can fail (non-PD matrix); simple starts are used
+    import psychometrics.sem.api as api
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("no ML start")
+
+    ref = sem.fit(MODEL, _data(), ordered=True)
+    monkeypatch.setattr(api, "fit", broken)
+    res = sem.ordinal.fit_ordinal(MODEL, _data(), ordered=True)
+    assert res.converged
+    np.testing.assert_allclose(res.estimates["est"], ref.estimates["est"], rtol=1e-6, atol=1e-8)
