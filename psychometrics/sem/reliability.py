@@ -26,6 +26,11 @@ __all__ = ["reliability", "comp_rel_sem", "ave"]
 
 def _factor_blocks(result):
     """Yield (group, group key, factor, indicator names, loadings, psi) per factor."""
+    from .ordinal import OrdinalSEMResult
+    if isinstance(result, OrdinalSEMResult):
+        raise ModelSpecificationError(
+            "reliability() and ave() need a continuous (ML/MLR) fit; for an ordinal fit use "
+            "comp_rel_sem(), the ordinal omega of semTools::compRelSEM.")
     est = result.estimates
     lvs = list(dict.fromkeys(est.loc[est["op"] == "=~", "lhs"]))
     keys = list(result.sample_cov)

@@ -138,3 +138,9 @@ def test_simple_starts_when_ml_start_fails(monkeypatch):
     res = sem.ordinal.fit_ordinal(MODEL, _data(), ordered=True)
     assert res.converged
     np.testing.assert_allclose(res.estimates["est"], ref.estimates["est"], rtol=1e-6, atol=1e-8)
+
+
+def test_reliability_of_ordinal_fit_points_to_comp_rel_sem():
+    res = sem.fit(MODEL, _data(), ordered=True)
+    with pytest.raises(ModelSpecificationError, match="comp_rel_sem"):
+        sem.reliability(res)
