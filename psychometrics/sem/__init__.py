@@ -5,13 +5,15 @@ Pipeline (one module per step): :mod:`.syntax` (model text -> statements) ->
 :mod:`.estimate` (ML, Fisher scoring) -> :mod:`.information` (SEs) ->
 :mod:`.fit_measures`, :mod:`.standardize`, :mod:`.modindices` ->
 :mod:`.results` (immutable result). :mod:`.invariance` compares nested
-multi-group models.
+multi-group models. Ordinal indicators (WLSMV/DWLS) are in :mod:`.ordinal`,
+two-level models in :mod:`.twolevel`.
 """
 from __future__ import annotations
 
 from .api import fit
 from .instrument_model import cfa_model
 from .invariance import invariance, lrt
+from .ordinal import OrdinalSEMResult, ordinal_omega
 from .reliability import ave, comp_rel_sem, reliability
 from .results import SEMResult, Summary
 from .syntax import parse_model
@@ -20,4 +22,4 @@ from .twolevel_reliability import twolevel_reliability
 
 __all__ = ["fit", "invariance", "lrt", "cfa_model", "reliability", "comp_rel_sem", "ave", "SEMResult",
            "Summary", "parse_model", "fit_twolevel", "lrt_twolevel", "TwoLevelResult",
-           "twolevel_reliability"]
+           "twolevel_reliability", "OrdinalSEMResult", "ordinal_omega"]

@@ -60,7 +60,8 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
         information: str | None = None, fixed_x: bool = True, missing: str = "listwise",
         sample_cov=None,
         sample_nobs=None, sample_mean=None, sample_cov_rescale: bool = True,
-        estimator: str = "ML", max_iter: int = 1000) -> SEMResult:
+        estimator: str = "ML", max_iter: int = 1000, ordered=None,
+        parameterization: str = "delta") -> SEMResult:
     """Fit a structural equation model by maximum likelihood (lavaan ``sem()``/``cfa()``).
 
     Parameters
@@ -97,6 +98,12 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
         MLR: ML estimates with Huber-White (sandwich) standard errors and the
         Yuan-Bentler scaled chi-square with scaled/robust fit measures (raw data needed).
     max_iter : int
+    ordered : bool or list of str, optional
+        Ordinal indicators (lavaan ``ordered =``); ``True`` = all indicators. Then the
+        model is fitted by :func:`psychometrics.sem.ordinal.fit_ordinal` (estimator
+        "WLSMV" by default, or "DWLS") and an ``OrdinalSEMResult`` is returned.
+    parameterization : {"delta", "theta"}
+        Ordinal models only (lavaan ``parameterization =``).
 
     Returns
     -------
@@ -115,6 +122,16 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
     R: ``lavaan::sem(model, data, group =, group.equal =, group.partial =,
     std.lv =, information =)`` with lavaan 0.6-14 defaults (``cfa()`` is the same).
     """
+    if ordered is not None and ordered is not False and not (
+            isinstance(ordered, (list, tuple)) and len(ordered) == 0):
+        from .ordinal import fit_ordinal
+        if group is not None or missing != "listwise" or sample_cov is not None:
+            raise ModelSpecificationError(
+                "Ordinal models (ordered=...) support one group, raw data and listwise deletion "
+                "only.")
+        est_o = "WLSMV" if str(estimator).upper() == "ML" else estimator
+        return fit_ordinal(model, data, ordered, estimator=est_o, std_lv=std_lv,
+                           parameterization=parameterization)
     t0 = time.perf_counter()
     _validate_options(estimator, information, max_iter)
     estimator = estimator.upper()

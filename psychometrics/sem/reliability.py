@@ -26,6 +26,11 @@ __all__ = ["reliability", "comp_rel_sem", "ave"]
 
 def _factor_blocks(result):
     """Yield (group, group key, factor, indicator names, loadings, psi) per factor."""
+    from .ordinal import OrdinalSEMResult
+    if isinstance(result, OrdinalSEMResult):
+        raise ModelSpecificationError(
+            "reliability() and ave() need a continuous (ML/MLR) fit; for an ordinal fit use "
+            "comp_rel_sem(), the ordinal omega of semTools::compRelSEM.")
     est = result.estimates
     lvs = list(dict.fromkeys(est.loc[est["op"] == "=~", "lhs"]))
     keys = list(result.sample_cov)
@@ -76,8 +81,15 @@ def comp_rel_sem(result, tau_eq: bool = False, obs_var: bool = True) -> pd.DataF
 
     ``tau_eq=False, obs_var=True`` (default) is omega with the observed total variance
     (``omega3``); ``obs_var=False`` uses the implied total variance (``omega2``);
-    ``tau_eq=True`` gives coefficient alpha.
+    ``tau_eq=True`` gives coefficient alpha. For an ordinal (WLSMV/DWLS) fit this is
+    the ordinal omega of Green & Yang (2009), :func:`.ordinal.ordinal_omega`.
     """
+    from .ordinal import OrdinalSEMResult, ordinal_omega
+    if isinstance(result, OrdinalSEMResult):
+        if tau_eq:
+            raise ModelSpecificationError("tau_eq=True is not available for ordinal fits.")
+        om = ordinal_omega(result, obs_var=obs_var)
+        return pd.DataFrame({"group": 1, "factor": om.index, "reliability": om.to_numpy()})
     rel = reliability(result)
     col = "alpha" if tau_eq else ("omega3" if obs_var else "omega2")
     return rel[["group", "factor"]].assign(reliability=rel[col].to_numpy())

@@ -21,7 +21,8 @@ __all__ = ["SEMResult", "Summary"]
 
 
 _SECTIONS = (("=~", "Latent variables"), ("~", "Regressions"), ("~~cov", "Covariances"),
-             ("~1", "Intercepts"), ("~~var", "Variances"), (":=", "Defined parameters"))
+             ("~1", "Intercepts"), ("|", "Thresholds"), ("~~var", "Variances"),
+             (":=", "Defined parameters"))
 
 
 def _fmt(x, width=9, digits=3):
@@ -61,6 +62,8 @@ def _estimate_sections(est: pd.DataFrame) -> list[str]:
                     name = f"  {r.lhs} ~~ {r.rhs}"
                 elif key == ":=":
                     name = f"  {r.lhs} := {r.rhs}"
+                elif key == "|":
+                    name = f"  {r.lhs}|{r.rhs}"
                 else:
                     name = f"  {r.lhs}"
                 if r.label and not (key == ":=" and r.label == r.lhs):
