@@ -51,7 +51,7 @@ def test_broken_bank_gives_its_own_error(name):
     assert err.source == str(path)
     got = [(i.location, i.line) for i in err.issues]
     assert got == [(loc, line) for loc, line, _ in EXPECTED[name]]
-    for issue, (_, _, words) in zip(err.issues, EXPECTED[name]):
+    for issue, (_, _, words) in zip(err.issues, EXPECTED[name], strict=True):
         assert words in issue.message
         assert words in str(err)  # the message users see lists it too
     assert str(path) in str(err)

@@ -102,7 +102,7 @@ def test_check_responses_kinds():
     assert list(c.bad_rows) == [4, 5, 6]
     assert c.bad_values == ["x", 7, 2.5]
     assert list(c.missing) == [False, True, False, True, True, True, True]
-    assert_allclose(c.values, [1, np.nan, 2, np.nan, np.nan, np.nan, np.nan])
+    assert_allclose(c.values, [1, np.nan, 2, np.nan, np.nan, np.nan, np.nan], rtol=0, atol=0)
     # nullable integers
     c = check_responses(pd.Series([1, None, 9], dtype="Int64"), 1, 5)
     assert list(c.bad_rows) == [2] and list(c.missing) == [False, True, True]

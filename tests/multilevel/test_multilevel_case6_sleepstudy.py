@@ -72,7 +72,7 @@ def _check_model(key, fit, rtol_est, rtol_se, rtol_var, rtol_p, rtol_ll):
     # summary(fit)$coefficients  (lmerTest, Satterthwaite)
     coefs = R["coefficients_satterthwaite"]
     assert len(coefs) == len(fe)
-    for ours, ref in zip(fe.to_dict("records"), coefs):
+    for ours, ref in zip(fe.to_dict("records"), coefs, strict=True):
         assert ours["term"] == ref["row"]
         assert_allclose(ours["estimate"], ref["Estimate"], rtol=rtol_est)
         assert_allclose(ours["std_error"], ref["Std. Error"], rtol=rtol_se)
@@ -106,7 +106,7 @@ def _check_model(key, fit, rtol_est, rtol_se, rtol_var, rtol_p, rtol_ll):
     # as.data.frame(VarCorr(fit)); sigma(fit)
     vc = fit.random_effects
     assert len(vc) == len(R["VarCorr_table"])
-    for ours, ref in zip(vc.to_dict("records"), R["VarCorr_table"]):
+    for ours, ref in zip(vc.to_dict("records"), R["VarCorr_table"], strict=True):
         if ref["grp"] == "Residual":
             assert ours["group"] == "Residual"
         else:
@@ -154,7 +154,7 @@ def test_anova_satterthwaite_reml():
         ref = REF["anova_satterthwaite_reml"]
         assert list(tab["term"]) == [r["row"] for r in ref]
         tol = 1e-7 if at else 1e-4
-        for ours, r in zip(tab.to_dict("records"), ref):
+        for ours, r in zip(tab.to_dict("records"), ref, strict=True):
             assert_allclose(ours["sum_sq"], r["Sum Sq"], rtol=tol)
             assert_allclose(ours["mean_sq"], r["Mean Sq"], rtol=tol)
             assert ours["num_df"] == r["NumDF"]
@@ -170,7 +170,7 @@ def test_lrt_random_intercept_vs_slope():
     tab = compare(rs, ri, names=["fit_reml", "fit_ri"])      # order by npar like lme4
     ref = REF["lrt_random_intercept_vs_random_slope"]["table"]
     assert list(tab["model"]) == [r["row"] for r in ref]
-    for ours, r in zip(tab.to_dict("records"), ref):
+    for ours, r in zip(tab.to_dict("records"), ref, strict=True):
         assert ours["npar"] == r["npar"]
         for a, b in [("aic", "AIC"), ("bic", "BIC"), ("loglik", "logLik"), ("deviance", "deviance")]:
             assert_allclose(ours[a], r[b], rtol=1e-9)

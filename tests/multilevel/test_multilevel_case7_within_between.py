@@ -105,7 +105,7 @@ def _check(key, fit, rtol_est, rtol_se, rtol_ll):
     # summary(fit)$coefficients (Satterthwaite)
     coefs = R["coefficients_satterthwaite"]
     assert len(coefs) == len(fe)
-    for ours, ref in zip(fe.to_dict("records"), coefs):
+    for ours, ref in zip(fe.to_dict("records"), coefs, strict=True):
         assert ours["term"] == ref["row"]
         assert_allclose(ours["estimate"], ref["Estimate"], rtol=rtol_est)
         assert_allclose(ours["std_error"], ref["Std. Error"], rtol=rtol_se)
@@ -115,7 +115,7 @@ def _check(key, fit, rtol_est, rtol_se, rtol_ll):
     # as.data.frame(VarCorr(fit)); sigma(fit)
     vc = fit.random_effects
     assert len(vc) == len(R["VarCorr_table"])
-    for ours, ref in zip(vc.to_dict("records"), R["VarCorr_table"]):
+    for ours, ref in zip(vc.to_dict("records"), R["VarCorr_table"], strict=True):
         assert ours["group"] == ref["grp"]
         assert (ours["var1"] if isinstance(ours["var1"], str) else None) == ref["var1"]
         assert (ours["var2"] if isinstance(ours["var2"], str) else None) == ref["var2"]
@@ -164,7 +164,7 @@ def test_lrt_random_slope():
     tab = compare(m1, m2, refit=False, names=["m1_ml", "m2_ml"])
     ref = REF["lrt_random_slope_ML"]["table"]
     assert list(tab["model"]) == [r["row"] for r in ref]
-    for ours, r in zip(tab.to_dict("records"), ref):
+    for ours, r in zip(tab.to_dict("records"), ref, strict=True):
         assert ours["npar"] == r["npar"]
         for a, b in [("aic", "AIC"), ("bic", "BIC"), ("loglik", "logLik"), ("deviance", "deviance")]:
             assert_allclose(ours[a], r[b], rtol=1e-10)

@@ -72,10 +72,11 @@ def test_lead_consecutive_only_never_across_patients():
 def test_lead_max_gap_and_k():
     res = lead(PANEL, "y", "pid", "month", max_gap=2)
     a = res.data[res.data["pid"] == "a"].sort_values("month")
-    assert_allclose(a["y_lead"], [2.0, 4.0, 5.0, np.nan], equal_nan=True)
+    assert_allclose(a["y_lead"], [2.0, 4.0, 5.0, np.nan], rtol=0, atol=0,
+                    equal_nan=True)
     res2 = lead(PANEL, "y", "pid", "month", k=2)
     b = res2.data[res2.data["pid"] == "b"].sort_values("month")
-    assert_allclose(b["y_lead2"], [30.0, np.nan, np.nan], equal_nan=True)
+    assert_allclose(b["y_lead2"], [30.0, np.nan, np.nan], rtol=0, atol=0, equal_nan=True)
 
 
 def test_lead_counts_missing_neighbour():

@@ -56,7 +56,7 @@ def _check(key, fit, rtol_est, rtol_se, rtol_ll):
     assert_allclose(fit.theta.to_numpy(), list(R["theta"].values()), rtol=rtol_est, atol=1e-7)
     fe = fit.fixed_effects
     # summary(fit)$coefficients
-    for ours, ref in zip(fe.to_dict("records"), R["coefficients"]):
+    for ours, ref in zip(fe.to_dict("records"), R["coefficients"], strict=True):
         assert_allclose(ours["estimate"], ref["Estimate"], rtol=rtol_est)
         assert_allclose(ours["std_error"], ref["Std. Error"], rtol=rtol_se)
         assert_allclose(ours["df"], ref["df"], rtol=rtol_se)
@@ -66,7 +66,7 @@ def _check(key, fit, rtol_est, rtol_se, rtol_ll):
     # as.data.frame(VarCorr(fit))
     vc = fit.random_effects
     assert len(vc) == len(R["VarCorr"])
-    for ours, ref in zip(vc.to_dict("records"), R["VarCorr"]):
+    for ours, ref in zip(vc.to_dict("records"), R["VarCorr"], strict=True):
         assert (ours["var1"] if isinstance(ours["var1"], str) else None) == ref["var1"]
         assert (ours["var2"] if isinstance(ours["var2"], str) else None) == ref["var2"]
         assert_allclose(ours["variance"], ref["vcov"], rtol=rtol_est * 5, atol=1e-8)
@@ -80,7 +80,7 @@ def _check(key, fit, rtol_est, rtol_se, rtol_ll):
     an = fit.anova()
     rename = CASES[key][3]
     assert [rename.get(r["row"], r["row"]) for r in R["anova"]] == list(an["term"])
-    for ours, ref in zip(an.to_dict("records"), R["anova"]):
+    for ours, ref in zip(an.to_dict("records"), R["anova"], strict=True):
         assert ours["num_df"] == ref["NumDF"]
         assert_allclose(ours["den_df"], ref["DenDF"], rtol=rtol_se)
         assert_allclose(ours["f_value"], ref["F value"], rtol=rtol_se)
@@ -142,7 +142,8 @@ def test_poorly_scaled_random_slope_reaches_better_optimum():
     # at lme4's theta our likelihood and estimates are lme4's
     assert_allclose(at.loglik, R["logLik"], rtol=1e-12)
     assert_allclose(at.fixef.to_numpy(), list(R["fixef"].values()), rtol=1e-8)
-    for ours, ref in zip(at.fixed_effects.to_dict("records"), R["coefficients"]):
+    for ours, ref in zip(at.fixed_effects.to_dict("records"), R["coefficients"],
+                         strict=True):
         assert_allclose(ours["std_error"], ref["Std. Error"], rtol=1e-7)
 
 

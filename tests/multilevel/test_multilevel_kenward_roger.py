@@ -40,7 +40,7 @@ CASES = {
 def _check_coefs(fit, coefs, rtol):
     tab = fit.coef_table(ddf="kenward-roger")
     assert len(tab) == len(coefs)
-    for ours, r in zip(tab.to_dict("records"), coefs):
+    for ours, r in zip(tab.to_dict("records"), coefs, strict=True):
         assert ours["term"].replace("C(phase)", "phase").replace("[", "").replace("]", "") == r["row"]
         assert_allclose(ours["estimate"], r["Estimate"], rtol=rtol)
         assert_allclose(ours["std_error"], r["Std. Error"], rtol=rtol)
@@ -71,7 +71,7 @@ def test_unbalanced_kenward_roger(key, at_theta):
     # anova(fit, ddf = "Kenward-Roger")
     an = fit.anova(ddf="kenward-roger")
     assert len(an) == len(R["anova"])
-    for ours, r in zip(an.to_dict("records"), R["anova"]):
+    for ours, r in zip(an.to_dict("records"), R["anova"], strict=True):
         assert ours["num_df"] == r["NumDF"]
         for a, b in [("sum_sq", "Sum Sq"), ("mean_sq", "Mean Sq"), ("den_df", "DenDF"),
                      ("f_value", "F value")]:

@@ -26,7 +26,7 @@ def _check_ttable(fit, ttable):
     tab = fit.contrast(np.eye(len(fit.fixef)), ddf="containment")
     tab.index = list(fit.fixef.index)
     assert list(tab.index) == [r["row"] for r in ttable]
-    for term, r in zip(tab.index, ttable):
+    for term, r in zip(tab.index, ttable, strict=True):
         row = tab.loc[term]
         assert_allclose(row["estimate"], r["Value"], rtol=1e-5)
         assert_allclose(row["std_error"], r["Std.Error"], rtol=1e-5)

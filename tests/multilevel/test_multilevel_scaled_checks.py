@@ -40,7 +40,7 @@ def test_big_random_intercept(big, key, reml):
     assert_allclose(np.sqrt(np.diag(fit.vcov.to_numpy())), list(R["se"].values()), rtol=1e-4)
     vc = fit.random_effects
     assert len(vc) == len(R["VarCorr_table"])
-    for ours, ref in zip(vc.to_dict("records"), R["VarCorr_table"]):
+    for ours, ref in zip(vc.to_dict("records"), R["VarCorr_table"], strict=True):
         assert ours["group"] == ref["grp"]
         assert_allclose(ours["variance"], ref["vcov"], rtol=1e-5)
         assert_allclose(ours["sd_cor"], ref["sdcor"], rtol=1e-5)

@@ -30,7 +30,7 @@ def _sai():
 def _compare(res, ref, what, **tol):
     rows = ref["results"]
     assert len(rows) == len(res.table)
-    for exp, (_, got) in zip(rows, res.table.iterrows()):
+    for exp, (_, got) in zip(rows, res.table.iterrows(), strict=True):
         assert got["type"] == exp["type"] and got["description"] == exp["row"]
         for col, ours in COLS.items():
             check(got[ours], exp[col], f"{what} {exp['type']} {col}", **tol)
@@ -64,7 +64,7 @@ def test_reml_route_sai():
     # lme4's ~1e-7 error in the variance components.
     res = icc(_sai())
     ref = extra()["ICC_sai_lmer"]
-    for exp, (_, got) in zip(ref["results"], res.table.iterrows()):
+    for exp, (_, got) in zip(ref["results"], res.table.iterrows(), strict=True):
         for col, ours in COLS.items():
             tol = dict(rtol=1e-4, atol=0) if col == "p" else dict(rtol=1e-5, atol=1e-8)
             check(got[ours], exp[col], f"ICC_sai_lmer {exp['type']} {col}", **tol)

@@ -34,7 +34,7 @@ def test_alpha_by_person(case):
     ours = res.alpha_by_person
     ref = mlrel_reference()["alpha_by_person"][case]["alpha"]
     assert len(ours) == len(ref)
-    for row, mine in zip(ref, ours.to_dict("records")):
+    for row, mine in zip(ref, ours.to_dict("records"), strict=True):
         # rownames(mr$alpha) are paste0("ID", id)
         assert row["row"] == f"ID{mine['id']}"
         for r_col, col in COLUMNS.items():

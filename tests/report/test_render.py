@@ -58,7 +58,7 @@ def test_outputs_exist(built):
 def test_docx_reads_back_with_every_table(built):
     doc, tables = _docx_tables(built.folder / "report.docx")
     assert len(tables) == len(built.report.tables)
-    for t, rows in zip(built.report.tables, tables):
+    for t, rows in zip(built.report.tables, tables, strict=True):
         assert rows[0] == t.headers
         body = [r for r in rows[1:] if len(set(r)) > 1 or len(r) == 1]  # group rows are merged
         assert body == t.cells()

@@ -116,7 +116,8 @@ def check_standardized(res, ref_rows, kind, *, rtol_est, rtol_se, with_se=True):
     ours = match_rows(res.standardized_solution(kind), ref_rows)
     ref = pd.DataFrame(ref_rows)
     assert_allclose(ours["est_std"].to_numpy(), as_float(ref["est.std"]), rtol=rtol_est, atol=1e-9)
-    if with_se and "se" in ref:
+    if with_se:
+        assert "se" in ref, "reference has no se column: call with with_se=False"
         se_ref = as_float(ref["se"])
         assert_allclose(ours["se"].to_numpy(), se_ref, rtol=rtol_se, atol=1e-9)
         zref = as_float(ref["z"])

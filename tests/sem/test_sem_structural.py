@@ -223,6 +223,8 @@ def test_implied_and_residuals(fits, ref, case):
 
     for g, key in enumerate(keys):
         check_matrix(res.implied_cov[key], part("implied_cov", g, key), rtol=RTOL_EST)
+        # resid(fit, type = "cor"): small differences (sample - implied) carry lavaan's
+        # estimate noise; rtol 1e-4 (atol 1e-6) fails for 8 of 27 cases (QA audit): 1e-3 kept
         check_matrix(resid[key], part("residual_cor", g, key), rtol=1e-3, atol=1e-6)
         means = part("implied_mean", g, key)
         if means:

@@ -117,7 +117,7 @@ def test_zero_within_variance_warnings(fits):
     ours = [str(x.message) for x in w if issubclass(x.category, DataQualityWarning)]
     ref = REF["therapy_lavaan_warnings"]
     assert len(ours) == len(ref)
-    for r, o in zip(ref, ours):
+    for r, o in zip(ref, ours, strict=True):
         item = r.split("“")[1].split("”")[0]
         ids = r.split("are:")[1].split()
         assert f"'{item}'" in o

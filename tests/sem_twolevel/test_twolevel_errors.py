@@ -129,10 +129,7 @@ def test_level1_variable_without_within_variance(demo):
     m = "level: 1\n fw =~ y1 + y2 + y3\n w1 ~~ w1\nlevel: 2\n fb =~ y1 + y2 + y3\n"
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter("always")
-        try:
-            fit_twolevel(m, demo, "cluster")
-        except Exception:
-            pass
+        fit_twolevel(m, demo, "cluster")   # a warning, not an error: must not raise
     msgs = [str(x.message) for x in w if issubclass(x.category, DataQualityWarning)]
     assert any("'w1' has no variance at the within level" in s for s in msgs)
 
@@ -228,10 +225,9 @@ def test_split_variable_without_between_variance(demo):
     d["y3"] = d["y3"] - d.groupby("cluster")["y3"].transform("mean")
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter("always")
-        try:
-            fit_twolevel(MODEL, d, "cluster")
-        except Exception:
-            pass
+        res = fit_twolevel(MODEL, d, "cluster")   # a warning, not an error: must not raise
+    # whatever the optimizer reached, non-convergence is reported, never hidden
+    assert res.converged or any(issubclass(x.category, ConvergenceWarning) for x in w)
     msgs = [str(x.message) for x in w if issubclass(x.category, DataQualityWarning)]
     assert any("zero variance at the between level for split variable(s): y3" in s
                for s in msgs)
