@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from conftest import dataset, reference
+from refdata import dataset, reference
 from psychometrics.efa import (
     bartlett,
     eigenvalues,

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from conftest import dataset
+from refdata import dataset
 from psychometrics.efa import fa, select_items, short_form_to_bank
 from psychometrics.exceptions import ModelSpecificationError
 from psychometrics.instruments import load_instrument, parse_bank

@@ -1,7 +1,7 @@
 """The BLAS thread limiter used around the small EFA computations."""
 from __future__ import annotations
 
-from conftest import dataset
+from refdata import dataset
 from psychometrics import _blas
 from psychometrics.efa import fa
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import dataset
+from refdata import dataset
 from psychometrics.efa import (
     FactorAnalysis,
     bartlett,

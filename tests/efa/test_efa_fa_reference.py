@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from conftest import dataset, reference
+from refdata import dataset, reference
 from psychometrics.efa import fa
 
 EXTRA = Path(__file__).parents[1] / "data" / "r_results" / "efa" / "efa_extra.json"

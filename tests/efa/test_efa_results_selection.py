@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from conftest import dataset
+from refdata import dataset
 from psychometrics.efa import (
     ShortFormRule,
     cross_loadings,

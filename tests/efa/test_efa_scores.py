@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from conftest import dataset
+from refdata import dataset
 from psychometrics.efa import fa
 from psychometrics.exceptions import ModelSpecificationError
 

@@ -16,7 +16,7 @@ from numpy.testing import assert_allclose
 
 import psychometrics.sem as sem
 from psychometrics.sem.ordinal import OrdinalSEMResult
-from tests.conftest import dataset, reference
+from refdata import dataset, reference
 
 REF = json.loads((Path(__file__).parents[1] / "data" / "r_results" / "ordinal" /
                   "ordinal_wlsmv.json").read_text())
