@@ -72,6 +72,8 @@ def check_fa(res, ref: dict):
         "fit.off": fs.fit_off, "n.obs": res.n_obs,
     }
     handled = {"call", "iterations", "fm", "rotation", "communality.iterations"}
+    if "rotation" in ref:  # f$rotation: the rotation psych applied
+        assert res.rotation == ref["rotation"], (res.rotation, ref["rotation"])
     for key, val in ref.items():
         if key in handled:
             continue
