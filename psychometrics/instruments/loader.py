@@ -18,7 +18,8 @@ from pydantic import ValidationError
 from ..exceptions import BankIssue, BankValidationError, InstrumentNotFoundError
 from .spec import Instrument, semantic_issues
 
-__all__ = ["load_instrument", "list_instruments", "instrument_paths", "parse_bank"]
+__all__ = ["load_instrument", "list_instruments", "instrument_paths", "parse_bank",
+           "read_yaml_mapping"]
 
 #: Folder of the shipped banks (the repository's top-level ``instruments/``).
 SHIPPED_DIR = Path(__file__).resolve().parents[2] / "instruments"
@@ -82,19 +83,9 @@ def load_instrument(name_or_path: str | os.PathLike) -> Instrument:
 
 def parse_bank(text: str, source: str = "<string>") -> Instrument:
     """Validate bank YAML given as text (see :func:`load_instrument`)."""
-    issues: list[BankIssue] = []
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise BankValidationError(source, [BankIssue("", f"malformed YAML: {problem}.", line)]) from None
-    if root is None or not isinstance(root, yaml.MappingNode):
-        raise BankValidationError(source, [BankIssue(
-            "", "the file must be a YAML mapping with id, name, items, scales, ...", 1)])
-    lines: dict[tuple, int] = {}
-    data = _to_python(root, (), lines, issues)
+    data, lines, issues = read_yaml_mapping(
+        text, "the file must be a YAML mapping with id, name, items, scales, ...",
+        lambda found: BankValidationError(source, found))
 
     try:
         inst = Instrument.model_validate(data, context={"skip_semantic": True})
@@ -115,6 +106,29 @@ def parse_bank(text: str, source: str = "<string>") -> Instrument:
 
 
 # ---------------------------------------------------------------------- helpers
+def read_yaml_mapping(text: str, expected: str, error):
+    """YAML text -> (mapping, line map, issues so far).
+
+    ``lines`` maps each location tuple to its 1-based line; duplicate keys are
+    collected in ``issues``. Malformed YAML or a document that is not a mapping
+    raises ``error(issues)`` at once (``expected`` says what the mapping holds).
+    Shared by the item banks and the report's study files.
+    """
+    issues: list[BankIssue] = []
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise error([BankIssue("", f"malformed YAML: {problem}.", line)]) from None
+    if root is None or not isinstance(root, yaml.MappingNode):
+        raise error([BankIssue("", expected, 1)])
+    lines: dict[tuple, int] = {}
+    data = _to_python(root, (), lines, issues)
+    return data, lines, issues
+
+
 _SCALAR = yaml.SafeLoader("")  # its constructor turns scalar nodes into values
 
 

@@ -36,13 +36,12 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import (BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
                       field_validator, model_validator)
 
 from ..exceptions import BankIssue, InstrumentError, StudyFileError
 from ..instruments import Instrument, load_instrument
-from ..instruments.loader import _line_for, _loc_str, _message, _parse_loc, _to_python
+from ..instruments.loader import _line_for, _loc_str, _message, _parse_loc, read_yaml_mapping
 
 __all__ = [
     "Study", "DataSpec", "InstrumentUse", "Analyses", "ReliabilitySpec", "EFASpec", "CFASpec",
@@ -333,19 +332,9 @@ def load_study(path: str | os.PathLike) -> Study:
 def parse_study(text: str, source: str = "<string>", base_dir: str | os.PathLike | None = None
                 ) -> Study:
     """Validate study-file YAML given as text; see :func:`load_study`."""
-    issues: list[BankIssue] = []
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise StudyFileError(source, [BankIssue("", f"malformed YAML: {problem}.", line)]) from None
-    if root is None or not isinstance(root, yaml.MappingNode):
-        raise StudyFileError(source, [BankIssue(
-            "", "the file must be a YAML mapping with name, data, instruments, analyses.", 1)])
-    lines: dict[tuple, int] = {}
-    data = _to_python(root, (), lines, issues)
+    data, lines, issues = read_yaml_mapping(
+        text, "the file must be a YAML mapping with name, data, instruments, analyses.",
+        lambda found: StudyFileError(source, found))
     try:
         study = Study.model_validate(data)
     except ValidationError as exc:
