@@ -208,5 +208,6 @@ def test_contrast_matches_reparametrised_model():
     ca = a.contrast({"Days": 0.5}).iloc[0]
     fb = b.fixed_effects.iloc[1]
     assert_allclose(ca["estimate"], fb["estimate"], rtol=1e-6)
-    assert_allclose(ca["df"], fb["df"], rtol=1e-4)
-    assert_allclose(ca["p_value"], fb["p_value"], rtol=1e-4)
+    # df, p: two separate optimisations (of equivalent models) agree to ~1e-10 here (was rtol 1e-4)
+    assert_allclose(ca["df"], fb["df"], rtol=1e-8)
+    assert_allclose(ca["p_value"], fb["p_value"], rtol=1e-8)

@@ -157,4 +157,7 @@ def test_fitted_and_residuals():
     assert_allclose(fit.fitted().to_numpy(), R["fitted"], rtol=1e-10)
     assert_allclose(fit.residuals().to_numpy(), R["residuals"], rtol=1e-8, atol=1e-9)
     own = mixed("Reaction ~ Days + (Days | Subject)", d)
-    assert_allclose(own.residuals().to_numpy(), R["residuals"], rtol=1e-4, atol=1e-3)
+    # our optimum: REML loglik 7e-10 above lme4's, theta 1e-5 relative from lme4's (its nloptwrap
+    # stopping rule on a flat surface); residuals contain the BLUPs: observed 1.6e-4 ms
+    # (was rtol=1e-4, atol=1e-3)
+    assert_allclose(own.residuals().to_numpy(), R["residuals"], rtol=0, atol=3e-4)

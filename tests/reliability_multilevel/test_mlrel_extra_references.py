@@ -128,7 +128,9 @@ def test_lme4_full_precision_components(key):
         assert_allclose(res.crossed_fit.variances[ours_name], vc[lme4_name], rtol=0,
                         atol=5e-5 * total, err_msg=ours_name)
     # fixef(m)
-    assert_allclose(res.crossed_fit.intercept, fits["fixef"], rtol=1e-4)
+    # our optimum vs lme4's: the variance components differ within the atol above, which moves
+    # the intercept by 1.7e-6 relative (was rtol 1e-4)
+    assert_allclose(res.crossed_fit.intercept, fits["fixef"], rtol=1e-5)
     # nobs(m)
     assert res.n_observations == fits["nobs"]
 

@@ -86,24 +86,27 @@ def test_h1_matrices(fits, key, which):
 @pytest.mark.parametrize("key", list(CASES))
 @pytest.mark.parametrize("which", ["implied_within_cov", "implied_between_cov"])
 def test_implied_matrices(fits, key, which):
-    # fitted(fit)[[1]]$cov / [[2]]$cov (rtol 1e-4: functions of lavaan's early-stopped estimates)
+    # fitted(fit)[[1]]$cov / [[2]]$cov: functions of lavaan's early-stopped estimates (compared
+    # at 2e-3 SE, twolevel_helpers.py): observed up to 3.5e-4 absolute on large elements,
+    # so atol 1e-4 with rtol 1e-5 (was rtol 1e-4; atol 5e-5 fails)
     res = fits[key]
     ours = (res.implied_within if which == "implied_within_cov" else res.implied_between)["cov"]
     ref = REF[key][which]
     assert set(ours.index) == set(ref)
     for r, row in ref.items():
         for c, val in row.items():
-            assert_allclose(ours.loc[r, c], val, rtol=1e-4, atol=1e-4, err_msg=(which, r, c))
+            assert_allclose(ours.loc[r, c], val, rtol=1e-5, atol=1e-4, err_msg=(which, r, c))
 
 
 def test_implied_between_mean(fits):
-    # fitted(fit)[[2]]$mean
+    # fitted(fit)[[2]]$mean: at lavaan's early-stopped estimates, observed 1.03e-4 absolute
+    # (was rtol=1e-4, atol=2e-4)
     for key in CASES:
         ours = fits[key].implied_between["mean"]
         ref = REF[key]["implied_between_mean"]
         assert set(ours.index) == set(ref)
         for v, val in ref.items():
-            assert_allclose(ours[v], val, rtol=1e-4, atol=2e-4, err_msg=(key, v))
+            assert_allclose(ours[v], val, rtol=0, atol=1.5e-4, err_msg=(key, v))
 
 
 def test_lrt_config_vs_1w1b(fits):
