@@ -21,8 +21,9 @@ from .spec import Instrument, semantic_issues
 __all__ = ["load_instrument", "list_instruments", "instrument_paths", "parse_bank",
            "read_yaml_mapping"]
 
-#: Folder of the shipped banks (the repository's top-level ``instruments/``).
-SHIPPED_DIR = Path(__file__).resolve().parents[2] / "instruments"
+#: Folder of the shipped banks: the repository's top-level ``instruments/``,
+#: reached through the link ``banks`` (a copied folder in a built wheel).
+SHIPPED_DIR = Path(__file__).resolve().parent / "banks"
 #: Extra folders of banks, separated by os.pathsep.
 ENV_VAR = "PSYCHOMETRICS_INSTRUMENTS_PATH"
 

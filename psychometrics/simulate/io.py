@@ -17,7 +17,9 @@ __all__ = ["write_csv", "write_truth_json", "example_data", "example_truth", "EX
            "EXAMPLE_CSV", "EXAMPLE_TRUTH"]
 
 #: Folder of the shipped example data (the repository's top-level ``examples/``).
-EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
+# The repository's top-level examples/, through the link ``example_files`` (a copied
+# folder in a built wheel).
+EXAMPLES_DIR = (Path(__file__).resolve().parent / "example_files").resolve()
 EXAMPLE_CSV = EXAMPLES_DIR / "therapy_example.csv"
 EXAMPLE_TRUTH = EXAMPLES_DIR / "therapy_example_truth.json"
 
@@ -69,7 +71,7 @@ def example_truth() -> dict[str, Any]:
     if not EXAMPLE_TRUTH.is_file():
         raise PsychometricsError(
             f"The example data record {EXAMPLE_TRUTH} is missing; the examples/ folder ships "
-            "with the source repository, not with an installed wheel. Generate the same data "
+            "with the source repository and its wheels; it is not here. Generate the same data "
             "with psychometrics.simulate.simulate(SimulationParams(missing_rate=0.02), "
             "seed=20240601).")
     return json.loads(EXAMPLE_TRUTH.read_text(encoding="utf-8"))
