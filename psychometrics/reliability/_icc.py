@@ -96,34 +96,45 @@ def _reml_components(ssb, ssj, sse, n, k):
     return max(feasible, key=loglik)
 
 
-def _reml_crit(theta, cross, yy, big_n, n):
+def _reml_crit(theta, parts):
     """lme4's profiled REML criterion (-2 log restricted likelihood) and its parts.
 
     Model ``y = mu + Z_s b_s + Z_r b_r + e`` with ``b_s ~ N(0, (theta_s sigma)^2)``,
-    ``b_r ~ N(0, (theta_r sigma)^2)``, ``e ~ N(0, sigma^2)``. ``cross`` holds
-    the cross-products ``[[Z'Z, Z'1, Z'y], [1'Z, N, 1'y]]`` (dense, q = n + k
-    random effects), ``yy = y'y``. With ``Lambda = diag(theta)`` and the
-    penalised least-squares system
-    ``A = [[Lambda'Z'Z Lambda + I, Lambda'Z'1], [1'Z Lambda, N]]``,
+    ``b_r ~ N(0, (theta_r sigma)^2)``, ``e ~ N(0, sigma^2)``. With
+    ``Lambda = diag(theta)`` and the penalised least-squares system
+    ``A = [[Lambda'Z'Z Lambda + I, Lambda'Z'1], [1'Z Lambda, N]]``, right side
+    ``b = [Lambda'Z'y, 1'y]``,
     ``-2 l_R = log det A + (N - 1) (1 + log(2 pi r2 / (N - 1)))`` where
     ``r2 = y'y - b'A^{-1}b`` is the penalised residual sum of squares at its
-    minimum (Bates et al. 2015, eqs. 34-42, with sigma profiled out).
+    minimum (Bates et al. 2015, eqs. 34-42, with sigma profiled out). The
+    subject block of ``A`` is diagonal, so subjects are eliminated first
+    (Schur complement on raters + intercept, a (k+1) x (k+1) system).
+    ``parts``: per-subject counts ``ns`` and sums ``sys``, the subject x
+    (rater, intercept) count matrix ``m``, per-rater counts/sums, N, sum y, y'y.
     """
-    q = cross.shape[1] - 2
-    scale = np.ones(q + 1)
-    scale[:n] = theta[0]
-    scale[n:q] = theta[1]
-    a = cross[:, :q + 1] * scale[None, :]
-    a = a[:q + 1] * scale[:, None]
-    rhs = cross[:q + 1, q + 1] * scale
-    a[np.arange(q), np.arange(q)] += 1.0
-    c = linalg.cho_factor(a, lower=True)
-    sol = linalg.cho_solve(c, rhs)
-    r2 = float(yy - rhs @ sol)
-    logdet = 2.0 * np.log(np.diag(c[0])).sum()
+    ts, tr = theta
+    ns, sys_, m, nr, syr, big_n, sy, yy = parts
+    k = nr.size
+    ds = ts * ts * ns + 1.0                       # diagonal subject block
+    sc = np.empty(k + 1)
+    sc[:k] = tr
+    sc[k] = 1.0
+    ms = (ts * m) * sc[None, :]                   # n x (k+1) off-diagonal block
+    s = ms.T @ (ms / ds[:, None])
+    s = -s
+    s[np.arange(k), np.arange(k)] += tr * tr * nr + 1.0
+    s[k, k] += big_n
+    s[:k, k] += tr * nr
+    s[k, :k] += tr * nr
+    bs = ts * sys_
+    br = np.concatenate([tr * syr, [sy]]) - ms.T @ (bs / ds)
+    c = linalg.cho_factor(s, lower=True)
+    sol = linalg.cho_solve(c, br)
+    r2 = float(yy - (bs * bs / ds).sum() - br @ sol)
+    logdet = np.log(ds).sum() + 2.0 * np.log(np.diag(c[0])).sum()
     dfr = big_n - 1
     crit = logdet + dfr * (1.0 + np.log(2.0 * np.pi * r2 / dfr))
-    return crit, r2 / dfr, float(sol[q])
+    return crit, r2 / dfr, float(sol[k])
 
 
 def _reml_components_incomplete(x):
@@ -135,33 +146,30 @@ def _reml_components_incomplete(x):
     """
     n, k = x.shape
     obs = ~np.isnan(x)
-    zs, zr = np.nonzero(obs)
-    y = x[obs]
-    big_n = y.size
-    z = np.zeros((big_n, n + k + 2))
-    z[np.arange(big_n), zs] = 1.0
-    z[np.arange(big_n), n + zr] = 1.0
-    z[:, n + k] = 1.0
-    z[:, n + k + 1] = y
-    cross = z.T @ z      # [[Z'Z, Z'1, Z'y], [1'Z, N, 1'y], [y'Z, 1'y, y'y]]
-    yy = cross[-1, -1]
-    cross = cross[:-1]
-    f = lambda t: _reml_crit(t, cross, yy, big_n, n)[0]  # noqa: E731
+    xf = np.where(obs, x, 0.0)
+    m = np.concatenate([obs.astype(float), obs.sum(axis=1, keepdims=True)], axis=1)
+    parts = (obs.sum(axis=1).astype(float), xf.sum(axis=1), m, obs.sum(axis=0).astype(float),
+             xf.sum(axis=0), float(obs.sum()), float(xf.sum()), float((xf * xf).sum()))
+    f = lambda t: _reml_crit(t, parts)[0]  # noqa: E731
+    bounds = [(0.0, None), (0.0, None)]
     best = None
     for start in ([1.0, 1.0], [0.3, 0.3]):
-        r = optimize.minimize(f, np.array(start), method="L-BFGS-B", jac="3-point",
-                              bounds=[(0.0, None), (0.0, None)],
+        r = optimize.minimize(f, np.array(start), method="L-BFGS-B", jac="3-point", bounds=bounds,
                               options=dict(ftol=1e-15, gtol=1e-9, maxiter=1000))
         if best is None or r.fun < best.fun:
             best = r
-    # polish: finite-difference gradients limit L-BFGS-B near the optimum
-    pol = optimize.minimize(f, best.x, method="Nelder-Mead", bounds=[(0.0, None), (0.0, None)],
+        if (best.x > 1e-4).all():   # interior optimum: a second start only checks boundaries
+            break
+    # polish: finite-difference gradients limit L-BFGS-B near the optimum (it then stops
+    # with ABNORMAL line search); Nelder-Mead takes the criterion to its noise floor
+    pol = optimize.minimize(f, best.x, method="Nelder-Mead", bounds=bounds,
                             options=dict(xatol=1e-8, fatol=1e-12, maxiter=2000,
                                          initial_simplex=best.x + np.array([[0, 0], [1e-3, 0], [0, 1e-3]])))
     theta = pol.x if pol.fun <= best.fun else best.x
-    crit, s2, beta = _reml_crit(theta, cross, yy, big_n, n)
-    if not best.success:
-        warnings.warn(f"icc: the REML optimiser did not report convergence ({best.message}).",
+    converged = bool(pol.success)
+    crit, s2, beta = _reml_crit(theta, parts)
+    if not converged:
+        warnings.warn(f"icc: the REML optimiser did not converge ({pol.message}).",
                       ConvergenceWarning, stacklevel=3)
     singular = [name for name, t in zip(("subjects", "raters"), theta) if t < 1e-4]
     if singular:
@@ -169,7 +177,7 @@ def _reml_components_incomplete(x):
                       f"(nearly) zero (relative sd theta = {theta.tolist()}), as lme4 would report "
                       f"'boundary (singular) fit'.", SingularFitWarning, stacklevel=3)
     info = dict(reml_criterion=float(crit), theta=theta.tolist(), intercept=float(beta),
-                n_ratings=int(y.size), converged=bool(best.success), singular=bool(singular))
+                n_ratings=int(obs.sum()), converged=converged, singular=bool(singular))
     return s2, s2 * theta[0] ** 2, s2 * theta[1] ** 2, info
 
 
