@@ -162,9 +162,10 @@ def _reml_components_incomplete(x):
             break
     # polish: finite-difference gradients limit L-BFGS-B near the optimum (it then stops
     # with ABNORMAL line search); Nelder-Mead takes the criterion to its noise floor
+    simplex = best.x + np.array([[0.0, 0.0], [1e-3, 0.0], [0.0, 1e-3]])
     pol = optimize.minimize(f, best.x, method="Nelder-Mead", bounds=bounds,
                             options=dict(xatol=1e-8, fatol=1e-12, maxiter=2000,
-                                         initial_simplex=best.x + np.array([[0, 0], [1e-3, 0], [0, 1e-3]])))
+                                         initial_simplex=simplex))
     theta = pol.x if pol.fun <= best.fun else best.x
     converged = bool(pol.success)
     crit, s2, beta = _reml_crit(theta, parts)
@@ -285,8 +286,9 @@ def icc(data, *, method: str = "reml", level: float = 0.95, missing: str = "rais
     if use_incomplete:
         s_e, s_s, s_r, reml_info = _reml_components_incomplete(x)
         if not s_e > 0:
-            raise DataValidationError("icc: the ratings have no residual variance (every rating is "
-                                      "explained by subject and rater effects); ICCs are undefined.")
+            raise DataValidationError("icc: the ratings have no residual variance (every rating "
+                                      "is explained by subject and rater effects); ICCs are "
+                                      "undefined.")
     else:
         gm = x.mean()
         rm = x.mean(axis=1)
