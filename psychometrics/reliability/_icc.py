@@ -164,8 +164,8 @@ def _reml_components_incomplete(x):
     # with ABNORMAL line search); Nelder-Mead takes the criterion to its noise floor
     simplex = best.x + np.array([[0.0, 0.0], [1e-3, 0.0], [0.0, 1e-3]])
     pol = optimize.minimize(f, best.x, method="Nelder-Mead", bounds=bounds,
-                            options=dict(xatol=1e-8, fatol=1e-12, maxiter=2000,
-                                         initial_simplex=simplex))
+                            options=dict(xatol=1e-8, fatol=1e-12 * max(1.0, abs(best.fun)),
+                                         maxiter=2000, initial_simplex=simplex))
     theta = pol.x if pol.fun <= best.fun else best.x
     converged = bool(pol.success)
     crit, s2, beta = _reml_crit(theta, parts)
