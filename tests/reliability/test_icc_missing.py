@@ -40,6 +40,11 @@ def _sf():
     return pd.DataFrame(_ref()["sf_data"]).astype(float)
 
 
+def _sfc():
+    # sf with every row centred on the grand mean: subject variance on its boundary
+    return pd.DataFrame(_ref()["sfc_data"]).astype(float)
+
+
 def _sai():
     sai = dataset("sai")
     sel = (sai["study"] == "FLAT") & (sai["time"] == 1)
@@ -54,12 +59,19 @@ def _masked(x, ref):
     return x
 
 
-@pytest.mark.parametrize("data,block", [(_sf, "ICC_sf_missing"), (_sai, "ICC_sai_missing")])
-def test_reml_missing_matches_psych(data, block):
+@pytest.mark.parametrize("data,block,singular", [(_sf, "ICC_sf_missing", False),
+                                                  (_sfc, "ICC_sfc_missing", True),
+                                                  (_sai, "ICC_sai_missing", False)])
+def test_reml_missing_matches_psych(data, block, singular):
     ref = _ref()[block]
     x = _masked(data(), ref)
     assert int(x.isna().sum().sum()) == len(ref["mask"])
-    res = icc(x, missing="reml")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = icc(x, missing="reml")
+    # lme4: "boundary (singular) fit" exactly when the reference theta has a 0
+    assert any(issubclass(w.category, SingularFitWarning) for w in caught) == singular
+    assert res.reml["singular"] == singular == (min(ref["lmer"]["theta"]) == 0)
     # lme4::REMLcrit(lmer(values ~ 1 + (1|id) + (1|items), na.action = na.omit)):
     # our optimum is at least as good as lme4's
     crit = ref["lmer"]["REMLcrit"]

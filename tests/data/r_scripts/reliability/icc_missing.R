@@ -33,6 +33,13 @@ sf_mask <- cbind(c(2, 4, 5), c(3, 1, 4))
 out$sf_data <- mat(sf)
 out$ICC_sf_missing <- case(sf, sf_mask, "sf[cbind(c(2,4,5), c(3,1,4))] <- NA; psych::ICC(sf)")
 
+## boundary: equal subject means (sf rows centred on the grand mean), same 3 cells NA:
+## lme4 reports a singular fit (subject variance 0)
+sfc <- sf - rowMeans(sf) + mean(sf)
+out$sfc_data <- mat(sfc)
+out$ICC_sfc_missing <- suppressMessages(case(sfc, sf_mask,
+  "sfc <- sf - rowMeans(sf) + mean(sf); sfc[cbind(c(2,4,5), c(3,1,4))] <- NA; psych::ICC(sfc)"))
+
 ## sai subset (as in reliability_extra.R) with 50 of 500 ratings (10%) NA
 saiI <- as.matrix(na.omit(sai[sai$study == "FLAT" & sai$time == 1,
                               c("calm", "secure", "at.ease", "rested", "comfortable")])[1:100, ])
