@@ -142,7 +142,9 @@ def _reml_components_incomplete(x):
 
     Minimises lme4's profiled REML criterion over the relative standard
     deviations ``theta = (sd_subject, sd_rater) / sigma >= 0`` (L-BFGS-B from
-    several starts). Returns (s_e, s_subject, s_rater, info dict).
+    (1, 1), a second start when that lands on a boundary, then a Nelder-Mead
+    polish). A theta below 1e-4 is a singular fit (lme4's ``isSingular``
+    tolerance). Returns (s_e, s_subject, s_rater, info dict).
     """
     n, k = x.shape
     obs = ~np.isnan(x)
@@ -172,7 +174,7 @@ def _reml_components_incomplete(x):
     if not converged:
         warnings.warn(f"icc: the REML optimiser did not converge ({pol.message}).",
                       ConvergenceWarning, stacklevel=3)
-    singular = [name for name, t in zip(("subjects", "raters"), theta) if t < 1e-4]
+    singular = [name for name, t in zip(("subjects", "raters"), theta) if t < 1e-4]  # isSingular
     if singular:
         warnings.warn(f"icc: singular fit: the REML variance of {' and '.join(singular)} is "
                       f"(nearly) zero (relative sd theta = {theta.tolist()}), as lme4 would report "
