@@ -1,13 +1,14 @@
 """Intraclass correlations (Shrout & Fleiss 1979), equal to ``psych::ICC`` (psych 2.2.9)."""
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import linalg, optimize, stats
 
-from ..exceptions import DataIssue, DataValidationError
+from ..exceptions import ConvergenceWarning, DataIssue, DataValidationError, SingularFitWarning
 from ._data import check_choice, item_data
 from ._summary import Summary
 
@@ -36,6 +37,12 @@ class ICCResult:
         ``variance`` and ``percent`` of subjects, raters, residual and total.
     msw : float
         Within-subject mean square used for ICC1.
+    reml : dict
+        With ``missing="reml"`` on incomplete data, the iterative REML fit:
+        ``reml_criterion`` (lme4's ``REMLcrit``), ``theta`` (relative sds of
+        subjects and raters, lme4's ``getME(m, "theta")``), ``intercept``,
+        ``n_ratings``, ``converged``, ``singular``. Empty otherwise (the
+        components are then closed-form).
     """
 
     table: pd.DataFrame
@@ -47,6 +54,7 @@ class ICCResult:
     method: str
     level: float
     options: dict = field(default_factory=dict)
+    reml: dict = field(default_factory=dict)
 
     def summary(self) -> Summary:
         return Summary(f"Intraclass correlations ({self.n_subjects} subjects, {self.n_raters} raters, "
@@ -88,6 +96,94 @@ def _reml_components(ssb, ssj, sse, n, k):
     return max(feasible, key=loglik)
 
 
+def _reml_crit(theta, parts):
+    """lme4's profiled REML criterion (-2 log restricted likelihood) and its parts.
+
+    Model ``y = mu + Z_s b_s + Z_r b_r + e`` with ``b_s ~ N(0, (theta_s sigma)^2)``,
+    ``b_r ~ N(0, (theta_r sigma)^2)``, ``e ~ N(0, sigma^2)``. With
+    ``Lambda = diag(theta)`` and the penalised least-squares system
+    ``A = [[Lambda'Z'Z Lambda + I, Lambda'Z'1], [1'Z Lambda, N]]``, right side
+    ``b = [Lambda'Z'y, 1'y]``,
+    ``-2 l_R = log det A + (N - 1) (1 + log(2 pi r2 / (N - 1)))`` where
+    ``r2 = y'y - b'A^{-1}b`` is the penalised residual sum of squares at its
+    minimum (Bates et al. 2015, eqs. 34-42, with sigma profiled out). The
+    subject block of ``A`` is diagonal, so subjects are eliminated first
+    (Schur complement on raters + intercept, a (k+1) x (k+1) system).
+    ``parts``: per-subject counts ``ns`` and sums ``sys``, the subject x
+    (rater, intercept) count matrix ``m``, per-rater counts/sums, N, sum y, y'y.
+    """
+    ts, tr = theta
+    ns, sys_, m, nr, syr, big_n, sy, yy = parts
+    k = nr.size
+    ds = ts * ts * ns + 1.0                       # diagonal subject block
+    sc = np.empty(k + 1)
+    sc[:k] = tr
+    sc[k] = 1.0
+    ms = (ts * m) * sc[None, :]                   # n x (k+1) off-diagonal block
+    s = ms.T @ (ms / ds[:, None])
+    s = -s
+    s[np.arange(k), np.arange(k)] += tr * tr * nr + 1.0
+    s[k, k] += big_n
+    s[:k, k] += tr * nr
+    s[k, :k] += tr * nr
+    bs = ts * sys_
+    br = np.concatenate([tr * syr, [sy]]) - ms.T @ (bs / ds)
+    c = linalg.cho_factor(s, lower=True)
+    sol = linalg.cho_solve(c, br)
+    r2 = float(yy - (bs * bs / ds).sum() - br @ sol)
+    logdet = np.log(ds).sum() + 2.0 * np.log(np.diag(c[0])).sum()
+    dfr = big_n - 1
+    crit = logdet + dfr * (1.0 + np.log(2.0 * np.pi * r2 / dfr))
+    return crit, r2 / dfr, float(sol[k])
+
+
+def _reml_components_incomplete(x):
+    """REML variance components of ``value ~ 1 + (1|subject) + (1|rater)`` on incomplete data.
+
+    Minimises lme4's profiled REML criterion over the relative standard
+    deviations ``theta = (sd_subject, sd_rater) / sigma >= 0`` (L-BFGS-B from
+    (1, 1), a second start when that lands on a boundary, then a Nelder-Mead
+    polish). A theta below 1e-4 is a singular fit (lme4's ``isSingular``
+    tolerance). Returns (s_e, s_subject, s_rater, info dict).
+    """
+    n, k = x.shape
+    obs = ~np.isnan(x)
+    xf = np.where(obs, x, 0.0)
+    m = np.concatenate([obs.astype(float), obs.sum(axis=1, keepdims=True)], axis=1)
+    parts = (obs.sum(axis=1).astype(float), xf.sum(axis=1), m, obs.sum(axis=0).astype(float),
+             xf.sum(axis=0), float(obs.sum()), float(xf.sum()), float((xf * xf).sum()))
+    f = lambda t: _reml_crit(t, parts)[0]  # noqa: E731
+    bounds = [(0.0, None), (0.0, None)]
+    best = None
+    for start in ([1.0, 1.0], [0.3, 0.3]):
+        r = optimize.minimize(f, np.array(start), method="L-BFGS-B", jac="3-point", bounds=bounds,
+                              options=dict(ftol=1e-15, gtol=1e-9, maxiter=1000))
+        if best is None or r.fun < best.fun:
+            best = r
+        if (best.x > 1e-4).all():   # interior optimum: a second start only checks boundaries
+            break
+    # polish: finite-difference gradients limit L-BFGS-B near the optimum (it then stops
+    # with ABNORMAL line search); Nelder-Mead takes the criterion to its noise floor
+    simplex = best.x + np.array([[0.0, 0.0], [1e-3, 0.0], [0.0, 1e-3]])
+    pol = optimize.minimize(f, best.x, method="Nelder-Mead", bounds=bounds,
+                            options=dict(xatol=1e-8, fatol=1e-12 * max(1.0, abs(best.fun)),
+                                         maxiter=2000, initial_simplex=simplex))
+    theta = pol.x if pol.fun <= best.fun else best.x
+    converged = bool(pol.success)
+    crit, s2, beta = _reml_crit(theta, parts)
+    if not converged:
+        warnings.warn(f"icc: the REML optimiser did not converge ({pol.message}).",
+                      ConvergenceWarning, stacklevel=3)
+    singular = [name for name, t in zip(("subjects", "raters"), theta) if t < 1e-4]  # isSingular
+    if singular:
+        warnings.warn(f"icc: singular fit: the REML variance of {' and '.join(singular)} is "
+                      f"(nearly) zero (relative sd theta = {theta.tolist()}), as lme4 would report "
+                      f"'boundary (singular) fit'.", SingularFitWarning, stacklevel=3)
+    info = dict(reml_criterion=float(crit), theta=theta.tolist(), intercept=float(beta),
+                n_ratings=int(obs.sum()), converged=converged, singular=bool(singular))
+    return s2, s2 * theta[0] ** 2, s2 * theta[1] ** 2, info
+
+
 def icc(data, *, method: str = "reml", level: float = 0.95, missing: str = "raise") -> ICCResult:
     """The six Shrout-Fleiss intraclass correlations with F tests and intervals.
 
@@ -109,8 +205,13 @@ def icc(data, *, method: str = "reml", level: float = 0.95, missing: str = "rais
         is on its boundary (zero).
     level : float
         Confidence level (psych's ``alpha = 1 - level``).
-    missing : {"raise", "drop"}
-        Incomplete rows raise an error naming them, or are dropped (listwise).
+    missing : {"raise", "drop", "reml"}
+        Incomplete rows raise an error naming them (default), are dropped
+        (listwise), or (``"reml"``, needs ``method="reml"``) every observed
+        rating is used: the REML model is fitted iteratively to the long data
+        without the missing cells, as ``psych::ICC(x)`` does, and n stays the
+        number of rows (psych's ``n.obs``). Rows with no rating at all are an
+        error with ``"reml"``.
 
     Returns
     -------
@@ -137,43 +238,76 @@ def icc(data, *, method: str = "reml", level: float = 0.95, missing: str = "rais
       for ICC2/3; intervals as Shrout & Fleiss (1979) / McGraw & Wong (1996),
       with Satterthwaite's df for ICC2, exactly as psych computes them.
 
+    With ``missing="reml"`` and missing cells, the variance components are
+    those of ``lme4::lmer(values ~ 1 + (1|id) + (1|items), na.action = na.omit)``
+    (profiled REML criterion minimised over the two relative sds with
+    L-BFGS-B, bounded at 0; a zero component gives a ``SingularFitWarning``),
+    and the mean squares and ICCs follow from them with n = rows and k =
+    columns exactly as psych forms them (MSB = k s_subj + s_e,
+    MSJ = n s_rater + s_e, MSW = s_e + s_rater, MSE = s_e).
+
     In R: ``psych::ICC(x)$results``.
     """
     func = "icc"
     check_choice(method, "method", func, ("reml", "anova"))
-    check_choice(missing, "missing", func, ("raise", "drop"))
+    check_choice(missing, "missing", func, ("raise", "drop", "reml"))
+    if missing == "reml" and method != "reml":
+        raise ValueError("The 'missing' parameter of icc is 'reml' (fit the REML model to the "
+                         "observed ratings), which needs method='reml'; got method="
+                         f"{method!r}. Pass method='reml' or missing='drop'.")
     if not (0 < level < 1):
         raise ValueError(f"The 'level' parameter of icc must be a float in (0, 1). Got {level!r} instead.")
     d = item_data(data, func, allow_constant=True, empty_rows="ignore")
     x = d.x
     incomplete = np.isnan(x).any(axis=1)
-    if incomplete.any():
+    reml_info: dict = {}
+    use_incomplete = missing == "reml" and incomplete.any()
+    if incomplete.any() and missing != "reml":
         if missing == "raise":
             issues = [DataIssue(d.index[i], None, None, "has missing ratings")
                       for i in np.nonzero(incomplete)[0]]
             raise DataValidationError(
                 f"icc: {int(incomplete.sum())} row(s) have missing ratings.", issues,
-                hint="Pass missing='drop' to drop incomplete rows (listwise), or impute them.")
+                hint="Pass missing='reml' to fit the REML model to the observed ratings (as "
+                     "psych::ICC does), missing='drop' to drop incomplete rows (listwise), "
+                     "or impute them.")
         x = x[~incomplete]
+    if use_incomplete:
+        empty = np.isnan(x).all(axis=1)
+        if empty.any():
+            issues = [DataIssue(d.index[i], None, None, "subject has no ratings")
+                      for i in np.nonzero(empty)[0]]
+            raise DataValidationError(
+                f"icc: {int(empty.sum())} subject(s) (rows) have no ratings at all.", issues,
+                hint="Drop these rows: a subject without ratings carries no information (psych "
+                     "would still count it in n, changing every ICC).")
     n, k = x.shape
     if n < 2:
         raise ValueError(f"icc needs at least 2 complete subjects (rows); got {n}.")
-    gm = x.mean()
-    rm = x.mean(axis=1)
-    cm = x.mean(axis=0)
-    ssb = k * ((rm - gm) ** 2).sum()
-    ssj = n * ((cm - gm) ** 2).sum()
-    sse = ((x - rm[:, None] - cm[None, :] + gm) ** 2).sum()
     dfb, dfj, dfe = n - 1, k - 1, (n - 1) * (k - 1)
-    if sse <= 0:
-        raise DataValidationError("icc: the ratings have no residual variance (every rating is "
-                                  "explained by subject and rater means); ICCs are undefined.")
+    if use_incomplete:
+        s_e, s_s, s_r, reml_info = _reml_components_incomplete(x)
+        if not s_e > 0:
+            raise DataValidationError("icc: the ratings have no residual variance (every rating "
+                                      "is explained by subject and rater effects); ICCs are "
+                                      "undefined.")
+    else:
+        gm = x.mean()
+        rm = x.mean(axis=1)
+        cm = x.mean(axis=0)
+        ssb = k * ((rm - gm) ** 2).sum()
+        ssj = n * ((cm - gm) ** 2).sum()
+        sse = ((x - rm[:, None] - cm[None, :] + gm) ** 2).sum()
+        if sse <= 0:
+            raise DataValidationError("icc: the ratings have no residual variance (every rating is "
+                                      "explained by subject and rater means); ICCs are undefined.")
     if method == "anova":
         msb, msj, mse = ssb / dfb, ssj / dfj, sse / dfe
         msw = (ssj + sse) / (dfj + dfe)
         s_e, s_s, s_r = mse, (msb - mse) / k, (msj - mse) / n
     else:
-        s_e, s_s, s_r = _reml_components(ssb, ssj, sse, n, k)
+        if not use_incomplete:
+            s_e, s_s, s_r = _reml_components(ssb, ssj, sse, n, k)
         mse = s_e
         msb = k * s_s + s_e
         msj = n * s_r + s_e
@@ -235,4 +369,5 @@ def icc(data, *, method: str = "reml", level: float = 0.95, missing: str = "rais
     })
     return ICCResult(table=table, anova=anova, variance_components=vc, msw=float(msw),
                      n_subjects=n, n_raters=k, method=method, level=level,
-                     options=dict(method=method, level=level, missing=missing))
+                     options=dict(method=method, level=level, missing=missing),
+                     reml=reml_info)
