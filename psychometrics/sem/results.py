@@ -99,11 +99,14 @@ class Summary:
             else:
                 lines.append(f"  {k:<32}{v:>14.3f}")
         lines.append("")
-        lines.append("Parameter estimates:")
-        lines += _estimate_sections(self.estimates)
+        lines += self._estimate_lines()
         if self.warning:
             lines += ["", self.warning]
         return "\n".join(lines)
+
+    def _estimate_lines(self) -> list[str]:
+        """The text block of the parameter estimates (subclasses group them differently)."""
+        return ["Parameter estimates:", *_estimate_sections(self.estimates)]
 
     def as_html(self) -> str:
         parts = []

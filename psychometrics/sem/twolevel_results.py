@@ -7,49 +7,25 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from .results import inference
+from .results import Summary, inference
 
 __all__ = ["TwoLevelResult", "TwoLevelSummary"]
 
 
 @dataclass(frozen=True)
-class TwoLevelSummary:
-    header: tuple[tuple[str, str], ...]
-    fit: tuple[tuple[str, float], ...]
-    estimates: pd.DataFrame
-    warning: str = ""
+class TwoLevelSummary(Summary):
+    """:class:`~psychometrics.sem.results.Summary` with the estimates grouped by level."""
 
-    def as_text(self) -> str:
+    def _estimate_lines(self) -> list[str]:
         lines = []
-        if self.warning:
-            lines += ["!" * 78, self.warning, "!" * 78, ""]
-        w = max(len(k) for k, _ in self.header)
-        lines += [f"  {k:<{w}}  {v}" for k, v in self.header]
-        lines += ["", "Model test and fit measures:"]
-        for k, v in self.fit:
-            lines.append(f"  {k:<32}{v:>14.3f}" if k != "pvalue" else f"  {k:<32}{v:>14.4g}")
         for lev, name in ((1, "Level 1 [within]"), (2, "Level 2 [between]"),
                           (0, "Defined parameters")):
             df = self.estimates[self.estimates["level"] == lev].drop(columns="level")
             if df.empty:
                 continue
-            lines += ["", f"{name}:"]
-            lines.append(df.to_string(index=False, float_format=lambda x: f"{x:.3f}", na_rep=""))
-        return "\n".join(lines)
-
-    def as_html(self) -> str:
-        import html
-        parts = [f"<p><b>{html.escape(self.warning)}</b></p>"] if self.warning else []
-        parts.append("<table>" + "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(v))}"
-                                         f"</td></tr>" for k, v in self.header) + "</table>")
-        parts.append("<table>" + "".join(f"<tr><td>{html.escape(k)}</td><td>{v:.3f}</td></tr>"
-                                         for k, v in self.fit) + "</table>")
-        parts.append(self.estimates.to_html(index=False, float_format=lambda x: f"{x:.3f}",
-                                            na_rep=""))
-        return "\n".join(parts)
-
-    def __str__(self) -> str:
-        return self.as_text()
+            lines += [f"{name}:",
+                      df.to_string(index=False, float_format=lambda x: f"{x:.3f}", na_rep=""), ""]
+        return lines[:-1]
 
 
 @dataclass(frozen=True)
