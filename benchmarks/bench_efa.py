@@ -10,10 +10,7 @@ single-threaded reference BLAS.
 from __future__ import annotations
 
 import argparse
-import json
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import numpy as np  # noqa: E402
@@ -25,21 +22,14 @@ sys.path.insert(0, str(ROOT))
 from psychometrics.efa import bartlett, fa, kmo, omega, parallel_analysis  # noqa: E402
 
 
-def median_time(fn, repeats: int) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+from _bench import median_seconds as median_time, r_timings  # noqa: E402
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--repeats", type=int, default=20)
     args = ap.parse_args(argv)
-    r_t = json.loads((ROOT / "benchmarks" / "r_timings.json").read_text())["timings"]
+    r_t = r_timings()
     bfi = pd.read_csv(ROOT / "tests" / "data" / "datasets" / "bfi.csv", na_values=["NA"])
     items = bfi.iloc[:, :25]
     X = items.dropna().reset_index(drop=True)       # na.omit(bfi[, 1:25])

@@ -39,26 +39,17 @@ import pandas as pd  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _bench import median_seconds as timeit, r_timings  # noqa: E402
 from psychometrics.multilevel import decompose, lead, mixed, progress  # noqa: E402
 
 BIG = Path(__file__).resolve().parents[1] / "tests" / "data" / "datasets" / "scaled" / "therapy_big_20000x12.csv.gz"
-R_TIMINGS = json.loads((ROOT / "benchmarks" / "r_timings.json").read_text())["timings"]
+R_TIMINGS = r_timings()
 CHECKS = json.loads((ROOT / "tests" / "data" / "reference" / "scaled_checks.json").read_text())
 RSLOPE = ROOT / "tests" / "data" / "r_results" / "multilevel" / "timing_rslope_big.json"
 DATA = ROOT / "tests" / "data" / "datasets"
 
 F1 = "oq_next ~ wai_within + wai_between + oq_total + (1 | patient_id)"
 F2 = "oq_next ~ wai_within + wai_between + oq_total + (1 + wai_within | patient_id)"
-
-
-def timeit(fn, reps):
-    fn()                                   # warm-up
-    ts = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t0)
-    return statistics.median(ts)
 
 
 def derive(big: pd.DataFrame) -> pd.DataFrame:

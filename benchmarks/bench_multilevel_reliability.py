@@ -14,10 +14,7 @@ Run:  /work/venv/bin/python benchmarks/bench_multilevel_reliability.py [--repeat
 from __future__ import annotations
 
 import argparse
-import json
-import statistics
 import sys
-import time
 import warnings
 from pathlib import Path
 
@@ -32,17 +29,7 @@ from psychometrics.reliability.multilevel import multilevel_reliability  # noqa:
 R_KEY = "case7_multilevel_reliability"
 
 
-def _time(fn, repeats):
-    """Median wall and CPU seconds (CPU time shows the cost when the machine is shared)."""
-    fn()  # warm-up
-    wall, cpu = [], []
-    for _ in range(repeats):
-        t0, c0 = time.perf_counter(), time.process_time()
-        fn()
-        wall.append(time.perf_counter() - t0)
-        cpu.append(time.process_time() - c0)
-    return statistics.median(wall), statistics.median(cpu)
-
+from _bench import median_wall_cpu as _time, r_timings  # noqa: E402
 
 DIARY_ITEMS = [f"i{j}" for j in range(10)]
 
@@ -81,7 +68,7 @@ def main(argv=None):
     X = holes[wai].to_numpy(float, copy=True)
     X[rng.random(X.shape) < 0.01] = np.nan
     holes[wai] = X
-    r = json.loads((ROOT / "benchmarks" / "r_timings.json").read_text())["timings"][R_KEY]
+    r = r_timings()[R_KEY]
 
     def run(d, items):
         with warnings.catch_warnings():

@@ -16,9 +16,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import json
-import statistics
 import sys
-import time
 import warnings
 from pathlib import Path
 
@@ -34,18 +32,11 @@ DATA = ROOT / "tests" / "data" / "datasets"
 EXTRA = ROOT / "tests" / "data" / "r_results" / "reliability" / "reliability_extra.json"
 
 
-def median_time(f, reps):
-    f()
-    times = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        f()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+from _bench import median_seconds as median_time, r_timings  # noqa: E402
 
 
 def main():
-    r_timings = json.loads((ROOT / "benchmarks" / "r_timings.json").read_text())["timings"]
+    r_t = r_timings()
     extra_t = json.loads(EXTRA.read_text())["timings"]
     bfi = pd.read_csv(DATA / "bfi.csv", na_values=["NA"])
     sai = pd.read_csv(DATA / "sai.csv", na_values=["NA"])
@@ -60,13 +51,13 @@ def main():
                    ["calm", "secure", "at.ease", "rested", "comfortable"]].dropna().iloc[:100]
     cases = [
         ("case4_alpha_A", "alpha(A, reverse='A1')", lambda: alpha(A, reverse="A1"), 50,
-         r_timings["case4_alpha_A"]["median_s"]),
+         r_t["case4_alpha_A"]["median_s"]),
         ("case4_alpha_C", "alpha(C, reverse=['C4','C5'])", lambda: alpha(C, reverse=["C4", "C5"]),
-         50, r_timings["case4_alpha_C"]["median_s"]),
+         50, r_t["case4_alpha_C"]["median_s"]),
         ("case4_splitHalf_A", "split_half(Ar)", lambda: split_half(Ar), 50,
-         r_timings["case4_splitHalf_A"]["median_s"]),
+         r_t["case4_splitHalf_A"]["median_s"]),
         ("case4_polychoric_A", "polychoric(A)", lambda: polychoric(A), 20,
-         r_timings["case4_polychoric_A"]["median_s"]),
+         r_t["case4_polychoric_A"]["median_s"]),
         ("extra: polychoric_sai", "polychoric(sai 6 items, 4 categories)", lambda: polychoric(sai1),
          20, extra_t["polychoric_sai"]),
         ("extra: polychoric_25", "polychoric(bfi[, 1:25])  (R timed once)",

@@ -35,18 +35,11 @@ HS_MODEL = """ visual  =~ x1 + x2 + x3
               speed   =~ x7 + x8 + x9 """
 
 
-def timeit(fn, reps):
-    fn()
-    out = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t0)
-    return statistics.median(out)
+from _bench import median_seconds as timeit, r_timings  # noqa: E402
 
 
 def main():
-    r = json.loads((ROOT / "benchmarks" / "r_timings.json").read_text())["timings"]
+    r = r_timings()
     hs = pd.read_csv(ROOT / "tests" / "data" / "datasets" / "HolzingerSwineford1939.csv")
     fits = {}
     cases = [

@@ -30,14 +30,7 @@ sys.path.insert(0, str(ROOT))
 import psychometrics.sem as sem  # noqa: E402
 
 
-def timeit(fn, reps=15):
-    fn()
-    out = []
-    for _ in range(reps):
-        t = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t)
-    return statistics.median(out)
+from _bench import median_seconds as timeit  # noqa: E402
 
 
 def main():

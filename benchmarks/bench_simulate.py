@@ -11,9 +11,7 @@ item responses (67 item columns instead of 22), so the comparison favours R.
 from __future__ import annotations
 
 import json
-import statistics
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,17 +22,7 @@ from psychometrics.simulate import SimulationParams, simulate  # noqa: E402
 R_TIMINGS = ROOT / "tests" / "data" / "r_results" / "simulate" / "timing_simulate_therapy.json"
 
 
-def median_time(fn, reps: int, warmup: int = 1) -> tuple[float, float]:
-    """Median wall-clock and median CPU (process) seconds."""
-    for _ in range(warmup):
-        fn()
-    wall, cpu = [], []
-    for _ in range(reps):
-        t0, c0 = time.perf_counter(), time.process_time()
-        fn()
-        wall.append(time.perf_counter() - t0)
-        cpu.append(time.process_time() - c0)
-    return statistics.median(wall), statistics.median(cpu)
+from _bench import median_wall_cpu as median_time  # noqa: E402
 
 
 def main() -> None:

@@ -11,9 +11,7 @@ baseline model and fit measures), like the R call.
 from __future__ import annotations
 
 import json
-import statistics
 import sys
-import time
 import warnings
 from pathlib import Path
 
@@ -25,18 +23,11 @@ sys.path.insert(0, str(ROOT))
 from psychometrics.sem.twolevel import fit_twolevel  # noqa: E402
 
 
-def timeit(fn, reps):
-    fn()
-    out = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t0)
-    return statistics.median(out)
+from _bench import median_seconds as timeit, r_timings  # noqa: E402
 
 
 def main():
-    r = json.loads((ROOT / "benchmarks" / "r_timings.json").read_text())["timings"]
+    r = r_timings()
     ref = json.loads((ROOT / "tests" / "data" / "reference" / "case8_twolevel_sem.json").read_text())
     data = ROOT / "tests" / "data" / "datasets"
     demo = pd.read_csv(data / "Demo.twolevel.csv")
