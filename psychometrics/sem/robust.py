@@ -37,35 +37,43 @@ class RobustParts:
     h1_ndat: np.ndarray
 
 
-def _model_scores(prob: Problem, theta: np.ndarray, g: int) -> np.ndarray:
-    """Casewise scores (n_g x npar) of the model at ``theta`` for group ``g``."""
+def _model_derivatives(prob: Problem, theta: np.ndarray, g: int):
+    """Implied moments of group ``g`` at ``theta`` and their derivatives per free parameter.
+
+    Returns ``Sigma, mu, Si = Sigma^-1, D3 (npar x p x p) = dSigma/dtheta`` and
+    ``Dm (npar x p) = dmu/dtheta``; with fixed.x, the covariates' own moments get no
+    derivative (zeroed).
+    """
     values = row_values(prob, theta)
     M = fill(prob.rep, g, values)
     parts = implied(M)
     Sigma, mu = parts[0], parts[1]
     Si = np.linalg.inv(Sigma)
     dS, dm = jacobian(prob.rep, g, M, parts)
-    G = prob.agg[g]
-    npar = G.shape[0]
-    p = Sigma.shape[0]
-    Dk = (G @ dS.reshape(len(dS), -1))                 # npar x p*p
+    agg = prob.agg[g]
+    npar, p = agg.shape[0], Sigma.shape[0]
+    D3 = (agg @ dS.reshape(len(dS), -1)).reshape(npar, p, p)
+    Dm = agg @ dm
+    x = prob.x_idx
+    if len(x):
+        D3[:, x[:, None], x[None, :]] = 0.0
+        Dm[:, x] = 0.0
+    return Sigma, mu, Si, D3, Dm
+
+
+def _model_scores(prob: Problem, theta: np.ndarray, g: int) -> np.ndarray:
+    """Casewise scores (n_g x npar) of the model at ``theta`` for group ``g``."""
+    Sigma, mu, Si, D3, Dm = _model_derivatives(prob, theta, g)
+    npar, p = D3.shape[0], Sigma.shape[0]
+    Dk = D3.reshape(npar, -1)                           # npar x p*p
     X = prob.ss.data[g]
     center = mu if prob.meanstructure else prob.ss.mean[g]
     U = (X - center) @ Si                               # n x p
-    x = prob.x_idx
-    if len(x):  # fixed.x: no score for the covariates' own moments
-        Dk = Dk.reshape(npar, p, p).copy()
-        Dk[:, x[:, None], x[None, :]] = 0.0
-        Dk = Dk.reshape(npar, -1)
     n = U.shape[0]
     quad = (U[:, :, None] * U[:, None, :]).reshape(n, p * p) @ Dk.T
     tr = Dk @ Si.ravel()
     s = 0.5 * (quad - tr[None, :])
     if prob.meanstructure:
-        Dm = G @ dm
-        if len(x):
-            Dm = Dm.copy()
-            Dm[:, x] = 0.0
         s = s + U @ Dm.T
     return s
 
@@ -83,19 +91,8 @@ def _model_B0(prob: Problem, theta: np.ndarray, g: int) -> np.ndarray:
     ``c_k = 0.5 (b' D_k b - tr(Si D_k)) + dmu_k' b``; so
     ``B0 = 0.25 H M4 H' + G S G' + c c' + 0.5 (H M3' G' + G M3 H') + 0.5 (H m2 c' + c m2' H')``.
     """
-    values = row_values(prob, theta)
-    M = fill(prob.rep, g, values)
-    parts = implied(M)
-    Sigma, mu = parts[0], parts[1]
-    Si = np.linalg.inv(Sigma)
-    dS, dm = jacobian(prob.rep, g, M, parts)
-    Gagg = prob.agg[g]
-    npar = Gagg.shape[0]
-    p = Sigma.shape[0]
-    D3 = (Gagg @ dS.reshape(len(dS), -1)).reshape(npar, p, p)
-    x = prob.x_idx
-    if len(x):
-        D3[:, x[:, None], x[None, :]] = 0.0
+    Sigma, mu, Si, D3, Dm = _model_derivatives(prob, theta, g)
+    npar, p = D3.shape[0], Sigma.shape[0]
     rows, cols, M4, M3, m2 = prob.ss.fourth_moments(g)
     w = _vech_weights(rows, cols)
     Y = Si @ D3 @ Si
@@ -105,9 +102,6 @@ def _model_B0(prob: Problem, theta: np.ndarray, g: int) -> np.ndarray:
     if prob.meanstructure:
         delta = prob.ss.mean[g] - mu
         b = Si @ delta
-        Dm = Gagg @ dm
-        if len(x):
-            Dm[:, x] = 0.0
         G = (D3 @ b) @ Si + Dm @ Si
         c = c + 0.5 * np.einsum("i,kij,j->k", b, D3, b) + Dm @ b
     S = prob.ss.cov[g]
