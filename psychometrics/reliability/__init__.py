@@ -26,11 +26,22 @@ from ._icc import ICCResult, icc
 from ._instrument import InstrumentReliability, instrument_reliability
 from ._polychoric import PolychoricResult, ordinal_alpha, polychoric, polychoric_pair
 from ._split_half import SplitHalfResult, split_half
-from ..efa.omega import OmegaResult, omega  # psych::omega needs the factor analysis
-# CFA-based reliability (semTools::reliability, compRelSEM, AVE) needs the SEM engine.
-from ..sem.reliability import ave as cfa_ave
-from ..sem.reliability import comp_rel_sem as cfa_composite_reliability
-from ..sem.reliability import reliability as cfa_reliability
+
+# Imported on first use, so that ``import psychometrics.reliability`` does not load the
+# factor analysis and SEM engines: name -> (module, attribute).
+_LAZY = {
+    # psych::omega (Schmid-Leiman) needs the factor analysis
+    "omega": ("psychometrics.efa.omega", "omega"),
+    "OmegaResult": ("psychometrics.efa.omega", "OmegaResult"),
+    # semTools::reliability, compRelSEM, AVE need the SEM engine
+    "cfa_reliability": ("psychometrics.sem.reliability", "reliability"),
+    "cfa_composite_reliability": ("psychometrics.sem.reliability", "comp_rel_sem"),
+    "cfa_ave": ("psychometrics.sem.reliability", "ave"),
+    # psych::multilevel.reliability (crossed REML variance components)
+    "multilevel_reliability": (f"{__name__}.multilevel", "multilevel_reliability"),
+    "multilevel_reliability_long": (f"{__name__}.multilevel", "multilevel_reliability_long"),
+    "MultilevelReliabilityResult": (f"{__name__}.multilevel", "MultilevelReliabilityResult"),
+}
 
 __all__ = [
     "alpha", "alpha_from_matrix", "AlphaResult",
@@ -40,19 +51,12 @@ __all__ = [
     "instrument_reliability", "InstrumentReliability",
     "omega", "OmegaResult",
     "cfa_reliability", "cfa_composite_reliability", "cfa_ave",
+    "multilevel_reliability", "multilevel_reliability_long", "MultilevelReliabilityResult",
 ]
 
 
 def __getattr__(name: str):
-    # Names defined in the multilevel module (written separately) are forwarded
-    # lazily, e.g. ``psychometrics.reliability.multilevel_reliability``.
-    if name.startswith("_"):
-        raise AttributeError(name)
-    try:
-        mod = importlib.import_module(f"{__name__}.multilevel")
-    except ModuleNotFoundError as exc:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from exc
-    if hasattr(mod, name):
-        return getattr(mod, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module, attr = _LAZY[name]
+    return getattr(importlib.import_module(module), attr)
