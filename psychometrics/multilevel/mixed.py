@@ -25,7 +25,7 @@ from ._deriv import richardson_jacobian
 from ._formula import build_design, parse_formula, parse_rhs
 from ._kr import kr_ddf, kr_pieces, kr_test
 from ._lmm import LMMCore, within_ss
-from ._summary import Summary
+from ..results import Summary
 
 __all__ = ["mixed", "MixedResult", "compare", "SINGULAR_TOL"]
 

@@ -15,7 +15,7 @@ import pandas as pd
 from ..exceptions import DataQualityWarning, ModelSpecificationError
 from .decompose import _as_list, check_panel, decompose, lead
 from .mixed import MixedResult, compare, mixed
-from ._summary import Summary
+from ..results import Summary
 from .statsby import StatsByResult, statsby
 
 __all__ = ["progress", "ProgressResult"]

@@ -8,7 +8,7 @@ import pandas as pd
 from scipy import stats
 
 from ..exceptions import ModelSpecificationError
-from ._summary import Summary
+from ..results import Summary
 from .decompose import _as_list, check_panel
 
 __all__ = ["statsby", "StatsByResult"]

@@ -1,4 +1,8 @@
-"""A small summary object shared by the multilevel results (text, HTML, LaTeX)."""
+"""The one summary type of the package's results (text, HTML, LaTeX).
+
+Every result's ``summary()`` returns :class:`Summary`; ``to_frame()`` returns its main tidy
+table. New modules use this type; older modules are being moved onto it.
+"""
 from __future__ import annotations
 
 import html
