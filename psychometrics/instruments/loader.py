@@ -19,7 +19,14 @@ from ..exceptions import BankIssue, BankValidationError, InstrumentNotFoundError
 from .spec import Instrument, semantic_issues
 
 __all__ = ["load_instrument", "list_instruments", "instrument_paths", "parse_bank",
-           "read_yaml_mapping"]
+           "read_yaml_mapping", "read_yaml_text", "MAX_ALIAS_EXPANSION"]
+
+#: Anchors and aliases (``&name``, ``*name``) may add at most this many values
+#: to a document when expanded; more is refused as an "alias bomb".
+MAX_ALIAS_EXPANSION = 10_000
+#: The tags a bank or study file may carry: the plain YAML types, which need no
+#: tag written out. Tags such as ``!!python/object`` are refused (never executed).
+_SAFE_TAGS = frozenset(t for t in yaml.SafeLoader.yaml_constructors if t is not None)
 
 #: Folder of the shipped banks: the repository's top-level ``instruments/``,
 #: reached through the link ``banks`` (a copied folder in a built wheel).
@@ -79,7 +86,32 @@ def load_instrument(name_or_path: str | os.PathLike) -> Instrument:
         raise InstrumentNotFoundError(
             f"No instrument named {str(name_or_path)!r}: it is neither a shipped bank "
             f"({', '.join(shipped) or 'none found'}) nor a YAML file that exists.")
-    return parse_bank(path.read_text(encoding="utf-8"), source=str(path))
+    return parse_bank(read_yaml_text(path, lambda found: BankValidationError(str(path), found)),
+                      source=str(path))
+
+
+def read_yaml_text(path: str | os.PathLike, error) -> str:
+    """The text of a YAML file (UTF-8, with or without a byte-order mark).
+
+    A file in another encoding raises ``error([BankIssue])`` naming the line
+    and the byte that is not UTF-8, and how to fix it; YAML files are always
+    read as UTF-8 (the YAML standard's encoding), never guessed.
+    """
+    raw = Path(path).read_bytes()
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        byte = raw[exc.start:exc.start + 1].hex()
+        guess = "Windows-1252/Latin-1" if raw[exc.start] >= 0x80 else "an unknown encoding"
+        raise error([BankIssue("", f"the file is not UTF-8 text: byte 0x{byte} on line {line} "
+                                   f"(it looks like {guess}). Save the file as UTF-8 (most "
+                                   f"editors: 'Save as' > encoding 'UTF-8').", line)]) from None
 
 
 def parse_bank(text: str, source: str = "<string>") -> Instrument:
@@ -117,17 +149,104 @@ def read_yaml_mapping(text: str, expected: str, error):
     """
     issues: list[BankIssue] = []
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        loader = _DepthLimitedLoader(text)
+        try:
+            root = loader.get_single_node()
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc)
+        problem = (getattr(exc, "problem", None) or str(exc)).rstrip(".")
+        if "found another document" in problem:
+            problem = "the file holds more than one YAML document (a second '---'); keep one"
         raise error([BankIssue("", f"malformed YAML: {problem}.", line)]) from None
+    except _TooDeep as exc:
+        raise error([BankIssue("", f"malformed YAML: values are nested more than {MAX_DEPTH} "
+                                   "levels deep.", exc.line)]) from None
     if root is None or not isinstance(root, yaml.MappingNode):
         raise error([BankIssue("", expected, 1)])
+    _check_nodes(root, error)
     lines: dict[tuple, int] = {}
     data = _to_python(root, (), lines, issues)
     return data, lines, issues
+
+
+#: Deepest nesting of mappings and lists accepted (PyYAML's scanner slows down
+#: quadratically with the depth of ``[[[[...`` and its composer recurses).
+MAX_DEPTH = 64
+
+
+class _TooDeep(Exception):
+    def __init__(self, line: int):
+        self.line = line
+
+
+class _DepthLimitedLoader(yaml.SafeLoader):
+    """SafeLoader that stops composing at :data:`MAX_DEPTH` levels of nesting."""
+
+    _depth = 0
+
+    def compose_node(self, parent, index):
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise _TooDeep(self.peek_event().start_mark.line + 1)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def _check_nodes(root: yaml.Node, error) -> None:
+    """Refuse tags other than the plain YAML types, recursive aliases, and
+    aliases that expand to more than :data:`MAX_ALIAS_EXPANSION` extra values.
+
+    The composed tree shares one node object per anchor, so its expanded size
+    is counted in one pass over the distinct nodes (memoised), before anything
+    is expanded: a "billion laughs" file fails at once instead of filling memory.
+    """
+    size: dict[int, int] = {}
+    active: set[int] = set()
+    bad_tags: list[BankIssue] = []
+
+    def visit(node: yaml.Node) -> int:
+        key = id(node)
+        if key in size:
+            return size[key]
+        if key in active:
+            raise error([BankIssue("", "a YAML alias refers to the node that contains it (a "
+                                       "recursive anchor); write the values out.",
+                                   node.start_mark.line + 1)])
+        if node.tag not in _SAFE_TAGS and len(bad_tags) < 20:
+            bad_tags.append(BankIssue("", f"the YAML tag {node.tag.replace('tag:yaml.org,2002:', '!!')!r}"
+                                          " is not allowed (tags such as !!python/object are never "
+                                          "executed); remove the tag and write a plain value.",
+                                      node.start_mark.line + 1))
+        active.add(key)
+        n = 1
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                n += visit(k) + visit(v)
+        elif isinstance(node, yaml.SequenceNode):
+            for v in node.value:
+                n += visit(v)
+        active.discard(key)
+        size[key] = n
+        return n
+
+    try:
+        total = visit(root)
+    except RecursionError:
+        raise error([BankIssue("", "malformed YAML: the document is nested too deeply.",
+                               None)]) from None
+    if bad_tags:
+        raise error(bad_tags)
+    if total - len(size) > MAX_ALIAS_EXPANSION:
+        raise error([BankIssue("", f"YAML anchors and aliases (&name, *name) would expand this "
+                                   f"document from {len(size):,} to {total:,} values (an 'alias "
+                                   f"bomb'); at most {MAX_ALIAS_EXPANSION:,} extra values are "
+                                   "allowed. Write the values out instead of nesting aliases.",
+                               None)])
 
 
 _SCALAR = yaml.SafeLoader("")  # its constructor turns scalar nodes into values
@@ -138,7 +257,7 @@ def _to_python(node: yaml.Node, path: tuple, lines: dict, issues: list) -> Any:
     if isinstance(node, yaml.MappingNode):
         out: dict = {}
         for key_node, value_node in node.value:
-            key = _SCALAR.construct_object(key_node, deep=True)
+            key = _scalar(key_node, path, issues)
             if isinstance(key, (list, dict)):
                 issues.append(BankIssue(_loc_str(path), "mapping keys must be plain values.",
                                         key_node.start_mark.line + 1))
@@ -152,7 +271,23 @@ def _to_python(node: yaml.Node, path: tuple, lines: dict, issues: list) -> Any:
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_to_python(v, path + (k,), lines, issues) for k, v in enumerate(node.value)]
-    return _SCALAR.construct_object(node, deep=True)
+    return _scalar(node, path, issues)
+
+
+def _scalar(node: yaml.Node, path: tuple, issues: list) -> Any:
+    """A node's value; a value YAML cannot construct (``2024-13-45`` read as a date,
+    a key that is a list) is an issue, and None stands in for it."""
+    try:
+        value = _SCALAR.construct_object(node, deep=True)
+    except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
+        issues.append(BankIssue(_loc_str(path), f"the value {node.value!r} cannot be read "
+                                                f"({str(exc).splitlines()[0]}); quote it to "
+                                                "keep it as text.", node.start_mark.line + 1))
+        return None
+    finally:
+        _SCALAR.constructed_objects.clear()
+        _SCALAR.recursive_objects.clear()
+    return value
 
 
 def _loc_str(loc: tuple) -> str:

@@ -326,7 +326,10 @@ def load_study(path: str | os.PathLike) -> Study:
     p = Path(path)
     if not p.is_file():
         raise StudyFileError(str(path), [BankIssue("", "the study file does not exist.")])
-    return parse_study(p.read_text(encoding="utf-8"), source=str(p), base_dir=p.resolve().parent)
+    from ..instruments.loader import read_yaml_text
+
+    text = read_yaml_text(p, lambda found: StudyFileError(str(p), found))
+    return parse_study(text, source=str(p), base_dir=p.resolve().parent)
 
 
 def parse_study(text: str, source: str = "<string>", base_dir: str | os.PathLike | None = None
