@@ -51,8 +51,41 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except PsychometricsError as exc:
+        print(f"error: {_cli_message(exc, args)}", file=sys.stderr)
+        return 2
+    except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+
+
+def _cli_message(exc: PsychometricsError, args: argparse.Namespace) -> str:
+    """The message of ``exc`` for a command-line user: hints as options
+    (``--invalid missing``), and data issues beyond the listed ones written to
+    a CSV file that the message names."""
+    from .exceptions import DataValidationError
+    from .io._cli import cli_hints
+
+    msg = str(exc)
+    if isinstance(exc, DataValidationError) and len(exc.issues) > exc.max_listed:
+        path = _issues_path(args)
+        try:
+            exc.to_frame().astype({"value": str}).to_csv(path, index=False)
+            msg = exc.format(more=f"all of them are listed in {path}")
+        except OSError:
+            pass
+    return cli_hints(msg)
+
+
+def _issues_path(args: argparse.Namespace):
+    from pathlib import Path
+
+    out = getattr(args, "out", None) or getattr(args, "output", None)
+    if out and Path(out).suffix:
+        p = Path(out)
+        return p.with_name(f"{p.stem}_issues.csv")
+    data = getattr(args, "data", None) or getattr(args, "study", None)
+    stem = Path(data).stem if data else "psychometrics"
+    return Path.cwd() / f"{stem}_issues.csv"
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -18,6 +18,7 @@ __all__ = [
     "BankValidationError",
     "DataValidationError",
     "DataIssue",
+    "ROW_NUMBERING",
     "ModelSpecificationError",
     "ModelSyntaxError",
     "IdentificationError",
@@ -84,22 +85,60 @@ class BankValidationError(InstrumentError, ValueError):
 
 
 # --------------------------------------------------------------------------- data
+#: How rows are numbered in every message of the package (said once per message).
+ROW_NUMBERING = "Data rows are numbered from 1 at the first row below the header."
+
+
+def plain(value: Any) -> Any:
+    """A value as users wrote it: numpy scalars become Python numbers, so that
+    messages show ``1`` and ``2.5``, never ``np.int64(1)``."""
+    item = getattr(value, "item", None)
+    if item is not None and type(value).__module__ == "numpy":
+        try:
+            return item()
+        except (TypeError, ValueError):
+            return value
+    if isinstance(value, tuple):
+        return tuple(plain(v) for v in value)
+    return value
+
+
 @dataclass(frozen=True)
 class DataIssue:
     """One offending cell or row of user data.
 
-    ``row`` is the 0-based position in the input (and the index label where
-    different), ``column`` the data column, ``value`` the offending value.
+    ``row`` is the 0-based position of the row in the input (``None`` when the
+    issue concerns a whole column); messages show it as the 1-based *data
+    row* a spreadsheet user counts below the header (position 0 is data row
+    1). ``column`` is the data column, ``value`` the offending value and
+    ``index`` the DataFrame index label where it differs from the position.
     """
 
     row: Any
     column: str | None
     value: Any
     problem: str
+    index: Any = None
+
+    @property
+    def data_row(self) -> int | None:
+        """The 1-based data row (header excluded), or None."""
+        r = plain(self.row)
+        return r + 1 if isinstance(r, int) and not isinstance(r, bool) else None
 
     def __str__(self) -> str:
+        n = self.data_row
+        if n is not None:
+            where = f"data row {n}"
+            if self.index is not None:
+                where += f" (index {plain(self.index)!r})"
+        elif self.row in (None, "-", "all"):
+            where = "all rows" if self.row == "all" else "column"
+        else:
+            where = f"row {plain(self.row)}"
         col = f", column {self.column!r}" if self.column is not None else ""
-        return f"row {self.row}{col}, value {self.value!r}: {self.problem}"
+        value = "" if self.value is None else f", value {plain(self.value)!r}"
+        return f"{where}{col}{value}: {self.problem}"
 
 
 class DataValidationError(PsychometricsError, ValueError):
@@ -113,24 +152,32 @@ class DataValidationError(PsychometricsError, ValueError):
         self.summary = summary
         self.issues = list(issues)
         self.hint = hint
-        lines = [summary]
-        for issue in self.issues[:max_listed]:
+        self.max_listed = max_listed
+        super().__init__(self.format())
+
+    def format(self, more: str = "see the exception's .issues or .to_frame()") -> str:
+        """The message; ``more`` says where the issues beyond ``max_listed`` are."""
+        lines = [self.summary]
+        for issue in self.issues[:self.max_listed]:
             lines.append(f"  - {issue}")
-        if len(self.issues) > max_listed:
-            lines.append(f"  ... and {len(self.issues) - max_listed} more "
-                         f"({len(self.issues)} in total; see the exception's .issues).")
-        if hint:
-            lines.append(hint)
-        super().__init__("\n".join(lines))
+        if len(self.issues) > self.max_listed:
+            lines.append(f"  ... and {len(self.issues) - self.max_listed} more "
+                         f"({len(self.issues)} in total; {more}).")
+        if any(i.data_row is not None for i in self.issues):
+            lines.append(ROW_NUMBERING)
+        if self.hint:
+            lines.append(self.hint)
+        return "\n".join(lines)
 
     def to_frame(self):
-        """All issues as a DataFrame with columns row, column, value, problem."""
+        """All issues as a DataFrame: data_row (1-based, header excluded), index,
+        column, value, problem."""
         import pandas as pd
 
         return pd.DataFrame(
-            [{"row": i.row, "column": i.column, "value": i.value, "problem": i.problem}
-             for i in self.issues],
-            columns=["row", "column", "value", "problem"],
+            [{"data_row": i.data_row, "index": plain(i.index), "column": i.column,
+              "value": plain(i.value), "problem": i.problem} for i in self.issues],
+            columns=["data_row", "index", "column", "value", "problem"],
         )
 
 

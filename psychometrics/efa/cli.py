@@ -1,55 +1,104 @@
 """``psychometrics efa adequacy | fit | omega | short-form DATA ...``.
 
-Exposes ``register(subparsers)`` for :mod:`psychometrics.cli` (add
-``"psychometrics.efa.cli"`` to its ``COMMAND_MODULES``).
+Exposes ``register(subparsers)`` for :mod:`psychometrics.cli`. Data are read
+by :func:`psychometrics.io.read_responses`, the package's one reader.
 """
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import pandas as pd
 
 from ..exceptions import DataValidationError
+from ..io._cli import add_read_options, read_options
 
 __all__ = ["register", "read_table"]
 
 
-def read_table(path: str, items: list[str] | None = None) -> pd.DataFrame:
-    """Read a CSV/TSV/Excel/SPSS/parquet file of item responses ("NA"/empty = missing)."""
+#: Column names taken for ids, occasions and groups, never analysed by default.
+_NOT_ITEMS = {"id", "pid", "patient", "patient_id", "subject", "subject_id", "client",
+              "client_id", "case", "case_id", "person", "respondent", "time", "month", "week",
+              "day", "session", "occasion", "wave", "visit", "date", "group", "cluster",
+              "therapist", "therapist_id", "site", "condition", "arm"}
+
+
+def read_table(path: str, items: list[str] | None = None, *, instrument: str | None = None,
+               form: str | None = None, report=None, **read_kw) -> pd.DataFrame:
+    """Read item responses with :func:`psychometrics.io.read_responses` and pick
+    the item columns.
+
+    Items are, in this order of preference: ``items``; the item ids of
+    ``instrument`` (a bank, optionally with ``form``); else every column that
+    looks like item responses (numeric whole numbers with at most 11
+    distinct values, not named like an id, occasion or group). Columns left
+    out are passed to ``report`` (a callable taking a line) with the reason.
+    """
+    from ..io import read_responses
+
     p = Path(path)
     if not p.exists():
         raise DataValidationError(f"Data file {path} does not exist.")
-    suffix = p.suffix.lower()
-    if suffix in (".csv", ".txt"):
-        df = pd.read_csv(p, na_values=["NA"])
-    elif suffix in (".tsv", ".tab"):
-        df = pd.read_csv(p, sep="\t", na_values=["NA"])
-    elif suffix in (".xlsx", ".xls"):
-        df = pd.read_excel(p)
-    elif suffix == ".sav":
-        df = pd.read_spss(p)
-    elif suffix == ".parquet":
-        df = pd.read_parquet(p)
-    else:
-        raise DataValidationError(
-            f"Data file {path}: unknown extension {suffix!r}; use .csv, .tsv, .xlsx, .sav "
-            "or .parquet.")
+    inst = None
+    if instrument is not None:
+        from ..instruments import load_instrument
+
+        inst = load_instrument(instrument).with_form(form)
+    df = read_responses(p, instrument=inst, **read_kw)
+    if inst is not None and not items:
+        items = list(inst.item_ids)
     if items:
         missing = [i for i in items if i not in df.columns]
         if missing:
             raise DataValidationError(
                 f"Data file {path} has no column(s) {', '.join(missing)}; its columns are "
                 f"{', '.join(map(str, df.columns[:30]))}.")
-        df = df[items]
-    return df
+        return df[items]
+    keep, left = [], []
+    for c in df.columns:
+        s = df[c]
+        name = str(c).strip().lower()
+        if name in _NOT_ITEMS or name.endswith(("_id", "_time", "_date")):
+            left.append(f"{c} (named like an id, occasion or group column)")
+        elif not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
+            left.append(f"{c} (not numeric)")
+        elif s.notna().sum() == 0:
+            left.append(f"{c} (no responses)")
+        else:
+            obs = s.dropna().to_numpy(dtype=float)
+            if not (obs == obs.round()).all():
+                left.append(f"{c} (not whole numbers: a score, not an item response)")
+            elif len(set(obs.tolist())) > 11:
+                left.append(f"{c} (more than 11 distinct values: an id, score or count, not an "
+                            "item response)")
+            else:
+                keep.append(c)
+    if not keep:
+        raise DataValidationError(
+            f"Data file {path}: no column looks like item responses (numeric whole numbers "
+            f"with at most 11 distinct values); name the items with --items or --instrument.")
+    if left and report is not None:
+        report(f"Analysing {len(keep)} item column(s); left out {len(left)}: "
+               + "; ".join(left) + ". Choose the columns with --items or --instrument.")
+    return df[keep]
 
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("data", help="Item responses: .csv, .tsv, .xlsx, .sav or .parquet.")
     p.add_argument("--items", nargs="+", metavar="ITEM",
-                   help="Columns to analyse (default: every column).")
+                   help="Columns to analyse (default: the --instrument's items, else every "
+                        "column that looks like item responses; the others are listed).")
+    p.add_argument("--instrument", "-i", metavar="BANK",
+                   help="Analyse this bank's items (shipped name or YAML path).")
+    p.add_argument("--form", help="Form of --instrument (default: all its items).")
     p.add_argument("--missing", choices=["pairwise", "listwise"], default="pairwise")
+    add_read_options(p)
+
+
+def _data(args) -> pd.DataFrame:
+    return read_table(args.data, args.items, instrument=args.instrument, form=args.form,
+                      report=lambda line: print(line, file=sys.stderr), **read_options(args))
 
 
 def _fit_args(p: argparse.ArgumentParser, default_factors: int | None = None) -> None:
@@ -98,7 +147,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _adequacy(args) -> int:
     from . import bartlett, kmo, parallel_analysis, velicer_map
-    data = read_table(args.data, args.items)
+    data = _data(args)
     print(kmo(data, missing=args.missing).summary().as_text())
     print()
     print(bartlett(data, missing=args.missing).summary().as_text())
@@ -112,7 +161,7 @@ def _adequacy(args) -> int:
 
 def _fit(args) -> int:
     from . import fa
-    data = read_table(args.data, args.items)
+    data = _data(args)
     res = fa(data, n_factors=args.factors, method=args.method, rotation=args.rotation,
              missing=args.missing)
     print(res.summary().as_text())
@@ -123,7 +172,7 @@ def _fit(args) -> int:
 
 def _omega(args) -> int:
     from . import omega
-    data = read_table(args.data, args.items)
+    data = _data(args)
     res = omega(data, n_factors=args.factors, method=args.method, rotation=args.rotation,
                 missing=args.missing)
     print(res.summary().as_text())
@@ -132,7 +181,7 @@ def _omega(args) -> int:
 
 def _short_form(args) -> int:
     from . import ShortFormRule, fa, select_items, short_form_to_bank
-    data = read_table(args.data, args.items)
+    data = _data(args)
     res = fa(data, n_factors=args.factors, method=args.method, rotation=args.rotation,
              missing=args.missing)
     rule = ShortFormRule(items_per_factor=args.per_factor, min_loading=args.min_loading,

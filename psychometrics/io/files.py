@@ -9,14 +9,17 @@ point (an SPSS file coding "Never".."Almost always" as 1..5 becomes the OQ's
 """
 from __future__ import annotations
 
+import csv
+import io
 import os
+import re
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..exceptions import DataValidationError, DataIssue
+from ..exceptions import DataIssue, DataValidationError, PsychometricsError
 
 __all__ = ["read_responses", "write_table", "FORMATS", "file_format"]
 
@@ -42,18 +45,33 @@ def file_format(path: str | os.PathLike, format: str | None = None) -> str:
     return FORMATS[ext]
 
 
+#: Field separators tried, in this order, when ``sep`` is not given.
+_SEPARATORS = (",", ";", "\t", "|")
+_DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d+,\d+\s*$")
+#: What to install for each optional reader.
+_EXTRA = {"openpyxl": "io", "xlrd": "io", "pyreadstat": "io", "pyarrow": "io",
+          "fastparquet": "io"}
+
+
 def read_responses(path: str | os.PathLike, *, instrument: Any = None, format: str | None = None,
                    sheet: str | int = 0, value_labels: bool = True,
-                   na_values: tuple[str, ...] = ("", "NA", "N/A", "NaN", "nan", ".")) -> pd.DataFrame:
+                   na_values: tuple[str, ...] = ("", "NA", "N/A", "NaN", "nan", "."),
+                   sep: str | None = None, decimal: str | None = None,
+                   encoding: str | None = None, allow_empty: bool = False) -> pd.DataFrame:
     """Read a file of item responses into a DataFrame, one row per file row.
+
+    The one reader of the package: the scoring, reliability and EFA commands
+    and the report all read data through it.
 
     Parameters
     ----------
     path : str or path
         CSV (``.csv``, ``.txt``; ``.tsv`` tab-separated), Excel (``.xlsx``),
         SPSS (``.sav``, ``.zsav``) or parquet (``.parquet``).
-    instrument : str, path or Instrument, optional
-        Needed only to honour SPSS value labels (see Notes).
+    instrument : str, path, Instrument or dict, optional
+        Needed only to honour SPSS value labels (see Notes). A dict maps data
+        columns to the instrument whose response scale they use (the report's
+        study files, where item columns need not be named like item ids).
     format : {"csv", "tsv", "excel", "spss", "parquet"}, optional
         Overrides the extension.
     sheet : str or int, default 0
@@ -62,46 +80,218 @@ def read_responses(path: str | os.PathLike, *, instrument: Any = None, format: s
         Map labelled SPSS codes onto the instrument's response scale.
     na_values : tuple of str
         Text read as blank in CSV and Excel files.
+    sep : str, optional
+        CSV field separator. By default the one of ``, ; TAB |`` that occurs
+        most often in the header line (``TAB`` for ``.tsv``).
+    decimal : str, optional
+        CSV decimal mark. By default ``.``, or ``,`` when the separator is
+        ``;`` and numbers such as ``2,5`` occur (what European Excel writes).
+    encoding : str, optional
+        CSV text encoding. By default UTF-8 (with or without a byte-order
+        mark; UTF-16 with one); a file that is not UTF-8 is an error naming the
+        line, never guessed.
+    allow_empty : bool, default False
+        Accept a file with a header but no data rows.
 
     Returns
     -------
     pandas.DataFrame
         Columns as in the file. ``df.attrs["value_label_map"]`` records, per
-        column, the SPSS codes that were mapped to other points.
+        column, the SPSS codes that were mapped to other points;
+        ``df.attrs["source"]`` the file and ``df.attrs["read_options"]`` the
+        separator, decimal mark and encoding used for a CSV file.
 
     Raises
     ------
     FileNotFoundError
         No such file.
     DataValidationError
+        The file cannot be read (wrong encoding, rows with more fields than
+        the header, a repeated column name, an empty file, a corrupt Excel,
+        SPSS or parquet file), each named with its file and 1-based data row;
         SPSS labels that contradict each other (two codes of one column
         mapping to the same point).
 
     Notes
     -----
-    SPSS value labels: for each item column of the instrument that carries
-    value labels, a code whose label equals (case- and space-insensitively) a
-    label of the instrument's ``response_scale.labels`` becomes that point; a
-    label that is itself a number becomes that number; other codes are kept
-    and validated as they are when scoring. User-defined missing codes of the
-    file are read as blanks (pyreadstat ``user_missing=False``).
+    Rows are numbered as everywhere in the package: data row 1 is the first
+    row below the header. SPSS value labels: for each item column of the
+    instrument that carries value labels, a code whose label equals (case-
+    and space-insensitively) a label of the instrument's
+    ``response_scale.labels`` becomes that point; a label that is itself a
+    number becomes that number; other codes are kept and validated as they are
+    when scoring. User-defined missing codes of the file are read as blanks
+    (pyreadstat ``user_missing=False``). Whole-number SPSS columns without
+    blanks (ids, occasions) are read as integers, as a CSV reader would.
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"No response file {str(path)!r}.")
     fmt = file_format(path, format)
     if fmt in ("csv", "tsv"):
-        return pd.read_csv(path, sep="\t" if fmt == "tsv" else ",", na_values=list(na_values),
-                           keep_default_na=False)
-    if fmt == "excel":
-        return pd.read_excel(path, sheet_name=sheet, na_values=list(na_values),
-                             keep_default_na=False)
-    if fmt == "parquet":
-        return pd.read_parquet(path)
-    import pyreadstat
+        df = _read_text(path, "\t" if fmt == "tsv" and sep is None else sep, decimal, encoding,
+                        na_values)
+    elif fmt == "excel":
+        df = _guard(path, "an Excel workbook",
+                    lambda: pd.read_excel(path, sheet_name=sheet, na_values=list(na_values),
+                                          keep_default_na=False))
+        _no_duplicate_columns(path, [str(c) for c in df.columns],
+                              [c for c in df.columns if re.search(r"\.\d+$", str(c))])
+    elif fmt == "parquet":
+        df = _guard(path, "a parquet file", lambda: pd.read_parquet(path))
+    else:
+        df = _read_spss(path, instrument if value_labels else None)
+    if len(df.columns) == 0:
+        raise DataValidationError(f"Data file {path} is empty: it has no header row and no data.")
+    if len(df) == 0 and not allow_empty:
+        raise DataValidationError(
+            f"Data file {path} has a header ({_some(df.columns)}) but no data rows.")
+    df.attrs["source"] = str(path)
+    return df
 
-    df, meta = pyreadstat.read_sav(str(path), user_missing=False)
-    if value_labels and instrument is not None:
+
+def _some(cols, n: int = 8) -> str:
+    cols = [str(c) for c in cols]
+    return ", ".join(cols[:n]) + (f", ... ({len(cols)} columns)" if len(cols) > n else "")
+
+
+def _guard(path: Path, what: str, read):
+    try:
+        return read()
+    except ImportError as exc:
+        raise _missing_reader(path, exc) from None
+    except (OSError, ValueError, KeyError, IndexError, TypeError, RuntimeError) as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise DataValidationError(f"Data file {path} cannot be read as {what}: {first}.") from None
+    except Exception as exc:  # noqa: BLE001  (reader libraries raise their own classes)
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise DataValidationError(f"Data file {path} cannot be read as {what}: "
+                                  f"{type(exc).__name__}: {first}.") from None
+
+
+def _missing_reader(path: Path, exc: ImportError) -> PsychometricsError:
+    name = (exc.name or "").split(".")[0]
+    extra = _EXTRA.get(name, "io")
+    return PsychometricsError(
+        f"Reading {path.suffix} files needs the package {name or 'of the io extra'}, which is not "
+        f"installed; install it with: pip install 'psychometrics[{extra}]'.")
+
+
+def _decode(path: Path, raw: bytes, encoding: str | None) -> tuple[str, str]:
+    if encoding is not None:
+        try:
+            return raw.decode(encoding), encoding
+        except LookupError:
+            raise DataValidationError(f"Unknown encoding {encoding!r} for data file {path}; use "
+                                      "e.g. utf-8, latin-1 or cp1252.") from None
+        except UnicodeDecodeError as exc:
+            line = raw[:exc.start].count(b"\n")
+            raise DataValidationError(
+                f"Data file {path} is not valid {encoding} text: byte "
+                f"0x{raw[exc.start:exc.start + 1].hex()} in {_row_words(line)}.") from None
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return raw.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError:
+            pass
+    try:
+        return raw.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n")
+        byte = raw[exc.start:exc.start + 1].hex()
+        raise DataValidationError(
+            f"Data file {path} is not UTF-8 text: byte 0x{byte} in {_row_words(line)} (it looks "
+            f"like Windows-1252/Latin-1, which Excel writes on Windows). Pass "
+            f"encoding='cp1252' (or 'latin-1'), or save the file as 'CSV UTF-8'.") from None
+
+
+def _row_words(line0: int) -> str:
+    """0-based physical line -> the words used in messages (header = line 1)."""
+    if line0 == 0:
+        return "the header (line 1)"
+    return f"data row {line0} (line {line0 + 1} of the file)"
+
+
+def _read_text(path: Path, sep: str | None, decimal: str | None, encoding: str | None,
+               na_values: tuple[str, ...]) -> pd.DataFrame:
+    raw = path.read_bytes()
+    text, used = _decode(path, raw, encoding)
+    if not text.strip():
+        raise DataValidationError(f"Data file {path} is empty: it has no header row and no data.")
+    if "\x00" in text:
+        pos = text.index("\x00")
+        raise DataValidationError(f"Data file {path} contains a NUL character in "
+                                  f"{_row_words(text.count(chr(10), 0, pos))}; it is not a text "
+                                  "file (an Excel or SPSS file renamed to .csv?).")
+    lines = text.splitlines()
+    header = next((ln for ln in lines if ln.strip()), "")
+    guessed_sep = sep is None
+    if sep is None:
+        counts = {c: header.count(c) for c in _SEPARATORS}
+        sep = max(_SEPARATORS, key=lambda c: counts[c]) if any(counts.values()) else ","
+    guessed_dec = decimal is None
+    if decimal is None:
+        decimal = "."
+        if sep != ",":
+            sample = [f for ln in lines[1:200] for f in ln.split(sep)]
+            if any(_DECIMAL_COMMA.match(f) for f in sample):
+                decimal = ","
+    if sep == decimal:
+        raise DataValidationError(f"Data file {path}: the separator and the decimal mark are "
+                                  f"both {sep!r}; pass different sep= and decimal=.")
+    try:
+        df = pd.read_csv(io.StringIO(text), sep=sep, decimal=decimal, na_values=list(na_values),
+                         keep_default_na=False, engine="c", low_memory=False)
+    except pd.errors.EmptyDataError:
+        raise DataValidationError(f"Data file {path} is empty: it has no header row and "
+                                  "no data.") from None
+    except pd.errors.ParserError as exc:
+        m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+        how = (f"read with separator {sep!r}{' (guessed from the header)' if guessed_sep else ''}"
+               f" and decimal mark {decimal!r}{' (guessed)' if guessed_dec else ''}")
+        fix = ("If the file separates fields with ';' and writes numbers like 2,5, pass "
+               "sep=';' decimal=','; if a text cell contains the separator, put it in double "
+               "quotes.")
+        if m:
+            expected, line, saw = (int(g) for g in m.groups())
+            raise DataValidationError(
+                f"Data file {path}: {_row_words(line - 1)} has {saw} fields but the header has "
+                f"{expected} (the file was {how}). {fix}") from None
+        first = str(exc).strip().splitlines()[0]
+        raise DataValidationError(f"Data file {path} cannot be read ({first}; the file was "
+                                  f"{how}). {fix}") from None
+    names = next(csv.reader([header], delimiter=sep)) if header else []
+    _no_duplicate_columns(path, [n.strip() for n in names], None)
+    df.attrs["read_options"] = {"sep": sep, "decimal": decimal, "encoding": used}
+    return df
+
+
+def _no_duplicate_columns(path: Path, names: list[str], renamed) -> None:
+    seen: dict[str, int] = {}
+    for k, n in enumerate(names, start=1):
+        if n in seen and n != "":
+            raise DataValidationError(
+                f"Data file {path}: the column name {n!r} occurs twice in the header (columns "
+                f"{seen[n]} and {k}); rename one so that every column has its own name.")
+        seen.setdefault(n, k)
+
+
+def _read_spss(path: Path, instrument: Any) -> pd.DataFrame:
+    try:
+        import pyreadstat
+    except ImportError as exc:
+        raise _missing_reader(path, exc) from None
+
+    df, meta = _guard(path, "an SPSS file",
+                      lambda: pyreadstat.read_sav(str(path), user_missing=False))
+    formats = getattr(meta, "original_variable_types", {}) or {}
+    for c in df.columns:
+        col = df[c]
+        if (col.dtype.kind == "f" and re.fullmatch(r"F\d+\.0", str(formats.get(c, "")))
+                and len(col) and col.notna().all()
+                and bool((col == np.round(col)).all()) and float(col.abs().max()) < 2 ** 53):
+            df[c] = col.astype(np.int64)
+    if instrument is not None:
         df = _apply_value_labels(df, meta.variable_value_labels, instrument, str(path))
     return df
 
@@ -109,16 +299,26 @@ def read_responses(path: str | os.PathLike, *, instrument: Any = None, format: s
 def _apply_value_labels(df: pd.DataFrame, labels: dict, instrument: Any, source: str) -> pd.DataFrame:
     from ..instruments import Instrument, load_instrument
 
-    inst = instrument if isinstance(instrument, Instrument) else load_instrument(instrument)
-    by_label = {" ".join(str(v).split()).casefold(): int(k)
-                for k, v in inst.response_scale.labels.items()}
-    item_ids = set(inst.item_ids)
+    def as_inst(x):
+        return x if isinstance(x, Instrument) else load_instrument(x)
+
+    if isinstance(instrument, dict):       # data column -> instrument
+        by_column = {str(c): as_inst(i) for c, i in instrument.items()}
+    else:
+        inst = as_inst(instrument)
+        by_column = {i: inst for i in inst.item_ids}
+    scales = {}
     mapped: dict[str, dict] = {}
     issues: list[DataIssue] = []
     df = df.copy()
     for col, lab in labels.items():
-        if col not in item_ids or col not in df.columns or not lab:
+        if col not in by_column or col not in df.columns or not lab:
             continue
+        inst = by_column[col]
+        if inst.id not in scales:
+            scales[inst.id] = {" ".join(str(v).split()).casefold(): int(k)
+                               for k, v in inst.response_scale.labels.items()}
+        by_label = scales[inst.id]
         mapping: dict[float, float] = {}
         for code, text in lab.items():
             key = " ".join(str(text).split()).casefold()
@@ -159,7 +359,7 @@ def _apply_value_labels(df: pd.DataFrame, labels: dict, instrument: Any, source:
             mapped[col] = {c: p for c, p in mapping.items() if c != p}
     if issues:
         raise DataValidationError(f"SPSS file {source}: value labels cannot be mapped onto the "
-                                  f"response scale of {inst.id}.", issues)
+                                  f"response scale of {', '.join(sorted(scales))}.", issues)
     df.attrs["value_label_map"] = mapped
     return df
 

@@ -187,11 +187,11 @@ def _mask(rows: np.ndarray, n: int) -> np.ndarray:
 
 
 def row_label(pos: int, index: pd.Index | None):
-    """How a row is named in messages: its 0-based position, plus its index
-    label when the index is not the default 0..n-1."""
+    """The index label of position ``pos`` when the index is not the default
+    0..n-1 (else None): the ``index=`` of a :class:`DataIssue`."""
     if index is None or isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1:
-        return int(pos)
-    return f"{int(pos)} (index {index[pos]!r})"
+        return None
+    return index[pos]
 
 
 def describe_problem(kind: str, lo: float, hi: float) -> str:

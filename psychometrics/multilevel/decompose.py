@@ -54,34 +54,36 @@ def check_panel(data: pd.DataFrame, id: str, time: str | None, columns: Sequence
     for c in columns:
         if not pd.api.types.is_numeric_dtype(data[c]):
             col = data[c]
-            bad = col[pd.to_numeric(col, errors="coerce").isna() & col.notna()]
+            pos = np.flatnonzero((pd.to_numeric(col, errors="coerce").isna()
+                                  & col.notna()).to_numpy())
             raise DataValidationError(
                 f"Column {c!r} must be numeric (dtype is {col.dtype}).",
-                [DataIssue(row=i, column=c, value=v, problem="not a number")
-                 for i, v in bad.head(50).items()],
+                [DataIssue(row=int(i), column=c, value=col.iloc[i], problem="not a number")
+                 for i in pos[:50]],
                 hint="Convert it with pandas.to_numeric or fix the listed values.")
     if time is None:
         return
     t = data[time]
     if not (pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t)):
         conv = pd.to_numeric(t, errors="coerce")
-        bad = t[conv.isna() & t.notna()]
+        pos = np.flatnonzero((conv.isna() & t.notna()).to_numpy())
         raise DataValidationError(
             f"The time column {time!r} must be numeric (e.g. month 1, 2, 3); its dtype is {t.dtype}.",
-            [DataIssue(row=i, column=time, value=v, problem="time is not a number")
-             for i, v in bad.head(50).items()],
+            [DataIssue(row=int(i), column=time, value=t.iloc[i], problem="time is not a number")
+             for i in pos[:50]],
             hint="Convert dates to a number of months/sessions since the start of treatment.")
     if t.isna().any():
-        rows = t.index[t.isna()]
+        rows = np.flatnonzero(t.isna().to_numpy())
         raise DataValidationError(
             f"The time column {time!r} has {len(rows)} missing value(s).",
-            [DataIssue(row=r, column=time, value=None, problem="missing time") for r in rows],
+            [DataIssue(row=int(r), column=time, value=None, problem="missing time") for r in rows],
             hint="Every assessment needs its time to order the lags.")
     dup = data.duplicated(subset=[id, time], keep=False)
     if dup.any():
-        sub = data.loc[dup, [id, time]]
-        issues = [DataIssue(row=i, column=time, value=(r[id], r[time]),
-                            problem=f"duplicate ({id}, {time})") for i, r in sub.iterrows()]
+        pos = np.flatnonzero(dup.to_numpy())
+        issues = [DataIssue(row=int(i), column=time,
+                            value=(data[id].iloc[i], data[time].iloc[i]),
+                            problem=f"duplicate ({id}, {time})") for i in pos]
         raise DataValidationError(
             f"{int(dup.sum())} rows share a ({id!r}, {time!r}) pair with another row; each patient "
             "can have one assessment per time point.", issues,

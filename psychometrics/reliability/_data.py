@@ -93,7 +93,7 @@ def item_data(data, func: str, *, min_items: int = 2, items: Sequence[str] | Non
     x = df.to_numpy(dtype=float, na_value=np.nan)
     if np.isinf(x).any():
         rows, cols = np.nonzero(np.isinf(x))
-        issues = [DataIssue(df.index[r], names[c], x[r, c], "infinite value") for r, c in zip(rows, cols)]
+        issues = [DataIssue(int(r), names[c], x[r, c], "infinite value") for r, c in zip(rows, cols)]
         raise DataValidationError(f"{func}: data contain {len(issues)} infinite value(s).", issues,
                                   hint="Replace them with NaN (missing) or valid responses.")
     index = df.index

@@ -16,6 +16,8 @@ import argparse
 import sys
 import warnings
 
+from ..io._cli import add_read_options, read_options
+
 __all__ = ["register", "run"]
 
 
@@ -35,6 +37,7 @@ def register(subparsers) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of sampled split-halves (> 16 items)")
     p.add_argument("--out", "-o", help="write the scale table here")
     p.add_argument("--items-out", help="write the item table here")
+    add_read_options(p)
     p.set_defaults(func=run)
 
 
@@ -47,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
         if path:
             file_format(path)  # fail on an unknown extension before any work
     inst = load_instrument(args.instrument)
-    data = read_responses(args.data, instrument=inst)
+    data = read_responses(args.data, instrument=inst, **read_options(args))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         res = instrument_reliability(data, inst, form=args.form, scales=args.scale, use=args.use,

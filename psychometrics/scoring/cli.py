@@ -16,6 +16,10 @@ import argparse
 import sys
 from pathlib import Path
 
+import pandas as pd
+
+from ..io._cli import add_read_options, read_options
+
 __all__ = ["register", "run"]
 
 
@@ -42,6 +46,10 @@ def register(subparsers) -> None:
                         "(psych::scoreItems impute='mean')")
     p.add_argument("--layout", choices=("auto", "wide", "long"), default="auto")
     p.add_argument("--out", "-o", required=True, help="output file (.csv, .xlsx, .sav, .parquet)")
+    p.add_argument("--no-value-labels", dest="value_labels", action="store_false",
+                   help="keep SPSS codes as they are (do not map value labels onto the bank's "
+                        "response scale)")
+    add_read_options(p)
     p.set_defaults(func=run)
 
 
@@ -71,7 +79,8 @@ def _run(args: argparse.Namespace) -> int:
     file_format(out)  # fail on an unknown extension before doing any work
     inst = resolve_instrument(args.instrument)
     plan = make_plan(inst, args.form)
-    data = read_responses(args.data, instrument=plan.instrument)
+    data = read_responses(args.data, instrument=plan.instrument,
+                          value_labels=getattr(args, "value_labels", True), **read_options(args))
     res = score(data, inst, form=args.form, invalid=args.invalid, id=args.id, time=args.time,
                 impute=args.impute, layout=args.layout)
     write_table(res.scores, out)
@@ -79,15 +88,18 @@ def _run(args: argparse.Namespace) -> int:
     print(f"scores written to {out}")
     if len(res.issues):
         path = _sibling(out, "issues")
-        write_table(res.issues.astype({"value": str}), path)
-        print(f"{len(res.issues)} data issue(s) written to {path}", file=sys.stderr)
+        table = res.issues.astype({"value": str})
+        table.insert(0, "data_row", table["row"].map(lambda r: None if pd.isna(r) else int(r) + 1))
+        write_table(table.drop(columns="row"), path)
+        print(f"{len(res.issues)} data issue(s) written to {path} (data_row counts from 1 at "
+              "the first row below the header)", file=sys.stderr)
     if args.norms:
         if args.id is None:
             print("error: --norms needs --id (change is computed per patient).", file=sys.stderr)
             return 2
         if args.norms not in inst.norms:
             print(f"error: {inst.id} has no norm set {args.norms!r}; it has "
-                  f"{list(inst.norms) or 'none'}.", file=sys.stderr)
+                  f"{', '.join(inst.norms) or 'none'}.", file=sys.stderr)
             return 2
         scales = args.scale or [s for s in inst.norms[args.norms].scales if s in res.scales]
         tables = []
@@ -105,8 +117,6 @@ def _run(args: argparse.Namespace) -> int:
             print(f"\nclinical significance, {sc} ({args.norms} norms, {cs.method}):")
             print(cs.summary().to_string(index=False))
         if tables:
-            import pandas as pd
-
             path = _sibling(out, "clinical")
             write_table(pd.concat(tables, ignore_index=True), path)
             print(f"clinical significance written to {path}")

@@ -612,11 +612,12 @@ def _duplicate_mask(data: pd.DataFrame, id: str, time: str) -> np.ndarray | None
 def _raise(frame: pd.DataFrame, plan: ScoringPlan, n_rows: int, what: str = "responses"):
     issues = []
     for rec in frame.itertuples(index=False):
-        row = "all" if pd.isna(rec.row) else rec.row
-        if row is not None and rec.index is not None and not pd.isna(rec.index) \
+        row = "all" if pd.isna(rec.row) else int(rec.row)
+        label = None
+        if row != "all" and rec.index is not None and not pd.isna(rec.index) \
                 and rec.index != rec.row:
-            row = f"{row} (index {rec.index!r})"
-        issues.append(DataIssue(row, rec.column, rec.value, rec.problem))
+            label = rec.index
+        issues.append(DataIssue(row, rec.column, rec.value, rec.problem, label))
     n_rows_bad = frame["row"].dropna().nunique()
     summary = (f"The {what} to {plan.instrument.id} have {len(issues)} problem(s)"
                + (f" in {n_rows_bad} of {n_rows} row(s)" if n_rows_bad else "")

@@ -118,7 +118,7 @@ def test_text_in_a_csv_column_is_reported_with_its_row(tmp_path):
     path = tmp_path / "text.csv"
     df.to_csv(path, index=False)
     with pytest.raises(DataValidationError,
-                       match=r"row 4, column 'oq_9', value 'sometimes': text in a numeric column"):
+                       match=r"data row 5, column 'oq_9', value 'sometimes': text in a numeric column"):
         score(path, "oq-45.2")
     res = score(path, "oq-45.2", invalid="missing")
     assert list(res.issues["row"]) == [4] and res.scores.loc[4, "sd_status"] == "imputed"

@@ -99,7 +99,7 @@ def test_duplicate_patient_time_rows_named():
         lead(bad, "y", "pid", "month")
     rows = sorted(i.row for i in ei.value.issues)
     assert rows == [1, 8]
-    assert "row 1" in str(ei.value)
+    assert "data row 2" in str(ei.value)
 
 
 def test_non_numeric_time_named():

@@ -156,7 +156,7 @@ def test_subject_without_ratings_named():
     with pytest.raises(DataValidationError, match="no ratings") as err:
         icc(x, missing="reml")
     assert [i.row for i in err.value.issues] == [3]
-    assert "row 3" in str(err.value)
+    assert "data row 4" in str(err.value)
 
 
 def test_rater_without_ratings_named():

@@ -24,7 +24,7 @@ def test_out_of_range_names_row_column_value():
     with pytest.raises(DataValidationError) as err:
         score(df, "oq-45.2")
     msg = str(err.value)
-    assert "row 2, column 'oq_7', value 5.0" in msg
+    assert "data row 3, column 'oq_7', value 5.0" in msg
     assert "outside the response scale 0..4" in msg
     assert "invalid='missing'" in msg  # says how to go on
     assert len(err.value.issues) == 1
@@ -33,7 +33,7 @@ def test_out_of_range_names_row_column_value():
 def test_non_integer_on_integer_scale():
     df = oq()
     df.loc[1, "oq_3"] = 2.5
-    with pytest.raises(DataValidationError, match=r"row 1, column 'oq_3', value 2\.5: not a whole"):
+    with pytest.raises(DataValidationError, match=r"data row 2, column 'oq_3', value 2\.5: not a whole"):
         score(df, "oq-45.2")
 
 
@@ -43,7 +43,7 @@ def test_text_in_numeric_column():
     df.loc[3, "oq_9"] = "3"          # numeric text is a number
     with pytest.raises(DataValidationError) as err:
         score(df, "oq-45.2")
-    assert "row 0, column 'oq_9', value 'often': text in a numeric column" in str(err.value)
+    assert "data row 1, column 'oq_9', value 'often': text in a numeric column" in str(err.value)
     assert len(err.value.issues) == 1
 
 
@@ -67,7 +67,7 @@ def test_duplicate_administration():
     with pytest.raises(DataValidationError) as err:
         score(df, "oq-45.2", id="pid", time="t")
     msg = str(err.value)
-    assert "row 2, column 't'" in msg and "row 3, column 't'" in msg
+    assert "data row 3, column 't'" in msg and "data row 4, column 't'" in msg
     assert "(pid=1, t=0) occurs in rows [2, 3]" in msg
 
 
@@ -84,7 +84,7 @@ def test_one_error_lists_every_problem_and_caps_the_listing():
     frame = e.to_frame()
     assert set(frame["column"]) == {"oq_1", "oq_2"}
     # sorted by row, then column
-    assert list(frame["row"][:7]) == [0, 1, 2, 3, 4, 5, 5]
+    assert list(frame["data_row"][:7]) == [1, 2, 3, 4, 5, 6, 6]
 
 
 def test_invalid_missing_blanks_the_cells_and_reports_each():
@@ -131,10 +131,10 @@ def test_long_data_duplicates_and_unknown_items():
         score(long, "oq-45.2", id="pid", time="t")
     msg = str(err.value)
     n = len(long)
-    assert f"row {n - 1}, column 'item', value 'oq_99': unknown item" in msg
-    assert f"row {n - 2}, column 'item', value 3.0: duplicate answer" in msg
+    assert f"data row {n}, column 'item', value 'oq_99': unknown item" in msg
+    assert f"data row {n - 1}, column 'item', value 3.0: duplicate answer" in msg
     first = long.index[(long["item"] == "oq_5") & (long["pid"] == 0)][0]
-    assert f"row {first}, column 'item'" in msg
+    assert f"data row {first + 1}, column 'item'" in msg
     res = score(long, "oq-45.2", id="pid", time="t", invalid="missing")
     assert len(res.scores) == 2
     assert res.scores.loc[0, "sd_status"] == "imputed"   # oq_5 blank for patient 0
@@ -144,7 +144,7 @@ def test_long_data_duplicates_and_unknown_items():
 def test_long_data_bad_response_names_the_long_row():
     long = oq(n=2).melt(id_vars=["pid", "t"], var_name="item", value_name="response")
     long.loc[17, "response"] = 11
-    with pytest.raises(DataValidationError, match=r"row 17, column 'response', value 11\.0"):
+    with pytest.raises(DataValidationError, match=r"data row 18, column 'response', value 11\.0"):
         score(long, "oq-45.2", id="pid", time="t")
 
 
@@ -172,7 +172,7 @@ def test_missing_patient_id_is_an_issue():
     df = oq()
     df["pid"] = df["pid"].astype(object)
     df.loc[2, "pid"] = None
-    with pytest.raises(DataValidationError, match=r"row 2, column 'pid'.*patient id missing"):
+    with pytest.raises(DataValidationError, match=r"data row 3, column 'pid'.*patient id missing"):
         score(df, "oq-45.2", id="pid")
 
 
@@ -181,7 +181,7 @@ def test_missing_column_message_does_not_suggest_another_items_column():
     with pytest.raises(DataValidationError) as err:
         score(df, "oq-45.2")
     msg = str(err.value)
-    assert "row all, column 'oq_45', value '(no such column)': item column missing" in msg
+    assert "all rows, column 'oq_45', value '(no such column)': item column missing" in msg
     assert "did you mean" not in msg
 
 
@@ -221,7 +221,7 @@ def test_unknown_item_column():
     with pytest.raises(DataValidationError) as err:
         score(df, "oq-45.2", id="pid", time="t")
     msg = str(err.value)
-    assert "row all, column 'oq_46'" in msg and "unknown item column" in msg
+    assert "all rows, column 'oq_46'" in msg and "unknown item column" in msg
     assert "oq_total" not in msg
     res = score(df, "oq-45.2", id="pid", time="t", invalid="missing")
     assert list(res.issues["column"]) == ["oq_46"]
@@ -232,7 +232,7 @@ def test_non_default_index_is_named_in_messages():
     df = oq()
     df.index = ["w", "x", "y", "z"]
     df.loc["y", "oq_8"] = -2
-    with pytest.raises(DataValidationError, match=r"row 2 \(index 'y'\), column 'oq_8', value -2"):
+    with pytest.raises(DataValidationError, match=r"data row 3 \(index 'y'\), column 'oq_8', value -2"):
         score(df, "oq-45.2")
     res = score(df, "oq-45.2", invalid="missing")
     assert list(res.issues["index"]) == ["y"] and list(res.issues["row"]) == [2]

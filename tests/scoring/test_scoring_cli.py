@@ -46,12 +46,12 @@ def test_score_command_reports_bad_data(tmp_path, capsys):
     rc = main(["score", str(path), "--instrument", "oq-45.2", "--out", str(tmp_path / "o.csv")])
     assert rc == 2
     err = capsys.readouterr().err
-    assert "row 2, column 'oq_1', value 9.0" in err
+    assert "data row 3, column 'oq_1', value 9.0" in err
     rc = main(["score", str(path), "--instrument", "oq-45.2", "--invalid", "missing",
                "--out", str(tmp_path / "o.csv")])
     assert rc == 0
     issues = pd.read_csv(tmp_path / "o_issues.csv")
-    assert list(issues["column"]) == ["oq_1"] and list(issues["row"]) == [2]
+    assert list(issues["column"]) == ["oq_1"] and list(issues["data_row"]) == [3]
 
 
 def test_score_command_bad_argument(tmp_path, capsys):
