@@ -42,6 +42,23 @@ class ProgressResult:
     data : DataFrame
         The analysis data (decomposed predictors, lead outcome), all rows.
     n_obs, n_patients, n_lost_lead : int
+        Model rows, their patients, and rows without a usable next assessment
+        (``n_lost_end + n_lost_gap + n_lost_missing_next``).
+    n_rows : int
+        Rows of the input; ``n_rows == n_obs + n_lost_end + n_lost_gap +
+        n_lost_missing_next + n_missing_current``.
+    n_lost_end : int
+        Rows with no later assessment of the patient (end of treatment).
+    n_lost_gap : int
+        Rows whose next assessment lies more than ``max_gap`` later (skipped
+        months).
+    n_lost_missing_next : int
+        Rows whose next assessment has no outcome value.
+    n_missing_current : int
+        Rows with a usable next outcome but a missing current outcome or
+        predictor (they cannot enter the model).
+    max_gap : float
+        The largest time difference counted as "next".
     formulas : dict
     correlations : StatsByResult
         psych::statsBy-style within/between correlations and ICC1/ICC2 of the
@@ -59,6 +76,20 @@ class ProgressResult:
     n_lost_lead: int = 0
     formulas: dict = field(default_factory=dict)
     correlations: StatsByResult | None = field(default=None, repr=False)
+    n_rows: int = 0
+    n_lost_end: int = 0
+    n_lost_gap: int = 0
+    n_lost_missing_next: int = 0
+    n_missing_current: int = 0
+    max_gap: float = 1.0
+
+    def row_accounting(self) -> str:
+        """Where every input row went, in one sentence (the counts add up to n_rows)."""
+        return (f"{self.n_rows} rows: {self.n_obs} in the models; {self.n_lost_end} without a "
+                f"later assessment (end of treatment); {self.n_lost_gap} whose next assessment "
+                f"is more than {self.max_gap:g} time unit(s) later (skipped occasions); "
+                f"{self.n_lost_missing_next} whose next assessment has no outcome; "
+                f"{self.n_missing_current} with a missing current outcome or predictor")
 
     def __repr__(self) -> str:
         return (f"<ProgressResult {self.outcome!r} ~ {list(self.predictors)}: {self.n_obs} rows, "
@@ -72,8 +103,8 @@ class ProgressResult:
                 "ci_lower", "ci_upper", "std_estimate"]
         return Summary(
             f"Within/between-patient effects on the next assessment's {self.outcome}",
-            (f"{self.n_obs} assessments with a next assessment, {self.n_patients} patients; "
-             f"{self.n_lost_lead} rows without a next assessment",),
+            (f"{self.n_obs} assessments with a next assessment, {self.n_patients} patients",
+             self.row_accounting() + "."),
             (("Effects:", self.effects[cols]),
              ("Model comparison (ML likelihood-ratio tests against the baseline):", self.comparison)),
             tuple(self.sentences()))
@@ -204,7 +235,13 @@ def progress(data: pd.DataFrame, outcome: str, predictors, id: str, time: str, l
     sh = lead(d, outcome, id, time, k=int(lag), max_gap=max_gap)
     d = sh.data
     ycol = sh.columns[outcome]
-    model_rows = d[ycol].notna() & d[[outcome] + preds].notna().all(axis=1)
+    has_next = d[ycol].notna()
+    model_rows = has_next & d[[outcome] + preds].notna().all(axis=1)
+    lost = _lost_rows(d, id, time, int(lag), sh.max_gap)
+    # every input row is in exactly one of these or in the model rows
+    counts = {"n_lost_end": int(lost["end"].sum()), "n_lost_gap": int(lost["gap"].sum()),
+              "n_lost_missing_next": int((~has_next & ~lost["end"] & ~lost["gap"]).sum()),
+              "n_missing_current": int((has_next & ~model_rows).sum())}
     if model_rows.sum() == 0:
         raise ModelSpecificationError(
             f"No row has a next assessment of {outcome!r} within max_gap; check the time column "
@@ -255,5 +292,28 @@ def progress(data: pd.DataFrame, outcome: str, predictors, id: str, time: str, l
     corr = statsby(dm, id, preds + [outcome, ycol]) if dm[id].nunique() >= 3 else None
     return ProgressResult(effects=effects, comparison=comparison, models=models, data=d,
                           outcome=outcome, predictors=tuple(preds), n_obs=int(len(dm)),
-                          n_patients=int(dm[id].nunique()), n_lost_lead=int(sh.n_lost),
-                          formulas=formulas, correlations=corr)
+                          n_patients=int(dm[id].nunique()),
+                          n_lost_lead=counts["n_lost_end"] + counts["n_lost_gap"]
+                          + counts["n_lost_missing_next"],
+                          formulas=formulas, correlations=corr, n_rows=int(len(d)),
+                          max_gap=float(sh.max_gap), **counts)
+
+
+def _lost_rows(d: pd.DataFrame, id: str, time: str, k: int, max_gap: float) -> dict:
+    """Per row (input order): no k-th later assessment of the patient (``end``),
+    or one more than ``max_gap`` later (``gap``); as :func:`lead` decides."""
+    codes, _ = pd.factorize(d[id], sort=False)
+    t = d[time].to_numpy(dtype=float)
+    order = np.lexsort((t, codes))
+    n = len(d)
+    src = np.arange(n) + k
+    inside = src < n
+    src_c = np.minimum(src, n - 1)
+    c_s, t_s = codes[order], t[order]
+    same = inside & (c_s[src_c] == c_s)
+    far = same & (np.abs(t_s[src_c] - t_s) > max_gap + 1e-9)
+    end = np.empty(n, dtype=bool)
+    gap = np.empty(n, dtype=bool)
+    end[order] = ~same
+    gap[order] = far
+    return {"end": end, "gap": gap}

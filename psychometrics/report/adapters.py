@@ -386,12 +386,18 @@ def progress(ctx: "Context") -> Any:
         frame[name] = col
         labels[name] = label
         preds.append(name)
-    oname, ocol, olabel = _score_column(ctx, spec.outcome)
+    if spec.outcome_column is not None:
+        oname = olabel = spec.outcome_column
+        ocol = ctx.data.frame[spec.outcome_column]
+        if oname in frame.columns:
+            oname = f"{oname}_outcome"
+    else:
+        oname, ocol, olabel = _score_column(ctx, spec.outcome)
     frame[oname] = ocol
     labels[oname] = olabel
     res = ml_progress(frame, outcome=oname, predictors=preds, id=s.data.id, time=s.data.time,
                       lag=spec.lag, control_prior_outcome=spec.control_prior_outcome,
-                      random_slopes=spec.random_slopes)
+                      random_slopes=spec.random_slopes, max_gap=spec.max_gap)
     lead = res.formulas["baseline"].split("~")[0].strip().strip("`")
     return ProgressBundle(result=res, outcome=oname, predictors=tuple(preds), labels=labels,
                           id=s.data.id, time=s.data.time, lead_column=lead,

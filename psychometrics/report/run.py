@@ -317,6 +317,18 @@ def preflight(study: Study, data: StudyData) -> list[str]:
                                               f"{t:g} for {p} items; each occasion needs more "
                                               "cases than items."))
     per_patient = data.frame.groupby(ds.id)[ds.time].size()
+    if an.progress is not None and an.progress.outcome_column is not None:
+        col = an.progress.outcome_column
+        if col not in data.frame.columns:
+            issues.append(study.issue("analyses.progress.outcome_column",
+                                      f"column {col!r} is not in the data (its columns: "
+                                      f"{_cols(data.frame)})."))
+        elif not pd.api.types.is_numeric_dtype(data.frame[col]):
+            bad = pd.to_numeric(data.frame[col], errors="coerce").isna() & data.frame[col].notna()
+            first = int(np.flatnonzero(bad.to_numpy())[0]) if bad.any() else 0
+            issues.append(study.issue("analyses.progress.outcome_column",
+                                      f"column {col!r} must hold numbers; found "
+                                      f"{data.frame[col].iloc[first]!r} in data row {first + 1}."))
     if an.progress is not None:
         lag = an.progress.lag
         if per_patient.max() <= max(lag, 1):

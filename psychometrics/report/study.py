@@ -161,11 +161,19 @@ class InvarianceSpec(_Frozen):
 
 class ProgressSpec(_Frozen):
     """Within/between-patient progress model: does a patient's deviation from
-    their own mean of each predictor predict ``outcome`` ``lag`` occasions later?"""
+    their own mean of each predictor predict ``outcome`` ``lag`` occasions later?
+
+    The outcome is a scale of a declared instrument (``outcome: oq.total``) or a
+    numeric data column scored elsewhere (``outcome_column: oq_total``); give
+    one of them. ``max_gap`` is the largest time difference that still counts
+    as the next assessment (default ``lag`` time units: a skipped month loses
+    the row; the report counts those rows apart from the end of treatment)."""
 
     predictors: tuple[ScaleRef, ...] = Field(min_length=1)
-    outcome: ScaleRef
+    outcome: ScaleRef | None = None
+    outcome_column: str | None = Field(default=None, min_length=1)
     lag: int = Field(default=1, ge=1)
+    max_gap: float | None = Field(default=None, gt=0)
     control_prior_outcome: bool = True
     random_slopes: bool = False
     max_patients_plotted: int = Field(default=30, ge=1)
@@ -174,6 +182,13 @@ class ProgressSpec(_Frozen):
     @classmethod
     def _one_predictor(cls, v):
         return [v] if isinstance(v, str) else v
+
+    @model_validator(mode="after")
+    def _one_outcome(self):
+        if (self.outcome is None) == (self.outcome_column is None):
+            raise ValueError("give exactly one of 'outcome' (a scale such as oq.total) or "
+                             "'outcome_column' (a numeric data column scored elsewhere)")
+        return self
 
 
 class ClinicalSignificanceSpec(_Frozen):
@@ -424,8 +439,9 @@ def _semantic_issues(study: Study) -> list[BankIssue]:
     if an.progress is not None:
         refs += [(f"analyses.progress.predictors[{k}]", r)
                  for k, r in enumerate(an.progress.predictors)]
-        refs.append(("analyses.progress.outcome", an.progress.outcome))
-        if an.progress.outcome in an.progress.predictors:
+        if an.progress.outcome is not None:
+            refs.append(("analyses.progress.outcome", an.progress.outcome))
+        if an.progress.outcome is not None and an.progress.outcome in an.progress.predictors:
             add("analyses.progress.outcome", "the outcome is also listed among the predictors.")
     if an.clinical_significance is not None:
         refs.append(("analyses.clinical_significance.scale", an.clinical_significance.scale))

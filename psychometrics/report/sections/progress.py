@@ -115,8 +115,12 @@ def build(results):
         preds = ", ".join(b.labels.get(p, p) for p in b.predictors)
         yield Paragraph(
             f"Linear mixed models of {out} at the next assessment ({apa.integer(r.n_obs)} "
-            f"assessments of {apa.integer(r.n_patients)} patients; "
-            f"{apa.integer(r.n_lost_lead)} assessments had no next assessment) on the "
+            f"assessments of {apa.integer(r.n_patients)} patients; of the "
+            f"{apa.integer(r.n_rows)} assessments, {apa.integer(r.n_lost_end)} were each "
+            f"patient's last (end of treatment), {apa.integer(r.n_lost_gap)} were followed by a "
+            f"skipped occasion (next assessment more than {r.max_gap:g} time unit(s) later), "
+            f"{apa.integer(r.n_lost_missing_next)} had a next assessment without an outcome "
+            f"score and {apa.integer(r.n_missing_current)} lacked a current score) on the "
             f"within-patient deviation of {preds} from the patient's own mean and on the "
             "patient's mean (grand-mean centred), controlling for the current outcome, with a "
             "random intercept per patient (REML; Satterthwaite degrees of freedom).")
