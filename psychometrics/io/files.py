@@ -284,11 +284,9 @@ def _read_spss(path: Path, instrument: Any) -> pd.DataFrame:
 
     df, meta = _guard(path, "an SPSS file",
                       lambda: pyreadstat.read_sav(str(path), user_missing=False))
-    formats = getattr(meta, "original_variable_types", {}) or {}
     for c in df.columns:
         col = df[c]
-        if (col.dtype.kind == "f" and re.fullmatch(r"F\d+\.0", str(formats.get(c, "")))
-                and len(col) and col.notna().all()
+        if (col.dtype.kind == "f" and len(col) and col.notna().all()
                 and bool((col == np.round(col)).all()) and float(col.abs().max()) < 2 ** 53):
             df[c] = col.astype(np.int64)
     if instrument is not None:

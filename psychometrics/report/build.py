@@ -26,16 +26,17 @@ class BuiltReport:
     manifest: dict
 
 
-def study_from_args(study: str | None, example: bool = False, manifest: str | None = None
-                    ) -> Study:
+def study_from_args(study: str | None, example: bool = False, manifest: str | None = None,
+                    allow_outside_paths: bool = False) -> Study:
     if example:
-        return load_study(EXAMPLE_STUDY)
+        # the shipped example reads the shipped data beside the package
+        return load_study(EXAMPLE_STUDY, allow_outside_paths=True)
     if manifest is not None:
-        return study_from_manifest(manifest)
-    return load_study(study)
+        return study_from_manifest(manifest, allow_outside_paths=allow_outside_paths)
+    return load_study(study, allow_outside_paths=allow_outside_paths)
 
 
-def study_from_manifest(path: str | Path) -> Study:
+def study_from_manifest(path: str | Path, allow_outside_paths: bool = False) -> Study:
     """The study of a report's ``manifest.json``, after checking that the data
     files and banks are byte-identical to those the report was built from."""
     p = Path(path)
@@ -51,7 +52,9 @@ def study_from_manifest(path: str | Path) -> Study:
     if not Path(source).is_absolute() and (_REPO / source).is_file():
         source = str(_REPO / source)  # recorded relative to the repository
     base = Path(source).resolve().parent if Path(source).is_file() else p.resolve().parent
-    study = parse_study(text, source=source, base_dir=base)
+    trusted = Path(source).resolve() == EXAMPLE_STUDY.resolve()
+    study = parse_study(text, source=source, base_dir=base,
+                        allow_outside_paths=allow_outside_paths or trusted)
     issues = []
     recorded = {Path(d["path"]).name: d["sha256"] for d in m.get("data_files", [])}
     for k, dp in enumerate(study.data_paths()):

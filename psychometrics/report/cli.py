@@ -24,13 +24,20 @@ def register(subparsers) -> None:
     p.add_argument("--check", action="store_true",
                    help="validate the study file and the data (preflight) and stop")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
+    p.add_argument("--allow-partial", action="store_true",
+                   help="exit with status 0 even when some sections could not be produced "
+                        "(default: status 1, after writing the report)")
+    p.add_argument("--allow-outside-paths", action="store_true",
+                   help="let the study file read data and banks and write output outside its "
+                        "own folder")
     p.set_defaults(func=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
     from .build import build_report_files, check_study, study_from_args
 
-    study = study_from_args(args.study, example=args.example, manifest=args.manifest)
+    study = study_from_args(args.study, example=args.example, manifest=args.manifest,
+                            allow_outside_paths=args.allow_outside_paths)
     if args.check:
         check_study(study)
         print(f"{study.source}: OK (study file and data pass the preflight checks).")
@@ -46,4 +53,9 @@ def _run(args: argparse.Namespace) -> int:
           f"{len(out.report.figures)} figures)", file=sys.stderr if args.quiet else sys.stdout)
     for s in failed:
         print(f"  section '{s.title}' not produced: {s.error.splitlines()[0]}", file=sys.stderr)
+    if failed and not args.allow_partial:
+        print(f"error: {len(failed)} section(s) failed (see above); the partial report was "
+              "written. Pass --allow-partial to accept a partial report with exit status 0.",
+              file=sys.stderr)
+        return 1
     return 0

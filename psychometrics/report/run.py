@@ -93,21 +93,6 @@ class StudyResults:
 
 
 # ---------------------------------------------------------------------- data
-def _read_one(path: Path, na: tuple[str, ...]) -> pd.DataFrame:
-    suffix = path.suffix.lower()
-    if suffix in (".csv", ".txt", ".tsv"):
-        sep = "\t" if suffix == ".tsv" else ","
-        return pd.read_csv(path, sep=sep, na_values=list(na), keep_default_na=True)
-    if suffix in (".xlsx", ".xls"):
-        return pd.read_excel(path, na_values=list(na))
-    if suffix == ".sav":
-        return pd.read_spss(path)
-    if suffix == ".parquet":
-        return pd.read_parquet(path)
-    raise ValueError(f"unsupported data file type {suffix!r} (use .csv, .tsv, .xlsx, .sav "
-                     "or .parquet)")
-
-
 def load_data(study: Study) -> StudyData:
     """Read and merge the data files and pick out each instrument's items.
 
@@ -117,14 +102,24 @@ def load_data(study: Study) -> StudyData:
         A file cannot be read, a mapped column or the id/time column is absent,
         responses are not numbers or lie outside the instrument's response scale.
     """
+    from ..io import read_responses
+
     ds = study.data
     frames = []
+    # SPSS value labels are mapped onto each instrument's response scale, by data column
+    by_column = {}
+    for key in study.instruments:
+        if key in study._banks:
+            for col in study.item_columns(key).values():
+                by_column.setdefault(col, study.instrument(key))
     for k, path in enumerate(study.data_paths()):
         try:
-            frames.append(_read_one(path, ds.missing_values))
-        except Exception as exc:  # noqa: BLE001  (any reader error is a file problem)
+            frames.append(read_responses(path, instrument=by_column or None,
+                                         na_values=tuple(ds.missing_values), sep=ds.sep,
+                                         decimal=ds.decimal, encoding=ds.encoding))
+        except PsychometricsError as exc:
             raise StudyFileError(study.source, [study.issue(
-                f"data.files[{k}]", f"cannot read {path}: {exc}")]) from None
+                f"data.files[{k}]", str(exc))]) from None
     issues: list[BankIssue] = []
     for k, f in enumerate(frames):
         for what in ("id", "time"):

@@ -75,6 +75,11 @@ class DataSpec(_Frozen):
     id: str = Field(min_length=1)
     time: str = Field(min_length=1)
     missing_values: tuple[str, ...] = ("", "NA", "NaN", ".")
+    #: CSV reading (see :func:`psychometrics.io.read_responses`): field separator,
+    #: decimal mark and text encoding; guessed (separator, decimal) or UTF-8 when absent.
+    sep: str | None = Field(default=None, min_length=1, max_length=1)
+    decimal: str | None = Field(default=None, min_length=1, max_length=1)
+    encoding: str | None = None
 
     @field_validator("files", mode="before")
     @classmethod
@@ -242,6 +247,7 @@ class Study(_Frozen):
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
     _lines: dict = PrivateAttr(default_factory=dict)
     _banks: dict = PrivateAttr(default_factory=dict)
+    _allow_outside: bool = PrivateAttr(default=False)
 
     # ------------------------------------------------------------------ views
     @property
@@ -288,11 +294,18 @@ class Study(_Frozen):
 
     def output_dir(self, root: str | os.PathLike | None = None) -> Path:
         """``validation_reports/<name>`` under ``root`` (the current directory by
-        default) unless the study file says ``output:``."""
+        default) unless the study file says ``output:``, a folder relative to the
+        study file (inside its folder unless paths outside are allowed)."""
         if self.output is not None:
             p = Path(os.path.expanduser(self.output))
-            return p if p.is_absolute() else Path(root or Path.cwd()) / p
+            return p if p.is_absolute() else (self._base_dir / p).resolve()
         return Path(root or Path.cwd()) / "validation_reports" / self.name
+
+    def outside(self, path: Path) -> bool:
+        """Whether ``path`` lies outside the study file's folder (and that is not allowed)."""
+        if self._allow_outside:
+            return False
+        return not Path(path).resolve().is_relative_to(self._base_dir.resolve())
 
     def item_columns(self, key: str) -> dict[str, str]:
         """Item id -> data column for instrument ``key`` (its form's items)."""
@@ -329,8 +342,13 @@ class Study(_Frozen):
 
 
 # ---------------------------------------------------------------------- loading
-def load_study(path: str | os.PathLike) -> Study:
+def load_study(path: str | os.PathLike, allow_outside_paths: bool = False) -> Study:
     """Read and validate a study file.
+
+    Data files, bank files and ``output:`` must lie inside the study file's
+    folder (or below it) unless ``allow_outside_paths=True`` (command line:
+    ``--allow-outside-paths``), so that a study file received from someone
+    else can neither read nor write elsewhere on the machine.
 
     Raises
     ------
@@ -344,11 +362,13 @@ def load_study(path: str | os.PathLike) -> Study:
     from ..instruments.loader import read_yaml_text
 
     text = read_yaml_text(p, lambda found: StudyFileError(str(p), found))
-    return parse_study(text, source=str(p), base_dir=p.resolve().parent)
+    shipped = p.resolve() == EXAMPLE_STUDY.resolve()  # reads the shipped example data
+    return parse_study(text, source=str(p), base_dir=p.resolve().parent,
+                       allow_outside_paths=allow_outside_paths or shipped)
 
 
-def parse_study(text: str, source: str = "<string>", base_dir: str | os.PathLike | None = None
-                ) -> Study:
+def parse_study(text: str, source: str = "<string>", base_dir: str | os.PathLike | None = None,
+                allow_outside_paths: bool = False) -> Study:
     """Validate study-file YAML given as text; see :func:`load_study`."""
     data, lines, issues = read_yaml_mapping(
         text, "the file must be a YAML mapping with name, data, instruments, analyses.",
@@ -364,6 +384,7 @@ def parse_study(text: str, source: str = "<string>", base_dir: str | os.PathLike
     study._text = text
     study._base_dir = Path(base_dir) if base_dir is not None else Path.cwd()
     study._lines = lines
+    study._allow_outside = bool(allow_outside_paths)
     issues.extend(_semantic_issues(study))
     if issues:
         raise StudyFileError(source, issues)
@@ -386,10 +407,16 @@ def _semantic_issues(study: Study) -> list[BankIssue]:
     issues: list[BankIssue] = []
     add = lambda loc, msg: issues.append(study.issue(loc, msg))  # noqa: E731
 
+    outside = ("lies outside the study file's folder {}; move it into that folder, or "
+               "allow_outside_paths=True if you trust this study file.")
     for k, f in enumerate(study.data.files):
         if not study.resolve(f).is_file():
             add(f"data.files[{k}]", f"data file {f!r} does not exist (looked in "
                                     f"{study.base_dir} and {REPO_ROOT}).")
+        elif study.outside(study.resolve(f)):
+            add(f"data.files[{k}]", f"data file {f!r} " + outside.format(study.base_dir))
+    if study.output is not None and study.outside(study.output_dir()):
+        add("output", f"output folder {study.output!r} " + outside.format(study.base_dir))
 
     for key, use in study.instruments.items():
         shipped = _shipped()
@@ -397,6 +424,10 @@ def _semantic_issues(study: Study) -> list[BankIssue]:
             add(f"instruments.{key}.bank",
                 f"instrument {use.bank!r} is neither a shipped bank ({', '.join(sorted(shipped))})"
                 f" nor a bank file that exists (looked for {study.resolve(use.bank)}).")
+            continue
+        if use.bank.lower() not in shipped and study.outside(study.resolve(use.bank)):
+            add(f"instruments.{key}.bank", f"bank file {use.bank!r} " +
+                outside.format(study.base_dir))
             continue
         try:
             inst = load_instrument(use.bank if use.bank.lower() in shipped else

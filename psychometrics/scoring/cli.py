@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -81,8 +82,12 @@ def _run(args: argparse.Namespace) -> int:
     plan = make_plan(inst, args.form)
     data = read_responses(args.data, instrument=plan.instrument,
                           value_labels=getattr(args, "value_labels", True), **read_options(args))
-    res = score(data, inst, form=args.form, invalid=args.invalid, id=args.id, time=args.time,
-                impute=args.impute, layout=args.layout)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = score(data, inst, form=args.form, invalid=args.invalid, id=args.id, time=args.time,
+                    impute=args.impute, layout=args.layout)
+    for w in dict.fromkeys(str(w.message) for w in caught):
+        print(f"warning: {w}", file=sys.stderr)
     write_table(res.scores, out)
     print(res.summary().as_text())
     print(f"scores written to {out}")

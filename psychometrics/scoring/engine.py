@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal, Mapping
@@ -32,7 +33,7 @@ from typing import Any, Literal, Mapping
 import numpy as np
 import pandas as pd
 
-from ..exceptions import DataIssue, DataValidationError
+from ..exceptions import DataIssue, DataQualityWarning, DataValidationError
 from ..instruments.spec import Instrument
 from ..io.validate import check_responses, describe_problem
 from .plan import (COMPLETE, IMPUTED, PRORATED, STATUSES, TOO_MANY, ScalePlan, ScoringPlan,
@@ -329,6 +330,7 @@ def _score_wide(data: pd.DataFrame, plan: ScoringPlan, colmap: dict, invalid: st
     bad_cells: list[tuple[np.ndarray, str, str, list, list]] = []
     column_issues: list[dict] = []
     dup_cols = set(data.columns[data.columns.duplicated()])
+    empty_cols: list[str] = []
     for iid in plan.items:
         col = colmap[iid]
         if col not in data.columns or col in dup_cols:
@@ -349,6 +351,8 @@ def _score_wide(data: pd.DataFrame, plan: ScoringPlan, colmap: dict, invalid: st
                 bad_cells.append((checked.bad_rows, col, iid, checked.bad_values,
                                   checked.bad_kinds))
             values, missing, codes = checked.values, checked.missing, checked.codes
+            if n and missing is not None and missing.all() and not checked.n_bad:
+                empty_cols.append(col if col == iid else f"{col} (item {iid})")
         if use_int and codes is None:  # pragma: no cover - every int8-able scale yields codes
             codes = np.where(missing, 0, values).astype(np.int8)
         fill = 0.0
@@ -387,6 +391,11 @@ def _score_wide(data: pd.DataFrame, plan: ScoringPlan, colmap: dict, invalid: st
                 contrib = np.where(missing, fill, values)
             S[j] += contrib
 
+    if empty_cols:
+        warnings.warn(f"{len(empty_cols)} item column(s) have no response in any of the {n} "
+                      f"rows: {', '.join(empty_cols)}; every scale containing them is scored "
+                      "from its other items by the bank's missing-data rules. Check the data "
+                      "export or the column mapping.", DataQualityWarning, stacklevel=3)
     # -------------------------------------------------------------- issues
     column_issues.extend(_unknown_item_columns(data.columns, plan, colmap, id, time, invalid))
     issue_frame = _issue_frame(bad_cells, column_issues, data.index, lo, hi, invalid)

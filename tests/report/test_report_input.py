@@ -1,0 +1,75 @@
+"""The report's input: the one reader (SPSS labels, integer ids), paths kept in the
+study folder, and a non-zero exit when a section failed (issue 12, holes 2, 3, 5)."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose
+
+from psychometrics.cli import main
+from psychometrics.exceptions import StudyFileError
+from psychometrics.report import load_study
+from psychometrics.report.run import load_data
+
+from .conftest import STUDY
+
+LABELS = {1: "Never", 2: "Rarely", 3: "Sometimes", 4: "Frequently", 5: "Almost always"}
+OQ = [f"oq_{i}" for i in range(1, 46)]
+
+
+def test_spss_value_labels_and_integer_ids_in_the_report(tmp_path, small_data):
+    pyreadstat = pytest.importorskip("pyreadstat")
+    d = small_data[["patient_id", "month", *OQ]].copy()
+    coded = d.copy()
+    coded[OQ] = coded[OQ] + 1          # the file codes Never..Almost always as 1..5
+    pyreadstat.write_sav(coded.astype(float), str(tmp_path / "data.sav"),
+                         variable_value_labels={c: LABELS for c in OQ})
+    (tmp_path / "study.yaml").write_text(
+        "name: sav\ndata: {files: [data.sav], id: patient_id, time: month}\n"
+        "instruments:\n  oq: {bank: oq-45.2}\nanalyses: {scoring: true}\n", encoding="utf-8")
+    study = load_study(tmp_path / "study.yaml")
+    data = load_data(study)
+    assert data.frame["patient_id"].dtype == np.int64
+    assert data.frame["month"].dtype == np.int64
+    got = data.items["oq"].to_numpy(float)
+    assert_allclose(got, d[OQ].to_numpy(float), rtol=0, equal_nan=True)
+
+
+def test_paths_outside_the_study_folder_need_the_flag(tmp_path, small_data, capsys):
+    inner = tmp_path / "study"
+    inner.mkdir()
+    small_data.to_csv(tmp_path / "data.csv", index=False)
+    text = STUDY.format(analyses="  scoring: true\n").replace("files: [data.csv]",
+                                                               "files: [../data.csv]")
+    text += "output: ../../elsewhere/x\n"
+    (inner / "study.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(StudyFileError) as info:
+        load_study(inner / "study.yaml")
+    locs = {i.location for i in info.value.issues}
+    assert locs == {"data.files[0]", "output"}
+    assert "outside the study file's folder" in str(info.value)
+    assert main(["report", str(inner / "study.yaml"), "--check"]) == 2
+    err = capsys.readouterr().err
+    assert "--allow-outside-paths" in err
+    study = load_study(inner / "study.yaml", allow_outside_paths=True)
+    assert study.output_dir() == (tmp_path.parent / "elsewhere" / "x").resolve()
+    assert main(["report", str(inner / "study.yaml"), "--check",
+                 "--allow-outside-paths"]) == 0
+
+
+def test_output_inside_the_study_folder_is_relative_to_it(study_dir):
+    text = STUDY.format(analyses="  scoring: true\n") + "output: reports/here\n"
+    study = load_study(study_dir(text=text))
+    assert study.output_dir() == (study_dir.dir / "reports" / "here").resolve()
+
+
+def test_report_exits_non_zero_when_a_section_failed(study_dir, capsys):
+    # descriptives need scores, and scoring is switched off: that section fails
+    study = study_dir("  scoring: false\n  descriptives: true\n")
+    out = study_dir.dir / "out"
+    assert main(["report", str(study), "-o", str(out), "-q"]) == 1
+    err = capsys.readouterr().err
+    assert "section 'Scale Descriptives' not produced" in err and "--allow-partial" in err
+    assert (out / "report.html").is_file()
+    assert main(["report", str(study), "-o", str(out), "-q", "--allow-partial"]) == 0
