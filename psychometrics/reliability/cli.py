@@ -59,6 +59,11 @@ def run(args: argparse.Namespace) -> int:
     inst = load_instrument(args.instrument)
     data = read_responses(args.data, instrument=inst, **read_options(args))
     data = _one_per_patient(data, args)
+    n_items = len(inst.with_form(args.form).item_ids) if args.form else len(inst.item_ids)
+    if n_items > 200:
+        print(f"note: {inst.id} has {n_items} items; computing the reliability of its scales "
+              f"from {len(data)} rows (each scale's correlation matrix is decomposed once) ...",
+              file=sys.stderr, flush=True)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         res = instrument_reliability(data, inst, form=args.form, scales=args.scale, use=args.use,

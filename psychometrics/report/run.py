@@ -163,7 +163,7 @@ def load_data(study: Study) -> StudyData:
                                              f"the data (its columns: {_cols(frame)})."))
         if absent:
             continue
-        block = pd.DataFrame(index=frame.index)
+        block_cols: dict[str, pd.Series] = {}
         lo, hi = inst.response_scale.min, inst.response_scale.max
         for iid, c in cols.items():
             raw = frame[c]
@@ -183,8 +183,10 @@ def load_data(study: Study) -> StudyData:
                                                                 f"{lo}..{hi}, e.g. {x.iloc[i]:g} in "
                                                                 f"data row {i + 1}."))
                 continue
-            block[iid] = x.astype(float)
-        items[key] = block
+            block_cols[iid] = x.astype(float)
+        # built at once: inserting thousands of columns one by one fragments the frame
+        # (and pandas warns once per column)
+        items[key] = pd.DataFrame(block_cols, index=frame.index)
     if len(issues) > 30:
         issues = issues[:30] + [BankIssue("", f"... and {len(issues) - 30} more problems.")]
     if issues:

@@ -73,3 +73,43 @@ def test_report_exits_non_zero_when_a_section_failed(study_dir, capsys):
     assert "section 'Scale Descriptives' not produced" in err and "--allow-partial" in err
     assert (out / "report.html").is_file()
     assert main(["report", str(study), "-o", str(out), "-q", "--allow-partial"]) == 0
+
+
+def wide_bank(p: int) -> str:
+    items = "\n".join(f"  - {{id: w{j}, source: test, verified: true}}" for j in range(1, p + 1))
+    ids = ", ".join(f"w{j}" for j in range(1, p + 1))
+    return f"""id: wide
+name: Wide test bank
+version: "1"
+citation: Test.
+licence: Test only.
+response_scale: {{min: 1, max: 5, labels: {{1: never, 5: always}},
+                 provenance: {{source: test, verified: true}}}}
+items:
+{items}
+scales:
+  all:
+    name: All items
+    items: [{ids}]
+    provenance: {{source: test, verified: true}}
+    missing: {{rule: complete, provenance: {{source: test, verified: true}}}}
+"""
+
+
+def test_wide_study_loads_without_a_warning_per_column(tmp_path):
+    p, n = 600, 40
+    rng = np.random.default_rng(0)
+    d = pd.DataFrame(rng.integers(1, 6, size=(n, p)), columns=[f"w{j}" for j in range(1, p + 1)])
+    d.insert(0, "id", np.arange(n))
+    d.insert(1, "t", 1)
+    d.to_csv(tmp_path / "data.csv", index=False)
+    (tmp_path / "wide.yaml").write_text(wide_bank(p), encoding="utf-8")
+    (tmp_path / "study.yaml").write_text(
+        "name: wide\ndata: {files: [data.csv], id: id, time: t}\n"
+        "instruments:\n  w: {bank: wide.yaml}\nanalyses: {scoring: true}\n", encoding="utf-8")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")          # any warning (pandas PerformanceWarning) fails
+        data = load_data(load_study(tmp_path / "study.yaml"))
+    assert data.items["w"].shape == (n, p)
