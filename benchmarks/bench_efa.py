@@ -1,6 +1,6 @@
 """Benchmark psychometrics.efa against psych 2.2.9's timings (benchmarks/r_timings.json).
 
-Run:  /work/venv/bin/python benchmarks/bench_efa.py [--repeats N]
+Run:  python benchmarks/bench_efa.py [--repeats N]
 
 Each call is timed as R's were: one warm-up call, then the median wall-clock
 time of N repetitions of the *whole* user-level call (input checks, correlation

@@ -1,6 +1,6 @@
 """Benchmark psychometrics.multilevel against lme4 / R timings.
 
-Run:  /work/venv/bin/python benchmarks/bench_multilevel.py [--reps 7] [--threads]
+Run:  python benchmarks/bench_multilevel.py [--reps 7] [--threads]
 
 Times (median of repeats after one warm-up):
 * the within/between derivation (decompose + lead) on the scaled therapy data

@@ -9,7 +9,7 @@ benchmarks/r_timings.json (a single system.time run).
 Also timed, without an R counterpart: the same data with 1% of the item values deleted at
 random (mixed complete-grid / Woodbury route) and the goal subscale (4 items).
 
-Run:  /work/venv/bin/python benchmarks/bench_multilevel_reliability.py [--repeats N]
+Run:  python benchmarks/bench_multilevel_reliability.py [--repeats N]
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Benchmark of psychometrics.reliability against psych (R timings in benchmarks/r_timings.json).
 
-Run: /work/venv/bin/python benchmarks/bench_reliability.py
+Run: python benchmarks/bench_reliability.py
 Times the median of repeated calls after one warm-up, the same protocol as the R
 timings (median wall time of the core call). BLAS is limited to one thread, as R's
 reference BLAS (set OPENBLAS_NUM_THREADS yourself to override).

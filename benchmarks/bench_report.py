@@ -1,6 +1,6 @@
 """Benchmark of the report: the whole example report and its rendering stage.
 
-    /work/venv/bin/python benchmarks/bench_report.py
+    python benchmarks/bench_report.py
 
 There is no R counterpart of a whole validation report in benchmarks/r_timings.json
 (the analyses themselves are benchmarked by each module's own bench_*.py), so this

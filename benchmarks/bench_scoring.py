@@ -1,7 +1,7 @@
 """Benchmark: score 1,000,000 OQ-45.2 administrations (45 million responses).
 
-    /work/venv/bin/python benchmarks/bench_scoring.py [--rows N] [--repeats K]
-    /work/venv/bin/python benchmarks/bench_scoring.py --write-r-data /tmp/oq_bench
+    python benchmarks/bench_scoring.py [--rows N] [--repeats K]
+    python benchmarks/bench_scoring.py --write-r-data /tmp/oq_bench
 
 Data (fixed seed 20261126): responses 0..4 drawn uniformly,
   A) "complete": int8 columns, no blanks;

@@ -1,6 +1,6 @@
 """Benchmark psychometrics.sem against lavaan 0.6-14 timings (benchmarks/r_timings.json).
 
-Run: /work/venv/bin/python benchmarks/bench_sem.py
+Run: python benchmarks/bench_sem.py
 
 Each timing is the median of repeated in-process calls after one warm-up, from
 the raw DataFrame to the finished result (estimates, SEs, standardized

@@ -1,6 +1,6 @@
 """Benchmark ordinal CFA (WLSMV) against lavaan 0.6-14.
 
-Run: /work/venv/bin/python benchmarks/bench_sem_ordinal.py
+Run: python benchmarks/bench_sem_ordinal.py
 
 R timings: ``timing_s`` of tests/data/r_results/ordinal/ordinal_wlsmv.json (median of 15
 ``cfa(model, data, ordered = vars)`` calls after a warm-up, made by

@@ -1,6 +1,6 @@
 """Benchmark of psychometrics.simulate.simulate beside R's simulate_therapy().
 
-Run: /work/venv/bin/python benchmarks/bench_simulate.py
+Run: python benchmarks/bench_simulate.py
 
 R timings: tests/data/r_results/simulate/timing_simulate_therapy.json (keys
 ``simulate_therapy_150`` and ``simulate_therapy_20000x12``), made by

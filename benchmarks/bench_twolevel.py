@@ -1,6 +1,6 @@
 """Benchmark psychometrics.sem.twolevel.fit_twolevel against lavaan 0.6-14 timings.
 
-Run: /work/venv/bin/python benchmarks/bench_twolevel.py
+Run: python benchmarks/bench_twolevel.py
 
 R timings: benchmarks/r_timings.json keys ``case8_demo_twolevel``, ``case8_therapy_wai_1w1b``,
 ``case8_therapy_wai_3w1b`` (``sem(model, data, cluster = ...)``, median of 5 / 3 runs).

@@ -1,5 +1,5 @@
 # Timing of psych::scoreItems on the benchmark data of benchmarks/bench_scoring.py.
-#   /work/venv/bin/python benchmarks/bench_scoring.py --write-r-data /tmp/oq_bench
+#   python benchmarks/bench_scoring.py --write-r-data /tmp/oq_bench
 #   Rscript benchmarks/r_scoring_timing.R /tmp/oq_bench
 # Writes benchmarks/r_scoring_timing.json. Method as in benchmarks/r_timings.json:
 # Sys.time() around the call, 1 warm-up, gc() before each timed repetition, median.

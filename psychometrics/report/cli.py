@@ -42,6 +42,13 @@ def _run(args: argparse.Namespace) -> int:
         check_study(study)
         print(f"{study.source}: OK (study file and data pass the preflight checks).")
         return 0
+    missing = _missing_report_packages()
+    if missing:
+        print(f"error: writing a report needs the package(s) {', '.join(missing)} of the "
+              "'report' extra, which are not installed; install them with: "
+              "pip install 'psychometrics[report]' (or 'psychometrics[all]'). "
+              "'psychometrics report --check' works without them.", file=sys.stderr)
+        return 2
     output = args.output
     if output is None and args.manifest is not None:
         from pathlib import Path
@@ -59,3 +66,21 @@ def _run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 1
     return 0
+
+
+#: import name -> distribution of the packages the report renderers need
+REPORT_PACKAGES = {"matplotlib": "matplotlib", "docx": "python-docx", "jinja2": "Jinja2"}
+
+
+def _missing_report_packages() -> list[str]:
+    import importlib.util
+
+    out = []
+    for module, dist in REPORT_PACKAGES.items():
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            out.append(dist)
+    return out

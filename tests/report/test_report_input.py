@@ -113,3 +113,13 @@ def test_wide_study_loads_without_a_warning_per_column(tmp_path):
         warnings.simplefilter("error")          # any warning (pandas PerformanceWarning) fails
         data = load_data(load_study(tmp_path / "study.yaml"))
     assert data.items["w"].shape == (n, p)
+
+
+def test_report_without_the_report_extra_names_it(study_dir, capsys, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "docx", None)     # as if python-docx were absent
+    assert main(["report", str(study_dir()), "-o", str(study_dir.dir / "o"), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "pip install 'psychometrics[report]'" in err and "python-docx" in err
+    assert "Traceback" not in err and "ModuleNotFoundError" not in err
