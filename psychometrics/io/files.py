@@ -239,9 +239,13 @@ def _read_text(path: Path, sep: str | None, decimal: str | None, encoding: str |
     if sep == decimal:
         raise DataValidationError(f"Data file {path}: the separator and the decimal mark are "
                                   f"both {sep!r}; pass different sep= and decimal=.")
+    # A blank line inside the data is a row of blanks, not nothing (pandas would skip
+    # it silently); blank lines after the last row are not rows.
+    text = text.rstrip("\r\n") + "\n"
     try:
         df = pd.read_csv(io.StringIO(text), sep=sep, decimal=decimal, na_values=list(na_values),
-                         keep_default_na=False, engine="c", low_memory=False)
+                         keep_default_na=False, engine="c", low_memory=False,
+                         skip_blank_lines=False)
     except pd.errors.EmptyDataError:
         raise DataValidationError(f"Data file {path} is empty: it has no header row and "
                                   "no data.") from None
