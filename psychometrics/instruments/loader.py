@@ -306,7 +306,8 @@ def _parse_loc(loc: str) -> tuple:
         pieces = chunk.split("[")
         if pieces[0]:
             parts.append(int(pieces[0]) if pieces[0].lstrip("-").isdigit() else pieces[0])
-        parts.extend(int(p) for p in pieces[1:])
+        # a key may itself contain '[' or '.' (e.g. a scale named '['): keep it as text
+        parts.extend(int(p) if p.lstrip("-").isdigit() else p for p in pieces[1:])
     return tuple(parts)
 
 

@@ -8,7 +8,7 @@ import io
 import time
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from psychometrics.exceptions import PsychometricsError
@@ -55,6 +55,7 @@ def test_bank_loader_random_bytes(raw):
 
 @FUZZ
 @given(st.dictionaries(st.sampled_from(BANK_KEYS), yaml_values, max_size=8))
+@example({"scales": {"[": None}})          # a key with "[" once broke the line lookup
 def test_bank_loader_random_yaml(doc):
     _only_ours(parse_bank, _yaml_text(doc))
 
