@@ -143,6 +143,17 @@ class Table:
         return df
 
 
+def _serif_fonts() -> list[str]:
+    """Times-like serif fonts installed here, best first (DejaVu Serif ships with
+    matplotlib, so the list is never empty): figures match the report's serif body."""
+    from matplotlib import font_manager
+
+    have = {f.name for f in font_manager.fontManager.ttflist}
+    wanted = ["Times New Roman", "Liberation Serif", "Nimbus Roman", "TeX Gyre Termes",
+              "DejaVu Serif"]
+    return [f for f in wanted if f in have] or ["DejaVu Serif"]
+
+
 @dataclass(frozen=True)
 class Figure:
     """A figure drawn by ``draw`` (a function returning a matplotlib Figure).
@@ -165,7 +176,9 @@ class Figure:
         import matplotlib.pyplot as plt
 
         with matplotlib.rc_context({"svg.hashsalt": "psychometrics", "svg.fonttype": "none",
-                                    "font.size": 9, "axes.spines.top": False,
+                                    "font.size": 9, "font.family": "serif",
+                                    "font.serif": _serif_fonts(),
+                                    "axes.spines.top": False,
                                     "axes.spines.right": False}):
             fig = self.draw()
             buf = io.BytesIO()
@@ -188,10 +201,11 @@ class Figure:
 @dataclass(frozen=True)
 class Paragraph:
     """Running text. ``kind="error"`` marks a section's failure message,
-    ``"code"`` preformatted text (the study file)."""
+    ``"code"`` preformatted text (the study file), ``"heading"`` a sub-heading
+    (Heading 2 in Word, ``h3`` in HTML)."""
 
     text: str
-    kind: Literal["text", "error", "warning", "code"] = "text"
+    kind: Literal["text", "error", "warning", "code", "heading"] = "text"
 
 
 Block = Union[Paragraph, Table, Figure]
@@ -229,6 +243,14 @@ class Report:
     sections: tuple[Section, ...]
     subtitle: str | None = None
     meta: dict = field(default_factory=dict)
+    #: sections of the separate supplement (reproducibility material, verbatim warnings)
+    supplement: tuple[Section, ...] = ()
+
+    def supplement_report(self) -> "Report":
+        """The supplement as a document of its own (same renderers)."""
+        return Report(title=f"Supplementary Material: {self.title}", sections=self.supplement,
+                      subtitle="Reproducibility material and the technical messages of the "
+                               "analyses behind the report.", meta=self.meta)
 
     def numbered(self) -> tuple[dict[int, int], dict[int, int]]:
         """Table and figure numbers in document order, keyed by ``id()`` of the block."""

@@ -22,6 +22,7 @@ body { font-family: "Times New Roman", Times, serif; font-size: 12pt; line-heigh
        max-width: 52em; margin: 2em auto; padding: 0 1.5em; color: #111; background: #fff; }
 h1 { font-size: 1.6em; text-align: center; margin-bottom: .2em; }
 h2 { font-size: 1.25em; margin-top: 2em; border-bottom: 1px solid #bbb; }
+h3 { font-size: 1.05em; margin-top: 1.4em; }
 p.subtitle, p.meta { text-align: center; color: #444; }
 nav ol { columns: 2; }
 .table-wrap, figure { margin: 1.6em 0; overflow-x: auto; }
@@ -146,6 +147,8 @@ def render_html(report: Report) -> str:
             return _figure(b, fig_no[id(b)])
         if isinstance(b, Paragraph) and b.kind == "code":
             return f"<pre>{html.escape(b.text)}</pre>"
+        if isinstance(b, Paragraph) and b.kind == "heading":
+            return f"<h3>{inline_markup(b.text)}</h3>"
         if isinstance(b, Paragraph):
             cls = f' class="{b.kind}"' if b.kind != "text" else ""
             return f"<p{cls}>{inline_markup(b.text)}</p>"
