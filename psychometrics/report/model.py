@@ -60,6 +60,7 @@ class Column:
     ci: tuple[str, str] | None = None
     span: tuple[str, str] | None = None
     italic_label: bool = False  # statistical symbols (M, SD, n, p) are italic in APA
+    repeat: bool = True  # False: a value equal to the row above (same group) is left blank
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -118,8 +119,20 @@ class Table:
         return [plain(c.label) for c in self.columns]
 
     def cells(self) -> list[list[str]]:
-        """The formatted body: a list of rows of strings (no group rows)."""
-        return [[c.format(row) for c in self.columns] for _, row in self.data.iterrows()]
+        """The formatted body: a list of rows of strings (no group rows). A column with
+        ``repeat=False`` shows a value only where it changes within a group."""
+        out, prev, prev_group = [], None, object()
+        for _, row in self.data.iterrows():
+            cells = [c.format(row) for c in self.columns]
+            group = row[self.group_by] if self.group_by is not None else None
+            shown = list(cells)
+            if prev is not None and group == prev_group:
+                for j, c in enumerate(self.columns):
+                    if not c.repeat and cells[j] == prev[j]:
+                        shown[j] = ""
+            out.append(shown)
+            prev, prev_group = cells, group
+        return out
 
     def rows(self) -> list[tuple[str | None, list[str]]]:
         """Rows with group headings: ``(group_label, cells)``; group_label is not
