@@ -215,10 +215,11 @@ class Figure:
 class Paragraph:
     """Running text. ``kind="error"`` marks a section's failure message,
     ``"code"`` preformatted text (the study file), ``"heading"`` a sub-heading
-    (Heading 2 in Word, ``h3`` in HTML)."""
+    (Heading 2 in Word, ``h3`` in HTML), ``"draft"`` a methods or results paragraph
+    drafted from the section's tables for the author to check and edit."""
 
     text: str
-    kind: Literal["text", "error", "warning", "code", "heading"] = "text"
+    kind: Literal["text", "error", "warning", "code", "heading", "draft"] = "text"
 
 
 Block = Union[Paragraph, Table, Figure]
@@ -263,7 +264,8 @@ class Report:
         """The supplement as a document of its own (same renderers)."""
         return Report(title=f"Supplementary Material: {self.title}", sections=self.supplement,
                       subtitle="Reproducibility material and the technical messages of the "
-                               "analyses behind the report.", meta=self.meta)
+                               "analyses behind the report.",
+                      meta={k: v for k, v in self.meta.items() if k != "notice"})
 
     def numbered(self) -> tuple[dict[int, int], dict[int, int]]:
         """Table and figure numbers in document order, keyed by ``id()`` of the block."""

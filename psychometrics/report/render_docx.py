@@ -291,6 +291,9 @@ def render_docx(report: Report) -> bytes:
         p = doc.add_paragraph()
         _runs(p, report.subtitle)
         p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    if report.meta.get("notice"):
+        p = doc.add_paragraph()
+        _runs(p, report.meta["notice"], italic_all=True, size=10)
 
     tab_no, fig_no = report.numbered()
     for s in report.sections:

@@ -42,6 +42,7 @@ p.note { font-size: 10.5pt; margin-top: .3em; }
 figure img { max-width: 100%; height: auto; }
 figcaption { margin-bottom: .4em; }
 p.error { border-left: 4px solid #b00; background: #fff3f3; padding: .5em .8em; }
+p.draft { border-left: 4px solid #4a7; padding: .2em .8em; }
 p.warning { border-left: 4px solid #c80; background: #fffbea; padding: .4em .8em;
             font-size: 10.5pt; }
 pre { font-size: 9pt; background: #f6f6f6; padding: .6em .8em; overflow-x: auto; }
@@ -63,6 +64,7 @@ _TEMPLATE = """<!DOCTYPE html>
 <h1>{{ report.title }}</h1>
 {% if report.meta.get('authors') %}<p class="meta">{{ report.meta['authors'] }}</p>{% endif %}
 {% if report.subtitle %}<p class="subtitle">{{ report.subtitle }}</p>{% endif %}
+{% if report.meta.get('notice') %}<p class="meta"><i>{{ report.meta['notice'] }}</i></p>{% endif %}
 </header>
 <nav><h2>Contents</h2><ol>
 {% for s in report.sections %}<li><a href="#{{ s.key }}">{{ s.title }}</a>{% if s.error %} (not produced){% endif %}</li>

@@ -141,3 +141,69 @@ def test_study_file_page_option(tmp_path):
 def test_warnings_in_plain_language(raw, want, absent):
     text = plain_warning(raw)
     assert want in text and absent not in text and "Warning" not in text
+
+
+# ------------------------------------------------------------------ drafted text
+TEXT_ANALYSES = """\
+  scoring: true
+  descriptives: true
+  reliability: true
+  cfa: true
+  invariance: {instrument: wai, times: [1, 6]}
+  clinical_significance: {scale: oq.total, norms: us}
+"""
+
+
+@pytest.fixture(scope="module")
+def built_text(tmp_path_factory):
+    d = tmp_path_factory.mktemp("text")
+    example_subset(80).to_csv(d / "data.csv", index=False)
+    (d / "study.yaml").write_text(STUDY.format(analyses=TEXT_ANALYSES), encoding="utf-8")
+    return build(load_study(d / "study.yaml"), output=d / "out")
+
+
+_NUM = r"[\u2212-]?\d*\.?\d+"
+
+
+def _numbers(text: str) -> list[str]:
+    import re
+
+    return re.findall(_NUM, text)
+
+
+def test_methods_and_results_for_every_section_that_ran(built_text):
+    drafted = {"reliability", "cfa", "descriptives", "invariance", "clinical"}
+    secs = {s.key: s for s in built_text.report.sections}
+    for key in drafted:
+        sec = secs[key]
+        assert sec.error is None, (key, sec.error)
+        kinds = [b.text.split()[0] for b in sec.blocks if getattr(b, "kind", "") == "draft"]
+        assert kinds == ["*Method.*", "*Results.*"], key
+
+
+def test_numbers_in_the_results_text_are_table_cells(built_text):
+    import re
+
+    for sec in built_text.report.sections:
+        res = [b.text for b in sec.blocks if getattr(b, "kind", "") == "draft"
+               and b.text.startswith("*Results.*")]
+        if not res:
+            continue
+        allowed = set()
+        for t in sec.tables:
+            texts = [c for row in t.cells() for c in row] + t.headers
+            if t.group_by is not None:
+                texts += [str(v) for v in t.data[t.group_by]]
+            for text in texts:
+                allowed.update(_numbers(text))
+        text = re.sub(r"\*[^*]+\*", " ", res[0])          # italic symbols (M, SD, n, p)
+        text = text.replace("\u03c7\u00b2", "chi").replace("\u03c9_{t}", "omega")
+        missing = [n for n in _numbers(text) if n not in allowed]
+        assert not missing, (sec.key, missing, res[0][:300])
+
+
+def test_drafts_are_marked_as_drafts(built_text):
+    html = (built_text.folder / "report.html").read_text(encoding="utf-8")
+    assert "drafted by the software" in html and 'class="draft"' in html
+    main = "\n".join(p.text for p in _doc(built_text).paragraphs)
+    assert "drafted by the software" in main

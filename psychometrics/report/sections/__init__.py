@@ -26,7 +26,9 @@ def build_sections(results, order=ORDER) -> list[Section]:
             sec = Section.failed(getattr(mod, "KEY", name), getattr(mod, "TITLE", name),
                                  f"the section builder failed ({type(exc).__name__}: {exc}).")
         if sec is not None:
-            out.append(_draw_figures(sec))
+            from ._text import with_text
+
+            out.append(with_text(results, _draw_figures(sec)))
     return out
 
 
@@ -74,5 +76,8 @@ def build_report(results) -> Report:
             "machines."),)))
     return Report(title=s.title, subtitle=s.description, sections=tuple(main),
                   meta={"authors": s.authors, "study": s.name, "started": results.started,
-                        "seconds": results.seconds, "page": getattr(s, "page", "A4")},
+                        "seconds": results.seconds, "page": getattr(s, "page", "A4"),
+                        "notice": "The Method and Results paragraphs of each section were "
+                                  "drafted by the software from its tables; check and edit "
+                                  "them before you use them."},
                   supplement=supplement)
