@@ -11,6 +11,8 @@
                                                   latent correlations
 ``factor_congruence(x, y)``                       ``psych::factor.congruence``
 ``score_overlap(keys, data)``                     ``psych::scoreOverlap``
+``longitudinal_invariance(factors, data, ...)``   ``semTools::measEq.syntax(longFacNames=)``
+                                                  + ``lavaan::cfa``: invariance over occasions
 ================================================  ===========================================
 """
 from __future__ import annotations
@@ -26,6 +28,11 @@ from ._discriminant import (
     fornell_larcker,
     htmt,
 )
+from ._longitudinal import (
+    LongitudinalInvarianceResult,
+    longitudinal_invariance,
+    longitudinal_syntax,
+)
 from ._overlap import ScoreOverlapResult, score_overlap
 
 __all__ = [
@@ -35,4 +42,5 @@ __all__ = [
     "htmt", "HTMTResult", "fornell_larcker", "FornellLarckerResult",
     "factor_congruence", "CongruenceResult",
     "score_overlap", "ScoreOverlapResult",
+    "longitudinal_invariance", "longitudinal_syntax", "LongitudinalInvarianceResult",
 ]
