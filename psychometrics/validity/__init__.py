@@ -13,7 +13,7 @@
 ``score_overlap(keys, data)``                     ``psych::scoreOverlap``
 ``longitudinal_invariance(factors, data, ...)``   ``semTools::measEq.syntax(longFacNames=)``
                                                   + ``lavaan::cfa``: invariance over occasions
-``retest_reliability(data, scale, id, time, ...)``       test-retest r and ICC(A,1) of adjacent
+``retest_reliability(data, scale, id, time)``     test-retest r and ICC(A,1) of adjacent
                                                   assessments of patients without reliable
                                                   change (``psych::ICC``)
 ``mtmm(data, measures)``                          multitrait-multimethod matrix and Campbell
