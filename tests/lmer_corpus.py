@@ -1,0 +1,117 @@
+"""The differential corpus of linear mixed models against lme4 (issue 19).
+
+Each design is a seed plus parameters in ``tests/data/r_scripts/multilevel/lmer_corpus_designs.json``;
+its data are regenerated here, deterministically, by numpy's PCG64 generator, so the committed
+corpus stays small however large the designs are. The reference results were made by::
+
+    python tests/lmer_corpus.py write /tmp/lmer_corpus          # the CSV files
+    Rscript tests/data/r_scripts/multilevel/lmer_corpus.R /tmp/lmer_corpus
+        # -> tests/data/r_results/multilevel/lmer_corpus.json
+
+``python tests/lmer_corpus.py designs`` redraws the design list itself (master seed 19).
+
+Data of a design (``make_data``): ``G`` groups, group sizes from ``sizes`` (tiny 1-4,
+small 1-8, medium 2-30 or balanced), a within-and-between predictor ``x`` (scale ``x_scale``),
+a group-level predictor ``w``, a column of ones ``one``, random intercept SD from ``icc``
+(residual SD 1), random slope SD ``slope_sd`` (in units of 1/x_scale) and, with
+``missing > 0``, that share of ``y`` and half of it of ``x`` set missing.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+DESIGNS = HERE / "data" / "r_scripts" / "multilevel" / "lmer_corpus_designs.json"
+RESULTS = HERE / "data" / "r_results" / "multilevel" / "lmer_corpus.json"
+
+#: model type -> lme4 formula (the same text is given to ``mixed()``)
+FORMULAS = {
+    "ri": "y ~ x + w + (1 | id)",
+    "ri_one": "y ~ 0 + x + (0 + one | id)",
+    "rs": "y ~ x + w + (1 + x | id)",
+    "rs_uncorr": "y ~ x + w + (1 + x || id)",
+    "slope_only": "y ~ x + w + (0 + x | id)",
+}
+SIZES = {"tiny": (1, 4), "small": (1, 8), "medium": (2, 30)}
+
+
+def make_data(des: dict) -> pd.DataFrame:
+    """The data of one design (deterministic in ``des``)."""
+    rng = np.random.default_rng(des["seed"])
+    G = des["G"]
+    if des["sizes"] == "balanced":
+        n_i = np.full(G, des["balanced_n"])
+    else:
+        lo, hi = SIZES[des["sizes"]]
+        n_i = rng.integers(lo, hi + 1, size=G)
+    gid = np.repeat(np.arange(G), n_i)
+    n = gid.size
+    sx = des["x_scale"]
+    x = sx * (0.5 * rng.normal(size=G)[gid] + rng.normal(size=n))
+    w = rng.normal(size=G)[gid]
+    sd_int = np.sqrt(des["icc"] / (1.0 - des["icc"]))
+    b0 = rng.normal(0.0, sd_int, size=G)[gid]
+    b1 = rng.normal(0.0, des["slope_sd"] / sx, size=G)[gid]
+    intercept = 0.0 if des["model"] == "ri_one" else 1.0
+    y = intercept + 0.5 * x / sx + 0.3 * w + b0 + b1 * x + rng.normal(size=n)
+    if des["missing"] > 0:
+        y[rng.random(n) < des["missing"]] = np.nan
+        x[rng.random(n) < des["missing"] / 2] = np.nan
+    return pd.DataFrame({"id": gid + 1, "x": x, "w": w, "one": 1.0, "y": y})
+
+
+def draw_designs(master_seed: int = 19, n: int = 210) -> list[dict]:
+    """Draw the design list: mostly small and awkward designs, a few large ones."""
+    rng = np.random.default_rng(master_seed)
+    models = ["ri"] * 4 + ["ri_one"] * 2 + ["rs"] * 3 + ["rs_uncorr", "slope_only"]
+    out = []
+    for k in range(n):
+        model = models[rng.integers(len(models))]
+        if k % 21 == 20:                    # about 10 large designs
+            G = int(rng.choice([1000, 2000, 5000]))
+            sizes = str(rng.choice(["tiny", "small", "medium", "balanced"], p=[.4, .3, .1, .2]))
+        else:
+            G = int(np.round(np.exp(rng.uniform(np.log(20), np.log(400)))))
+            sizes = str(rng.choice(["tiny", "small", "medium", "balanced"], p=[.35, .25, .25, .15]))
+        icc = float(rng.choice([0.0, 0.0005, 0.005, 0.02, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8]))
+        slope_sd = float(rng.choice([0.0, 0.02, 0.1, 0.3, 0.6])) if model in (
+            "rs", "rs_uncorr", "slope_only") else 0.0
+        out.append({
+            "design": k, "seed": int(rng.integers(2 ** 31)), "model": model,
+            "formula": FORMULAS[model], "G": G, "sizes": sizes,
+            "balanced_n": int(rng.integers(1, 13)) if sizes == "balanced" else None,
+            "icc": icc, "slope_sd": slope_sd,
+            "x_scale": float(rng.choice([1.0, 1.0, 0.05, 30.0])),
+            "missing": float(rng.choice([0.0, 0.0, 0.1])),
+        })
+        if sizes == "balanced" and out[-1]["balanced_n"] == 1 and model != "ri_one":
+            out[-1]["balanced_n"] = 2        # one row per group: no random effect to estimate
+    return out
+
+
+def designs() -> list[dict]:
+    return json.loads(DESIGNS.read_text())["designs"]
+
+
+def main(argv: list[str]) -> None:
+    if argv[:1] == ["designs"]:
+        DESIGNS.write_text(json.dumps({"master_seed": 19, "generator": "numpy PCG64 "
+                                       "(numpy.random.default_rng)", "designs": draw_designs()},
+                                      indent=1) + "\n")
+    elif argv[:1] == ["write"] and len(argv) == 2:
+        out = Path(argv[1])
+        out.mkdir(parents=True, exist_ok=True)
+        for des in designs():
+            make_data(des).to_csv(out / f"design_{des['design']:03d}.csv", index=False,
+                                  float_format="%.17g", na_rep="NA")
+    else:
+        raise SystemExit("usage: python tests/lmer_corpus.py designs | write DIR")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
