@@ -8,6 +8,12 @@ corpus stays small however large the designs are. The reference results were mad
     Rscript tests/data/r_scripts/multilevel/lmer_corpus.R /tmp/lmer_corpus
         # -> tests/data/r_results/multilevel/lmer_corpus.json
 
+The issue's own case (the study's model on 5,000 simulated patients, ``simulated_study``)::
+
+    python tests/lmer_corpus.py write-study /tmp/lmer_study
+    Rscript tests/data/r_scripts/multilevel/lmer_study_sim5000.R /tmp/lmer_study
+        # -> tests/data/r_results/multilevel/lmer_study_sim5000.json
+
 ``python tests/lmer_corpus.py designs`` redraws the design list itself (master seed 19).
 
 Data of a design (``make_data``): ``G`` groups, group sizes from ``sizes`` (tiny 1-4,
@@ -94,6 +100,40 @@ def draw_designs(master_seed: int = 19, n: int = 210) -> list[dict]:
     return out
 
 
+#: the study's model on the issue-19 data (``simulated_study``)
+STUDY_FORMULA = "oq_next ~ wai_within + wai_between + oq_total + (1 | patient_id)"
+STUDY_CASES = ("sim5000_raw", "sim5000_raw_first1000", "sim5000_scored")
+
+
+def simulated_study(case: str) -> pd.DataFrame:
+    """Issue 19's data: ``psychometrics.simulate`` with 5,000 patients x 12 months, seed 5000.
+
+    ``wai`` is the mean of the 12 WAI items, ``oq_total`` the sum of the 45 OQ item columns,
+    as written (``*_raw``, the issue's derivation, which reproduces its numbers) or after
+    reverse keying the 9 reverse-keyed items (``*_scored``); then the person-mean split of
+    ``wai`` (``decompose``) and next month's ``oq_total`` (``lead``). ``*_first1000`` keeps
+    patients 1-1000.
+    """
+    from psychometrics.instruments import load_instrument
+    from psychometrics.multilevel import decompose, lead
+    from psychometrics.simulate import simulate
+
+    d = simulate(n_patients=5000, sessions_min=12, sessions_max=12, seed=5000).data
+    if case.endswith("first1000"):
+        d = d[d["patient_id"].isin(sorted(d["patient_id"].unique())[:1000])]
+    oq = d[[f"oq_{i}" for i in range(1, 46)]].astype(float)
+    if "scored" in case:
+        rev = list(load_instrument("oq-45.2").item_table().query("reverse")["item_id"])
+        oq[rev] = 4 - oq[rev]
+    d = pd.DataFrame({"patient_id": d["patient_id"], "month": d["month"],
+                      "wai": d[[f"wai_{i}" for i in range(1, 13)]].mean(axis=1),
+                      "oq_total": oq.sum(axis=1)})
+    d = decompose(d, "patient_id", "month", "wai")
+    d = lead(d, "oq_total", "patient_id", "month").data
+    return d.rename(columns={"oq_total_lead": "oq_next"})[
+        ["patient_id", "month", "oq_total", "oq_next", "wai_within", "wai_between"]]
+
+
 def designs() -> list[dict]:
     return json.loads(DESIGNS.read_text())["designs"]
 
@@ -109,8 +149,14 @@ def main(argv: list[str]) -> None:
         for des in designs():
             make_data(des).to_csv(out / f"design_{des['design']:03d}.csv", index=False,
                                   float_format="%.17g", na_rep="NA")
+    elif argv[:1] == ["write-study"] and len(argv) == 2:
+        out = Path(argv[1])
+        out.mkdir(parents=True, exist_ok=True)
+        for case in STUDY_CASES:
+            simulated_study(case).to_csv(out / f"{case}.csv", index=False, float_format="%.17g",
+                                         na_rep="NA")
     else:
-        raise SystemExit("usage: python tests/lmer_corpus.py designs | write DIR")
+        raise SystemExit("usage: python tests/lmer_corpus.py designs | write DIR | write-study DIR")
 
 
 if __name__ == "__main__":

@@ -263,7 +263,11 @@ class MixedResult:
     devcomp : dict
         ``getME(fit, "devcomp")$cmp``: ldL2, ldRX2, wrss, ussq, pwrss, sigmaML, sigmaREML, dev, REML.
     converged, singular : bool; messages : tuple of str
-        Optimiser convergence (lme4's relative-gradient check) and boundary fit.
+        ``converged``: the optimality check passed at the returned theta (interior
+        components: lme4's relative gradient < 0.002 and a positive definite Hessian;
+        variances at 0: the deviance is not lower at small positive values; no direction of
+        negative curvature lowers it; see ``LMMCore.check_optimum`` and docs/multilevel.md).
+        ``singular``: a boundary fit (lme4's ``isSingular``).
     timing : float
         Seconds spent building the statistics and optimising.
 
@@ -655,14 +659,18 @@ def mixed(formula: str, data: pd.DataFrame, groups: str | None = None,
     SingularFitWarning
         A random-effect SD is estimated at (near) zero (``result.singular``).
     ConvergenceWarning
-        The optimiser stopped away from a stationary point (``result.converged``).
+        The optimality check failed at the returned point (``result.converged``).
 
     Notes
     -----
     The profiled deviance (Bates et al., 2015, lme4) is minimised over the
     relative covariance factor ``theta`` with L-BFGS-B using its analytic
     gradient, then polished by Newton steps; all computations use per-group
-    sufficient statistics (see ``psychometrics.multilevel._lmm``).
+    sufficient statistics (see ``psychometrics.multilevel._lmm``). A variance
+    estimated at 0 is accepted only after the interior has been checked (the
+    deviance at small positive values, runs from interior starts); the
+    derivative of the deviance vanishes at 0 by symmetry, so a stationary point
+    there proves nothing. ``converged`` reports that optimality check.
     Fixed-effect inference: Satterthwaite df from the Hessian of the deviance
     in (theta, sigma) and the Jacobian of cov(beta), as lmerTest (Kuznetsova
     et al., 2017).
