@@ -14,6 +14,12 @@ The issue's own case (the study's model on 5,000 simulated patients, ``simulated
     Rscript tests/data/r_scripts/multilevel/lmer_study_sim5000.R /tmp/lmer_study
         # -> tests/data/r_results/multilevel/lmer_study_sim5000.json
 
+The incomplete-rating ICC designs (``icc_data``, REML of ``icc(..., missing="reml")``)::
+
+    python tests/lmer_corpus.py write-icc /tmp/lmer_icc
+    Rscript tests/data/r_scripts/reliability/icc_incomplete_corpus.R /tmp/lmer_icc
+        # -> tests/data/r_results/reliability/icc_incomplete_corpus.json
+
 ``python tests/lmer_corpus.py designs`` redraws the design list itself (master seed 19).
 
 Data of a design (``make_data``): ``G`` groups, group sizes from ``sizes`` (tiny 1-4,
@@ -134,6 +140,25 @@ def simulated_study(case: str) -> pd.DataFrame:
         ["patient_id", "month", "oq_total", "oq_next", "wai_within", "wai_between"]]
 
 
+#: seeds of the incomplete-rating ICC designs (``icc_data``); 7, 109, 170, 176, 177 and 203
+#: made the previous optimiser wander to theta ~ 1e10 and fail with a LinAlgError
+ICC_SEEDS = tuple(range(60)) + (109, 170, 176, 177, 203)
+
+
+def icc_data(seed: int) -> np.ndarray:
+    """Subjects x raters ratings with missing cells (for ``icc(..., missing="reml")``):
+    5-59 subjects, 2-7 raters, subject and rater SDs from {0, 0.05, 0.3, 1} (residual 1),
+    5%, 20% or 40% of the cells missing; rows and columns left empty are dropped."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(5, 60))
+    k = int(rng.integers(2, 8))
+    ss, sr = rng.choice([0, 0.05, 0.3, 1.0]), rng.choice([0, 0.05, 0.3, 1.0])
+    x = rng.normal(size=(n, 1)) * ss + rng.normal(size=(1, k)) * sr + rng.normal(size=(n, k))
+    x[rng.random((n, k)) < rng.choice([0.05, 0.2, 0.4])] = np.nan
+    x = x[(~np.isnan(x)).sum(axis=1) >= 1]
+    return x[:, (~np.isnan(x)).sum(axis=0) >= 1]
+
+
 def designs() -> list[dict]:
     return json.loads(DESIGNS.read_text())["designs"]
 
@@ -155,8 +180,17 @@ def main(argv: list[str]) -> None:
         for case in STUDY_CASES:
             simulated_study(case).to_csv(out / f"{case}.csv", index=False, float_format="%.17g",
                                          na_rep="NA")
+    elif argv[:1] == ["write-icc"] and len(argv) == 2:
+        out = Path(argv[1])
+        out.mkdir(parents=True, exist_ok=True)
+        for seed in ICC_SEEDS:
+            x = icc_data(seed)
+            sub, rat = np.nonzero(~np.isnan(x))
+            pd.DataFrame({"subject": sub + 1, "rater": rat + 1, "value": x[sub, rat]}).to_csv(
+                out / f"icc_{seed:03d}.csv", index=False, float_format="%.17g")
     else:
-        raise SystemExit("usage: python tests/lmer_corpus.py designs | write DIR | write-study DIR")
+        raise SystemExit("usage: python tests/lmer_corpus.py designs | write DIR | write-study DIR"
+                         " | write-icc DIR")
 
 
 if __name__ == "__main__":
