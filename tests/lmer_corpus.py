@@ -20,6 +20,12 @@ The incomplete-rating ICC designs (``icc_data``, REML of ``icc(..., missing="rem
     Rscript tests/data/r_scripts/reliability/icc_incomplete_corpus.R /tmp/lmer_icc
         # -> tests/data/r_results/reliability/icc_incomplete_corpus.json
 
+The crossed REML of multilevel reliability (``crossed_data``)::
+
+    python tests/lmer_corpus.py write-crossed /tmp/lmer_crossed
+    Rscript tests/data/r_scripts/mlrel/crossed_corpus.R /tmp/lmer_crossed
+        # -> tests/data/r_results/mlrel/crossed_corpus.json
+
 ``python tests/lmer_corpus.py designs`` redraws the design list itself (master seed 19).
 
 Data of a design (``make_data``): ``G`` groups, group sizes from ``sizes`` (tiny 1-4,
@@ -159,6 +165,28 @@ def icc_data(seed: int) -> np.ndarray:
     return x[:, (~np.isnan(x)).sum(axis=0) >= 1]
 
 
+#: seeds of the crossed id x time x items designs (``crossed_data``)
+CROSSED_SEEDS = tuple(range(16))
+
+
+def crossed_data(seed: int) -> pd.DataFrame:
+    """Long data ``id, time, items, values`` of the crossed model of multilevel reliability:
+    6-30 persons x 2-5 times x 3-6 items, each of the six random terms with SD 0, 0.05, 0.3 or
+    1 (residual 1), 0%, 5% or 20% of the cells missing."""
+    rng = np.random.default_rng(seed)
+    P, T, J = int(rng.integers(6, 31)), int(rng.integers(2, 6)), int(rng.integers(3, 7))
+    sd = rng.choice([0.0, 0.05, 0.3, 1.0], size=6)
+    p, t, j = (a.ravel() for a in np.meshgrid(np.arange(P), np.arange(T), np.arange(J),
+                                               indexing="ij"))
+    y = (sd[0] * rng.normal(size=P)[p] + sd[1] * rng.normal(size=T)[t]
+         + sd[2] * rng.normal(size=J)[j] + sd[3] * rng.normal(size=(P, T))[p, t]
+         + sd[4] * rng.normal(size=(P, J))[p, j] + sd[5] * rng.normal(size=(T, J))[t, j]
+         + rng.normal(size=p.size))
+    keep = rng.random(p.size) >= rng.choice([0.0, 0.05, 0.2])
+    return pd.DataFrame({"id": p[keep] + 1, "time": t[keep] + 1, "items": j[keep] + 1,
+                         "values": y[keep]})
+
+
 def designs() -> list[dict]:
     return json.loads(DESIGNS.read_text())["designs"]
 
@@ -188,9 +216,15 @@ def main(argv: list[str]) -> None:
             sub, rat = np.nonzero(~np.isnan(x))
             pd.DataFrame({"subject": sub + 1, "rater": rat + 1, "value": x[sub, rat]}).to_csv(
                 out / f"icc_{seed:03d}.csv", index=False, float_format="%.17g")
+    elif argv[:1] == ["write-crossed"] and len(argv) == 2:
+        out = Path(argv[1])
+        out.mkdir(parents=True, exist_ok=True)
+        for seed in CROSSED_SEEDS:
+            crossed_data(seed).to_csv(out / f"crossed_{seed:03d}.csv", index=False,
+                                      float_format="%.17g")
     else:
         raise SystemExit("usage: python tests/lmer_corpus.py designs | write DIR | write-study DIR"
-                         " | write-icc DIR")
+                         " | write-icc DIR | write-crossed DIR")
 
 
 if __name__ == "__main__":
