@@ -41,9 +41,10 @@ def test_statsmodels_lme_case(ref):
     if ref["isSingular"] or ref["conv_messages"]:
         return
     # getME(fit, "theta"); fixef(fit); sqrt(diag(vcov(fit)))
-    assert_allclose(fit.theta.to_numpy(), ref["theta"], rtol=1e-3, atol=1e-6)
+    assert_allclose(fit.theta.to_numpy(), np.atleast_1d(ref["theta"]), rtol=1e-3, atol=1e-6)
     se = np.sqrt(np.diag(fit.vcov.to_numpy()))
-    assert len(ref["fixef"]) == len(fit.fixef)
-    for j, (b, s) in enumerate(zip(ref["fixef"], ref["se"])):
+    ref_b, ref_se = np.atleast_1d(ref["fixef"]), np.atleast_1d(ref["se"])   # JSON unboxes length 1
+    assert len(ref_b) == len(fit.fixef)
+    for j, (b, s) in enumerate(zip(ref_b, ref_se)):
         assert_allclose(fit.fixef.iloc[j], b, rtol=1e-4, atol=1e-3 * s)
         assert_allclose(se[j], s, rtol=1e-4)
