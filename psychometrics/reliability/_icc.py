@@ -182,9 +182,9 @@ def _reml_optimality(f, theta):
     for a_, ja in enumerate(free):
         g[a_] = (f(theta + h[a_] * e[ja]) - f(theta - h[a_] * e[ja])) / (2 * h[a_])
         for b_, jb in enumerate(free):
-            H[a_, b_] = (f(theta + h[a_] * e[ja] + h[b_] * e[jb]) - f(theta + h[a_] * e[ja] - h[b_] * e[jb])
-                         - f(theta - h[a_] * e[ja] + h[b_] * e[jb])
-                         + f(theta - h[a_] * e[ja] - h[b_] * e[jb])) / (4 * h[a_] * h[b_])
+            da, db = h[a_] * e[ja], h[b_] * e[jb]
+            H[a_, b_] = (f(theta + da + db) - f(theta + da - db) - f(theta - da + db)
+                         + f(theta - da - db)) / (4 * h[a_] * h[b_])
     H = 0.5 * (H + H.T)
     w, V = np.linalg.eigh(H)
     if not w.min() > 0:
@@ -200,7 +200,8 @@ def _reml_optimality(f, theta):
                       f"(eigenvalues {w.tolist()})", best
     rel = np.linalg.solve(H, g)
     if not np.max(np.abs(rel)) < 2e-3:
-        return False, f"relative gradient max|H^-1 g| = {np.max(np.abs(rel)):.3g} exceeds 0.002", None
+        return False, (f"relative gradient max|H^-1 g| = {np.max(np.abs(rel)):.3g} exceeds "
+                       "0.002"), None
     return True, "", None
 
 
