@@ -22,7 +22,7 @@ from scipy import stats
 from ..exceptions import (ConvergenceWarning, DataQualityWarning, ModelSpecificationError,
                           SingularFitWarning)
 from ._deriv import richardson_jacobian
-from ._formula import build_design, parse_formula, parse_rhs
+from ._formula import build_design, evaluate_expression, parse_formula, parse_rhs, type3_contrasts
 from ._kr import kr_ddf, kr_pieces, kr_test
 from ._lmm import LMMCore, within_ss
 from ..results import Summary
@@ -48,6 +48,7 @@ class _Spec:
     levels: tuple                             # group levels in code order
     x_between: tuple = ()                     # fixed column constant within every group
     row_index: Any = None                     # index labels of the rows used
+    design: Any = None                        # _Design: terms, formula state, model frame
 
 
 def _random_structure(parsed, groups, re_formula, re_cov):
@@ -95,10 +96,7 @@ def _prepare(formula, data, groups, re_formula, re_cov):
         raise ModelSpecificationError(
             f"Grouping column {gname!r} is not a column of data; columns are "
             f"{list(map(str, data.columns))}.")
-    if parsed.response not in data.columns:
-        raise ModelSpecificationError(
-            f"Outcome {parsed.response!r} is not a column of data; columns are "
-            f"{list(map(str, data.columns))}.")
+    y_all = _response(parsed, data)
     levels_cache: dict = {}
     X, xnames, term_cols = build_design(data, parsed.terms, parsed.intercept, levels_cache)
     Zparts, znames, blocks = [], [], []
@@ -119,11 +117,7 @@ def _prepare(formula, data, groups, re_formula, re_cov):
         Zparts.append(Zb)
         znames.extend(zn)
     Z = np.column_stack(Zparts)
-    col = data[parsed.response]
-    if not pd.api.types.is_numeric_dtype(col):
-        raise ModelSpecificationError(
-            f"Outcome {parsed.response!r} must be numeric (dtype is {col.dtype}).")
-    y = col.to_numpy(dtype=float, na_value=np.nan)
+    y = y_all
     gcol = data[gname]
     ok = np.isfinite(y) & np.all(np.isfinite(X), axis=1) & np.all(np.isfinite(Z), axis=1) \
         & gcol.notna().to_numpy()
@@ -182,13 +176,55 @@ def _prepare(formula, data, groups, re_formula, re_cov):
     tol = 1e-12
     xb = tuple(bool(nm != "(Intercept)" and ssw[j] <= tol * max(1.0, sst[0][j]))
                for j, nm in enumerate(xnames))
-    spec = _Spec(**{**spec.__dict__, "x_between": xb, "row_index": row_index})
+    design = _Design(parsed.terms, parsed.intercept, levels_cache,
+                     _model_frame(data, parsed, rterms, gname, ok))
+    spec = _Spec(**{**spec.__dict__, "x_between": xb, "row_index": row_index, "design": design})
     for j, nm in enumerate(znames):
         if nm != "(Intercept)" and ssw[X.shape[1] + j] <= tol * max(1.0, sst[1][j]):
             raise ModelSpecificationError(
                 f"Random slope of {nm!r} cannot be estimated: {nm!r} does not vary within any "
                 f"level of {gname!r}.")
     return spec, y, X, Z, codes, G, n_dropped
+
+
+@dataclass(frozen=True, eq=False)
+class _Design:
+    """What is needed to rebuild the fixed design (type III contrasts, new data)."""
+
+    terms: tuple
+    intercept: bool
+    state: dict          # factor levels, poly/scale coefficients (see _formula.build_design)
+    frame: Any           # the model's variables, rows used by the fit
+
+
+def _response(parsed, data: pd.DataFrame) -> np.ndarray:
+    """The outcome: a numeric column or an expression such as log(y)."""
+    name = parsed.response
+    if name in data.columns:
+        col = data[name]
+        if not pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+            if pd.api.types.is_bool_dtype(col):
+                return col.to_numpy(dtype=float)
+            raise ModelSpecificationError(
+                f"Outcome {name!r} must be numeric (dtype is {col.dtype}).")
+        return col.to_numpy(dtype=float, na_value=np.nan)
+    if "(" not in name:
+        raise ModelSpecificationError(
+            f"Outcome {name!r} is not a column of data; columns are "
+            f"{list(map(str, data.columns))}.")
+    if name.startswith("cbind("):
+        raise ModelSpecificationError(
+            f"Outcome {name!r}: cbind(successes, failures) needs family='binomial'.")
+    return evaluate_expression(data, name)
+
+
+def _model_frame(data, parsed, rterms, gname, ok) -> pd.DataFrame:
+    """The columns of ``data`` the formula uses, rows used by the fit."""
+    texts = [f for t in parsed.terms for f in t] + [parsed.response] + [gname] \
+        + [f for terms, _, _ in rterms for t in terms for f in t] + list(parsed.offsets)
+    blob = " ".join(texts)
+    cols = [c for c in data.columns if str(c) in blob]
+    return data.loc[ok, cols]
 
 
 def _dependent_columns(X: np.ndarray, names) -> list[str]:
@@ -402,12 +438,26 @@ class MixedResult:
         tab.insert(0, "term", list(self.fixef.index))
         return tab
 
+    @cached_property
+    def type3_contrasts(self) -> dict:
+        """The hypothesis matrix ``L`` (rows over the fixed effects) of each term's type III
+        test, as lmerTest's ``get_contrasts_type3(fit)``: a main effect that is also part of
+        an interaction is tested averaged over the other factor's levels (for ``month *
+        condition``, the mean slope of month over the conditions), not at the reference
+        level."""
+        d = self._spec.design
+        X = self._core.data[1]
+        return type3_contrasts(d.frame, d.terms, d.intercept, d.state, X,
+                               list(self._spec.fixed_names))
+
     def anova(self, ddf: str = "satterthwaite") -> pd.DataFrame:
-        """Type III F-tests for every fixed term (lmerTest ``anova()``).
+        """Type III F-tests for every fixed term (lmerTest ``anova(fit, type = 3)``).
 
         Columns: term, sum_sq, mean_sq, num_df, den_df, f_value, p_value.
-        (For a single-column term F = t^2; multi-column terms, e.g. C(x), are
-        tested jointly over their columns.) ``ddf="kenward-roger"`` (REML fits)
+        Each term is tested with lmerTest's type III contrasts (see
+        ``type3_contrasts``): for a single-column term not contained in an
+        interaction F = t^2; multi-column terms, e.g. C(x), are tested jointly
+        over their columns. ``ddf="kenward-roger"`` (REML fits)
         gives lmerTest's ``anova(fit, ddf = "Kenward-Roger")`` (pbkrtest
         ``KRmodcomp``: F scaled, sums of squares from the unscaled F).
         """
@@ -421,9 +471,7 @@ class MixedResult:
         rows = []
         beta = self.fixef.to_numpy()
         V = self.vcov.to_numpy()
-        for term, cols in self._spec.term_cols.items():
-            L = np.zeros((len(cols), len(beta)))
-            L[range(len(cols)), cols] = 1.0
+        for term, L in self.type3_contrasts.items():
             if ddf == "kenward-roger":
                 kr = kr_test(L, beta, V, self._kr)
                 ndf, den = kr["q"], kr["ddf"]
