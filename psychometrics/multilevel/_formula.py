@@ -103,8 +103,10 @@ def _join(tokens: list[str]) -> str:
     for t in tokens:
         if t == ",":
             out += ", "
-        elif t in ("+", "-", "*", "/", "^", "**") and out and not out.endswith("("):
-            out += f" {t} "
+        elif t in ("+", "-", "*") and out and not out.endswith("("):
+            out += f" {t} "                  # R's deparse: spaces around + - *, none around / ^
+        elif t == "**":
+            out += "^"
         else:
             out += t
     return re.sub(r"\s+", " ", out).strip()

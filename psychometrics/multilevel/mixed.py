@@ -49,6 +49,8 @@ class _Spec:
     x_between: tuple = ()                     # fixed column constant within every group
     row_index: Any = None                     # index labels of the rows used
     design: Any = None                        # _Design: terms, formula state, model frame
+    weights: Any = None                       # prior weights of the rows used (None: all 1)
+    offset: Any = None                        # offset of the rows used (None: 0)
 
 
 def _random_structure(parsed, groups, re_formula, re_cov):
@@ -86,7 +88,7 @@ def _random_structure(parsed, groups, re_formula, re_cov):
     return [(tuple(terms), intercept, uncorr)], groups
 
 
-def _prepare(formula, data, groups, re_formula, re_cov):
+def _prepare(formula, data, groups, re_formula, re_cov, weights=None, family="gaussian"):
     if not isinstance(data, pd.DataFrame):
         raise ModelSpecificationError(
             f"The 'data' argument must be a pandas DataFrame, got {type(data).__name__}.")
@@ -96,7 +98,12 @@ def _prepare(formula, data, groups, re_formula, re_cov):
         raise ModelSpecificationError(
             f"Grouping column {gname!r} is not a column of data; columns are "
             f"{list(map(str, data.columns))}.")
-    y_all = _response(parsed, data)
+    y_all, w_resp = _response(parsed, data, family)
+    w_all = _prior_weights(weights, data, w_resp)
+    off_all = None
+    for text in parsed.offsets:
+        o = evaluate_expression(data, text)
+        off_all = o if off_all is None else off_all + o
     levels_cache: dict = {}
     X, xnames, term_cols = build_design(data, parsed.terms, parsed.intercept, levels_cache)
     Zparts, znames, blocks = [], [], []
@@ -121,6 +128,10 @@ def _prepare(formula, data, groups, re_formula, re_cov):
     gcol = data[gname]
     ok = np.isfinite(y) & np.all(np.isfinite(X), axis=1) & np.all(np.isfinite(Z), axis=1) \
         & gcol.notna().to_numpy()
+    if w_all is not None:
+        ok &= np.isfinite(w_all)
+    if off_all is not None:
+        ok &= np.isfinite(off_all)
     n_dropped = int((~ok).sum())
     if not ok.all():
         y, X, Z = y[ok], X[ok], Z[ok]
@@ -178,7 +189,9 @@ def _prepare(formula, data, groups, re_formula, re_cov):
                for j, nm in enumerate(xnames))
     design = _Design(parsed.terms, parsed.intercept, levels_cache,
                      _model_frame(data, parsed, rterms, gname, ok))
-    spec = _Spec(**{**spec.__dict__, "x_between": xb, "row_index": row_index, "design": design})
+    spec = _Spec(**{**spec.__dict__, "x_between": xb, "row_index": row_index, "design": design,
+                    "weights": None if w_all is None else w_all[ok],
+                    "offset": None if off_all is None else off_all[ok]})
     for j, nm in enumerate(znames):
         if nm != "(Intercept)" and ssw[X.shape[1] + j] <= tol * max(1.0, sst[1][j]):
             raise ModelSpecificationError(
@@ -197,25 +210,76 @@ class _Design:
     frame: Any           # the model's variables, rows used by the fit
 
 
-def _response(parsed, data: pd.DataFrame) -> np.ndarray:
-    """The outcome: a numeric column or an expression such as log(y)."""
+def _response(parsed, data: pd.DataFrame, family: str = "gaussian"):
+    """The outcome: a numeric column or an expression such as log(y); for a binomial
+    ``cbind(successes, failures)`` the proportion and the trials (lme4's convention).
+
+    Returns (y, weights implied by the response or None)."""
     name = parsed.response
     if name in data.columns:
         col = data[name]
-        if not pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
-            if pd.api.types.is_bool_dtype(col):
-                return col.to_numpy(dtype=float)
+        if pd.api.types.is_bool_dtype(col):
+            return col.to_numpy(dtype=float), None
+        if not pd.api.types.is_numeric_dtype(col):
             raise ModelSpecificationError(
                 f"Outcome {name!r} must be numeric (dtype is {col.dtype}).")
-        return col.to_numpy(dtype=float, na_value=np.nan)
+        return col.to_numpy(dtype=float, na_value=np.nan), None
     if "(" not in name:
         raise ModelSpecificationError(
             f"Outcome {name!r} is not a column of data; columns are "
             f"{list(map(str, data.columns))}.")
     if name.startswith("cbind("):
+        if family != "binomial":
+            raise ModelSpecificationError(
+                f"Outcome {name!r}: cbind(successes, failures) needs family='binomial'.")
+        inner = name[len("cbind("):-1]
+        parts, depth, cur = [], 0, ""
+        for ch in inner:
+            if ch == "," and depth == 0:
+                parts.append(cur)
+                cur = ""
+                continue
+            depth += ch == "("
+            depth -= ch == ")"
+            cur += ch
+        parts.append(cur)
+        if len(parts) != 2:
+            raise ModelSpecificationError(
+                f"Outcome {name!r}: cbind() needs two columns, successes and failures.")
+        s_ = evaluate_expression(data, parts[0].strip())
+        f_ = evaluate_expression(data, parts[1].strip())
+        tot = s_ + f_
+        with np.errstate(invalid="ignore", divide="ignore"):
+            y = np.where(tot > 0, s_ / tot, 0.0)
+        y[~np.isfinite(tot)] = np.nan
+        return y, tot
+    return evaluate_expression(data, name), None
+
+
+def _prior_weights(weights, data: pd.DataFrame, w_resp):
+    """Prior weights (lme4 ``weights=``): a column name or an array, times the binomial
+    trials of a cbind() outcome. Negative weights are an error naming the rows."""
+    if weights is None:
+        return w_resp
+    if isinstance(weights, str):
+        if weights not in data.columns:
+            raise ModelSpecificationError(
+                f"weights={weights!r} is not a column of data; columns are "
+                f"{list(map(str, data.columns))}.")
+        w = pd.to_numeric(data[weights], errors="coerce").to_numpy(dtype=float)
+        wname = weights
+    else:
+        w = np.asarray(weights, dtype=float).ravel()
+        wname = "weights"
+        if w.size != len(data):
+            raise ModelSpecificationError(
+                f"weights has {w.size} values but data has {len(data)} rows.")
+    bad = np.flatnonzero(w < 0)
+    if bad.size:
         raise ModelSpecificationError(
-            f"Outcome {name!r}: cbind(successes, failures) needs family='binomial'.")
-    return evaluate_expression(data, name)
+            f"Prior weights must be non-negative; {wname!r} is negative in row(s) "
+            f"{list(data.index[bad[:10]])} (values {list(w[bad[:10]])}).")
+    return w if w_resp is None else w * w_resp
 
 
 def _model_frame(data, parsed, rterms, gname, ok) -> pd.DataFrame:
@@ -506,6 +570,8 @@ class MixedResult:
         indexed like the rows of ``data`` that were used."""
         y, X, Z, codes = self._core.data
         f = X @ self.fixef.to_numpy() + np.einsum("nq,nq->n", Z, self.ranef.to_numpy()[codes])
+        if self._spec.offset is not None:
+            f = f + self._spec.offset
         return pd.Series(f, index=self._spec.row_index, name="fitted")
 
     def residuals(self) -> pd.Series:
@@ -527,7 +593,7 @@ class MixedResult:
         with warnings.catch_warnings():
             if self.singular:         # already reported for the REML fit
                 warnings.simplefilter("ignore", SingularFitWarning)
-            return _fit(self._core, self._spec, False, self.n_dropped)
+            return _with_weights(_fit(self._core, self._spec, False, self.n_dropped))
 
     def __repr__(self) -> str:
         crit = "REML" if self.reml else "ML"
@@ -641,8 +707,9 @@ def _fit(core: LMMCore, spec: _Spec, reml: bool, n_dropped: int, start=None,
 
 def mixed(formula: str, data: pd.DataFrame, groups: str | None = None,
           re_formula: str | None = None, reml: bool = True,
-          re_cov: str = "unstructured", theta: Sequence[float] | None = None) -> MixedResult:
-    """Fit a Gaussian linear mixed model with one grouping factor.
+          re_cov: str = "unstructured", theta: Sequence[float] | None = None,
+          family: str = "gaussian", weights=None, nagq: int = 1):
+    """Fit a linear (Gaussian) or generalised linear mixed model with one grouping factor.
 
     Parameters
     ----------
@@ -669,10 +736,23 @@ def mixed(formula: str, data: pd.DataFrame, groups: str | None = None,
         (lme4's ``getME(fit, "theta")``, same order). Everything else (beta,
         sigma, SEs, df, ranef, likelihood) follows from it; useful to reproduce
         another program's fit exactly or to profile the likelihood.
+    family : {"gaussian", "binomial", "poisson"}, default "gaussian"
+        ``"binomial"`` (logit link) and ``"poisson"`` (log link) fit a GLMM by
+        maximum likelihood as lme4's ``glmer`` and return a
+        :class:`~psychometrics.multilevel.glmm.GlmmResult`; a binomial outcome is
+        0/1, a proportion with ``weights`` (trials), or ``cbind(successes, failures)``.
+        ``offset(log(exposure))`` in the formula adds an offset.
+    weights : str or array, optional
+        Prior weights (lme4 ``weights=``): for a Gaussian model the residual
+        variance of row i is ``sigma^2 / w_i``; for a binomial one the trials.
+    nagq : int, default 1
+        GLMMs only: 1 is the Laplace approximation; more than 1 uses adaptive
+        Gauss-Hermite quadrature with that many points (one scalar random effect),
+        as lme4's ``nAGQ``.
 
     Returns
     -------
-    MixedResult
+    MixedResult or GlmmResult
 
     Raises
     ------
@@ -706,10 +786,33 @@ def mixed(formula: str, data: pd.DataFrame, groups: str | None = None,
     """
     if not isinstance(reml, (bool, np.bool_)):
         raise ModelSpecificationError(f"The 'reml' parameter must be True or False. Got {reml!r}.")
-    spec, y, X, Z, codes, G, n_dropped = _prepare(formula, data, groups, re_formula, re_cov)
+    if family not in ("gaussian", "binomial", "poisson"):
+        raise ModelSpecificationError(
+            "The 'family' parameter must be 'gaussian', 'binomial' or 'poisson'. "
+            f"Got {family!r} instead.")
+    if family != "gaussian":
+        from .glmm import glmm_fit
+        return glmm_fit(formula, data, family, groups=groups, re_formula=re_formula,
+                        re_cov=re_cov, weights=weights, nagq=nagq, theta=theta)
+    if nagq != 1:
+        raise ModelSpecificationError("nagq= applies to GLMMs (family='binomial' or 'poisson').")
+    spec, y, X, Z, codes, G, n_dropped = _prepare(formula, data, groups, re_formula, re_cov,
+                                                  weights=weights)
+    _warn_discrete_outcome(y, formula)
     t0 = _time.perf_counter()
+    if spec.offset is not None:
+        y = y - spec.offset
+    y0, X0, Z0 = y, X, Z
+    if spec.weights is not None:
+        w = spec.weights
+        if np.any(w <= 0):
+            bad = list(spec.row_index[np.flatnonzero(w <= 0)[:10]])
+            raise ModelSpecificationError(
+                f"Prior weights of a Gaussian model must be positive; rows {bad} have weight 0.")
+        sw = np.sqrt(w)
+        y, X, Z = y * sw, X * sw[:, None], Z * sw[:, None]
     core = LMMCore(y, X, Z, codes, G, spec.tpos)
-    core.data = (y, X, Z, codes)
+    core.data = (y0 + (0 if spec.offset is None else spec.offset), X0, Z0, codes)
     if theta is not None:
         theta = np.asarray(theta, dtype=float).ravel()
         if theta.size != len(spec.tpos):
@@ -720,9 +823,45 @@ def mixed(formula: str, data: pd.DataFrame, groups: str | None = None,
         if np.any(theta < lo):
             raise ModelSpecificationError(
                 f"theta values for diagonal elements {list(spec.theta_names)} must be >= 0.")
-    res = _fit(core, spec, bool(reml), n_dropped, fixed_theta=theta)
+    res = _with_weights(_fit(core, spec, bool(reml), n_dropped, fixed_theta=theta))
     object.__setattr__(res, "timing", _time.perf_counter() - t0)
     return res
+
+
+def _with_weights(res: MixedResult) -> MixedResult:
+    """Add lme4's ``-sum(log w)`` to the deviance / REML criterion of a weighted fit
+    (the fit itself is the unweighted one on rows scaled by sqrt(w))."""
+    w = res._spec.weights
+    if w is None:
+        return res
+    ldw = float(np.sum(np.log(w)))
+    crit = -2 * res.loglik - ldw
+    dc = dict(res.devcomp)
+    dc["dev"] = dc["dev"] - ldw
+    dc["REML"] = dc["REML"] - ldw
+    for k, v in {"loglik": -crit / 2, "aic": crit + 2 * res.npar,
+                 "bic": crit + math.log(res.nobs) * res.npar, "deviance": res.deviance - ldw,
+                 "reml_criterion": res.reml_criterion - ldw, "devcomp": dc}.items():
+        object.__setattr__(res, k, v)
+    return res
+
+
+def _warn_discrete_outcome(y: np.ndarray, formula: str) -> None:
+    """Warn when a Gaussian model is given a 0/1 or small-count outcome."""
+    y = y[np.isfinite(y)]
+    if y.size == 0 or np.any(y != np.round(y)) or y.min() < 0:
+        return
+    vals = np.unique(y)
+    if vals.size <= 2 and set(vals.tolist()) <= {0.0, 1.0}:
+        warnings.warn(
+            f"The outcome of {formula!r} only takes the values 0 and 1 but is fitted as Gaussian; "
+            "for a binary outcome use family='binomial' (lme4's glmer(..., family = binomial)).",
+            DataQualityWarning, stacklevel=3)
+    elif y.max() <= 20 and vals[0] == 0:
+        warnings.warn(
+            f"The outcome of {formula!r} only takes small non-negative whole numbers (0 to "
+            f"{int(y.max())}) but is fitted as Gaussian; if it is a count, use family='poisson' "
+            "(lme4's glmer(..., family = poisson)).", DataQualityWarning, stacklevel=3)
 
 
 # --------------------------------------------------------------------------- Satterthwaite
