@@ -542,11 +542,13 @@ def _factor_spec(data: pd.DataFrame, factor: str, state: dict):
         raise ModelSpecificationError(f"Factor {factor} has fewer than two levels "
                                       f"({[_lev_str(v) for v in levels]}) among the rows of data.")
     vals = col.astype(object).to_numpy()
-    codes = np.full(len(col), -1, dtype=np.int64)
-    lookup = {v: i for i, v in enumerate(levels)}
     notna = col.notna().to_numpy()
-    for i in np.flatnonzero(notna):
-        codes[i] = lookup.get(vals[i], -2)
+    try:
+        codes = pd.Categorical(vals, categories=levels).codes.astype(np.int64)
+    except (TypeError, ValueError):      # pragma: no cover - unorderable mixed levels
+        lookup = {v: i for i, v in enumerate(levels)}
+        codes = np.array([lookup.get(v, -1) for v in vals], dtype=np.int64)
+    codes[(codes < 0) & notna] = -2
     if (codes == -2).any():
         bad = [vals[i] for i in np.flatnonzero(codes == -2)[:5]]
         raise ModelSpecificationError(

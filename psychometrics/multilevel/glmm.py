@@ -32,8 +32,8 @@ import pandas as pd
 from scipy import optimize, special, stats
 
 from ..exceptions import ConvergenceWarning, ModelSpecificationError, SingularFitWarning
+from .._blas import single_blas_thread
 from ..results import Summary
-from ._deriv import richardson_jacobian
 
 __all__ = ["GlmmResult", "glmm_fit"]
 
@@ -59,13 +59,21 @@ class _Binomial:
         return mu * (1 - mu) * (1 - 2 * mu)
 
     @staticmethod
-    def m2loglik(y, mu, wt):
-        """-2 log p(y | mu) per row, as lme4's binomial ``aic`` (binomial coefficient included)."""
+    def const(y, wt):
+        """The part of -2 log p(y | mu) that does not depend on mu (binomial coefficient)."""
         m = np.round(wt)
         k = np.round(m * y)
         lc = special.gammaln(m + 1) - special.gammaln(k + 1) - special.gammaln(m - k + 1)
-        return -2 * np.where(wt > 0, lc + wt * (special.xlogy(y, mu) + special.xlog1py(1 - y, -mu)),
-                             0.0)
+        return -2 * np.where(wt > 0, lc, 0.0)
+
+    @staticmethod
+    def m2ll_var(y, mu, wt):
+        return -2 * wt * (special.xlogy(y, mu) + special.xlog1py(1 - y, -mu))
+
+    @classmethod
+    def m2loglik(cls, y, mu, wt):
+        """-2 log p(y | mu) per row, as lme4's binomial ``aic`` (binomial coefficient included)."""
+        return cls.const(y, wt) + cls.m2ll_var(y, mu, wt)
 
     @staticmethod
     def devres(y, mu, wt):
@@ -94,8 +102,16 @@ class _Poisson:
         return mu
 
     @staticmethod
-    def m2loglik(y, mu, wt):
-        return -2 * wt * (special.xlogy(y, mu) - mu - special.gammaln(y + 1))
+    def const(y, wt):
+        return 2 * wt * special.gammaln(y + 1)
+
+    @staticmethod
+    def m2ll_var(y, mu, wt):
+        return -2 * wt * (special.xlogy(y, mu) - mu)
+
+    @classmethod
+    def m2loglik(cls, y, mu, wt):
+        return cls.const(y, wt) + cls.m2ll_var(y, mu, wt)
 
     @staticmethod
     def devres(y, mu, wt):
@@ -135,6 +151,8 @@ class GLMMCore:
         self.ZX = np.einsum("ni,nj->nij", self.Z, self.X)
         self.lower = np.array([0.0 if r == c else -np.inf for r, c in self.tpos])
         self._u = np.zeros((G, self.q))
+        self.c0 = family.const(self.y, self.wt)
+        self.c0_sum = float(self.c0.sum())
 
     def gsum(self, a):
         return np.add.reduceat(a, self.starts, axis=0)
@@ -145,33 +163,52 @@ class GLMMCore:
             T[r, c] = v
         return T
 
-    def _eta(self, beta, T, u):
+    def _eta(self, beta, T, u, base=None):
+        base = np.einsum("np,p->n", self.X, beta) + self.off if base is None else base
+        if self.q == 1:
+            return base + self.Z[:, 0] * (T[0, 0] * u[:, 0])[self.codes]
         b = u @ T.T
-        return self.X @ beta + self.off + np.einsum("nq,nq->n", self.Z, b[self.codes])
+        return base + np.einsum("nq,nq->n", self.Z, b[self.codes])
 
     def _group_dev(self, eta, u):
         mu = self.fam.mu(eta)
-        d = self.fam.m2loglik(self.y, mu, self.wt)
+        d = self.fam.m2ll_var(self.y, mu, self.wt)          # constants are left out here
         return np.add.reduceat(d, self.starts) + np.sum(u * u, axis=1), mu
+
+    def _MH(self, W, T):
+        """Per-group Z'WZ and H = Lambda' Z'WZ Lambda + I."""
+        if self.q == 1:
+            M = np.add.reduceat(W * self.ZZ[:, 0, 0], self.starts)[:, None, None]
+            return M, T[0, 0] ** 2 * M + 1.0
+        M = self.gsum(W[:, None, None] * self.ZZ)
+        return M, np.einsum("ji,gjk,kl->gil", T, M, T) + np.eye(self.q)
+
+    def _gZ(self, v):
+        """Per-group Z'v, (G, q)."""
+        if self.q == 1:
+            return np.add.reduceat(v * self.Z[:, 0], self.starts)[:, None]
+        return self.gsum(v[:, None] * self.Z)
 
     def modes(self, beta, theta, u0=None, tol=1e-10, maxit=60):
         """Conditional modes u_hat (penalised IRLS with per-group step halving)."""
         T = self.T_of(theta)
         u = (self._u if u0 is None else u0).copy()
-        eta = self._eta(beta, T, u)
+        base = np.einsum("np,p->n", self.X, beta) + self.off     # no BLAS threads
+        eta = self._eta(beta, T, u, base)
         gdev, mu = self._group_dev(eta, u)
-        I = np.eye(self.q)
         for _ in range(maxit):
             W = self.wt * self.fam.var(mu)
             r = self.wt * (self.y - mu)
-            M = self.gsum(W[:, None, None] * self.ZZ)
-            H = np.einsum("ji,gjk,kl->gil", T, M, T) + I
-            grad = self.gsum(r[:, None] * self.Z) @ T - u
-            step = np.linalg.solve(H, grad[:, :, None])[:, :, 0]
+            M, H = self._MH(W, T)
+            grad = self._gZ(r) @ T - u
+            if self.q == 1:
+                step = grad / H[:, :, 0]
+            else:
+                step = np.linalg.solve(H, grad[:, :, None])[:, :, 0]
             fac = np.ones(self.G)
             for _h in range(30):
                 un = u + fac[:, None] * step
-                eta_n = self._eta(beta, T, un)
+                eta_n = self._eta(beta, T, un, base)
                 gdev_n, mu_n = self._group_dev(eta_n, un)
                 worse = gdev_n > gdev + 1e-12 * (1 + np.abs(gdev))
                 if not worse.any():
@@ -186,36 +223,44 @@ class GLMMCore:
     def _pieces(self, beta, theta):
         u, eta, mu, T = self.modes(beta, theta)
         W = self.wt * self.fam.var(mu)
-        M = self.gsum(W[:, None, None] * self.ZZ)
-        H = np.einsum("ji,gjk,kl->gil", T, M, T) + np.eye(self.q)
+        M, H = self._MH(W, T)
         return u, eta, mu, T, W, M, H
 
     def deviance(self, theta, beta, grad=False):
         theta = np.asarray(theta, dtype=float)
         beta = np.asarray(beta, dtype=float)
         u, eta, mu, T, W, M, H = self._pieces(beta, theta)
-        d_i = self.fam.m2loglik(self.y, mu, self.wt)
+        d_i = self.fam.m2ll_var(self.y, mu, self.wt)
         sign, ld = np.linalg.slogdet(H)
-        dev = float(d_i.sum() + np.sum(u * u) + ld.sum())
+        dev = float(d_i.sum() + self.c0_sum + np.sum(u * u) + ld.sum())
         if not grad:
             return dev
-        Hinv = np.linalg.inv(H)
+        Hinv = 1.0 / H if self.q == 1 else np.linalg.inv(H)
         K = np.einsum("ij,gjk,lk->gil", T, Hinv, T)                     # Lambda H^-1 Lambda'
-        c = np.einsum("ni,nij,nj->n", self.Z, K[self.codes], self.Z)
+        if self.q == 1:
+            c = self.ZZ[:, 0, 0] * K[self.codes, 0, 0]
+        else:
+            c = np.einsum("ni,nij,nj->n", self.Z, K[self.codes], self.Z)
         Wp = self.wt * self.fam.dvar_deta(mu)
         cw = c * Wp
         r = self.wt * (self.y - mu)
         ZWX = self.gsum(W[:, None, None] * self.ZX)                      # (G,q,p)
-        KZWX = np.einsum("gij,gjp->gip", K, ZWX)
-        Xeff = self.X - np.einsum("ni,nip->np", self.Z, KZWX[self.codes])
-        g_beta = -2 * self.X.T @ r + Xeff.T @ cw
-        Zr = self.gsum(r[:, None] * self.Z)                              # (G,q)
+        # X_eff' cw with X_eff = X - Z K Z'WX (per group), without an n x q x p gather
+        g_beta = np.einsum("np,n->p", self.X, cw - 2 * r) \
+            - np.einsum("gqp,gqr,gr->p", ZWX, K, self._gZ(cw))
+        Zr = self._gZ(r)                                                  # (G,q)
         P = np.einsum("gij,kj,gkl->gil", Hinv, T, M)                     # H^-1 Lambda' M
         g_theta = np.empty(self.k)
+        if self.q == 1:
+            z, lam, h = self.Z[:, 0], T[0, 0], H[:, 0, 0]
+            B = z * u[:, 0][self.codes]
+            du = -(lam * self._gZ(W * B)[:, 0] - Zr[:, 0]) / h
+            deta = B + z * (lam * du)[self.codes]
+            g_theta[0] = -2 * r @ B + 2 * np.sum(lam * M[:, 0, 0] / h) + cw @ deta
+            return dev, np.concatenate([g_theta, g_beta])
         for j, (rr, cc) in enumerate(self.tpos):
             B = self.Z[:, rr] * u[self.codes, cc]
-            ZWB = self.gsum((W * B)[:, None] * self.Z)                   # (G,q)
-            rhs = ZWB @ T                                                 # Lambda' Z'WB
+            rhs = self._gZ(W * B) @ T                                     # Lambda' Z'WB
             rhs[:, cc] -= Zr[:, rr]                                       # - Lambda_j' Z'r
             du = -np.einsum("gij,gj->gi", Hinv, rhs)
             deta = B + np.einsum("nq,nq->n", self.Z, (du @ T.T)[self.codes])
@@ -232,7 +277,7 @@ class GLMMCore:
         h = H[:, 0, 0]
         s = 1.0 / np.sqrt(h)
         lam = T[0, 0]
-        base = self.X @ beta + self.off
+        base = np.einsum("np,p->n", self.X, beta) + self.off     # no BLAS threads
         zcol = self.Z[:, 0]
         ell = np.empty((self.G, nagq))
         for k in range(nagq):
@@ -321,9 +366,15 @@ def _hessian(core: GLMMCore, nagq: int, x):
     gradient (Laplace) or lme4's ``deriv12`` central second differences (AGQ)."""
     k = core.k
     if nagq == 1:
-        def g(v):
-            return core.deviance(v[:k], v[k:], grad=True)[1]
-        H = richardson_jacobian(g, x)
+        nx = len(x)
+        H = np.empty((nx, nx))
+        for j in range(nx):
+            h = 1e-4 * max(1.0, abs(x[j]))
+            xa, xb = x.copy(), x.copy()
+            xa[j] += h
+            xb[j] -= h
+            H[:, j] = (core.deviance(xa[:k], xa[k:], grad=True)[1]
+                       - core.deviance(xb[:k], xb[k:], grad=True)[1]) / (2 * h)
         return 0.5 * (H + H.T)
     f = lambda v: core.deviance_agq(v[:k], v[k:], nagq)   # noqa: E731
     d = 1e-4
@@ -567,6 +618,13 @@ def glmm_fit(formula, data, family, groups=None, re_formula=None, re_cov="unstru
             f"nagq={nagq} (adaptive Gauss-Hermite quadrature) needs a single scalar random effect, "
             f"e.g. (1 | {spec.group}); {formula!r} has {Z.shape[1]}. Use nagq=1 (Laplace).")
     _check_outcome(family, y, spec)
+    with single_blas_thread():      # many small BLAS calls: one thread is much faster
+        return _glmm_fit_core(formula, spec, y, X, Z, codes, G, n_dropped, family, groups,
+                              re_formula, re_cov, weights, nagq, theta, _start)
+
+
+def _glmm_fit_core(formula, spec, y, X, Z, codes, G, n_dropped, family, groups, re_formula,
+                   re_cov, weights, nagq, theta, _start):
     t0 = _time.perf_counter()
     fam = FAMILIES[family]
     wt = np.ones(len(y)) if spec.weights is None else spec.weights
@@ -614,7 +672,7 @@ def glmm_fit(formula, data, family, groups=None, re_formula=None, re_cov="unstru
             if dn > dev:
                 break
             x, dev = xn, dn
-            H = _hessian(core, nagq, x)
+        H = _hessian(core, nagq, x)
     theta_hat, beta = x[:k].copy(), x[k:]
     dev = _deviance_at(core, nagq, x)          # also leaves the conditional modes at x
     messages = []

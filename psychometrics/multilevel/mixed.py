@@ -580,6 +580,87 @@ class MixedResult:
         return pd.Series(y - self.fitted().to_numpy(), index=self._spec.row_index,
                          name="residual")
 
+    def predict(self, newdata: pd.DataFrame | None = None, re_form: str | None = None,
+                allow_new_levels: bool = False) -> pd.Series:
+        """Predictions (lme4 ``predict(fit, newdata, re.form, allow.new.levels)``).
+
+        ``re_form=None`` adds the conditional modes (BLUPs), ``"~0"`` gives the
+        population-level prediction ``X beta``; patients not in the fit get random effects 0
+        when ``allow_new_levels`` is True, else an error naming them. Factor levels and
+        poly()/scale() coefficients of the fit are reused for ``newdata``.
+        """
+        from ._predict import predict_eta
+        eta, index = predict_eta(self, newdata, re_form, allow_new_levels)
+        return pd.Series(eta, index=index, name="prediction")
+
+    def simulate(self, nsim: int = 1, seed: int | None = None, re_form: str | None = "~0"
+                 ) -> pd.DataFrame:
+        """Simulated outcomes (lme4 ``simulate(fit, nsim, seed)``): new random effects for
+        every patient (``re_form="~0"``, lme4's default) or the conditional modes
+        (``re_form=None``), plus new residuals (``sigma / sqrt(weight)``); one column per
+        simulation, rows as the fit."""
+        rng = np.random.default_rng(seed)
+        y, X, Z, codes = self._core.data
+        T = self._core.T_of(self.theta.to_numpy())
+        base = X @ self.fixef.to_numpy() + (0 if self._spec.offset is None else self._spec.offset)
+        sd = self.sigma / (1.0 if self._spec.weights is None else np.sqrt(self._spec.weights))
+        out = np.empty((len(y), nsim))
+        for s in range(nsim):
+            b = self.ranef.to_numpy() if re_form is None else \
+                rng.standard_normal((self.ngroups, Z.shape[1])) @ T.T * self.sigma
+            out[:, s] = base + np.einsum("nq,nq->n", Z, b[codes]) + rng.standard_normal(len(y)) * sd
+        return pd.DataFrame(out, index=self._spec.row_index,
+                            columns=[f"sim_{i + 1}" for i in range(nsim)])
+
+    def confint(self, method: str = "wald", level: float = 0.95, nsim: int = 200,
+                seed: int | None = None) -> pd.DataFrame:
+        """Confidence intervals (lme4 ``confint(fit, method = "Wald" | "boot")``).
+
+        ``"wald"``: fixed effects, normal quantiles (as lme4; the t-based intervals with
+        Satterthwaite df are in :attr:`fixed_effects`); variance components NaN.
+        ``"boot"``: parametric bootstrap percentiles of fixed effects, random-effect SDs /
+        correlations and sigma from ``nsim`` refits of simulated outcomes (``use.u = FALSE``).
+        Columns: term, est, ci_lower, ci_upper. (Profile intervals: GLMMs only for now.)
+        """
+        if method not in ("wald", "boot"):
+            raise ModelSpecificationError(
+                f"The 'method' parameter must be 'wald' or 'boot' for a linear mixed model. Got "
+                f"{method!r} instead.")
+        if not 0 < level < 1:
+            raise ModelSpecificationError(f"The 'level' parameter must be in (0, 1). Got {level!r}.")
+        vc = self.random_effects
+        vc_names = [f"sd_cor:{g}:{a}" + ("" if b is None or b != b else f":{b}")
+                    for g, a, b in zip(vc["group"], vc["var1"], vc["var2"])]
+        names = vc_names + list(self.fixef.index)
+        est = np.concatenate([vc["sd_cor"].to_numpy(dtype=float), self.fixef.to_numpy()])
+        if method == "wald":
+            se = np.sqrt(np.diag(self.vcov.to_numpy()))
+            zc = stats.norm.ppf(0.5 + level / 2)
+            nv = len(vc_names)
+            lo_ = np.concatenate([np.full(nv, np.nan), self.fixef.to_numpy() - zc * se])
+            hi_ = np.concatenate([np.full(nv, np.nan), self.fixef.to_numpy() + zc * se])
+            return pd.DataFrame({"term": names, "est": est, "ci_lower": lo_, "ci_upper": hi_})
+        sims = self.simulate(nsim=nsim, seed=seed)
+        y, X, Z, codes = self._core.data
+        boots = np.empty((nsim, len(names)))
+        w = self._spec.weights
+        sw = 1.0 if w is None else np.sqrt(w)
+        for s in range(nsim):
+            ys = sims.iloc[:, s].to_numpy() - (0 if self._spec.offset is None else self._spec.offset)
+            core = LMMCore(ys * sw, X * np.atleast_1d(sw)[:, None] if w is not None else X,
+                           Z * np.atleast_1d(sw)[:, None] if w is not None else Z,
+                           codes, self.ngroups, self._spec.tpos)
+            core.data = (ys, X, Z, codes)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                f = _fit(core, self._spec, self.reml, self.n_dropped)
+            boots[s] = np.concatenate([f.random_effects["sd_cor"].to_numpy(dtype=float),
+                                       f.fixef.to_numpy()])
+        a = (1 - level) / 2
+        return pd.DataFrame({"term": names, "est": est,
+                             "ci_lower": np.nanquantile(boots, a, axis=0),
+                             "ci_upper": np.nanquantile(boots, 1 - a, axis=0)})
+
     def refit_ml(self) -> "MixedResult":
         """The same model refitted by ML (itself if already ML), as ``anova()`` does in lme4.
 

@@ -209,3 +209,44 @@ def test_bad_glmm_input():
         mixed("improved ~ month + (1 | patient)", TC, family="gamma")
     with pytest.raises(ModelSpecificationError, match="needs family='binomial'"):
         mixed("cbind(improved, sessions) ~ month + (1 | patient)", TC)
+
+
+CI = json.loads((DATA / "r_results" / "multilevel" / "glmm_confint.json").read_text())
+
+
+def test_confint_profile_and_wald_equal_lme4():
+    # confint(fit, method = "profile"); confint(fit, method = "Wald")  (cbpp, tight control)
+    fit = _fit("cbpp_laplace")
+    prof = fit.confint(method="profile")
+    wald = fit.confint(method="wald")
+    assert len(prof) == len(CI["rows"]) == len(wald)
+    # our limits are roots of the profiled deviance found to 1e-6; lme4 interpolates a spline
+    # through a grid of profile points, which moves its limits by up to 1.5e-4 (relative)
+    assert_allclose(prof[["ci_lower", "ci_upper"]].to_numpy(), np.array(CI["profile"], dtype=float),
+                    rtol=2.5e-4)
+    ref_w = np.array([[np.nan if v is None else v for v in r] for r in CI["wald"]], dtype=float)
+    assert_allclose(wald[["ci_lower", "ci_upper"]].to_numpy(), ref_w, rtol=1e-5)
+
+
+def test_confint_boot_and_simulate_are_reproducible():
+    fit = _fit("cbpp_laplace")
+    sims = fit.simulate(nsim=3, seed=1)
+    assert sims.shape == (fit.nobs, 3)
+    assert_allclose(sims.to_numpy(), fit.simulate(nsim=3, seed=1).to_numpy())
+    ci = fit.confint(method="boot", nsim=30, seed=2)
+    assert np.all(ci["ci_lower"] <= ci["ci_upper"])
+    # the bootstrap interval of each fixed effect covers its estimate
+    fe = ci.iloc[1:]
+    assert np.all((fe["ci_lower"] < fe["est"]) & (fe["est"] < fe["ci_upper"]))
+
+
+def test_predict_newdata_and_new_levels():
+    fit = _fit("therapy_improved")
+    new = TC.iloc[:5].copy()
+    assert_allclose(fit.predict(new).to_numpy(), fit.predict().to_numpy()[:5], rtol=1e-12)
+    new["patient"] = "new patient"
+    with pytest.raises(ModelSpecificationError, match="allow_new_levels"):
+        fit.predict(new)
+    # a new patient gets random effect 0: the population-level prediction
+    assert_allclose(fit.predict(new, allow_new_levels=True).to_numpy(),
+                    fit.predict(new, re_form="~0").to_numpy(), rtol=1e-12)
