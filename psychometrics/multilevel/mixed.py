@@ -161,7 +161,7 @@ def _prepare(formula, data, groups, re_formula, re_cov, weights=None, family="ga
             f"Grouping column {gname!r} has {G} level(s) among the complete rows; a mixed model "
             "needs at least 2 patients.")
     q = Z.shape[1]
-    if n <= G * q:
+    if n <= G * q and family == "gaussian":    # glmer: check.nobs.vs.nRE = "ignore"
         raise ModelSpecificationError(
             f"Too few observations for the random-effects structure: {n} rows <= {G} levels of "
             f"{gname!r} x {q} random effect(s) ({', '.join(znames)}); the random-effects "
