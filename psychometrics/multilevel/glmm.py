@@ -41,7 +41,30 @@ _EPS = np.finfo(float).eps
 
 
 # --------------------------------------------------------------------------- families
-class _Binomial:
+class _Canonical:
+    """Canonical link: the observed and expected information agree."""
+
+    canonical = True
+    extra_par = 0
+
+    @classmethod
+    def score(cls, y, mu, wt):          # d log p / d eta
+        return wt * (y - mu)
+
+    @classmethod
+    def w_exp(cls, y, mu, wt):          # IRLS weights (expected information)
+        return wt * cls.var(mu)
+
+    @classmethod
+    def w_obs(cls, y, mu, wt):          # -d score / d eta (observed information)
+        return wt * cls.var(mu)
+
+    @classmethod
+    def dw_exp(cls, y, mu, wt):         # d w_exp / d eta
+        return wt * cls.dvar_deta(mu)
+
+
+class _Binomial(_Canonical):
     name = "binomial"
     link = "logit"
 
@@ -85,7 +108,7 @@ class _Binomial:
         return np.where(m > 0, rng.binomial(np.maximum(m, 1), mu) / np.maximum(m, 1), 0.0)
 
 
-class _Poisson:
+class _Poisson(_Canonical):
     name = "poisson"
     link = "log"
 
@@ -120,6 +143,54 @@ class _Poisson:
     @staticmethod
     def simulate(rng, mu, wt):
         return rng.poisson(mu).astype(float)
+
+
+class _NegBinomial:
+    """Negative binomial with log link and dispersion ``nb_theta`` (R's ``negative.binomial``);
+    not canonical: IRLS (and lme4's Laplace) use the expected information."""
+
+    name = "negative_binomial"
+    link = "log"
+    canonical = False
+    extra_par = 1
+
+    def __init__(self, nb_theta: float):
+        self.th = float(nb_theta)
+
+    @staticmethod
+    def mu(eta):
+        return np.exp(np.minimum(eta, 700.0))
+
+    def var(self, mu):
+        return mu + mu ** 2 / self.th
+
+    def const(self, y, wt):
+        t = self.th
+        return -2 * wt * (special.gammaln(t + y) - special.gammaln(t) - special.gammaln(y + 1)
+                          + t * np.log(t))
+
+    def m2ll_var(self, y, mu, wt):
+        t = self.th
+        return -2 * wt * (special.xlogy(y, mu) - (t + y) * np.log(t + mu))
+
+    def m2loglik(self, y, mu, wt):
+        return self.const(y, wt) + self.m2ll_var(y, mu, wt)
+
+    def score(self, y, mu, wt):
+        return wt * self.th * (y - mu) / (mu + self.th)
+
+    def w_exp(self, y, mu, wt):
+        return wt * self.th * mu / (mu + self.th)
+
+    def w_obs(self, y, mu, wt):
+        return wt * self.th * mu * (y + self.th) / (mu + self.th) ** 2
+
+    def dw_exp(self, y, mu, wt):
+        return wt * self.th ** 2 * mu / (mu + self.th) ** 2
+
+    def simulate(self, rng, mu, wt):
+        p = self.th / (self.th + mu)
+        return rng.negative_binomial(self.th, p).astype(float)
 
 
 FAMILIES = {"binomial": _Binomial, "poisson": _Poisson}
@@ -197,8 +268,8 @@ class GLMMCore:
         eta = self._eta(beta, T, u, base)
         gdev, mu = self._group_dev(eta, u)
         for _ in range(maxit):
-            W = self.wt * self.fam.var(mu)
-            r = self.wt * (self.y - mu)
+            W = self.fam.w_exp(self.y, mu, self.wt)
+            r = self.fam.score(self.y, mu, self.wt)
             M, H = self._MH(W, T)
             grad = self._gZ(r) @ T - u
             if self.q == 1:
@@ -222,7 +293,7 @@ class GLMMCore:
 
     def _pieces(self, beta, theta):
         u, eta, mu, T = self.modes(beta, theta)
-        W = self.wt * self.fam.var(mu)
+        W = self.fam.w_exp(self.y, mu, self.wt)
         M, H = self._MH(W, T)
         return u, eta, mu, T, W, M, H
 
@@ -241,28 +312,36 @@ class GLMMCore:
             c = self.ZZ[:, 0, 0] * K[self.codes, 0, 0]
         else:
             c = np.einsum("ni,nij,nj->n", self.Z, K[self.codes], self.Z)
-        Wp = self.wt * self.fam.dvar_deta(mu)
+        Wp = self.fam.dw_exp(self.y, mu, self.wt)
         cw = c * Wp
-        r = self.wt * (self.y - mu)
-        ZWX = self.gsum(W[:, None, None] * self.ZX)                      # (G,q,p)
-        # X_eff' cw with X_eff = X - Z K Z'WX (per group), without an n x q x p gather
+        r = self.fam.score(self.y, mu, self.wt)
+        # the modes move with the observed information (= W for canonical links)
+        if self.fam.canonical:
+            Wo, Ho, Hoinv, Ko = W, H, Hinv, K
+        else:
+            Wo = self.fam.w_obs(self.y, mu, self.wt)
+            _, Ho = self._MH(Wo, T)
+            Hoinv = 1.0 / Ho if self.q == 1 else np.linalg.inv(Ho)
+            Ko = np.einsum("ij,gjk,lk->gil", T, Hoinv, T)
+        ZWX = self.gsum(Wo[:, None, None] * self.ZX)                     # (G,q,p)
+        # X_eff' cw with X_eff = X - Z Ko Z'WoX (per group), without an n x q x p gather
         g_beta = np.einsum("np,n->p", self.X, cw - 2 * r) \
-            - np.einsum("gqp,gqr,gr->p", ZWX, K, self._gZ(cw))
+            - np.einsum("gqp,gqr,gr->p", ZWX, Ko, self._gZ(cw))
         Zr = self._gZ(r)                                                  # (G,q)
         P = np.einsum("gij,kj,gkl->gil", Hinv, T, M)                     # H^-1 Lambda' M
         g_theta = np.empty(self.k)
         if self.q == 1:
             z, lam, h = self.Z[:, 0], T[0, 0], H[:, 0, 0]
             B = z * u[:, 0][self.codes]
-            du = -(lam * self._gZ(W * B)[:, 0] - Zr[:, 0]) / h
+            du = -(lam * self._gZ(Wo * B)[:, 0] - Zr[:, 0]) / Ho[:, 0, 0]
             deta = B + z * (lam * du)[self.codes]
             g_theta[0] = -2 * r @ B + 2 * np.sum(lam * M[:, 0, 0] / h) + cw @ deta
             return dev, np.concatenate([g_theta, g_beta])
         for j, (rr, cc) in enumerate(self.tpos):
             B = self.Z[:, rr] * u[self.codes, cc]
-            rhs = self._gZ(W * B) @ T                                     # Lambda' Z'WB
+            rhs = self._gZ(Wo * B) @ T                                    # Lambda' Z'WoB
             rhs[:, cc] -= Zr[:, rr]                                       # - Lambda_j' Z'r
-            du = -np.einsum("gij,gj->gi", Hinv, rhs)
+            du = -np.einsum("gij,gj->gi", Hoinv, rhs)
             deta = B + np.einsum("nq,nq->n", self.Z, (du @ T.T)[self.codes])
             g_theta[j] = -2 * r @ B + 2 * P[:, cc, rr].sum() + cw @ deta
         return dev, np.concatenate([g_theta, g_beta])
@@ -291,15 +370,16 @@ class GLMMCore:
     def glm_start(self):
         """beta of the GLM without random effects (IRLS), the optimiser's start."""
         beta = np.zeros(self.p)
-        if self.fam is _Binomial:
+        if self.fam.name == "binomial":
             mu = np.clip((self.wt * self.y + 0.5) / (self.wt + 1), 0.01, 0.99)
             eta = special.logit(mu)
         else:
             mu = self.y + 0.1
             eta = np.log(mu)
         for _ in range(50):
-            W = self.wt * self.fam.var(mu)
-            zz = eta - self.off + (self.y - mu) / self.fam.var(mu)
+            W = self.fam.w_exp(self.y, mu, self.wt)
+            zz = eta - self.off + (self.y - mu) / mu if self.fam.link == "log" else \
+                eta - self.off + (self.y - mu) / self.fam.var(mu)
             XtW = self.X.T * W
             new = np.linalg.solve(XtW @ self.X, XtW @ zz)
             eta = self.X @ new + self.off
@@ -440,6 +520,7 @@ class GlmmResult:
     _spec: Any = field(repr=False, compare=False)
     _hess: Any = field(repr=False, compare=False)
     _call: Any = field(repr=False, compare=False)
+    nb_theta: float = float("nan")      # negative binomial dispersion (getME(fit, "glmer.nb.theta"))
 
     reml = False      # compare(): GLMMs are maximum-likelihood fits
 
@@ -458,7 +539,7 @@ class GlmmResult:
         tab = pd.DataFrame({"term": list(self.fixef.index), "est": est, "se": se, "z": z,
                             "p_value": 2 * stats.norm.sf(np.abs(z)),
                             "ci_lower": est - crit * se, "ci_upper": est + crit * se})
-        ratio = "odds_ratio" if self.family == "binomial" else "rate_ratio"
+        ratio = "odds_ratio" if self.family == "binomial" else "rate_ratio"      # logit / log
         tab[ratio] = np.exp(est)
         tab[f"{ratio}_ci_lower"] = np.exp(tab["ci_lower"])
         tab[f"{ratio}_ci_upper"] = np.exp(tab["ci_upper"])
@@ -505,7 +586,7 @@ class GlmmResult:
         from ._predict import predict_eta
         eta, index = predict_eta(self, newdata, re_form, allow_new_levels)
         if type == "response":
-            eta = FAMILIES[self.family].mu(eta)
+            eta = self._core.fam.mu(eta)
         elif type != "link":
             raise ModelSpecificationError(f"The 'type' parameter must be 'link' or 'response'. "
                                           f"Got {type!r} instead.")
@@ -518,7 +599,7 @@ class GlmmResult:
         conditional modes (``re_form=None``); one column per simulation, rows as the fit."""
         rng = np.random.default_rng(seed)
         core = self._core
-        fam = FAMILIES[self.family]
+        fam = core.fam
         T = core.T_of(self.theta.to_numpy())
         base = core.X @ self.fixef.to_numpy() + core.off
         out = np.empty((core.n, nsim))
@@ -613,6 +694,9 @@ def glmm_fit(formula, data, family, groups=None, re_formula=None, re_cov="unstru
                                       f"Got {nagq!r} instead.")
     spec, y, X, Z, codes, G, n_dropped = _prepare(formula, data, groups, re_formula, re_cov,
                                                   weights=weights, family=family)
+    if nagq > 1 and family == "negative_binomial":
+        raise ModelSpecificationError("nagq > 1 is not available for family='negative_binomial' "
+                                      "(as lme4's glmer.nb, use the Laplace approximation).")
     if nagq > 1 and Z.shape[1] != 1:
         raise ModelSpecificationError(
             f"nagq={nagq} (adaptive Gauss-Hermite quadrature) needs a single scalar random effect, "
@@ -623,10 +707,54 @@ def glmm_fit(formula, data, family, groups=None, re_formula=None, re_cov="unstru
                               re_formula, re_cov, weights, nagq, theta, _start)
 
 
-def _glmm_fit_core(formula, spec, y, X, Z, codes, G, n_dropped, family, groups, re_formula,
-                   re_cov, weights, nagq, theta, _start):
+def _fit_negbin(formula, spec, y, X, Z, codes, G, n_dropped, groups, re_formula, re_cov,
+                weights, theta):
+    """lme4's ``glmer.nb``: the Poisson GLMM, then the NB dispersion minimising the profiled
+    Laplace deviance (each point a full (theta, beta) fit, warm-started), then the final fit."""
     t0 = _time.perf_counter()
-    fam = FAMILIES[family]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pois = _glmm_fit_core(formula, spec, y, X, Z, codes, G, n_dropped, "poisson", groups,
+                              re_formula, re_cov, weights, 1, theta, None)
+    core = pois._core
+    x_warm = np.concatenate([pois.theta.to_numpy(), pois.fixef.to_numpy()])
+    mu = core.fam.mu(core._eta(pois.fixef.to_numpy(), core.T_of(pois.theta.to_numpy()), core._u))
+    extra = np.sum((core.y - mu) ** 2 - mu) / max(np.sum(mu ** 2), 1e-12)
+    lt0 = math.log(1.0 / extra) if extra > 1e-3 else math.log(1e3)
+    fixed = None if theta is None else np.asarray(theta, dtype=float)
+    cache: dict = {}
+
+    def prof(lt):
+        core.fam = _NegBinomial(math.exp(lt))
+        core.c0 = core.fam.const(core.y, core.wt)
+        core.c0_sum = float(core.c0.sum())
+        x, dev, _ = _optimize(core, 1, x_warm.copy(), fixed)
+        x_warm[:] = x
+        cache[lt] = dev
+        return dev
+
+    res = optimize.minimize_scalar(prof, bracket=(lt0 - 0.3, lt0 + 0.3),
+                                   options={"xtol": 1e-9, "maxiter": 200})
+    nb_theta = math.exp(float(res.x))
+    out = _glmm_fit_core(formula, spec, y, X, Z, codes, G, n_dropped, "negative_binomial", groups,
+                         re_formula, re_cov, weights, 1, theta, x_warm,
+                         fam_obj=_NegBinomial(nb_theta))
+    k = 1
+    object.__setattr__(out, "nb_theta", nb_theta)
+    object.__setattr__(out, "npar", out.npar + k)
+    object.__setattr__(out, "aic", out.aic + 2 * k)
+    object.__setattr__(out, "bic", out.bic + math.log(out.nobs) * k)
+    object.__setattr__(out, "timing", _time.perf_counter() - t0)
+    return out
+
+
+def _glmm_fit_core(formula, spec, y, X, Z, codes, G, n_dropped, family, groups, re_formula,
+                   re_cov, weights, nagq, theta, _start, fam_obj=None):
+    if family == "negative_binomial" and fam_obj is None:
+        return _fit_negbin(formula, spec, y, X, Z, codes, G, n_dropped, groups, re_formula,
+                           re_cov, weights, theta)
+    t0 = _time.perf_counter()
+    fam = FAMILIES[family] if fam_obj is None else fam_obj
     wt = np.ones(len(y)) if spec.weights is None else spec.weights
     off = np.zeros(len(y)) if spec.offset is None else spec.offset
     core = GLMMCore(y, X, Z, codes, G, spec.tpos, fam, wt, off)

@@ -817,9 +817,10 @@ def mixed(formula: str, data: pd.DataFrame, groups: str | None = None,
         (lme4's ``getME(fit, "theta")``, same order). Everything else (beta,
         sigma, SEs, df, ranef, likelihood) follows from it; useful to reproduce
         another program's fit exactly or to profile the likelihood.
-    family : {"gaussian", "binomial", "poisson"}, default "gaussian"
+    family : {"gaussian", "binomial", "poisson", "negative_binomial"}, default "gaussian"
         ``"binomial"`` (logit link) and ``"poisson"`` (log link) fit a GLMM by
-        maximum likelihood as lme4's ``glmer`` and return a
+        maximum likelihood as lme4's ``glmer``, ``"negative_binomial"`` (log link,
+        dispersion estimated, ``result.nb_theta``) as ``glmer.nb``; they return a
         :class:`~psychometrics.multilevel.glmm.GlmmResult`; a binomial outcome is
         0/1, a proportion with ``weights`` (trials), or ``cbind(successes, failures)``.
         ``offset(log(exposure))`` in the formula adds an offset.
@@ -867,9 +868,10 @@ def mixed(formula: str, data: pd.DataFrame, groups: str | None = None,
     """
     if not isinstance(reml, (bool, np.bool_)):
         raise ModelSpecificationError(f"The 'reml' parameter must be True or False. Got {reml!r}.")
-    if family not in ("gaussian", "binomial", "poisson"):
+    if family not in ("gaussian", "binomial", "poisson", "negative_binomial"):
         raise ModelSpecificationError(
-            "The 'family' parameter must be 'gaussian', 'binomial' or 'poisson'. "
+            "The 'family' parameter must be 'gaussian', 'binomial', 'poisson' or "
+            "'negative_binomial'. "
             f"Got {family!r} instead.")
     if family != "gaussian":
         from .glmm import glmm_fit
