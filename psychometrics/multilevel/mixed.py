@@ -580,6 +580,16 @@ class MixedResult:
         return pd.Series(y - self.fitted().to_numpy(), index=self._spec.row_index,
                          name="residual")
 
+    @cached_property
+    def ranef_condvar(self) -> np.ndarray:
+        """Conditional covariance of each patient's random effects, ``(G, q, q)`` in the
+        order of :attr:`ranef` (lme4 ``attr(ranef(fit, condVar = TRUE)[[1]], "postVar")``):
+        ``sigma^2 Lambda (Lambda' Z_i'Z_i Lambda + I)^-1 Lambda'``, given beta as lme4."""
+        T = self._core.T_of(self.theta.to_numpy())
+        M = np.ascontiguousarray(self._core.M.transpose(2, 0, 1))
+        A = np.einsum("ji,gjk,kl->gil", T, M, T) + np.eye(T.shape[0])
+        return self.sigma ** 2 * np.einsum("ij,gjk,lk->gil", T, np.linalg.inv(A), T)
+
     def predict(self, newdata: pd.DataFrame | None = None, re_form: str | None = None,
                 allow_new_levels: bool = False) -> pd.Series:
         """Predictions (lme4 ``predict(fit, newdata, re.form, allow.new.levels)``).

@@ -57,3 +57,10 @@ def test_simulate_and_boot():
     assert abs(resid.var() / total - 1) < 0.05
     ci = small.confint(method="boot", nsim=40, seed=4)
     assert np.all(ci["ci_lower"] <= ci["est"]) and np.all(ci["est"] <= ci["ci_upper"])
+
+
+def test_ranef_condvar_equals_lme4(fit):
+    # attr(ranef(fit, condVar = TRUE)$patient, "postVar")[, , 1:3]
+    cv = fit.ranef_condvar
+    assert cv.shape == (fit.ngroups, 2, 2)
+    assert_allclose(cv[:3], np.array(R["condvar_first3"]), rtol=1e-6)

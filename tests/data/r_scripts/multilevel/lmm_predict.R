@@ -16,3 +16,8 @@ res <- list(call = "lmer(oq ~ poly(month, 2) * condition + (month | patient), th
             versions = list(R = R.version.string, lme4 = as.character(packageVersion("lme4"))))
 writeLines(toJSON(res, auto_unbox = TRUE, pretty = TRUE, digits = NA, matrix = "rowmajor"),
            "tests/data/r_results/multilevel/lmm_predict.json")
+## conditional variances of the random effects: ranef(fit, condVar = TRUE)
+pv <- attr(ranef(fit, condVar = TRUE)$patient, "postVar")
+res$condvar_first3 <- lapply(1:3, function(i) unname(pv[, , i]))
+writeLines(toJSON(res, auto_unbox = TRUE, pretty = TRUE, digits = NA, matrix = "rowmajor"),
+           "tests/data/r_results/multilevel/lmm_predict.json")
