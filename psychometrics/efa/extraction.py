@@ -146,7 +146,7 @@ def _tight(fun_grad, start, upper):
         r = minimize(fun_grad, np.clip(start, 0.005, upper), jac=True, method="L-BFGS-B",
                      bounds=[(0.005, upper)] * p,
                      options=dict(ftol=1e-14, gtol=1e-10, maxiter=2000))
-    return r.x, float(r.fun)
+    return r.x, float(r.fun), bool(r.success)
 
 
 def _other_optimum(S, nf, psi, fun_grad, upper):
@@ -155,22 +155,22 @@ def _other_optimum(S, nf, psi, fun_grad, upper):
     psych's L-BFGS-B run is polished (tight tolerances, same start point) and compared
     with tight runs from two other starts: R's ``factanal`` start
     ``(1 - nf / (2 p)) / diag(S^-1)`` and all uniquenesses 0.5. Returns
-    ``(psi_better, f_better, f_psych)`` when a restart is lower by more than
+    ``(psi_better, f_better, f_psych, converged)`` when a restart is lower by more than
     ``max(BASIN_ATOL, BASIN_RTOL * |f_psych|)``.
     """
     p = S.shape[0]
-    _, f_pol = _tight(fun_grad, psi, upper)
+    _, f_pol, _ = _tight(fun_grad, psi, upper)
     try:
         fa_start = (1.0 - 0.5 * nf / p) / np.diag(np.linalg.inv(S))
     except np.linalg.LinAlgError:
         fa_start = np.full(p, 0.5)
     best = None
     for st in (fa_start, np.full(p, 0.5)):
-        x, f = _tight(fun_grad, st, upper)
+        x, f, ok = _tight(fun_grad, st, upper)
         if np.isfinite(f) and (best is None or f < best[1]):
-            best = (x, f)
+            best = (x, f, ok)
     if best is not None and best[1] < f_pol - max(BASIN_ATOL, BASIN_RTOL * abs(f_pol)):
-        return best[0], best[1], float(fun_grad(psi)[0])
+        return best[0], best[1], float(fun_grad(psi)[0]), best[2]
     return None
 
 
@@ -256,14 +256,14 @@ def extract(r: np.ndarray, n_factors: int, method: str = "minres", *,
     if check_optimum:
         other = _other_optimum(r, n_factors, psi, fun_grad, upper)
         if other is not None:
-            psi_new, f_new, f_old = other
+            psi_new, f_new, f_old, ok = other
             note = (f"psych's {method} solution (objective {f_old:.6g}, "
                     f"{int(np.sum(psi <= 0.005 + 1e-9))} uniqueness(es) at the bound 0.005) is a "
                     f"local optimum; a restart found objective {f_new:.6g} "
                     f"({int(np.sum(psi_new <= 0.005 + 1e-9))} at the bound), which is returned "
                     f"(psych::fa returns the first; factanal's start values reach the second).")
             warnings.warn(note, ConvergenceWarning, stacklevel=3)
-            psi, msg, converged = psi_new, msg + "; " + note, True
+            psi, msg, converged = psi_new, msg + "; " + note, ok
     L = loadings(r, psi, n_factors)
     model = L @ L.T
     S = r.copy()
