@@ -13,7 +13,8 @@ import pandas as pd
 from scipy import stats
 
 from ..exceptions import (ConvergenceWarning, HeywoodCaseWarning, IdentificationError,
-                          ModelSpecificationError, NotPositiveDefiniteWarning)
+                          ModelSpecificationError, ModelSpecificationWarning,
+                          NotPositiveDefiniteWarning)
 from .defined import compile_definitions, evaluate_definitions
 from .estimate import make_problem, optimize, row_values, start_values
 from .fit_measures import (FitInputs, compute_fit_measures, robust_fit_measures,
@@ -28,6 +29,41 @@ from .standardize import standardized_values
 from .syntax import parse_model
 
 __all__ = ["fit"]
+
+
+_FIT_OPTIONS = ("group", "group_equal", "group_partial", "std_lv", "orthogonal", "meanstructure",
+                "information", "fixed_x", "missing", "sample_cov", "sample_nobs", "sample_mean",
+                "sample_cov_rescale", "estimator", "se", "test", "likelihood", "max_iter",
+                "ordered", "parameterization")
+_MISSING = ("listwise", "ml", "ml.x", "fiml")
+
+
+def _reject_unknown(func: str, unknown: dict, accepted) -> None:
+    """Unknown keyword arguments: the package's error, naming the option and the accepted ones."""
+    if not unknown:
+        return
+    import difflib
+    msgs = []
+    for name in unknown:
+        alt = name.replace(".", "_")
+        hint = ""
+        if alt != name and alt in accepted:
+            hint = f" (lavaan's {name!r} is {alt!r} here)"
+        else:
+            close = difflib.get_close_matches(alt, accepted, n=1, cutoff=0.7)
+            if close:
+                hint = f" (did you mean {close[0]!r}?)"
+        msgs.append(f"{name!r}{hint}")
+    raise ModelSpecificationError(
+        f"{func}() got unknown option(s) {', '.join(msgs)}. Accepted options: "
+        f"{', '.join(accepted)}.")
+
+
+def _check_choice(name: str, value, choices) -> None:
+    if not isinstance(value, str) or value not in choices:
+        raise ModelSpecificationError(
+            f"The {name!r} argument must be one of {', '.join(map(repr, choices))}; got "
+            f"{value!r}.")
 
 
 def _validate_options(estimator, information_kind, max_iter):
@@ -60,8 +96,9 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
         information: str | None = None, fixed_x: bool = True, missing: str = "listwise",
         sample_cov=None,
         sample_nobs=None, sample_mean=None, sample_cov_rescale: bool = True,
-        estimator: str = "ML", max_iter: int = 1000, ordered=None,
-        parameterization: str = "delta") -> SEMResult:
+        estimator: str = "ML", se: str = "standard", test: str = "standard",
+        likelihood: str = "normal", max_iter: int = 1000, ordered=None,
+        parameterization: str = "delta", **unknown) -> SEMResult:
     """Fit a structural equation model by maximum likelihood (lavaan ``sem()``/``cfa()``).
 
     Parameters
@@ -87,16 +124,27 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
         Information matrix for standard errors; default "expected" for ML and
         "observed" for MLR (lavaan).
     fixed_x : bool
-        Exogenous observed covariates keep their sample moments (lavaan default).
-    missing : {"listwise", "ml"}
-        "listwise" drops incomplete rows (lavaan default); "ml" is full-information ML
-        (lavaan ``missing = "ml"``): mean structure, observed information by default.
+        Exogenous observed covariates keep their sample moments (lavaan default). With
+        ``False`` their variances, covariances (and means) are free parameters.
+    missing : {"listwise", "ml", "ml.x"}
+        Default "listwise" drops incomplete rows (lavaan default); "ml" is
+        full-information ML (lavaan ``missing = "ml"``): mean structure, observed
+        information by default. As lavaan, "ml" with ``fixed_x=True`` drops the rows whose
+        exogenous covariates are missing (with a warning naming them); "ml.x" keeps them
+        (lavaan ``missing = "ml.x"``: covariate moments from the EM estimates of all rows).
+        ``result.cases`` lists every input row and whether it was used.
     sample_cov, sample_nobs, sample_mean
         Moments instead of raw data (``sample_cov`` divisor N - 1, rescaled to N as
         lavaan's ``sample.cov.rescale``).
     estimator : {"ML", "MLR"}
         MLR: ML estimates with Huber-White (sandwich) standard errors and the
         Yuan-Bentler scaled chi-square with scaled/robust fit measures (raw data needed).
+    se : {"standard", "none"}
+        Standard errors (lavaan ``se =``); "standard" from the information matrix.
+    test : {"standard"}
+        Model test (lavaan ``test =``).
+    likelihood : {"normal"}
+        Normal-theory likelihood, covariance with divisor N (lavaan ``likelihood``).
     max_iter : int
     ordered : bool or list of str, optional
         Ordinal indicators (lavaan ``ordered =``); ``True`` = all indicators. Then the
@@ -112,16 +160,26 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
     Raises
     ------
     ModelSyntaxError, ModelSpecificationError, IdentificationError, NotPositiveDefiniteError
+        ModelSpecificationError also for an unknown option (naming the accepted ones).
 
     Warns
     -----
-    ConvergenceWarning, HeywoodCaseWarning, NotPositiveDefiniteWarning
+    ConvergenceWarning, HeywoodCaseWarning, NotPositiveDefiniteWarning, DataQualityWarning
+    ModelSpecificationWarning
+        Growth-curve syntax (factors whose loadings are all fixed) without the growth
+        mean structure: the latent means would not be estimated; use :func:`growth`.
 
     Notes
     -----
     R: ``lavaan::sem(model, data, group =, group.equal =, group.partial =,
     std.lv =, information =)`` with lavaan 0.6-14 defaults (``cfa()`` is the same).
     """
+    _reject_unknown("fit", unknown, _FIT_OPTIONS)
+    _check_choice("se", se, ("standard", "none"))
+    se_type = se
+    _check_choice("test", test, ("standard",))
+    _check_choice("likelihood", likelihood, ("normal",))
+    _check_choice("missing", missing, _MISSING)
     if ordered is not None and ordered is not False and not (
             isinstance(ordered, (list, tuple)) and len(ordered) == 0):
         from .ordinal import fit_ordinal
@@ -135,10 +193,9 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
     t0 = time.perf_counter()
     _validate_options(estimator, information, max_iter)
     estimator = estimator.upper()
-    if missing not in ("listwise", "ml", "fiml"):
-        raise ModelSpecificationError(
-            f"The 'missing' argument must be 'listwise' or 'ml', got {missing!r}.")
-    fiml = missing in ("ml", "fiml") and data is not None
+    if missing == "fiml":
+        missing = "ml"
+    fiml = missing in ("ml", "ml.x") and data is not None
     if information is None:
         information = "observed" if (estimator == "MLR" or fiml) else "expected"
     if estimator == "MLR" and data is None:
@@ -148,7 +205,8 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
     pre_names = variable_names(parsed.statements)
     ov = list(pre_names.ov)
     if data is not None:
-        ss = from_data(data, ov, group, missing="ml" if fiml else "listwise")
+        ss = from_data(data, ov, group, missing=missing if fiml else "listwise",
+                       x_vars=pre_names.ov_x if fixed_x else ())
     elif sample_cov is not None:
         if sample_nobs is None:
             raise ModelSpecificationError("'sample_nobs' is required with 'sample_cov'.")
@@ -176,6 +234,10 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
                         fixed_x=fixed_x, group_equal=group_equal, group_partial=group_partial,
                         group_labels=ss.group_labels, orthogonal=orthogonal)
 
+    gmsg = _growth_without_means(parsed, pt, meanstructure)
+    if gmsg:
+        warnings.warn(gmsg, ModelSpecificationWarning, stacklevel=2)
+
     rep = build_representation(pt)
     prob = make_problem(pt, rep, ss)
     # degrees of freedom (fixed.x moments are not modelled)
@@ -201,7 +263,7 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
                f"({opt.message}); estimates are not valid and standard errors are not computed.")
         warnings.warn(msg, ConvergenceWarning, stacklevel=2)
         warn_list.append(msg)
-    else:
+    elif se_type != "none":
         info = opt.information if information == "expected" else _info(prob, theta, information)
         check_identified(info, pnames)
         vcov = vcov_from_information(info, ss.ntotal)
@@ -234,7 +296,7 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
         est = np.concatenate([est, [float(np.real(dvals[d.name])) for d in defs]])
         se = np.concatenate([se, dse])
         free_col += [False] * len(defs)
-    se_reason = ""
+    se_reason = "not requested (se='none')" if se_type == "none" else ""
     if not opt.converged:
         se[:] = np.nan
         se_reason = f"not computed: the model did not converge ({opt.message})"
@@ -290,11 +352,11 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
     chisq_g = tuple(float(2 * n * f) for n, f in zip(ss.nobs, _group_fmin(prob, theta)))
     vc = None if vcov is None else pd.DataFrame(vcov, index=pnames, columns=pnames)
     options = dict(estimator=estimator, information=information, std_lv=std_lv,
-                   orthogonal=orthogonal, missing="ml" if fiml else "listwise",
+                   orthogonal=orthogonal, missing=missing if fiml else "listwise",
                    meanstructure=meanstructure, fixed_x=fixed_x, group=group,
                    group_equal=tuple(pt.options["group_equal"]),
                    group_partial=tuple(group_partial or ()), likelihood="normal",
-                   se=("none" if not opt.converged else
+                   se=("none" if (not opt.converged or se_type == "none") else
                        "robust.huber.white" if estimator == "MLR" else "standard"),
                    test="yuan.bentler.mplus" if estimator == "MLR" else "standard")
     return SEMResult(
@@ -304,8 +366,43 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
         implied_cov=frozen_mapping(Sig_d), implied_mean=frozen_mapping(mu_d), vcov=vc,
         options=frozen_mapping(options), warnings=tuple(warn_list), chisq_by_group=chisq_g,
         se_reason=se_reason,
-        timing=time.perf_counter() - t0, parameter_table=pt.table.copy(), _problem=prob,
+        timing=time.perf_counter() - t0, parameter_table=pt.table.copy(), cases=ss.cases,
+        _problem=prob,
         _theta=theta, _defs=defs)
+
+
+def growth_factors(parsed) -> list[str]:
+    """Latent variables whose loadings are all fixed numbers on observed indicators, at
+    least one of them with varying values (a slope) or two such factors (intercept +
+    slope): the signature of a latent growth model."""
+    lds: dict[str, list] = {}
+    for s in parsed.statements:
+        if s.op == "=~":
+            fx = s.modifier.fixed
+            val = None if (fx is None or any(v is None for v in fx)) else fx
+            lds.setdefault(s.lhs, []).append(val)
+    allfixed = [lv for lv, v in lds.items() if len(v) >= 2 and all(x is not None for x in v)]
+    if not allfixed:
+        return []
+    varying = [lv for lv in allfixed if len({x for v in lds[lv] for x in v}) > 1]
+    return allfixed if (varying and len(allfixed) >= 2) else []
+
+
+def _growth_without_means(parsed, pt, meanstructure) -> str:
+    """A warning text when growth syntax is fitted without the growth mean structure."""
+    gf = growth_factors(parsed)
+    if not gf:
+        return ""
+    user_means = {s.lhs for s in parsed.statements if s.op == "~1"}
+    if any(f in user_means for f in gf):
+        return ""
+    what = ("without a mean structure" if not meanstructure else
+            "with the latent means fixed to 0 and free observed intercepts")
+    return (f"The model looks like a latent growth model (factors {', '.join(map(repr, gf))} "
+            f"have all loadings fixed) but is fitted {what}: the means of the growth factors "
+            f"(average starting level and rate of change) are not estimated. Use "
+            f"sem.growth(model, data), lavaan's growth(): mean structure, observed intercepts "
+            f"fixed to 0 and latent means free.")
 
 
 def _info(prob, theta, kind):
@@ -350,40 +447,59 @@ def _group_fmin(prob, theta):
 
 
 def _baseline(ss, pt, meanstructure, fixed_x, ndat):
-    """Independence model: chi-square and df (closed form)."""
-    if ss.patterns is not None:
-        # FIML: per variable available-case ML moments; chisq = 2 (logl_h1 - logl_b)
-        chisq = float(2 * (sum(ss.h1_loglik) - sum(ss.baseline_loglik)))
-        p = len(ss.ov)
-        return chisq, ndat - ss.ngroups * 2 * p
+    """Independence model: chi-square and df.
+
+    As lavaan (``lav_partable_independence``), the covariances among the exogenous
+    covariates stay in the baseline model whatever ``fixed_x`` is: fixed at their
+    sample values with ``fixed_x=True``, free parameters with ``fixed_x=False``.
+    """
     ov = list(ss.ov)
-    xset = set(pt.names.ov_x) if fixed_x else set()
-    nox = [k for k, v in enumerate(ov) if v not in xset]
-    xs = [k for k, v in enumerate(ov) if v in xset]
+    xnames = set(pt.names.ov_x)
+    xs = [k for k, v in enumerate(ov) if v in xnames]
+    nox = [k for k, v in enumerate(ov) if v not in xnames]
+    nvar_free = len(nox) if fixed_x else len(ov)
+    ncov_x = 0 if fixed_x else len(xs) * (len(xs) - 1) // 2
+    npar_b = ss.ngroups * (nvar_free * (2 if meanstructure else 1) + ncov_x)
+    if ss.patterns is not None:
+        if len(xs) > 1:
+            _, bopt, _ = _baseline_fit(ss, pt, meanstructure, fixed_x, None)
+            chisq = float(2 * ss.ntotal * bopt.fmin)
+        else:
+            # per variable available-case ML moments; chisq = 2 (logl_h1 - logl_b)
+            chisq = float(2 * (sum(ss.h1_loglik) - sum(ss.baseline_loglik)))
+        return chisq, ndat - npar_b
     chisq = 0.0
     for g, S in enumerate(ss.cov):
         ld = np.sum(np.log(np.diag(S)[nox]))
         if xs:
             ld += np.linalg.slogdet(S[np.ix_(xs, xs)])[1]
         chisq += ss.nobs[g] * (ld - np.linalg.slogdet(S)[1])
-    npar_b = ss.ngroups * (len(nox) * (2 if meanstructure else 1))
     return chisq, ndat - npar_b
 
 
 def _baseline_fit(ss, pt, meanstructure, fixed_x, information_kind):
     """Fit the independence (baseline) model; returns (problem, optimum, information)."""
     ov = list(ss.ov)
-    xs = [v for v in ov if v in set(pt.names.ov_x)] if fixed_x else []
+    xs = [v for v in ov if v in set(pt.names.ov_x)]
     lines = [f"{v} ~~ {v}" for v in ov if v not in xs]
     lines += [f"{a} ~~ {b}" for i, a in enumerate(xs) for b in xs[i:]]
     parsed = parse_model("\n".join(lines))
     bpt = build_partable(parsed, ngroups=ss.ngroups, meanstructure=meanstructure, fixed_x=False)
-    if xs:
+    if xs and fixed_x:
         bpt = freeze_exogenous(bpt, xs)
     brep = build_representation(bpt)
-    bprob = make_problem(bpt, brep, ss)
+    ss_b = ss
+    if xs and fixed_x and ss.pairwise is not None:
+        # lavaan fixes the covariates of the FIML baseline at the available-case
+        # (pairwise) moments (lavsamplestats@cov), not at the EM ones (matters for ml.x)
+        from dataclasses import replace
+        ss_b = replace(ss, cov=tuple(pw[0] for pw in ss.pairwise),
+                       mean=tuple(pw[1] for pw in ss.pairwise))
+    bprob = make_problem(bpt, brep, ss_b)
     bopt = optimize(bprob, start_values(bprob))
-    if ss.patterns is None or information_kind == "expected":
+    if information_kind is None:
+        A0 = None
+    elif ss.patterns is None or information_kind == "expected":
         # complete data: for the independence model the observed information equals the
         # expected one at its estimates (diagonal Sigma), so no numerical Hessian
         A0 = bopt.information

@@ -225,7 +225,9 @@ def build_partable(parsed: ParsedModel, *, ngroups: int = 1, std_lv: bool = Fals
                 f"Model syntax line {s.line}: {s.lhs!r} cannot be regressed on itself.")
     lv_x = list(names.lv_x)
     lvov_y = list(names.lv_y) + list(names.ov_y)
-    ov_x = list(names.ov_x) if fixed_x else []
+    # lavaan adds the (co)variances of the exogenous covariates whatever fixed.x is;
+    # fixed.x = TRUE fixes them at their sample values, fixed.x = FALSE frees them
+    ov_x = list(names.ov_x)
     ov_nox = [v for v in names.ov if v not in ov_x]
     if auto_fix_first is None:
         auto_fix_first = not std_lv
@@ -279,7 +281,7 @@ def build_partable(parsed: ParsedModel, *, ngroups: int = 1, std_lv: bool = Fals
                     free, ustart = False, 0.0
                 if orthogonal and op == "~~" and lhs != rhs and lhs in lvset and rhs in lvset:
                     free, ustart = False, 0.0
-                if op in ("~~", "~1") and fixed_x and lhs in ov_x and (op == "~1" or rhs in ov_x):
+                if fixed_x and op in ("~~", "~1") and lhs in ov_x and (op == "~1" or rhs in ov_x):
                     free, ustart, exo = False, np.nan, 1
             else:
                 if op == "~~" and lhs == rhs and lhs in lvset and std_lv:

@@ -162,6 +162,11 @@ class SEMResult:
         Each group's contribution to the chi-square (lavaan ``test$stat.group``).
     se_reason : str
         Empty when standard errors were computed; otherwise why they are NaN.
+    cases : DataFrame or None
+        One row per input data row: ``row`` (the ``data.index`` label), ``group`` and
+        ``status`` (``"used"`` or why it was dropped: listwise deletion, a missing
+        exogenous covariate under ``missing="ml"``, no observed value, no group).
+        None when fitted from moments.
     """
 
     model: str
@@ -183,8 +188,9 @@ class SEMResult:
     chisq_by_group: tuple
     se_reason: str
     parameter_table: pd.DataFrame
-    _problem: Any = field(repr=False, compare=False)
-    _theta: np.ndarray = field(repr=False, compare=False)
+    cases: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+    _problem: Any = field(repr=False, compare=False, default=None)
+    _theta: np.ndarray = field(repr=False, compare=False, default=None)
     _defs: tuple = field(repr=False, compare=False, default=())
 
     # ------------------------------------------------------------------ derived tables
