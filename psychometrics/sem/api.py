@@ -34,7 +34,7 @@ __all__ = ["fit"]
 _FIT_OPTIONS = ("group", "group_equal", "group_partial", "std_lv", "orthogonal", "meanstructure",
                 "information", "fixed_x", "missing", "sample_cov", "sample_nobs", "sample_mean",
                 "sample_cov_rescale", "estimator", "se", "test", "likelihood", "max_iter",
-                "ordered", "parameterization")
+                "ordered", "parameterization", "int_ov_free", "int_lv_free")
 _MISSING = ("listwise", "ml", "ml.x", "fiml")
 
 
@@ -98,7 +98,8 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
         sample_nobs=None, sample_mean=None, sample_cov_rescale: bool = True,
         estimator: str = "ML", se: str = "standard", test: str = "standard",
         likelihood: str = "normal", max_iter: int = 1000, ordered=None,
-        parameterization: str = "delta", **unknown) -> SEMResult:
+        parameterization: str = "delta", int_ov_free: bool = True, int_lv_free: bool = False,
+        **unknown) -> SEMResult:
     """Fit a structural equation model by maximum likelihood (lavaan ``sem()``/``cfa()``).
 
     Parameters
@@ -152,6 +153,10 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
         "WLSMV" by default, or "DWLS") and an ``OrdinalSEMResult`` is returned.
     parameterization : {"delta", "theta"}
         Ordinal models only (lavaan ``parameterization =``).
+    int_ov_free, int_lv_free : bool
+        With a mean structure, free the intercepts of observed variables (default True) /
+        the means of latent variables (default False), lavaan ``int.ov.free`` /
+        ``int.lv.free``; :func:`growth` sets False / True.
 
     Returns
     -------
@@ -232,7 +237,8 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
         raise ModelSpecificationError("'group_equal' needs a 'group' column with at least two groups.")
     pt = build_partable(parsed, ngroups=ngroups, std_lv=std_lv, meanstructure=meanstructure,
                         fixed_x=fixed_x, group_equal=group_equal, group_partial=group_partial,
-                        group_labels=ss.group_labels, orthogonal=orthogonal)
+                        group_labels=ss.group_labels, orthogonal=orthogonal,
+                        int_ov_free=int_ov_free, int_lv_free=int_lv_free)
 
     gmsg = _growth_without_means(parsed, pt, meanstructure)
     if gmsg:
@@ -391,7 +397,7 @@ def growth_factors(parsed) -> list[str]:
 def _growth_without_means(parsed, pt, meanstructure) -> str:
     """A warning text when growth syntax is fitted without the growth mean structure."""
     gf = growth_factors(parsed)
-    if not gf:
+    if not gf or (meanstructure and pt.options.get("int_lv_free")):
         return ""
     user_means = {s.lhs for s in parsed.statements if s.op == "~1"}
     if any(f in user_means for f in gf):

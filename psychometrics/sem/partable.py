@@ -168,7 +168,8 @@ def _parse_partial(group_partial) -> set[tuple[str, str, str]]:
 def build_partable(parsed: ParsedModel, *, ngroups: int = 1, std_lv: bool = False,
                    meanstructure: bool = False, fixed_x: bool = True,
                    group_equal=None, group_partial=None, group_labels=(),
-                   auto_fix_first: bool | None = None, orthogonal: bool = False) -> ParTable:
+                   auto_fix_first: bool | None = None, orthogonal: bool = False,
+                   int_ov_free: bool = True, int_lv_free: bool = False) -> ParTable:
     """Build the parameter table from parsed syntax with lavaan ``sem()`` defaults.
 
     Parameters
@@ -185,6 +186,9 @@ def build_partable(parsed: ParsedModel, *, ngroups: int = 1, std_lv: bool = Fals
         lavaan's ``group.equal``/``group.partial``.
     orthogonal : bool
         Fix the automatic covariances among latent variables to zero (``orthogonal``).
+    int_ov_free, int_lv_free : bool
+        Free the automatic intercepts of observed / latent variables (lavaan
+        ``int.ov.free`` / ``int.lv.free``); ``growth()`` uses False / True.
 
     Notes
     -----
@@ -277,7 +281,9 @@ def build_partable(parsed: ParsedModel, *, ngroups: int = 1, std_lv: bool = Fals
                     free, ustart = False, 1.0
                 if op == "~~" and lhs == rhs and lhs in single_ind:
                     free, ustart = False, 0.0
-                if op == "~1" and lhs in lvset:
+                if op == "~1" and lhs in lvset and not int_lv_free:
+                    free, ustart = False, 0.0
+                if op == "~1" and lhs not in lvset and not int_ov_free:
                     free, ustart = False, 0.0
                 if orthogonal and op == "~~" and lhs != rhs and lhs in lvset and rhs in lvset:
                     free, ustart = False, 0.0
@@ -399,7 +405,8 @@ def build_partable(parsed: ParsedModel, *, ngroups: int = 1, std_lv: bool = Fals
     return ParTable(table=tab, names=names, ngroups=ngroups, meanstructure=meanstructure,
                     fixed_x=fixed_x, definitions=tuple(parsed.definitions),
                     group_labels=tuple(group_labels), npar=k,
-                    options=dict(std_lv=std_lv, group_equal=ge,
+                    options=dict(std_lv=std_lv, group_equal=ge, int_ov_free=int_ov_free,
+                                 int_lv_free=int_lv_free,
                                  group_partial=tuple(sorted(partial))), cols=lists)
 
 
