@@ -34,7 +34,8 @@ __all__ = ["fit"]
 _FIT_OPTIONS = ("group", "group_equal", "group_partial", "std_lv", "orthogonal", "meanstructure",
                 "information", "fixed_x", "missing", "sample_cov", "sample_nobs", "sample_mean",
                 "sample_cov_rescale", "estimator", "se", "test", "likelihood", "max_iter",
-                "ordered", "parameterization", "int_ov_free", "int_lv_free")
+                "ordered", "parameterization", "int_ov_free", "int_lv_free", "bootstrap",
+                "seed", "n_jobs", "boot_ci_type")
 _MISSING = ("listwise", "ml", "ml.x", "fiml")
 
 
@@ -99,6 +100,7 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
         estimator: str = "ML", se: str = "standard", test: str = "standard",
         likelihood: str = "normal", max_iter: int = 1000, ordered=None,
         parameterization: str = "delta", int_ov_free: bool = True, int_lv_free: bool = False,
+        bootstrap: int = 1000, seed=None, n_jobs: int = 1, boot_ci_type: str = "perc",
         **unknown) -> SEMResult:
     """Fit a structural equation model by maximum likelihood (lavaan ``sem()``/``cfa()``).
 
@@ -140,10 +142,23 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
     estimator : {"ML", "MLR"}
         MLR: ML estimates with Huber-White (sandwich) standard errors and the
         Yuan-Bentler scaled chi-square with scaled/robust fit measures (raw data needed).
-    se : {"standard", "none"}
-        Standard errors (lavaan ``se =``); "standard" from the information matrix.
-    test : {"standard"}
-        Model test (lavaan ``test =``).
+    se : {"standard", "bootstrap", "none"}
+        Standard errors (lavaan ``se =``); "standard" from the information matrix,
+        "bootstrap": the standard deviation of ``bootstrap`` ordinary bootstrap draws
+        (see :mod:`.bootstrap`), with bootstrap intervals of type ``boot_ci_type`` in the
+        ``ci_lower``/``ci_upper`` columns (other types: ``result.bootstrap_ci()``).
+    test : {"standard", "bollen.stine"}
+        Model test (lavaan ``test =``); "bollen.stine" adds the Bollen-Stine bootstrap
+        p-value (``fit_measures["bollen_stine_pvalue"]``).
+    bootstrap : int
+        Number of bootstrap draws (lavaan ``bootstrap = 1000``).
+    seed : int, optional
+        Seed of the bootstrap draws (``numpy.random.default_rng``); the same seed gives
+        the same draws, whatever ``n_jobs``.
+    n_jobs : int
+        Processes for the bootstrap (default 1).
+    boot_ci_type : {"perc", "bca.simple", "basic", "norm"}
+        lavaan ``parameterEstimates(boot.ci.type =)``; default "perc".
     likelihood : {"normal"}
         Normal-theory likelihood, covariance with divisor N (lavaan ``likelihood``).
     max_iter : int
@@ -180,9 +195,11 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
     std.lv =, information =)`` with lavaan 0.6-14 defaults (``cfa()`` is the same).
     """
     _reject_unknown("fit", unknown, _FIT_OPTIONS)
-    _check_choice("se", se, ("standard", "none"))
+    _check_choice("se", se, ("standard", "none", "bootstrap"))
     se_type = se
-    _check_choice("test", test, ("standard",))
+    _check_choice("test", test, ("standard", "bollen.stine"))
+    from .bootstrap import CI_TYPES
+    _check_choice("boot_ci_type", boot_ci_type, CI_TYPES)
     _check_choice("likelihood", likelihood, ("normal",))
     _check_choice("missing", missing, _MISSING)
     if ordered is not None and ordered is not False and not (
@@ -276,6 +293,30 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
         if estimator == "MLR":
             rob = robust_parts(prob, theta, info, df)
             vcov = rob.vcov
+    boot = boot_bs = None
+    if opt.converged and (se_type == "bootstrap" or test == "bollen.stine"):
+        from .bootstrap import run_bootstrap
+        if data is None:
+            raise ModelSpecificationError(
+                "se='bootstrap' and test='bollen.stine' need raw 'data', not 'sample_cov'.")
+        if se_type == "bootstrap":
+            boot = run_bootstrap(prob, theta, defs, n_draws=bootstrap, seed=seed,
+                                 kind="ordinary", n_jobs=n_jobs, max_iter=max_iter)
+            if boot.n_successful < 2:
+                raise ModelSpecificationError(
+                    f"Only {boot.n_successful} of {bootstrap} bootstrap draws could be fitted.")
+            # lavaan lav_model_vcov: cov(BOOT) * (nboot - 1) / nboot (divisor nboot); the
+            # defined parameters use cov(BOOT.def) (divisor nboot - 1), see below
+            vcov = np.atleast_2d(np.cov(boot.theta, rowvar=False, ddof=0))
+        if test == "bollen.stine":
+            boot_bs = run_bootstrap(prob, theta, defs, n_draws=bootstrap, seed=seed,
+                                    kind="bollen.stine", n_jobs=n_jobs, max_iter=max_iter)
+        for b in (boot, boot_bs):
+            if b is not None and b.failed:
+                msg = (f"{len(b.failed)} of {b.n_draws} {b.kind} bootstrap draws could not be "
+                       f"fitted and were dropped (draws {list(b.failed)[:10]}).")
+                warnings.warn(msg, ConvergenceWarning, stacklevel=2)
+                warn_list.append(msg)
     values = row_values(prob, theta)
     warn_list += _check_solution(prob, values)
 
@@ -294,6 +335,9 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
         dvals = evaluate_definitions(defs, lab_vals)
         dse = _defined_se(prob, theta, defs, vcov) if vcov is not None else \
             np.full(len(defs), np.nan)
+        if boot is not None:
+            # lavaan: VCOV of the defined parameters = cov of their bootstrap values
+            dse = np.std(boot.defined, axis=0, ddof=1)
         cols["lhs"] += [d.name for d in defs]
         cols["op"] += [":="] * len(defs)
         cols["rhs"] += [d.expression for d in defs]
@@ -307,6 +351,10 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
         se[:] = np.nan
         se_reason = f"not computed: the model did not converge ({opt.message})"
     z, pv, lo, hi = inference(est, se)
+    if boot is not None and opt.converged:
+        from .bootstrap import bootstrap_intervals
+        lo, hi = bootstrap_intervals(pd.DataFrame({"est": est, "se": se}), par, boot,
+                                     boot_ci_type)
     cols.update(est=est, se=se, z=z, p_value=pv, ci_lower=lo, ci_upper=hi,
                 std_lv=standardized_values(prob, theta, defs, "std.lv").real,
                 std_all=standardized_values(prob, theta, defs, "std.all").real,
@@ -355,6 +403,11 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
                                                 version="V3" if estimator == "MLR" else "V6",
                                                 information=information)
             fm.update(robust_indices(XX3, df, XX3b, dfb, c3, c3b, float(ss.ntotal), ngroups))
+    if boot_bs is not None and "chisq" in fm:
+        # lavaan lav_test: share of bootstrap chi-squares larger than the observed one
+        fm["bollen_stine_pvalue"] = float(np.sum(boot_bs.chisq > fm["chisq"]) /
+                                          max(boot_bs.n_successful, 1))
+        fm["bootstrap_successful"] = float(boot_bs.n_successful)
     chisq_g = tuple(float(2 * n * f) for n, f in zip(ss.nobs, _group_fmin(prob, theta)))
     vc = None if vcov is None else pd.DataFrame(vcov, index=pnames, columns=pnames)
     options = dict(estimator=estimator, information=information, std_lv=std_lv,
@@ -363,8 +416,14 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
                    group_equal=tuple(pt.options["group_equal"]),
                    group_partial=tuple(group_partial or ()), likelihood="normal",
                    se=("none" if (not opt.converged or se_type == "none") else
+                       "bootstrap" if se_type == "bootstrap" else
                        "robust.huber.white" if estimator == "MLR" else "standard"),
-                   test="yuan.bentler.mplus" if estimator == "MLR" else "standard")
+                   test=("yuan.bentler.mplus" if estimator == "MLR" else "standard")
+                   + (", bollen.stine" if test == "bollen.stine" else ""),
+                   bootstrap=bootstrap if (boot or boot_bs) else None,
+                   seed=seed if (boot or boot_bs) else None,
+                   boot_ci_type=boot_ci_type if boot else None,
+                   int_ov_free=int_ov_free, int_lv_free=int_lv_free)
     return SEMResult(
         model=model, estimates=tab, fit_measures=frozen_mapping(fm), converged=opt.converged,
         iterations=opt.iterations, optimizer_message=opt.message, nobs=ss.nobs,
@@ -373,7 +432,7 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
         options=frozen_mapping(options), warnings=tuple(warn_list), chisq_by_group=chisq_g,
         se_reason=se_reason,
         timing=time.perf_counter() - t0, parameter_table=pt.table.copy(), cases=ss.cases,
-        _problem=prob,
+        bootstrap=boot, bootstrap_test=boot_bs, _problem=prob,
         _theta=theta, _defs=defs)
 
 

@@ -167,6 +167,9 @@ class SEMResult:
         ``status`` (``"used"`` or why it was dropped: listwise deletion, a missing
         exogenous covariate under ``missing="ml"``, no observed value, no group).
         None when fitted from moments.
+    bootstrap, bootstrap_test : BootstrapDraws or None
+        The ordinary draws of ``se="bootstrap"`` and the Bollen-Stine draws of
+        ``test="bollen.stine"`` (:class:`psychometrics.sem.bootstrap.BootstrapDraws`).
     """
 
     model: str
@@ -189,6 +192,8 @@ class SEMResult:
     se_reason: str
     parameter_table: pd.DataFrame
     cases: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+    bootstrap: Any = field(default=None, repr=False, compare=False)
+    bootstrap_test: Any = field(default=None, repr=False, compare=False)
     _problem: Any = field(repr=False, compare=False, default=None)
     _theta: np.ndarray = field(repr=False, compare=False, default=None)
     _defs: tuple = field(repr=False, compare=False, default=())
@@ -207,6 +212,33 @@ class SEMResult:
                                    minimum_value=minimum_value)
         if maximum_number is not None:
             out = out.head(maximum_number).reset_index(drop=True)
+        return out
+
+    def bootstrap_ci(self, type: str = "perc", level: float = 0.95) -> pd.DataFrame:  # noqa: A002
+        """Bootstrap confidence intervals of every parameter and defined parameter.
+
+        lavaan ``parameterEstimates(fit, boot.ci.type = type, level = level)`` for a fit
+        with ``se = "bootstrap"``: ``"perc"`` (percentile), ``"bca.simple"``
+        (bias-corrected, no acceleration), ``"basic"``, ``"norm"``.
+
+        Returns the estimates table with ``ci_lower``/``ci_upper`` for that type.
+
+        Raises
+        ------
+        ModelSpecificationError
+            If the model was not fitted with ``se="bootstrap"``, or a bad type/level.
+        """
+        from ..exceptions import ModelSpecificationError
+        from .bootstrap import bootstrap_intervals
+        if self.bootstrap is None:
+            raise ModelSpecificationError(
+                "bootstrap_ci() needs a fit with se='bootstrap' (e.g. sem.fit(model, data, "
+                "se='bootstrap', bootstrap=1000, seed=1)).")
+        out = self.estimates.copy()
+        par = np.asarray(self._problem.par)
+        lo, hi = bootstrap_intervals(out, par, self.bootstrap, type, level)
+        out["ci_lower"] = lo
+        out["ci_upper"] = hi
         return out
 
     def standardized_solution(self, type: str = "std.all") -> pd.DataFrame:  # noqa: A002
