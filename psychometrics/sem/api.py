@@ -15,6 +15,8 @@ from scipy import stats
 from ..exceptions import (ConvergenceWarning, HeywoodCaseWarning, IdentificationError,
                           ModelSpecificationError, ModelSpecificationWarning,
                           NotPositiveDefiniteWarning)
+from .constraints import active_jacobian, compile_constraints, constrained_vcov, \
+    optimize_constrained
 from .defined import compile_definitions, evaluate_definitions
 from .estimate import make_problem, optimize, row_values, start_values
 from .fit_measures import (FitInputs, compute_fit_measures, robust_fit_measures,
@@ -268,15 +270,29 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
     nx = len(pt.names.ov_x) if fixed_x else 0
     ndat = ngroups * (p * (p + 1) // 2 + (p if meanstructure else 0))
     ndat -= ngroups * (nx * (nx + 1) // 2 + (nx if meanstructure else 0))
-    df = ndat - pt.npar
+    defs = compile_definitions(pt.definitions, set(pt.c("label")) - {""})
+    cs = compile_constraints(pt, defs)
+    n_eq = cs.n_eq if cs is not None else 0
+    df = ndat - pt.npar + n_eq
     if df < 0:
         raise IdentificationError(
-            f"The model is not identified: it has {pt.npar} free parameters but only {ndat} "
+            f"The model is not identified: it has {pt.npar} free parameters"
+            f"{f' and {n_eq} equality constraints' if n_eq else ''} but only {ndat} "
             f"sample moments (df = {df}). Fix or constrain {-df} or more parameters.")
-    defs = compile_definitions(pt.definitions, set(pt.c("label")) - {""})
+    if cs is not None and (estimator == "MLR" or se_type == "bootstrap"
+                           or test == "bollen.stine"):
+        raise ModelSpecificationError(
+            "General constraints (expressions, '<', '>') are supported with estimator='ML' "
+            "and standard errors from the information matrix only (not MLR or bootstrap).")
     warn_list: list[str] = []
 
-    opt = optimize(prob, start_values(prob), max_iter=max_iter)
+    if cs is None:
+        opt = optimize(prob, start_values(prob), max_iter=max_iter)
+    else:
+        opt = optimize_constrained(prob, start_values(prob), cs, max_iter=max_iter)
+        H_act, H_eq = active_jacobian(prob, cs, opt.theta)
+        # lavaan lav_test: df = ndat - npar + rank of the equality-constraint Jacobian
+        df = ndat - pt.npar + (int(np.linalg.matrix_rank(H_eq)) if H_eq.shape[0] else 0)
     theta = opt.theta
     pnames = param_names(pt, pt.npar, ngroups)
     vcov = None
@@ -288,8 +304,11 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
         warn_list.append(msg)
     elif se_type != "none":
         info = opt.information if information == "expected" else _info(prob, theta, information)
-        check_identified(info, pnames)
-        vcov = vcov_from_information(info, ss.ntotal)
+        if cs is None:
+            check_identified(info, pnames)
+            vcov = vcov_from_information(info, ss.ntotal)
+        else:
+            vcov = constrained_vcov(info, H_act, ss.ntotal)
         if estimator == "MLR":
             rob = robust_parts(prob, theta, info, df)
             vcov = rob.vcov
@@ -382,7 +401,7 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
             h1 = float(sum(ss.h1_loglik))
             logl = (h1 - ss.ntotal * opt.fmin, h1)
         fm = compute_fit_measures(FitInputs(
-            fmin=opt.fmin, npar=pt.npar, nobs=ss.nobs, sample_cov=ss.cov, sample_mean=ss.mean,
+            fmin=opt.fmin, npar=ndat - df, nobs=ss.nobs, sample_cov=ss.cov, sample_mean=ss.mean,
             implied_cov=Sig_l, implied_mean=mu_l, meanstructure=meanstructure,
             baseline_chisq=xb, baseline_df=dfb, df=df, x_index=prob.x_idx, logl=logl,
             patterns=ss.patterns, pairwise=ss.pairwise))

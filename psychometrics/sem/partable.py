@@ -15,6 +15,7 @@ next group. This order fixes lavaan's plabels (``.p12.``).
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from itertools import combinations
 
@@ -61,6 +62,7 @@ class ParTable:
     meanstructure: bool
     fixed_x: bool
     definitions: tuple[Definition, ...] = ()
+    constraints: tuple = ()     # general constraints (syntax.Constraint), see .constraints
     group_labels: tuple = ()
     npar: int = 0
     options: dict = field(default_factory=dict)
@@ -355,16 +357,24 @@ def build_partable(parsed: ParsedModel, *, ngroups: int = 1, std_lv: bool = Fals
                         and r["user"] == 0 and r["group"] > 1):
                     r["free"], r["ustart"] = True, np.nan
 
-    # --- '==' constraints between labels --------------------------------------------
+    # --- '==' constraints between labels (simple: the two share a parameter); every
+    # other constraint (expressions, numbers, '<', '>') is a general constraint
     alias = {}
+    general = []
     labels_in_use = {r["eq_label"] for r in records} - {""}
+    label_re = re.compile(r"^[A-Za-z_.][A-Za-z0-9_.]*$")
     for c in parsed.constraints:
-        if c.lhs not in labels_in_use or c.rhs not in labels_in_use:
-            bad = c.lhs if c.lhs not in labels_in_use else c.rhs
-            raise ModelSpecificationError(
-                f"Model syntax line {c.line}: constraint '{c.lhs} == {c.rhs}' uses {bad!r}, which "
-                f"is not a parameter label; only equality between two labels is supported.")
-        alias[c.rhs] = c.lhs
+        if (c.op == "==" and c.lhs in labels_in_use and c.rhs in labels_in_use
+                and c.lhs != c.rhs):
+            alias[c.rhs] = c.lhs
+            continue
+        for side in (c.lhs, c.rhs):
+            if label_re.match(side) and side not in labels_in_use and side not in {
+                    d.name for d in parsed.definitions}:
+                raise ModelSpecificationError(
+                    f"Model syntax line {c.line}: constraint '{c.lhs} {c.op} {c.rhs}' uses "
+                    f"{side!r}, which is not a parameter label or defined parameter.")
+        general.append(c)
 
     def root(lbl):
         while lbl in alias:
@@ -404,6 +414,7 @@ def build_partable(parsed: ParsedModel, *, ngroups: int = 1, std_lv: bool = Fals
     _check_scale(lists, names, ngroups)
     return ParTable(table=tab, names=names, ngroups=ngroups, meanstructure=meanstructure,
                     fixed_x=fixed_x, definitions=tuple(parsed.definitions),
+                    constraints=tuple(general),
                     group_labels=tuple(group_labels), npar=k,
                     options=dict(std_lv=std_lv, group_equal=ge, int_ov_free=int_ov_free,
                                  int_lv_free=int_lv_free,
