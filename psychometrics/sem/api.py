@@ -98,7 +98,7 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
         meanstructure=None,
         information: str | None = None, fixed_x: bool = True, missing: str = "listwise",
         sample_cov=None,
-        sample_nobs=None, sample_mean=None, sample_cov_rescale: bool = True,
+        sample_nobs=None, sample_mean=None, sample_cov_rescale: bool | None = None,
         estimator: str = "ML", se: str = "standard", test: str = "standard",
         likelihood: str = "normal", max_iter: int = 1000, ordered=None,
         parameterization: str = "delta", int_ov_free: bool = True, int_lv_free: bool = False,
@@ -140,7 +140,8 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
         ``result.cases`` lists every input row and whether it was used.
     sample_cov, sample_nobs, sample_mean
         Moments instead of raw data (``sample_cov`` divisor N - 1, rescaled to N as
-        lavaan's ``sample.cov.rescale``).
+        lavaan's ``sample.cov.rescale``; default: rescaled for the normal likelihood, not
+        for the Wishart one).
     estimator : {"ML", "MLR"}
         MLR: ML estimates with Huber-White (sandwich) standard errors and the
         Yuan-Bentler scaled chi-square with scaled/robust fit measures (raw data needed).
@@ -161,8 +162,10 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
         Processes for the bootstrap (default 1).
     boot_ci_type : {"perc", "bca.simple", "basic", "norm"}
         lavaan ``parameterEstimates(boot.ci.type =)``; default "perc".
-    likelihood : {"normal"}
-        Normal-theory likelihood, covariance with divisor N (lavaan ``likelihood``).
+    likelihood : {"normal", "wishart"}
+        lavaan ``likelihood``: "normal" (covariance with divisor N, chisq = 2 N fmin) or
+        "wishart" (divisor N - 1, chisq = 2 (N - G) fmin, vcov / (N - G); complete data,
+        ML only).
     max_iter : int
     ordered : bool or list of str, optional
         Ordinal indicators (lavaan ``ordered =``); ``True`` = all indicators. Then the
@@ -202,7 +205,8 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
     _check_choice("test", test, ("standard", "bollen.stine"))
     from .bootstrap import CI_TYPES
     _check_choice("boot_ci_type", boot_ci_type, CI_TYPES)
-    _check_choice("likelihood", likelihood, ("normal",))
+    _check_choice("likelihood", likelihood, ("normal", "wishart"))
+    wishart = likelihood == "wishart"
     _check_choice("missing", missing, _MISSING)
     if ordered is not None and ordered is not False and not (
             isinstance(ordered, (list, tuple)) and len(ordered) == 0):
@@ -225,6 +229,12 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
     if estimator == "MLR" and data is None:
         raise ModelSpecificationError("estimator='MLR' needs raw 'data' (casewise scores), not "
                                       "'sample_cov'.")
+    if wishart and (fiml or estimator == "MLR"):
+        raise ModelSpecificationError(
+            "likelihood='wishart' is available with estimator='ML' and complete data "
+            "(missing='listwise') only.")
+    if sample_cov_rescale is None:
+        sample_cov_rescale = not wishart       # lavaan: rescale only for "normal"
     parsed = parse_model(model)
     pre_names = variable_names(parsed.statements)
     ov = list(pre_names.ov)
@@ -242,6 +252,11 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
                           tuple(range(1, ng + 1)) if ng > 1 else ())
     else:
         raise ModelSpecificationError("Give raw 'data' or 'sample_cov' with 'sample_nobs'.")
+    if wishart and data is not None:
+        # lavaan likelihood = "wishart": the sample covariance has divisor N - 1
+        from dataclasses import replace as _replace
+        ss = _replace(ss, cov=tuple(S * n / (n - 1) for S, n in zip(ss.cov, ss.nobs)),
+                      cache={})
     ngroups = ss.ngroups
     has_int = any(s.op == "~1" for s in parsed.statements)
     if meanstructure is None:
@@ -306,7 +321,7 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
         info = opt.information if information == "expected" else _info(prob, theta, information)
         if cs is None:
             check_identified(info, pnames)
-            vcov = vcov_from_information(info, ss.ntotal)
+            vcov = vcov_from_information(info, ss.ntotal - (ngroups if wishart else 0))
         else:
             vcov = constrained_vcov(info, H_act, ss.ntotal)
         if estimator == "MLR":
@@ -396,15 +411,36 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
     fm = {}
     if opt.converged or np.isfinite(opt.fmin):
         xb, dfb = _baseline(ss, pt, meanstructure, fixed_x, ndat)
+        fmin_fit, nobs_fit = opt.fmin, ss.nobs
+        if wishart:
+            # lavaan lav_test: chisq_g = 2 (n_g - 1) fmin_g; the fit measures then use
+            # N - G observations
+            nobs_fit = tuple(n - 1 for n in ss.nobs)
+            fx_g = _group_fmin(prob, theta)
+            fmin_fit = float(sum(n * f for n, f in zip(nobs_fit, fx_g)) / sum(nobs_fit))
+            xb = _baseline(ss, pt, meanstructure, fixed_x, ndat, nobs=nobs_fit)[0]
         logl = None
         if ss.patterns is not None:
             h1 = float(sum(ss.h1_loglik))
             logl = (h1 - ss.ntotal * opt.fmin, h1)
         fm = compute_fit_measures(FitInputs(
-            fmin=opt.fmin, npar=ndat - df, nobs=ss.nobs, sample_cov=ss.cov, sample_mean=ss.mean,
+            fmin=fmin_fit, npar=ndat - df, nobs=nobs_fit, sample_cov=ss.cov, sample_mean=ss.mean,
             implied_cov=Sig_l, implied_mean=mu_l, meanstructure=meanstructure,
             baseline_chisq=xb, baseline_df=dfb, df=df, x_index=prob.x_idx, logl=logl,
             patterns=ss.patterns, pairwise=ss.pairwise))
+        if wishart:
+            # the log-likelihood family and the RMR use all N observations (lavaan)
+            fm_n = compute_fit_measures(FitInputs(
+                fmin=opt.fmin, npar=ndat - df, nobs=ss.nobs, sample_cov=ss.cov,
+                sample_mean=ss.mean, implied_cov=Sig_l, implied_mean=mu_l,
+                meanstructure=meanstructure, baseline_chisq=xb, baseline_df=dfb, df=df,
+                x_index=prob.x_idx))
+            for k in ("fmin", "logl", "unrestricted_logl", "aic", "bic", "bic2", "ntotal",
+                      "rmr", "rmr_nomean", "srmr", "srmr_bentler", "srmr_bentler_nomean",
+                      "crmr", "crmr_nomean", "srmr_mplus", "srmr_mplus_nomean"):
+                if k in fm_n:
+                    fm[k] = fm_n[k]
+            fm["fmin"] = float(opt.fmin)
         if estimator == "MLR" and rob is not None:
             bprob, bopt, bA0 = _baseline_fit(ss, pt, meanstructure, fixed_x, information)
             rb = robust_parts(bprob, bopt.theta, bA0, dfb, h1=(rob.trace_h1, rob.h1_ndat))
@@ -433,7 +469,7 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
                    orthogonal=orthogonal, missing=missing if fiml else "listwise",
                    meanstructure=meanstructure, fixed_x=fixed_x, group=group,
                    group_equal=tuple(pt.options["group_equal"]),
-                   group_partial=tuple(group_partial or ()), likelihood="normal",
+                   group_partial=tuple(group_partial or ()), likelihood=likelihood,
                    se=("none" if (not opt.converged or se_type == "none") else
                        "bootstrap" if se_type == "bootstrap" else
                        "robust.huber.white" if estimator == "MLR" else "standard"),
@@ -530,7 +566,7 @@ def _group_fmin(prob, theta):
     return out
 
 
-def _baseline(ss, pt, meanstructure, fixed_x, ndat):
+def _baseline(ss, pt, meanstructure, fixed_x, ndat, nobs=None):
     """Independence model: chi-square and df.
 
     As lavaan (``lav_partable_independence``), the covariances among the exogenous
@@ -557,7 +593,7 @@ def _baseline(ss, pt, meanstructure, fixed_x, ndat):
         ld = np.sum(np.log(np.diag(S)[nox]))
         if xs:
             ld += np.linalg.slogdet(S[np.ix_(xs, xs)])[1]
-        chisq += ss.nobs[g] * (ld - np.linalg.slogdet(S)[1])
+        chisq += (ss.nobs if nobs is None else nobs)[g] * (ld - np.linalg.slogdet(S)[1])
     return chisq, ndat - npar_b
 
 
