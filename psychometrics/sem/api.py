@@ -70,9 +70,10 @@ def _check_choice(name: str, value, choices) -> None:
 
 
 def _validate_options(estimator, information_kind, max_iter):
-    if not isinstance(estimator, str) or estimator.upper() not in ("ML", "MLR"):
+    if not isinstance(estimator, str) or estimator.upper() not in ("ML", "MLR", "MLM", "MLMV"):
         raise ModelSpecificationError(
-            f"The 'estimator' argument must be 'ML' or 'MLR', got {estimator!r}.")
+            f"The 'estimator' argument must be one of 'ML', 'MLR', 'MLM', 'MLMV' (ordinal "
+            f"indicators: pass ordered=, then 'WLSMV' or 'DWLS'); got {estimator!r}.")
     if information_kind not in (None, "expected", "observed"):
         raise ModelSpecificationError(
             f"The 'information' argument must be 'expected' or 'observed', got {information_kind!r}.")
@@ -142,9 +143,11 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
         Moments instead of raw data (``sample_cov`` divisor N - 1, rescaled to N as
         lavaan's ``sample.cov.rescale``; default: rescaled for the normal likelihood, not
         for the Wishart one).
-    estimator : {"ML", "MLR"}
+    estimator : {"ML", "MLR", "MLM", "MLMV"}
         MLR: ML estimates with Huber-White (sandwich) standard errors and the
         Yuan-Bentler scaled chi-square with scaled/robust fit measures (raw data needed).
+        MLM / MLMV (complete raw data): ML estimates, ``robust.sem`` standard errors and
+        the Satorra-Bentler scaled / scaled-and-shifted test (:mod:`.robust_sb`).
     se : {"standard", "bootstrap", "none"}
         Standard errors (lavaan ``se =``); "standard" from the information matrix,
         "bootstrap": the standard deviation of ``bootstrap`` ordinary bootstrap draws
@@ -226,9 +229,13 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
     fiml = missing in ("ml", "ml.x") and data is not None
     if information is None:
         information = "observed" if (estimator == "MLR" or fiml) else "expected"
-    if estimator == "MLR" and data is None:
-        raise ModelSpecificationError("estimator='MLR' needs raw 'data' (casewise scores), not "
-                                      "'sample_cov'.")
+    if estimator in ("MLR", "MLM", "MLMV") and data is None:
+        raise ModelSpecificationError(f"estimator={estimator!r} needs raw 'data' (casewise "
+                                      f"scores / fourth moments), not 'sample_cov'.")
+    if estimator in ("MLM", "MLMV") and fiml:
+        raise ModelSpecificationError(
+            f"estimator={estimator!r} needs complete data (as lavaan); use missing='listwise' "
+            f"or estimator='MLR' with missing='ml'.")
     if wishart and (fiml or estimator == "MLR"):
         raise ModelSpecificationError(
             "likelihood='wishart' is available with estimator='ML' and complete data "
@@ -327,6 +334,9 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
         if estimator == "MLR":
             rob = robust_parts(prob, theta, info, df)
             vcov = rob.vcov
+        elif estimator in ("MLM", "MLMV"):
+            from .robust_sb import sb_parts
+            vcov, sb_t1, sb_t2, _ = sb_parts(prob, theta, df)
     boot = boot_bs = None
     if opt.converged and (se_type == "bootstrap" or test == "bollen.stine"):
         from .bootstrap import run_bootstrap
@@ -448,6 +458,9 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
             # lavaan divides by nx.free: free rows before equality constraints
             nx_free = int(np.sum(np.asarray(pt.c("par")) >= 0))
             fm.update(robust_fit_measures(fm, rob, cb, nx_free, ngroups))
+        if estimator in ("MLM", "MLMV") and opt.converged and vcov is not None and df > 0:
+            fm.update(_sb_fit_measures(fm, estimator, sb_t1, sb_t2, vcov, ss, pt,
+                                       meanstructure, fixed_x, dfb, ngroups))
         if ss.patterns is not None and opt.converged and df > 0:
             # FIML: robust CFI/RMSEA from lavaan's corrected statistics
             # (lav_fit_fiml_corrected; V6 for ML, V3 for MLR)
@@ -472,8 +485,10 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
                    group_partial=tuple(group_partial or ()), likelihood=likelihood,
                    se=("none" if (not opt.converged or se_type == "none") else
                        "bootstrap" if se_type == "bootstrap" else
-                       "robust.huber.white" if estimator == "MLR" else "standard"),
-                   test=("yuan.bentler.mplus" if estimator == "MLR" else "standard")
+                       "robust.huber.white" if estimator == "MLR" else
+                       "robust.sem" if estimator in ("MLM", "MLMV") else "standard"),
+                   test=({"MLR": "yuan.bentler.mplus", "MLM": "satorra.bentler",
+                          "MLMV": "scaled.shifted"}.get(estimator, "standard"))
                    + (", bollen.stine" if test == "bollen.stine" else ""),
                    bootstrap=bootstrap if (boot or boot_bs) else None,
                    seed=seed if (boot or boot_bs) else None,
@@ -523,6 +538,51 @@ def _growth_without_means(parsed, pt, meanstructure) -> str:
             f"(average starting level and rate of change) are not estimated. Use "
             f"sem.growth(model, data), lavaan's growth(): mean structure, observed intercepts "
             f"fixed to 0 and latent means free.")
+
+
+def _sb_fit_measures(fm, estimator, t1, t2, vcov, ss, pt, meanstructure, fixed_x, dfb, G):
+    """Scaled and robust fit measures of MLM (Satorra-Bentler) and MLMV (scaled-shifted)."""
+    from .fit_measures import _cfi, _ifi, _nfi, _rfi, _rni, _tli, rmsea_ci, _pnchisq
+    from .robust_sb import as_robust_parts, sb_trace
+    from scipy import special
+    bprob, bopt, _ = _baseline_fit(ss, pt, meanstructure, fixed_x, None)
+    bt1, bt2 = sb_trace(bprob, bopt.theta, dfb)
+    out = robust_fit_measures(fm, as_robust_parts(vcov, t1), bt1 / dfb, 0, G)
+    out.pop("scaling_factor_h1", None)
+    out.pop("scaling_factor_h0", None)
+    if estimator == "MLMV":
+        X2, df = fm["chisq"], fm["df"]
+        Xb = fm["baseline_chisq"]
+        N = fm["ntotal"]
+        a = np.sqrt(df / t2)
+        ab = np.sqrt(dfb / bt2)
+        Xs = a * X2 + (df - a * t1)
+        Xbs = ab * Xb + (dfb - ab * bt1)
+        out.update(chisq_scaled=Xs, pvalue_scaled=float(special.chdtrc(df, Xs)),
+                   chisq_scaling_factor=1 / a, chisq_shift_parameters=df - a * t1,
+                   baseline_chisq_scaled=Xbs,
+                   baseline_pvalue_scaled=float(special.chdtrc(dfb, Xbs)),
+                   baseline_chisq_scaling_factor=1 / ab)
+        out["cfi_scaled"] = _cfi(Xs, df, Xbs, dfb)
+        out["tli_scaled"] = out["nnfi_scaled"] = _tli(Xs, df, Xbs, dfb)
+        out["rfi_scaled"] = _rfi(Xs, df, Xbs, dfb)
+        out["nfi_scaled"] = _nfi(Xs, df, Xbs, dfb)
+        out["pnfi_scaled"] = (df / dfb) * (Xbs - Xs) / Xbs
+        out["ifi_scaled"] = _ifi(Xs, df, Xbs, dfb)
+        out["rni_scaled"] = _rni(Xs, df, Xbs, dfb)
+        out["rmsea_scaled"] = float(np.sqrt(max((Xs - df) / (N * df), 0)) * np.sqrt(G))
+        lo, hi = rmsea_ci(Xs, df, N, G)
+        out["rmsea_ci_lower_scaled"], out["rmsea_ci_upper_scaled"] = lo, hi
+        out["rmsea_pvalue_scaled"] = 1.0 - _pnchisq(Xs, df, N * df * 0.05 ** 2 / G)
+        out["rmsea_notclose_pvalue_scaled"] = _pnchisq(Xs, df, N * df * 0.08 ** 2 / G)
+        # robust RMSEA interval and p-values: from the scaled-shifted statistic with
+        # c.hat = 1/a (lavaan lav_fit_rmsea_lavobject, "scaled.shifted")
+        ch = 1 / a
+        lo, hi = rmsea_ci(Xs, df, N, G, c_hat=ch)
+        out["rmsea_ci_lower_robust"], out["rmsea_ci_upper_robust"] = lo, hi
+        out["rmsea_pvalue_robust"] = 1.0 - _pnchisq(Xs, df, (N * df / ch * 0.05 ** 2) / G)
+        out["rmsea_notclose_pvalue_robust"] = _pnchisq(Xs, df, (N * df / ch * 0.08 ** 2) / G)
+    return out
 
 
 def _info(prob, theta, kind):
