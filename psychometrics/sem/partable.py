@@ -90,10 +90,12 @@ def _unique(seq):
 
 def variable_names(stmts) -> VariableNames:
     """Classify variables as lavaan does (lv, ov.ind, ov.y, ov.x, lv.x, lv.y)."""
-    lv = _unique(s.lhs for s in stmts if s.op == "=~")
+    # formative (composite) latent variables '<~' are latent, regressed on their
+    # observed "indicators" (lavaan: lv.f)
+    lv = _unique(s.lhs for s in stmts if s.op in ("=~", "<~"))
     v_ind = _unique(s.rhs for s in stmts if s.op == "=~")
-    eqs_y = _unique(s.lhs for s in stmts if s.op == "~")
-    eqs_x = _unique(s.rhs for s in stmts if s.op == "~")
+    eqs_y = _unique(s.lhs for s in stmts if s.op in ("~", "<~"))
+    eqs_x = _unique(s.rhs for s in stmts if s.op in ("~", "<~"))
     lvset = set(lv)
     ov_ind = [v for v in v_ind if v not in lvset]
     ov_y_all = [v for v in eqs_y if v not in lvset and v not in ov_ind]
@@ -222,6 +224,7 @@ def build_partable(parsed: ParsedModel, *, ngroups: int = 1, std_lv: bool = Fals
         user.append(s)
     names = variable_names(user)
     lvset = set(names.lv)
+    composites = {s.lhs for s in user if s.op == "<~"}
     for s in user:
         if s.op == "=~" and s.lhs == s.rhs:
             raise ModelSpecificationError(
@@ -283,6 +286,8 @@ def build_partable(parsed: ParsedModel, *, ngroups: int = 1, std_lv: bool = Fals
                     free, ustart = False, 1.0
                 if op == "~~" and lhs == rhs and lhs in single_ind:
                     free, ustart = False, 0.0
+                if op == "~~" and lhs == rhs and lhs in composites:
+                    free, ustart = False, 0.0    # lavaan: composite without disturbance
                 if op == "~1" and lhs in lvset and not int_lv_free:
                     free, ustart = False, 0.0
                 if op == "~1" and lhs not in lvset and not int_ov_free:

@@ -23,7 +23,7 @@ __all__ = ["Statement", "Definition", "Constraint", "ParsedModel", "parse_model"
 
 # longest operators first
 _OPERATORS = ["=~", "~~", ":=", "==", "<~", "~*~", "~", "|", "<", ">"]
-_SUPPORTED = {"=~", "~~", "~", ":=", "==", "<", ">"}
+_SUPPORTED = {"=~", "~~", "~", ":=", "==", "<", ">", "<~"}
 _NAME = re.compile(r"^[A-Za-z_.][A-Za-z0-9_.]*$")
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
@@ -257,7 +257,7 @@ def parse_model(text: str) -> ParsedModel:
         if op not in _SUPPORTED:
             raise ModelSyntaxError(
                 f"Model syntax line {line}: operator {op!r} is not supported "
-                f"(supported: =~, ~, ~~, :=, ==, <, >).", line=line, token=op)
+                f"(supported: =~, <~, ~, ~~, :=, ==, <, >).", line=line, token=op)
         if not lhs_txt:
             raise ModelSyntaxError(f"Model syntax line {line}: nothing left of {op!r} in {stmt!r}.",
                                    line=line, token=op)
