@@ -70,9 +70,11 @@ def _check_choice(name: str, value, choices) -> None:
 
 
 def _validate_options(estimator, information_kind, max_iter):
-    if not isinstance(estimator, str) or estimator.upper() not in ("ML", "MLR", "MLM", "MLMV"):
+    if not isinstance(estimator, str) or estimator.upper() not in (
+            "ML", "MLR", "MLM", "MLMV", "ULS", "GLS", "WLS"):
         raise ModelSpecificationError(
-            f"The 'estimator' argument must be one of 'ML', 'MLR', 'MLM', 'MLMV' (ordinal "
+            f"The 'estimator' argument must be one of 'ML', 'MLR', 'MLM', 'MLMV', 'ULS', "
+            f"'GLS', 'WLS' (ordinal "
             f"indicators: pass ordered=, then 'WLSMV' or 'DWLS'); got {estimator!r}.")
     if information_kind not in (None, "expected", "observed"):
         raise ModelSpecificationError(
@@ -143,11 +145,13 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
         Moments instead of raw data (``sample_cov`` divisor N - 1, rescaled to N as
         lavaan's ``sample.cov.rescale``; default: rescaled for the normal likelihood, not
         for the Wishart one).
-    estimator : {"ML", "MLR", "MLM", "MLMV"}
+    estimator : {"ML", "MLR", "MLM", "MLMV", "ULS", "GLS", "WLS"}
         MLR: ML estimates with Huber-White (sandwich) standard errors and the
         Yuan-Bentler scaled chi-square with scaled/robust fit measures (raw data needed).
         MLM / MLMV (complete raw data): ML estimates, ``robust.sem`` standard errors and
         the Satorra-Bentler scaled / scaled-and-shifted test (:mod:`.robust_sb`).
+        ULS / GLS / WLS (complete data, no fixed.x covariates): least squares
+        (:mod:`.ls`), lavaan's standard SEs and test.
     se : {"standard", "bootstrap", "none"}
         Standard errors (lavaan ``se =``); "standard" from the information matrix,
         "bootstrap": the standard deviation of ``bootstrap`` ordinary bootstrap draws
@@ -240,8 +244,18 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
         raise ModelSpecificationError(
             "likelihood='wishart' is available with estimator='ML' and complete data "
             "(missing='listwise') only.")
+    ls_est = estimator in ("ULS", "GLS", "WLS")
+    if ls_est and (fiml or se_type == "bootstrap" or test != "standard" or wishart):
+        raise ModelSpecificationError(
+            f"estimator={estimator!r} is available with complete data, se='standard' and "
+            f"test='standard' only.")
+    if estimator == "WLS" and data is None:
+        raise ModelSpecificationError("estimator='WLS' needs raw 'data' (fourth moments).")
+    if ls_est:
+        information = "expected"
     if sample_cov_rescale is None:
-        sample_cov_rescale = not wishart       # lavaan: rescale only for "normal"
+        # lavaan: rescale only for the normal likelihood of ML
+        sample_cov_rescale = not (wishart or ls_est)
     parsed = parse_model(model)
     pre_names = variable_names(parsed.statements)
     ov = list(pre_names.ov)
@@ -259,8 +273,8 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
                           tuple(range(1, ng + 1)) if ng > 1 else ())
     else:
         raise ModelSpecificationError("Give raw 'data' or 'sample_cov' with 'sample_nobs'.")
-    if wishart and data is not None:
-        # lavaan likelihood = "wishart": the sample covariance has divisor N - 1
+    if (wishart or ls_est) and data is not None:
+        # lavaan likelihood = "wishart" and the LS estimators: covariance with divisor N - 1
         from dataclasses import replace as _replace
         ss = _replace(ss, cov=tuple(S * n / (n - 1) for S, n in zip(ss.cov, ss.nobs)),
                       cache={})
@@ -308,7 +322,14 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
             "and standard errors from the information matrix only (not MLR or bootstrap).")
     warn_list: list[str] = []
 
-    if cs is None:
+    if ls_est and (cs is not None or len(prob.x_idx)):
+        raise ModelSpecificationError(
+            f"estimator={estimator!r} is not available with general constraints or fixed.x "
+            f"covariates yet; use fixed_x=False or estimator='ML'.")
+    if ls_est:
+        from .ls import optimize_ls
+        opt = optimize_ls(prob, start_values(prob), estimator, max_iter=max_iter)
+    elif cs is None:
         opt = optimize(prob, start_values(prob), max_iter=max_iter)
     else:
         opt = optimize_constrained(prob, start_values(prob), cs, max_iter=max_iter)
@@ -326,7 +347,11 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
         warn_list.append(msg)
     elif se_type != "none":
         info = opt.information if information == "expected" else _info(prob, theta, information)
-        if cs is None:
+        if ls_est:
+            from .ls import ls_vcov
+            check_identified(info, pnames)
+            vcov = ls_vcov(info, ss.ntotal - ngroups)
+        elif cs is None:
             check_identified(info, pnames)
             vcov = vcov_from_information(info, ss.ntotal - (ngroups if wishart else 0))
         else:
@@ -422,6 +447,15 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
     if opt.converged or np.isfinite(opt.fmin):
         xb, dfb = _baseline(ss, pt, meanstructure, fixed_x, ndat)
         fmin_fit, nobs_fit = opt.fmin, ss.nobs
+        if ls_est:
+            # lavaan: chisq = sum_g (n_g - 1) F_g for the LS estimators (sample.cov.rescale
+            # = FALSE); the baseline likewise, fitted by the same estimator
+            from .ls import ls_group_parts
+            nobs_fit = tuple(n - 1 for n in ss.nobs)
+            parts_ls = ls_group_parts(prob, theta, estimator)
+            fmin_fit = float(sum(n * F for n, (F, _) in zip(nobs_fit, parts_ls))
+                             / (2 * sum(nobs_fit)))
+            xb = _baseline_ls(ss, pt, meanstructure, estimator)
         if wishart:
             # lavaan lav_test: chisq_g = 2 (n_g - 1) fmin_g; the fit measures then use
             # N - G observations
@@ -451,6 +485,21 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
                 if k in fm_n:
                     fm[k] = fm_n[k]
             fm["fmin"] = float(opt.fmin)
+        if ls_est:
+            # lavaan reports no likelihood-based measures for the LS estimators
+            for k in ("logl", "unrestricted_logl", "aic", "bic", "bic2", "ntotal"):
+                fm.pop(k, None)
+            fm["fmin"] = float(fm["chisq"] / (2 * ss.ntotal))
+            if estimator == "ULS":
+                # lavaan: the ULS statistic has no chi-square distribution; no p-values
+                fm["pvalue"] = fm["baseline_pvalue"] = float("nan")
+            w = np.array(ss.nobs, dtype=float) / ss.ntotal
+            gfi = float(sum(wg * (1 - F / sVs) for wg, (F, sVs) in zip(w, parts_ls)))
+            nel = ndat + (ngroups * len(pt.names.ov_x) * (len(pt.names.ov_x) + 1) // 2
+                          if fixed_x else 0)
+            fm["gfi"] = gfi
+            fm["agfi"] = 1 - (nel / df) * (1 - gfi) if df > 0 else 1.0
+            fm["pgfi"] = (df / nel) * gfi
         if estimator == "MLR" and rob is not None:
             bprob, bopt, bA0 = _baseline_fit(ss, pt, meanstructure, fixed_x, information)
             rb = robust_parts(bprob, bopt.theta, bA0, dfb, h1=(rob.trace_h1, rob.h1_ndat))
@@ -476,7 +525,8 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
         fm["bollen_stine_pvalue"] = float(np.sum(boot_bs.chisq > fm["chisq"]) /
                                           max(boot_bs.n_successful, 1))
         fm["bootstrap_successful"] = float(boot_bs.n_successful)
-    chisq_g = tuple(float(2 * n * f) for n, f in zip(ss.nobs, _group_fmin(prob, theta)))
+    chisq_g = tuple(float(2 * n * f) for n, f in zip(ss.nobs, _group_fmin(prob, theta))) \
+        if not ls_est else ()
     vc = None if vcov is None else pd.DataFrame(vcov, index=pnames, columns=pnames)
     options = dict(estimator=estimator, information=information, std_lv=std_lv,
                    orthogonal=orthogonal, missing=missing if fiml else "listwise",
@@ -655,6 +705,19 @@ def _baseline(ss, pt, meanstructure, fixed_x, ndat, nobs=None):
             ld += np.linalg.slogdet(S[np.ix_(xs, xs)])[1]
         chisq += (ss.nobs if nobs is None else nobs)[g] * (ld - np.linalg.slogdet(S)[1])
     return chisq, ndat - npar_b
+
+
+def _baseline_ls(ss, pt, meanstructure, estimator):
+    """Independence model fitted by the same least-squares estimator: its chi-square."""
+    from .ls import optimize_ls
+    lines = [f"{v} ~~ {v}" for v in ss.ov]
+    bpt = build_partable(parse_model("\n".join(lines)), ngroups=ss.ngroups,
+                         meanstructure=meanstructure, fixed_x=False)
+    bprob = make_problem(bpt, build_representation(bpt), ss)
+    bopt = optimize_ls(bprob, start_values(bprob), estimator)
+    from .ls import ls_group_parts
+    parts = ls_group_parts(bprob, bopt.theta, estimator)
+    return float(sum((n - 1) * F for n, (F, _) in zip(ss.nobs, parts)))
 
 
 def _baseline_fit(ss, pt, meanstructure, fixed_x, information_kind):
