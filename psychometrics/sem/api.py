@@ -10,7 +10,6 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..exceptions import (ConvergenceWarning, HeywoodCaseWarning, IdentificationError,
                           ModelSpecificationError, ModelSpecificationWarning,

@@ -19,7 +19,6 @@ statistics are interpolated on the normal quantile scale as ``boot:::norm.inter`
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -360,6 +359,3 @@ def bootstrap_intervals(estimates: pd.DataFrame, par: np.ndarray, draws: Bootstr
         lo[r], hi[r] = _interval(t, est[r], se[r], kind, level, center)
     return lo, hi
 
-
-def default_jobs() -> int:
-    return max(1, (os.cpu_count() or 1))

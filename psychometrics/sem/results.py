@@ -306,7 +306,19 @@ class SEMResult:
         if self.group_labels:
             header.append(("Groups", ", ".join(map(str, self.group_labels))))
         header.append(("Information", self.options.get("information", "expected")))
+        if self.options.get("se") not in (None, "standard"):
+            se_txt = str(self.options.get("se"))
+            if self.bootstrap is not None:
+                se_txt += (f" ({self.bootstrap.n_successful} of {self.bootstrap.n_draws} draws, "
+                           f"seed {self.bootstrap.seed}, {self.options.get('boot_ci_type')} "
+                           f"intervals)")
+            header.append(("Standard errors", se_txt))
+        if self.options.get("test") not in (None, "standard"):
+            header.append(("Test", str(self.options.get("test"))))
+        if self.options.get("likelihood") not in (None, "normal"):
+            header.append(("Likelihood", str(self.options.get("likelihood"))))
         keys = ["chisq", "df", "pvalue", "chisq_scaled", "chisq_scaling_factor", "pvalue_scaled",
+                "bollen_stine_pvalue",
                 "cfi", "tli", "cfi_robust", "tli_robust", "rmsea", "rmsea_ci_lower",
                 "rmsea_ci_upper", "rmsea_robust", "srmr", "aic", "bic"]
         fit = tuple((k, float(fm[k])) for k in keys if k in fm)

@@ -256,3 +256,8 @@ def test_fiml_bootstrap_within_mc_error():
         err = _sd_mc_error(x)
         tol = 4.5 * np.sqrt(err ** 2 + err ** 2 * 200 / 500)
         assert abs(ours["se"].iloc[i] - row["se"]) <= tol, row
+
+
+def test_summary_names_the_bootstrap(med_fit):
+    text = med_fit.summary().as_text()
+    assert "bootstrap (1000 of 1000 draws, seed 7, perc intervals)" in text
