@@ -55,6 +55,10 @@ def open_store(db: str | os.PathLike, *, check: bool = True) -> Engine:
         (run ``psychometrics track init`` first).
     """
     url = database_url(db)
+    if check and url.startswith("sqlite:///") and "://" not in os.fspath(db) \
+            and not Path(os.fspath(db)).expanduser().exists():
+        raise StoreError(f"There is no tracking store {os.fspath(db)}; create it with "
+                         f"'psychometrics track init --db {os.fspath(db)}'.")
     engine = create_engine(url, future=True)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
