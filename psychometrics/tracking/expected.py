@@ -55,8 +55,9 @@ class ExpectedModel:
         Coverage of the two-sided tolerance band.
     bands : DataFrame
         One row per intake band: ``band, intake_lower, intake_upper, n_patients, n_obs,
-        b0, b1, g00, g01, g11, sigma, v00, v01, v11, converged, singular``
-        (fixed effects, random-effect covariance G, residual SD, cov of fixed effects).
+        b0, b1, g00, g01, g11, sigma, v00, v01, v11, loglik, converged, singular``
+        (fixed effects, random-effect covariance G, residual SD, cov of fixed effects,
+        REML log-likelihood).
     alliance : dict
         Instrument -> ``{"scale", "reliability", "sd", "n_patients", "threshold"}``; the
         threshold is the reliable-change distance in raw points, ``1.96 sqrt(2) sd
@@ -252,7 +253,8 @@ def fit_expected(engine: Engine, instrument_name: str = "oq-45.2", *, n_bands: i
                      "b0": float(fit.fixef.iloc[0]), "b1": float(fit.fixef.iloc[1]),
                      "g00": G[0, 0], "g01": G[0, 1], "g11": G[1, 1], "sigma": float(fit.sigma),
                      "v00": V[0, 0], "v01": V[0, 1], "v11": V[1, 1],
-                     "converged": bool(fit.converged), "singular": bool(fit.singular)})
+                     "loglik": float(fit.loglik), "converged": bool(fit.converged),
+                     "singular": bool(fit.singular)})
     bands = pd.DataFrame(rows)
     alliance = {}
     from .instruments import ALLIANCE
