@@ -17,12 +17,12 @@ import importlib
 
 _EXPORTS = {
     "open_store": "store", "init_db": "store", "StoreError": "store",
-    "ingest": "ingest", "IngestResult": "ingest",
+    "ingest": "ingestion", "IngestResult": "ingestion",
     "fit_expected": "expected", "load_model": "expected", "ExpectedModel": "expected",
     "update_signals": "signals", "compute_signals": "signals", "SignalsResult": "signals",
     "add_user": "auth", "verify_user": "auth",
     "create_app": "web", "serve": "web",
-    "export": "export", "simulate_clinic": "demo",
+    "export": "exporting", "simulate_clinic": "demo",
 }
 __all__ = sorted(_EXPORTS)
 

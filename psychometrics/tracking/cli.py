@@ -91,7 +91,7 @@ def run_init(args) -> int:
 
 
 def run_ingest(args) -> int:
-    from .ingest import ingest
+    from .ingestion import ingest
     from .store import open_store
 
     engine = open_store(args.db)
@@ -141,7 +141,7 @@ def _demo(engine) -> None:
     from .auth import add_user
     from .demo import simulate_clinic
     from .expected import fit_expected
-    from .ingest import ingest
+    from .ingestion import ingest
     from .schema import assessments
     from .signals import pending_assessments, update_signals
 
@@ -161,7 +161,7 @@ def _demo(engine) -> None:
 
 
 def run_export(args) -> int:
-    from .export import export
+    from .exporting import export
     from .store import open_store
 
     path = export(open_store(args.db), args.out, instrument=args.instrument,

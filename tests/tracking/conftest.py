@@ -110,7 +110,7 @@ def clinic_csv() -> Path:
 def loaded_store(tmp_path_factory, clinic_csv):
     """An SQLite store with the small simulated clinic, a fitted model and its signals."""
     from psychometrics.tracking.expected import fit_expected
-    from psychometrics.tracking.ingest import ingest
+    from psychometrics.tracking.ingestion import ingest
     from psychometrics.tracking.signals import pending_assessments, update_signals
 
     eng = init_db(tmp_path_factory.mktemp("store") / "clinic.db")

@@ -12,7 +12,7 @@ from sqlalchemy import func, select, text
 
 from psychometrics.exceptions import DataValidationError
 from psychometrics.scoring import score
-from psychometrics.tracking.ingest import ingest
+from psychometrics.tracking.ingestion import ingest
 from psychometrics.tracking.schema import (assessment_history, assessments, batches, metadata,
                                            patients, rejections)
 from psychometrics.tracking.store import (StoreError, current_revision, head_revision, init_db,
