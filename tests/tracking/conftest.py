@@ -168,6 +168,7 @@ def browser():
                  "--disable-default-apps", "--disable-extensions", f"--user-data-dir={profile}",
                  "--window-size=1200,900"):
         opts.add_argument(flag)
+    opts.set_capability("goog:loggingPrefs", {"performance": "ALL"})   # HTTP statuses
     drv = webdriver.Chrome(service=Service(executable_path=driver_bin), options=opts)
     drv.set_page_load_timeout(30)
     try:
