@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..exceptions import BankIssue, StudyFileError
-from .exporting import sha256, write_report
+from .export import sha256, write_report
 from .model import Report
 from .run import StudyResults, load_data, preflight, run_study
 from .sections import build_report
@@ -46,7 +46,7 @@ def study_from_manifest(path: str | Path) -> Study:
         raise StudyFileError(str(path), [BankIssue("", f"not a report manifest: {exc}.")]) from None
     # the study file's folder if it still exists, else the manifest's (paths in the
     # study file then resolve there or against the repository root)
-    from .exporting import _REPO
+    from .export import _REPO
 
     if not Path(source).is_absolute() and (_REPO / source).is_file():
         source = str(_REPO / source)  # recorded relative to the repository
