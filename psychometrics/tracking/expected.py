@@ -277,20 +277,34 @@ def fit_expected(engine: Engine, instrument_name: str = "oq-45.2", *, n_bands: i
 def load_model(engine: Engine, model_id: int | None = None,
                instrument_name: str = "oq-45.2") -> ExpectedModel | None:
     """The model with this id, or the newest one of the instrument (None if none)."""
-    q = select(models)
-    q = (q.where(models.c.id == model_id) if model_id is not None else
-         q.where(models.c.instrument == instrument_name).order_by(models.c.id.desc()).limit(1))
     with engine.connect() as conn:
-        r = conn.execute(q).first()
+        q = select(models.c.id, models.c.created_at)
+        head = conn.execute(q.where(models.c.id == model_id) if model_id is not None else
+                            q.where(models.c.instrument == instrument_name)
+                            .order_by(models.c.id.desc()).limit(1)).first()
+        if head is None:
+            return None
+        model_id = head.id
+        key = (engine.url.render_as_string(hide_password=False), int(head.id), head.created_at)
+        if key in _CACHE:                       # model records are never changed
+            return _CACHE[key]
+        r = conn.execute(select(models).where(models.c.id == model_id)).first()
     if r is None:
         return None
     spec = json.loads(r.spec)
     bands = pd.DataFrame(spec["bands"])
     for c in ("intake_lower", "intake_upper"):
         bands[c] = bands[c].astype(float).fillna(np.inf if c == "intake_upper" else -np.inf)
-    return ExpectedModel(int(r.id), r.instrument, r.scale, float(spec["level"]), bands,
-                         spec.get("alliance", {}), spec.get("norms"), r.created_at,
-                         int(r.n_patients), int(r.n_obs))
+    model = ExpectedModel(int(r.id), r.instrument, r.scale, float(spec["level"]), bands,
+                          spec.get("alliance", {}), spec.get("norms"), r.created_at,
+                          int(r.n_patients), int(r.n_obs))
+    if len(_CACHE) > 64:
+        _CACHE.clear()
+    _CACHE[key] = model
+    return model
+
+
+_CACHE: dict = {}
 
 
 def n_models(engine: Engine) -> int:

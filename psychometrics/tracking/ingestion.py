@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -153,16 +152,50 @@ def _check_columns(frame: pd.DataFrame, source: str) -> None:
 
 
 def _text(frame: pd.DataFrame, col: str) -> pd.Series:
+    """A text column with surrounding blanks removed and empty cells as None."""
     if col not in frame.columns:
         return pd.Series([None] * len(frame), dtype=object)
-    s = frame[col].astype(object)
-    s = s.where(s.notna(), None)
-    def clean(v):
-        if v is None:
-            return None
-        v = v.strip() if isinstance(v, str) else str(v)
-        return v or None
-    return s.map(clean)
+    s = frame[col]
+    missing = s.isna().to_numpy()
+    out = s.astype(str).str.strip().astype(object)
+    out[missing | (out == "").to_numpy()] = None
+    return out.reset_index(drop=True)
+
+
+def _json_lists(arr: np.ndarray) -> np.ndarray:
+    """Each row of a float array as a JSON list (integers without a decimal point, NaN as
+    null). Rows of single digits, the usual case, are built at once as bytes."""
+    n, k = arr.shape
+    out = np.empty(n, dtype=object)
+    finite = np.isfinite(arr)
+    simple = finite.all(axis=1) & ((arr >= 0) & (arr <= 9) & (arr == np.round(arr))).all(axis=1)
+    if simple.any():
+        buf = np.full((int(simple.sum()), 2 * k + 1), ord(","), dtype=np.uint8)
+        buf[:, 0], buf[:, -1] = ord("["), ord("]")
+        buf[:, 1:-1:2] = arr[simple].astype(np.uint8) + ord("0")
+        out[simple] = np.char.decode(buf.view(f"S{2 * k + 1}").ravel(), "ascii").astype(object)
+    for i in np.flatnonzero(~simple):
+        out[i] = "[" + ",".join("null" if not np.isfinite(v) else
+                                (str(int(v)) if v == round(v) else repr(float(v)))
+                                for v in arr[i]) + "]"
+    return out
+
+
+def _bulk_insert(conn, table, rows: list[tuple], columns: list[str]) -> None:
+    """executemany straight to the driver (SQLAlchemy's per-row parameter processing costs
+    more than the database for half a million rows). Values must already be of the
+    driver's types."""
+    if not rows:
+        return
+    compiled = insert(table).compile(dialect=conn.dialect, column_keys=columns)
+    sql = str(compiled)
+    if compiled.positiontup is not None:            # qmark / format: positional
+        order = [columns.index(c) for c in compiled.positiontup]
+        params = rows if order == list(range(len(columns))) else \
+            [tuple(r[j] for j in order) for r in rows]
+    else:                                            # named / pyformat
+        params = [dict(zip(columns, r)) for r in rows]
+    conn.exec_driver_sql(sql, params)
 
 
 # --------------------------------------------------------------------------- ingest
@@ -293,11 +326,11 @@ def ingest(engine: Engine, data: pd.DataFrame | str | os.PathLike, *,
     key = pd.DataFrame({"id": pid_a, "instrument": inst_a, "session": session})
     content = np.full(n, None, dtype=object)
     okidx = np.flatnonzero(ok)
-    for i in okidx:
-        d = date_a[i].isoformat() if date_a[i] is not None else ""
-        h = hashlib.sha1(f"{inst_a[i]}|{form_a[i]}|{d}|{resp_json[i]}|{note.iat[i] or ''}"
-                         .encode()).hexdigest()
-        content[i] = h
+    note_a = note.to_numpy(object)
+    content[okidx] = [
+        hashlib.sha1(f"{a}|{f}|{'' if d is None else d.isoformat()}|{r}|{t or ''}".encode())
+        .hexdigest() for a, f, d, r, t in zip(inst_a[okidx], form_a[okidx], date_a[okidx],
+                                                resp_json[okidx], note_a[okidx])]
     sub = key.iloc[okidx]
     grp = sub.assign(_pos=okidx).groupby(["id", "instrument", "session"], sort=False)
     first = grp.cumcount().to_numpy() > 0
@@ -374,16 +407,23 @@ def ingest(engine: Engine, data: pd.DataFrame | str | os.PathLike, *,
             known_p.update(_patients(conn, new_codes))
             # two therapists for one new patient within this file: keep the first
         if len(new_idx):
-            conn.execute(insert(assessments), [
-                {"patient_id": known_p[pid_a[i]][0], "instrument": inst_a[i],
-                 "form": form_a[i], "session": int(session[i]), "date": date_a[i],
-                 "responses": resp_json[i], "scores": scores_json[i],
-                 "score": None if np.isnan(tracked[i]) else float(tracked[i]),
-                 "note": note.iat[i], "content_hash": content[i], "revision": 1,
-                 "batch_id": batch_id, "created_at": now} for i in new_idx])
-            ids = _stored(conn, sorted({known_p[pid_a[i]][0] for i in new_idx}))
-            for i in new_idx:
-                aid[i] = ids[(known_p[pid_a[i]][0], inst_a[i], int(session[i]))]["id"]
+            sqlite = conn.dialect.name == "sqlite"
+            stamp = now.isoformat(sep=" ") if sqlite else now
+            pids = [known_p[c][0] for c in pid_a[new_idx]]
+            dates = [None if d is None else (d.isoformat() if sqlite else d)
+                     for d in date_a[new_idx]]
+            sc = [None if np.isnan(v) else float(v) for v in tracked[new_idx]]
+            cols = ["patient_id", "instrument", "form", "session", "date", "responses",
+                    "scores", "score", "note", "content_hash", "revision", "batch_id",
+                    "created_at"]
+            _bulk_insert(conn, assessments, list(zip(
+                pids, inst_a[new_idx], form_a[new_idx], session[new_idx].tolist(), dates,
+                resp_json[new_idx], scores_json[new_idx], sc, note_a[new_idx],
+                content[new_idx], [1] * len(new_idx), [batch_id] * len(new_idx),
+                [stamp] * len(new_idx))), cols)
+            ids = _stored(conn, sorted(set(pids)), ids_only=True)
+            aid[new_idx] = [ids[(p, ins, s)] for p, ins, s in
+                            zip(pids, inst_a[new_idx], session[new_idx].tolist())]
         corr_idx = np.flatnonzero(status == "corrected")
         if len(corr_idx):
             ids = [int(aid[i]) for i in corr_idx]
@@ -403,7 +443,7 @@ def ingest(engine: Engine, data: pd.DataFrame | str | os.PathLike, *,
                 {"a_id": int(aid[i]), "date": date_a[i], "form": form_a[i],
                  "responses": resp_json[i], "scores": scores_json[i],
                  "score": None if np.isnan(tracked[i]) else float(tracked[i]),
-                 "note": note.iat[i], "content_hash": content[i],
+                 "note": note_a[i], "content_hash": content[i],
                  "revision": old[int(aid[i])].revision + 1} for i in corr_idx])
         rej_idx = np.flatnonzero(status == "rejected")
         if len(rej_idx):
@@ -467,21 +507,12 @@ def _score_rows(frame, idx, spec, form, reject, scores_json, tracked, resp_json,
     scale_cols = [c for c in sc.columns if c in spec.scales]
     vals = sc[scale_cols].to_numpy(float)
     tracked[idx] = sc[role.scale].to_numpy(float) if role.scale in sc.columns else np.nan
-    scores_json[idx] = [json.dumps({k: (None if np.isnan(v) else float(v))
-                                    for k, v in zip(scale_cols, row)})
-                        for row in vals]
-    items = pd.DataFrame({c: (pd.to_numeric(sub[c], errors="coerce") if c in sub.columns
-                              else np.nan) for c in item_ids})
-    arr = items.to_numpy(float)
-    if np.all(np.isnan(arr) | (arr == np.round(arr))):
-        strs = np.where(np.isnan(arr), "null",
-                        np.nan_to_num(arr).astype(np.int64).astype(str)).astype(object)
-    else:
-        strs = np.where(np.isnan(arr), "null", arr.astype(str)).astype(object)
-    out = strs[:, 0].copy()
-    for j in range(1, strs.shape[1]):
-        out = out + "," + strs[:, j]
-    resp_json[idx] = "[" + out + "]"
+    scores_json[idx] = pd.DataFrame(vals, columns=scale_cols).to_json(
+        orient="records", lines=True, double_precision=15).splitlines()
+    arr = np.column_stack([pd.to_numeric(sub[c], errors="coerce").to_numpy(float)
+                           if c in sub.columns else np.full(len(sub), np.nan)
+                           for c in item_ids])
+    resp_json[idx] = _json_lists(arr)
 
 
 def _patients(conn, codes) -> dict:
@@ -494,16 +525,19 @@ def _patients(conn, codes) -> dict:
     return out
 
 
-def _stored(conn, pids) -> dict:
-    """(patient_id, instrument, session) -> stored row facts, for these patients."""
+def _stored(conn, pids, ids_only: bool = False) -> dict:
+    """(patient_id, instrument, session) -> stored row facts (or only the id)."""
     out = {}
-    cols = (assessments.c.id, assessments.c.patient_id, assessments.c.instrument,
-            assessments.c.session, assessments.c.content_hash, assessments.c.revision,
-            assessments.c.date)
+    a = assessments.c
+    cols = (a.patient_id, a.instrument, a.session, a.id) + (
+        () if ids_only else (a.content_hash, a.revision, a.date))
     for k in range(0, len(pids), 900):
-        chunk = pids[k:k + 900]
-        for r in conn.execute(select(*cols).where(assessments.c.patient_id.in_(chunk))):
-            out[(r.patient_id, r.instrument, r.session)] = r._asdict()
+        q = select(*cols).where(a.patient_id.in_(pids[k:k + 900]))
+        if ids_only:
+            out.update({(p, i, s): x for p, i, s, x in conn.execute(q)})
+        else:
+            for p, i, s, x, h, rev, d in conn.execute(q):
+                out[(p, i, s)] = {"id": x, "content_hash": h, "revision": rev, "date": d}
     return out
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Iterable
 
 import numpy as np
@@ -40,6 +41,62 @@ KINDS = ("not_on_track", "ahead_of_expected", "reliable_deterioration", "reliabl
          "clinically_significant_change", "alliance_rupture")
 #: Earlier alliance assessments needed before a running mean is compared.
 MIN_PREVIOUS = 2
+
+
+@dataclass(frozen=True)
+class ChangeRule:
+    """The reliable-change and cut-off facts of one scale, as
+    :func:`psychometrics.scoring.clinical_significance` resolves them from the bank.
+
+    ``classify(pre, post)`` applies them to many (pre, post) pairs at once with the
+    semantics of ``clinical_significance`` (reliable when ``|post - pre| >= threshold``
+    for a norm-set ``rci``, ``|RC| > z`` for Jacobson-Truax; dysfunctional at or beyond
+    the cut-off; "recovered" = reliable improvement out of the dysfunctional range). It
+    exists because ``clinical_significance`` spends ~10-40 ms of pandas work per call,
+    too much for a signal that must be ready in 50 ms; the tests check that both give the
+    same class on a grid of pairs.
+    """
+
+    method: str
+    threshold: float
+    s_diff: float | None
+    cutoff: float | None
+    higher_is_worse: bool
+    norms: str | None
+
+    @property
+    def points(self) -> float:
+        """The smallest reliable change in raw points."""
+        return self.threshold if self.method == "rci" else self.threshold * self.s_diff
+
+    def classify(self, pre, post) -> np.ndarray:
+        pre, post = np.asarray(pre, float), np.asarray(post, float)
+        change = post - pre
+        reliable = (np.abs(change) >= self.threshold if self.method == "rci"
+                    else np.abs(change / self.s_diff) > self.threshold)
+        improving = change < 0 if self.higher_is_worse else change > 0
+        worsening = change > 0 if self.higher_is_worse else change < 0
+        if self.cutoff is not None:
+            dys = (lambda x: x >= self.cutoff) if self.higher_is_worse else \
+                (lambda x: x <= self.cutoff)
+            crossed = dys(pre) & ~dys(post)
+        else:
+            crossed = np.zeros(pre.shape, dtype=bool)
+        return np.where(reliable & improving & crossed, "recovered",
+                        np.where(reliable & improving, "improved",
+                                 np.where(reliable & worsening, "deteriorated", "unchanged")))
+
+
+@lru_cache(maxsize=64)
+def change_rule(name: str, scale: str, norms: str | None = None,
+                reliability: float | None = None, sd: float | None = None) -> ChangeRule:
+    """The rule ``clinical_significance`` uses for this bank scale (norm set, or
+    Jacobson-Truax from ``reliability`` and ``sd``)."""
+    frame = pd.DataFrame({"a": [0, 0], "time": [0, 1], scale: [0.0, 0.0]})
+    cs = clinical_significance(frame, instrument(name), scale=scale, id="a", time="time",
+                               norms=norms, reliability=reliability, sd=sd)
+    return ChangeRule(cs.method, float(cs.threshold), cs.s_diff, cs.cutoff,
+                      bool(cs.higher_is_worse), norms)
 
 
 @dataclass(frozen=True)
@@ -77,29 +134,29 @@ def _fmt(x: float) -> str:
 
 
 def _load(engine: Engine, ids: list[int], later_of_patients: Iterable[int]):
-    """Target assessments and the history of their patients."""
-    cols = (assessments.c.id, assessments.c.patient_id, assessments.c.instrument,
-            assessments.c.session, assessments.c.score)
+    """Target assessments and the history of their patients (two queries)."""
+    a = assessments.c
     with engine.connect() as conn:
-        tgt = []
+        pids = set(later_of_patients)
         for k in range(0, len(ids), 900):
-            tgt += conn.execute(select(*cols).where(assessments.c.id.in_(ids[k:k + 900]))).all()
-        pids = sorted({r.patient_id for r in tgt} | set(later_of_patients))
-        hist, codes = [], {}
+            pids.update(conn.execute(select(a.patient_id).where(a.id.in_(ids[k:k + 900])))
+                        .scalars())
+        pids = sorted(pids)
+        hist = []
         for k in range(0, len(pids), 900):
-            chunk = pids[k:k + 900]
-            hist += conn.execute(select(*cols).where(assessments.c.patient_id.in_(chunk))).all()
-            codes.update(dict(conn.execute(select(patients.c.id, patients.c.code)
-                                           .where(patients.c.id.in_(chunk))).all()))
-    names = ["assessment_id", "patient_id", "instrument", "session", "score"]
-    hist = pd.DataFrame(hist, columns=names)
+            hist += conn.execute(
+                select(a.id, a.patient_id, patients.c.code, a.instrument, a.session, a.score)
+                .join(patients, patients.c.id == a.patient_id)
+                .where(a.patient_id.in_(pids[k:k + 900]))).all()
+    hist = pd.DataFrame(hist, columns=["assessment_id", "patient_id", "id", "instrument",
+                                       "session", "score"])
     target = set(ids)
     if later_of_patients:
-        lp = set(later_of_patients)
-        target |= set(hist.loc[hist["patient_id"].isin(lp), "assessment_id"])
+        target |= set(hist.loc[hist["patient_id"].isin(set(later_of_patients)),
+                               "assessment_id"])
     hist = hist.sort_values(["patient_id", "instrument", "session"], kind="stable")
     hist["target"] = hist["assessment_id"].isin(target)
-    hist["id"] = hist["patient_id"].map(codes)
+    hist["score"] = hist["score"].astype(float)
     return hist.reset_index(drop=True)
 
 
@@ -141,20 +198,13 @@ def _outcome(d: pd.DataFrame, name: str, role, model, norms, mid) -> list[dict]:
     if t.empty:
         return out
     if norms is not None:
-        aid = t["assessment_id"].to_numpy()
-        frame = pd.DataFrame({"a": np.repeat(aid, 2), "time": np.tile([0, 1], len(t)),
-                              role.scale: np.column_stack([t["intake"], t["score"]]).ravel()})
-        cs = clinical_significance(frame, instrument(name), scale=role.scale, id="a", time="time",
-                                   norms=norms)
-        tab = cs.table.set_index("a").loc[aid]
-        rule = (f"the reliable change of {_fmt(cs.threshold)} points (norms {norms})"
-                if cs.method == "rci" else
-                f"the reliable change of {_fmt(cs.threshold * cs.s_diff)} points")
-        for row, cls, rel in zip(t.itertuples(index=False), tab["class"], tab["reliable"]):
+        cs = change_rule(name, role.scale, norms)
+        classes = cs.classify(t["intake"].to_numpy(float), t["score"].to_numpy(float))
+        rule = (f"the reliable change of {_fmt(cs.points)} points (norms {norms})")
+        for row, cls in zip(t.itertuples(index=False), classes):
             ch = row.score - row.intake
             nums = {"intake": row.intake, "score": row.score, "change": ch,
-                    "threshold": cs.threshold if cs.method == "rci"
-                    else cs.threshold * cs.s_diff, "method": cs.method, "norms": norms,
+                    "threshold": cs.points, "method": cs.method, "norms": norms,
                     "cutoff": cs.cutoff, "session": int(row.session)}
             base = dict(assessment_id=int(row.assessment_id), patient_id=int(row.patient_id),
                         id=row.id, instrument=name, session=int(row.session), model_id=None,
@@ -206,15 +256,11 @@ def _alliance(d: pd.DataFrame, name: str, role, rule: dict, mid) -> list[dict]:
     t = d[d["target"] & (d["prev_n"] >= MIN_PREVIOUS)]
     if t.empty:
         return out
-    aid = t["assessment_id"].to_numpy()
-    frame = pd.DataFrame({"a": np.repeat(aid, 2), "time": np.tile([0, 1], len(t)),
-                          role.scale: np.column_stack([t["prev_mean"], t["score"]]).ravel()})
-    cs = clinical_significance(frame, instrument(name), scale=role.scale, id="a", time="time",
-                               reliability=rule["reliability"], sd=rule["sd"])
-    tab = cs.table.set_index("a").loc[aid]
-    thr = cs.threshold * cs.s_diff
+    cs = change_rule(name, role.scale, None, float(rule["reliability"]), float(rule["sd"]))
+    classes = cs.classify(t["prev_mean"].to_numpy(float), t["score"].to_numpy(float))
+    thr = cs.points
     label = f"{name.upper()} {role.scale}"
-    for row, cls in zip(t.itertuples(index=False), tab["class"]):
+    for row, cls in zip(t.itertuples(index=False), classes):
         if cls != "deteriorated":
             continue
         gap = row.prev_mean - row.score

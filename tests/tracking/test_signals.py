@@ -167,3 +167,25 @@ def test_correction_recomputes_later_signals(sqlite_engine, clinic_csv):
         nums = [json.loads(x) for x in conn.execute(
             select(signals.c.numbers).where(signals.c.kind == "reliable_improvement")).scalars()]
     assert {n["intake"] for n in nums} == {180.0}
+
+
+@pytest.mark.parametrize("name, norms, reliability, sd", [
+    ("oq-45.2", "us", None, None),      # norm-set rci 14 and cut-off 64
+    ("oq-45.2", "nl", None, None),      # rci 18, cut-off 56
+    ("wai-sr", None, 0.81, 6.3),        # Jacobson-Truax from reliability and SD, no cut-off
+])
+def test_change_rule_classifies_as_clinical_significance_does(name, norms, reliability, sd):
+    """ChangeRule.classify against the scoring package on a grid of (pre, post) pairs,
+    including the exact threshold and cut-off values."""
+    from psychometrics.tracking.signals import change_rule
+
+    rule = change_rule(name, "total", norms, reliability, sd)
+    grid = np.unique(np.concatenate([np.arange(0.0, 181.0, 3.5), [55, 56, 63, 64, 65, 70, 84,
+                                                                   88, 74, 46, 50]]))
+    pre, post = (a.ravel() for a in np.meshgrid(grid, grid))
+    n = len(pre)
+    frame = pd.DataFrame({"id": np.repeat(np.arange(n), 2), "time": np.tile([0, 1], n),
+                          "total": np.column_stack([pre, post]).ravel()})
+    cs = clinical_significance(frame, name, scale="total", id="id", time="time", norms=norms,
+                               reliability=reliability, sd=sd)
+    assert list(rule.classify(pre, post)) == list(cs.table["class"].astype(str))
