@@ -173,7 +173,9 @@ def _json_lists(arr: np.ndarray) -> np.ndarray:
         buf = np.full((int(simple.sum()), 2 * k + 1), ord(","), dtype=np.uint8)
         buf[:, 0], buf[:, -1] = ord("["), ord("]")
         buf[:, 1:-1:2] = arr[simple].astype(np.uint8) + ord("0")
-        out[simple] = np.char.decode(buf.view(f"S{2 * k + 1}").ravel(), "ascii").astype(object)
+        w = 2 * k + 1
+        text = buf.tobytes().decode("ascii")
+        out[simple] = [text[j:j + w] for j in range(0, len(text), w)]
     for i in np.flatnonzero(~simple):
         out[i] = "[" + ",".join("null" if not np.isfinite(v) else
                                 (str(int(v)) if v == round(v) else repr(float(v)))
@@ -291,13 +293,15 @@ def ingest(engine: Engine, data: pd.DataFrame | str | os.PathLike, *,
         bad_date = draw.notna().to_numpy() & dates.isna().to_numpy()
         reject(bad_date, "date", draw.to_numpy(object),
                "the date is not a date in the form YYYY-MM-DD.")
-        date_a = dates.dt.date.to_numpy(object)
-        date_a = np.where(pd.isna(dates).to_numpy(), None, date_a)
-        future = np.array([d is not None and d > today for d in date_a])
+        future = (dates > pd.Timestamp(today)).to_numpy()
         reject(future, "date", draw.to_numpy(object),
                f"the date lies in the future (after {today.isoformat()}); check the year.")
+        date64 = dates.to_numpy("datetime64[ns]")
+        date_s = dates.dt.strftime("%Y-%m-%d").to_numpy(object)
+        date_s[pd.isna(dates).to_numpy()] = None
     else:
-        date_a = np.full(n, None, dtype=object)
+        date64 = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+        date_s = np.full(n, None, dtype=object)
 
     # ---- score each instrument's rows with its bank (row problems -> rejected rows)
     scores_json = np.full(n, None, dtype=object)
@@ -328,9 +332,10 @@ def ingest(engine: Engine, data: pd.DataFrame | str | os.PathLike, *,
     okidx = np.flatnonzero(ok)
     note_a = note.to_numpy(object)
     content[okidx] = [
-        hashlib.sha1(f"{a}|{f}|{'' if d is None else d.isoformat()}|{r}|{t or ''}".encode())
-        .hexdigest() for a, f, d, r, t in zip(inst_a[okidx], form_a[okidx], date_a[okidx],
-                                                resp_json[okidx], note_a[okidx])]
+        hashlib.sha1(f"{a}|{f}|{d or ''}|{r}|{t or ''}".encode()).hexdigest()
+        for a, f, d, r, t in zip(inst_a[okidx].tolist(), form_a[okidx].tolist(),
+                                 date_s[okidx].tolist(), resp_json[okidx].tolist(),
+                                 note_a[okidx].tolist())]
     sub = key.iloc[okidx]
     grp = sub.assign(_pos=okidx).groupby(["id", "instrument", "session"], sort=False)
     first = grp.cumcount().to_numpy() > 0
@@ -354,7 +359,13 @@ def ingest(engine: Engine, data: pd.DataFrame | str | os.PathLike, *,
         codes = sorted(set(pid_a[ok]))
         known_p = _patients(conn, codes)                      # code -> (pid, therapist)
         stored = _stored(conn, [known_p[c][0] for c in codes if c in known_p])
-        for i in np.flatnonzero(ok):
+        known_rows = ok & pd.Series(pid_a).isin(set(known_p)).to_numpy()
+        if mode == "add":                       # rows of patients not stored yet are new
+            status[ok & ~known_rows] = "new"
+            loop = np.flatnonzero(known_rows).tolist()
+        else:
+            loop = np.flatnonzero(ok).tolist()
+        for i in loop:
             code = pid_a[i]
             kp = known_p.get(code)
             if kp is not None and kp[1] != ther_a[i]:
@@ -386,7 +397,7 @@ def ingest(engine: Engine, data: pd.DataFrame | str | os.PathLike, *,
                        "content differs. To replace it, ingest the row with --correct "
                        "(mode='correct'); the stored version is kept in the history.")
         _check_order(ok & np.isin(status, ["new", "corrected"]), pid_a, inst_a, session,
-                     date_a, known_p, stored, reject_one)
+                     date64, known_p, stored, reject_one)
         status[is_rej] = "rejected"
 
         now = _dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None)
@@ -409,21 +420,25 @@ def ingest(engine: Engine, data: pd.DataFrame | str | os.PathLike, *,
         if len(new_idx):
             sqlite = conn.dialect.name == "sqlite"
             stamp = now.isoformat(sep=" ") if sqlite else now
-            pids = [known_p[c][0] for c in pid_a[new_idx]]
-            dates = [None if d is None else (d.isoformat() if sqlite else d)
-                     for d in date_a[new_idx]]
-            sc = [None if np.isnan(v) else float(v) for v in tracked[new_idx]]
+            pids = [known_p[c][0] for c in pid_a[new_idx].tolist()]
+            dates = (date_s[new_idx].tolist() if sqlite else
+                     [None if pd.isna(d) else d.date() for d in pd.to_datetime(date64[new_idx])])
+            sc = [None if v != v else v for v in tracked[new_idx].tolist()]
             cols = ["patient_id", "instrument", "form", "session", "date", "responses",
                     "scores", "score", "note", "content_hash", "revision", "batch_id",
                     "created_at"]
+            m = len(new_idx)
             _bulk_insert(conn, assessments, list(zip(
-                pids, inst_a[new_idx], form_a[new_idx], session[new_idx].tolist(), dates,
-                resp_json[new_idx], scores_json[new_idx], sc, note_a[new_idx],
-                content[new_idx], [1] * len(new_idx), [batch_id] * len(new_idx),
-                [stamp] * len(new_idx))), cols)
-            ids = _stored(conn, sorted(set(pids)), ids_only=True)
-            aid[new_idx] = [ids[(p, ins, s)] for p, ins, s in
-                            zip(pids, inst_a[new_idx], session[new_idx].tolist())]
+                pids, inst_a[new_idx].tolist(), form_a[new_idx].tolist(),
+                session[new_idx].tolist(), dates, resp_json[new_idx].tolist(),
+                scores_json[new_idx].tolist(), sc, note_a[new_idx].tolist(),
+                content[new_idx].tolist(), [1] * m, [batch_id] * m, [stamp] * m)), cols)
+            a = assessments.c
+            ids = {(p, i, s_): x for p, i, s_, x in conn.execute(
+                select(a.patient_id, a.instrument, a.session, a.id)
+                .where(a.batch_id == batch_id, a.revision == 1))}
+            aid[new_idx] = [ids[k] for k in zip(pids, inst_a[new_idx].tolist(),
+                                                session[new_idx].tolist())]
         corr_idx = np.flatnonzero(status == "corrected")
         if len(corr_idx):
             ids = [int(aid[i]) for i in corr_idx]
@@ -435,12 +450,13 @@ def ingest(engine: Engine, data: pd.DataFrame | str | os.PathLike, *,
                  "score": old[a].score, "note": old[a].note, "batch_id": old[a].batch_id,
                  "replaced_by_batch": batch_id, "replaced_at": now} for a in ids])
             conn.execute(update(assessments).where(assessments.c.id == bindparam("a_id"))
-                         .values(date=bindparam("date"), form=bindparam("form"),
+                         .values(date=bindparam("date_"), form=bindparam("form"),
                                  responses=bindparam("responses"), scores=bindparam("scores"),
                                  score=bindparam("score"), note=bindparam("note"),
                                  content_hash=bindparam("content_hash"),
                                  revision=bindparam("revision"), batch_id=batch_id), [
-                {"a_id": int(aid[i]), "date": date_a[i], "form": form_a[i],
+                {"a_id": int(aid[i]), "date_": None if pd.isna(date64[i]) else
+                 pd.Timestamp(date64[i]).date(), "form": form_a[i],
                  "responses": resp_json[i], "scores": scores_json[i],
                  "score": None if np.isnan(tracked[i]) else float(tracked[i]),
                  "note": note_a[i], "content_hash": content[i],
@@ -459,7 +475,7 @@ def ingest(engine: Engine, data: pd.DataFrame | str | os.PathLike, *,
         "assessment_id": pd.array([None if a is None else int(a) for a in aid], dtype="Int64"),
         "column": rcol, "value": rval, "reason": reason})
     rows.loc[session <= 0, "session"] = pd.NA
-    due = tuple(int(aid[i]) for i in np.flatnonzero(np.isin(status, ["new", "corrected"])))
+    due = tuple(aid[np.isin(status, ["new", "corrected"])].tolist())
     result = IngestResult(batch_id, source, digest, mode, n, counts["new"],
                           counts["unchanged"], counts["corrected"], counts["rejected"], rows,
                           prev, due)
@@ -541,29 +557,32 @@ def _stored(conn, pids, ids_only: bool = False) -> dict:
     return out
 
 
-def _check_order(cand, pid_a, inst_a, session, date_a, known_p, stored, reject_one) -> None:
+def _check_order(cand, pid_a, inst_a, session, date64, known_p, stored, reject_one) -> None:
     """Reject candidate rows whose session number goes backwards in time.
 
     Per patient and instrument, sessions ordered by number must have non-decreasing dates,
     over the stored rows and the candidates together (a candidate replaces a stored row of
     the same key). Undated rows are not compared.
     """
-    idx = np.flatnonzero(cand & np.array([d is not None for d in date_a], dtype=bool))
+    idx = np.flatnonzero(cand & ~np.isnat(date64))
     if not len(idx):
         return
     rec = []
-    touched = {(pid_a[i], inst_a[i]) for i in idx}
-    cand_keys = {(pid_a[i], inst_a[i], int(session[i])) for i in idx}
-    inv = {v[0]: c for c, v in known_p.items()}
-    for (p, ins, s), r in stored.items():
-        code = inv.get(p)
-        if (code, ins) in touched and (code, ins, s) not in cand_keys and r["date"] is not None:
-            rec.append((code, ins, s, r["date"], -1))
+    if stored:
+        touched = set(zip(pid_a[idx].tolist(), inst_a[idx].tolist()))
+        cand_keys = set(zip(pid_a[idx].tolist(), inst_a[idx].tolist(),
+                            session[idx].tolist()))
+        inv = {v[0]: c for c, v in known_p.items()}
+        for (p, ins, s), r in stored.items():
+            code = inv.get(p)
+            if (code, ins) in touched and (code, ins, s) not in cand_keys \
+                    and r["date"] is not None:
+                rec.append((code, ins, s, pd.Timestamp(r["date"]), -1))
     df = pd.DataFrame(rec, columns=["id", "instrument", "session", "date", "row"])
-    df = pd.concat([df, pd.DataFrame({"id": pid_a[idx], "instrument": inst_a[idx],
-                                      "session": session[idx], "date": date_a[idx],
-                                      "row": idx})], ignore_index=True)
-    df["date"] = pd.to_datetime(df["date"])
+    df = pd.concat([df.astype({"date": "datetime64[ns]"}),
+                    pd.DataFrame({"id": pid_a[idx], "instrument": inst_a[idx],
+                                  "session": session[idx], "date": date64[idx], "row": idx})],
+                   ignore_index=True)
     df = df.sort_values(["id", "instrument", "session"], kind="stable").reset_index(drop=True)
     keys = [df["id"], df["instrument"]]
     prev_max = df["date"].groupby(keys).cummax().groupby(keys).shift(1)
