@@ -4,7 +4,8 @@ figure as PNG and SVG, and ``manifest.json``.
 Layout of ``validation_reports/NAME/``::
 
     report.html                     self-contained
-    report.docx
+    report.docx                     A4 or Letter (study file ``page:``), Word captions
+    supplement.html / .docx         versions, checksums, verbatim warnings, the study file
     tables/table_01_<key>.csv       the table as printed (APA-rounded strings)
     tables/table_01_<key>_values.csv  the unrounded values behind it
     tables/table_01_<key>.tex       booktabs LaTeX
@@ -187,6 +188,10 @@ def write_report(results, report: Report, outdir: str | Path, clean: bool = True
             put(f"{stem}.svg", f.svg)
     put("report.html", render_html(report))
     put("report.docx", render_docx(report))
+    if report.supplement:
+        sup = report.supplement_report()
+        put("supplement.html", render_html(sup))
+        put("supplement.docx", render_docx(sup))
     manifest = build_manifest(results, report, files)
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n",
                                        encoding="utf-8")
