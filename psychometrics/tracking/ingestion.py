@@ -433,10 +433,7 @@ def ingest(engine: Engine, data: pd.DataFrame | str | os.PathLike, *,
                 session[new_idx].tolist(), dates, resp_json[new_idx].tolist(),
                 scores_json[new_idx].tolist(), sc, note_a[new_idx].tolist(),
                 content[new_idx].tolist(), [1] * m, [batch_id] * m, [stamp] * m)), cols)
-            a = assessments.c
-            ids = {(p, i, s_): x for p, i, s_, x in conn.execute(
-                select(a.patient_id, a.instrument, a.session, a.id)
-                .where(a.batch_id == batch_id, a.revision == 1))}
+            ids = _stored(conn, sorted(set(pids)), ids_only=True)    # by the indexed key
             aid[new_idx] = [ids[k] for k in zip(pids, inst_a[new_idx].tolist(),
                                                 session[new_idx].tolist())]
         corr_idx = np.flatnonzero(status == "corrected")
