@@ -187,31 +187,42 @@ def compute_signals(hist: pd.DataFrame, model: ExpectedModel | None,
     return pd.DataFrame(out, columns=cols)
 
 
+def _columns(d: pd.DataFrame) -> dict:
+    """Plain arrays of one instrument's rows (sorted by patient, then session) and, per row,
+    the position of its patient's first row."""
+    pid = d["patient_id"].to_numpy()
+    n = len(pid)
+    first = np.ones(n, dtype=bool)
+    first[1:] = pid[1:] != pid[:-1]
+    start = np.maximum.accumulate(np.where(first, np.arange(n), 0))
+    return {"aid": d["assessment_id"].to_numpy(), "pid": pid, "code": d["id"].to_numpy(object),
+            "session": d["session"].to_numpy(), "score": d["score"].to_numpy(float),
+            "target": d["target"].to_numpy(bool), "start": start}
+
+
 def _outcome(d: pd.DataFrame, name: str, role, model, norms, mid) -> list[dict]:
     out = []
     label = f"{name.upper()} {role.scale}"
-    first = d.groupby("patient_id", sort=False).head(1).set_index("patient_id")
-    t = d[d["target"]].copy()
-    t["intake"] = t["patient_id"].map(first["score"]).to_numpy()
-    t["intake_session"] = t["patient_id"].map(first["session"]).to_numpy()
-    t = t[t["session"] > t["intake_session"]]
-    if t.empty:
+    c = _columns(d)
+    intake, intake_session = c["score"][c["start"]], c["session"][c["start"]]
+    sel = np.flatnonzero(c["target"] & (c["session"] > intake_session))
+    if not len(sel):
         return out
+    rows = [(int(c["aid"][i]), int(c["pid"][i]), c["code"][i], int(c["session"][i]),
+             float(c["score"][i]), float(intake[i]), int(intake_session[i])) for i in sel]
     if norms is not None:
         cs = change_rule(name, role.scale, norms)
-        classes = cs.classify(t["intake"].to_numpy(float), t["score"].to_numpy(float))
+        classes = cs.classify(intake[sel], c["score"][sel])
         rule = (f"the reliable change of {_fmt(cs.points)} points (norms {norms})")
-        for row, cls in zip(t.itertuples(index=False), classes):
-            ch = row.score - row.intake
-            nums = {"intake": row.intake, "score": row.score, "change": ch,
-                    "threshold": cs.points, "method": cs.method, "norms": norms,
-                    "cutoff": cs.cutoff, "session": int(row.session)}
-            base = dict(assessment_id=int(row.assessment_id), patient_id=int(row.patient_id),
-                        id=row.id, instrument=name, session=int(row.session), model_id=None,
-                        numbers=nums)
+        for (aid, pid, code, sess, score, y0, _), cls in zip(rows, classes):
+            ch = score - y0
+            nums = {"intake": y0, "score": score, "change": ch, "threshold": cs.points,
+                    "method": cs.method, "norms": norms, "cutoff": cs.cutoff, "session": sess}
+            base = dict(assessment_id=aid, patient_id=pid, id=code, instrument=name,
+                        session=sess, model_id=None, numbers=nums)
             move = "rose" if ch > 0 else "fell"
-            what = (f"{label} {move} from {_fmt(row.intake)} at intake to {_fmt(row.score)} at "
-                    f"session {int(row.session)} ({ch:+.0f}), ")
+            what = (f"{label} {move} from {_fmt(y0)} at intake to {_fmt(score)} at "
+                    f"session {sess} ({ch:+.0f}), ")
             if cls == "deteriorated":
                 out.append({**base, "kind": "reliable_deterioration",
                             "sentence": what + f"more than {rule}: reliable deterioration."})
@@ -224,59 +235,59 @@ def _outcome(d: pd.DataFrame, name: str, role, model, norms, mid) -> list[dict]:
                                 f"into the functional range (cut-off {_fmt(cs.cutoff)}, norms "
                                 f"{norms}): clinically significant change."})
     if model is not None and name == model.instrument:
-        pred = model.predict(t["intake"], t["intake_session"], t["session"])
-        for row, p in zip(t.itertuples(index=False), pred.itertuples(index=False)):
-            worse = row.score > p.upper if role.higher_is_worse else row.score < p.lower
-            better = row.score < p.lower if role.higher_is_worse else row.score > p.upper
+        pred = model.predict(intake[sel], intake_session[sel], c["session"][sel])
+        cols = [pred[k].to_numpy().tolist() for k in ("expected", "lower", "upper", "band")]
+        for (aid, pid, code, sess, score, y0, _), exp, lo, up, band in zip(rows, *cols):
+            worse = score > up if role.higher_is_worse else score < lo
+            better = score < lo if role.higher_is_worse else score > up
             if not (worse or better):
                 continue
-            nums = {"intake": row.intake, "score": row.score, "expected": p.expected,
-                    "lower": p.lower, "upper": p.upper, "level": model.level, "band": int(p.band),
-                    "model_id": mid, "session": int(row.session)}
-            side = ("above" if row.score > p.upper else "below")
-            text = (f"{label} at session {int(row.session)} is {_fmt(row.score)}, {side} the "
-                    f"expected range for a patient with intake {_fmt(row.intake)} (expected "
-                    f"{p.expected:.1f}, {model.level:.0%} band {p.lower:.1f} to {p.upper:.1f}; "
-                    f"intake band {int(p.band)} of model #{mid}): ")
+            nums = {"intake": y0, "score": score, "expected": exp, "lower": lo, "upper": up,
+                    "level": model.level, "band": int(band), "model_id": mid, "session": sess}
+            side = "above" if score > up else "below"
+            text = (f"{label} at session {sess} is {_fmt(score)}, {side} the expected range "
+                    f"for a patient with intake {_fmt(y0)} (expected {exp:.1f}, "
+                    f"{model.level:.0%} band {lo:.1f} to {up:.1f}; intake band {int(band)} of "
+                    f"model #{mid}): ")
             text += "not on track." if worse else "better than expected."
-            out.append(dict(assessment_id=int(row.assessment_id), patient_id=int(row.patient_id),
-                            id=row.id, instrument=name, session=int(row.session),
-                            kind="not_on_track" if worse else "ahead_of_expected",
+            out.append(dict(assessment_id=aid, patient_id=pid, id=code, instrument=name,
+                            session=sess, kind="not_on_track" if worse else "ahead_of_expected",
                             model_id=mid, sentence=text, numbers=nums))
     return out
 
 
 def _alliance(d: pd.DataFrame, name: str, role, rule: dict, mid) -> list[dict]:
     out = []
-    g = d.groupby("patient_id", sort=False)["score"]
-    prev_n = g.cumcount().to_numpy()
-    prev_sum = (g.cumsum() - d["score"]).to_numpy()
-    d = d.assign(prev_n=prev_n, prev_mean=np.where(prev_n > 0, prev_sum / np.maximum(prev_n, 1),
-                                                   np.nan))
-    t = d[d["target"] & (d["prev_n"] >= MIN_PREVIOUS)]
-    if t.empty:
+    c = _columns(d)
+    score, start = c["score"], c["start"]
+    csum = np.cumsum(score)
+    prev_n = np.arange(len(score)) - start
+    prev_sum = (csum - score) - (csum[start] - score[start])
+    sel = np.flatnonzero(c["target"] & (prev_n >= MIN_PREVIOUS))
+    if not len(sel):
         return out
+    prev_mean = prev_sum[sel] / prev_n[sel]
     cs = change_rule(name, role.scale, None, float(rule["reliability"]), float(rule["sd"]))
-    classes = cs.classify(t["prev_mean"].to_numpy(float), t["score"].to_numpy(float))
+    classes = cs.classify(prev_mean, score[sel])
     thr = cs.points
     label = f"{name.upper()} {role.scale}"
-    for row, cls in zip(t.itertuples(index=False), classes):
+    for i, mean, cls in zip(sel.tolist(), prev_mean.tolist(), classes):
         if cls != "deteriorated":
             continue
-        gap = row.prev_mean - row.score
+        now, sess, k = float(score[i]), int(c["session"][i]), int(prev_n[i])
+        gap = mean - now
         out.append(dict(
-            assessment_id=int(row.assessment_id), patient_id=int(row.patient_id), id=row.id,
-            instrument=name, session=int(row.session), kind="alliance_rupture", model_id=mid,
-            sentence=(f"{label} at session {int(row.session)} is {_fmt(row.score)}, "
+            assessment_id=int(c["aid"][i]), patient_id=int(c["pid"][i]), id=c["code"][i],
+            instrument=name, session=sess, kind="alliance_rupture", model_id=mid,
+            sentence=(f"{label} at session {sess} is {_fmt(now)}, "
                       f"{abs(gap):.1f} points {'below' if gap > 0 else 'above'} this patient's "
-                      f"own mean of {row.prev_mean:.1f} over {int(row.prev_n)} earlier sessions; "
+                      f"own mean of {mean:.1f} over {k} earlier sessions; "
                       f"the reliable-change threshold is {thr:.1f} points (reliability "
                       f"{rule['reliability']:.2f}, SD {rule['sd']:.1f}, model #{mid}): possible "
                       "alliance rupture."),
-            numbers={"score": row.score, "own_mean": row.prev_mean, "n_previous":
-                     int(row.prev_n), "difference": -gap, "threshold": thr,
-                     "reliability": rule["reliability"], "sd": rule["sd"], "model_id": mid,
-                     "session": int(row.session)}))
+            numbers={"score": now, "own_mean": mean, "n_previous": k, "difference": -gap,
+                     "threshold": thr, "reliability": rule["reliability"], "sd": rule["sd"],
+                     "model_id": mid, "session": sess}))
     return out
 
 

@@ -189,3 +189,24 @@ def test_change_rule_classifies_as_clinical_significance_does(name, norms, relia
     cs = clinical_significance(frame, name, scale="total", id="id", time="time", norms=norms,
                                reliability=reliability, sd=sd)
     assert list(rule.classify(pre, post)) == list(cs.table["class"].astype(str))
+
+
+def test_running_means_and_intakes_are_per_patient(loaded_store):
+    """Several patients in one batch: each compared with their own intake and own mean."""
+    model = load_model(loaded_store)
+    thr = model.alliance["wai-sr"]["threshold"]
+    a = hist("wai-sr", [30, 31, 32, 31 - thr - 1])            # patient 1: a rupture
+    b = hist("wai-sr", [55, 56, 57, 31 - thr - 1])            # patient 2: far lower still
+    b["patient_id"], b["id"], b["assessment_id"] = 2, "P2", b["assessment_id"] + 50
+    o1 = hist("oq-45.2", [100, 80])                           # reliable improvement
+    o2 = hist("oq-45.2", [60, 80])                            # reliable deterioration
+    o2["patient_id"], o2["id"], o2["assessment_id"] = 2, "P2", o2["assessment_id"] + 60
+    h = pd.concat([a, o1, b, o2]).sort_values(["patient_id", "instrument", "session"])
+    t = compute_signals(h.reset_index(drop=True), model)
+    rup = t[t["kind"] == "alliance_rupture"].set_index("id")
+    assert_allclose(rup.loc["P1", "numbers"]["own_mean"], 31.0, rtol=1e-12)
+    assert_allclose(rup.loc["P2", "numbers"]["own_mean"], 56.0, rtol=1e-12)
+    rc = t[t["instrument"] == "oq-45.2"]
+    assert set(zip(rc["id"], rc["kind"])) >= {("P1", "reliable_improvement"),
+                                              ("P2", "reliable_deterioration")}
+    assert {r["intake"] for r in rc["numbers"]} == {100.0, 60.0}
