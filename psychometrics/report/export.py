@@ -47,8 +47,38 @@ _TEX_ESCAPE = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#
                "\u0394": r"$\Delta$", "\u03c9": r"$\omega$", "\u03b1": r"$\alpha$"}
 
 
+_GREEK_CAPITALS = {"GAMMA", "DELTA", "THETA", "LAMBDA", "XI", "PI", "SIGMA", "UPSILON", "PHI",
+                   "PSI", "OMEGA"}
+_TEX_SYMBOLS = {"\u2264": r"$\leq$", "\u2265": r"$\geq$", "\u00b1": r"$\pm$",
+                "\u00d7": r"$\times$", "\u00b3": r"\textsuperscript{3}", "\u2248": r"$\approx$",
+                "\u221a": r"$\surd$", "\u2192": r"$\rightarrow$"}
+
+
+def _tex_char(ch: str) -> str:
+    """One character for pdflatex: LaTeX specials escaped, Greek letters and math symbols as
+    math, everything else (accented letters, typographic quotes) left to inputenc."""
+    if ch in _TEX_ESCAPE:
+        return _TEX_ESCAPE[ch]
+    if ch in _TEX_SYMBOLS:
+        return _TEX_SYMBOLS[ch]
+    if "\u0370" <= ch <= "\u03ff":
+        import unicodedata
+
+        name = unicodedata.name(ch, "")
+        letter = name.rsplit(" ", 1)[-1]
+        if name.startswith("GREEK SMALL LETTER"):
+            return f"$\\{letter.lower()}$"
+        if name.startswith("GREEK CAPITAL LETTER") and letter in _GREEK_CAPITALS:
+            return f"$\\{letter.capitalize()}$"
+        if name.startswith("GREEK CAPITAL LETTER"):
+            return {"ALPHA": "A", "BETA": "B", "EPSILON": "E", "ZETA": "Z", "ETA": "H",
+                    "IOTA": "I", "KAPPA": "K", "MU": "M", "NU": "N", "OMICRON": "O", "RHO": "P",
+                    "TAU": "T", "CHI": "X"}.get(letter, "?")
+    return ch
+
+
 def _tex(s: str, italic: bool = False) -> str:
-    out = "".join(_TEX_ESCAPE.get(ch, ch) for ch in s)
+    out = "".join(_tex_char(ch) for ch in s)
     return f"\\textit{{{out}}}" if italic else out
 
 
