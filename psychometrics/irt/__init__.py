@@ -26,7 +26,7 @@ _EXPORTS = {
     "fit_irt": "model", "IRTResult": "model",
     "score_persons": "scoring", "sum_score_table": "scoring", "PersonScores": "scoring",
     "SumScoreTable": "scoring",
-    "information": "information", "Information": "information",
+    "information": "curves", "Information": "curves", "marginal_reliability": "curves",
     "item_fit": "fit", "m2": "fit", "local_dependence": "fit", "ItemFit": "fit",
     "M2Result": "fit", "LocalDependence": "fit",
     "dif_lr": "dif", "dif_ordinal": "dif", "DIFResult": "dif",

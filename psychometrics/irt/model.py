@@ -188,7 +188,7 @@ class IRTResult:
 
     def information(self, theta=None, items: Sequence[str] | None = None):
         """Item and test information; see :func:`psychometrics.irt.information`."""
-        from .information import information
+        from .curves import information
         return information(self, theta, items=items)
 
 
