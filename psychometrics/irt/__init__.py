@@ -31,7 +31,7 @@ _EXPORTS = {
     "M2Result": "fit", "LocalDependence": "fit",
     "dif_lr": "dif", "dif_ordinal": "dif", "DIFResult": "dif",
     "select_items_irt": "selection", "IRTShortForm": "selection",
-    "short_form_to_bank": "selection",
+    "short_form_to_bank": "selection", "bank_categories": "selection",
 }
 
 __all__ = sorted(_EXPORTS)
