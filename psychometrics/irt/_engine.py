@@ -20,7 +20,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.special import logsumexp
 
 from . import _items
 
@@ -32,7 +31,7 @@ def quadrature(qpoints: int = 49, qwidth: float = 6.0) -> np.ndarray:
 
 def log_weights(theta, mean=0.0, var=1.0):
     lw = -0.5 * (theta - mean) ** 2 / var
-    return lw - logsumexp(lw)
+    return lw - np.log(np.exp(lw - lw.max()).sum()) - lw.max()
 
 
 @dataclass
@@ -60,6 +59,20 @@ class Problem:
         # sparse one-hot responses: the E-step products touch only answered items
         self._Ys = [sp.csr_matrix(gd.Y) for gd in self.groups]
         self._YTs = [sp.csr_matrix(gd.Y.T) for gd in self.groups]
+        self._unit_freq = [bool(np.all(gd.freq == 1.0)) for gd in self.groups]
+        # items of the same model and number of categories are evaluated together
+        self.batches = []
+        for g in range(len(self.groups)):
+            by: dict[tuple, list[int]] = {}
+            for j, m in enumerate(self.models):
+                by.setdefault((m, int(self.n_cat[j])), []).append(j)
+            out = []
+            for (m, K), js in by.items():
+                js = np.array(js)
+                idx = np.stack([self.item_index[g][j] for j in js])          # (B, K)
+                rows = self.offsets[js][:, None] + np.arange(K)[None, :]      # (B, K)
+                out.append((m, js, idx, rows))
+            self.batches.append(out)
 
     # ---------------------------------------------------------------- pieces
     def latent(self, x, g):
@@ -68,8 +81,10 @@ class Problem:
 
     def logP(self, x, g):
         th = self.theta
-        return np.vstack([_items.logprob(m, x[idx], th)
-                          for m, idx in zip(self.models, self.item_index[g])])
+        out = np.empty((int(self.offsets[-1]), th.size))
+        for m, js, idx, rows in self.batches[g]:
+            out[rows.ravel()] = _items.logprob_b(m, x[idx], th).reshape(-1, th.size)
+        return out
 
     def valid(self, x):
         for g in range(len(self.groups)):
@@ -86,13 +101,19 @@ class Problem:
         per-pattern log-likelihoods and posteriors."""
         gd = self.groups[g]
         mu, var = self.latent(x, g)
-        LL = self._Ys[g] @ self.logP(x, g) + log_weights(self.theta, mu, var)[None, :]
-        m = LL.max(axis=1, keepdims=True)
-        L = np.exp(LL - m)
-        s = L.sum(axis=1, keepdims=True)
-        ll_i = (np.log(s) + m)[:, 0]
-        post = L / s
-        wpost = post * gd.freq[:, None]
+        LL = self._Ys[g] @ self.logP(x, g)
+        LL += log_weights(self.theta, mu, var)[None, :]
+        m = LL.max(axis=1)
+        LL -= m[:, None]
+        np.exp(LL, out=LL)
+        s = LL.sum(axis=1)
+        ll_i = np.log(s) + m
+        if self._unit_freq[g]:
+            LL *= (1.0 / s)[:, None]
+            post = wpost = LL                       # posterior over the grid, per pattern
+        else:
+            post = LL * (1.0 / s)[:, None]
+            wpost = post * gd.freq[:, None]
         R = self._YTs[g] @ wpost
         nq = wpost.sum(axis=0)
         return float(gd.freq @ ll_i), R, nq, ll_i, post
@@ -107,10 +128,9 @@ class Problem:
         for g in range(len(self.groups)):
             ll, R, nq, _, _ = self.estep(x, g)
             total += ll
-            for j, (m, idx) in enumerate(zip(self.models, self.item_index[g])):
-                Rj = R[self.offsets[j]:self.offsets[j + 1]]
-                d = _items.dlogprob(m, x[idx], th)          # (p, K, Q)
-                np.add.at(grad, idx, np.einsum("pkq,kq->p", d, Rj))
+            for m, js, idx, rows in self.batches[g]:
+                d = _items.dlogprob_b(m, x[idx], th)          # (B, p, K, Q)
+                np.add.at(grad, idx, np.einsum("bpkq,bkq->bp", d, R[rows]))
             mi, vi = self.latent_index[g]
             if mi >= 0 or vi >= 0:
                 mu, var = self.latent(x, g)
@@ -149,10 +169,13 @@ class Problem:
                     x_new[mi] = mu
                 if vi >= 0:
                     x_new[vi] = max(var, 1e-4)
+        by: dict[tuple, list] = {}
         for key, Rj in blocks.items():
-            m = models[key]
-            idx = np.array(key)
-            x_new[idx] = _mstep_item(m, x[idx], Rj, th)
+            by.setdefault((models[key], len(key)), []).append((key, Rj))
+        for (m, K), lst in by.items():
+            idx = np.array([k for k, _ in lst])
+            Rb = np.stack([r for _, r in lst])
+            x_new[idx] = _mstep_batch(m, x[idx], Rb, th)
         return x_new, total
 
 
@@ -188,31 +211,38 @@ def _expected_ll(m, par, R, th):
     return float((R * _items.logprob(m, par, th)).sum())
 
 
-def _mstep_item(m, par, R, th, steps=2):
-    """Fisher scoring on one item's expected complete-data log-likelihood."""
-    nq = R.sum(axis=0)
-    cur = _expected_ll(m, par, R, th)
-    for _ in range(steps):
-        d = _items.dlogprob(m, par, th)                   # (p, K, Q)
-        P = _items.prob(m, par, th)
-        g = np.einsum("pkq,kq->p", d, R)
-        info = np.einsum("pkq,rkq,kq,q->pr", d, d, P, nq)
-        try:
-            step = np.linalg.solve(info + 1e-10 * np.eye(par.size), g)
-        except np.linalg.LinAlgError:
-            break
-        t = 1.0
-        while t > 1e-4:
-            new = par + t * step
-            if _items.valid(m, new):
-                val = _expected_ll(m, new, R, th)
-                if val >= cur - 1e-12:
-                    par, cur = new, val
-                    break
-            t *= 0.5
-        else:
-            break
-    return par
+def _mstep_batch(m, par, R, th):
+    """One Fisher-scoring step on each item's expected complete-data log-likelihood (a batch
+    of B items with the same model and K), halved until it does not decrease (generalised
+    EM)."""
+    nq = R.sum(axis=1)                                    # (B, Q)
+    logp = _items.logprob_b(m, par, th)
+    cur = (R * logp).sum(axis=(1, 2))
+    P = np.exp(logp)
+    d = _items.dlogprob_b(m, par, th, P)                  # (B, p, K, Q)
+    g = np.einsum("bpkq,bkq->bp", d, R)
+    dw = d * (P * nq[:, None, :])[:, None]
+    info = np.einsum("bpkq,brkq->bpr", dw, d)
+    info += 1e-10 * np.eye(par.shape[1])[None]
+    try:
+        step = np.linalg.solve(info, g[..., None])[..., 0]
+    except np.linalg.LinAlgError:
+        return par
+    out = par.copy()
+    todo = np.ones(par.shape[0], bool)
+    t = 1.0
+    while todo.any() and t > 1e-4:
+        new = par[todo] + t * step[todo]
+        ok = _items.valid_b(m, new)
+        if ok.any():
+            val = np.full(new.shape[0], -np.inf)
+            val[ok] = (R[todo][ok] * _items.logprob_b(m, new[ok], th)).sum(axis=(1, 2))
+            acc = ok & (val >= cur[todo] - 1e-12)
+            rows = np.nonzero(todo)[0][acc]
+            out[rows] = new[acc]
+            todo[rows] = False
+        t *= 0.5
+    return out
 
 
 @dataclass
@@ -254,14 +284,25 @@ def hessian(prob: Problem, x, chunk_cells: int = 2_000_000):
     H = np.zeros((p, p))
     for g, gd in enumerate(prob.groups):
         _, R, nq, _, post = prob.estep(x, g)
-        codes_cols = []
-        for j, (m, idx) in enumerate(zip(prob.models, prob.item_index[g])):
-            Rj = R[prob.offsets[j]:prob.offsets[j + 1]]
-
-            def gj(par, m=m, Rj=Rj):
-                return np.einsum("pkq,kq->p", _items.dlogprob(m, par, th), Rj)
-            H[np.ix_(idx, idx)] += _fd_jac(gj, x[idx])
-            codes_cols.append(_items.dlogprob(m, x[idx], th))      # (p_j, K, Q)
+        codes_cols = [None] * len(prob.models)
+        for m, js, idx, rows in prob.batches[g]:
+            Rb = R[rows]                                            # (B, K, Q)
+            par = x[idx]
+            p_ = par.shape[1]
+            for k in range(p_):                                     # all items at once
+                h = 1e-6 * np.maximum(1.0, np.abs(par[:, k]))
+                pp, pm = par.copy(), par.copy()
+                pp[:, k] += h
+                pm[:, k] -= h
+                gp = np.einsum("bpkq,bkq->bp", _items.dlogprob_b(m, pp, th), Rb)
+                gm = np.einsum("bpkq,bkq->bp", _items.dlogprob_b(m, pm, th), Rb)
+                col = (gp - gm) / (2 * h[:, None])                  # (B, p)
+                for b in range(len(js)):
+                    H[idx[b], idx[b, k]] += 0.5 * col[b]
+                    H[idx[b, k], idx[b]] += 0.5 * col[b]
+            d = _items.dlogprob_b(m, par, th)
+            for b, j in enumerate(js):
+                codes_cols[j] = d[b]
         mi, vi = prob.latent_index[g]
         lat = [i for i in (mi, vi) if i >= 0]
         dlw = None
@@ -348,7 +389,7 @@ def maximize(prob: Problem, x0, **kw):
         return _maximize(prob, x0, **kw)
 
 
-def _maximize(prob: Problem, x0, *, em_tol=1e-3, max_em=500, gtol=1e-6, max_newton=50):
+def _maximize(prob: Problem, x0, *, em_tol=1e-1, max_em=500, gtol=1e-6, max_newton=50):
     x = np.asarray(x0, float).copy()
     last = -np.inf
     it = 0
@@ -361,6 +402,9 @@ def _maximize(prob: Problem, x0, *, em_tol=1e-3, max_em=500, gtol=1e-6, max_newt
     ll, g = prob.loglik_grad(x)
     nit = 0
     H = hessian(prob, x)
+    h_at_x = True
+    gmax_prev = float(np.max(np.abs(g)))
+    n_steps = 0
     message = ""
     for nit in range(1, max_newton + 1):
         if np.max(np.abs(g)) < gtol:
@@ -380,11 +424,22 @@ def _maximize(prob: Problem, x0, *, em_tol=1e-3, max_em=500, gtol=1e-6, max_newt
                 if lln >= ll - 1e-10 * abs(ll):
                     x, ll, g = xn, lln, gn
                     moved = True
+                    n_steps += 1
                     break
             t *= 0.5
         if not moved:
             message = "line search failed"
             break
+        gmax = float(np.max(np.abs(g)))
+        # keep the Hessian while each step cuts the gradient tenfold (chord steps near the
+        # optimum); the Hessian at the final point is always recomputed below
+        if gmax >= gtol and not gmax < 0.1 * gmax_prev:
+            H = hessian(prob, x)
+            h_at_x = True
+        else:
+            h_at_x = False
+        gmax_prev = gmax
+    if not h_at_x:
         H = hessian(prob, x)
     maxg = float(np.max(np.abs(g)))
     negdef = bool(np.linalg.eigvalsh(H).max() < 0)
@@ -398,4 +453,4 @@ def _maximize(prob: Problem, x0, *, em_tol=1e-3, max_em=500, gtol=1e-6, max_newt
             message = (f"converged: largest absolute gradient {maxg:.2e} < {gtol:g}, Hessian "
                        "negative definite")
     return FitOutcome(x=x, loglik=float(ll), grad=g, hessian=H, converged=converged,
-                      em_iterations=it, newton_iterations=nit, message=message)
+                      em_iterations=it, newton_iterations=n_steps, message=message)

@@ -26,113 +26,135 @@ from scipy.special import expit
 MODELS = ("graded", "gpcm")
 
 
+# Batched forms: ``par`` is (B, K) (B items with the same K), results carry a leading B axis.
 # --------------------------------------------------------------------------- graded
 def _grm_cum(par, theta):
-    a, c = par[0], par[1:]
-    x = a * theta[None, :] + c[:, None]                  # (K-1, Q)
-    return x
+    return par[:, :1, None] * theta[None, None, :] + par[:, 1:, None]    # (B, K-1, Q)
 
 
-def grm_prob(par, theta):
-    """(K, Q) category probabilities, each difference computed where it is accurate."""
+def _pad(x, value):
+    B, _, Q = x.shape
+    return np.full((B, 1, Q), value)
+
+
+def grm_prob_b(par, theta):
+    """(B, K, Q) category probabilities, each difference computed where it is accurate."""
     x = _grm_cum(par, theta)
-    Q = theta.size
-    inf = np.full((1, Q), np.inf)
-    xu = np.vstack([inf, x])                             # x_k,   k = 0..K-1 (x_0 = +inf)
-    xl = np.vstack([x, -inf])                            # x_k+1
-    upper_side = (xu + xl) > 0                           # both cumulatives near 1
+    xu = np.concatenate([_pad(x, np.inf), x], axis=1)   # x_k   (x_0 = +inf)
+    xl = np.concatenate([x, _pad(x, -np.inf)], axis=1)  # x_k+1 (x_K = -inf)
+    upper_side = (xu + xl) > 0                          # both cumulatives near 1
     with np.errstate(invalid="ignore"):
-        p_hi = expit(-xl) - expit(-xu)                   # (1 - P*_{k+1}) - (1 - P*_k)
-        p_lo = expit(xu) - expit(xl)
-    p = np.where(upper_side, p_hi, p_lo)
+        p = np.where(upper_side, expit(-xl) - expit(-xu), expit(xu) - expit(xl))
     return np.maximum(p, 1e-300)
 
 
-def grm_logprob(par, theta):
-    return np.log(grm_prob(par, theta))
-
-
-def grm_dlogprob(par, theta):
+def grm_dlogprob_b(par, theta, P=None):
     x = _grm_cum(par, theta)
-    K1, Q = x.shape
-    W = expit(x) * expit(-x)                             # dP*/dx, (K-1, Q)
-    P = grm_prob(par, theta)                             # (K, Q)
-    z = np.zeros((1, Q))
-    Wu = np.vstack([z, W])                               # W_k   (W_0 = 0)
-    Wl = np.vstack([W, z])                               # W_k+1 (W_K = 0)
-    d = np.zeros((K1 + 1, K1 + 1, Q))
-    d[0] = theta[None, :] * (Wu - Wl) / P
+    B, K1, Q = x.shape
+    W = expit(x) * expit(-x)                            # dP*/dx, (B, K-1, Q)
+    if P is None:
+        P = grm_prob_b(par, theta)
+    z = np.zeros((B, 1, Q))
+    Wu = np.concatenate([z, W], axis=1)
+    Wl = np.concatenate([W, z], axis=1)
+    d = np.zeros((B, K1 + 1, K1 + 1, Q))
+    d[:, 0] = theta * (Wu - Wl) / P
     for m in range(1, K1 + 1):                          # c_m moves P*_m
-        d[m, m] = W[m - 1] / P[m]
-        d[m, m - 1] = -W[m - 1] / P[m - 1]
+        d[:, m, m] = W[:, m - 1] / P[:, m]
+        d[:, m, m - 1] = -W[:, m - 1] / P[:, m - 1]
     return d
 
 
-def grm_dtheta(par, theta):
+def grm_dtheta_b(par, theta):
     x = _grm_cum(par, theta)
     W = expit(x) * expit(-x)
-    z = np.zeros((1, theta.size))
-    return par[0] * (np.vstack([z, W]) - np.vstack([W, z]))
+    z = np.zeros((x.shape[0], 1, x.shape[2]))
+    return par[:, :1, None] * (np.concatenate([z, W], axis=1) - np.concatenate([W, z], axis=1))
 
 
 # --------------------------------------------------------------------------- gpcm
 def _gpcm_z(par, theta):
-    a, c = par[0], np.concatenate([[0.0], par[1:]])
-    k = np.arange(c.size)
-    return a * k[:, None] * theta[None, :] + c[:, None]
+    B = par.shape[0]
+    c = np.concatenate([np.zeros((B, 1)), par[:, 1:]], axis=1)
+    k = np.arange(c.shape[1])
+    return par[:, :1, None] * k[None, :, None] * theta[None, None, :] + c[:, :, None]
 
 
-def gpcm_logprob(par, theta):
+def gpcm_logprob_b(par, theta):
     z = _gpcm_z(par, theta)
-    m = z.max(axis=0)
-    return z - (m + np.log(np.exp(z - m).sum(axis=0)))
+    m = z.max(axis=1, keepdims=True)
+    return z - (m + np.log(np.exp(z - m).sum(axis=1, keepdims=True)))
 
 
-def gpcm_prob(par, theta):
-    return np.exp(gpcm_logprob(par, theta))
+def gpcm_prob_b(par, theta):
+    return np.exp(gpcm_logprob_b(par, theta))
 
 
-def gpcm_dlogprob(par, theta):
-    P = gpcm_prob(par, theta)
-    K, Q = P.shape
-    k = np.arange(K)[:, None]
-    ek = (k * P).sum(axis=0)
-    d = np.zeros((K, K, Q))
-    d[0] = theta[None, :] * (k - ek[None, :])
+def gpcm_dlogprob_b(par, theta, P=None):
+    if P is None:
+        P = gpcm_prob_b(par, theta)
+    B, K, Q = P.shape
+    k = np.arange(K)[None, :, None]
+    ek = (k * P).sum(axis=1, keepdims=True)
+    d = np.zeros((B, K, K, Q))
+    d[:, 0] = theta * (k - ek)
     for m in range(1, K):
-        d[m] = -P[m][None, :]
-        d[m, m] += 1.0
+        d[:, m] = -P[:, m][:, None, :]
+        d[:, m, m] += 1.0
     return d
 
 
-def gpcm_dtheta(par, theta):
-    P = gpcm_prob(par, theta)
-    k = np.arange(P.shape[0])[:, None]
-    ek = (k * P).sum(axis=0)
-    return par[0] * P * (k - ek[None, :])
+def gpcm_dtheta_b(par, theta):
+    P = gpcm_prob_b(par, theta)
+    k = np.arange(P.shape[1])[None, :, None]
+    ek = (k * P).sum(axis=1, keepdims=True)
+    return par[:, :1, None] * P * (k - ek)
 
 
 # --------------------------------------------------------------------------- dispatch
-_LOGP = {"graded": grm_logprob, "gpcm": gpcm_logprob}
-_PROB = {"graded": grm_prob, "gpcm": gpcm_prob}
-_DLOGP = {"graded": grm_dlogprob, "gpcm": gpcm_dlogprob}
-_DTHETA = {"graded": grm_dtheta, "gpcm": gpcm_dtheta}
+_PROB_B = {"graded": grm_prob_b, "gpcm": gpcm_prob_b}
+_DLOGP_B = {"graded": grm_dlogprob_b, "gpcm": gpcm_dlogprob_b}
+_DTHETA_B = {"graded": grm_dtheta_b, "gpcm": gpcm_dtheta_b}
 
 
-def logprob(model, par, theta):
-    return _LOGP[model](np.asarray(par, float), np.asarray(theta, float))
+def prob_b(model, par, theta):
+    return _PROB_B[model](np.asarray(par, float), np.asarray(theta, float))
+
+
+def logprob_b(model, par, theta):
+    if model == "gpcm":
+        return gpcm_logprob_b(np.asarray(par, float), np.asarray(theta, float))
+    return np.log(prob_b(model, par, theta))
+
+
+def dlogprob_b(model, par, theta, P=None):
+    return _DLOGP_B[model](np.asarray(par, float), np.asarray(theta, float), P)
 
 
 def prob(model, par, theta):
-    return _PROB[model](np.asarray(par, float), np.asarray(theta, float))
+    """(K, Q) category probabilities of one item."""
+    return prob_b(model, np.asarray(par, float)[None], theta)[0]
+
+
+def logprob(model, par, theta):
+    return logprob_b(model, np.asarray(par, float)[None], theta)[0]
 
 
 def dlogprob(model, par, theta):
-    return _DLOGP[model](np.asarray(par, float), np.asarray(theta, float))
+    """(n_par, K, Q) derivatives of the log probabilities of one item."""
+    return dlogprob_b(model, np.asarray(par, float)[None], theta)[0]
 
 
 def dtheta(model, par, theta):
-    return _DTHETA[model](np.asarray(par, float), np.asarray(theta, float))
+    return _DTHETA_B[model](np.asarray(par, float)[None], np.asarray(theta, float))[0]
+
+
+def grm_prob(par, theta):
+    return prob("graded", par, theta)
+
+
+def gpcm_prob(par, theta):
+    return prob("gpcm", par, theta)
 
 
 def item_information(model, par, theta):
@@ -179,3 +201,11 @@ def valid(model, par):
     if model == "graded":
         return bool(np.all(np.diff(par[1:]) < 0)) and np.all(np.isfinite(par))
     return bool(np.all(np.isfinite(par)))
+
+
+def valid_b(model, par):
+    """Per-item validity of a (B, K) batch."""
+    ok = np.isfinite(par).all(axis=1)
+    if model == "graded":
+        ok &= (np.diff(par[:, 1:], axis=1) < 0).all(axis=1)
+    return ok
