@@ -233,3 +233,139 @@ def local_dependence(result) -> LocalDependence:
     frame = pd.DataFrame(rows, columns=["item1", "item2", "chisq", "df", "p_value", "std",
                                         "cramer_v", "q3", "n_obs"])
     return LocalDependence(frame=frame)
+
+
+# --------------------------------------------------------------------------- M2
+@dataclass(frozen=True, eq=False)
+class M2Result:
+    """Limited-information goodness of fit: ``chisq`` (M2), ``df``, ``p_value``, ``rmsea``
+    (with its 90% interval) and ``n_obs`` (respondents with every item answered)."""
+
+    chisq: float
+    df: int
+    p_value: float
+    rmsea: float
+    rmsea_ci_lower: float
+    rmsea_ci_upper: float
+    n_obs: int
+    n_moments: int
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([{"chisq": self.chisq, "df": self.df, "p_value": self.p_value,
+                              "rmsea": self.rmsea, "rmsea_ci_lower": self.rmsea_ci_lower,
+                              "rmsea_ci_upper": self.rmsea_ci_upper, "n_obs": self.n_obs}])
+
+    def summary(self) -> Summary:
+        return Summary(title="M2 limited-information fit (Maydeu-Olivares & Joe 2006)",
+                       header=(f"{self.n_moments} univariate and bivariate moments, "
+                               f"{self.n_obs} complete respondents",),
+                       blocks=(("M2", self.to_frame()),))
+
+
+def _rmsea_ci(x2, df, n, level=0.90):
+    """RMSEA interval from the noncentral chi-square (as mirt's RMSEA.CI)."""
+    from scipy.optimize import brentq
+
+    def lam_for(prob):
+        f = lambda lam: stats.ncx2.cdf(x2, df, lam) - prob if lam > 0 else \
+            stats.chi2.cdf(x2, df) - prob
+        if f(0.0) < 0:
+            return 0.0
+        hi = max(1.0, x2)
+        while f(hi) > 0:
+            hi *= 2
+        return brentq(f, 0.0, hi)
+    lo = lam_for(0.5 + level / 2)
+    up = lam_for(0.5 - level / 2)
+    return (np.sqrt(lo / (df * (n - 1))), np.sqrt(up / (df * (n - 1))))
+
+
+def m2(result) -> M2Result:
+    """The M2 statistic of Maydeu-Olivares & Joe (2006) for polytomous items.
+
+    Residuals are the univariate ``P(x_j = a)`` and bivariate ``P(x_j = a, x_l = b)``
+    proportions (``a, b >= 1``) minus their model values; with ``Delta`` their derivatives
+    with respect to the item parameters and ``Xi`` their multinomial covariance (from the
+    model, up to four-way margins, integrated on the quadrature grid),
+    ``M2 = N e' Dc (Dc' Xi Dc)^-1 Dc' e`` where ``Dc`` spans the orthogonal complement of
+    ``Delta``; ``df`` = moments - parameters.  RMSEA2 = sqrt((M2 - df) / (df (N - 1))).
+
+    Notes
+    -----
+    R: ``mirt::M2(fit, type = "M2")``.  Uses respondents with every item answered.
+    """
+    parts = _m2_parts(result)
+    return _m2_from_parts(*parts)
+
+
+def _m2_parts(result):
+    """Observed and model moments, their covariance and derivatives (see :func:`m2`)."""
+    codes = _complete(result)
+    n = codes.shape[0]
+    th, w = _grid(result)
+    J = len(result.items)
+    K = result.n_categories
+    offs = result.offsets
+    # moments: (item, category) sets
+    moments = [((j, a),) for j in range(J) for a in range(1, K[j])]
+    moments += [((j, a), (l, b)) for j in range(J) for l in range(j + 1, J)
+                 for a in range(1, K[j]) for b in range(1, K[l])]
+    M = len(moments)
+    df = M - result.n_par
+    if df < 1:
+        raise ModelSpecificationError(
+            f"M2 needs more moments than parameters: {M} univariate and bivariate moments "
+            f"for {result.n_par} parameters. Use more items.")
+    cat = np.full((M, J), -1)
+    for r, mom in enumerate(moments):
+        for j, a in mom:
+            cat[r, j] = a
+    A = np.zeros((M, int(offs[-1])))
+    for j in range(J):
+        rows = np.nonzero(cat[:, j] >= 0)[0]
+        A[rows, offs[j] + cat[rows, j]] = 1.0
+    logP = np.vstack([_items.logprob(result.model, result.item_params(j), th)
+                      for j in range(J)])
+    G = A @ logP
+    F = np.exp(G)
+    pi = F @ w
+    E = (F * w) @ F.T
+    # pairs sharing an (item, category): the shared probability enters once, not twice
+    share = A @ A.T
+    r_i, s_i = np.nonzero(share > 0)
+    shared = (A[r_i] * A[s_i]) @ logP
+    E[r_i, s_i] = np.exp(G[r_i] + G[s_i] - shared) @ w
+    # pairs asking for two different categories of one item are impossible
+    for j in range(J):
+        cj = cat[:, j]
+        both = (cj[:, None] >= 0) & (cj[None, :] >= 0) & (cj[:, None] != cj[None, :])
+        E[both] = 0.0
+    Xi = E - np.outer(pi, pi)
+    # Delta: d pi / d params
+    Delta = np.zeros((M, result.n_par))
+    for j in range(J):
+        rows = np.nonzero(cat[:, j] >= 0)[0]
+        D = _items.dlogprob(result.model, result.item_params(j), th)      # (p, K, Q)
+        Delta[np.ix_(rows, np.arange(offs[j], offs[j + 1]))] = np.einsum(
+            "prq,rq->rp", D[:, cat[rows, j], :], F[rows] * w)
+    # observed proportions
+    p = np.zeros(M)
+    for r, mom in enumerate(moments):
+        ok = np.ones(n, bool)
+        for j, a in mom:
+            ok &= codes[:, j] == a
+        p[r] = ok.mean()
+    return p, pi, Xi, Delta, n, result.n_par, df, M
+
+
+def _m2_from_parts(p, pi, Xi, Delta, n, n_par, df, M):
+    e = p - pi
+    Qf, _ = np.linalg.qr(Delta, mode="complete")
+    Dc = Qf[:, n_par:]
+    u = Dc.T @ e
+    S = Dc.T @ Xi @ Dc
+    stat = float(n * u @ np.linalg.solve(S, u))
+    lo, up = _rmsea_ci(stat, df, n)
+    return M2Result(chisq=stat, df=int(df), p_value=float(stats.chi2.sf(stat, df)),
+                    rmsea=_rmsea(stat, df, n), rmsea_ci_lower=float(lo),
+                    rmsea_ci_upper=float(up), n_obs=n, n_moments=M)
