@@ -21,9 +21,15 @@ gpcm (Muraki 1992)
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import expit
+from scipy.special import expit, ndtr
 
-MODELS = ("graded", "gpcm")
+_SQRT2PI = np.sqrt(2 * np.pi)
+
+
+def _npdf(x):
+    return np.exp(-0.5 * x * x) / _SQRT2PI
+
+MODELS = ("graded", "gpcm", "graded_probit")
 
 
 # Batched forms: ``par`` is (B, K) (B items with the same K), results carry a leading B axis.
@@ -37,23 +43,23 @@ def _pad(x, value):
     return np.full((B, 1, Q), value)
 
 
-def grm_prob_b(par, theta):
+def grm_prob_b(par, theta, cdf=expit):
     """(B, K, Q) category probabilities, each difference computed where it is accurate."""
     x = _grm_cum(par, theta)
     xu = np.concatenate([_pad(x, np.inf), x], axis=1)   # x_k   (x_0 = +inf)
     xl = np.concatenate([x, _pad(x, -np.inf)], axis=1)  # x_k+1 (x_K = -inf)
     upper_side = (xu + xl) > 0                          # both cumulatives near 1
     with np.errstate(invalid="ignore"):
-        p = np.where(upper_side, expit(-xl) - expit(-xu), expit(xu) - expit(xl))
+        p = np.where(upper_side, cdf(-xl) - cdf(-xu), cdf(xu) - cdf(xl))
     return np.maximum(p, 1e-300)
 
 
-def grm_dlogprob_b(par, theta, P=None):
+def grm_dlogprob_b(par, theta, P=None, probit=False):
     x = _grm_cum(par, theta)
     B, K1, Q = x.shape
-    W = expit(x) * expit(-x)                            # dP*/dx, (B, K-1, Q)
+    W = _npdf(x) if probit else expit(x) * expit(-x)    # dP*/dx, (B, K-1, Q)
     if P is None:
-        P = grm_prob_b(par, theta)
+        P = grm_prob_b(par, theta, ndtr if probit else expit)
     z = np.zeros((B, 1, Q))
     Wu = np.concatenate([z, W], axis=1)
     Wl = np.concatenate([W, z], axis=1)
@@ -65,9 +71,9 @@ def grm_dlogprob_b(par, theta, P=None):
     return d
 
 
-def grm_dtheta_b(par, theta):
+def grm_dtheta_b(par, theta, probit=False):
     x = _grm_cum(par, theta)
-    W = expit(x) * expit(-x)
+    W = _npdf(x) if probit else expit(x) * expit(-x)
     z = np.zeros((x.shape[0], 1, x.shape[2]))
     return par[:, :1, None] * (np.concatenate([z, W], axis=1) - np.concatenate([W, z], axis=1))
 
@@ -112,9 +118,12 @@ def gpcm_dtheta_b(par, theta):
 
 
 # --------------------------------------------------------------------------- dispatch
-_PROB_B = {"graded": grm_prob_b, "gpcm": gpcm_prob_b}
-_DLOGP_B = {"graded": grm_dlogprob_b, "gpcm": gpcm_dlogprob_b}
-_DTHETA_B = {"graded": grm_dtheta_b, "gpcm": gpcm_dtheta_b}
+_PROB_B = {"graded": grm_prob_b, "gpcm": gpcm_prob_b,
+           "graded_probit": lambda par, th: grm_prob_b(par, th, ndtr)}
+_DLOGP_B = {"graded": grm_dlogprob_b, "gpcm": gpcm_dlogprob_b,
+            "graded_probit": lambda par, th, P=None: grm_dlogprob_b(par, th, P, probit=True)}
+_DTHETA_B = {"graded": grm_dtheta_b, "gpcm": gpcm_dtheta_b,
+             "graded_probit": lambda par, th: grm_dtheta_b(par, th, probit=True)}
 
 
 def prob_b(model, par, theta):
@@ -171,7 +180,7 @@ def to_irt(model, par):
     n = par.size
     J = np.zeros((n, n))
     J[0, 0] = 1.0
-    if model == "graded":
+    if model in ("graded", "graded_probit"):
         b = -c / a
         J[1:, 0] = c / a ** 2
         J[1:, 1:] = -np.eye(n - 1) / a
@@ -188,9 +197,9 @@ def start_values(model, counts):
     """Starting (a, c) from one item's category counts (length K)."""
     counts = np.asarray(counts, float) + 0.5
     p = counts / counts.sum()
-    if model == "graded":
+    if model in ("graded", "graded_probit"):
         cum = 1.0 - np.cumsum(p)[:-1]                    # P(X >= k), k = 1..K-1
-        c = np.log(cum / (1.0 - cum)) * 1.7
+        c = np.log(cum / (1.0 - cum)) * (1.7 if model == "graded" else 1.0)
         return np.concatenate([[1.0], c])
     c = np.log(p[1:] / p[0])
     return np.concatenate([[1.0], c])
@@ -198,7 +207,7 @@ def start_values(model, counts):
 
 def valid(model, par):
     """Graded intercepts must decrease strictly (else probabilities are negative)."""
-    if model == "graded":
+    if model in ("graded", "graded_probit"):
         return bool(np.all(np.diff(par[1:]) < 0)) and np.all(np.isfinite(par))
     return bool(np.all(np.isfinite(par)))
 
@@ -206,6 +215,6 @@ def valid(model, par):
 def valid_b(model, par):
     """Per-item validity of a (B, K) batch."""
     ok = np.isfinite(par).all(axis=1)
-    if model == "graded":
+    if model in ("graded", "graded_probit"):
         ok &= (np.diff(par[:, 1:], axis=1) < 0).all(axis=1)
     return ok

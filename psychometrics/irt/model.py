@@ -159,6 +159,7 @@ class IRTResult:
 
     def summary(self) -> Summary:
         label = {"graded": "graded response model (logistic)",
+                 "graded_probit": "graded response model (normal ogive)",
                  "gpcm": "generalized partial credit model"}[self.model]
         header = (
             f"Model: unidimensional {label}; {len(self.items)} items, {self.n_obs} respondents"
@@ -229,9 +230,11 @@ def fit_irt(data, items: Sequence[str] | None = None, *, model: str = "graded",
         responses as NaN.
     items : sequence of str, optional
         Item columns (default: every column).
-    model : {"graded", "gpcm"}, default "graded"
-        Samejima's logistic graded response model or Muraki's generalized partial credit
-        model, both in slope-intercept form (see :mod:`psychometrics.irt._items`).
+    model : {"graded", "gpcm", "graded_probit"}, default "graded"
+        Samejima's logistic graded response model, Muraki's generalized partial credit
+        model, or the normal-ogive graded model (``P(X >= k) = Phi(a theta + c_k)``, the
+        IRT form of an ordinal CFA: ``a = lambda / sqrt(1 - lambda^2)``,
+        ``c_k = -tau_k / sqrt(1 - lambda^2)``); all in slope-intercept form.
     categories : mapping item -> values, optional
         The full set of allowed values per item (e.g. 1..7 from an item bank). Default: the
         whole numbers from the item's lowest to its highest observed value.  A category
