@@ -31,6 +31,7 @@ _EXPORTS = {
     "M2Result": "fit", "LocalDependence": "fit",
     "dif_lr": "dif", "dif_ordinal": "dif", "DIFResult": "dif",
     "select_items_irt": "selection", "IRTShortForm": "selection",
+    "fit_mirt": "mirt", "MIRTResult": "mirt",
     "short_form_to_bank": "selection", "bank_categories": "selection",
 }
 

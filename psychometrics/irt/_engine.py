@@ -50,6 +50,11 @@ class Problem:
     latent_index: list[tuple[int, int]]  # [g] -> (mean idx, var idx), -1 = fixed 0 / 1
     theta: np.ndarray
     n_par: int
+    # multidimensional (confirmatory, simple structure): grid (Q, D) of the factors, the
+    # factor of each item, and the free correlations [(d1, d2, x index)]; ``theta`` is unused
+    grid: np.ndarray | None = None
+    item_factor: np.ndarray | None = None
+    corr: list | None = None
     offsets: np.ndarray = field(init=False)
 
     def __post_init__(self):
@@ -65,14 +70,38 @@ class Problem:
         for g in range(len(self.groups)):
             by: dict[tuple, list[int]] = {}
             for j, m in enumerate(self.models):
-                by.setdefault((m, int(self.n_cat[j])), []).append(j)
+                by.setdefault((m, int(self.n_cat[j]), self.factor(j)), []).append(j)
             out = []
-            for (m, K), js in by.items():
+            for (m, K, f), js in by.items():
                 js = np.array(js)
                 idx = np.stack([self.item_index[g][j] for j in js])          # (B, K)
                 rows = self.offsets[js][:, None] + np.arange(K)[None, :]      # (B, K)
-                out.append((m, js, idx, rows))
+                out.append((m, js, idx, rows, self.theta_of(f)))
             self.batches.append(out)
+        self.Q = self.theta.size if self.grid is None else self.grid.shape[0]
+
+    def factor(self, j) -> int:
+        return 0 if self.item_factor is None else int(self.item_factor[j])
+
+    def theta_of(self, f) -> np.ndarray:
+        """The grid coordinate an item of factor f sees at every quadrature point."""
+        return self.theta if self.grid is None else self.grid[:, f]
+
+    def logw(self, x, g):
+        """Log weights of the quadrature points (normal prior)."""
+        if self.grid is None:
+            mu, var = self.latent(x, g)
+            return log_weights(self.theta, mu, var)
+        D = self.grid.shape[1]
+        S = np.eye(D)
+        for d1, d2, i in self.corr:
+            S[d1, d2] = S[d2, d1] = x[i]
+        try:
+            Si = np.linalg.inv(S)
+        except np.linalg.LinAlgError:
+            return np.full(self.Q, -np.inf)
+        lw = -0.5 * np.einsum("qd,de,qe->q", self.grid, Si, self.grid)
+        return lw - np.log(np.exp(lw - lw.max()).sum()) - lw.max()
 
     # ---------------------------------------------------------------- pieces
     def latent(self, x, g):
@@ -80,10 +109,9 @@ class Problem:
         return (x[mi] if mi >= 0 else 0.0), (x[vi] if vi >= 0 else 1.0)
 
     def logP(self, x, g):
-        th = self.theta
-        out = np.empty((int(self.offsets[-1]), th.size))
-        for m, js, idx, rows in self.batches[g]:
-            out[rows.ravel()] = _items.logprob_b(m, x[idx], th).reshape(-1, th.size)
+        out = np.empty((int(self.offsets[-1]), self.Q))
+        for m, js, idx, rows, th in self.batches[g]:
+            out[rows.ravel()] = _items.logprob_b(m, x[idx], th).reshape(-1, self.Q)
         return out
 
     def valid(self, x):
@@ -94,15 +122,21 @@ class Problem:
             _, v = self.latent(x, g)
             if not v > 0:
                 return False
+        if self.corr:
+            D = self.grid.shape[1]
+            S = np.eye(D)
+            for d1, d2, i in self.corr:
+                S[d1, d2] = S[d2, d1] = x[i]
+            if np.linalg.eigvalsh(S).min() <= 1e-6:
+                return False
         return True
 
     def estep(self, x, g):
         """Log-likelihood of group g, expected counts R (sum K, Q), posterior mass n_q,
         per-pattern log-likelihoods and posteriors."""
         gd = self.groups[g]
-        mu, var = self.latent(x, g)
         LL = self._Ys[g] @ self.logP(x, g)
-        LL += log_weights(self.theta, mu, var)[None, :]
+        LL += self.logw(x, g)[None, :]
         m = LL.max(axis=1)
         LL -= m[:, None]
         np.exp(LL, out=LL)
@@ -128,9 +162,18 @@ class Problem:
         for g in range(len(self.groups)):
             ll, R, nq, _, _ = self.estep(x, g)
             total += ll
-            for m, js, idx, rows in self.batches[g]:
-                d = _items.dlogprob_b(m, x[idx], th)          # (B, p, K, Q)
+            for m, js, idx, rows, thb in self.batches[g]:
+                d = _items.dlogprob_b(m, x[idx], thb)         # (B, p, K, Q)
                 np.add.at(grad, idx, np.einsum("bpkq,bkq->bp", d, R[rows]))
+            if self.corr:                                      # d log w / d rho by differences
+                w = np.exp(self.logw(x, g))
+                for _, _, i in self.corr:
+                    h = 1e-6
+                    xp, xm = x.copy(), x.copy()
+                    xp[i] += h
+                    xm[i] -= h
+                    dl = (self.logw(xp, g) - self.logw(xm, g)) / (2 * h)
+                    grad[i] += nq @ dl
             mi, vi = self.latent_index[g]
             if mi >= 0 or vi >= 0:
                 mu, var = self.latent(x, g)
@@ -153,13 +196,19 @@ class Problem:
         total = 0.0
         x_new = x.copy()
         for g in range(len(self.groups)):
-            ll, R, nq, _, _ = self.estep(x, g)
+            ll, R, nq, _, post = self.estep(x, g)
             total += ll
             for j, (m, idx) in enumerate(zip(self.models, self.item_index[g])):
                 key = tuple(idx)
                 Rj = R[self.offsets[j]:self.offsets[j + 1]]
                 blocks[key] = blocks.get(key, 0.0) + Rj
-                models[key] = m
+                models[key] = (m, self.factor(j))
+            if self.corr:                   # correlations from the posterior second moments
+                n = nq.sum()
+                M2 = np.einsum("q,qd,qe->de", nq, self.grid, self.grid) / n
+                sd = np.sqrt(np.diag(M2))
+                for d1, d2, i in self.corr:
+                    x_new[i] = np.clip(M2[d1, d2] / (sd[d1] * sd[d2]), -0.99, 0.99)
             mi, vi = self.latent_index[g]
             if mi >= 0 or vi >= 0:
                 n = nq.sum()
@@ -171,11 +220,14 @@ class Problem:
                     x_new[vi] = max(var, 1e-4)
         by: dict[tuple, list] = {}
         for key, Rj in blocks.items():
-            by.setdefault((models[key], len(key)), []).append((key, Rj))
-        for (m, K), lst in by.items():
+            by.setdefault((*models[key], len(key)), []).append((key, Rj))
+        for (m, f, K), lst in by.items():
             idx = np.array([k for k, _ in lst])
             Rb = np.stack([r for _, r in lst])
-            x_new[idx] = _mstep_batch(m, x[idx], Rb, th)
+            x_new[idx] = _mstep_batch(m, x[idx], Rb, self.theta_of(f))
+        if self.corr and not self.valid(x_new):
+            for _, _, i in self.corr:
+                x_new[i] = x[i]
         return x_new, total
 
 
@@ -278,6 +330,8 @@ def hessian(prob: Problem, x, chunk_cells: int = 2_000_000):
     differences of the item's expected complete-data gradient (no E-step involved); the
     other two are sums of outer products formed in chunks of respondents.
     """
+    if prob.grid is not None:
+        return hessian_fd(prob, x)
     th = prob.theta
     Q = th.size
     p = prob.n_par
@@ -285,7 +339,7 @@ def hessian(prob: Problem, x, chunk_cells: int = 2_000_000):
     for g, gd in enumerate(prob.groups):
         _, R, nq, _, post = prob.estep(x, g)
         codes_cols = [None] * len(prob.models)
-        for m, js, idx, rows in prob.batches[g]:
+        for m, js, idx, rows, _ in prob.batches[g]:
             Rb = R[rows]                                            # (B, K, Q)
             par = x[idx]
             p_ = par.shape[1]
