@@ -90,7 +90,8 @@ class MIRTResult:
 
 def fit_mirt(data, factors: Mapping[str, Sequence[str]], *, model: str = "graded",
              categories=None, missing: str = "ml", qpoints: int = 21,
-             qwidth: float = 5.0, gtol: float = 1e-5) -> MIRTResult:
+             qwidth: float = 5.0, gtol: float = 1e-5,
+             correlated: bool = True) -> MIRTResult:
     """Confirmatory correlated-factors graded response (or GPCM) model.
 
     Parameters
@@ -100,6 +101,8 @@ def fit_mirt(data, factors: Mapping[str, Sequence[str]], *, model: str = "graded
         Simple structure: every item belongs to exactly one factor (e.g. a bank's
         subscales, WAI-SR goal/task/bond).  Factor variances are 1, means 0, correlations
         free.
+    correlated : bool, default True
+        False fixes the factor correlations at 0 (orthogonal factors).
     qpoints, qwidth : int, float
         Points per dimension of the product grid on ``[-qwidth, qwidth]`` (21 and 5 by
         default: 441 points for two factors, 9,261 for three).
@@ -154,7 +157,7 @@ def fit_mirt(data, factors: Mapping[str, Sequence[str]], *, model: str = "graded
                 x0[j][0] = -1.0
     corr = []
     corr_names = []
-    for d1, d2 in combinations(range(len(names)), 2):
+    for d1, d2 in (combinations(range(len(names)), 2) if correlated else ()):
         corr.append((d1, d2, o))
         corr_names.append(f"{names[d1]}~~{names[d2]}")
         x0.append(np.array([0.0]))
