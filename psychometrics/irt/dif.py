@@ -354,7 +354,10 @@ def dif_ordinal(data, group, items: Sequence[str] | None = None, *, matching="th
     resp = prepare_responses(data, items, categories=categories, missing="ml",
                              what="ordinal logistic DIF")
     labels = list(resp.row_labels)
-    gv = (g.loc[labels].to_numpy() == levels[1]).astype(float)
+    gl = g.loc[labels]
+    gv = np.where(gl.isin(levels).to_numpy(), (gl.to_numpy() == levels[1]).astype(float),
+                  np.nan)
+    n_nogroup = int(np.isnan(gv).sum())
     if matching == "theta":
         if fit is None:
             from .model import fit_irt
@@ -406,7 +409,8 @@ def dif_ordinal(data, group, items: Sequence[str] | None = None, *, matching="th
             "loglik_3": ll3, "n_obs": n, "converged": c1 and c2 and c3})
     frame = pd.DataFrame(rows)
     return DIFResult(method="ordinal logistic regression", frame=frame,
-                     notes=(f"Groups {levels}; matching on {matching}",
+                     notes=(f"Groups {levels}; matching on {matching}; {n_nogroup} "
+                            "respondent(s) without a group left out",
                             "lordif flags: p < 0.01, or McFadden R2 change >= 0.02, or "
                             "beta change >= 0.1"))
 

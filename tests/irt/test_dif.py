@@ -110,3 +110,11 @@ def test_dif_errors(data):
     d.loc[mask, "N5"] = 5
     with pytest.raises(DataValidationError, match=r"group 1.*'N5'.*6.*never chosen"):
         dif_lr(d, "gender", ITEMS)
+
+
+def test_ordinal_rows_without_group_are_left_out_and_counted(data):
+    d = data.copy()
+    d.loc[d.index[:10], "gender"] = np.nan
+    res = dif_ordinal(d, "gender", ITEMS, matching="sum")
+    assert (res.frame["n_obs"] == len(d) - 10).all()
+    assert "10 respondent(s) without a group" in res.notes[0]
