@@ -16,7 +16,7 @@ from psychometrics.exceptions import ModelSpecificationError
 from psychometrics.irt import _engine, _items, fit_irt, m2
 from psychometrics.irt.fit import _m2_parts
 
-from _sim import simulate_grm
+from irt_sim import simulate_grm
 
 A = [0.9, 1.4, 2.0, 1.1]
 B = [np.array([-0.8, 0.7]) + s for s in (-0.3, 0.0, 0.4, 0.1)]

@@ -6,7 +6,7 @@ import pytest
 
 from psychometrics.irt import fit_irt, score_persons
 
-from _sim import simulate_grm
+from irt_sim import simulate_grm
 
 A = np.array([0.7, 1.0, 1.3, 1.6, 2.0, 2.4, 1.1, 1.8])
 B = np.array([np.linspace(-1.8, 1.5, 4) + s for s in (-0.6, -0.3, 0, 0.3, 0.6, 0, 0.2, -0.2)])

@@ -10,7 +10,7 @@ from psychometrics.instruments import load_instrument
 from psychometrics.irt import (bank_categories, fit_irt, information, select_items_irt,
                                short_form_to_bank, sum_score_table)
 
-from _sim import simulate_grm
+from irt_sim import simulate_grm
 
 PEAR = [f"pear_{k}" for k in range(1, 11)]
 
