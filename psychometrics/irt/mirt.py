@@ -76,6 +76,33 @@ class MIRTResult:
         df["p_value"] = 2 * stats.norm.sf(np.abs(df["z"]))
         return df
 
+    def scores(self) -> pd.DataFrame:
+        """EAP score and posterior SD of every factor for each respondent of the fitted data:
+        columns ``id``, then ``<factor>`` and ``<factor>_se`` per factor (R:
+        ``mirt::fscores(fit, full.scores.SE = TRUE)``)."""
+        names = list(self.factors)
+        th = _engine.quadrature(self.qpoints, self.qwidth)
+        D = len(names)
+        grid = np.stack(np.meshgrid(*[th] * D, indexing="ij"), axis=-1).reshape(-1, D)
+        R = self.correlations.to_numpy()
+        lw = -0.5 * np.einsum("qd,de,qe->q", grid, np.linalg.inv(R), grid)
+        K = np.array([len(c) for c in self.categories])
+        rows, o = [], 0
+        for j, f in enumerate(self.item_factor):
+            par = self.params[o:o + K[j]]
+            o += K[j]
+            rows.append(_items.logprob(self.model, par, grid[:, names.index(f)]))
+        LL = onehot(self.responses.codes, K) @ np.vstack(rows) + lw[None, :]
+        LL -= LL.max(axis=1, keepdims=True)
+        post = np.exp(LL)
+        post /= post.sum(axis=1, keepdims=True)
+        out = {"id": list(self.responses.row_labels)}
+        for d, nm in enumerate(names):
+            m1 = post @ grid[:, d]
+            out[nm] = m1
+            out[f"{nm}_se"] = np.sqrt(np.clip(post @ grid[:, d] ** 2 - m1 ** 2, 0, None))
+        return pd.DataFrame(out)
+
     def summary(self) -> Summary:
         return Summary(
             title="Confirmatory multidimensional IRT model (correlated factors)",

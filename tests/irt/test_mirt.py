@@ -71,3 +71,18 @@ def test_orthogonal_factors_equal_separate_unidimensional_fits():
                     atol=1e-6)
     assert_allclose(np.sqrt(np.diag(orth.vcov)),
                     np.concatenate([u.se for u in uni]), rtol=1e-4)
+    # EAP scores factorise too: each factor's EAP equals the unidimensional one
+    from psychometrics.irt import score_persons
+    sc = orth.scores()
+    for name, u in zip(("N", "E"), uni):
+        one = score_persons(u).frame
+        assert_allclose(sc[name], one["est"], rtol=1e-5, atol=1e-6)
+        assert_allclose(sc[f"{name}_se"], one["se"], rtol=1e-5)
+
+
+def test_correlated_scores(fitted):
+    sc = fitted.scores()
+    assert len(sc) == fitted.n_obs
+    assert (sc[["N_se", "E_se"]] > 0).all().all()
+    # the EAPs correlate negatively, as the factors do
+    assert np.corrcoef(sc["N"], sc["E"])[0, 1] < 0
