@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "psychometrics.report.cli",
     "psychometrics.simulate.cli",
     "psychometrics.tracking.cli",
+    "psychometrics.irt.cli",
 )
 
 
