@@ -1,0 +1,53 @@
+"""Validity evidence and the validator's everyday toolbox.
+
+================================================  ===========================================
+``corr_test(x, y=None)``                          ``psych::corr.test`` (r, n, t, p, adjusted p,
+                                                  SE, confidence intervals, adjusted intervals)
+``p_adjust(p, method)``                           ``stats::p.adjust``
+``describe(data)``                                ``psych::describe``
+``cohen_kappa(data)``                             ``psych::cohen.kappa`` (unweighted, weighted)
+``htmt(model, data)``                             ``semTools::htmt`` (HTMT and HTMT2)
+``fornell_larcker(fit)``                          AVE (``semTools::AVE``) against squared
+                                                  latent correlations
+``factor_congruence(x, y)``                       ``psych::factor.congruence``
+``score_overlap(keys, data)``                     ``psych::scoreOverlap``
+``longitudinal_invariance(factors, data, ...)``   ``semTools::measEq.syntax(longFacNames=)``
+                                                  + ``lavaan::cfa``: invariance over occasions
+``retest_reliability(data, scale, id, time)``     test-retest r and ICC(A,1) of adjacent
+                                                  assessments of patients without reliable
+                                                  change (``psych::ICC``)
+``mtmm(data, measures)``                          multitrait-multimethod matrix and Campbell
+                                                  & Fiske's criteria
+================================================  ===========================================
+"""
+from __future__ import annotations
+
+from ._agreement import KappaResult, cohen_kappa
+from ._correlation import CorrTestResult, corr_test, p_adjust
+from ._describe import DescribeResult, describe
+from ._discriminant import (
+    CongruenceResult,
+    FornellLarckerResult,
+    HTMTResult,
+    factor_congruence,
+    fornell_larcker,
+    htmt,
+)
+from ._longitudinal import (
+    LongitudinalInvarianceResult,
+    longitudinal_invariance,
+    longitudinal_syntax,
+)
+from ._overlap import ScoreOverlapResult, score_overlap
+from ._retest import MTMMResult, RetestResult, mtmm, retest_reliability
+
+__all__ = [
+    "corr_test", "CorrTestResult", "p_adjust",
+    "describe", "DescribeResult",
+    "cohen_kappa", "KappaResult",
+    "htmt", "HTMTResult", "fornell_larcker", "FornellLarckerResult",
+    "factor_congruence", "CongruenceResult",
+    "score_overlap", "ScoreOverlapResult",
+    "longitudinal_invariance", "longitudinal_syntax", "LongitudinalInvarianceResult",
+    "retest_reliability", "RetestResult", "mtmm", "MTMMResult",
+]
