@@ -65,21 +65,21 @@ def test_few_respondents_per_parameter_warns():
 def test_non_integer_response_names_cell():
     df = _sim()
     df.loc[5, "i4"] = 2.5
-    with pytest.raises(DataValidationError, match=r"row 5, column 'i4', value 2.5"):
+    with pytest.raises(DataValidationError, match=r"data row 6, column 'i4', value 2.5"):
         fit_irt(df)
 
 
 def test_text_response_names_cell():
     df = _sim().astype(object)
     df.loc[3, "i1"] = "often"
-    with pytest.raises(DataValidationError, match=r"row 3, column 'i1', value 'often'"):
+    with pytest.raises(DataValidationError, match=r"data row 4, column 'i1', value 'often'"):
         fit_irt(df)
 
 
 def test_missing_raise_and_listwise():
     df = _sim()
     df.loc[2, "i1"] = np.nan
-    with pytest.raises(DataValidationError, match=r"row 2, column 'i1'"):
+    with pytest.raises(DataValidationError, match=r"data row 3, column 'i1'"):
         fit_irt(df, missing="raise")
     res = fit_irt(df, missing="listwise")
     assert res.dropped_rows == (2,) and res.n_obs == len(df) - 1
