@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "psychometrics.scoring.cli",
     "psychometrics.report.cli",
     "psychometrics.simulate.cli",
+    "psychometrics.power.cli",
 )
 
 

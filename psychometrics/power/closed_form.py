@@ -76,7 +76,9 @@ def within_power_closed_form(n_patients: int, n_months: int, within: float, x_wi
 
     def integrand(q: float) -> float:
         delta = scale * math.sqrt(q)
-        p = stats.nct.sf(crit, nu, delta) + stats.nct.cdf(-crit, nu, delta)
+        # P(T < -c | delta) = P(T > c | -delta): both tails by sf (cdf of the far tail
+        # returns NaN for large delta in scipy)
+        p = stats.nct.sf(crit, nu, delta) + stats.nct.sf(crit, nu, -delta)
         return p * stats.chi2.pdf(q, m)
 
     lo, hi = stats.chi2.ppf([1e-12, 1 - 1e-12], m)

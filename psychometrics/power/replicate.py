@@ -111,7 +111,7 @@ def run_replication(design: PowerDesign, cell: int, rep: int) -> list[dict[str, 
             error = f"{type(exc).__name__}: {exc}"
     seen = []
     for w in caught:
-        msg = f"{w.category.__name__}: {str(w.message).splitlines()[0]}"
+        msg = f"{w.category.__name__}: {str(w.message).splitlines()[0][:160]}"
         if msg not in seen:
             seen.append(msg)
     warning = " | ".join(seen) if seen else None
@@ -131,6 +131,15 @@ def run_replication(design: PowerDesign, cell: int, rep: int) -> list[dict[str, 
     return out
 
 
+def normalise_records(frame: pd.DataFrame) -> pd.DataFrame:
+    """Fixed dtypes for the records, whichever process made them or file they came from."""
+    return frame.astype({"cell": "int64", "rep": "int64", "effect": "string", "truth": "float64",
+                         "est": "float64", "se": "float64", "df": "float64",
+                         "p_value": "float64", "ci_lower": "float64", "ci_upper": "float64",
+                         "converged": "bool", "singular": "bool", "n_obs": "int64",
+                         "n_patients": "int64", "error": "string", "warning": "string"})
+
+
 def run_chunk(task: tuple[str, int, int, int]) -> tuple[int, int, int, pd.DataFrame, float]:
     """Run replications ``start..stop-1`` of a cell; the unit of work sent to a worker.
 
@@ -146,5 +155,5 @@ def run_chunk(task: tuple[str, int, int, int]) -> tuple[int, int, int, pd.DataFr
     with single_blas_thread():
         for rep in range(start, stop):
             recs.extend(run_replication(design, cell, rep))
-    frame = pd.DataFrame(recs, columns=list(RECORD_COLUMNS))
+    frame = normalise_records(pd.DataFrame(recs, columns=list(RECORD_COLUMNS)))
     return cell, start, stop, frame, _time.perf_counter() - t0

@@ -168,15 +168,16 @@ class PowerResult:
         """Power curve: power of ``effect`` against grid axis ``x`` (default the first
         numeric axis), one line per combination of the other axes, with 95% Monte
         Carlo intervals and the target power as a dashed line. Returns the Figure."""
-        import matplotlib
-
         if ax is None:
-            matplotlib.use(matplotlib.get_backend())
             import matplotlib.pyplot as plt
 
             fig, ax = plt.subplots(figsize=(6.4, 4.2))
         else:
             fig = ax.figure
+        if effect not in self.design.analysis.effect_names():
+            raise ModelSpecificationError(
+                f"No effect {effect!r} in this analysis; effects are "
+                f"{list(self.design.analysis.effect_names())}.")
         t = self.table[self.table["effect"] == effect]
         axes = list(self.design.axes)
         if x is None:

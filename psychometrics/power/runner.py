@@ -21,7 +21,7 @@ from typing import Any, Iterable, Iterator
 
 import pandas as pd
 
-from .replicate import RECORD_COLUMNS, run_chunk
+from .replicate import RECORD_COLUMNS, normalise_records, run_chunk
 from .results import PowerResult, performance
 from .spec import PowerDesign, PowerDesignError, load_design
 
@@ -96,7 +96,7 @@ def _prepare_out(out: Path, design: PowerDesign, resume: bool) -> dict[int, pd.D
     for cell in range(n_cells):
         p = _cell_path(out, cell)
         if p.exists():
-            frame = pd.read_parquet(p)
+            frame = normalise_records(pd.read_parquet(p))
             reps = sorted(set(frame["rep"]))
             if reps != list(range(design.replications)) or list(frame.columns) != list(RECORD_COLUMNS):
                 raise PowerDesignError(

@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import numbers
 from pathlib import Path
 from typing import Any, Literal, Union
 
