@@ -9,6 +9,7 @@ status counts per scale are summed over the partitions.
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import shutil
@@ -179,7 +180,8 @@ def score_parquet_dir(path: str | os.PathLike, instrument, out: str | os.PathLik
             if n:
                 plan_parts.append((_rel(str(f), src), start, n))
             start += n
-    ddf = dd.read_parquet([str(f) for f in files], split_row_groups=True)
+    with _quiet():
+        ddf = dd.read_parquet([str(f) for f in files], split_row_groups=True)
     n_rows_in = 0
     problems: list[DataIssue] = []
     dups = None
@@ -203,8 +205,7 @@ def score_parquet_dir(path: str | os.PathLike, instrument, out: str | os.PathLik
             f"{len(plan_parts)} non-empty row groups; the rows cannot be traced to their files.")
     try:
         for k, part in enumerate(ddf.to_delayed()):
-            with warnings.catch_warnings():  # dask's own use of a deprecated pandas keyword
-                warnings.filterwarnings("ignore", message="The inplace keyword")
+            with _quiet():
                 df = dask.compute(part, scheduler="synchronous")[0]
             if k >= len(plan_parts) or len(df) != plan_parts[k][2]:
                 raise PsychometricsError(
@@ -274,6 +275,14 @@ def score_parquet_dir(path: str | os.PathLike, instrument, out: str | os.PathLik
         table=totals.table(), instrument=plan.instrument.id, n_duplicate_keys=n_dup)
 
 
+@contextlib.contextmanager
+def _quiet():
+    """Silence dask's own use of a deprecated pandas keyword (not ours to fix)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The inplace keyword")
+        yield
+
+
 def _rel(f: str, root: Path) -> str:
     try:
         return str(Path(f).relative_to(root))
@@ -296,7 +305,8 @@ def _cross_partition_duplicates(ddf, id: str, time: str) -> pd.DataFrame:
         if col not in ddf.columns:
             raise ValueError(f"The {col!r} column is not in the data; its columns are "
                              f"{[c for c in ddf.columns if c != 'source_file'][:12]}.")
-    counts = ddf[[id, time]].groupby([id, time]).size().compute()
+    with _quiet():
+        counts = ddf[[id, time]].groupby([id, time]).size().compute()
     dup = counts[counts > 1]
     return dup.rename("n_rows").reset_index()
 
