@@ -156,7 +156,8 @@ def _client(scheduler: Any):
         return scheduler, False
     if isinstance(scheduler, str):
         try:
-            return Client(scheduler, timeout="20s"), True
+            # connection timeout: dask's config distributed.comm.timeouts.connect (30 s)
+            return Client(scheduler), True
         except (OSError, TimeoutError) as exc:
             raise PowerDesignError(
                 f"Cannot connect to the Dask scheduler at {scheduler!r}: {exc}. Check the address "

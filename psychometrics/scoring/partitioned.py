@@ -22,7 +22,8 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import DataIssue, DataValidationError, PsychometricsError
-from .engine import ScoringSummary, score
+from ..results import Summary
+from .engine import score
 from .plan import STATUSES, make_plan, resolve_instrument
 
 __all__ = ["score_parquet_dir", "PartitionedScoreResult"]
@@ -78,7 +79,7 @@ class PartitionedScoreResult:
     n_issues : int
     table : DataFrame
         Status counts per scale summed over the partitions (as
-        :meth:`ScoreResult.summary`), with the mean score.
+        :meth:`ScoreResult.summary`), with the mean score (``to_frame()``).
     instrument : str
     n_duplicate_keys : int
         ``(id, time)`` pairs found more than once across the files
@@ -95,8 +96,15 @@ class PartitionedScoreResult:
     instrument: str
     n_duplicate_keys: int = 0
 
-    def summary(self) -> ScoringSummary:
-        return ScoringSummary(self.table, self.n_rows_out, self.n_issues, self.instrument)
+    def summary(self) -> Summary:
+        """Status counts per scale, rows in and out, issues."""
+        return Summary(
+            f"Scored {self.n_rows_out} of {self.n_rows_in} row(s) of {self.instrument} in "
+            f"{self.n_partitions} partition(s)",
+            (f"scores in {self.out}",
+             f"{self.n_issues} data issue(s), {self.n_duplicate_keys} repeated (id, time)"
+             + (f"; listed in {self.issues_out}" if self.issues_out is not None else "")),
+            (("Status counts per scale:", self.table),))
 
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()

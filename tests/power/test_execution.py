@@ -32,6 +32,17 @@ def test_dask_local_cluster_with_two_worker_processes(serial):
         res = run_power(SMALL, scheduler=client, progress=False, chunk_size=3)
         pids = client.run(lambda: __import__("os").getpid())
         assert len(set(pids.values())) == 2
+        # the same cluster by its address (the CLI's --scheduler): a client of our own;
+        # one cell, the first of SMALL (same cell index and values, so the same records)
+        one = {**SMALL, "grid": {"dropout": [0.0], "within": [-4.0]}}
+        by_address = run_power(one, scheduler=cluster.scheduler_address, progress=False)
+    first = serial.replications[serial.replications["cell"] == 0]
+    pd.testing.assert_frame_equal(first, by_address.replications)
+    import dask
+
+    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}), \
+            pytest.raises(PowerDesignError, match="Cannot connect to the Dask scheduler"):
+        run_power(SMALL, scheduler="tcp://127.0.0.1:9", progress=False)
     assert res.backend == "dask" and res.n_workers == 2
     pd.testing.assert_frame_equal(serial.replications, res.replications)
 

@@ -52,6 +52,9 @@ def test_same_scores_and_counts_as_scoring_everything_at_once(oq_data, tmp_path,
                                   check_dtype=False, check_categorical=False)
     pd.testing.assert_frame_equal(res.table, whole.summary().table, check_dtype=False)
     assert res.issues_out is None
+    text = res.summary().as_text()
+    assert f"Scored {len(oq_data)} of {len(oq_data)} row(s) of oq-45.2" in text
+    pd.testing.assert_frame_equal(res.to_frame(), res.table)
 
 
 def test_bad_cells_raise_with_file_and_row_and_nothing_is_written(oq_data, tmp_path):
