@@ -66,3 +66,12 @@ def test_simulator_generator_takes_simulation_fields():
     with pytest.raises(PowerDesignError, match="Unknown simulation parameter"):
         load_design({"generator": "simulator", "seed": 1, "replications": 2,
                      "fixed": {"dropout": 0.1}})
+
+
+def test_shipped_example_design_is_valid():
+    from pathlib import Path
+
+    d = load_design(Path(__file__).resolve().parents[2] / "examples" / "power_design.yaml")
+    assert len(d.cells()) == 8 and d.axes == ("n_patients", "n_months")
+    p = d.cells()[0].params()
+    assert (p.n_patients, p.n_months, p.within, p.between) == (40, 6, -4.0, -4.0)
