@@ -123,14 +123,16 @@ def _processes(tasks: list, workers: int) -> Iterator[tuple]:
 
     # fork would copy this process's threads' locks; forkserver/spawn are clean
     ctx = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+    finished = False
+    try:
         futures = [pool.submit(run_chunk, t) for t in tasks]
-        try:
-            for f in as_completed(futures):
-                yield f.result()
-        finally:
-            for f in futures:
-                f.cancel()
+        for f in as_completed(futures):
+            yield f.result()
+        finished = True
+    finally:
+        # interrupted: drop the queued chunks and do not wait for the running ones
+        pool.shutdown(wait=finished, cancel_futures=not finished)
 
 
 def _dask(tasks: list, client) -> Iterator[tuple]:
