@@ -104,3 +104,19 @@ def test_performance_measures_by_hand():
     # intervals: [t-3, t+1] covers, [t-1, t+3] covers, [t+1, t+5] does not
     assert_allclose(t["coverage"], 2 / 3, rtol=1e-15)
     assert t["n_planned"] == 150 * 12
+
+
+def test_closed_form_equals_an_independent_r_computation():
+    # tests/data/r_scripts/power/closed_form.R: the same integral with R's pt(ncp=) and
+    # integrate() (rel.tol 1e-10); both quadratures are far more precise than rtol 1e-7
+    import json
+    from pathlib import Path
+
+    ref = json.loads((Path(__file__).resolve().parents[1] / "data" / "r_results" / "power"
+                      / "closed_form.json").read_text(encoding="utf-8"))
+    assert len(ref["cases"]) == 5
+    for case in ref["cases"]:
+        ours = within_power_closed_form(case["n_patients"], case["n_months"], case["within"],
+                                        case["x_within_sd"], case["e_sd"])
+        # R: power_within(N, n, gw, sw, se)  (closed_form.R)
+        assert_allclose(ours, case["power"], rtol=1e-7, atol=0, err_msg=str(case))
