@@ -120,3 +120,15 @@ def test_progress_analysis_and_simulator_generator():
     assert res.table["truth"].tolist() == [-8.0, -1.0, 7.0]
     assert (res.replications["n_obs"] == 12 * 3).all()      # 4 months: 3 with a next month
     assert res.replications["est"].notna().all()
+
+
+def test_progress_analysis_on_the_design_generator_with_therapists():
+    res = run_power({"seed": 9, "replications": 3,
+                     "fixed": {"n_patients": 24, "n_months": 5, "n_clusters": 4,
+                               "icc_cluster": 0.1, "dropout": 0.1}},
+                    workers=1, progress=False)
+    rec = res.replications
+    assert rec["error"].isna().all() and rec["est"].notna().all()
+    assert rec["effect"].tolist() == ["within", "between", "contextual"] * 3
+    # progress fits the lead of y on x parts and y: rows with a next consecutive month only
+    assert (rec["n_obs"] < 24 * 4).all() and (rec["n_patients"] <= 24).all()
