@@ -99,4 +99,5 @@ def closed_form_for(params: DesignParams, alpha: float = 0.05) -> float:
             f"therapist level or measurement error; this design has {bad}.")
     sw = params.x_sd * math.sqrt(1 - params.icc_x)
     se = params.y_resid_sd * math.sqrt(1 - params.icc)
-    return within_power_closed_form(params.n_patients, params.n_months, params.within, sw, se, alpha)
+    return within_power_closed_form(params.n_patients, params.n_months, params.within, sw, se,
+                                    alpha)

@@ -16,7 +16,6 @@ because the same random streams are used in the same order.
 """
 from __future__ import annotations
 
-import dataclasses
 import math
 import numbers
 from dataclasses import dataclass, fields
@@ -149,7 +148,8 @@ class DesignParams:
         for f in fields(self):
             v = getattr(self, f.name)
             if f.name in _INT_FIELDS:
-                if isinstance(v, bool) or not isinstance(v, numbers.Real) or not float(v).is_integer():
+                if (isinstance(v, bool) or not isinstance(v, numbers.Real)
+                        or not float(v).is_integer()):
                     problems.append(f"{f.name!r} must be an integer. Got {v!r} instead.")
                 else:
                     object.__setattr__(self, f.name, int(v))
@@ -175,7 +175,8 @@ class DesignParams:
              "'icc_cluster' > 0 needs a therapist level: set 'n_clusters' >= 2"),
         ]
         for name in ("x_sd", "y_start_sd", "y_resid_sd", "x_error_sd", "y_error_sd"):
-            checks.append((getattr(self, name) >= 0, f"{name!r} is a standard deviation and must be >= 0"))
+            checks.append((getattr(self, name) >= 0,
+                           f"{name!r} is a standard deviation and must be >= 0"))
         problems = [f"{msg}. Got {self._got(msg)} instead." for ok, msg in checks if not ok]
         if problems:
             raise DesignParameterError(_message(problems))
@@ -199,7 +200,7 @@ class DesignParams:
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any]) -> "DesignParams":
-        """Build from a dict; ``contextual`` may replace ``between`` (between = within + contextual)."""
+        """Build from a dict; ``contextual`` may replace ``between`` (= within + contextual)."""
         values = dict(values)
         if "contextual" in values:
             if "between" in values:
@@ -220,7 +221,7 @@ class DesignParams:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
     def replace(self, **changes: Any) -> "DesignParams":
-        """A copy with some fields changed (``contextual`` keeps ``within`` and sets ``between``)."""
+        """A copy with fields changed (``contextual`` keeps ``within``, sets ``between``)."""
         values = self.to_dict()
         if "contextual" in changes:
             values.pop("between")

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import PsychometricsError
-from .design import DesignParams, generate
+from .design import generate
 from .spec import AnalysisSpec, PowerDesign
 
 __all__ = ["run_chunk", "replication_seed", "analysis_data", "RECORD_COLUMNS"]

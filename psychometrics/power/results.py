@@ -63,7 +63,8 @@ def performance(records: pd.DataFrame, design: PowerDesign) -> pd.DataFrame:
                                "n_singular": int(g["singular"].to_numpy()[ok].sum())}
         if n:
             rej = g["p_value"].to_numpy()[ok] < design.alpha
-            cov = ((g["ci_lower"].to_numpy()[ok] <= truth) & (truth <= g["ci_upper"].to_numpy()[ok]))
+            lo, hi = g["ci_lower"].to_numpy()[ok], g["ci_upper"].to_numpy()[ok]
+            cov = (lo <= truth) & (truth <= hi)
             power, coverage = float(rej.mean()), float(cov.mean())
             sd = float(est.std(ddof=1)) if n > 1 else math.nan
             sq = (est - truth) ** 2

@@ -98,7 +98,8 @@ def _prepare_out(out: Path, design: PowerDesign, resume: bool) -> dict[int, pd.D
         if p.exists():
             frame = normalise_records(pd.read_parquet(p))
             reps = sorted(set(frame["rep"]))
-            if reps != list(range(design.replications)) or list(frame.columns) != list(RECORD_COLUMNS):
+            if (reps != list(range(design.replications))
+                    or list(frame.columns) != list(RECORD_COLUMNS)):
                 raise PowerDesignError(
                     f"{str(p)!r} does not hold replications 0..{design.replications - 1} of cell "
                     f"{cell}; delete it to have the cell run again.")

@@ -239,7 +239,8 @@ def load_design(source: PowerDesign | dict | str | Path) -> PowerDesign:
             raise PowerDesignError(f"The {where} is not valid YAML: {exc}.") from None
     if not isinstance(source, dict):
         raise PowerDesignError(f"The {where} must be a mapping of fields (generator, seed, "
-                               f"replications, fixed, grid, analysis). Got {type(source).__name__}.")
+                               f"replications, fixed, grid, analysis). "
+                               f"Got {type(source).__name__}.")
     try:
         return PowerDesign.model_validate(source)
     except ValidationError as exc:

@@ -73,7 +73,8 @@ def test_contextual_sets_between_and_errors_name_the_field():
         DesignParams.from_dict({"between": 1.0, "contextual": 1.0})
     with pytest.raises(DesignParameterError, match="Unknown design parameter.*'n_patient'"):
         DesignParams.from_dict({"n_patient": 10})
-    with pytest.raises(DesignParameterError, match="'dropout' is a monthly probability.*dropout=1.0"):
+    with pytest.raises(DesignParameterError,
+                       match="'dropout' is a monthly probability.*dropout=1.0"):
         DesignParams(dropout=1.0)
     with pytest.raises(DesignParameterError, match="'n_clusters' >= 2"):
         DesignParams(icc_cluster=0.1)

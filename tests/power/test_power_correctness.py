@@ -91,7 +91,8 @@ def test_performance_measures_by_hand():
         "singular": [False, False, True, False], "n_obs": 50, "n_patients": 10,
         "error": [None, None, None, "EstimationError: boom"], "warning": None})
     t = performance(rec, design).iloc[0]
-    assert (t["n_rep"], t["n_ok"], t["n_failed"], t["n_nonconverged"], t["n_singular"]) == (4, 3, 1, 1, 1)
+    counts = ("n_rep", "n_ok", "n_failed", "n_nonconverged", "n_singular")
+    assert tuple(t[c] for c in counts) == (4, 3, 1, 1, 1)
     ok = est[:3]
     assert_allclose(t["power"], 2 / 3, rtol=1e-15)
     assert_allclose(t["power_mcse"], math.sqrt(2 / 9 / 3), rtol=1e-15)
