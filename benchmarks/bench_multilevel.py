@@ -11,6 +11,11 @@ Times (median of repeats after one warm-up):
 * the random-slope model (ML) on the same data vs our own lme4 timing
   (tests/data/r_results/multilevel/timing_rslope_big.json, made by
   tests/data/r_scripts/multilevel/timing_rslope_big.R);
+* the random-intercept model (ML, REML) on ``psychometrics.simulate`` data, 5,000 and 20,000
+  patients x 12 months (issue 19: the data on which our optimiser used to stop at a patient
+  variance of 0) vs lme4 timed live on the same CSV (benchmarks/r_lmer_simulated.R ->
+  r_lmer_simulated.json; ``--write-r-data DIR`` writes the CSV files); each fit is checked
+  against lme4's log-likelihood and fixed effects first;
 * the small case-6/case-7 models  vs  ``case6_lmer_reml``, ``case7_lmer_ri_ML``,
   ``case7_lmer_rslope_ML`` and (fit + Satterthwaite table) ``case6_lmerTest_fit_plus_summary``.
 
@@ -59,6 +64,25 @@ def derive(big: pd.DataFrame) -> pd.DataFrame:
                              "oq_total_lead": "oq_next"})
 
 
+SIM_SIZES = (5000, 20000)
+R_SIM = ROOT / "benchmarks" / "r_lmer_simulated.json"
+
+
+def simulated(n_patients: int) -> pd.DataFrame:
+    """The study's variables from ``simulate(n_patients, 12 months, seed=5000)``: WAI item
+    mean split by ``decompose``, the sum of the 45 OQ item columns as written, next month's
+    OQ (the derivation of issue 19)."""
+    from psychometrics.simulate import simulate
+
+    d = simulate(n_patients=n_patients, sessions_min=12, sessions_max=12, seed=5000).data
+    d = pd.DataFrame({"patient_id": d["patient_id"], "month": d["month"],
+                      "wai": d[[f"wai_{i}" for i in range(1, 13)]].mean(axis=1),
+                      "oq_total": d[[f"oq_{i}" for i in range(1, 46)]].sum(axis=1)})
+    d = decompose(d, "patient_id", "month", "wai")
+    d = lead(d, "oq_total", "patient_id", "month").data
+    return d.rename(columns={"oq_total_lead": "oq_next"})
+
+
 def check_big(fit, key):
     ref = CHECKS["therapy_big"][key]
     assert fit.nobs == CHECKS["therapy_big"]["nobs"]
@@ -84,7 +108,15 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--reps", type=int, default=7)
     ap.add_argument("--threads", action="store_true", help="keep numpy's BLAS threading")
+    ap.add_argument("--write-r-data", metavar="DIR",
+                    help="write the simulated data sets for benchmarks/r_lmer_simulated.R and exit")
     args = ap.parse_args()
+    if args.write_r_data:
+        out = Path(args.write_r_data)
+        out.mkdir(parents=True, exist_ok=True)
+        for n in SIM_SIZES:
+            simulated(n).to_csv(out / f"sim_{n}.csv", index=False, float_format="%.17g")
+        return
     reps = args.reps
     print(f"BLAS threads: {os.environ.get('OPENBLAS_NUM_THREADS', 'default')}; reps {reps} (median)\n")
 
@@ -131,6 +163,22 @@ def main():
         lambda: progress(big_p, "oq_total", "wai", "patient_id", "month"), max(3, reps // 2)),
         "add_wb + lmer ML (one model)", r_both)
 
+    print()
+    r_sim = json.loads(R_SIM.read_text())["timings"] if R_SIM.exists() else {}
+    for n in SIM_SIZES:
+        ds = simulated(n)
+        for reml in (False, True):
+            key = f"sim_{n}_{'REML' if reml else 'ML'}"
+            fit = mixed(F1, ds, reml=reml)
+            ref = r_sim.get(key)
+            if ref is not None:       # the fit equals lme4's before it is timed
+                assert fit.converged and fit.nobs == ref["nobs"]
+                np.testing.assert_allclose(fit.loglik, ref["logLik"], rtol=1e-10)
+                np.testing.assert_allclose(fit.fixef.to_numpy(), list(ref["fixef"].values()),
+                                           rtol=1e-6)
+            t = timeit(lambda: mixed(F1, ds, reml=reml), reps)
+            row(f"simulated {n:,} x 12, random intercept {'REML' if reml else 'ML'}", t,
+                key if ref else None, ref["median_s"] if ref else None)
     print()
     sleep = pd.read_csv(DATA / "sleepstudy.csv")
     der = pd.read_csv(DATA / "therapy_sim_derived.csv")

@@ -22,6 +22,7 @@ from ._input import cov2cor, pairwise_cor, smc
 from .bank import short_form_to_bank
 from .adequacy import BartlettResult, KMOResult, bartlett, eigenvalues, kmo
 from .fit_stats import FitStatistics
+from .irt_fa import IRTFactorResult, irt_fa
 from .model import FactorAnalysis, FactorAnalysisResult, degrees_of_freedom, fa, max_factors
 from .omega import OmegaResult, omega, schmid_leiman
 from .retention import MAPResult, ParallelAnalysisResult, parallel_analysis, velicer_map
@@ -37,7 +38,7 @@ from .selection import (
 
 __all__ = [
     "FactorAnalysis", "FactorAnalysisResult", "FitStatistics", "Rotation",
-    "fa", "rotate", "degrees_of_freedom", "max_factors",
+    "fa", "rotate", "degrees_of_freedom", "max_factors", "irt_fa", "IRTFactorResult",
     "kmo", "KMOResult", "bartlett", "BartlettResult", "eigenvalues",
     "parallel_analysis", "ParallelAnalysisResult", "velicer_map", "MAPResult",
     "omega", "OmegaResult", "schmid_leiman",

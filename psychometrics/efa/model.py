@@ -58,7 +58,11 @@ class FactorAnalysis:
         ``"none"``, ``"varimax"`` (stats::varimax), ``"quartimax"``, ``"promax"``
         (Kaiser-normalised, as psych), ``"oblimin"`` (default), ``"quartimin"``,
         ``"geomin"`` (= ``"geominQ"``), ``"geominT"``, ``"bentler"`` (= ``"bentlerQ"``),
-        ``"bentlerT"``, ``"gpa_varimax"`` (GPArotation's Varimax).
+        ``"bentlerT"``, ``"gpa_varimax"`` (GPArotation's Varimax), ``"bifactor"``,
+        ``"biquartimin"``, ``"equamax"``, ``"oblimax"``, ``"simplimax"``.
+    gamma : float
+        Oblimin's gamma (0 = quartimin, psych's and GPArotation's default); only with
+        ``rotation="oblimin"``. R: ``fa(..., rotate = "oblimin", gam = gamma)``.
     missing : {"pairwise", "listwise"}
         Correlations on pairwise-complete rows (psych's default) or complete rows.
     cor : {"pearson", "poly"}
@@ -79,6 +83,7 @@ class FactorAnalysis:
     n_factors: int = 1
     method: str = "minres"
     rotation: str = "oblimin"
+    gamma: float = 0.0
     missing: str = "pairwise"
     cor: str = "pearson"
     smooth: bool = False
@@ -173,7 +178,7 @@ def max_factors(p: int) -> int:
 
 
 def fa(data: Any, n_factors: int = 1, method: str = "minres", rotation: str = "oblimin",
-       *, n_obs: float | None = None, np_obs: Any = None, missing: str = "pairwise",
+       *, gamma: float = 0.0, n_obs: float | None = None, np_obs: Any = None, missing: str = "pairwise",
        cor: str = "pearson",
        smooth: bool = False, min_err: float = 0.001, max_iter: int = 50
        ) -> "FactorAnalysisResult":
@@ -187,7 +192,7 @@ def fa(data: Any, n_factors: int = 1, method: str = "minres", rotation: str = "o
     R: ``psych::fa(X, nfactors = 5, fm = "ml", rotate = "oblimin")``;
     ``method = "pc"`` is ``psych::principal(X, nfactors, rotate = ...)``.
     """
-    return FactorAnalysis(n_factors=n_factors, method=method, rotation=rotation,
+    return FactorAnalysis(n_factors=n_factors, method=method, rotation=rotation, gamma=gamma,
                           missing=missing, cor=cor, smooth=smooth, min_err=min_err,
                           max_iter=max_iter).fit(data, n_obs=n_obs, np_obs=np_obs)
 
@@ -422,6 +427,13 @@ _METHOD_LABEL = {"minres": "minimum residual", "ml": "maximum likelihood",
 
 
 # ============================================================================ the fit
+def _rotation_args(rot: str, spec: "FactorAnalysis") -> dict:
+    if spec.gamma != 0.0 and rot != "oblimin":
+        raise ModelSpecificationError(f"gamma= applies to the oblimin rotation only; got "
+                                      f"rotation={rot!r} with gamma={spec.gamma!r}.")
+    return {"gam": float(spec.gamma)} if rot == "oblimin" else {}
+
+
 def _fit(ci: CorrelationInput, nf: int, method: str, rot: str, spec: FactorAnalysis,
          t0: float) -> FactorAnalysisResult:
     if method == "pc":
@@ -449,7 +461,7 @@ def _fit(ci: CorrelationInput, nf: int, method: str, rot: str, spec: FactorAnaly
     if rot != "none" and nf > 1:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            rres = rotate(L, rot)
+            rres = rotate(L, rot, **_rotation_args(rot, spec))
         for w in caught:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         L = rres.loadings
@@ -514,7 +526,7 @@ def _fit_pc(ci, nf, rot, spec, t0):
             # psych::principal uses stats::promax and Phi = cov2cor(U^-1 U^-T)
             rres = stats_promax(L)
         else:
-            rres = rotate(L, rot)
+            rres = rotate(L, rot, **_rotation_args(rot, spec))
         L, phi, rot_mat = rres.loadings, rres.phi, rres.rotation_matrix
     order = np.arange(nf)
     if nf > 1:

@@ -111,7 +111,43 @@ def _vgq_varimax(L):
     return -L * QL, float(-np.sum(QL * QL) / 4.0)
 
 
+def _vgq_bimin(L):
+    """psych's ``vgQ.bimin``: quartimin over the group factors, the first (general)
+    factor left free (Jennrich & Bentler's bifactor criterion)."""
+    L2 = L[:, 1:] ** 2
+    X = L2.sum(axis=1, keepdims=True) - L2          # L2 %*% (1 - I)
+    Gq = np.zeros_like(L)
+    Gq[:, 1:] = 4.0 * L[:, 1:] * X
+    return Gq, float(np.sum(L2 * X))
+
+
+def _vgq_cf(L, kappa: float = 0.0):
+    """Crawford-Ferguson family (GPArotation ``vgQ.cf``); equamax is kappa = k / (2 p)."""
+    L2 = L * L
+    row = L2.sum(axis=1, keepdims=True) - L2        # L2 %*% N
+    col = L2.sum(axis=0, keepdims=True) - L2        # M %*% L2
+    f = (1 - kappa) * np.sum(L2 * row) / 4.0 + kappa * np.sum(L2 * col) / 4.0
+    return (1 - kappa) * L * row + kappa * L * col, float(f)
+
+
+def _vgq_oblimax(L):
+    s4, s2 = float(np.sum(L ** 4)), float(np.sum(L ** 2))
+    return -(4 * L ** 3 / s4 - 4 * L / s2), float(-(np.log(s4) - 2 * np.log(s2)))
+
+
+def _vgq_simplimax(L, k: int | None = None):
+    """GPArotation ``vgQ.simplimax``: the k smallest squared loadings (default k = rows)."""
+    L2 = L * L
+    k = L.shape[0] if k is None else int(k)
+    imat = (L2 <= np.sort(L2, axis=None)[k - 1]).astype(float)
+    return 2 * imat * L, float(np.sum(imat * L2))
+
+
 _CRITERIA: dict[str, Callable] = {
+    "bimin": _vgq_bimin,
+    "cf": _vgq_cf,
+    "oblimax": _vgq_oblimax,
+    "simplimax": _vgq_simplimax,
     "quartimin": _vgq_quartimin,
     "oblimin": _vgq_oblimin,
     "geomin": _vgq_geomin,
@@ -234,9 +270,16 @@ def gpf_oblique(A: np.ndarray, criterion: str = "quartimin", *, Tmat: np.ndarray
     if not converged:
         warnings.warn(f"The {criterion} rotation (GPFoblq) did not converge in {maxit} "
                       "iterations.", ConvergenceWarning, stacklevel=3)
+    phi = T.T @ T
+    off = np.abs(phi[~np.eye(len(phi), dtype=bool)])
+    if off.size and off.max() > 1 - 1e-6:
+        warnings.warn(f"The {criterion} rotation made two factors collinear (a factor correlation "
+                      f"of {off.max():.6f}); the criterion has no proper optimum for these "
+                      "loadings (oblimax often degenerates this way). Use another rotation.",
+                      ConvergenceWarning, stacklevel=3)
     if W is not None:
         L = L * W
-    return Rotation(loadings=L, phi=T.T @ T, rotation_matrix=np.linalg.inv(T).T, th=T,
+    return Rotation(loadings=L, phi=phi, rotation_matrix=np.linalg.inv(T).T, th=T,
                     criterion=f, iterations=it, converged=bool(converged), method=criterion,
                     orthogonal=False)
 
@@ -360,6 +403,11 @@ ROTATIONS: dict[str, tuple[str, str | None]] = {
     "bentler": ("obl", "bentler"),
     "bentlerq": ("obl", "bentler"),
     "bentlert": ("orth", "bentler"),
+    "bifactor": ("orth", "bimin"),          # psych::bifactor (GPForth, vgQ.bimin)
+    "biquartimin": ("obl", "bimin"),        # psych::biquartimin (GPFoblq, vgQ.bimin)
+    "equamax": ("equamax", "cf"),           # psych::equamax: cfT with kappa = k / (2 p)
+    "oblimax": ("obl", "oblimax"),          # GPArotation::oblimax
+    "simplimax": ("obl", "simplimax"),      # GPArotation::simplimax (k = number of items)
 }
 
 
@@ -393,6 +441,9 @@ def rotate(A: np.ndarray, rotation: str = "oblimin", **kwargs) -> Rotation | Non
 
     ``"varimax"`` is ``stats::varimax`` and ``"promax"`` psych's Kaiser-normalised
     promax (what ``psych::fa`` uses); ``"gpa_varimax"`` is GPArotation's Varimax.
+    ``"bifactor"`` and ``"biquartimin"`` are psych's, ``"equamax"`` psych's
+    Crawford-Ferguson rotation with ``kappa = k / (2 p)``; ``gam=`` sets oblimin's gamma
+    (GPArotation ``oblimin(L, gam=)``).
     """
     key = canonical_rotation(rotation, "rotate")
     kind, crit = ROTATIONS[key]
@@ -402,6 +453,10 @@ def rotate(A: np.ndarray, rotation: str = "oblimin", **kwargs) -> Rotation | Non
         return varimax(A, **kwargs)
     if kind == "promax":
         return promax(A, **kwargs)
+    if kind == "equamax":
+        A = np.asarray(A, dtype=float)
+        kwargs.pop("Tmat", None)                    # psych::equamax always starts at I
+        return gpf_orthogonal(A, crit, kappa=A.shape[1] / (2 * A.shape[0]), **kwargs)
     if kind == "orth":
         return gpf_orthogonal(A, crit, **kwargs)
     return gpf_oblique(A, crit, **kwargs)

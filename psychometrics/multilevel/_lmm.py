@@ -300,6 +300,16 @@ class LMMCore:
             z_new = z + step
             d_new, g_new = fg(z_new)
             nfev += 1
+            if not d_new <= dev + 1e-12 * abs(dev) and fresh:
+                # fresh Hessian, full step too long (far from quadratic, e.g. along a
+                # flat ridge): backtrack
+                for _ in range(12):
+                    step = 0.5 * step
+                    z_new = z + step
+                    d_new, g_new = fg(z_new)
+                    nfev += 1
+                    if d_new <= dev:
+                        break
             if not d_new <= dev + 1e-12 * abs(dev):
                 if fresh:
                     break
@@ -326,28 +336,112 @@ class LMMCore:
                         x[i] = -x[i]
         return x
 
-    def optimize(self, reml: bool, start=None, maxiter: int = 1000):
-        """Minimise the profiled deviance over theta.
+    # ------------------------------------------------------------------ optimality check
+    #: lme4's relative-gradient criterion ``max |H^-1 g| < 0.002`` (theta units) on interior
+    #: components.
+    REL_GRAD_TOL = 2e-3
+    #: steps (scaled theta units) at which the deviance is probed along each boundary component
+    #: and each direction of negative curvature.
+    PROBE_STEPS = (1e-4, 1e-3, 1e-2, 0.1, 0.3, 1.0)
 
-        Works on the scaled parameters ``x = theta / theta_scale`` (see
-        ``theta_scale``), unconstrained (see ``_run``), from lme4's start (the
-        identity in the scaled parameters). Returns (theta, info) where info has
-        'converged', 'message', 'grad', 'rel_grad', 'nfev', 'deviance'.
+    def _probe(self, x, dev, direction, reml, sc):
+        """Lowest deviance found at ``x + s * direction`` over ``PROBE_STEPS`` (both signs)."""
+        best_x, best_dev = None, dev
+        for s in self.PROBE_STEPS:
+            for sign in (1.0, -1.0):
+                xt = x + sign * s * direction
+                d = self.deviance(xt * sc, reml)
+                if d < best_dev:
+                    best_x, best_dev = xt, d
+        return best_x, best_dev
+
+    def check_optimum(self, x, dev, reml, sc, Hx=None):
+        """Optimality check at scaled parameters ``x`` with deviance ``dev``.
+
+        The parametrisation is unconstrained (``_run``): a diagonal element of
+        ``T`` at 0 is an ordinary point of a smooth, even function, where the
+        first derivative vanishes by symmetry whether or not it is a minimum. So
+        the check is second order, and at the boundary it also looks at the
+        deviance itself:
+
+        * boundary components (diagonal elements of ``T`` at 0, i.e. a
+          variance of 0): the deviance at small positive values of the
+          component (``PROBE_STEPS``) must not be lower than at 0 (the one-sided
+          directional derivative in the variance is non-negative);
+        * every direction of negative curvature of the finite-difference
+          Hessian of the deviance (all components, boundary included) is probed
+          the same way and must not lower the deviance;
+        * interior components: lme4's relative gradient ``|H^-1 g|`` (theta
+          units) is below ``REL_GRAD_TOL`` and their Hessian block is positive
+          definite (smallest eigenvalue > -1e-8 x the largest).
+
+        Returns a dict with ``ok`` (all passed), ``message``, ``descent`` (a point
+        with a lower deviance, or None), ``grad`` (theta units), ``rel_grad``,
+        ``min_eig``.
         """
         k = self.ntheta
-        sc = self.theta_scale
         diag = np.array([r == c for r, c in self.tpos])
-        x0 = np.where(diag, 1.0, 0.0) if start is None else np.asarray(start, dtype=float) / sc
-        x, dev, nfev, message, Hx = self._run(x0, reml, sc, maxiter)
-        # Near-boundary solutions: the deviance can be so flat towards a diagonal element of 0
-        # (a rank-deficient covariance) that Newton steps stall short of it. Try each small
-        # diagonal element at exactly 0 (re-optimising the others) and keep the boundary
-        # solution when its deviance is not higher.
-        for j in np.argsort(x):
-            if not (diag[j] and 0.0 < x[j] < 0.05):
+        boundary = diag & (np.abs(x) < 1e-6)
+        interior = ~boundary
+        gx = self._fg_x(x, reml, sc)[1]
+        if Hx is None:
+            Hx = self._num_hessian_x(x, reml, sc)
+        w, U = np.linalg.eigh(Hx)
+        scale = max(1.0, float(np.max(np.abs(w))))
+        dev_tol = 1e-11 * max(1.0, abs(dev))
+        # descent directions: boundary components, then negative-curvature directions
+        dirs = [np.eye(k)[j] for j in np.flatnonzero(boundary)]
+        dirs += [U[:, i] for i in range(k) if w[i] < -1e-8 * scale]
+        best_x, best_dev = None, dev - dev_tol
+        for v in dirs:
+            xt, dt = self._probe(x, dev, v, reml, sc)
+            if xt is not None and dt < best_dev:
+                best_x, best_dev = xt, dt
+        g = gx / sc
+        rel = np.zeros(k)
+        problems = []
+        if best_x is not None:
+            problems.append(f"the deviance is {dev - best_dev:.3g} lower at a nearby point "
+                            "(not a minimum)")
+        min_eig = float("inf")
+        if interior.any():
+            Hi = (Hx / np.outer(sc, sc))[np.ix_(interior, interior)]
+            try:
+                rel[interior] = np.linalg.solve(Hi, g[interior])
+                min_eig = float(np.linalg.eigvalsh(Hx[np.ix_(interior, interior)]).min())
+            except np.linalg.LinAlgError:
+                rel[interior] = np.nan
+                min_eig = float("nan")
+            if not np.all(np.abs(rel[interior]) < self.REL_GRAD_TOL):
+                problems.append(f"relative gradient max|H^-1 g| = "
+                                f"{np.nanmax(np.abs(rel[interior])):.3g} exceeds "
+                                f"{self.REL_GRAD_TOL} (lme4's criterion)")
+            if not min_eig > -1e-8 * scale:
+                problems.append(f"the Hessian of the deviance is not positive definite "
+                                f"(smallest eigenvalue {min_eig:.3g})")
+        return {"ok": not problems, "message": "; ".join(problems), "descent": best_x,
+                "grad": g, "rel_grad": rel, "min_eig": min_eig, "Hx": Hx}
+
+    def _try_boundaries(self, x, dev, message, Hx, reml, sc, maxiter, limit):
+        """Try each diagonal element ``0 < x_j < limit`` at exactly 0, re-optimising the
+        others, and keep the boundary solution when its deviance is not higher.
+
+        The deviance can be so flat towards a diagonal element of 0 (a rank-deficient
+        covariance) that Newton steps stall short of it."""
+        k = self.ntheta
+        diag = np.array([r == c for r, c in self.tpos])
+        nfev = 0
+        for j in np.argsort(np.abs(x)):
+            if not (diag[j] and 0.0 < abs(x[j]) < limit):
                 continue
             xt = x.copy()
             xt[j] = 0.0
+            # keep the variance of that random effect: move the diagonal element's share to
+            # the other elements of its row of T (correlation -> +/-1)
+            row = [i for i, (r, c) in enumerate(self.tpos) if r == self.tpos[j][0] and i != j]
+            off = float(np.sum(x[row] ** 2))
+            if off > 0:
+                xt[row] *= np.sqrt((off + x[j] ** 2) / off)
             if self._fg_x(xt, reml, sc)[0] > dev + 2.0:
                 continue          # clearly worse even before re-optimising: not flat there
             fr = np.ones(k, dtype=bool)
@@ -356,25 +450,86 @@ class LMMCore:
             nfev += nb
             if devb <= dev + 1e-10 * max(1.0, abs(dev)):
                 x, dev, message, Hx = xb, devb, msgb, None
+        return x, dev, message, Hx, nfev
+
+    def _grid_start(self, reml, sc):
+        """For one theta: the best of a log-spaced grid (the profiled deviance of a random
+        intercept can have a local maximum at 0 and a minimum anywhere above)."""
+        xs = np.r_[0.0, np.logspace(-3, 2, 26)]
+        devs = [self.deviance(np.array([v]) * sc, reml) for v in xs]
+        return np.array([xs[int(np.argmin(devs))]]), len(xs)
+
+    def optimize(self, reml: bool, start=None, maxiter: int = 1000):
+        """Minimise the profiled deviance over theta and check the optimum.
+
+        Works on the scaled parameters ``x = theta / theta_scale`` (see
+        ``theta_scale``), unconstrained (see ``_run``). Start: lme4's (the
+        identity in the scaled parameters), or for a single theta the best
+        point of a grid. The returned point must pass ``check_optimum``: when it
+        finds a lower deviance near the point (at small positive variances for
+        a boundary fit, or along a direction of negative curvature) the
+        optimiser restarts from there; a boundary solution is also compared
+        with runs from interior starts. Returns (theta, info) where info has
+        'converged' (the check passed at the returned point), 'message',
+        'grad', 'rel_grad', 'nfev', 'deviance', 'restarts'.
+        """
+        k = self.ntheta
+        sc = self.theta_scale
+        diag = np.array([r == c for r, c in self.tpos])
+        nfev = 0
+        if start is not None:
+            x0 = np.asarray(start, dtype=float) / sc
+        elif k == 1:
+            x0, ng = self._grid_start(reml, sc)
+            nfev += ng
+        else:
+            x0 = np.where(diag, 1.0, 0.0)
+        x, dev, nb, message, Hx = self._run(x0, reml, sc, maxiter)
+        nfev += nb
+        x, dev, message, Hx, nb = self._try_boundaries(x, dev, message, Hx, reml, sc, maxiter,
+                                                       limit=0.05)
+        nfev += nb
         x[diag & (np.abs(x) < 1e-9)] = 0.0      # report boundary estimates as exactly 0
+        dev = self.deviance(x * sc, reml)
+        # A boundary point is accepted only against interior alternatives: runs from interior
+        # starts (lme4's identity, halved and doubled) ...
+        restarts = 0
+        if np.any(diag & (x == 0.0)) and start is None:
+            for f in (0.5, 2.0) if k > 1 else (0.5,):
+                xr, devr, nb, msgr, Hr = self._run(np.where(diag, f, 0.0), reml, sc, maxiter)
+                nfev += nb
+                restarts += 1
+                if devr < dev - 1e-11 * max(1.0, abs(dev)):
+                    x, dev, message, Hx = xr, devr, msgr, Hr
+        # ... and the optimality check; restart from any lower point it finds
+        for _ in range(10):
+            chk = self.check_optimum(x, dev, reml, sc)
+            nfev += 2 * k + 1
+            if chk["descent"] is None:
+                if chk["ok"]:
+                    break
+                # a slow, curved valley towards a singular covariance (e.g. a correlation of
+                # +/-1): try every diagonal element at 0, not only the small ones
+                dev_before = dev
+                x, dev, message, Hx, nb = self._try_boundaries(x, dev, message, Hx, reml, sc,
+                                                               maxiter, limit=np.inf)
+                nfev += nb
+                restarts += 1
+                if dev == dev_before:
+                    break
+                continue
+            restarts += 1
+            xr, devr, nb, msgr, Hr = self._run(chk["descent"], reml, sc, maxiter)
+            nfev += nb
+            if not devr < dev:
+                break
+            x, dev, message, Hx = xr, devr, msgr, Hr
+            x[diag & (np.abs(x) < 1e-9)] = 0.0
+            dev = self.deviance(x * sc, reml)
         theta = x * sc
-        dev, g = self.dev_and_grad(theta, reml)
-        # convergence check (lme4 style): relative gradient H^{-1} g, leaving out diagonal
-        # elements estimated at ~0 (singular fits), as lme4's boundary handling does
-        free = ~(diag & (np.abs(x) < 1e-6))
-        rel = np.zeros(k)
-        converged = True
-        if free.any():
-            try:
-                if Hx is None:
-                    Hx = self._num_hessian_x(x, reml, sc)
-                H = Hx / np.outer(sc, sc)
-                rel[free] = np.linalg.solve(H[np.ix_(free, free)], g[free])
-            except np.linalg.LinAlgError:
-                rel[free] = np.nan
-            if not np.all(np.abs(rel[free]) < 2e-3):
-                converged = False
-                message = (f"relative gradient max|H^-1 g| = {np.nanmax(np.abs(rel[free])):.3g} "
-                           "exceeds 0.002 (lme4's criterion)")
-        return theta, {"converged": converged, "message": message, "grad": g, "rel_grad": rel,
-                       "nfev": nfev, "deviance": dev}
+        converged = bool(chk["ok"])
+        if not converged:
+            message = chk["message"]
+        return theta, {"converged": converged, "message": message, "grad": chk["grad"],
+                       "rel_grad": chk["rel_grad"], "min_eig": chk["min_eig"], "nfev": nfev,
+                       "deviance": dev, "restarts": restarts}

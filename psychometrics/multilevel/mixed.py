@@ -25,6 +25,7 @@ from ._deriv import richardson_jacobian
 from ._formula import build_design, parse_formula, parse_rhs
 from ._kr import kr_ddf, kr_pieces, kr_test
 from ._lmm import LMMCore, within_ss
+from .._blas import single_blas_thread
 from ..results import Summary
 
 __all__ = ["mixed", "MixedResult", "compare", "SINGULAR_TOL"]
@@ -183,11 +184,25 @@ def _prepare(formula, data, groups, re_formula, re_cov):
     xb = tuple(bool(nm != "(Intercept)" and ssw[j] <= tol * max(1.0, sst[0][j]))
                for j, nm in enumerate(xnames))
     spec = _Spec(**{**spec.__dict__, "x_between": xb, "row_index": row_index})
-    for j, nm in enumerate(znames):
-        if nm != "(Intercept)" and ssw[X.shape[1] + j] <= tol * max(1.0, sst[1][j]):
+    # A random-effect column constant within every level is a (scaled) random intercept, e.g.
+    # lme4's ``(0 + one | g)`` with ``one`` = 1 in every row: allowed when it is the only such
+    # column of its covariance block; two of them in one block (e.g. ``(1 + x_between | g)``)
+    # are told apart only by heteroscedasticity across levels, so that is refused.
+    const_within = [nm == "(Intercept)" or ssw[X.shape[1] + j] <= tol * max(1.0, sst[1][j])
+                    for j, nm in enumerate(znames)]
+    for blk in blocks:
+        cw = [znames[c] for c in blk if const_within[c]]
+        if len(cw) > 1:
+            nm = next(c for c in cw if c != "(Intercept)")
             raise ModelSpecificationError(
                 f"Random slope of {nm!r} cannot be estimated: {nm!r} does not vary within any "
-                f"level of {gname!r}.")
+                f"level of {gname!r}, so with {cw[0]!r} in the same random term it is a second "
+                f"random intercept. Drop it from the random part, or write it as its own term "
+                f"(e.g. '(0 + {nm} | {gname})').")
+    for j, nm in enumerate(znames):
+        if not np.any(Z[:, j] != 0):
+            raise ModelSpecificationError(
+                f"Random effect {nm!r} is 0 in every complete row; it cannot be estimated.")
     return spec, y, X, Z, codes, G, n_dropped
 
 
@@ -248,7 +263,11 @@ class MixedResult:
     devcomp : dict
         ``getME(fit, "devcomp")$cmp``: ldL2, ldRX2, wrss, ussq, pwrss, sigmaML, sigmaREML, dev, REML.
     converged, singular : bool; messages : tuple of str
-        Optimiser convergence (lme4's relative-gradient check) and boundary fit.
+        ``converged``: the optimality check passed at the returned theta (interior
+        components: lme4's relative gradient < 0.002 and a positive definite Hessian;
+        variances at 0: the deviance is not lower at small positive values; no direction of
+        negative curvature lowers it; see ``LMMCore.check_optimum`` and docs/multilevel.md).
+        ``singular``: a boundary fit (lme4's ``isSingular``).
     timing : float
         Seconds spent building the statistics and optimising.
 
@@ -531,7 +550,10 @@ def _fit(core: LMMCore, spec: _Spec, reml: bool, n_dropped: int, start=None,
          fixed_theta=None) -> MixedResult:
     t0 = _time.perf_counter()
     if fixed_theta is None:
-        theta, info = core.optimize(reml, start=start)
+        # many small BLAS calls (L-BFGS-B, 2x2 solves): OpenBLAS's thread pool would cost
+        # milliseconds per call on a busy machine
+        with single_blas_thread():
+            theta, info = core.optimize(reml, start=start)
     else:
         theta = np.asarray(fixed_theta, dtype=float)
         info = {"converged": True, "message": "theta fixed by the caller (no optimisation)"}
@@ -637,14 +659,18 @@ def mixed(formula: str, data: pd.DataFrame, groups: str | None = None,
     SingularFitWarning
         A random-effect SD is estimated at (near) zero (``result.singular``).
     ConvergenceWarning
-        The optimiser stopped away from a stationary point (``result.converged``).
+        The optimality check failed at the returned point (``result.converged``).
 
     Notes
     -----
     The profiled deviance (Bates et al., 2015, lme4) is minimised over the
     relative covariance factor ``theta`` with L-BFGS-B using its analytic
     gradient, then polished by Newton steps; all computations use per-group
-    sufficient statistics (see ``psychometrics.multilevel._lmm``).
+    sufficient statistics (see ``psychometrics.multilevel._lmm``). A variance
+    estimated at 0 is accepted only after the interior has been checked (the
+    deviance at small positive values, runs from interior starts); the
+    derivative of the deviance vanishes at 0 by symmetry, so a stationary point
+    there proves nothing. ``converged`` reports that optimality check.
     Fixed-effect inference: Satterthwaite df from the Hessian of the deviance
     in (theta, sigma) and the Jacobian of cov(beta), as lmerTest (Kuznetsova
     et al., 2017).

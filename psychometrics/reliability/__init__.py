@@ -6,6 +6,7 @@ Numbers equal those of R's psych 2.2.9:
 ``alpha(data, reverse=...)``      ``psych::alpha`` (raw/std alpha, G6, item stats)
 ``alpha_from_matrix(m)``          ``psych::alpha`` of a covariance/correlation matrix
 ``polychoric(data)``              ``psych::polychoric`` (``.rho``, ``.tau``, ``.n_obs``)
+``tetrachoric(data)``             ``psych::tetrachoric`` (continuity correction of empty cells)
 ``ordinal_alpha(data)``           ``psych::alpha(polychoric(x)$rho)``
 ``split_half(data)``              ``psych::splitHalf``
 ``icc(data)``                     ``psych::ICC`` (six Shrout-Fleiss forms)
@@ -26,6 +27,7 @@ from ._icc import ICCResult, icc
 from ._instrument import InstrumentReliability, instrument_reliability
 from ._polychoric import PolychoricResult, ordinal_alpha, polychoric, polychoric_pair
 from ._split_half import SplitHalfResult, split_half
+from ._tetrachoric import tetrachoric
 
 # Imported on first use, so that ``import psychometrics.reliability`` does not load the
 # factor analysis and SEM engines: name -> (module, attribute).
@@ -45,7 +47,7 @@ _LAZY = {
 
 __all__ = [
     "alpha", "alpha_from_matrix", "AlphaResult",
-    "polychoric", "PolychoricResult", "ordinal_alpha", "polychoric_pair",
+    "polychoric", "PolychoricResult", "ordinal_alpha", "polychoric_pair", "tetrachoric",
     "split_half", "SplitHalfResult",
     "icc", "ICCResult",
     "instrument_reliability", "InstrumentReliability",

@@ -638,7 +638,8 @@ def _optimise(fun_grad, x0, maxiter=500, newton_steps=8, ftol=1e-10, gtol=1e-5,
     restricted to the free coordinates (those not held at 0 by a positive gradient), with a
     backtracking line search; they bring the gradient to rounding level, which L-BFGS-B alone
     does not on criteria as flat as this one (variance components of small terms).
-    Returns (x, f, nfev, message).
+    Returns (x, f, nfev, message, min_eig) where ``min_eig`` is the smallest eigenvalue of
+    the last free-coordinate Hessian (None when no coordinate was free or none was computed).
     """
     bounds = [(0.0, None)] * len(x0)
     opts = dict(maxiter=maxiter, ftol=ftol, gtol=gtol, maxcor=20)
@@ -648,6 +649,7 @@ def _optimise(fun_grad, x0, maxiter=500, newton_steps=8, ftol=1e-10, gtol=1e-5,
     f, g = fun_grad(x)
     nfev += 1
     message = str(res.message)
+    min_eig = None
     for _ in range(newton_steps):
         free = ~((x <= 0.0) & (g > 0.0))
         if not free.any():
@@ -669,7 +671,9 @@ def _optimise(fun_grad, x0, maxiter=500, newton_steps=8, ftol=1e-10, gtol=1e-5,
         try:
             w, V = np.linalg.eigh(H)
         except np.linalg.LinAlgError:
+            min_eig = float("nan")
             break
+        min_eig = float(w.min() / max(1.0, float(np.abs(w).max())))
         if w.min() <= 0:
             break
         step = np.zeros_like(x)
@@ -696,11 +700,82 @@ def _optimise(fun_grad, x0, maxiter=500, newton_steps=8, ftol=1e-10, gtol=1e-5,
         message = "projected Newton"
         if small:
             break
-    return x, float(f), nfev, message
+    return x, float(f), nfev, message, min_eig
 
 
 def _projected_gradient(rho, g):
     return np.where((rho <= 0) & (g > 0), 0.0, g)
+
+
+#: variance ratios rho = theta^2 at which the criterion is probed beside a boundary component
+_PROBE_RHO = (1e-8, 1e-6, 1e-4, 1e-2, 0.1, 1.0)
+
+
+def _optimise_checked(fg, x0, **kw):
+    """``_optimise`` plus the optimality check of issue 19, restarting until it passes.
+
+    In rho = theta^2 the boundary is a proper constraint: at rho_k = 0 the one-sided
+    derivative is the gradient component, which must be >= 0 (the projected gradient
+    vanishes). On top of that first-order condition every boundary component is probed at
+    small positive values (``_PROBE_RHO``, the others fixed). ``converged`` (the check) means:
+    projected gradient below 1e-3, no lower probe point, and a positive definite Hessian on the
+    free coordinates (relative smallest eigenvalue > -1e-8; the last Newton Hessian). When the
+    check fails the optimiser restarts: from a lower probe point when one was found, else from
+    the current point (a fresh L-BFGS-B memory: on this badly scaled criterion L-BFGS-B can
+    stop on "relative reduction of f" far from the optimum) and then from rho = 0.1.
+    Returns (rho, f, nfev, message, converged).
+    """
+    x, f, nfev, message, min_eig = _optimise(fg, x0, **kw)
+
+    def check(x, f, min_eig):
+        tol = 1e-11 * max(1.0, abs(f))
+        lower, f_lower, n = None, f - tol, 0
+        for k in np.flatnonzero(x <= 0.0):
+            for r in _PROBE_RHO:
+                xt = x.copy()
+                xt[k] = r
+                ft = fg(xt)[0]
+                n += 1
+                if ft < f_lower:
+                    lower, f_lower = xt, ft
+        pg = _projected_gradient(x, fg(x)[1])
+        problems = []
+        if not np.max(np.abs(pg)) < 1e-3:
+            problems.append(f"projected gradient max|g| = {np.max(np.abs(pg)):.3g} exceeds 1e-3")
+        if lower is not None:
+            problems.append("the criterion is lower at a small positive variance of a component "
+                            "estimated at 0")
+        if min_eig is not None and not min_eig > -1e-8:
+            problems.append(f"the Hessian of the criterion is not positive definite (smallest "
+                            f"relative eigenvalue {min_eig:.3g})")
+        return problems, lower, n + 1
+
+    problems, lower, n = check(x, f, min_eig)
+    nfev += n
+    starts_left = [np.full(x.size, 0.1)]
+    for attempt in range(6):
+        if not problems:
+            break
+        if lower is not None:
+            start = lower
+        elif attempt == 0:
+            start = x
+        elif starts_left:
+            start = starts_left.pop()
+        else:
+            break
+        xr, fr, nf, msg, me = _optimise(fg, start, **kw)
+        nfev += nf
+        pr, lr, n = check(xr, fr, me)
+        nfev += n
+        if fr < f - 1e-11 * max(1.0, abs(f)) or (fr <= f + 1e-11 * max(1.0, abs(f))
+                                                 and len(pr) < len(problems)):
+            x, f, message, min_eig, problems, lower = xr, fr, msg, me, pr, lr
+        elif lower is not None:
+            lower = None              # the lower point led nowhere better: try the restarts
+    if problems:
+        message = "; ".join(problems)
+    return x, f, nfev, message, not problems
 
 
 def fit_crossed(data: _Long, *, singular_tol: float = 1e-4, force_general: bool = False,
@@ -726,14 +801,12 @@ def _fit_crossed(data: _Long, *, singular_tol: float, force_general: bool,
         return dev, g
 
     x0 = np.ones(6) if theta0 is None else np.asarray(theta0, float) ** 2
-    rho, _, nfev, message = _optimise(fg, x0)
+    rho, _, nfev, message, converged = _optimise_checked(fg, x0)
     theta = np.sqrt(rho)
     dev, info = crit.evaluate(theta)
     sigma2 = info["sigma2"]
     var = {nm: float(sigma2 * t ** 2) for nm, t in zip(THETA_NAMES, theta)}
     var["residual"] = float(sigma2)
-    pg = _projected_gradient(rho, fg(rho)[1])
-    converged = bool(np.max(np.abs(pg)) < 1e-3)
     return REMLFit(names=THETA_NAMES, theta=theta, sigma=float(np.sqrt(sigma2)), variances=var,
                    reml_criterion=float(dev), intercept=float(info["beta"]),
                    converged=converged, message=message, n_evaluations=int(nfev),
@@ -814,14 +887,12 @@ def _fit_nested(data: _Long, *, singular_tol: float) -> REMLFit:
         dev, _, g = crit.evaluate(np.sqrt(np.maximum(rho, 0.0)), grad=True)
         return dev, g
 
-    rho, _, nfev, message = _optimise(fg, np.ones(2))
+    rho, _, nfev, message, converged = _optimise_checked(fg, np.ones(2))
     theta = np.sqrt(rho)
     dev, info = crit.evaluate(theta)
     sigma2 = info["sigma2"]
     var = {nm: float(sigma2 * t ** 2) for nm, t in zip(NESTED_NAMES, theta)}
     var["residual"] = float(sigma2)
-    pg = _projected_gradient(rho, fg(rho)[1])
-    converged = bool(np.max(np.abs(pg)) < 1e-3)
     return REMLFit(names=NESTED_NAMES, theta=theta, sigma=float(np.sqrt(sigma2)), variances=var,
                    reml_criterion=float(dev), intercept=float(info["beta"]),
                    converged=converged, message=message, n_evaluations=int(nfev),

@@ -9,6 +9,7 @@ import pandas as pd
 from scipy import linalg, optimize, stats
 
 from ..exceptions import ConvergenceWarning, DataIssue, DataValidationError, SingularFitWarning
+from .._blas import single_blas_thread
 from ._data import check_choice, item_data
 from ._summary import Summary
 
@@ -137,14 +138,91 @@ def _reml_crit(theta, parts):
     return crit, r2 / dfr, float(sol[k])
 
 
+def _reml_crit_safe(theta, parts):
+    """``_reml_crit``'s criterion, +inf where the penalised system is not positive definite
+    numerically (far out, e.g. theta ~ 1e10), so that line searches back off."""
+    if not np.all(np.isfinite(theta)):
+        return np.inf
+    try:
+        return _reml_crit(theta, parts)[0]
+    except (np.linalg.LinAlgError, linalg.LinAlgError, FloatingPointError):
+        return np.inf
+
+
+#: steps (relative sd theta) at which the criterion is probed beside a boundary component
+_PROBE_STEPS = (1e-4, 1e-3, 1e-2, 0.1, 0.3, 1.0)
+
+
+def _reml_optimality(f, theta):
+    """Optimality check of the ICC REML fit at ``theta`` (see ``_reml_components_incomplete``).
+
+    Returns (ok, message, lower point or None)."""
+    f0 = f(theta)
+    tol = 1e-11 * max(1.0, abs(f0))
+    boundary = theta < 1e-6
+    best, best_f = None, f0 - tol
+    for j in np.flatnonzero(boundary):        # deviance at small positive values
+        for step in _PROBE_STEPS:
+            t = theta.copy()
+            t[j] = step
+            ft = f(t)
+            if ft < best_f:
+                best, best_f = t, ft
+    if best is not None:
+        return False, (f"the REML criterion is {f0 - best_f:.3g} lower at theta = "
+                       f"{best.tolist()} than at the boundary point"), best
+    free = np.flatnonzero(~boundary)
+    if free.size == 0:
+        return True, "", None
+    # interior components: central-difference gradient and Hessian in theta
+    h = 1e-4 * np.maximum(theta[free], 1e-2)
+    g = np.empty(free.size)
+    H = np.empty((free.size, free.size))
+    e = np.eye(theta.size)
+    for a_, ja in enumerate(free):
+        g[a_] = (f(theta + h[a_] * e[ja]) - f(theta - h[a_] * e[ja])) / (2 * h[a_])
+        for b_, jb in enumerate(free):
+            da, db = h[a_] * e[ja], h[b_] * e[jb]
+            H[a_, b_] = (f(theta + da + db) - f(theta + da - db) - f(theta - da + db)
+                         + f(theta - da - db)) / (4 * h[a_] * h[b_])
+    H = 0.5 * (H + H.T)
+    w, V = np.linalg.eigh(H)
+    if not w.min() > 0:
+        # a direction of negative curvature: look for a lower point along it
+        v = np.zeros(theta.size)
+        v[free] = V[:, 0]
+        for step in _PROBE_STEPS:
+            for sign in (1.0, -1.0):
+                t = np.maximum(theta + sign * step * v, 0.0)
+                if f(t) < best_f:
+                    best, best_f = t, f(t)
+        return False, f"the Hessian of the REML criterion is not positive definite " \
+                      f"(eigenvalues {w.tolist()})", best
+    rel = np.linalg.solve(H, g)
+    if not np.max(np.abs(rel)) < 2e-3:
+        return False, (f"relative gradient max|H^-1 g| = {np.max(np.abs(rel)):.3g} exceeds "
+                       "0.002"), None
+    return True, "", None
+
+
 def _reml_components_incomplete(x):
+    with single_blas_thread():          # many tiny BLAS calls (see psychometrics._blas)
+        return _reml_components_incomplete_fit(x)
+
+
+def _reml_components_incomplete_fit(x):
     """REML variance components of ``value ~ 1 + (1|subject) + (1|rater)`` on incomplete data.
 
     Minimises lme4's profiled REML criterion over the relative standard
-    deviations ``theta = (sd_subject, sd_rater) / sigma >= 0`` (L-BFGS-B from
-    (1, 1), a second start when that lands on a boundary, then a Nelder-Mead
-    polish). A theta below 1e-4 is a singular fit (lme4's ``isSingular``
-    tolerance). Returns (s_e, s_subject, s_rater, info dict).
+    deviations ``theta = (sd_subject, sd_rater) / sigma >= 0``: L-BFGS-B from the
+    best point of a grid, then a Nelder-Mead polish. The criterion is even in
+    each theta, so its derivative vanishes at theta = 0 whether or not that is a
+    minimum: a boundary component is accepted only when the criterion at small
+    positive values is not lower (``_reml_optimality``; the optimiser restarts
+    from a lower point when it finds one), and ``converged`` means that check
+    passed (interior components: lme4's relative gradient |H^-1 g| < 0.002 and a
+    positive definite Hessian). A theta below 1e-4 is a singular fit (lme4's
+    ``isSingular`` tolerance). Returns (s_e, s_subject, s_rater, info dict).
     """
     n, k = x.shape
     obs = ~np.isnan(x)
@@ -152,35 +230,45 @@ def _reml_components_incomplete(x):
     m = np.concatenate([obs.astype(float), obs.sum(axis=1, keepdims=True)], axis=1)
     parts = (obs.sum(axis=1).astype(float), xf.sum(axis=1), m, obs.sum(axis=0).astype(float),
              xf.sum(axis=0), float(obs.sum()), float(xf.sum()), float((xf * xf).sum()))
-    f = lambda t: _reml_crit(t, parts)[0]  # noqa: E731
-    bounds = [(0.0, None), (0.0, None)]
-    best = None
-    for start in ([1.0, 1.0], [0.3, 0.3]):
-        r = optimize.minimize(f, np.array(start), method="L-BFGS-B", jac="3-point", bounds=bounds,
+    f = lambda t: _reml_crit_safe(np.asarray(t, dtype=float), parts)  # noqa: E731
+    bounds = [(0.0, 1e4), (0.0, 1e4)]
+    grid = np.r_[0.0, np.logspace(-2, 1.5, 8)]
+    vals = np.array([[f([a, b]) for b in grid] for a in grid])
+    ia, ib = np.unravel_index(int(np.argmin(vals)), vals.shape)
+    start = np.array([grid[ia], grid[ib]])
+    theta = start
+    message = ""
+    for _ in range(6):
+        r = optimize.minimize(f, start, method="L-BFGS-B", jac="3-point", bounds=bounds,
                               options=dict(ftol=1e-15, gtol=1e-9, maxiter=1000))
-        if best is None or r.fun < best.fun:
-            best = r
-        if (best.x > 1e-4).all():   # interior optimum: a second start only checks boundaries
+        best_x, best_f = (r.x, r.fun) if r.fun <= f(start) else (start, f(start))
+        # polish: finite-difference gradients limit L-BFGS-B near the optimum (it then stops
+        # with ABNORMAL line search); Nelder-Mead takes the criterion to its noise floor
+        simplex = best_x + np.array([[0.0, 0.0], [1e-3, 0.0], [0.0, 1e-3]])
+        pol = optimize.minimize(f, best_x, method="Nelder-Mead", bounds=bounds,
+                                options=dict(xatol=1e-8, fatol=1e-12 * max(1.0, abs(best_f)),
+                                             maxiter=2000, initial_simplex=simplex))
+        theta = np.maximum(pol.x if pol.fun <= best_f else best_x, 0.0)
+        theta[theta < 1e-9] = 0.0
+        ok, message, lower = _reml_optimality(f, theta)
+        if lower is None:
             break
-    # polish: finite-difference gradients limit L-BFGS-B near the optimum (it then stops
-    # with ABNORMAL line search); Nelder-Mead takes the criterion to its noise floor
-    simplex = best.x + np.array([[0.0, 0.0], [1e-3, 0.0], [0.0, 1e-3]])
-    pol = optimize.minimize(f, best.x, method="Nelder-Mead", bounds=bounds,
-                            options=dict(xatol=1e-8, fatol=1e-12 * max(1.0, abs(best.fun)),
-                                         maxiter=2000, initial_simplex=simplex))
-    theta = pol.x if pol.fun <= best.fun else best.x
-    converged = bool(pol.success)
+        start = lower
+    converged = bool(ok)
+    if not converged and not message:
+        message = "no optimum found"
     crit, s2, beta = _reml_crit(theta, parts)
     if not converged:
-        warnings.warn(f"icc: the REML optimiser did not converge ({pol.message}).",
-                      ConvergenceWarning, stacklevel=3)
+        warnings.warn(f"icc: the REML fit failed its optimality check ({message}).",
+                      ConvergenceWarning, stacklevel=4)
     singular = [name for name, t in zip(("subjects", "raters"), theta) if t < 1e-4]  # isSingular
     if singular:
         warnings.warn(f"icc: singular fit: the REML variance of {' and '.join(singular)} is "
                       f"(nearly) zero (relative sd theta = {theta.tolist()}), as lme4 would report "
-                      f"'boundary (singular) fit'.", SingularFitWarning, stacklevel=3)
+                      f"'boundary (singular) fit'.", SingularFitWarning, stacklevel=4)
     info = dict(reml_criterion=float(crit), theta=theta.tolist(), intercept=float(beta),
-                n_ratings=int(obs.sum()), converged=converged, singular=bool(singular))
+                n_ratings=int(obs.sum()), converged=converged, singular=bool(singular),
+                message=message)
     return s2, s2 * theta[0] ** 2, s2 * theta[1] ** 2, info
 
 

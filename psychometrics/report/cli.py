@@ -23,6 +23,9 @@ def register(subparsers) -> None:
                         "validation_reports/NAME under the current directory)")
     p.add_argument("--check", action="store_true",
                    help="validate the study file and the data (preflight) and stop")
+    p.add_argument("--pdf", action="store_true",
+                   help="also write report.pdf and supplement.pdf (needs LibreOffice: Debian's "
+                        "libreoffice-writer-nogui)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
     p.set_defaults(func=_run)
 
@@ -41,6 +44,12 @@ def _run(args: argparse.Namespace) -> int:
 
         output = Path(args.manifest).resolve().parent  # rebuild in place
     out = build_report_files(study, output=output, quiet=args.quiet)
+    if args.pdf:
+        from .pdf import docx_to_pdf
+
+        for name in ("report.docx", "supplement.docx"):
+            if (out.folder / name).is_file():
+                docx_to_pdf(out.folder / name)
     failed = [s for s in out.report.sections if s.error]
     print(f"Report written to {out.folder}/ ({len(out.report.tables)} tables, "
           f"{len(out.report.figures)} figures)", file=sys.stderr if args.quiet else sys.stdout)

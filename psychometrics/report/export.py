@@ -4,7 +4,8 @@ figure as PNG and SVG, and ``manifest.json``.
 Layout of ``validation_reports/NAME/``::
 
     report.html                     self-contained
-    report.docx
+    report.docx                     A4 or Letter (study file ``page:``), Word captions
+    supplement.html / .docx         versions, checksums, verbatim warnings, the study file
     tables/table_01_<key>.csv       the table as printed (APA-rounded strings)
     tables/table_01_<key>_values.csv  the unrounded values behind it
     tables/table_01_<key>.tex       booktabs LaTeX
@@ -46,8 +47,38 @@ _TEX_ESCAPE = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#
                "\u0394": r"$\Delta$", "\u03c9": r"$\omega$", "\u03b1": r"$\alpha$"}
 
 
+_GREEK_CAPITALS = {"GAMMA", "DELTA", "THETA", "LAMBDA", "XI", "PI", "SIGMA", "UPSILON", "PHI",
+                   "PSI", "OMEGA"}
+_TEX_SYMBOLS = {"\u2264": r"$\leq$", "\u2265": r"$\geq$", "\u00b1": r"$\pm$",
+                "\u00d7": r"$\times$", "\u00b3": r"\textsuperscript{3}", "\u2248": r"$\approx$",
+                "\u221a": r"$\surd$", "\u2192": r"$\rightarrow$"}
+
+
+def _tex_char(ch: str) -> str:
+    """One character for pdflatex: LaTeX specials escaped, Greek letters and math symbols as
+    math, everything else (accented letters, typographic quotes) left to inputenc."""
+    if ch in _TEX_ESCAPE:
+        return _TEX_ESCAPE[ch]
+    if ch in _TEX_SYMBOLS:
+        return _TEX_SYMBOLS[ch]
+    if "\u0370" <= ch <= "\u03ff":
+        import unicodedata
+
+        name = unicodedata.name(ch, "")
+        letter = name.rsplit(" ", 1)[-1]
+        if name.startswith("GREEK SMALL LETTER"):
+            return f"$\\{letter.lower()}$"
+        if name.startswith("GREEK CAPITAL LETTER") and letter in _GREEK_CAPITALS:
+            return f"$\\{letter.capitalize()}$"
+        if name.startswith("GREEK CAPITAL LETTER"):
+            return {"ALPHA": "A", "BETA": "B", "EPSILON": "E", "ZETA": "Z", "ETA": "H",
+                    "IOTA": "I", "KAPPA": "K", "MU": "M", "NU": "N", "OMICRON": "O", "RHO": "P",
+                    "TAU": "T", "CHI": "X"}.get(letter, "?")
+    return ch
+
+
 def _tex(s: str, italic: bool = False) -> str:
-    out = "".join(_TEX_ESCAPE.get(ch, ch) for ch in s)
+    out = "".join(_tex_char(ch) for ch in s)
     return f"\\textit{{{out}}}" if italic else out
 
 
@@ -187,6 +218,10 @@ def write_report(results, report: Report, outdir: str | Path, clean: bool = True
             put(f"{stem}.svg", f.svg)
     put("report.html", render_html(report))
     put("report.docx", render_docx(report))
+    if report.supplement:
+        sup = report.supplement_report()
+        put("supplement.html", render_html(sup))
+        put("supplement.docx", render_docx(sup))
     manifest = build_manifest(results, report, files)
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n",
                                        encoding="utf-8")

@@ -60,6 +60,7 @@ class Column:
     ci: tuple[str, str] | None = None
     span: tuple[str, str] | None = None
     italic_label: bool = False  # statistical symbols (M, SD, n, p) are italic in APA
+    repeat: bool = True  # False: a value equal to the row above (same group) is left blank
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -118,8 +119,20 @@ class Table:
         return [plain(c.label) for c in self.columns]
 
     def cells(self) -> list[list[str]]:
-        """The formatted body: a list of rows of strings (no group rows)."""
-        return [[c.format(row) for c in self.columns] for _, row in self.data.iterrows()]
+        """The formatted body: a list of rows of strings (no group rows). A column with
+        ``repeat=False`` shows a value only where it changes within a group."""
+        out, prev, prev_group = [], None, object()
+        for _, row in self.data.iterrows():
+            cells = [c.format(row) for c in self.columns]
+            group = row[self.group_by] if self.group_by is not None else None
+            shown = list(cells)
+            if prev is not None and group == prev_group:
+                for j, c in enumerate(self.columns):
+                    if not c.repeat and cells[j] == prev[j]:
+                        shown[j] = ""
+            out.append(shown)
+            prev, prev_group = cells, group
+        return out
 
     def rows(self) -> list[tuple[str | None, list[str]]]:
         """Rows with group headings: ``(group_label, cells)``; group_label is not
@@ -141,6 +154,17 @@ class Table:
         if self.group_by is not None:
             df.insert(0, self.group_by, [str(v) for v in self.data[self.group_by]])
         return df
+
+
+def _serif_fonts() -> list[str]:
+    """Times-like serif fonts installed here, best first (DejaVu Serif ships with
+    matplotlib, so the list is never empty): figures match the report's serif body."""
+    from matplotlib import font_manager
+
+    have = {f.name for f in font_manager.fontManager.ttflist}
+    wanted = ["Times New Roman", "Liberation Serif", "Nimbus Roman", "TeX Gyre Termes",
+              "DejaVu Serif"]
+    return [f for f in wanted if f in have] or ["DejaVu Serif"]
 
 
 @dataclass(frozen=True)
@@ -165,7 +189,9 @@ class Figure:
         import matplotlib.pyplot as plt
 
         with matplotlib.rc_context({"svg.hashsalt": "psychometrics", "svg.fonttype": "none",
-                                    "font.size": 9, "axes.spines.top": False,
+                                    "font.size": 9, "font.family": "serif",
+                                    "font.serif": _serif_fonts(),
+                                    "axes.spines.top": False,
                                     "axes.spines.right": False}):
             fig = self.draw()
             buf = io.BytesIO()
@@ -188,10 +214,12 @@ class Figure:
 @dataclass(frozen=True)
 class Paragraph:
     """Running text. ``kind="error"`` marks a section's failure message,
-    ``"code"`` preformatted text (the study file)."""
+    ``"code"`` preformatted text (the study file), ``"heading"`` a sub-heading
+    (Heading 2 in Word, ``h3`` in HTML), ``"draft"`` a methods or results paragraph
+    drafted from the section's tables for the author to check and edit."""
 
     text: str
-    kind: Literal["text", "error", "warning", "code"] = "text"
+    kind: Literal["text", "error", "warning", "code", "heading", "draft"] = "text"
 
 
 Block = Union[Paragraph, Table, Figure]
@@ -229,6 +257,15 @@ class Report:
     sections: tuple[Section, ...]
     subtitle: str | None = None
     meta: dict = field(default_factory=dict)
+    #: sections of the separate supplement (reproducibility material, verbatim warnings)
+    supplement: tuple[Section, ...] = ()
+
+    def supplement_report(self) -> "Report":
+        """The supplement as a document of its own (same renderers)."""
+        return Report(title=f"Supplementary Material: {self.title}", sections=self.supplement,
+                      subtitle="Reproducibility material and the technical messages of the "
+                               "analyses behind the report.",
+                      meta={k: v for k, v in self.meta.items() if k != "notice"})
 
     def numbered(self) -> tuple[dict[int, int], dict[int, int]]:
         """Table and figure numbers in document order, keyed by ``id()`` of the block."""

@@ -1,10 +1,16 @@
 """The report as a Word document with APA-style tables (python-docx).
 
-Tables are real Word tables (editable in Word and LibreOffice): no vertical
-rules; horizontal rules above and below the header row and below the body;
-"Table N" in bold above an italic title; a "*Note.*" paragraph below. The
-header row repeats on each page. Figures are PNG pictures with the same
-number/title/note layout.
+* Page: A4 (default) or US Letter from the study file (``page:``), 1-inch margins.
+* Captions are Word captions: the "Caption" style with a ``SEQ Table`` / ``SEQ Figure``
+  field, so Word can build a list of tables and renumbers them; "Table N" in bold, a
+  line break, the title in italics (APA 7).
+* Tables are real Word tables (editable in Word and LibreOffice): no vertical rules;
+  horizontal rules above and below the header row and below the body; a "*Note.*"
+  paragraph below; the header row repeats on each page; numbers are aligned on the
+  decimal point. A table too wide for a portrait page gets a landscape section.
+* Figures fit the text width, carry alt text (their title and note), and use the
+  body's serif font.
+* Headings: the title, Heading 1 per section, Heading 2 for sub-headings.
 """
 from __future__ import annotations
 
@@ -12,8 +18,9 @@ import io
 import re
 
 from docx import Document
+from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK, WD_TAB_ALIGNMENT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Inches, Pt
@@ -62,11 +69,16 @@ def _border(cell_or_tbl_pr, edges: dict[str, int | None]):
 
 
 def _cell_text(cell, text: str, italic: bool = False, align=WD_ALIGN_PARAGRAPH.CENTER,
-               size: float = 10, markup: bool = False):
+               size: float = 10, markup: bool = False, decimal_at: float | None = None):
     par = cell.paragraphs[0]
     par.alignment = align
     par.paragraph_format.space_after = Pt(0)
     par.paragraph_format.space_before = Pt(0)
+    if decimal_at is not None:
+        # aligned on the decimal point: a decimal tab stop inside the cell
+        par.alignment = WD_ALIGN_PARAGRAPH.LEFT
+        par.paragraph_format.tab_stops.add_tab_stop(Inches(decimal_at), WD_TAB_ALIGNMENT.DECIMAL)
+        text = "\t" + text
     for piece, sub in (split_sub(text) if markup else [(text, False)]):
         run = par.add_run(piece)
         run.italic = italic
@@ -74,11 +86,56 @@ def _cell_text(cell, text: str, italic: bool = False, align=WD_ALIGN_PARAGRAPH.C
         run.font.size = Pt(size)
 
 
-_TEXT_WIDTH = 6.5  # inches between the margins of a Letter/A4 page with 1-inch margins
+_PAGES = {"A4": (8.27, 11.69), "letter": (8.5, 11.0)}  # inches, portrait
+_MARGIN = 1.0  # inches, every side
 _PAD = 0.05  # left/right cell margin, inches
 
 
-def _column_widths(t: Table, rows, char_in: float) -> list[float]:
+def _page(section, page: str, landscape: bool = False) -> float:
+    """Set a section's page size, orientation and margins; returns the text width."""
+    w, h = _PAGES.get(page, _PAGES["A4"])
+    if landscape:
+        w, h = h, w
+    section.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
+    section.page_width, section.page_height = Inches(w), Inches(h)
+    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
+        setattr(section, side, Inches(_MARGIN))
+    return w - 2 * _MARGIN
+
+
+def _field(par, instr: str, result: str, bold: bool = False):
+    """A complex field (``SEQ Table \\* ARABIC``) with its current result shown."""
+    def fld(kind):
+        run = par.add_run()
+        el = OxmlElement("w:fldChar")
+        el.set(qn("w:fldCharType"), kind)
+        run._r.append(el)
+        return run
+    fld("begin")
+    run = par.add_run()
+    instr_el = OxmlElement("w:instrText")
+    instr_el.set(qn("xml:space"), "preserve")
+    instr_el.text = f" {instr} "
+    run._r.append(instr_el)
+    fld("separate")
+    shown = par.add_run(result)
+    shown.bold = bold
+    fld("end")
+
+
+def _caption(doc, kind: str, n: int, title: str):
+    """APA caption as a Word caption: bold "Table N" (SEQ field), line break, italic title."""
+    cap = doc.add_paragraph(style="Caption")
+    label = cap.add_run(f"{kind} ")
+    label.bold = True
+    _field(cap, f"SEQ {kind} \\* ARABIC", str(n), bold=True)
+    cap.add_run().add_break(WD_BREAK.LINE)
+    _runs(cap, title, italic_all=True)
+    cap.paragraph_format.keep_with_next = True
+    return cap
+
+
+def _column_widths(t: Table, rows, char_in: float, text_width: float) -> list[float]:
     """Column widths in inches. Numeric columns get the width of their longest cell
     (they must not wrap; header words may); text columns share what is left."""
     need = []
@@ -89,32 +146,30 @@ def _column_widths(t: Table, rows, char_in: float) -> list[float]:
         need.append(char_in * max(longest_word, body, 2) + 2 * _PAD)
     text_cols = [j for j, c in enumerate(t.columns) if c.kind == "text"] or [0]
     fixed = sum(w for j, w in enumerate(need) if j not in text_cols)
-    room = max(_TEXT_WIDTH - fixed, 0.9 * len(text_cols))
+    room = max(text_width - fixed, 0.9 * len(text_cols))
     want = sum(need[j] for j in text_cols)
     for j in text_cols:
         need[j] = min(need[j], max(need[j] / want * room, 0.9))
     return need
 
 
-def _table(doc, t: Table, n: int):
-    cap = doc.add_paragraph()
-    _runs(cap, f"Table {n}", bold=True)
-    cap.paragraph_format.keep_with_next = True
-    cap.paragraph_format.space_after = Pt(0)
-    title = doc.add_paragraph()
-    _runs(title, t.title, italic_all=True)
-    title.paragraph_format.keep_with_next = True
+def _table_layout(t: Table, rows, text_width: float) -> tuple[int, list[float]]:
+    """Font size and column widths; (size, widths) whose sum may exceed the width."""
+    widths = _column_widths(t, rows, 0.085, text_width)
+    if sum(widths) <= text_width:
+        return 10, widths
+    size = 8 if len(t.columns) > 10 else 9
+    return size, _column_widths(t, rows, 0.068 if size == 8 else 0.076, text_width)
 
+
+def _table(doc, t: Table, n: int, text_width: float):
+    _caption(doc, "Table", n, t.title)
     rows = t.rows()
     n_rows = 1 + len(rows) + sum(1 for g, _ in rows if g is not None)
     ncol = len(t.columns)
     tbl = doc.add_table(rows=n_rows, cols=ncol)
     tbl.alignment = WD_TABLE_ALIGNMENT.LEFT
-    size = 10
-    widths = _column_widths(t, rows, 0.085)
-    if sum(widths) > _TEXT_WIDTH:
-        size = 8 if len(t.columns) > 10 else 9
-        widths = _column_widths(t, rows, 0.068 if size == 8 else 0.076)
+    size, widths = _table_layout(t, rows, text_width)
     mar = OxmlElement("w:tblCellMar")
     for edge in ("left", "right"):
         el = OxmlElement(f"w:{edge}")
@@ -145,8 +200,12 @@ def _table(doc, t: Table, n: int):
             r += 1
         row = tbl.rows[r]
         for j, v in enumerate(cells):
+            col = t.columns[j]
+            decimal = (j > 0 and col.kind != "text" and col.ci is None and col.span is None
+                       and any(ch.isdigit() for ch in v))
             _cell_text(row.cells[j], v, size=size,
-                       align=WD_ALIGN_PARAGRAPH.LEFT if j == 0 else WD_ALIGN_PARAGRAPH.CENTER)
+                       align=WD_ALIGN_PARAGRAPH.LEFT if j == 0 else WD_ALIGN_PARAGRAPH.CENTER,
+                       decimal_at=widths[j] / 2 if decimal else None)
         r += 1
     tbl.autofit = False
     for j, w in enumerate(widths):
@@ -165,23 +224,24 @@ def _table(doc, t: Table, n: int):
         doc.add_paragraph()
 
 
-def _figure(doc, f: Figure, n: int):
-    cap = doc.add_paragraph()
-    _runs(cap, f"Figure {n}", bold=True)
-    cap.paragraph_format.keep_with_next = True
-    cap.paragraph_format.space_after = Pt(0)
-    title = doc.add_paragraph()
-    _runs(title, f.title, italic_all=True)
-    title.paragraph_format.keep_with_next = True
-    doc.add_picture(io.BytesIO(f.png), width=Inches(6.0))
+def _figure(doc, f: Figure, n: int, text_width: float):
+    _caption(doc, "Figure", n, f.title)
+    from PIL import Image
+
+    with Image.open(io.BytesIO(f.png)) as im:
+        natural = im.size[0] / f.dpi
+    doc.add_picture(io.BytesIO(f.png), width=Inches(min(text_width, natural)))
+    pic = doc.paragraphs[-1]
+    pic.paragraph_format.keep_with_next = bool(f.note)
+    doc_pr = doc.inline_shapes[-1]._inline.docPr
+    doc_pr.set("descr", plain(f.title) + (f". {plain(f.note)}" if f.note else ""))
+    doc_pr.set("title", plain(f.title))
     if f.note:
         note = doc.add_paragraph()
         _runs(note, "*Note.* " + f.note, size=10)
 
 
-def render_docx(report: Report) -> bytes:
-    """The report as a .docx file (bytes)."""
-    doc = Document()
+def _style_document(doc):
     normal = doc.styles["Normal"]
     normal.font.name = _FONT
     normal.font.size = Pt(12)
@@ -192,10 +252,33 @@ def render_docx(report: Report) -> bytes:
         rpr.append(fonts)
     for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
         fonts.set(qn(attr), _FONT)
-    for name in ("Title", "Heading 1", "Heading 2"):
+    for name in ("Title", "Heading 1", "Heading 2", "Heading 3", "Caption"):
         st = doc.styles[name]
         st.font.name = _FONT
         st.font.color.rgb = None
+    # APA: level-1 headings centred bold, level-2 flush left bold, captions plain 12 pt
+    for name, size, align in (("Heading 1", 14, WD_ALIGN_PARAGRAPH.CENTER),
+                              ("Heading 2", 12, WD_ALIGN_PARAGRAPH.LEFT),
+                              ("Heading 3", 12, WD_ALIGN_PARAGRAPH.LEFT)):
+        st = doc.styles[name]
+        st.font.size = Pt(size)
+        st.font.bold = True
+        st.font.italic = name == "Heading 3"
+        st.paragraph_format.alignment = align
+    cap = doc.styles["Caption"]
+    cap.font.size = Pt(12)
+    cap.font.italic = False
+    cap.font.bold = False
+    cap.paragraph_format.space_before = Pt(12)
+    cap.paragraph_format.space_after = Pt(6)
+
+
+def render_docx(report: Report) -> bytes:
+    """The report as a .docx file (bytes); page size from ``report.meta["page"]``."""
+    doc = Document()
+    _style_document(doc)
+    page = report.meta.get("page") or "A4"
+    portrait = _page(doc.sections[0], page)
     doc.core_properties.title = report.title
     doc.core_properties.author = report.meta.get("authors") or "psychometrics"
     doc.core_properties.comments = "Generated by psychometrics; see manifest.json."
@@ -208,15 +291,26 @@ def render_docx(report: Report) -> bytes:
         p = doc.add_paragraph()
         _runs(p, report.subtitle)
         p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    if report.meta.get("notice"):
+        p = doc.add_paragraph()
+        _runs(p, report.meta["notice"], italic_all=True, size=10)
 
     tab_no, fig_no = report.numbered()
     for s in report.sections:
         doc.add_heading(s.title, level=1)
         for b in s.blocks:
             if isinstance(b, Table):
-                _table(doc, b, tab_no[id(b)])
+                size, widths = _table_layout(b, b.rows(), portrait)
+                if sum(widths) > portrait:      # a landscape page of its own
+                    wide = _page(doc.add_section(WD_SECTION.NEW_PAGE), page, landscape=True)
+                    _table(doc, b, tab_no[id(b)], wide)
+                    _page(doc.add_section(WD_SECTION.NEW_PAGE), page)
+                else:
+                    _table(doc, b, tab_no[id(b)], portrait)
             elif isinstance(b, Figure):
-                _figure(doc, b, fig_no[id(b)])
+                _figure(doc, b, fig_no[id(b)], portrait)
+            elif isinstance(b, Paragraph) and b.kind == "heading":
+                doc.add_heading(b.text, level=2)
             elif isinstance(b, Paragraph) and b.kind == "code":
                 for line in b.text.splitlines() or [""]:
                     p = doc.add_paragraph()
@@ -229,9 +323,8 @@ def render_docx(report: Report) -> bytes:
                 if b.kind == "error":
                     _runs(p, "Not produced. ", bold=True)
                 elif b.kind == "warning":
-                    _runs(p, "Warning. ", bold=True)
-                _runs(p, b.text.removeprefix("Warning during this analysis: ")
-                      if b.kind == "warning" else b.text)
+                    _runs(p, "Note. ", bold=True)
+                _runs(p, b.text)
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()

@@ -22,6 +22,7 @@ body { font-family: "Times New Roman", Times, serif; font-size: 12pt; line-heigh
        max-width: 52em; margin: 2em auto; padding: 0 1.5em; color: #111; background: #fff; }
 h1 { font-size: 1.6em; text-align: center; margin-bottom: .2em; }
 h2 { font-size: 1.25em; margin-top: 2em; border-bottom: 1px solid #bbb; }
+h3 { font-size: 1.05em; margin-top: 1.4em; }
 p.subtitle, p.meta { text-align: center; color: #444; }
 nav ol { columns: 2; }
 .table-wrap, figure { margin: 1.6em 0; overflow-x: auto; }
@@ -41,6 +42,7 @@ p.note { font-size: 10.5pt; margin-top: .3em; }
 figure img { max-width: 100%; height: auto; }
 figcaption { margin-bottom: .4em; }
 p.error { border-left: 4px solid #b00; background: #fff3f3; padding: .5em .8em; }
+p.draft { border-left: 4px solid #4a7; padding: .2em .8em; }
 p.warning { border-left: 4px solid #c80; background: #fffbea; padding: .4em .8em;
             font-size: 10.5pt; }
 pre { font-size: 9pt; background: #f6f6f6; padding: .6em .8em; overflow-x: auto; }
@@ -62,6 +64,7 @@ _TEMPLATE = """<!DOCTYPE html>
 <h1>{{ report.title }}</h1>
 {% if report.meta.get('authors') %}<p class="meta">{{ report.meta['authors'] }}</p>{% endif %}
 {% if report.subtitle %}<p class="subtitle">{{ report.subtitle }}</p>{% endif %}
+{% if report.meta.get('notice') %}<p class="meta"><i>{{ report.meta['notice'] }}</i></p>{% endif %}
 </header>
 <nav><h2>Contents</h2><ol>
 {% for s in report.sections %}<li><a href="#{{ s.key }}">{{ s.title }}</a>{% if s.error %} (not produced){% endif %}</li>
@@ -146,6 +149,8 @@ def render_html(report: Report) -> str:
             return _figure(b, fig_no[id(b)])
         if isinstance(b, Paragraph) and b.kind == "code":
             return f"<pre>{html.escape(b.text)}</pre>"
+        if isinstance(b, Paragraph) and b.kind == "heading":
+            return f"<h3>{inline_markup(b.text)}</h3>"
         if isinstance(b, Paragraph):
             cls = f' class="{b.kind}"' if b.kind != "text" else ""
             return f"<p{cls}>{inline_markup(b.text)}</p>"

@@ -217,6 +217,8 @@ class Study(_Frozen):
     authors: str | None = None
     description: str | None = None
     seed: int = 20241126
+    #: page size of report.docx (and its PDF): "A4" (default) or "letter"
+    page: Literal["A4", "letter"] = "A4"
     data: DataSpec
     instruments: dict[Key, InstrumentUse] = Field(min_length=1)
     analyses: Analyses = Field(default_factory=Analyses)

@@ -451,6 +451,19 @@ def _check_scale(tab, names, ngroups):
                 scaled.add((g, l))  # loading equal to another group's: scale carried over
         elif o == "~~" and l == r and not f:
             scaled.add((g, l))
+    # a loading equal (same label) to a loading of a scaled factor scales its factor too,
+    # e.g. a later occasion's factor in a longitudinal metric model (lavaan accepts it)
+    shared: dict[int, set] = {}
+    for l, o, g, k in zip(lhs, op, grp, par):
+        if o == "=~" and k >= 0:
+            shared.setdefault(k, set()).add((g, l))
+    changed = True
+    while changed:
+        changed = False
+        for members in shared.values():
+            if len(members) > 1 and members & scaled and not members <= scaled:
+                scaled |= members
+                changed = True
     for g in range(1, ngroups + 1):
         for lv in names.lv:
             if (g, lv) not in scaled:

@@ -11,6 +11,13 @@
                                                   latent correlations
 ``factor_congruence(x, y)``                       ``psych::factor.congruence``
 ``score_overlap(keys, data)``                     ``psych::scoreOverlap``
+``longitudinal_invariance(factors, data, ...)``   ``semTools::measEq.syntax(longFacNames=)``
+                                                  + ``lavaan::cfa``: invariance over occasions
+``retest_reliability(data, scale, id, time)``     test-retest r and ICC(A,1) of adjacent
+                                                  assessments of patients without reliable
+                                                  change (``psych::ICC``)
+``mtmm(data, measures)``                          multitrait-multimethod matrix and Campbell
+                                                  & Fiske's criteria
 ================================================  ===========================================
 """
 from __future__ import annotations
@@ -26,7 +33,13 @@ from ._discriminant import (
     fornell_larcker,
     htmt,
 )
+from ._longitudinal import (
+    LongitudinalInvarianceResult,
+    longitudinal_invariance,
+    longitudinal_syntax,
+)
 from ._overlap import ScoreOverlapResult, score_overlap
+from ._retest import MTMMResult, RetestResult, mtmm, retest_reliability
 
 __all__ = [
     "corr_test", "CorrTestResult", "p_adjust",
@@ -35,4 +48,6 @@ __all__ = [
     "htmt", "HTMTResult", "fornell_larcker", "FornellLarckerResult",
     "factor_congruence", "CongruenceResult",
     "score_overlap", "ScoreOverlapResult",
+    "longitudinal_invariance", "longitudinal_syntax", "LongitudinalInvarianceResult",
+    "retest_reliability", "RetestResult", "mtmm", "MTMMResult",
 ]

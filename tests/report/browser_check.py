@@ -1,6 +1,6 @@
 """Open a report.html in headless Chromium and check it renders without errors.
 
-Not a pytest test (it needs Debian's ``chromium``, which CI may not have); run it
+Used by tests/report/test_pdf_and_browser.py (CI installs Debian's ``chromium``); run it
 by hand::
 
     python tests/report/browser_check.py validation_reports/example/report.html

@@ -40,7 +40,9 @@ def built(tmp_path_factory):
 
 def _docx_tables(path):
     doc = Document(str(path))
-    return doc, [[[c.text for c in row.cells] for row in t.rows] for t in doc.tables]
+    # a number aligned on its decimal point starts with the tab that reaches the decimal tab stop
+    return doc, [[[c.text.removeprefix("\t") for c in row.cells] for row in t.rows]
+                 for t in doc.tables]
 
 
 def test_outputs_exist(built):
@@ -78,11 +80,12 @@ def test_docx_tables_are_apa(built):
         assert vals["top"] == "single" and vals["bottom"] == "single"
         header_cell = t.rows[0].cells[0]._tc.tcPr.find(qn("w:tcBorders"))
         assert header_cell.find(qn("w:bottom")).get(qn("w:val")) == "single"
-    # the title under "Table N" is italic
-    paras = doc.paragraphs
-    k = next(i for i, p in enumerate(paras) if p.text == "Table 1")
-    assert all(r.italic for r in paras[k + 1].runs)
-    assert all(r.bold for r in paras[k].runs)
+    # "Table N" in bold, a line break, the title in italics: one Word caption paragraph
+    cap = next(p for p in doc.paragraphs if p.text.startswith("Table 1\n"))
+    runs = [r for r in cap.runs if r.text.strip()]
+    assert runs[0].bold and runs[1].bold                  # "Table ", "1" (the field result)
+    assert all(r.italic for r in runs[2:]) and "".join(r.text for r in runs[2:]) == \
+        built.report.tables[0].title
 
 
 def test_html_is_self_contained_and_has_tables(built):
@@ -164,8 +167,16 @@ def test_table_rejects_unknown_columns():
 
 
 def test_reproducibility_section(built):
-    (sec,) = [s for s in built.report.sections if s.key == "reproducibility"]
-    soft, files = sec.tables
+    # in the supplement, not in the report body
+    assert "reproducibility" not in [s.key for s in built.report.sections]
+    (sec,) = [s for s in built.report.supplement if s.key == "reproducibility"]
+    soft, files, *warns = sec.tables
+    verbatim = [w for o in built.results.outcomes.values() for w in o.warnings]
+    if verbatim:
+        assert set(warns[0].data["warning"]) == set(verbatim)
+    else:
+        assert not warns and any(getattr(b, "text", "") == "No analysis raised a warning."
+                                 for b in sec.blocks)
     data = built.results.data.files[0]
     row = files.data[files.data["role"] == "data"].iloc[0]
     assert row["sha256"] == hashlib.sha256(data.read_bytes()).hexdigest()

@@ -4,7 +4,7 @@ import pytest
 
 from psychometrics.report import apa, load_study
 from psychometrics.report.run import run_study
-from psychometrics.report.sections import build_sections
+from psychometrics.report.sections import build_report, build_sections
 
 from .conftest import STUDY, example_subset
 
@@ -96,5 +96,6 @@ def test_a_study_with_only_the_sample(study_dir):
     text = STUDY.format(analyses="  scoring: false\n")
     results = run_study(load_study(study_dir(text=text)), progress=None)
     secs = build_sections(results)
-    assert [s.key for s in secs] == ["sample", "reproducibility"]
+    assert [s.key for s in secs] == ["sample"]
+    assert [s.key for s in build_report(results).supplement] == ["reproducibility"]
     assert all(s.error is None for s in secs)

@@ -11,12 +11,14 @@ from ..model import Report, Section
 
 #: Section modules in document order.
 ORDER = ("sample", "scoring", "items", "descriptives", "reliability", "efa", "cfa", "invariance",
-         "progress", "clinical", "reproducibility")
+         "progress", "clinical")
+#: Section modules of the separate supplement.
+SUPPLEMENT = ("reproducibility",)
 
 
-def build_sections(results) -> list[Section]:
+def build_sections(results, order=ORDER) -> list[Section]:
     out = []
-    for name in ORDER:
+    for name in order:
         mod = importlib.import_module(f"{__name__}.{name}")
         try:
             sec = mod.build(results)
@@ -24,7 +26,9 @@ def build_sections(results) -> list[Section]:
             sec = Section.failed(getattr(mod, "KEY", name), getattr(mod, "TITLE", name),
                                  f"the section builder failed ({type(exc).__name__}: {exc}).")
         if sec is not None:
-            out.append(_draw_figures(sec))
+            from ._text import with_text
+
+            out.append(with_text(results, _draw_figures(sec)))
     return out
 
 
@@ -59,7 +63,21 @@ def _draw_figures(sec: Section) -> Section:
 
 def build_report(results) -> Report:
     """The whole report for a :class:`~psychometrics.report.run.StudyResults`."""
+    from ..model import Paragraph
+
     s = results.study
-    return Report(title=s.title, subtitle=s.description, sections=tuple(build_sections(results)),
+    supplement = tuple(build_sections(results, SUPPLEMENT))
+    main = build_sections(results)
+    if supplement:
+        main.append(Section("supplement", "Supplementary Material", (Paragraph(
+            "Software versions, checksums of the data files and item banks, the study file and "
+            "the technical wording of every warning are in the supplement (supplement.docx and "
+            "supplement.html beside this report); manifest.json holds the same facts for "
+            "machines."),)))
+    return Report(title=s.title, subtitle=s.description, sections=tuple(main),
                   meta={"authors": s.authors, "study": s.name, "started": results.started,
-                        "seconds": results.seconds})
+                        "seconds": results.seconds, "page": getattr(s, "page", "A4"),
+                        "notice": "The Method and Results paragraphs of each section were "
+                                  "drafted by the software from its tables; check and edit "
+                                  "them before you use them."},
+                  supplement=supplement)

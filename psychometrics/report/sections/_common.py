@@ -32,8 +32,7 @@ def section(results: StudyResults, name: str, key: str, title: str,
     if intro:
         head.append(Paragraph(intro))
     head += failed_parts(results, outcome)
-    tail = [Paragraph(f"Warning during this analysis: {w}", kind="warning")
-            for w in grouped_warnings(outcome.warnings)]
+    tail = [Paragraph(w, kind="warning") for w in plain_warnings(results, outcome)]
     return Section(key, title, tuple(head + blocks + tail))
 
 
@@ -50,6 +49,70 @@ def grouped_warnings(warnings: tuple[str, ...]) -> list[str]:
         out.append(ws[0] if not more else
                    f"{ws[0]} (and {more} similar warning{'s' if more > 1 else ''})")
     return out
+
+
+def plain_warnings(results: StudyResults, outcome: Outcome) -> list[str]:
+    """The step's warnings in plain language, naming the instrument where known.
+
+    The technical wording of every warning is kept verbatim in the supplement.
+    """
+    labelled: list[tuple[str, str]] = []
+    seen = set()
+    for k, part in (outcome.parts or {}).items():
+        for w in part.warnings:
+            labelled.append((label(results, k), w))
+            seen.add(w)
+    labelled += [("", w) for w in outcome.warnings if w not in seen]
+    out: dict[str, list[str]] = {}
+    for where, w in labelled:
+        text = plain_warning(w)
+        out.setdefault(where, []).append(text)
+    result = []
+    for where, texts in out.items():
+        for t in grouped_warnings(tuple(texts)):
+            result.append(f"{where}: {t}" if where else t)
+    return result
+
+
+def plain_warning(w: str) -> str:
+    """One warning message rephrased for a reader of the report (no class names,
+    no Python reprs); unknown messages keep their text without the class name."""
+    import re
+
+    m = re.match(r"\s*(\w+Warning):\s*(.*)", w, flags=re.S)
+    kind, msg = (m.group(1), m.group(2)) if m else ("", w)
+    msg = re.sub(r"\[((?:'[^']*'(?:, )?)+)\]",
+                 lambda g: " and ".join(x.strip("'") for x in g.group(1).split(", ")), msg)
+    if kind == "DataQualityWarning" and "item values are missing" in msg:
+        n = re.match(r"(\d+) item values are missing", msg)
+        return (f"{n.group(1) if n else 'Some'} item responses were missing and were left out of "
+                "the multilevel reliability model; every patient and occasion still counts in "
+                "its coefficients (as in psych).")
+    if kind == "SingularFitWarning" and "crossed" in msg:
+        comp = re.search(r"variance of (.*?) is estimated", msg)
+        return (f"The variance component{'s' if comp and ' and ' in comp.group(1) else ''} "
+                f"{comp.group(1) if comp else ''} of the multilevel reliability model "
+                "was estimated as zero (a boundary solution); coefficients that use "
+                "it are at their limit.")
+    if kind == "SingularFitWarning":
+        f = re.search(r"fit of '([^']*)'", msg)
+        return (f"In the model {f.group(1) if f else ''} a between-patient variance was estimated "
+                "as zero (a boundary fit); its between-patient part adds nothing to the "
+                "fixed effects.")
+    if kind == "NotPositiveDefiniteWarning":
+        g = re.search(r"group '([^']*)'", msg)
+        e = re.search(r"eigenvalue (-?[\d.]+)", msg)
+        v = re.search(r"involving (.*?)\)", msg)
+        return (f"In {('group ' + g.group(1)) if g else 'one group'} the estimated factor "
+                f"covariances{(' of ' + v.group(1)) if v else ''} are not a proper covariance "
+                f"matrix (smallest eigenvalue {e.group(1) if e else 'below zero'}): some factor "
+                "correlations exceed 1, so the factors cannot be told apart in that group.")
+    if kind == "ConvergenceWarning":
+        f = re.search(r"model '([^']*)'", msg)
+        return (f"The fit of {('the model ' + f.group(1)) if f else 'this model'} did not pass "
+                "every optimality check; treat its standard errors and degrees of freedom with "
+                "caution.")
+    return msg
 
 
 def failed_parts(results: StudyResults, outcome: Outcome) -> list[Paragraph]:

@@ -13,10 +13,13 @@ def build(results):
     spec = results.study.analyses.descriptives
 
     def blocks(r):
+        # observed minima and maxima of sum scores are integers: no ".00"
+        whole = all(float(v).is_integer() for v in r.table[["min", "max"]].stack())
+        d = 0 if whole else None
         yield Table("descriptives", "Descriptive Statistics of the Scale Scores", r.table,
                     (Column("scale_name", "Scale", "text"), Column("n", "n", "int", italic_label=True),
                      Column("mean", "M", italic_label=True), Column("sd", "SD", italic_label=True),
-                     Column("min", "Min"), Column("max", "Max"),
+                     Column("min", "Min", decimals=d), Column("max", "Max", decimals=d),
                      Column("range", "Possible range", span=("range_min", "range_max"), decimals=0),
                      Column("skew", "Skew"), Column("kurtosis", "Kurtosis"),
                      Column("prop_floor", "% floor", "percent"),

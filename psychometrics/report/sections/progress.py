@@ -94,12 +94,18 @@ def _trajectories(b):
         fig, axes = plt.subplots(1, len(cols), figsize=(3.2 * len(cols) + 0.4, 3.2),
                                  squeeze=False)
         cmap = plt.get_cmap("tab20")
-        for ax, c in zip(axes[0], cols):
+        for k, (ax, c) in enumerate(zip(axes[0], cols)):
             for j, pid in enumerate(ids):
                 g = d[d[b.id] == pid].sort_values(b.time)
-                ax.plot(g[b.time], g[c], lw=0.8, alpha=0.7, color=cmap(j % 20))
+                ax.plot(g[b.time], g[c], lw=0.8, alpha=0.6, color=cmap(j % 20),
+                        label="Individual patients" if j == 0 else None)
+            mean = d.groupby(b.time)[c].mean()
+            ax.plot(mean.index, mean.to_numpy(), lw=2.2, color="black",
+                    label="Mean of all patients")
             ax.set_xlabel(b.time.capitalize())
             ax.set_ylabel(b.labels.get(c, c))
+            if k == 0:
+                ax.legend(frameon=False, fontsize=7, loc="best")
         fig.tight_layout()
         return fig
     return draw
@@ -133,7 +139,7 @@ def build(results):
         yield Table(
             "progress_effects", f"Within- and Between-Patient Effects on {out} at the Next "
                                 "Assessment", eff,
-            (Column("predictor_label", "Predictor", "text"),
+            (Column("predictor_label", "Predictor", "text", repeat=False),
              Column("effect_label", "Effect", "text"), Column("estimate", "b", italic_label=True),
              Column("std_error", "SE", italic_label=True),
              Column("df", "df", "num", decimals=1, italic_label=True),
@@ -161,6 +167,7 @@ def build(results):
         n_shown = min(b.max_patients_plotted, r.n_patients)
         yield Figure("progress_trajectories", "Trajectories of Individual Patients",
                      _trajectories(b),
-                     note=f"The first {n_shown} patients (by id).")
+                     note=f"Thin lines: the first {n_shown} patients (by id); thick line: the "
+                          "mean of all patients at each assessment.")
 
     return section(results, "progress", KEY, TITLE, blocks)

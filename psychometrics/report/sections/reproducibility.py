@@ -1,5 +1,6 @@
-"""Reproducibility: software versions, data and bank checksums, seed, and the
-study file itself (the same facts as manifest.json, in the document)."""
+"""Reproducibility (the supplement): software versions, data and bank checksums,
+seed, every warning as the analysis raised it, and the study file itself (the same
+facts as manifest.json, in a document)."""
 from __future__ import annotations
 
 import pandas as pd
@@ -40,7 +41,30 @@ def build(results):
         Table("checksums", "Data Files and Item Banks", pd.DataFrame(files),
               (Column("role", "Role", "text"), Column("file", "File", "text"),
                Column("sha256", "SHA-256", "text"))),
+        *_warnings_table(results),
         Paragraph("The study file:"),
         Paragraph(study.text.rstrip(), kind="code"),
     )
     return Section(KEY, TITLE, blocks)
+
+
+def _warnings_table(results) -> tuple:
+    """Every warning of every analysis, verbatim (the report shows them rephrased)."""
+    rows = []
+    for name, outcome in results.outcomes.items():
+        parts = outcome.parts or {}
+        seen = set()
+        for key, part in parts.items():
+            for w in part.warnings:
+                rows.append({"analysis": name, "instrument": results.study.label(key)
+                             if key in results.study.instruments else key, "warning": w})
+                seen.add(w)
+        for w in outcome.warnings:
+            if w not in seen:
+                rows.append({"analysis": name, "instrument": "", "warning": w})
+    if not rows:
+        return (Paragraph("No analysis raised a warning."),)
+    return (Table("warnings", "Warnings Raised by the Analyses (Verbatim)", pd.DataFrame(rows),
+                  (Column("analysis", "Analysis", "text"),
+                   Column("instrument", "Instrument", "text"),
+                   Column("warning", "Message", "text"))),)

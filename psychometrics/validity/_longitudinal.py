@@ -1,0 +1,183 @@
+"""Longitudinal measurement invariance: the same items at several occasions as one CFA
+on wide data (a factor per occasion, each item's residuals correlated across occasions),
+with loadings, intercepts and residual variances constrained across occasions in turn.
+
+The syntax follows semTools' ``measEq.syntax(..., longFacNames=, ID.fac = "std.lv")`` for
+continuous indicators: at the first occasion every factor has variance 1 and mean 0; a
+later occasion's factor variances are freed once loadings are equal, its means once
+intercepts are equal.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..exceptions import DataValidationError, ModelSpecificationError
+from ..results import Summary
+
+__all__ = ["longitudinal_syntax", "longitudinal_invariance", "LongitudinalInvarianceResult"]
+
+LEVELS = ("configural", "metric", "scalar", "strict")
+
+
+def _name(item: str, occ) -> str:
+    return f"{item}_t{occ}"
+
+
+def longitudinal_syntax(factors: dict[str, list[str]], occasions, level: str = "configural"
+                        ) -> str:
+    """lavaan syntax of the longitudinal model at one invariance level.
+
+    Parameters
+    ----------
+    factors : dict
+        ``{factor: [items]}`` of the measurement model at one occasion.
+    occasions : sequence
+        The occasions (values of the time column), in order.
+    level : {"configural", "metric", "scalar", "strict"}
+    """
+    if level not in LEVELS:
+        raise ModelSpecificationError(f"level= must be one of {', '.join(LEVELS)}; got {level!r}.")
+    k = LEVELS.index(level)
+    occ = list(occasions)
+    if len(occ) < 2:
+        raise ModelSpecificationError("Longitudinal invariance needs at least two occasions.")
+    items = list(dict.fromkeys(i for its in factors.values() for i in its))
+    lines = []
+    for t_i, t in enumerate(occ):
+        lines.append(f"## occasion {t}")
+        for f, its in factors.items():
+            terms = []
+            for j, it in enumerate(its):
+                x = _name(it, t)
+                if j == 0:                      # std.lv: the first loading is free too
+                    terms.append(f"NA*{x}")
+                if k >= 1:                      # lavaan idiom NA*x + label*x
+                    terms.append(f"l_{f}_{it}*{x}")
+                elif j > 0:
+                    terms.append(x)
+            lines.append(f"{f}_t{t} =~ " + " + ".join(terms))
+        for f in factors:
+            free_var = t_i > 0 and k >= 1
+            free_mean = t_i > 0 and k >= 2
+            lines.append(f"{f}_t{t} ~~ {'NA' if free_var else '1'}*{f}_t{t}")
+            lines.append(f"{f}_t{t} ~ {'NA' if free_mean else '0'}*1")
+        for it in items:
+            lines.append(f"{_name(it, t)} ~ {f'nu_{it}*' if k >= 2 else ''}1")
+            if k >= 3:
+                lines.append(f"{_name(it, t)} ~~ theta_{it}*{_name(it, t)}")
+    lines.append("## residuals of the same item correlated across occasions")
+    for it in items:
+        for a in range(len(occ)):
+            for b in range(a + 1, len(occ)):
+                lines.append(f"{_name(it, occ[a])} ~~ {_name(it, occ[b])}")
+    return "\n".join(lines) + "\n"
+
+
+def wide_by_occasion(data: pd.DataFrame, items: list[str], id: str, time: str,  # noqa: A002
+                     occasions) -> pd.DataFrame:
+    """One row per patient, one column ``item_t<occasion>`` per item and occasion."""
+    for col in [id, time, *items]:
+        if col not in data.columns:
+            raise DataValidationError(f"data= has no column {col!r}.")
+    dup = data[data[time].isin(occasions)].duplicated([id, time])
+    if dup.any():
+        r = data[data[time].isin(occasions)][dup].iloc[0]
+        raise DataValidationError(f"Patient {r[id]!r} has more than one row at {time} = "
+                                  f"{r[time]!r}; keep one assessment per patient and occasion.")
+    sub = data[data[time].isin(occasions)]
+    absent = [t for t in occasions if not (sub[time] == t).any()]
+    if absent:
+        raise DataValidationError(f"No rows at {time} = {absent}; the occasions must exist in "
+                                  "the data.")
+    wide = sub.pivot(index=id, columns=time, values=items)
+    wide.columns = [_name(it, t) for it, t in wide.columns]
+    return wide[[_name(it, t) for t in occasions for it in items]]
+
+
+@dataclass(frozen=True, eq=False)
+class LongitudinalInvarianceResult:
+    """The invariance sequence across occasions.
+
+    ``table``: one row per level with ``npar, df, chisq, cfi, rmsea, srmr, aic, bic`` and,
+    against the previous level, ``chisq_diff, df_diff, p_value, delta_cfi, delta_rmsea``.
+    ``fits``: the fitted models; ``syntax``: the lavaan syntax of each level.
+    """
+
+    table: pd.DataFrame
+    fits: dict
+    syntax: dict
+    n_obs: int
+    occasions: tuple
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table.reset_index(names="level")
+
+    def summary(self) -> Summary:
+        return Summary(title="Longitudinal measurement invariance",
+                       header=(f"Occasions {', '.join(map(str, self.occasions))}; "
+                               f"n_obs = {self.n_obs} patients.",
+                               "Each level against the previous one (likelihood-ratio test, "
+                               "changes in CFI and RMSEA)."),
+                       blocks=(("Models", self.to_frame()),))
+
+
+def longitudinal_invariance(factors: dict[str, list[str]], data: pd.DataFrame, id: str,  # noqa: A002
+                            time: str, occasions, levels=LEVELS, missing: str = "listwise",
+                            **fit_kwargs) -> LongitudinalInvarianceResult:
+    """Measurement invariance of the same items across occasions (one CFA on wide data).
+
+    Parameters
+    ----------
+    factors : dict
+        ``{factor: [items]}`` at one occasion (item columns of the long ``data``).
+    data : DataFrame
+        Long data: one row per patient and occasion.
+    id, time : str
+        Patient and occasion columns.
+    occasions : sequence
+        Two or more values of ``time``.
+    levels : sequence of str
+        Increasing subset of ``("configural", "metric", "scalar", "strict")``.
+    missing : {"listwise", "ml"}
+        Patients missing an occasion are dropped (``"listwise"``) or kept by FIML (``"ml"``).
+
+    Notes
+    -----
+    R: ``semTools::measEq.syntax(configural.model, data, longFacNames = ..., ID.fac =
+    "std.lv", long.equal = ...)`` and ``lavaan::cfa(..., meanstructure = TRUE)``.
+    """
+    from ..sem import fit, lrt
+
+    levels = list(levels)
+    if not levels or any(lv not in LEVELS for lv in levels) or \
+            [LEVELS.index(lv) for lv in levels] != sorted(LEVELS.index(lv) for lv in levels):
+        raise ModelSpecificationError(f"levels= must be an increasing subset of {LEVELS}; got "
+                                      f"{levels}.")
+    items = list(dict.fromkeys(i for its in factors.values() for i in its))
+    wide = wide_by_occasion(data, items, id, time, list(occasions))
+    if missing == "listwise":
+        wide = wide.dropna()
+    elif missing != "ml":
+        raise DataValidationError(f"missing= must be 'listwise' or 'ml'; got {missing!r}.")
+    syn = {lv: longitudinal_syntax(factors, occasions, lv) for lv in levels}
+    fits = {lv: fit(syn[lv], wide.reset_index(drop=True), meanstructure=True, missing=missing,
+                    **fit_kwargs) for lv in levels}
+    rows = []
+    for lv in levels:
+        fm = fits[lv].fit_measures
+        rows.append({"level": lv, **{k: fm[k] for k in ("npar", "df", "chisq", "cfi", "rmsea",
+                                                         "srmr", "aic", "bic")}})
+    table = pd.DataFrame(rows).set_index("level")
+    for c in ("chisq_diff", "df_diff", "p_value", "delta_cfi", "delta_rmsea"):
+        table[c] = np.nan
+    for prev, lv in zip(levels, levels[1:]):
+        d = lrt(fits[prev], fits[lv], names=[prev, lv]).loc[lv]
+        table.loc[lv, ["chisq_diff", "df_diff", "p_value"]] = [d["chisq_diff"], d["df_diff"],
+                                                               d["p_value"]]
+        table.loc[lv, "delta_cfi"] = table.loc[lv, "cfi"] - table.loc[prev, "cfi"]
+        table.loc[lv, "delta_rmsea"] = table.loc[lv, "rmsea"] - table.loc[prev, "rmsea"]
+    return LongitudinalInvarianceResult(table=table, fits=fits, syntax=syn, n_obs=len(wide),
+                                        occasions=tuple(occasions))
