@@ -4,7 +4,8 @@ Grammar (a subset of R's, enough for linear mixed models)::
 
     formula   := response "~" rhs
     rhs       := term (("+" | "-") term)*
-    term      := "0" | "1" | "(" re_expr ("|" | "||") NAME ")" | factor ((":" | "*") factor)*
+    term      := "0" | "1" | "(" re_expr ("|" | "||") group ")" | factor ((":" | "*") factor)*
+    group     := NAME (("/" | ":") NAME)*   (nested a/b = a + a:b; interaction a:b)
     factor    := NAME | "`" any "`" | "C(" NAME ")"
     re_expr   := same as rhs (numeric predictors, "0"/"1" for the intercept)
 
@@ -131,6 +132,9 @@ class _Parser:
             inner = self.toks[start:self.i]
             bar = self.take()
             group = self.factor()
+            # nested / interaction grouping factors: (1 | therapist/patient), (1 | therapist:patient)
+            while self.peek() in ("/", ":"):
+                group += self.take() + self.factor()
             self.take(")")
             sub = _Parser(self.text, inner)
             terms, intercept, random = sub.rhs(default_intercept=True)

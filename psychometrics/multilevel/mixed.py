@@ -25,6 +25,7 @@ from ._deriv import richardson_jacobian
 from ._formula import build_design, parse_formula, parse_rhs
 from ._kr import kr_ddf, kr_pieces, kr_test
 from ._lmm import LMMCore, within_ss
+from ._multi import is_multi_formula, mixed_multi
 from .._blas import single_blas_thread
 from ..results import Summary
 
@@ -684,6 +685,11 @@ def mixed(formula: str, data: pd.DataFrame, groups: str | None = None,
     """
     if not isinstance(reml, (bool, np.bool_)):
         raise ModelSpecificationError(f"The 'reml' parameter must be True or False. Got {reml!r}.")
+    if isinstance(formula, str) and groups is None and re_formula is None \
+            and is_multi_formula(formula):
+        # several grouping factors (nested a/b, interaction a:b, crossed): lme4's sparse
+        # formulation in _multi.py; returns a MultiMixedResult
+        return mixed_multi(formula, data, reml=bool(reml), theta=theta)
     spec, y, X, Z, codes, G, n_dropped = _prepare(formula, data, groups, re_formula, re_cov)
     t0 = _time.perf_counter()
     core = LMMCore(y, X, Z, codes, G, spec.tpos)
