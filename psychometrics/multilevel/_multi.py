@@ -450,10 +450,15 @@ def _prepare_multi(formula, data):
                 f"term '(... | {t['name']})' (lme4: number of levels of each grouping factor must "
                 "be < number of observations).")
         if n <= t["G"] * t["q"]:
+            cnt = np.bincount(t["codes"], minlength=t["G"])
+            few = [t["levels"][i] for i in np.flatnonzero(cnt < t["q"])]
+            few_txt = (f" Levels with fewer than {t['q']} rows: {', '.join(map(str, few[:10]))}"
+                       + (f" and {len(few) - 10} more." if len(few) > 10 else ".")) if few else ""
             raise ModelSpecificationError(
                 f"Too few observations for the random effects of {t['name']!r}: {n} rows <= "
                 f"{t['G']} levels x {t['q']} random effect(s) ({', '.join(t['re_names'])}); their "
-                "variances and the residual variance are not identifiable. Use fewer random slopes.")
+                "variances and the residual variance are not identifiable. Use fewer random "
+                f"slopes.{few_txt}")
         nth = len(t["tpos"])
         if t["G"] <= nth:
             raise ModelSpecificationError(
