@@ -101,6 +101,26 @@ def _label(v) -> str:
     return str(v)
 
 
+def _level_codes(d: pd.DataFrame, cols):
+    """Codes 0..G-1 and sorted level labels of the interaction of ``cols`` (labels joined by
+    ':' in the order of ``cols``, as lme4 labels the levels of ``b:a``)."""
+    parts = [pd.factorize(d[c], sort=False) for c in cols]
+    if len(cols) == 1:
+        labels = np.array([_label(v) for v in parts[0][1]], dtype=object)
+        inv = parts[0][0]
+    else:
+        arr = np.column_stack([p_[0] for p_ in parts])
+        uniq, inv = np.unique(arr, axis=0, return_inverse=True)
+        inv = inv.ravel()
+        vals = [np.asarray(p_[1], dtype=object) for p_ in parts]
+        labels = np.array([":".join(_label(vals[j][u[j]]) for j in range(len(cols)))
+                           for u in uniq.tolist()], dtype=object)
+    order = np.argsort(labels, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return rank[inv].astype(np.int64), pd.Index(labels[order])
+
+
 # --------------------------------------------------------------------------- core
 class MultiLMMCore(LMMCore):
     """Profiled deviance of an LMM with several random-effects terms (lme4's Lambda, Z, theta).
@@ -149,6 +169,7 @@ class MultiLMMCore(LMMCore):
         self.XtX = X.T @ X
         self.Xty = X.T @ y
         self.yty = float(y @ y)
+        self._setup_block()
         colsq = np.zeros(self.q)
         for t in terms:
             colsq[t["off"]:t["off"] + t["q"]] = np.einsum("ij,ij->j", t["Zt"], t["Zt"])
@@ -170,7 +191,9 @@ class MultiLMMCore(LMMCore):
         return out
 
     def _factor(self, theta):
-        """(ldL2, solve) for A = Lambda' Z'Z Lambda + I."""
+        """(ldL2, solve, Lambda) for A = Lambda' Z'Z Lambda + I (Lambda None: diagonal)."""
+        if self._block:
+            return self._factor_block(theta, None)
         Lam = self.Lambda(theta)
         if self.dense:
             Ld = Lam.toarray()
@@ -193,6 +216,62 @@ class MultiLMMCore(LMMCore):
             return None, None, Lam
         return float(np.sum(np.log(d))), lu.solve, Lam
 
+    #: the block path is used when the random effects outside the first term number at most this
+    BLOCK_REST_MAX = 1500
+
+    def _setup_block(self):
+        """Scalar terms only (random intercepts, or one slope per term): Lambda is diagonal and
+        the first term's block of Z'Z is diagonal (every row has one level of it), so
+        ``A = [[D1, B], [B', A22]]`` is factored through the Schur complement
+        ``S = A22 - B' D1^-1 B`` (dense, of the size of the other terms: e.g. the therapists),
+        O(rows + levels + rest^3) per evaluation."""
+        t1 = self.terms[0]
+        G1 = t1["G"]
+        self._block = (not self.dense) and all(t["q"] == 1 for t in self.terms) \
+            and self.Q - G1 <= self.BLOCK_REST_MAX
+        if not self._block:
+            return
+        idx = np.empty(self.Q, dtype=np.int64)
+        idx[self._lam_cols] = self._lam_idx
+        self._lam_idx_by_col = idx
+        Z = self.Z.tocsc()
+        Z1, Z2 = Z[:, :G1], Z[:, G1:]
+        self._d1 = np.asarray(Z1.multiply(Z1).sum(axis=0)).ravel()
+        B = (Z1.T @ Z2).tocsr()
+        B.sort_indices()
+        self._B = B
+        self._Brow = np.repeat(np.arange(G1), np.diff(B.indptr))
+        self._A22 = np.asarray((Z2.T @ Z2).todense())
+        self._G1 = G1
+
+    def _factor_block(self, theta, Lam):
+        lam = np.asarray(theta, dtype=float)[self._lam_idx_by_col]
+        G1 = self._G1
+        l1, l2 = lam[:G1], lam[G1:]
+        a1 = 1.0 + l1 * l1 * self._d1
+        B = self._B
+        Bs = sp.csr_matrix((B.data * l1[self._Brow] * l2[B.indices], B.indices, B.indptr),
+                           shape=B.shape)
+        W = sp.csr_matrix((Bs.data / np.sqrt(a1)[self._Brow], Bs.indices, Bs.indptr),
+                          shape=B.shape)
+        S = self._A22 * np.outer(l2, l2) - np.asarray((W.T @ W).todense())
+        S[np.diag_indices_from(S)] += 1.0
+        try:
+            cf = sla.cho_factor(S, lower=True, check_finite=False)
+        except np.linalg.LinAlgError:
+            return None, None, Lam
+        ld = float(np.sum(np.log(a1)) + 2.0 * np.sum(np.log(np.diag(cf[0]))))
+        BsT = Bs.T.tocsr()
+
+        def solve(R):
+            R = np.asarray(R, dtype=float)
+            r1, r2 = R[:G1], R[G1:]
+            y1 = r1 / (a1[:, None] if R.ndim == 2 else a1)
+            x2 = sla.cho_solve(cf, r2 - BsT @ y1, check_finite=False)
+            x1 = (r1 - Bs @ x2) / (a1[:, None] if R.ndim == 2 else a1)
+            return np.concatenate([x1, x2], axis=0)
+        return ld, solve, Lam
+
     def evaluate(self, theta, reml: bool, grad: bool = False, full: bool = False,
                  sigma: float | None = None):
         theta = np.asarray(theta, dtype=float)
@@ -200,8 +279,13 @@ class MultiLMMCore(LMMCore):
         if ldL2 is None or not np.isfinite(ldL2):
             return {"dev": np.inf, "ok": False}
         n, p = self.n, self.p
-        LZX = np.asarray(Lam.T @ self.ZtX)
-        LZy = np.asarray(Lam.T @ self.Zty).ravel()
+        if Lam is None:                   # diagonal Lambda (block path)
+            lam = theta[self._lam_idx_by_col]
+            LZX = lam[:, None] * self.ZtX
+            LZy = lam * self.Zty
+        else:
+            LZX = np.asarray(Lam.T @ self.ZtX)
+            LZy = np.asarray(Lam.T @ self.Zty).ravel()
         S = solve(np.column_stack([LZX, LZy]))
         SX, Sy = S[:, :p], S[:, p]
         C = self.XtX - LZX.T @ SX
@@ -225,7 +309,7 @@ class MultiLMMCore(LMMCore):
         if full:
             u = Sy - SX @ beta                 # spherical conditional modes
             out["u"] = u
-            out["b"] = np.asarray(Lam @ u).ravel()
+            out["b"] = lam * u if Lam is None else np.asarray(Lam @ u).ravel()
         if grad:
             out["grad"] = self._fd_grad(theta, reml, sigma)
         return out
@@ -347,7 +431,7 @@ def _check_nesting(data, ok, factor_cols, expanded):
                     DataQualityWarning, stacklevel=4)
     for facs in sorted(nested_names):
         upper, lower = facs[:-1], facs
-        cnt = d.groupby(list(upper))[list(lower)].apply(lambda x: len(x.drop_duplicates()))
+        cnt = d[list(lower)].drop_duplicates().groupby(list(upper)).size()
         one = cnt[cnt == 1]
         if len(one):
             ids = [":".join(map(_label, i if isinstance(i, tuple) else (i,)))
@@ -406,15 +490,7 @@ def _prepare_multi(formula, data):
     raw = []
     names_seen = {}
     for (terms, intercept, facs, name), (Zt, zn) in zip(expanded, Zs):
-        if len(facs) == 1:
-            keys = d[facs[0]].map(_label).to_numpy()
-        else:
-            keys = d[list(facs)].apply(lambda r: ":".join(_label(v) for v in r), axis=1).to_numpy()
-        # level label in the order of the name (lme4: b:a for a/b)
-        order = name.split(":")
-        if len(facs) > 1 and list(order) != list(facs):
-            keys = d[order].apply(lambda r: ":".join(_label(v) for v in r), axis=1).to_numpy()
-        codes, levels = pd.factorize(keys, sort=True)
+        codes, levels = _level_codes(d, name.split(":"))   # labels in the order of the name
         if name in names_seen and names_seen[name] & set(zn):
             raise ModelSpecificationError(
                 f"Random effect(s) {sorted(names_seen[name] & set(zn))} of {name!r} appear twice "

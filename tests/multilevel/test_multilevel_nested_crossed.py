@@ -159,3 +159,29 @@ def test_fitted_and_residuals_add_up():
     assert_allclose(shares.sum(), 1.0)
     assert list(shares.index) == ["patient:therapist", "therapist", "Residual"]
     assert "therapist" in fit.summary().as_text()
+
+
+@pytest.mark.parametrize("key", ["pastes_ml", "pastes_sample", "penicillin_reml", "therapy_reml",
+                                 "therapy_slope"])
+def test_sparse_paths_equal_dense(key, monkeypatch):
+    """Large models factor A through the Schur complement of the first term (scalar terms) or by
+    sparse LU (others); forced on the small reference cases they give the dense path's numbers
+    and lme4's optimum."""
+    from psychometrics.multilevel import _multi
+
+    formula, frame, reml = CASES[key]
+    dense = _fit(key, at_theta=True)
+    monkeypatch.setattr(_multi, "DENSE_MAX", 0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SingularFitWarning)
+        at = mixed(formula, FRAMES[frame], reml=reml, theta=list(REF[key]["theta"].values()))
+        opt = mixed(formula, FRAMES[frame], reml=reml)
+    assert not at._core.dense
+    assert at._core._block == (key != "therapy_slope")
+    assert_allclose(at.loglik, dense.loglik, rtol=1e-12)
+    assert_allclose(at.fixef.to_numpy(), dense.fixef.to_numpy(), rtol=1e-10)
+    assert_allclose(at.vcov.to_numpy(), dense.vcov.to_numpy(), rtol=1e-9)
+    for g in dense.ranef:
+        assert_allclose(at.ranef[g].to_numpy(), dense.ranef[g].to_numpy(), rtol=1e-8, atol=1e-12)
+    assert opt.converged
+    assert opt.loglik >= REF[key]["logLik"] - 1e-10 * abs(REF[key]["logLik"])
