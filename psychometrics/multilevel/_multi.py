@@ -239,37 +239,98 @@ class MultiLMMCore(LMMCore):
         self._d1 = np.asarray(Z1.multiply(Z1).sum(axis=0)).ravel()
         B = (Z1.T @ Z2).tocsr()
         B.sort_indices()
-        self._B = B
-        self._Brow = np.repeat(np.arange(G1), np.diff(B.indptr))
+        Q2 = self.Q - G1
         self._A22 = np.asarray((Z2.T @ Z2).todense())
         self._G1 = G1
+        nnz_row = np.diff(B.indptr)
+        n_pairs = int(np.sum(nnz_row.astype(np.int64) ** 2))
+        # B' diag(w) B: dense BLAS when B is dense-ish (crossed with a small factor), else over
+        # the pairs of non-zeros of each row (nested: one per row)
+        self._B_dense = G1 * Q2 * Q2 <= 8 * n_pairs and G1 * Q2 <= 5_000_000
+        self._S_diag = False
+        if self._B_dense:
+            self._Bd = np.asarray(B.todense())
+        else:
+            # every pair (e, f) of non-zeros of the same row, vectorised
+            row_of = np.repeat(np.arange(G1), nnz_row)
+            reps = nnz_row[row_of]                        # each non-zero e repeated nnz_i times
+            e_idx = np.repeat(np.arange(B.nnz), reps)
+            starts = np.repeat(np.cumsum(reps) - reps, reps)
+            f_idx = B.indptr[row_of[e_idx]] + (np.arange(e_idx.size) - starts)
+            self._pr = row_of[e_idx]
+            k1, k2 = B.indices[e_idx], B.indices[f_idx]
+            self._pk = k1 * Q2 + k2
+            self._pv = B.data[e_idx] * B.data[f_idx]
+            # nested: every pair on the diagonal and A22 diagonal -> S diagonal
+            offd = self._A22 - np.diag(np.diag(self._A22))
+            self._S_diag = bool(np.all(k1 == k2) and not np.any(offd))
+            if self._S_diag:
+                self._pk1 = k1
+            self._B = B
+            self._BT = B.T.tocsr()
 
     def _factor_block(self, theta, Lam):
         lam = np.asarray(theta, dtype=float)[self._lam_idx_by_col]
         G1 = self._G1
+        Q2 = self.Q - G1
         l1, l2 = lam[:G1], lam[G1:]
         a1 = 1.0 + l1 * l1 * self._d1
-        B = self._B
-        Bs = sp.csr_matrix((B.data * l1[self._Brow] * l2[B.indices], B.indices, B.indptr),
-                           shape=B.shape)
-        W = sp.csr_matrix((Bs.data / np.sqrt(a1)[self._Brow], Bs.indices, Bs.indptr),
-                          shape=B.shape)
-        S = self._A22 * np.outer(l2, l2) - np.asarray((W.T @ W).todense())
+        w = l1 * l1 / a1
+        if not self._B_dense and self._S_diag:
+            sd = (np.diag(self._A22) - np.bincount(self._pk1, weights=self._pv * w[self._pr],
+                                                   minlength=Q2)) * l2 * l2 + 1.0
+            if not np.all(sd > 0):
+                return None, None, Lam
+            ld = float(np.sum(np.log(a1)) + np.sum(np.log(sd)))
+            B_, BT_ = self._B, self._BT
+
+            def solve_d(R):
+                R = np.asarray(R, dtype=float)
+                vec = R.ndim == 1
+                R2 = R[:, None] if vec else R
+                r1, r2 = R2[:G1], R2[G1:]
+                y1 = r1 / a1[:, None]
+                x2 = (r2 - l2[:, None] * (BT_ @ (l1[:, None] * y1))) / sd[:, None]
+                x1 = (r1 - l1[:, None] * (B_ @ (l2[:, None] * x2))) / a1[:, None]
+                out = np.concatenate([x1, x2], axis=0)
+                return out[:, 0] if vec else out
+            return ld, solve_d, Lam
+        if self._B_dense:
+            Bd = self._Bd
+            M = (Bd * w[:, None]).T @ Bd
+        else:
+            M = np.bincount(self._pk, weights=self._pv * w[self._pr],
+                            minlength=Q2 * Q2).reshape(Q2, Q2)
+        S = (self._A22 - M) * np.outer(l2, l2)
         S[np.diag_indices_from(S)] += 1.0
         try:
             cf = sla.cho_factor(S, lower=True, check_finite=False)
         except np.linalg.LinAlgError:
             return None, None, Lam
         ld = float(np.sum(np.log(a1)) + 2.0 * np.sum(np.log(np.diag(cf[0]))))
-        BsT = Bs.T.tocsr()
+        if self._B_dense:
+            def Bmul(x):          # Bs @ x with Bs = diag(l1) B diag(l2)
+                return l1[:, None] * (self._Bd @ (l2[:, None] * x))
+
+            def BTmul(y):
+                return l2[:, None] * (self._Bd.T @ (l1[:, None] * y))
+        else:
+            def Bmul(x):
+                return l1[:, None] * (self._B @ (l2[:, None] * x))
+
+            def BTmul(y):
+                return l2[:, None] * (self._BT @ (l1[:, None] * y))
 
         def solve(R):
             R = np.asarray(R, dtype=float)
-            r1, r2 = R[:G1], R[G1:]
-            y1 = r1 / (a1[:, None] if R.ndim == 2 else a1)
-            x2 = sla.cho_solve(cf, r2 - BsT @ y1, check_finite=False)
-            x1 = (r1 - Bs @ x2) / (a1[:, None] if R.ndim == 2 else a1)
-            return np.concatenate([x1, x2], axis=0)
+            vec = R.ndim == 1
+            R2 = R[:, None] if vec else R
+            r1, r2 = R2[:G1], R2[G1:]
+            y1 = r1 / a1[:, None]
+            x2 = sla.cho_solve(cf, r2 - BTmul(y1), check_finite=False)
+            x1 = (r1 - Bmul(x2)) / a1[:, None]
+            out = np.concatenate([x1, x2], axis=0)
+            return out[:, 0] if vec else out
         return ld, solve, Lam
 
     def evaluate(self, theta, reml: bool, grad: bool = False, full: bool = False,

@@ -185,3 +185,25 @@ def test_sparse_paths_equal_dense(key, monkeypatch):
         assert_allclose(at.ranef[g].to_numpy(), dense.ranef[g].to_numpy(), rtol=1e-8, atol=1e-12)
     assert opt.converged
     assert opt.loglik >= REF[key]["logLik"] - 1e-10 * abs(REF[key]["logLik"])
+
+
+def test_block_path_partially_crossed(monkeypatch):
+    """Partially crossed factors (one patient id under two therapists): the Schur complement is
+    not diagonal and B is sparse (pairs of non-zeros), and still equals the dense path."""
+    from psychometrics.multilevel import _multi
+
+    d = FRAMES["therapy"].assign(pid=lambda f: f["therapist"] + "_" + f["patient"].astype(str))
+    d.loc[d["pid"].isin(["T02_3", "T05_1"]), "pid"] = "T01_3"
+    formula = "y ~ x + (1 | therapist) + (1 | pid)"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        dense = mixed(formula, d)
+        monkeypatch.setattr(_multi, "DENSE_MAX", 0)
+        at = mixed(formula, d, theta=dense.theta.to_numpy())
+    core = at._core
+    assert core._block and not core._B_dense and not core._S_diag
+    assert_allclose(at.loglik, dense.loglik, rtol=1e-12)
+    assert_allclose(at.fixef.to_numpy(), dense.fixef.to_numpy(), rtol=1e-10)
+    assert_allclose(at.vcov.to_numpy(), dense.vcov.to_numpy(), rtol=1e-9)
+    assert_allclose(at.ranef["pid"].to_numpy(), dense.ranef["pid"].to_numpy(), rtol=1e-8,
+                    atol=1e-12)
