@@ -617,7 +617,12 @@ def _fit(core: LMMCore, spec: _Spec, reml: bool, n_dropped: int, start=None,
 def mixed(formula: str, data: pd.DataFrame, groups: str | None = None,
           re_formula: str | None = None, reml: bool = True,
           re_cov: str = "unstructured", theta: Sequence[float] | None = None) -> MixedResult:
-    """Fit a Gaussian linear mixed model with one grouping factor.
+    """Fit a Gaussian linear mixed model.
+
+    One grouping factor gives a :class:`MixedResult`; random terms for several grouping
+    factors, nested ``(1 | therapist/patient)`` or crossed ``(1 | patient) + (1 | rater)``,
+    give a :class:`~psychometrics.multilevel._multi.MultiMixedResult` (lme4's sparse
+    formulation, see docs/multilevel.md "Several grouping factors").
 
     Parameters
     ----------
