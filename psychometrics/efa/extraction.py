@@ -16,7 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import minimize
 
+import warnings
+
 from .._blas import single_blas_thread
+from ..exceptions import ConvergenceWarning
 from ._input import smc
 
 __all__ = ["Extraction", "extract", "METHODS"]
@@ -89,10 +92,13 @@ def _minres(S: np.ndarray, nf: int):
     upper = max(s_smc.max(), 1.0)
     start = dS - s_smc
     psi, res = _lbfgsb(fun_grad, start, upper)
+    return psi, res, fun_grad, upper
+
+
+def _minres_loadings(S, psi, nf):
     # FAout.wls
     w, v = _eigh_desc(S - np.diag(psi))
-    L = v[:, :nf] * np.sqrt(np.maximum(w[:nf], 0.0))
-    return L, psi, res
+    return v[:, :nf] * np.sqrt(np.maximum(w[:nf], 0.0))
 
 
 def _ml(S: np.ndarray, nf: int):
@@ -118,10 +124,54 @@ def _ml(S: np.ndarray, nf: int):
     else:
         start = np.diag(S) - s_smc
     psi, res = _lbfgsb(fun_grad, start, upper)
+    return psi, res, fun_grad, upper
+
+
+def _ml_loadings(S, psi, nf):
     sc = 1.0 / np.sqrt(psi)
     w, v = _eigh_desc(S * np.outer(sc, sc))
     load = v[:, :nf] * np.sqrt(np.maximum(w[:nf] - 1.0, 0.0))
-    return np.sqrt(psi)[:, None] * load, psi, res
+    return np.sqrt(psi)[:, None] * load
+
+
+#: a restart replaces psych's solution when its objective is lower than the polished
+#: psych solution by more than max(BASIN_ATOL, BASIN_RTOL * |objective|): a different,
+#: better local optimum, not psych's early stop (factr = 1e7) in the same basin
+BASIN_ATOL, BASIN_RTOL = 1e-6, 1e-3
+
+
+def _tight(fun_grad, start, upper):
+    p = len(start)
+    with single_blas_thread():
+        r = minimize(fun_grad, np.clip(start, 0.005, upper), jac=True, method="L-BFGS-B",
+                     bounds=[(0.005, upper)] * p,
+                     options=dict(ftol=1e-14, gtol=1e-10, maxiter=2000))
+    return r.x, float(r.fun), bool(r.success)
+
+
+def _other_optimum(S, nf, psi, fun_grad, upper):
+    """Restart check: a better local optimum than psych's solution ``psi``, or None.
+
+    psych's L-BFGS-B run is polished (tight tolerances, same start point) and compared
+    with tight runs from two other starts: R's ``factanal`` start
+    ``(1 - nf / (2 p)) / diag(S^-1)`` and all uniquenesses 0.5. Returns
+    ``(psi_better, f_better, f_psych, converged)`` when a restart is lower by more than
+    ``max(BASIN_ATOL, BASIN_RTOL * |f_psych|)``.
+    """
+    p = S.shape[0]
+    _, f_pol, _ = _tight(fun_grad, psi, upper)
+    try:
+        fa_start = (1.0 - 0.5 * nf / p) / np.diag(np.linalg.inv(S))
+    except np.linalg.LinAlgError:
+        fa_start = np.full(p, 0.5)
+    best = None
+    for st in (fa_start, np.full(p, 0.5)):
+        x, f, ok = _tight(fun_grad, st, upper)
+        if np.isfinite(f) and (best is None or f < best[1]):
+            best = (x, f, ok)
+    if best is not None and best[1] < f_pol - max(BASIN_ATOL, BASIN_RTOL * abs(f_pol)):
+        return best[0], best[1], float(fun_grad(psi)[0]), best[2]
+    return None
 
 
 def _pa(S: np.ndarray, nf: int, min_err: float = 0.001, max_iter: int = 50):
@@ -154,7 +204,8 @@ def _pa(S: np.ndarray, nf: int, min_err: float = 0.001, max_iter: int = 50):
 
 
 def extract(r: np.ndarray, n_factors: int, method: str = "minres", *,
-            min_err: float = 0.001, max_iter: int = 50) -> Extraction:
+            min_err: float = 0.001, max_iter: int = 50,
+            check_optimum: bool = True) -> Extraction:
     """Unrotated factors of correlation matrix ``r`` (see module docstring).
 
     Notes
@@ -170,6 +221,13 @@ def extract(r: np.ndarray, n_factors: int, method: str = "minres", *,
       communalities changes by less than ``min_err`` (psych: 0.001) or after
       ``max_iter`` (50) iterations.
     * ``pc``: principal components, ``L = V E^1/2`` (``psych::principal``).
+    * ``check_optimum`` (minres, ml): after psych's run, :func:`_other_optimum` restarts
+      from R ``factanal``'s start values and from uniquenesses 0.5; a clearly lower
+      objective (a different local optimum, typically psych stopping at a boundary
+      point with several uniquenesses at 0.005 while a better solution exists) replaces
+      psych's solution with a :class:`~psychometrics.exceptions.ConvergenceWarning`.
+      Otherwise psych's numbers are returned unchanged. ``False`` (used by parallel
+      analysis, which replicates ``psych::fa.parallel``) skips the check.
     """
     e_values = np.linalg.eigvalsh(r)[::-1]
     if method == "pc":
@@ -185,16 +243,31 @@ def extract(r: np.ndarray, n_factors: int, method: str = "minres", *,
                           message="converged" if conv else "maximum iteration exceeded",
                           communality_iterations=comm_list)
     if method == "minres":
-        L, psi, res = _minres(r, n_factors)
+        psi, res, fun_grad, upper = _minres(r, n_factors)
+        loadings = _minres_loadings
     elif method == "ml":
-        L, psi, res = _ml(r, n_factors)
+        psi, res, fun_grad, upper = _ml(r, n_factors)
+        loadings = _ml_loadings
     else:  # pragma: no cover - validated by the caller
         raise ValueError(method)
+    msg = res.message if isinstance(res.message, str) else str(res.message)
+    converged = res.status == 0
+    iterations = int(res.nit)
+    if check_optimum:
+        other = _other_optimum(r, n_factors, psi, fun_grad, upper)
+        if other is not None:
+            psi_new, f_new, f_old, ok = other
+            note = (f"psych's {method} solution (objective {f_old:.6g}, "
+                    f"{int(np.sum(psi <= 0.005 + 1e-9))} uniqueness(es) at the bound 0.005) is a "
+                    f"local optimum; a restart found objective {f_new:.6g} "
+                    f"({int(np.sum(psi_new <= 0.005 + 1e-9))} at the bound), which is returned "
+                    f"(psych::fa returns the first; factanal's start values reach the second).")
+            warnings.warn(note, ConvergenceWarning, stacklevel=3)
+            psi, msg, converged = psi_new, msg + "; " + note, ok
+    L = loadings(r, psi, n_factors)
     model = L @ L.T
     S = r.copy()
     S[np.diag_indices_from(S)] = np.diag(model)
     values = np.linalg.eigvalsh(S)[::-1]
-    msg = res.message if isinstance(res.message, str) else str(res.message)
-    converged = res.status == 0
     return Extraction(loadings=L, values=values, e_values=e_values, psi=psi,
-                      iterations=int(res.nit), converged=bool(converged), message=msg)
+                      iterations=iterations, converged=bool(converged), message=msg)

@@ -93,7 +93,8 @@ class MAPResult:
 
 
 def _fa_values(r: np.ndarray, nf: int, method: str) -> np.ndarray:
-    return extract(r, nf, method).values
+    # psych::fa.parallel's replicates: psych's own optimum, without the restart check
+    return extract(r, nf, method, check_optimum=False).values
 
 
 def _first_not_greater(obs: np.ndarray, crit: np.ndarray) -> int | None:

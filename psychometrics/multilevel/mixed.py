@@ -22,7 +22,7 @@ from scipy import stats
 from ..exceptions import (ConvergenceWarning, DataQualityWarning, ModelSpecificationError,
                           SingularFitWarning)
 from ._deriv import richardson_jacobian
-from ._formula import build_design, parse_formula, parse_rhs
+from ._formula import build_design, evaluate_expression, parse_formula, parse_rhs, type3_contrasts
 from ._kr import kr_ddf, kr_pieces, kr_test
 from ._lmm import LMMCore, within_ss
 from ._multi import is_multi_formula, mixed_multi
@@ -50,6 +50,9 @@ class _Spec:
     levels: tuple                             # group levels in code order
     x_between: tuple = ()                     # fixed column constant within every group
     row_index: Any = None                     # index labels of the rows used
+    design: Any = None                        # _Design: terms, formula state, model frame
+    weights: Any = None                       # prior weights of the rows used (None: all 1)
+    offset: Any = None                        # offset of the rows used (None: 0)
 
 
 def _random_structure(parsed, groups, re_formula, re_cov):
@@ -87,7 +90,7 @@ def _random_structure(parsed, groups, re_formula, re_cov):
     return [(tuple(terms), intercept, uncorr)], groups
 
 
-def _prepare(formula, data, groups, re_formula, re_cov):
+def _prepare(formula, data, groups, re_formula, re_cov, weights=None, family="gaussian"):
     if not isinstance(data, pd.DataFrame):
         raise ModelSpecificationError(
             f"The 'data' argument must be a pandas DataFrame, got {type(data).__name__}.")
@@ -97,10 +100,12 @@ def _prepare(formula, data, groups, re_formula, re_cov):
         raise ModelSpecificationError(
             f"Grouping column {gname!r} is not a column of data; columns are "
             f"{list(map(str, data.columns))}.")
-    if parsed.response not in data.columns:
-        raise ModelSpecificationError(
-            f"Outcome {parsed.response!r} is not a column of data; columns are "
-            f"{list(map(str, data.columns))}.")
+    y_all, w_resp = _response(parsed, data, family)
+    w_all = _prior_weights(weights, data, w_resp)
+    off_all = None
+    for text in parsed.offsets:
+        o = evaluate_expression(data, text)
+        off_all = o if off_all is None else off_all + o
     levels_cache: dict = {}
     X, xnames, term_cols = build_design(data, parsed.terms, parsed.intercept, levels_cache)
     Zparts, znames, blocks = [], [], []
@@ -121,14 +126,14 @@ def _prepare(formula, data, groups, re_formula, re_cov):
         Zparts.append(Zb)
         znames.extend(zn)
     Z = np.column_stack(Zparts)
-    col = data[parsed.response]
-    if not pd.api.types.is_numeric_dtype(col):
-        raise ModelSpecificationError(
-            f"Outcome {parsed.response!r} must be numeric (dtype is {col.dtype}).")
-    y = col.to_numpy(dtype=float, na_value=np.nan)
+    y = y_all
     gcol = data[gname]
     ok = np.isfinite(y) & np.all(np.isfinite(X), axis=1) & np.all(np.isfinite(Z), axis=1) \
         & gcol.notna().to_numpy()
+    if w_all is not None:
+        ok &= np.isfinite(w_all)
+    if off_all is not None:
+        ok &= np.isfinite(off_all)
     n_dropped = int((~ok).sum())
     if not ok.all():
         y, X, Z = y[ok], X[ok], Z[ok]
@@ -158,7 +163,7 @@ def _prepare(formula, data, groups, re_formula, re_cov):
             f"Grouping column {gname!r} has {G} level(s) among the complete rows; a mixed model "
             "needs at least 2 patients.")
     q = Z.shape[1]
-    if n <= G * q:
+    if n <= G * q and family == "gaussian":    # glmer: check.nobs.vs.nRE = "ignore"
         raise ModelSpecificationError(
             f"Too few observations for the random-effects structure: {n} rows <= {G} levels of "
             f"{gname!r} x {q} random effect(s) ({', '.join(znames)}); the random-effects "
@@ -184,7 +189,11 @@ def _prepare(formula, data, groups, re_formula, re_cov):
     tol = 1e-12
     xb = tuple(bool(nm != "(Intercept)" and ssw[j] <= tol * max(1.0, sst[0][j]))
                for j, nm in enumerate(xnames))
-    spec = _Spec(**{**spec.__dict__, "x_between": xb, "row_index": row_index})
+    design = _Design(parsed.terms, parsed.intercept, levels_cache,
+                     _model_frame(data, parsed, rterms, gname, ok))
+    spec = _Spec(**{**spec.__dict__, "x_between": xb, "row_index": row_index, "design": design,
+                    "weights": None if w_all is None else w_all[ok],
+                    "offset": None if off_all is None else off_all[ok]})
     # A random-effect column constant within every level is a (scaled) random intercept, e.g.
     # lme4's ``(0 + one | g)`` with ``one`` = 1 in every row: allowed when it is the only such
     # column of its covariance block; two of them in one block (e.g. ``(1 + x_between | g)``)
@@ -205,6 +214,97 @@ def _prepare(formula, data, groups, re_formula, re_cov):
             raise ModelSpecificationError(
                 f"Random effect {nm!r} is 0 in every complete row; it cannot be estimated.")
     return spec, y, X, Z, codes, G, n_dropped
+
+
+@dataclass(frozen=True, eq=False)
+class _Design:
+    """What is needed to rebuild the fixed design (type III contrasts, new data)."""
+
+    terms: tuple
+    intercept: bool
+    state: dict          # factor levels, poly/scale coefficients (see _formula.build_design)
+    frame: Any           # the model's variables, rows used by the fit
+
+
+def _response(parsed, data: pd.DataFrame, family: str = "gaussian"):
+    """The outcome: a numeric column or an expression such as log(y); for a binomial
+    ``cbind(successes, failures)`` the proportion and the trials (lme4's convention).
+
+    Returns (y, weights implied by the response or None)."""
+    name = parsed.response
+    if name in data.columns:
+        col = data[name]
+        if pd.api.types.is_bool_dtype(col):
+            return col.to_numpy(dtype=float), None
+        if not pd.api.types.is_numeric_dtype(col):
+            raise ModelSpecificationError(
+                f"Outcome {name!r} must be numeric (dtype is {col.dtype}).")
+        return col.to_numpy(dtype=float, na_value=np.nan), None
+    if "(" not in name:
+        raise ModelSpecificationError(
+            f"Outcome {name!r} is not a column of data; columns are "
+            f"{list(map(str, data.columns))}.")
+    if name.startswith("cbind("):
+        if family != "binomial":
+            raise ModelSpecificationError(
+                f"Outcome {name!r}: cbind(successes, failures) needs family='binomial'.")
+        inner = name[len("cbind("):-1]
+        parts, depth, cur = [], 0, ""
+        for ch in inner:
+            if ch == "," and depth == 0:
+                parts.append(cur)
+                cur = ""
+                continue
+            depth += ch == "("
+            depth -= ch == ")"
+            cur += ch
+        parts.append(cur)
+        if len(parts) != 2:
+            raise ModelSpecificationError(
+                f"Outcome {name!r}: cbind() needs two columns, successes and failures.")
+        s_ = evaluate_expression(data, parts[0].strip())
+        f_ = evaluate_expression(data, parts[1].strip())
+        tot = s_ + f_
+        with np.errstate(invalid="ignore", divide="ignore"):
+            y = np.where(tot > 0, s_ / tot, 0.0)
+        y[~np.isfinite(tot)] = np.nan
+        return y, tot
+    return evaluate_expression(data, name), None
+
+
+def _prior_weights(weights, data: pd.DataFrame, w_resp):
+    """Prior weights (lme4 ``weights=``): a column name or an array, times the binomial
+    trials of a cbind() outcome. Negative weights are an error naming the rows."""
+    if weights is None:
+        return w_resp
+    if isinstance(weights, str):
+        if weights not in data.columns:
+            raise ModelSpecificationError(
+                f"weights={weights!r} is not a column of data; columns are "
+                f"{list(map(str, data.columns))}.")
+        w = pd.to_numeric(data[weights], errors="coerce").to_numpy(dtype=float)
+        wname = weights
+    else:
+        w = np.asarray(weights, dtype=float).ravel()
+        wname = "weights"
+        if w.size != len(data):
+            raise ModelSpecificationError(
+                f"weights has {w.size} values but data has {len(data)} rows.")
+    bad = np.flatnonzero(w < 0)
+    if bad.size:
+        raise ModelSpecificationError(
+            f"Prior weights must be non-negative; {wname!r} is negative in row(s) "
+            f"{list(data.index[bad[:10]])} (values {list(w[bad[:10]])}).")
+    return w if w_resp is None else w * w_resp
+
+
+def _model_frame(data, parsed, rterms, gname, ok) -> pd.DataFrame:
+    """The columns of ``data`` the formula uses, rows used by the fit."""
+    texts = [f for t in parsed.terms for f in t] + [parsed.response] + [gname] \
+        + [f for terms, _, _ in rterms for t in terms for f in t] + list(parsed.offsets)
+    blob = " ".join(texts)
+    cols = [c for c in data.columns if str(c) in blob]
+    return data.loc[ok, cols]
 
 
 def _dependent_columns(X: np.ndarray, names) -> list[str]:
@@ -422,12 +522,26 @@ class MixedResult:
         tab.insert(0, "term", list(self.fixef.index))
         return tab
 
+    @cached_property
+    def type3_contrasts(self) -> dict:
+        """The hypothesis matrix ``L`` (rows over the fixed effects) of each term's type III
+        test, as lmerTest's ``get_contrasts_type3(fit)``: a main effect that is also part of
+        an interaction is tested averaged over the other factor's levels (for ``month *
+        condition``, the mean slope of month over the conditions), not at the reference
+        level."""
+        d = self._spec.design
+        X = self._core.data[1]
+        return type3_contrasts(d.frame, d.terms, d.intercept, d.state, X,
+                               list(self._spec.fixed_names))
+
     def anova(self, ddf: str = "satterthwaite") -> pd.DataFrame:
-        """Type III F-tests for every fixed term (lmerTest ``anova()``).
+        """Type III F-tests for every fixed term (lmerTest ``anova(fit, type = 3)``).
 
         Columns: term, sum_sq, mean_sq, num_df, den_df, f_value, p_value.
-        (For a single-column term F = t^2; multi-column terms, e.g. C(x), are
-        tested jointly over their columns.) ``ddf="kenward-roger"`` (REML fits)
+        Each term is tested with lmerTest's type III contrasts (see
+        ``type3_contrasts``): for a single-column term not contained in an
+        interaction F = t^2; multi-column terms, e.g. C(x), are tested jointly
+        over their columns. ``ddf="kenward-roger"`` (REML fits)
         gives lmerTest's ``anova(fit, ddf = "Kenward-Roger")`` (pbkrtest
         ``KRmodcomp``: F scaled, sums of squares from the unscaled F).
         """
@@ -441,9 +555,7 @@ class MixedResult:
         rows = []
         beta = self.fixef.to_numpy()
         V = self.vcov.to_numpy()
-        for term, cols in self._spec.term_cols.items():
-            L = np.zeros((len(cols), len(beta)))
-            L[range(len(cols)), cols] = 1.0
+        for term, L in self.type3_contrasts.items():
             if ddf == "kenward-roger":
                 kr = kr_test(L, beta, V, self._kr)
                 ndf, den = kr["q"], kr["ddf"]
@@ -478,6 +590,8 @@ class MixedResult:
         indexed like the rows of ``data`` that were used."""
         y, X, Z, codes = self._core.data
         f = X @ self.fixef.to_numpy() + np.einsum("nq,nq->n", Z, self.ranef.to_numpy()[codes])
+        if self._spec.offset is not None:
+            f = f + self._spec.offset
         return pd.Series(f, index=self._spec.row_index, name="fitted")
 
     def residuals(self) -> pd.Series:
@@ -485,6 +599,97 @@ class MixedResult:
         y = self._core.data[0]
         return pd.Series(y - self.fitted().to_numpy(), index=self._spec.row_index,
                          name="residual")
+
+    @cached_property
+    def ranef_condvar(self) -> np.ndarray:
+        """Conditional covariance of each patient's random effects, ``(G, q, q)`` in the
+        order of :attr:`ranef` (lme4 ``attr(ranef(fit, condVar = TRUE)[[1]], "postVar")``):
+        ``sigma^2 Lambda (Lambda' Z_i'Z_i Lambda + I)^-1 Lambda'``, given beta as lme4."""
+        T = self._core.T_of(self.theta.to_numpy())
+        M = np.ascontiguousarray(self._core.M.transpose(2, 0, 1))
+        A = np.einsum("ji,gjk,kl->gil", T, M, T) + np.eye(T.shape[0])
+        return self.sigma ** 2 * np.einsum("ij,gjk,lk->gil", T, np.linalg.inv(A), T)
+
+    def predict(self, newdata: pd.DataFrame | None = None, re_form: str | None = None,
+                allow_new_levels: bool = False) -> pd.Series:
+        """Predictions (lme4 ``predict(fit, newdata, re.form, allow.new.levels)``).
+
+        ``re_form=None`` adds the conditional modes (BLUPs), ``"~0"`` gives the
+        population-level prediction ``X beta``; patients not in the fit get random effects 0
+        when ``allow_new_levels`` is True, else an error naming them. Factor levels and
+        poly()/scale() coefficients of the fit are reused for ``newdata``.
+        """
+        from ._predict import predict_eta
+        eta, index = predict_eta(self, newdata, re_form, allow_new_levels)
+        return pd.Series(eta, index=index, name="prediction")
+
+    def simulate(self, nsim: int = 1, seed: int | None = None, re_form: str | None = "~0"
+                 ) -> pd.DataFrame:
+        """Simulated outcomes (lme4 ``simulate(fit, nsim, seed)``): new random effects for
+        every patient (``re_form="~0"``, lme4's default) or the conditional modes
+        (``re_form=None``), plus new residuals (``sigma / sqrt(weight)``); one column per
+        simulation, rows as the fit."""
+        rng = np.random.default_rng(seed)
+        y, X, Z, codes = self._core.data
+        T = self._core.T_of(self.theta.to_numpy())
+        base = X @ self.fixef.to_numpy() + (0 if self._spec.offset is None else self._spec.offset)
+        sd = self.sigma / (1.0 if self._spec.weights is None else np.sqrt(self._spec.weights))
+        out = np.empty((len(y), nsim))
+        for s in range(nsim):
+            b = self.ranef.to_numpy() if re_form is None else \
+                rng.standard_normal((self.ngroups, Z.shape[1])) @ T.T * self.sigma
+            out[:, s] = base + np.einsum("nq,nq->n", Z, b[codes]) + rng.standard_normal(len(y)) * sd
+        return pd.DataFrame(out, index=self._spec.row_index,
+                            columns=[f"sim_{i + 1}" for i in range(nsim)])
+
+    def confint(self, method: str = "wald", level: float = 0.95, nsim: int = 200,
+                seed: int | None = None) -> pd.DataFrame:
+        """Confidence intervals (lme4 ``confint(fit, method = "Wald" | "boot")``).
+
+        ``"wald"``: fixed effects, normal quantiles (as lme4; the t-based intervals with
+        Satterthwaite df are in :attr:`fixed_effects`); variance components NaN.
+        ``"boot"``: parametric bootstrap percentiles of fixed effects, random-effect SDs /
+        correlations and sigma from ``nsim`` refits of simulated outcomes (``use.u = FALSE``).
+        Columns: term, est, ci_lower, ci_upper. (Profile intervals: GLMMs only for now.)
+        """
+        if method not in ("wald", "boot"):
+            raise ModelSpecificationError(
+                f"The 'method' parameter must be 'wald' or 'boot' for a linear mixed model. Got "
+                f"{method!r} instead.")
+        if not 0 < level < 1:
+            raise ModelSpecificationError(f"The 'level' parameter must be in (0, 1). Got {level!r}.")
+        vc = self.random_effects
+        vc_names = [f"sd_cor:{g}:{a}" + ("" if b is None or b != b else f":{b}")
+                    for g, a, b in zip(vc["group"], vc["var1"], vc["var2"])]
+        names = vc_names + list(self.fixef.index)
+        est = np.concatenate([vc["sd_cor"].to_numpy(dtype=float), self.fixef.to_numpy()])
+        if method == "wald":
+            se = np.sqrt(np.diag(self.vcov.to_numpy()))
+            zc = stats.norm.ppf(0.5 + level / 2)
+            nv = len(vc_names)
+            lo_ = np.concatenate([np.full(nv, np.nan), self.fixef.to_numpy() - zc * se])
+            hi_ = np.concatenate([np.full(nv, np.nan), self.fixef.to_numpy() + zc * se])
+            return pd.DataFrame({"term": names, "est": est, "ci_lower": lo_, "ci_upper": hi_})
+        sims = self.simulate(nsim=nsim, seed=seed)
+        y, X, Z, codes = self._core.data
+        boots = np.empty((nsim, len(names)))
+        w = self._spec.weights
+        sw = 1.0 if w is None else np.sqrt(w)
+        for s in range(nsim):
+            ys = sims.iloc[:, s].to_numpy() - (0 if self._spec.offset is None else self._spec.offset)
+            core = LMMCore(ys * sw, X * np.atleast_1d(sw)[:, None] if w is not None else X,
+                           Z * np.atleast_1d(sw)[:, None] if w is not None else Z,
+                           codes, self.ngroups, self._spec.tpos)
+            core.data = (ys, X, Z, codes)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                f = _fit(core, self._spec, self.reml, self.n_dropped)
+            boots[s] = np.concatenate([f.random_effects["sd_cor"].to_numpy(dtype=float),
+                                       f.fixef.to_numpy()])
+        a = (1 - level) / 2
+        return pd.DataFrame({"term": names, "est": est,
+                             "ci_lower": np.nanquantile(boots, a, axis=0),
+                             "ci_upper": np.nanquantile(boots, 1 - a, axis=0)})
 
     def refit_ml(self) -> "MixedResult":
         """The same model refitted by ML (itself if already ML), as ``anova()`` does in lme4.
@@ -499,7 +704,7 @@ class MixedResult:
         with warnings.catch_warnings():
             if self.singular:         # already reported for the REML fit
                 warnings.simplefilter("ignore", SingularFitWarning)
-            return _fit(self._core, self._spec, False, self.n_dropped)
+            return _with_weights(_fit(self._core, self._spec, False, self.n_dropped))
 
     def __repr__(self) -> str:
         crit = "REML" if self.reml else "ML"
@@ -616,13 +821,15 @@ def _fit(core: LMMCore, spec: _Spec, reml: bool, n_dropped: int, start=None,
 
 def mixed(formula: str, data: pd.DataFrame, groups: str | None = None,
           re_formula: str | None = None, reml: bool = True,
-          re_cov: str = "unstructured", theta: Sequence[float] | None = None) -> MixedResult:
-    """Fit a Gaussian linear mixed model.
+          re_cov: str = "unstructured", theta: Sequence[float] | None = None,
+          family: str = "gaussian", weights=None, nagq: int = 1):
+    """Fit a linear (Gaussian) or generalised linear mixed model.
 
-    One grouping factor gives a :class:`MixedResult`; random terms for several grouping
-    factors, nested ``(1 | therapist/patient)`` or crossed ``(1 | patient) + (1 | rater)``,
-    give a :class:`~psychometrics.multilevel._multi.MultiMixedResult` (lme4's sparse
-    formulation, see docs/multilevel.md "Several grouping factors").
+    One grouping factor gives a :class:`MixedResult` (Gaussian) or a ``GlmmResult``;
+    Gaussian models with random terms for several grouping factors, nested
+    ``(1 | therapist/patient)`` or crossed ``(1 | patient) + (1 | rater)``, give a
+    :class:`~psychometrics.multilevel._multi.MultiMixedResult` (lme4's sparse formulation,
+    see docs/multilevel.md "Several grouping factors").
 
     Parameters
     ----------
@@ -649,10 +856,24 @@ def mixed(formula: str, data: pd.DataFrame, groups: str | None = None,
         (lme4's ``getME(fit, "theta")``, same order). Everything else (beta,
         sigma, SEs, df, ranef, likelihood) follows from it; useful to reproduce
         another program's fit exactly or to profile the likelihood.
+    family : {"gaussian", "binomial", "poisson", "negative_binomial"}, default "gaussian"
+        ``"binomial"`` (logit link) and ``"poisson"`` (log link) fit a GLMM by
+        maximum likelihood as lme4's ``glmer``, ``"negative_binomial"`` (log link,
+        dispersion estimated, ``result.nb_theta``) as ``glmer.nb``; they return a
+        :class:`~psychometrics.multilevel.glmm.GlmmResult`; a binomial outcome is
+        0/1, a proportion with ``weights`` (trials), or ``cbind(successes, failures)``.
+        ``offset(log(exposure))`` in the formula adds an offset.
+    weights : str or array, optional
+        Prior weights (lme4 ``weights=``): for a Gaussian model the residual
+        variance of row i is ``sigma^2 / w_i``; for a binomial one the trials.
+    nagq : int, default 1
+        GLMMs only: 1 is the Laplace approximation; more than 1 uses adaptive
+        Gauss-Hermite quadrature with that many points (one scalar random effect),
+        as lme4's ``nAGQ``.
 
     Returns
     -------
-    MixedResult
+    MixedResult or GlmmResult
 
     Raises
     ------
@@ -690,15 +911,42 @@ def mixed(formula: str, data: pd.DataFrame, groups: str | None = None,
     """
     if not isinstance(reml, (bool, np.bool_)):
         raise ModelSpecificationError(f"The 'reml' parameter must be True or False. Got {reml!r}.")
+    if family not in ("gaussian", "binomial", "poisson", "negative_binomial"):
+        raise ModelSpecificationError(
+            "The 'family' parameter must be 'gaussian', 'binomial', 'poisson' or "
+            "'negative_binomial'. "
+            f"Got {family!r} instead.")
+    if family != "gaussian":
+        from .glmm import glmm_fit
+        return glmm_fit(formula, data, family, groups=groups, re_formula=re_formula,
+                        re_cov=re_cov, weights=weights, nagq=nagq, theta=theta)
     if isinstance(formula, str) and groups is None and re_formula is None \
             and is_multi_formula(formula):
         # several grouping factors (nested a/b, interaction a:b, crossed): lme4's sparse
         # formulation in _multi.py; returns a MultiMixedResult
+        if weights is not None or nagq != 1:
+            raise ModelSpecificationError(
+                "weights= and nagq= are not supported with several grouping factors yet.")
         return mixed_multi(formula, data, reml=bool(reml), theta=theta)
-    spec, y, X, Z, codes, G, n_dropped = _prepare(formula, data, groups, re_formula, re_cov)
+    if nagq != 1:
+        raise ModelSpecificationError("nagq= applies to GLMMs (family='binomial' or 'poisson').")
+    spec, y, X, Z, codes, G, n_dropped = _prepare(formula, data, groups, re_formula, re_cov,
+                                                  weights=weights)
+    _warn_discrete_outcome(y, formula)
     t0 = _time.perf_counter()
+    if spec.offset is not None:
+        y = y - spec.offset
+    y0, X0, Z0 = y, X, Z
+    if spec.weights is not None:
+        w = spec.weights
+        if np.any(w <= 0):
+            bad = list(spec.row_index[np.flatnonzero(w <= 0)[:10]])
+            raise ModelSpecificationError(
+                f"Prior weights of a Gaussian model must be positive; rows {bad} have weight 0.")
+        sw = np.sqrt(w)
+        y, X, Z = y * sw, X * sw[:, None], Z * sw[:, None]
     core = LMMCore(y, X, Z, codes, G, spec.tpos)
-    core.data = (y, X, Z, codes)
+    core.data = (y0 + (0 if spec.offset is None else spec.offset), X0, Z0, codes)
     if theta is not None:
         theta = np.asarray(theta, dtype=float).ravel()
         if theta.size != len(spec.tpos):
@@ -709,9 +957,45 @@ def mixed(formula: str, data: pd.DataFrame, groups: str | None = None,
         if np.any(theta < lo):
             raise ModelSpecificationError(
                 f"theta values for diagonal elements {list(spec.theta_names)} must be >= 0.")
-    res = _fit(core, spec, bool(reml), n_dropped, fixed_theta=theta)
+    res = _with_weights(_fit(core, spec, bool(reml), n_dropped, fixed_theta=theta))
     object.__setattr__(res, "timing", _time.perf_counter() - t0)
     return res
+
+
+def _with_weights(res: MixedResult) -> MixedResult:
+    """Add lme4's ``-sum(log w)`` to the deviance / REML criterion of a weighted fit
+    (the fit itself is the unweighted one on rows scaled by sqrt(w))."""
+    w = res._spec.weights
+    if w is None:
+        return res
+    ldw = float(np.sum(np.log(w)))
+    crit = -2 * res.loglik - ldw
+    dc = dict(res.devcomp)
+    dc["dev"] = dc["dev"] - ldw
+    dc["REML"] = dc["REML"] - ldw
+    for k, v in {"loglik": -crit / 2, "aic": crit + 2 * res.npar,
+                 "bic": crit + math.log(res.nobs) * res.npar, "deviance": res.deviance - ldw,
+                 "reml_criterion": res.reml_criterion - ldw, "devcomp": dc}.items():
+        object.__setattr__(res, k, v)
+    return res
+
+
+def _warn_discrete_outcome(y: np.ndarray, formula: str) -> None:
+    """Warn when a Gaussian model is given a 0/1 or small-count outcome."""
+    y = y[np.isfinite(y)]
+    if y.size == 0 or np.any(y != np.round(y)) or y.min() < 0:
+        return
+    vals = np.unique(y)
+    if vals.size <= 2 and set(vals.tolist()) <= {0.0, 1.0}:
+        warnings.warn(
+            f"The outcome of {formula!r} only takes the values 0 and 1 but is fitted as Gaussian; "
+            "for a binary outcome use family='binomial' (lme4's glmer(..., family = binomial)).",
+            DataQualityWarning, stacklevel=3)
+    elif y.max() <= 20 and vals[0] == 0:
+        warnings.warn(
+            f"The outcome of {formula!r} only takes small non-negative whole numbers (0 to "
+            f"{int(y.max())}) but is fitted as Gaussian; if it is a count, use family='poisson' "
+            "(lme4's glmer(..., family = poisson)).", DataQualityWarning, stacklevel=3)
 
 
 # --------------------------------------------------------------------------- Satterthwaite

@@ -39,7 +39,10 @@ class PolychoricResult:
     pairs : pandas.DataFrame
         One row per item pair: ``item1``, ``item2``, ``rho`` (before smoothing),
         ``objective`` (minus the log-likelihood per observation), ``n``
-        (pairwise-complete rows), ``n_evaluations`` and ``corrected_cells``.
+        (pairwise-complete rows), ``n_evaluations``, ``corrected_cells`` and
+        ``zero_probability_cells`` (cells with observations but model probability 0 at
+        ``rho``: then ``rho`` is not a maximum-likelihood estimate, and a
+        DataQualityWarning names the pair).
     smoothed : bool
         Whether ``cor.smooth`` changed the matrix.
     global_thresholds : bool
@@ -101,6 +104,15 @@ def _objective(p: np.ndarray, tab: np.ndarray) -> np.ndarray:
     terms = tab * lp
     val = -np.nansum(terms.reshape(terms.shape[0], -1), axis=1)
     return np.where(np.isfinite(val), val, _DBL_MAX)
+
+
+def _zero_prob_cells(batch: "_PairBatch", rho: np.ndarray) -> np.ndarray:
+    """Per pair: number of cells with observations whose model probability is <= 0 at
+    ``rho`` (psych's ``polyF`` leaves them out, so the objective there is not the
+    likelihood; found by the issue-19 audit)."""
+    idx = np.arange(len(rho))
+    p = _cell_probs(np.asarray(rho, float), batch._plan(idx), batch.shape, batch.rc, batch.cc)
+    return ((p <= 0) & (batch.tabs > 0)).reshape(len(rho), -1).sum(axis=1)
 
 
 class _PairBatch:
@@ -248,6 +260,7 @@ def polychoric(data, *, smooth: bool = True, global_thresholds: bool = True, cor
     objective = np.full(n_pairs, np.nan)
     n_eval = np.zeros(n_pairs, dtype=int)
     fixed = np.zeros(n_pairs, dtype=int)
+    zero_cells = np.zeros(n_pairs, dtype=int)
     has = tot > 0
     if global_:
         idx = np.nonzero(has)[0]
@@ -257,6 +270,7 @@ def polychoric(data, *, smooth: bool = True, global_thresholds: bool = True, cor
             rho[idx] = x_opt
             objective[idx] = batch(x_opt, np.arange(idx.size))
             n_eval[idx] = ne + 1
+            zero_cells[idx] = _zero_prob_cells(batch, x_opt)
     else:
         groups: dict[tuple[int, int], list] = {}
         for k in np.nonzero(has)[0]:
@@ -280,6 +294,7 @@ def polychoric(data, *, smooth: bool = True, global_thresholds: bool = True, cor
             rho[ks] = x_opt
             objective[ks] = batch(x_opt, np.arange(ks.size))
             n_eval[ks] = ne + 1
+            zero_cells[ks] = _zero_prob_cells(batch, x_opt)
         if fixed.sum() > 0 and correct > 0:
             warnings.warn(f"{func}: {int(fixed.sum())} cells were adjusted for 0 values using the "
                           f"correction for continuity (correct={correct}). Examine your data "
@@ -289,7 +304,15 @@ def polychoric(data, *, smooth: bool = True, global_thresholds: bool = True, cor
     mat[jl, il] = rho
     pairs = pd.DataFrame({"item1": [names[i] for i in il], "item2": [names[j] for j in jl],
                           "rho": rho, "objective": objective, "n": tot.astype(int),
-                          "n_evaluations": n_eval, "corrected_cells": fixed})
+                          "n_evaluations": n_eval, "corrected_cells": fixed,
+                          "zero_probability_cells": zero_cells})
+    if zero_cells.any():
+        bad = pairs.loc[zero_cells > 0, ["item1", "item2"]].values.tolist()
+        warnings.warn(f"{func}: at the estimated rho of pair(s) {bad}, cells with observations have "
+                      f"model probability 0; psych's objective drops such cells, so rho there is "
+                      f"not a maximum-likelihood estimate (psych::polychoric stops with 'Something "
+                      f"is wrong in polycor' on such tables). Merge sparse categories.",
+                      DataQualityWarning, stacklevel=2)
     smoothed = False
     if np.isnan(mat).any():
         bad = pairs.loc[pairs["rho"].isna(), ["item1", "item2"]].values.tolist()

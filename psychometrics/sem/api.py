@@ -15,7 +15,7 @@ from scipy import stats
 from ..exceptions import (ConvergenceWarning, HeywoodCaseWarning, IdentificationError,
                           ModelSpecificationError, NotPositiveDefiniteWarning)
 from .defined import compile_definitions, evaluate_definitions
-from .estimate import make_problem, optimize, row_values, start_values
+from .estimate import make_problem, optimize, optimize_checked, row_values, start_values
 from .fit_measures import (FitInputs, compute_fit_measures, robust_fit_measures,
                            robust_indices)
 from .information import check_identified, information, vcov_from_information
@@ -191,7 +191,7 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
     defs = compile_definitions(pt.definitions, set(pt.c("label")) - {""})
     warn_list: list[str] = []
 
-    opt = optimize(prob, start_values(prob), max_iter=max_iter)
+    opt = optimize_checked(prob, max_iter=max_iter)
     theta = opt.theta
     pnames = param_names(pt, pt.npar, ngroups)
     vcov = None

@@ -20,6 +20,7 @@ from .partable import ParTable
 from .samplestats import SampleStats
 
 __all__ = ["Problem", "make_problem", "row_values", "fmin_value", "evaluate", "optimize",
+           "optimize_checked", "second_order_check", "simple_start_values",
            "start_values", "OptimResult"]
 
 
@@ -496,3 +497,145 @@ def optimize(prob: Problem, theta0: np.ndarray, max_iter: int = 1000, gtol: floa
             break
     info = evaluate(prob, theta, info=True)[2]
     return OptimResult(theta, f, g, info, it, converged, message)
+
+
+# --------------------------------------------------------------------------- optimality
+#: second-order check: the smallest eigenvalue of the Hessian of fmin may be negative by
+#: at most this fraction of the largest (finite-difference noise is ~1e-9 relative)
+HESSIAN_RTOL = 1e-6
+#: iterations allowed to each restart (a fit that diverges along a ridge stops here)
+RESTART_MAX_ITER = 500
+
+
+def hessian_fd(prob: Problem, theta: np.ndarray, h: float = 1e-5) -> np.ndarray | None:
+    """Hessian of ``fmin`` by central differences of the analytic gradient (symmetrised).
+
+    Step ``h * max(1, |theta_j|)``; returns None when a displaced point leaves the
+    positive-definite region.
+    """
+    n = len(theta)
+    H = np.empty((n, n))
+    for j in range(n):
+        s = h * max(1.0, abs(theta[j]))
+        x = theta.copy()
+        x[j] += s
+        fp, gp, _ = evaluate(prob, x, info=False)
+        x[j] -= 2 * s
+        fm, gm, _ = evaluate(prob, x, info=False)
+        if not (np.isfinite(fp) and np.isfinite(fm)):
+            return None
+        H[:, j] = (gp - gm) / (2 * s)
+    return 0.5 * (H + H.T)
+
+
+def second_order_check(prob: Problem, theta: np.ndarray):
+    """``(ok, smallest, largest, direction)``: is ``theta`` a local minimum of fmin?
+
+    ``ok`` when the smallest eigenvalue of the finite-difference Hessian is at least
+    ``-HESSIAN_RTOL * max(1, largest)``; ``direction`` is the eigenvector of the smallest
+    eigenvalue (the descent direction out of a saddle point).
+    """
+    H = hessian_fd(prob, theta)
+    if H is None or not np.all(np.isfinite(H)):
+        return True, np.nan, np.nan, None     # cannot be checked: first-order result stands
+    w, V = np.linalg.eigh(H)
+    ok = bool(w[0] >= -HESSIAN_RTOL * max(1.0, w[-1]))
+    return ok, float(w[0]), float(w[-1]), V[:, 0]
+
+
+def simple_start_values(prob: Problem) -> np.ndarray:
+    """lavaan's ``start = "simple"`` values: free loadings 1, regressions and covariances 0,
+    latent variances 0.05 (1 with ``std_lv``), residual variances and intercepts from
+    :func:`start_values`'s sample-moment rules."""
+    theta = start_values(prob).copy()
+    c = prob.cols
+    lvset = set(prob.pt.names.lv)
+    std_lv = prob.pt.options.get("std_lv", False)
+    for r in range(len(c["op"])):
+        k = prob.par[r]
+        if k < 0 or np.isfinite(c["start"][r]):
+            continue
+        o, l, rr = c["op"][r], c["lhs"][r], c["rhs"][r]
+        if o == "=~":
+            theta[k] = 1.0 if not std_lv else theta[k]
+        elif o == "~":
+            theta[k] = 0.0
+        elif o == "~~" and l != rr:
+            theta[k] = 0.0
+        elif o == "~~" and l in lvset:
+            theta[k] = 1.0 if std_lv else 0.05
+        elif o == "~~":
+            g = c["group"][r] - 1
+            ii = list(prob.ss.ov).index(l) if l in prob.ss.ov else None
+            if ii is not None:
+                theta[k] = 0.5 * prob.ss.cov[g][ii, ii]
+    return theta
+
+
+def _jittered_starts(prob: Problem, base: np.ndarray, n: int):
+    """``n`` deterministic multiplicative perturbations (log-normal, sd 0.3) of ``base``."""
+    rng = np.random.default_rng(12345)
+    for _ in range(n):
+        yield base * np.exp(rng.normal(0.0, 0.3, len(base)))
+
+
+def optimize_checked(prob: Problem, max_iter: int = 1000,
+                     theta0: np.ndarray | None = None) -> OptimResult:
+    """Optimise from ``theta0`` (default :func:`start_values`), then prove the optimum;
+    restart if it fails.
+
+    The accepted point must pass (1) the first-order test of :func:`optimize` (largest
+    absolute gradient of fmin below 1e-9, or a relative fmin change below 1e-15 with the
+    gradient below 3.2e-5) and (2) the second-order test of :func:`second_order_check`
+    (the finite-difference Hessian has no eigenvalue below ``-1e-6`` times its largest:
+    a local minimum, not a saddle point). A saddle point is left along the eigenvector
+    of the negative eigenvalue; a run that fails (1) is restarted from lavaan's "simple"
+    start values and from two perturbed starts. Of the runs that pass both tests the one
+    with the smallest fmin is returned (``converged=True``); if none passes, the run with
+    the smallest fmin is returned with ``converged=False``.
+
+    Maximum likelihood here is unconstrained (as lavaan's default ``bounds = "none"``):
+    a negative variance (Heywood case) is an interior point of the parameter space and
+    is reported only when it passed both tests.
+    """
+    runs = []
+
+    def run(theta0, it_cap, label):
+        res = optimize(prob, theta0, max_iter=it_cap)
+        if res.converged:
+            ok, lo, hi, v = second_order_check(prob, res.theta)
+            if not ok:
+                # saddle point: step out along the negative curvature, both ways
+                best = None
+                for sgn in (1.0, -1.0):
+                    for t in (1e-2, 1e-1):
+                        x = res.theta + sgn * t * v * max(1.0, np.linalg.norm(res.theta))
+                        fx = fmin_value(prob, x)
+                        if np.isfinite(fx) and fx < res.fmin and (best is None or fx < best[1]):
+                            best = (x, fx)
+                if best is not None:
+                    return run(best[0], it_cap, label + ", left a saddle point")
+                res = OptimResult(res.theta, res.fmin, res.grad, res.information,
+                                  res.iterations, False,
+                                  f"saddle point: Hessian eigenvalue {lo:.3g} < 0")
+            else:
+                res = OptimResult(res.theta, res.fmin, res.grad, res.information,
+                                  res.iterations, True,
+                                  res.message + "; second-order check passed" + label)
+        runs.append(res)
+        return res
+
+    first = run(start_values(prob) if theta0 is None else np.asarray(theta0, float),
+                max_iter, "")
+    if not first.converged:
+        cap = min(max_iter, RESTART_MAX_ITER)
+        starts = [(simple_start_values(prob), " (restart from simple start values)")]
+        starts += [(t, f" (restart from perturbed start values {i + 1})")
+                   for i, t in enumerate(_jittered_starts(prob, start_values(prob), 2))]
+        for theta0, label in starts:
+            if np.isfinite(fmin_value(prob, theta0)):
+                if run(theta0, cap, label).converged:
+                    break
+    ok = [r for r in runs if r.converged]
+    pool = ok if ok else [r for r in runs if np.isfinite(r.fmin)] or runs
+    return min(pool, key=lambda r: r.fmin)

@@ -335,7 +335,30 @@ def _optimize(model: _Model, theta0: np.ndarray, max_iter: int):
             H = None
     converged = bool(np.isfinite(f) and np.max(np.abs(g)) / scale < 1e-6)
     msg = "gradient below tolerance" if converged else (res.message or "no convergence")
+    if converged:
+        # second-order check: a local minimum of -2 logL, not a saddle point (the Hessian
+        # is needed for the standard errors anyway)
+        if H is None:
+            H = _hessian(model, theta)
+        ok, lo = _second_order_ok(H)
+        if ok:
+            msg += "; second-order check passed"
+        else:
+            w, V = np.linalg.eigh(H)
+            for sgn in (1.0, -1.0):          # leave the saddle along the negative curvature
+                x = theta + sgn * 1e-2 * max(1.0, np.linalg.norm(theta)) * V[:, 0]
+                if np.isfinite(model.f(x)) and model.f(x) < f and max_iter > iters:
+                    return _optimize(model, x, max_iter - iters)
+            converged, H = False, None
+            msg = f"saddle point: Hessian eigenvalue {lo:.3g} < 0"
     return theta, f, g, H, iters, converged, str(msg)
+
+
+def _second_order_ok(H: np.ndarray, rtol: float = 1e-6):
+    """``(ok, smallest eigenvalue)``: ``H`` (Hessian of -2 logL) has no eigenvalue below
+    ``-rtol`` times its largest absolute eigenvalue (finite-difference noise is far smaller)."""
+    w = np.linalg.eigvalsh(H)
+    return bool(w[0] >= -rtol * max(1.0, np.max(np.abs(w)))), float(w[0])
 
 
 def _optimize_light(mdl):

@@ -63,11 +63,19 @@ def test_unknown_column_named():
         mixed("Reaction ~ Dayz + (1 | Subject)", SLEEP)
 
 
-def test_non_numeric_predictor_suggests_C():
+def test_string_predictor_is_a_factor_like_C():
+    # R: a character column in a formula is a factor with treatment contrasts
     d = SLEEP.assign(phase=np.where(SLEEP["Days"] < 5, "early", "late"))
-    with pytest.raises(DataValidationError, match="'phase'.*not numeric") as ei:
-        mixed("Reaction ~ phase + (1 | Subject)", d)
-    assert "C(phase)" in str(ei.value)
+    a = mixed("Reaction ~ phase + (1 | Subject)", d)
+    b = mixed("Reaction ~ C(phase) + (1 | Subject)", d)
+    assert list(a.fixef.index) == ["(Intercept)", "phase[late]"]
+    assert_allclose(a.fixef.to_numpy(), b.fixef.to_numpy(), rtol=1e-12)
+
+
+def test_non_numeric_column_in_arithmetic_is_named():
+    d = SLEEP.assign(phase=np.where(SLEEP["Days"] < 5, "early", "late"))
+    with pytest.raises(DataValidationError, match="'phase'.*not numeric"):
+        mixed("Reaction ~ log(phase) + (1 | Subject)", d)
 
 
 def test_no_grouping_factor():
