@@ -916,12 +916,17 @@ def mixed(formula: str, data: pd.DataFrame, groups: str | None = None,
             "The 'family' parameter must be 'gaussian', 'binomial', 'poisson' or "
             "'negative_binomial'. "
             f"Got {family!r} instead.")
+    multi = isinstance(formula, str) and groups is None and re_formula is None \
+        and is_multi_formula(formula)
+    if family != "gaussian" and multi:
+        raise ModelSpecificationError(
+            f"Formula {formula!r} has several (nested or crossed) grouping factors: supported for "
+            f"Gaussian models only so far; family={family!r} GLMMs take one grouping factor.")
     if family != "gaussian":
         from .glmm import glmm_fit
         return glmm_fit(formula, data, family, groups=groups, re_formula=re_formula,
                         re_cov=re_cov, weights=weights, nagq=nagq, theta=theta)
-    if isinstance(formula, str) and groups is None and re_formula is None \
-            and is_multi_formula(formula):
+    if multi:
         # several grouping factors (nested a/b, interaction a:b, crossed): lme4's sparse
         # formulation in _multi.py; returns a MultiMixedResult
         if weights is not None or nagq != 1:

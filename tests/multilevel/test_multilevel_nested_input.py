@@ -92,3 +92,9 @@ def test_missing_rows_counted():
     d.loc[7, "x"] = np.nan
     fit = mixed("y ~ x + (1 | therapist/pid)", d)
     assert fit.n_dropped == 3 and fit.nobs == len(d) - 3
+
+
+def test_glmm_with_several_grouping_factors_refused():
+    d = THERAPY.assign(c=(THERAPY["y"] > 20).astype(int))
+    with pytest.raises(ModelSpecificationError, match="Gaussian models only"):
+        mixed("c ~ x + (1 | therapist/patient)", d, family="binomial")
