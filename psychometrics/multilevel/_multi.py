@@ -666,7 +666,10 @@ class MultiMixedResult:
 
     @cached_property
     def _satt(self):
-        return _satterthwaite_multi(self._core, self.theta.to_numpy(), self.sigma, self.reml)
+        # hundreds of small dense factorisations: OpenBLAS's thread pool would cost far more
+        # than the work on a busy machine
+        with single_blas_thread():
+            return _satterthwaite_multi(self._core, self.theta.to_numpy(), self.sigma, self.reml)
 
     @property
     def vcov_varpar(self) -> pd.DataFrame:

@@ -5,7 +5,9 @@ tests/data/r_results/multilevel/nested_crossed.json (lme4 1.1-31, lmerTest): lme
 (nested ``(1 | batch/cask)``), Penicillin (crossed ``(1 | plate) + (1 | sample)``) and a simulated
 three-level therapy data set (12 therapists x 6 patients x 8 months, patient ids reused across
 therapists, 40 rows missing; ``y ~ x + (1 | therapist/patient)`` and a random slope of month per
-therapist). The data are stored in the JSON.
+therapist, singular) and a second one with true random slopes of month per patient (10 therapists
+x 8 patients x 10 months, correlated intercept and slope per patient). The data are stored in the
+JSON.
 """
 from __future__ import annotations
 
@@ -43,6 +45,12 @@ CASES = {
     # lmer(y ~ x + month + (1 + month | therapist) + (1 | therapist:patient), therapy)  -- singular
     "therapy_slope": ("y ~ x + month + (1 + month | therapist) + (1 | therapist:patient)",
                       "therapy", True),
+    # lmer(y ~ x + month + (1 | therapist) + (1 + month | therapist:patient), therapy2, REML = TRUE)
+    "therapy2_slope_reml": ("y ~ x + month + (1 | therapist) + (1 + month | therapist:patient)",
+                            "therapy2", True),
+    # lmer(y ~ x + month + (1 | therapist) + (1 + month | therapist:patient), therapy2, REML = FALSE)
+    "therapy2_slope_ml": ("y ~ x + month + (1 | therapist) + (1 + month | therapist:patient)",
+                          "therapy2", False),
 }
 INTERIOR = [k for k in CASES if not REF[k]["isSingular"]]
 _FITS: dict = {}
@@ -78,13 +86,17 @@ def test_estimates_at_our_optimum(key):
     ref = REF[key]
     # getME(fit, "theta"): names and order as lme4 (terms by decreasing number of levels)
     assert list(fit.theta.index) == list(ref["theta"])
-    assert_allclose(fit.theta.to_numpy(), list(ref["theta"].values()), rtol=2e-4)
+    # lme4's theta is accurate to ~1e-5 (its optimiser's tolerance; our logLik is higher)
+    assert_allclose(fit.theta.to_numpy(), list(ref["theta"].values()), rtol=2e-4, atol=1e-5)
     coefs = {r["row"]: r for r in ref["coefficients"]}
     tab = fit.fixed_effects.set_index("term")
     for term, r in coefs.items():                 # summary(fit)$coefficients
         assert_allclose(tab.loc[term, "est"], r["Estimate"], rtol=1e-5)
         assert_allclose(tab.loc[term, "se"], r["Std. Error"], rtol=1e-4)
-        assert_allclose(tab.loc[term, "df"], r["df"], rtol=1e-4)
+        # Satterthwaite df of the random-slope models: 5e-4, because lme4 stops ~5e-6 short in
+        # theta there (our logLik is 6.6e-8 higher) and these df move with theta; at lme4's own
+        # theta they agree to 1e-4 (test_everything_at_lme4_theta)
+        assert_allclose(tab.loc[term, "df"], r["df"], rtol=5e-4 if "slope" in key else 1e-4)
         assert_allclose(tab.loc[term, "t"], r["t value"], rtol=1e-4)
     # sigma(fit)
     assert_allclose(fit.sigma, ref["sigma"], rtol=1e-5)
@@ -162,7 +174,7 @@ def test_fitted_and_residuals_add_up():
 
 
 @pytest.mark.parametrize("key", ["pastes_ml", "pastes_sample", "penicillin_reml", "therapy_reml",
-                                 "therapy_slope"])
+                                 "therapy_slope", "therapy2_slope_ml"])
 def test_sparse_paths_equal_dense(key, monkeypatch):
     """Large models factor A through the Schur complement of the first term (scalar terms) or by
     sparse LU (others); forced on the small reference cases they give the dense path's numbers
@@ -177,7 +189,7 @@ def test_sparse_paths_equal_dense(key, monkeypatch):
         at = mixed(formula, FRAMES[frame], reml=reml, theta=list(REF[key]["theta"].values()))
         opt = mixed(formula, FRAMES[frame], reml=reml)
     assert not at._core.dense
-    assert at._core._block == (key != "therapy_slope")
+    assert at._core._block == ("slope" not in key)
     assert_allclose(at.loglik, dense.loglik, rtol=1e-12)
     assert_allclose(at.fixef.to_numpy(), dense.fixef.to_numpy(), rtol=1e-10)
     assert_allclose(at.vcov.to_numpy(), dense.vcov.to_numpy(), rtol=1e-9)

@@ -48,6 +48,19 @@ th$x <- round(rnorm(nrow(th), 5, 2) + 0.3 * up[pi], 3)
 th$y <- round(20 + 0.5 * th$x + ut[ti] + up[pi] + rnorm(nrow(th), 0, 3), 3)
 drop <- sample(nrow(th), 40); th <- th[-drop, ]; rownames(th) <- NULL
 
+## a second simulated set with true random slopes of month per patient (drawn after the first, so
+## the first data set is unchanged): 10 therapists x 8 patients x 10 months, therapist SD 1.5,
+## patient intercept SD 3, patient month-slope SD 0.5 (correlation 0.3), residual SD 2
+nt2 <- 10; np2 <- 8; nm2 <- 10
+th2 <- data.frame(therapist = rep(sprintf("U%02d", 1:nt2), each = np2 * nm2),
+                  patient = rep(rep(1:np2, each = nm2), nt2), month = rep(0:(nm2 - 1), nt2 * np2))
+ti2 <- as.integer(factor(th2$therapist)); pi2 <- (ti2 - 1) * np2 + th2$patient
+ut2 <- rnorm(nt2, 0, 1.5); z1 <- rnorm(nt2 * np2); z2 <- rnorm(nt2 * np2)
+a2 <- 3 * z1; s2 <- 0.5 * (0.3 * z1 + sqrt(1 - 0.09) * z2)
+th2$x <- round(rnorm(nrow(th2), 0, 1), 3)
+th2$y <- round(30 + 0.8 * th2$x - 0.4 * th2$month + ut2[ti2] + a2[pi2] + s2[pi2] * th2$month +
+                 rnorm(nrow(th2), 0, 2), 3)
+
 calls <- list(
   pastes_reml = "lmer(strength ~ 1 + (1 | batch/cask), Pastes, REML = TRUE)",
   pastes_ml = "lmer(strength ~ 1 + (1 | batch/cask), Pastes, REML = FALSE)",
@@ -56,7 +69,9 @@ calls <- list(
   penicillin_ml = "lmer(diameter ~ 1 + (1 | plate) + (1 | sample), Penicillin, REML = FALSE)",
   therapy_reml = "lmer(y ~ x + (1 | therapist/patient), therapy, REML = TRUE)",
   therapy_ml = "lmer(y ~ x + (1 | therapist/patient), therapy, REML = FALSE)",
-  therapy_slope = "lmer(y ~ x + month + (1 + month | therapist) + (1 | therapist:patient), therapy, REML = TRUE)"
+  therapy_slope = "lmer(y ~ x + month + (1 + month | therapist) + (1 | therapist:patient), therapy, REML = TRUE)",
+  therapy2_slope_reml = "lmer(y ~ x + month + (1 | therapist) + (1 + month | therapist:patient), therapy2, REML = TRUE)",
+  therapy2_slope_ml = "lmer(y ~ x + month + (1 | therapist) + (1 + month | therapist:patient), therapy2, REML = FALSE)"
 )
 fits <- list(
   pastes_reml = lmer(strength ~ 1 + (1 | batch/cask), data = pastes, REML = TRUE),
@@ -66,10 +81,12 @@ fits <- list(
   penicillin_ml = lmer(diameter ~ 1 + (1 | plate) + (1 | sample), data = pen, REML = FALSE),
   therapy_reml = lmer(y ~ x + (1 | therapist/patient), data = th, REML = TRUE),
   therapy_ml = lmer(y ~ x + (1 | therapist/patient), data = th, REML = FALSE),
-  therapy_slope = lmer(y ~ x + month + (1 + month | therapist) + (1 | therapist:patient), data = th, REML = TRUE)
+  therapy_slope = lmer(y ~ x + month + (1 + month | therapist) + (1 | therapist:patient), data = th, REML = TRUE),
+  therapy2_slope_reml = lmer(y ~ x + month + (1 | therapist) + (1 + month | therapist:patient), data = th2, REML = TRUE),
+  therapy2_slope_ml = lmer(y ~ x + month + (1 | therapist) + (1 + month | therapist:patient), data = th2, REML = FALSE)
 )
 res <- lapply(names(fits), function(k) out1(fits[[k]], calls[[k]])); names(res) <- names(fits)
-res$data <- list(pastes = pastes, penicillin = pen, therapy = th)
+res$data <- list(pastes = pastes, penicillin = pen, therapy = th, therapy2 = th2)
 res$versions <- list(R = R.version.string, lme4 = as.character(packageVersion("lme4")),
                      lmerTest = as.character(packageVersion("lmerTest")))
 writeLines(toJSON(res, auto_unbox = TRUE, pretty = TRUE, digits = NA, na = "null", null = "null",
