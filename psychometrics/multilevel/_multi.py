@@ -721,6 +721,20 @@ class MultiMixedResult:
         """The fixed-effects table (``fixed_effects``)."""
         return self.fixed_effects
 
+    def refit_ml(self) -> "MultiMixedResult":
+        """The same model refitted by ML (itself if already ML), as lme4's ``anova()`` does;
+        used by :func:`~psychometrics.multilevel.compare`. Computed once and cached."""
+        if not self.reml:
+            return self
+        return self._ml_refit
+
+    @cached_property
+    def _ml_refit(self) -> "MultiMixedResult":
+        with warnings.catch_warnings():
+            if self.singular:         # already reported for the REML fit
+                warnings.simplefilter("ignore", SingularFitWarning)
+            return _fit_multi(self._core, self._spec, False, self.n_dropped)
+
     def variance_shares(self) -> pd.Series:
         """Share of the total variance (random intercepts and residual) at each level, e.g.
         therapist, patient within therapist, occasion: the ICC at each level. Only the

@@ -21,7 +21,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 from psychometrics.exceptions import SingularFitWarning
-from psychometrics.multilevel import mixed
+from psychometrics.multilevel import compare, mixed
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 REF = json.loads((DATA / "r_results" / "multilevel" / "nested_crossed.json").read_text())
@@ -219,3 +219,21 @@ def test_block_path_partially_crossed(monkeypatch):
     assert_allclose(at.vcov.to_numpy(), dense.vcov.to_numpy(), rtol=1e-9)
     assert_allclose(at.ranef["pid"].to_numpy(), dense.ranef["pid"].to_numpy(), rtol=1e-8,
                     atol=1e-12)
+
+
+def test_lrt_of_the_therapist_level():
+    """compare() of a patient-only and a therapist/patient model, both refitted by ML."""
+    # anova(lmer(y ~ x + (1 | therapist:patient)), lmer(y ~ x + (1 | therapist/patient)))
+    ref = REF["lrt_therapist"]["table"]
+    one = mixed("y ~ x + (1 | therapist:patient)", FRAMES["therapy"])
+    tab = compare(one, _fit("therapy_reml"), names=["patient", "therapist/patient"])
+    assert len(tab) == len(ref)
+    for ours, r in zip(tab.to_dict("records"), ref):
+        assert ours["npar"] == r["npar"]
+        for col, rcol in [("aic", "AIC"), ("bic", "BIC"), ("loglik", "logLik"),
+                          ("deviance", "deviance")]:
+            assert_allclose(ours[col], r[rcol], rtol=1e-9)
+        if r["Chisq"] is not None:
+            assert_allclose(ours["chisq"], r["Chisq"], rtol=1e-6)
+            assert ours["df"] == r["Df"]
+            assert_allclose(ours["p_value"], r["Pr(>Chisq)"], rtol=1e-6)

@@ -86,6 +86,12 @@ fits <- list(
   therapy2_slope_ml = lmer(y ~ x + month + (1 | therapist) + (1 + month | therapist:patient), data = th2, REML = FALSE)
 )
 res <- lapply(names(fits), function(k) out1(fits[[k]], calls[[k]])); names(res) <- names(fits)
+## does the therapist level matter? LRT of (1 | therapist:patient) against (1 | therapist/patient)
+## (both refitted by ML, as anova() does)
+m_pat <- lmer(y ~ x + (1 | therapist:patient), data = th, REML = TRUE)
+lrt <- as.data.frame(anova(m_pat, fits$therapy_reml))
+res$lrt_therapist <- list(call = "anova(lmer(y ~ x + (1 | therapist:patient), therapy), lmer(y ~ x + (1 | therapist/patient), therapy))",
+                          table = rows(lrt))
 res$data <- list(pastes = pastes, penicillin = pen, therapy = th, therapy2 = th2)
 res$versions <- list(R = R.version.string, lme4 = as.character(packageVersion("lme4")),
                      lmerTest = as.character(packageVersion("lmerTest")))
