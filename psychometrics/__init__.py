@@ -10,6 +10,7 @@ Subpackages (imported lazily, so ``import psychometrics`` stays fast):
 ``efa``          exploratory factor analysis
 ``sem``          structural equation models with lavaan syntax
 ``multilevel``   within/between decomposition and linear mixed models
+``irt``          item response theory (graded response model, scores, DIF, short forms)
 ``simulate``     longitudinal psychotherapy data with known parameters
 ``report``       validation reports rendered from result objects
 """
@@ -25,7 +26,7 @@ __version__ = "0.1.0"
 
 _SUBPACKAGES = {
     "instruments", "io", "scoring", "reliability", "efa", "sem", "multilevel",
-    "simulate", "report",
+    "simulate", "report", "irt",
 }
 # Top-level conveniences: name -> (module, attribute)
 _SHORTCUTS = {

@@ -21,6 +21,8 @@ COMMAND_MODULES = (
     "psychometrics.scoring.cli",
     "psychometrics.report.cli",
     "psychometrics.simulate.cli",
+    "psychometrics.tracking.cli",
+    "psychometrics.irt.cli",
 )
 
 

@@ -31,6 +31,7 @@ __all__ = [
     "NotPositiveDefiniteWarning",
     "DataQualityWarning",
     "ReliabilityWarning",
+    "ModelSpecificationWarning",
 ]
 
 
@@ -200,3 +201,8 @@ class DataQualityWarning(PsychometricsWarning):
 
 class ReliabilityWarning(PsychometricsWarning):
     """A reliability coefficient is computed but is not meaningful as is."""
+
+
+class ModelSpecificationWarning(PsychometricsWarning):
+    """The model is fitted as written, but it is probably not the model the user meant
+    (e.g. growth syntax without a mean structure, so the latent means are not estimated)."""

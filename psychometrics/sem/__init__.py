@@ -11,6 +11,7 @@ two-level models in :mod:`.twolevel`.
 from __future__ import annotations
 
 from .api import fit
+from .growth import GrowthResult, growth, growth_trajectory, plot_trajectory, scale_growth
 from .instrument_model import cfa_model
 from .invariance import invariance, lrt
 from .ordinal import OrdinalSEMResult, ordinal_omega
@@ -22,4 +23,5 @@ from .twolevel_reliability import twolevel_reliability
 
 __all__ = ["fit", "invariance", "lrt", "cfa_model", "reliability", "comp_rel_sem", "ave", "SEMResult",
            "Summary", "parse_model", "fit_twolevel", "lrt_twolevel", "TwoLevelResult",
-           "twolevel_reliability", "OrdinalSEMResult", "ordinal_omega"]
+           "twolevel_reliability", "OrdinalSEMResult", "ordinal_omega", "growth", "scale_growth",
+           "GrowthResult", "growth_trajectory", "plot_trajectory"]

@@ -10,10 +10,12 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..exceptions import (ConvergenceWarning, HeywoodCaseWarning, IdentificationError,
-                          ModelSpecificationError, NotPositiveDefiniteWarning)
+                          ModelSpecificationError, ModelSpecificationWarning,
+                          NotPositiveDefiniteWarning)
+from .constraints import active_jacobian, compile_constraints, constrained_vcov, \
+    optimize_constrained
 from .defined import compile_definitions, evaluate_definitions
 from .estimate import make_problem, optimize, optimize_checked, row_values, start_values
 from .fit_measures import (FitInputs, compute_fit_measures, robust_fit_measures,
@@ -30,10 +32,49 @@ from .syntax import parse_model
 __all__ = ["fit"]
 
 
-def _validate_options(estimator, information_kind, max_iter):
-    if not isinstance(estimator, str) or estimator.upper() not in ("ML", "MLR"):
+_FIT_OPTIONS = ("group", "group_equal", "group_partial", "std_lv", "orthogonal", "meanstructure",
+                "information", "fixed_x", "missing", "sample_cov", "sample_nobs", "sample_mean",
+                "sample_cov_rescale", "estimator", "se", "test", "likelihood", "max_iter",
+                "ordered", "parameterization", "int_ov_free", "int_lv_free", "bootstrap",
+                "seed", "n_jobs", "boot_ci_type")
+_MISSING = ("listwise", "ml", "ml.x", "fiml")
+
+
+def _reject_unknown(func: str, unknown: dict, accepted) -> None:
+    """Unknown keyword arguments: the package's error, naming the option and the accepted ones."""
+    if not unknown:
+        return
+    import difflib
+    msgs = []
+    for name in unknown:
+        alt = name.replace(".", "_")
+        hint = ""
+        if alt != name and alt in accepted:
+            hint = f" (lavaan's {name!r} is {alt!r} here)"
+        else:
+            close = difflib.get_close_matches(alt, accepted, n=1, cutoff=0.7)
+            if close:
+                hint = f" (did you mean {close[0]!r}?)"
+        msgs.append(f"{name!r}{hint}")
+    raise ModelSpecificationError(
+        f"{func}() got unknown option(s) {', '.join(msgs)}. Accepted options: "
+        f"{', '.join(accepted)}.")
+
+
+def _check_choice(name: str, value, choices) -> None:
+    if not isinstance(value, str) or value not in choices:
         raise ModelSpecificationError(
-            f"The 'estimator' argument must be 'ML' or 'MLR', got {estimator!r}.")
+            f"The {name!r} argument must be one of {', '.join(map(repr, choices))}; got "
+            f"{value!r}.")
+
+
+def _validate_options(estimator, information_kind, max_iter):
+    if not isinstance(estimator, str) or estimator.upper() not in (
+            "ML", "MLR", "MLM", "MLMV", "ULS", "GLS", "WLS"):
+        raise ModelSpecificationError(
+            f"The 'estimator' argument must be one of 'ML', 'MLR', 'MLM', 'MLMV', 'ULS', "
+            f"'GLS', 'WLS' (ordinal "
+            f"indicators: pass ordered=, then 'WLSMV' or 'DWLS'); got {estimator!r}.")
     if information_kind not in (None, "expected", "observed"):
         raise ModelSpecificationError(
             f"The 'information' argument must be 'expected' or 'observed', got {information_kind!r}.")
@@ -59,9 +100,12 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
         meanstructure=None,
         information: str | None = None, fixed_x: bool = True, missing: str = "listwise",
         sample_cov=None,
-        sample_nobs=None, sample_mean=None, sample_cov_rescale: bool = True,
-        estimator: str = "ML", max_iter: int = 1000, ordered=None,
-        parameterization: str = "delta") -> SEMResult:
+        sample_nobs=None, sample_mean=None, sample_cov_rescale: bool | None = None,
+        estimator: str = "ML", se: str = "standard", test: str = "standard",
+        likelihood: str = "normal", max_iter: int = 1000, ordered=None,
+        parameterization: str = "delta", int_ov_free: bool = True, int_lv_free: bool = False,
+        bootstrap: int = 1000, seed=None, n_jobs: int = 1, boot_ci_type: str = "perc",
+        **unknown) -> SEMResult:
     """Fit a structural equation model by maximum likelihood (lavaan ``sem()``/``cfa()``).
 
     Parameters
@@ -87,16 +131,47 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
         Information matrix for standard errors; default "expected" for ML and
         "observed" for MLR (lavaan).
     fixed_x : bool
-        Exogenous observed covariates keep their sample moments (lavaan default).
-    missing : {"listwise", "ml"}
-        "listwise" drops incomplete rows (lavaan default); "ml" is full-information ML
-        (lavaan ``missing = "ml"``): mean structure, observed information by default.
+        Exogenous observed covariates keep their sample moments (lavaan default). With
+        ``False`` their variances, covariances (and means) are free parameters.
+    missing : {"listwise", "ml", "ml.x"}
+        Default "listwise" drops incomplete rows (lavaan default); "ml" is
+        full-information ML (lavaan ``missing = "ml"``): mean structure, observed
+        information by default. As lavaan, "ml" with ``fixed_x=True`` drops the rows whose
+        exogenous covariates are missing (with a warning naming them); "ml.x" keeps them
+        (lavaan ``missing = "ml.x"``: covariate moments from the EM estimates of all rows).
+        ``result.cases`` lists every input row and whether it was used.
     sample_cov, sample_nobs, sample_mean
         Moments instead of raw data (``sample_cov`` divisor N - 1, rescaled to N as
-        lavaan's ``sample.cov.rescale``).
-    estimator : {"ML", "MLR"}
+        lavaan's ``sample.cov.rescale``; default: rescaled for the normal likelihood, not
+        for the Wishart one).
+    estimator : {"ML", "MLR", "MLM", "MLMV", "ULS", "GLS", "WLS"}
         MLR: ML estimates with Huber-White (sandwich) standard errors and the
         Yuan-Bentler scaled chi-square with scaled/robust fit measures (raw data needed).
+        MLM / MLMV (complete raw data): ML estimates, ``robust.sem`` standard errors and
+        the Satorra-Bentler scaled / scaled-and-shifted test (:mod:`.robust_sb`).
+        ULS / GLS / WLS (complete data, no fixed.x covariates): least squares
+        (:mod:`.ls`), lavaan's standard SEs and test.
+    se : {"standard", "bootstrap", "none"}
+        Standard errors (lavaan ``se =``); "standard" from the information matrix,
+        "bootstrap": the standard deviation of ``bootstrap`` ordinary bootstrap draws
+        (see :mod:`.bootstrap`), with bootstrap intervals of type ``boot_ci_type`` in the
+        ``ci_lower``/``ci_upper`` columns (other types: ``result.bootstrap_ci()``).
+    test : {"standard", "bollen.stine"}
+        Model test (lavaan ``test =``); "bollen.stine" adds the Bollen-Stine bootstrap
+        p-value (``fit_measures["bollen_stine_pvalue"]``).
+    bootstrap : int
+        Number of bootstrap draws (lavaan ``bootstrap = 1000``).
+    seed : int, optional
+        Seed of the bootstrap draws (``numpy.random.default_rng``); the same seed gives
+        the same draws, whatever ``n_jobs``.
+    n_jobs : int
+        Processes for the bootstrap (default 1).
+    boot_ci_type : {"perc", "bca.simple", "basic", "norm"}
+        lavaan ``parameterEstimates(boot.ci.type =)``; default "perc".
+    likelihood : {"normal", "wishart"}
+        lavaan ``likelihood``: "normal" (covariance with divisor N, chisq = 2 N fmin) or
+        "wishart" (divisor N - 1, chisq = 2 (N - G) fmin, vcov / (N - G); complete data,
+        ML only).
     max_iter : int
     ordered : bool or list of str, optional
         Ordinal indicators (lavaan ``ordered =``); ``True`` = all indicators. Then the
@@ -104,6 +179,10 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
         "WLSMV" by default, or "DWLS") and an ``OrdinalSEMResult`` is returned.
     parameterization : {"delta", "theta"}
         Ordinal models only (lavaan ``parameterization =``).
+    int_ov_free, int_lv_free : bool
+        With a mean structure, free the intercepts of observed variables (default True) /
+        the means of latent variables (default False), lavaan ``int.ov.free`` /
+        ``int.lv.free``; :func:`growth` sets False / True.
 
     Returns
     -------
@@ -112,16 +191,29 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
     Raises
     ------
     ModelSyntaxError, ModelSpecificationError, IdentificationError, NotPositiveDefiniteError
+        ModelSpecificationError also for an unknown option (naming the accepted ones).
 
     Warns
     -----
-    ConvergenceWarning, HeywoodCaseWarning, NotPositiveDefiniteWarning
+    ConvergenceWarning, HeywoodCaseWarning, NotPositiveDefiniteWarning, DataQualityWarning
+    ModelSpecificationWarning
+        Growth-curve syntax (factors whose loadings are all fixed) without the growth
+        mean structure: the latent means would not be estimated; use :func:`growth`.
 
     Notes
     -----
     R: ``lavaan::sem(model, data, group =, group.equal =, group.partial =,
     std.lv =, information =)`` with lavaan 0.6-14 defaults (``cfa()`` is the same).
     """
+    _reject_unknown("fit", unknown, _FIT_OPTIONS)
+    _check_choice("se", se, ("standard", "none", "bootstrap"))
+    se_type = se
+    _check_choice("test", test, ("standard", "bollen.stine"))
+    from .bootstrap import CI_TYPES
+    _check_choice("boot_ci_type", boot_ci_type, CI_TYPES)
+    _check_choice("likelihood", likelihood, ("normal", "wishart"))
+    wishart = likelihood == "wishart"
+    _check_choice("missing", missing, _MISSING)
     if ordered is not None and ordered is not False and not (
             isinstance(ordered, (list, tuple)) and len(ordered) == 0):
         from .ordinal import fit_ordinal
@@ -135,20 +227,40 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
     t0 = time.perf_counter()
     _validate_options(estimator, information, max_iter)
     estimator = estimator.upper()
-    if missing not in ("listwise", "ml", "fiml"):
-        raise ModelSpecificationError(
-            f"The 'missing' argument must be 'listwise' or 'ml', got {missing!r}.")
-    fiml = missing in ("ml", "fiml") and data is not None
+    if missing == "fiml":
+        missing = "ml"
+    fiml = missing in ("ml", "ml.x") and data is not None
     if information is None:
         information = "observed" if (estimator == "MLR" or fiml) else "expected"
-    if estimator == "MLR" and data is None:
-        raise ModelSpecificationError("estimator='MLR' needs raw 'data' (casewise scores), not "
-                                      "'sample_cov'.")
+    if estimator in ("MLR", "MLM", "MLMV") and data is None:
+        raise ModelSpecificationError(f"estimator={estimator!r} needs raw 'data' (casewise "
+                                      f"scores / fourth moments), not 'sample_cov'.")
+    if estimator in ("MLM", "MLMV") and fiml:
+        raise ModelSpecificationError(
+            f"estimator={estimator!r} needs complete data (as lavaan); use missing='listwise' "
+            f"or estimator='MLR' with missing='ml'.")
+    if wishart and (fiml or estimator == "MLR"):
+        raise ModelSpecificationError(
+            "likelihood='wishart' is available with estimator='ML' and complete data "
+            "(missing='listwise') only.")
+    ls_est = estimator in ("ULS", "GLS", "WLS")
+    if ls_est and (fiml or se_type == "bootstrap" or test != "standard" or wishart):
+        raise ModelSpecificationError(
+            f"estimator={estimator!r} is available with complete data, se='standard' and "
+            f"test='standard' only.")
+    if estimator == "WLS" and data is None:
+        raise ModelSpecificationError("estimator='WLS' needs raw 'data' (fourth moments).")
+    if ls_est:
+        information = "expected"
+    if sample_cov_rescale is None:
+        # lavaan: rescale only for the normal likelihood of ML
+        sample_cov_rescale = not (wishart or ls_est)
     parsed = parse_model(model)
     pre_names = variable_names(parsed.statements)
     ov = list(pre_names.ov)
     if data is not None:
-        ss = from_data(data, ov, group, missing="ml" if fiml else "listwise")
+        ss = from_data(data, ov, group, missing=missing if fiml else "listwise",
+                       x_vars=pre_names.ov_x if fixed_x else ())
     elif sample_cov is not None:
         if sample_nobs is None:
             raise ModelSpecificationError("'sample_nobs' is required with 'sample_cov'.")
@@ -160,6 +272,11 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
                           tuple(range(1, ng + 1)) if ng > 1 else ())
     else:
         raise ModelSpecificationError("Give raw 'data' or 'sample_cov' with 'sample_nobs'.")
+    if (wishart or ls_est) and data is not None:
+        # lavaan likelihood = "wishart" and the LS estimators: covariance with divisor N - 1
+        from dataclasses import replace as _replace
+        ss = _replace(ss, cov=tuple(S * n / (n - 1) for S, n in zip(ss.cov, ss.nobs)),
+                      cache={})
     ngroups = ss.ngroups
     has_int = any(s.op == "~1" for s in parsed.statements)
     if meanstructure is None:
@@ -174,7 +291,12 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
         raise ModelSpecificationError("'group_equal' needs a 'group' column with at least two groups.")
     pt = build_partable(parsed, ngroups=ngroups, std_lv=std_lv, meanstructure=meanstructure,
                         fixed_x=fixed_x, group_equal=group_equal, group_partial=group_partial,
-                        group_labels=ss.group_labels, orthogonal=orthogonal)
+                        group_labels=ss.group_labels, orthogonal=orthogonal,
+                        int_ov_free=int_ov_free, int_lv_free=int_lv_free)
+
+    gmsg = _growth_without_means(parsed, pt, meanstructure)
+    if gmsg:
+        warnings.warn(gmsg, ModelSpecificationWarning, stacklevel=2)
 
     rep = build_representation(pt)
     prob = make_problem(pt, rep, ss)
@@ -183,31 +305,96 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
     nx = len(pt.names.ov_x) if fixed_x else 0
     ndat = ngroups * (p * (p + 1) // 2 + (p if meanstructure else 0))
     ndat -= ngroups * (nx * (nx + 1) // 2 + (nx if meanstructure else 0))
-    df = ndat - pt.npar
+    defs = compile_definitions(pt.definitions, set(pt.c("label")) - {""})
+    cs = compile_constraints(pt, defs)
+    n_eq = cs.n_eq if cs is not None else 0
+    df = ndat - pt.npar + n_eq
     if df < 0:
         raise IdentificationError(
-            f"The model is not identified: it has {pt.npar} free parameters but only {ndat} "
+            f"The model is not identified: it has {pt.npar} free parameters"
+            f"{f' and {n_eq} equality constraints' if n_eq else ''} but only {ndat} "
             f"sample moments (df = {df}). Fix or constrain {-df} or more parameters.")
-    defs = compile_definitions(pt.definitions, set(pt.c("label")) - {""})
+    if cs is not None and (estimator == "MLR" or se_type == "bootstrap"
+                           or test == "bollen.stine"):
+        raise ModelSpecificationError(
+            "General constraints (expressions, '<', '>') are supported with estimator='ML' "
+            "and standard errors from the information matrix only (not MLR or bootstrap).")
     warn_list: list[str] = []
 
-    opt = optimize_checked(prob, max_iter=max_iter)
+    if ls_est and (cs is not None or len(prob.x_idx)):
+        raise ModelSpecificationError(
+            f"estimator={estimator!r} is not available with general constraints or fixed.x "
+            f"covariates yet; use fixed_x=False or estimator='ML'.")
+    if ls_est:
+        from .ls import optimize_ls
+        opt = optimize_ls(prob, start_values(prob), estimator, max_iter=max_iter)
+    elif cs is None:
+        opt = optimize_checked(prob, max_iter=max_iter)
+    else:
+        opt = optimize_constrained(prob, start_values(prob), cs, max_iter=max_iter)
+        H_act, H_eq = active_jacobian(prob, cs, opt.theta)
+        # lavaan lav_test: df = ndat - npar + rank of the equality-constraint Jacobian
+        df = ndat - pt.npar + (int(np.linalg.matrix_rank(H_eq)) if H_eq.shape[0] else 0)
     theta = opt.theta
     pnames = param_names(pt, pt.npar, ngroups)
     vcov = None
     rob = None
+    if not opt.converged and cs is None and not ls_est and se_type != "none":
+        # a model that is not identified wanders along a ridge and never converges: say
+        # which parameters are not identified (lavaan: the information matrix cannot be
+        # inverted) instead of only "did not converge"
+        # (checked at the start values, a generic point: singular there and at the end
+        # means the model itself is not identified, not just a hard optimum)
+        try:
+            check_identified(_info(prob, theta, "expected"), pnames)
+        except IdentificationError:
+            check_identified(_info(prob, start_values(prob), "expected"), pnames)
     if not opt.converged:
         msg = (f"The optimizer did not converge after {opt.iterations} iterations "
                f"({opt.message}); estimates are not valid and standard errors are not computed.")
         warnings.warn(msg, ConvergenceWarning, stacklevel=2)
         warn_list.append(msg)
-    else:
+    elif se_type != "none":
         info = opt.information if information == "expected" else _info(prob, theta, information)
-        check_identified(info, pnames)
-        vcov = vcov_from_information(info, ss.ntotal)
+        if ls_est:
+            from .ls import ls_vcov
+            check_identified(info, pnames)
+            vcov = ls_vcov(info, ss.ntotal - ngroups)
+        elif cs is None:
+            check_identified(info, pnames)
+            vcov = vcov_from_information(info, ss.ntotal - (ngroups if wishart else 0))
+        else:
+            vcov = constrained_vcov(info, H_act, ss.ntotal)
         if estimator == "MLR":
             rob = robust_parts(prob, theta, info, df)
             vcov = rob.vcov
+        elif estimator in ("MLM", "MLMV"):
+            from .robust_sb import sb_parts
+            vcov, sb_t1, sb_t2, _ = sb_parts(prob, theta, df)
+    boot = boot_bs = None
+    if opt.converged and (se_type == "bootstrap" or test == "bollen.stine"):
+        from .bootstrap import run_bootstrap
+        if data is None:
+            raise ModelSpecificationError(
+                "se='bootstrap' and test='bollen.stine' need raw 'data', not 'sample_cov'.")
+        if se_type == "bootstrap":
+            boot = run_bootstrap(prob, theta, defs, n_draws=bootstrap, seed=seed,
+                                 kind="ordinary", n_jobs=n_jobs, max_iter=max_iter)
+            if boot.n_successful < 2:
+                raise ModelSpecificationError(
+                    f"Only {boot.n_successful} of {bootstrap} bootstrap draws could be fitted.")
+            # lavaan lav_model_vcov: cov(BOOT) * (nboot - 1) / nboot (divisor nboot); the
+            # defined parameters use cov(BOOT.def) (divisor nboot - 1), see below
+            vcov = np.atleast_2d(np.cov(boot.theta, rowvar=False, ddof=0))
+        if test == "bollen.stine":
+            boot_bs = run_bootstrap(prob, theta, defs, n_draws=bootstrap, seed=seed,
+                                    kind="bollen.stine", n_jobs=n_jobs, max_iter=max_iter)
+        for b in (boot, boot_bs):
+            if b is not None and b.failed:
+                msg = (f"{len(b.failed)} of {b.n_draws} {b.kind} bootstrap draws could not be "
+                       f"fitted and were dropped (draws {list(b.failed)[:10]}).")
+                warnings.warn(msg, ConvergenceWarning, stacklevel=2)
+                warn_list.append(msg)
     values = row_values(prob, theta)
     warn_list += _check_solution(prob, values)
 
@@ -226,6 +413,9 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
         dvals = evaluate_definitions(defs, lab_vals)
         dse = _defined_se(prob, theta, defs, vcov) if vcov is not None else \
             np.full(len(defs), np.nan)
+        if boot is not None:
+            # lavaan: VCOV of the defined parameters = cov of their bootstrap values
+            dse = np.std(boot.defined, axis=0, ddof=1)
         cols["lhs"] += [d.name for d in defs]
         cols["op"] += [":="] * len(defs)
         cols["rhs"] += [d.expression for d in defs]
@@ -234,11 +424,15 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
         est = np.concatenate([est, [float(np.real(dvals[d.name])) for d in defs]])
         se = np.concatenate([se, dse])
         free_col += [False] * len(defs)
-    se_reason = ""
+    se_reason = "not requested (se='none')" if se_type == "none" else ""
     if not opt.converged:
         se[:] = np.nan
         se_reason = f"not computed: the model did not converge ({opt.message})"
     z, pv, lo, hi = inference(est, se)
+    if boot is not None and opt.converged:
+        from .bootstrap import bootstrap_intervals
+        lo, hi = bootstrap_intervals(pd.DataFrame({"est": est, "se": se}), par, boot,
+                                     boot_ci_type)
     cols.update(est=est, se=se, z=z, p_value=pv, ci_lower=lo, ci_upper=hi,
                 std_lv=standardized_values(prob, theta, defs, "std.lv").real,
                 std_all=standardized_values(prob, theta, defs, "std.all").real,
@@ -261,15 +455,60 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
     fm = {}
     if opt.converged or np.isfinite(opt.fmin):
         xb, dfb = _baseline(ss, pt, meanstructure, fixed_x, ndat)
+        fmin_fit, nobs_fit = opt.fmin, ss.nobs
+        if ls_est:
+            # lavaan: chisq = sum_g (n_g - 1) F_g for the LS estimators (sample.cov.rescale
+            # = FALSE); the baseline likewise, fitted by the same estimator
+            from .ls import ls_group_parts
+            nobs_fit = tuple(n - 1 for n in ss.nobs)
+            parts_ls = ls_group_parts(prob, theta, estimator)
+            fmin_fit = float(sum(n * F for n, (F, _) in zip(nobs_fit, parts_ls))
+                             / (2 * sum(nobs_fit)))
+            xb = _baseline_ls(ss, pt, meanstructure, estimator)
+        if wishart:
+            # lavaan lav_test: chisq_g = 2 (n_g - 1) fmin_g; the fit measures then use
+            # N - G observations
+            nobs_fit = tuple(n - 1 for n in ss.nobs)
+            fx_g = _group_fmin(prob, theta)
+            fmin_fit = float(sum(n * f for n, f in zip(nobs_fit, fx_g)) / sum(nobs_fit))
+            xb = _baseline(ss, pt, meanstructure, fixed_x, ndat, nobs=nobs_fit)[0]
         logl = None
         if ss.patterns is not None:
             h1 = float(sum(ss.h1_loglik))
             logl = (h1 - ss.ntotal * opt.fmin, h1)
         fm = compute_fit_measures(FitInputs(
-            fmin=opt.fmin, npar=pt.npar, nobs=ss.nobs, sample_cov=ss.cov, sample_mean=ss.mean,
+            fmin=fmin_fit, npar=ndat - df, nobs=nobs_fit, sample_cov=ss.cov, sample_mean=ss.mean,
             implied_cov=Sig_l, implied_mean=mu_l, meanstructure=meanstructure,
             baseline_chisq=xb, baseline_df=dfb, df=df, x_index=prob.x_idx, logl=logl,
             patterns=ss.patterns, pairwise=ss.pairwise))
+        if wishart:
+            # the log-likelihood family and the RMR use all N observations (lavaan)
+            fm_n = compute_fit_measures(FitInputs(
+                fmin=opt.fmin, npar=ndat - df, nobs=ss.nobs, sample_cov=ss.cov,
+                sample_mean=ss.mean, implied_cov=Sig_l, implied_mean=mu_l,
+                meanstructure=meanstructure, baseline_chisq=xb, baseline_df=dfb, df=df,
+                x_index=prob.x_idx))
+            for k in ("fmin", "logl", "unrestricted_logl", "aic", "bic", "bic2", "ntotal",
+                      "rmr", "rmr_nomean", "srmr", "srmr_bentler", "srmr_bentler_nomean",
+                      "crmr", "crmr_nomean", "srmr_mplus", "srmr_mplus_nomean"):
+                if k in fm_n:
+                    fm[k] = fm_n[k]
+            fm["fmin"] = float(opt.fmin)
+        if ls_est:
+            # lavaan reports no likelihood-based measures for the LS estimators
+            for k in ("logl", "unrestricted_logl", "aic", "bic", "bic2", "ntotal"):
+                fm.pop(k, None)
+            fm["fmin"] = float(fm["chisq"] / (2 * ss.ntotal))
+            if estimator == "ULS":
+                # lavaan: the ULS statistic has no chi-square distribution; no p-values
+                fm["pvalue"] = fm["baseline_pvalue"] = float("nan")
+            w = np.array(ss.nobs, dtype=float) / ss.ntotal
+            gfi = float(sum(wg * (1 - F / sVs) for wg, (F, sVs) in zip(w, parts_ls)))
+            nel = ndat + (ngroups * len(pt.names.ov_x) * (len(pt.names.ov_x) + 1) // 2
+                          if fixed_x else 0)
+            fm["gfi"] = gfi
+            fm["agfi"] = 1 - (nel / df) * (1 - gfi) if df > 0 else 1.0
+            fm["pgfi"] = (df / nel) * gfi
         if estimator == "MLR" and rob is not None:
             bprob, bopt, bA0 = _baseline_fit(ss, pt, meanstructure, fixed_x, information)
             rb = robust_parts(bprob, bopt.theta, bA0, dfb, h1=(rob.trace_h1, rob.h1_ndat))
@@ -277,6 +516,9 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
             # lavaan divides by nx.free: free rows before equality constraints
             nx_free = int(np.sum(np.asarray(pt.c("par")) >= 0))
             fm.update(robust_fit_measures(fm, rob, cb, nx_free, ngroups))
+        if estimator in ("MLM", "MLMV") and opt.converged and vcov is not None and df > 0:
+            fm.update(_sb_fit_measures(fm, estimator, sb_t1, sb_t2, vcov, ss, pt,
+                                       meanstructure, fixed_x, dfb, ngroups))
         if ss.patterns is not None and opt.converged and df > 0:
             # FIML: robust CFI/RMSEA from lavaan's corrected statistics
             # (lav_fit_fiml_corrected; V6 for ML, V3 for MLR)
@@ -287,16 +529,30 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
                                                 version="V3" if estimator == "MLR" else "V6",
                                                 information=information)
             fm.update(robust_indices(XX3, df, XX3b, dfb, c3, c3b, float(ss.ntotal), ngroups))
-    chisq_g = tuple(float(2 * n * f) for n, f in zip(ss.nobs, _group_fmin(prob, theta)))
+    if boot_bs is not None and "chisq" in fm:
+        # lavaan lav_test: share of bootstrap chi-squares larger than the observed one
+        fm["bollen_stine_pvalue"] = float(np.sum(boot_bs.chisq > fm["chisq"]) /
+                                          max(boot_bs.n_successful, 1))
+        fm["bootstrap_successful"] = float(boot_bs.n_successful)
+    chisq_g = tuple(float(2 * n * f) for n, f in zip(ss.nobs, _group_fmin(prob, theta))) \
+        if not ls_est else ()
     vc = None if vcov is None else pd.DataFrame(vcov, index=pnames, columns=pnames)
     options = dict(estimator=estimator, information=information, std_lv=std_lv,
-                   orthogonal=orthogonal, missing="ml" if fiml else "listwise",
+                   orthogonal=orthogonal, missing=missing if fiml else "listwise",
                    meanstructure=meanstructure, fixed_x=fixed_x, group=group,
                    group_equal=tuple(pt.options["group_equal"]),
-                   group_partial=tuple(group_partial or ()), likelihood="normal",
-                   se=("none" if not opt.converged else
-                       "robust.huber.white" if estimator == "MLR" else "standard"),
-                   test="yuan.bentler.mplus" if estimator == "MLR" else "standard")
+                   group_partial=tuple(group_partial or ()), likelihood=likelihood,
+                   se=("none" if (not opt.converged or se_type == "none") else
+                       "bootstrap" if se_type == "bootstrap" else
+                       "robust.huber.white" if estimator == "MLR" else
+                       "robust.sem" if estimator in ("MLM", "MLMV") else "standard"),
+                   test=({"MLR": "yuan.bentler.mplus", "MLM": "satorra.bentler",
+                          "MLMV": "scaled.shifted"}.get(estimator, "standard"))
+                   + (", bollen.stine" if test == "bollen.stine" else ""),
+                   bootstrap=bootstrap if (boot or boot_bs) else None,
+                   seed=seed if (boot or boot_bs) else None,
+                   boot_ci_type=boot_ci_type if boot else None,
+                   int_ov_free=int_ov_free, int_lv_free=int_lv_free)
     return SEMResult(
         model=model, estimates=tab, fit_measures=frozen_mapping(fm), converged=opt.converged,
         iterations=opt.iterations, optimizer_message=opt.message, nobs=ss.nobs,
@@ -304,8 +560,88 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
         implied_cov=frozen_mapping(Sig_d), implied_mean=frozen_mapping(mu_d), vcov=vc,
         options=frozen_mapping(options), warnings=tuple(warn_list), chisq_by_group=chisq_g,
         se_reason=se_reason,
-        timing=time.perf_counter() - t0, parameter_table=pt.table.copy(), _problem=prob,
+        timing=time.perf_counter() - t0, parameter_table=pt.table.copy(), cases=ss.cases,
+        bootstrap=boot, bootstrap_test=boot_bs, _problem=prob,
         _theta=theta, _defs=defs)
+
+
+def growth_factors(parsed) -> list[str]:
+    """Latent variables whose loadings are all fixed numbers on observed indicators, at
+    least one of them with varying values (a slope) or two such factors (intercept +
+    slope): the signature of a latent growth model."""
+    lds: dict[str, list] = {}
+    for s in parsed.statements:
+        if s.op == "=~":
+            fx = s.modifier.fixed
+            val = None if (fx is None or any(v is None for v in fx)) else fx
+            lds.setdefault(s.lhs, []).append(val)
+    allfixed = [lv for lv, v in lds.items() if len(v) >= 2 and all(x is not None for x in v)]
+    if not allfixed:
+        return []
+    varying = [lv for lv in allfixed if len({x for v in lds[lv] for x in v}) > 1]
+    return allfixed if (varying and len(allfixed) >= 2) else []
+
+
+def _growth_without_means(parsed, pt, meanstructure) -> str:
+    """A warning text when growth syntax is fitted without the growth mean structure."""
+    gf = growth_factors(parsed)
+    if not gf or (meanstructure and pt.options.get("int_lv_free")):
+        return ""
+    user_means = {s.lhs for s in parsed.statements if s.op == "~1"}
+    if any(f in user_means for f in gf):
+        return ""
+    what = ("without a mean structure" if not meanstructure else
+            "with the latent means fixed to 0 and free observed intercepts")
+    return (f"The model looks like a latent growth model (factors {', '.join(map(repr, gf))} "
+            f"have all loadings fixed) but is fitted {what}: the means of the growth factors "
+            f"(average starting level and rate of change) are not estimated. Use "
+            f"sem.growth(model, data), lavaan's growth(): mean structure, observed intercepts "
+            f"fixed to 0 and latent means free.")
+
+
+def _sb_fit_measures(fm, estimator, t1, t2, vcov, ss, pt, meanstructure, fixed_x, dfb, G):
+    """Scaled and robust fit measures of MLM (Satorra-Bentler) and MLMV (scaled-shifted)."""
+    from .fit_measures import _cfi, _ifi, _nfi, _rfi, _rni, _tli, rmsea_ci, _pnchisq
+    from .robust_sb import as_robust_parts, sb_trace
+    from scipy import special
+    bprob, bopt, _ = _baseline_fit(ss, pt, meanstructure, fixed_x, None)
+    bt1, bt2 = sb_trace(bprob, bopt.theta, dfb)
+    out = robust_fit_measures(fm, as_robust_parts(vcov, t1), bt1 / dfb, 0, G)
+    out.pop("scaling_factor_h1", None)
+    out.pop("scaling_factor_h0", None)
+    if estimator == "MLMV":
+        X2, df = fm["chisq"], fm["df"]
+        Xb = fm["baseline_chisq"]
+        N = fm["ntotal"]
+        a = np.sqrt(df / t2)
+        ab = np.sqrt(dfb / bt2)
+        Xs = a * X2 + (df - a * t1)
+        Xbs = ab * Xb + (dfb - ab * bt1)
+        out.update(chisq_scaled=Xs, pvalue_scaled=float(special.chdtrc(df, Xs)),
+                   chisq_scaling_factor=1 / a, chisq_shift_parameters=df - a * t1,
+                   baseline_chisq_scaled=Xbs,
+                   baseline_pvalue_scaled=float(special.chdtrc(dfb, Xbs)),
+                   baseline_chisq_scaling_factor=1 / ab)
+        out["cfi_scaled"] = _cfi(Xs, df, Xbs, dfb)
+        out["tli_scaled"] = out["nnfi_scaled"] = _tli(Xs, df, Xbs, dfb)
+        out["rfi_scaled"] = _rfi(Xs, df, Xbs, dfb)
+        out["nfi_scaled"] = _nfi(Xs, df, Xbs, dfb)
+        out["pnfi_scaled"] = (df / dfb) * (Xbs - Xs) / Xbs
+        out["ifi_scaled"] = _ifi(Xs, df, Xbs, dfb)
+        out["rni_scaled"] = _rni(Xs, df, Xbs, dfb)
+        out["rmsea_scaled"] = float(np.sqrt(max((Xs - df) / (N * df), 0)) * np.sqrt(G))
+        lo, hi = rmsea_ci(Xs, df, N, G)
+        out["rmsea_ci_lower_scaled"], out["rmsea_ci_upper_scaled"] = lo, hi
+        out["rmsea_pvalue_scaled"] = 1.0 - _pnchisq(Xs, df, N * df * 0.05 ** 2 / G)
+        out["rmsea_notclose_pvalue_scaled"] = _pnchisq(Xs, df, N * df * 0.08 ** 2 / G)
+        # robust RMSEA interval and p-values: from the scaled-shifted statistic with
+        # c.hat = 1/a (lavaan lav_fit_rmsea_lavobject, "scaled.shifted")
+        ch = 1 / a
+        lo, hi = rmsea_ci(Xs, df, N, G, c_hat=ch)
+        out["rmsea_ci_lower_robust"], out["rmsea_ci_upper_robust"] = lo, hi
+        out["rmsea_pvalue_robust"] = 1.0 - _pnchisq(Xs, df, (N * df / ch * 0.05 ** 2) / G)
+        out["rmsea_notclose_pvalue_robust"] = _pnchisq(Xs, df, (N * df / ch * 0.08 ** 2) / G)
+    return out
 
 
 def _info(prob, theta, kind):
@@ -349,41 +685,73 @@ def _group_fmin(prob, theta):
     return out
 
 
-def _baseline(ss, pt, meanstructure, fixed_x, ndat):
-    """Independence model: chi-square and df (closed form)."""
-    if ss.patterns is not None:
-        # FIML: per variable available-case ML moments; chisq = 2 (logl_h1 - logl_b)
-        chisq = float(2 * (sum(ss.h1_loglik) - sum(ss.baseline_loglik)))
-        p = len(ss.ov)
-        return chisq, ndat - ss.ngroups * 2 * p
+def _baseline(ss, pt, meanstructure, fixed_x, ndat, nobs=None):
+    """Independence model: chi-square and df.
+
+    As lavaan (``lav_partable_independence``), the covariances among the exogenous
+    covariates stay in the baseline model whatever ``fixed_x`` is: fixed at their
+    sample values with ``fixed_x=True``, free parameters with ``fixed_x=False``.
+    """
     ov = list(ss.ov)
-    xset = set(pt.names.ov_x) if fixed_x else set()
-    nox = [k for k, v in enumerate(ov) if v not in xset]
-    xs = [k for k, v in enumerate(ov) if v in xset]
+    xnames = set(pt.names.ov_x)
+    xs = [k for k, v in enumerate(ov) if v in xnames]
+    nox = [k for k, v in enumerate(ov) if v not in xnames]
+    nvar_free = len(nox) if fixed_x else len(ov)
+    ncov_x = 0 if fixed_x else len(xs) * (len(xs) - 1) // 2
+    npar_b = ss.ngroups * (nvar_free * (2 if meanstructure else 1) + ncov_x)
+    if ss.patterns is not None:
+        if len(xs) > 1:
+            _, bopt, _ = _baseline_fit(ss, pt, meanstructure, fixed_x, None)
+            chisq = float(2 * ss.ntotal * bopt.fmin)
+        else:
+            # per variable available-case ML moments; chisq = 2 (logl_h1 - logl_b)
+            chisq = float(2 * (sum(ss.h1_loglik) - sum(ss.baseline_loglik)))
+        return chisq, ndat - npar_b
     chisq = 0.0
     for g, S in enumerate(ss.cov):
         ld = np.sum(np.log(np.diag(S)[nox]))
         if xs:
             ld += np.linalg.slogdet(S[np.ix_(xs, xs)])[1]
-        chisq += ss.nobs[g] * (ld - np.linalg.slogdet(S)[1])
-    npar_b = ss.ngroups * (len(nox) * (2 if meanstructure else 1))
+        chisq += (ss.nobs if nobs is None else nobs)[g] * (ld - np.linalg.slogdet(S)[1])
     return chisq, ndat - npar_b
+
+
+def _baseline_ls(ss, pt, meanstructure, estimator):
+    """Independence model fitted by the same least-squares estimator: its chi-square."""
+    from .ls import optimize_ls
+    lines = [f"{v} ~~ {v}" for v in ss.ov]
+    bpt = build_partable(parse_model("\n".join(lines)), ngroups=ss.ngroups,
+                         meanstructure=meanstructure, fixed_x=False)
+    bprob = make_problem(bpt, build_representation(bpt), ss)
+    bopt = optimize_ls(bprob, start_values(bprob), estimator)
+    from .ls import ls_group_parts
+    parts = ls_group_parts(bprob, bopt.theta, estimator)
+    return float(sum((n - 1) * F for n, (F, _) in zip(ss.nobs, parts)))
 
 
 def _baseline_fit(ss, pt, meanstructure, fixed_x, information_kind):
     """Fit the independence (baseline) model; returns (problem, optimum, information)."""
     ov = list(ss.ov)
-    xs = [v for v in ov if v in set(pt.names.ov_x)] if fixed_x else []
+    xs = [v for v in ov if v in set(pt.names.ov_x)]
     lines = [f"{v} ~~ {v}" for v in ov if v not in xs]
     lines += [f"{a} ~~ {b}" for i, a in enumerate(xs) for b in xs[i:]]
     parsed = parse_model("\n".join(lines))
     bpt = build_partable(parsed, ngroups=ss.ngroups, meanstructure=meanstructure, fixed_x=False)
-    if xs:
+    if xs and fixed_x:
         bpt = freeze_exogenous(bpt, xs)
     brep = build_representation(bpt)
-    bprob = make_problem(bpt, brep, ss)
+    ss_b = ss
+    if xs and fixed_x and ss.pairwise is not None:
+        # lavaan fixes the covariates of the FIML baseline at the available-case
+        # (pairwise) moments (lavsamplestats@cov), not at the EM ones (matters for ml.x)
+        from dataclasses import replace
+        ss_b = replace(ss, cov=tuple(pw[0] for pw in ss.pairwise),
+                       mean=tuple(pw[1] for pw in ss.pairwise))
+    bprob = make_problem(bpt, brep, ss_b)
     bopt = optimize(bprob, start_values(bprob))
-    if ss.patterns is None or information_kind == "expected":
+    if information_kind is None:
+        A0 = None
+    elif ss.patterns is None or information_kind == "expected":
         # complete data: for the independence model the observed information equals the
         # expected one at its estimates (diagonal Sigma), so no numerical Hessian
         A0 = bopt.information

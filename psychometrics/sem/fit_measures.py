@@ -202,6 +202,7 @@ def _gfi_group(S, m, Sigma, mu, meanstructure, x_index=(), patterns=None):
     """
     x = np.asarray(x_index, dtype=int)
     Si = np.linalg.inv(Sigma)
+    Sigma_full = Sigma       # the weights use the implied moments before x is zeroed
     if len(x):
         S = S.copy()
         Sigma = Sigma.copy()
@@ -223,7 +224,7 @@ def _gfi_group(S, m, Sigma, mu, meanstructure, x_index=(), patterns=None):
         # FIML: the h1 expected information is the pattern-weighted one (lavaan
         # lav_mvnorm_missing_information_expected at the implied moments)
         ntot = sum(pt.n for pt in patterns)
-        blocks = [(pt.obs, pt.n / ntot, np.linalg.inv(Sigma[np.ix_(pt.obs, pt.obs)]))
+        blocks = [(pt.obs, pt.n / ntot, np.linalg.inv(Sigma_full[np.ix_(pt.obs, pt.obs)]))
                   for pt in patterns]
 
     def q(E, d=None):

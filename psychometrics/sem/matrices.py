@@ -68,7 +68,7 @@ def _dummy_ov(pt: ParTable) -> list[str]:
     ov = pt.names.ov
     dummy = set()
     for l, o, r in zip(lhs, op, rhs):
-        if o == "~":
+        if o in ("~", "<~"):
             for v in (l, r):
                 if v not in lv:
                     dummy.add(v)
@@ -113,7 +113,7 @@ def build_representation(pt: ParTable) -> Representation:
                     mats.append(BETA); ii.append(li[rhs]); jj.append(li[lhs])
                 else:
                     mats.append(LAMBDA); ii.append(oi[rhs]); jj.append(li[lhs])
-            elif op == "~":
+            elif op in ("~", "<~"):     # '<~': the composite regressed on its indicators
                 mats.append(BETA); ii.append(li[lhs]); jj.append(li[rhs])
             elif op == "~~":
                 if lhs in li and rhs in li:

@@ -15,6 +15,7 @@ next group. This order fixes lavaan's plabels (``.p12.``).
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from itertools import combinations
 
@@ -61,6 +62,7 @@ class ParTable:
     meanstructure: bool
     fixed_x: bool
     definitions: tuple[Definition, ...] = ()
+    constraints: tuple = ()     # general constraints (syntax.Constraint), see .constraints
     group_labels: tuple = ()
     npar: int = 0
     options: dict = field(default_factory=dict)
@@ -88,10 +90,12 @@ def _unique(seq):
 
 def variable_names(stmts) -> VariableNames:
     """Classify variables as lavaan does (lv, ov.ind, ov.y, ov.x, lv.x, lv.y)."""
-    lv = _unique(s.lhs for s in stmts if s.op == "=~")
+    # formative (composite) latent variables '<~' are latent, regressed on their
+    # observed "indicators" (lavaan: lv.f)
+    lv = _unique(s.lhs for s in stmts if s.op in ("=~", "<~"))
     v_ind = _unique(s.rhs for s in stmts if s.op == "=~")
-    eqs_y = _unique(s.lhs for s in stmts if s.op == "~")
-    eqs_x = _unique(s.rhs for s in stmts if s.op == "~")
+    eqs_y = _unique(s.lhs for s in stmts if s.op in ("~", "<~"))
+    eqs_x = _unique(s.rhs for s in stmts if s.op in ("~", "<~"))
     lvset = set(lv)
     ov_ind = [v for v in v_ind if v not in lvset]
     ov_y_all = [v for v in eqs_y if v not in lvset and v not in ov_ind]
@@ -168,7 +172,8 @@ def _parse_partial(group_partial) -> set[tuple[str, str, str]]:
 def build_partable(parsed: ParsedModel, *, ngroups: int = 1, std_lv: bool = False,
                    meanstructure: bool = False, fixed_x: bool = True,
                    group_equal=None, group_partial=None, group_labels=(),
-                   auto_fix_first: bool | None = None, orthogonal: bool = False) -> ParTable:
+                   auto_fix_first: bool | None = None, orthogonal: bool = False,
+                   int_ov_free: bool = True, int_lv_free: bool = False) -> ParTable:
     """Build the parameter table from parsed syntax with lavaan ``sem()`` defaults.
 
     Parameters
@@ -185,6 +190,9 @@ def build_partable(parsed: ParsedModel, *, ngroups: int = 1, std_lv: bool = Fals
         lavaan's ``group.equal``/``group.partial``.
     orthogonal : bool
         Fix the automatic covariances among latent variables to zero (``orthogonal``).
+    int_ov_free, int_lv_free : bool
+        Free the automatic intercepts of observed / latent variables (lavaan
+        ``int.ov.free`` / ``int.lv.free``); ``growth()`` uses False / True.
 
     Notes
     -----
@@ -216,6 +224,7 @@ def build_partable(parsed: ParsedModel, *, ngroups: int = 1, std_lv: bool = Fals
         user.append(s)
     names = variable_names(user)
     lvset = set(names.lv)
+    composites = {s.lhs for s in user if s.op == "<~"}
     for s in user:
         if s.op == "=~" and s.lhs == s.rhs:
             raise ModelSpecificationError(
@@ -225,7 +234,9 @@ def build_partable(parsed: ParsedModel, *, ngroups: int = 1, std_lv: bool = Fals
                 f"Model syntax line {s.line}: {s.lhs!r} cannot be regressed on itself.")
     lv_x = list(names.lv_x)
     lvov_y = list(names.lv_y) + list(names.ov_y)
-    ov_x = list(names.ov_x) if fixed_x else []
+    # lavaan adds the (co)variances of the exogenous covariates whatever fixed.x is;
+    # fixed.x = TRUE fixes them at their sample values, fixed.x = FALSE frees them
+    ov_x = list(names.ov_x)
     ov_nox = [v for v in names.ov if v not in ov_x]
     if auto_fix_first is None:
         auto_fix_first = not std_lv
@@ -275,11 +286,15 @@ def build_partable(parsed: ParsedModel, *, ngroups: int = 1, std_lv: bool = Fals
                     free, ustart = False, 1.0
                 if op == "~~" and lhs == rhs and lhs in single_ind:
                     free, ustart = False, 0.0
-                if op == "~1" and lhs in lvset:
+                if op == "~~" and lhs == rhs and lhs in composites:
+                    free, ustart = False, 0.0    # lavaan: composite without disturbance
+                if op == "~1" and lhs in lvset and not int_lv_free:
+                    free, ustart = False, 0.0
+                if op == "~1" and lhs not in lvset and not int_ov_free:
                     free, ustart = False, 0.0
                 if orthogonal and op == "~~" and lhs != rhs and lhs in lvset and rhs in lvset:
                     free, ustart = False, 0.0
-                if op in ("~~", "~1") and fixed_x and lhs in ov_x and (op == "~1" or rhs in ov_x):
+                if fixed_x and op in ("~~", "~1") and lhs in ov_x and (op == "~1" or rhs in ov_x):
                     free, ustart, exo = False, np.nan, 1
             else:
                 if op == "~~" and lhs == rhs and lhs in lvset and std_lv:
@@ -347,16 +362,24 @@ def build_partable(parsed: ParsedModel, *, ngroups: int = 1, std_lv: bool = Fals
                         and r["user"] == 0 and r["group"] > 1):
                     r["free"], r["ustart"] = True, np.nan
 
-    # --- '==' constraints between labels --------------------------------------------
+    # --- '==' constraints between labels (simple: the two share a parameter); every
+    # other constraint (expressions, numbers, '<', '>') is a general constraint
     alias = {}
+    general = []
     labels_in_use = {r["eq_label"] for r in records} - {""}
+    label_re = re.compile(r"^[A-Za-z_.][A-Za-z0-9_.]*$")
     for c in parsed.constraints:
-        if c.lhs not in labels_in_use or c.rhs not in labels_in_use:
-            bad = c.lhs if c.lhs not in labels_in_use else c.rhs
-            raise ModelSpecificationError(
-                f"Model syntax line {c.line}: constraint '{c.lhs} == {c.rhs}' uses {bad!r}, which "
-                f"is not a parameter label; only equality between two labels is supported.")
-        alias[c.rhs] = c.lhs
+        if (c.op == "==" and c.lhs in labels_in_use and c.rhs in labels_in_use
+                and c.lhs != c.rhs):
+            alias[c.rhs] = c.lhs
+            continue
+        for side in (c.lhs, c.rhs):
+            if label_re.match(side) and side not in labels_in_use and side not in {
+                    d.name for d in parsed.definitions}:
+                raise ModelSpecificationError(
+                    f"Model syntax line {c.line}: constraint '{c.lhs} {c.op} {c.rhs}' uses "
+                    f"{side!r}, which is not a parameter label or defined parameter.")
+        general.append(c)
 
     def root(lbl):
         while lbl in alias:
@@ -396,8 +419,10 @@ def build_partable(parsed: ParsedModel, *, ngroups: int = 1, std_lv: bool = Fals
     _check_scale(lists, names, ngroups)
     return ParTable(table=tab, names=names, ngroups=ngroups, meanstructure=meanstructure,
                     fixed_x=fixed_x, definitions=tuple(parsed.definitions),
+                    constraints=tuple(general),
                     group_labels=tuple(group_labels), npar=k,
-                    options=dict(std_lv=std_lv, group_equal=ge,
+                    options=dict(std_lv=std_lv, group_equal=ge, int_ov_free=int_ov_free,
+                                 int_lv_free=int_lv_free,
                                  group_partial=tuple(sorted(partial))), cols=lists)
 
 

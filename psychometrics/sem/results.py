@@ -162,6 +162,14 @@ class SEMResult:
         Each group's contribution to the chi-square (lavaan ``test$stat.group``).
     se_reason : str
         Empty when standard errors were computed; otherwise why they are NaN.
+    cases : DataFrame or None
+        One row per input data row: ``row`` (the ``data.index`` label), ``group`` and
+        ``status`` (``"used"`` or why it was dropped: listwise deletion, a missing
+        exogenous covariate under ``missing="ml"``, no observed value, no group).
+        None when fitted from moments.
+    bootstrap, bootstrap_test : BootstrapDraws or None
+        The ordinary draws of ``se="bootstrap"`` and the Bollen-Stine draws of
+        ``test="bollen.stine"`` (:class:`psychometrics.sem.bootstrap.BootstrapDraws`).
     """
 
     model: str
@@ -183,8 +191,11 @@ class SEMResult:
     chisq_by_group: tuple
     se_reason: str
     parameter_table: pd.DataFrame
-    _problem: Any = field(repr=False, compare=False)
-    _theta: np.ndarray = field(repr=False, compare=False)
+    cases: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+    bootstrap: Any = field(default=None, repr=False, compare=False)
+    bootstrap_test: Any = field(default=None, repr=False, compare=False)
+    _problem: Any = field(repr=False, compare=False, default=None)
+    _theta: np.ndarray = field(repr=False, compare=False, default=None)
     _defs: tuple = field(repr=False, compare=False, default=())
 
     # ------------------------------------------------------------------ derived tables
@@ -201,6 +212,33 @@ class SEMResult:
                                    minimum_value=minimum_value)
         if maximum_number is not None:
             out = out.head(maximum_number).reset_index(drop=True)
+        return out
+
+    def bootstrap_ci(self, type: str = "perc", level: float = 0.95) -> pd.DataFrame:  # noqa: A002
+        """Bootstrap confidence intervals of every parameter and defined parameter.
+
+        lavaan ``parameterEstimates(fit, boot.ci.type = type, level = level)`` for a fit
+        with ``se = "bootstrap"``: ``"perc"`` (percentile), ``"bca.simple"``
+        (bias-corrected, no acceleration), ``"basic"``, ``"norm"``.
+
+        Returns the estimates table with ``ci_lower``/``ci_upper`` for that type.
+
+        Raises
+        ------
+        ModelSpecificationError
+            If the model was not fitted with ``se="bootstrap"``, or a bad type/level.
+        """
+        from ..exceptions import ModelSpecificationError
+        from .bootstrap import bootstrap_intervals
+        if self.bootstrap is None:
+            raise ModelSpecificationError(
+                "bootstrap_ci() needs a fit with se='bootstrap' (e.g. sem.fit(model, data, "
+                "se='bootstrap', bootstrap=1000, seed=1)).")
+        out = self.estimates.copy()
+        par = np.asarray(self._problem.par)
+        lo, hi = bootstrap_intervals(out, par, self.bootstrap, type, level)
+        out["ci_lower"] = lo
+        out["ci_upper"] = hi
         return out
 
     def standardized_solution(self, type: str = "std.all") -> pd.DataFrame:  # noqa: A002
@@ -268,7 +306,19 @@ class SEMResult:
         if self.group_labels:
             header.append(("Groups", ", ".join(map(str, self.group_labels))))
         header.append(("Information", self.options.get("information", "expected")))
+        if self.options.get("se") not in (None, "standard"):
+            se_txt = str(self.options.get("se"))
+            if self.bootstrap is not None:
+                se_txt += (f" ({self.bootstrap.n_successful} of {self.bootstrap.n_draws} draws, "
+                           f"seed {self.bootstrap.seed}, {self.options.get('boot_ci_type')} "
+                           f"intervals)")
+            header.append(("Standard errors", se_txt))
+        if self.options.get("test") not in (None, "standard"):
+            header.append(("Test", str(self.options.get("test"))))
+        if self.options.get("likelihood") not in (None, "normal"):
+            header.append(("Likelihood", str(self.options.get("likelihood"))))
         keys = ["chisq", "df", "pvalue", "chisq_scaled", "chisq_scaling_factor", "pvalue_scaled",
+                "bollen_stine_pvalue",
                 "cfi", "tli", "cfi_robust", "tli_robust", "rmsea", "rmsea_ci_lower",
                 "rmsea_ci_upper", "rmsea_robust", "srmr", "aic", "bic"]
         fit = tuple((k, float(fm[k])) for k in keys if k in fm)

@@ -391,6 +391,16 @@ def _fiml_delta(prob: Problem, theta: np.ndarray, g: int):
     return np.hstack([Gagg @ dm, D3[:, rows, cols]]).T, parts[0], parts[1]
 
 
+def _not_x_mask(p: int, x_idx) -> np.ndarray:
+    """(mu, vech Sigma) coordinates that do not belong to the fixed.x covariates only
+    (lavaan ``eliminate.pstar.idx(type = "all")``)."""
+    x = set(np.asarray(x_idx, dtype=int).tolist())
+    rows, cols = np.tril_indices(p)
+    mean_keep = [j not in x for j in range(p)]
+    cov_keep = [not (a in x and b in x) for a, b in zip(rows, cols)]
+    return np.array(mean_keep + cov_keep, dtype=bool)
+
+
 def _complete_h1_information(Sigma):
     """Complete-data (mu, vech Sigma) information at Sigma: blockdiag(Si, 0.5 D'(Si x Si)D)."""
     p = Sigma.shape[0]
@@ -461,14 +471,42 @@ def fiml_corrected(prob: Problem, theta: np.ndarray, A0: np.ndarray, df: float,
     from scipy.linalg import block_diag
     N = prob.ss.ntotal
     ng = len(prob.rep.groups)
+    # fixed.x: the covariates' means and (co)variances carry no information (lavaan's
+    # x.idx: rows/columns zeroed, inverses taken on the rest)
+    keep = _not_x_mask(len(prob.ss.ov), prob.x_idx)
+
+    def z(M):
+        M = M.copy()
+        M[~keep, :] = 0.0
+        M[:, ~keep] = 0.0
+        return M
+
+    # lavaan refits the model at the EM moments with lavaan() (fit.tilde), whose fixed.x
+    # default is TRUE: the complete-data h1 information Wc drops the covariates' own
+    # moments even when the model was fitted with fixed.x = FALSE
+    ov = list(prob.ss.ov)
+    keep_c = _not_x_mask(len(ov), [ov.index(v) for v in prob.pt.names.ov_x])
+
+    def zc(M):
+        M = M.copy()
+        M[~keep_c, :] = 0.0
+        M[:, ~keep_c] = 0.0
+        return M
+
+    def zinv(M):
+        out = np.zeros_like(M)
+        out[np.ix_(keep, keep)] = np.linalg.inv(M[np.ix_(keep, keep)])
+        return out
+
     Wm_g, Wc_g, Wmi_g, Gam_g, D_g, Db_g = [], [], [], [], [], []
     Sig_m, mu_m, Sig_b, mu_b = [], [], [], []
     for g in range(ng):
         fg = prob.ss.nobs[g] / N
         S1, Wm = _fiml_h1_scores_and_hessian(prob, g)
-        Jm = S1.T @ S1 / S1.shape[0]
-        Wmi = np.linalg.inv(Wm)
-        Wc = _complete_h1_information(prob.ss.cov[g])
+        Wm = z(Wm)
+        Jm = z(S1.T @ S1 / S1.shape[0])
+        Wmi = zinv(Wm)
+        Wc = zc(_complete_h1_information(prob.ss.cov[g]))
         Wm_g.append(fg * Wm)
         Wc_g.append(fg * Wc)
         Wmi_g.append(Wmi / fg)
@@ -487,7 +525,7 @@ def fiml_corrected(prob: Problem, theta: np.ndarray, A0: np.ndarray, df: float,
     if information == "observed":
         Wi_all = Wm_all
     else:
-        Wi_all = block_diag(*[(prob.ss.nobs[g] / N) * _fiml_h1_expected(prob, g)
+        Wi_all = block_diag(*[(prob.ss.nobs[g] / N) * z(_fiml_h1_expected(prob, g))
                               for g in range(ng)])
     A0 = D_all.T @ Wi_all @ D_all
     bA0 = Db_all.T @ Wi_all @ Db_all

@@ -35,6 +35,7 @@ class SampleStats:
     h1_loglik: tuple | None = None  # FIML: per group, the saturated log-likelihood
     baseline_loglik: tuple | None = None  # FIML: per group, the independence log-likelihood
     pairwise: tuple | None = None   # FIML: per group, (pairwise cov * (n-1)/n, available means)
+    cases: pd.DataFrame | None = None  # one row per input row: row label, group, status
 
     def fourth_moments(self, g: int):
         """Per group: (vech rows, cols, M4, M3, m2) of the centred data, computed once.
@@ -89,14 +90,31 @@ def _check_pd(cov: np.ndarray, ov, label) -> None:
             f"{', '.join(map(repr, involved))} are linearly dependent. Drop one of them.")
 
 
+STATUS_USED = "used"
+STATUS_LISTWISE = "dropped: missing value (listwise)"
+STATUS_COVARIATE = "dropped: missing exogenous covariate (fixed_x)"
+STATUS_EMPTY = "dropped: no observed model variable"
+STATUS_GROUP = "dropped: missing group"
+
+
+def _name_rows(labels, limit: int = 10) -> str:
+    shown = ", ".join(map(str, labels[:limit]))
+    return shown + (f" and {len(labels) - limit} more" if len(labels) > limit else "")
+
+
 def from_data(data: pd.DataFrame, ov, group: str | None = None,
-              missing: str = "listwise") -> SampleStats:
+              missing: str = "listwise", x_vars=()) -> SampleStats:
     """Compute moments from raw data.
 
     ``missing="listwise"`` (lavaan default) drops incomplete rows; ``missing="ml"``
     keeps every row with at least one observed value, groups rows by missingness
     pattern, and takes the EM estimates of the saturated model as the sample moments
-    (lavaan ``missing = "ml"``, ``sampstat.h1``).
+    (lavaan ``missing = "ml"``, ``sampstat.h1``). With ``missing="ml"`` the rows with a
+    missing value in one of ``x_vars`` (the fixed.x covariates) are dropped first, as
+    lavaan does with ``fixed.x = TRUE``; ``missing="ml.x"`` keeps them.
+
+    The returned ``cases`` table names every input row (its ``data.index`` label), its
+    group and whether it was used or why it was dropped.
 
     Raises
     ------
@@ -133,14 +151,41 @@ def from_data(data: pd.DataFrame, ov, group: str | None = None,
         labels = tuple(pd.unique(gcol[keep_g]))  # order of first appearance (lavaan)
         lookup = {v: k for k, v in enumerate(labels)}
         gcodes = np.array([lookup.get(v, -1) if k else -1 for v, k in zip(gvals, keep_g)])
-    if missing == "ml":
-        return _from_data_fiml(X, gcodes, labels, ov, group)
+    status = np.full(len(X), STATUS_USED, dtype=object)
+    status[gcodes < 0] = STATUS_GROUP
+    row_labels = data.index.to_numpy()
+    if missing in ("ml", "ml.x"):
+        if (gcodes < 0).any():
+            lab = row_labels[gcodes < 0].tolist()
+            warnings.warn(
+                f"{len(lab)} of {len(X)} rows have no value in the group column {group!r} and "
+                f"were dropped (rows {_name_rows(lab)}).", DataQualityWarning, stacklevel=3)
+        if missing == "ml" and len(x_vars):
+            xi = [list(ov).index(v) for v in x_vars]
+            miss_x = ~np.isfinite(X[:, xi]).all(axis=1) & (status == STATUS_USED)
+            if miss_x.any():
+                status[miss_x] = STATUS_COVARIATE
+                lab = row_labels[miss_x].tolist()
+                warnings.warn(
+                    f"{len(lab)} of {len(X)} rows have a missing value in the exogenous "
+                    f"covariate(s) {', '.join(map(repr, x_vars))} and were dropped, as lavaan "
+                    f"does with missing='ml' and fixed_x=True (rows {_name_rows(lab)}). Use "
+                    f"missing='ml.x' to keep them (covariate moments from all rows), or "
+                    f"fixed_x=False to model the covariates; result.cases lists every row.",
+                    DataQualityWarning, stacklevel=3)
+        empty = ~np.isfinite(X).any(axis=1) & (status == STATUS_USED)
+        status[empty] = STATUS_EMPTY
+        ss = _from_data_fiml(X, gcodes, labels, ov, group, status == STATUS_USED, row_labels)
+        return _with_cases(ss, row_labels, gcodes, labels, status)
     ok = np.isfinite(X).all(axis=1) & (gcodes >= 0)
+    status[~ok & (gcodes >= 0)] = STATUS_LISTWISE
     n_dropped = int((~ok).sum())
     if n_dropped:
+        lab = row_labels[~ok].tolist()
         warnings.warn(
             f"{n_dropped} of {len(X)} rows have missing values in the model variables"
-            f"{' or the group column' if group else ''} and were dropped (listwise deletion).",
+            f"{' or the group column' if group else ''} and were dropped (listwise deletion; "
+            f"rows {_name_rows(lab)}; result.cases lists every row).",
             DataQualityWarning, stacklevel=3)
     ng = max(len(labels), 1)
     nobs, means, covs, raw = [], [], [], []
@@ -159,8 +204,16 @@ def from_data(data: pd.DataFrame, ov, group: str | None = None,
         nobs.append(n)
         means.append(m)
         covs.append(S)
-    return SampleStats(tuple(ov), tuple(nobs), tuple(means), tuple(covs), labels, n_dropped,
-                       data=tuple(raw))
+    ss = SampleStats(tuple(ov), tuple(nobs), tuple(means), tuple(covs), labels, n_dropped,
+                     data=tuple(raw))
+    return _with_cases(ss, row_labels, gcodes, labels, status)
+
+
+def _with_cases(ss: SampleStats, row_labels, gcodes, labels, status) -> SampleStats:
+    from dataclasses import replace
+    grp = [labels[c] if (labels and c >= 0) else (1 if c >= 0 else None) for c in gcodes]
+    cases = pd.DataFrame({"row": row_labels, "group": grp, "status": status})
+    return replace(ss, cases=cases)
 
 
 def from_moments(sample_cov, sample_nobs, ov, sample_mean=None, rescale: bool = True,
@@ -215,15 +268,15 @@ def from_moments(sample_cov, sample_nobs, ov, sample_mean=None, rescale: bool = 
                        has_means=sample_mean is not None)
 
 
-def _from_data_fiml(X, gcodes, labels, ov, group) -> SampleStats:
+def _from_data_fiml(X, gcodes, labels, ov, group, ok, row_labels) -> SampleStats:
     from .missing import em_saturated, pattern_loglik, patterns_of
     any_obs = np.isfinite(X).any(axis=1)
-    ok = any_obs & (gcodes >= 0)
+    empty = ~any_obs & (gcodes >= 0)
     n_dropped = int((~ok).sum())
-    if n_dropped:
+    if empty.any():
         warnings.warn(
-            f"{n_dropped} of {len(X)} rows have no observed model variable"
-            f"{' or no group' if group else ''} and were dropped.",
+            f"{int(empty.sum())} of {len(X)} rows have no observed model variable and were "
+            f"dropped (rows {_name_rows(row_labels[empty].tolist())}).",
             DataQualityWarning, stacklevel=4)
     ng = max(len(labels), 1)
     nobs, means, covs, pats, h1, base, pw = [], [], [], [], [], [], []

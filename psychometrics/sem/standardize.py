@@ -62,7 +62,7 @@ def standardize_rows(lhs, op, rhs, group, est, sds, lvset, kind: str = "std.all"
             out[r] = out[r] * _sqrt(eta2[l])
             if r_lv:
                 out[r] = out[r] / _sqrt(eta2[rr])
-        elif o == "~":
+        elif o in ("~", "<~"):
             if l_lv:
                 out[r] = out[r] / _sqrt(eta2[l])
             if r_lv:
@@ -83,7 +83,7 @@ def standardize_rows(lhs, op, rhs, group, est, sds, lvset, kind: str = "std.all"
         # ---- std.all
         if o == "=~" and not r_lv:
             out[r] = out[r] / _sqrt(ov2[rr])
-        elif o == "~":
+        elif o in ("~", "<~"):
             if not l_lv:
                 out[r] = out[r] / _sqrt(ov2[l])
             if not r_lv and rr not in nox:

@@ -23,7 +23,7 @@ __all__ = ["Statement", "Definition", "Constraint", "ParsedModel", "parse_model"
 
 # longest operators first
 _OPERATORS = ["=~", "~~", ":=", "==", "<~", "~*~", "~", "|", "<", ">"]
-_SUPPORTED = {"=~", "~~", "~", ":=", "=="}
+_SUPPORTED = {"=~", "~~", "~", ":=", "==", "<", ">", "<~"}
 _NAME = re.compile(r"^[A-Za-z_.][A-Za-z0-9_.]*$")
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
@@ -59,11 +59,13 @@ class Definition:
 
 @dataclass(frozen=True)
 class Constraint:
-    """An equality constraint ``lhs == rhs`` between labels or expressions."""
+    """A constraint ``lhs == rhs``, ``lhs < rhs`` or ``lhs > rhs`` between labels or
+    expressions (R syntax)."""
 
     lhs: str
     rhs: str
     line: int
+    op: str = "=="
 
 
 @dataclass(frozen=True)
@@ -90,8 +92,8 @@ def _strip_comment(line: str) -> str:
     return "".join(out)
 
 
-_CONT_END = ("+", "*", "=~", "~", "~~", ":=", "==", ",", "(", "-", "/", "^")
-_CONT_START = ("+", "*", "=~", "~", ":=", "==", ",", ")", "-", "/", "^")
+_CONT_END = ("+", "*", "=~", "~", "~~", ":=", "==", ",", "(", "-", "/", "^", "<", ">")
+_CONT_START = ("+", "*", "=~", "~", ":=", "==", ",", ")", "-", "/", "^", "<", ">")
 
 
 def _logical_lines(text: str) -> list[tuple[int, str]]:
@@ -255,7 +257,7 @@ def parse_model(text: str) -> ParsedModel:
         if op not in _SUPPORTED:
             raise ModelSyntaxError(
                 f"Model syntax line {line}: operator {op!r} is not supported "
-                f"(supported: =~, ~, ~~, :=, ==).", line=line, token=op)
+                f"(supported: =~, <~, ~, ~~, :=, ==, <, >).", line=line, token=op)
         if not lhs_txt:
             raise ModelSyntaxError(f"Model syntax line {line}: nothing left of {op!r} in {stmt!r}.",
                                    line=line, token=op)
@@ -266,9 +268,9 @@ def parse_model(text: str) -> ParsedModel:
             name = _check_name(lhs_txt, line, stmt)
             definitions.append(Definition(name, re.sub(r"\s+", "", rhs_txt), line))
             continue
-        if op == "==":
+        if op in ("==", "<", ">"):
             constraints.append(Constraint(re.sub(r"\s+", "", lhs_txt),
-                                          re.sub(r"\s+", "", rhs_txt), line))
+                                          re.sub(r"\s+", "", rhs_txt), line, op))
             continue
         lhs_names = [_check_name(x, line, stmt) for x in _split_top(lhs_txt, "+")]
         terms = _split_top(rhs_txt, "+")

@@ -43,7 +43,7 @@ def test_group_vectors():
 @pytest.mark.parametrize("text, line, token", [
     ("f =~ x1 + x2\ng =~ x3 + + x4", 2, "+"),
     ("f =~ x1 + x2\n\nx3 x4", 3, "x3 x4"),
-    ("f =~ x1\ng <~ x2 + x3", 2, "<~"),
+    ("f =~ x1\ng ~*~ g", 2, "~*~"),   # scaling factors (ordinal) are not in fit()
     ("f =~ x1 + 2x2", 1, "2x2"),
     ("f =~ x1 + x2\nf =~ bad-name", 2, "bad-name"),
     ("f =~ x1 + x2\nd := a +* b", 3 - 1, "a+*b"),

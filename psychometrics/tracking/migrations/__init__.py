@@ -1,0 +1,1 @@
+"""Alembic migrations of the tracking store (run by ``psychometrics track init``)."""
