@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "psychometrics.simulate.cli",
     "psychometrics.tracking.cli",
     "psychometrics.irt.cli",
+    "psychometrics.power.cli",
 )
 
 

@@ -5,6 +5,7 @@ Public API
 ``decompose``  person means (between), deviations (within), grand-mean-centred means
 ``lead``, ``lag``  next/previous assessment's value by patient in time order
 ``mixed``      Gaussian LMM (REML/ML) with random intercepts and slopes, Satterthwaite df;
+               several grouping factors (nested a/b, crossed) give a ``MultiMixedResult``;
                binomial/Poisson GLMMs with ``family=`` (``GlmmResult``)
 ``compare``    likelihood-ratio tests of nested models (lme4 ``anova``)
 ``statsby``    within/between correlations, ICC1/ICC2 (psych ``statsBy``)
@@ -13,8 +14,10 @@ Public API
 from .decompose import ShiftResult, check_panel, decompose, lag, lead
 from .glmm import GlmmResult
 from .mixed import MixedResult, MixedSummary, compare, mixed
+from ._multi import MultiMixedResult
 from .progress import ProgressResult, progress
 from .statsby import StatsByResult, statsby
 
 __all__ = ["decompose", "lead", "lag", "ShiftResult", "check_panel", "mixed", "compare",
-           "MixedResult", "MixedSummary", "GlmmResult", "statsby", "StatsByResult", "progress", "ProgressResult"]
+           "MixedResult", "MixedSummary", "GlmmResult", "MultiMixedResult", "statsby",
+           "StatsByResult", "progress", "ProgressResult"]

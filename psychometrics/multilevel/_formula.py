@@ -8,7 +8,8 @@ Grammar (R's, enough for lme4's everyday mixed models)::
     sum       := prod (("+" | "-") prod)*
     prod      := inter ("*" inter)*  |  inter "^" INT
     inter     := atom (":" atom)*
-    atom      := "0" | "1" | "(" sum ")" | "(" sum ("|" | "||") NAME ")" | variable
+    atom      := "0" | "1" | "(" sum ")" | "(" sum ("|" | "||") group ")" | variable
+    group     := NAME (("/" | ":") NAME)*        (nested a/b = a + a:b; interaction a:b)
     variable  := NAME | "`" any "`" | NAME "(" balanced ")"
 
 ``a*b`` expands to ``a + b + a:b`` (also for groups: ``(a + b) * c``), ``(a + b)^2``
@@ -215,12 +216,17 @@ class _Parser:
             if bar is not None:
                 inner = self.toks[self.i + 1:bar]
                 gtoks = self.toks[bar + 1:j]
-                if len(gtoks) != 1 or not (_is_name(gtoks[0]) or gtoks[0].startswith("`")):
+                # one column name, or nested / interaction grouping factors a/b, a:b (issue 23)
+                names_ok = len(gtoks) % 2 == 1 and all(
+                    (_is_name(g) or g.startswith("`")) if k % 2 == 0 else g in ("/", ":")
+                    for k, g in enumerate(gtoks))
+                if not names_ok:
                     raise ModelSyntaxError(
                         f"Formula {self.text!r}: the grouping factor of a random-effects term must "
-                        f"be one column name, got {' '.join(gtoks)!r} (make a column for "
-                        "combinations such as a:b).", token=" ".join(gtoks) or None)
-                group = gtoks[0][1:-1] if gtoks[0].startswith("`") else gtoks[0]
+                        f"be a column name, or columns joined by '/' (nested, therapist/patient) "
+                        f"or ':' (interaction), got {' '.join(gtoks)!r}.",
+                        token=" ".join(gtoks) or None)
+                group = "".join(g[1:-1] if g.startswith("`") else g for g in gtoks)
                 if not inner:
                     raise ModelSyntaxError(f"Formula {self.text!r}: empty random-effects term.",
                                            token="|")

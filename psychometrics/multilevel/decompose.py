@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Sequence
 
 import numpy as np
@@ -92,7 +92,8 @@ def check_panel(data: pd.DataFrame, id: str, time: str | None, columns: Sequence
 
 def decompose(data: pd.DataFrame, id: str, time: str | None, columns, *, detrend: bool = False,
               suffixes: tuple[str, str, str] = ("_between", "_within", "_between_c"),
-              keep_all: bool = True) -> pd.DataFrame:
+              keep_all: bool = True,
+              cluster_suffixes: tuple[str, str] = ("_cluster", "_cluster_c")) -> pd.DataFrame:
     """Split time-varying variables into between- and within-patient parts.
 
     For each column ``x``: ``x_between`` = the patient's mean of ``x`` over all
@@ -104,8 +105,18 @@ def decompose(data: pd.DataFrame, id: str, time: str | None, columns, *, detrend
     ----------
     data : DataFrame
         Long format, one row per patient and time point.
-    id, time : str
-        Patient and time columns. ``time`` (numeric) orders the rows and is
+    id : str or [cluster, patient]
+        Patient column; or two columns for three-level data, e.g.
+        ``["therapist", "patient"]`` (patients nested in therapists; a patient is
+        the combination of both, so ids may repeat across therapists). Then, for
+        each column ``x``: ``x_within`` = ``x`` minus the patient's mean;
+        ``x_between`` = the patient's mean; ``x_between_c`` = the patient's mean
+        minus the therapist's mean (centring within cluster); ``x_cluster`` = the
+        therapist's mean (the mean of that therapist's patient means, each patient
+        counted once); ``x_cluster_c`` = ``x_cluster`` minus the mean of the
+        therapist means. ``x = x_within + x_between_c + x_cluster`` in every row.
+    time : str
+        Time column. ``time`` (numeric) orders the rows and is
         needed for ``detrend``; it may be None when not detrending.
     columns : str or list of str
         Numeric columns to decompose.
@@ -117,6 +128,9 @@ def decompose(data: pd.DataFrame, id: str, time: str | None, columns, *, detrend
         (exact fit) and a DataQualityWarning.
     suffixes : tuple of 3 str
         Names appended for the between, within and centred-between columns.
+    cluster_suffixes : tuple of 2 str
+        Three-level data only: names appended for the cluster mean and the
+        centred cluster mean.
     keep_all : bool, default True
         Return all columns of ``data`` plus the new ones (rows in the input
         order); if False only id, time and the new columns.
@@ -143,6 +157,18 @@ def decompose(data: pd.DataFrame, id: str, time: str | None, columns, *, detrend
     parts stay missing.
     """
     cols = _as_list(columns)
+    if not isinstance(id, str):
+        ids = _as_list(id, "id")
+        if len(ids) == 1:
+            id = ids[0]
+        elif len(ids) == 2:
+            return _decompose3(data, ids[0], ids[1], time, cols, detrend=detrend,
+                               suffixes=suffixes, cluster_suffixes=cluster_suffixes,
+                               keep_all=keep_all)
+        else:
+            raise ModelSpecificationError(
+                f"The 'id' argument takes one column (patient) or two (cluster, patient), e.g. "
+                f"id=['therapist', 'patient']. Got {ids!r}.")
     check_panel(data, id, time if (time is not None) else None, cols)
     if detrend and time is None:
         raise ModelSpecificationError("detrend=True needs the time column (time= argument).")
@@ -189,6 +215,86 @@ def decompose(data: pd.DataFrame, id: str, time: str | None, columns, *, detrend
         out[c + suffixes[0]] = between
         out[c + suffixes[1]] = within
         out[c + suffixes[2]] = between - gm
+    return out
+
+
+def _decompose3(data, cluster, id, time, cols, *, detrend, suffixes, cluster_suffixes, keep_all):
+    """Three-level decomposition (patients nested in clusters such as therapists)."""
+    if not isinstance(data, pd.DataFrame):
+        raise ModelSpecificationError(
+            f"The 'data' argument must be a pandas DataFrame, got {type(data).__name__}.")
+    for col_ in (cluster, id):
+        if col_ not in data.columns:
+            raise ModelSpecificationError(
+                f"Column(s) {[col_]} not found in data; columns are {list(map(str, data.columns))}.")
+        if data[col_].isna().any():
+            rows = data.index[data[col_].isna()]
+            raise DataValidationError(
+                f"The {'cluster' if col_ == cluster else 'id'} column {col_!r} has {len(rows)} "
+                "missing value(s).",
+                [DataIssue(row=r, column=col_, value=None, problem=f"missing {col_}") for r in rows],
+                hint=f"Every assessment needs its {cluster} and {id}; fill or drop these rows first.")
+    cl = data[cluster]
+    # a patient is the (cluster, patient) combination
+    key = "__patient_in_cluster__"
+    while key in data.columns:
+        key += "_"
+    pairs = pd.Series(list(zip(cl, data[id])), index=data.index, dtype=object)
+    pcodes = pd.factorize(pairs)[0]
+    tmp = data.assign(**{key: pairs})
+    try:
+        check_panel(tmp, key, time, cols)
+    except DataValidationError as exc:
+        issues = [replace(i, column=f"({cluster}, {id})") if i.column == key else i
+                  for i in exc.issues]
+        raise DataValidationError(exc.summary.replace(repr(key), f"({cluster!r}, {id!r})"),
+                                  issues, hint=exc.hint) from None
+    # ids reused under two clusters while most are unique: probably the same patient (or a typo)
+    nb = data.groupby(id, sort=True)[cluster].nunique()
+    multi = nb[nb > 1]
+    if 0 < len(multi) <= 0.5 * len(nb):
+        shown = "; ".join(
+            f"{v} (under {', '.join(map(str, sorted(pd.unique(data.loc[data[id] == v, cluster]))))})"
+            for v in multi.index[:10])
+        warnings.warn(
+            f"Ambiguous nesting: {len(multi)} {id!r} id(s) occur under several {cluster!r}: "
+            f"{shown}{' ...' if len(multi) > 10 else ''}, while the other {len(nb) - len(multi)} "
+            f"occur under one. They are treated as different patients (one per {cluster}). If "
+            f"they are the same patient, decide which {cluster} the rows belong to; otherwise "
+            f"make the ids unique, e.g. data['{id}'] = data['{cluster}'].astype(str) + '_' + "
+            f"data['{id}'].astype(str).", DataQualityWarning, stacklevel=3)
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        two = decompose(tmp, key, time, cols, detrend=detrend, suffixes=suffixes, keep_all=True)
+    for w in rec:
+        warnings.warn(str(w.message), w.category, stacklevel=3)
+    out = two.drop(columns=[key]) if keep_all else \
+        two[[cluster, id] + ([time] if time else [])].copy()
+    ccodes, cuniq = pd.factorize(cl, sort=False)
+    C = len(cuniq)
+    for c in cols:
+        pm = two[c + suffixes[0]].to_numpy(dtype=float)
+        # each patient once: the first row of every patient with a non-missing mean
+        first = ~pd.Series(pcodes).duplicated().to_numpy() & np.isfinite(pm)
+        cnt = np.bincount(ccodes[first], minlength=C).astype(float)
+        s = np.bincount(ccodes[first], weights=pm[first], minlength=C)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cm = s / cnt
+        cmean = cm[ccodes]
+        gm = float(np.nanmean(cm)) if np.any(cnt > 0) else np.nan
+        for nm in (c + suffixes[0], c + suffixes[1]):
+            out[nm] = two[nm].to_numpy()
+        out[c + suffixes[2]] = pm - cmean
+        out[c + cluster_suffixes[0]] = cmean
+        out[c + cluster_suffixes[1]] = cmean - gm
+        one = int(np.sum(cnt == 1))
+        if one:
+            names = [str(cuniq[i]) for i in np.flatnonzero(cnt == 1)[:10]]
+            warnings.warn(
+                f"{one} {cluster}(s) have a single patient with data on {c!r} "
+                f"({', '.join(names)}{' ...' if one > 10 else ''}): their patient part is 0 by "
+                f"construction and they inform only between-{cluster} effects.",
+                DataQualityWarning, stacklevel=3)
     return out
 
 

@@ -25,6 +25,7 @@ from ._deriv import richardson_jacobian
 from ._formula import build_design, evaluate_expression, parse_formula, parse_rhs, type3_contrasts
 from ._kr import kr_ddf, kr_pieces, kr_test
 from ._lmm import LMMCore, within_ss
+from ._multi import is_multi_formula, mixed_multi
 from .._blas import single_blas_thread
 from ..results import Summary
 
@@ -822,7 +823,13 @@ def mixed(formula: str, data: pd.DataFrame, groups: str | None = None,
           re_formula: str | None = None, reml: bool = True,
           re_cov: str = "unstructured", theta: Sequence[float] | None = None,
           family: str = "gaussian", weights=None, nagq: int = 1):
-    """Fit a linear (Gaussian) or generalised linear mixed model with one grouping factor.
+    """Fit a linear (Gaussian) or generalised linear mixed model.
+
+    One grouping factor gives a :class:`MixedResult` (Gaussian) or a ``GlmmResult``;
+    Gaussian models with random terms for several grouping factors, nested
+    ``(1 | therapist/patient)`` or crossed ``(1 | patient) + (1 | rater)``, give a
+    :class:`~psychometrics.multilevel._multi.MultiMixedResult` (lme4's sparse formulation,
+    see docs/multilevel.md "Several grouping factors").
 
     Parameters
     ----------
@@ -909,10 +916,23 @@ def mixed(formula: str, data: pd.DataFrame, groups: str | None = None,
             "The 'family' parameter must be 'gaussian', 'binomial', 'poisson' or "
             "'negative_binomial'. "
             f"Got {family!r} instead.")
+    multi = isinstance(formula, str) and groups is None and re_formula is None \
+        and is_multi_formula(formula)
+    if family != "gaussian" and multi:
+        raise ModelSpecificationError(
+            f"Formula {formula!r} has several (nested or crossed) grouping factors: supported for "
+            f"Gaussian models only so far; family={family!r} GLMMs take one grouping factor.")
     if family != "gaussian":
         from .glmm import glmm_fit
         return glmm_fit(formula, data, family, groups=groups, re_formula=re_formula,
                         re_cov=re_cov, weights=weights, nagq=nagq, theta=theta)
+    if multi:
+        # several grouping factors (nested a/b, interaction a:b, crossed): lme4's sparse
+        # formulation in _multi.py; returns a MultiMixedResult
+        if weights is not None or nagq != 1:
+            raise ModelSpecificationError(
+                "weights= and nagq= are not supported with several grouping factors yet.")
+        return mixed_multi(formula, data, reml=bool(reml), theta=theta)
     if nagq != 1:
         raise ModelSpecificationError("nagq= applies to GLMMs (family='binomial' or 'poisson').")
     spec, y, X, Z, codes, G, n_dropped = _prepare(formula, data, groups, re_formula, re_cov,

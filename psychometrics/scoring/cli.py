@@ -76,6 +76,10 @@ def _run(args: argparse.Namespace) -> int:
     from .engine import score
     from .plan import make_plan, resolve_instrument
 
+    if Path(args.data).is_dir():  # a directory of parquet files, scored partition by partition
+        from .partitioned import run_cli
+
+        return run_cli(args)
     out = Path(args.out)
     file_format(out)  # fail on an unknown extension before doing any work
     inst = resolve_instrument(args.instrument)

@@ -83,10 +83,13 @@ def test_no_grouping_factor():
         mixed("Reaction ~ Days", SLEEP)
 
 
-def test_two_grouping_factors_rejected():
+def test_two_grouping_factors_fitted_with_few_levels_warned():
+    # several grouping factors are supported since issue 23 (tests in
+    # test_multilevel_nested_crossed.py); two levels of one of them are warned about
     d = SLEEP.assign(site=SLEEP["Subject"] % 2)
-    with pytest.raises(ModelSpecificationError, match="several grouping factors"):
-        mixed("Reaction ~ Days + (1 | Subject) + (1 | site)", d)
+    with pytest.warns(DataQualityWarning, match="Only 2 levels of 'site'"):
+        fit = mixed("Reaction ~ Days + (1 | Subject) + (1 | site)", d)
+    assert fit.groups == ("Subject", "site")
 
 
 def test_too_few_groups_for_covariance():

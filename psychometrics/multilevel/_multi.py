@@ -1,0 +1,907 @@
+"""Linear mixed models with several grouping factors: nested and crossed random effects.
+
+lme4's formulation (Bates, Maechler, Bolker & Walker, 2015, J Stat Softw 67(1), section 3):
+``y = X beta + Z Lambda u + e``, ``u ~ N(0, sigma^2 I)``, ``e ~ N(0, sigma^2 I)``. Each
+random-effects term ``(expr | g)`` contributes ``G_g x q_g`` columns of ``Z`` (level-major, the
+``q_g`` effects of one level side by side) and a block ``I_G (x) T_g`` of the relative
+covariance factor ``Lambda`` (``T_g`` lower triangular, its free elements are ``theta``). With
+``A = Lambda' Z'Z Lambda + I`` (sparse: its pattern is that of Z'Z)::
+
+    ldL2  = log det A
+    C     = X'X - X'Z Lambda A^-1 Lambda' Z'X          (= RX'RX,  ldRX2 = log det C)
+    beta  = C^-1 (X'y - X'Z Lambda A^-1 Lambda' Z'y)
+    pwrss = y'y - y'Z Lambda A^-1 Lambda'Z'y - beta' (X'y - ...)
+    dev_ML   = ldL2 + n (1 + log(2 pi pwrss / n))
+    dev_REML = ldL2 + ldRX2 + (n - p) (1 + log(2 pi pwrss / (n - p)))
+
+``A`` is factored densely when it is small and by a sparse LU (SuperLU, symmetric mode, minimum
+degree ordering; the log-determinant is the sum of log |U_ii|) otherwise. For nested random
+intercepts the factor has no fill-in (patients within therapists), so one evaluation costs
+O(number of levels).
+
+The optimiser, the optimality check and its restarts are those of the one-factor core
+(``LMMCore.optimize`` / ``check_optimum``, issue 19): a boundary point is accepted only after
+the deviance at small positive variances was checked, and ``converged`` means the check
+passed. The gradient is a central difference of the deviance and the Hessian a second
+difference of function values (the number of theta is small); lmerTest's Satterthwaite df use
+the Hessian of the deviance in (theta, sigma) by Richardson-extrapolated differences, as
+``numDeriv::hessian`` in lmerTest.
+"""
+from __future__ import annotations
+
+import math
+import time as _time
+import warnings
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+import scipy.linalg as sla
+import scipy.sparse as sp
+from scipy import stats
+from scipy.sparse.linalg import splu
+
+from ..exceptions import (ConvergenceWarning, DataQualityWarning, ModelSpecificationError,
+                          SingularFitWarning)
+from ..results import Summary
+from .._blas import single_blas_thread
+from ._deriv import richardson_jacobian
+from ._formula import build_design, parse_formula
+from ._lmm import LMMCore
+
+__all__ = ["is_multi_formula", "mixed_multi", "MultiMixedResult", "expand_random_terms"]
+
+#: above this number of random effects, A is factored as a sparse matrix
+DENSE_MAX = 800
+
+
+# --------------------------------------------------------------------------- formula
+def is_multi_formula(formula: str) -> bool:
+    """True when ``formula`` has random terms for more than one grouping factor, or a nested
+    (``a/b``) or interaction (``a:b``) grouping factor."""
+    parsed = parse_formula(formula)
+    groups = {rt.group for rt in parsed.random}
+    return len(groups) > 1 or any(("/" in g or ":" in g) for g in groups)
+
+
+def expand_random_terms(random_terms):
+    """Expand random terms to lme4's list of (terms, intercept, factors, name) blocks.
+
+    ``(e | a/b)`` becomes ``(e | a) + (e | b:a)`` (lme4 names the interaction ``b:a``);
+    ``(e | a:b)`` keeps the name ``a:b``; ``(1 + x || g)`` becomes ``(1 | g) + (0 + x | g)``.
+    """
+    out = []
+    for rt in random_terms:
+        groups = []
+        if "/" in rt.group:
+            parts = rt.group.split("/")
+            for k in range(1, len(parts) + 1):
+                facs = []
+                for p_ in parts[:k]:
+                    facs.extend(p_.split(":"))
+                groups.append((tuple(facs), ":".join(reversed(parts[:k]))))
+        else:
+            groups.append((tuple(rt.group.split(":")), rt.group))
+        for facs, name in groups:
+            if rt.uncorrelated:
+                if rt.intercept:
+                    out.append(((), True, facs, name))
+                for t in rt.terms:
+                    out.append(((t,), False, facs, name))
+            else:
+                out.append((rt.terms, rt.intercept, facs, name))
+    return out
+
+
+def _label(v) -> str:
+    if isinstance(v, (float, np.floating)) and float(v).is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _level_codes(d: pd.DataFrame, cols):
+    """Codes 0..G-1 and sorted level labels of the interaction of ``cols`` (labels joined by
+    ':' in the order of ``cols``, as lme4 labels the levels of ``b:a``)."""
+    parts = [pd.factorize(d[c], sort=False) for c in cols]
+    if len(cols) == 1:
+        labels = np.array([_label(v) for v in parts[0][1]], dtype=object)
+        inv = parts[0][0]
+    else:
+        arr = np.column_stack([p_[0] for p_ in parts])
+        uniq, inv = np.unique(arr, axis=0, return_inverse=True)
+        inv = inv.ravel()
+        vals = [np.asarray(p_[1], dtype=object) for p_ in parts]
+        labels = np.array([":".join(_label(vals[j][u[j]]) for j in range(len(cols)))
+                           for u in uniq.tolist()], dtype=object)
+    order = np.argsort(labels, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return rank[inv].astype(np.int64), pd.Index(labels[order])
+
+
+# --------------------------------------------------------------------------- core
+class MultiLMMCore(LMMCore):
+    """Profiled deviance of an LMM with several random-effects terms (lme4's Lambda, Z, theta).
+
+    Reuses ``LMMCore``'s optimiser and optimality check; ``tpos`` indexes the random effects
+    of all terms side by side (term ``t``'s effects are ``off_t .. off_t + q_t - 1``), so that a
+    diagonal element of a term's ``T`` is ``r == c`` and a column flip stays inside its term.
+    """
+
+    def __init__(self, y, X, terms):
+        self.n, self.p = X.shape
+        self.terms = terms                      # dicts: Zt (n x q), codes, G, q, off, col0, tpos
+        self.Q = int(sum(t["G"] * t["q"] for t in terms))
+        self.q = int(sum(t["q"] for t in terms))
+        self.G = {t["name"]: t["G"] for t in terms}
+        tpos, owner, rows_l, cols_l, idx_l = [], [], [], [], []
+        zr, zc, zd = [], [], []
+        n = self.n
+        for t in terms:
+            for j in range(t["q"]):
+                zr.append(np.arange(n))
+                zc.append(t["col0"] + t["codes"] * t["q"] + j)
+                zd.append(t["Zt"][:, j])
+            g = np.arange(t["G"])
+            for (r, c) in t["tpos"]:
+                k = len(tpos)
+                tpos.append((t["off"] + r, t["off"] + c))
+                owner.append(t["name"])
+                rows_l.append(t["col0"] + g * t["q"] + r)
+                cols_l.append(t["col0"] + g * t["q"] + c)
+                idx_l.append(np.full(t["G"], k))
+        self.tpos = tpos
+        self.ntheta = len(tpos)
+        self.lower = np.array([0.0 if r == c else -np.inf for r, c in tpos])
+        self._lam_rows = np.concatenate(rows_l)
+        self._lam_cols = np.concatenate(cols_l)
+        self._lam_idx = np.concatenate(idx_l)
+        Z = sp.csc_matrix((np.concatenate(zd), (np.concatenate(zr), np.concatenate(zc))),
+                          shape=(n, self.Q))
+        self.Z = Z
+        self.dense = self.Q <= DENSE_MAX
+        ZtZ = (Z.T @ Z).tocsc()
+        self.ZtZ = ZtZ.toarray() if self.dense else ZtZ
+        self.ZtX = np.asarray(Z.T @ X)
+        self.Zty = np.asarray(Z.T @ y).ravel()
+        self.XtX = X.T @ X
+        self.Xty = X.T @ y
+        self.yty = float(y @ y)
+        self._setup_block()
+        colsq = np.zeros(self.q)
+        for t in terms:
+            colsq[t["off"]:t["off"] + t["q"]] = np.einsum("ij,ij->j", t["Zt"], t["Zt"])
+        self.Msum = np.diag(colsq)
+
+    def Lambda(self, theta):
+        vals = np.asarray(theta, dtype=float)[self._lam_idx]
+        return sp.csc_matrix((vals, (self._lam_rows, self._lam_cols)), shape=(self.Q, self.Q))
+
+    def T_list(self, theta):
+        out = {}
+        k = 0
+        for t in self.terms:
+            T = np.zeros((t["q"], t["q"]))
+            for (r, c) in t["tpos"]:
+                T[r, c] = theta[k]
+                k += 1
+            out[t["name"]] = T
+        return out
+
+    def _factor(self, theta):
+        """(ldL2, solve, Lambda) for A = Lambda' Z'Z Lambda + I (Lambda None: diagonal)."""
+        if self._block:
+            return self._factor_block(theta, None)
+        Lam = self.Lambda(theta)
+        if self.dense:
+            Ld = Lam.toarray()
+            A = Ld.T @ self.ZtZ @ Ld
+            A[np.diag_indices_from(A)] += 1.0
+            try:
+                cf = sla.cho_factor(A, lower=True, check_finite=False)
+            except np.linalg.LinAlgError:
+                return None, None, Lam
+            ld = float(2.0 * np.sum(np.log(np.diag(cf[0]))))
+            return ld, (lambda B: sla.cho_solve(cf, B, check_finite=False)), Lam
+        A = (Lam.T @ self.ZtZ @ Lam + sp.identity(self.Q, format="csc")).tocsc()
+        try:
+            lu = splu(A, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
+                      options={"SymmetricMode": True})
+        except RuntimeError:
+            return None, None, Lam
+        d = lu.U.diagonal()
+        if np.any(d <= 0):
+            return None, None, Lam
+        return float(np.sum(np.log(d))), lu.solve, Lam
+
+    #: the block path is used when the random effects outside the first term number at most this
+    BLOCK_REST_MAX = 1500
+
+    def _setup_block(self):
+        """Scalar terms only (random intercepts, or one slope per term): Lambda is diagonal and
+        the first term's block of Z'Z is diagonal (every row has one level of it), so
+        ``A = [[D1, B], [B', A22]]`` is factored through the Schur complement
+        ``S = A22 - B' D1^-1 B`` (dense, of the size of the other terms: e.g. the therapists),
+        O(rows + levels + rest^3) per evaluation."""
+        t1 = self.terms[0]
+        G1 = t1["G"]
+        self._block = (not self.dense) and all(t["q"] == 1 for t in self.terms) \
+            and self.Q - G1 <= self.BLOCK_REST_MAX
+        if not self._block:
+            return
+        idx = np.empty(self.Q, dtype=np.int64)
+        idx[self._lam_cols] = self._lam_idx
+        self._lam_idx_by_col = idx
+        Z = self.Z.tocsc()
+        Z1, Z2 = Z[:, :G1], Z[:, G1:]
+        self._d1 = np.asarray(Z1.multiply(Z1).sum(axis=0)).ravel()
+        B = (Z1.T @ Z2).tocsr()
+        B.sort_indices()
+        Q2 = self.Q - G1
+        self._A22 = np.asarray((Z2.T @ Z2).todense())
+        self._G1 = G1
+        nnz_row = np.diff(B.indptr)
+        n_pairs = int(np.sum(nnz_row.astype(np.int64) ** 2))
+        # B' diag(w) B: dense BLAS when B is dense-ish (crossed with a small factor), else over
+        # the pairs of non-zeros of each row (nested: one per row)
+        self._B_dense = G1 * Q2 * Q2 <= 8 * n_pairs and G1 * Q2 <= 5_000_000
+        self._S_diag = False
+        if self._B_dense:
+            self._Bd = np.asarray(B.todense())
+        else:
+            # every pair (e, f) of non-zeros of the same row, vectorised
+            row_of = np.repeat(np.arange(G1), nnz_row)
+            reps = nnz_row[row_of]                        # each non-zero e repeated nnz_i times
+            e_idx = np.repeat(np.arange(B.nnz), reps)
+            starts = np.repeat(np.cumsum(reps) - reps, reps)
+            f_idx = B.indptr[row_of[e_idx]] + (np.arange(e_idx.size) - starts)
+            self._pr = row_of[e_idx]
+            k1, k2 = B.indices[e_idx], B.indices[f_idx]
+            self._pk = k1 * Q2 + k2
+            self._pv = B.data[e_idx] * B.data[f_idx]
+            # nested: every pair on the diagonal and A22 diagonal -> S diagonal
+            offd = self._A22 - np.diag(np.diag(self._A22))
+            self._S_diag = bool(np.all(k1 == k2) and not np.any(offd))
+            if self._S_diag:
+                self._pk1 = k1
+            self._B = B
+            self._BT = B.T.tocsr()
+
+    def _factor_block(self, theta, Lam):
+        lam = np.asarray(theta, dtype=float)[self._lam_idx_by_col]
+        G1 = self._G1
+        Q2 = self.Q - G1
+        l1, l2 = lam[:G1], lam[G1:]
+        a1 = 1.0 + l1 * l1 * self._d1
+        w = l1 * l1 / a1
+        if not self._B_dense and self._S_diag:
+            sd = (np.diag(self._A22) - np.bincount(self._pk1, weights=self._pv * w[self._pr],
+                                                   minlength=Q2)) * l2 * l2 + 1.0
+            if not np.all(sd > 0):
+                return None, None, Lam
+            ld = float(np.sum(np.log(a1)) + np.sum(np.log(sd)))
+            B_, BT_ = self._B, self._BT
+
+            def solve_d(R):
+                R = np.asarray(R, dtype=float)
+                vec = R.ndim == 1
+                R2 = R[:, None] if vec else R
+                r1, r2 = R2[:G1], R2[G1:]
+                y1 = r1 / a1[:, None]
+                x2 = (r2 - l2[:, None] * (BT_ @ (l1[:, None] * y1))) / sd[:, None]
+                x1 = (r1 - l1[:, None] * (B_ @ (l2[:, None] * x2))) / a1[:, None]
+                out = np.concatenate([x1, x2], axis=0)
+                return out[:, 0] if vec else out
+            return ld, solve_d, Lam
+        if self._B_dense:
+            Bd = self._Bd
+            M = (Bd * w[:, None]).T @ Bd
+        else:
+            M = np.bincount(self._pk, weights=self._pv * w[self._pr],
+                            minlength=Q2 * Q2).reshape(Q2, Q2)
+        S = (self._A22 - M) * np.outer(l2, l2)
+        S[np.diag_indices_from(S)] += 1.0
+        try:
+            cf = sla.cho_factor(S, lower=True, check_finite=False)
+        except np.linalg.LinAlgError:
+            return None, None, Lam
+        ld = float(np.sum(np.log(a1)) + 2.0 * np.sum(np.log(np.diag(cf[0]))))
+        if self._B_dense:
+            def Bmul(x):          # Bs @ x with Bs = diag(l1) B diag(l2)
+                return l1[:, None] * (self._Bd @ (l2[:, None] * x))
+
+            def BTmul(y):
+                return l2[:, None] * (self._Bd.T @ (l1[:, None] * y))
+        else:
+            def Bmul(x):
+                return l1[:, None] * (self._B @ (l2[:, None] * x))
+
+            def BTmul(y):
+                return l2[:, None] * (self._BT @ (l1[:, None] * y))
+
+        def solve(R):
+            R = np.asarray(R, dtype=float)
+            vec = R.ndim == 1
+            R2 = R[:, None] if vec else R
+            r1, r2 = R2[:G1], R2[G1:]
+            y1 = r1 / a1[:, None]
+            x2 = sla.cho_solve(cf, r2 - BTmul(y1), check_finite=False)
+            x1 = (r1 - Bmul(x2)) / a1[:, None]
+            out = np.concatenate([x1, x2], axis=0)
+            return out[:, 0] if vec else out
+        return ld, solve, Lam
+
+    def evaluate(self, theta, reml: bool, grad: bool = False, full: bool = False,
+                 sigma: float | None = None):
+        theta = np.asarray(theta, dtype=float)
+        ldL2, solve, Lam = self._factor(theta)
+        if ldL2 is None or not np.isfinite(ldL2):
+            return {"dev": np.inf, "ok": False}
+        n, p = self.n, self.p
+        if Lam is None:                   # diagonal Lambda (block path)
+            lam = theta[self._lam_idx_by_col]
+            LZX = lam[:, None] * self.ZtX
+            LZy = lam * self.Zty
+        else:
+            LZX = np.asarray(Lam.T @ self.ZtX)
+            LZy = np.asarray(Lam.T @ self.Zty).ravel()
+        S = solve(np.column_stack([LZX, LZy]))
+        SX, Sy = S[:, :p], S[:, p]
+        C = self.XtX - LZX.T @ SX
+        Xvy = self.Xty - LZX.T @ Sy
+        yvy = self.yty - float(LZy @ Sy)
+        try:
+            cC = np.linalg.cholesky(C)
+        except np.linalg.LinAlgError:
+            return {"dev": np.inf, "ok": False}
+        beta = np.linalg.solve(C, Xvy)
+        pwrss = yvy - float(beta @ Xvy)
+        if not pwrss > 0:
+            return {"dev": np.inf, "ok": False}
+        ldRX2 = float(2.0 * np.sum(np.log(np.diag(cC))))
+        m = n - p if reml else n
+        dev = ldL2 + m * (1.0 + np.log(2.0 * np.pi * pwrss / m))
+        if reml:
+            dev += ldRX2
+        out = {"dev": dev, "ok": True, "ldL2": ldL2, "ldRX2": ldRX2, "pwrss": pwrss,
+               "beta": beta, "C": C}
+        if full:
+            u = Sy - SX @ beta                 # spherical conditional modes
+            out["u"] = u
+            out["b"] = lam * u if Lam is None else np.asarray(Lam @ u).ravel()
+        if grad:
+            out["grad"] = self._fd_grad(theta, reml, sigma)
+        return out
+
+    def _fixed_sigma_dev(self, theta, reml, sigma):
+        ev = self.evaluate(theta, reml)
+        if not ev["ok"]:
+            return np.inf
+        m = self.n - self.p if reml else self.n
+        d = ev["ldL2"] + m * np.log(2 * np.pi * sigma ** 2) + ev["pwrss"] / sigma ** 2
+        return d + ev["ldRX2"] if reml else d
+
+    def _fd_grad(self, theta, reml, sigma=None):
+        f = (lambda th: self.evaluate(th, reml)["dev"]) if sigma is None else \
+            (lambda th: self._fixed_sigma_dev(th, reml, sigma))
+        g = np.empty(self.ntheta)
+        for k in range(self.ntheta):
+            h = 1e-5 * max(abs(theta[k]), 0.1)
+            e = np.zeros(self.ntheta)
+            e[k] = h
+            g[k] = (f(theta + e) - f(theta - e)) / (2 * h)
+        return g
+
+    def dev_and_grad(self, theta, reml):
+        ev = self.evaluate(theta, reml, grad=True)
+        if not ev["ok"]:
+            return np.inf, np.zeros(self.ntheta)
+        return ev["dev"], ev["grad"]
+
+    def _num_hessian_x(self, x, reml, sc, h=1e-3, free=None):
+        """Second differences of the deviance itself (x-space, on ``free`` coordinates); the
+        gradient is already a difference quotient, so differencing it would amplify noise."""
+        idx = np.arange(self.ntheta) if free is None else np.flatnonzero(free)
+        f = lambda z: self.deviance(z * sc, reml)  # noqa: E731
+        f0 = f(x)
+        steps = {j: h * max(1.0, abs(x[j])) for j in idx}
+        H = np.empty((len(idx), len(idx)))
+        for a, i in enumerate(idx):
+            ei = np.zeros_like(x)
+            ei[i] = steps[i]
+            H[a, a] = (f(x + ei) - 2 * f0 + f(x - ei)) / steps[i] ** 2
+            for b_, j in enumerate(idx[:a]):
+                ej = np.zeros_like(x)
+                ej[j] = steps[j]
+                H[a, b_] = H[b_, a] = (f(x + ei + ej) - f(x + ei - ej) - f(x - ei + ej)
+                                       + f(x - ei - ej)) / (4 * steps[i] * steps[j])
+        return H
+
+
+def richardson_hessian(f, x, rel_step: float = 1e-2, min_step: float = 1e-3, levels: int = 4):
+    """Hessian of a scalar function by central second differences with steps h, h/2, ...
+    combined by Richardson extrapolation (the scheme of ``numDeriv::hessian``)."""
+    x = np.asarray(x, dtype=float)
+    k = x.size
+    f0 = f(x)
+    hs = np.maximum(rel_step * np.abs(x), min_step)
+    H = np.empty((k, k))
+    for i in range(k):
+        for j in range(i + 1):
+            ests = []
+            for lev in range(levels):
+                hi, hj = hs[i] / 2 ** lev, hs[j] / 2 ** lev
+                ei = np.zeros(k)
+                ei[i] = hi
+                if i == j:
+                    ests.append((f(x + ei) - 2 * f0 + f(x - ei)) / hi ** 2)
+                else:
+                    ej = np.zeros(k)
+                    ej[j] = hj
+                    ests.append((f(x + ei + ej) - f(x + ei - ej) - f(x - ei + ej)
+                                 + f(x - ei - ej)) / (4 * hi * hj))
+            for r in range(1, levels):
+                fac = 4.0 ** r
+                ests = [(fac * ests[a + 1] - ests[a]) / (fac - 1) for a in range(len(ests) - 1)]
+            H[i, j] = H[j, i] = ests[0]
+    return H
+
+
+# --------------------------------------------------------------------------- preparation
+@dataclass(frozen=True, eq=False)
+class _MultiSpec:
+    formula: str
+    response: str
+    fixed_names: tuple
+    term_cols: dict
+    terms: tuple          # per term: dict(name, re_names, levels, q, off, col0, tpos)
+    tpos: tuple
+    theta_names: tuple
+    row_index: Any = None
+
+
+def _check_nesting(data, ok, factor_cols, expanded):
+    """Warnings about the grouping structure: ids reused under two levels of another factor
+    (ambiguous nesting) in a crossed specification, and upper levels with a single lower level
+    in a nested one."""
+    singles = {facs[0] for _, _, facs, _ in expanded if len(facs) == 1}
+    nested_names = {facs for _, _, facs, _ in expanded if len(facs) > 1}
+    d = data.loc[ok]
+    for a in sorted(singles):
+        for b in sorted(singles):
+            if a == b or any(set((a, b)) <= set(f) for f in nested_names):
+                continue
+            nb = d.groupby(a, sort=True)[b].nunique()
+            multi = nb[nb > 1]
+            if 0 < len(multi) <= 0.5 * len(nb):
+                shown = []
+                for lev in multi.index[:10]:
+                    under = sorted(map(_label, pd.unique(d.loc[d[a] == lev, b])))
+                    shown.append(f"{_label(lev)} (under {', '.join(under)})")
+                more = f" and {len(multi) - 10} more" if len(multi) > 10 else ""
+                warnings.warn(
+                    f"Ambiguous nesting: {len(nb) - len(multi)} of the {len(nb)} levels of {a!r} "
+                    f"occur under one level of {b!r} each, but {len(multi)} {a!r} id(s) occur "
+                    f"under several: {'; '.join(shown)}{more}. The model treats {a!r} and "
+                    f"{b!r} as crossed, so these are taken to be the same {a!r} seen under "
+                    f"different {b!r}. If {a!r} is nested in {b!r} (ids reused), write "
+                    f"'(1 | {b}/{a})', or make the ids unique, e.g. data['{a}'] = "
+                    f"data['{b}'].astype(str) + '_' + data['{a}'].astype(str).",
+                    DataQualityWarning, stacklevel=4)
+    for facs in sorted(nested_names):
+        upper, lower = facs[:-1], facs
+        cnt = d[list(lower)].drop_duplicates().groupby(list(upper)).size()
+        one = cnt[cnt == 1]
+        if len(one):
+            ids = [":".join(map(_label, i if isinstance(i, tuple) else (i,)))
+                   for i in one.index[:10]]
+            warnings.warn(
+                f"{len(one)} level(s) of {':'.join(upper)!r} have a single {facs[-1]!r}: "
+                f"{', '.join(ids)}{' ...' if len(one) > 10 else ''}. For them the "
+                f"{':'.join(upper)!r} and {facs[-1]!r} random intercepts are not told apart "
+                "by their own data (the estimates lean on the other levels).",
+                DataQualityWarning, stacklevel=4)
+
+
+def _prepare_multi(formula, data):
+    if not isinstance(data, pd.DataFrame):
+        raise ModelSpecificationError(
+            f"The 'data' argument must be a pandas DataFrame, got {type(data).__name__}.")
+    parsed = parse_formula(formula)
+    expanded = expand_random_terms(parsed.random)
+    cols = list(map(str, data.columns))
+    if parsed.response not in data.columns:
+        raise ModelSpecificationError(
+            f"Outcome {parsed.response!r} is not a column of data; columns are {cols}.")
+    factor_cols = sorted({f for _, _, facs, _ in expanded for f in facs})
+    for f in factor_cols:
+        if f not in data.columns:
+            raise ModelSpecificationError(
+                f"Grouping column {f!r} of {formula!r} is not a column of data; columns are "
+                f"{cols}.")
+    col = data[parsed.response]
+    if not pd.api.types.is_numeric_dtype(col):
+        raise ModelSpecificationError(
+            f"Outcome {parsed.response!r} must be numeric (dtype is {col.dtype}).")
+    levels_cache: dict = {}
+    X, xnames, term_cols = build_design(data, parsed.terms, parsed.intercept, levels_cache)
+    y = col.to_numpy(dtype=float, na_value=np.nan)
+    ok = np.isfinite(y) & np.all(np.isfinite(X), axis=1)
+    Zs = []
+    for terms, intercept, facs, name in expanded:
+        Zt, zn, _ = build_design(data, terms, intercept, levels_cache)
+        if Zt.shape[1] == 0:
+            raise ModelSpecificationError(f"A random-effects term of {formula!r} has no columns.")
+        Zs.append((Zt, zn))
+        ok &= np.all(np.isfinite(Zt), axis=1)
+    for f in factor_cols:
+        ok &= data[f].notna().to_numpy()
+    n_dropped = int((~ok).sum())
+    n = int(ok.sum())
+    if n == 0:
+        raise ModelSpecificationError(
+            f"No complete rows: every row has a missing value in {parsed.response!r}, the "
+            f"predictors or the grouping columns {factor_cols}.")
+    _check_nesting(data, ok, factor_cols, expanded)
+    y, X = y[ok], X[ok]
+    d = data.loc[ok]
+    # terms in lme4's order: decreasing number of levels (stable)
+    raw = []
+    names_seen = {}
+    for (terms, intercept, facs, name), (Zt, zn) in zip(expanded, Zs):
+        codes, levels = _level_codes(d, name.split(":"))   # labels in the order of the name
+        if name in names_seen and names_seen[name] & set(zn):
+            raise ModelSpecificationError(
+                f"Random effect(s) {sorted(names_seen[name] & set(zn))} of {name!r} appear twice "
+                f"in {formula!r}.")
+        names_seen.setdefault(name, set()).update(zn)
+        raw.append({"name": name, "facs": facs, "Zt": Zt[ok], "re_names": tuple(zn),
+                    "codes": codes.astype(np.int64), "levels": tuple(levels.tolist()),
+                    "G": len(levels), "q": Zt.shape[1]})
+    raw.sort(key=lambda t: -t["G"])
+    off = col0 = 0
+    tpos, tnames = [], []
+    for t in raw:
+        t["off"], t["col0"] = off, col0
+        t["tpos"] = [(r, c) for c in range(t["q"]) for r in range(c, t["q"])]
+        for r, c in t["tpos"]:
+            tpos.append((off + r, off + c))
+            tnames.append(f"{t['name']}.{t['re_names'][c]}" if r == c
+                          else f"{t['name']}.{t['re_names'][r]}.{t['re_names'][c]}")
+        off += t["q"]
+        col0 += t["G"] * t["q"]
+    # ---- identifiability (lme4's checks, with the offending factor named)
+    for t in raw:
+        if t["G"] < 2:
+            lev = t["levels"][0] if t["levels"] else None
+            raise ModelSpecificationError(
+                f"Grouping factor {t['name']!r} has a single level ({lev!r}) among the {n} complete "
+                f"rows; a variance between its levels cannot be estimated. Remove the term "
+                f"'(... | {t['name']})' or check the column.")
+        if t["G"] >= n:
+            raise ModelSpecificationError(
+                f"Grouping factor {t['name']!r} has {t['G']} levels for {n} complete rows (one row "
+                f"per level): its random effect cannot be told apart from the residual. Remove the "
+                f"term '(... | {t['name']})' (lme4: number of levels of each grouping factor must "
+                "be < number of observations).")
+        if n <= t["G"] * t["q"]:
+            cnt = np.bincount(t["codes"], minlength=t["G"])
+            few = [t["levels"][i] for i in np.flatnonzero(cnt < t["q"])]
+            few_txt = (f" Levels with fewer than {t['q']} rows: {', '.join(map(str, few[:10]))}"
+                       + (f" and {len(few) - 10} more." if len(few) > 10 else ".")) if few else ""
+            raise ModelSpecificationError(
+                f"Too few observations for the random effects of {t['name']!r}: {n} rows <= "
+                f"{t['G']} levels x {t['q']} random effect(s) ({', '.join(t['re_names'])}); their "
+                "variances and the residual variance are not identifiable. Use fewer random "
+                f"slopes.{few_txt}")
+        nth = len(t["tpos"])
+        if t["G"] <= nth:
+            raise ModelSpecificationError(
+                f"Too few levels of {t['name']!r} ({t['G']}) for {nth} random-effects covariance "
+                f"parameter(s); use a simpler random-effects structure for it.")
+        if t["G"] < 5:
+            warnings.warn(f"Only {t['G']} levels of {t['name']!r}: variance components estimated "
+                          "from fewer than 5 groups are very imprecise.", DataQualityWarning,
+                          stacklevel=3)
+    from .mixed import _dependent_columns
+    bad = _dependent_columns(X, xnames)
+    if bad:
+        raise ModelSpecificationError(
+            f"The fixed-effects design of {formula!r} is rank deficient: column(s) {bad} are "
+            "linear combinations of earlier columns. Remove them.")
+    spec = _MultiSpec(formula, parsed.response, tuple(xnames), term_cols,
+                      tuple({k: v for k, v in t.items() if k not in ("Zt", "codes")} for t in raw),
+                      tuple(tpos), tuple(tnames), d.index)
+    return spec, y, X, raw, n_dropped
+
+
+# --------------------------------------------------------------------------- result
+@dataclass(frozen=True, eq=False)
+class MultiMixedResult:
+    """Fitted linear mixed model with several grouping factors (immutable).
+
+    Attributes as :class:`~psychometrics.multilevel.MixedResult`, except:
+
+    groups : tuple of str
+        Grouping factors in lme4's order (most levels first), e.g.
+        ``("patient:therapist", "therapist")``.
+    ngroups : dict
+        Levels per grouping factor (``ngrps(fit)``).
+    ranef : dict of DataFrame
+        Conditional modes per grouping factor, one row per level (``ranef(fit)``); levels of
+        an interaction factor are labelled ``"patient:therapist"`` values joined by ``:``.
+    random_effects : DataFrame
+        ``as.data.frame(VarCorr(fit))``: group, var1, var2, variance, sd_cor.
+
+    R equivalent: ``lmerTest::lmer(y ~ x + (1 | therapist/patient), data)``.
+    """
+
+    formula: str
+    reml: bool
+    nobs: int
+    groups: tuple
+    ngroups: dict
+    n_dropped: int
+    fixef: pd.Series
+    vcov: pd.DataFrame
+    theta: pd.Series
+    sigma: float
+    loglik: float
+    npar: int
+    aic: float
+    bic: float
+    deviance: float
+    reml_criterion: float
+    random_effects: pd.DataFrame
+    ranef: dict
+    devcomp: dict
+    converged: bool
+    singular: bool
+    messages: tuple
+    timing: float
+    _core: Any = field(repr=False, compare=False)
+    _spec: Any = field(repr=False, compare=False)
+
+    @cached_property
+    def _satt(self):
+        # hundreds of small dense factorisations: OpenBLAS's thread pool would cost far more
+        # than the work on a busy machine
+        with single_blas_thread():
+            return _satterthwaite_multi(self._core, self.theta.to_numpy(), self.sigma, self.reml)
+
+    @property
+    def vcov_varpar(self) -> pd.DataFrame:
+        """Asymptotic covariance of (theta, sigma): ``2 H^-1`` of the deviance (lmerTest)."""
+        names = list(self.theta.index) + ["sigma"]
+        return pd.DataFrame(self._satt["A"], index=names, columns=names)
+
+    def contrast(self, L, rhs: float = 0.0) -> pd.DataFrame:
+        """t-tests of single-df contrasts ``L beta = rhs`` with Satterthwaite df (lmerTest
+        ``contest1D``). ``L``: vector/matrix over the fixed effects or ``{term: weight}``."""
+        from .mixed import _satt_df
+        names = list(self.fixef.index)
+        if isinstance(L, dict):
+            vec = np.zeros(len(names))
+            for k, v in L.items():
+                if k not in names:
+                    raise ModelSpecificationError(
+                        f"Contrast names {k!r}, which is not a fixed effect; fixed effects are {names}.")
+                vec[names.index(k)] = v
+            L = vec[None, :]
+        L = np.atleast_2d(np.asarray(L, dtype=float))
+        if L.shape[1] != len(names):
+            raise ModelSpecificationError(
+                f"Contrast has {L.shape[1]} columns but the model has {len(names)} fixed effects.")
+        V = self.vcov.to_numpy()
+        beta = self.fixef.to_numpy()
+        rows = []
+        for ell in L:
+            est = float(ell @ beta) - rhs
+            var = float(ell @ V @ ell)
+            df = _satt_df(ell, var, self._satt)
+            se = math.sqrt(var)
+            t = est / se
+            crit = stats.t.ppf(0.975, df)
+            rows.append({"est": est, "se": se, "t": t, "df": df,
+                         "p_value": 2 * stats.t.sf(abs(t), df),
+                         "ci_lower": est - crit * se, "ci_upper": est + crit * se})
+        return pd.DataFrame(rows)
+
+    @cached_property
+    def fixed_effects(self) -> pd.DataFrame:
+        """One row per fixed effect: term, est, se, t, df (Satterthwaite), p_value, ci_lower,
+        ci_upper. R: ``summary(lmerTest::lmer(...))$coefficients``."""
+        tab = self.contrast(np.eye(len(self.fixef)))
+        tab.insert(0, "term", list(self.fixef.index))
+        return tab
+
+    def to_frame(self) -> pd.DataFrame:
+        """The fixed-effects table (``fixed_effects``)."""
+        return self.fixed_effects
+
+    def refit_ml(self) -> "MultiMixedResult":
+        """The same model refitted by ML (itself if already ML), as lme4's ``anova()`` does;
+        used by :func:`~psychometrics.multilevel.compare`. Computed once and cached."""
+        if not self.reml:
+            return self
+        return self._ml_refit
+
+    @cached_property
+    def _ml_refit(self) -> "MultiMixedResult":
+        with warnings.catch_warnings():
+            if self.singular:         # already reported for the REML fit
+                warnings.simplefilter("ignore", SingularFitWarning)
+            return _fit_multi(self._core, self._spec, False, self.n_dropped)
+
+    def variance_shares(self) -> pd.Series:
+        """Share of the total variance (random intercepts and residual) at each level, e.g.
+        therapist, patient within therapist, occasion: the ICC at each level. Only the
+        ``(Intercept)`` variances enter (with random slopes: at 0 of the slope predictors)."""
+        tab = self.random_effects
+        rows = tab[tab["var2"].isna() & ((tab["var1"] == "(Intercept)") | (tab["group"] == "Residual"))]
+        v = rows.set_index("group")["variance"]
+        return v / v.sum()
+
+    def fitted(self) -> pd.Series:
+        """Conditional fitted values ``X beta + Z b`` (lme4 ``fitted(fit)``)."""
+        y, X = self._core.data
+        f = X @ self.fixef.to_numpy() + self._core.Z @ self._b
+        return pd.Series(f, index=self._spec.row_index, name="fitted")
+
+    def residuals(self) -> pd.Series:
+        """Conditional residuals ``y - X beta - Z b`` (lme4 ``residuals(fit)``)."""
+        return pd.Series(self._core.data[0] - self.fitted().to_numpy(),
+                         index=self._spec.row_index, name="residual")
+
+    @property
+    def _b(self):
+        return np.concatenate([self.ranef[t["name"]].to_numpy().ravel()
+                               for t in self._spec.terms])
+
+    def __repr__(self) -> str:
+        crit = "REML" if self.reml else "ML"
+        flags = ("" if self.converged else ", not converged") + (", singular" if self.singular else "")
+        grp = ", ".join(f"{g} {self.ngroups[g]}" for g in self.groups)
+        return (f"<MultiMixedResult {crit} {self.formula!r}: {self.nobs} rows, {grp}, "
+                f"logLik {self.loglik:.4f}{flags}>")
+
+    def summary(self) -> Summary:
+        """Text/HTML/LaTeX summary like ``summary(lmerTest::lmer(...))``."""
+        crit = "REML" if self.reml else "ML"
+        header = [f"Formula: {self.formula}",
+                  f"Observations: {self.nobs}; groups: "
+                  + ", ".join(f"{g} {self.ngroups[g]}" for g in self.groups)
+                  + (f"; rows dropped for missing values: {self.n_dropped}" if self.n_dropped else ""),
+                  f"logLik {self.loglik:.4f}  AIC {self.aic:.4f}  BIC {self.bic:.4f}"]
+        footer = []
+        if self.singular:
+            footer.append("Warning: singular fit (a random-effect variance is estimated as ~0).")
+        if not self.converged:
+            footer.append("Warning: the optimiser did not converge: " + "; ".join(self.messages))
+        return Summary(f"Linear mixed model fit by {crit} (Satterthwaite df)", tuple(header),
+                       (("Random effects:", self.random_effects),
+                        ("Fixed effects:", self.fixed_effects)), tuple(footer))
+
+
+def _satterthwaite_multi(core, theta, sigma, reml):
+    """lmerTest's vcov_varpar (2 H^-1 of the deviance in (theta, sigma), Richardson second
+    differences as numDeriv::hessian) and the Jacobian of cov(beta) = sigma^2 C(theta)^-1."""
+    k = len(theta)
+    vp = np.concatenate([theta, [sigma]])
+    f = lambda v: core._fixed_sigma_dev(v[:k], reml, v[k])  # noqa: E731
+    H = richardson_hessian(f, vp)
+    w, U = np.linalg.eigh(0.5 * (H + H.T))
+    pos = w > 1e-8
+    A = 2.0 * (U[:, pos] / w[pos]) @ U[:, pos].T
+    p = core.p
+
+    def covbeta(v):
+        ev = core.evaluate(v[:k], reml=False)
+        return (v[k] ** 2 * np.linalg.inv(ev["C"])).ravel()
+
+    J = richardson_jacobian(covbeta, vp)
+    return {"A": A, "jac": [J[:, j].reshape(p, p) for j in range(k + 1)], "messages": []}
+
+
+def _varcorr_multi(spec, Ts, sigma):
+    rows = []
+    for t in spec.terms:
+        T = Ts[t["name"]]
+        D = T @ T.T * sigma ** 2
+        nm = t["re_names"]
+        for c in range(t["q"]):
+            rows.append({"group": t["name"], "var1": nm[c], "var2": None, "variance": D[c, c],
+                         "sd_cor": math.sqrt(max(D[c, c], 0.0))})
+        for c in range(t["q"]):
+            for r in range(c + 1, t["q"]):
+                den = math.sqrt(D[c, c] * D[r, r])
+                rows.append({"group": t["name"], "var1": nm[c], "var2": nm[r], "variance": D[r, c],
+                             "sd_cor": D[r, c] / den if den > 0 else float("nan")})
+    rows.append({"group": "Residual", "var1": None, "var2": None, "variance": sigma ** 2,
+                 "sd_cor": sigma})
+    return pd.DataFrame(rows)
+
+
+def _fit_multi(core, spec, reml, n_dropped, fixed_theta=None):
+    from .mixed import SINGULAR_TOL
+    t0 = _time.perf_counter()
+    if fixed_theta is None:
+        with single_blas_thread():
+            theta, info = core.optimize(reml)
+    else:
+        theta = np.asarray(fixed_theta, dtype=float)
+        info = {"converged": True, "message": "theta fixed by the caller (no optimisation)"}
+    ev = core.evaluate(theta, reml, full=True)
+    n, p = core.n, core.p
+    m = n - p if reml else n
+    pwrss = ev["pwrss"]
+    sigma = math.sqrt(pwrss / m)
+    V = sigma ** 2 * np.linalg.inv(ev["C"])
+    u = ev["u"]
+    b = ev["b"]
+    ussq = float(u @ u)
+    dev = ev["dev"]
+    npar = p + len(theta) + 1
+    ml_dev = ev["ldL2"] + n * (1 + math.log(2 * math.pi * pwrss / n))
+    diag_idx = [i for i, (r, c) in enumerate(spec.tpos) if r == c]
+    singular = bool(np.any(theta[diag_idx] < SINGULAR_TOL))
+    messages = []
+    if singular:
+        zero = [spec.theta_names[i] for i in diag_idx if theta[i] < SINGULAR_TOL]
+        msg = (f"boundary (singular) fit of {spec.formula!r}: relative covariance factor(s) "
+               f"{zero} ~ 0 (a variance estimated as ~0 or a correlation of ~ +/-1); consider a "
+               "simpler random-effects structure; see result.random_effects")
+        messages.append(msg)
+        warnings.warn(msg[0].upper() + msg[1:] + ".", SingularFitWarning, stacklevel=3)
+    if not info["converged"]:
+        messages.append(info["message"])
+        warnings.warn(f"Model {spec.formula!r} failed to converge: {info['message']}.",
+                      ConvergenceWarning, stacklevel=3)
+    ranef = {}
+    for t in spec.terms:
+        blk = b[t["col0"]:t["col0"] + t["G"] * t["q"]].reshape(t["G"], t["q"])
+        ranef[t["name"]] = pd.DataFrame(blk, index=pd.Index(t["levels"], name=t["name"]),
+                                        columns=list(t["re_names"]))
+    names = list(spec.fixed_names)
+    return MultiMixedResult(
+        formula=spec.formula, reml=reml, nobs=n, groups=tuple(t["name"] for t in spec.terms),
+        ngroups={t["name"]: t["G"] for t in spec.terms}, n_dropped=n_dropped,
+        fixef=pd.Series(ev["beta"], index=names, name="estimate"),
+        vcov=pd.DataFrame(V, index=names, columns=names),
+        theta=pd.Series(theta, index=list(spec.theta_names), name="theta"),
+        sigma=sigma, loglik=-dev / 2, npar=npar, aic=dev + 2 * npar, bic=dev + math.log(n) * npar,
+        deviance=ml_dev, reml_criterion=dev if reml else float("nan"),
+        random_effects=_varcorr_multi(spec, core.T_list(theta), sigma), ranef=ranef,
+        devcomp={"ldL2": ev["ldL2"], "ldRX2": ev["ldRX2"], "wrss": pwrss - ussq, "ussq": ussq,
+                 "pwrss": pwrss, "sigmaML": math.sqrt(pwrss / n),
+                 "sigmaREML": math.sqrt(pwrss / (n - p))},
+        converged=bool(info["converged"]), singular=singular, messages=tuple(messages),
+        timing=_time.perf_counter() - t0, _core=core, _spec=spec)
+
+
+def mixed_multi(formula: str, data: pd.DataFrame, reml: bool = True,
+                theta: Sequence[float] | None = None) -> MultiMixedResult:
+    """Fit an LMM with several grouping factors (called by :func:`mixed` for such formulas).
+
+    Nested ``(1 | therapist/patient)`` (= ``(1 | therapist) + (1 | therapist:patient)``),
+    crossed ``(1 | patient) + (1 | rater)``, random slopes in any term. R equivalent:
+    ``lmerTest::lmer(formula, data, REML = reml)``.
+    """
+    spec, y, X, raw, n_dropped = _prepare_multi(formula, data)
+    t0 = _time.perf_counter()
+    core = MultiLMMCore(y, X, raw)
+    core.data = (y, X)
+    if theta is not None:
+        theta = np.asarray(theta, dtype=float).ravel()
+        if theta.size != len(spec.tpos):
+            raise ModelSpecificationError(
+                f"theta has {theta.size} value(s) but the model has {len(spec.tpos)}: "
+                f"{list(spec.theta_names)}.")
+        if np.any(theta < core.lower):
+            raise ModelSpecificationError(
+                f"theta values for diagonal elements {list(spec.theta_names)} must be >= 0.")
+    res = _fit_multi(core, spec, bool(reml), n_dropped, fixed_theta=theta)
+    object.__setattr__(res, "timing", _time.perf_counter() - t0)
+    return res
