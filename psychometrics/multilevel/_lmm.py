@@ -71,6 +71,27 @@ def within_ss(codes: np.ndarray, G: int, cols: np.ndarray) -> np.ndarray:
     return np.einsum("ij,ij->j", cols, cols) - between
 
 
+def profiled_deviance(C, Xvy, yvy, ldL2, n, p, reml):
+    """The profiled (REML) deviance from the Schur complement ``C`` of the fixed effects,
+    ``X'V^-1 y`` and ``y'V^-1 y`` and ``log det L^2`` (lme4's ``pwrss`` formulation).
+    Returns ``{"dev": inf, "ok": False}`` when ``C`` is not positive definite or the
+    penalised residual sum of squares is not positive."""
+    try:
+        cC = np.linalg.cholesky(C)
+    except np.linalg.LinAlgError:
+        return {"dev": np.inf, "ok": False}
+    beta = np.linalg.solve(C, Xvy)
+    pwrss = yvy - float(beta @ Xvy)
+    if not pwrss > 0:
+        return {"dev": np.inf, "ok": False}
+    ldRX2 = float(2.0 * np.sum(np.log(np.diag(cC))))
+    m = n - p if reml else n
+    dev = ldL2 + m * (1.0 + np.log(2.0 * np.pi * pwrss / m))
+    if reml:
+        dev += ldRX2
+    return {"dev": dev, "ok": True, "ldL2": ldL2, "ldRX2": ldRX2, "pwrss": pwrss, "beta": beta}
+
+
 class LMMCore:
     """Sufficient statistics and profiled deviance of a one-factor LMM."""
 
@@ -174,21 +195,11 @@ class LMMCore:
         C = self.XtX - sum(ZX[i].T @ KZX[i] for i in range(q))
         Xvy = self.Xty - sum(ZX[i].T @ KZy[i] for i in range(q))
         yvy = self.yty - float(sum(_dot(Zy[i], KZy[i]) for i in range(q)))
-        try:
-            cC = np.linalg.cholesky(C)
-        except np.linalg.LinAlgError:
-            return {"dev": np.inf, "ok": False}
-        beta = np.linalg.solve(C, Xvy)
-        pwrss = yvy - float(beta @ Xvy)
-        if not pwrss > 0:
-            return {"dev": np.inf, "ok": False}
-        ldRX2 = float(2.0 * np.sum(np.log(np.diag(cC))))
-        m = n - p if reml else n
-        dev = ldL2 + m * (1.0 + np.log(2.0 * np.pi * pwrss / m))
-        if reml:
-            dev += ldRX2
-        out = {"dev": dev, "ok": True, "ldL2": ldL2, "ldRX2": ldRX2, "pwrss": pwrss,
-               "beta": beta, "C": C, "T": T}
+        out = profiled_deviance(C, Xvy, yvy, ldL2, n, p, reml)
+        if not out["ok"]:
+            return out
+        out.update({"C": C, "T": T})
+        beta, pwrss, m = out["beta"], out["pwrss"], (n - p if reml else n)
         if grad or full:
             c = [Zy[i] - ZX[i] @ beta for i in range(q)]                      # Z_i'r_i
             MK = [[sum(M[i, j] * K[j, k] for j in range(q)) for k in range(q)] for i in range(q)]

@@ -352,21 +352,12 @@ class MultiLMMCore(LMMCore):
         C = self.XtX - LZX.T @ SX
         Xvy = self.Xty - LZX.T @ Sy
         yvy = self.yty - float(LZy @ Sy)
-        try:
-            cC = np.linalg.cholesky(C)
-        except np.linalg.LinAlgError:
-            return {"dev": np.inf, "ok": False}
-        beta = np.linalg.solve(C, Xvy)
-        pwrss = yvy - float(beta @ Xvy)
-        if not pwrss > 0:
-            return {"dev": np.inf, "ok": False}
-        ldRX2 = float(2.0 * np.sum(np.log(np.diag(cC))))
-        m = n - p if reml else n
-        dev = ldL2 + m * (1.0 + np.log(2.0 * np.pi * pwrss / m))
-        if reml:
-            dev += ldRX2
-        out = {"dev": dev, "ok": True, "ldL2": ldL2, "ldRX2": ldRX2, "pwrss": pwrss,
-               "beta": beta, "C": C}
+        from ._lmm import profiled_deviance
+        out = profiled_deviance(C, Xvy, yvy, ldL2, n, p, reml)
+        if not out["ok"]:
+            return out
+        out["C"] = C
+        beta = out["beta"]
         if full:
             u = Sy - SX @ beta                 # spherical conditional modes
             out["u"] = u
@@ -680,20 +671,9 @@ class MultiMixedResult:
     def contrast(self, L, rhs: float = 0.0) -> pd.DataFrame:
         """t-tests of single-df contrasts ``L beta = rhs`` with Satterthwaite df (lmerTest
         ``contest1D``). ``L``: vector/matrix over the fixed effects or ``{term: weight}``."""
-        from .mixed import _satt_df
+        from .mixed import _satt_df, contrast_matrix
         names = list(self.fixef.index)
-        if isinstance(L, dict):
-            vec = np.zeros(len(names))
-            for k, v in L.items():
-                if k not in names:
-                    raise ModelSpecificationError(
-                        f"Contrast names {k!r}, which is not a fixed effect; fixed effects are {names}.")
-                vec[names.index(k)] = v
-            L = vec[None, :]
-        L = np.atleast_2d(np.asarray(L, dtype=float))
-        if L.shape[1] != len(names):
-            raise ModelSpecificationError(
-                f"Contrast has {L.shape[1]} columns but the model has {len(names)} fixed effects.")
+        L = contrast_matrix(L, names)
         V = self.vcov.to_numpy()
         beta = self.fixef.to_numpy()
         rows = []

@@ -216,6 +216,24 @@ def _prepare(formula, data, groups, re_formula, re_cov, weights=None, family="ga
     return spec, y, X, Z, codes, G, n_dropped
 
 
+def contrast_matrix(L, names: list[str]) -> np.ndarray:
+    """A contrast over the fixed effects ``names`` as a matrix: ``L`` is a vector, a matrix
+    or ``{term: weight}``."""
+    if isinstance(L, dict):
+        vec = np.zeros(len(names))
+        for k, v in L.items():
+            if k not in names:
+                raise ModelSpecificationError(
+                    f"Contrast names {k!r}, which is not a fixed effect; fixed effects are {names}.")
+            vec[names.index(k)] = v
+        L = vec[None, :]
+    L = np.atleast_2d(np.asarray(L, dtype=float))
+    if L.shape[1] != len(names):
+        raise ModelSpecificationError(
+            f"Contrast has {L.shape[1]} columns but the model has {len(names)} fixed effects.")
+    return L
+
+
 @dataclass(frozen=True, eq=False)
 class _Design:
     """What is needed to rebuild the fixed design (type III contrasts, new data)."""
@@ -463,19 +481,7 @@ class MixedResult:
             raise ModelSpecificationError(
                 "Kenward-Roger's method is only available for REML fits (as in lmerTest); refit "
                 "with reml=True.")
-        names = list(self.fixef.index)
-        if isinstance(L, dict):
-            vec = np.zeros(len(names))
-            for k, v in L.items():
-                if k not in names:
-                    raise ModelSpecificationError(
-                        f"Contrast names {k!r}, which is not a fixed effect; fixed effects are {names}.")
-                vec[names.index(k)] = v
-            L = vec[None, :]
-        L = np.atleast_2d(np.asarray(L, dtype=float))
-        if L.shape[1] != len(names):
-            raise ModelSpecificationError(
-                f"Contrast has {L.shape[1]} columns but the model has {len(names)} fixed effects.")
+        L = contrast_matrix(L, list(self.fixef.index))
         V = self.vcov.to_numpy()
         if ddf == "kenward-roger":
             V = self._kr["PhiA"]
