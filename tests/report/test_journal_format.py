@@ -172,7 +172,7 @@ def _numbers(text: str) -> list[str]:
 
 
 def test_methods_and_results_for_every_section_that_ran(built_text):
-    drafted = {"reliability", "cfa", "descriptives", "invariance", "clinical"}
+    drafted = {"reliability", "cfa", "descriptives", "invariance", "clinical", "scoring"}
     secs = {s.key: s for s in built_text.report.sections}
     for key in drafted:
         sec = secs[key]

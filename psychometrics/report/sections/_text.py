@@ -152,7 +152,42 @@ def _progress(results, sec):
             "the effects in the table."), None
 
 
+def _scoring(results, sec):
+    t = _table(sec, "scoring_status")
+    if t is None:
+        return None
+    method = ("Scale scores were computed from the item responses with each instrument's "
+              "scoring key and missing-data rule (proration from the answered items, or the "
+              f"OQ-45 imputation rule), with {_software()}.")
+    parts = []
+    for _, row in t.data.iterrows():
+        c = {k: _cell(t, row, k) for k in ("n", "complete", "prorated", "imputed",
+                                           "too_many_missing")}
+        parts.append(f"{row['instrument']} {row['scale_name']}, {c['complete']} of {c['n']} "
+                     f"complete, {c['prorated']} prorated, {c['imputed']} imputed and "
+                     f"{c['too_many_missing']} missing")
+    return method, ("Scores by scale: " + _join(parts) + "." if parts else None)
+
+
+def _efa(results, sec):
+    if not any(t.key.startswith("efa_loadings") for t in sec.tables):
+        return None
+    return ("Exploratory factor analyses were preceded by the Kaiser-Meyer-Olkin measure and "
+            "Bartlett's test; the number of factors was guided by parallel analysis (Horn, "
+            "1965); loadings, communalities (h\u00b2) and factor correlations are reported, "
+            f"with {_software()}; the numbers are in the paragraph and tables below."), None
+
+
+def _items(results, sec):
+    if not any(t.key.startswith("items_") for t in sec.tables):
+        return None
+    return ("Each item's responses are described by their mean, standard deviation, skew, "
+            "excess kurtosis, share missing, and the shares at the floor and ceiling of the "
+            "response scale (as psych::describe)."), None
+
+
 DRAFTERS: dict[str, Callable] = {
+    "scoring": _scoring, "efa": _efa, "items": _items,
     "reliability": _reliability, "cfa": _cfa, "descriptives": _descriptives,
     "invariance": _invariance, "clinical": _clinical, "progress": _progress,
 }
