@@ -6,8 +6,8 @@
   line break, the title in italics (APA 7).
 * Tables are real Word tables (editable in Word and LibreOffice): no vertical rules;
   horizontal rules above and below the header row and below the body; a "*Note.*"
-  paragraph below; the header row repeats on each page; numbers are aligned on the
-  decimal point. A table too wide for a portrait page gets a landscape section.
+  paragraph below; the header row repeats on each page; numbers are right-aligned, so
+  their decimal points line up. A table too wide for a portrait page gets a landscape section.
 * Figures fit the text width, carry alt text (their title and note), and use the
   body's serif font.
 * Headings: the title, Heading 1 per section, Heading 2 for sub-headings.
@@ -20,7 +20,7 @@ import re
 from docx import Document
 from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK, WD_TAB_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Inches, Pt
@@ -69,16 +69,11 @@ def _border(cell_or_tbl_pr, edges: dict[str, int | None]):
 
 
 def _cell_text(cell, text: str, italic: bool = False, align=WD_ALIGN_PARAGRAPH.CENTER,
-               size: float = 10, markup: bool = False, decimal_at: float | None = None):
+               size: float = 10, markup: bool = False):
     par = cell.paragraphs[0]
     par.alignment = align
     par.paragraph_format.space_after = Pt(0)
     par.paragraph_format.space_before = Pt(0)
-    if decimal_at is not None:
-        # aligned on the decimal point: a decimal tab stop inside the cell
-        par.alignment = WD_ALIGN_PARAGRAPH.LEFT
-        par.paragraph_format.tab_stops.add_tab_stop(Inches(decimal_at), WD_TAB_ALIGNMENT.DECIMAL)
-        text = "\t" + text
     for piece, sub in (split_sub(text) if markup else [(text, False)]):
         run = par.add_run(piece)
         run.italic = italic
@@ -153,6 +148,17 @@ def _column_widths(t: Table, rows, char_in: float, text_width: float) -> list[fl
     return need
 
 
+def _align(j: int, col):
+    """Left for the first column; numbers right-aligned, which aligns their decimal points
+    (every cell of a numeric column has the same number of decimals); intervals, ranges and
+    text centred. (A decimal tab stop would do the same in Word but wraps in LibreOffice.)"""
+    if j == 0:
+        return WD_ALIGN_PARAGRAPH.LEFT
+    if col.kind != "text" and col.ci is None and col.span is None:
+        return WD_ALIGN_PARAGRAPH.RIGHT
+    return WD_ALIGN_PARAGRAPH.CENTER
+
+
 def _table_layout(t: Table, rows, text_width: float) -> tuple[int, list[float]]:
     """Font size and column widths; (size, widths) whose sum may exceed the width."""
     widths = _column_widths(t, rows, 0.085, text_width)
@@ -189,7 +195,7 @@ def _table(doc, t: Table, n: int, text_width: float):
     for j, c in enumerate(t.columns):
         cell = hdr.cells[j]
         _cell_text(cell, c.label, italic=c.italic_label, size=size, markup=True,
-                   align=WD_ALIGN_PARAGRAPH.LEFT if j == 0 else WD_ALIGN_PARAGRAPH.CENTER)
+                   align=_align(j, c))
         _border(cell._tc.get_or_add_tcPr(), {"top": 12, "bottom": 8})
     r = 1
     for group, cells in rows:
@@ -201,11 +207,7 @@ def _table(doc, t: Table, n: int, text_width: float):
         row = tbl.rows[r]
         for j, v in enumerate(cells):
             col = t.columns[j]
-            decimal = (j > 0 and col.kind != "text" and col.ci is None and col.span is None
-                       and any(ch.isdigit() for ch in v))
-            _cell_text(row.cells[j], v, size=size,
-                       align=WD_ALIGN_PARAGRAPH.LEFT if j == 0 else WD_ALIGN_PARAGRAPH.CENTER,
-                       decimal_at=widths[j] / 2 if decimal else None)
+            _cell_text(row.cells[j], v, size=size, align=_align(j, col))
         r += 1
     tbl.autofit = False
     for j, w in enumerate(widths):
