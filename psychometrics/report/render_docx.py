@@ -258,6 +258,13 @@ def _style_document(doc):
         st = doc.styles[name]
         st.font.name = _FONT
         st.font.color.rgb = None
+        # the template's theme fonts (asciiTheme, ...) would override the serif font
+        rfonts = st.element.get_or_add_rPr().find(qn("w:rFonts"))
+        if rfonts is not None:
+            for attr in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
+                rfonts.attrib.pop(qn(attr), None)
+            for attr in ("w:eastAsia", "w:cs"):
+                rfonts.set(qn(attr), _FONT)
     # APA: level-1 headings centred bold, level-2 flush left bold, captions plain 12 pt
     for name, size, align in (("Heading 1", 14, WD_ALIGN_PARAGRAPH.CENTER),
                               ("Heading 2", 12, WD_ALIGN_PARAGRAPH.LEFT),

@@ -61,6 +61,10 @@ def test_captions_are_word_captions_with_seq_fields(built):
 
 def test_headings_and_a4_page(built):
     doc = _doc(built)
+    for name in ("Title", "Heading 1", "Caption"):       # serif like the body, no theme font
+        rfonts = doc.styles[name].element.rPr.find(qn("w:rFonts"))
+        assert rfonts.get(qn("w:ascii")) == "Times New Roman"
+        assert rfonts.get(qn("w:asciiTheme")) is None
     styles = {p.style.name for p in doc.paragraphs}
     assert {"Title", "Heading 1"} <= styles
     sec = doc.sections[0]
