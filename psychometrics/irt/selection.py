@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from ..exceptions import ModelSpecificationError
 from ..results import Summary
@@ -124,19 +122,14 @@ def select_items_irt(result, n_items: int, *, theta_range: tuple[float, float] =
                         marginal_reliability_short=marginal_reliability(result, items=items))
 
 
-class _NoAliasDumper(yaml.SafeDumper):
-    def ignore_aliases(self, data):  # noqa: D401 - PyYAML hook
-        return True
-
-
 def short_form_to_bank(short_form: IRTShortForm, bank: str | os.PathLike, form_id: str, *,
                        name: str | None = None, output: str | os.PathLike | None = None) -> str:
     """Add an IRT short form to an item bank as the form ``form_id``.
 
     The bank's text is kept as is; the form (its items, the bank scales that keep at least
     one item, provenance ``verified: false``) is inserted under ``forms:`` and the result is
-    validated by the bank loader.  A scale's ``min_answered`` rule is carried over with the
-    same number of allowed blanks.  ``output`` writes the YAML there (never over the input).
+    validated by the bank loader.  Missing-data rules are carried over as
+    :func:`psychometrics.instruments.forms.add_form` describes.  ``output`` writes the YAML there (never over the input).
 
     Returns
     -------
@@ -150,81 +143,18 @@ def short_form_to_bank(short_form: IRTShortForm, bank: str | os.PathLike, form_i
     BankValidationError
         The resulting bank does not validate.
     """
-    from ..instruments import instrument_paths, load_instrument, parse_bank
+    from ..instruments.forms import add_form
 
     if not isinstance(short_form, IRTShortForm):
         raise ModelSpecificationError(
             f"short_form_to_bank needs an IRTShortForm (from select_items_irt); got "
             f"{type(short_form).__name__}.")
-    inst = load_instrument(bank)
-    if Path(str(bank)).suffix in (".yaml", ".yml"):
-        path = Path(bank)
-    else:
-        paths = instrument_paths()
-        path = Path(paths.get(inst.id) or paths[str(bank).lower()])
-    text = path.read_text(encoding="utf-8")
-    bank_items = [it.id for it in inst.items]
-    unknown = [i for i in short_form.items if i not in bank_items]
-    if unknown:
-        raise ModelSpecificationError(
-            f"Item(s) {', '.join(unknown)} of the short form are not items of bank "
-            f"{inst.id!r}. Name the data columns after the bank's item ids before fitting.")
-    if form_id in inst.forms:
-        raise ModelSpecificationError(
-            f"Bank {inst.id!r} already has a form {form_id!r}; choose another form_id.")
-    chosen = set(short_form.items)
-    kept, missing = [], {}
-    for sid, sc in inst.scales.items():
-        if not sc.items:
-            continue
-        k_new = len(set(sc.items) & chosen)
-        if not k_new:
-            continue
-        kept.append(sid)
-        rule = sc.missing
-        if rule is not None and rule.rule == "min_answered" and rule.min_answered and \
-                k_new != len(sc.items):
-            allowed = len(sc.items) - rule.min_answered
-            missing[sid] = {"rule": "min_answered", "min_answered": max(1, k_new - allowed),
-                            "provenance": {"source": "same number of allowed blanks as the "
-                                                     "full scale", "verified": False}}
-    for sid, sc in inst.scales.items():
-        if sc.components and all(c in kept for c in sc.components):
-            kept.append(sid)
-    if not kept:
-        raise ModelSpecificationError(
-            f"None of bank {inst.id!r}'s scales contains a selected item; nothing to declare.")
-    form = {"name": name or f"IRT short form ({len(short_form.items)} items)",
-            "items": [i for i in bank_items if i in chosen], "scales": kept}
-    if missing:
-        form["missing"] = missing
-    form["provenance"] = {"source": short_form.describe(), "verified": False,
-                          "note": "chosen by item information from an IRT calibration; "
-                                  "validate it in new data"}
-    dumped = yaml.dump({form_id: form}, Dumper=_NoAliasDumper, sort_keys=False,
-                       allow_unicode=True, default_flow_style=None, width=100)
-    block = "".join("  " + ln + "\n" for ln in dumped.splitlines())
-    lines = text.splitlines(keepends=True)
-    idx = next((k for k, ln in enumerate(lines) if ln.rstrip() == "forms:"), None)
-    if idx is not None:
-        new_text = "".join(lines[: idx + 1]) + block + "".join(lines[idx + 1:])
-    else:
-        empty = next((k for k, ln in enumerate(lines) if ln.startswith("forms:")
-                      and ln.split(":", 1)[1].strip() in ("{}", "")), None)
-        if empty is not None:
-            lines[empty] = "forms:\n" + block
-            new_text = "".join(lines)
-        else:
-            new_text = text + ("" if text.endswith("\n") else "\n") + "forms:\n" + block
-    parse_bank(new_text, source=f"{path} + form {form_id}")
-    if output is not None:
-        out = Path(output)
-        if out.resolve() == path.resolve():
-            raise ModelSpecificationError(
-                "short_form_to_bank does not overwrite the input bank; give another output "
-                "path.")
-        out.write_text(new_text, encoding="utf-8")
-    return new_text
+    return add_form(bank, form_id, short_form.items,
+                    name=name or f"IRT short form ({len(short_form.items)} items)",
+                    source=short_form.describe(),
+                    note="chosen by item information from an IRT calibration; validate it in "
+                         "new data",
+                    output=output)
 
 
 def bank_categories(bank, form: str | None = None) -> dict:
