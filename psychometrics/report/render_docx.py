@@ -168,9 +168,9 @@ def _table_layout(t: Table, rows, text_width: float) -> tuple[int, list[float]]:
     return size, _column_widths(t, rows, 0.068 if size == 8 else 0.076, text_width)
 
 
-def _table(doc, t: Table, n: int, text_width: float):
+def _table(doc, t: Table, n: int, text_width: float, rows):
+    """The table ``t`` with its caption; ``rows`` is ``t.rows()`` (formatted once)."""
     _caption(doc, "Table", n, t.title)
-    rows = t.rows()
     n_rows = 1 + len(rows) + sum(1 for g, _ in rows if g is not None)
     ncol = len(t.columns)
     tbl = doc.add_table(rows=n_rows, cols=ncol)
@@ -309,13 +309,14 @@ def render_docx(report: Report) -> bytes:
         doc.add_heading(s.title, level=1)
         for b in s.blocks:
             if isinstance(b, Table):
-                size, widths = _table_layout(b, b.rows(), portrait)
+                rows = b.rows()
+                _, widths = _table_layout(b, rows, portrait)
                 if sum(widths) > portrait:      # a landscape page of its own
                     wide = _page(doc.add_section(WD_SECTION.NEW_PAGE), page, landscape=True)
-                    _table(doc, b, tab_no[id(b)], wide)
+                    _table(doc, b, tab_no[id(b)], wide, rows)
                     _page(doc.add_section(WD_SECTION.NEW_PAGE), page)
                 else:
-                    _table(doc, b, tab_no[id(b)], portrait)
+                    _table(doc, b, tab_no[id(b)], portrait, rows)
             elif isinstance(b, Figure):
                 _figure(doc, b, fig_no[id(b)], portrait)
             elif isinstance(b, Paragraph) and b.kind == "heading":

@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib
 
 from ..model import Report, Section
+from ._text import with_text
 
 #: Section modules in document order.
 ORDER = ("sample", "scoring", "items", "descriptives", "reliability", "efa", "cfa", "invariance",
@@ -26,8 +27,6 @@ def build_sections(results, order=ORDER) -> list[Section]:
             sec = Section.failed(getattr(mod, "KEY", name), getattr(mod, "TITLE", name),
                                  f"the section builder failed ({type(exc).__name__}: {exc}).")
         if sec is not None:
-            from ._text import with_text
-
             out.append(with_text(results, _draw_figures(sec)))
     return out
 
