@@ -848,7 +848,7 @@ def _fit_multi(core, spec, reml, n_dropped, fixed_theta=None):
     return MultiMixedResult(
         formula=spec.formula, reml=reml, nobs=n, groups=tuple(t["name"] for t in spec.terms),
         ngroups={t["name"]: t["G"] for t in spec.terms}, n_dropped=n_dropped,
-        fixef=pd.Series(ev["beta"], index=names, name="estimate"),
+        fixef=pd.Series(ev["beta"], index=names, name="est"),
         vcov=pd.DataFrame(V, index=names, columns=names),
         theta=pd.Series(theta, index=list(spec.theta_names), name="theta"),
         sigma=sigma, loglik=-dev / 2, npar=npar, aic=dev + 2 * npar, bic=dev + math.log(n) * npar,

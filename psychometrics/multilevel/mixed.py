@@ -468,8 +468,8 @@ class MixedResult:
         """Test one or more single-df contrasts ``L beta = rhs`` (t-tests).
 
         ``L`` is a vector/matrix over the fixed effects, or a dict
-        ``{term: weight}``. Returns a DataFrame with estimate, std_error, df,
-        t_value, p_value, ci_lower, ci_upper. ``ddf="satterthwaite"`` (default)
+        ``{term: weight}``. Returns a DataFrame with est, se, t, df, p_value,
+        ci_lower, ci_upper. ``ddf="satterthwaite"`` (default)
         is lmerTest's ``contest1D``; ``ddf="containment"`` uses nlme's
         inner-outer df (the smallest df of the coefficients involved).
         """
@@ -501,7 +501,7 @@ class MixedResult:
             t = est / se
             p = 2 * stats.t.sf(abs(t), df)
             crit = stats.t.ppf(0.975, df)
-            rows.append({"estimate": est, "std_error": se, "df": df, "t_value": t, "p_value": p,
+            rows.append({"est": est, "se": se, "t": t, "df": df, "p_value": p,
                          "ci_lower": est - crit * se, "ci_upper": est + crit * se})
         return pd.DataFrame(rows)
 
@@ -518,7 +518,7 @@ class MixedResult:
 
     @cached_property
     def fixed_effects(self) -> pd.DataFrame:
-        """One row per fixed effect: term, estimate, std_error, df (Satterthwaite), t_value,
+        """One row per fixed effect: term, est, se, t, df (Satterthwaite),
         p_value, ci_lower, ci_upper (95% t-interval with Satterthwaite df).
 
         R: ``summary(lmerTest::lmer(...))$coefficients``.
@@ -543,7 +543,7 @@ class MixedResult:
     def anova(self, ddf: str = "satterthwaite") -> pd.DataFrame:
         """Type III F-tests for every fixed term (lmerTest ``anova(fit, type = 3)``).
 
-        Columns: term, sum_sq, mean_sq, num_df, den_df, f_value, p_value.
+        Columns: term, sum_sq, mean_sq, df1 (numerator), df2 (denominator), f, p_value.
         Each term is tested with lmerTest's type III contrasts (see
         ``type3_contrasts``): for a single-column term not contained in an
         interaction F = t^2; multi-column terms, e.g. C(x), are tested jointly
@@ -567,13 +567,13 @@ class MixedResult:
                 ndf, den = kr["q"], kr["ddf"]
                 ss = kr["f_unscaled"] * self.sigma ** 2 * ndf
                 F = kr["f_unscaled"] * kr["f_scaling"]
-                rows.append({"term": term, "sum_sq": ss, "mean_sq": ss / ndf, "num_df": ndf,
-                             "den_df": den, "f_value": F, "p_value": stats.f.sf(F, ndf, den)})
+                rows.append({"term": term, "sum_sq": ss, "mean_sq": ss / ndf, "df1": ndf,
+                             "df2": den, "f": F, "p_value": stats.f.sf(F, ndf, den)})
                 continue
             F, ndf, ddf_ = _satt_F(L, beta, V, self._satt)
             ss = F * ndf * self.sigma ** 2
-            rows.append({"term": term, "sum_sq": ss, "mean_sq": ss / ndf, "num_df": ndf,
-                         "den_df": ddf_, "f_value": F, "p_value": stats.f.sf(F, ndf, ddf_)})
+            rows.append({"term": term, "sum_sq": ss, "mean_sq": ss / ndf, "df1": ndf,
+                         "df2": ddf_, "f": F, "p_value": stats.f.sf(F, ndf, ddf_)})
         return pd.DataFrame(rows)
 
     # ------------------------------------------------------------ conveniences
@@ -807,7 +807,7 @@ def _fit(core: LMMCore, spec: _Spec, reml: bool, n_dropped: int, start=None,
     res = MixedResult(
         formula=spec.formula, reml=reml, nobs=n, ngroups=core.G, group=spec.group,
         n_dropped=n_dropped,
-        fixef=pd.Series(beta, index=names, name="estimate"),
+        fixef=pd.Series(beta, index=names, name="est"),
         vcov=pd.DataFrame(V, index=names, columns=names),
         theta=pd.Series(theta, index=list(spec.theta_names), name="theta"),
         sigma=sigma, loglik=loglik, npar=npar,

@@ -31,8 +31,8 @@ class ProgressResult:
     ----------
     effects : DataFrame
         One row per model x predictor x effect (within, between, contextual):
-        model, predictor, effect, estimate, std_error, df, t_value, p_value,
-        ci_lower, ci_upper, std_estimate, sentence.
+        model, predictor, effect, est, se, t, df, p_value,
+        ci_lower, ci_upper, std_est, sentence.
     comparison : DataFrame
         Likelihood-ratio tests (ML) of each model against the baseline model
         without the predictors: model, npar, aic, bic, loglik, deviance, chisq,
@@ -99,8 +99,8 @@ class ProgressResult:
         return list(self.effects["sentence"])
 
     def summary(self) -> Summary:
-        cols = ["model", "predictor", "effect", "estimate", "std_error", "df", "p_value",
-                "ci_lower", "ci_upper", "std_estimate"]
+        cols = ["model", "predictor", "effect", "est", "se", "df", "p_value",
+                "ci_lower", "ci_upper", "std_est"]
         return Summary(
             f"Within/between-patient effects on the next assessment's {self.outcome}",
             (f"{self.n_obs} assessments with a next assessment, {self.n_patients} patients",
@@ -124,7 +124,7 @@ def _fmt_p(p: float) -> str:
 
 def _sentence(effect: str, predictor: str, outcome: str, row: dict, lagk: int, prior: bool,
               model: str) -> str:
-    est, lo, hi, p = row["estimate"], row["ci_lower"], row["ci_upper"], row["p_value"]
+    est, lo, hi, p = row["est"], row["ci_lower"], row["ci_upper"], row["p_value"]
     dirw = "lower" if est < 0 else "higher"
     when = "the next assessment" if lagk == 1 else f"{lagk} assessments later"
     ctrl = f", controlling for the current {outcome}" if prior else ""
@@ -277,7 +277,7 @@ def progress(data: pd.DataFrame, outcome: str, predictors, id: str, time: str, l
                 fit.contrast({bn: 1.0, wn: -1.0}).iloc[0].to_dict()
             for eff, r, scale in zip(("within", "between", "contextual"), con, (sd_w, sd_b, sd_b)):
                 row = {"model": name, "predictor": x, "effect": eff, **r,
-                       "std_estimate": r["estimate"] * scale / sd_y}
+                       "std_est": r["est"] * scale / sd_y}
                 row["sentence"] = _sentence(eff, x, outcome, r, int(lag), control_prior_outcome, name)
                 rows.append(row)
     effects = pd.DataFrame(rows)

@@ -120,7 +120,7 @@ def run_replication(design: PowerDesign, cell: int, rep: int) -> list[dict[str, 
         r = rows.get(e, {})
         out.append({
             "cell": cell, "rep": rep, "effect": e, "truth": float(truth[e]),
-            "est": float(r.get("estimate", np.nan)), "se": float(r.get("std_error", np.nan)),
+            "est": float(r.get("est", np.nan)), "se": float(r.get("se", np.nan)),
             "df": float(r.get("df", np.nan)), "p_value": float(r.get("p_value", np.nan)),
             "ci_lower": float(r.get("ci_lower", np.nan)),
             "ci_upper": float(r.get("ci_upper", np.nan)),

@@ -101,16 +101,16 @@ def _check(key, fit, rtol_est, rtol_se, rtol_ll):
     assert list(fit.fixef.index) == list(R["fixef"])
     assert_allclose(fit.fixef.to_numpy(), list(R["fixef"].values()), rtol=rtol_est)
     fe = fit.fixed_effects
-    assert_allclose(fe["std_error"].to_numpy(), list(R["se"].values()), rtol=rtol_se)
+    assert_allclose(fe["se"].to_numpy(), list(R["se"].values()), rtol=rtol_se)
     # summary(fit)$coefficients (Satterthwaite)
     coefs = R["coefficients_satterthwaite"]
     assert len(coefs) == len(fe)
     for ours, ref in zip(fe.to_dict("records"), coefs, strict=True):
         assert ours["term"] == ref["row"]
-        assert_allclose(ours["estimate"], ref["Estimate"], rtol=rtol_est)
-        assert_allclose(ours["std_error"], ref["Std. Error"], rtol=rtol_se)
+        assert_allclose(ours["est"], ref["Estimate"], rtol=rtol_est)
+        assert_allclose(ours["se"], ref["Std. Error"], rtol=rtol_se)
         assert_allclose(ours["df"], ref["df"], rtol=rtol_se)
-        assert_allclose(ours["t_value"], ref["t value"], rtol=rtol_se)
+        assert_allclose(ours["t"], ref["t value"], rtol=rtol_se)
         assert_allclose(ours["p_value"], ref["Pr(>|t|)"], rtol=max(rtol_se, 1e-4) * 10)
     # as.data.frame(VarCorr(fit)); sigma(fit)
     vc = fit.random_effects
@@ -239,11 +239,11 @@ def test_progress_reproduces_case7_models():
         eff = res.effects.set_index("effect")
         coefs = {r["row"]: r for r in R["coefficients_satterthwaite"]}
         for eff_name, term in [("within", "wai_within"), ("between", "wai_between")]:
-            assert_allclose(eff.loc[eff_name, "estimate"], coefs[term]["Estimate"], rtol=1e-5)
+            assert_allclose(eff.loc[eff_name, "est"], coefs[term]["Estimate"], rtol=1e-5)
             # SE, df at our own optimum vs lme4's (nloptwrap) optimum + lmerTest's numDeriv
             # Jacobian: observed 1e-7 relative (was rtol 1e-4); p amplifies the error of t and df
             # (observed 1.4e-6, was rtol 1e-3)
-            assert_allclose(eff.loc[eff_name, "std_error"], coefs[term]["Std. Error"], rtol=1e-6)
+            assert_allclose(eff.loc[eff_name, "se"], coefs[term]["Std. Error"], rtol=1e-6)
             assert_allclose(eff.loc[eff_name, "df"], coefs[term]["df"], rtol=1e-6)
             assert_allclose(eff.loc[eff_name, "p_value"], coefs[term]["Pr(>|t|)"], rtol=1e-5)
         fit = res.models["wai_mean"]
@@ -266,7 +266,7 @@ def test_progress_contextual_equals_reparametrised_model():
     ctx = res.effects.set_index("effect").loc["contextual"]
     alt = mixed("oq_next ~ wai_mean + wai_between + oq_total + (1 | patient_id)", DM)
     row = alt.fixed_effects.set_index("term").loc["wai_between"]
-    for col in ("estimate", "std_error", "t_value"):
+    for col in ("est", "se", "t"):
         assert_allclose(ctx[col], row[col], rtol=1e-6)
     # df, p: two separate optimisations (of equivalent models) agree to ~1e-10 here (was rtol 1e-4)
     assert_allclose(ctx["df"], row["df"], rtol=1e-8)

@@ -57,10 +57,10 @@ def _check(key, fit, rtol_est, rtol_se, rtol_ll):
     fe = fit.fixed_effects
     # summary(fit)$coefficients
     for ours, ref in zip(fe.to_dict("records"), R["coefficients"], strict=True):
-        assert_allclose(ours["estimate"], ref["Estimate"], rtol=rtol_est)
-        assert_allclose(ours["std_error"], ref["Std. Error"], rtol=rtol_se)
+        assert_allclose(ours["est"], ref["Estimate"], rtol=rtol_est)
+        assert_allclose(ours["se"], ref["Std. Error"], rtol=rtol_se)
         assert_allclose(ours["df"], ref["df"], rtol=rtol_se)
-        assert_allclose(ours["t_value"], ref["t value"], rtol=rtol_se)
+        assert_allclose(ours["t"], ref["t value"], rtol=rtol_se)
         # p-values near 1e-25 amplify the ~1e-7 Richardson error of df
         assert_allclose(ours["p_value"], ref["Pr(>|t|)"], rtol=max(rtol_se * 10, 1e-4))
     # as.data.frame(VarCorr(fit))
@@ -81,9 +81,9 @@ def _check(key, fit, rtol_est, rtol_se, rtol_ll):
     rename = CASES[key][3]
     assert [rename.get(r["row"], r["row"]) for r in R["anova"]] == list(an["term"])
     for ours, ref in zip(an.to_dict("records"), R["anova"], strict=True):
-        assert ours["num_df"] == ref["NumDF"]
-        assert_allclose(ours["den_df"], ref["DenDF"], rtol=rtol_se)
-        assert_allclose(ours["f_value"], ref["F value"], rtol=rtol_se)
+        assert ours["df1"] == ref["NumDF"]
+        assert_allclose(ours["df2"], ref["DenDF"], rtol=rtol_se)
+        assert_allclose(ours["f"], ref["F value"], rtol=rtol_se)
         assert_allclose(ours["sum_sq"], ref["Sum Sq"], rtol=rtol_se)
         assert_allclose(ours["mean_sq"], ref["Mean Sq"], rtol=rtol_se)
         assert_allclose(ours["p_value"], ref["Pr(>F)"], rtol=rtol_se * 10)
@@ -144,7 +144,7 @@ def test_poorly_scaled_random_slope_reaches_better_optimum():
     assert_allclose(at.fixef.to_numpy(), list(R["fixef"].values()), rtol=1e-8)
     for ours, ref in zip(at.fixed_effects.to_dict("records"), R["coefficients"],
                          strict=True):
-        assert_allclose(ours["std_error"], ref["Std. Error"], rtol=1e-7)
+        assert_allclose(ours["se"], ref["Std. Error"], rtol=1e-7)
 
 
 def test_fitted_and_residuals():

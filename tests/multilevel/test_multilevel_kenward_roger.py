@@ -42,10 +42,10 @@ def _check_coefs(fit, coefs, rtol):
     assert len(tab) == len(coefs)
     for ours, r in zip(tab.to_dict("records"), coefs, strict=True):
         assert ours["term"].replace("C(phase)", "phase").replace("[", "").replace("]", "") == r["row"]
-        assert_allclose(ours["estimate"], r["Estimate"], rtol=rtol)
-        assert_allclose(ours["std_error"], r["Std. Error"], rtol=rtol)
+        assert_allclose(ours["est"], r["Estimate"], rtol=rtol)
+        assert_allclose(ours["se"], r["Std. Error"], rtol=rtol)
         assert_allclose(ours["df"], r["df"], rtol=rtol)
-        assert_allclose(ours["t_value"], r["t value"], rtol=rtol)
+        assert_allclose(ours["t"], r["t value"], rtol=rtol)
         assert_allclose(ours["p_value"], r["Pr(>|t|)"], rtol=max(rtol, 1e-5) * 10)
 
 
@@ -72,9 +72,9 @@ def test_unbalanced_kenward_roger(key, at_theta):
     an = fit.anova(ddf="kenward-roger")
     assert len(an) == len(R["anova"])
     for ours, r in zip(an.to_dict("records"), R["anova"], strict=True):
-        assert ours["num_df"] == r["NumDF"]
-        for a, b in [("sum_sq", "Sum Sq"), ("mean_sq", "Mean Sq"), ("den_df", "DenDF"),
-                     ("f_value", "F value")]:
+        assert ours["df1"] == r["NumDF"]
+        for a, b in [("sum_sq", "Sum Sq"), ("mean_sq", "Mean Sq"), ("df2", "DenDF"),
+                     ("f", "F value")]:
             assert_allclose(ours[a], r[b], rtol=tol, err_msg=a)
         assert_allclose(ours["p_value"], r["Pr(>F)"], rtol=max(tol, 1e-5) * 10)
 

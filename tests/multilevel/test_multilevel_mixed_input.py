@@ -197,7 +197,7 @@ def test_progress_two_predictors_structure():
     assert "lower" in w["sentence"]
     # standardised within effect = b * SD(within) / SD(outcome next)
     dm = res.data[res.data["oq_total_lead"].notna()]
-    assert_allclose(w["std_estimate"], w["estimate"] * dm["wai_within"].std() / dm["oq_total_lead"].std(),
+    assert_allclose(w["std_est"], w["est"] * dm["wai_within"].std() / dm["oq_total_lead"].std(),
                     rtol=1e-12)
     assert "Model comparison" in res.summary().as_text()
     assert "Within-patient correlations" in res.correlations.summary().as_text()
@@ -218,7 +218,7 @@ def test_progress_detrend_uses_detrended_within():
     d = decompose(RAW, "patient_id", "month", "wai", detrend=True)
     assert_allclose(res.data["wai_within"].to_numpy(), d["wai_within"].to_numpy(), rtol=1e-12)
     plain = progress(RAW, "oq_total", "wai", "patient_id", "month")
-    assert res.effects["estimate"].iloc[0] != plain.effects["estimate"].iloc[0]
+    assert res.effects["est"].iloc[0] != plain.effects["est"].iloc[0]
 
 
 def test_progress_without_prior_outcome():

@@ -28,10 +28,10 @@ def _check_ttable(fit, ttable):
     assert list(tab.index) == [r["row"] for r in ttable]
     for term, r in zip(tab.index, ttable, strict=True):
         row = tab.loc[term]
-        assert_allclose(row["estimate"], r["Value"], rtol=1e-5)
-        assert_allclose(row["std_error"], r["Std.Error"], rtol=1e-5)
+        assert_allclose(row["est"], r["Value"], rtol=1e-5)
+        assert_allclose(row["se"], r["Std.Error"], rtol=1e-5)
         assert row["df"] == r["DF"]
-        assert_allclose(row["t_value"], r["t-value"], rtol=1e-5)
+        assert_allclose(row["t"], r["t-value"], rtol=1e-5)
         assert_allclose(math.log(row["p_value"]), math.log(r["p-value"]), rtol=1e-5)
 
 

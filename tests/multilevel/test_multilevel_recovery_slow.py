@@ -67,8 +67,8 @@ def test_latent_model_recovers_truth_and_covers():
         fit = mixed("latent_oq_total_lead ~ latent_wai_within_w + latent_wai_between_b"
                     " + (1 | patient_id)", d)
         fe = fit.fixed_effects.set_index("term")
-        est["w"].append(fe.loc["latent_wai_within_w", "estimate"])
-        est["b"].append(fe.loc["latent_wai_between_b", "estimate"])
+        est["w"].append(fe.loc["latent_wai_within_w", "est"])
+        est["b"].append(fe.loc["latent_wai_between_b", "est"])
         est["lo_w"].append(fe.loc["latent_wai_within_w", "ci_lower"])
         est["hi_w"].append(fe.loc["latent_wai_within_w", "ci_upper"])
         est["lo_b"].append(fe.loc["latent_wai_between_b", "ci_lower"])
@@ -94,7 +94,7 @@ def test_observed_within_effect_attenuated_only_by_measurement_error():
     xw = dm["wai_within"].to_numpy()
     lam = float(xw @ dm["latent_wai_within_w"].to_numpy() / (xw @ xw))
     expected = sim.SimulationParams().gamma_within * lam
-    got, se = eff.loc["within", "estimate"], eff.loc["within", "std_error"]
+    got, se = eff.loc["within", "est"], eff.loc["within", "se"]
     assert 0.5 < lam < 0.95                     # item error does attenuate
     assert abs(got - expected) < max(4 * se, 0.02 * abs(expected)), (got, expected, se)
     # between: the observed patient mean carries b_i, the patient's mean of the AR(1)
@@ -109,12 +109,12 @@ def test_observed_within_effect_attenuated_only_by_measurement_error():
     w = 1.0 / (tau2 + s2 / n)
     xc = xb - np.average(xb, weights=w)
     expected_b = float(np.sum(w * xc * sb) / np.sum(w * xc ** 2))
-    got_b, se_b = eff.loc["between", "estimate"], eff.loc["between", "std_error"]
+    got_b, se_b = eff.loc["between", "est"], eff.loc["between", "se"]
     assert expected_b < sim.SimulationParams().gamma_between - 0.3   # visibly biased away from -1
     assert abs(got_b - expected_b) < max(3 * se_b, 0.03 * abs(expected_b)), (got_b, expected_b, se_b)
 
     # small samples: unbiased for the large-sample value, intervals cover it
-    targets = {e: (eff.loc[e, "estimate"], eff.loc[e, "std_error"]) for e in ("within", "between")}
+    targets = {e: (eff.loc[e, "est"], eff.loc[e, "se"]) for e in ("within", "between")}
     rows = {e: [] for e in targets}
     for res in sim.replicate(100, seed=99, n_patients=150, oq_ar=0.0):
         d = _observed(res)
@@ -123,7 +123,7 @@ def test_observed_within_effect_attenuated_only_by_measurement_error():
             r = progress(d, "oq_total", "wai", "patient_id", "month",
                          control_prior_outcome=False).effects.set_index("effect")
         for e in targets:
-            rows[e].append((r.loc[e, "estimate"], r.loc[e, "ci_lower"], r.loc[e, "ci_upper"]))
+            rows[e].append((r.loc[e, "est"], r.loc[e, "ci_lower"], r.loc[e, "ci_upper"]))
     for e, (target, target_se) in targets.items():
         a = np.array(rows[e])
         _check_mean(a[:, 0], target, extra_se=target_se)

@@ -103,13 +103,13 @@ def test_progress_effects_table(built):
                        time="month", lag=1)
     for _, e in ref.effects.iterrows():
         row = _row(t, model=e["model"], predictor=e["predictor"], effect=e["effect"])
-        assert row["estimate"] == apa.num(round(e["estimate"], 2))
-        assert row["std_error"] == apa.num(e["std_error"])
+        assert row["est"] == apa.num(round(e["est"], 2))
+        assert row["se"] == apa.num(e["se"])
         assert row["p_value"] == apa.pval(e["p_value"])
         assert row["ci"] == apa.ci(e["ci_lower"], e["ci_upper"])
     assert len(sec.figures) == 2
     within = ref.effects[(ref.effects["effect"] == "within")].iloc[0]
-    assert any(f"*b* = {apa.num(within['estimate'])}" in getattr(b, "text", "")
+    assert any(f"*b* = {apa.num(within['est'])}" in getattr(b, "text", "")
                for b in sec.blocks)
 
 

@@ -40,7 +40,7 @@ def _sentence(b, row) -> str:
     pred, out = b.labels.get(row["predictor"], row["predictor"]), b.labels[b.outcome]
     when = "at the next assessment" if b.result.formulas and "_lead2" not in b.lead_column \
         else "later"
-    est = row["estimate"]
+    est = row["est"]
     direction = "higher" if est > 0 else "lower"
     ci = apa.ci(row["ci_lower"], row["ci_upper"])
     if row["effect"] == "within":
@@ -71,7 +71,7 @@ def _within_plot(b, eff):
             ax.scatter(x[ok], y[ok], s=6, alpha=0.35, color="#1f4e79", linewidths=0)
             row = eff[(eff["model"] == p) & (eff["predictor"] == p) & (eff["effect"] == "within")]
             if len(row) and ok.any():
-                slope = float(row["estimate"].iloc[0])
+                slope = float(row["est"].iloc[0])
                 xs = np.array([np.nanmin(x[ok]), np.nanmax(x[ok])])
                 ax.plot(xs, y[ok].mean() + slope * xs, color="#c00000", lw=1.5,
                         label=f"within-patient slope b = {apa.num(slope)}")
@@ -144,13 +144,13 @@ def build(results):
             "progress_effects", f"Within- and Between-Patient Effects on {out} at the Next "
                                 "Assessment", eff,
             (Column("predictor_label", "Predictor", "text", repeat=False),
-             Column("effect_label", "Effect", "text"), Column("estimate", "b", italic_label=True),
-             Column("std_error", "SE", italic_label=True),
+             Column("effect_label", "Effect", "text"), Column("est", "b", italic_label=True),
+             Column("se", "SE", italic_label=True),
              Column("df", "df", "num", decimals=1, italic_label=True),
-             Column("t_value", "t", italic_label=True),
+             Column("t", "t", italic_label=True),
              Column("p_value", "p", "p", italic_label=True),
              Column("ci", "95% CI", ci=("ci_lower", "ci_upper")),
-             Column("std_estimate", "\u03b2")),
+             Column("std_est", "\u03b2")),
             group_by="model_label",
             note="Within = effect of a patient's deviation from their own mean; between = effect "
                  "of the patient's mean; contextual = between minus within. \u03b2 = effect in "
