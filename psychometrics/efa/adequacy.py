@@ -50,18 +50,18 @@ class BartlettResult:
 
     Attributes
     ----------
-    chi_square, dof, p_value : float
+    chisq, df, p_value : float
     n_obs : float
     """
 
-    chi_square: float
-    dof: float
+    chisq: float
+    df: float
     p_value: float
     n_obs: float
 
     def summary(self) -> Summary:
         return Summary(title="Bartlett's test of sphericity",
-                       info={"chi-square": self.chi_square, "df": self.dof,
+                       info={"chi-square": self.chisq, "df": self.df,
                              "p": self.p_value, "n": self.n_obs})
 
 
@@ -134,7 +134,7 @@ def bartlett(data: Any, n_obs: float | None = None, *, missing: str = "pairwise"
     sign, logdet = np.linalg.slogdet(ci.r)
     stat = -logdet * (n - 1 - (2 * p + 5) / 6)
     dof = p * (p - 1) / 2
-    return BartlettResult(chi_square=float(stat), dof=float(dof),
+    return BartlettResult(chisq=float(stat), df=float(dof),
                           p_value=float(sps.chi2.sf(stat, dof)), n_obs=n)
 
 

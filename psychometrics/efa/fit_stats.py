@@ -27,16 +27,16 @@ class FitStatistics:
     objective : float
         ``F = tr(M^-1 R) - log det(M^-1 R) - p`` with ``M`` the model-implied
         correlation matrix (psych's ``objective``; the ML discrepancy).
-    chi_square : float
+    chisq : float
         ``STATISTIC = F * ((n - 1) - (2p + 5)/6 - 2k/3)`` (Bartlett-corrected).
-    dof : float
+    df : float
         ``p(p-1)/2 - p k + k(k-1)/2``.
     p_value : float
-        Upper tail of ``chi_square`` on ``dof`` (NaN if dof <= 0 or n unknown).
-    null_objective, null_chi_square, null_dof : float
+        Upper tail of ``chisq`` on ``df`` (NaN if dof <= 0 or n unknown).
+    null_objective, null_chisq, null_df : float
         Same for the independence model (``F0 = tr(R) - log det R - p``,
         ``null.chisq = F0 ((n-1) - (2p+5)/6)``, ``null.dof = p(p-1)/2``).
-    rmsea, rmsea_lower, rmsea_upper, rmsea_confidence : float
+    rmsea, rmsea_ci_lower, rmsea_ci_upper, rmsea_confidence : float
         ``sqrt(max(chisq/(dof n) - 1/(n-1), 0))`` and its confidence interval from
         the noncentral chi-square (psych's ``RMSEA``; confidence 0.9).
     tli : float
@@ -47,7 +47,7 @@ class FitStatistics:
         Root mean square off-diagonal residual, and corrected by dof.
     fit, fit_off : float
         ``1 - sum(res^2)/sum(r^2)``, same off the diagonal.
-    empirical_chi_square, empirical_p_value, empirical_bic : float
+    empirical_chisq, empirical_p_value, empirical_bic : float
         psych's ``chi``, ``EPVAL``, ``EBIC`` (residual-based chi-square).
     n_obs : float
         Number of observations used (NaN if unknown).
@@ -56,15 +56,15 @@ class FitStatistics:
     """
 
     objective: float
-    chi_square: float
-    dof: float
+    chisq: float
+    df: float
     p_value: float
     null_objective: float
-    null_chi_square: float
-    null_dof: float
+    null_chisq: float
+    null_df: float
     rmsea: float
-    rmsea_lower: float
-    rmsea_upper: float
+    rmsea_ci_lower: float
+    rmsea_ci_upper: float
     rmsea_confidence: float
     tli: float
     bic: float
@@ -73,7 +73,7 @@ class FitStatistics:
     crms: float
     fit: float
     fit_off: float
-    empirical_chi_square: float
+    empirical_chisq: float
     empirical_p_value: float
     empirical_bic: float
     n_obs: float
@@ -170,11 +170,11 @@ def fa_stats(r: np.ndarray, f: np.ndarray, phi: np.ndarray | None = None, *,
             bic = chisq - dof * math.log(nobs)
             sabic = chisq - dof * math.log((nobs + 2) / 24)
     return FitStatistics(
-        objective=objective, chi_square=chisq, dof=float(dof), p_value=pval,
-        null_objective=F0, null_chi_square=null_chisq, null_dof=float(null_dof),
-        rmsea=rmsea, rmsea_lower=lo, rmsea_upper=hi, rmsea_confidence=1 - alpha,
+        objective=objective, chisq=chisq, df=float(dof), p_value=pval,
+        null_objective=F0, null_chisq=null_chisq, null_df=float(null_dof),
+        rmsea=rmsea, rmsea_ci_lower=lo, rmsea_ci_upper=hi, rmsea_confidence=1 - alpha,
         tli=tli, bic=bic, sabic=sabic, rms=rms, crms=crms, fit=fit, fit_off=fit_off,
-        empirical_chi_square=chi, empirical_p_value=epval, empirical_bic=ebic,
+        empirical_chisq=chi, empirical_p_value=epval, empirical_bic=ebic,
         n_obs=nobs, harmonic_n_obs=nh)
 
 

@@ -410,9 +410,10 @@ class FactorAnalysisResult:
             tables.append(("Factor correlations", self.phi))
         fs = self.fit_stats
         fit = {
-            "objective": fs.objective, "chi-square": fs.chi_square, "df": fs.dof,
+            "objective": fs.objective, "chi-square": fs.chisq, "df": fs.df,
             "p": fs.p_value, "RMSEA": fs.rmsea,
-            f"RMSEA {fs.rmsea_confidence:.0%} CI": f"[{fs.rmsea_lower:.4f}, {fs.rmsea_upper:.4f}]",
+            f"RMSEA {fs.rmsea_confidence:.0%} CI":
+                f"[{fs.rmsea_ci_lower:.4f}, {fs.rmsea_ci_upper:.4f}]",
             "TLI": fs.tli, "BIC": fs.bic, "RMSR": fs.rms, "fit (off diagonal)": fs.fit_off,
         }
         return Summary(title=title, info=info, tables=tables, fit=fit)
@@ -554,8 +555,8 @@ def _assemble(ci, nf, method, rot, L, phi, rot_mat, communality, uniq, names, ex
         # psych::principal reports objective, STATISTIC, PVAL, rms, fit, fit.off, dof,
         # null.dof but no RMSEA, TLI, BIC, crms or null chi-square: neither do we
         nan = math.nan
-        fs = dataclasses.replace(fs, rmsea=nan, rmsea_lower=nan, rmsea_upper=nan, tli=nan,
-                                 bic=nan, sabic=nan, crms=nan, null_chi_square=nan)
+        fs = dataclasses.replace(fs, rmsea=nan, rmsea_ci_lower=nan, rmsea_ci_upper=nan, tli=nan,
+                                 bic=nan, sabic=nan, crms=nan, null_chisq=nan)
     if phi is None:
         vx = np.sum(L * L, axis=0)
     else:

@@ -74,8 +74,8 @@ def test_bartlett_complete_cases():
     for res in (bartlett(X()),
                 bartlett(pd.DataFrame(np.corrcoef(X().to_numpy(float), rowvar=False)),
                          n_obs=len(X()))):
-        assert_allclose(res.chi_square, ref["chisq"], **CLOSED)
-        assert_allclose(res.dof, ref["df"], **CLOSED)
+        assert_allclose(res.chisq, ref["chisq"], **CLOSED)
+        assert_allclose(res.df, ref["df"], **CLOSED)
         assert_allclose(res.p_value, ref["p.value"], rtol=1e-10, atol=1e-300)
 
 
@@ -84,8 +84,8 @@ def test_bartlett_pairwise():
     ref = extra()["bartlett_pairwise"]
     res = bartlett(B())
     assert res.n_obs == len(B())
-    assert_allclose(res.chi_square, ref["chisq"], **CLOSED)
-    assert_allclose(res.dof, ref["df"], **CLOSED)
+    assert_allclose(res.chisq, ref["chisq"], **CLOSED)
+    assert_allclose(res.df, ref["df"], **CLOSED)
     assert_allclose(res.p_value, ref["p.value"], rtol=1e-10, atol=1e-300)
 
 

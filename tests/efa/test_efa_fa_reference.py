@@ -66,8 +66,8 @@ def check_fa(res, ref: dict):
     """Every key of a stored psych::fa result must be checked (unknown key = failure)."""
     fs = res.fit_stats
     scalar = {
-        "objective": fs.objective, "STATISTIC": fs.chi_square, "dof": fs.dof,
-        "PVAL": fs.p_value, "null.chisq": fs.null_chi_square, "null.dof": fs.null_dof,
+        "objective": fs.objective, "STATISTIC": fs.chisq, "dof": fs.df,
+        "PVAL": fs.p_value, "null.chisq": fs.null_chisq, "null.dof": fs.null_df,
         "TLI": fs.tli, "BIC": fs.bic, "rms": fs.rms, "crms": fs.crms, "fit": fs.fit,
         "fit.off": fs.fit_off, "n.obs": res.n_obs,
     }
@@ -115,7 +115,7 @@ def check_fa(res, ref: dict):
             if val is None:
                 assert np.isnan(fs.rmsea)
             else:  # f$RMSEA: RMSEA, lower, upper, confidence
-                assert_vector([fs.rmsea, fs.rmsea_lower, fs.rmsea_upper, fs.rmsea_confidence],
+                assert_vector([fs.rmsea, fs.rmsea_ci_lower, fs.rmsea_ci_upper, fs.rmsea_confidence],
                               list(val.values()), "RMSEA")
         elif key in scalar:
             if val is None:

@@ -69,7 +69,7 @@ def check_omega(res, ref):
             assert_allclose(res.omega_group.to_numpy(), desired, err_msg=key, **TOL)
         elif key == "stats":           # om$stats: STATISTIC, dof, rms, RMSEA[1]
             fs = res.fit_stats
-            assert_allclose([fs.chi_square, fs.dof, fs.rms, fs.rmsea],
+            assert_allclose([fs.chisq, fs.df, fs.rms, fs.rmsea],
                             [val["chisq"], val["dof"], val["rms"], val["RMSEA"]],
                             err_msg=key, **TOL)
         else:

@@ -67,8 +67,8 @@ def build(results):
             if b.bartlett is not None:
                 bt = b.bartlett
                 p = apa.pval(bt.p_value)
-                parts.append(f"Bartlett's test: \u03c7\u00b2({apa.num(bt.dof, 0)}) = "
-                             f"{apa.num(bt.chi_square)}, *p* {p if p.startswith('<') else '= ' + p}.")
+                parts.append(f"Bartlett's test: \u03c7\u00b2({apa.num(bt.df, 0)}) = "
+                             f"{apa.num(bt.chisq)}, *p* {p if p.startswith('<') else '= ' + p}.")
             pa_n = b.parallel.n_factors
             parts.append(
                 f"Parallel analysis ({b.parallel.n_iter} simulated data sets, "
@@ -82,7 +82,7 @@ def build(results):
             fs = fit.fit_stats
             if np.isfinite(fs.rmsea):
                 parts.append(f"Fit: TLI = {apa.num(fs.tli)}, RMSEA = {apa.bounded(fs.rmsea)} "
-                             f"{apa.ci(fs.rmsea_lower, fs.rmsea_upper, is_bounded=True)}, "
+                             f"{apa.ci(fs.rmsea_ci_lower, fs.rmsea_ci_upper, is_bounded=True)}, "
                              f"RMSR = {apa.bounded(fs.rms)}.")
             yield Paragraph(" ".join(parts))
             for part, msg in b.errors.items():
