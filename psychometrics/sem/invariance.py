@@ -33,12 +33,12 @@ def lrt(*fits: SEMResult, names=None) -> pd.DataFrame:
 
     Returns
     -------
-    DataFrame indexed by model name with ``df, aic, bic, chisq, chisq_diff, rmsea,
-    df_diff, p_value`` (lavaan: ``Df, AIC, BIC, Chisq, Chisq diff, RMSEA, Df diff,
-    Pr(>Chisq)``). ``rmsea`` is the RMSEA of the difference test:
+    DataFrame indexed by model name with ``df, aic, bic, chisq, chisq_diff, rmsea_diff,
+    df_diff, p_value_diff`` (lavaan: ``Df, AIC, BIC, Chisq, Chisq diff, RMSEA, Df diff,
+    Pr(>Chisq)``). ``rmsea_diff`` is the RMSEA of the difference test:
     ``sqrt(max(0, (dX2 - ddf) / (N ddf))) * sqrt(G)``. For MLR fits the difference is
     Satorra-Bentler (2001) scaled, ``(T0 - T1) / cd`` with
-    ``cd = (df0 c0 - df1 c1) / (df0 - df1)``, and ``rmsea`` is NaN (as lavaan); ``chisq``
+    ``cd = (df0 c0 - df1 c1) / (df0 - df1)``, and ``rmsea_diff`` is NaN (as lavaan); ``chisq``
     stays the standard (unscaled) statistic, as lavaan's "Chisq" column.
     """
     if len(fits) < 2:
@@ -62,7 +62,7 @@ def lrt(*fits: SEMResult, names=None) -> pd.DataFrame:
     for i in order:
         fm = fits[i].fit_measures
         row = dict(model=names[i], df=fm["df"], aic=fm["aic"], bic=fm["bic"], chisq=fm["chisq"],
-                   chisq_diff=np.nan, rmsea=np.nan, df_diff=np.nan, p_value=np.nan)
+                   chisq_diff=np.nan, rmsea_diff=np.nan, df_diff=np.nan, p_value_diff=np.nan)
         if prev is not None:
             d = fm["chisq"] - prev["chisq"]
             ddf = fm["df"] - prev["df"]
@@ -78,8 +78,8 @@ def lrt(*fits: SEMResult, names=None) -> pd.DataFrame:
             row["df_diff"] = ddf
             if ddf > 0:
                 if not scaled:
-                    row["rmsea"] = float(np.sqrt(max(0.0, (d - ddf) / (N * ddf))) * np.sqrt(G))
-                row["p_value"] = float(stats.chi2.sf(d, ddf))
+                    row["rmsea_diff"] = float(np.sqrt(max(0.0, (d - ddf) / (N * ddf))) * np.sqrt(G))
+                row["p_value_diff"] = float(stats.chi2.sf(d, ddf))
         rows.append(row)
         prev = fm
     return pd.DataFrame(rows).set_index("model")
@@ -118,8 +118,8 @@ def invariance(model: str, data: pd.DataFrame, group: str,
     Returns
     -------
     InvarianceResult
-        ``table`` has ``npar, df, chisq, cfi, rmsea, srmr, aic, bic`` per level and
-        ``chisq_diff, df_diff, p_value, rmsea_diff, delta_cfi, delta_rmsea`` against the
+        ``table`` has ``npar, df, chisq, p_value, cfi, tli, rmsea, srmr, aic, bic`` per level
+        and ``chisq_diff, df_diff, p_value_diff, rmsea_diff, delta_cfi, delta_rmsea`` against the
         previous level (lavaan ``lavTestLRT``); with ``estimator="MLR"`` the difference
         test is Satorra-Bentler scaled and ``cfi_robust, rmsea_robust`` with their
         changes are added.
@@ -143,11 +143,12 @@ def invariance(model: str, data: pd.DataFrame, group: str,
     prev = None
     for lv, f in fits.items():
         fm = f.fit_measures
-        row = dict(model=lv, npar=fm["npar"], df=fm["df"], chisq=fm["chisq"], pvalue=fm["pvalue"],
+        row = dict(model=lv, npar=fm["npar"], df=fm["df"], chisq=fm["chisq"], p_value=fm["pvalue"],
                    cfi=fm["cfi"], tli=fm["tli"], rmsea=fm["rmsea"], srmr=fm["srmr"],
                    aic=fm["aic"], bic=fm["bic"],
                    chisq_diff=comp.at[lv, "chisq_diff"], df_diff=comp.at[lv, "df_diff"],
-                   p_value=comp.at[lv, "p_value"], rmsea_diff=comp.at[lv, "rmsea"],
+                   p_value_diff=comp.at[lv, "p_value_diff"],
+                   rmsea_diff=comp.at[lv, "rmsea_diff"],
                    delta_cfi=np.nan if prev is None else fm["cfi"] - prev["cfi"],
                    delta_rmsea=np.nan if prev is None else fm["rmsea"] - prev["rmsea"])
         if "cfi_robust" in fm:  # MLR: the robust indices and their changes too

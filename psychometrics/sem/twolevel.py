@@ -619,8 +619,8 @@ def lrt_twolevel(*fits: TwoLevelResult, names=None) -> pd.DataFrame:
     """Likelihood-ratio test of nested two-level models (lavaan ``lavTestLRT``).
 
     Models are sorted by df (ascending). Columns ``df, aic, bic, chisq, chisq_diff,
-    rmsea, df_diff, p_value``; the first row has NaN differences.
-    ``rmsea = sqrt(max(0, (chisq_diff - df_diff) / (N df_diff)))``.
+    rmsea_diff, df_diff, p_value_diff``; the first row has NaN differences.
+    ``rmsea_diff = sqrt(max(0, (chisq_diff - df_diff) / (N df_diff)))``.
 
     Notes
     -----
@@ -643,14 +643,14 @@ def lrt_twolevel(*fits: TwoLevelResult, names=None) -> pd.DataFrame:
     for name, f in rows:
         fm = f.fit_measures
         r = dict(model=name, df=fm["df"], aic=fm["aic"], bic=fm["bic"], chisq=fm["chisq"],
-                 chisq_diff=np.nan, rmsea=np.nan, df_diff=np.nan, p_value=np.nan)
+                 chisq_diff=np.nan, rmsea_diff=np.nan, df_diff=np.nan, p_value_diff=np.nan)
         if prev is not None:
             dchi = fm["chisq"] - prev["chisq"]
             ddf = fm["df"] - prev["df"]
             r.update(chisq_diff=dchi, df_diff=ddf)
             if ddf > 0:
-                r["rmsea"] = float(np.sqrt(max(0.0, (dchi - ddf) / (f.nobs * ddf))))
-                r["p_value"] = float(stats.chi2.sf(dchi, ddf))  # lavTestLRT: lower.tail = FALSE
+                r["rmsea_diff"] = float(np.sqrt(max(0.0, (dchi - ddf) / (f.nobs * ddf))))
+                r["p_value_diff"] = float(stats.chi2.sf(dchi, ddf))  # lavTestLRT: lower.tail = FALSE
         out.append(r)
         prev = fm
     return pd.DataFrame(out).set_index("model")

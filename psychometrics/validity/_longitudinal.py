@@ -102,7 +102,7 @@ class LongitudinalInvarianceResult:
     """The invariance sequence across occasions.
 
     ``table``: one row per level with ``npar, df, chisq, cfi, rmsea, srmr, aic, bic`` and,
-    against the previous level, ``chisq_diff, df_diff, p_value, delta_cfi, delta_rmsea``.
+    against the previous level, ``chisq_diff, df_diff, p_value_diff, delta_cfi, delta_rmsea``.
     ``fits``: the fitted models; ``syntax``: the lavaan syntax of each level.
     """
 
@@ -171,12 +171,12 @@ def longitudinal_invariance(factors: dict[str, list[str]], data: pd.DataFrame, i
         rows.append({"level": lv, **{k: fm[k] for k in ("npar", "df", "chisq", "cfi", "rmsea",
                                                          "srmr", "aic", "bic")}})
     table = pd.DataFrame(rows).set_index("level")
-    for c in ("chisq_diff", "df_diff", "p_value", "delta_cfi", "delta_rmsea"):
+    for c in ("chisq_diff", "df_diff", "p_value_diff", "delta_cfi", "delta_rmsea"):
         table[c] = np.nan
     for prev, lv in zip(levels, levels[1:]):
         d = lrt(fits[prev], fits[lv], names=[prev, lv]).loc[lv]
-        table.loc[lv, ["chisq_diff", "df_diff", "p_value"]] = [d["chisq_diff"], d["df_diff"],
-                                                               d["p_value"]]
+        table.loc[lv, ["chisq_diff", "df_diff", "p_value_diff"]] = [
+            d["chisq_diff"], d["df_diff"], d["p_value_diff"]]
         table.loc[lv, "delta_cfi"] = table.loc[lv, "cfi"] - table.loc[prev, "cfi"]
         table.loc[lv, "delta_rmsea"] = table.loc[lv, "rmsea"] - table.loc[prev, "rmsea"]
     return LongitudinalInvarianceResult(table=table, fits=fits, syntax=syn, n_obs=len(wide),

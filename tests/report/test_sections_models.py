@@ -82,7 +82,7 @@ def test_invariance_table(built):
         assert row["chisq"] == apa.num(r["chisq"])
         assert row["cfi"] == apa.bounded(r["cfi"])
         assert row["chisq_diff"] == apa.num(r["chisq_diff"])
-        assert row["p_value"] == apa.pval(r["p_value"])
+        assert row["p_value_diff"] == apa.pval(r["p_value_diff"])
         assert row["delta_cfi"] == apa.bounded(r["delta_cfi"], 3)
 
 

@@ -269,7 +269,7 @@ def test_lrt_four_levels(hs, ref):
     assert list(inv.table.index) == [r["row"] for r in rows]
     for col, rc in (("df", "Df"), ("aic", "AIC"), ("bic", "BIC"), ("chisq", "Chisq"),
                     ("chisq_diff", "Chisq diff"), ("rmsea_diff", "RMSEA"), ("df_diff", "Df diff"),
-                    ("p_value", "Pr(>Chisq)")):
+                    ("p_value_diff", "Pr(>Chisq)")):
         expect = as_float([r[rc] for r in rows])
         got = inv.table[col].to_numpy(dtype=float)
         assert (np.isnan(got) == np.isnan(expect)).all(), col
@@ -290,13 +290,13 @@ def test_lrt_mlr_scaled_difference(hs, ref):
     assert list(inv.table.index) == [r["row"] for r in rows]
     for col, rc in (("df", "Df"), ("aic", "AIC"), ("bic", "BIC"), ("chisq", "Chisq"),
                     ("chisq_diff", "Chisq diff"), ("df_diff", "Df diff"),
-                    ("p_value", "Pr(>Chisq)")):
+                    ("p_value_diff", "Pr(>Chisq)")):
         expect = as_float([r[rc] for r in rows])
         got = inv.table[col].to_numpy(dtype=float)
         assert (np.isnan(got) == np.isnan(expect)).all(), col
         ok = np.isfinite(expect)
         # p values of scaled differences amplify lavaan's optimizer noise: rtol 1e-4
-        assert_allclose(got[ok], expect[ok], rtol=1e-4 if col == "p_value" else 1e-5,
+        assert_allclose(got[ok], expect[ok], rtol=1e-4 if col == "p_value_diff" else 1e-5,
                         err_msg=col)
     assert np.isnan(inv.table["rmsea_diff"]).all()
     # robust CFI change between levels (fitMeasures(fit)["cfi.robust"] of each MLR fit)

@@ -118,7 +118,7 @@ def test_lrt_config_vs_1w1b(fits):
         assert_allclose(t.loc[name, "aic"], r["AIC"], rtol=1e-8)
         assert_allclose(t.loc[name, "chisq"], r["Chisq"], rtol=1e-5)
         for col, rcol, tol in (("chisq_diff", "Chisq diff", 1e-4), ("df_diff", "Df diff", 1e-12),
-                               ("rmsea", "RMSEA", 1e-4), ("p_value", "Pr(>Chisq)", 1e-4)):
+                               ("rmsea_diff", "RMSEA", 1e-4), ("p_value_diff", "Pr(>Chisq)", 1e-4)):
             if r[rcol] is None:
                 assert np.isnan(t.loc[name, col])
             else:

@@ -52,7 +52,7 @@ def build(results):
              Column("rmsea", "RMSEA", "bounded"), Column("srmr", "SRMR", "bounded"),
              Column("chisq_diff", "\u0394\u03c7\u00b2"),
              Column("df_diff", "\u0394df", "int"),
-             Column("p_value", "p", "p", italic_label=True),
+             Column("p_value_diff", "p", "p", italic_label=True),
              Column("delta_cfi", "\u0394CFI", "bounded", decimals=3),
              Column("delta_rmsea", "\u0394RMSEA", "bounded", decimals=3)),
             note=FIT_NOTE + " \u0394 = change against the previous model; p of the "
