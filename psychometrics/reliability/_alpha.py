@@ -207,8 +207,8 @@ class AlphaResult:
         Proportion of each response per (unreversed) item and ``miss``, the
         proportion missing; None when items have more than 10 categories.
     confidence_intervals : pandas.DataFrame
-        Rows ``feldt`` and (if ``n_iter > 1``) ``bootstrap``; columns ``lower``,
-        ``estimate``, ``upper``, ``level``.
+        Rows ``feldt`` and (if ``n_iter > 1``) ``bootstrap``; columns ``ci_lower``,
+        ``est``, ``ci_upper``, ``level`` (the confidence level).
     keys : pandas.Series
         +1 / -1 per item (-1 = reverse keyed).
     scores : pandas.Series or None
@@ -500,7 +500,7 @@ def alpha(data, reverse: Iterable[str] | str | None = None, *, check_keys: bool 
         boot = _bootstrap(xk, n_iter, seed)
         q = np.quantile(boot, [(1 - level) / 2, 0.5, 1 - (1 - level) / 2])
         ci_rows.append(["bootstrap", q[0], q[1], q[2], level])
-    ci = pd.DataFrame([row[1:] for row in ci_rows], columns=["lower", "estimate", "upper", "level"],
+    ci = pd.DataFrame([row[1:] for row in ci_rows], columns=["ci_lower", "est", "ci_upper", "level"],
                       index=pd.Index([row[0] for row in ci_rows], name="method"))
     scores = pd.Series(total, index=index, name="score")
     return AlphaResult(
@@ -621,7 +621,7 @@ def alpha_from_matrix(matrix, reverse: Iterable[str] | str | None = None, *,
     else:
         lower = upper = np.nan
         r_bar = s["raw"] / (p - s["raw"] * (p - 1))
-    ci = pd.DataFrame([[lower, s["raw"], upper, level]], columns=["lower", "estimate", "upper", "level"],
+    ci = pd.DataFrame([[lower, s["raw"], upper, level]], columns=["ci_lower", "est", "ci_upper", "level"],
                       index=pd.Index(["feldt"], name="method"))
     return AlphaResult(
         total=total_df, alpha_drop=pd.DataFrame(drop, columns=_DROP_COLS, index=idx),

@@ -187,7 +187,7 @@ def instrument_reliability(data: pd.DataFrame, instrument, *, form: str | None =
         row.update(raw_alpha=t["raw_alpha"], std_alpha=t["std_alpha"], g6_smc=t["g6_smc"],
                    average_r=t["average_r"], median_r=t["median_r"],
                    signal_to_noise=t["signal_to_noise"], ase=t["ase"],
-                   alpha_ci_lower=ci["lower"], alpha_ci_upper=ci["upper"],
+                   alpha_ci_lower=ci["ci_lower"], alpha_ci_upper=ci["ci_upper"],
                    lambda2=s.table["lambda2"].iloc[0],
                    max_split_half=s.table["max_split_half"].iloc[0],
                    min_split_half=s.table["min_split_half"].iloc[0],

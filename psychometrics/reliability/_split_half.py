@@ -32,8 +32,8 @@ class SplitHalfResult:
     max_split, min_split : pandas.DataFrame
         The items of each half (columns ``item``, ``half`` (1/2), ``key``).
     ci : pandas.DataFrame
-        Percentile interval of the split-half values examined (``lower``,
-        ``median``, ``upper``, ``level``).
+        Percentile interval of the split-half values examined (``ci_lower``,
+        ``median``, ``ci_upper``, ``level``).
     splits : numpy.ndarray
         Every split-half value examined, in the order examined.
     """
@@ -208,7 +208,7 @@ def split_half(data, reverse: Iterable[str] | str | None = None, *, check_keys: 
         "average_r": av_r, "median_r": med_r, "n_splits": values.shape[0],
         "exhaustive": exhaustive}])
     qs = np.quantile(values, [(1 - level) / 2, 0.5, 1 - (1 - level) / 2])
-    ci = pd.DataFrame([{"lower": qs[0], "median": qs[1], "upper": qs[2], "level": level}])
+    ci = pd.DataFrame([{"ci_lower": qs[0], "median": qs[1], "ci_upper": qs[2], "level": level}])
     return SplitHalfResult(table=table, max_split=split_frame(imax), min_split=split_frame(imin),
                            ci=ci, splits=values,
                            keys=pd.Series(keys.astype(int), index=pd.Index(names, name="item"),

@@ -92,14 +92,14 @@ def test_feldt_unidim_fit(results, block):
     res = results[block]
     ci = res.confidence_intervals.loc["feldt"]
     # psych::alpha(...)$feldt
-    check(ci["lower"], ref["feldt"]["lower.ci"], "feldt lower", **CLOSED)
-    check(ci["upper"], ref["feldt"]["upper.ci"], "feldt upper", **CLOSED)
+    check(ci["ci_lower"], ref["feldt"]["lower.ci"], "feldt lower", **CLOSED)
+    check(ci["ci_upper"], ref["feldt"]["upper.ci"], "feldt upper", **CLOSED)
     check(res.feldt_r_bar, ref["feldt"]["r.bar"], "feldt r.bar", **CLOSED)
     if "alpha" in ref["feldt"]:
-        check(ci["estimate"], ref["feldt"]["alpha"], "feldt alpha", **CLOSED)
+        check(ci["est"], ref["feldt"]["alpha"], "feldt alpha", **CLOSED)
     else:
         # psych::alpha.ci puts Feldt's interval around the raw alpha: psych::alpha(...)$total$raw_alpha
-        check(ci["estimate"], ref["total"]["raw_alpha"], "feldt alpha = raw_alpha", **CLOSED)
+        check(ci["est"], ref["total"]["raw_alpha"], "feldt alpha = raw_alpha", **CLOSED)
     # psych::alpha(...)$Unidim, $Fit
     unidim = ref["Unidim"]["Unidim"] if isinstance(ref["Unidim"], dict) else ref["Unidim"]
     check(res.unidim, unidim, "Unidim", **CLOSED)
@@ -134,7 +134,7 @@ def test_bootstrap_is_seeded():
     assert a.boot.shape == (200,)
     np.testing.assert_array_equal(a.boot, b.boot)
     ci = a.confidence_intervals.loc["bootstrap"]
-    assert ci["lower"] < a.raw_alpha < ci["upper"]
+    assert ci["ci_lower"] < a.raw_alpha < ci["ci_upper"]
 
 
 def test_alpha_from_covariance_matrix_equals_raw():

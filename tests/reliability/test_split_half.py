@@ -127,5 +127,5 @@ def test_raw_splits_and_interval():
     check(res.splits, ref["raw"], "raw splits", **CLOSED)
     # psych::splitHalf(Ar, raw = TRUE)$ci : quantiles .025, .5, .975
     ci = res.ci.iloc[0]
-    check([ci["lower"], ci["median"], ci["upper"]], [ref["ci"]["2.5%"], ref["ci"]["50%"],
+    check([ci["ci_lower"], ci["median"], ci["ci_upper"]], [ref["ci"]["2.5%"], ref["ci"]["50%"],
                                                      ref["ci"]["97.5%"]], "ci", **CLOSED)

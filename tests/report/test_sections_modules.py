@@ -96,7 +96,7 @@ def test_reliability_section_alpha_and_omega(built):
         row = _row(t, instrument="WAI-SR", scale=scale)
         assert row["\u03b1"] == apa.bounded(round(a.total["raw_alpha"].iloc[0], 2))
         ci = a.confidence_intervals.loc["feldt"]
-        assert row["alpha_ci"] == f"[{apa.bounded(ci['lower'])}, {apa.bounded(ci['upper'])}]"
+        assert row["alpha_ci"] == f"[{apa.bounded(ci['ci_lower'])}, {apa.bounded(ci['ci_upper'])}]"
         assert row["\u03c9t"] == apa.bounded(round(o.omega_total, 2))
         if scale == "total":
             assert row["\u03c9h"] == apa.bounded(o.omega_h)
