@@ -85,7 +85,7 @@ def simulated(n_patients: int) -> pd.DataFrame:
 
 def check_big(fit, key):
     ref = CHECKS["therapy_big"][key]
-    assert fit.nobs == CHECKS["therapy_big"]["nobs"]
+    assert fit.n_obs == CHECKS["therapy_big"]["nobs"]
     np.testing.assert_allclose(fit.fixef.to_numpy(), list(ref["fixef"].values()), rtol=1e-5)
     np.testing.assert_allclose(np.sqrt(np.diag(fit.vcov.to_numpy())), list(ref["se"].values()),
                                rtol=1e-4)
@@ -172,7 +172,7 @@ def main():
             fit = mixed(F1, ds, reml=reml)
             ref = r_sim.get(key)
             if ref is not None:       # the fit equals lme4's before it is timed
-                assert fit.converged and fit.nobs == ref["nobs"]
+                assert fit.converged and fit.n_obs == ref["nobs"]
                 np.testing.assert_allclose(fit.loglik, ref["logLik"], rtol=1e-10)
                 np.testing.assert_allclose(fit.fixef.to_numpy(), list(ref["fixef"].values()),
                                            rtol=1e-6)

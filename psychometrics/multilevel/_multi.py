@@ -618,7 +618,7 @@ class MultiMixedResult:
     groups : tuple of str
         Grouping factors in lme4's order (most levels first), e.g.
         ``("patient:therapist", "therapist")``.
-    ngroups : dict
+    n_groups : dict
         Levels per grouping factor (``ngrps(fit)``).
     ranef : dict of DataFrame
         Conditional modes per grouping factor, one row per level (``ranef(fit)``); levels of
@@ -631,9 +631,9 @@ class MultiMixedResult:
 
     formula: str
     reml: bool
-    nobs: int
+    n_obs: int
     groups: tuple
-    ngroups: dict
+    n_groups: dict
     n_dropped: int
     fixef: pd.Series
     vcov: pd.DataFrame
@@ -743,16 +743,16 @@ class MultiMixedResult:
     def __repr__(self) -> str:
         crit = "REML" if self.reml else "ML"
         flags = ("" if self.converged else ", not converged") + (", singular" if self.singular else "")
-        grp = ", ".join(f"{g} {self.ngroups[g]}" for g in self.groups)
-        return (f"<MultiMixedResult {crit} {self.formula!r}: {self.nobs} rows, {grp}, "
+        grp = ", ".join(f"{g} {self.n_groups[g]}" for g in self.groups)
+        return (f"<MultiMixedResult {crit} {self.formula!r}: {self.n_obs} rows, {grp}, "
                 f"logLik {self.loglik:.4f}{flags}>")
 
     def summary(self) -> Summary:
         """Text/HTML/LaTeX summary like ``summary(lmerTest::lmer(...))``."""
         crit = "REML" if self.reml else "ML"
         header = [f"Formula: {self.formula}",
-                  f"Observations: {self.nobs}; groups: "
-                  + ", ".join(f"{g} {self.ngroups[g]}" for g in self.groups)
+                  f"Observations: {self.n_obs}; groups: "
+                  + ", ".join(f"{g} {self.n_groups[g]}" for g in self.groups)
                   + (f"; rows dropped for missing values: {self.n_dropped}" if self.n_dropped else ""),
                   f"logLik {self.loglik:.4f}  AIC {self.aic:.4f}  BIC {self.bic:.4f}"]
         footer = []
@@ -846,8 +846,8 @@ def _fit_multi(core, spec, reml, n_dropped, fixed_theta=None):
                                         columns=list(t["re_names"]))
     names = list(spec.fixed_names)
     return MultiMixedResult(
-        formula=spec.formula, reml=reml, nobs=n, groups=tuple(t["name"] for t in spec.terms),
-        ngroups={t["name"]: t["G"] for t in spec.terms}, n_dropped=n_dropped,
+        formula=spec.formula, reml=reml, n_obs=n, groups=tuple(t["name"] for t in spec.terms),
+        n_groups={t["name"]: t["G"] for t in spec.terms}, n_dropped=n_dropped,
         fixef=pd.Series(ev["beta"], index=names, name="est"),
         vcov=pd.DataFrame(V, index=names, columns=names),
         theta=pd.Series(theta, index=list(spec.theta_names), name="theta"),

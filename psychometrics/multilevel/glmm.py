@@ -485,7 +485,7 @@ class GlmmResult:
     Attributes
     ----------
     formula, family, link, nagq, group : specification (``nagq`` 1 = Laplace).
-    nobs, ngroups, n_dropped : rows used, patients, rows dropped for missing values.
+    n_obs, n_groups, n_dropped : rows used, patients, rows dropped for missing values.
     fixef : Series (``fixef(fit)``); vcov : DataFrame (``vcov(fit)``, from the Hessian).
     theta : Series (``getME(fit, "theta")``).
     loglik, npar, aic, bic, deviance : ``logLik``, its df, ``AIC``, ``BIC``, ``-2 logLik``.
@@ -498,8 +498,8 @@ class GlmmResult:
     family: str
     link: str
     nagq: int
-    nobs: int
-    ngroups: int
+    n_obs: int
+    n_groups: int
     group: str
     n_dropped: int
     fixef: pd.Series
@@ -630,7 +630,7 @@ class GlmmResult:
 
     def __repr__(self) -> str:
         flags = ("" if self.converged else ", not converged") + (", singular" if self.singular else "")
-        return (f"<GlmmResult {self.family} {self.formula!r}: {self.nobs} rows, {self.ngroups} "
+        return (f"<GlmmResult {self.family} {self.formula!r}: {self.n_obs} rows, {self.n_groups} "
                 f"{self.group}, logLik {self.loglik:.4f}{flags}>")
 
     def summary(self) -> Summary:
@@ -638,7 +638,7 @@ class GlmmResult:
         method = "Laplace approximation" if self.nagq == 1 else \
             f"adaptive Gauss-Hermite quadrature (nAGQ = {self.nagq})"
         header = [f"Family: {self.family} ({self.link})", f"Formula: {self.formula}",
-                  f"Observations: {self.nobs}; groups ({self.group}): {self.ngroups}"
+                  f"Observations: {self.n_obs}; groups ({self.group}): {self.n_groups}"
                   + (f"; rows dropped for missing values: {self.n_dropped}" if self.n_dropped else ""),
                   f"logLik {self.loglik:.4f}  AIC {self.aic:.4f}  BIC {self.bic:.4f}  "
                   f"deviance {self.deviance:.4f}"]
@@ -743,7 +743,7 @@ def _fit_negbin(formula, spec, y, X, Z, codes, G, n_dropped, groups, re_formula,
     object.__setattr__(out, "nb_theta", nb_theta)
     object.__setattr__(out, "npar", out.npar + k)
     object.__setattr__(out, "aic", out.aic + 2 * k)
-    object.__setattr__(out, "bic", out.bic + math.log(out.nobs) * k)
+    object.__setattr__(out, "bic", out.bic + math.log(out.n_obs) * k)
     object.__setattr__(out, "timing", _time.perf_counter() - t0)
     return out
 
@@ -840,7 +840,7 @@ def _glmm_fit_core(formula, spec, y, X, Z, codes, G, n_dropped, family, groups, 
     loglik = -dev / 2
     n = core.n
     res = GlmmResult(
-        formula=formula, family=family, link=fam.link, nagq=int(nagq), nobs=n, ngroups=G,
+        formula=formula, family=family, link=fam.link, nagq=int(nagq), n_obs=n, n_groups=G,
         group=spec.group, n_dropped=n_dropped,
         fixef=pd.Series(beta, index=names, name="est"),
         vcov=pd.DataFrame(V, index=names, columns=names),

@@ -360,7 +360,7 @@ class MixedResult:
     Attributes
     ----------
     formula, reml, group : model specification (``reml``: REML or ML criterion).
-    nobs, ngroups, n_dropped : rows used, patients, rows dropped for missing values.
+    n_obs, n_groups, n_dropped : rows used, patients, rows dropped for missing values.
     fixef : Series
         Fixed effects (``fixef(fit)``).
     vcov : DataFrame
@@ -397,8 +397,8 @@ class MixedResult:
 
     formula: str
     reml: bool
-    nobs: int
-    ngroups: int
+    n_obs: int
+    n_groups: int
     group: str
     n_dropped: int
     fixef: pd.Series
@@ -460,8 +460,8 @@ class MixedResult:
         names = list(self.fixef.index)
         n_l2 = int(xb.sum())
         n_l1 = sum(1 for nm, b in zip(names, xb) if not b and nm != "(Intercept)")
-        df1 = self.nobs - self.ngroups - n_l1
-        df2 = self.ngroups - n_l2 - 1
+        df1 = self.n_obs - self.n_groups - n_l1
+        df2 = self.n_groups - n_l2 - 1
         return pd.Series([float(df2 if b else df1) for b in xb], index=names, name="df")
 
     def contrast(self, L, rhs: float = 0.0, ddf: str = "satterthwaite") -> pd.DataFrame:
@@ -643,7 +643,7 @@ class MixedResult:
         out = np.empty((len(y), nsim))
         for s in range(nsim):
             b = self.ranef.to_numpy() if re_form is None else \
-                rng.standard_normal((self.ngroups, Z.shape[1])) @ T.T * self.sigma
+                rng.standard_normal((self.n_groups, Z.shape[1])) @ T.T * self.sigma
             out[:, s] = base + np.einsum("nq,nq->n", Z, b[codes]) + rng.standard_normal(len(y)) * sd
         return pd.DataFrame(out, index=self._spec.row_index,
                             columns=[f"sim_{i + 1}" for i in range(nsim)])
@@ -685,7 +685,7 @@ class MixedResult:
             ys = sims.iloc[:, s].to_numpy() - (0 if self._spec.offset is None else self._spec.offset)
             core = LMMCore(ys * sw, X * np.atleast_1d(sw)[:, None] if w is not None else X,
                            Z * np.atleast_1d(sw)[:, None] if w is not None else Z,
-                           codes, self.ngroups, self._spec.tpos)
+                           codes, self.n_groups, self._spec.tpos)
             core.data = (ys, X, Z, codes)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -715,14 +715,14 @@ class MixedResult:
     def __repr__(self) -> str:
         crit = "REML" if self.reml else "ML"
         flags = ("" if self.converged else ", not converged") + (", singular" if self.singular else "")
-        return (f"<MixedResult {crit} {self.formula!r}: {self.nobs} rows, {self.ngroups} "
+        return (f"<MixedResult {crit} {self.formula!r}: {self.n_obs} rows, {self.n_groups} "
                 f"{self.group}, logLik {self.loglik:.4f}{flags}>")
 
     def summary(self) -> Summary:
         """Text/HTML/LaTeX summary like ``summary(lmerTest::lmer(...))``."""
         crit = "REML" if self.reml else "ML"
         header = [f"Formula: {self.formula}",
-                  f"Observations: {self.nobs}; groups ({self.group}): {self.ngroups}"
+                  f"Observations: {self.n_obs}; groups ({self.group}): {self.n_groups}"
                   + (f"; rows dropped for missing values: {self.n_dropped}" if self.n_dropped else ""),
                   f"logLik {self.loglik:.4f}  AIC {self.aic:.4f}  BIC {self.bic:.4f}"
                   + (f"  REML criterion {self.reml_criterion:.4f}" if self.reml else
@@ -805,7 +805,7 @@ def _fit(core: LMMCore, spec: _Spec, reml: bool, n_dropped: int, start=None,
                       ConvergenceWarning, stacklevel=3)
     names = list(spec.fixed_names)
     res = MixedResult(
-        formula=spec.formula, reml=reml, nobs=n, ngroups=core.G, group=spec.group,
+        formula=spec.formula, reml=reml, n_obs=n, n_groups=core.G, group=spec.group,
         n_dropped=n_dropped,
         fixef=pd.Series(beta, index=names, name="est"),
         vcov=pd.DataFrame(V, index=names, columns=names),
@@ -985,7 +985,7 @@ def _with_weights(res: MixedResult) -> MixedResult:
     dc["dev"] = dc["dev"] - ldw
     dc["REML"] = dc["REML"] - ldw
     for k, v in {"loglik": -crit / 2, "aic": crit + 2 * res.npar,
-                 "bic": crit + math.log(res.nobs) * res.npar, "deviance": res.deviance - ldw,
+                 "bic": crit + math.log(res.n_obs) * res.npar, "deviance": res.deviance - ldw,
                  "reml_criterion": res.reml_criterion - ldw, "devcomp": dc}.items():
         object.__setattr__(res, k, v)
     return res
@@ -1093,10 +1093,10 @@ def compare(*fits: MixedResult, refit: bool = True, names: Sequence[str] | None 
     names = list(names) if names is not None else [f"model{i + 1}" for i in range(len(fits))]
     if len(names) != len(fits):
         raise ModelSpecificationError("names= must give one name per model.")
-    nobs = {f.nobs for f in fits}
-    if len(nobs) > 1:
+    n_obs = {f.n_obs for f in fits}
+    if len(n_obs) > 1:
         raise ModelSpecificationError(
-            f"Models were fitted to different numbers of rows {sorted(nobs)}; likelihood-ratio "
+            f"Models were fitted to different numbers of rows {sorted(n_obs)}; likelihood-ratio "
             "tests need the same data.")
     use = [f.refit_ml() if (refit and f.reml) else f for f in fits]
     if not refit and len({f.reml for f in fits}) > 1:

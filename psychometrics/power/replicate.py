@@ -86,7 +86,7 @@ def _fit(analysis: AnalysisSpec, data: pd.DataFrame) -> tuple[dict, dict]:
         L = {L: 1.0} if isinstance(L, str) else dict(L)
         rows[name] = fit.contrast(L, ddf=analysis.ddf).iloc[0].to_dict()
     flags = {"converged": bool(fit.converged), "singular": bool(fit.singular),
-             "n_obs": fit.nobs, "n_patients": fit.ngroups}
+             "n_obs": fit.n_obs, "n_patients": fit.n_groups}
     return rows, flags
 
 

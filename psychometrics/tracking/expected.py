@@ -249,7 +249,7 @@ def fit_expected(engine: Engine, instrument_name: str = "oq-45.2", *, n_bands: i
         G = fit.sigma ** 2 * L @ L.T
         V = fit.vcov.to_numpy()
         rows.append({"band": b + 1, "intake_lower": lowers[b], "intake_upper": uppers[b],
-                     "n_patients": int(fit.ngroups), "n_obs": int(fit.nobs),
+                     "n_patients": int(fit.n_groups), "n_obs": int(fit.n_obs),
                      "b0": float(fit.fixef.iloc[0]), "b1": float(fit.fixef.iloc[1]),
                      "g00": G[0, 0], "g01": G[0, 1], "g11": G[1, 1], "sigma": float(fit.sigma),
                      "v00": V[0, 0], "v01": V[0, 1], "v11": V[1, 1],

@@ -55,7 +55,7 @@ def _fit(key, at_lme4_theta):
 def _check_model(key, fit, rtol_est, rtol_se, rtol_var, rtol_p, rtol_ll):
     R = REF[key]
     assert fit.reml is R["REML"]
-    assert fit.nobs == R["nobs"]
+    assert fit.n_obs == R["nobs"]
     # names(getME(fit, "theta")); getME(fit, "theta")
     assert list(fit.theta.index) == list(R["theta"])
     assert_allclose(fit.theta.to_numpy(), list(R["theta"].values()), rtol=rtol_var, atol=1e-12)

@@ -92,7 +92,7 @@ def test_descriptives():
 def _check(key, fit, rtol_est, rtol_se, rtol_ll):
     R = REF[key]
     assert fit.reml is R["REML"]
-    assert fit.nobs == R["nobs"] and fit.ngroups == R["ngroups"]
+    assert fit.n_obs == R["nobs"] and fit.n_groups == R["ngroups"]
     assert fit.n_dropped == len(DER) - R["nobs"]
     # getME(fit, "theta")
     assert list(fit.theta.index) == list(R["theta"])

@@ -51,7 +51,7 @@ def _fit(key, at_theta):
 
 def _check(key, fit, rtol_est, rtol_se, rtol_ll):
     R = REF[key]
-    assert fit.nobs == R["nobs"]
+    assert fit.n_obs == R["nobs"]
     assert len(fit.fixef) == len(R["fixef"])
     assert_allclose(fit.theta.to_numpy(), list(R["theta"].values()), rtol=rtol_est, atol=1e-7)
     fe = fit.fixed_effects

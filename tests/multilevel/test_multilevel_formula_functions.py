@@ -70,7 +70,7 @@ def test_at_lme4_theta(key):
     assert_allclose(np.sqrt(np.diag(fit.vcov.to_numpy())), ref["se"], rtol=1e-7)
     assert_allclose(fit.sigma, ref["sigma"], rtol=1e-8)
     assert_allclose(fit.loglik, ref["loglik"], rtol=1e-10)
-    assert fit.nobs == ref["nobs"]
+    assert fit.n_obs == ref["nobs"]
     # head(fitted(fit), 5)
     assert_allclose(fit.fitted().to_numpy()[:5], ref["fitted_head"], rtol=1e-7)
 

@@ -103,7 +103,7 @@ def test_glmm_equals_glmer(key):
     assert_allclose(tab["p_value"].to_numpy()[big], np.array(tight["coef_p"])[big], rtol=1e-3)
     assert_allclose(tab["p_value"].to_numpy()[~big], np.array(tight["coef_p"])[~big], rtol=1e-2)
     # AIC(fit); BIC(fit); attr(logLik(fit), "df")
-    assert fit.npar == tight["df"] and fit.nobs == tight["nobs"]
+    assert fit.npar == tight["df"] and fit.n_obs == tight["nobs"]
     assert_allclose([fit.aic, fit.bic], [tight["aic"], tight["bic"]], rtol=0, atol=2e-5)
     # as.data.frame(VarCorr(fit))$vcov
     assert_allclose(fit.random_effects["variance"].to_numpy(),
@@ -231,7 +231,7 @@ def test_confint_profile_and_wald_equal_lme4():
 def test_confint_boot_and_simulate_are_reproducible():
     fit = _fit("cbpp_laplace")
     sims = fit.simulate(nsim=3, seed=1)
-    assert sims.shape == (fit.nobs, 3)
+    assert sims.shape == (fit.n_obs, 3)
     assert_allclose(sims.to_numpy(), fit.simulate(nsim=3, seed=1).to_numpy())
     ci = fit.confint(method="boot", nsim=30, seed=2)
     assert np.all(ci["ci_lower"] <= ci["ci_upper"])

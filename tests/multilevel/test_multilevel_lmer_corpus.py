@@ -68,7 +68,7 @@ def test_lmer_corpus(k, crit):
         warnings.simplefilter("ignore")
         fit = mixed(des["formula"], d, reml=crit == "REML")
     # nobs(fit), ngrps(fit)
-    assert (fit.nobs, fit.ngroups) == (ref["nobs"], ref["ngroups"])
+    assert (fit.n_obs, fit.n_groups) == (ref["nobs"], ref["ngroups"])
     # logLik(fit): never below lme4's
     assert fit.loglik >= ref["logLik"] - 1e-10 * abs(ref["logLik"]), fit.loglik - ref["logLik"]
     assert fit.converged, fit.messages

@@ -133,7 +133,7 @@ def test_missing_rows_dropped_and_counted():
     d = SLEEP.copy()
     d.loc[[0, 5, 17], "Reaction"] = np.nan
     fit = mixed("Reaction ~ Days + (1 | Subject)", d)
-    assert fit.n_dropped == 3 and fit.nobs == 177
+    assert fit.n_dropped == 3 and fit.n_obs == 177
     ref = mixed("Reaction ~ Days + (1 | Subject)", d.dropna())
     assert_allclose(fit.fixef.to_numpy(), ref.fixef.to_numpy(), rtol=1e-12)
 

@@ -73,10 +73,10 @@ def test_loglik_never_below_lme4(key):
     assert fit.converged
     # logLik(fit): ours is never below lme4's (1e-10 relative: the last digits of both)
     assert fit.loglik >= ref["logLik"] - 1e-10 * abs(ref["logLik"])
-    assert fit.nobs == ref["nobs"]
+    assert fit.n_obs == ref["nobs"]
     # ngrps(fit)
     for g, nlev in ref["ngrps"].items():
-        assert fit.ngroups[g] == nlev
+        assert fit.n_groups[g] == nlev
     assert fit.singular == ref["isSingular"]
 
 

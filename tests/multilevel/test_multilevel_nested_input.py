@@ -33,12 +33,12 @@ def test_patient_id_reused_under_two_therapists_is_named():
     assert "Ambiguous nesting" in msg
     assert "T01_3 (under T01, T02)" in msg
     assert "'(1 | therapist/pid)'" in msg and "unique" in msg
-    assert fit.ngroups["pid"] == 71 and fit.converged
+    assert fit.n_groups["pid"] == 71 and fit.converged
     # nesting written explicitly: no ambiguity, the reused id is two patients
     with warnings.catch_warnings():
         warnings.simplefilter("error", DataQualityWarning)
         fit2 = mixed("y ~ x + (1 | therapist/pid)", d)
-    assert fit2.ngroups["pid:therapist"] == 72
+    assert fit2.n_groups["pid:therapist"] == 72
 
 
 def test_unique_ids_no_warning():
@@ -91,7 +91,7 @@ def test_missing_rows_counted():
     d.loc[[0, 5], "therapist"] = None
     d.loc[7, "x"] = np.nan
     fit = mixed("y ~ x + (1 | therapist/pid)", d)
-    assert fit.n_dropped == 3 and fit.nobs == len(d) - 3
+    assert fit.n_dropped == 3 and fit.n_obs == len(d) - 3
 
 
 def test_glmm_with_several_grouping_factors_refused():

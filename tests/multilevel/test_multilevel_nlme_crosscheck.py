@@ -42,7 +42,7 @@ def test_case6_nlme_lme():
     assert_allclose(fit.loglik, R6["logLik"], rtol=1e-9)
     assert_allclose(fit.aic, R6["AIC"], rtol=1e-9)
     # nlme's REML BIC uses log(N - p) observations: -2 logLik + npar log(180 - 2)
-    assert_allclose(-2 * fit.loglik + fit.npar * math.log(fit.nobs - len(fit.fixef)), R6["BIC"],
+    assert_allclose(-2 * fit.loglik + fit.npar * math.log(fit.n_obs - len(fit.fixef)), R6["BIC"],
                     rtol=1e-9)
     assert_allclose(fit.sigma, R6["sigma"], rtol=1e-5)
     # as.data.frame(unclass(nlme::VarCorr(fit))): printed strings

@@ -39,7 +39,7 @@ def test_study_model_equals_lme4(study, case, crit):
     with warnings.catch_warnings():
         warnings.simplefilter("error", SingularFitWarning)
         fit = mixed(lc.STUDY_FORMULA, study[case], reml=crit == "REML")
-    assert fit.converged and not fit.singular and fit.nobs == R["nobs"]
+    assert fit.converged and not fit.singular and fit.n_obs == R["nobs"]
     # logLik(fit)
     assert_allclose(fit.loglik, R["logLik"], rtol=1e-11)
     # getME(fit, "theta")

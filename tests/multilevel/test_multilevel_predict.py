@@ -49,7 +49,7 @@ def test_confint_wald_equals_lme4(fit):
 def test_simulate_and_boot():
     small = mixed("oq ~ month + (1 | patient)", TC)
     sims = small.simulate(nsim=200, seed=3)
-    assert sims.shape == (small.nobs, 200)
+    assert sims.shape == (small.n_obs, 200)
     # simulated outcomes have the fitted marginal variance (tau^2 + sigma^2), within MC error
     tab = small.random_effects
     total = float(tab["variance"].sum())
@@ -62,5 +62,5 @@ def test_simulate_and_boot():
 def test_ranef_condvar_equals_lme4(fit):
     # attr(ranef(fit, condVar = TRUE)$patient, "postVar")[, , 1:3]
     cv = fit.ranef_condvar
-    assert cv.shape == (fit.ngroups, 2, 2)
+    assert cv.shape == (fit.n_groups, 2, 2)
     assert_allclose(cv[:3], np.array(R["condvar_first3"]), rtol=1e-6)

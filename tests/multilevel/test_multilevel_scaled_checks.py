@@ -34,7 +34,7 @@ def test_big_random_intercept(big, key, reml):
     # lmer(oq_next ~ wai_within + wai_between + oq_total + (1 | patient_id), bigm, REML = ...)
     R = REF[key]
     fit = mixed("oq_next ~ wai_within + wai_between + oq_total + (1 | patient_id)", big, reml=reml)
-    assert fit.nobs == REF["nobs"]
+    assert fit.n_obs == REF["nobs"]
     assert list(fit.fixef.index) == list(R["fixef"])
     assert_allclose(fit.fixef.to_numpy(), list(R["fixef"].values()), rtol=1e-5)
     assert_allclose(np.sqrt(np.diag(fit.vcov.to_numpy())), list(R["se"].values()), rtol=1e-4)
@@ -54,7 +54,7 @@ def test_big_random_slope(big):
                     / "timing_rslope_big.json").read_text())
     fit = mixed("oq_next ~ wai_within + wai_between + oq_total + (1 + wai_within | patient_id)",
                 big, reml=False)
-    assert fit.nobs == R["nobs"] and R["conv_messages"] is None and fit.converged
+    assert fit.n_obs == R["nobs"] and R["conv_messages"] is None and fit.converged
     assert list(fit.theta.index) == list(R["theta"])
     # with 220,000 rows the log-likelihood changes by < 1e-7 (1e-13 relative, the precision
     # of its evaluation) over theta differences of 1e-4: theta is compared at 1e-3
