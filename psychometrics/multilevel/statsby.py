@@ -28,7 +28,7 @@ class StatsByResult:
     p_within, p_between : DataFrame
         Two-sided p-values (``pwg`` with N - G - 2 df, ``pbg`` with G - 2 df).
     ci_within, ci_between : DataFrame
-        Fisher-z 95% intervals per pair: var1, var2, lower, r, upper (``ci.wg``, ``ci.bg``).
+        Fisher-z 95% intervals per pair: var1, var2, ci_lower, r, ci_upper (``ci.wg``, ``ci.bg``).
     variables : DataFrame
         One row per variable: icc1, icc2, f (MSb/MSw), eta_between, eta_within,
         ms_between, ms_within, n, n_groups.
@@ -66,9 +66,9 @@ def _pairs_ci(r: pd.DataFrame, n: float, alpha: float) -> pd.DataFrame:
             rv = float(r.iloc[i, j])
             fz = np.arctanh(rv)
             sd = 1 / np.sqrt(n - 3)
-            rows.append({"var1": names[j], "var2": names[i], "lower": np.tanh(fz - z * sd), "r": rv,
-                         "upper": np.tanh(fz + z * sd)})
-    return pd.DataFrame(rows, columns=["var1", "var2", "lower", "r", "upper"])
+            rows.append({"var1": names[j], "var2": names[i], "ci_lower": np.tanh(fz - z * sd),
+                         "r": rv, "ci_upper": np.tanh(fz + z * sd)})
+    return pd.DataFrame(rows, columns=["var1", "var2", "ci_lower", "r", "ci_upper"])
 
 
 def statsby(data: pd.DataFrame, id: str, columns, alpha: float = 0.05) -> StatsByResult:

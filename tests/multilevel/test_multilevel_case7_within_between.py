@@ -210,8 +210,8 @@ def test_statsby():
     # ci.wg$r.ci, ci.bg$r.ci
     for ours, ref in [(s.ci_within, S["ci.wg"]), (s.ci_between, S["ci.bg"])]:
         assert len(ours) == len(ref) == 1
-        for col in ("lower", "r", "upper"):
-            assert_allclose(ours[col].iloc[0], ref[0][col], rtol=1e-10)
+        for col, rcol in (("ci_lower", "lower"), ("r", "r"), ("ci_upper", "upper")):
+            assert_allclose(ours[col].iloc[0], ref[0][rcol], rtol=1e-10)
 
 
 def test_statsby_lagged():
