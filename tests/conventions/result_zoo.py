@@ -33,6 +33,11 @@ def _bfi5():
     return d.astype(int)
 
 
+def _bfi_gender():
+    d = dataset("bfi")[["A1", "A2", "A3", "A4", "gender"]].dropna().iloc[:500]
+    return d.astype(int)
+
+
 def _sem():
     from psychometrics import sem
     return sem.fit(HS_MODEL, _hs())
@@ -97,9 +102,50 @@ BUILDERS = {
         zoo("FactorAnalysisResult").loadings),
     "ScoreOverlapResult": lambda: __import__("psychometrics.validity", fromlist=["x"]).score_overlap(
         {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"]}, _items()),
+    "RetestResult": lambda: _retest(),
+    "MTMMResult": lambda: _mtmm(),
+    "LongitudinalInvarianceResult": lambda: __import__("psychometrics.validity", fromlist=["x"]).longitudinal_invariance(
+        {"bond": ["wai_1", "wai_2", "wai_3"]}, _therapy(), "patient_id", "month", [1, 2],
+        levels=("configural", "metric")),
+    # scoring
+    "ScoreResult": lambda: _scores(),
+    "ClinicalSignificanceResult": lambda: __import__("psychometrics.scoring", fromlist=["x"]).clinical_significance(
+        pd.DataFrame({"pid": ["a", "a", "b", "b", "c", "c"], "t": [1, 2, 1, 2, 1, 2],
+                      "total": [90, 70, 50, 80, 78, 64]}), "oq-45.2", id="pid", time="t", norms="us"),
+    # more sem / irt
+    "GrowthResult": lambda: __import__("psychometrics.sem", fromlist=["x"]).scale_growth(
+        _therapy().assign(bond=lambda d: d[["wai_1", "wai_2", "wai_3"]].mean(axis=1)), "bond",
+        id="patient_id", time="month", times=[1, 2, 3, 4]),
+    "DIFResult": lambda: __import__("psychometrics.irt", fromlist=["x"]).dif_lr(
+        _bfi_gender(), "gender", ["A1", "A2", "A3", "A4"], anchors=["A1", "A2"]),
+    "MIRTResult": lambda: __import__("psychometrics.irt", fromlist=["x"]).fit_mirt(
+        _bfi5().iloc[:200], {"f1": ["A1", "A2", "A3"], "f2": ["A4", "A5"]}, qpoints=11),
     "KappaResult": lambda: __import__("psychometrics.validity", fromlist=["x"]).cohen_kappa(
         _bfi5()[["A1", "A2"]]),
 }
+
+
+def _example():
+    from pathlib import Path
+    return pd.read_csv(Path(__file__).resolve().parents[2] / "examples" / "therapy_example.csv")
+
+
+def _scores():
+    from psychometrics.scoring import score
+    return score(_example(), "wai-sr", id="patient_id", time="month")
+
+
+def _retest():
+    from psychometrics.validity import retest_reliability
+    s = _scores().scores
+    return retest_reliability(s, "total", "patient_id", "month")
+
+
+def _mtmm():
+    from psychometrics.validity import mtmm
+    d = _hs()
+    return mtmm(d, {("visual", "a"): "x1", ("visual", "b"): "x2", ("textual", "a"): "x4",
+                    ("textual", "b"): "x5"})
 
 
 def _icc_data():
