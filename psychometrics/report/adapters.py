@@ -297,7 +297,7 @@ def cfa(ctx: "Context") -> Any:
         model = cfa_syntax(inst)
         block = select_occasion(study, data, key, spec.occasion)
         res = fit(model, block, estimator=spec.estimator, **_missing_kw(spec.missing))
-        return CFABundle(instrument=key, model=model, fit=res, n_obs=int(sum(res.nobs)),
+        return CFABundle(instrument=key, model=model, fit=res, n_obs=int(sum(res.n_obs)),
                          occasion=spec.occasion, missing=spec.missing)
 
     return _per_instrument("cfa", study.selected(spec.instruments), one)
@@ -343,7 +343,7 @@ def invariance(ctx: "Context") -> Any:
     first = next(iter(res.fits.values()))
     groups = tuple(first.group_labels)
     return InvarianceBundle(instrument=key, model=model, result=res, grouping=grouping,
-                            groups=groups, n_per_group=dict(zip(groups, first.nobs)))
+                            groups=groups, n_per_group=dict(zip(groups, first.n_obs)))
 
 
 # ---------------------------------------------------------------------- progress

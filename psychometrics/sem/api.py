@@ -555,7 +555,7 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
                    int_ov_free=int_ov_free, int_lv_free=int_lv_free)
     return SEMResult(
         model=model, estimates=tab, fit_measures=frozen_mapping(fm), converged=opt.converged,
-        iterations=opt.iterations, optimizer_message=opt.message, nobs=ss.nobs,
+        iterations=opt.iterations, optimizer_message=opt.message, n_obs=ss.nobs,
         group_labels=ss.group_labels, sample_cov=frozen_mapping(S_d), sample_mean=frozen_mapping(m_d),
         implied_cov=frozen_mapping(Sig_d), implied_mean=frozen_mapping(mu_d), vcov=vc,
         options=frozen_mapping(options), warnings=tuple(warn_list), chisq_by_group=chisq_g,

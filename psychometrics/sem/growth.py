@@ -161,7 +161,7 @@ class GrowthResult:
         fm = self.fit.fit_measures
         header = (f"Scale: {self.scale}",
                   "Occasions: " + ", ".join(f"{c} (t={v:g})" for c, v in self.times.items()),
-                  f"Persons: {sum(self.fit.nobs)}; long rows used: "
+                  f"Persons: {sum(self.fit.n_obs)}; long rows used: "
                   f"{self.n_long_rows - self.n_long_dropped} of {self.n_long_rows}",
                   f"Missing data: {self.fit.options.get('missing')}",
                   f"chisq = {fm.get('chisq', np.nan):.3f}, df = {fm.get('df', np.nan):.0f}, "

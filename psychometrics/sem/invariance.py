@@ -47,11 +47,11 @@ def lrt(*fits: SEMResult, names=None) -> pd.DataFrame:
     for nm, f in zip(names, fits):
         if not f.converged:
             raise ModelSpecificationError(f"Model {nm!r} did not converge; it cannot be compared.")
-    n0 = fits[0].nobs
+    n0 = fits[0].n_obs
     for nm, f in zip(names, fits):
-        if f.nobs != n0:
+        if f.n_obs != n0:
             raise ModelSpecificationError(
-                f"Model {nm!r} was fitted to {f.nobs} observations, the first to {n0}; nested "
+                f"Model {nm!r} was fitted to {f.n_obs} observations, the first to {n0}; nested "
                 f"models must use the same data.")
     scaled = all("chisq_scaling_factor" in f.fit_measures for f in fits)
     if not scaled and any("chisq_scaling_factor" in f.fit_measures for f in fits):
@@ -67,7 +67,7 @@ def lrt(*fits: SEMResult, names=None) -> pd.DataFrame:
             d = fm["chisq"] - prev["chisq"]
             ddf = fm["df"] - prev["df"]
             N = fm["ntotal"]
-            G = len(fits[i].nobs)
+            G = len(fits[i].n_obs)
             if scaled and ddf > 0:
                 # Satorra-Bentler (2001) scaled difference (lavaan's default for MLR);
                 # lavaan reports no RMSEA of the difference then

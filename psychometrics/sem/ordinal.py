@@ -47,7 +47,7 @@ class OrdinalSEMResult:
         "gamma")``).
     vcov : pandas.DataFrame
         Covariance of the free parameters (``vcov(fit)``), lavaan's names.
-    nobs, converged, iterations, options, timing, warnings
+    n_obs, converged, iterations, options, timing, warnings
     """
 
     model: str
@@ -57,7 +57,7 @@ class OrdinalSEMResult:
     polychoric: pd.DataFrame
     nacov: pd.DataFrame
     vcov: pd.DataFrame
-    nobs: int
+    n_obs: int
     converged: bool
     iterations: int
     options: Mapping
@@ -88,7 +88,7 @@ class OrdinalSEMResult:
         fm = self.fit_measures
         header = (("Estimator", self.options["estimator"]),
                   ("Parameterization", self.options["parameterization"]),
-                  ("Observations", str(self.nobs)),
+                  ("Observations", str(self.n_obs)),
                   ("Ordered indicators", ", ".join(self.options["ordered"])),
                   ("Converged", str(self.converged)))
         keys = ["npar", "chisq", "df", "pvalue", "chisq_scaled", "pvalue_scaled",
@@ -488,7 +488,7 @@ def fit_ordinal(model: str, data: pd.DataFrame, ordered=True, *, estimator: str 
         thresholds=pd.Series(np.concatenate(st.th), index=thn),
         polychoric=pd.DataFrame(st.cor, index=ov, columns=ov),
         nacov=pd.DataFrame(Gam, index=pn, columns=pn),
-        vcov=pd.DataFrame(V, index=pnames, columns=pnames), nobs=N, converged=conv,
+        vcov=pd.DataFrame(V, index=pnames, columns=pnames), n_obs=N, converged=conv,
         iterations=it, options=frozen_mapping(dict(estimator=est_u, parameterization=parameterization,
                                                    ordered=tuple(ov), std_lv=std_lv,
                                                    test="scaled.shifted" if est_u == "WLSMV"

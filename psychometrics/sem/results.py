@@ -178,7 +178,7 @@ class SEMResult:
     converged: bool
     iterations: int
     optimizer_message: str
-    nobs: tuple[int, ...]
+    n_obs: tuple[int, ...]
     group_labels: tuple
     sample_cov: Mapping[Any, pd.DataFrame]
     sample_mean: Mapping[Any, pd.Series]
@@ -301,7 +301,7 @@ class SEMResult:
                   ("Missing data", str(self.options.get("missing", "listwise"))),
                   ("Converged", str(self.converged)),
                   ("Iterations", str(self.iterations)),
-                  ("Number of observations", ", ".join(map(str, self.nobs))),
+                  ("Number of observations", ", ".join(map(str, self.n_obs))),
                   ("Number of model parameters", str(int(fm.get("npar", np.nan))) if fm else "")]
         if self.group_labels:
             header.append(("Groups", ", ".join(map(str, self.group_labels))))

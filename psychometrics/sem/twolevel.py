@@ -408,7 +408,7 @@ def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, fixed_x: bool 
                    std_lv=std_lv, h1=h1_method, h1_iterations=h1.iterations, likelihood="normal")
     return TwoLevelResult(
         model=model, estimates=tab, fit_measures=frozen_mapping(fm), converged=converged,
-        iterations=iters, optimizer_message=msg, nobs=cs.nobs, nclusters=cs.nclusters,
+        iterations=iters, optimizer_message=msg, n_obs=cs.nobs, n_clusters=cs.nclusters,
         average_cluster_size=cs.average_cluster_size, cluster_sizes=sizes,
         implied_within=frozen_mapping(impl_w), implied_between=frozen_mapping(impl_b),
         h1_within=frozen_mapping(h1_w), h1_between=frozen_mapping(h1_b), icc=icc, vcov=vc,
@@ -632,10 +632,10 @@ def lrt_twolevel(*fits: TwoLevelResult, names=None) -> pd.DataFrame:
         names = [f"model{k + 1}" for k in range(len(fits))]
     if len(names) != len(fits):
         raise ModelSpecificationError(f"'names' has {len(names)} entries for {len(fits)} models.")
-    nobs = {f.nobs for f in fits}
-    if len(nobs) > 1:
+    n_obs = {f.n_obs for f in fits}
+    if len(n_obs) > 1:
         raise ModelSpecificationError(
-            f"The models were fitted to different numbers of observations ({sorted(nobs)}); "
+            f"The models were fitted to different numbers of observations ({sorted(n_obs)}); "
             f"they are not nested models of the same data.")
     rows = sorted(zip(names, fits), key=lambda t: t[1].fit_measures["df"])
     out = []
@@ -649,7 +649,7 @@ def lrt_twolevel(*fits: TwoLevelResult, names=None) -> pd.DataFrame:
             ddf = fm["df"] - prev["df"]
             r.update(chisq_diff=dchi, df_diff=ddf)
             if ddf > 0:
-                r["rmsea_diff"] = float(np.sqrt(max(0.0, (dchi - ddf) / (f.nobs * ddf))))
+                r["rmsea_diff"] = float(np.sqrt(max(0.0, (dchi - ddf) / (f.n_obs * ddf))))
                 r["p_value_diff"] = float(stats.chi2.sf(dchi, ddf))  # lavTestLRT: lower.tail = FALSE
         out.append(r)
         prev = fm

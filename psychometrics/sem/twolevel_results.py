@@ -44,7 +44,7 @@ class TwoLevelResult:
         nfi, pnfi, ifi, rni, logl, unrestricted_logl, aic, bic, ntotal, bic2, rmsea,
         rmsea_ci_lower, rmsea_ci_upper, rmsea_ci_level, rmsea_pvalue, rmsea_close_h0,
         rmsea_notclose_pvalue, rmsea_notclose_h0, srmr, srmr_within, srmr_between``, plus
-        ``nobs`` and ``nclusters``.
+        ``n_obs`` and ``n_clusters``.
     implied_within, implied_between : dict with ``cov`` (DataFrame) and ``mean`` (Series)
         Model-implied level-specific moments (lavaan ``fitted(fit)``).
     h1_within, h1_between : dict
@@ -61,8 +61,8 @@ class TwoLevelResult:
     converged: bool
     iterations: int
     optimizer_message: str
-    nobs: int
-    nclusters: int
+    n_obs: int
+    n_clusters: int
     average_cluster_size: float
     cluster_sizes: pd.Series
     implied_within: Mapping[str, Any]
@@ -107,8 +107,8 @@ class TwoLevelResult:
     def summary(self) -> TwoLevelSummary:
         fm = self.fit_measures
         header = (("Estimator", "ML (two-level)"), ("Converged", str(self.converged)),
-                  ("Iterations", str(self.iterations)), ("Observations", str(self.nobs)),
-                  ("Clusters", str(self.nclusters)),
+                  ("Iterations", str(self.iterations)), ("Observations", str(self.n_obs)),
+                  ("Clusters", str(self.n_clusters)),
                   ("Average cluster size", f"{self.average_cluster_size:.3f}"),
                   ("Standard errors", "robust (Huber-White, cluster scores)"
                    if self.options.get("se") == "robust.huber.white" else "observed information"))
@@ -128,7 +128,7 @@ class TwoLevelResult:
 
     def __repr__(self) -> str:
         fm = self.fit_measures
-        s = f"TwoLevelResult(converged={self.converged}, nobs={self.nobs}, nclusters={self.nclusters}"
+        s = f"TwoLevelResult(converged={self.converged}, n_obs={self.n_obs}, n_clusters={self.n_clusters}"
         if "chisq" in fm:
             s += (f", chisq={fm['chisq']:.3f}, df={fm['df']:.0f}, cfi={fm['cfi']:.3f}, "
                   f"rmsea={fm['rmsea']:.3f}")

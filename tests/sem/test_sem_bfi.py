@@ -27,7 +27,7 @@ def test_bfi_five_factors(ref, missing):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # listwise deletion is reported; expected here
         res = sem.fit(ref["model"], load_csv("bfi"), missing=missing)
-    assert res.nobs == (r["nobs"],)
+    assert res.n_obs == (r["nobs"],)
     check_parameter_estimates(res, r["parameterEstimates"], rtol_est=1e-4, rtol_se=1e-4,
                               check_labels=False)
     check_fit_measures(res, r["fitMeasures"], rtol=1e-5,

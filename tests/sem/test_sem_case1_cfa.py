@@ -38,7 +38,7 @@ class CheckCase1:
     def test_converged(self, res, ref):
         # lavInspect(fit, "converged"), lavInspect(fit, "nobs"), lavInspect(fit, "npar")
         assert res.converged is True and ref["converged"] is True
-        assert res.nobs == (ref["nobs"],)
+        assert res.n_obs == (ref["nobs"],)
         assert res.fit_measures["npar"] == ref["npar"]
 
     def test_parameter_estimates(self, res, ref):

@@ -47,7 +47,7 @@ def test_group_order(fits, ref):
 @pytest.mark.parametrize("level", list(CALLS))
 def test_nobs_and_convergence(fits, ref, level):
     # lavInspect(fit, "nobs"), lavInspect(fit, "converged")
-    assert list(fits[level].nobs) == ref[level]["nobs_by_group"]
+    assert list(fits[level].n_obs) == ref[level]["nobs_by_group"]
     assert fits[level].converged and ref[level]["converged"]
 
 

@@ -117,7 +117,7 @@ def test_listwise_deletion_reported(hs):
     from psychometrics.exceptions import DataQualityWarning
     with pytest.warns(DataQualityWarning, match="2 of 301 rows"):
         res = sem.fit(HS_MODEL, d)
-    assert res.nobs == (299,)
+    assert res.n_obs == (299,)
 
 
 def test_result_is_immutable(hs):

@@ -58,7 +58,7 @@ def test_call_and_options(fits, ref, case):
     # lavInspect(fit, "options")$information; lavInspect(fit, "nobs")
     assert fits[case].options["information"] == ref[case]["options"]["information"][0]
     nobs = ref[case]["nobs"]
-    assert list(fits[case].nobs) == (nobs if isinstance(nobs, list) else [nobs])
+    assert list(fits[case].n_obs) == (nobs if isinstance(nobs, list) else [nobs])
 
 
 @pytest.mark.parametrize("case", list(CASES))

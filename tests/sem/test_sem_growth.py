@@ -121,7 +121,7 @@ def test_scale_growth_from_long_scores(ref):
     # every long row is used or listed
     assert g.n_long_rows == len(d)
     assert g.n_long_dropped == len(g.dropped) == int((~d["month"].isin(MONTHS)).sum())
-    assert g.fit.nobs == (150,)
+    assert g.fit.n_obs == (150,)
     # slope loadings = months - first month (as the R syntax)
     assert "s =~ 0*bond_1 + 1*bond_2 + 2*bond_3 + 3*bond_4 + 5*bond_6" in g.model
 

@@ -102,7 +102,7 @@ def test_rows_used_are_lavaans(fits, ref, case):
     res = fits[case]
     used = res.cases.loc[res.cases["status"] == "used", "row"].to_numpy()
     np.testing.assert_array_equal(used, np.asarray(ref[case]["case_idx"]) - 1)
-    assert sum(res.nobs) == ref[case]["ntotal"]
+    assert sum(res.n_obs) == ref[case]["ntotal"]
     assert len(res.cases) == 301          # every input row is accounted for
 
 
@@ -123,7 +123,7 @@ def test_mlx_keeps_rows_without_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error", DataQualityWarning)
         res = sem.fit(MIMIC, _data("HSx"), missing="ml.x")
-    assert res.options["missing"] == "ml.x" and res.nobs == (301,)
+    assert res.options["missing"] == "ml.x" and res.n_obs == (301,)
 
 
 def test_growth_syntax_in_fit_warns_and_matches_sem(ref):

@@ -36,7 +36,7 @@ def fit_a():
 
 def test_cfa_matches(fit_a, ref):
     # lavInspect(fitA, "nobs"); parameterEstimates(fitA); fitMeasures(fitA, ...)
-    assert fit_a.nobs == (ref["nobs"],)
+    assert fit_a.n_obs == (ref["nobs"],)
     check_parameter_estimates(fit_a, ref["parameterEstimates"], rtol_est=1e-5, rtol_se=1e-4,
                               check_labels=False)
     for k, v in ref["fitMeasures"].items():

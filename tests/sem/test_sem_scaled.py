@@ -29,7 +29,7 @@ def big(hs):
 def test_hs_100k(big):
     ref = load_json("reference/scaled_checks.json")["hs_100k"]["ml"]
     res = sem.fit(HS_MODEL, big)
-    assert res.nobs == (ref["nobs"],)
+    assert res.n_obs == (ref["nobs"],)
     # fitMeasures(fit, c("chisq", "df", "cfi", "tli", "rmsea", "srmr", "logl", "aic", "bic"))
     for k, v in ref["fitMeasures"].items():
         assert_allclose(res.fit_measures[k], v, rtol=1e-6, err_msg=k)

@@ -88,7 +88,7 @@ def test_listwise_warning_and_summary():
     d.loc[[0, 5], "y1"] = np.nan
     with pytest.warns(DataQualityWarning, match="2 of 300 rows"):
         res = sem.fit(MODEL, d, ordered=True)
-    assert res.nobs == 298
+    assert res.n_obs == 298
     text = res.summary().as_text()
     assert "Thresholds:" in text and "y1|t1" in text and "WLSMV" in text
 

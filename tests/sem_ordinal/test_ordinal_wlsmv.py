@@ -82,7 +82,7 @@ def _merge(ref_rows, ours):
 def test_sample_statistics(name):
     res = _fit(name)
     o = REF[name]
-    assert res.nobs == o["nobs"]
+    assert res.n_obs == o["nobs"]
     # lavInspect(fit, "sampstat")$th ; thresholds are closed form (qnorm of cum. proportions)
     th = pd.Series(o["th"])
     assert_allclose(res.thresholds[th.index].to_numpy(), th.to_numpy(), rtol=1e-10)
@@ -210,7 +210,7 @@ def test_comp_rel_sem_case4():
     from psychometrics.exceptions import DataQualityWarning
     with pytest.warns(DataQualityWarning, match="91 of 2800 rows"):
         res = sem.fit("agree =~ A1 + A2 + A3 + A4 + A5", d, ordered=True)
-    assert res.nobs == ref["nobs"]
+    assert res.n_obs == ref["nobs"]
     crs = sem.comp_rel_sem(res)
     assert_allclose(crs["reliability"].iloc[0], ref["compRelSEM"]["agree"], rtol=1e-6)
     m = _merge(ref["parameterEstimates"], res.estimates)

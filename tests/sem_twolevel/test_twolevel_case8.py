@@ -63,8 +63,8 @@ def test_counts(fits, key):
     res = fits[key][0]
     R = REF[key]
     assert res.converged is R["converged"] is True       # lavInspect(fit, "converged")
-    assert res.nobs == R["nobs"]                          # lavInspect(fit, "nobs")
-    assert res.nclusters == R["nclusters"]                # lavInspect(fit, "nclusters")
+    assert res.n_obs == R["nobs"]                          # lavInspect(fit, "nobs")
+    assert res.n_clusters == R["nclusters"]                # lavInspect(fit, "nclusters")
     assert res.fit_measures["npar"] == R["npar"]          # lavInspect(fit, "npar")
     # lavInspect(fit, "average.cluster.size")
     assert_allclose(res.average_cluster_size, R["average_cluster_size"], rtol=1e-12)

@@ -121,7 +121,7 @@ def test_listwise_deletion_warns(demo):
     d.loc[[0, 5, 7], "y2"] = np.nan
     with pytest.warns(DataQualityWarning, match="3 of 2500 rows"):
         res = fit_twolevel(MODEL, d, "cluster")
-    assert res.nobs == 2497
+    assert res.n_obs == 2497
 
 
 def test_level1_variable_without_within_variance(demo):
@@ -196,7 +196,7 @@ def test_missing_cluster_id_dropped(demo):
     d.loc[[1, 2], "cluster"] = np.nan
     with pytest.warns(DataQualityWarning, match="cluster variable 'cluster'"):
         res = fit_twolevel(MODEL, d, "cluster")
-    assert res.nobs == 2498
+    assert res.n_obs == 2498
 
 
 def test_lrt_bad_names_and_different_data(demo):

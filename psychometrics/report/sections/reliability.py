@@ -41,7 +41,7 @@ def internal_consistency_frame(results, res) -> pd.DataFrame:
                 else np.nan,
                 "omega_cfa": cfa.get("est", np.nan), "omega_cfa_lower": cfa.get("lower", np.nan),
                 "omega_cfa_upper": cfa.get("upper", np.nan),
-                "omega_cfa_n": (sum(b.omega_cfa[sid].nobs) if sid in b.omega_cfa else np.nan),
+                "omega_cfa_n": (sum(b.omega_cfa[sid].n_obs) if sid in b.omega_cfa else np.nan),
                 "average_r": r["average_r"], "note": r["note"]})
     return pd.DataFrame(rows)
 
