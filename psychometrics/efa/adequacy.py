@@ -13,7 +13,7 @@ from scipy import stats as sps
 from ..exceptions import ModelSpecificationError
 from .._blas import single_blas_thread
 from ._input import prepare_correlation
-from ._summary import Summary
+from ._summary import Summary, efa_summary
 
 __all__ = ["KMOResult", "BartlettResult", "kmo", "bartlett", "eigenvalues"]
 
@@ -39,9 +39,10 @@ class KMOResult:
                              "msa": self.msa_items.to_numpy()})
 
     def summary(self) -> Summary:
-        return Summary(title="Kaiser-Meyer-Olkin sampling adequacy",
-                       info={"overall MSA": self.msa},
-                       tables=[("Item MSA", self.to_frame().set_index("item"))])
+        return efa_summary(
+            title="Kaiser-Meyer-Olkin sampling adequacy",
+            info={"overall MSA": self.msa},
+            tables=[("Item MSA", self.to_frame().set_index("item"))])
 
 
 @dataclass(frozen=True)
@@ -59,10 +60,16 @@ class BartlettResult:
     p_value: float
     n_obs: float
 
+    def to_frame(self) -> pd.DataFrame:
+        """One row: chisq, df, p_value, n_obs."""
+        return pd.DataFrame([{"chisq": self.chisq, "df": self.df, "p_value": self.p_value,
+                              "n_obs": self.n_obs}])
+
     def summary(self) -> Summary:
-        return Summary(title="Bartlett's test of sphericity",
-                       info={"chi-square": self.chisq, "df": self.df,
-                             "p": self.p_value, "n": self.n_obs})
+        return efa_summary(
+            title="Bartlett's test of sphericity",
+            info={"chi-square": self.chisq, "df": self.df,
+                  "p": self.p_value, "n": self.n_obs})
 
 
 @single_blas_thread()

@@ -22,7 +22,7 @@ from ..exceptions import (
 )
 from .._blas import single_blas_thread
 from ._input import CorrelationInput, cor_smooth, prepare_correlation
-from ._summary import Summary
+from ._summary import Summary, efa_summary
 from .extraction import METHODS, Extraction, extract
 from .fit_stats import FitStatistics, fa_stats
 from .rotation import ROTATIONS, Rotation, canonical_rotation, rotate, stats_promax
@@ -393,6 +393,10 @@ class FactorAnalysisResult:
                 "the analysis.")
         return data[self.items]
 
+    def to_frame(self) -> pd.DataFrame:
+        """Loadings in long form (``loadings_long()``): item, factor, loading, structure."""
+        return self.loadings_long()
+
     def summary(self) -> Summary:
         """Printable summary (``.as_text()``, ``.as_html()``)."""
         title = (f"Exploratory factor analysis: {self.n_factors} factor(s), "
@@ -416,7 +420,8 @@ class FactorAnalysisResult:
                 f"[{fs.rmsea_ci_lower:.4f}, {fs.rmsea_ci_upper:.4f}]",
             "TLI": fs.tli, "BIC": fs.bic, "RMSR": fs.rms, "fit (off diagonal)": fs.fit_off,
         }
-        return Summary(title=title, info=info, tables=tables, fit=fit)
+        return efa_summary(
+            title=title, info=info, tables=tables, fit=fit)
 
     def __repr__(self) -> str:  # short, the full view is summary()
         return (f"FactorAnalysisResult(n_factors={self.n_factors}, method={self.method!r}, "

@@ -14,7 +14,7 @@ import pandas as pd
 from ..exceptions import ModelSpecificationError, ReliabilityWarning
 from .._blas import single_blas_thread
 from ._input import prepare_correlation, smc
-from ._summary import Summary
+from ._summary import Summary, efa_summary
 from .fit_stats import FitStatistics, fa_stats
 from .model import FactorAnalysis, _METHOD_ALIASES
 from .rotation import canonical_rotation, rotate
@@ -82,14 +82,19 @@ class OmegaResult:
         return pd.DataFrame({"coefficient": names,
                              "value": [float(getattr(self, n)) for n in names]})
 
+    def to_frame(self) -> pd.DataFrame:
+        """The omega coefficients (``coefficients()``)."""
+        return self.coefficients()
+
     def summary(self) -> Summary:
         info = {n: getattr(self, n) for n in
                 ["omega_h", "omega_total", "omega_lim", "alpha", "g6", "ecv"]}
         info["group factors"] = self.n_factors
         info["extraction / rotation"] = f"{self.method} / {self.rotation}"
-        return Summary(title="Omega (Schmid-Leiman)", info=info,
-                       tables=[("Schmid-Leiman loadings", self.loadings),
-                               ("Omega by group", self.omega_group)])
+        return efa_summary(
+            title="Omega (Schmid-Leiman)", info=info,
+            tables=[("Schmid-Leiman loadings", self.loadings),
+                    ("Omega by group", self.omega_group)])
 
 
 def schmid_leiman(r: np.ndarray, n_factors: int = 3, method: str = "minres",

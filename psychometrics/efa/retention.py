@@ -12,7 +12,7 @@ import pandas as pd
 from ..exceptions import ModelSpecificationError
 from .._blas import single_blas_thread
 from ._input import pairwise_cor, prepare_correlation
-from ._summary import Summary
+from ._summary import Summary, efa_summary
 from .extraction import extract
 
 __all__ = ["ParallelAnalysisResult", "MAPResult", "parallel_analysis", "velicer_map"]
@@ -60,8 +60,12 @@ class ParallelAnalysisResult:
     def observed_fa(self) -> np.ndarray:
         return self.table["observed_fa"].to_numpy()
 
+    def to_frame(self) -> pd.DataFrame:
+        """The eigenvalue table (``table``)."""
+        return self.table.copy()
+
     def summary(self) -> Summary:
-        return Summary(
+        return efa_summary(
             title=f"Parallel analysis ({self.n_iter} iterations, {self.criterion} criterion)",
             info={"suggested factors": "NA" if self.n_factors is None else self.n_factors,
                   "suggested components":
@@ -86,10 +90,15 @@ class MAPResult:
     table: pd.DataFrame
     n_factors: int
 
+    def to_frame(self) -> pd.DataFrame:
+        """The MAP table (``table``)."""
+        return self.table.copy()
+
     def summary(self) -> Summary:
-        return Summary(title="Velicer's MAP", info={"suggested factors": self.n_factors},
-                       tables=[("Average squared partial correlations",
-                                self.table.set_index("n_components"))])
+        return efa_summary(
+            title="Velicer's MAP", info={"suggested factors": self.n_factors},
+            tables=[("Average squared partial correlations",
+                     self.table.set_index("n_components"))])
 
 
 def _fa_values(r: np.ndarray, nf: int, method: str) -> np.ndarray:

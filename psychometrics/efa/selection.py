@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import DataQualityWarning, ModelSpecificationError
-from ._summary import Summary
+from ._summary import Summary, efa_summary
 from .model import FactorAnalysisResult
 
 __all__ = ["ShortFormRule", "ShortForm", "item_diagnostics", "cross_loadings",
@@ -218,13 +218,18 @@ class ShortForm:
     def rule_dict(self) -> dict:
         return asdict(self.rule)
 
+    def to_frame(self) -> pd.DataFrame:
+        """The item table with ``selected`` and ``rank`` (``table``)."""
+        return self.table.copy()
+
     def summary(self) -> Summary:
         sel = self.table[self.table["selected"]].set_index("item")
-        return Summary(title="Short form", info={"rule": self.rule.describe(),
-                                                 "items": len(self.items),
-                                                 "complete": self.complete},
-                       tables=[("Selected items", sel[["primary_factor", "primary_loading",
-                                                       "secondary_loading", "communality"]])])
+        return efa_summary(
+            title="Short form", info={"rule": self.rule.describe(),
+                                      "items": len(self.items),
+                                      "complete": self.complete},
+            tables=[("Selected items", sel[["primary_factor", "primary_loading",
+                                            "secondary_loading", "communality"]])])
 
 
 def select_items(result: FactorAnalysisResult, rule: ShortFormRule | None = None,

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import DataIssue, DataQualityWarning, DataValidationError, ModelSpecificationError
+from ..results import Summary
 
 __all__ = ["decompose", "lag", "lead", "ShiftResult", "check_panel"]
 
@@ -328,14 +329,20 @@ class ShiftResult:
     max_gap: float
 
     def __repr__(self) -> str:
-        return f"<ShiftResult {self.summary()}>"
+        return f"<ShiftResult {self.summary().header[0]}>"
 
-    def summary(self) -> str:
+    def summary(self) -> Summary:
         """One sentence: how many rows lost their value and why."""
-        return (f"{'lead' if self.k < 0 else 'lag'} {abs(self.k)}: {len(self.data)} rows, "
-                f"{self.n_lost} without a value ({self.n_lost_end} at the end of a patient's "
-                f"series, {self.n_lost_gap} across a gap > {self.max_gap}, {self.n_lost_missing} "
-                "with a missing neighbour).")
+        return Summary(
+            f"{'Lead' if self.k < 0 else 'Lag'} of {abs(self.k)} occasion(s)",
+            (f"{'lead' if self.k < 0 else 'lag'} {abs(self.k)}: {len(self.data)} rows, "
+             f"{self.n_lost} without a value ({self.n_lost_end} at the end of a patient's "
+             f"series, {self.n_lost_gap} across a gap > {self.max_gap}, {self.n_lost_missing} "
+             "with a missing neighbour).",))
+
+    def to_frame(self) -> pd.DataFrame:
+        """The data with the shifted columns (``data``)."""
+        return self.data.copy()
 
 
 def _shift(data, columns, id, time, k, max_gap, suffix):

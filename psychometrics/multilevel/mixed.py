@@ -718,6 +718,10 @@ class MixedResult:
         return (f"<MixedResult {crit} {self.formula!r}: {self.n_obs} rows, {self.n_groups} "
                 f"{self.group}, logLik {self.loglik:.4f}{flags}>")
 
+    def to_frame(self) -> pd.DataFrame:
+        """The fixed effects (``fixed_effects``): term, est, se, t, df, p_value, ci_lower, ci_upper."""
+        return self.fixed_effects.copy()
+
     def summary(self) -> Summary:
         """Text/HTML/LaTeX summary like ``summary(lmerTest::lmer(...))``."""
         crit = "REML" if self.reml else "ML"

@@ -98,6 +98,10 @@ class ProgressResult:
     def sentences(self) -> list[str]:
         return list(self.effects["sentence"])
 
+    def to_frame(self) -> pd.DataFrame:
+        """The effects table (``effects``)."""
+        return self.effects.copy()
+
     def summary(self) -> Summary:
         cols = ["model", "predictor", "effect", "est", "se", "df", "p_value",
                 "ci_lower", "ci_upper", "std_est"]

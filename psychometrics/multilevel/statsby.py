@@ -48,6 +48,10 @@ class StatsByResult:
         return (f"<StatsByResult {list(self.r_within.columns)}: {self.n_obs} rows, "
                 f"{self.n_groups} groups>")
 
+    def to_frame(self) -> pd.DataFrame:
+        """One row per variable (``variables``)."""
+        return self.variables.copy()
+
     def summary(self) -> Summary:
         return Summary("Within- and between-patient statistics (psych::statsBy)",
                        (f"{self.n_obs} observations, {self.n_groups} patients",),

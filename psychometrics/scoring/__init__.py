@@ -5,10 +5,10 @@
 :class:`ClinicalSignificanceResult`. Everything about an instrument (items,
 reverse keys, sum or mean, missing-data rules, norms) comes from its bank.
 """
-from .engine import ScoreResult, ScoringSummary, score
+from .engine import ScoreResult, score
 from .plan import STATUSES, make_plan, resolve_instrument
 
-__all__ = ["score", "ScoreResult", "ScoringSummary", "STATUSES", "make_plan",
+__all__ = ["score", "ScoreResult", "STATUSES", "make_plan",
            "resolve_instrument"]
 
 try:  # clinical significance lives in its own module

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..io._cli import add_read_options, read_options
+from ..io.cli_options import add_read_options, read_options
 
 __all__ = ["register", "run"]
 
@@ -124,7 +124,7 @@ def _run(args: argparse.Namespace) -> int:
             t.insert(3, "cutoff", cs.cutoff)
             tables.append(t)
             print(f"\nclinical significance, {sc} ({args.norms} norms, {cs.method}):")
-            print(cs.summary().to_string(index=False))
+            print(cs.summary().as_text())
         if tables:
             path = _sibling(out, "clinical")
             write_table(pd.concat(tables, ignore_index=True), path)

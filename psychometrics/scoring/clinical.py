@@ -36,6 +36,7 @@ import pandas as pd
 
 from ..exceptions import DataIssue, DataValidationError
 from ..instruments.spec import Instrument
+from ..results import Summary
 from .engine import ScoreResult
 from .plan import resolve_instrument
 
@@ -80,13 +81,25 @@ class ClinicalSignificanceResult:
     norms: str | None
     higher_is_worse: bool
 
-    def summary(self) -> pd.DataFrame:
-        """Number and share of assessed patients per class."""
+    def class_counts(self) -> pd.DataFrame:
+        """Number and share of assessed patients per class: ``class, n, share``."""
         assessed = self.table[self.table["status"] == "assessed"]
         counts = assessed["class"].value_counts().reindex(list(CLASSES), fill_value=0)
         n = int(counts.sum())
         return pd.DataFrame({"class": list(CLASSES), "n": counts.to_numpy(),
                              "share": counts.to_numpy() / n if n else np.nan})
+
+    def summary(self) -> Summary:
+        """The class counts and the criteria used (RCI, cutoff)."""
+        st = self.table["status"].value_counts()
+        header = (f"{int(st.get('assessed', 0))} of {len(self.table)} patient(s) assessed "
+                  f"(pre and post score).",)
+        return Summary("Reliable and clinically significant change (Jacobson & Truax)", header,
+                       (("Patients per class", self.class_counts()),))
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per patient (``table``)."""
+        return self.table.copy()
 
 
 def clinical_significance(scores: ScoreResult | pd.DataFrame,

@@ -36,10 +36,11 @@ import pandas as pd
 from ..exceptions import DataIssue, DataQualityWarning, DataValidationError
 from ..instruments.spec import Instrument
 from ..io.validate import check_responses, describe_problem
+from ..results import Summary
 from .plan import (COMPLETE, IMPUTED, PRORATED, STATUSES, TOO_MANY, ScalePlan, ScoringPlan,
                    make_plan, resolve_instrument)
 
-__all__ = ["score", "ScoreResult", "ScoringSummary", "ISSUE_COLUMNS", "REPORT_COLUMNS"]
+__all__ = ["score", "ScoreResult", "ISSUE_COLUMNS", "REPORT_COLUMNS"]
 
 #: Columns of :attr:`ScoreResult.issues`.
 ISSUE_COLUMNS = ["row", "index", "column", "item", "value", "problem", "action"]
@@ -52,30 +53,6 @@ _HINT = ("Fix the data as described, or pass invalid='missing' to treat each off
 
 
 # =============================================================================== result
-@dataclass(frozen=True)
-class ScoringSummary:
-    """Counts of statuses per scale, and of data issues."""
-
-    table: pd.DataFrame
-    n_rows: int
-    n_issues: int
-    instrument: str
-
-    def as_text(self) -> str:
-        lines = [f"Scored {self.n_rows} administration(s) of {self.instrument}; "
-                 f"{self.n_issues} data issue(s) (see .issues)."]
-        lines.append(self.table.to_string(index=False))
-        return "\n".join(lines)
-
-    def as_html(self) -> str:
-        head = (f"<p>Scored {self.n_rows} administration(s) of {self.instrument}; "
-                f"{self.n_issues} data issue(s).</p>")
-        return head + self.table.to_html(index=False, na_rep="")
-
-    def __str__(self) -> str:
-        return self.as_text()
-
-
 @dataclass(frozen=True)
 class ScoreResult:
     """Scale scores of every input row, with what was prorated, imputed or set missing.
@@ -126,8 +103,9 @@ class ScoreResult:
         """
         return _build_report(self)
 
-    def summary(self) -> ScoringSummary:
-        """Status counts per scale (complete, prorated, imputed, too_many_missing)."""
+    def status_counts(self) -> pd.DataFrame:
+        """Per scale: ``scale, n``, the count of each status (complete, prorated, imputed,
+        too_many_missing) and the ``mean`` score."""
         rows = []
         for sid in self.scales:
             st = self.scores[f"{sid}_status"]
@@ -136,8 +114,18 @@ class ScoreResult:
             row.update({k: int(v) for k, v in counts.items()})
             row["mean"] = float(np.nanmean(self.scores[sid])) if counts.iloc[:3].sum() else np.nan
             rows.append(row)
-        table = pd.DataFrame(rows, columns=["scale", "n", *STATUSES, "mean"])
-        return ScoringSummary(table, len(self.scores), len(self.issues), self.instrument.id)
+        return pd.DataFrame(rows, columns=["scale", "n", *STATUSES, "mean"])
+
+    def summary(self) -> Summary:
+        """Status counts per scale (complete, prorated, imputed, too_many_missing)."""
+        return Summary(f"Scale scores of {self.instrument.id}",
+                       (f"Scored {len(self.scores)} administration(s) of {self.instrument.id}; "
+                        f"{len(self.issues)} data issue(s) (see .issues).",),
+                       (("Status counts per scale", self.status_counts()),))
+
+    def to_frame(self) -> pd.DataFrame:
+        """The scale scores (``scores``): one row per input row or administration."""
+        return self.scores.copy()
 
     def __repr__(self) -> str:
         return (f"ScoreResult(instrument={self.instrument.id!r}, form={self.form!r}, "

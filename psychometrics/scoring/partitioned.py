@@ -79,7 +79,7 @@ class PartitionedScoreResult:
     n_issues : int
     table : DataFrame
         Status counts per scale summed over the partitions (as
-        :meth:`ScoreResult.summary`), with the mean score (``to_frame()``).
+        :meth:`ScoreResult.status_counts`), with the mean score (``to_frame()``).
     instrument : str
     n_duplicate_keys : int
         ``(id, time)`` pairs found more than once across the files

@@ -16,6 +16,7 @@ import pandas as pd
 from scipy import stats
 
 from ..exceptions import ModelSpecificationError
+from ..results import Summary
 from .results import SEMResult
 
 __all__ = ["invariance", "lrt", "InvarianceResult", "LEVELS"]
@@ -94,6 +95,17 @@ class InvarianceResult:
 
     def __repr__(self) -> str:
         return f"InvarianceResult(levels={list(self.fits)})\n{self.table.to_string()}"
+
+    def to_frame(self) -> pd.DataFrame:
+        """The comparison table with the level as a column (``model``)."""
+        return self.table.reset_index()
+
+    def summary(self) -> Summary:
+        """The comparison of the invariance levels (lavaan ``lavTestLRT`` + fit changes)."""
+        return Summary("Measurement invariance across groups",
+                       (f"Levels: {', '.join(self.fits)}",),
+                       (("Model comparison", self.table),),
+                       ("p_value_diff: chi-square difference test against the previous level.",))
 
 
 def invariance(model: str, data: pd.DataFrame, group: str,

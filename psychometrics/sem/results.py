@@ -8,7 +8,6 @@ problem and estimates; nothing is mutated.
 """
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping
@@ -17,7 +16,9 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-__all__ = ["SEMResult", "Summary"]
+from ..results import Summary
+
+__all__ = ["SEMResult", "Summary", "sem_summary"]
 
 
 _SECTIONS = (("=~", "Latent variables"), ("~", "Regressions"), ("~~cov", "Covariances"),
@@ -73,71 +74,45 @@ def _estimate_sections(est: pd.DataFrame) -> list[str]:
     return lines
 
 
-@dataclass(frozen=True)
-class Summary:
-    """Printable summary; ``as_text()`` and ``as_html()`` render the same content."""
+def _fit_lines(fit) -> str:
+    lines = []
+    for k, v in fit:
+        if k in ("df", "npar"):
+            lines.append(f"  {k:<32}{v:>14.0f}")
+        elif "pvalue" in k:
+            lines.append(f"  {k:<32}{v:>14.4g}")
+        else:
+            lines.append(f"  {k:<32}{v:>14.3f}")
+    return "\n".join(lines)
 
-    header: tuple[tuple[str, str], ...]
-    fit: tuple[tuple[str, float], ...]
-    estimates: pd.DataFrame
-    warning: str = ""
 
-    def as_text(self) -> str:
-        lines = []
-        if self.warning:
-            bar = "!" * 78
-            lines += [bar, self.warning, bar, ""]
-        w = max(len(k) for k, _ in self.header)
-        lines += [f"  {k:<{w}}  {v}" for k, v in self.header]
-        lines.append("")
-        lines.append("Model test and fit measures:")
-        for k, v in self.fit:
-            if k in ("df", "npar"):
-                lines.append(f"  {k:<32}{v:>14.0f}")
-            elif "pvalue" in k:
-                lines.append(f"  {k:<32}{v:>14.4g}")
-            else:
-                lines.append(f"  {k:<32}{v:>14.3f}")
-        lines.append("")
-        lines += self._estimate_lines()
-        if self.warning:
-            lines += ["", self.warning]
-        return "\n".join(lines)
+def sem_summary(title: str, header, fit, estimates: pd.DataFrame, warning: str = "",
+                by_level: bool = False) -> Summary:
+    """The one :class:`psychometrics.results.Summary` of an SEM fit.
 
-    def _estimate_lines(self) -> list[str]:
-        """The text block of the parameter estimates (subclasses group them differently)."""
-        return ["Parameter estimates:", *_estimate_sections(self.estimates)]
-
-    def as_html(self) -> str:
-        parts = []
-        if self.warning:
-            parts.append(f'<p style="color:#b00;font-weight:bold">{html.escape(self.warning)}</p>')
-        parts.append("<table>" + "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>"
-                                         for k, v in self.header) + "</table>")
-        parts.append("<h4>Fit measures</h4><table>" + "".join(
-            f"<tr><th>{html.escape(k)}</th><td>{v:.3f}</td></tr>" for k, v in self.fit) + "</table>")
-        parts.append("<h4>Parameter estimates</h4>")
-        parts.append(self.estimates.to_html(index=False, float_format=lambda x: f"{x:.3f}",
-                                            na_rep=""))
-        return "\n".join(parts)
-
-    def as_latex(self) -> str:
-        """The fit measures and the estimates as LaTeX tabulars."""
-        bs = "\\"
-        lines = [bs + "begin{tabular}{lr}", bs + "hline"]
-        for k, v in self.fit:
-            lines.append(k.replace("_", bs + "_") + f" & {v:.3f} " + bs + bs)
-        lines += [bs + "hline", bs + "end{tabular}", ""]
-        est = self.estimates.to_latex(index=False, float_format=lambda x: f"{x:.3f}", na_rep="",
-                                      escape=True)
-        warn = ["% " + self.warning] if self.warning else []
-        return "\n".join(warn + lines) + "\n" + est
-
-    def __str__(self) -> str:
-        return self.as_text()
-
-    def _repr_html_(self) -> str:
-        return self.as_html()
+    ``header``: (key, value) pairs; ``fit``: (fit-measure key, value) pairs (lavaan's keys);
+    ``estimates``: the parameter table shown. The text keeps lavaan's layout (sections
+    Latent variables, Regressions, Covariances, ...); HTML, LaTeX and DOCX show the tables.
+    ``by_level``: one block per level (two-level models).
+    """
+    w = max((len(k) for k, _ in header), default=0)
+    head = [f"  {k:<{w}}  {v}" for k, v in header]
+    if warning:
+        bar = "!" * 78
+        head = [bar, warning, bar, ""] + head
+    blocks: list[tuple] = [("Model test and fit measures:", dict(fit), _fit_lines(fit))]
+    if by_level:
+        for lev, name in ((1, "Level 1 [within]"), (2, "Level 2 [between]"),
+                          (0, "Defined parameters")):
+            df = estimates[estimates["level"] == lev].drop(columns="level")
+            if not df.empty:
+                blocks.append((f"{name}:", df.reset_index(drop=True),
+                               df.to_string(index=False, float_format=lambda x: f"{x:.3f}",
+                                            na_rep="")))
+    else:
+        blocks.append(("Parameter estimates:", estimates.reset_index(drop=True),
+                       "\n".join(_estimate_sections(estimates)).lstrip("\n")))
+    return Summary(title, tuple(head), tuple(blocks), (warning,) if warning else (), digits=3)
 
 
 @dataclass(frozen=True)
@@ -295,6 +270,10 @@ class SEMResult:
         return out
 
     # ------------------------------------------------------------------ summary
+    def to_frame(self) -> pd.DataFrame:
+        """The parameter estimates (``estimates``), one row per parameter."""
+        return self.estimates.copy()
+
     def summary(self) -> Summary:
         fm = self.fit_measures
         header = [("Estimator", str(self.options.get("estimator", "ML"))),
@@ -327,7 +306,8 @@ class SEMResult:
             warn = ("WARNING: THE MODEL DID NOT CONVERGE (" + self.optimizer_message + "). "
                     "The estimates below are NOT valid; standard errors are not computed.")
         cols = ["lhs", "op", "rhs", "group", "label", "est", "se", "z", "p_value", "std_all"]
-        return Summary(tuple(header), fit, self.estimates[cols], warn)
+        return sem_summary("Structural equation model (lavaan-style summary)", header, fit,
+                           self.estimates[cols], warn)
 
     def __repr__(self) -> str:
         fm = self.fit_measures

@@ -41,10 +41,10 @@ from .twolevel_model import (_complex_jacobian, _defined_values, _fix_rows, _hes
                              _level_means, _Model, _optimize, _optimize_light, _param_names,
                              _std_all, _std_level, _baseline_table, _cluster_scores,
                              split_levels)
-from .twolevel_results import TwoLevelResult, TwoLevelSummary
+from .twolevel_results import TwoLevelResult
 from .twolevel_stats import ClusterStats, H1, cluster_stats, constant, em_saturated
 
-__all__ = ["fit_twolevel", "lrt_twolevel", "TwoLevelResult", "split_levels", "TwoLevelSummary"]
+__all__ = ["fit_twolevel", "lrt_twolevel", "TwoLevelResult", "split_levels"]
 
 
 # ---------------------------------------------------------------------------- data checks

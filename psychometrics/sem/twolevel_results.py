@@ -7,25 +7,10 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from .results import Summary, inference
+from ..results import Summary
+from .results import inference, sem_summary
 
-__all__ = ["TwoLevelResult", "TwoLevelSummary"]
-
-
-@dataclass(frozen=True)
-class TwoLevelSummary(Summary):
-    """:class:`~psychometrics.sem.results.Summary` with the estimates grouped by level."""
-
-    def _estimate_lines(self) -> list[str]:
-        lines = []
-        for lev, name in ((1, "Level 1 [within]"), (2, "Level 2 [between]"),
-                          (0, "Defined parameters")):
-            df = self.estimates[self.estimates["level"] == lev].drop(columns="level")
-            if df.empty:
-                continue
-            lines += [f"{name}:",
-                      df.to_string(index=False, float_format=lambda x: f"{x:.3f}", na_rep=""), ""]
-        return lines[:-1]
+__all__ = ["TwoLevelResult"]
 
 
 @dataclass(frozen=True)
@@ -104,7 +89,11 @@ class TwoLevelResult:
         return pd.DataFrame(dict(lhs=est["lhs"], op=est["op"], rhs=est["rhs"], level=est["level"],
                                  est_std=std, se=se, z=z, p_value=p, ci_lower=lo, ci_upper=hi))
 
-    def summary(self) -> TwoLevelSummary:
+    def to_frame(self) -> pd.DataFrame:
+        """The parameter estimates (``estimates``), one row per parameter and level."""
+        return self.estimates.copy()
+
+    def summary(self) -> Summary:
         fm = self.fit_measures
         header = (("Estimator", "ML (two-level)"), ("Converged", str(self.converged)),
                   ("Iterations", str(self.iterations)), ("Observations", str(self.n_obs)),
@@ -118,7 +107,8 @@ class TwoLevelResult:
         warn = "" if self.converged else ("THE MODEL DID NOT CONVERGE. The estimates below are "
                                           "NOT valid; standard errors are not computed.")
         cols = ["lhs", "op", "rhs", "level", "label", "est", "se", "z", "p_value", "std_all"]
-        return TwoLevelSummary(header, fit, self.estimates[cols], warn)
+        return sem_summary("Two-level structural equation model (lavaan-style summary)", header,
+                           fit, self.estimates[cols], warn, by_level=True)
 
     def reliability(self, obs_var: bool = True) -> pd.DataFrame:
         """Level-specific omega (Geldhof et al. 2014) and Lai's (2021) omega for the

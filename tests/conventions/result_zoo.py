@@ -120,6 +120,14 @@ BUILDERS = {
         _bfi_gender(), "gender", ["A1", "A2", "A3", "A4"], anchors=["A1", "A2"]),
     "MIRTResult": lambda: __import__("psychometrics.irt", fromlist=["x"]).fit_mirt(
         _bfi5().iloc[:200], {"f1": ["A1", "A2", "A3"], "f2": ["A4", "A5"]}, qpoints=11),
+    "InstrumentReliability": lambda: __import__("psychometrics.reliability", fromlist=["x"]).instrument_reliability(
+        _example(), "pear"),
+    "ShortForm": lambda: __import__("psychometrics.efa", fromlist=["x"]).select_items(
+        zoo("FactorAnalysisResult"), items_per_factor=1),
+    "ShiftResult": lambda: __import__("psychometrics.multilevel", fromlist=["x"]).lead(
+        _therapy().iloc[:300], "oq_total", "patient_id", "month"),
+    "SimulationResult": lambda: __import__("psychometrics.simulate", fromlist=["x"]).simulate(
+        n_patients=20, seed=1),
     "KappaResult": lambda: __import__("psychometrics.validity", fromlist=["x"]).cohen_kappa(
         _bfi5()[["A1", "A2"]]),
 }

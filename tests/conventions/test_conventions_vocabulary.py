@@ -27,7 +27,7 @@ SYNONYMS = {
     "nobs": "n_obs", "ngroups": "n_groups", "nclusters": "n_clusters",
 }
 # bounds of an interval are ci_lower / ci_upper (also with a prefix: rmsea_ci_lower)
-BOUNDS = {"lower": "ci_lower", "upper": "ci_upper", "low": "ci_lower", "high": "ci_upper",
+BOUNDS = {"lower": "ci_lower", "upper": "ci_upper",
           "lwr": "ci_lower", "upr": "ci_upper"}
 
 TABLE_METHODS = ("to_frame", "coef_table", "anova", "fit_table", "item_table", "loadings_long",

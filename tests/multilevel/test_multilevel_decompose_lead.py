@@ -66,7 +66,7 @@ def test_lead_consecutive_only_never_across_patients():
     for k, v in exp.items():
         assert (np.isnan(v) and np.isnan(got[k])) or got[k] == v, k
     assert res.n_lost == 4 and res.n_lost_end == 3 and res.n_lost_gap == 1
-    assert res.n_lost_missing == 0 and "4 without a value" in res.summary()
+    assert res.n_lost_missing == 0 and "4 without a value" in res.summary().as_text()
 
 
 def test_lead_max_gap_and_k():

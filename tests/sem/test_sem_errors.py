@@ -133,7 +133,7 @@ def test_summary_text_and_html(hs):
     text = res.summary().as_text()
     assert "chisq" in text and "visual" in text and "Converged" in text
     html = res.summary().as_html()
-    assert html.startswith("<table>") and "visual" in html
+    assert html.startswith("<h3>") and "<table" in html and "visual" in html
     latex = res.summary().as_latex()
     assert "\\begin{tabular}" in latex and "visual" in latex and "\\textasciitilde" in latex
     with warnings.catch_warnings():

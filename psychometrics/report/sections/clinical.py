@@ -20,7 +20,7 @@ def _value(x) -> str:
 
 
 def classes_frame(b) -> pd.DataFrame:
-    s = b.result.summary().copy()
+    s = b.result.class_counts()
     s["class_label"] = [_CLASS.get(c, c) for c in s["class"]]
     return s
 

@@ -10,13 +10,13 @@ KEY, TITLE = "scoring", "Scoring"
 
 
 def scoring_frame(results) -> pd.DataFrame:
-    """Status counts per scale from each instrument's ScoreResult.summary()."""
+    """Status counts per scale from each instrument's ScoreResult.status_counts()."""
     out = results.get("scoring")
     if out is None or not out.result:
         return pd.DataFrame()
     rows = []
     for k in ordered(results, out.result):
-        t = out.result[k].summary().table
+        t = out.result[k].status_counts()
         inst = results.study.instrument(k)
         for _, r in t.iterrows():
             rows.append({"instrument": label(results, k), "scale": r["scale"],
