@@ -66,7 +66,7 @@ def _cli_message(exc: PsychometricsError, args: argparse.Namespace) -> str:
     (``--invalid missing``), and data issues beyond the listed ones written to
     a CSV file that the message names."""
     from .exceptions import DataValidationError
-    from .io._cli import cli_hints
+    from .io.cli_options import cli_hints
 
     msg = str(exc)
     if isinstance(exc, DataValidationError) and len(exc.issues) > exc.max_listed:

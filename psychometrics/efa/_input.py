@@ -285,7 +285,7 @@ def prepare_correlation(data: Any, *, n_obs: float | None = None, missing: str =
 
 def _polychoric(x: np.ndarray, items: tuple[str, ...], caller: str) -> np.ndarray:
     try:
-        from ..reliability import polychoric  # lazy: reliability depends on nothing here
+        from ..numerics.polychoric import polychoric
     except ImportError as exc:  # pragma: no cover - depends on the branch state
         raise ModelSpecificationError(
             f"cor='poly' in {caller} needs psychometrics.reliability.polychoric, which is not "

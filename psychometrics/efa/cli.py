@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..exceptions import DataValidationError
-from ..io._cli import add_read_options, read_options
+from ..io.cli_options import add_read_options, read_options
 
 __all__ = ["register", "read_table"]
 

@@ -70,7 +70,8 @@ def irt_fa(data, n_factors: int = 1, *, correct: float = 0.5, rotation: str = "o
     is replaced by the factor's largest discrimination and its difficulty by the
     threshold, with a warning naming the item.
     """
-    from ..reliability import polychoric, tetrachoric
+    from ..numerics.polychoric import polychoric
+    from ..numerics.tetrachoric import tetrachoric
 
     x = pd.DataFrame(data)
     values = pd.unique(x.to_numpy().ravel())

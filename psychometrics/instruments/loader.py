@@ -28,8 +28,8 @@ MAX_ALIAS_EXPANSION = 10_000
 #: tag written out. Tags such as ``!!python/object`` are refused (never executed).
 _SAFE_TAGS = frozenset(t for t in yaml.SafeLoader.yaml_constructors if t is not None)
 
-#: Folder of the shipped banks: the repository's top-level ``instruments/``,
-#: reached through the link ``banks`` (a copied folder in a built wheel).
+#: Folder of the shipped banks, inside the package (also in a wheel). The repository's
+#: top-level ``instruments/`` holds identical copies (kept equal by a test).
 SHIPPED_DIR = Path(__file__).resolve().parent / "banks"
 #: Extra folders of banks, separated by os.pathsep.
 ENV_VAR = "PSYCHOMETRICS_INSTRUMENTS_PATH"
@@ -126,12 +126,12 @@ def parse_bank(text: str, source: str = "<string>") -> Instrument:
         inst = None
         for err in exc.errors():
             loc = tuple(err["loc"])
-            issues.append(BankIssue(_loc_str(loc), _message(err), _line_for(loc, lines)))
+            issues.append(BankIssue(loc_str(loc), validation_message(err), line_for(loc, lines)))
     # Cross-field checks run on the raw mapping, so they are listed even when
     # the structure has problems too.
     for issue in semantic_issues(data):
         issues.append(BankIssue(issue.location, issue.message,
-                                _line_for(_parse_loc(issue.location), lines)))
+                                line_for(parse_loc(issue.location), lines)))
     if issues or inst is None:
         issues.sort(key=lambda i: (i.line or 0))
         raise BankValidationError(source, issues)
@@ -259,11 +259,11 @@ def _to_python(node: yaml.Node, path: tuple, lines: dict, issues: list) -> Any:
         for key_node, value_node in node.value:
             key = _scalar(key_node, path, issues)
             if isinstance(key, (list, dict)):
-                issues.append(BankIssue(_loc_str(path), "mapping keys must be plain values.",
+                issues.append(BankIssue(loc_str(path), "mapping keys must be plain values.",
                                         key_node.start_mark.line + 1))
                 continue
             if key in out:
-                issues.append(BankIssue(_loc_str(path + (key,)),
+                issues.append(BankIssue(loc_str(path + (key,)),
                                         f"duplicate key {key!r} (first at line "
                                         f"{lines[path + (key,)]}).", key_node.start_mark.line + 1))
                 continue
@@ -280,7 +280,7 @@ def _scalar(node: yaml.Node, path: tuple, issues: list) -> Any:
     try:
         value = _SCALAR.construct_object(node, deep=True)
     except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
-        issues.append(BankIssue(_loc_str(path), f"the value {node.value!r} cannot be read "
+        issues.append(BankIssue(loc_str(path), f"the value {node.value!r} cannot be read "
                                                 f"({str(exc).splitlines()[0]}); quote it to "
                                                 "keep it as text.", node.start_mark.line + 1))
         return None
@@ -290,7 +290,7 @@ def _scalar(node: yaml.Node, path: tuple, issues: list) -> Any:
     return value
 
 
-def _loc_str(loc: tuple) -> str:
+def loc_str(loc: tuple) -> str:
     out = ""
     for part in loc:
         if isinstance(part, int):
@@ -300,7 +300,7 @@ def _loc_str(loc: tuple) -> str:
     return out
 
 
-def _parse_loc(loc: str) -> tuple:
+def parse_loc(loc: str) -> tuple:
     parts: list = []
     for chunk in loc.replace("]", "").split("."):
         pieces = chunk.split("[")
@@ -311,7 +311,7 @@ def _parse_loc(loc: str) -> tuple:
     return tuple(parts)
 
 
-def _line_for(loc: tuple, lines: dict) -> int | None:
+def line_for(loc: tuple, lines: dict) -> int | None:
     """Line of the deepest part of ``loc`` that exists in the file."""
     for end in range(len(loc), -1, -1):
         if loc[:end] in lines:
@@ -319,7 +319,7 @@ def _line_for(loc: tuple, lines: dict) -> int | None:
     return None
 
 
-def _message(err: dict) -> str:
+def validation_message(err: dict) -> str:
     kind = err["type"]
     if kind == "extra_forbidden":
         return "unknown field (check its spelling against the bank schema)."

@@ -25,9 +25,10 @@ import importlib
 from ._alpha import AlphaResult, alpha, alpha_from_matrix
 from ._icc import ICCResult, icc
 from ._instrument import InstrumentReliability, instrument_reliability
-from ._polychoric import PolychoricResult, ordinal_alpha, polychoric, polychoric_pair
+from ..numerics.polychoric import PolychoricResult, polychoric, polychoric_pair
+from ._ordinal import ordinal_alpha
 from ._split_half import SplitHalfResult, split_half
-from ._tetrachoric import tetrachoric
+from ..numerics.tetrachoric import tetrachoric
 
 # Imported on first use, so that ``import psychometrics.reliability`` does not load the
 # factor analysis and SEM engines: name -> (module, attribute).

@@ -10,10 +10,10 @@ import pandas as pd
 from scipy import stats
 
 from ..exceptions import ReliabilityWarning
-from ._data import check_choice, item_data, resolve_reverse
-from ._stats import (cov2cor, first_pc_loadings, pairwise_cor_with, pairwise_cov, pc1_from_eig,
+from ..numerics.itemdata import check_choice, item_data, resolve_reverse
+from ..numerics.matrix import (cov2cor, first_pc_loadings, pairwise_cor_with, pairwise_cov, pc1_from_eig,
                      smc, smc_with_drops)
-from ._summary import Summary
+from ._summary import Summary, reliability_summary
 
 __all__ = ["alpha", "alpha_from_matrix", "AlphaResult"]
 
@@ -259,6 +259,10 @@ class AlphaResult:
     def reversed_items(self) -> tuple[str, ...]:
         return tuple(self.keys.index[self.keys < 0])
 
+    def to_frame(self) -> pd.DataFrame:
+        """The reliability row (``total``)."""
+        return self.total.copy()
+
     def summary(self) -> Summary:
         notes = []
         if self.reversed_items:
@@ -279,8 +283,9 @@ class AlphaResult:
         if self.response_freq is not None:
             tables["Response frequencies"] = self.response_freq
         n = f"n = {self.n_obs}, " if self.n_obs is not None else ""
-        return Summary(f"Coefficient alpha ({n}{self.n_items} items, use = {self.use})",
-                       tables, tuple(notes))
+        return reliability_summary(
+            f"Coefficient alpha ({n}{self.n_items} items, use = {self.use})",
+            tables, tuple(notes))
 
 
 # --------------------------------------------------------------------------- checks

@@ -10,8 +10,8 @@ from scipy import linalg, optimize, stats
 
 from ..exceptions import ConvergenceWarning, DataIssue, DataValidationError, SingularFitWarning
 from .._blas import single_blas_thread
-from ._data import check_choice, item_data
-from ._summary import Summary
+from ..numerics.itemdata import check_choice, item_data
+from ._summary import Summary, reliability_summary
 
 __all__ = ["icc", "ICCResult"]
 
@@ -57,11 +57,16 @@ class ICCResult:
     options: dict = field(default_factory=dict)
     reml: dict = field(default_factory=dict)
 
+    def to_frame(self) -> pd.DataFrame:
+        """One row per ICC type (``table``)."""
+        return self.table.copy()
+
     def summary(self) -> Summary:
-        return Summary(f"Intraclass correlations ({self.n_subjects} subjects, {self.n_raters} raters, "
-                       f"variance components by {self.method})",
-                       {"ICC": self.table.set_index("type"), "ANOVA": self.anova,
-                        "Variance components": self.variance_components})
+        return reliability_summary(
+            f"Intraclass correlations ({self.n_subjects} subjects, {self.n_raters} raters, "
+            f"variance components by {self.method})",
+            {"ICC": self.table.set_index("type"), "ANOVA": self.anova,
+             "Variance components": self.variance_components})
 
 
 def _reml_components(ssb, ssj, sse, n, k):

@@ -9,9 +9,9 @@ import pandas as pd
 
 from ..exceptions import DataValidationError, PsychometricsWarning
 from ._alpha import AlphaResult, alpha
-from ._polychoric import ordinal_alpha
+from ._ordinal import ordinal_alpha
 from ._split_half import SplitHalfResult, split_half
-from ._summary import Summary
+from ._summary import Summary, reliability_summary
 
 __all__ = ["instrument_reliability", "InstrumentReliability"]
 
@@ -58,14 +58,19 @@ class InstrumentReliability:
     ordinal: dict[str, AlphaResult]
     options: dict = field(default_factory=dict)
 
+    def to_frame(self) -> pd.DataFrame:
+        """One row per scale (``table``)."""
+        return self.table.copy()
+
     def summary(self) -> Summary:
         cols = ["n_items", "n_obs", "raw_alpha", "std_alpha", "g6_smc", "average_r",
                 "alpha_ci_lower", "alpha_ci_upper", "lambda2", "max_split_half", "min_split_half"]
         if self.table["ordinal_alpha"].notna().any():
             cols.append("ordinal_alpha")
         notes = tuple(f"{r.scale}: {r.note}" for r in self.table.itertuples() if r.note)
-        return Summary(f"Reliability of {self.instrument} ({self.version})",
-                       {"Scales": self.table.set_index("scale")[cols]}, notes)
+        return reliability_summary(
+            f"Reliability of {self.instrument} ({self.version})",
+            {"Scales": self.table.set_index("scale")[cols]}, notes)
 
 
 def instrument_reliability(data: pd.DataFrame, instrument, *, form: str | None = None,

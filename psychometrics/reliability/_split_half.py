@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import ReliabilityWarning
-from ._data import check_choice, item_data, resolve_reverse
-from ._stats import cov2cor, first_pc_loadings, listwise, pairwise_cov, smc
-from ._summary import Summary
+from ..numerics.itemdata import check_choice, item_data, resolve_reverse
+from ..numerics.matrix import cov2cor, first_pc_loadings, listwise, pairwise_cov, smc
+from ._summary import Summary, reliability_summary
 
 __all__ = ["split_half", "SplitHalfResult"]
 
@@ -52,11 +52,16 @@ class SplitHalfResult:
             return table[name].iloc[0]
         raise AttributeError(name)
 
+    def to_frame(self) -> pd.DataFrame:
+        """The split-half coefficients (``table``)."""
+        return self.table.copy()
+
     def summary(self) -> Summary:
         how = "all splits" if bool(self.table["exhaustive"].iloc[0]) else "sampled splits"
-        return Summary(f"Split-half reliability ({how})",
-                       {"Split-half reliabilities": self.table, "Best split": self.max_split,
-                        "Worst split": self.min_split, "Interval": self.ci})
+        return reliability_summary(
+            f"Split-half reliability ({how})",
+            {"Split-half reliabilities": self.table, "Best split": self.max_split,
+             "Worst split": self.min_split, "Interval": self.ci})
 
 
 def _split_values(a: np.ndarray, r: np.ndarray, sumr: float) -> np.ndarray:

@@ -16,7 +16,7 @@ import argparse
 import sys
 import warnings
 
-from ..io._cli import add_read_options, read_options
+from ..io.cli_options import add_read_options, read_options
 
 __all__ = ["register", "run"]
 

@@ -31,6 +31,7 @@ from ..exceptions import (
     ModelSpecificationError,
     SingularFitWarning,
 )
+from ..results import Summary
 from ._crossed import REMLFit, _Long, fit_crossed, fit_nested
 
 __all__ = ["multilevel_reliability", "multilevel_reliability_long", "MultilevelReliabilityResult"]
@@ -148,33 +149,41 @@ class MultilevelReliabilityResult:
             "description": [r[2] for r in rows],
         })
 
-    def summary(self) -> str:
-        """A plain-text summary in the spirit of psych's print method."""
-        lines = [
-            "Multilevel generalizability analysis (psych::multilevel.reliability)",
+    def summary(self) -> Summary:
+        """The coefficients and variance components, laid out as psych's print method."""
+        header = [
             f"Method: {'REML crossed random effects (lmer)' if self.method == 'lmer' else 'ANOVA'}",
             f"Persons: {self.n_persons}  Time points: {self.n_times}  Items: {self.n_items}  "
             f"Observations: {self.n_observations}  Missing values dropped: {self.n_missing}",
         ]
         if self.reversed_items:
-            lines.append("Reverse-keyed items: " + ", ".join(self.reversed_items))
-        lines.append("")
+            header.append("Reverse-keyed items: " + ", ".join(self.reversed_items))
+        coef_lines = []
         for _, row in self.coefficients.iterrows():
             val = "   NA" if np.isnan(row["value"]) else f"{row['value']:.4f}"
-            lines.append(f"  {row['coefficient']:<5} = {val}   {row['description']}")
-        lines.append("")
-        lines.append("Variance components (crossed):")
-        for _, row in self.components.iterrows():
-            lines.append(f"  {row['psych_label']:<13} {row['variance']:10.5f} {row['percent']:8.3f}")
+            coef_lines.append(f"  {row['coefficient']:<5} = {val}   {row['description']}")
+
+        def comp_text(tab):
+            return "\n".join(f"  {row['psych_label']:<13} {row['variance']:10.5f} "
+                             f"{row['percent']:8.3f}" for _, row in tab.iterrows())
+        blocks = [("Coefficients:", self.coefficients, "\n".join(coef_lines)),
+                  ("Variance components (crossed):", self.components,
+                   comp_text(self.components))]
         if self.nested_components is not None:
-            lines.append("Variance components (nested, time within person):")
-            for _, row in self.nested_components.iterrows():
-                lines.append(f"  {row['psych_label']:<13} {row['variance']:10.5f} {row['percent']:8.3f}")
+            blocks.append(("Variance components (nested, time within person):",
+                           self.nested_components, comp_text(self.nested_components)))
+        footer = []
         if self.singular:
-            lines.append("Note: boundary (singular) REML fit: a variance component is estimated as 0.")
+            footer.append("Note: boundary (singular) REML fit: a variance component is "
+                          "estimated as 0.")
         if not self.converged:
-            lines.append("Warning: a REML optimisation did not converge.")
-        return "\n".join(lines)
+            footer.append("Warning: a REML optimisation did not converge.")
+        return Summary("Multilevel generalizability analysis (psych::multilevel.reliability)",
+                       tuple(header), tuple(blocks), tuple(footer))
+
+    def to_frame(self) -> pd.DataFrame:
+        """The reliability coefficients: coefficient, value, description."""
+        return self.coefficients.copy()
 
 
 # ------------------------------------------------------------------------ validation

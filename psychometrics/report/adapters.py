@@ -17,7 +17,7 @@ import pandas as pd
 from ..exceptions import ModelSpecificationError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .run import Context, StudyData
+    from .context import Context, StudyData
     from .study import Study
 
 __all__ = ["ReliabilityBundle", "EFABundle", "CFABundle", "InvarianceBundle", "ProgressBundle",
@@ -25,9 +25,9 @@ __all__ = ["ReliabilityBundle", "EFABundle", "CFABundle", "InvarianceBundle", "P
 
 
 def _err(exc: BaseException) -> str:
-    from .run import _describe_error
+    from .context import describe_error
 
-    return _describe_error(exc)
+    return describe_error(exc)
 
 
 # ---------------------------------------------------------------------- scoring
@@ -117,7 +117,7 @@ def omega_syntax(inst, sid: str) -> str:
 
 def reliability(ctx: "Context") -> Any:
     from ..reliability import instrument_reliability
-    from .run import _per_instrument, select_occasion
+    from .context import per_instrument, select_occasion
 
     spec = ctx.study.analyses.reliability
     study, data = ctx.study, ctx.data
@@ -176,7 +176,7 @@ def reliability(ctx: "Context") -> Any:
                                  omega_cfa=cfas, multilevel=ml, errors=errors, level=spec.ci,
                                  occasion=spec.occasion)
 
-    return _per_instrument("reliability", study.selected(spec.instruments), one)
+    return per_instrument("reliability", study.selected(spec.instruments), one)
 
 
 # ---------------------------------------------------------------------- EFA
@@ -213,7 +213,7 @@ def factor_scales(inst) -> list[str]:
 
 def efa(ctx: "Context") -> Any:
     from .. import efa as efa_mod
-    from .run import _per_instrument, select_occasion
+    from .context import per_instrument, select_occasion
 
     spec = ctx.study.analyses.efa
     study, data = ctx.study, ctx.data
@@ -249,7 +249,7 @@ def efa(ctx: "Context") -> Any:
                          n_factors_rule=rule, n_obs=int(len(block)), occasion=spec.occasion,
                          errors=errors)
 
-    return _per_instrument("efa", study.selected(spec.instruments), one)
+    return per_instrument("efa", study.selected(spec.instruments), one)
 
 
 # ---------------------------------------------------------------------- CFA
@@ -287,7 +287,7 @@ def cfa_syntax(inst) -> str:
 
 def cfa(ctx: "Context") -> Any:
     from ..sem import fit
-    from .run import _per_instrument, select_occasion
+    from .context import per_instrument, select_occasion
 
     spec = ctx.study.analyses.cfa
     study, data = ctx.study, ctx.data
@@ -300,7 +300,7 @@ def cfa(ctx: "Context") -> Any:
         return CFABundle(instrument=key, model=model, fit=res, n_obs=int(sum(res.n_obs)),
                          occasion=spec.occasion, missing=spec.missing)
 
-    return _per_instrument("cfa", study.selected(spec.instruments), one)
+    return per_instrument("cfa", study.selected(spec.instruments), one)
 
 
 # ---------------------------------------------------------------------- invariance
@@ -316,7 +316,7 @@ class InvarianceBundle:
 
 def invariance(ctx: "Context") -> Any:
     from ..sem import invariance as sem_invariance
-    from .run import select_occasion
+    from .context import select_occasion
 
     spec = ctx.study.analyses.invariance
     study, data = ctx.study, ctx.data
@@ -362,7 +362,7 @@ class ProgressBundle:
 
 
 def _score_column(ctx: "Context", ref: str) -> tuple[str, pd.Series, str]:
-    from .run import AnalysisUnavailable
+    from .context import AnalysisUnavailable
 
     key, scale = ctx.study.split_ref(ref)
     if key not in ctx.scores:
@@ -415,7 +415,7 @@ class ClinicalBundle:
 
 def clinical_significance(ctx: "Context") -> Any:
     from ..scoring import clinical_significance as _cs
-    from .run import AnalysisUnavailable
+    from .context import AnalysisUnavailable
 
     spec = ctx.study.analyses.clinical_significance
     key, scale = ctx.study.split_ref(spec.scale)

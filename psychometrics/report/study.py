@@ -41,7 +41,8 @@ from pydantic import (BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from ..exceptions import BankIssue, InstrumentError, StudyFileError
 from ..instruments import Instrument, load_instrument
-from ..instruments.loader import _line_for, _loc_str, _message, _parse_loc, read_yaml_mapping
+from ..instruments.loader import (line_for, loc_str, parse_loc, read_yaml_mapping,
+                                  validation_message)
 
 __all__ = [
     "Study", "DataSpec", "InstrumentUse", "Analyses", "ReliabilitySpec", "EFASpec", "CFASpec",
@@ -334,7 +335,7 @@ class Study(_Frozen):
 
     def line(self, location: str) -> int | None:
         """Line of a dotted location in the study file (``analyses.efa``)."""
-        return _line_for(_parse_loc(location), self._lines)
+        return line_for(parse_loc(location), self._lines)
 
     def issue(self, location: str, message: str) -> BankIssue:
         return BankIssue(location, message, self.line(location))
@@ -380,7 +381,7 @@ def parse_study(text: str, source: str = "<string>", base_dir: str | os.PathLike
     except ValidationError as exc:
         for err in exc.errors():
             loc = tuple(p for p in err["loc"] if not _is_union_tag(p))
-            issues.append(BankIssue(_loc_str(loc), _study_message(err), _line_for(loc, lines)))
+            issues.append(BankIssue(loc_str(loc), _study_message(err), line_for(loc, lines)))
         raise StudyFileError(source, issues) from None
     study._source = source
     study._text = text
@@ -402,7 +403,7 @@ def _is_union_tag(part: Any) -> bool:
 def _study_message(err: dict) -> str:
     if err["type"] == "extra_forbidden":
         return "unknown field (check its spelling against the study-file schema)."
-    return _message(err)
+    return validation_message(err)
 
 
 def _semantic_issues(study: Study) -> list[BankIssue]:

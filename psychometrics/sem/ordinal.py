@@ -82,9 +82,13 @@ class OrdinalSEMResult:
         rows = [(1, v, float(common[k] / total[k])) for k, v in enumerate(m.rep.ov)]
         return pd.DataFrame(rows, columns=["group", "variable", "r_squared"])
 
+    def to_frame(self) -> pd.DataFrame:
+        """The parameter estimates (``estimates``), one row per parameter."""
+        return self.estimates.copy()
+
     def summary(self):
-        """Printable summary (``.as_text()``, ``.as_html()``, ``.as_latex()``)."""
-        from .results import Summary
+        """:class:`psychometrics.results.Summary` (``as_text()``, ``as_html()``, ...)."""
+        from .results import sem_summary
         fm = self.fit_measures
         header = (("Estimator", self.options["estimator"]),
                   ("Parameterization", self.options["parameterization"]),
@@ -96,7 +100,8 @@ class OrdinalSEMResult:
                 "tli_scaled", "rmsea", "rmsea_scaled", "srmr", "wrmr"]
         fit = tuple((k, float(fm[k])) for k in keys if k in fm)
         warning = "" if self.converged else "NOT CONVERGED: estimates are not valid."
-        return Summary(header, fit, self.estimates.copy(), warning)
+        return sem_summary("Ordinal structural equation model (lavaan-style summary)", header,
+                           fit, self.estimates.copy(), warning)
 
 
 class _Model:
@@ -824,7 +829,7 @@ def _standardized(m, theta, V, tab_df):
 
 def _pbivnorm(a, b, r):
     """P(X <= a, Y <= b) for a standard bivariate normal with correlation r."""
-    from ..reliability._bvn import bvn_rectangle
+    from ..numerics.bvn import bvn_rectangle
     a, b = np.broadcast_arrays(np.asarray(a, float), np.asarray(b, float))
     if abs(r) >= 1 - 1e-15:
         from scipy.special import ndtr

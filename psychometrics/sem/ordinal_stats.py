@@ -12,7 +12,7 @@ from scipy.optimize import brentq
 from scipy.special import ndtr, ndtri
 
 from ..exceptions import DataValidationError
-from ..reliability._bvn import bvn_rectangle, bvn_upper
+from ..numerics.bvn import bvn_rectangle, bvn_upper
 
 __all__ = ["OrdinalStats", "ordinal_data", "ordinal_stats"]
 

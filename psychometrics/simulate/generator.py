@@ -9,7 +9,6 @@ studies.
 from __future__ import annotations
 
 import functools
-import json
 import math
 import numbers
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ import pandas as pd
 from scipy.special import expit
 
 from ..exceptions import InstrumentError
+from ..results import Summary
 from .params import N_OQ, N_PEAR, N_WAI, SimulationParameterError, SimulationParams
 
 __all__ = ["simulate", "replicate", "SimulationResult", "SimulationTruth", "STREAMS"]
@@ -153,8 +153,12 @@ class SimulationResult:
             written.append(jpath)
         return written
 
-    def summary(self) -> str:
-        """A short text description of the data set."""
+    def to_frame(self) -> pd.DataFrame:
+        """The simulated responses (``data``), one row per session."""
+        return self.data.copy()
+
+    def summary(self) -> Summary:
+        """A short description of the data set."""
         d, p = self.data, self.truth.patients
         items = d.columns[2:]
         blank = float(d[items].isna().to_numpy().mean()) if len(d) else 0.0
@@ -169,7 +173,7 @@ class SimulationResult:
             f"between {self.params.gamma_between:g}",
             f"  reproduce with: {self.call()}",
         ]
-        return "\n".join(lines)
+        return Summary(lines[0], tuple(line.strip() for line in lines[1:]))
 
     def __repr__(self) -> str:
         return (f"SimulationResult(patients={self.truth.patients.shape[0]}, "
@@ -693,13 +697,3 @@ def _replications(n_rep: int, params: SimulationParams,
         child = np.random.SeedSequence(root.entropy, spawn_key=tuple(root.spawn_key) + (k,),
                                        pool_size=root.pool_size)
         yield simulate(params, seed=child)
-
-
-def _json_default(obj: Any) -> Any:  # pragma: no cover - numpy scalars in metadata
-    if isinstance(obj, np.generic):
-        return obj.item()
-    raise TypeError(f"Object of type {type(obj).__name__} is not JSON serialisable")
-
-
-def metadata_json(result: SimulationResult) -> str:
-    return json.dumps(result.metadata(), indent=2, default=_json_default) + "\n"

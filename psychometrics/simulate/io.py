@@ -4,21 +4,23 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from ..exceptions import PsychometricsError
-from .generator import SimulationResult, metadata_json
 from .params import SimulationParams
+
+if TYPE_CHECKING:  # the generator imports this module, not the other way round
+    from .generator import SimulationResult
 
 __all__ = ["write_csv", "write_truth_json", "example_data", "example_truth", "EXAMPLES_DIR",
            "EXAMPLE_CSV", "EXAMPLE_TRUTH"]
 
-#: Folder of the shipped example data (the repository's top-level ``examples/``).
-# The repository's top-level examples/, through the link ``example_files`` (a copied
-# folder in a built wheel).
+#: Folder of the shipped example data, inside the package (also in a wheel). The
+#: repository's top-level ``examples/`` holds identical copies for readers of the
+#: repository (``tests/conventions/test_conventions_packaging.py`` keeps them equal).
 EXAMPLES_DIR = (Path(__file__).resolve().parent / "example_files").resolve()
 EXAMPLE_CSV = EXAMPLES_DIR / "therapy_example.csv"
 EXAMPLE_TRUTH = EXAMPLES_DIR / "therapy_example_truth.json"
@@ -98,3 +100,13 @@ def example_data() -> pd.DataFrame:
     item_dtype = np.float64 if params.missing_rate > 0 else np.int64
     dtypes = {c: (np.int64 if c in ("patient_id", "month") else item_dtype) for c in data.columns}
     return data.astype(dtypes)
+
+
+def _json_default(obj: Any) -> Any:  # pragma: no cover - numpy scalars in metadata
+    if isinstance(obj, np.generic):
+        return obj.item()
+    raise TypeError(f"Object of type {type(obj).__name__} is not JSON serialisable")
+
+
+def metadata_json(result: "SimulationResult") -> str:
+    return json.dumps(result.metadata(), indent=2, default=_json_default) + "\n"

@@ -13,7 +13,7 @@ from numpy.testing import assert_allclose
 from psychometrics.exceptions import ReliabilityWarning
 from psychometrics.reliability import alpha
 from psychometrics.reliability import _alpha as A
-from psychometrics.reliability._stats import EXACT_DROP_LIMIT, cov2cor, smc, smc_with_drops
+from psychometrics.numerics.matrix import EXACT_DROP_LIMIT, cov2cor, smc, smc_with_drops
 
 
 def responses(n, p, seed):

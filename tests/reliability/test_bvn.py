@@ -7,8 +7,8 @@ from scipy import integrate
 from scipy.special import ndtr
 from scipy.stats import norm
 
-from psychometrics.reliability._brent import brent_fmin
-from psychometrics.reliability._bvn import bvn_rectangle, bvn_upper
+from psychometrics.numerics.brent import brent_fmin
+from psychometrics.numerics.bvn import bvn_rectangle, bvn_upper
 
 
 def _quad_upper(h, k, r):

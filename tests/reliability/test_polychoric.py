@@ -196,7 +196,7 @@ def test_polychoric_pair_bad_input():
 
 
 def test_cor_smooth_equals_psych():
-    from psychometrics.reliability._stats import cor_smooth
+    from psychometrics.numerics.matrix import cor_smooth
 
     ref = extra()["cor_smooth"]
     m = pd.DataFrame(ref["input"]).T.loc[["a", "b", "c"], ["a", "b", "c"]]

@@ -170,7 +170,7 @@ def test_singular_fit_warns_and_flags():
         res = multilevel_reliability(therapy_sub(), "patient_id", "month",
                                      ["wai_1", "wai_2", "-wai_3", "wai_4", "wai_5", "wai_6"])
     assert res.singular and res.nested_fit.singular
-    assert "singular" in res.summary()
+    assert "singular" in res.summary().as_text()
 
 
 def test_result_is_immutable_and_tidy():
@@ -182,7 +182,7 @@ def test_result_is_immutable_and_tidy():
     assert list(res.components.columns) == ["component", "psych_label", "variance", "percent"]
     assert list(res.coefficients["coefficient"]) == ["RkF", "R1R", "RkR", "Rc", "RkRn", "Rcn"]
     assert res.coefficients["value"].dtype == float
-    assert re.search(r"RkF\s+=\s+0\.96", res.summary())
+    assert re.search(r"RkF\s+=\s+0\.96", res.summary().as_text())
 
 
 def test_nested_false():

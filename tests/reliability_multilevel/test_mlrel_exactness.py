@@ -206,7 +206,7 @@ def test_non_convergence_is_reported(monkeypatch):
     with pytest.warns(ConvergenceWarning, match="did not converge \\(projected gradient"):
         res = multilevel_reliability(data, id_, time_, items)
     assert not res.converged and not res.crossed_fit.converged
-    assert "did not converge" in res.summary()
+    assert "did not converge" in res.summary().as_text()
 
 
 def test_blas_thread_limit_is_restored():

@@ -55,7 +55,7 @@ def test_scoring_section_counts(built):
 
     data, study, results, secs = built
     t = secs["scoring"].tables[0]
-    ref = score(data, "oq-45.2", id="patient_id", time="month").summary().table
+    ref = score(data, "oq-45.2", id="patient_id", time="month").status_counts()
     for _, r in ref.iterrows():
         row = _row(t, instrument="OQ-45.2", scale=r["scale"])
         assert row["Complete"] == apa.integer(r["complete"])
@@ -134,7 +134,7 @@ def test_clinical_section_classes(built):
 
     data, study, results, secs = built
     ref = clinical_significance(score(data, "oq-45.2", id="patient_id", time="month"),
-                                scale="total", norms="us").summary()
+                                scale="total", norms="us").class_counts()
     t = secs["clinical"].tables[0]
     for _, r in ref.iterrows():
         row = _row(t, **{"class": r["class"]})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Callable, Iterable
 
 from ..model import Block, Paragraph, Section
-from ..run import Outcome, StudyResults
+from ..context import Outcome, StudyResults
 
 
 def section(results: StudyResults, name: str, key: str, title: str,

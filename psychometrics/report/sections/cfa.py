@@ -56,7 +56,7 @@ def factor_corr_frame(fit) -> pd.DataFrame:
 def build(results):
     if results.get("cfa") is None:  # not requested
         return None
-    from ..run import _occasion_text
+    from ..context import occasion_text
 
     spec = results.study.analyses.cfa
 
@@ -66,7 +66,7 @@ def build(results):
             "Each instrument's measurement model has one factor per non-overlapping scale of its "
             "bank (composites and totals are sums of these), correlated factors, items loading "
             "only on their scale's factor, maximum likelihood estimation on "
-            f"{_occasion_text(spec.occasion)}"
+            f"{occasion_text(spec.occasion)}"
             + (" (full-information ML for missing responses)." if spec.missing == "ml"
                else " (complete cases)."))
         for r in ff.itertuples():

@@ -29,7 +29,7 @@ def build(results):
                          "and highest possible value.")
 
 
-    from ..run import _occasion_text
+    from ..context import occasion_text
     return section(results, "descriptives", KEY, TITLE, blocks,
-                   intro=f"Scale scores use {_occasion_text(spec.occasion)}.")
+                   intro=f"Scale scores use {occasion_text(spec.occasion)}.")
 

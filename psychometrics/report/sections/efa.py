@@ -51,7 +51,7 @@ def loadings_frame(fit) -> pd.DataFrame:
 def build(results):
     if results.get("efa") is None:  # not requested
         return None
-    from ..run import _occasion_text
+    from ..context import occasion_text
 
     spec = results.study.analyses.efa
 
@@ -60,7 +60,7 @@ def build(results):
             b = res[k]
             lab = label(results, k)
             fit = b.fit
-            parts = [f"*{lab}.* The analysis used {_occasion_text(b.occasion)} "
+            parts = [f"*{lab}.* The analysis used {occasion_text(b.occasion)} "
                      f"(*n* = {apa.integer(b.n_obs)})."]
             if b.kmo is not None:
                 parts.append(f"Sampling adequacy was KMO = {apa.bounded(b.kmo.msa)}.")

@@ -58,6 +58,6 @@ def build(results):
                              "floor and ceiling of the response scale, of the answered items.")
             yield Figure(f"items_{k}", f"Response Distributions of the {lab} Items", _plot(r))
 
-    from ..run import _occasion_text
+    from ..context import occasion_text
     return section(results, "item_distributions", KEY, TITLE, blocks,
-                   intro=f"Item distributions use {_occasion_text(spec.occasion)}.")
+                   intro=f"Item distributions use {occasion_text(spec.occasion)}.")

@@ -66,7 +66,7 @@ def build(results):
     if results.get("reliability") is None:  # not requested
         return None
     from ..adapters import factor_scales
-    from ..run import _occasion_text
+    from ..context import occasion_text
 
     spec = results.study.analyses.reliability
     ci = f"{round(spec.ci * 100):d}%"
@@ -96,7 +96,7 @@ def build(results):
                     ci=("omega_cfa_lower", "omega_cfa_upper")),
              Column("average_r", "Mean r", "bounded")),
             group_by="instrument",
-            note=(f"Computed from {_occasion_text(spec.occasion)}. *k* = number of items; "
+            note=(f"Computed from {occasion_text(spec.occasion)}. *k* = number of items; "
                   f"*n* = patients with at least one answered item. \u03b1 = Cronbach's alpha with "
                   f"Feldt {ci} confidence interval (psych::alpha). \u03c9_{{t}} and \u03c9_{{h}} = "
                   "McDonald's omega total and hierarchical from a Schmid\u2013Leiman solution "

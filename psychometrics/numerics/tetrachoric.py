@@ -8,10 +8,10 @@ import pandas as pd
 from scipy.special import ndtri
 
 from ..exceptions import DataQualityWarning, DataValidationError
-from ._brent import R_OPTIMIZE_TOL, brent_fmin
-from ._data import item_data
-from ._polychoric import PolychoricResult, _PairBatch
-from ._stats import cor_smooth
+from .brent import R_OPTIMIZE_TOL, brent_fmin
+from .itemdata import item_data
+from .matrix import cor_smooth
+from .polychoric import PolychoricResult, _PairBatch
 
 __all__ = ["tetrachoric"]
 

@@ -1,4 +1,4 @@
-"""Input checking shared by the reliability functions.
+"""Input checking of item matrices (reliability, polychoric, tetrachoric).
 
 Every problem is reported with the argument, item or row at fault (see
 ``psychometrics.exceptions``); nothing is silently turned into NaN.

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -11,13 +10,13 @@ from scipy.special import ndtr, ndtri
 
 from ..exceptions import (DataQualityWarning, DataValidationError, EstimationError,
                           NotPositiveDefiniteWarning)
-from ._brent import R_OPTIMIZE_TOL, brent_fmin
-from ._bvn import RectanglePlan
-from ._data import item_data
-from ._stats import cor_smooth
-from ._summary import Summary
+from ..results import Summary
+from .brent import R_OPTIMIZE_TOL, brent_fmin
+from .bvn import RectanglePlan
+from .itemdata import item_data
+from .matrix import cor_smooth
 
-__all__ = ["polychoric", "PolychoricResult", "ordinal_alpha", "polychoric_pair"]
+__all__ = ["polychoric", "PolychoricResult", "polychoric_pair"]
 
 _DBL_MAX = np.finfo(float).max
 
@@ -58,6 +57,10 @@ class PolychoricResult:
     correct: float
     options: dict = field(default_factory=dict)
 
+    def to_frame(self) -> pd.DataFrame:
+        """One row per item pair (``pairs``)."""
+        return self.pairs.copy()
+
     def summary(self) -> Summary:
         notes = []
         if self.smoothed:
@@ -67,8 +70,10 @@ class PolychoricResult:
         n_fixed = int(self.pairs["corrected_cells"].sum())
         if n_fixed:
             notes.append(f"{n_fixed} empty cells were set to correct/n = {self.correct}/n.")
-        return Summary(f"Polychoric correlations (n = {self.n_obs}, {self.rho.shape[0]} items)",
-                       {"rho": self.rho, "tau": self.tau}, tuple(notes))
+        return Summary(
+            f"Polychoric correlations (n = {self.n_obs}, {self.rho.shape[0]} items)",
+            blocks=(("rho", self.rho), ("tau", self.tau)),
+            footer=tuple(f"Note: {n}" for n in notes), digits=3)
 
 
 def _cell_probs(rho: np.ndarray, plan: RectanglePlan, shape: tuple[int, int],
@@ -333,25 +338,6 @@ def polychoric(data, *, smooth: bool = True, global_thresholds: bool = True, cor
                             global_thresholds=global_, correct=correct,
                             options=dict(smooth=smooth, global_thresholds=global_thresholds,
                                          correct=correct, max_categories=max_categories, tol=tol))
-
-
-def ordinal_alpha(data, reverse: Iterable[str] | str | None = None, **polychoric_options):
-    """Ordinal alpha: :func:`alpha_from_matrix` of the polychoric correlations.
-
-    Equal to ``psych::alpha(psych::polychoric(x)$rho, keys = reverse)``
-    (Zumbo, Gadermann & Zeisser 2007). The polychoric matrix is computed on
-    the unreversed items; reversing flips signs in the matrix. Returns the
-    :class:`AlphaResult` (without standard errors, as in psych, since the
-    matrix is given without ``n.obs``); the polychoric result is in
-    ``result.options["polychoric"]``.
-    """
-    from ._alpha import alpha_from_matrix
-
-    import dataclasses
-
-    pc = polychoric(data, **polychoric_options)
-    res = alpha_from_matrix(pc.rho, reverse=reverse)
-    return dataclasses.replace(res, options={**res.options, "polychoric": pc})
 
 
 def _pair_table(x, y):

@@ -1,4 +1,4 @@
-"""Small numerical building blocks shared by the reliability functions.
+"""Small numerical building blocks shared by reliability, efa and sem.
 
 Each mirrors the R function psych relies on, so that results agree with R to
 rounding error: ``cov(x, use = "pairwise")``, ``cor(x, y, use = "pairwise")``,
