@@ -122,12 +122,12 @@ def _invariance(results, sec):
               f"{_software()}.")
     parts = []
     for _, row in t.data.iterrows():
-        d = {k: _cell(t, row, k) for k in ("chisq_diff", "df_diff", "p_value", "delta_cfi",
+        d = {k: _cell(t, row, k) for k in ("chisq_diff", "df_diff", "p_value_diff", "delta_cfi",
                                            "delta_rmsea")}
         if not _ok(d["chisq_diff"], d["df_diff"]):
             continue
         parts.append(f"{row['model_label']} model, \u0394\u03c7\u00b2({d['df_diff']}) = "
-                     f"{d['chisq_diff']}, {_p(d['p_value'])}, \u0394CFI = {d['delta_cfi']}, "
+                     f"{d['chisq_diff']}, {_p(d['p_value_diff'])}, \u0394CFI = {d['delta_cfi']}, "
                      f"\u0394RMSEA = {d['delta_rmsea']}")
     return method, ("Each model against the one before it: " + _join(parts) + "."
                     if parts else None)
