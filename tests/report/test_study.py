@@ -141,5 +141,7 @@ def test_example_study_file_is_valid():
 
     s = load_study(EXAMPLE_STUDY)
     assert s.name == "example"
-    assert s.data_paths() == [REPO_ROOT / "examples" / "therapy_example.csv"]
+    # the package's copy of the example data (the top-level examples/ holds an identical one)
+    from psychometrics.simulate import EXAMPLE_CSV
+    assert s.data_paths() == [EXAMPLE_CSV]
     assert s.output_dir(REPO_ROOT) == REPO_ROOT / "validation_reports" / "example"
