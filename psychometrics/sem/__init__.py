@@ -10,18 +10,40 @@ two-level models in :mod:`.twolevel`.
 """
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 from .api import fit
 from .growth import GrowthResult, growth, growth_trajectory, plot_trajectory, scale_growth
 from .instrument_model import cfa_model
 from .invariance import invariance, lrt
-from .ordinal import OrdinalSEMResult, ordinal_omega
 from .reliability import ave, comp_rel_sem, reliability
 from .results import SEMResult, Summary
 from .syntax import parse_model
-from .twolevel import TwoLevelResult, fit_twolevel, lrt_twolevel
-from .twolevel_reliability import twolevel_reliability
+
+# Loaded on first use, so that ``import psychometrics.sem`` stays light (scipy.stats and
+# the ordinal and two-level engines are imported only when used).
+_LAZY = {
+    "OrdinalSEMResult": "ordinal", "ordinal_omega": "ordinal",
+    "TwoLevelResult": "twolevel", "fit_twolevel": "twolevel", "lrt_twolevel": "twolevel",
+    "twolevel_reliability": "twolevel_reliability",
+}
 
 __all__ = ["fit", "invariance", "lrt", "cfa_model", "reliability", "comp_rel_sem", "ave", "SEMResult",
            "Summary", "parse_model", "fit_twolevel", "lrt_twolevel", "TwoLevelResult",
            "twolevel_reliability", "OrdinalSEMResult", "ordinal_omega", "growth", "scale_growth",
            "GrowthResult", "growth_trajectory", "plot_trajectory"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+        # importing the submodule bound its name here (twolevel_reliability is a module and
+        # a function): bind the public object instead
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

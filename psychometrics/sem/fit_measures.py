@@ -16,7 +16,6 @@ degrees of freedom, N, moments), as lavaan's ``lav_fit_*.R`` files:
 from __future__ import annotations
 
 import numpy as np
-from scipy import optimize, special, stats
 
 __all__ = ["FitInputs", "compute_fit_measures", "rmsea_ci"]
 
@@ -100,6 +99,7 @@ def _uniroot(f, lo, hi, tol=_R_UNIROOT_TOL, maxit=1000):
 
 def _pnchisq(x, df, ncp):
     """P(X <= x) for a (noncentral) chi-square, R ``pchisq(x, df, ncp)``."""
+    from scipy import special  # lazy: keeps `import psychometrics.sem` light
     if ncp <= 0:
         return float(special.chdtr(df, x))
     return float(special.chndtr(x, df, ncp))
@@ -247,6 +247,7 @@ def _gfi_group(S, m, Sigma, mu, meanstructure, x_index=(), patterns=None):
 
 def compute_fit_measures(fi: FitInputs) -> dict:
     """All fit measures as a dict with snake_case keys (lavaan names with '.' -> '_')."""
+    from scipy import special  # lazy: keeps `import psychometrics.sem` light
     N = float(sum(fi.nobs))
     G = len(fi.nobs)
     npar = fi.npar
@@ -413,6 +414,7 @@ def robust_fit_measures(fm: dict, rob, c_null: float, nx_free: int, G: int) -> d
     ``sqrt(max((X2/N)/df - c/N, 0)) sqrt(G)`` with its CI from the scaled statistic
     (lavaan ``lav_fit_rmsea_lavobject``).
     """
+    from scipy import special  # lazy: keeps `import psychometrics.sem` light
     X2, df = fm["chisq"], fm["df"]
     Xb, dfb = fm["baseline_chisq"], fm["baseline_df"]
     N = fm["ntotal"]

@@ -14,7 +14,6 @@ from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
 from ..results import Summary
 
@@ -319,6 +318,8 @@ class SEMResult:
 
 def inference(est, se, level: float = 0.95):
     """z, two-sided p (lavaan: ``2 * (1 - pnorm(abs(z)))``) and Wald CI; NaN where se is 0/NaN."""
+    from scipy import special  # lazy: keeps `import psychometrics.sem` light
+
     est = np.asarray(est, dtype=float)
     se = np.asarray(se, dtype=float)
     ok = (se > 0) & np.isfinite(se)
