@@ -306,12 +306,26 @@ def cfa(ctx: "Context") -> Any:
 # ---------------------------------------------------------------------- invariance
 @dataclass(frozen=True)
 class InvarianceBundle:
+    """``longitudinal``: the occasions were compared as one CFA on the patients' wide data
+    (a factor per occasion, the same item's residuals correlated across occasions);
+    otherwise independent groups in a multi-group CFA."""
+
     instrument: str
     model: str
     result: Any
     grouping: str
     groups: tuple
     n_per_group: dict
+    longitudinal: bool = False
+
+
+def _factors_of(model: str) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for line in model.splitlines():
+        if "=~" in line:
+            lhs, rhs = line.split("=~", 1)
+            out[lhs.strip()] = [t.strip() for t in rhs.split("+") if t.strip()]
+    return out
 
 
 def invariance(ctx: "Context") -> Any:
@@ -323,20 +337,23 @@ def invariance(ctx: "Context") -> Any:
     key = spec.instrument
     inst = study.instrument(key)
     model = cfa_syntax(inst)
+    if spec.times is not None:
+        from ..validity import longitudinal_invariance
+
+        idc, tc = study.data.id, study.data.time
+        block = select_occasion(study, data, key, "all")
+        long = block.assign(**{idc: data.frame.loc[block.index, idc],
+                               tc: data.frame.loc[block.index, tc]})
+        res = longitudinal_invariance(_factors_of(model), long, idc, tc, list(spec.times),
+                                      levels=spec.levels, missing=spec.missing)
+        grouping = f"occasions {tc} " + " and ".join(f"{t:g}" for t in spec.times)
+        return InvarianceBundle(instrument=key, model=model, result=res, grouping=grouping,
+                                groups=tuple(spec.times), n_per_group={"patients": res.n_obs},
+                                longitudinal=True)
     gcol = "__group__"
-    if spec.group is not None:
-        block = select_occasion(study, data, key, spec.occasion)
-        frame = block.assign(**{gcol: data.frame.loc[block.index, spec.group].astype(str)})
-        grouping = f"groups of {spec.group}"
-    else:
-        parts = []
-        for t in spec.times:
-            b = select_occasion(study, data, key, t)
-            b = b.dropna(how="any" if spec.missing == "listwise" else "all")
-            parts.append(b.assign(**{gcol: f"{study.data.time} {t:g}"}))
-        frame = pd.concat(parts)
-        grouping = (f"occasions {study.data.time} "
-                    + " and ".join(f"{t:g}" for t in spec.times))
+    block = select_occasion(study, data, key, spec.occasion)
+    frame = block.assign(**{gcol: data.frame.loc[block.index, spec.group].astype(str)})
+    grouping = f"groups of {spec.group}"
     frame = frame.dropna(subset=[gcol])
     res = sem_invariance(model, frame, gcol, levels=spec.levels, estimator=spec.estimator,
                          **_missing_kw(spec.missing))

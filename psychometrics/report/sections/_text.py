@@ -115,9 +115,13 @@ def _invariance(results, sec):
     t = next((x for x in sec.tables if x.key.startswith("invariance")), None)
     if t is None:
         return None
-    method = ("Measurement invariance was tested by increasingly constrained multi-group "
-              "confirmatory factor models (configural, then equal loadings, then equal "
-              "intercepts), compared by likelihood-ratio tests and by the change in CFI (a drop "
+    longitudinal = any("not treated as independent groups" in getattr(b, "text", "")
+                       for b in sec.blocks)
+    kind = ("longitudinal confirmatory factor models (one model over the occasions, a factor "
+            "per occasion, each item's residuals correlated across occasions)" if longitudinal
+            else "multi-group confirmatory factor models")
+    method = (f"Measurement invariance was tested by increasingly constrained {kind} "
+              "(configural, then equal loadings, then equal intercepts), compared by likelihood-ratio tests and by the change in CFI (a drop "
               "of more than .010) and RMSEA (a rise of more than .015; Chen, 2007), with "
               f"{_software()}.")
     parts = []
