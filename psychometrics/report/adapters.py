@@ -12,6 +12,7 @@ import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from ..exceptions import ModelSpecificationError
@@ -428,6 +429,68 @@ class ClinicalBundle:
     scale: str
     label: str
     norms: str | None
+
+
+# ---------------------------------------------------------------------- validity
+@dataclass(frozen=True)
+class ValidityBundle:
+    """Scale-score correlations and HTMT at one assessment per patient."""
+
+    correlations: Any
+    htmt: Any
+    labels: dict
+    n_patients: int
+    occasion: Any
+    htmt_items: dict
+
+
+def validity(ctx: "Context") -> Any:
+    from ..validity import corr_test, htmt
+    from .run import AnalysisUnavailable
+
+    spec = ctx.study.analyses.validity
+    study, data = ctx.study, ctx.data
+    idc, tc = study.data.id, study.data.time
+    cols, labels = {}, {}
+    for ref in spec.scales:
+        name, series, lab = _score_column(ctx, ref)
+        cols[name], labels[name] = series, lab
+    frame = pd.DataFrame(cols)
+    frame[idc] = data.frame.loc[frame.index, idc]
+    frame[tc] = data.frame.loc[frame.index, tc]
+    complete = frame.dropna(subset=list(cols))
+    if spec.occasion in ("first", "last"):
+        g = complete.groupby(idc, sort=False)[tc]
+        rows = g.idxmin() if spec.occasion == "first" else g.idxmax()
+        chosen = complete.loc[sorted(rows.to_numpy())]
+    else:
+        chosen = complete[complete[tc] == spec.occasion]
+    if len(chosen) < 4:
+        raise AnalysisUnavailable(f"only {len(chosen)} patients have every listed scale scored "
+                                  f"at occasion {spec.occasion!r}; correlations need at least 4.")
+    cor = corr_test(chosen[list(cols)])
+    res_htmt, items = None, {}
+    keys = list(dict.fromkeys(study.split_ref(r)[0] for r in spec.scales))
+    if spec.htmt:
+        lines = []
+        for key in keys:
+            model = cfa_syntax(study.instrument(key))
+            for fac, its in _factors_of(model).items():
+                if len(its) >= 2:
+                    name = f"{key}_{fac}" if len(keys) > 1 else fac
+                    lines.append(f"{name} =~ " + " + ".join(its))
+                    items[name] = its
+        if len(lines) >= 2:
+            block = pd.concat([data.items[k].loc[chosen.index] for k in keys], axis=1)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                res_htmt = htmt("\n".join(lines), block)
+            if not np.isfinite(res_htmt.matrix.to_numpy()).all():
+                # a zero item correlation makes the geometric mean (HTMT2) undefined
+                res_htmt = htmt("\n".join(lines), block, htmt2=False)
+    return ValidityBundle(correlations=cor, htmt=res_htmt, labels=labels,
+                          n_patients=int(len(chosen)), occasion=spec.occasion,
+                          htmt_items=items)
 
 
 def clinical_significance(ctx: "Context") -> Any:

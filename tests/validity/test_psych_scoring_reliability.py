@@ -172,3 +172,17 @@ def test_split_half_accepts_a_correlation_matrix(hs):
     cor = split_half(hs.corr()).table.iloc[0]
     for col in ("max_split_half", "min_split_half", "mean_split_half", "alpha", "lambda6"):
         assert_allclose(cor[col], raw[col], rtol=1e-12)
+
+
+def test_htmt2_with_a_zero_item_correlation_warns_and_htmt_still_works():
+    from psychometrics.exceptions import DataQualityWarning
+    a = np.array([1, -1, 1, -1, 1, -1, 1, -1], float)
+    b = np.array([1, 1, -1, -1, 1, 1, -1, -1], float)   # exactly uncorrelated with a
+    rng = np.random.default_rng(1)
+    d = pd.DataFrame({"x1": a, "x2": b, "x3": a + b + rng.normal(0, .1, 8),
+                      "y1": a + rng.normal(0, .5, 8), "y2": b + rng.normal(0, .5, 8)})
+    model = "f =~ x1 + x2 + x3\ng =~ y1 + y2"
+    with pytest.warns(DataQualityWarning, match="HTMT2 is undefined for factor\\(s\\) f"):
+        validity.htmt(model, d)
+    arith = validity.htmt(model, d, htmt2=False)
+    assert np.isfinite(arith.matrix.to_numpy()).all()

@@ -190,7 +190,26 @@ def _items(results, sec):
             "response scale (as psych::describe)."), None
 
 
+def _validity(results, sec):
+    t = _table(sec, "validity_correlations")
+    if t is None:
+        return None
+    method = ("Convergent and discriminant validity were examined by the Pearson correlations "
+              "among the scale scores, with 95% confidence intervals and Holm-adjusted p values")
+    if _table(sec, "validity_htmt") is not None:
+        method += (", and by the heterotrait-monotrait ratio (HTMT2) among the factors of the "
+                   "instruments' measurement models (Henseler, Ringle & Sarstedt, 2015)")
+    method += f", with {_software()}."
+    parts = []
+    for _, row in t.data.iterrows():
+        r, ci, p = (_cell(t, row, k) for k in ("r", "ci", "p_adjusted"))
+        if _ok(r):
+            parts.append(f"{row['label1']} with {row['label2']}, *r* = {r}, 95% CI {ci}, {_p(p)}")
+    return method, (_join(parts) + "." if parts else None)
+
+
 DRAFTERS: dict[str, Callable] = {
+    "validity": _validity,
     "scoring": _scoring, "efa": _efa, "items": _items,
     "reliability": _reliability, "cfa": _cfa, "descriptives": _descriptives,
     "invariance": _invariance, "clinical": _clinical, "progress": _progress,
