@@ -117,8 +117,8 @@ def _invariance(results, sec):
         return None
     longitudinal = any("not treated as independent groups" in getattr(b, "text", "")
                        for b in sec.blocks)
-    kind = ("longitudinal confirmatory factor models (one model over the occasions, a factor "
-            "per occasion, each item's residuals correlated across occasions)" if longitudinal
+    kind = ("longitudinal confirmatory factor models, each one model over all occasions with a "
+            "factor per occasion and each item's residuals correlated across occasions," if longitudinal
             else "multi-group confirmatory factor models")
     method = (f"Measurement invariance was tested by increasingly constrained {kind} "
               "(configural, then equal loadings, then equal intercepts), compared by likelihood-ratio tests and by the change in CFI (a drop "
