@@ -186,3 +186,24 @@ def test_htmt2_with_a_zero_item_correlation_warns_and_htmt_still_works():
         validity.htmt(model, d)
     arith = validity.htmt(model, d, htmt2=False)
     assert np.isfinite(arith.matrix.to_numpy()).all()
+
+
+def _long_example():
+    """The shipped example data (long: one row per patient and month)."""
+    return pd.read_csv(Path(__file__).parents[2] / "examples" / "therapy_example.csv")
+
+
+def test_longitudinal_invariance_refuses_occasions_with_different_items():
+    d = _long_example()
+    d.loc[d["month"] == 3, "wai_2"] = np.nan
+    with pytest.raises(DataValidationError, match=r"'wai_2' at month = 3"):
+        validity.longitudinal_invariance({"bond": ["wai_2", "wai_5", "wai_7", "wai_9"]}, d,
+                                         "patient_id", "month", [1, 3])
+
+
+def test_longitudinal_invariance_refuses_too_few_complete_patients():
+    d = _long_example()
+    keep = d["patient_id"].isin(d["patient_id"].unique()[:6])
+    with pytest.raises(DataValidationError, match="missing='ml'"):
+        validity.longitudinal_invariance({"bond": ["wai_2", "wai_5", "wai_7", "wai_9"]},
+                                         d[keep], "patient_id", "month", [1, 3])
