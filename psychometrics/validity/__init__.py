@@ -24,6 +24,8 @@
                                                   omega_tot, Uni, r.fit, fa.fit, splits)
 ``unidim(data, keys)``                            ``psych::unidim``
 ``omega_sem(data, n_factors)``                    ``psych::omegaSem`` (bifactor CFA omegas)
+``retest_analysis(data, items, id, time)``        ``psych::testRetest`` (r12, alpha by occasion,
+                                                  item rii, profile rqq, variance components)
 ================================================  ===========================================
 """
 from __future__ import annotations
@@ -49,6 +51,7 @@ from ._overlap import ScoreOverlapResult, score_overlap
 from ._reliability_table import ReliabilityTableResult, UnidimResult, reliability_table, unidim
 from ._retest import MTMMResult, RetestResult, mtmm, retest_reliability
 from ._score_items import ScoreItemsResult, score_items
+from ._test_retest import RetestAnalysisResult, retest_analysis
 
 __all__ = [
     "corr_test", "CorrTestResult", "p_adjust",
@@ -61,4 +64,5 @@ __all__ = [
     "retest_reliability", "RetestResult", "mtmm", "MTMMResult",
     "score_items", "ScoreItemsResult", "reliability_table", "ReliabilityTableResult",
     "unidim", "UnidimResult", "omega_sem", "OmegaSemResult",
+    "retest_analysis", "RetestAnalysisResult",
 ]
