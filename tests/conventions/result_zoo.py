@@ -128,6 +128,18 @@ BUILDERS = {
         _therapy().iloc[:300], "oq_total", "patient_id", "month"),
     "SimulationResult": lambda: __import__("psychometrics.simulate", fromlist=["x"]).simulate(
         n_patients=20, seed=1),
+    "OmegaSemResult": lambda: __import__("psychometrics.validity", fromlist=["x"]).omega_sem(
+        _items(), n_factors=3),
+    "ReliabilityTableResult": lambda: __import__("psychometrics.validity", fromlist=["x"]).reliability_table(
+        {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"]}, _items(), n_factors=1,
+        n_sample=200, seed=1),
+    "ScoreItemsResult": lambda: __import__("psychometrics.validity", fromlist=["x"]).score_items(
+        {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"]}, _items()),
+    "UnidimResult": lambda: __import__("psychometrics.validity", fromlist=["x"]).unidim(
+        _items().iloc[:, :4]),
+    "RetestAnalysisResult": lambda: __import__("psychometrics.validity", fromlist=["x"]).retest_analysis(
+        _therapy()[_therapy()["month"].isin([1, 2])].iloc[:400], ["wai_1", "wai_2", "wai_3"],
+        id="patient_id", time="month"),
     "KappaResult": lambda: __import__("psychometrics.validity", fromlist=["x"]).cohen_kappa(
         _bfi5()[["A1", "A2"]]),
 }
