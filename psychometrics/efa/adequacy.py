@@ -8,7 +8,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
 from ..exceptions import ModelSpecificationError
 from .._blas import single_blas_thread
@@ -131,6 +130,7 @@ def bartlett(data: Any, n_obs: float | None = None, *, missing: str = "pairwise"
     ``chi2 = -log|R| (n - 1 - (2p + 5)/6)`` on ``p(p-1)/2`` df.
     R: ``psych::cortest.bartlett(R, n = n_obs)``.
     """
+    from scipy import special  # lazy: keeps `import psychometrics.efa` light
     ci = prepare_correlation(data, n_obs=n_obs, missing=missing, caller="bartlett")
     if ci.n_obs is None:
         raise ModelSpecificationError(
@@ -142,7 +142,7 @@ def bartlett(data: Any, n_obs: float | None = None, *, missing: str = "pairwise"
     stat = -logdet * (n - 1 - (2 * p + 5) / 6)
     dof = p * (p - 1) / 2
     return BartlettResult(chisq=float(stat), df=float(dof),
-                          p_value=float(sps.chi2.sf(stat, dof)), n_obs=n)
+                          p_value=float(special.chdtrc(dof, stat)), n_obs=n)
 
 
 @single_blas_thread()

@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import minimize
 
 import warnings
 
@@ -61,6 +60,8 @@ def _lbfgsb(fun_grad, start, upper, maxit=100):
         return f, g * sc
 
     with single_blas_thread():
+        from scipy.optimize import minimize  # lazy: keeps `import psychometrics.efa` light
+
         res = minimize(fg, np.asarray(start) / sc, jac=True, method="L-BFGS-B",
                        bounds=[(0.005 / sc, upper / sc)] * n,
                        options=dict(maxcor=5, ftol=1e7 * _EPS, gtol=0.0, maxiter=maxit))
@@ -143,6 +144,8 @@ BASIN_ATOL, BASIN_RTOL = 1e-6, 1e-3
 def _tight(fun_grad, start, upper):
     p = len(start)
     with single_blas_thread():
+        from scipy.optimize import minimize  # lazy
+
         r = minimize(fun_grad, np.clip(start, 0.005, upper), jac=True, method="L-BFGS-B",
                      bounds=[(0.005, upper)] * p,
                      options=dict(ftol=1e-14, gtol=1e-10, maxiter=2000))

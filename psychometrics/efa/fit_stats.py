@@ -9,9 +9,6 @@ import math
 from dataclasses import dataclass, fields
 
 import numpy as np
-from scipy import special as spc
-from scipy import stats as sps
-from scipy.optimize import brentq
 
 from ._input import cor_smooth
 
@@ -102,6 +99,7 @@ def fa_stats(r: np.ndarray, f: np.ndarray, phi: np.ndarray | None = None, *,
     passes the pairwise counts ``np.obs``; the empirical chi-square and ``rms``
     then weight each residual by its count and divide by their harmonic mean.
     """
+    from scipy import special as spc  # lazy: keeps `import psychometrics.efa` light
     n = r.shape[0]
     nf = f.shape[1]
     nobs = math.nan if n_obs is None else float(n_obs)
@@ -127,7 +125,7 @@ def fa_stats(r: np.ndarray, f: np.ndarray, phi: np.ndarray | None = None, *,
         rms = math.sqrt(rstar_off / (nh * n * (n - 1)))
         crms = math.sqrt(rstar_off / (2 * nh * dof)) if dof > 0 else math.nan
     if dof > 0:
-        epval = float(sps.chi2.sf(chi, dof)) if not math.isnan(chi) else math.nan
+        epval = float(spc.chdtrc(dof, chi)) if not math.isnan(chi) else math.nan
         ebic = chi - dof * math.log(nh) if not math.isnan(nh) else math.nan
     else:
         epval = ebic = math.nan
@@ -149,7 +147,7 @@ def fa_stats(r: np.ndarray, f: np.ndarray, phi: np.ndarray | None = None, *,
         chisq = objective * ((nobs - 1) - (2 * n + 5) / 6 - (2 * nf) / 3)
         if not math.isnan(chisq) and chisq < 0:
             chisq = 0.0
-        pval = float(sps.chi2.sf(chisq, dof)) if dof > 0 else math.nan
+        pval = float(spc.chdtrc(dof, chisq)) if dof > 0 else math.nan
     F0 = float(np.trace(rr)) - _logdet(rr) - n
     Mm = objective / dof if dof != 0 else math.nan
     M0 = F0 * 2 / (n * (n - 1))
@@ -182,6 +180,8 @@ def _rmsea_ci(chisq: float, dof: float, n: float, tail: float) -> tuple[float, f
     """psych's RMSEA interval: noncentrality where the ncx2 cdf at ``chisq`` is
     ``tail`` (upper bound) and ``1 - tail`` (lower bound), found on
     ``[0, max(n, chisq) + 2n]``."""
+    from scipy import special as spc
+    from scipy.optimize import brentq
     upper_x = max(n, chisq) + 2 * n
     p0 = float(spc.chdtr(dof, chisq))
 
