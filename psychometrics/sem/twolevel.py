@@ -450,9 +450,12 @@ def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, missing: str =
         info = 0.5 * H      # observed information of logL (Hessian of -logL)
         _check_identified(info, pnames)
         vcov = np.linalg.inv(info)
-        if se_kind == "robust":
+        if se_kind == "robust" or estimator == "MLR":
             Sc = _cluster_scores(mdl, theta, Y, codes)
-            vcov = vcov @ (Sc.T @ Sc) @ vcov
+            B0 = Sc.T @ Sc
+            trace_h0 = float(np.trace(vcov @ B0))
+            if se_kind == "robust":
+                vcov = vcov @ B0 @ vcov
     logl = -0.5 * (F + constant(cs)) - loglik_x
     h1_logl = h1.logl - loglik_x
 
@@ -493,7 +496,8 @@ def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, missing: str =
     fm = {"npar": float(mdl.npar)}
     if np.isfinite(F):
         chisq = max(2.0 * (h1_logl - logl), 0.0) if df > 0 else 2.0 * (h1_logl - logl)
-        xb, dfb = _baseline(pt1, pt2, cs, h1, set1, set2, x_names, h1_logl, loglik_x)
+        xb, dfb, bmod, btheta = _baseline(pt1, pt2, cs, h1, set1, set2, x_names, h1_logl,
+                                          loglik_x)
         fm.update(_fit_indices(chisq, df, xb, dfb, cs.nobs))
         # lavaan's fmin: -2 logL (covariates included, no constant) / (2 N)
         fm["fmin"] = F / (2.0 * cs.nobs)
@@ -503,6 +507,14 @@ def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, missing: str =
                   nobs=float(cs.nobs),
                   nclusters=float(cs.nclusters))
         fm.update(_srmr(mdl, h1, sw, sb, mu))
+        if estimator == "MLR" and vcov is not None and df > 0:
+            from .fit_measures import robust_fit_measures
+            from .twolevel_robust import h1_trace, model_trace, trace_parts
+            xset = (set(x_names[1]) | set(x_names[2])) if fixed_x else set()
+            tr_h1, nd_h1 = h1_trace(cs, ov1, ov2, set2, h1, xset, Y, codes)
+            rob = trace_parts(tr_h1, nd_h1, trace_h0)
+            c_null = (tr_h1 - model_trace(bmod, btheta, Y, codes)) / dfb
+            fm.update(robust_fit_measures(fm, rob, c_null, mdl.npar, 1))
     zy = list(cs.z) + list(cs.y)
     L1, L2 = mdl.levels
     ov1_rep = list(L1.prob.rep.ov)
@@ -671,7 +683,7 @@ def _baseline(pt1, pt2, cs, h1, set1, set2, x_names, h1_logl, loglik_x):
     theta, F = _optimize_light(bm)
     logl_b = -0.5 * (F + constant(cs)) - loglik_x
     dfb = _ndat(ov1, ov2, set2, x1, x2) - bm.npar
-    return 2.0 * (h1_logl - logl_b), dfb
+    return 2.0 * (h1_logl - logl_b), dfb, bm, theta
 
 
 def _fit_indices(X2, df, Xb, dfb, N) -> dict:
