@@ -183,6 +183,13 @@ def _variance_checks(Y, Z, codes, ids, csize, y, z, within_only):
     (or all) clusters; level-2-only variables varying within clusters."""
     msgs = []
     J = len(ids)
+    single = np.flatnonzero(csize == 1)
+    if len(single):
+        msg = (f"{len(single)} cluster(s) have a single row (ids: "
+               f"{' '.join(str(ids[i]) for i in single[:20])}{' ...' if len(single) > 20 else ''}); "
+               f"they inform the level-2 (between) part only, not the level-1 (within) part.")
+        warnings.warn(msg, DataQualityWarning, stacklevel=3)
+        msgs.append(msg)
 
     def within_var(x, single=10.0):
         ok = ~np.isnan(x)
@@ -415,7 +422,7 @@ def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, missing: str =
         warnings.warn(msg, DataQualityWarning, stacklevel=2)
         warn_list.append(msg)
     if h1_method == "exact" and not fiml:
-        h1 = _exact_h1(cs, ov1, ov2, set2, h1)
+        h1 = _exact_h1(cs, within_only, h1, warn_list)
     loglik_x = _loglik_x(cs, pt1, pt2, fixed_x)
 
     mdl = _Model(pt1, pt2, cs, h1)
@@ -564,46 +571,21 @@ def _between_variance_check(cs: ClusterStats, within_only) -> list[str]:
     return [msg]
 
 
-def _exact_h1(cs: ClusterStats, ov1, ov2, set2, em: H1) -> H1:
-    """Saturated two-level model at its maximum: all level-1 and level-2 (co)variances and
-    means free, started at the EM solution, Newton-polished with the analytic gradient."""
-    def block(ov, means):
-        lines = [f"{a} ~~ {b}" for i, a in enumerate(ov) for b in ov[i:]]
-        lines += [f"{a} ~ 1" for a in means]
-        return parse_model("\n".join(lines))
-    within_means = [v for v in ov1 if v not in set2]
-    pt1 = build_partable(block(list(ov1), within_means), meanstructure=True, fixed_x=False)
-    fix = [r for r, (l, o) in enumerate(zip(pt1.c("lhs"), pt1.c("op"))) if o == "~1" and l in set2]
-    pt1 = _fix_rows(pt1, fix, 0.0)
-    pt2 = build_partable(block(list(ov2), list(ov2)), meanstructure=True, fixed_x=False)
-    mdl = _Model(pt1, pt2, cs, em)
-    theta = np.zeros(mdl.npar)
-    zy = list(cs.z) + list(cs.y)
-    for lev, L in enumerate(mdl.levels):
-        c = L.pt.cols
-        for r in range(len(c["op"])):
-            k = L.gpar[r]
-            if k < 0:
-                continue
-            a, o, b = c["lhs"][r], c["op"][r], c["rhs"][r]
-            if lev == 0:
-                ia = cs.y.index(a)
-                theta[k] = em.mu_w[ia] if o == "~1" else em.sigma_w[ia, cs.y.index(b)]
-            else:
-                ia = zy.index(a)
-                theta[k] = em.mu_b[ia] if o == "~1" else em.sigma_b[ia, zy.index(b)]
-    theta, F, g, H, iters, converged, msg = _optimize(mdl, theta, 10000)
-    if not converged:
-        warnings.warn(f"The exact saturated (h1) model did not converge ({msg}); the EM "
-                      f"solution is used.", ConvergenceWarning, stacklevel=3)
+def _exact_h1(cs: ClusterStats, within_only, em: H1, warn_list) -> H1:
+    """Saturated two-level model at its maximum over PSD within and between matrices
+    (Cholesky parametrisation, :func:`.twolevel_h1.h1_cholesky`), started at the EM solution.
+    Falls back to the EM solution (with a warning) if it does not converge or ends lower."""
+    from .twolevel_h1 import h1_cholesky
+    mu = np.concatenate([em.mu_b[:cs.pz], em.mu_w + np.where(within_only, 0.0, em.mu_b[cs.pz:])])
+    h1, ok, msg = h1_cholesky(cs, within_only, em.sigma_w, em.sigma_b, mu,
+                              iterations0=em.iterations)
+    if not ok or h1.logl < em.logl:
+        m = (f"The exact saturated (h1) model did not converge ({msg}); the EM solution is "
+             f"used.")
+        warnings.warn(m, ConvergenceWarning, stacklevel=3)
+        warn_list.append(m)
         return em
-    sw, sb, mu, _ = mdl.moments(theta)
-    mu_w = np.zeros(cs.py)
-    mu_b = np.zeros(len(zy))
-    L1, L2 = mdl.levels
-    mu_w[L1.ypos] = _level_means(mdl, theta, 0)
-    mu_b[L2.pos] = _level_means(mdl, theta, 1)
-    return H1(sw, sb, mu_w, mu_b, float(-0.5 * (F + constant(cs))), em.iterations + iters)
+    return h1
 
 
 def _free_x_covariances(parsed):
@@ -657,13 +639,29 @@ def _ndat(ov1, ov2, set2, x1, x2) -> int:
 
 
 def _heywood(tab: pd.DataFrame) -> list[str]:
+    """Improper solutions: negative variances and (residual) correlations beyond +-1,
+    named with the variable(s) and the level."""
     msgs = []
-    sel = (tab["op"] == "~~") & (tab["lhs"] == tab["rhs"]) & tab["free"] & (tab["est"] < 0)
-    for _, r in tab[sel].iterrows():
-        msg = (f"Heywood case: the variance of {r['lhs']!r} at level {r['level']} is negative "
-               f"({r['est']:.4g}).")
+    lvl = {1: "level 1 (within)", 2: "level 2 (between)"}
+    cov = tab[(tab["op"] == "~~") & tab["level"].isin([1, 2])]
+    sel = (cov["lhs"] == cov["rhs"]) & cov["free"] & (cov["est"] < 0)
+    for _, r in cov[sel].iterrows():
+        msg = (f"Heywood case: the variance of {r['lhs']!r} at {lvl[int(r['level'])]} is "
+               f"negative ({r['est']:.4g}); the solution is improper. Constrain it (e.g. fix "
+               f"it to 0 or a small positive value) or simplify that level's model.")
         warnings.warn(msg, HeywoodCaseWarning, stacklevel=3)
         msgs.append(msg)
+    var = {(r.lhs, int(r.level)): r.est for r in cov[cov["lhs"] == cov["rhs"]].itertuples()}
+    for r in cov[cov["lhs"] != cov["rhs"]].itertuples():
+        va, vb = var.get((r.lhs, int(r.level))), var.get((r.rhs, int(r.level)))
+        if va is None or vb is None or va <= 0 or vb <= 0 or not r.free:
+            continue
+        c = r.est / np.sqrt(va * vb)
+        if abs(c) > 1:
+            msg = (f"Improper solution: the (residual) correlation of {r.lhs!r} and {r.rhs!r} at "
+                   f"{lvl[int(r.level)]} is {c:.4g}, beyond +-1.")
+            warnings.warn(msg, HeywoodCaseWarning, stacklevel=3)
+            msgs.append(msg)
     return msgs
 
 
