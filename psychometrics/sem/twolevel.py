@@ -52,7 +52,7 @@ def _prepare_data(data, cluster, y, z, missing="listwise", x_exo=()):
     """Validate the data; returns ``Y, Z, codes, ids, csize, warnings, dropped``.
 
     ``missing="listwise"``: rows with a missing value in a model variable are dropped.
-    ``missing="ml"``: rows stay in with their holes; rows with no observed model variable,
+    ``missing="ml"``: rows stay in with their holes; rows with no observed level-1 variable,
     rows without a cluster id and (with fixed.x) rows with a missing exogenous covariate
     are dropped and counted in ``dropped`` (reason -> rows). ``Z`` is then one row per
     cluster (the cluster's observed value, NaN if none).
@@ -100,12 +100,14 @@ def _prepare_data(data, cluster, y, z, missing="listwise", x_exo=()):
         n0 = len(sub)
         reasons = []
         no_id = sub[cluster].isna().to_numpy()
-        empty = sub[needed].isna().all(axis=1).to_numpy() & ~no_id
+        # as lavaan: a row without any observed level-1 variable is empty (its level-2
+        # values are the cluster's, known from the cluster's other rows)
+        empty = sub[list(y)].isna().all(axis=1).to_numpy() & ~no_id
         xs = [v for v in x_exo if v in needed]
         no_x = (sub[xs].isna().any(axis=1).to_numpy() & ~no_id & ~empty) if xs else \
             np.zeros(n0, dtype=bool)
         for mask, why in ((no_id, f"no cluster id ({cluster!r} missing)"),
-                          (empty, "no observed model variable"),
+                          (empty, "no observed level-1 variable"),
                           (no_x, f"missing exogenous covariate ({', '.join(xs)}; fixed.x)")):
             if mask.any():
                 dropped[why] = int(mask.sum())
@@ -121,7 +123,7 @@ def _prepare_data(data, cluster, y, z, missing="listwise", x_exo=()):
                            f"{', '.join(map(str, gone[:10]))}{' ...' if len(gone) > 10 else ''})")
         if drop.any():
             msg = (f"{int(drop.sum())} of {n0} rows were removed: {'; '.join(reasons)}. "
-                   f"Rows with some observed variables stay in (missing='ml').")
+                   f"Rows with some observed level-1 variables stay in (missing='ml').")
             warnings.warn(msg, DataQualityWarning, stacklevel=3)
             warn.append(msg)
             sub = sub[~drop]
@@ -144,8 +146,8 @@ def _prepare_data(data, cluster, y, z, missing="listwise", x_exo=()):
 
 
 def _empty_cluster_check(Y, Zc, codes, ids, y, z, within_only) -> list[str]:
-    """With missing='ml': a variable never observed is an error; clusters whose level-1
-    values are all missing (only their between-only variables observed) are named."""
+    """With missing='ml': a variable never observed is an error (rows without any observed
+    level-1 variable were dropped before, and clusters left without rows reported)."""
     for k, v in enumerate(y):
         if np.isnan(Y[:, k]).all():
             raise DataValidationError(
@@ -155,17 +157,7 @@ def _empty_cluster_check(Y, Zc, codes, ids, y, z, within_only) -> list[str]:
             raise DataValidationError(
                 f"Level-2 variable {v!r} has no observed value in any cluster; remove it from "
                 f"the 'level: 2' block.")
-    J = len(ids)
-    has_y = np.zeros(J, dtype=bool)
-    has_y[codes[~np.isnan(Y).all(axis=1)]] = True
-    if has_y.all():
-        return []
-    bad = [ids[j] for j in np.flatnonzero(~has_y)]
-    msg = (f"{len(bad)} cluster(s) have no observed level-1 value (only level-2 variables "
-           f"{', '.join(z)} observed); they inform the between part only (ids: "
-           f"{' '.join(map(str, bad[:20]))}{' ...' if len(bad) > 20 else ''}).")
-    warnings.warn(msg, DataQualityWarning, stacklevel=3)
-    return [msg]
+    return []
 
 
 def _cluster_values(Z, codes, J, z, ids):
@@ -245,6 +237,21 @@ def _variance_checks(Y, Z, codes, ids, csize, y, z, within_only):
 
 
 # ---------------------------------------------------------------------------- main
+def _one_blas_thread(fn):
+    """Run the fit on one OpenBLAS thread (many small matrix products: the thread pool's
+    hand-offs cost milliseconds per call on a loaded machine, see :mod:`.._blas`)."""
+    import functools
+
+    from .._blas import single_blas_thread
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with single_blas_thread():
+            return fn(*args, **kwargs)
+    return wrapper
+
+
+@_one_blas_thread
 def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, missing: str = "listwise",
                  estimator: str = "ML", fixed_x: bool = True, std_lv: bool = False,
                  h1: str = "em", se: str | None = None,
@@ -265,16 +272,20 @@ def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, missing: str =
         ``"listwise"`` (default): rows with a missing value in a model variable are dropped
         with a :class:`DataQualityWarning`. ``"ml"`` (alias ``"fiml"``): two-level
         full-information ML (lavaan ``missing = "ml"``): every row with at least one
-        observed model variable stays in with its holes (each cluster's likelihood is the
-        marginal of its observed cells, :mod:`.twolevel_missing`); rows with nothing
-        observed, without a cluster id or (with ``fixed_x``) with a missing exogenous
-        covariate are dropped, counted in ``result.dropped`` and named in a warning. The
+        observed level-1 variable stays in with its holes (each cluster's likelihood is the
+        marginal of its observed cells, :mod:`.twolevel_missing`); rows with no observed
+        level-1 variable (as lavaan's "empty cases"), without a cluster id or (with
+        ``fixed_x``) with a missing exogenous covariate are dropped, counted in
+        ``result.dropped`` (clusters left without rows too) and named in a warning. The
         saturated model is then maximised over PSD matrices (:mod:`.twolevel_h1`, as
         lavaan, which fits it by quasi-Newton). Between-only variables take the cluster's
         observed value (lavaan treats a cluster as missing on it if any of its rows is).
     estimator : {"ML", "MLR"}
-        ``"MLR"``: ML estimates with robust (Huber-White, cluster-wise) standard errors,
-        as lavaan ``estimator = "MLR"``.
+        ``"MLR"``: ML estimates with robust (Huber-White, cluster-wise) standard errors
+        and lavaan's scaled test ``yuan.bentler.mplus`` (``chisq_scaled``,
+        ``chisq_scaling_factor``, ``*_scaled`` and ``*_robust`` fit measures), as lavaan
+        ``estimator = "MLR"``. With missing values the same formulas run on the FIML
+        likelihood's scores and information (lavaan 0.6-14 stops with an error there).
     fixed_x : bool
         Exogenous observed covariates keep their (saturated-model) moments (lavaan
         default).

@@ -54,7 +54,7 @@ class TwoLevelResult:
         (lavaan ``lavInspect(fit, "icc")``).
     vcov : DataFrame or None
     dropped : Mapping[str, int]
-        Rows removed before fitting, by reason (e.g. ``"no observed model variable"``,
+        Rows removed before fitting, by reason (e.g. ``"no observed level-1 variable"``,
         ``"missing values (listwise deletion)"``) and ``"clusters with no observed
         values"``; empty when nothing was removed. ``nobs`` counts the rows used.
     """

@@ -37,10 +37,9 @@ level: 2
 '),
   demo_2f = list(data = "D", cluster = "cluster", model = '
 level: 1
-    fw1 =~ y1 + y2 + y3
-    fw2 =~ y4 + y5 + y6
+    fw =~ y1 + y2 + y3
 level: 2
-    fb =~ y1 + y2 + y3 + y4 + y5 + y6
+    fb =~ y1 + y2 + y3
     w1 ~ fb
 '),
   therapy = list(data = "TE", cluster = "patient_id", model = '
