@@ -93,7 +93,7 @@ def _prepare_data(data, cluster, y, z, missing="listwise", x_exo=()):
             msg = (f"{n_drop} of {len(sub)} rows have missing values in the model variables or "
                    f"the cluster variable {cluster!r} and were removed (listwise deletion). Use "
                    f"missing='ml' to keep incomplete rows (full-information ML).")
-            warnings.warn(msg, DataQualityWarning, stacklevel=3)
+            warnings.warn(msg, DataQualityWarning, stacklevel=4)
             warn.append(msg)
             sub = sub[ok]
     else:
@@ -124,7 +124,7 @@ def _prepare_data(data, cluster, y, z, missing="listwise", x_exo=()):
         if drop.any():
             msg = (f"{int(drop.sum())} of {n0} rows were removed: {'; '.join(reasons)}. "
                    f"Rows with some observed level-1 variables stay in (missing='ml').")
-            warnings.warn(msg, DataQualityWarning, stacklevel=3)
+            warnings.warn(msg, DataQualityWarning, stacklevel=4)
             warn.append(msg)
             sub = sub[~drop]
     if len(sub) == 0:
@@ -180,7 +180,7 @@ def _variance_checks(Y, Z, codes, ids, csize, y, z, within_only):
         msg = (f"{len(single)} cluster(s) have a single row (ids: "
                f"{' '.join(str(ids[i]) for i in single[:20])}{' ...' if len(single) > 20 else ''}); "
                f"they inform the level-2 (between) part only, not the level-1 (within) part.")
-        warnings.warn(msg, DataQualityWarning, stacklevel=3)
+        warnings.warn(msg, DataQualityWarning, stacklevel=4)
         msgs.append(msg)
 
     def within_var(x, single=10.0):
@@ -213,7 +213,7 @@ def _variance_checks(Y, Z, codes, ids, csize, y, z, within_only):
         else:
             msg = (f"Level-1 variable {v!r} has no variance within some clusters. The cluster "
                    f"ids with zero within variance are: {' '.join(str(ids[i]) for i in zero)}")
-        warnings.warn(msg, DataQualityWarning, stacklevel=3)
+        warnings.warn(msg, DataQualityWarning, stacklevel=4)
         msgs.append(msg)
     for k, v in enumerate(z):
         wv = within_var(Z[:, k], single=0.0)
@@ -224,7 +224,7 @@ def _variance_checks(Y, Z, codes, ids, csize, y, z, within_only):
             msg = (f"Level-2 variable {v!r} has non-zero variance at the within level in one "
                    f"cluster with id: {ids[nz[0]]}. Please double-check if this is a between "
                    f"only variable.")
-            warnings.warn(msg, DataQualityWarning, stacklevel=3)
+            warnings.warn(msg, DataQualityWarning, stacklevel=4)
             msgs.append(msg)
         else:
             raise DataValidationError(
@@ -420,7 +420,7 @@ def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, missing: str =
         if not h1_ok:
             m = (f"The saturated (h1) model with missing values did not converge ({h1_msg}); "
                  f"the chi-square and fit indices may be off.")
-            warnings.warn(m, ConvergenceWarning, stacklevel=2)
+            warnings.warn(m, ConvergenceWarning, stacklevel=3)
             warn_list.append(m)
     else:
         cs = cluster_stats(Y, Z, codes, y, z, ids)
@@ -430,7 +430,7 @@ def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, missing: str =
     if zero_w:
         msg = (f"H1 estimation resulted in a within covariance matrix with (near) zero "
                f"variances for some of the level-1 variables: {', '.join(zero_w)}.")
-        warnings.warn(msg, DataQualityWarning, stacklevel=2)
+        warnings.warn(msg, DataQualityWarning, stacklevel=3)
         warn_list.append(msg)
     if h1_method == "exact" and not fiml:
         h1 = _exact_h1(cs, within_only, h1, warn_list)
@@ -460,7 +460,7 @@ def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, missing: str =
     if not converged:
         m = (f"The optimizer did not converge after {iters} iterations ({msg}); estimates are "
              f"not valid and standard errors are not computed.")
-        warnings.warn(m, ConvergenceWarning, stacklevel=2)
+        warnings.warn(m, ConvergenceWarning, stacklevel=3)
         warn_list.append(m)
     else:
         if H is None:
@@ -578,7 +578,7 @@ def _between_variance_check(cs: ClusterStats, within_only) -> list[str]:
         return []
     msg = (f"(Near) zero variance at the between level for split variable(s): "
            f"{', '.join(bad)}. Consider removing them from the 'level: 2' block.")
-    warnings.warn(msg, DataQualityWarning, stacklevel=3)
+    warnings.warn(msg, DataQualityWarning, stacklevel=4)
     return [msg]
 
 
@@ -593,7 +593,7 @@ def _exact_h1(cs: ClusterStats, within_only, em: H1, warn_list) -> H1:
     if not ok or h1.logl < em.logl:
         m = (f"The exact saturated (h1) model did not converge ({msg}); the EM solution is "
              f"used.")
-        warnings.warn(m, ConvergenceWarning, stacklevel=3)
+        warnings.warn(m, ConvergenceWarning, stacklevel=4)
         warn_list.append(m)
         return em
     return h1
@@ -660,7 +660,7 @@ def _heywood(tab: pd.DataFrame) -> list[str]:
         msg = (f"Heywood case: the variance of {r['lhs']!r} at {lvl[int(r['level'])]} is "
                f"negative ({r['est']:.4g}); the solution is improper. Constrain it (e.g. fix "
                f"it to 0 or a small positive value) or simplify that level's model.")
-        warnings.warn(msg, HeywoodCaseWarning, stacklevel=3)
+        warnings.warn(msg, HeywoodCaseWarning, stacklevel=4)
         msgs.append(msg)
     var = {(r.lhs, int(r.level)): r.est for r in cov[cov["lhs"] == cov["rhs"]].itertuples()}
     for r in cov[cov["lhs"] != cov["rhs"]].itertuples():
@@ -671,7 +671,7 @@ def _heywood(tab: pd.DataFrame) -> list[str]:
         if abs(c) > 1:
             msg = (f"Improper solution: the (residual) correlation of {r.lhs!r} and {r.rhs!r} at "
                    f"{lvl[int(r.level)]} is {c:.4g}, beyond +-1.")
-            warnings.warn(msg, HeywoodCaseWarning, stacklevel=3)
+            warnings.warn(msg, HeywoodCaseWarning, stacklevel=4)
             msgs.append(msg)
     return msgs
 
