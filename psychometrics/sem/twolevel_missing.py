@@ -51,7 +51,7 @@ class MissingClusterStats:
     nclusters: int
     cluster_ids: tuple
     cluster_size: np.ndarray      # rows per cluster (J)
-    Y: np.ndarray                 # (N, py), NaN where missing
+    Y: np.ndarray                 # (N, py), NaN where missing; rows sorted by pattern
     Z: np.ndarray                 # (J, pz), NaN where missing
     codes: np.ndarray             # cluster of each row (N)
     both: np.ndarray              # indices (in y) of split variables
@@ -63,7 +63,7 @@ class MissingClusterStats:
     n_observed: int               # observed cells (y cells + z cells)
     Y0: np.ndarray = None         # Y with zeros for the holes
     obsf: np.ndarray = None       # (N, py) 1.0 where observed
-    pat_rows: tuple = ()          # row indices of each pattern
+    pat_rows: tuple = ()          # slice of the rows of each pattern (rows sorted by pattern)
     C: object = None              # sparse (J, N) cluster indicator: C @ X sums rows per cluster
     missing = True
 
@@ -120,6 +120,9 @@ def missing_cluster_stats(Y: np.ndarray, Z: np.ndarray, codes: np.ndarray, y_nam
     obs = ~np.isnan(Y)
     pat, row_pat = np.unique(obs, axis=0, return_inverse=True)
     row_pat = np.asarray(row_pat).reshape(-1)
+    # rows sorted by pattern: every pattern is one contiguous block (no gathers per call)
+    order = np.argsort(row_pat, kind="stable")
+    Y, codes, row_pat, obs = Y[order], np.asarray(codes)[order], row_pat[order], obs[order]
     P = pat.shape[0]
     njp = np.zeros((J, P))
     np.add.at(njp, (codes, row_pat), 1.0)
@@ -132,7 +135,8 @@ def missing_cluster_stats(Y: np.ndarray, Z: np.ndarray, codes: np.ndarray, y_nam
     both = np.flatnonzero(~np.asarray(within_only, dtype=bool))
     from scipy import sparse
     C = sparse.csr_matrix((np.ones(N), (codes, np.arange(N))), shape=(J, N))
-    pat_rows = tuple(np.flatnonzero(row_pat == p) for p in range(P))
+    bounds = np.searchsorted(row_pat, np.arange(P + 1))
+    pat_rows = tuple(slice(int(bounds[p]), int(bounds[p + 1])) for p in range(P))
     return MissingClusterStats(tuple(y_names), tuple(z_names), N, J, tuple(cluster_ids),
                                np.bincount(codes, minlength=J), Y, Z, codes, both, pat,
                                row_pat, njp, zpat, cz, int(obs.sum() + zobs.sum()),
@@ -208,8 +212,9 @@ def _core(ms: MissingClusterStats, sigma_w, sigma_b, mu, need_grad: bool,
     mfull = np.zeros((J, py))
     mfull[:, b] = m
     E = (ms.Y0 - mu_y - mfull[ms.codes]) * ms.obsf
-    Wr = Wi[ms.row_pat]                                      # (N, py, py) per row
-    PW = np.matmul(E[:, None, :], Wr)[:, 0, :]
+    PW = np.empty_like(E)
+    for p, sl in enumerate(ms.pat_rows):
+        PW[sl] = E[sl] @ Wi[p]
     quad = np.sum(PW * E)
     ldW = float(ms.njp.sum(axis=0) @ ldw)
     R = ms.C @ PW
@@ -231,9 +236,15 @@ def _core(ms: MissingClusterStats, sigma_w, sigma_b, mu, need_grad: bool,
     # ---- gradient w.r.t. Sigma_W, B_j, the y means
     hfull = np.zeros((J, py))
     hfull[:, b] = h
-    V = PW - np.matmul(hfull[ms.codes][:, None, :], Wr)[:, 0, :]
-    Kfull = np.zeros((J, py, py))
-    Kfull[np.ix_(np.arange(J), b, b)] = K
+    Hr = hfull[ms.codes]
+    V = PW.copy()
+    for p, sl in enumerate(ms.pat_rows):
+        V[sl] -= Hr[sl] @ Wi[p]
+    if pb == py:
+        Kfull = K
+    else:
+        Kfull = np.zeros((J, py, py))
+        Kfull[:, b[:, None], b[None, :]] = K
     if per_cluster:
         WKW = np.einsum("jp,pab,jbc,pcd->jad", ms.njp, Wi, Kfull, Wi, optimize=True)
         VV = np.zeros((J, py, py))
