@@ -329,6 +329,17 @@ def _optimize(model: _Model, theta0: np.ndarray, max_iter: int):
     theta = res.x
     iters = int(res.nit)
     f, g = model.fg(theta)
+    # quasi-Newton polish with BFGS's inverse-Hessian approximation (no extra Hessian)
+    Hinv = getattr(res, "hess_inv", None)
+    if isinstance(Hinv, np.ndarray) and Hinv.shape == (len(theta), len(theta)):
+        for _ in range(5):
+            if not np.isfinite(f) or np.max(np.abs(g)) / scale < 1e-10:
+                break
+            step = -(Hinv @ (g / scale))
+            f_new, g_new = model.fg(theta + step)
+            if not (np.isfinite(f_new) and f_new <= f):
+                break
+            theta, f, g = theta + step, f_new, g_new
     # Newton polish on the numerical Hessian of the analytic gradient; the Hessian of a
     # last step shorter than 1e-7 is kept for the standard errors (its change over such a
     # step is far below the SE precision)
