@@ -397,8 +397,9 @@ def progress(ctx: "Context") -> Any:
     labels[oname] = olabel
     res = ml_progress(frame, outcome=oname, predictors=preds, id=s.data.id, time=s.data.time,
                       lag=spec.lag, control_prior_outcome=spec.control_prior_outcome,
-                      random_slopes=spec.random_slopes, max_gap=spec.max_gap)
-    lead = res.formulas["baseline"].split("~")[0].strip().strip("`")
+                      random_slopes=spec.random_slopes, max_gap=spec.max_gap, method=spec.method)
+    obs = res.observed if res.method == "latent" else res
+    lead = obs.formulas["baseline"].split("~")[0].strip().strip("`")
     return ProgressBundle(result=res, outcome=oname, predictors=tuple(preds), labels=labels,
                           id=s.data.id, time=s.data.time, lead_column=lead,
                           max_patients_plotted=spec.max_patients_plotted)

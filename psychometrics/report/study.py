@@ -172,7 +172,10 @@ class ProgressSpec(_Frozen):
     numeric data column scored elsewhere (``outcome_column: oq_total``); give
     one of them. ``max_gap`` is the largest time difference that still counts
     as the next assessment (default ``lag`` time units: a skipped month loses
-    the row; the report counts those rows apart from the end of treatment)."""
+    the row; the report counts those rows apart from the end of treatment).
+    ``method``: ``observed`` (default; mixed models on observed patient means) or
+    ``latent`` (two-level SEM with latent person means; the section then adds a table
+    of observed versus latent centring and says which method was used)."""
 
     predictors: tuple[ScaleRef, ...] = Field(min_length=1)
     outcome: ScaleRef | None = None
@@ -181,6 +184,7 @@ class ProgressSpec(_Frozen):
     max_gap: float | None = Field(default=None, gt=0)
     control_prior_outcome: bool = True
     random_slopes: bool = False
+    method: Literal["observed", "latent"] = "observed"
     max_patients_plotted: int = Field(default=30, ge=1)
 
     @field_validator("predictors", mode="before")
