@@ -48,7 +48,15 @@ __all__ = ["fit_twolevel", "lrt_twolevel", "TwoLevelResult", "split_levels", "Tw
 
 
 # ---------------------------------------------------------------------------- data checks
-def _prepare_data(data, cluster, y, z):
+def _prepare_data(data, cluster, y, z, missing="listwise", x_exo=()):
+    """Validate the data; returns ``Y, Z, codes, ids, csize, warnings, dropped``.
+
+    ``missing="listwise"``: rows with a missing value in a model variable are dropped.
+    ``missing="ml"``: rows stay in with their holes; rows with no observed model variable,
+    rows without a cluster id and (with fixed.x) rows with a missing exogenous covariate
+    are dropped and counted in ``dropped`` (reason -> rows). ``Z`` is then one row per
+    cluster (the cluster's observed value, NaN if none).
+    """
     if not isinstance(data, pd.DataFrame):
         raise DataValidationError(f"The 'data' argument must be a pandas DataFrame, got "
                                   f"{type(data).__name__}.")
@@ -60,10 +68,10 @@ def _prepare_data(data, cluster, y, z):
             f"The cluster variable {cluster!r} is not a column of 'data'. Available columns: "
             f"{', '.join(map(str, data.columns[:20]))}{' ...' if len(data.columns) > 20 else ''}.")
     needed = list(y) + list(z)
-    missing = [v for v in needed if v not in data.columns]
-    if missing:
+    absent = [v for v in needed if v not in data.columns]
+    if absent:
         raise ModelSpecificationError(
-            f"Variable(s) {', '.join(map(repr, missing))} of the model are not columns of "
+            f"Variable(s) {', '.join(map(repr, absent))} of the model are not columns of "
             f"'data'.")
     if cluster in needed:
         raise ModelSpecificationError(
@@ -75,17 +83,50 @@ def _prepare_data(data, cluster, y, z):
             f"Model variable(s) {', '.join(map(repr, bad))} are not numeric; convert them "
             f"(e.g. with pd.to_numeric) before fitting.")
     sub = data[needed + [cluster]]
-    ok = sub.notna().all(axis=1).to_numpy()
     warn = []
-    if not ok.all():
-        n_drop = int((~ok).sum())
-        msg = (f"{n_drop} of {len(sub)} rows have missing values in the model variables or the "
-               f"cluster variable {cluster!r} and were removed (listwise deletion).")
-        warnings.warn(msg, DataQualityWarning, stacklevel=3)
-        warn.append(msg)
-        sub = sub[ok]
+    dropped: dict[str, int] = {}
+    if missing == "listwise":
+        ok = sub.notna().all(axis=1).to_numpy()
+        if not ok.all():
+            n_drop = int((~ok).sum())
+            dropped["missing values (listwise deletion)"] = n_drop
+            msg = (f"{n_drop} of {len(sub)} rows have missing values in the model variables or "
+                   f"the cluster variable {cluster!r} and were removed (listwise deletion). Use "
+                   f"missing='ml' to keep incomplete rows (full-information ML).")
+            warnings.warn(msg, DataQualityWarning, stacklevel=3)
+            warn.append(msg)
+            sub = sub[ok]
+    else:
+        n0 = len(sub)
+        reasons = []
+        no_id = sub[cluster].isna().to_numpy()
+        empty = sub[needed].isna().all(axis=1).to_numpy() & ~no_id
+        xs = [v for v in x_exo if v in needed]
+        no_x = (sub[xs].isna().any(axis=1).to_numpy() & ~no_id & ~empty) if xs else \
+            np.zeros(n0, dtype=bool)
+        for mask, why in ((no_id, f"no cluster id ({cluster!r} missing)"),
+                          (empty, "no observed model variable"),
+                          (no_x, f"missing exogenous covariate ({', '.join(xs)}; fixed.x)")):
+            if mask.any():
+                dropped[why] = int(mask.sum())
+                rows = np.flatnonzero(mask)
+                reasons.append(f"{int(mask.sum())} with {why} (rows "
+                               f"{', '.join(str(sub.index[r]) for r in rows[:10])}"
+                               f"{' ...' if len(rows) > 10 else ''})")
+        drop = no_id | empty | no_x
+        gone = sorted(set(sub[cluster][drop & ~no_id]) - set(sub[cluster][~drop]), key=str)
+        if gone:
+            dropped["clusters with no observed values"] = len(gone)
+            reasons.append(f"{len(gone)} cluster(s) of {cluster!r} lost every row (ids: "
+                           f"{', '.join(map(str, gone[:10]))}{' ...' if len(gone) > 10 else ''})")
+        if drop.any():
+            msg = (f"{int(drop.sum())} of {n0} rows were removed: {'; '.join(reasons)}. "
+                   f"Rows with some observed variables stay in (missing='ml').")
+            warnings.warn(msg, DataQualityWarning, stacklevel=3)
+            warn.append(msg)
+            sub = sub[~drop]
     if len(sub) == 0:
-        raise DataValidationError("No complete rows are left in 'data' for the model variables.")
+        raise DataValidationError("No rows with observed model variables are left in 'data'.")
     codes, ids = pd.factorize(sub[cluster], sort=False)
     J = len(ids)
     Y = sub[list(y)].to_numpy(dtype=float)
@@ -99,7 +140,42 @@ def _prepare_data(data, cluster, y, z):
         raise DataValidationError(
             f"Every cluster of {cluster!r} has size 1 (each row is its own cluster), so within- "
             f"and between-cluster variance cannot be separated. Check the 'cluster' argument.")
-    return Y, Z, codes, list(ids), csize, warn
+    return Y, Z, codes, list(ids), csize, warn, dropped
+
+
+def _empty_cluster_check(Y, Zc, codes, ids, y, z, within_only) -> list[str]:
+    """With missing='ml': a variable never observed is an error; clusters whose level-1
+    values are all missing (only their between-only variables observed) are named."""
+    for k, v in enumerate(y):
+        if np.isnan(Y[:, k]).all():
+            raise DataValidationError(
+                f"Level-1 variable {v!r} has no observed value; remove it from the model.")
+    for k, v in enumerate(z):
+        if np.isnan(Zc[:, k]).all():
+            raise DataValidationError(
+                f"Level-2 variable {v!r} has no observed value in any cluster; remove it from "
+                f"the 'level: 2' block.")
+    J = len(ids)
+    has_y = np.zeros(J, dtype=bool)
+    has_y[codes[~np.isnan(Y).all(axis=1)]] = True
+    if has_y.all():
+        return []
+    bad = [ids[j] for j in np.flatnonzero(~has_y)]
+    msg = (f"{len(bad)} cluster(s) have no observed level-1 value (only level-2 variables "
+           f"{', '.join(z)} observed); they inform the between part only (ids: "
+           f"{' '.join(map(str, bad[:20]))}{' ...' if len(bad) > 20 else ''}).")
+    warnings.warn(msg, DataQualityWarning, stacklevel=3)
+    return [msg]
+
+
+def _cluster_values(Z, codes, J, z, ids):
+    """One value per cluster of each between-only variable (the observed value; NaN if the
+    cluster has none). Values differing within a cluster are checked before."""
+    out = np.full((J, Z.shape[1]), np.nan)
+    for k in range(Z.shape[1]):
+        ok = ~np.isnan(Z[:, k])
+        out[codes[ok][::-1], k] = Z[ok, k][::-1]     # first observed value per cluster
+    return out
 
 
 def _variance_checks(Y, Z, codes, ids, csize, y, z, within_only):
@@ -107,21 +183,23 @@ def _variance_checks(Y, Z, codes, ids, csize, y, z, within_only):
     (or all) clusters; level-2-only variables varying within clusters."""
     msgs = []
     J = len(ids)
-    nj = csize.astype(float)
 
-    def within_var(x):
-        s1 = np.bincount(codes, weights=x, minlength=J)
-        s2 = np.bincount(codes, weights=x * x, minlength=J)
-        m = s1 / nj
+    def within_var(x, single=10.0):
+        ok = ~np.isnan(x)
+        c, xo = codes[ok], x[ok]
+        n_obs = np.bincount(c, minlength=J).astype(float)
+        s1 = np.bincount(c, weights=xo, minlength=J)
+        s2 = np.bincount(c, weights=xo * xo, minlength=J)
         with np.errstate(invalid="ignore", divide="ignore"):
-            v = (s2 - nj * m * m) / (nj - 1)
+            m = s1 / n_obs
+            v = (s2 - n_obs * m * m) / (n_obs - 1)
         # exact test for constant clusters (avoid rounding of the formula above)
         mn = np.full(J, np.inf)
         mx = np.full(J, -np.inf)
-        np.minimum.at(mn, codes, x)
-        np.maximum.at(mx, codes, x)
-        v = np.where(mx == mn, 0.0, np.maximum(v, 0.0))
-        v[csize == 1] = 10.0  # lavaan: ignore singletons
+        np.minimum.at(mn, c, xo)
+        np.maximum.at(mx, c, xo)
+        v = np.where(mx == mn, 0.0, np.maximum(np.nan_to_num(v), 0.0))
+        v[n_obs <= 1] = single  # lavaan: ignore singletons (and clusters with one value)
         return v
 
     for k, v in enumerate(y):
@@ -139,8 +217,7 @@ def _variance_checks(Y, Z, codes, ids, csize, y, z, within_only):
         warnings.warn(msg, DataQualityWarning, stacklevel=3)
         msgs.append(msg)
     for k, v in enumerate(z):
-        wv = within_var(Z[:, k])
-        wv[csize == 1] = 0.0
+        wv = within_var(Z[:, k], single=0.0)
         nz = np.flatnonzero(wv > np.finfo(float).eps)
         if len(nz) == 0:
             continue
@@ -161,8 +238,9 @@ def _variance_checks(Y, Z, codes, ids, csize, y, z, within_only):
 
 
 # ---------------------------------------------------------------------------- main
-def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, fixed_x: bool = True,
-                 std_lv: bool = False, h1: str = "em", se: str = "standard",
+def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, missing: str = "listwise",
+                 estimator: str = "ML", fixed_x: bool = True, std_lv: bool = False,
+                 h1: str = "em", se: str | None = None,
                  max_iter: int = 10000) -> TwoLevelResult:
     """Fit a two-level SEM by maximum likelihood (lavaan ``sem(model, data, cluster =)``).
 
@@ -173,10 +251,23 @@ def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, fixed_x: bool 
         ``level: between`` also accepted). Labels shared across levels impose equality
         (e.g. cross-level invariant loadings).
     data : DataFrame
-        One row per level-1 observation; rows with missing values in model variables or
-        the cluster are dropped (listwise) with a :class:`DataQualityWarning`.
+        One row per level-1 observation.
     cluster : str
         Column identifying the clusters (e.g. the patient id).
+    missing : {"listwise", "ml"}
+        ``"listwise"`` (default): rows with a missing value in a model variable are dropped
+        with a :class:`DataQualityWarning`. ``"ml"`` (alias ``"fiml"``): two-level
+        full-information ML (lavaan ``missing = "ml"``): every row with at least one
+        observed model variable stays in with its holes (each cluster's likelihood is the
+        marginal of its observed cells, :mod:`.twolevel_missing`); rows with nothing
+        observed, without a cluster id or (with ``fixed_x``) with a missing exogenous
+        covariate are dropped, counted in ``result.dropped`` and named in a warning. The
+        saturated model is then maximised over PSD matrices (:mod:`.twolevel_h1`, as
+        lavaan, which fits it by quasi-Newton). Between-only variables take the cluster's
+        observed value (lavaan treats a cluster as missing on it if any of its rows is).
+    estimator : {"ML", "MLR"}
+        ``"MLR"``: ML estimates with robust (Huber-White, cluster-wise) standard errors,
+        as lavaan ``estimator = "MLR"``.
     fixed_x : bool
         Exogenous observed covariates keep their (saturated-model) moments (lavaan
         default).
@@ -188,7 +279,8 @@ def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, fixed_x: bool 
         equal lavaan's); ``"exact"`` continues to the maximum (Newton on the saturated
         model), so the chi-square is the exact likelihood-ratio statistic (slightly larger
         than lavaan's; much larger where lavaan's EM stops far from the maximum).
-    se : {"standard", "robust"}
+    se : {"standard", "robust"} or None
+        Default: ``"standard"`` for ML, ``"robust"`` for MLR.
         ``"standard"``: inverse observed information (lavaan default). ``"robust"``:
         Huber-White sandwich ``A^-1 B A^-1`` with ``A`` the observed information and ``B``
         the crossproduct of the cluster-wise scores (lavaan ``se = "robust.huber.white"``,
@@ -235,6 +327,16 @@ def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, fixed_x: bool 
     ``information = "observed"``).
     """
     t0 = time.perf_counter()
+    if not isinstance(missing, str) or missing.lower() not in ("listwise", "ml", "fiml"):
+        raise ModelSpecificationError(f"The 'missing' argument must be 'listwise' or 'ml', got "
+                                      f"{missing!r}.")
+    missing = "ml" if missing.lower() in ("ml", "fiml") else "listwise"
+    if not isinstance(estimator, str) or estimator.upper() not in ("ML", "MLR"):
+        raise ModelSpecificationError(f"The 'estimator' argument must be 'ML' or 'MLR' for "
+                                      f"two-level models, got {estimator!r}.")
+    estimator = estimator.upper()
+    if se is None:
+        se = "robust" if estimator == "MLR" else "standard"
     if se not in ("standard", "robust"):
         raise ModelSpecificationError(f"The 'se' argument must be 'standard' or 'robust', got "
                                       f"{se!r}.")
@@ -284,18 +386,35 @@ def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, fixed_x: bool 
            if o == "~1" and l in set2 and l in set1]
     pt1 = _fix_rows(pt1, fix, 0.0)
 
-    Y, Z, codes, ids, csize, warn_list = _prepare_data(data, cluster, y, z)
+    x_exo = tuple(x_names[1]) + tuple(x_names[2]) if fixed_x else ()
+    Y, Z, codes, ids, csize, warn_list, dropped = _prepare_data(data, cluster, y, z, missing,
+                                                                x_exo)
     warn_list += _variance_checks(Y, Z, codes, ids, csize, y, z, within_only)
-    cs = cluster_stats(Y, Z, codes, y, z, ids)
-    warn_list += _between_variance_check(cs, within_only)
-    h1 = em_saturated(cs, within_only)
+    fiml = missing == "ml" and (np.isnan(Y).any() or np.isnan(Z).any())
+    if fiml:
+        from .twolevel_h1 import h1_cholesky, h1_start_missing
+        from .twolevel_missing import missing_cluster_stats
+        Zc = _cluster_values(Z, codes, len(ids), z, ids)
+        warn_list += _empty_cluster_check(Y, Zc, codes, ids, y, z, within_only)
+        cs = missing_cluster_stats(Y, Zc, codes, y, z, ids, within_only)
+        sw0, sb0, mu0 = h1_start_missing(cs, within_only)
+        h1, h1_ok, h1_msg = h1_cholesky(cs, within_only, sw0, sb0, mu0)
+        if not h1_ok:
+            m = (f"The saturated (h1) model with missing values did not converge ({h1_msg}); "
+                 f"the chi-square and fit indices may be off.")
+            warnings.warn(m, ConvergenceWarning, stacklevel=2)
+            warn_list.append(m)
+    else:
+        cs = cluster_stats(Y, Z, codes, y, z, ids)
+        warn_list += _between_variance_check(cs, within_only)
+        h1 = em_saturated(cs, within_only)
     zero_w = [cs.y[k] for k in np.flatnonzero(np.diag(h1.sigma_w) <= 1e-5)]
     if zero_w:
         msg = (f"H1 estimation resulted in a within covariance matrix with (near) zero "
                f"variances for some of the level-1 variables: {', '.join(zero_w)}.")
         warnings.warn(msg, DataQualityWarning, stacklevel=2)
         warn_list.append(msg)
-    if h1_method == "exact":
+    if h1_method == "exact" and not fiml:
         h1 = _exact_h1(cs, ov1, ov2, set2, h1)
     loglik_x = _loglik_x(cs, pt1, pt2, fixed_x)
 
@@ -403,7 +522,7 @@ def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, fixed_x: bool 
     ptab = pd.concat([L.pt.table.assign(level=lev + 1, gpar=L.gpar)
                       for lev, L in enumerate(mdl.levels)], ignore_index=True)
     sizes = pd.Series(csize, index=pd.Index(ids, name=cluster), name="size")
-    options = dict(estimator="ML", information="observed", cluster=cluster, fixed_x=fixed_x,
+    options = dict(estimator=estimator, missing=missing, information="observed", cluster=cluster, fixed_x=fixed_x,
                    se="robust.huber.white" if se_kind == "robust" else "standard",
                    std_lv=std_lv, h1=h1_method, h1_iterations=h1.iterations, likelihood="normal")
     return TwoLevelResult(
@@ -413,7 +532,8 @@ def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, fixed_x: bool 
         implied_within=frozen_mapping(impl_w), implied_between=frozen_mapping(impl_b),
         h1_within=frozen_mapping(h1_w), h1_between=frozen_mapping(h1_b), icc=icc, vcov=vc,
         options=frozen_mapping(options), warnings=tuple(warn_list),
-        timing=time.perf_counter() - t0, parameter_table=ptab, _theta=theta, _model=mdl)
+        timing=time.perf_counter() - t0, parameter_table=ptab,
+        dropped=frozen_mapping(dropped), _theta=theta, _model=mdl)
 
 
 # ---------------------------------------------------------------------------- helpers

@@ -241,14 +241,20 @@ class _Model:
         mu[L2.pos] += p2[1]
         return sigma_w, sigma_b, mu, out
 
+    def _lik(self, sw, sb, mu, grad: bool):
+        if getattr(self.cs, "missing", False):
+            from .twolevel_missing import gradient_missing, minus2logl_missing
+            return (gradient_missing if grad else minus2logl_missing)(self.cs, sw, sb, mu)
+        return (gradient_moments if grad else minus2logl)(self.cs, sw, sb, mu)
+
     def f(self, theta):
         sw, sb, mu, _ = self.moments(theta)
-        return minus2logl(self.cs, sw, sb, mu)
+        return self._lik(sw, sb, mu, False)
 
     def fg(self, theta):
         """-2 logL (no constant) and its gradient w.r.t. theta."""
         sw, sb, mu, parts = self.moments(theta)
-        f, gW, gB, gmu = gradient_moments(self.cs, sw, sb, mu)
+        f, gW, gB, gmu = self._lik(sw, sb, mu, True)
         if not np.isfinite(f):
             return np.inf, np.full(self.npar, np.nan)
         grad = np.zeros(self.npar)
@@ -385,6 +391,8 @@ def _cluster_scores(mdl: _Model, theta: np.ndarray, Y: np.ndarray, codes: np.nda
     Their sum is the gradient (zero at the estimates).
     """
     cs = mdl.cs
+    if getattr(cs, "missing", False):
+        return _cluster_scores_missing(mdl, theta)
     J, py, pz = cs.nclusters, cs.py, cs.pz
     n = cs.cluster_size.astype(float)
     Bm = cs.cluster_means
@@ -416,6 +424,36 @@ def _cluster_scores(mdl: _Model, theta: np.ndarray, Y: np.ndarray, codes: np.nda
         for c in sel:
             S[:, gp[c]] += g_rows[:, c]
     return -0.5 * S
+
+
+def _cluster_scores_missing(mdl: _Model, theta: np.ndarray):
+    """Cluster-wise scores with missing values (per-cluster derivatives of
+    :func:`.twolevel_missing.gradient_missing`, chained through each level's Jacobian)."""
+    from .twolevel_missing import gradient_missing
+    cs = mdl.cs
+    sw, sb, mu, parts = mdl.moments(theta)
+    _, gW, G, gmu = gradient_missing(cs, sw, sb, mu, per_cluster=True)
+    return -0.5 * _chain_scores(mdl, parts, gW, G, gmu)
+
+
+def _chain_scores(mdl, parts, gW, G, gmu):
+    cs = mdl.cs
+    pz = cs.pz
+    S = np.zeros((gW.shape[0], mdl.npar))
+    for lev, (M, pr) in enumerate(parts):
+        L = mdl.levels[lev]
+        rep = L.prob.rep
+        dS, dm = jacobian(rep, 0, M, pr)
+        if lev == 0:
+            D, gm = gW[:, L.ypos][:, :, L.ypos], gmu[:, pz + L.ypos]
+        else:
+            D, gm = G[:, L.pos][:, :, L.pos], gmu[:, L.pos]
+        g_rows = np.einsum("kab,jab->jk", dS, D) + gm @ dm.T
+        gp = L.gpar[rep.groups[0].rows]
+        sel = np.flatnonzero(gp >= 0)
+        for c in sel:
+            S[:, gp[c]] += g_rows[:, c]
+    return S
 
 
 def _std_level(mdl: _Model, theta: np.ndarray, lev: int) -> np.ndarray:

@@ -53,6 +53,10 @@ class TwoLevelResult:
         Intraclass correlations of the level-1 variables from the h1 moments
         (lavaan ``lavInspect(fit, "icc")``).
     vcov : DataFrame or None
+    dropped : Mapping[str, int]
+        Rows removed before fitting, by reason (e.g. ``"no observed model variable"``,
+        ``"missing values (listwise deletion)"``) and ``"clusters with no observed
+        values"``; empty when nothing was removed. ``nobs`` counts the rows used.
     """
 
     model: str
@@ -75,6 +79,7 @@ class TwoLevelResult:
     warnings: tuple[str, ...]
     timing: float
     parameter_table: pd.DataFrame
+    dropped: Mapping[str, int] = field(default_factory=dict)
     _theta: np.ndarray = field(repr=False, compare=False, default=None)
     _model: Any = field(repr=False, compare=False, default=None)
 
