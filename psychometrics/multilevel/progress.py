@@ -85,7 +85,6 @@ class ProgressResult:
     method: str = "observed"
     centring: pd.DataFrame | None = field(default=None, repr=False)
     observed: "ProgressResult | None" = field(default=None, repr=False)
-    fiml: bool = False
 
     def row_accounting(self) -> str:
         """Where every input row went, in one sentence (the counts add up to n_rows)."""
@@ -343,8 +342,7 @@ def _latent_result(obs: ProgressResult, d: pd.DataFrame, id: str, outcome: str, 
     return replace(obs, effects=lat["effects"], comparison=lat["comparison"],
                    models=lat["models"], formulas=lat["formulas"], n_obs=lat["n_obs"],
                    n_patients=lat["n_patients"], method="latent",
-                   centring=centring_table(obs.effects, lat["effects"]), observed=obs,
-                   fiml=lat["fiml"])
+                   centring=centring_table(obs.effects, lat["effects"]), observed=obs)
 
 
 def _latent_sentence(effect, predictor, outcome, row, lagk, prior, model) -> str:
@@ -359,17 +357,12 @@ def _latent_sentence(effect, predictor, outcome, row, lagk, prior, model) -> str
 
 def _latent_accounting(r: ProgressResult) -> str:
     lost = r.n_lost_end + r.n_lost_gap + r.n_lost_missing_next
-    if r.fiml:
-        return (f"{r.n_rows} rows: {r.n_obs} in the two-level model (full-information ML); "
-                f"{lost} of the input rows have no next outcome ({r.n_lost_end} end of "
-                f"treatment, {r.n_lost_gap} before a skipped occasion, {r.n_lost_missing_next} "
-                "next outcome missing) and inform the person means through their current "
-                "values")
-    return (f"{r.n_rows} rows: {r.n_obs} complete rows in the two-level model (listwise: this "
-            "installation's two-level SEM has no full-information ML); "
-            f"{r.n_lost_end} without a later assessment, {r.n_lost_gap} before a skipped "
-            f"occasion, {r.n_lost_missing_next} with the next outcome missing and "
-            f"{r.n_missing_current} with a missing current value were dropped")
+    return (f"{r.n_rows} rows: {r.n_obs} in the two-level model (full-information ML); "
+            f"{lost} of them have no next outcome ({r.n_lost_end} end of treatment, "
+            f"{r.n_lost_gap} before a skipped occasion, {r.n_lost_missing_next} next outcome "
+            "missing) and inform the person means through their current values"
+            + (f"; {r.n_rows - r.n_obs} with no model variable observed" if r.n_rows > r.n_obs
+               else ""))
 
 
 def _latent_summary(r: ProgressResult, cols: list) -> Summary:

@@ -26,14 +26,11 @@ which biases short series).
 """
 from __future__ import annotations
 
-import inspect
-import warnings
-
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..exceptions import DataQualityWarning, ModelSpecificationError
+from ..exceptions import ModelSpecificationError
 
 __all__ = ["latent_syntax", "progress_latent", "centring_table"]
 
@@ -76,22 +73,14 @@ def latent_syntax(predictors: list[str], outcome: str = "y", next_outcome: str =
     return "\n".join(lines) + "\n"
 
 
-def _supports_fiml() -> bool:
+def _fit(model: str, data: pd.DataFrame):
     from ..sem.twolevel import fit_twolevel
-    return "missing" in inspect.signature(fit_twolevel).parameters
-
-
-def _fit(model: str, data: pd.DataFrame, fiml: bool):
-    from ..sem.twolevel import fit_twolevel
-    if fiml:
-        return fit_twolevel(model, data, "id", fixed_x=False, missing="ml")
-    return fit_twolevel(model, data, "id", fixed_x=False)  # data are complete here
+    return fit_twolevel(model, data, "id", fixed_x=False, missing="ml")
 
 
 def progress_latent(d: pd.DataFrame, id: str, outcome: str, ycol: str, preds: list[str],
                     prior: bool, lagk: int, sentence) -> dict:
     """Fit the latent progress models; ``d`` holds the lead column ``ycol`` (all rows)."""
-    fiml = _supports_fiml()
     names = {outcome: "y", ycol: "y_next", **{x: f"x{j + 1}" for j, x in enumerate(preds)}}
     cols = [ycol] + preds + ([outcome] if prior else [])
     sd = pd.DataFrame({"id": pd.factorize(d[id], sort=True)[0] + 1})
@@ -101,17 +90,6 @@ def progress_latent(d: pd.DataFrame, id: str, outcome: str, ycol: str, preds: li
     anyobs = sd[inner].notna().any(axis=1)
     n_empty = int((~anyobs).sum())
     sd = sd[anyobs]
-    if not fiml:
-        complete = sd[inner].notna().all(axis=1)
-        n_drop = int((~complete).sum())
-        if n_drop:
-            warnings.warn(
-                f"method='latent': this installation's two-level SEM has no missing='ml' "
-                f"(full-information ML) yet, so the {n_drop} rows with a missing value of "
-                f"{[c for c in cols]} (each patient's last assessment, assessments before a "
-                "skipped one) are dropped listwise and do not inform the person means.",
-                DataQualityWarning, stacklevel=4)
-        sd = sd[complete]
     if sd["id"].nunique() < 2:
         raise ModelSpecificationError(
             "method='latent' needs at least two patients with usable rows.")
@@ -126,8 +104,8 @@ def progress_latent(d: pd.DataFrame, id: str, outcome: str, ycol: str, preds: li
         dd = dd[dd.drop(columns="id").notna().any(axis=1)]
         syn = latent_syntax(inner_x, prior=prior)
         syn0 = latent_syntax(inner_x, prior=prior, zero=True)
-        fit = _fit(syn, dd, fiml)
-        fit0 = _fit(syn0, dd, fiml)
+        fit = _fit(syn, dd)
+        fit0 = _fit(syn0, dd)
         models[name], baselines[name], syntaxes[name] = fit, fit0, syn
         est = fit.estimates.set_index("label")
         iw, ib = fit.implied_within["cov"], fit.implied_between["cov"]
@@ -156,7 +134,7 @@ def progress_latent(d: pd.DataFrame, id: str, outcome: str, ycol: str, preds: li
     for name, fit0 in baselines.items():
         models[f"baseline_{name}"] = fit0
     return {"effects": pd.DataFrame(rows), "comparison": pd.DataFrame(comp), "models": models,
-            "formulas": syntaxes, "fiml": fiml, "n_obs": int(len(sd)),
+            "formulas": syntaxes, "n_obs": int(len(sd)),
             "n_patients": int(sd["id"].nunique()), "n_empty": n_empty,
             "variables": names}
 

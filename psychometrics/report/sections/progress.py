@@ -128,16 +128,10 @@ def _observed_method_text(r, out, preds) -> str:
 
 def _latent_method_text(r, out, preds) -> str:
     n_next = r.n_lost_end + r.n_lost_gap + r.n_lost_missing_next
-    if r.fiml:
-        rows = (f"all {apa.integer(r.n_obs)} assessments of {apa.integer(r.n_patients)} "
-                f"patients, by full-information maximum likelihood, so that the "
-                f"{apa.integer(n_next)} assessments without a next outcome (each patient's "
-                "last, and those before a skipped occasion) still inform the person means")
-    else:
-        rows = (f"the {apa.integer(r.n_obs)} complete assessments of "
-                f"{apa.integer(r.n_patients)} patients (listwise; the "
-                f"{apa.integer(r.n_rows - r.n_obs)} assessments without a next outcome or "
-                "current score were left out)")
+    rows = (f"{apa.integer(r.n_obs)} assessments of {apa.integer(r.n_patients)} patients, "
+            "by full-information maximum likelihood, so that the "
+            f"{apa.integer(n_next)} assessments without a next outcome (each patient's last, "
+            "and those before a skipped occasion) still inform the person means")
     return (
         f"Method: latent centring. A two-level structural equation model of {out} at the next "
         f"assessment ({rows}) separated each of {preds} and the current {out} into a latent "

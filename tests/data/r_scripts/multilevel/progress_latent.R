@@ -1,7 +1,7 @@
 ## lavaan 0.6-14 references for psychometrics.multilevel.progress(method = "latent").
 ## Run from the repository root:  Rscript tests/data/r_scripts/multilevel/progress_latent.R
 ## Data: tests/data/datasets/progress_latent_{example,skipped}.csv, written by
-## tests/multilevel/progress_latent_data.py from examples/therapy_example.csv
+## tests/progress_latent_data.py from examples/therapy_example.csv
 ## (x1 = WAI-SR mean, x2 = PEAR mean, y = OQ-45 total, y_next = next month's OQ-45 total).
 ## The model syntax is psychometrics.multilevel.progress_latent.latent_syntax(...), verbatim.
 suppressPackageStartupMessages({ library(jsonlite); library(lavaan) })

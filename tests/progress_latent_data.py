@@ -7,7 +7,7 @@ available PEAR items, oq = 45 x mean of the available OQ-45 items after reverse 
 about 12% of the assessments after month 1 removed (seeded), which makes skipped months, and
 x1 and x2 each set missing in about 3% of the rows (an unscorable scale).
 Columns use the names of the model syntax: id, month, x1 (wai), x2 (pear), y (oq), y_next.
-Regenerate: ``python tests/multilevel/progress_latent_data.py`` (repository root).
+Regenerate: ``python tests/progress_latent_data.py`` (repository root).
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-DATASETS = Path(__file__).resolve().parents[1] / "data" / "datasets"
+DATASETS = Path(__file__).resolve().parent / "data" / "datasets"
 REVERSED = (1, 12, 13, 20, 21, 24, 31, 37, 43)
 
 
