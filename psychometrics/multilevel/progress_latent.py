@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..exceptions import ModelSpecificationError
+from ..exceptions import IdentificationError, ModelSpecificationError
 
 __all__ = ["latent_syntax", "progress_latent", "centring_table"]
 
@@ -73,9 +73,16 @@ def latent_syntax(predictors: list[str], outcome: str = "y", next_outcome: str =
     return "\n".join(lines) + "\n"
 
 
-def _fit(model: str, data: pd.DataFrame):
+def _fit(model: str, data: pd.DataFrame, name: str):
     from ..sem.twolevel import fit_twolevel
-    return fit_twolevel(model, data, "id", fixed_x=False, missing="ml")
+    try:
+        return fit_twolevel(model, data, "id", fixed_x=False, missing="ml")
+    except np.linalg.LinAlgError as exc:  # a singular matrix inside the optimiser
+        raise IdentificationError(
+            f"progress(method='latent'): the two-level model of {name!r} could not be "
+            f"estimated ({exc}); with few assessments per patient the within and between parts "
+            "may not be separable. Use method='observed' or more assessments per patient.\n"
+            f"Model syntax:\n{model}") from None
 
 
 def progress_latent(d: pd.DataFrame, id: str, outcome: str, ycol: str, preds: list[str],
@@ -104,8 +111,8 @@ def progress_latent(d: pd.DataFrame, id: str, outcome: str, ycol: str, preds: li
         dd = dd[dd.drop(columns="id").notna().any(axis=1)]
         syn = latent_syntax(inner_x, prior=prior)
         syn0 = latent_syntax(inner_x, prior=prior, zero=True)
-        fit = _fit(syn, dd)
-        fit0 = _fit(syn0, dd)
+        fit = _fit(syn, dd, name)
+        fit0 = _fit(syn0, dd, f"baseline of {name}")
         models[name], baselines[name], syntaxes[name] = fit, fit0, syn
         est = fit.estimates.set_index("label")
         iw, ib = fit.implied_within["cov"], fit.implied_between["cov"]

@@ -196,3 +196,19 @@ def test_lavaan_fails_on_the_joint_model_with_holes_in_both_predictors():
     # here and in docs/multilevel.md instead of compared.
     assert REF["skipped_joint_ml"]["converged"] is False
     assert "parameterEstimates" not in REF["skipped_joint_ml"]
+
+
+def test_singular_two_level_fit_is_a_clear_error(monkeypatch):
+    # seen in the centring study (100 patients x 3 months, seed 18017 of
+    # benchmarks/study_progress_centring.py): numpy's "Singular matrix" inside fit_twolevel
+    # becomes an IdentificationError naming the model, not a traceback
+    import psychometrics.sem.twolevel as tl
+    from psychometrics.exceptions import IdentificationError
+
+    def singular(*args, **kwargs):
+        raise np.linalg.LinAlgError("Singular matrix")
+
+    monkeypatch.setattr(tl, "fit_twolevel", singular)
+    d = _data("example").head(80)
+    with pytest.raises(IdentificationError, match="two-level model of 'x1' could not be"):
+        progress(d, "y", "x1", "id", "month", method="latent")
