@@ -100,8 +100,9 @@ def h1_cholesky(stats, within_only, sigma_w, sigma_b, mu, *, gtol: float = 1e-10
         return f / N, np.concatenate([gLw, gLb, gm]) / N
 
     x0 = np.concatenate([Lw0[tw], Lb0[tb], np.asarray(mu, dtype=float)])
-    res = sopt.minimize(fun, x0, jac=True, method="BFGS",
-                        options=dict(gtol=gtol, maxiter=max_iter))
+    res = sopt.minimize(fun, x0, jac=True, method="L-BFGS-B",
+                        options=dict(gtol=gtol, ftol=1e-15, maxiter=max_iter, maxfun=2 * max_iter,
+                                     maxcor=30))
     f_final, g = fun(res.x)
     converged = bool(np.isfinite(f_final) and f_final < 1e299
                      and np.max(np.abs(g)) < max(1e-6, 100 * gtol))

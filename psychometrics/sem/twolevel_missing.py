@@ -51,7 +51,7 @@ class MissingClusterStats:
     nclusters: int
     cluster_ids: tuple
     cluster_size: np.ndarray      # rows per cluster (J)
-    Y: np.ndarray                 # (N, py), NaN where missing
+    Y: np.ndarray                 # (N, py), NaN where missing; rows sorted by pattern
     Z: np.ndarray                 # (J, pz), NaN where missing
     codes: np.ndarray             # cluster of each row (N)
     both: np.ndarray              # indices (in y) of split variables
@@ -61,6 +61,10 @@ class MissingClusterStats:
     zpat: np.ndarray              # (Pz, pz) observed masks of the z patterns
     clus_zpat: np.ndarray         # z pattern of each cluster (J)
     n_observed: int               # observed cells (y cells + z cells)
+    Y0: np.ndarray = None         # Y with zeros for the holes
+    obsf: np.ndarray = None       # (N, py) 1.0 where observed
+    pat_rows: tuple = ()          # slice of the rows of each pattern (rows sorted by pattern)
+    C: object = None              # sparse (J, N) cluster indicator: C @ X sums rows per cluster
     missing = True
 
     @property
@@ -116,6 +120,9 @@ def missing_cluster_stats(Y: np.ndarray, Z: np.ndarray, codes: np.ndarray, y_nam
     obs = ~np.isnan(Y)
     pat, row_pat = np.unique(obs, axis=0, return_inverse=True)
     row_pat = np.asarray(row_pat).reshape(-1)
+    # rows sorted by pattern: every pattern is one contiguous block (no gathers per call)
+    order = np.argsort(row_pat, kind="stable")
+    Y, codes, row_pat, obs = Y[order], np.asarray(codes)[order], row_pat[order], obs[order]
     P = pat.shape[0]
     njp = np.zeros((J, P))
     np.add.at(njp, (codes, row_pat), 1.0)
@@ -126,9 +133,14 @@ def missing_cluster_stats(Y: np.ndarray, Z: np.ndarray, codes: np.ndarray, y_nam
     else:
         zpat, cz = np.ones((1, 0), dtype=bool), np.zeros(J, dtype=int)
     both = np.flatnonzero(~np.asarray(within_only, dtype=bool))
+    from scipy import sparse
+    C = sparse.csr_matrix((np.ones(N), (codes, np.arange(N))), shape=(J, N))
+    bounds = np.searchsorted(row_pat, np.arange(P + 1))
+    pat_rows = tuple(slice(int(bounds[p]), int(bounds[p + 1])) for p in range(P))
     return MissingClusterStats(tuple(y_names), tuple(z_names), N, J, tuple(cluster_ids),
                                np.bincount(codes, minlength=J), Y, Z, codes, both, pat,
-                               row_pat, njp, zpat, cz, int(obs.sum() + zobs.sum()))
+                               row_pat, njp, zpat, cz, int(obs.sum() + zobs.sum()),
+                               np.where(obs, Y, 0.0), obs.astype(float), pat_rows, C)
 
 
 def constant_missing(ms: MissingClusterStats) -> float:
@@ -137,21 +149,21 @@ def constant_missing(ms: MissingClusterStats) -> float:
 
 def _pattern_inverses(sigma_w, pat):
     """Embedded inverses ``P' W_oo^-1 P`` (P, py, py) and log-determinants of each row
-    pattern; None if some ``W_oo`` is not positive definite."""
-    P, py = pat.shape
-    Wi = np.zeros((P, py, py))
-    ld = np.zeros(P)
-    for p in range(P):
-        o = np.flatnonzero(pat[p])
-        if len(o) == 0:
-            continue
-        try:
-            L = np.linalg.cholesky(sigma_w[np.ix_(o, o)])
-        except np.linalg.LinAlgError:
-            return None, None
-        Li = np.linalg.inv(L)
-        Wi[np.ix_([p], o, o)] = (Li.T @ Li)[None]
-        ld[p] = 2.0 * np.sum(np.log(np.diag(L)))
+    pattern, all patterns at once: ``W`` with the missing rows/columns replaced by the
+    identity has inverse ``blockdiag(W_oo^-1, I)`` and determinant ``|W_oo|``. None if some
+    ``W_oo`` is not positive definite."""
+    m = pat.astype(float)
+    Wb = sigma_w[None] * (m[:, :, None] * m[:, None, :])
+    idx = np.arange(pat.shape[1])
+    Wb[:, idx, idx] += 1.0 - m
+    try:
+        L = np.linalg.cholesky(Wb)
+    except np.linalg.LinAlgError:
+        return None, None
+    ld = 2.0 * np.sum(np.log(np.diagonal(L, axis1=1, axis2=2)), axis=1)
+    Li = np.linalg.inv(L)
+    Wi = np.swapaxes(Li, 1, 2) @ Li
+    Wi *= m[:, :, None] * m[:, None, :]
     return Wi, ld
 
 
@@ -197,20 +209,16 @@ def _core(ms: MissingClusterStats, sigma_w, sigma_b, mu, need_grad: bool,
             Bz[s] = Sbb
             zinfo.append((cl, o, None, None, None, None))
     # ---- rows
-    obs = ms.pat[ms.row_pat]
     mfull = np.zeros((J, py))
     mfull[:, b] = m
-    E = ms.Y - mu_y - mfull[ms.codes]
-    E = np.where(obs, E, 0.0)
+    E = (ms.Y0 - mu_y - mfull[ms.codes]) * ms.obsf
     PW = np.empty_like(E)
-    for p in range(len(ms.pat)):
-        rows = np.flatnonzero(ms.row_pat == p)
-        PW[rows] = E[rows] @ Wi[p]
+    for p, sl in enumerate(ms.pat_rows):
+        PW[sl] = E[sl] @ Wi[p]
     quad = np.sum(PW * E)
     ldW = float(ms.njp.sum(axis=0) @ ldw)
-    R = np.zeros((J, py))
-    np.add.at(R, ms.codes, PW)
-    Afull = np.einsum("jp,pab->jab", ms.njp, Wi)
+    R = ms.C @ PW
+    Afull = (ms.njp @ Wi.reshape(len(Wi), -1)).reshape(J, py, py)
     A = Afull[:, b][:, :, b]
     r = R[:, b]
     Bj = Bz[ms.clus_zpat]                                    # (J, pb, pb)
@@ -221,32 +229,34 @@ def _core(ms: MissingClusterStats, sigma_w, sigma_b, mu, need_grad: bool,
         return None
     # K = B (I + A B)^-1  (symmetric)
     K = np.swapaxes(np.linalg.solve(np.swapaxes(M, 1, 2), np.swapaxes(Bj, 1, 2)), 1, 2)
-    h = np.einsum("jab,jb->ja", K, r)
+    h = np.matmul(K, r[:, :, None])[:, :, 0]
     F = float(Fz + ldW + quad + np.sum(ld) - np.sum(r * h))
     if not need_grad:
         return F
     # ---- gradient w.r.t. Sigma_W, B_j, the y means
     hfull = np.zeros((J, py))
     hfull[:, b] = h
+    Hr = hfull[ms.codes]
     V = PW.copy()
-    for p in range(len(ms.pat)):
-        rows = np.flatnonzero(ms.row_pat == p)
-        V[rows] -= hfull[ms.codes[rows]] @ Wi[p]
-    Kfull = np.zeros((J, py, py))
-    Kfull[np.ix_(np.arange(J), b, b)] = K
+    for p, sl in enumerate(ms.pat_rows):
+        V[sl] -= Hr[sl] @ Wi[p]
+    if pb == py:
+        Kfull = K
+    else:
+        Kfull = np.zeros((J, py, py))
+        Kfull[:, b[:, None], b[None, :]] = K
     if per_cluster:
         WKW = np.einsum("jp,pab,jbc,pcd->jad", ms.njp, Wi, Kfull, Wi, optimize=True)
         VV = np.zeros((J, py, py))
         np.add.at(VV, ms.codes, V[:, :, None] * V[:, None, :])
         gW = Afull - WKW - VV                                  # (J, py, py)
     else:
-        Kp = np.einsum("jp,jab->pab", ms.njp, Kfull)
-        gW = Afull.sum(axis=0) - np.einsum("pab,pbc,pcd->ad", Wi, Kp, Wi) - V.T @ V
+        Kp = (ms.njp.T @ Kfull.reshape(J, -1)).reshape(-1, py, py)
+        gW = Afull.sum(axis=0) - (Wi @ Kp @ Wi).sum(axis=0) - V.T @ V
     AK = A @ K
-    t = r - np.einsum("jab,jb->ja", A, h)                    # r - A K r
+    t = r - np.matmul(A, h[:, :, None])[:, :, 0]                    # r - A K r
     gBj = A - AK @ A - t[:, :, None] * t[:, None, :]         # (J, pb, pb)
-    Vsum = np.zeros((J, py))
-    np.add.at(Vsum, ms.codes, V)
+    Vsum = ms.C @ V
     gmy_j = -2.0 * Vsum                                      # (J, py), dF/d(mu_y + m_j)
     gm_j = gmy_j[:, b]
     q = py + pz
