@@ -259,14 +259,17 @@ def _write_syntax(t: MeasEqTable) -> str:
     R = t.rows
     G = t.ngroups
 
+    recs = R.to_dict("list")
+    bymat: dict = {}
+    for k in range(len(R)):
+        key = (recs["lhs"][k], recs["op"][k], recs["rhs"][k])
+        d = bymat.setdefault(recs["mat"][k], {})
+        d.setdefault(key, ([], []))
+        d[key][0].append(_fmt_val(recs["value"][k]))
+        d[key][1].append(recs["label"][k])
+
     def key_rows(mat):
-        sub = R[R["mat"] == mat]
-        keys = list(dict.fromkeys(zip(sub["lhs"], sub["op"], sub["rhs"])))
-        out = []
-        for k in keys:
-            s = sub[(sub["lhs"] == k[0]) & (sub["op"] == k[1]) & (sub["rhs"] == k[2])]
-            out.append((k, [_fmt_val(v) for v in s["value"]], list(s["label"])))
-        return out
+        return [(k, v[0], v[1]) for k, v in bymat.get(mat, {}).items()]
 
     def vec(x):
         return f"c({', '.join(x)})" if G > 1 else x[0]
@@ -434,55 +437,94 @@ class _MGModel:
         self.ii = R["i"].to_numpy().astype(int) - 1
         self.jj = R["j"].to_numpy().astype(int) - 1
         self.fixed = val
+        self.r_lhs = R["lhs"].to_numpy()
+        self.r_op = R["op"].to_numpy()
+        self.r_rhs = R["rhs"].to_numpy()
+        self.r_label = R["label"].to_numpy()
+        self.r_group = R["group"].to_numpy().astype(int)
+        self._setup_fast()
 
     def row_values(self, full):
         v = self.fixed.copy()
         v[self.free_rows] = full
         return v
 
+    def _setup_fast(self):
+        """Index arrays per group and matrix (vectorised filling and analytic Jacobian)."""
+        self.gidx = []
+        th_pos = {}
+        off = 0
+        for j, v in enumerate(self.t.ov):
+            for c in range(self.t.nthr[v]):
+                th_pos[(j, c)] = off + c
+            off += self.t.nthr[v]
+        self.nthr_tot = off
+        # threshold vector in model (ov) order -> position in the statistics (stats) order
+        st_order = np.concatenate([[th_pos[(self.perm[j], c)]
+                                    for c in range(self.t.nthr[self.t.ov[self.perm[j]]])]
+                                   for j in range(self.p)]).astype(int)
+        self.tau_st = st_order
+        full_pos = np.full(len(self.rows), -1)
+        full_pos[self.free_rows] = np.arange(self.nfull)
+        for g in range(self.G):
+            d = {}
+            for mat in ("lambda", "tau", "nu", "alpha", "delta", "psi", "theta"):
+                r = np.array([x for x in self.grow[g] if self.mat[x] == mat], dtype=int)
+                a, b = self.ii[r], self.jj[r]
+                if mat == "tau":
+                    a = np.array([th_pos[(i, c)] for i, c in zip(a, b)], dtype=int)
+                d[mat] = (r, a, b, full_pos[r])
+            self.gidx.append(d)
+
     def group_mats(self, vals, g):
+        if not hasattr(self, "gidx"):
+            self._setup_fast()
         p, m = self.p, self.m
+        ix = self.gidx[g]
         L = np.zeros((p, m))
         P = np.zeros((m, m))
         Th = np.zeros((p, p))
         nu = np.zeros(p)
         al = np.zeros(m)
         dl = np.ones(p)
-        tau = [np.zeros(k) for k in (self.t.nthr[v] for v in self.t.ov)]
-        for r in self.grow[g]:
-            x, a, b = vals[r], self.ii[r], self.jj[r]
-            k = self.mat[r]
-            if k == "lambda":
-                L[a, b] = x
-            elif k == "tau":
-                tau[a][b] = x
-            elif k == "nu":
-                nu[a] = x
-            elif k == "alpha":
-                al[a] = x
-            elif k == "delta":
-                dl[a] = x
-            elif k == "psi":
-                P[a, b] = P[b, a] = x
-            elif k == "theta":
-                Th[a, b] = Th[b, a] = x
+        tau = np.zeros(self.nthr_tot)
+        r, a, b, _ = ix["lambda"]
+        L[a, b] = vals[r]
+        r, a, b, _ = ix["psi"]
+        P[a, b] = vals[r]
+        P[b, a] = vals[r]
+        r, a, b, _ = ix["theta"]
+        Th[a, b] = vals[r]
+        Th[b, a] = vals[r]
+        r, a, b, _ = ix["nu"]
+        nu[a] = vals[r]
+        r, a, b, _ = ix["alpha"]
+        al[a] = vals[r]
+        r, a, b, _ = ix["delta"]
+        dl[a] = vals[r]
+        r, a, b, _ = ix["tau"]
+        tau[a] = vals[r]
         return L, P, Th, nu, al, dl, tau
 
-    def implied_group(self, vals, g):
+    def _moments(self, vals, g):
         L, P, Th, nu, al, dl, tau = self.group_mats(vals, g)
         LPL = L @ P @ L.T
+        S = LPL + Th
         if self.theta_param:
-            S = LPL + Th
             d = 1.0 / np.sqrt(np.diag(S))
         else:
-            S = LPL + Th
             np.fill_diagonal(S, 1.0 / dl ** 2)
             d = dl
         mu = nu + L @ al
-        S = S[np.ix_(self.perm, self.perm)]
-        d = d[self.perm]
-        mu = mu[self.perm]
-        tv = np.concatenate([tau[self.perm[j]] for j in range(self.p)])
+        return L, P, S, d, mu, tau, al
+
+    def implied_group(self, vals, g):
+        L, P, S, d, mu, tau, al = self._moments(vals, g)
+        pm = self.perm
+        S = S[np.ix_(pm, pm)]
+        d = d[pm]
+        mu = mu[pm]
+        tv = tau[self.tau_st]
         th = (tv - mu[self.th_var]) * d[self.th_var]
         cor = S[self.il, self.jl] * d[self.il] * d[self.jl]
         return np.concatenate([th, cor])
@@ -491,20 +533,80 @@ class _MGModel:
         vals = self.row_values(full)
         return [self.implied_group(vals, g) for g in range(self.G)]
 
-    def jacobian_full(self, full, h=1e-6):
-        """d sigma_g / d full, per group (central differences; sigma is smooth)."""
+    def jacobian_full(self, full):
+        """d sigma_g / d full, per group (analytic)."""
         vals = self.row_values(full)
         out = []
+        p = self.p
         for g in range(self.G):
-            idx = self.full_of_group[g]
+            L, P, S, d, mu, tau, al = self._moments(vals, g)
+            ix = self.gidx[g]
+            cols = []
+            dS_l, dmu_l, dd_l, dtau_l = [], [], [], []
+            LP = L @ P
+            K = 0
+            for mat in ("lambda", "tau", "nu", "alpha", "delta", "psi", "theta"):
+                r, a, b, fp = ix[mat]
+                sel = fp >= 0
+                a, b, fp = a[sel], b[sel], fp[sel]
+                n = len(fp)
+                if n == 0:
+                    continue
+                dS = np.zeros((n, p, p))
+                dmu = np.zeros((n, p))
+                dd = np.zeros((n, p))
+                dtau = np.zeros((n, self.nthr_tot))
+                k = np.arange(n)
+                if mat == "lambda":
+                    dS[k, a, :] += LP[:, b].T
+                    dS[k, :, a] += LP[:, b].T
+                    dmu[k, a] = al[b]
+                elif mat == "psi":
+                    dS += L[:, a].T[:, :, None] * L[:, b].T[:, None, :]
+                    off = a != b
+                    dS[off] += L[:, b[off]].T[:, :, None] * L[:, a[off]].T[:, None, :]
+                elif mat == "theta":
+                    dS[k, a, b] = 1.0
+                    dS[k, b, a] = 1.0
+                elif mat == "nu":
+                    dmu[k, a] = 1.0
+                elif mat == "alpha":
+                    dmu[:, :] = L[:, a].T
+                elif mat == "delta":
+                    dd[k, a] = 1.0
+                elif mat == "tau":
+                    dtau[k, a] = 1.0
+                if self.theta_param:
+                    dd += -0.5 * d ** 3 * np.einsum("kii->ki", dS)
+                cols.append(fp)
+                dS_l.append(dS)
+                dmu_l.append(dmu)
+                dd_l.append(dd)
+                dtau_l.append(dtau)
+                K += n
             J = np.zeros((len(self.st[g].wls_obs), self.nfull))
-            for k in idx:
-                r = self.free_rows[k]
-                v1 = vals.copy()
-                v1[r] += h
-                v2 = vals.copy()
-                v2[r] -= h
-                J[:, k] = (self.implied_group(v1, g) - self.implied_group(v2, g)) / (2 * h)
+            if not cols:
+                out.append(J)
+                continue
+            fp = np.concatenate(cols)
+            dS = np.concatenate(dS_l)
+            dmu = np.concatenate(dmu_l)
+            dd = np.concatenate(dd_l)
+            dtau = np.concatenate(dtau_l)
+            pm = np.asarray(self.perm)
+            Sp = S[np.ix_(pm, pm)]
+            dp, mup = d[pm], mu[pm]
+            dSp = dS[:, pm][:, :, pm]
+            dmup, ddp = dmu[:, pm], dd[:, pm]
+            tv = tau[self.tau_st]
+            dtv = dtau[:, self.tau_st]
+            tvar = self.th_var
+            dth = (dtv - dmup[:, tvar]) * dp[tvar] + (tv - mup[tvar]) * ddp[:, tvar]
+            il, jl = self.il, self.jl
+            Sij = Sp[il, jl]
+            dcor = (ddp[:, il] * dp[jl] * Sij + dp[il] * ddp[:, jl] * Sij
+                    + dp[il] * dp[jl] * dSp[:, il, jl])
+            J[:, fp] = np.concatenate([dth, dcor], axis=1).T
             out.append(J)
         return out
 
@@ -586,8 +688,9 @@ def _start(m: _MGModel, model, prep):
         lut = {}
     del fit_ordinal
     vals = m.fixed.copy()
+    recs = R.to_dict("records")
     for r in m.free_rows:
-        row = R.iloc[r]
+        row = recs[r]
         g = int(row["group"]) - 1
         k = row["mat"]
         if k == "lambda":
@@ -599,9 +702,6 @@ def _start(m: _MGModel, model, prep):
             s = prep["stats"][g]
             j = list(s.names).index(row["lhs"])
             x = s.th[j][int(row["j"]) - 1]
-            if m.theta_param:
-                lam = lut.get
-                x = x / np.sqrt(0.5)
             vals[r] = x
         elif k in ("nu", "alpha"):
             vals[r] = 0.0
@@ -615,7 +715,7 @@ def _start(m: _MGModel, model, prep):
     if m.theta_param:
         # thresholds in the theta metric: tau_T = tau_D / sqrt(theta_D)
         for r in m.free_rows:
-            row = R.iloc[r]
+            row = recs[r]
             if row["mat"] == "tau":
                 g = int(row["group"]) - 1
                 s = prep["stats"][g]
@@ -792,13 +892,11 @@ def fit_ordinal_mg(model: str, data: pd.DataFrame, group: str, ordered=True, *,
 
 
 def _red_names(m):
-    R = m.rows
     out = [""] * m.nred
     for k, r in enumerate(m.free_rows):
         j = m.red_of_full[k]
         if not out[j]:
-            row = R.iloc[r]
-            out[j] = row["label"] or f"{row['lhs']}{row['op']}{row['rhs']}.g{row['group']}"
+            out[j] = m.r_label[r] or f"{m.r_lhs[r]}{m.r_op[r]}{m.r_rhs[r]}.g{m.r_group[r]}"
     return out
 
 
@@ -908,10 +1006,9 @@ def _mg_residual_measures(m, W, nobs, full, chisq, df):
 
 
 def _estimates_table(m: _MGModel, full, V, red):
-    R = m.rows
     vals = m.row_values(full)
     se_red = np.sqrt(np.clip(np.diag(V), 0, None))
-    rowpar = np.full(len(R), -1)
+    rowpar = np.full(len(m.r_lhs), -1)
     rowpar[m.free_rows] = m.red_of_full
     rows = []
     for g in range(m.G):
@@ -924,8 +1021,8 @@ def _estimates_table(m: _MGModel, full, V, red):
                 if m.mat[r] != mat:
                     continue
                 k = rowpar[r]
-                rows.append((R.at[r, "lhs"], R.at[r, "op"], R.at[r, "rhs"], g + 1,
-                             R.at[r, "label"], vals[r], se_red[k] if k >= 0 else 0.0, k >= 0))
+                rows.append((m.r_lhs[r], m.r_op[r], m.r_rhs[r], g + 1,
+                             m.r_label[r], vals[r], se_red[k] if k >= 0 else 0.0, k >= 0))
         ov = m.t.ov
         if not m.theta_param:          # residual variances implied by the scales
             for a, v in enumerate(ov):
@@ -1154,10 +1251,8 @@ def score_test_ordinal(fit: OrdinalMGResult, cumulative: bool = True) -> ScoreTe
     nobs = fit.nobs
     score = sum(f * (n - 1) / n * J.T @ (w * (s.wls_obs - i))
                 for f, n, J, w, s, i in zip(fg, nobs, Jf, W, m.st, imp))
-    R = m.rows
-    labels = list(R["label"].to_numpy()[m.free_rows])
-    keys = [(R.at[r, "lhs"], R.at[r, "op"], R.at[r, "rhs"], int(R.at[r, "group"]))
-            for r in m.free_rows]
+    labels = list(m.r_label[m.free_rows])
+    keys = [(m.r_lhs[r], m.r_op[r], m.r_rhs[r], int(m.r_group[r])) for r in m.free_rows]
     pairs = _constraint_rows(labels, keys)
     if not pairs:
         raise ModelSpecificationError("The model has no equality constraints to release.")
