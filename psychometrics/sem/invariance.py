@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._blas import single_blas_thread
 from ..exceptions import ModelSpecificationError
 from .results import SEMResult
 
@@ -200,6 +201,7 @@ def invariance(model: str, data: pd.DataFrame, group: str,
     return InvarianceResult(MappingProxyType(fits), table)
 
 
+@single_blas_thread()
 def _score_test_continuous(fit: SEMResult, cumulative: bool = True):
     """lavaan 0.6-14 ``lavTestScore(fit, univariate = TRUE, cumulative = TRUE)`` for an ML fit
     whose equality constraints are shared labels (``group_equal``, user labels)."""

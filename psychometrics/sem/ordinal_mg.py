@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._blas import single_blas_thread
 from ..exceptions import (ConvergenceWarning, DataValidationError, IdentificationError,
                           ModelSpecificationError)
 from .ordinal_stats import OrdinalStats, ordinal_stats
@@ -330,6 +331,7 @@ def measeq_syntax(model: str, data: pd.DataFrame, ordered, group: str, group_equ
 # data
 # --------------------------------------------------------------------------------------
 
+@single_blas_thread()
 def _prepare(model, data, ordered, group):
     if not isinstance(data, pd.DataFrame):
         raise ModelSpecificationError("Ordinal multi-group models need raw 'data' as a "
@@ -353,7 +355,7 @@ def _prepare(model, data, ordered, group):
     d = data[ov + [group]]
     gcol = d[group]
     if gcol.isna().any():
-        rows = list(np.flatnonzero(gcol.isna().to_numpy())[:5] + 1)
+        rows = [int(k) + 1 for k in np.flatnonzero(gcol.isna().to_numpy())[:5]]
         raise DataValidationError(
             f"The group variable {group!r} is missing in data rows {rows}; drop those rows "
             f"or give them a group.")
@@ -786,6 +788,7 @@ class OrdinalMGResult:
                        () if self.converged else ("NOT CONVERGED: estimates are not valid.",))
 
 
+@single_blas_thread()
 def fit_ordinal_mg(model: str, data: pd.DataFrame, group: str, ordered=True, *,
                    group_equal=None, group_partial=None, parameterization: str = "delta",
                    estimator: str = "WLSMV", _table: MeasEqTable | None = None,
@@ -951,6 +954,10 @@ def _mg_fit_measures(m, W, nobs, chisq, df, tr1, tr2, est_u, full):
         ind = _indices(X2s, df, Xbs, dfb, N - G, "_scaled")
         _rmsea_groups(ind, X2s, df, N - G, G, "_scaled")
         fm.update(ind)
+    if df > dfb:       # lavaan: NFI and RFI are NA when df exceeds the baseline df
+        for k in ("nfi", "rfi", "nfi_scaled", "rfi_scaled"):
+            if k in fm:
+                fm[k] = np.nan
     fm.update(_mg_residual_measures(m, W, nobs, full, chisq, df))
     return fm
 
@@ -1056,6 +1063,7 @@ def _ortho_complement(H, tol=None):
     return U[:, rank:]
 
 
+@single_blas_thread()
 def satorra2000(fit1: OrdinalMGResult, fit0: OrdinalMGResult) -> dict:
     """Scaled-shifted chi-square difference test of nested WLSMV fits (Satorra, 2000).
 
@@ -1161,11 +1169,51 @@ def _constraint_rows(labels, rowkeys):
 
 
 def _score_tests(score, info, R, N, cumulative):
-    """lavaan 0.6-14 lavTestScore: total, univariate and cumulative statistics."""
+    """lavaan 0.6-14 lavTestScore: total, univariate and cumulative statistics.
+
+    J is the upper-left block of the Moore-Penrose inverse of [[I, R1'], [R1, 0]] (R1 the
+    constraints kept); computed as Z (Z' I Z)^-1 Z' with Z an orthonormal basis of the null
+    space of R1 (the same matrix when Z' I Z is nonsingular), else by the bordered inverse.
+    """
+    n = info.shape[0]
+
+    simple = bool(np.all(np.isin(R, (-1.0, 0.0, 1.0))) and np.all(np.sum(R != 0, axis=1) == 2)
+                  and np.all(R.sum(axis=1) == 0))
+
+    def basis(R1):
+        if simple:
+            # equalities of pairs: the null space is spanned by the merged parameters
+            parent = list(range(n))
+
+            def find(a):
+                while parent[a] != a:
+                    parent[a] = parent[parent[a]]
+                    a = parent[a]
+                return a
+            for row in R1:
+                a, b = np.flatnonzero(row)
+                parent[find(a)] = find(b)
+            roots = [find(a) for a in range(n)]
+            uniq = {r: k for k, r in enumerate(dict.fromkeys(roots))}
+            Z = np.zeros((n, len(uniq)))
+            Z[np.arange(n), [uniq[r] for r in roots]] = 1.0
+            return Z
+        _, sv, Vt = np.linalg.svd(R1, full_matrices=True)
+        rank = int(np.sum(sv > max(R1.shape) * np.finfo(float).eps * sv[0]))
+        return Vt[rank:].T
+
     def jinv(R1):
-        n = info.shape[0]
-        Z = np.block([[info, R1.T], [R1, np.zeros((len(R1), len(R1)))]])
-        return np.linalg.pinv(Z)[:n, :n]
+        if len(R1) == 0:
+            return np.linalg.pinv(info)
+        Z = basis(R1)
+        ZIZ = Z.T @ info @ Z
+        ev = np.linalg.eigvalsh(ZIZ)
+        if ev[0] > 1e-10 * ev[-1]:
+            out = Z @ np.linalg.solve(ZIZ, Z.T)
+            return (out + out.T) / 2
+        # not identified with these constraints: lavaan's bordered Moore-Penrose inverse
+        Zb = np.block([[info, R1.T], [R1, np.zeros((len(R1), len(R1)))]])
+        return np.linalg.pinv(Zb)[:n, :n]
 
     total = float(N * score @ np.linalg.pinv(info) @ score)
     uni = np.zeros(len(R))
@@ -1227,6 +1275,7 @@ class ScoreTestResult:
         return Summary("Score tests of equality constraints", (), tuple(blocks))
 
 
+@single_blas_thread()
 def score_test_ordinal(fit: OrdinalMGResult, cumulative: bool = True) -> ScoreTestResult:
     """lavaan 0.6-14 ``lavTestScore(fit, univariate = TRUE, cumulative = TRUE)`` for an ordinal
     multi-group fit: releases the cross-group equality constraints (shared labels).
