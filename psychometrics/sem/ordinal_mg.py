@@ -1314,3 +1314,190 @@ def score_test_ordinal(fit: OrdinalMGResult, cumulative: bool = True) -> ScoreTe
     tot = pd.DataFrame([dict(chisq=total, df=len(pairs),
                              p_value=float(stats.chi2.sf(total, len(pairs))))])
     return ScoreTestResult(tot, univ, cumf)
+
+
+# --------------------------------------------------------------------------------------
+# longitudinal (repeated measures) ordinal invariance
+# --------------------------------------------------------------------------------------
+
+LONG_EQUAL = ("thresholds", "loadings", "intercepts", "residuals", "means", "lv.variances")
+
+
+def long_name(item: str, occ) -> str:
+    """Wide column of ``item`` at occasion ``occ`` (``item_t<occ>``)."""
+    return f"{item}_t{occ}"
+
+
+def long_measeq_table(factors: Mapping[str, Sequence[str]], occasions, nthr: Mapping[str, int],
+                      long_equal=None, long_partial=None,
+                      parameterization: str = "delta") -> MeasEqTable:
+    """The model of semTools 0.5-6 ``measEq.syntax(configural.model, ordered, ID.fac =
+    "std.lv", ID.cat = "Wu.Estabrook.2016", longFacNames, long.equal, auto = "all")``.
+
+    Parameters
+    ----------
+    factors : mapping
+        ``{factor: [items]}`` at one occasion; the wide variables are ``item_t<occasion>``
+        and the factors ``factor_t<occasion>``.
+    occasions : sequence
+        Two or more occasions, the first is the reference.
+    nthr : mapping
+        Thresholds of each wide variable (the same for an item at every occasion).
+    long_equal : list of str
+        Any of ``thresholds, loadings, intercepts, residuals (theta), means,
+        lv.variances`` (equal across occasions).
+    long_partial : list of str
+        Exempt parameters, named by their first-occasion variable, e.g. ``["wai_3_t1 | t1"]``.
+
+    Notes
+    -----
+    Identification across occasions (semTools, ID.cat "Wu.Estabrook.2016"): at the first
+    occasion intercepts 0 and scales (delta) or residual variances (theta) 1, factor means 0
+    and variances 1; at a later occasion an intercept is freed when one of its item's
+    thresholds is equal over time and the intercepts are not, the scale / residual variance
+    when two thresholds are equal or one and the intercept; a factor variance when its
+    loadings are equal, a factor mean when an intercept of its (single-factor) indicators
+    is. Each item's residuals are correlated across all occasions.
+    """
+    if parameterization not in ("delta", "theta"):
+        raise ModelSpecificationError(
+            f"The 'parameterization' argument must be 'delta' or 'theta', got "
+            f"{parameterization!r}.")
+    le = []
+    for x in ([long_equal] if isinstance(long_equal, str) else (long_equal or [])):
+        x2 = _ALIASES.get(x, x)
+        if x2 not in LONG_EQUAL:
+            raise ModelSpecificationError(
+                f"The 'long_equal' argument contains {x!r}; allowed: {', '.join(LONG_EQUAL)}.")
+        le.append(x2)
+    if parameterization == "delta" and "residuals" in le:
+        raise ModelSpecificationError(
+            "Residual variances cannot be tested for invariance across occasions when "
+            "parameterization = 'delta'. Use parameterization='theta'.")
+    partial = _parse_partial(long_partial)
+    occ = list(occasions)
+    if len(occ) < 2:
+        raise ModelSpecificationError("Longitudinal invariance needs at least two occasions.")
+    facs = list(factors)
+    items = list(dict.fromkeys(i for its in factors.values() for i in its))
+    ov = [long_name(i, t) for t in occ for f in facs for i in factors[f]]
+    ov = list(dict.fromkeys(ov))
+    lv = [long_name(f, t) for t in occ for f in facs]
+    spec = {(long_name(f, t), long_name(i, t)) for t in occ for f in facs for i in factors[f]}
+    oi = {v: k + 1 for k, v in enumerate(ov)}
+    fi = {v: k + 1 for k, v in enumerate(lv)}
+    first_v = {long_name(i, t): long_name(i, occ[0]) for t in occ for i in items}
+    first_f = {long_name(f, t): long_name(f, occ[0]) for t in occ for f in facs}
+    occ_of = {long_name(i, t): k for k, t in enumerate(occ) for i in items}
+    occ_of.update({long_name(f, t): k for k, t in enumerate(occ) for f in facs})
+    for i in items:
+        ks = {nthr[long_name(i, t)] for t in occ}
+        if len(ks) > 1:
+            raise DataValidationError(
+                f"Item {i!r} has different numbers of categories across occasions "
+                f"({ {t: nthr[long_name(i, t)] + 1 for t in occ} }); collapse rare categories "
+                f"so that every occasion has the same ones.")
+
+    def part(lhs, op, rhs=""):
+        return (lhs, op, rhs) in partial
+    eq = lambda t: t in le      # noqa: E731
+    rows = []
+
+    def add(mat, lhs, op, rhs, i, j, value, label):
+        rows.append(dict(group=1, mat=mat, lhs=lhs, op=op, rhs=rhs, i=i, j=j, value=value,
+                         label=label))
+    neq = {}
+    for v in ov:
+        v1 = first_v[v]
+        neq[v] = sum(1 for t in range(1, nthr[v] + 1)
+                     if eq("thresholds") and not part(v1, "|", f"t{t}"))
+    for f in lv:                                              # LOADINGS
+        for v in ov:
+            if (f, v) in spec:
+                e = eq("loadings") and not part(first_f[f], "=~", first_v[v])
+                a, b = (first_v[v], first_f[f]) if e else (v, f)
+                add("lambda", f, "=~", v, oi[v], fi[f], np.nan, f"lambda.{oi[a]}_{fi[b]}")
+    for v in ov:                                              # THRESHOLDS
+        for t in range(1, nthr[v] + 1):
+            e = eq("thresholds") and not part(first_v[v], "|", f"t{t}")
+            add("tau", v, "|", f"t{t}", oi[v], t, np.nan, f"{first_v[v] if e else v}.thr{t}")
+    for v in ov:                                              # INTERCEPTS
+        e_int = eq("intercepts") and not part(first_v[v], "~1")
+        val = 0.0
+        if occ_of[v] > 0 and not (neq[v] == 0 or e_int):
+            val = np.nan
+        add("nu", v, "~1", "", oi[v], 1, val, f"nu.{oi[first_v[v] if e_int else v]}")
+    for v in ov:                                              # SCALES / RESIDUAL VARIANCES
+        e_int = eq("intercepts") and not part(first_v[v], "~1")
+        e_res = eq("residuals") and not part(first_v[v], "~~", first_v[v])
+        val = 1.0
+        if occ_of[v] > 0 and not (neq[v] == 0 or (neq[v] < 2 and not e_int) or e_res):
+            val = np.nan
+        if parameterization == "delta":
+            add("delta", v, "~*~", v, oi[v], oi[v], val, "")
+        else:
+            k = oi[first_v[v] if e_res else v]
+            add("theta", v, "~~", v, oi[v], oi[v], val, f"theta.{k}_{k}")
+    auto = set()                                              # RESIDUAL AUTOCOVARIANCES
+    for i in items:
+        vs = [long_name(i, t) for t in occ]
+        for a in range(len(vs)):
+            for b in range(a + 1, len(vs)):
+                r, c = max(oi[vs[a]], oi[vs[b]]), min(oi[vs[a]], oi[vs[b]])
+                auto.add((r, c))
+    for c in range(1, len(ov) + 1):                           # column-major, as semTools
+        for r in range(c + 1, len(ov) + 1):
+            if (r, c) in auto:
+                add("theta", ov[c - 1], "~~", ov[r - 1], r, c, np.nan, f"theta.{r}_{c}")
+    for f in lv:                                              # LATENT MEANS
+        e = eq("means") and not part(first_f[f], "~1")
+        val = 0.0
+        if occ_of[f] > 0:
+            inds = [v for v in ov if (f, v) in spec and sum((h, v) in spec for h in lv) == 1]
+            if any(eq("intercepts") and not part(first_v[v], "~1") for v in inds):
+                val = np.nan
+        add("alpha", f, "~1", "", fi[f], 1, val, f"alpha.{fi[first_f[f] if e else f]}")
+    for f in lv:                                              # LATENT VARIANCES
+        e = eq("lv.variances") and not part(first_f[f], "~~", first_f[f])
+        val = 1.0
+        if occ_of[f] > 0 and any(eq("loadings") and not part(first_f[f], "=~", first_v[v])
+                                 for v in ov if (f, v) in spec):
+            val = np.nan
+        k = fi[first_f[f] if e else f]
+        add("psi", f, "~~", f, fi[f], fi[f], val, f"psi.{k}_{k}")
+    for c in range(len(lv) - 1):                              # LATENT COVARIANCES
+        for r in range(c + 1, len(lv)):
+            add("psi", lv[c], "~~", lv[r], r + 1, c + 1, np.nan, f"psi.{r + 1}_{c + 1}")
+    return MeasEqTable(pd.DataFrame(rows), tuple(ov), tuple(lv),
+                       MappingProxyType({v: nthr[v] for v in ov}), 1, parameterization,
+                       tuple(le), tuple(partial))
+
+
+def long_configural_model(factors, occasions) -> str:
+    """The configural lavaan model of the wide data (a factor per occasion)."""
+    return "\n".join(f"{long_name(f, t)} =~ " + " + ".join(long_name(i, t) for i in its)
+                     for t in occasions for f, its in factors.items())
+
+
+@single_blas_thread()
+def prepare_long(wide: pd.DataFrame, factors, occasions):
+    """Ordinal statistics of the wide data (one group) and the thresholds per variable."""
+    from .ordinal_stats import ordinal_data
+    items = list(dict.fromkeys(i for its in factors.values() for i in its))
+    ov = list(dict.fromkeys(long_name(i, t) for t in occasions for f in factors
+                            for i in factors[f]))
+    miss = [v for v in ov if v not in wide.columns]
+    if miss:
+        raise DataValidationError(f"The wide data have no columns {miss}.")
+    codes, levels, keep = ordinal_data(wide[ov], ov)
+    for i in items:
+        levs = {t: tuple(levels[ov.index(long_name(i, t))].tolist()) for t in occasions}
+        if len(set(levs.values())) > 1:
+            raise DataValidationError(
+                f"Item {i!r} has different categories across occasions "
+                f"({ {t: [int(x) for x in lv] for t, lv in levs.items()} }); merge rare "
+                f"categories so that every occasion has the same ones (e.g. recode 1 as 2).")
+    nthr = {v: len(levels[j]) - 1 for j, v in enumerate(ov)}
+    st = ordinal_stats(codes, ov)
+    return dict(ov=ov, lv=[], nthr=nthr, groups=["all"], stats=[st],
+                n_drop=int((~keep).sum()), levels=levels)
