@@ -312,6 +312,7 @@ class InvarianceBundle:
     grouping: str
     groups: tuple
     n_per_group: dict
+    merged_categories: tuple = ()     # ordered items: (item, category, merged into)
 
 
 def invariance(ctx: "Context") -> Any:
@@ -337,6 +338,8 @@ def invariance(ctx: "Context") -> Any:
         frame = pd.concat(parts)
         grouping = (f"occasions {study.data.time} "
                     + " and ".join(f"{t:g}" for t in spec.times))
+    if spec.ordered:
+        return _invariance_ordinal(ctx, spec, key, model, frame, gcol, grouping)
     frame = frame.dropna(subset=[gcol])
     res = sem_invariance(model, frame, gcol, levels=spec.levels, estimator=spec.estimator,
                          **_missing_kw(spec.missing))
@@ -344,6 +347,64 @@ def invariance(ctx: "Context") -> Any:
     groups = tuple(first.group_labels)
     return InvarianceBundle(instrument=key, model=model, result=res, grouping=grouping,
                             groups=groups, n_per_group=dict(zip(groups, first.nobs)))
+
+
+def ordinal_levels(levels) -> tuple[str, ...]:
+    """The study's levels as the Wu & Estabrook (2016) sequence: thresholds are constrained
+    before the loadings (metric -> loadings, scalar -> intercepts, strict -> residuals)."""
+    alias = {"metric": "loadings", "scalar": "intercepts", "strict": "residuals"}
+    out = [alias.get(lv, lv) for lv in levels]
+    if "configural" in out and len(out) > 1 and "thresholds" not in out:
+        out.insert(out.index("configural") + 1, "thresholds")
+    elif "configural" not in out and "thresholds" not in out:
+        out.insert(0, "thresholds")
+    return tuple(out)
+
+
+def _invariance_ordinal(ctx, spec, key, model, frame, gcol, grouping):
+    """Ordinal items: WLSMV with the Wu & Estabrook identification, across groups (one
+    multi-group model per level) or across occasions (one longitudinal model per level)."""
+    from ..sem import invariance as sem_invariance
+    from ..sem.ordinal_mg import merge_sparse_categories
+    from ..sem.syntax import parse_model
+    from ..validity import longitudinal_invariance
+    levels = ordinal_levels(spec.levels)
+    prm = "theta" if "residuals" in levels else spec.parameterization
+    study = ctx.study
+    factors: dict = {}
+    for st in parse_model(model).statements:
+        if st.op == "=~":
+            factors.setdefault(st.lhs, []).append(st.rhs)
+    items = list(dict.fromkeys(i for its in factors.values() for i in its))
+    if spec.group is not None:
+        frame = frame.dropna(subset=[gcol]).dropna(how="any")
+        merges = []
+        if spec.merge_sparse_categories:
+            frame, merges = merge_sparse_categories(frame, items, gcol)
+        res = sem_invariance(model, frame, gcol, levels=levels, ordered=True,
+                             parameterization=prm)
+        first = next(iter(res.fits.values()))
+        groups = tuple(first.group_labels)
+        return InvarianceBundle(instrument=key, model=model, result=res, grouping=grouping,
+                                groups=groups, n_per_group=dict(zip(groups, first.nobs)),
+                                merged_categories=tuple(merges))
+    long = frame.copy()
+    long["__id__"] = ctx.data.frame.loc[long.index, study.data.id].to_numpy()
+    long["__time__"] = ctx.data.frame.loc[long.index, study.data.time].to_numpy()
+    long = long[["__id__", "__time__", *items]]
+    merges = []
+    if spec.merge_sparse_categories:
+        # the patients with every occasion complete, as the longitudinal model uses
+        t_ok = long["__time__"].isin(list(spec.times)) & long[items].notna().all(axis=1)
+        n_occ = long[t_ok].groupby("__id__")["__time__"].nunique()
+        keep = long["__id__"].isin(n_occ.index[n_occ == len(spec.times)]) & t_ok
+        long, merges = merge_sparse_categories(long[keep], items, "__time__")
+    res = longitudinal_invariance(factors, long, "__id__", "__time__", list(spec.times),
+                                  levels=levels, ordered=True, parameterization=prm)
+    groups = tuple(f"{study.data.time} {t:g}" for t in spec.times)
+    return InvarianceBundle(instrument=key, model=model, result=res, grouping=grouping,
+                            groups=groups, n_per_group={g: res.n_obs for g in groups},
+                            merged_categories=tuple(merges))
 
 
 # ---------------------------------------------------------------------- progress

@@ -1501,3 +1501,32 @@ def prepare_long(wide: pd.DataFrame, factors, occasions):
     st = ordinal_stats(codes, ov)
     return dict(ov=ov, lv=[], nthr=nthr, groups=["all"], stats=[st],
                 n_drop=int((~keep).sum()), levels=levels)
+
+
+def merge_sparse_categories(frame: pd.DataFrame, items: Sequence[str], by: str):
+    """Merge the categories of each item that are not observed in every group (or
+    occasion) of ``by`` with their neighbour, until every remaining category is.
+
+    An extreme category is merged inwards (the lowest into the next, the highest into the
+    one below), an inner one into the category below. Returns ``(recoded frame, merges)``
+    with ``merges`` a list of ``(item, category, merged_into)``; nothing is recoded
+    silently: callers report the list.
+    """
+    out = frame.copy()
+    merges = []
+    for v in items:
+        col = out[v]
+        while True:
+            seen = [set(col[out[by] == g].dropna().unique()) for g in out[by].dropna().unique()]
+            cats = sorted(set(col.dropna().unique()))
+            common = set.intersection(*seen) if seen else set(cats)
+            bad = [c for c in cats if c not in common]
+            if not bad or len(cats) <= 2:
+                break
+            c = bad[0]
+            k = cats.index(c)
+            into = cats[k + 1] if k == 0 else cats[k - 1]
+            col = col.where(col != c, into)
+            merges.append((v, c, into))
+        out[v] = col
+    return out, merges
