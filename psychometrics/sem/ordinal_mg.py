@@ -878,6 +878,8 @@ def fit_ordinal_mg(model: str, data: pd.DataFrame, group: str, ordered=True, *,
     if est_u == "WLSMV":
         tr1, tr2, _ = _ug_traces(D, W, [s.nacov for s in m.st], fg, Ei)
     fm.update(_mg_fit_measures(m, W, nobs, chisq, df, tr1, tr2, est_u, full))
+    if est_u == "WLSMV" and df > 0:
+        fm.update(_robust_catml_mg(m, full, D, W, Ei, fg, df, nobs))
     tab = _estimates_table(m, full, V, red)
     names = _red_names(m)
     syntax = t.syntax()
@@ -960,6 +962,73 @@ def _mg_fit_measures(m, W, nobs, chisq, df, tr1, tr2, est_u, full):
                 fm[k] = np.nan
     fm.update(_mg_residual_measures(m, W, nobs, full, chisq, df))
     return fm
+
+
+ROBUST_KEYS = ("cfi_robust", "tli_robust", "nnfi_robust", "rni_robust", "rmsea_robust",
+               "rmsea_ci_lower_robust", "rmsea_ci_upper_robust", "rmsea_pvalue_robust",
+               "rmsea_notclose_pvalue_robust")
+
+
+def _robust_catml_mg(m, full, D, W, Ei, fg, df, nobs):
+    """Robust CFI/TLI/RNI/RMSEA (catML, Savalei 2021; lavaan ``lav_fit_catml_dwls``) of a
+    multi-group or longitudinal fit: the ML discrepancy of each group's polychoric matrix at
+    the DWLS estimates, scaled by c = tr(U' V U Gamma) / df over the stacked groups.
+    lavaan 0.6-14 reports them only for models without equality constraints (NA otherwise,
+    as here)."""
+    from scipy.linalg import block_diag
+    from .fit_measures import _pnchisq, rmsea_ci
+    nan = {k: np.nan for k in ROBUST_KEYS}
+    if m.nred != m.nfull:
+        return nan
+    G = m.G
+    vals = m.row_values(full)
+    xx3 = xb3 = 0.0
+    Vs, Gs, Ws, Ds = [], [], [], []
+    dfb = 0
+    for g in range(G):
+        st = m.st[g]
+        R = st.cor
+        p = R.shape[0]
+        if np.linalg.eigvalsh(R)[0] < np.sqrt(np.finfo(float).eps):
+            return nan
+        L, P, S, d, mu, tau, al = m._moments(vals, g)
+        pm = m.perm
+        S = (S * np.outer(d, d))[np.ix_(pm, pm)]
+        np.fill_diagonal(S, 1.0)
+        Si = np.linalg.inv(S)
+        F = np.linalg.slogdet(S)[1] - np.linalg.slogdet(R)[1] + np.sum(R * Si) - p
+        xx3 += nobs[g] * F
+        xb3 += -nobs[g] * np.linalg.slogdet(R)[1]
+        i, j = m.il, m.jl
+        Vs.append(fg[g] * (Si[np.ix_(i, i)] * Si[np.ix_(j, j)] + Si[np.ix_(i, j)] * Si[np.ix_(j, i)]))
+        nth = m.nth[g]
+        Gs.append(st.nacov[nth:, nth:] / fg[g])
+        Ws.append(fg[g] * W[g][nth:])
+        Ds.append(D[g][nth:])
+        dfb += len(i)
+    Dall = np.vstack(Ds)
+    Wall = np.concatenate(Ws)
+    U = np.eye(len(Wall)) - Dall @ Ei @ (Dall.T * Wall)
+    Gall = block_diag(*Gs)
+    ks = float(np.sum((U.T @ block_diag(*Vs) @ U) * Gall.T))
+    c3 = ks / df
+    cb3 = float(np.trace(Gall)) / dfb
+    N = sum(nobs)
+    n3 = N - G
+    out = {}
+    t1 = xx3 - c3 * df
+    t2 = xb3 - cb3 * dfb
+    den = max(t1, t2, 0)
+    out["cfi_robust"] = 1 - max(t1, 0) / den if den > 0 else 1.0
+    out["tli_robust"] = out["nnfi_robust"] = 1 - (t1 * dfb) / (t2 * df)
+    out["rni_robust"] = 1 - t1 / t2
+    out["rmsea_robust"] = float(np.sqrt(max(xx3 / (n3 * df) - c3 / n3, 0)) * np.sqrt(G))
+    xs = xx3 / c3
+    lo, hi = rmsea_ci(xs, df, n3, c_hat=c3)
+    out["rmsea_ci_lower_robust"], out["rmsea_ci_upper_robust"] = lo * np.sqrt(G), hi * np.sqrt(G)
+    out["rmsea_pvalue_robust"] = 1 - _pnchisq(xs, df, n3 * df / c3 * 0.05 ** 2 / G)
+    out["rmsea_notclose_pvalue_robust"] = _pnchisq(xs, df, n3 * df / c3 * 0.08 ** 2 / G)
+    return out
 
 
 def _rmsea_groups(ind, X2, df, N, G, sfx):
