@@ -63,7 +63,7 @@ def test_ordinal_invariance_across_occasions(tmp_path):
     study, results, sec = _run(
         tmp_path, "  invariance: {instrument: pear, times: [1, 2], ordered: true}\n", _data())
     texts = " ".join(getattr(b, "text", "") for b in sec.blocks)
-    assert "modelled jointly" in texts
+    assert "not treated as independent groups" in texts and "longitudinal" in texts
     assert "not independent" not in texts
     t = sec.tables[0]
     assert t.data["model"].tolist() == ["configural", "thresholds", "loadings", "intercepts"]
