@@ -150,17 +150,20 @@ def measeq_table(model: str, nthr: Mapping[str, int], ngroups: int, group_equal=
     if bad:
         raise ModelSpecificationError(
             f"Ordinal invariance models take a measurement model (=~ and residual ~~ "
-            f"statements); line {bad[0].line!r} has {bad[0].op!r}." if hasattr(bad[0], "line")
-            else "Ordinal invariance models take a measurement model (=~ and ~~ only).")
+            f"statements); model line {bad[0].line} has {bad[0].op!r}.")
+    mod = [s for s in parsed.statements
+           if s.modifier.fixed is not None or s.modifier.label is not None]
+    if mod:
+        raise ModelSpecificationError(
+            f"Model line {mod[0].line} fixes or labels '{mod[0].lhs} {mod[0].op} {mod[0].rhs}'; "
+            f"the Wu & Estabrook identification sets every fixed value and label itself. "
+            f"Give the configural model without modifiers.")
     names = variable_names(parsed.statements)
     ov, lv = list(names.ov), list(names.lv)
     missing = [v for v in ov if v not in nthr]
     if missing:
         raise ModelSpecificationError(f"Indicators {missing} are not ordinal (no thresholds).")
     load = [(s.lhs, s.rhs) for s in parsed.statements if s.op == "=~"]
-    for s in parsed.statements:
-        if s.op == "=~" and s.modifiers if hasattr(s, "modifiers") else False:
-            pass
     lam_spec = {(f, i) for f, i in load}
     rescov = []
     for s in parsed.statements:
@@ -670,7 +673,6 @@ def _gauss_newton(m: _MGModel, W, nobs, red, max_iter=300):
 def _start(m: _MGModel, model, prep):
     """Loadings and factor correlations of a one-group DWLS fit to the pooled data; sample
     thresholds of each group (of the first group sharing a label)."""
-    from .ordinal import fit_ordinal
     R = m.rows
     lut = {}
     try:
@@ -688,7 +690,6 @@ def _start(m: _MGModel, model, prep):
         lut = {(a, b, c): e for a, b, c, e in zip(est["lhs"], est["op"], est["rhs"], est["est"])}
     except Exception:  # noqa: BLE001 -- simple starts below
         lut = {}
-    del fit_ordinal
     vals = m.fixed.copy()
     recs = R.to_dict("records")
     for r in m.free_rows:

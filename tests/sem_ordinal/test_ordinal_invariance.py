@@ -286,3 +286,10 @@ def test_missing_group_value():
 def test_bad_levels():
     with pytest.raises(ModelSpecificationError, match="'partial'"):
         sem.invariance(MODEL, _data(), "school", ordered=True, levels=["configural", "partial"])
+
+
+def test_modifiers_rejected():
+    with pytest.raises(ModelSpecificationError, match="line 1 fixes or labels"):
+        sem.fit("visual =~ 1*x1 + x2 + x3", _data(), group="school", ordered=True)
+    with pytest.raises(ModelSpecificationError, match="measurement model"):
+        sem.fit("visual =~ x1 + x2 + x3\nvisual ~ x4", _data(), group="school", ordered=True)
