@@ -293,3 +293,25 @@ def test_modifiers_rejected():
         sem.fit("visual =~ 1*x1 + x2 + x3", _data(), group="school", ordered=True)
     with pytest.raises(ModelSpecificationError, match="measurement model"):
         sem.fit("visual =~ x1 + x2 + x3\nvisual ~ x4", _data(), group="school", ordered=True)
+
+
+@pytest.mark.parametrize("case", ["partial", "dwls"])
+def test_partial_and_dwls(case):
+    # partial: measEq.syntax(..., group.equal = c("thresholds", "loadings", "intercepts"),
+    #          group.partial = c("x3 | t1", "x7 | t3", "x2 ~ 1")); dwls: estimator = "DWLS"
+    o = REF[case]
+    res = sem.fit(MODEL, _data(), group="school", ordered=True, group_equal=o["group_equal"],
+                  group_partial=o.get("group_partial"),
+                  estimator="DWLS" if case == "dwls" else "WLSMV")
+    if case == "partial":
+        assert res.syntax == o["syntax"]
+    m = _merged(res, o["parameterEstimates"])
+    assert_allclose(m["est"], m["est_r"], rtol=1e-5, atol=1e-7)
+    assert_allclose(m["se"], m["se_r"], rtol=1e-4, atol=1e-7)
+    fm = res.fit_measures
+    for k, v in o["fitMeasures"].items():
+        ours = fm.get(k.replace(".", "_"), np.nan)
+        if v is None:
+            assert np.isnan(ours), k
+        else:
+            assert_allclose(ours, v, rtol=1e-4, atol=1e-8, err_msg=k)

@@ -78,6 +78,28 @@ for (prm in c("delta", "theta")) {
   cat(prm, "done\n")
 }
 
+## partial invariance (semTools group.partial) and the DWLS estimator, delta parameterization
+ge <- c("thresholds", "loadings", "intercepts")
+gp <- c("x3 | t1", "x7 | t3", "x2 ~ 1")
+txt <- as.character(measEq.syntax(configural.model = model, data = d, ordered = vars, group = "school",
+                                  ID.fac = "std.lv", ID.cat = "Wu.Estabrook.2016",
+                                  group.equal = ge, group.partial = gp))
+fitp <- cfa(txt, data = d, ordered = vars, group = "school",
+            optim.method = "BFGS", control = list(reltol = 1e-15, maxit = 10000))
+out$partial <- list(call = "cfa(as.character(measEq.syntax(model, ..., group.equal = c('thresholds', 'loadings', 'intercepts'), group.partial = c('x3 | t1', 'x7 | t3', 'x2 ~ 1'))), ..., optim.method = 'BFGS', control = list(reltol = 1e-15, maxit = 10000))",
+                    group_equal = ge, group_partial = gp, syntax = txt,
+                    parameterEstimates = df_rows(parameterEstimates(fitp)),
+                    fitMeasures = as.list(fitMeasures(fitp)))
+txt <- as.character(measEq.syntax(configural.model = model, data = d, ordered = vars, group = "school",
+                                  ID.fac = "std.lv", ID.cat = "Wu.Estabrook.2016",
+                                  group.equal = c("thresholds", "loadings")))
+fitd <- cfa(txt, data = d, ordered = vars, group = "school", estimator = "DWLS",
+            optim.method = "BFGS", control = list(reltol = 1e-15, maxit = 10000))
+out$dwls <- list(call = "cfa(as.character(measEq.syntax(model, ..., group.equal = c('thresholds', 'loadings'))), ..., estimator = 'DWLS', optim.method = 'BFGS', control = list(reltol = 1e-15, maxit = 10000))",
+                 group_equal = c("thresholds", "loadings"),
+                 parameterEstimates = df_rows(parameterEstimates(fitd)),
+                 fitMeasures = as.list(fitMeasures(fitd)))
+
 ## direct lavaan: multi-group ordinal CFA without constraints, std.lv (the configural model)
 fit0 <- cfa(model, data = d, ordered = vars, group = "school", std.lv = TRUE)
 out$lavaan_configural <- list(call = "cfa(model, data = d, ordered = vars, group = 'school', std.lv = TRUE)",
