@@ -1337,6 +1337,10 @@ class ScoreTestResult:
     univariate: pd.DataFrame
     cumulative: pd.DataFrame | None
 
+    def to_frame(self) -> pd.DataFrame:
+        """The univariate tests (one row per equality constraint)."""
+        return self.univariate.copy()
+
     def summary(self):
         from ..results import Summary
         blocks = [("Total", self.total), ("Univariate", self.univariate)]
