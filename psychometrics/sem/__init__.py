@@ -5,7 +5,8 @@ Pipeline (one module per step): :mod:`.syntax` (model text -> statements) ->
 :mod:`.estimate` (ML, Fisher scoring) -> :mod:`.information` (SEs) ->
 :mod:`.fit_measures`, :mod:`.standardize`, :mod:`.modindices` ->
 :mod:`.results` (immutable result). :mod:`.invariance` compares nested
-multi-group models. Ordinal indicators (WLSMV/DWLS) are in :mod:`.ordinal`,
+multi-group models (score tests, partial invariance). Ordinal indicators (WLSMV/DWLS) are
+in :mod:`.ordinal` (one group) and :mod:`.ordinal_mg` (groups, occasions; Wu & Estabrook),
 two-level models in :mod:`.twolevel`.
 """
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 from .api import fit
 from .growth import GrowthResult, growth, growth_trajectory, plot_trajectory, scale_growth
 from .instrument_model import cfa_model
-from .invariance import invariance, lrt
+from .invariance import invariance, lrt, partial_invariance, score_test
 from .reliability import ave, comp_rel_sem, reliability
 from .results import SEMResult, Summary
 from .syntax import parse_model
@@ -25,6 +26,7 @@ from .syntax import parse_model
 # the ordinal and two-level engines are imported only when used).
 _LAZY = {
     "OrdinalSEMResult": "ordinal", "ordinal_omega": "ordinal",
+    "OrdinalMGResult": "ordinal_mg", "ScoreTestResult": "ordinal_mg", "measeq_syntax": "ordinal_mg",
     "TwoLevelResult": "twolevel", "fit_twolevel": "twolevel", "lrt_twolevel": "twolevel",
     "twolevel_reliability": "twolevel_reliability",
 }
@@ -32,7 +34,8 @@ _LAZY = {
 __all__ = ["fit", "invariance", "lrt", "cfa_model", "reliability", "comp_rel_sem", "ave", "SEMResult",
            "Summary", "parse_model", "fit_twolevel", "lrt_twolevel", "TwoLevelResult",
            "twolevel_reliability", "OrdinalSEMResult", "ordinal_omega", "growth", "scale_growth",
-           "GrowthResult", "growth_trajectory", "plot_trajectory"]
+           "GrowthResult", "growth_trajectory", "plot_trajectory", "score_test",
+           "partial_invariance", "OrdinalMGResult", "ScoreTestResult", "measeq_syntax"]
 
 
 def __getattr__(name: str) -> Any:

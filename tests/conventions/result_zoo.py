@@ -140,6 +140,13 @@ BUILDERS = {
     "RetestAnalysisResult": lambda: __import__("psychometrics.validity", fromlist=["x"]).retest_analysis(
         _therapy()[_therapy()["month"].isin([1, 2])].iloc[:400], ["wai_1", "wai_2", "wai_3"],
         id="patient_id", time="month"),
+    "OrdinalMGResult": lambda: __import__("psychometrics.sem", fromlist=["x"]).fit(
+        "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6", dataset("hs_ordinal"), group="school",
+        ordered=True),
+    "ScoreTestResult": lambda: __import__("psychometrics.sem", fromlist=["x"]).score_test(
+        __import__("psychometrics.sem", fromlist=["x"]).fit(
+            "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6", _hs(), group="school",
+            group_equal=["loadings"])),
     "KappaResult": lambda: __import__("psychometrics.validity", fromlist=["x"]).cohen_kappa(
         _bfi5()[["A1", "A2"]]),
 }
