@@ -125,7 +125,7 @@ def progress_latent(d: pd.DataFrame, id: str, outcome: str, ycol: str, preds: li
             for eff, scale in (("within", sd_w), ("between", sd_b), ("contextual", sd_b)):
                 e = est.loc[labs[eff]]
                 r = {"model": name, "predictor": x, "effect": eff, "est": float(e["est"]),
-                     "se": float(e["se"]), "df": np.nan, "t": float(e["z"]),
+                     "se": float(e["se"]), "t": float(e["z"]), "df": np.nan,
                      "p_value": float(e["p_value"]), "ci_lower": float(e["ci_lower"]),
                      "ci_upper": float(e["ci_upper"])}
                 r["std_est"] = r["est"] * scale / sd_y

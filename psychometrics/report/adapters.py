@@ -406,7 +406,7 @@ def _invariance_ordinal(ctx, spec, key, model):
         groups = tuple(first.group_labels)
         return InvarianceBundle(instrument=key, model=model, result=res,
                                 grouping=f"groups of {spec.group}", groups=groups,
-                                n_per_group=dict(zip(groups, first.nobs)),
+                                n_per_group=dict(zip(groups, first.n_obs)),
                                 merged_categories=tuple(merges))
     idc, tc = study.data.id, study.data.time
     block = select_occasion(study, data, key, "all")

@@ -73,7 +73,7 @@ def _check(fit, ref, case):
     assert fit.fit_measures["logl"] >= ref["logl"], case
     assert_allclose(fit.fit_measures["logl"], ref["logl"], rtol=1e-10, err_msg=case)
     assert fit.fit_measures["npar"] == ref["npar"]
-    assert fit.nobs == ref["nobs"] and fit.nclusters == ref["nclusters"]
+    assert fit.n_obs == ref["nobs"] and fit.n_clusters == ref["nclusters"]
 
 
 @pytest.mark.parametrize("name,skipped", [("example", False), ("skipped", True)])

@@ -47,12 +47,12 @@ def test_latent_method_in_the_section(tmp_path):
     assert "z" in eff.headers and "df" not in eff.headers
     for _, e in r.effects.iterrows():
         row = _row(eff, model=e["model"], predictor=e["predictor"], effect=e["effect"])
-        assert row["estimate"] == apa.num(round(e["estimate"], 2))
+        assert row["est"] == apa.num(round(e["est"], 2))
         assert row["p_value"] == apa.pval(e["p_value"])
     for _, c in r.centring.iterrows():
         row = _row(cen, model=c["model"], predictor=c["predictor"], effect=c["effect"])
-        assert row["observed_estimate"] == apa.num(c["observed_estimate"])
-        assert row["latent_estimate"] == apa.num(c["latent_estimate"])
+        assert row["observed_est"] == apa.num(c["observed_est"])
+        assert row["latent_est"] == apa.num(c["latent_est"])
 
 
 def test_observed_is_the_default_and_says_so(tmp_path):

@@ -101,8 +101,8 @@ def test_loglik_and_counts(fits, key):
     for k in ("aic", "bic", "bic2"):
         assert_allclose(res.fit_measures[k], fm[k], rtol=1e-8, err_msg=k)
     # lavInspect(fit, "nobs"), lavInspect(fit, "nclusters")
-    assert res.nobs == REF[key]["ml"]["nobs"]
-    assert res.nclusters == REF[key]["ml"]["nclusters"]
+    assert res.n_obs == REF[key]["ml"]["nobs"]
+    assert res.n_clusters == REF[key]["ml"]["nclusters"]
 
 
 @pytest.mark.parametrize("key", list(DATA))
@@ -136,7 +136,7 @@ def test_dropped_rows_reported():
         res = fit_twolevel(REF["therapy"]["model"], d, "patient_id", missing="ml")
     assert empty > 0
     assert res.dropped == {"no observed level-1 variable": empty}
-    assert res.nobs == len(d) - empty
+    assert res.n_obs == len(d) - empty
     assert any("no observed level-1 variable" in w for w in res.warnings)
 
 
@@ -182,7 +182,7 @@ def test_listwise_is_still_the_default():
     with pytest.warns(Warning, match="listwise"):
         res = fit_twolevel(ref["model"], d, "cluster")
     n_complete = int(d[["y1", "y2", "y3"]].notna().all(axis=1).sum())
-    assert res.nobs == n_complete
+    assert res.n_obs == n_complete
     assert res.dropped == {"missing values (listwise deletion)": len(d) - n_complete}
     assert res.options["missing"] == "listwise"
 

@@ -77,7 +77,7 @@ def test_all_values_of_a_cluster_missing(demo):
     assert res.dropped["clusters with no observed values"] == 1
     assert res.dropped["no observed level-1 variable"] >= n17
     assert 17 not in res.cluster_sizes.index
-    assert res.nclusters == demo.cluster.nunique() - 1
+    assert res.n_clusters == demo.cluster.nunique() - 1
 
 
 def test_rows_without_cluster_id(demo):
