@@ -135,6 +135,9 @@ class DataIssue:
                 where += f" (index {plain(self.index)!r})"
         elif self.row in (None, "-", "all"):
             where = "all rows" if self.row == "all" else "column"
+            if where == "column" and self.column is not None:
+                value = "" if self.value is None else f", value {plain(self.value)!r}"
+                return f"column {self.column!r}{value}: {self.problem}"
         else:
             where = f"row {plain(self.row)}"
         col = f", column {self.column!r}" if self.column is not None else ""

@@ -253,8 +253,8 @@ def prepare_correlation(data: Any, *, n_obs: float | None = None, missing: str =
         col = x[:, j]
         obs = col[~np.isnan(col)]
         if obs.size < 3:
-            issues.append(DataIssue(row="-", column=name, value=int(obs.size),
-                                    problem="fewer than 3 observed responses"))
+            issues.append(DataIssue(row="-", column=name, value=None,
+                                    problem=f"{obs.size} observed response(s), fewer than 3"))
         elif np.ptp(obs) == 0:
             issues.append(DataIssue(row="-", column=name, value=float(obs[0]),
                                     problem="item has no variance (every response is equal)"))

@@ -26,3 +26,35 @@ def numeric_frame(data, argument: str = "data") -> pd.DataFrame:
             f"{argument}= has non-numeric column(s) {', '.join(repr(b) for b in bad)}; select the "
             "numeric item columns (or recode the labels to numbers) before calling.")
     return data.astype(float)
+
+
+def check_long_columns(data: pd.DataFrame, id: str, time: str, items: list[str],  # noqa: A002
+                       occasions) -> None:
+    """Long data (one row per patient and occasion): the columns exist, the item columns
+    are numeric (the offending labels are named) and no patient has two rows at one of
+    ``occasions``."""
+    from ..exceptions import plain
+    for col in [id, time, *items]:
+        if col not in data.columns:
+            raise DataValidationError(f"data= has no column {col!r}.")
+    for col in items:
+        if not (pd.api.types.is_numeric_dtype(data[col]) or pd.api.types.is_bool_dtype(data[col])):
+            num = pd.to_numeric(data[col], errors="coerce")
+            bad = data[col][num.isna() & data[col].notna()]
+            if not len(bad):
+                raise DataValidationError(
+                    f"Item column {col!r} holds numbers stored as text (dtype "
+                    f"{data[col].dtype}); convert it with pd.to_numeric before calling.")
+            if len(bad):
+                shown = ", ".join(repr(plain(v)) for v in pd.unique(bad)[:5])
+                raise DataValidationError(
+                    f"Item column {col!r} is not numeric: it holds {shown}"
+                    f"{' ...' if bad.nunique() > 5 else ''} (first at data row "
+                    f"{data.index.get_loc(bad.index[0]) + 1 if data.index.is_unique else '?'}); "
+                    "recode the labels to numbers before calling.")
+    sub = data[data[time].isin(list(occasions))]
+    dup = sub.duplicated([id, time])
+    if dup.any():
+        pid, t = plain(sub.loc[dup, id].iloc[0]), plain(sub.loc[dup, time].iloc[0])
+        raise DataValidationError(f"Patient {pid!r} has more than one row at {time} = {t!r}; "
+                                  "keep one assessment per patient and occasion.")

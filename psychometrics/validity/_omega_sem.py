@@ -68,7 +68,19 @@ class OmegaSemResult:
                     "Exploratory (Schmid-Leiman) omega_h = "
                     f"{self.omega.omega_h:.3f}."),
             blocks=(("Omega by factor", self.to_frame()),
-                    ("CFA loadings", self.loadings.reset_index(names="item"))))
+                    ("CFA loadings", self.loadings.reset_index(names="item"))),
+            footer=self._improper_note())
+
+    def _improper_note(self) -> tuple[str, ...]:
+        est = self.fit.estimates
+        items = {str(i) for i in self.loadings.index}
+        neg = est[(est["op"] == "~~") & (est["lhs"] == est["rhs"]) & est["lhs"].isin(items)
+                  & (est["est"] < 0)]
+        if neg.empty:
+            return ()
+        shown = ", ".join(f"{r.lhs} ({r.est:.3f})" for r in neg.itertuples())
+        return (f"Improper solution: negative residual variance of {shown} in the bifactor CFA "
+                "(a Heywood case); the omegas rest on it. Consider fewer group factors.",)
 
 
 def _bifactor_syntax(sl: pd.DataFrame, items: list[str], k: int) -> tuple[str, list[int]]:

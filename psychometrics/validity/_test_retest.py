@@ -17,6 +17,7 @@ import pandas as pd
 
 from ..exceptions import DataQualityWarning, DataValidationError
 from ..results import Summary
+from ._common import check_long_columns
 
 __all__ = ["retest_analysis", "RetestAnalysisResult"]
 
@@ -142,6 +143,7 @@ def retest_analysis(data: pd.DataFrame, items, id: str = "id", time: str = "time
     for col in [id, time, *names]:
         if col not in data.columns:
             raise DataValidationError(f"data= has no column {col!r}.")
+    check_long_columns(data, id, time, names, [])
     times = sorted(pd.unique(data[time].dropna()))
     if occasions is None:
         if len(times) < 2:
@@ -153,12 +155,8 @@ def retest_analysis(data: pd.DataFrame, items, id: str = "id", time: str = "time
     absent = [t for t in occasions if t not in set(times)]
     if absent:
         raise DataValidationError(f"No rows at {time} = {absent}.")
+    check_long_columns(data, id, time, [], occasions)
     sub = data[data[time].isin(occasions)]
-    dup = sub.duplicated([id, time])
-    if dup.any():
-        r = sub[dup].iloc[0]
-        raise DataValidationError(f"Patient {r[id]!r} has more than one row at {time} = "
-                                  f"{r[time]!r}; keep one assessment per patient and occasion.")
     sub = sub.sort_values([time, id], kind="mergesort")
     x = sub[sub[time] == occasions[0]]
     y = sub[sub[time] == occasions[1]]
@@ -170,7 +168,7 @@ def retest_analysis(data: pd.DataFrame, items, id: str = "id", time: str = "time
                       f"{' ...' if len(dropped) > 10 else ''}.", DataQualityWarning, stacklevel=2)
         x, y = x[x[id].isin(both)], y[y[id].isin(both)]
     if len(x) < 3:
-        raise DataValidationError(f"Only {len(x)} patients have both occasions; test-retest "
+        raise DataValidationError(f"Only {len(x)} patient(s) have both occasions; test-retest "
                                   "needs at least three.")
     ids = x[id].to_numpy()
     X = x[names].to_numpy(dtype=float)
