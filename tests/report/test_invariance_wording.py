@@ -32,3 +32,46 @@ def test_longitudinal_invariance_text_follows_the_fitted_levels(tmp_path):
     # the table has CFI, RMSEA (no interval) and SRMR, but no TLI
     assert "TLI" not in table.note and "confidence interval" not in table.note
     assert "SRMR = standardised root mean square residual" in table.note
+
+
+def test_improper_factor_correlations_are_named_in_plain_words():
+    from psychometrics.report.sections._common import plain_warning
+    raw = ("NotPositiveDefiniteWarning: The latent covariance matrix (psi) is not positive "
+           "definite: correlation 'task_t6' with 'bond_t6' = 1.119, 'task_t6' with 'goal_t6' "
+           "= 1.002.")
+    assert plain_warning(raw) == (
+        "The estimated factor correlations task_t6 with bond_t6 (1.119) and task_t6 with "
+        "goal_t6 (1.002) exceed 1 in absolute value: the factor covariance matrix is not "
+        "proper and these factors cannot be told apart.")
+    one = plain_warning("NotPositiveDefiniteWarning: The latent covariance matrix (psi) of group "
+                        "'B' is not positive definite: correlation 'f1' with 'f2' = -1.05.")
+    assert one.startswith("In group B, the estimated factor correlation f1 with f2 (-1.05) "
+                          "exceeds 1")
+
+
+def test_boundary_components_agree_in_number():
+    from psychometrics.report.sections._common import plain_warning
+    head = ("SingularFitWarning: Boundary (singular) fit of the crossed (id x time x items) "
+            "model: the variance of ")
+    tail = " is estimated as (nearly) 0, as lme4 would report."
+    two = plain_warning(head + "['id:items', 'time:items']" + tail)
+    assert "components id:items and time:items of the multilevel reliability model were " \
+           "estimated as zero" in two and "use them are" in two
+    one = plain_warning(head + "['time:items']" + tail)
+    assert "component time:items of the multilevel reliability model was estimated" in one
+    assert "use it are" in one
+
+
+def test_clinical_classes_sentence_shows_percent_signs(tmp_path):
+    import re
+    data = example_subset(40)
+    data.to_csv(tmp_path / "data.csv", index=False)
+    (tmp_path / "study.yaml").write_text(STUDY.format(
+        analyses="  clinical_significance: {scale: oq.total, norms: us}\n"), encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        results = run_study(load_study(tmp_path / "study.yaml"), progress=None)
+    sec = {s.key: s for s in build_sections(results)}["clinical"]
+    text = next(b.text for b in sec.blocks if getattr(b, "text", "").startswith("*Results.*"))
+    shares = re.findall(r"\*n\* = \d+ \(([^)]*)\)", text)
+    assert len(shares) == 4 and all(re.fullmatch(r"\d+\.\d%", s) for s in shares), text

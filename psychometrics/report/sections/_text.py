@@ -149,7 +149,7 @@ def _clinical(results, sec):
               "reliable change index and the clinical cut-off of the instrument (Jacobson & "
               "Truax, 1991).")
     parts = [f"{row['class_label'].lower()}, *n* = {_cell(t, row, 'n')} "
-             f"({_cell(t, row, 'share')})" for _, row in t.data.iterrows()]
+             f"({_cell(t, row, 'share')}%)" for _, row in t.data.iterrows()]
     return method, ("Patients were classified as " + _join(parts) + "." if parts else None)
 
 
