@@ -31,8 +31,8 @@ def numeric_frame(data, argument: str = "data") -> pd.DataFrame:
 def check_long_columns(data: pd.DataFrame, id: str, time: str, items: list[str],  # noqa: A002
                        occasions) -> None:
     """Long data (one row per patient and occasion): the columns exist, the item columns
-    are numeric (the offending labels are named) and no patient has two rows at one of
-    ``occasions``."""
+    are numeric (the offending labels are named), and at ``occasions`` every row has a
+    patient id and no patient has two rows at one occasion."""
     from ..exceptions import plain
     for col in [id, time, *items]:
         if col not in data.columns:
@@ -52,7 +52,15 @@ def check_long_columns(data: pd.DataFrame, id: str, time: str, items: list[str],
                     f"{' ...' if bad.nunique() > 5 else ''} (first at data row "
                     f"{data.index.get_loc(bad.index[0]) + 1 if data.index.is_unique else '?'}); "
                     "recode the labels to numbers before calling.")
-    sub = data[data[time].isin(list(occasions))]
+    at = data[time].isin(list(occasions)).to_numpy()
+    miss = at & data[id].isna().to_numpy()
+    if miss.any():
+        rows = np.flatnonzero(miss)[:5] + 1
+        raise DataValidationError(
+            f"Column {id!r} has {int(miss.sum())} missing value(s) at the occasions "
+            f"(data row(s) {', '.join(map(str, rows))}{' ...' if miss.sum() > 5 else ''}); "
+            "every row needs a patient id.")
+    sub = data[at]
     dup = sub.duplicated([id, time])
     if dup.any():
         pid, t = plain(sub.loc[dup, id].iloc[0]), plain(sub.loc[dup, time].iloc[0])

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..exceptions import DataValidationError
+from ..exceptions import DataValidationError, ModelSpecificationError
 from ..results import Summary
 from ._common import numeric_frame
 
@@ -112,6 +112,12 @@ def omega_sem(data, n_factors: int = 3, *, n_obs: float | None = None,
     """
     from ..efa import omega
     from ..sem import fit as sem_fit
+    if isinstance(n_factors, (int, np.integer)) and not isinstance(n_factors, bool) \
+            and n_factors == 1:
+        raise ModelSpecificationError(
+            "omega_sem needs n_factors >= 2: with one group factor the bifactor CFA (every item "
+            "on g and on the same group factor) is not identified. For one factor use "
+            "psychometrics.efa.omega(data, n_factors=1) (omega total).")
     data = numeric_frame(data)
     is_cor = (data.shape[0] == data.shape[1] and list(data.index) == list(data.columns))
     if is_cor and n_obs is None:

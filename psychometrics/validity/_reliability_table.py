@@ -180,6 +180,15 @@ def reliability_table(keys: dict | None, data, *, n_factors: int = 2, n_sample: 
         if len(sel) < 3:
             raise DataValidationError(f"Scale {name!r} has {len(sel)} item(s); omega and split "
                                       "halves need at least three.")
+        p, k = len(sel), n_factors
+        dof = p * (p - 1) // 2 - p * k + k * (k - 1) // 2
+        if dof < 0:
+            fits = max(j for j in range(1, k + 1)
+                       if p * (p - 1) // 2 - p * j + j * (j - 1) // 2 >= 0 or j == 1)
+            raise DataValidationError(
+                f"Scale {name!r} has {p} items, too few for n_factors={k} group factors (the "
+                f"factor model would have {dof} degrees of freedom; psych fits it anyway). Use "
+                f"n_factors={fits} or leave the scale out.")
         sub = data.loc[sel, sel] if is_cor else data[sel]
         with _about_scale(name):
             with warnings.catch_warnings():

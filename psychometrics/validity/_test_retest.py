@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..exceptions import DataQualityWarning, DataValidationError
+from ..exceptions import DataQualityWarning, DataValidationError, plain
 from ..results import Summary
 from ._common import check_long_columns
 
@@ -171,8 +171,16 @@ def retest_analysis(data: pd.DataFrame, items, id: str = "id", time: str = "time
         raise DataValidationError(f"Only {len(x)} patient(s) have both occasions; test-retest "
                                   "needs at least three.")
     ids = x[id].to_numpy()
-    X = x[names].to_numpy(dtype=float)
-    Y = y[names].to_numpy(dtype=float)
+    X = x[names].to_numpy(dtype=float, copy=True)
+    Y = y[names].to_numpy(dtype=float, copy=True)
+    never = [(n, t) for M, t in ((X, occasions[0]), (Y, occasions[1]))
+             for n, col in zip(names, M.T) if np.isnan(col).all()]
+    if never:
+        shown = "; ".join(f"{n!r} at {time} = {plain(t)!r}" for n, t in never[:6])
+        raise DataValidationError(
+            f"Item(s) never answered at an occasion by the {len(x)} patients seen at both: "
+            f"{shown}{' ...' if len(never) > 6 else ''}. Drop those items or choose other "
+            "occasions.")
     mean1, mean2 = np.nanmean(X, axis=0), np.nanmean(Y, axis=0)
     lo_x, hi_x, lo_y, hi_y = np.nanmin(X), np.nanmax(X), np.nanmin(Y), np.nanmax(Y)
     rev = sign < 0

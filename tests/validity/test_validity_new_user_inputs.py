@@ -148,3 +148,26 @@ def test_cfa_model_marker_is_not_reverse_keyed(therapy):
     scores = pm.score(first, "oq-45.2", id="patient_id", time="month").scores
     r_obs = scores["sd"].corr(scores["ir"])
     assert np.sign(r_fac) == np.sign(r_obs) == 1.0
+
+
+def test_retest_never_answered_occasion_and_missing_ids(therapy):
+    holes = therapy.copy()
+    holes.loc[holes.month == 2, WAI] = np.nan
+    with pytest.raises(DataValidationError, match=r"never answered at an occasion .*'wai_1' at "
+                                                  r"month = 2"):
+        validity.retest_analysis(holes, WAI, id="patient_id", time="month", occasions=(1, 2))
+    no_id = therapy.copy()
+    no_id.loc[no_id.month == 1, "patient_id"] = np.nan
+    n = int((therapy.month == 1).sum())
+    with pytest.raises(DataValidationError, match=rf"Column 'patient_id' has {n} missing value\(s\) "
+                                                  r"at the occasions \(data row\(s\) 1, "):
+        validity.retest_analysis(no_id, WAI, id="patient_id", time="month", occasions=(1, 2))
+
+
+def test_too_few_items_or_factors_named(bfi):
+    with pytest.raises(DataValidationError, match=r"^Scale 'a4' has 4 items, too few for "
+                                                  r"n_factors=2 .* Use n_factors=1"):
+        validity.reliability_table({"agree": ["A1", "A2", "A3", "A4", "A5"],
+                                    "a4": ["A1", "A2", "A3", "A4"]}, bfi)
+    with pytest.raises(ModelSpecificationError, match="omega_sem needs n_factors >= 2"):
+        validity.omega_sem(bfi[["A1", "A2", "A3", "A4", "A5"]], n_factors=1)
