@@ -75,3 +75,23 @@ def test_clinical_classes_sentence_shows_percent_signs(tmp_path):
     text = next(b.text for b in sec.blocks if getattr(b, "text", "").startswith("*Results.*"))
     shares = re.findall(r"\*n\* = \d+ \(([^)]*)\)", text)
     assert len(shares) == 4 and all(re.fullmatch(r"\d+\.\d%", s) for s in shares), text
+
+
+def test_htmt_table_names_factors_by_their_scales(tmp_path):
+    data = example_subset(60)
+    data.to_csv(tmp_path / "data.csv", index=False)
+    (tmp_path / "study.yaml").write_text(STUDY.format(
+        analyses="  scoring: true\n  validity: {scales: [pear.total, wai.total]}\n"),
+        encoding="utf-8")
+    study = load_study(tmp_path / "study.yaml")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        results = run_study(study, progress=None)
+    sec = {s.key: s for s in build_sections(results)}["validity"]
+    h = next(x for x in sec.tables if x.key == "validity_htmt")
+    shown = [c for row in h.cells() for c in row[:2] if c]
+    wai, pear = study.instrument("wai"), study.instrument("pear")
+    want = {f"WAI-SR {wai.scales[s].name}" for s in ("task", "bond", "goal")} | \
+           {f"PEAR {pear.scales[s].name}" for s in ("f1", "f2")}
+    assert set(shown) == want
+    assert not any("_" in c for c in shown)
