@@ -153,6 +153,14 @@ class InvarianceSpec(_Frozen):
     estimator: Literal["ML"] = "ML"
     missing: Literal["listwise", "ml"] = "listwise"
     occasion: Occasion = "first_complete"
+    #: the items are ordinal: WLSMV with the Wu & Estabrook (2016) sequence (configural,
+    #: thresholds, loadings, intercepts; "strict" = residual variances, theta
+    #: parameterization); across ``times`` one longitudinal model of the wide data
+    ordered: bool = False
+    parameterization: Literal["delta", "theta"] = "delta"
+    #: ordered items: merge categories not observed in every group / occasion with their
+    #: neighbour (lavaan refuses such data); the report lists every merge
+    merge_sparse_categories: bool = True
 
     @model_validator(mode="after")
     def _one_grouping(self):
@@ -161,6 +169,8 @@ class InvarianceSpec(_Frozen):
                              "(occasions to compare)")
         if self.times is not None and len(self.times) < 2:
             raise ValueError("'times' needs at least two occasions")
+        if self.ordered and self.missing != "listwise":
+            raise ValueError("ordered items support missing: listwise only")
         return self
 
 
