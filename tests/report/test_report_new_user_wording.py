@@ -1,5 +1,6 @@
-"""The invariance section describes the levels it fitted, and its table note names only the
-columns the table has."""
+"""What a new user read in the example report: the invariance section describes the levels it
+fitted and the columns it shows, warnings and HTMT name factors in words, percentages carry
+their sign, and `python -m psychometrics` runs the command line."""
 import warnings
 
 from psychometrics.report import load_study
@@ -95,3 +96,14 @@ def test_htmt_table_names_factors_by_their_scales(tmp_path):
            {f"PEAR {pear.scales[s].name}" for s in ("f1", "f2")}
     assert set(shown) == want
     assert not any("_" in c for c in shown)
+
+
+def test_python_dash_m_runs_the_command_line():
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-m", "psychometrics", "instruments", "list"],
+                         capture_output=True, text=True, cwd=root, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "oq-45.2" in out.stdout and "wai-sr" in out.stdout
