@@ -25,7 +25,8 @@ def test_longitudinal_invariance_text_follows_the_fitted_levels(tmp_path):
     assert list(table.data["model"]) == ["configural", "metric"]
     texts = [getattr(b, "text", "") for b in sec.blocks]
     method = next(t for t in texts if t.startswith("*Method.*"))
-    assert "(configural, then equal loadings), compared by" in method
+    assert ("longitudinal confirmatory factor models (configural, then equal loadings; each one "
+            "model over all occasions") in method and ") (" not in method
     assert "intercepts" not in method and "occasions, (" not in method
     intro = next(t for t in texts if "not treated as independent groups" in t)
     assert intro.endswith("to the previous one: metric (loadings).")
@@ -107,3 +108,11 @@ def test_python_dash_m_runs_the_command_line():
                          capture_output=True, text=True, cwd=root, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "oq-45.2" in out.stdout and "wai-sr" in out.stdout
+
+
+def test_listwise_warning_in_study_file_words():
+    from psychometrics.report.sections._common import plain_warning
+    text = plain_warning("DataQualityWarning: 79 of 150 patients miss an occasion or an item and "
+                         "were left out (listwise); missing='ml' keeps them (FIML).")
+    assert text.startswith("79 of 150 patients missed an occasion or an item")
+    assert "missing: ml in the study file" in text and "='ml'" not in text

@@ -88,6 +88,11 @@ def plain_warning(w: str) -> str:
         return (f"{n.group(1) if n else 'Some'} item responses were missing and were left out of "
                 "the multilevel reliability model; every patient and occasion still counts in "
                 "its coefficients (as in psych).")
+    if kind == "DataQualityWarning" and "were left out (listwise)" in msg:
+        n = re.match(r"(\d+) of (\d+) patients", msg)
+        return (f"{n.group(1) + ' of ' + n.group(2) if n else 'Some'} patients missed an "
+                "occasion or an item and were left out (listwise deletion); full-information "
+                "ML (missing: ml in the study file) would keep them.")
     if kind == "SingularFitWarning" and "crossed" in msg:
         comp = re.search(r"variance of (.*?) is estimated", msg)
         several = bool(comp and " and " in comp.group(1))
