@@ -97,6 +97,12 @@ def test_htmt_table_names_factors_by_their_scales(tmp_path):
            {f"PEAR {pear.scales[s].name}" for s in ("f1", "f2")}
     assert set(shown) == want
     assert not any("_" in c for c in shown)
+    # the HTMT rows are the patients who answered every item (listwise), fewer than the
+    # patients of the correlations: the note says how many
+    bundle = results.get("validity").result
+    assert bundle.htmt.n_obs < bundle.n_patients
+    assert (f"from the {bundle.htmt.n_obs} of these {bundle.n_patients} patients who answered "
+            "every item of these factors (listwise)") in h.note
 
 
 def test_python_dash_m_runs_the_command_line():
