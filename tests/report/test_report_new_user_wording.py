@@ -97,6 +97,8 @@ def test_htmt_table_names_factors_by_their_scales(tmp_path):
            {f"PEAR {pear.scales[s].name}" for s in ("f1", "f2")}
     assert set(shown) == want
     assert not any("_" in c for c in shown)
+    cor = next(x for x in sec.tables if x.key == "validity_correlations")
+    assert "confidence intervals (not adjusted for multiple testing" in cor.note
     # the HTMT rows are the patients who answered every item (listwise), fewer than the
     # patients of the correlations: the note says how many
     bundle = results.get("validity").result

@@ -68,8 +68,10 @@ def build(results):
                      Column("ci", "95% CI", "bounded", ci=("ci_lower", "ci_upper")),
                      Column("p_adjusted", "p", "p", italic_label=True),
                      Column("n", "n", "int", italic_label=True)),
-                    note="Pearson correlations with 95% confidence intervals; p values "
-                         "Holm-adjusted for the number of pairs (psych::corr.test).")
+                    note="Pearson correlations with 95% confidence intervals (not adjusted for "
+                         "multiple testing, so an interval may exclude 0 while the adjusted p "
+                         "exceeds .05); p values Holm-adjusted for the number of pairs "
+                         "(psych::corr.test).")
         if b.htmt is not None:
             h = htmt_frame(b, results)
             high = h[h["htmt"] > 0.85]
