@@ -124,3 +124,31 @@ def test_listwise_warning_in_study_file_words():
                          "were left out (listwise); missing='ml' keeps them (FIML).")
     assert text.startswith("79 of 150 patients missed an occasion or an item")
     assert "missing: ml in the study file" in text and "='ml'" not in text
+
+
+def test_factor_correlation_p_is_that_of_the_correlation(tmp_path):
+    from psychometrics.report import apa
+    from psychometrics.report.run import select_occasion
+    from psychometrics.report.adapters import cfa_syntax
+    from psychometrics.sem import fit
+
+    data = example_subset(60)
+    data.to_csv(tmp_path / "data.csv", index=False)
+    (tmp_path / "study.yaml").write_text(STUDY.format(analyses="  cfa: {instruments: [pear]}\n"),
+                                         encoding="utf-8")
+    study = load_study(tmp_path / "study.yaml")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        results = run_study(study, progress=None)
+        sec = {s.key: s for s in build_sections(results)}["cfa"]
+        block = select_occasion(study, results.data, "pear", "first_complete")
+        ref = fit(cfa_syntax(study.instrument("pear")), block)    # lavaan::cfa(model, d)
+    std = ref.standardized_solution()                              # standardizedSolution(fit)
+    row = std[(std.op == "~~") & (std.lhs == "f1") & (std.rhs == "f2")].iloc[0]
+    est = ref.estimates
+    cov = est[(est.op == "~~") & (est.lhs == "f1") & (est.rhs == "f2")].iloc[0]
+    assert abs(cov["z"]) != abs(row["z"])           # the two Wald tests differ
+    (t,) = [x for x in sec.tables if x.key.startswith("cfa_phi")]
+    (cells,) = t.cells()
+    assert cells[-1] == apa.pval(row["p_value"])
+    assert "standardised correlation" in t.note
