@@ -147,7 +147,7 @@ def instrument_reliability(data: pd.DataFrame, instrument, *, form: str | None =
     if outside.any():
         from ..exceptions import DataIssue
         rows, cols = np.nonzero(outside)
-        issues = [DataIssue(int(r), needed[c], vals[r, c],
+        issues = [DataIssue(int(r) + 1, needed[c], vals[r, c],
                             f"outside the response scale {lo}..{hi}") for r, c in zip(rows, cols)]
         raise DataValidationError(f"instrument_reliability: {len(issues)} response(s) outside the "
                                   f"response scale of {inst.id!r} ({lo}..{hi}).", issues)
