@@ -915,6 +915,8 @@ def mixed(formula: str, data: pd.DataFrame, groups: str | None = None,
     >>> fit = mixed("Reaction ~ Days + (Days | Subject)", sleepstudy)   # doctest: +SKIP
     >>> fit.fixed_effects                                                # doctest: +SKIP
     """
+    from ..io.itemdata import as_frame
+    data = as_frame(data, "mixed")   # data entry: an ItemData, or an empty frame refused
     if not isinstance(reml, (bool, np.bool_)):
         raise ModelSpecificationError(f"The 'reml' parameter must be True or False. Got {reml!r}.")
     if family not in ("gaussian", "binomial", "poisson", "negative_binomial"):

@@ -206,6 +206,9 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
     std.lv =, information =)`` with lavaan 0.6-14 defaults (``cfa()`` is the same).
     """
     _reject_unknown("fit", unknown, _FIT_OPTIONS)
+    if data is not None:   # an ItemData gives its id/time/group and item columns
+        from ..io.itemdata import as_frame
+        data = as_frame(data, "fit")
     _check_choice("se", se, ("standard", "none", "bootstrap"))
     se_type = se
     _check_choice("test", test, ("standard", "bollen.stine"))

@@ -336,8 +336,10 @@ def fit_ordinal(model: str, data: pd.DataFrame, ordered=True, *, estimator: str 
     if est_u not in ("WLSMV", "DWLS"):
         raise ModelSpecificationError(
             f"With ordered indicators the 'estimator' must be 'WLSMV' or 'DWLS', got {estimator!r}.")
-    if not isinstance(data, pd.DataFrame):
+    if data is None:
         raise ModelSpecificationError("Ordinal models need raw 'data' as a pandas DataFrame.")
+    from ..io.itemdata import as_frame
+    data = as_frame(data, "fit_ordinal")
     parsed = parse_model(model)
     names = variable_names(parsed.statements)
     ov = list(names.ov)

@@ -235,6 +235,8 @@ def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, fixed_x: bool 
     ``information = "observed"``).
     """
     t0 = time.perf_counter()
+    from ..io.itemdata import as_frame
+    data = as_frame(data, "fit_twolevel")   # an ItemData: its keys and item columns
     if se not in ("standard", "robust"):
         raise ModelSpecificationError(f"The 'se' argument must be 'standard' or 'robust', got "
                                       f"{se!r}.")
