@@ -184,6 +184,9 @@ def _py(x):
 
 
 def _validate(data, id, time, items, method):
+    if isinstance(data, pd.DataFrame):
+        from ..io.itemdata import as_frame
+        as_frame(data, "multilevel_reliability")     # an empty frame: a clear error
     if not isinstance(data, pd.DataFrame):
         raise TypeError("The 'data' argument of multilevel_reliability must be a pandas DataFrame "
                         f"(one row per person and session). Got {type(data).__name__} instead.")
@@ -493,6 +496,10 @@ def multilevel_reliability(
     ...                              items=[f"wai_{i}" for i in range(1, 13)])  # doctest: +SKIP
     >>> res.RkF, res.Rc                                                          # doctest: +SKIP
     """
+    from ..io.itemdata import ItemData
+
+    if isinstance(data, ItemData):      # the input layer's object: its keys and items
+        data = data.to_frame()
     names, reverse = _validate(data, id, time, items, method)
     if not (isinstance(singular_tol, (int, float)) and singular_tol >= 0):
         raise ModelSpecificationError("The 'singular_tol' argument must be a number >= 0. "
@@ -641,6 +648,9 @@ def multilevel_reliability_long(
     values = value, long = TRUE, aov = FALSE, lmer = TRUE)``.  As in psych, the counts used in
     the formulas are the numbers of distinct persons, times and items in all rows.
     """
+    if isinstance(data, pd.DataFrame):
+        from ..io.itemdata import as_frame
+        as_frame(data, "multilevel_reliability_long")
     if not isinstance(data, pd.DataFrame):
         raise TypeError("The 'data' argument of multilevel_reliability_long must be a pandas "
                         f"DataFrame (one row per person, session and item). Got "
