@@ -498,15 +498,16 @@ def _score_rows(frame, idx, spec, form, reject, scores_json, tracked, resp_json,
     try:
         res = _score(sub, spec, form=form)
     except DataValidationError as exc:
-        rows = sorted({i.row for i in exc.issues if isinstance(i.row, (int, np.integer))})
+        # DataIssue rows are 1-based data rows; position = data row - 1
+        rows = sorted({i.position for i in exc.issues if i.position is not None})
         if not rows:          # a problem of the whole group (e.g. a missing item column)
             reject(np.isin(np.arange(n), idx), "instrument",
                    np.full(n, spec.id, dtype=object), exc.summary)
             return
         by_row: dict[int, DataIssue] = {}
         for iss in exc.issues:
-            if isinstance(iss.row, (int, np.integer)):
-                by_row.setdefault(int(iss.row), iss)
+            if iss.position is not None:
+                by_row.setdefault(iss.position, iss)
         for r, iss in by_row.items():
             mask = np.zeros(n, dtype=bool)
             mask[idx[r]] = True
