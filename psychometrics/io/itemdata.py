@@ -488,7 +488,7 @@ def item_data(data: pd.DataFrame | str | os.PathLike, instrument: Any = None, *,
     if cells is not None:
         parts.append(cells)
     problems = list(key_issues)
-    if key_missing.any() and missing_keys == "raise":
+    if key_missing and missing_keys == "raise":
         problems.extend(_key_missing_issues(df, key_missing, id, time, group))
     if parts and invalid == "raise":
         frame = pd.concat(parts, ignore_index=True)
@@ -508,7 +508,7 @@ def item_data(data: pd.DataFrame | str | os.PathLike, instrument: Any = None, *,
     # ----------------------------------------------------------------- dropped rows
     drop = np.zeros(n, dtype=bool)
     reasons = np.empty(n, dtype=object)
-    if key_missing.any():
+    if key_missing:
         for name, mask in key_missing.items():
             new = mask & ~drop
             reasons[new] = f"{name} missing"
@@ -601,7 +601,7 @@ def _type_keys(df: pd.DataFrame, id, time, group):
         s = _whole_to_int(s) if what in ("id", "time") else s
         out[col] = s
     keys = pd.DataFrame(out, index=df.index)
-    return keys, issues, pd.Series(missing, dtype=object) if missing else pd.Series(dtype=object)
+    return keys, issues, missing
 
 
 def _whole_to_int(s: pd.Series) -> pd.Series:
