@@ -206,8 +206,8 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
     std.lv =, information =)`` with lavaan 0.6-14 defaults (``cfa()`` is the same).
     """
     _reject_unknown("fit", unknown, _FIT_OPTIONS)
-    if data is not None:   # an ItemData gives its id/time/group and item columns
-        from ..io.itemdata import as_frame
+    from ..io.itemdata import ItemData, as_frame
+    if isinstance(data, (pd.DataFrame, ItemData)):   # an ItemData: its keys and item columns
         data = as_frame(data, "fit")
     _check_choice("se", se, ("standard", "none", "bootstrap"))
     se_type = se

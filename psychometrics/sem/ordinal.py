@@ -336,9 +336,11 @@ def fit_ordinal(model: str, data: pd.DataFrame, ordered=True, *, estimator: str 
     if est_u not in ("WLSMV", "DWLS"):
         raise ModelSpecificationError(
             f"With ordered indicators the 'estimator' must be 'WLSMV' or 'DWLS', got {estimator!r}.")
-    if data is None:
+    from ..io.itemdata import ItemData, as_frame
+    if isinstance(data, ItemData):
+        data = data.to_frame()
+    if not isinstance(data, pd.DataFrame):
         raise ModelSpecificationError("Ordinal models need raw 'data' as a pandas DataFrame.")
-    from ..io.itemdata import as_frame
     data = as_frame(data, "fit_ordinal")
     parsed = parse_model(model)
     names = variable_names(parsed.statements)

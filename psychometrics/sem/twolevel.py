@@ -235,8 +235,9 @@ def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, fixed_x: bool 
     ``information = "observed"``).
     """
     t0 = time.perf_counter()
-    from ..io.itemdata import as_frame
-    data = as_frame(data, "fit_twolevel")   # an ItemData: its keys and item columns
+    from ..io.itemdata import ItemData, as_frame
+    if isinstance(data, (pd.DataFrame, ItemData)):   # an ItemData: its keys and item columns
+        data = as_frame(data, "fit_twolevel")
     if se not in ("standard", "robust"):
         raise ModelSpecificationError(f"The 'se' argument must be 'standard' or 'robust', got "
                                       f"{se!r}.")
