@@ -311,8 +311,9 @@ def _prior_weights(weights, data: pd.DataFrame, w_resp):
     bad = np.flatnonzero(w < 0)
     if bad.size:
         raise ModelSpecificationError(
-            f"Prior weights must be non-negative; {wname!r} is negative in row(s) "
-            f"{list(data.index[bad[:10]])} (values {list(w[bad[:10]])}).")
+            f"Prior weights must be non-negative; {wname!r} is negative in data row(s) "
+            f"{[int(b) + 1 for b in bad[:10]]} (values {[float(v) for v in w[bad[:10]]]}; data "
+            f"rows are numbered from 1 at the first row below the header).")
     return w if w_resp is None else w * w_resp
 
 
