@@ -28,7 +28,7 @@ def _as_list(columns, what="columns") -> list[str]:
 
 
 def check_panel(data: pd.DataFrame, id: str, time: str | None,
-                columns: Sequence[str] = ()) -> pd.DataFrame:
+                columns: Sequence[str] = (), func: str = "decompose") -> pd.DataFrame:
     """Validate a long-format panel: columns exist, times numeric, no duplicate id-time rows.
 
     Returns the data as a DataFrame (an :class:`~psychometrics.io.ItemData` gives its
@@ -47,7 +47,7 @@ def check_panel(data: pd.DataFrame, id: str, time: str | None,
     if not isinstance(data, (pd.DataFrame, ItemData)):
         raise ModelSpecificationError(
             f"The 'data' argument must be a pandas DataFrame, got {type(data).__name__}.")
-    data = as_frame(data, "the panel functions (decompose, lead, lag, progress, statsby)")
+    data = as_frame(data, func)
     needed = [id] + ([time] if time is not None else []) + list(columns)
     missing = [c for c in needed if c not in data.columns]
     if missing:
@@ -354,7 +354,7 @@ class ShiftResult:
 
 def _shift(data, columns, id, time, k, max_gap, suffix):
     cols = _as_list(columns)
-    data = check_panel(data, id, time, cols)
+    data = check_panel(data, id, time, cols, func=suffix)    # "lead" or "lag"
     if not isinstance(k, (int, np.integer)) or k == 0:
         raise ModelSpecificationError(f"The shift must be a non-zero integer. Got {k!r}.")
     if max_gap is None:

@@ -7,7 +7,7 @@ import pandas as pd
 from ..exceptions import DataValidationError
 
 
-def numeric_frame(data, argument: str = "data") -> pd.DataFrame:
+def numeric_frame(data, argument: str = "data", func: str = "this function") -> pd.DataFrame:
     """``data`` as a DataFrame of floats; non-numeric columns are named in the error."""
     if isinstance(data, np.ndarray):
         if data.ndim != 2:
@@ -20,7 +20,7 @@ def numeric_frame(data, argument: str = "data") -> pd.DataFrame:
         raise DataValidationError(f"{argument}= must be a pandas DataFrame or a 2-D array; got "
                                   f"{type(data).__name__}.")
     # the input layer: an ItemData gives its item responses; an empty table is refused
-    data = as_frame(data, "this function", argname=argument, items_only=True)
+    data = as_frame(data, func, argname=argument, items_only=True)
     bad = [str(c) for c in data.columns
            if not (pd.api.types.is_numeric_dtype(data[c]) or pd.api.types.is_bool_dtype(data[c]))]
     if bad:

@@ -200,13 +200,15 @@ def test_sem_and_multilevel_accept_it(example):
 
 # ------------------------------------------------------------------ empty input is refused
 def _entry_points():
-    from psychometrics.efa import fa, omega
-    from psychometrics.irt import fit_irt
-    from psychometrics.multilevel import decompose, mixed, progress
+    from psychometrics.efa import fa, kmo, omega, parallel_analysis
+    from psychometrics.irt import dif_lr, fit_irt
+    from psychometrics.multilevel import decompose, lead, mixed, progress, statsby
     from psychometrics.reliability import (alpha, icc, instrument_reliability,
-                                           multilevel_reliability, polychoric, split_half)
+                                           multilevel_reliability, multilevel_reliability_long,
+                                           polychoric, split_half, tetrachoric)
     from psychometrics.scoring import score
-    from psychometrics.sem import fit
+    from psychometrics.sem import fit, growth, invariance
+    from psychometrics.validity import corr_test, describe
 
     return {
         "score": lambda d: score(d, "pear"),
@@ -218,7 +220,15 @@ def _entry_points():
         "mixed": lambda d: mixed("a ~ b + (1 | id)", d),
         "decompose": lambda d: decompose(d, "id", "t", ["a"]),
         "progress": lambda d: progress(d, "a", ["b"], "id", "t"),
-        "fit_irt": fit_irt,
+        "fit_irt": fit_irt, "dif_lr": lambda d: dif_lr(d, "id"),
+        "kmo": kmo, "parallel_analysis": parallel_analysis, "tetrachoric": tetrachoric,
+        "multilevel_reliability_long":
+            lambda d: multilevel_reliability_long(d, "id", "t", "a", "b"),
+        "growth": lambda d: growth("i =~ 1*a + 1*b + 1*c", d),
+        "invariance": lambda d: invariance("f =~ a + b + c", d, group="id"),
+        "lead": lambda d: lead(d, "a", "id", "t"),
+        "statsby": lambda d: statsby(d, "id", ["a"]),
+        "describe": describe, "corr_test": corr_test,
     }
 
 
@@ -227,8 +237,9 @@ def _entry_points():
 def test_empty_dataframe_refused_with_a_clear_error(name, frame):
     df = (pd.DataFrame() if frame == "no columns" else
           pd.DataFrame({c: pd.Series(dtype=float) for c in ("id", "t", "a", "b", "c")}))
-    with pytest.raises(DataValidationError, match=r"is empty \(0 row\(s\)"):
+    with pytest.raises(DataValidationError, match=r"is empty \(0 row\(s\)") as err:
         _entry_points()[name](df)
+    assert "this function" not in str(err.value)
 
 
 # ------------------------------------------------------------------ one row numbering
