@@ -194,6 +194,13 @@ def _response_issues(study: Study, key: str, inst, exc: DataValidationError) -> 
     out = []
     for (col, what), lst in by_col.items():
         first = lst[0]
+        if what.startswith("the id is missing") or what.startswith("the time is missing"):
+            key = "data.id" if what.startswith("the id") else "data.time"
+            rows = ", ".join(str(i.data_row) for i in lst[:5]) + (" ..." if len(lst) > 5 else "")
+            out.append(study.issue(key, f"column {col!r} is blank in {len(lst)} data row(s) "
+                                        f"({rows}); every row needs its patient and occasion: "
+                                        f"fill them in or remove those rows."))
+            continue
         where = f"e.g. {plain(first.value)!r} in data row {first.data_row}" \
             if first.data_row is not None else ""
         if what.startswith("outside the response scale"):
