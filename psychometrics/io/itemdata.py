@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import DataIssue, DataQualityWarning, DataValidationError, plain
-from .validate import CheckedColumn, check_responses, describe_problem
+from .validate import OUT_OF_RANGE, CheckedColumn, check_responses, describe_problem
 
 __all__ = ["ItemData", "item_data", "as_frame", "numeric_matrix", "column_map",
            "iter_item_columns", "ISSUE_COLUMNS", "DROP_COLUMNS"]
@@ -479,9 +479,12 @@ def item_data(data: pd.DataFrame | str | os.PathLike, instrument: Any = None, *,
             chk = CheckedColumn(np.full(n, np.nan), np.ones(n, dtype=bool), _EMPTY_POS, [], [],
                                 np.zeros(n, dtype=np.int8) if integer and np.isfinite(lo)
                                 else None)
-        elif chk.n_bad:
-            bad_cells.append((chk.bad_rows, col, iid, chk.bad_values, chk.bad_kinds))
-            chk = CheckedColumn(chk.values, chk.missing, _EMPTY_POS, [], [], chk.codes)
+        else:
+            if not np.isfinite(lo):     # no scale: still no infinite "responses"
+                chk = _infinite_as_bad(chk)
+            if chk.n_bad:
+                bad_cells.append((chk.bad_rows, col, iid, chk.bad_values, chk.bad_kinds))
+                chk = CheckedColumn(chk.values, chk.missing, _EMPTY_POS, [], [], chk.codes)
         checked[iid] = chk
     parts = [pd.DataFrame(column_issues, columns=ISSUE_COLUMNS)] if column_issues else []
     cells = cell_issue_frame(bad_cells, df.index, lo, hi, action)
@@ -641,6 +644,24 @@ def _as_data_issues(frame: pd.DataFrame) -> list[DataIssue]:
         out.append(DataIssue(row if row is not None else "all", rec.column, rec.value,
                              rec.problem, label))
     return out
+
+
+def _infinite_as_bad(c: CheckedColumn) -> CheckedColumn:
+    """Infinite values of a column checked without a scale become invalid cells."""
+    vals = np.asarray(c.values, dtype=np.float64)
+    inf = np.isinf(vals)
+    if not inf.any():
+        return c
+    pos = np.flatnonzero(inf)
+    new_vals = vals.copy()
+    new_vals[pos] = np.nan
+    missing = inf if c.missing is None else (c.missing | inf)
+    rows = np.concatenate([c.bad_rows, pos])
+    order = np.argsort(rows, kind="stable")
+    values = list(c.bad_values) + vals[pos].tolist()
+    kinds = list(c.bad_kinds) + [OUT_OF_RANGE] * len(pos)
+    return CheckedColumn(new_vals, missing, rows[order], [values[k] for k in order],
+                         [kinds[k] for k in order], c.codes)
 
 
 def _subset(c: CheckedColumn, keep: np.ndarray) -> CheckedColumn:

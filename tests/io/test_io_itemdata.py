@@ -258,3 +258,13 @@ def test_formula_messages_name_data_rows_not_index_labels():
         mixed("y ~ I(x * 2) + (1 | g)", df)
     assert [(i.row, i.index) for i in err.value.issues] == [(3, 102), (7, 106)]
     assert "data row 3 (index 102)" in str(err.value)
+
+
+def test_items_without_a_scale_still_refuse_text_and_infinity():
+    df = pd.DataFrame({"a": [1, np.inf, 3], "b": ["x", 2, 3]})
+    with pytest.raises(DataValidationError) as err:
+        item_data(df, items=["a", "b"])
+    assert [(i.row, i.column) for i in err.value.issues] == [(1, "b"), (2, "a")]
+    assert "-inf" not in str(err.value) and "infinite value" in str(err.value)
+    d = item_data(df, items=["a", "b"], invalid="missing")
+    assert np.isnan(d.responses.loc[1, "a"]) and np.isnan(d.responses.loc[0, "b"])
