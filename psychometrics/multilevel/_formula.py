@@ -269,7 +269,7 @@ class _Parser:
         if self.peek() in ("^", "**"):
             self.take()
             k = self.take()
-            if not k.isdigit():
+            if not k.isdecimal():
                 raise ModelSyntaxError(f"Formula {self.text!r}: '^' needs a whole number, got {k!r}.",
                                        token=k)
             base = node["terms"]
@@ -617,8 +617,11 @@ def _numeric_values(data: pd.DataFrame, factor: str, state: dict):
                     raise ModelSpecificationError(f"{factor}: only orthogonal polynomials "
                                                   "(raw = FALSE) are supported; use I(x^2) for raw.")
             elif a2.startswith("degree="):
+                if not a2[7:].isdecimal():
+                    raise ModelSpecificationError(f"{factor}: 'degree' must be a whole number, "
+                                                  f"got {a2[7:]!r}.")
                 deg = int(a2[7:])
-            elif a2.isdigit():
+            elif a2.isdecimal():
                 deg = int(a2)
             else:
                 raise ModelSpecificationError(f"{factor}: unsupported argument {a!r}.")
