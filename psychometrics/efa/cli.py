@@ -50,7 +50,12 @@ def read_table(path: str, items: list[str] | None = None, *, instrument: str | N
         # the bank's items, checked against its response scale by the input layer
         from ..io import item_data
 
-        return item_data(df, inst).responses
+        try:
+            return item_data(df, inst).responses
+        except DataValidationError as exc:     # these commands have no --invalid option
+            raise DataValidationError(exc.summary, exc.issues,
+                                      hint="Correct the values or leave the cells blank.",
+                                      max_listed=exc.max_listed) from None
     if items:
         missing = [i for i in items if i not in df.columns]
         if missing:

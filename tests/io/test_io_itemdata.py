@@ -268,3 +268,17 @@ def test_items_without_a_scale_still_refuse_text_and_infinity():
     assert "-inf" not in str(err.value) and "infinite value" in str(err.value)
     d = item_data(df, items=["a", "b"], invalid="missing")
     assert np.isnan(d.responses.loc[1, "a"]) and np.isnan(d.responses.loc[0, "b"])
+
+
+def test_efa_cli_checks_the_bank_items_once_and_hints_without_a_missing_option(tmp_path,
+                                                                                capsys):
+    from psychometrics.cli import main
+
+    df = example_data().iloc[:200]
+    df = df.assign(pear_2=df["pear_2"].where(df.index != 4, 9.0))
+    path = tmp_path / "d.csv"
+    df.to_csv(path, index=False)
+    code = main(["efa", "fit", str(path), "--instrument", "pear", "--factors", "2"])
+    err = capsys.readouterr().err
+    assert code != 0 and "data row 5, column 'pear_2', value 9" in err
+    assert "--invalid" not in err and "Traceback" not in err
