@@ -22,7 +22,7 @@ from .fit_measures import (FitInputs, compute_fit_measures, robust_fit_measures,
                            robust_indices)
 from .information import check_identified, information, vcov_from_information
 from .matrices import build_representation, fill, implied
-from .partable import build_partable, freeze_exogenous, variable_names
+from .partable import build_partable, freeze_exogenous, threshold_variables, variable_names
 from .robust import fiml_corrected, robust_parts
 from .results import SEMResult, frozen_mapping, inference
 from .samplestats import from_data, from_moments
@@ -214,6 +214,12 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
     _check_choice("likelihood", likelihood, ("normal", "wishart"))
     wishart = likelihood == "wishart"
     _check_choice("missing", missing, _MISSING)
+    # variables with thresholds in the syntax ('x | t1 + t2') are ordered (as lavaan)
+    th_vars = threshold_variables(parse_model(model)) if isinstance(model, str) else []
+    if th_vars and ordered is not True:
+        given = [] if ordered is None or ordered is False else (
+            [ordered] if isinstance(ordered, str) else list(ordered))
+        ordered = given + [v for v in th_vars if v not in given]
     if ordered is not None and ordered is not False and not (
             isinstance(ordered, (list, tuple)) and len(ordered) == 0):
         from .ordinal import fit_ordinal
