@@ -195,15 +195,17 @@ def h1_trace_direct(prob: Problem, g: int) -> tuple[float, int]:
 
 
 def robust_parts(prob: Problem, theta: np.ndarray, A0: np.ndarray, df: float,
-                 h1=None) -> RobustParts:
+                 h1=None, A0inv=None) -> RobustParts:
     """Huber-White vcov and the Yuan-Bentler (Mplus) trace for a fitted problem.
 
     ``h1``: ``(trace_h1, h1_ndat)`` of an earlier call on the same data (the saturated
     model does not depend on the model), to avoid a second pass over the data.
+    ``A0inv``: the inverted information to use (under general constraints lavaan's
+    augmented inverse, :func:`.constraints.constrained_vcov` times N); default inv(A0).
     """
     if prob.ss.patterns is not None:
-        return fiml_robust_parts(prob, theta, A0, df, h1)
-    A0inv = np.linalg.inv(A0)
+        return fiml_robust_parts(prob, theta, A0, df, h1, A0inv)
+    A0inv = np.linalg.inv(A0) if A0inv is None else A0inv
     N = prob.ss.ntotal
     ng = len(prob.rep.groups)
     B0 = np.zeros_like(A0)
@@ -331,9 +333,9 @@ def _fiml_h1_scores_and_hessian(prob: Problem, g: int):
 
 
 def fiml_robust_parts(prob: Problem, theta: np.ndarray, A0: np.ndarray, df: float,
-                      h1=None) -> RobustParts:
+                      h1=None, A0inv=None) -> RobustParts:
     """MLR under FIML: casewise scores per missingness pattern (lavaan MLR + missing = "ml")."""
-    A0inv = np.linalg.inv(A0)
+    A0inv = np.linalg.inv(A0) if A0inv is None else A0inv
     N = prob.ss.ntotal
     ng = len(prob.rep.groups)
     B0 = np.zeros_like(A0)
