@@ -218,6 +218,11 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
     _check_choice("missing", missing, _MISSING)
     # variables with thresholds in the syntax ('x | t1 + t2') are ordered (as lavaan)
     th_vars = threshold_variables(parse_model(model)) if isinstance(model, str) else []
+    if th_vars and group is not None:
+        raise ModelSpecificationError(
+            f"Threshold statements ('{th_vars[0]} | t1 + ...') are supported in single-group "
+            f"ordinal models only; remove them (thresholds are free by default) or fit "
+            f"without 'group'.")
     if th_vars and ordered is not True:
         given = [] if ordered is None or ordered is False else (
             [ordered] if isinstance(ordered, str) else list(ordered))

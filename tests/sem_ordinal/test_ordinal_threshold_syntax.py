@@ -141,3 +141,10 @@ def test_threshold_syntax_errors(model, err, match):
         warnings.simplefilter("ignore")
         with pytest.raises(err, match=match):
             sem.fit(model, _data(), ordered=["A1", "A2", "A3"])
+
+
+def test_threshold_syntax_with_groups_is_refused():
+    d = _data()
+    d["g"] = np.arange(len(d)) % 2
+    with pytest.raises(ModelSpecificationError, match="single-group"):
+        sem.fit("agree =~ A1 + A2 + A3\nA1 | a*t1", d, group="g")
