@@ -37,22 +37,27 @@ for (k in names(models)) {
                    parameterEstimates = df_rows(parameterEstimates(f)),
                    fitMeasures = nv(fitMeasures(f, fm_keys)))
 }
-## bootstrap with a nonlinear equality and with an active inequality (ordinary bootstrap,
-## 1000 draws, percentile intervals); ours is compared within Monte Carlo error
+save <- function() writeLines(toJSON(out, auto_unbox = TRUE, pretty = TRUE, digits = NA, na = "null",
+                                      null = "null", dataframe = "rows", force = TRUE),
+                               "tests/data/r_results/sem/sem_constraints_robust.json")
+save()
+## bootstrap under a nonlinear equality (ordinary bootstrap, 500 draws: lavaan refits each
+## draw with its constrained optimizer, minutes per case on the shared machine);
+## ours is compared within Monte Carlo error
 boot <- list(
   boot_reg_nonlin_eq = list(model = paste(REG, '\n b1 == (b2 + b3)^2'), data = "HS", seed = 11),
   boot_pd_ratio = list(model = PDM, data = "PD", seed = 12))
+NBOOT <- 500L
 for (k in names(boot)) {
   dat <- if (boot[[k]]$data == "PD") PD else HS
   set.seed(boot[[k]]$seed)
-  t <- system.time(f <- sem(boot[[k]]$model, data = dat, se = "bootstrap", bootstrap = 1000L))
+  t <- system.time(f <- sem(boot[[k]]$model, data = dat, se = "bootstrap", bootstrap = NBOOT))
   B <- lavInspect(f, "boot")
   out[[k]] <- list(model = boot[[k]]$model, data = boot[[k]]$data,
-                   call = sprintf("set.seed(%d); sem(model, data, se = 'bootstrap', bootstrap = 1000L)", boot[[k]]$seed),
+                   call = sprintf("set.seed(%d); sem(model, data, se = 'bootstrap', bootstrap = %dL)", boot[[k]]$seed, NBOOT),
                    n_successful = nrow(B), seconds = t[["elapsed"]],
                    parameterEstimates = df_rows(parameterEstimates(f)))
   cat(k, nrow(B), t[["elapsed"]], "\n")
+  save()
 }
-writeLines(toJSON(out, auto_unbox = TRUE, pretty = TRUE, digits = NA, na = "null", null = "null",
-                  dataframe = "rows", force = TRUE), "tests/data/r_results/sem/sem_constraints_robust.json")
 cat("done\n")
