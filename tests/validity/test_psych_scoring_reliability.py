@@ -207,3 +207,12 @@ def test_longitudinal_invariance_refuses_too_few_complete_patients():
     with pytest.raises(DataValidationError, match="missing='ml'"):
         validity.longitudinal_invariance({"bond": ["wai_2", "wai_5", "wai_7", "wai_9"]},
                                          d[keep], "patient_id", "month", [1, 3])
+
+
+def test_invariance_names_a_group_too_small_for_its_covariance_matrix():
+    from psychometrics import sem
+    d = dataset("HolzingerSwineford1939")
+    d = pd.concat([d[d["school"] == "Pasteur"], d[d["school"] == "Grant-White"].iloc[:5]])
+    model = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9"
+    with pytest.raises(DataValidationError, match="Group 'Grant-White' has 5 complete row"):
+        sem.invariance(model, d, "school")
