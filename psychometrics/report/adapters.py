@@ -37,10 +37,8 @@ def score(study: "Study", data: "StudyData", key: str) -> Any:
     from ..scoring import score as _score
 
     inst = study.instrument(key)
-    frame = pd.concat([data.frame[[study.data.id, study.data.time]],
-                       data.items[key].rename(columns=data.columns[key])], axis=1)
-    return _score(frame, inst, columns=data.columns[key], id=study.data.id,
-                  time=study.data.time)
+    # the ItemData of load_data: mapped and checked once, scored as it is
+    return _score(data.item_data[key], inst)
 
 
 def scores_frame(scored: Any, inst) -> pd.DataFrame:

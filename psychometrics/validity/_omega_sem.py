@@ -118,7 +118,7 @@ def omega_sem(data, n_factors: int = 3, *, n_obs: float | None = None,
             "omega_sem needs n_factors >= 2: with one group factor the bifactor CFA (every item "
             "on g and on the same group factor) is not identified. For one factor use "
             "psychometrics.efa.omega(data, n_factors=1) (omega total).")
-    data = numeric_frame(data)
+    data = numeric_frame(data, func="omega_sem")
     is_cor = (data.shape[0] == data.shape[1] and list(data.index) == list(data.columns))
     if is_cor and n_obs is None:
         raise DataValidationError("omega_sem: data= is a correlation matrix; give n_obs= (the "
