@@ -55,7 +55,7 @@ def test_column_issue_reads_once():
     msg = str(DataIssue(row="-", column="A1", value=None, problem="0 observed response(s)"))
     assert msg == "column 'A1': 0 observed response(s)"
     assert str(DataIssue(row=None, column="x", value=3, problem="p")) == "column 'x', value 3: p"
-    assert str(DataIssue(row=0, column="x", value=3, problem="p")) == "data row 1, column 'x', value 3: p"
+    assert str(DataIssue(row=1, column="x", value=3, problem="p")) == "data row 1, column 'x', value 3: p"
 
 
 def test_retest_text_labels_and_duplicates_are_named(therapy):
