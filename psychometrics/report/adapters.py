@@ -546,10 +546,10 @@ def validity(ctx: "Context") -> Any:
             block = pd.concat([data.items[k].loc[chosen.index] for k in keys], axis=1)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                res_htmt = htmt("\n".join(lines), block)
+                res_htmt = htmt("\n".join(lines), block, missing="pairwise")
             if not np.isfinite(res_htmt.matrix.to_numpy()).all():
                 # a zero item correlation makes the geometric mean (HTMT2) undefined
-                res_htmt = htmt("\n".join(lines), block, htmt2=False)
+                res_htmt = htmt("\n".join(lines), block, htmt2=False, missing="pairwise")
     return ValidityBundle(correlations=cor, htmt=res_htmt, labels=labels,
                           n_patients=int(len(chosen)), occasion=spec.occasion,
                           htmt_items=items)

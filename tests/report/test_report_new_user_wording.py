@@ -99,12 +99,11 @@ def test_htmt_table_names_factors_by_their_scales(tmp_path):
     assert not any("_" in c for c in shown)
     cor = next(x for x in sec.tables if x.key == "validity_correlations")
     assert "confidence intervals (not adjusted for multiple testing" in cor.note
-    # the HTMT rows are the patients who answered every item (listwise), fewer than the
-    # patients of the correlations: the note says how many
+    # HTMT uses every patient of the correlations: pairwise item correlations, and says so
     bundle = results.get("validity").result
-    assert bundle.htmt.n_obs < bundle.n_patients
-    assert (f"from the {bundle.htmt.n_obs} of these {bundle.n_patients} patients who answered "
-            "every item of these factors (listwise)") in h.note
+    assert bundle.htmt.n_obs == bundle.n_patients
+    assert (f"from the item correlations of these {bundle.n_patients} patients (each pair of "
+            "items over the patients who answered both)") in h.note
 
 
 def test_python_dash_m_runs_the_command_line():

@@ -84,9 +84,8 @@ def build(results):
                               "HTMT (arithmetic means of the absolute item correlations; HTMT2 "
                               "was undefined because two items of a factor correlate exactly 0)")
                              + " among the factors of each instrument's measurement model "
-                             f"from the {apa.integer(b.htmt.n_obs)} of these "
-                             f"{apa.integer(b.n_patients)} patients who answered every item of "
-                             "these factors (listwise) "
+                             f"from the item correlations of these {apa.integer(b.n_patients)} "
+                             "patients (each pair of items over the patients who answered both) "
                              "(Henseler, Ringle & Sarstedt, 2015; semTools::htmt). Values "
                              "above .85 (.90 for conceptually close constructs) question "
                              "discriminant validity.")
