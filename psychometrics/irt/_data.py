@@ -42,6 +42,24 @@ class Responses:
         return onehot(self.codes, self.n_categories)
 
 
+def unique_patterns(codes: np.ndarray, n_cat: np.ndarray):
+    """Distinct response patterns (rows of ``codes``, -1 = missing) with the index of each
+    row's pattern and the counts, as ``np.unique(codes, axis=0, return_inverse=True,
+    return_counts=True)``; rows are coded as one integer when the pattern space fits in 62
+    bits (much faster than a lexicographic sort of rows)."""
+    n, J = codes.shape
+    width = np.asarray(n_cat, dtype=np.int64) + 1
+    if J and float(np.sum(np.log2(width.astype(float)))) < 62:
+        key = np.zeros(n, dtype=np.int64)
+        for j in range(J):
+            key = key * width[j] + (codes[:, j].astype(np.int64) + 1)
+        _, first, inv, cnt = np.unique(key, return_index=True, return_inverse=True,
+                                       return_counts=True)
+        return codes[first], inv.ravel(), cnt
+    uniq, inv, cnt = np.unique(codes, axis=0, return_inverse=True, return_counts=True)
+    return uniq, inv.ravel(), cnt
+
+
 def onehot(codes: np.ndarray, n_cat: np.ndarray) -> np.ndarray:
     n, J = codes.shape
     offs = np.concatenate([[0], np.cumsum(n_cat)])

@@ -16,7 +16,7 @@ from ..exceptions import (ConvergenceWarning, DataIssue, DataValidationError,
                           ModelSpecificationError)
 from ..results import Summary
 from . import _engine, _items
-from ._data import onehot, prepare_responses
+from ._data import onehot, prepare_responses, unique_patterns
 
 __all__ = ["dif_lr", "dif_ordinal", "DIFResult", "MultiGroupFit", "fit_multigroup"]
 
@@ -122,8 +122,8 @@ def fit_multigroup(resp, levels, gl, model, free: Sequence[str], *, qpoints=49, 
     groups = []
     for lev in levels:
         codes = resp.codes[gl == lev]
-        uniq, cnt = np.unique(codes, axis=0, return_counts=True)
-        groups.append(_engine.GroupData(onehot(uniq, K), cnt.astype(float), uniq))
+        uniq, _, cnt = unique_patterns(codes, K)
+        groups.append(_engine.GroupData(None, cnt.astype(float), uniq))
     prob = _engine.Problem([model] * J, K, groups, item_index, latent_index,
                            _engine.quadrature(qpoints, qwidth), int(o))
     out = _engine.maximize(prob, x0)
