@@ -84,7 +84,8 @@ def _as_frame(data) -> pd.DataFrame:
 def prepare_responses(data, items: Sequence[str] | None = None, *,
                       categories: Mapping[str, Sequence] | None = None,
                       missing: str = "ml", n_par_per_item: Sequence[int] | None = None,
-                      min_obs: int = 1, what: str = "the model") -> Responses:
+                      min_obs: int = 1, what: str = "the model",
+                      extra_par_per_item: int = 0) -> Responses:
     """Check and code item responses (see :func:`psychometrics.irt.fit_irt` for the rules).
 
     ``categories`` maps an item to its full list of allowed values (e.g. from an item bank);
@@ -210,6 +211,7 @@ def prepare_responses(data, items: Sequence[str] | None = None, *,
             hint="Every category of every item needs at least one response.")
     n_cat = np.array([len(c) for c in cats])
     n_par = int(sum(n_par_per_item)) if n_par_per_item is not None else int(n_cat.sum())
+    n_par += int(extra_par_per_item) * len(n_cat)          # e.g. a second slope (bifactor)
     if n < max(min_obs, n_par + 1):
         raise DataValidationError(
             f"Too few respondents for {what}: {n} respondent(s) with responses for "

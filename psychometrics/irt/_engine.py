@@ -442,6 +442,8 @@ def hessian(prob: Problem, x, chunk_cells: int = 2_000_000):
     differences of the item's expected complete-data gradient (no E-step involved); the
     other two are sums of outer products formed in chunks of respondents.
     """
+    if not isinstance(prob, Problem):            # a model with its own exact Hessian
+        return prob.hessian(x)
     if prob.grid is not None:
         return hessian_fd(prob, x)
     th = prob.theta
@@ -555,10 +557,8 @@ def maximize(prob: Problem, x0, **kw):
         return _maximize(prob, x0, **kw)
 
 
-CHORD = 0.1
-
-
-def _maximize(prob: Problem, x0, *, em_tol=1e-1, max_em=500, gtol=1e-6, max_newton=50):
+def _maximize(prob: Problem, x0, *, em_tol=1e-1, max_em=500, gtol=1e-6, max_newton=50,
+              chord=0.1):
     x = np.asarray(x0, float).copy()
     last = -np.inf
     it = 0
@@ -603,9 +603,9 @@ def _maximize(prob: Problem, x0, *, em_tol=1e-1, max_em=500, gtol=1e-6, max_newt
             message = "line search failed"
             break
         gmax = float(np.max(np.abs(g)))
-        # keep the Hessian while each step cuts the gradient tenfold (chord steps near the
+        # keep the Hessian while each step cuts the gradient by `chord` (chord steps near the
         # optimum); the Hessian at the final point is always recomputed below
-        if gmax >= gtol and not gmax < CHORD * gmax_prev:
+        if gmax >= gtol and not gmax < chord * gmax_prev:
             H = hessian(prob, x)
             h_at_x = True
         else:

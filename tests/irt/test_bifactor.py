@@ -1,0 +1,160 @@
+"""Bifactor graded response models against OpenMx (tests/data/r_scripts/irt/bifactor.R:
+mxExpectationBA81 with multidimensional rpf.grm items, EM + Newton-Raphson M-step to
+tolerance 1e-12, Oakes SEs; 21 points per dimension on [-5, 5]).
+
+* bfi: 12 items in three 4-item subscales (A2-A5; C1-C3, C4 reversed; E1, E2 reversed, E3,
+  E4), 6 categories, complete rows - a WAI-SR-like bank (goal/task/bond);
+* ability (psychTools): 16 binary ICAR items in 4 subscales, missing responses kept in the
+  likelihood.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+from psychometrics.exceptions import DataQualityWarning, ModelSpecificationError
+from psychometrics.irt import fit_bifactor, fit_irt
+from refdata import dataset
+
+R = Path(__file__).resolve().parents[1] / "data" / "r_results" / "irt" / "bifactor.json"
+REF = json.loads(R.read_text())
+BFI_ITEMS = ["A2", "A3", "A4", "A5", "C1", "C2", "C3", "C4", "E1", "E2", "E3", "E4"]
+BFI_SPEC = {"A": BFI_ITEMS[:4], "C": BFI_ITEMS[4:8], "E": BFI_ITEMS[8:]}
+# estimates rtol 1e-4, SEs 1e-3 (the issue's tolerances), log-likelihood 1e-6 and never below
+TOL_EST, TOL_SE, TOL_LL = 1e-4, 1e-3, 1e-6
+
+
+def _bfi():
+    d = dataset("bfi")[BFI_ITEMS].dropna()
+    for i in ("C4", "E1", "E2"):
+        d[i] = 7 - d[i]
+    return d
+
+
+def _ability():
+    d = dataset("ability")
+    spec = {s: [c for c in d.columns if c.startswith(s)]
+            for s in ("reason", "letter", "matrix", "rotate")}
+    return d, spec
+
+
+@pytest.fixture(scope="module")
+def bfi_fit():
+    return fit_bifactor(_bfi(), BFI_SPEC)
+
+
+@pytest.fixture(scope="module")
+def ability_fit():
+    d, spec = _ability()
+    with pytest.warns(DataQualityWarning, match="no responses"):
+        return fit_bifactor(d, spec)
+
+
+def _by_item(ref, prefix=""):
+    """R's per-item vectors in our parameter order (a_G, a_S, c1..)."""
+    J = len(ref["items"])
+    return np.column_stack([ref[prefix + "a_general"], ref[prefix + "a_specific"],
+                            np.array(ref[prefix + "c"], float).reshape(J, -1)]).ravel()
+
+
+def _check(fit, ref, se_key):
+    from psychometrics.irt import bifactor as B
+
+    assert fit.converged, fit.message
+    # nrow(raw); length(f$output$estimate)
+    assert fit.n_obs == ref["n_obs"]
+    assert fit.n_par == ref["n_par"]
+    tab = fit.to_frame()
+    assert list(tab.loc[tab["factor"] == fit.general, "item"]) == ref["items"]
+    assert list(tab.loc[(tab["param"] == "a") & (tab["factor"] != fit.general),
+                        "factor"]) == ref["specific"]
+    # -f$output$minimum / 2: never below OpenMx's
+    assert fit.loglik >= ref["logLik"] - 1e-9
+    prob = B._problem_for(fit)
+    x_r = _by_item(ref)                                 # f$item$values
+    # the same likelihood and gradient at OpenMx's estimates:
+    # -f$output$minimum / 2 and -f$output$gradient / 2
+    ll_r, g_r = prob.loglik_grad(x_r)
+    assert_allclose(ll_r, ref["logLik"], rtol=0, atol=1e-8)
+    assert_allclose(g_r, -_by_item(ref, "grad_") / 2, rtol=0, atol=1e-8)
+    # OpenMx's EM stops with max |gradient| of 1e-3 to 1e-4; one Newton step from its
+    # estimates with its own gradient lands on our optimum (rtol 1e-4, the issue's)
+    H_r = prob.hessian(x_r)
+    x_newton = x_r + np.linalg.solve(-H_r, -_by_item(ref, "grad_") / 2)
+    assert_allclose(fit.params, x_newton, rtol=TOL_EST)
+    # SEs at OpenMx's estimates: f$output$standardErrors (Oakes) or the numerical Hessian
+    se_r = np.sqrt(np.diag(np.linalg.inv(-H_r)))
+    assert_allclose(se_r, _by_item(ref, se_key), rtol=TOL_SE)
+    return x_r
+
+
+def test_bfi_against_openmx(bfi_fit):
+    ref = REF["bfi"]
+    x_r = _check(bfi_fit, ref, "se_")
+    assert_allclose(bfi_fit.loglik, ref["logLik"], rtol=0, atol=TOL_LL)
+    # direct comparisons: estimates to 1e-4 (atol 1e-4 for the 0.21 slope of A5 on its
+    # specific factor, which OpenMx's EM left 9e-5 short), SEs at our optimum to 1e-3
+    assert_allclose(bfi_fit.params, x_r, rtol=TOL_EST, atol=1e-4)
+    assert_allclose(bfi_fit.se, _by_item(ref, "se_"), rtol=TOL_SE)
+
+
+def test_ability_missing_against_openmx(ability_fit):
+    ref = REF["ability"]
+    # sum(rowSums(!is.na(ability)) == 0): rows without answers are left out, as in R
+    assert len(ability_fit.dropped_rows) == REF["ability_rows_all_missing"]
+    # OpenMx's Oakes SEs are 2-3% off here (a nearly flat direction: smallest eigenvalue of
+    # the information 0.002 against 300); its numerical Hessian at the same estimates
+    # agrees with our exact one
+    _check(ability_fit, ref, "se_numderiv_")
+    assert ability_fit.loglik - ref["logLik"] < 1e-5
+
+
+def test_loadings_scores_and_summary(bfi_fit):
+    ld = bfi_fit.loadings()
+    D = 1.702
+    p = bfi_fit.params.reshape(len(BFI_ITEMS), -1)
+    den = np.sqrt(1 + (p[:, 0] / D) ** 2 + (p[:, 1] / D) ** 2)
+    assert_allclose(ld["std_general"], p[:, 0] / D / den, rtol=1e-12)
+    assert_allclose(ld["h2"], ld["std_general"] ** 2 + ld["std_specific"] ** 2, rtol=1e-12)
+    assert 0 < bfi_fit.ecv < 1
+    sc = bfi_fit.scores()
+    assert list(sc.columns) == ["id", "G", "G_se", "A", "A_se", "C", "C_se", "E", "E_se"]
+    assert len(sc) == bfi_fit.n_obs
+    # EAPs of a N(0, 1) factor average about 0 and their variance + mean SE^2 is about 1
+    for f in ("G", "A", "C", "E"):
+        assert abs(sc[f].mean()) < 0.05
+        assert abs(sc[f].var() + (sc[f + "_se"] ** 2).mean() - 1) < 0.05
+    txt = bfi_fit.summary().as_text()
+    assert "ECV" in txt and "Standardised loadings" in txt
+
+
+def test_zero_specific_slopes_equal_unidimensional():
+    """With every specific slope fixed at ~0 the bifactor likelihood is the unidimensional
+    one on the same grid: the two-tier integration must give the same number."""
+    from psychometrics.irt import bifactor as B
+    d = _bfi().iloc[:600]
+    uni = fit_irt(d, qpoints=21, qwidth=5.0)
+    res = fit_bifactor(d, BFI_SPEC)
+    prob = B._problem_for(res)
+    x = []
+    for j in range(len(BFI_ITEMS)):
+        par = uni.params[6 * j:6 * (j + 1)]
+        x.append(np.concatenate([[par[0], 0.0], par[1:]]))
+    assert_allclose(prob.loglik(np.concatenate(x)), uni.loglik, rtol=0, atol=1e-8)
+    assert res.loglik >= uni.loglik                  # the bifactor model nests it
+
+
+def test_bad_specifications():
+    d = _bfi()
+    with pytest.raises(ModelSpecificationError, match="at least two subscales"):
+        fit_bifactor(d, {"A": BFI_ITEMS})
+    with pytest.raises(ModelSpecificationError, match="at least two\\s+items"):
+        fit_bifactor(d, {"A": BFI_ITEMS[:4], "C": ["C1"]})
+    with pytest.raises(ModelSpecificationError, match="listed under two subscales"):
+        fit_bifactor(d, {"A": BFI_ITEMS[:4], "C": BFI_ITEMS[3:8]})
+    with pytest.raises(ModelSpecificationError, match="also a subscale name"):
+        fit_bifactor(d, BFI_SPEC, general="A")
