@@ -543,14 +543,10 @@ def _start(model, codes, K, sidx):
     slopes half the general ones."""
     from .model import _start_slopes
 
-    x0 = [_items.start_values("graded" if model == "gpcm" else model,
-                              np.bincount(codes[codes[:, j] >= 0, j], minlength=K[j]))
+    x0 = [_items.start_values(model, np.bincount(codes[codes[:, j] >= 0, j], minlength=K[j]))
           for j in range(len(K))]
     if model != "gpcm":
         _start_slopes(codes, x0, model)
-    else:
-        x0 = [_items.start_values(model, np.bincount(codes[codes[:, j] >= 0, j],
-                                                     minlength=K[j])) for j in range(len(K))]
     out = []
     for par in x0:
         a = par[0] if abs(par[0]) > 0.2 else 0.5
