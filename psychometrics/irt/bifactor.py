@@ -23,7 +23,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..exceptions import ConvergenceWarning, ModelSpecificationError
+from ..exceptions import (ConvergenceWarning, ModelSpecificationError,
+                          ModelSpecificationWarning)
 from ..results import Summary
 from . import _engine, _items
 from ._data import Responses, prepare_responses, unique_patterns
@@ -482,6 +483,12 @@ def fit_bifactor(data, specific: Mapping[str, Sequence[str]], *, model: str = "g
                 f"Subscale {s!r} has {len(its)} item(s); a specific factor needs at least two "
                 "items (merge it with another subscale or leave its item on the general "
                 "factor only by fitting without it).")
+        if len(its) == 2:
+            warnings.warn(
+                f"Subscale {s!r} has only two items: its specific factor is weakly identified "
+                "(its two slopes can trade off against the general factor), so expect large "
+                "standard errors or a fit that does not converge; three or more items per "
+                "subscale are advisable.", ModelSpecificationWarning, stacklevel=2)
         for it in its:
             if it in items:
                 raise ModelSpecificationError(

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from psychometrics.exceptions import (DataQualityWarning, DataValidationError,
-                                      ModelSpecificationError)
+                                      ModelSpecificationError, ModelSpecificationWarning)
 from psychometrics.irt import fit_irt
 
 
@@ -101,7 +101,10 @@ def test_multidimensional_models_share_the_checks(fitter):
 
     def fit(df):
         groups = {"F1": ["i1", "i2"], "F2": ["i3", "i4"]}
-        return fit_bifactor(df, groups) if fitter == "bifactor" else fit_mirt(df, groups)
+        if fitter == "mirt":
+            return fit_mirt(df, groups)
+        with pytest.warns(ModelSpecificationWarning, match="'F1' has only two items"):
+            return fit_bifactor(df, groups)
 
     df = _sim()
     df.loc[df["i2"] == 3, "i2"] = 4
@@ -122,4 +125,4 @@ def test_multidimensional_models_share_the_checks(fitter):
     df.loc["p3"] = np.nan
     with pytest.warns(DataQualityWarning, match=r"rows p3"):
         res = fit(df)
-    assert res.dropped_rows == ("p3",) and res.n_obs == len(df) - 1
+    assert res.responses.dropped_rows == ("p3",) and res.n_obs == len(df) - 1

@@ -50,7 +50,7 @@ def bfi_fit():
 @pytest.fixture(scope="module")
 def ability_fit():
     d, spec = _ability()
-    with pytest.warns(DataQualityWarning, match="no responses"):
+    with pytest.warns(DataQualityWarning, match="answered none of the 16 items"):
         return fit_bifactor(d, spec)
 
 
