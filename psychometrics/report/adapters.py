@@ -12,6 +12,7 @@ import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from ..exceptions import ModelSpecificationError
@@ -306,12 +307,26 @@ def cfa(ctx: "Context") -> Any:
 # ---------------------------------------------------------------------- invariance
 @dataclass(frozen=True)
 class InvarianceBundle:
+    """``longitudinal``: the occasions were compared as one CFA on the patients' wide data
+    (a factor per occasion, the same item's residuals correlated across occasions);
+    otherwise independent groups in a multi-group CFA."""
+
     instrument: str
     model: str
     result: Any
     grouping: str
     groups: tuple
     n_per_group: dict
+    longitudinal: bool = False
+
+
+def _factors_of(model: str) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for line in model.splitlines():
+        if "=~" in line:
+            lhs, rhs = line.split("=~", 1)
+            out[lhs.strip()] = [t.strip() for t in rhs.split("+") if t.strip()]
+    return out
 
 
 def invariance(ctx: "Context") -> Any:
@@ -323,20 +338,23 @@ def invariance(ctx: "Context") -> Any:
     key = spec.instrument
     inst = study.instrument(key)
     model = cfa_syntax(inst)
+    if spec.times is not None:
+        from ..validity import longitudinal_invariance
+
+        idc, tc = study.data.id, study.data.time
+        block = select_occasion(study, data, key, "all")
+        long = block.assign(**{idc: data.frame.loc[block.index, idc],
+                               tc: data.frame.loc[block.index, tc]})
+        res = longitudinal_invariance(_factors_of(model), long, idc, tc, list(spec.times),
+                                      levels=spec.levels, missing=spec.missing)
+        grouping = f"occasions {tc} " + " and ".join(f"{t:g}" for t in spec.times)
+        return InvarianceBundle(instrument=key, model=model, result=res, grouping=grouping,
+                                groups=tuple(spec.times), n_per_group={"patients": res.n_obs},
+                                longitudinal=True)
     gcol = "__group__"
-    if spec.group is not None:
-        block = select_occasion(study, data, key, spec.occasion)
-        frame = block.assign(**{gcol: data.frame.loc[block.index, spec.group].astype(str)})
-        grouping = f"groups of {spec.group}"
-    else:
-        parts = []
-        for t in spec.times:
-            b = select_occasion(study, data, key, t)
-            b = b.dropna(how="any" if spec.missing == "listwise" else "all")
-            parts.append(b.assign(**{gcol: f"{study.data.time} {t:g}"}))
-        frame = pd.concat(parts)
-        grouping = (f"occasions {study.data.time} "
-                    + " and ".join(f"{t:g}" for t in spec.times))
+    block = select_occasion(study, data, key, spec.occasion)
+    frame = block.assign(**{gcol: data.frame.loc[block.index, spec.group].astype(str)})
+    grouping = f"groups of {spec.group}"
     frame = frame.dropna(subset=[gcol])
     res = sem_invariance(model, frame, gcol, levels=spec.levels, estimator=spec.estimator,
                          **_missing_kw(spec.missing))
@@ -411,6 +429,68 @@ class ClinicalBundle:
     scale: str
     label: str
     norms: str | None
+
+
+# ---------------------------------------------------------------------- validity
+@dataclass(frozen=True)
+class ValidityBundle:
+    """Scale-score correlations and HTMT at one assessment per patient."""
+
+    correlations: Any
+    htmt: Any
+    labels: dict
+    n_patients: int
+    occasion: Any
+    htmt_items: dict
+
+
+def validity(ctx: "Context") -> Any:
+    from ..validity import corr_test, htmt
+    from .run import AnalysisUnavailable
+
+    spec = ctx.study.analyses.validity
+    study, data = ctx.study, ctx.data
+    idc, tc = study.data.id, study.data.time
+    cols, labels = {}, {}
+    for ref in spec.scales:
+        name, series, lab = _score_column(ctx, ref)
+        cols[name], labels[name] = series, lab
+    frame = pd.DataFrame(cols)
+    frame[idc] = data.frame.loc[frame.index, idc]
+    frame[tc] = data.frame.loc[frame.index, tc]
+    complete = frame.dropna(subset=list(cols))
+    if spec.occasion in ("first", "last"):
+        g = complete.groupby(idc, sort=False)[tc]
+        rows = g.idxmin() if spec.occasion == "first" else g.idxmax()
+        chosen = complete.loc[sorted(rows.to_numpy())]
+    else:
+        chosen = complete[complete[tc] == spec.occasion]
+    if len(chosen) < 4:
+        raise AnalysisUnavailable(f"only {len(chosen)} patients have every listed scale scored "
+                                  f"at occasion {spec.occasion!r}; correlations need at least 4.")
+    cor = corr_test(chosen[list(cols)])
+    res_htmt, items = None, {}
+    keys = list(dict.fromkeys(study.split_ref(r)[0] for r in spec.scales))
+    if spec.htmt:
+        lines = []
+        for key in keys:
+            model = cfa_syntax(study.instrument(key))
+            for fac, its in _factors_of(model).items():
+                if len(its) >= 2:
+                    name = f"{key}_{fac}" if len(keys) > 1 else fac
+                    lines.append(f"{name} =~ " + " + ".join(its))
+                    items[name] = its
+        if len(lines) >= 2:
+            block = pd.concat([data.items[k].loc[chosen.index] for k in keys], axis=1)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                res_htmt = htmt("\n".join(lines), block)
+            if not np.isfinite(res_htmt.matrix.to_numpy()).all():
+                # a zero item correlation makes the geometric mean (HTMT2) undefined
+                res_htmt = htmt("\n".join(lines), block, htmt2=False)
+    return ValidityBundle(correlations=cor, htmt=res_htmt, labels=labels,
+                          n_patients=int(len(chosen)), occasion=spec.occasion,
+                          htmt_items=items)
 
 
 def clinical_significance(ctx: "Context") -> Any:

@@ -197,6 +197,19 @@ class ProgressSpec(_Frozen):
         return self
 
 
+class ValiditySpec(_Frozen):
+    """Convergent and discriminant validity among scales of the declared instruments at
+    one assessment per patient: correlations of the scale scores with confidence
+    intervals and Holm-adjusted p values (``psych::corr.test``), and the
+    heterotrait-monotrait ratio among the instruments' factors (``semTools::htmt``).
+    ``occasion``: ``first``/``last`` (each patient's first/last assessment with every
+    listed scale scored) or a time value."""
+
+    scales: tuple[ScaleRef, ...] = Field(min_length=2)
+    occasion: Literal["first", "last"] | int | float = "first"
+    htmt: bool = True
+
+
 class ClinicalSignificanceSpec(_Frozen):
     """Reliable and clinically significant change (Jacobson & Truax, 1991)
     from each patient's first to last observation."""
@@ -230,6 +243,7 @@ class Analyses(_Frozen):
     cfa: CFASpec | None = None
     invariance: InvarianceSpec | None = None
     progress: ProgressSpec | None = None
+    validity: ValiditySpec | None = None
     clinical_significance: ClinicalSignificanceSpec | None = None
     irt: IRTSpec | None = None
 
@@ -493,6 +507,10 @@ def _semantic_issues(study: Study) -> list[BankIssue]:
             add("analyses.progress.outcome", "the outcome is also listed among the predictors.")
     if an.clinical_significance is not None:
         refs.append(("analyses.clinical_significance.scale", an.clinical_significance.scale))
+    if an.validity is not None:
+        refs += [(f"analyses.validity.scales[{k}]", r) for k, r in enumerate(an.validity.scales)]
+        if len(set(an.validity.scales)) < len(an.validity.scales):
+            add("analyses.validity.scales", "a scale is listed twice.")
     for loc, ref in refs:
         key, scale = study.split_ref(ref)
         if key not in study.instruments:
@@ -501,9 +519,10 @@ def _semantic_issues(study: Study) -> list[BankIssue]:
         elif key in study._banks and scale not in study._banks[key].scales:
             add(loc, f"{study._banks[key].id} has no scale {scale!r} in this form; its scales "
                      f"are {', '.join(study._banks[key].scales)}.")
-    if (an.progress is not None or an.clinical_significance is not None) and not an.scoring:
-        add("analyses.scoring", "progress and clinical significance need scale scores: "
-                                "set scoring: true.")
+    if (an.progress is not None or an.clinical_significance is not None
+            or an.validity is not None) and not an.scoring:
+        add("analyses.scoring", "progress, validity and clinical significance need scale "
+                                "scores: set scoring: true.")
     cs = an.clinical_significance
     if cs is not None:
         key, scale = study.split_ref(cs.scale)

@@ -92,6 +92,14 @@ def wide_by_occasion(data: pd.DataFrame, items: list[str], id: str, time: str,  
     if absent:
         raise DataValidationError(f"No rows at {time} = {absent}; the occasions must exist in "
                                   "the data.")
+    unanswered = [(it, t) for t in occasions for it in items
+                  if sub.loc[sub[time] == t, it].isna().all()]
+    if unanswered:
+        shown = "; ".join(f"{it!r} at {time} = {t!r}" for it, t in unanswered[:6])
+        raise DataValidationError(
+            f"Item(s) without any response at an occasion: {shown}"
+            f"{' ...' if len(unanswered) > 6 else ''}. The occasions must share their items "
+            "(was another form given then?); drop those items or that occasion.")
     wide = sub.pivot(index=id, columns=time, values=items)
     wide.columns = [_name(it, t) for it, t in wide.columns]
     return wide[[_name(it, t) for t in occasions for it in items]]
@@ -159,7 +167,14 @@ def longitudinal_invariance(factors: dict[str, list[str]], data: pd.DataFrame, i
     items = list(dict.fromkeys(i for its in factors.values() for i in its))
     wide = wide_by_occasion(data, items, id, time, list(occasions))
     if missing == "listwise":
+        n_all = len(wide)
         wide = wide.dropna()
+        if len(wide) <= wide.shape[1]:
+            raise DataValidationError(
+                f"Only {len(wide)} of {n_all} patients answered every item at every occasion, "
+                f"not more than the {wide.shape[1]} item-by-occasion variables; the covariance "
+                "matrix cannot be estimated. Use missing='ml' (FIML keeps every patient), fewer "
+                "occasions or a shorter form.")
     elif missing != "ml":
         raise DataValidationError(f"missing= must be 'listwise' or 'ml'; got {missing!r}.")
     syn = {lv: longitudinal_syntax(factors, occasions, lv) for lv in levels}

@@ -21,6 +21,8 @@ def _title(text: str) -> str:
 
 def invariance_frame(b) -> pd.DataFrame:
     t = b.result.table.reset_index()
+    if "model" not in t.columns:            # the longitudinal table is indexed by level
+        t = t.rename(columns={t.columns[0]: "model"})
     t["model_label"] = [m.capitalize() for m in t["model"]]
     return t
 
@@ -30,15 +32,22 @@ def build(results):
         return None
     def blocks(b):
         lab = label(results, b.instrument)
-        ns = ", ".join(f"{g}: *n* = {apa.integer(n)}" for g, n in b.n_per_group.items())
-        yield Paragraph(
-            f"Invariance of the {lab} measurement model across {b.grouping} ({ns}). Each level "
-            "adds equality constraints to the previous one: metric (loadings), scalar "
-            "(intercepts), strict (residual variances).")
-        if "time" in b.grouping or "occasion" in b.grouping:
-            yield Paragraph("The same patients contribute to several occasions, so the groups "
-                            "are not independent; the tests treat them as if they were.",
-                            kind="warning")
+        if getattr(b, "longitudinal", False):
+            n = b.n_per_group["patients"]
+            yield Paragraph(
+                f"Invariance of the {lab} measurement model across {b.grouping}, tested as one "
+                f"model on the {apa.integer(n)} patients' responses at these occasions: a factor "
+                "per occasion, factors correlated across occasions and each item's residuals "
+                "correlated with its own residuals at the other occasions (so the same patients "
+                "are not treated as independent groups). Each level adds equality constraints "
+                "across occasions to the previous one: metric (loadings), scalar (intercepts), "
+                "strict (residual variances).")
+        else:
+            ns = ", ".join(f"{g}: *n* = {apa.integer(n)}" for g, n in b.n_per_group.items())
+            yield Paragraph(
+                f"Invariance of the {lab} measurement model across {b.grouping} ({ns}). Each "
+                "level adds equality constraints to the previous one: metric (loadings), scalar "
+                "(intercepts), strict (residual variances).")
         t = invariance_frame(b)
         for r in t.itertuples():
             f = b.result.fits[r.model]
