@@ -61,7 +61,8 @@ def _by_item(ref, prefix=""):
                             np.array(ref[prefix + "c"], float).reshape(J, -1)]).ravel()
 
 
-def _check(fit, ref, se_key):
+def _check(fit, ref):
+    """Returns OpenMx's estimates and our SEs at them."""
     from psychometrics.irt import bifactor as B
 
     assert fit.converged, fit.message
@@ -86,31 +87,44 @@ def _check(fit, ref, se_key):
     H_r = prob.hessian(x_r)
     x_newton = x_r + np.linalg.solve(-H_r, -_by_item(ref, "grad_") / 2)
     assert_allclose(fit.params, x_newton, rtol=TOL_EST)
-    # SEs at OpenMx's estimates: f$output$standardErrors (Oakes) or the numerical Hessian
-    se_r = np.sqrt(np.diag(np.linalg.inv(-H_r)))
-    assert_allclose(se_r, _by_item(ref, se_key), rtol=TOL_SE)
-    return x_r
+    return x_r, np.sqrt(np.diag(np.linalg.inv(-H_r)))
 
 
 def test_bfi_against_openmx(bfi_fit):
     ref = REF["bfi"]
-    x_r = _check(bfi_fit, ref, "se_")
+    x_r, se_r = _check(bfi_fit, ref)
     assert_allclose(bfi_fit.loglik, ref["logLik"], rtol=0, atol=TOL_LL)
-    # direct comparisons: estimates to 1e-4 (atol 1e-4 for the 0.21 slope of A5 on its
-    # specific factor, which OpenMx's EM left 9e-5 short), SEs at our optimum to 1e-3
-    assert_allclose(bfi_fit.params, x_r, rtol=TOL_EST, atol=1e-4)
+    # f$output$standardErrors (Oakes 1999), at OpenMx's estimates and at ours
+    assert_allclose(se_r, _by_item(ref, "se_"), rtol=1e-4)
     assert_allclose(bfi_fit.se, _by_item(ref, "se_"), rtol=TOL_SE)
+    # direct comparison of the estimates: 1e-4 (atol 1e-4 for the 0.21 slope of A5 on its
+    # specific factor, which OpenMx's EM left 9e-5 short of the optimum)
+    assert_allclose(bfi_fit.params, x_r, rtol=TOL_EST, atol=1e-4)
 
 
 def test_ability_missing_against_openmx(ability_fit):
     ref = REF["ability"]
     # sum(rowSums(!is.na(ability)) == 0): rows without answers are left out, as in R
     assert len(ability_fit.dropped_rows) == REF["ability_rows_all_missing"]
-    # OpenMx's Oakes SEs are 2-3% off here (a nearly flat direction: smallest eigenvalue of
-    # the information 0.002 against 300); its numerical Hessian at the same estimates
-    # agrees with our exact one
-    _check(ability_fit, ref, "se_numderiv_")
+    x_r, se_r = _check(ability_fit, ref)
     assert ability_fit.loglik - ref["logLik"] < 1e-5
+    # matrix.45 is nearly a Heywood item (a_G = 5, a_S = 8.5, SEs 10 and 18): the
+    # information's smallest eigenvalue (0.002, against 300) points along its parameters
+    # and leaks into the other specific slopes of its subscale.  OpenMx's Oakes SEs come
+    # from differences of its EM map and are 2.4% (matrix.45) and 0.7% (matrix.46's a_S)
+    # from the exact Hessian there; every other SE agrees to 1e-3 at OpenMx's estimates.
+    # (Our Hessian equals differences of our gradient, which equals OpenMx's gradient.)
+    oakes = _by_item(ref, "se_")
+    items = ref["items"]
+    weak = np.zeros(oakes.size, bool)
+    for j, it in enumerate(items):
+        if it == "matrix.45":
+            weak[3 * j:3 * j + 3] = True
+        elif it.startswith("matrix"):
+            weak[3 * j + 1] = True                      # the specific slope
+    assert weak.sum() == 6
+    assert_allclose(se_r[~weak], oakes[~weak], rtol=TOL_SE)
+    assert_allclose(se_r[weak], oakes[weak], rtol=0.03)
 
 
 def test_loadings_scores_and_summary(bfi_fit):
