@@ -106,23 +106,29 @@ class _Bifactor:
         return True
 
     # ---------------------------------------------------------------- E-step
-    def estep(self, x):
+    def estep(self, x, want_cond=True):
         """Log-likelihood, per-subscale expected counts R_s (sum K_s, Q^2), the general
-        factor's posterior pg (n, Q) and each subscale's conditional posterior of its
-        specific factor given the general one (n, Q, Q)."""
+        factor's posterior pg (n, Q) and (``want_cond``) each subscale's conditional
+        posterior of its specific factor given the general one (n, Q, Q).
+
+        Like the unidimensional E-step, the subscale likelihoods are exponentiated in place
+        without a shift unless some (pattern, general point) would underflow."""
         n, Q = self.codes.shape[0], self.Q
         logE = np.zeros((n, Q))
-        conds = []
+        Ls = []
         for s, sp in enumerate(self.spec):
             LL = (sp["Z"] @ (sp["E"] @ self._logp(x, s))).reshape(n, Q, Q)
-            m = LL.max(axis=2)
-            LL -= m[:, :, None]
+            m = None
+            if LL.min() < -600.0:
+                m = LL.max(axis=2)
+                LL -= m[:, :, None]
             L = np.exp(LL, out=LL)
             L *= self.w[None, None, :]
             Es = L.sum(axis=2)
-            L /= Es[:, :, None]
-            logE += np.log(Es) + m
-            conds.append(L)
+            logE += np.log(Es)
+            if m is not None:
+                logE += m
+            Ls.append((L, Es))
         logE += self.logw[None, :]
         M = logE.max(axis=1)
         pg = np.exp(logE - M[:, None])
@@ -130,11 +136,18 @@ class _Bifactor:
         pg /= tot[:, None]
         ll_i = np.log(tot) + M
         fpg = pg * self.freq[:, None]
-        R = []
+        R, conds = [], []
         for s, sp in enumerate(self.spec):
-            W = (conds[s] * fpg[:, :, None]).reshape(n, Q * Q)
+            L, Es = Ls[s]
+            if want_cond:
+                L /= Es[:, :, None]                   # the conditional posterior of theta_S
+                conds.append(L)
+                W = (L * fpg[:, :, None]).reshape(n, Q * Q)
+            else:
+                L *= (fpg / Es)[:, :, None]           # the joint posterior mass, in place
+                W = L.reshape(n, Q * Q)
             R.append(sp["ET"] @ (sp["ZT"] @ W))
-        return float(self.freq @ ll_i), R, pg, conds
+        return float(self.freq @ ll_i), R, pg, (conds if want_cond else None)
 
     def _grad(self, x, R):
         grad = np.zeros(self.n_par)
@@ -145,14 +158,14 @@ class _Bifactor:
         return grad
 
     def loglik(self, x):
-        return self.estep(x)[0]
+        return self.estep(x, want_cond=False)[0]
 
     def loglik_grad(self, x):
-        ll, R, _, _ = self.estep(x)
+        ll, R, _, _ = self.estep(x, want_cond=False)
         return ll, self._grad(x, R)
 
     def em_step(self, x):
-        ll, R, _, _ = self.estep(x)
+        ll, R, _, _ = self.estep(x, want_cond=False)
         self.last_grad = (x.copy(), self._grad(x, R))
         x_new = x.copy()
         for s, sp in enumerate(self.spec):

@@ -16,7 +16,7 @@ from ..exceptions import (ConvergenceWarning, DataIssue, DataQualityWarning,
                           DataValidationError, ModelSpecificationError)
 from ..results import Summary
 from . import _engine, _items
-from ._data import onehot, prepare_responses, unique_patterns
+from ._data import prepare_responses, unique_patterns
 
 __all__ = ["dif_lr", "dif_ordinal", "DIFResult", "MultiGroupFit", "fit_multigroup"]
 
