@@ -1,5 +1,5 @@
 """Confirmatory multidimensional graded response models: correlated factors with simple
-structure (every item loads on one factor).  The bifactor model is not implemented.
+structure (every item loads on one factor).  Bifactor models: :mod:`psychometrics.irt.bifactor`.
 """
 from __future__ import annotations
 
