@@ -103,7 +103,7 @@ def statsby(data: pd.DataFrame, id: str, columns, alpha: float = 0.05) -> StatsB
     R: ``psych::statsBy(d[, c("patient_id", "wai_mean", "oq_total")], group = "patient_id")``.
     """
     cols = _as_list(columns)
-    check_panel(data, id, None, cols)
+    data = check_panel(data, id, None, cols, func="statsby")
     if not (0 < alpha < 1):
         raise ModelSpecificationError(f"The 'alpha' parameter must be in (0, 1). Got {alpha!r}.")
     sub = data[[id] + cols].dropna(subset=cols)

@@ -37,10 +37,8 @@ def score(study: "Study", data: "StudyData", key: str) -> Any:
     from ..scoring import score as _score
 
     inst = study.instrument(key)
-    frame = pd.concat([data.frame[[study.data.id, study.data.time]],
-                       data.items[key].rename(columns=data.columns[key])], axis=1)
-    return _score(frame, inst, columns=data.columns[key], id=study.data.id,
-                  time=study.data.time)
+    # the ItemData of load_data: mapped and checked once, scored as it is
+    return _score(data.item_data[key], inst)
 
 
 def scores_frame(scored: Any, inst) -> pd.DataFrame:
@@ -318,6 +316,7 @@ class InvarianceBundle:
     groups: tuple
     n_per_group: dict
     longitudinal: bool = False
+    merged_categories: tuple = ()     # ordered items: (item, category, merged into)
 
 
 def _factors_of(model: str) -> dict[str, list[str]]:
@@ -338,6 +337,8 @@ def invariance(ctx: "Context") -> Any:
     key = spec.instrument
     inst = study.instrument(key)
     model = cfa_syntax(inst)
+    if spec.ordered:
+        return _invariance_ordinal(ctx, spec, key, model)
     if spec.times is not None:
         from ..validity import longitudinal_invariance
 
@@ -362,6 +363,66 @@ def invariance(ctx: "Context") -> Any:
     groups = tuple(first.group_labels)
     return InvarianceBundle(instrument=key, model=model, result=res, grouping=grouping,
                             groups=groups, n_per_group=dict(zip(groups, first.nobs)))
+
+
+def ordinal_levels(levels) -> tuple[str, ...]:
+    """The study's levels as the Wu & Estabrook (2016) sequence: thresholds are constrained
+    before the loadings (metric -> loadings, scalar -> intercepts, strict -> residuals)."""
+    alias = {"metric": "loadings", "scalar": "intercepts", "strict": "residuals"}
+    out = [alias.get(lv, lv) for lv in levels]
+    if "configural" in out and len(out) > 1 and "thresholds" not in out:
+        out.insert(out.index("configural") + 1, "thresholds")
+    elif "configural" not in out and "thresholds" not in out:
+        out.insert(0, "thresholds")
+    return tuple(out)
+
+
+def _invariance_ordinal(ctx, spec, key, model):
+    """Ordinal items: WLSMV with the Wu & Estabrook identification, across groups (one
+    multi-group model per level) or across occasions (one longitudinal model per level);
+    categories not observed in every group / occasion merged (listed in the report)."""
+    from ..sem import invariance as sem_invariance
+    from ..sem.ordinal_mg import merge_sparse_categories
+    from ..validity import longitudinal_invariance
+    from .run import select_occasion
+    study, data = ctx.study, ctx.data
+    levels = ordinal_levels(spec.levels)
+    prm = "theta" if "residuals" in levels else spec.parameterization
+    factors = _factors_of(model)
+    items = list(dict.fromkeys(i for its in factors.values() for i in its))
+    if spec.group is not None:
+        gcol = "__group__"
+        block = select_occasion(study, data, key, spec.occasion)
+        frame = block.assign(**{gcol: data.frame.loc[block.index, spec.group].astype(str)})
+        frame = frame.dropna(subset=[gcol]).dropna(how="any")
+        merges = []
+        if spec.merge_sparse_categories:
+            frame, merges = merge_sparse_categories(frame, items, gcol)
+        res = sem_invariance(model, frame, gcol, levels=levels, ordered=True,
+                             parameterization=prm)
+        first = next(iter(res.fits.values()))
+        groups = tuple(first.group_labels)
+        return InvarianceBundle(instrument=key, model=model, result=res,
+                                grouping=f"groups of {spec.group}", groups=groups,
+                                n_per_group=dict(zip(groups, first.nobs)),
+                                merged_categories=tuple(merges))
+    idc, tc = study.data.id, study.data.time
+    block = select_occasion(study, data, key, "all")
+    long = block.assign(**{idc: data.frame.loc[block.index, idc],
+                           tc: data.frame.loc[block.index, tc]})[[idc, tc, *items]]
+    merges = []
+    if spec.merge_sparse_categories:
+        # the patients complete at every occasion, as the longitudinal model uses
+        t_ok = long[tc].isin(list(spec.times)) & long[items].notna().all(axis=1)
+        n_occ = long[t_ok].groupby(idc)[tc].nunique()
+        keep = long[idc].isin(n_occ.index[n_occ == len(spec.times)]) & t_ok
+        long, merges = merge_sparse_categories(long[keep], items, tc)
+    res = longitudinal_invariance(factors, long, idc, tc, list(spec.times), levels=levels,
+                                  ordered=True, parameterization=prm)
+    grouping = f"occasions {tc} " + " and ".join(f"{t:g}" for t in spec.times)
+    return InvarianceBundle(instrument=key, model=model, result=res, grouping=grouping,
+                            groups=tuple(spec.times), n_per_group={"patients": res.n_obs},
+                            longitudinal=True, merged_categories=tuple(merges))
 
 
 # ---------------------------------------------------------------------- progress
@@ -415,8 +476,9 @@ def progress(ctx: "Context") -> Any:
     labels[oname] = olabel
     res = ml_progress(frame, outcome=oname, predictors=preds, id=s.data.id, time=s.data.time,
                       lag=spec.lag, control_prior_outcome=spec.control_prior_outcome,
-                      random_slopes=spec.random_slopes, max_gap=spec.max_gap)
-    lead = res.formulas["baseline"].split("~")[0].strip().strip("`")
+                      random_slopes=spec.random_slopes, max_gap=spec.max_gap, method=spec.method)
+    obs = res.observed if res.method == "latent" else res
+    lead = obs.formulas["baseline"].split("~")[0].strip().strip("`")
     return ProgressBundle(result=res, outcome=oname, predictors=tuple(preds), labels=labels,
                           id=s.data.id, time=s.data.time, lead_column=lead,
                           max_patients_plotted=spec.max_patients_plotted)

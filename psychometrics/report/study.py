@@ -154,6 +154,14 @@ class InvarianceSpec(_Frozen):
     estimator: Literal["ML"] = "ML"
     missing: Literal["listwise", "ml"] = "listwise"
     occasion: Occasion = "first_complete"
+    #: the items are ordinal: WLSMV with the Wu & Estabrook (2016) sequence (configural,
+    #: thresholds, loadings, intercepts; "strict" = residual variances, theta
+    #: parameterization); across ``times`` one longitudinal model of the wide data
+    ordered: bool = False
+    parameterization: Literal["delta", "theta"] = "delta"
+    #: ordered items: merge categories not observed in every group / occasion with their
+    #: neighbour (lavaan refuses such data); the report lists every merge
+    merge_sparse_categories: bool = True
 
     @model_validator(mode="after")
     def _one_grouping(self):
@@ -162,6 +170,8 @@ class InvarianceSpec(_Frozen):
                              "(occasions to compare)")
         if self.times is not None and len(self.times) < 2:
             raise ValueError("'times' needs at least two occasions")
+        if self.ordered and self.missing != "listwise":
+            raise ValueError("ordered items support missing: listwise only")
         return self
 
 
@@ -173,7 +183,10 @@ class ProgressSpec(_Frozen):
     numeric data column scored elsewhere (``outcome_column: oq_total``); give
     one of them. ``max_gap`` is the largest time difference that still counts
     as the next assessment (default ``lag`` time units: a skipped month loses
-    the row; the report counts those rows apart from the end of treatment)."""
+    the row; the report counts those rows apart from the end of treatment).
+    ``method``: ``observed`` (default; mixed models on observed patient means) or
+    ``latent`` (two-level SEM with latent person means; the section then adds a table
+    of observed versus latent centring and says which method was used)."""
 
     predictors: tuple[ScaleRef, ...] = Field(min_length=1)
     outcome: ScaleRef | None = None
@@ -182,6 +195,7 @@ class ProgressSpec(_Frozen):
     max_gap: float | None = Field(default=None, gt=0)
     control_prior_outcome: bool = True
     random_slopes: bool = False
+    method: Literal["observed", "latent"] = "observed"
     max_patients_plotted: int = Field(default=30, ge=1)
 
     @field_validator("predictors", mode="before")

@@ -336,8 +336,12 @@ def fit_ordinal(model: str, data: pd.DataFrame, ordered=True, *, estimator: str 
     if est_u not in ("WLSMV", "DWLS"):
         raise ModelSpecificationError(
             f"With ordered indicators the 'estimator' must be 'WLSMV' or 'DWLS', got {estimator!r}.")
+    from ..io.itemdata import ItemData, as_frame
+    if isinstance(data, ItemData):
+        data = data.to_frame()
     if not isinstance(data, pd.DataFrame):
         raise ModelSpecificationError("Ordinal models need raw 'data' as a pandas DataFrame.")
+    data = as_frame(data, "fit_ordinal")
     parsed = parse_model(model)
     names = variable_names(parsed.statements)
     ov = list(names.ov)

@@ -100,7 +100,7 @@ def omega_sem(data, n_factors: int = 3, *, n_obs: float | None = None,
     """
     from ..efa import omega
     from ..sem import fit as sem_fit
-    data = numeric_frame(data)
+    data = numeric_frame(data, func="omega_sem")
     is_cor = (data.shape[0] == data.shape[1] and list(data.index) == list(data.columns))
     if is_cor and n_obs is None:
         raise DataValidationError("omega_sem: data= is a correlation matrix; give n_obs= (the "

@@ -92,7 +92,7 @@ def unidim(data, keys: dict | None = None) -> UnidimResult:
         ``{scale: [items]}``; all columns form one scale if omitted. A leading ``-`` is
         accepted (the sign is taken from the factor loadings, as psych does).
     """
-    data = numeric_frame(data)
+    data = numeric_frame(data, func="unidim")
     keys = _keys_or_all(keys, data)
     is_cor = _is_correlation(data)
     rows = []
@@ -153,7 +153,7 @@ def reliability_table(keys: dict | None, data, *, n_factors: int = 2, n_sample: 
     """
     from ..efa import omega
     from ..reliability import split_half
-    data = numeric_frame(data)
+    data = numeric_frame(data, func="reliability_table")
     keys = _keys_or_all(keys, data)
     is_cor = _is_correlation(data)
     rows = []

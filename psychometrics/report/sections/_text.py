@@ -124,6 +124,14 @@ def _invariance(results, sec):
               "(configural, then equal loadings, then equal intercepts), compared by likelihood-ratio tests and by the change in CFI (a drop "
               "of more than .010) and RMSEA (a rise of more than .015; Chen, 2007), with "
               f"{_software()}.")
+    if "estimator" in t.data.columns and (t.data["estimator"] == "WLSMV").any():
+        method = ("Measurement invariance was tested with the items treated as ordinal, by "
+                  f"increasingly constrained {kind} estimated by WLSMV with the identification "
+                  "of Wu and Estabrook (2016): configural, then equal thresholds, loadings and "
+                  "intercepts. Consecutive models were compared by scaled-shifted chi-square "
+                  "difference tests (Satorra, 2000) and by the change in the scaled CFI (a drop "
+                  "of more than .010) and RMSEA (a rise of more than .015; Chen, 2007), with "
+                  f"{_software()}.")
     parts = []
     for _, row in t.data.iterrows():
         d = {k: _cell(t, row, k) for k in ("chisq_diff", "df_diff", "p_value", "delta_cfi",
