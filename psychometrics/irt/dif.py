@@ -431,7 +431,8 @@ def dif_ordinal(data, group, items: Sequence[str] | None = None, *, matching="th
         seen = {tuple([False] * len(items)), tuple([True] * len(items)), tuple(flags)}
         while any(flags) and not all(flags) and iterations < int(max_iter):
             sparse = _split_flagged(resp, gv, flags)
-            theta = fit_irt(sparse, model=model).scores().frame["est"].to_numpy()
+            theta = fit_irt(sparse, model=getattr(fit, "model", model)).scores().frame[
+                "est"].to_numpy()
             iterations += 1
             frame = _olr_table(items, resp, theta, gv, keep)
             new = _flags(frame, criterion, alpha, beta_change, r2_change)
