@@ -83,8 +83,10 @@ def build(results):
                          *(Column(c, f"b_{{{c[1:]}}}", "num", italic_label=True)
                            for c in bcols)),
                         note="a = discrimination (slope); b_k = threshold of category k or "
-                             "above (graded) or of step k (GPCM), on the \u03b8 scale. "
-                             "Standard errors from the observed information.")
+                             "above (graded) or of step k (GPCM), on the \u03b8 scale, counting "
+                             "each item's categories from its lowest observed response (an "
+                             "end category nobody used is not modelled). Standard errors "
+                             "from the observed information.")
             yield Figure(f"irt_information_{k}",
                          f"Test Information and Standard Error of the {lab}",
                          _info_figure(b),
