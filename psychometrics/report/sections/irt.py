@@ -44,7 +44,8 @@ def _info_figure(b):
         ax2.spines["right"].set_visible(True)
         h1, l1 = ax.get_legend_handles_labels()
         h2, l2 = ax2.get_legend_handles_labels()
-        ax.legend(h1 + h2, l1 + l2, frameon=False, fontsize=7, loc="upper left")
+        ax.legend(h1 + h2, l1 + l2, frameon=False, fontsize=7, loc="upper center",
+                  bbox_to_anchor=(0.5, -0.18), ncol=2)
         fig.tight_layout()
         return fig
     return draw
@@ -114,7 +115,7 @@ def build(results):
                              Column("p_12", "p", "p", italic_label=True),
                              Column("chisq_23", "\u03c7\u00b2 non-uniform", "num"),
                              Column("p_23", "p", "p", italic_label=True),
-                             Column("r2_mcfadden_13", "\u0394R\u00b2", "num", decimals=3),
+                             Column("r2_mcfadden_13", "\u0394R\u00b2", "bounded", decimals=3),
                              Column("beta_change", "\u0394\u03b2", "num", decimals=3),
                              Column("flagged", "Flagged", "text")),
                             note="Ordinal logistic regression DIF (lordif): uniform = group "
