@@ -358,8 +358,9 @@ class BifactorResult:
         """Standardised loadings of the underlying-variable metric: ``l = (a / D) /
         sqrt(1 + (a_G / D)^2 + (a_S / D)^2)`` (D = 1.702 logistic, 1 normal ogive), with
         the communality ``h2``; columns ``item, specific, std_general, std_specific, h2``.
-        Exact for the graded models (an ordinal factor model); for the GPCM, which has no
-        underlying-variable form, only a rough guide."""
+        Exact for ``graded_probit`` (an ordinal factor model), the usual D = 1.702
+        approximation for the logistic graded model, only a rough guide for the GPCM (no
+        underlying-variable form)."""
         D = _D[self.model]
         rows = []
         for it, sp, sl in zip(self.items, self.specific_of, self._item_slices()):
