@@ -194,9 +194,11 @@ class MultiLMMCore(LMMCore):
         """(ldL2, solve, Lambda) for A = Lambda' Z'Z Lambda + I (Lambda None: diagonal)."""
         if self._block:
             return self._factor_block(theta, None)
-        Lam = self.Lambda(theta)
         if self.dense:
-            Ld = Lam.toarray()
+            # dense Lambda straight from theta (no sparse matrix per evaluation)
+            Ld = np.zeros((self.Q, self.Q))
+            Ld[self._lam_rows, self._lam_cols] = np.asarray(theta, dtype=float)[self._lam_idx]
+            Lam = Ld
             A = Ld.T @ self.ZtZ @ Ld
             A[np.diag_indices_from(A)] += 1.0
             try:
@@ -205,6 +207,7 @@ class MultiLMMCore(LMMCore):
                 return None, None, Lam
             ld = float(2.0 * np.sum(np.log(np.diag(cf[0]))))
             return ld, (lambda B: sla.cho_solve(cf, B, check_finite=False)), Lam
+        Lam = self.Lambda(theta)
         A = (Lam.T @ self.ZtZ @ Lam + sp.identity(self.Q, format="csc")).tocsc()
         try:
             lu = splu(A, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
@@ -451,6 +454,8 @@ class _MultiSpec:
     tpos: tuple
     theta_names: tuple
     row_index: Any = None
+    design: Any = None        # mixed._Design: fixed terms, formula state, model frame
+    expanded: tuple = ()      # expand_random_terms(...) of the formula (for new data)
 
 
 def _check_nesting(data, ok, factor_cols, expanded):
@@ -549,6 +554,7 @@ def _prepare_multi(formula, data):
                 f"in {formula!r}.")
         names_seen.setdefault(name, set()).update(zn)
         raw.append({"name": name, "facs": facs, "Zt": Zt[ok], "re_names": tuple(zn),
+                    "re_terms": tuple(terms), "re_intercept": bool(intercept),
                     "codes": codes.astype(np.int64), "levels": tuple(levels.tolist()),
                     "G": len(levels), "q": Zt.shape[1]})
     raw.sort(key=lambda t: -t["G"])
@@ -602,9 +608,15 @@ def _prepare_multi(formula, data):
         raise ModelSpecificationError(
             f"The fixed-effects design of {formula!r} is rank deficient: column(s) {bad} are "
             "linear combinations of earlier columns. Remove them.")
+    from .mixed import _Design
+    blob = " ".join([parsed.response] + [f for t in parsed.terms for f in t]
+                    + [f for terms, _, _, _ in expanded for t in terms for f in t] + factor_cols)
+    frame = d[[c for c in data.columns if str(c) in blob]]
     spec = _MultiSpec(formula, parsed.response, tuple(xnames), term_cols,
                       tuple({k: v for k, v in t.items() if k not in ("Zt", "codes")} for t in raw),
-                      tuple(tpos), tuple(tnames), d.index)
+                      tuple(tpos), tuple(tnames), d.index,
+                      _Design(parsed.terms, parsed.intercept, levels_cache, frame),
+                      tuple(expanded))
     return spec, y, X, raw, n_dropped
 
 
@@ -723,6 +735,65 @@ class MultiMixedResult:
         rows = tab[tab["var2"].isna() & ((tab["var1"] == "(Intercept)") | (tab["group"] == "Residual"))]
         v = rows.set_index("group")["variance"]
         return v / v.sum()
+
+    def predict(self, newdata: pd.DataFrame | None = None, re_form: str | None = None,
+                allow_new_levels: bool = False) -> pd.Series:
+        """Predictions (lme4 ``predict(fit, newdata, re.form, allow.new.levels)``).
+
+        ``re_form``: None adds the conditional modes of every random term, ``"~0"`` gives
+        ``X beta``, a formula of some of the model's random terms, e.g. ``"~(1 | therapist)"``,
+        adds only those (lme4 ``re.form = ~(1 | therapist)``). Levels not in the fit get random
+        effects 0 when ``allow_new_levels`` is True, else an error naming them. Factor levels and
+        poly()/scale() coefficients of the fit are reused for ``newdata``.
+        """
+        from ._predict import predict_multi
+        eta, index = predict_multi(self, newdata, re_form, allow_new_levels)
+        return pd.Series(eta, index=index, name="prediction")
+
+    def simulate(self, nsim: int = 1, seed: int | None = None, re_form: str | None = "~0"
+                 ) -> pd.DataFrame:
+        """Simulated outcomes (lme4 ``simulate(fit, nsim, seed)``): new random effects for every
+        level of every grouping factor (``re_form="~0"``, lme4's default) or the conditional
+        modes (``re_form=None``), plus new residuals; one column per simulation."""
+        if not (isinstance(nsim, (int, np.integer)) and nsim >= 1):
+            raise ModelSpecificationError(f"The 'nsim' parameter must be a positive integer. Got {nsim!r}.")
+        if re_form is not None and str(re_form).replace(" ", "") not in ("~0", "NA"):
+            raise ModelSpecificationError(
+                f"re_form={re_form!r}: simulate() takes '~0' (new random effects) or None "
+                "(the conditional modes).")
+        rng = np.random.default_rng(seed)
+        y, X = self._core.data
+        Z = self._core.Z
+        Lam = self._core.Lambda(self.theta.to_numpy())
+        base = X @ self.fixef.to_numpy()
+        out = np.empty((len(y), nsim))
+        for s in range(nsim):
+            b = self._b if re_form is None else \
+                np.asarray(Lam @ (rng.standard_normal(self._core.Q) * self.sigma)).ravel()
+            out[:, s] = base + Z @ b + rng.standard_normal(len(y)) * self.sigma
+        return pd.DataFrame(out, index=self._spec.row_index,
+                            columns=[f"sim_{i + 1}" for i in range(nsim)])
+
+    def confint(self, method: str = "wald", level: float = 0.95, nsim: int = 200,
+                seed: int | None = None) -> pd.DataFrame:
+        """Confidence intervals (lme4 ``confint(fit, method = "Wald" | "profile" | "boot")``).
+
+        One row per parameter in lme4's order (``.sig01, ...`` for the SDs/correlations of the
+        grouping factors in the order of :attr:`theta`, ``.sigma``, the fixed effects); columns
+        term, lme4_name, est, ci_lower, ci_upper. ``"wald"``: fixed effects only (normal
+        quantiles). ``"profile"``: profile likelihood (ML deviance, as lme4; see
+        :meth:`MixedResult.confint <psychometrics.multilevel.MixedResult.confint>`).
+        ``"boot"``: parametric bootstrap percentiles (``nsim`` refits, reproducible with
+        ``seed``).
+        """
+        from ._intervals import (check_confint_args, lmm_boot_confint, lmm_profile_confint,
+                                 lmm_wald_confint)
+        check_confint_args(method, level, ("wald", "profile", "boot"))
+        if method == "wald":
+            return lmm_wald_confint(self, level)
+        if method == "profile":
+            return lmm_profile_confint(self, level)
+        return lmm_boot_confint(self, level, nsim, seed)
 
     def fitted(self) -> pd.Series:
         """Conditional fitted values ``X beta + Z b`` (lme4 ``fitted(fit)``)."""
