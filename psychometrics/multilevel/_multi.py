@@ -115,7 +115,11 @@ def _level_codes(d: pd.DataFrame, cols):
         vals = [np.asarray(p_[1], dtype=object) for p_ in parts]
         labels = np.array([":".join(_label(vals[j][u[j]]) for j in range(len(cols)))
                            for u in uniq.tolist()], dtype=object)
-    order = np.argsort(labels, kind="stable")
+    if len(cols) == 1 and pd.api.types.is_numeric_dtype(d[cols[0]]):
+        # R's factor() of a numeric column orders its levels numerically (2 before 10)
+        order = np.argsort(np.asarray(parts[0][1], dtype=float), kind="stable")
+    else:
+        order = np.argsort(labels, kind="stable")
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
     return rank[inv].astype(np.int64), pd.Index(labels[order])
@@ -470,6 +474,8 @@ def _check_nesting(data, ok, factor_cols, expanded):
             if a == b or any(set((a, b)) <= set(f) for f in nested_names):
                 continue
             nb = d.groupby(a, sort=True)[b].nunique()
+            if d.groupby(b, sort=True)[a].nunique().max() <= 1:
+                continue          # b is nested in a (e.g. broods within locations): expected
             multi = nb[nb > 1]
             if 0 < len(multi) <= 0.5 * len(nb):
                 shown = []
@@ -501,7 +507,7 @@ def _check_nesting(data, ok, factor_cols, expanded):
                 DataQualityWarning, stacklevel=4)
 
 
-def _prepare_multi(formula, data):
+def _prepare_multi(formula, data, family: str = "gaussian"):
     if not isinstance(data, pd.DataFrame):
         raise ModelSpecificationError(
             f"The 'data' argument must be a pandas DataFrame, got {type(data).__name__}.")
@@ -577,13 +583,13 @@ def _prepare_multi(formula, data):
                 f"Grouping factor {t['name']!r} has a single level ({lev!r}) among the {n} complete "
                 f"rows; a variance between its levels cannot be estimated. Remove the term "
                 f"'(... | {t['name']})' or check the column.")
-        if t["G"] >= n:
+        if t["G"] >= n and family == "gaussian":     # glmer: an observation-level effect is fine
             raise ModelSpecificationError(
                 f"Grouping factor {t['name']!r} has {t['G']} levels for {n} complete rows (one row "
                 f"per level): its random effect cannot be told apart from the residual. Remove the "
                 f"term '(... | {t['name']})' (lme4: number of levels of each grouping factor must "
                 "be < number of observations).")
-        if n <= t["G"] * t["q"]:
+        if n <= t["G"] * t["q"] and family == "gaussian":   # glmer: check.nobs.vs.nRE ignored
             cnt = np.bincount(t["codes"], minlength=t["G"])
             few = [t["levels"][i] for i in np.flatnonzero(cnt < t["q"])]
             few_txt = (f" Levels with fewer than {t['q']} rows: {', '.join(map(str, few[:10]))}"

@@ -932,9 +932,8 @@ def mixed(formula: str, data: pd.DataFrame, groups: str | None = None,
     multi = isinstance(formula, str) and groups is None and re_formula is None \
         and is_multi_formula(formula)
     if family != "gaussian" and multi:
-        raise ModelSpecificationError(
-            f"Formula {formula!r} has several (nested or crossed) grouping factors: supported for "
-            f"Gaussian models only so far; family={family!r} GLMMs take one grouping factor.")
+        from ._glmm_multi import glmm_multi_fit
+        return glmm_multi_fit(formula, data, family, nagq=nagq, weights=weights, theta=theta)
     if family != "gaussian":
         from .glmm import glmm_fit
         return glmm_fit(formula, data, family, groups=groups, re_formula=re_formula,

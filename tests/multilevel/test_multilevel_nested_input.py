@@ -94,7 +94,13 @@ def test_missing_rows_counted():
     assert fit.n_dropped == 3 and fit.nobs == len(d) - 3
 
 
-def test_glmm_with_several_grouping_factors_refused():
-    d = THERAPY.assign(c=(THERAPY["y"] > 20).astype(int))
-    with pytest.raises(ModelSpecificationError, match="Gaussian models only"):
-        mixed("c ~ x + (1 | therapist/patient)", d, family="binomial")
+def test_glmm_with_several_grouping_factors_unsupported_options():
+    # GLMMs with several grouping factors exist now (test_multilevel_glmm_multi.py); prior
+    # weights, offsets and quadrature are refused with a clear message
+    d = THERAPY.assign(c=(THERAPY["y"] > 20).astype(int), w=2.0)
+    with pytest.raises(ModelSpecificationError, match="weights="):
+        mixed("c ~ x + (1 | therapist/patient)", d, family="binomial", weights="w")
+    with pytest.raises(ModelSpecificationError, match="offset"):
+        mixed("c ~ x + offset(w) + (1 | therapist/patient)", d, family="binomial")
+    with pytest.raises(ModelSpecificationError, match="nagq"):
+        mixed("c ~ x + (1 | therapist/patient)", d, family="binomial", nagq=3)
