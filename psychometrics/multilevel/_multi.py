@@ -719,6 +719,33 @@ class MultiMixedResult:
         """The fixed-effects table (``fixed_effects``)."""
         return self.fixed_effects
 
+    @cached_property
+    def type3_contrasts(self) -> dict:
+        """Each term's type III hypothesis matrix, as lmerTest's ``get_contrasts_type3``."""
+        from ._formula import type3_contrasts
+        d = self._spec.design
+        return type3_contrasts(d.frame, d.terms, d.intercept, d.state, self._core.data[1],
+                               list(self._spec.fixed_names))
+
+    def anova(self, ddf: str = "satterthwaite") -> pd.DataFrame:
+        """Type III F-tests of every fixed term with Satterthwaite df (lmerTest ``anova(fit)``).
+
+        Columns: term, sum_sq, mean_sq, num_df, den_df, f_value, p_value. Kenward-Roger is not
+        available for several grouping factors yet (an error says so)."""
+        from .mixed import _satt_F
+        if ddf != "satterthwaite":
+            raise ModelSpecificationError(
+                f"ddf={ddf!r}: models with several grouping factors have Satterthwaite df only "
+                "so far ('satterthwaite').")
+        beta, V = self.fixef.to_numpy(), self.vcov.to_numpy()
+        rows = []
+        for term, L in self.type3_contrasts.items():
+            F, ndf, den = _satt_F(L, beta, V, self._satt)
+            ss = F * ndf * self.sigma ** 2
+            rows.append({"term": term, "sum_sq": ss, "mean_sq": ss / ndf, "num_df": ndf,
+                         "den_df": den, "f_value": F, "p_value": stats.f.sf(F, ndf, den)})
+        return pd.DataFrame(rows)
+
     def refit_ml(self) -> "MultiMixedResult":
         """The same model refitted by ML (itself if already ML), as lme4's ``anova()`` does;
         used by :func:`~psychometrics.multilevel.compare`. Computed once and cached."""

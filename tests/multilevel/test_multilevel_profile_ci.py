@@ -213,3 +213,24 @@ def test_predict_re_form_one_factor():
     assert_allclose(fit.predict(re_form="~(Days | Subject)"), fit.predict(), rtol=1e-12)
     with pytest.raises(ModelSpecificationError, match="not a term"):
         fit.predict(re_form="~(1 | Subject)")
+
+
+# ------------------------------------------------------------------ type III anova
+RA = json.loads((DATA / "r_results" / "multilevel" / "multi_anova.json").read_text())
+
+
+def test_anova_type3_multi_equals_lmertest():
+    d = FR["therapy2"].assign(phase=np.where(FR["therapy2"]["month"] < 5, "early", "late"))
+    fit = _at_theta("y ~ x * phase + month + (1 | therapist) + (1 + month | therapist:patient)",
+                    d, RA["theta"])
+    a = fit.anova()
+    # anova(fit, type = 3): rownames, Sum Sq, NumDF, DenDF, F value, Pr(>F)
+    names = {"phase[late]": "phase", "x:phase[late]": "x:phase"}
+    assert [names.get(t, t) for t in a["term"]] == RA["terms"]
+    assert_allclose(a["f_value"], RA["f_value"], rtol=1e-5)
+    assert_allclose(a["den_df"], RA["den_df"], rtol=1e-4)
+    assert_allclose(a["sum_sq"], RA["sum_sq"], rtol=1e-5)
+    assert_allclose(a["p_value"], RA["p_value"], rtol=1e-4)
+    assert list(a["num_df"]) == RA["num_df"]
+    with pytest.raises(ModelSpecificationError, match="Satterthwaite"):
+        fit.anova(ddf="kenward-roger")
