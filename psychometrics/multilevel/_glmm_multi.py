@@ -309,8 +309,9 @@ def glmm_multi_fit(formula, data, family, nagq=1, weights=None, theta=None):
         # Newton polish on the interior parameters (the deviance is flat along the fixed
         # effects of a poorly scaled design; L-BFGS-B stops early there)
         diag0 = np.array([r == c for r, c in core.tpos] + [False] * p)
-        for _ in range(4):
-            H = _hessian12(f, x)
+        H = _hessian12(f, x)
+        x_h = x.copy()
+        for _ in range(4):                  # chord Newton: the Hessian of the first point
             inn = ~(diag0 & (x < 1e-6))
             g = np.empty(k + p)
             for j in range(k + p):
@@ -333,7 +334,8 @@ def glmm_multi_fit(formula, data, family, nagq=1, weights=None, theta=None):
             x, dev = xn, dn
             if np.max(np.abs(step)) < 1e-9:
                 break
-        H = _hessian12(f, x)
+        if np.max(np.abs(x - x_h)) > 1e-6:
+            H = _hessian12(f, x)
         # optimality: lme4's relative gradient on the interior parameters, positive definite H
         g = np.empty(k + p)
         for j in range(k + p):
