@@ -82,9 +82,14 @@ class ProgressResult:
     n_lost_missing_next: int = 0
     n_missing_current: int = 0
     max_gap: float = 1.0
+    method: str = "observed"
+    centring: pd.DataFrame | None = field(default=None, repr=False)
+    observed: "ProgressResult | None" = field(default=None, repr=False)
 
     def row_accounting(self) -> str:
         """Where every input row went, in one sentence (the counts add up to n_rows)."""
+        if self.method == "latent":
+            return _latent_accounting(self)
         return (f"{self.n_rows} rows: {self.n_obs} in the models; {self.n_lost_end} without a "
                 f"later assessment (end of treatment); {self.n_lost_gap} whose next assessment "
                 f"is more than {self.max_gap:g} time unit(s) later (skipped occasions); "
@@ -101,6 +106,8 @@ class ProgressResult:
     def summary(self) -> Summary:
         cols = ["model", "predictor", "effect", "estimate", "std_error", "df", "p_value",
                 "ci_lower", "ci_upper", "std_estimate"]
+        if self.method == "latent":
+            return _latent_summary(self, cols)
         return Summary(
             f"Within/between-patient effects on the next assessment's {self.outcome}",
             (f"{self.n_obs} assessments with a next assessment, {self.n_patients} patients",
@@ -147,7 +154,7 @@ def _sentence(effect: str, predictor: str, outcome: str, row: dict, lagk: int, p
 def progress(data: pd.DataFrame, outcome: str, predictors, id: str, time: str, lag: int = 1,
              control_prior_outcome: bool = True, random_slopes: bool = False, reml: bool = True,
              max_gap: float | None = None, detrend: bool = False,
-             cluster: str | None = None) -> ProgressResult:
+             method: str = "observed", cluster: str | None = None) -> ProgressResult:
     """Within- and between-patient effects of time-varying predictors on the next outcome.
 
     For each predictor alone, and for all predictors together ("joint"), fits::
@@ -183,6 +190,20 @@ def progress(data: pd.DataFrame, outcome: str, predictors, id: str, time: str, l
     detrend : bool, default False
         Remove each patient's linear time trend from the within parts
         (Wang & Maxwell, 2015; see :func:`decompose`).
+    method : {"observed", "latent"}, default "observed"
+        ``"observed"``: the mixed models above (observed patient means).
+        ``"latent"``: a two-level SEM with latent person means (Lüdtke et al.,
+        2008), by maximum likelihood (full-information ML when the installed
+        ``sem.fit_twolevel`` offers ``missing="ml"``, so rows without a next
+        outcome still inform the person means); see
+        :mod:`psychometrics.multilevel.progress_latent` and docs/multilevel.md
+        for the specification. Effects then have z tests (``df`` NaN,
+        ``t_value`` holds z), ``comparison`` holds likelihood-ratio tests
+        against the same SEM with the predictors' slopes fixed to 0, ``models``
+        the ``TwoLevelResult`` objects, ``centring`` the observed and latent
+        effects side by side and ``observed`` the full observed-centring result.
+        ``reml`` applies only to the observed models; ``random_slopes`` and
+        ``detrend`` are not available with ``"latent"`` (error).
     cluster : str, optional
         A level above the patient, e.g. ``"therapist_id"``: the three-level analysis of
         :func:`progress_three_level` (within-patient, between-patient within therapist and
@@ -219,10 +240,22 @@ def progress(data: pd.DataFrame, outcome: str, predictors, id: str, time: str, l
         lmerTest::lmer(y_next ~ x_within + x_between + y + (1 | id), d)
     """
     if cluster is not None:
+        if method != "observed":
+            raise ModelSpecificationError(
+                f"cluster= (three levels) is available with method='observed' only. Got "
+                f"method={method!r}.")
         return progress_three_level(data, outcome, predictors, id, time, cluster, lag=lag,
                                     control_prior_outcome=control_prior_outcome, reml=reml,
                                     max_gap=max_gap, random_slopes=random_slopes, detrend=detrend)
     preds = _as_list(predictors, "predictors")
+    if method not in ("observed", "latent"):
+        raise ModelSpecificationError(
+            f"The 'method' parameter of progress must be 'observed' or 'latent'. Got {method!r} "
+            "instead.")
+    if method == "latent" and (random_slopes or detrend):
+        raise ModelSpecificationError(
+            "method='latent' fits random intercepts (person means) only: random_slopes=True and "
+            "detrend=True are available with method='observed'.")
     if outcome in preds:
         raise ModelSpecificationError(f"The outcome {outcome!r} is also listed as a predictor.")
     if len(set(preds)) != len(preds):
@@ -299,13 +332,61 @@ def progress(data: pd.DataFrame, outcome: str, predictors, id: str, time: str, l
     b0 = compare(base, models[preds[0]], names=["baseline", preds[0]]).iloc[0].to_dict()
     comparison = pd.DataFrame([b0] + comp_rows)
     corr = statsby(dm, id, preds + [outcome, ycol]) if dm[id].nunique() >= 3 else None
-    return ProgressResult(effects=effects, comparison=comparison, models=models, data=d,
+    res = ProgressResult(effects=effects, comparison=comparison, models=models, data=d,
                           outcome=outcome, predictors=tuple(preds), n_obs=int(len(dm)),
                           n_patients=int(dm[id].nunique()),
                           n_lost_lead=counts["n_lost_end"] + counts["n_lost_gap"]
                           + counts["n_lost_missing_next"],
                           formulas=formulas, correlations=corr, n_rows=int(len(d)),
                           max_gap=float(sh.max_gap), **counts)
+    if method == "latent":
+        return _latent_result(res, d, id, outcome, ycol, preds, control_prior_outcome, int(lag))
+    return res
+
+
+def _latent_result(obs: ProgressResult, d: pd.DataFrame, id: str, outcome: str, ycol: str,
+                   preds: list, prior: bool, lagk: int) -> ProgressResult:
+    """progress(method="latent"): the two-level SEM beside the observed result ``obs``."""
+    from dataclasses import replace
+
+    from .progress_latent import centring_table, progress_latent
+    lat = progress_latent(d, id, outcome, ycol, preds, prior, lagk, _latent_sentence)
+    return replace(obs, effects=lat["effects"], comparison=lat["comparison"],
+                   models=lat["models"], formulas=lat["formulas"], n_obs=lat["n_obs"],
+                   n_patients=lat["n_patients"], method="latent",
+                   centring=centring_table(obs.effects, lat["effects"]), observed=obs)
+
+
+def _latent_sentence(effect, predictor, outcome, row, lagk, prior, model) -> str:
+    s = _sentence(effect, predictor, outcome, row, lagk, prior, model)
+    if effect == "within":
+        return s.replace("that patient's own average", "that patient's latent (true) average")
+    if effect == "between":
+        return s.replace(f"patients whose average {predictor}",
+                         f"patients whose latent average {predictor}")
+    return s
+
+
+def _latent_accounting(r: ProgressResult) -> str:
+    lost = r.n_lost_end + r.n_lost_gap + r.n_lost_missing_next
+    return (f"{r.n_rows} rows: {r.n_obs} in the two-level model (full-information ML); "
+            f"{lost} of them have no next outcome ({r.n_lost_end} end of treatment, "
+            f"{r.n_lost_gap} before a skipped occasion, {r.n_lost_missing_next} next outcome "
+            "missing) and inform the person means through their current values"
+            + (f"; {r.n_rows - r.n_obs} with no model variable observed" if r.n_rows > r.n_obs
+               else ""))
+
+
+def _latent_summary(r: ProgressResult, cols: list) -> Summary:
+    return Summary(
+        f"Within/between-patient effects on the next assessment's {r.outcome} "
+        "(latent person means, two-level SEM)",
+        (f"{r.n_obs} assessments of {r.n_patients} patients", r.row_accounting() + "."),
+        (("Effects (z tests):", r.effects[cols]),
+         ("Likelihood-ratio tests against the model with the predictors' slopes fixed to 0:",
+          r.comparison),
+         ("Observed versus latent centring:", r.centring)),
+        tuple(r.sentences()))
 
 
 def _lost_rows(d: pd.DataFrame, id: str, time: str, k: int, max_gap: float) -> dict:

@@ -69,9 +69,10 @@ class AnalysisSpec(BaseModel):
     @classmethod
     def _no_latent(cls, v):
         if v == "latent":
-            raise ValueError("a latent progress analysis is not available in psychometrics yet "
-                             "(no latent within/between model exists); use 'progress' (observed "
-                             "scores) or 'mixed'")
+            raise ValueError("power for the latent progress model (progress(method='latent')) "
+                             "is not offered: one replication takes seconds and the model is "
+                             "biased in short series (docs/multilevel.md); use 'progress' "
+                             "(observed scores) or 'mixed'")
         return v
 
     @model_validator(mode="after")

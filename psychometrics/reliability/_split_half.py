@@ -65,6 +65,16 @@ def _split_values(a: np.ndarray, r: np.ndarray, sumr: float) -> np.ndarray:
     return 4.0 * np.einsum("ij,ij->i", a @ r, b) / sumr
 
 
+def _is_correlation(data) -> bool:
+    """A square DataFrame whose index equals its columns, symmetric with unit diagonal."""
+    if not isinstance(data, pd.DataFrame) or data.shape[0] != data.shape[1] or data.shape[0] < 2:
+        return False
+    if list(data.index) != list(data.columns):
+        return False
+    m = data.to_numpy(dtype=float, na_value=np.nan)
+    return bool(np.all(np.isfinite(m)) and np.allclose(m, m.T) and np.allclose(np.diag(m), 1.0))
+
+
 def split_half(data, reverse: Iterable[str] | str | None = None, *, check_keys: bool = True,
                n_sample: int = 10000, brute: bool = False, covar: bool = False,
                use: str = "pairwise", seed: int | np.random.Generator | None = None,
@@ -76,7 +86,8 @@ def split_half(data, reverse: Iterable[str] | str | None = None, *, check_keys: 
     Parameters
     ----------
     data : pandas.DataFrame or 2-D array
-        Raw item responses (rows respondents, columns items).
+        Raw item responses (rows respondents, columns items), or a correlation matrix
+        (a square DataFrame with the item names as index and columns), as psych accepts.
     reverse : str or sequence of str, optional
         Reverse-keyed items. If None and ``check_keys`` is True, items loading
         negatively on the first principal component are reversed (with a
@@ -136,11 +147,16 @@ def split_half(data, reverse: Iterable[str] | str | None = None, *, check_keys: 
         raise ValueError(f"The 'level' parameter of split_half must be a float in (0, 1). Got {level!r} instead.")
     if not isinstance(n_sample, (int, np.integer)) or n_sample < 1:
         raise ValueError(f"The 'n_sample' parameter of split_half must be a positive integer. Got {n_sample!r} instead.")
-    d = item_data(data, func, empty_rows="ignore")
-    x = listwise(d.x) if use == "listwise" else d.x
-    names = d.names
-    n = x.shape[1]
-    r, _ = pairwise_cov(x)
+    if _is_correlation(data):
+        names = [str(c) for c in data.columns]
+        n = len(names)
+        r = data.to_numpy(dtype=float)
+    else:
+        d = item_data(data, func, empty_rows="ignore")
+        x = listwise(d.x) if use == "listwise" else d.x
+        names = d.names
+        n = x.shape[1]
+        r, _ = pairwise_cov(x)
     if np.isnan(r).any():
         i, j = np.argwhere(np.isnan(r))[0]
         raise ValueError(f"split_half: items {names[i]!r} and {names[j]!r} are never answered by "

@@ -12,6 +12,7 @@ import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from ..exceptions import ModelSpecificationError
@@ -306,12 +307,27 @@ def cfa(ctx: "Context") -> Any:
 # ---------------------------------------------------------------------- invariance
 @dataclass(frozen=True)
 class InvarianceBundle:
+    """``longitudinal``: the occasions were compared as one CFA on the patients' wide data
+    (a factor per occasion, the same item's residuals correlated across occasions);
+    otherwise independent groups in a multi-group CFA."""
+
     instrument: str
     model: str
     result: Any
     grouping: str
     groups: tuple
     n_per_group: dict
+    longitudinal: bool = False
+    merged_categories: tuple = ()     # ordered items: (item, category, merged into)
+
+
+def _factors_of(model: str) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for line in model.splitlines():
+        if "=~" in line:
+            lhs, rhs = line.split("=~", 1)
+            out[lhs.strip()] = [t.strip() for t in rhs.split("+") if t.strip()]
+    return out
 
 
 def invariance(ctx: "Context") -> Any:
@@ -323,20 +339,25 @@ def invariance(ctx: "Context") -> Any:
     key = spec.instrument
     inst = study.instrument(key)
     model = cfa_syntax(inst)
+    if spec.ordered:
+        return _invariance_ordinal(ctx, spec, key, model)
+    if spec.times is not None:
+        from ..validity import longitudinal_invariance
+
+        idc, tc = study.data.id, study.data.time
+        block = select_occasion(study, data, key, "all")
+        long = block.assign(**{idc: data.frame.loc[block.index, idc],
+                               tc: data.frame.loc[block.index, tc]})
+        res = longitudinal_invariance(_factors_of(model), long, idc, tc, list(spec.times),
+                                      levels=spec.levels, missing=spec.missing)
+        grouping = f"occasions {tc} " + " and ".join(f"{t:g}" for t in spec.times)
+        return InvarianceBundle(instrument=key, model=model, result=res, grouping=grouping,
+                                groups=tuple(spec.times), n_per_group={"patients": res.n_obs},
+                                longitudinal=True)
     gcol = "__group__"
-    if spec.group is not None:
-        block = select_occasion(study, data, key, spec.occasion)
-        frame = block.assign(**{gcol: data.frame.loc[block.index, spec.group].astype(str)})
-        grouping = f"groups of {spec.group}"
-    else:
-        parts = []
-        for t in spec.times:
-            b = select_occasion(study, data, key, t)
-            b = b.dropna(how="any" if spec.missing == "listwise" else "all")
-            parts.append(b.assign(**{gcol: f"{study.data.time} {t:g}"}))
-        frame = pd.concat(parts)
-        grouping = (f"occasions {study.data.time} "
-                    + " and ".join(f"{t:g}" for t in spec.times))
+    block = select_occasion(study, data, key, spec.occasion)
+    frame = block.assign(**{gcol: data.frame.loc[block.index, spec.group].astype(str)})
+    grouping = f"groups of {spec.group}"
     frame = frame.dropna(subset=[gcol])
     res = sem_invariance(model, frame, gcol, levels=spec.levels, estimator=spec.estimator,
                          **_missing_kw(spec.missing))
@@ -344,6 +365,66 @@ def invariance(ctx: "Context") -> Any:
     groups = tuple(first.group_labels)
     return InvarianceBundle(instrument=key, model=model, result=res, grouping=grouping,
                             groups=groups, n_per_group=dict(zip(groups, first.nobs)))
+
+
+def ordinal_levels(levels) -> tuple[str, ...]:
+    """The study's levels as the Wu & Estabrook (2016) sequence: thresholds are constrained
+    before the loadings (metric -> loadings, scalar -> intercepts, strict -> residuals)."""
+    alias = {"metric": "loadings", "scalar": "intercepts", "strict": "residuals"}
+    out = [alias.get(lv, lv) for lv in levels]
+    if "configural" in out and len(out) > 1 and "thresholds" not in out:
+        out.insert(out.index("configural") + 1, "thresholds")
+    elif "configural" not in out and "thresholds" not in out:
+        out.insert(0, "thresholds")
+    return tuple(out)
+
+
+def _invariance_ordinal(ctx, spec, key, model):
+    """Ordinal items: WLSMV with the Wu & Estabrook identification, across groups (one
+    multi-group model per level) or across occasions (one longitudinal model per level);
+    categories not observed in every group / occasion merged (listed in the report)."""
+    from ..sem import invariance as sem_invariance
+    from ..sem.ordinal_mg import merge_sparse_categories
+    from ..validity import longitudinal_invariance
+    from .run import select_occasion
+    study, data = ctx.study, ctx.data
+    levels = ordinal_levels(spec.levels)
+    prm = "theta" if "residuals" in levels else spec.parameterization
+    factors = _factors_of(model)
+    items = list(dict.fromkeys(i for its in factors.values() for i in its))
+    if spec.group is not None:
+        gcol = "__group__"
+        block = select_occasion(study, data, key, spec.occasion)
+        frame = block.assign(**{gcol: data.frame.loc[block.index, spec.group].astype(str)})
+        frame = frame.dropna(subset=[gcol]).dropna(how="any")
+        merges = []
+        if spec.merge_sparse_categories:
+            frame, merges = merge_sparse_categories(frame, items, gcol)
+        res = sem_invariance(model, frame, gcol, levels=levels, ordered=True,
+                             parameterization=prm)
+        first = next(iter(res.fits.values()))
+        groups = tuple(first.group_labels)
+        return InvarianceBundle(instrument=key, model=model, result=res,
+                                grouping=f"groups of {spec.group}", groups=groups,
+                                n_per_group=dict(zip(groups, first.nobs)),
+                                merged_categories=tuple(merges))
+    idc, tc = study.data.id, study.data.time
+    block = select_occasion(study, data, key, "all")
+    long = block.assign(**{idc: data.frame.loc[block.index, idc],
+                           tc: data.frame.loc[block.index, tc]})[[idc, tc, *items]]
+    merges = []
+    if spec.merge_sparse_categories:
+        # the patients complete at every occasion, as the longitudinal model uses
+        t_ok = long[tc].isin(list(spec.times)) & long[items].notna().all(axis=1)
+        n_occ = long[t_ok].groupby(idc)[tc].nunique()
+        keep = long[idc].isin(n_occ.index[n_occ == len(spec.times)]) & t_ok
+        long, merges = merge_sparse_categories(long[keep], items, tc)
+    res = longitudinal_invariance(factors, long, idc, tc, list(spec.times), levels=levels,
+                                  ordered=True, parameterization=prm)
+    grouping = f"occasions {tc} " + " and ".join(f"{t:g}" for t in spec.times)
+    return InvarianceBundle(instrument=key, model=model, result=res, grouping=grouping,
+                            groups=tuple(spec.times), n_per_group={"patients": res.n_obs},
+                            longitudinal=True, merged_categories=tuple(merges))
 
 
 # ---------------------------------------------------------------------- progress
@@ -397,8 +478,9 @@ def progress(ctx: "Context") -> Any:
     labels[oname] = olabel
     res = ml_progress(frame, outcome=oname, predictors=preds, id=s.data.id, time=s.data.time,
                       lag=spec.lag, control_prior_outcome=spec.control_prior_outcome,
-                      random_slopes=spec.random_slopes, max_gap=spec.max_gap)
-    lead = res.formulas["baseline"].split("~")[0].strip().strip("`")
+                      random_slopes=spec.random_slopes, max_gap=spec.max_gap, method=spec.method)
+    obs = res.observed if res.method == "latent" else res
+    lead = obs.formulas["baseline"].split("~")[0].strip().strip("`")
     return ProgressBundle(result=res, outcome=oname, predictors=tuple(preds), labels=labels,
                           id=s.data.id, time=s.data.time, lead_column=lead,
                           max_patients_plotted=spec.max_patients_plotted)
@@ -411,6 +493,68 @@ class ClinicalBundle:
     scale: str
     label: str
     norms: str | None
+
+
+# ---------------------------------------------------------------------- validity
+@dataclass(frozen=True)
+class ValidityBundle:
+    """Scale-score correlations and HTMT at one assessment per patient."""
+
+    correlations: Any
+    htmt: Any
+    labels: dict
+    n_patients: int
+    occasion: Any
+    htmt_items: dict
+
+
+def validity(ctx: "Context") -> Any:
+    from ..validity import corr_test, htmt
+    from .run import AnalysisUnavailable
+
+    spec = ctx.study.analyses.validity
+    study, data = ctx.study, ctx.data
+    idc, tc = study.data.id, study.data.time
+    cols, labels = {}, {}
+    for ref in spec.scales:
+        name, series, lab = _score_column(ctx, ref)
+        cols[name], labels[name] = series, lab
+    frame = pd.DataFrame(cols)
+    frame[idc] = data.frame.loc[frame.index, idc]
+    frame[tc] = data.frame.loc[frame.index, tc]
+    complete = frame.dropna(subset=list(cols))
+    if spec.occasion in ("first", "last"):
+        g = complete.groupby(idc, sort=False)[tc]
+        rows = g.idxmin() if spec.occasion == "first" else g.idxmax()
+        chosen = complete.loc[sorted(rows.to_numpy())]
+    else:
+        chosen = complete[complete[tc] == spec.occasion]
+    if len(chosen) < 4:
+        raise AnalysisUnavailable(f"only {len(chosen)} patients have every listed scale scored "
+                                  f"at occasion {spec.occasion!r}; correlations need at least 4.")
+    cor = corr_test(chosen[list(cols)])
+    res_htmt, items = None, {}
+    keys = list(dict.fromkeys(study.split_ref(r)[0] for r in spec.scales))
+    if spec.htmt:
+        lines = []
+        for key in keys:
+            model = cfa_syntax(study.instrument(key))
+            for fac, its in _factors_of(model).items():
+                if len(its) >= 2:
+                    name = f"{key}_{fac}" if len(keys) > 1 else fac
+                    lines.append(f"{name} =~ " + " + ".join(its))
+                    items[name] = its
+        if len(lines) >= 2:
+            block = pd.concat([data.items[k].loc[chosen.index] for k in keys], axis=1)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                res_htmt = htmt("\n".join(lines), block)
+            if not np.isfinite(res_htmt.matrix.to_numpy()).all():
+                # a zero item correlation makes the geometric mean (HTMT2) undefined
+                res_htmt = htmt("\n".join(lines), block, htmt2=False)
+    return ValidityBundle(correlations=cor, htmt=res_htmt, labels=labels,
+                          n_patients=int(len(chosen)), occasion=spec.occasion,
+                          htmt_items=items)
 
 
 def clinical_significance(ctx: "Context") -> Any:

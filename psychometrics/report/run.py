@@ -499,6 +499,8 @@ STEPS: tuple[tuple[str, str, Callable, Callable[[Study], bool]], ...] = (
      lambda s: s.analyses.invariance is not None),
     ("progress", "Within/between progress", _step_module("progress"),
      lambda s: s.analyses.progress is not None),
+    ("validity", "Convergent and discriminant validity", _step_module("validity"),
+     lambda s: s.analyses.validity is not None),
     ("clinical_significance", "Clinical significance", _step_module("clinical_significance"),
      lambda s: s.analyses.clinical_significance is not None),
 )

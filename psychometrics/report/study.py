@@ -153,6 +153,14 @@ class InvarianceSpec(_Frozen):
     estimator: Literal["ML"] = "ML"
     missing: Literal["listwise", "ml"] = "listwise"
     occasion: Occasion = "first_complete"
+    #: the items are ordinal: WLSMV with the Wu & Estabrook (2016) sequence (configural,
+    #: thresholds, loadings, intercepts; "strict" = residual variances, theta
+    #: parameterization); across ``times`` one longitudinal model of the wide data
+    ordered: bool = False
+    parameterization: Literal["delta", "theta"] = "delta"
+    #: ordered items: merge categories not observed in every group / occasion with their
+    #: neighbour (lavaan refuses such data); the report lists every merge
+    merge_sparse_categories: bool = True
 
     @model_validator(mode="after")
     def _one_grouping(self):
@@ -161,6 +169,8 @@ class InvarianceSpec(_Frozen):
                              "(occasions to compare)")
         if self.times is not None and len(self.times) < 2:
             raise ValueError("'times' needs at least two occasions")
+        if self.ordered and self.missing != "listwise":
+            raise ValueError("ordered items support missing: listwise only")
         return self
 
 
@@ -172,7 +182,10 @@ class ProgressSpec(_Frozen):
     numeric data column scored elsewhere (``outcome_column: oq_total``); give
     one of them. ``max_gap`` is the largest time difference that still counts
     as the next assessment (default ``lag`` time units: a skipped month loses
-    the row; the report counts those rows apart from the end of treatment)."""
+    the row; the report counts those rows apart from the end of treatment).
+    ``method``: ``observed`` (default; mixed models on observed patient means) or
+    ``latent`` (two-level SEM with latent person means; the section then adds a table
+    of observed versus latent centring and says which method was used)."""
 
     predictors: tuple[ScaleRef, ...] = Field(min_length=1)
     outcome: ScaleRef | None = None
@@ -181,6 +194,7 @@ class ProgressSpec(_Frozen):
     max_gap: float | None = Field(default=None, gt=0)
     control_prior_outcome: bool = True
     random_slopes: bool = False
+    method: Literal["observed", "latent"] = "observed"
     max_patients_plotted: int = Field(default=30, ge=1)
 
     @field_validator("predictors", mode="before")
@@ -194,6 +208,19 @@ class ProgressSpec(_Frozen):
             raise ValueError("give exactly one of 'outcome' (a scale such as oq.total) or "
                              "'outcome_column' (a numeric data column scored elsewhere)")
         return self
+
+
+class ValiditySpec(_Frozen):
+    """Convergent and discriminant validity among scales of the declared instruments at
+    one assessment per patient: correlations of the scale scores with confidence
+    intervals and Holm-adjusted p values (``psych::corr.test``), and the
+    heterotrait-monotrait ratio among the instruments' factors (``semTools::htmt``).
+    ``occasion``: ``first``/``last`` (each patient's first/last assessment with every
+    listed scale scored) or a time value."""
+
+    scales: tuple[ScaleRef, ...] = Field(min_length=2)
+    occasion: Literal["first", "last"] | int | float = "first"
+    htmt: bool = True
 
 
 class ClinicalSignificanceSpec(_Frozen):
@@ -216,6 +243,7 @@ class Analyses(_Frozen):
     cfa: CFASpec | None = None
     invariance: InvarianceSpec | None = None
     progress: ProgressSpec | None = None
+    validity: ValiditySpec | None = None
     clinical_significance: ClinicalSignificanceSpec | None = None
 
     @field_validator("item_distributions", "descriptives", "reliability", "efa", "cfa",
@@ -478,6 +506,10 @@ def _semantic_issues(study: Study) -> list[BankIssue]:
             add("analyses.progress.outcome", "the outcome is also listed among the predictors.")
     if an.clinical_significance is not None:
         refs.append(("analyses.clinical_significance.scale", an.clinical_significance.scale))
+    if an.validity is not None:
+        refs += [(f"analyses.validity.scales[{k}]", r) for k, r in enumerate(an.validity.scales)]
+        if len(set(an.validity.scales)) < len(an.validity.scales):
+            add("analyses.validity.scales", "a scale is listed twice.")
     for loc, ref in refs:
         key, scale = study.split_ref(ref)
         if key not in study.instruments:
@@ -486,9 +518,10 @@ def _semantic_issues(study: Study) -> list[BankIssue]:
         elif key in study._banks and scale not in study._banks[key].scales:
             add(loc, f"{study._banks[key].id} has no scale {scale!r} in this form; its scales "
                      f"are {', '.join(study._banks[key].scales)}.")
-    if (an.progress is not None or an.clinical_significance is not None) and not an.scoring:
-        add("analyses.scoring", "progress and clinical significance need scale scores: "
-                                "set scoring: true.")
+    if (an.progress is not None or an.clinical_significance is not None
+            or an.validity is not None) and not an.scoring:
+        add("analyses.scoring", "progress, validity and clinical significance need scale "
+                                "scores: set scoring: true.")
     cs = an.clinical_significance
     if cs is not None:
         key, scale = study.split_ref(cs.scale)

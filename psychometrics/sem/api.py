@@ -176,7 +176,13 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
     ordered : bool or list of str, optional
         Ordinal indicators (lavaan ``ordered =``); ``True`` = all indicators. Then the
         model is fitted by :func:`psychometrics.sem.ordinal.fit_ordinal` (estimator
-        "WLSMV" by default, or "DWLS") and an ``OrdinalSEMResult`` is returned.
+        "WLSMV" by default, or "DWLS") and an ``OrdinalSEMResult`` is returned. With
+        ``group``, by :func:`psychometrics.sem.ordinal_mg.fit_ordinal_mg` (an
+        ``OrdinalMGResult``): factor means 0 and variances 1, and the identification of
+        Wu & Estabrook (2016) for ``group_equal`` (``"thresholds", "loadings",
+        "intercepts", "means", "residuals"`` (theta), ...), as semTools
+        ``measEq.syntax(ID.fac = "std.lv", ID.cat = "Wu.Estabrook.2016")``; ``std_lv``
+        is implied.
     parameterization : {"delta", "theta"}
         Ordinal models only (lavaan ``parameterization =``).
     int_ov_free, int_lv_free : bool
@@ -217,11 +223,19 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
     if ordered is not None and ordered is not False and not (
             isinstance(ordered, (list, tuple)) and len(ordered) == 0):
         from .ordinal import fit_ordinal
-        if group is not None or missing != "listwise" or sample_cov is not None:
+        if missing != "listwise" or sample_cov is not None:
             raise ModelSpecificationError(
-                "Ordinal models (ordered=...) support one group, raw data and listwise deletion "
-                "only.")
+                "Ordinal models (ordered=...) support raw data and listwise deletion only.")
         est_o = "WLSMV" if str(estimator).upper() == "ML" else estimator
+        if group is not None:
+            # multi-group: the Wu & Estabrook (2016) identification of semTools measEq.syntax
+            from .ordinal_mg import fit_ordinal_mg
+            return fit_ordinal_mg(model, data, group, ordered, group_equal=group_equal,
+                                  group_partial=group_partial,
+                                  parameterization=parameterization, estimator=est_o)
+        if group_equal or group_partial:
+            raise ModelSpecificationError(
+                "group_equal/group_partial need a 'group' column (multi-group model).")
         return fit_ordinal(model, data, ordered, estimator=est_o, std_lv=std_lv,
                            parameterization=parameterization)
     t0 = time.perf_counter()

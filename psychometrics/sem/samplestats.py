@@ -197,6 +197,14 @@ def from_data(data: pd.DataFrame, ov, group: str | None = None,
         if n < 2:
             raise DataValidationError(
                 f"Group {label!r} has {n} complete row(s); at least 2 are needed.")
+        if n <= len(ov):
+            where = f"Group {label!r} has" if label is not None else "The data have"
+            raise DataValidationError(
+                f"{where} {n} complete row(s) for {len(ov)} observed variables; a covariance "
+                "matrix of p variables needs more than p rows. "
+                + ("Merge small groups, drop this group or use fewer variables."
+                   if label is not None else "Use more rows, fewer variables or "
+                   "missing='ml' if rows were dropped for missing values."))
         m = Xg.mean(axis=0)
         Xc = Xg - m
         S = (Xc.T @ Xc) / n

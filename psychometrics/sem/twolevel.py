@@ -48,7 +48,15 @@ __all__ = ["fit_twolevel", "lrt_twolevel", "TwoLevelResult", "split_levels", "Tw
 
 
 # ---------------------------------------------------------------------------- data checks
-def _prepare_data(data, cluster, y, z):
+def _prepare_data(data, cluster, y, z, missing="listwise", x_exo=()):
+    """Validate the data; returns ``Y, Z, codes, ids, csize, warnings, dropped``.
+
+    ``missing="listwise"``: rows with a missing value in a model variable are dropped.
+    ``missing="ml"``: rows stay in with their holes; rows with no observed level-1 variable,
+    rows without a cluster id and (with fixed.x) rows with a missing exogenous covariate
+    are dropped and counted in ``dropped`` (reason -> rows). ``Z`` is then one row per
+    cluster (the cluster's observed value, NaN if none).
+    """
     if not isinstance(data, pd.DataFrame):
         raise DataValidationError(f"The 'data' argument must be a pandas DataFrame, got "
                                   f"{type(data).__name__}.")
@@ -60,10 +68,10 @@ def _prepare_data(data, cluster, y, z):
             f"The cluster variable {cluster!r} is not a column of 'data'. Available columns: "
             f"{', '.join(map(str, data.columns[:20]))}{' ...' if len(data.columns) > 20 else ''}.")
     needed = list(y) + list(z)
-    missing = [v for v in needed if v not in data.columns]
-    if missing:
+    absent = [v for v in needed if v not in data.columns]
+    if absent:
         raise ModelSpecificationError(
-            f"Variable(s) {', '.join(map(repr, missing))} of the model are not columns of "
+            f"Variable(s) {', '.join(map(repr, absent))} of the model are not columns of "
             f"'data'.")
     if cluster in needed:
         raise ModelSpecificationError(
@@ -75,17 +83,52 @@ def _prepare_data(data, cluster, y, z):
             f"Model variable(s) {', '.join(map(repr, bad))} are not numeric; convert them "
             f"(e.g. with pd.to_numeric) before fitting.")
     sub = data[needed + [cluster]]
-    ok = sub.notna().all(axis=1).to_numpy()
     warn = []
-    if not ok.all():
-        n_drop = int((~ok).sum())
-        msg = (f"{n_drop} of {len(sub)} rows have missing values in the model variables or the "
-               f"cluster variable {cluster!r} and were removed (listwise deletion).")
-        warnings.warn(msg, DataQualityWarning, stacklevel=3)
-        warn.append(msg)
-        sub = sub[ok]
+    dropped: dict[str, int] = {}
+    if missing == "listwise":
+        ok = sub.notna().all(axis=1).to_numpy()
+        if not ok.all():
+            n_drop = int((~ok).sum())
+            dropped["missing values (listwise deletion)"] = n_drop
+            msg = (f"{n_drop} of {len(sub)} rows have missing values in the model variables or "
+                   f"the cluster variable {cluster!r} and were removed (listwise deletion). Use "
+                   f"missing='ml' to keep incomplete rows (full-information ML).")
+            warnings.warn(msg, DataQualityWarning, stacklevel=4)
+            warn.append(msg)
+            sub = sub[ok]
+    else:
+        n0 = len(sub)
+        reasons = []
+        no_id = sub[cluster].isna().to_numpy()
+        # as lavaan: a row without any observed level-1 variable is empty (its level-2
+        # values are the cluster's, known from the cluster's other rows)
+        empty = sub[list(y)].isna().all(axis=1).to_numpy() & ~no_id
+        xs = [v for v in x_exo if v in needed]
+        no_x = (sub[xs].isna().any(axis=1).to_numpy() & ~no_id & ~empty) if xs else \
+            np.zeros(n0, dtype=bool)
+        for mask, why in ((no_id, f"no cluster id ({cluster!r} missing)"),
+                          (empty, "no observed level-1 variable"),
+                          (no_x, f"missing exogenous covariate ({', '.join(xs)}; fixed.x)")):
+            if mask.any():
+                dropped[why] = int(mask.sum())
+                rows = np.flatnonzero(mask)
+                reasons.append(f"{int(mask.sum())} with {why} (rows "
+                               f"{', '.join(str(sub.index[r]) for r in rows[:10])}"
+                               f"{' ...' if len(rows) > 10 else ''})")
+        drop = no_id | empty | no_x
+        gone = sorted(set(sub[cluster][drop & ~no_id]) - set(sub[cluster][~drop]), key=str)
+        if gone:
+            dropped["clusters with no observed values"] = len(gone)
+            reasons.append(f"{len(gone)} cluster(s) of {cluster!r} lost every row (ids: "
+                           f"{', '.join(map(str, gone[:10]))}{' ...' if len(gone) > 10 else ''})")
+        if drop.any():
+            msg = (f"{int(drop.sum())} of {n0} rows were removed: {'; '.join(reasons)}. "
+                   f"Rows with some observed level-1 variables stay in (missing='ml').")
+            warnings.warn(msg, DataQualityWarning, stacklevel=4)
+            warn.append(msg)
+            sub = sub[~drop]
     if len(sub) == 0:
-        raise DataValidationError("No complete rows are left in 'data' for the model variables.")
+        raise DataValidationError("No rows with observed model variables are left in 'data'.")
     codes, ids = pd.factorize(sub[cluster], sort=False)
     J = len(ids)
     Y = sub[list(y)].to_numpy(dtype=float)
@@ -99,7 +142,32 @@ def _prepare_data(data, cluster, y, z):
         raise DataValidationError(
             f"Every cluster of {cluster!r} has size 1 (each row is its own cluster), so within- "
             f"and between-cluster variance cannot be separated. Check the 'cluster' argument.")
-    return Y, Z, codes, list(ids), csize, warn
+    return Y, Z, codes, list(ids), csize, warn, dropped
+
+
+def _empty_cluster_check(Y, Zc, codes, ids, y, z, within_only) -> list[str]:
+    """With missing='ml': a variable never observed is an error (rows without any observed
+    level-1 variable were dropped before, and clusters left without rows reported)."""
+    for k, v in enumerate(y):
+        if np.isnan(Y[:, k]).all():
+            raise DataValidationError(
+                f"Level-1 variable {v!r} has no observed value; remove it from the model.")
+    for k, v in enumerate(z):
+        if np.isnan(Zc[:, k]).all():
+            raise DataValidationError(
+                f"Level-2 variable {v!r} has no observed value in any cluster; remove it from "
+                f"the 'level: 2' block.")
+    return []
+
+
+def _cluster_values(Z, codes, J, z, ids):
+    """One value per cluster of each between-only variable (the observed value; NaN if the
+    cluster has none). Values differing within a cluster are checked before."""
+    out = np.full((J, Z.shape[1]), np.nan)
+    for k in range(Z.shape[1]):
+        ok = ~np.isnan(Z[:, k])
+        out[codes[ok][::-1], k] = Z[ok, k][::-1]     # first observed value per cluster
+    return out
 
 
 def _variance_checks(Y, Z, codes, ids, csize, y, z, within_only):
@@ -107,21 +175,30 @@ def _variance_checks(Y, Z, codes, ids, csize, y, z, within_only):
     (or all) clusters; level-2-only variables varying within clusters."""
     msgs = []
     J = len(ids)
-    nj = csize.astype(float)
+    single = np.flatnonzero(csize == 1)
+    if len(single):
+        msg = (f"{len(single)} cluster(s) have a single row (ids: "
+               f"{' '.join(str(ids[i]) for i in single[:20])}{' ...' if len(single) > 20 else ''}); "
+               f"they inform the level-2 (between) part only, not the level-1 (within) part.")
+        warnings.warn(msg, DataQualityWarning, stacklevel=4)
+        msgs.append(msg)
 
-    def within_var(x):
-        s1 = np.bincount(codes, weights=x, minlength=J)
-        s2 = np.bincount(codes, weights=x * x, minlength=J)
-        m = s1 / nj
+    def within_var(x, single=10.0):
+        ok = ~np.isnan(x)
+        c, xo = codes[ok], x[ok]
+        n_obs = np.bincount(c, minlength=J).astype(float)
+        s1 = np.bincount(c, weights=xo, minlength=J)
+        s2 = np.bincount(c, weights=xo * xo, minlength=J)
         with np.errstate(invalid="ignore", divide="ignore"):
-            v = (s2 - nj * m * m) / (nj - 1)
+            m = s1 / n_obs
+            v = (s2 - n_obs * m * m) / (n_obs - 1)
         # exact test for constant clusters (avoid rounding of the formula above)
         mn = np.full(J, np.inf)
         mx = np.full(J, -np.inf)
-        np.minimum.at(mn, codes, x)
-        np.maximum.at(mx, codes, x)
-        v = np.where(mx == mn, 0.0, np.maximum(v, 0.0))
-        v[csize == 1] = 10.0  # lavaan: ignore singletons
+        np.minimum.at(mn, c, xo)
+        np.maximum.at(mx, c, xo)
+        v = np.where(mx == mn, 0.0, np.maximum(np.nan_to_num(v), 0.0))
+        v[n_obs <= 1] = single  # lavaan: ignore singletons (and clusters with one value)
         return v
 
     for k, v in enumerate(y):
@@ -136,11 +213,10 @@ def _variance_checks(Y, Z, codes, ids, csize, y, z, within_only):
         else:
             msg = (f"Level-1 variable {v!r} has no variance within some clusters. The cluster "
                    f"ids with zero within variance are: {' '.join(str(ids[i]) for i in zero)}")
-        warnings.warn(msg, DataQualityWarning, stacklevel=3)
+        warnings.warn(msg, DataQualityWarning, stacklevel=4)
         msgs.append(msg)
     for k, v in enumerate(z):
-        wv = within_var(Z[:, k])
-        wv[csize == 1] = 0.0
+        wv = within_var(Z[:, k], single=0.0)
         nz = np.flatnonzero(wv > np.finfo(float).eps)
         if len(nz) == 0:
             continue
@@ -148,7 +224,7 @@ def _variance_checks(Y, Z, codes, ids, csize, y, z, within_only):
             msg = (f"Level-2 variable {v!r} has non-zero variance at the within level in one "
                    f"cluster with id: {ids[nz[0]]}. Please double-check if this is a between "
                    f"only variable.")
-            warnings.warn(msg, DataQualityWarning, stacklevel=3)
+            warnings.warn(msg, DataQualityWarning, stacklevel=4)
             msgs.append(msg)
         else:
             raise DataValidationError(
@@ -161,8 +237,24 @@ def _variance_checks(Y, Z, codes, ids, csize, y, z, within_only):
 
 
 # ---------------------------------------------------------------------------- main
-def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, fixed_x: bool = True,
-                 std_lv: bool = False, h1: str = "em", se: str = "standard",
+def _one_blas_thread(fn):
+    """Run the fit on one OpenBLAS thread (many small matrix products: the thread pool's
+    hand-offs cost milliseconds per call on a loaded machine, see :mod:`.._blas`)."""
+    import functools
+
+    from .._blas import single_blas_thread
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with single_blas_thread():
+            return fn(*args, **kwargs)
+    return wrapper
+
+
+@_one_blas_thread
+def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, missing: str = "listwise",
+                 estimator: str = "ML", fixed_x: bool = True, std_lv: bool = False,
+                 h1: str = "em", se: str | None = None,
                  max_iter: int = 10000) -> TwoLevelResult:
     """Fit a two-level SEM by maximum likelihood (lavaan ``sem(model, data, cluster =)``).
 
@@ -173,10 +265,27 @@ def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, fixed_x: bool 
         ``level: between`` also accepted). Labels shared across levels impose equality
         (e.g. cross-level invariant loadings).
     data : DataFrame
-        One row per level-1 observation; rows with missing values in model variables or
-        the cluster are dropped (listwise) with a :class:`DataQualityWarning`.
+        One row per level-1 observation.
     cluster : str
         Column identifying the clusters (e.g. the patient id).
+    missing : {"listwise", "ml"}
+        ``"listwise"`` (default): rows with a missing value in a model variable are dropped
+        with a :class:`DataQualityWarning`. ``"ml"`` (alias ``"fiml"``): two-level
+        full-information ML (lavaan ``missing = "ml"``): every row with at least one
+        observed level-1 variable stays in with its holes (each cluster's likelihood is the
+        marginal of its observed cells, :mod:`.twolevel_missing`); rows with no observed
+        level-1 variable (as lavaan's "empty cases"), without a cluster id or (with
+        ``fixed_x``) with a missing exogenous covariate are dropped, counted in
+        ``result.dropped`` (clusters left without rows too) and named in a warning. The
+        saturated model is then maximised over PSD matrices (:mod:`.twolevel_h1`, as
+        lavaan, which fits it by quasi-Newton). Between-only variables take the cluster's
+        observed value (lavaan treats a cluster as missing on it if any of its rows is).
+    estimator : {"ML", "MLR"}
+        ``"MLR"``: ML estimates with robust (Huber-White, cluster-wise) standard errors
+        and lavaan's scaled test ``yuan.bentler.mplus`` (``chisq_scaled``,
+        ``chisq_scaling_factor``, ``*_scaled`` and ``*_robust`` fit measures), as lavaan
+        ``estimator = "MLR"``. With missing values the same formulas run on the FIML
+        likelihood's scores and information (lavaan 0.6-14 stops with an error there).
     fixed_x : bool
         Exogenous observed covariates keep their (saturated-model) moments (lavaan
         default).
@@ -188,7 +297,8 @@ def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, fixed_x: bool 
         equal lavaan's); ``"exact"`` continues to the maximum (Newton on the saturated
         model), so the chi-square is the exact likelihood-ratio statistic (slightly larger
         than lavaan's; much larger where lavaan's EM stops far from the maximum).
-    se : {"standard", "robust"}
+    se : {"standard", "robust"} or None
+        Default: ``"standard"`` for ML, ``"robust"`` for MLR.
         ``"standard"``: inverse observed information (lavaan default). ``"robust"``:
         Huber-White sandwich ``A^-1 B A^-1`` with ``A`` the observed information and ``B``
         the crossproduct of the cluster-wise scores (lavaan ``se = "robust.huber.white"``,
@@ -235,6 +345,16 @@ def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, fixed_x: bool 
     ``information = "observed"``).
     """
     t0 = time.perf_counter()
+    if not isinstance(missing, str) or missing.lower() not in ("listwise", "ml", "fiml"):
+        raise ModelSpecificationError(f"The 'missing' argument must be 'listwise' or 'ml', got "
+                                      f"{missing!r}.")
+    missing = "ml" if missing.lower() in ("ml", "fiml") else "listwise"
+    if not isinstance(estimator, str) or estimator.upper() not in ("ML", "MLR"):
+        raise ModelSpecificationError(f"The 'estimator' argument must be 'ML' or 'MLR' for "
+                                      f"two-level models, got {estimator!r}.")
+    estimator = estimator.upper()
+    if se is None:
+        se = "robust" if estimator == "MLR" else "standard"
     if se not in ("standard", "robust"):
         raise ModelSpecificationError(f"The 'se' argument must be 'standard' or 'robust', got "
                                       f"{se!r}.")
@@ -284,19 +404,36 @@ def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, fixed_x: bool 
            if o == "~1" and l in set2 and l in set1]
     pt1 = _fix_rows(pt1, fix, 0.0)
 
-    Y, Z, codes, ids, csize, warn_list = _prepare_data(data, cluster, y, z)
+    x_exo = tuple(x_names[1]) + tuple(x_names[2]) if fixed_x else ()
+    Y, Z, codes, ids, csize, warn_list, dropped = _prepare_data(data, cluster, y, z, missing,
+                                                                x_exo)
     warn_list += _variance_checks(Y, Z, codes, ids, csize, y, z, within_only)
-    cs = cluster_stats(Y, Z, codes, y, z, ids)
-    warn_list += _between_variance_check(cs, within_only)
-    h1 = em_saturated(cs, within_only)
+    fiml = missing == "ml" and (np.isnan(Y).any() or np.isnan(Z).any())
+    if fiml:
+        from .twolevel_h1 import h1_cholesky, h1_start_missing
+        from .twolevel_missing import missing_cluster_stats
+        Zc = _cluster_values(Z, codes, len(ids), z, ids)
+        warn_list += _empty_cluster_check(Y, Zc, codes, ids, y, z, within_only)
+        cs = missing_cluster_stats(Y, Zc, codes, y, z, ids, within_only)
+        sw0, sb0, mu0 = h1_start_missing(cs, within_only)
+        h1, h1_ok, h1_msg = h1_cholesky(cs, within_only, sw0, sb0, mu0)
+        if not h1_ok:
+            m = (f"The saturated (h1) model with missing values did not converge ({h1_msg}); "
+                 f"the chi-square and fit indices may be off.")
+            warnings.warn(m, ConvergenceWarning, stacklevel=3)
+            warn_list.append(m)
+    else:
+        cs = cluster_stats(Y, Z, codes, y, z, ids)
+        warn_list += _between_variance_check(cs, within_only)
+        h1 = em_saturated(cs, within_only)
     zero_w = [cs.y[k] for k in np.flatnonzero(np.diag(h1.sigma_w) <= 1e-5)]
     if zero_w:
         msg = (f"H1 estimation resulted in a within covariance matrix with (near) zero "
                f"variances for some of the level-1 variables: {', '.join(zero_w)}.")
-        warnings.warn(msg, DataQualityWarning, stacklevel=2)
+        warnings.warn(msg, DataQualityWarning, stacklevel=3)
         warn_list.append(msg)
-    if h1_method == "exact":
-        h1 = _exact_h1(cs, ov1, ov2, set2, h1)
+    if h1_method == "exact" and not fiml:
+        h1 = _exact_h1(cs, within_only, h1, warn_list)
     loglik_x = _loglik_x(cs, pt1, pt2, fixed_x)
 
     mdl = _Model(pt1, pt2, cs, h1)
@@ -323,7 +460,7 @@ def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, fixed_x: bool 
     if not converged:
         m = (f"The optimizer did not converge after {iters} iterations ({msg}); estimates are "
              f"not valid and standard errors are not computed.")
-        warnings.warn(m, ConvergenceWarning, stacklevel=2)
+        warnings.warn(m, ConvergenceWarning, stacklevel=3)
         warn_list.append(m)
     else:
         if H is None:
@@ -331,9 +468,12 @@ def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, fixed_x: bool 
         info = 0.5 * H      # observed information of logL (Hessian of -logL)
         _check_identified(info, pnames)
         vcov = np.linalg.inv(info)
-        if se_kind == "robust":
+        if se_kind == "robust" or estimator == "MLR":
             Sc = _cluster_scores(mdl, theta, Y, codes)
-            vcov = vcov @ (Sc.T @ Sc) @ vcov
+            B0 = Sc.T @ Sc
+            trace_h0 = float(np.trace(vcov @ B0))
+            if se_kind == "robust":
+                vcov = vcov @ B0 @ vcov
     logl = -0.5 * (F + constant(cs)) - loglik_x
     h1_logl = h1.logl - loglik_x
 
@@ -374,7 +514,8 @@ def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, fixed_x: bool 
     fm = {"npar": float(mdl.npar)}
     if np.isfinite(F):
         chisq = max(2.0 * (h1_logl - logl), 0.0) if df > 0 else 2.0 * (h1_logl - logl)
-        xb, dfb = _baseline(pt1, pt2, cs, h1, set1, set2, x_names, h1_logl, loglik_x)
+        xb, dfb, bmod, btheta = _baseline(pt1, pt2, cs, h1, set1, set2, x_names, h1_logl,
+                                          loglik_x)
         fm.update(_fit_indices(chisq, df, xb, dfb, cs.nobs))
         # lavaan's fmin: -2 logL (covariates included, no constant) / (2 N)
         fm["fmin"] = F / (2.0 * cs.nobs)
@@ -384,6 +525,14 @@ def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, fixed_x: bool 
                   nobs=float(cs.nobs),
                   nclusters=float(cs.nclusters))
         fm.update(_srmr(mdl, h1, sw, sb, mu))
+        if estimator == "MLR" and vcov is not None and df > 0:
+            from .fit_measures import robust_fit_measures
+            from .twolevel_robust import h1_trace, model_trace, trace_parts
+            xset = (set(x_names[1]) | set(x_names[2])) if fixed_x else set()
+            tr_h1, nd_h1 = h1_trace(cs, ov1, ov2, set2, h1, xset, Y, codes)
+            rob = trace_parts(tr_h1, nd_h1, trace_h0)
+            c_null = (tr_h1 - model_trace(bmod, btheta, Y, codes)) / dfb
+            fm.update(robust_fit_measures(fm, rob, c_null, mdl.npar, 1))
     zy = list(cs.z) + list(cs.y)
     L1, L2 = mdl.levels
     ov1_rep = list(L1.prob.rep.ov)
@@ -403,7 +552,7 @@ def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, fixed_x: bool 
     ptab = pd.concat([L.pt.table.assign(level=lev + 1, gpar=L.gpar)
                       for lev, L in enumerate(mdl.levels)], ignore_index=True)
     sizes = pd.Series(csize, index=pd.Index(ids, name=cluster), name="size")
-    options = dict(estimator="ML", information="observed", cluster=cluster, fixed_x=fixed_x,
+    options = dict(estimator=estimator, missing=missing, information="observed", cluster=cluster, fixed_x=fixed_x,
                    se="robust.huber.white" if se_kind == "robust" else "standard",
                    std_lv=std_lv, h1=h1_method, h1_iterations=h1.iterations, likelihood="normal")
     return TwoLevelResult(
@@ -413,7 +562,8 @@ def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, fixed_x: bool 
         implied_within=frozen_mapping(impl_w), implied_between=frozen_mapping(impl_b),
         h1_within=frozen_mapping(h1_w), h1_between=frozen_mapping(h1_b), icc=icc, vcov=vc,
         options=frozen_mapping(options), warnings=tuple(warn_list),
-        timing=time.perf_counter() - t0, parameter_table=ptab, _theta=theta, _model=mdl)
+        timing=time.perf_counter() - t0, parameter_table=ptab,
+        dropped=frozen_mapping(dropped), _theta=theta, _model=mdl)
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -428,50 +578,25 @@ def _between_variance_check(cs: ClusterStats, within_only) -> list[str]:
         return []
     msg = (f"(Near) zero variance at the between level for split variable(s): "
            f"{', '.join(bad)}. Consider removing them from the 'level: 2' block.")
-    warnings.warn(msg, DataQualityWarning, stacklevel=3)
+    warnings.warn(msg, DataQualityWarning, stacklevel=4)
     return [msg]
 
 
-def _exact_h1(cs: ClusterStats, ov1, ov2, set2, em: H1) -> H1:
-    """Saturated two-level model at its maximum: all level-1 and level-2 (co)variances and
-    means free, started at the EM solution, Newton-polished with the analytic gradient."""
-    def block(ov, means):
-        lines = [f"{a} ~~ {b}" for i, a in enumerate(ov) for b in ov[i:]]
-        lines += [f"{a} ~ 1" for a in means]
-        return parse_model("\n".join(lines))
-    within_means = [v for v in ov1 if v not in set2]
-    pt1 = build_partable(block(list(ov1), within_means), meanstructure=True, fixed_x=False)
-    fix = [r for r, (l, o) in enumerate(zip(pt1.c("lhs"), pt1.c("op"))) if o == "~1" and l in set2]
-    pt1 = _fix_rows(pt1, fix, 0.0)
-    pt2 = build_partable(block(list(ov2), list(ov2)), meanstructure=True, fixed_x=False)
-    mdl = _Model(pt1, pt2, cs, em)
-    theta = np.zeros(mdl.npar)
-    zy = list(cs.z) + list(cs.y)
-    for lev, L in enumerate(mdl.levels):
-        c = L.pt.cols
-        for r in range(len(c["op"])):
-            k = L.gpar[r]
-            if k < 0:
-                continue
-            a, o, b = c["lhs"][r], c["op"][r], c["rhs"][r]
-            if lev == 0:
-                ia = cs.y.index(a)
-                theta[k] = em.mu_w[ia] if o == "~1" else em.sigma_w[ia, cs.y.index(b)]
-            else:
-                ia = zy.index(a)
-                theta[k] = em.mu_b[ia] if o == "~1" else em.sigma_b[ia, zy.index(b)]
-    theta, F, g, H, iters, converged, msg = _optimize(mdl, theta, 10000)
-    if not converged:
-        warnings.warn(f"The exact saturated (h1) model did not converge ({msg}); the EM "
-                      f"solution is used.", ConvergenceWarning, stacklevel=3)
+def _exact_h1(cs: ClusterStats, within_only, em: H1, warn_list) -> H1:
+    """Saturated two-level model at its maximum over PSD within and between matrices
+    (Cholesky parametrisation, :func:`.twolevel_h1.h1_cholesky`), started at the EM solution.
+    Falls back to the EM solution (with a warning) if it does not converge or ends lower."""
+    from .twolevel_h1 import h1_cholesky
+    mu = np.concatenate([em.mu_b[:cs.pz], em.mu_w + np.where(within_only, 0.0, em.mu_b[cs.pz:])])
+    h1, ok, msg = h1_cholesky(cs, within_only, em.sigma_w, em.sigma_b, mu,
+                              iterations0=em.iterations)
+    if not ok or h1.logl < em.logl:
+        m = (f"The exact saturated (h1) model did not converge ({msg}); the EM solution is "
+             f"used.")
+        warnings.warn(m, ConvergenceWarning, stacklevel=4)
+        warn_list.append(m)
         return em
-    sw, sb, mu, _ = mdl.moments(theta)
-    mu_w = np.zeros(cs.py)
-    mu_b = np.zeros(len(zy))
-    L1, L2 = mdl.levels
-    mu_w[L1.ypos] = _level_means(mdl, theta, 0)
-    mu_b[L2.pos] = _level_means(mdl, theta, 1)
-    return H1(sw, sb, mu_w, mu_b, float(-0.5 * (F + constant(cs))), em.iterations + iters)
+    return h1
 
 
 def _free_x_covariances(parsed):
@@ -525,13 +650,29 @@ def _ndat(ov1, ov2, set2, x1, x2) -> int:
 
 
 def _heywood(tab: pd.DataFrame) -> list[str]:
+    """Improper solutions: negative variances and (residual) correlations beyond +-1,
+    named with the variable(s) and the level."""
     msgs = []
-    sel = (tab["op"] == "~~") & (tab["lhs"] == tab["rhs"]) & tab["free"] & (tab["est"] < 0)
-    for _, r in tab[sel].iterrows():
-        msg = (f"Heywood case: the variance of {r['lhs']!r} at level {r['level']} is negative "
-               f"({r['est']:.4g}).")
-        warnings.warn(msg, HeywoodCaseWarning, stacklevel=3)
+    lvl = {1: "level 1 (within)", 2: "level 2 (between)"}
+    cov = tab[(tab["op"] == "~~") & tab["level"].isin([1, 2])]
+    sel = (cov["lhs"] == cov["rhs"]) & cov["free"] & (cov["est"] < 0)
+    for _, r in cov[sel].iterrows():
+        msg = (f"Heywood case: the variance of {r['lhs']!r} at {lvl[int(r['level'])]} is "
+               f"negative ({r['est']:.4g}); the solution is improper. Constrain it (e.g. fix "
+               f"it to 0 or a small positive value) or simplify that level's model.")
+        warnings.warn(msg, HeywoodCaseWarning, stacklevel=4)
         msgs.append(msg)
+    var = {(r.lhs, int(r.level)): r.est for r in cov[cov["lhs"] == cov["rhs"]].itertuples()}
+    for r in cov[cov["lhs"] != cov["rhs"]].itertuples():
+        va, vb = var.get((r.lhs, int(r.level))), var.get((r.rhs, int(r.level)))
+        if va is None or vb is None or va <= 0 or vb <= 0 or not r.free:
+            continue
+        c = r.est / np.sqrt(va * vb)
+        if abs(c) > 1:
+            msg = (f"Improper solution: the (residual) correlation of {r.lhs!r} and {r.rhs!r} at "
+                   f"{lvl[int(r.level)]} is {c:.4g}, beyond +-1.")
+            warnings.warn(msg, HeywoodCaseWarning, stacklevel=4)
+            msgs.append(msg)
     return msgs
 
 
@@ -551,7 +692,7 @@ def _baseline(pt1, pt2, cs, h1, set1, set2, x_names, h1_logl, loglik_x):
     theta, F = _optimize_light(bm)
     logl_b = -0.5 * (F + constant(cs)) - loglik_x
     dfb = _ndat(ov1, ov2, set2, x1, x2) - bm.npar
-    return 2.0 * (h1_logl - logl_b), dfb
+    return 2.0 * (h1_logl - logl_b), dfb, bm, theta
 
 
 def _fit_indices(X2, df, Xb, dfb, N) -> dict:

@@ -149,6 +149,19 @@ def _append_row(cols, lhs, op, rhs, exo=0):
         cols[k].append(v)
 
 
+def _pd_for_start(S: np.ndarray) -> np.ndarray:
+    """A positive definite version of an h1 level matrix for start values (the saturated
+    maximum over PSD matrices can be singular): eigenvalues raised to 1e-6 of the mean
+    variance."""
+    if S.shape[0] == 0:
+        return S
+    w, V = np.linalg.eigh(0.5 * (S + S.T))
+    floor = 1e-6 * max(float(np.mean(np.abs(np.diag(S)))), 1e-12)
+    if w.min() > floor:
+        return S
+    return (V * np.maximum(w, floor)) @ V.T
+
+
 @dataclass(frozen=True)
 class _Level:
     pt: ParTable
@@ -182,8 +195,8 @@ class _Model:
                 ypos = np.array([], dtype=int)
                 cov = h1.sigma_b[np.ix_(pos, pos)]
                 mean = h1.mu_b[pos]
-            ss = SampleStats(tuple(ov), (cs.nobs if lev == 1 else cs.nclusters,), (mean,), (cov,),
-                             ())
+            ss = SampleStats(tuple(ov), (cs.nobs if lev == 1 else cs.nclusters,), (mean,),
+                             (_pd_for_start(cov),), ())
             prob = make_problem(pt, rep, ss)
             local = np.asarray(pt.c("par"), dtype=int)
             labels = pt.c("label")
@@ -241,14 +254,20 @@ class _Model:
         mu[L2.pos] += p2[1]
         return sigma_w, sigma_b, mu, out
 
+    def _lik(self, sw, sb, mu, grad: bool):
+        if getattr(self.cs, "missing", False):
+            from .twolevel_missing import gradient_missing, minus2logl_missing
+            return (gradient_missing if grad else minus2logl_missing)(self.cs, sw, sb, mu)
+        return (gradient_moments if grad else minus2logl)(self.cs, sw, sb, mu)
+
     def f(self, theta):
         sw, sb, mu, _ = self.moments(theta)
-        return minus2logl(self.cs, sw, sb, mu)
+        return self._lik(sw, sb, mu, False)
 
     def fg(self, theta):
         """-2 logL (no constant) and its gradient w.r.t. theta."""
         sw, sb, mu, parts = self.moments(theta)
-        f, gW, gB, gmu = gradient_moments(self.cs, sw, sb, mu)
+        f, gW, gB, gmu = self._lik(sw, sb, mu, True)
         if not np.isfinite(f):
             return np.inf, np.full(self.npar, np.nan)
         grad = np.zeros(self.npar)
@@ -271,10 +290,11 @@ class _Model:
 
 
 def _hessian(model: _Model, theta: np.ndarray, h: float = 1e-6,
-             richardson: bool = True) -> np.ndarray:
-    """Hessian of -2 logL by Richardson differences of the analytic gradient (as
-    lavaan ``lav_model_hessian``: ``(g(x-2h) - 8g(x-h) + 8g(x+h) - g(x+2h)) / 12h``);
-    ``richardson=False``: plain central differences (Newton steps only)."""
+             richardson: bool = False) -> np.ndarray:
+    """Hessian of -2 logL by central differences of the analytic gradient
+    (``(g(x+h) - g(x-h)) / 2h``: truncation error ~h^2, rounding ~1e-10 relative, far below
+    the 1e-4 precision of standard errors); ``richardson=True``: lavaan's
+    ``lav_model_hessian`` ``(g(x-2h) - 8g(x-h) + 8g(x+h) - g(x+2h)) / 12h`` (twice the cost)."""
     n = len(theta)
     H = np.zeros((n, n))
     if not richardson:
@@ -309,6 +329,17 @@ def _optimize(model: _Model, theta0: np.ndarray, max_iter: int):
     theta = res.x
     iters = int(res.nit)
     f, g = model.fg(theta)
+    # quasi-Newton polish with BFGS's inverse-Hessian approximation (no extra Hessian)
+    Hinv = getattr(res, "hess_inv", None)
+    if isinstance(Hinv, np.ndarray) and Hinv.shape == (len(theta), len(theta)):
+        for _ in range(5):
+            if not np.isfinite(f) or np.max(np.abs(g)) / scale < 1e-10:
+                break
+            step = -(Hinv @ (g / scale))
+            f_new, g_new = model.fg(theta + step)
+            if not (np.isfinite(f_new) and f_new <= f):
+                break
+            theta, f, g = theta + step, f_new, g_new
     # Newton polish on the numerical Hessian of the analytic gradient; the Hessian of a
     # last step shorter than 1e-7 is kept for the standard errors (its change over such a
     # step is far below the SE precision)
@@ -385,6 +416,8 @@ def _cluster_scores(mdl: _Model, theta: np.ndarray, Y: np.ndarray, codes: np.nda
     Their sum is the gradient (zero at the estimates).
     """
     cs = mdl.cs
+    if getattr(cs, "missing", False):
+        return _cluster_scores_missing(mdl, theta)
     J, py, pz = cs.nclusters, cs.py, cs.pz
     n = cs.cluster_size.astype(float)
     Bm = cs.cluster_means
@@ -416,6 +449,36 @@ def _cluster_scores(mdl: _Model, theta: np.ndarray, Y: np.ndarray, codes: np.nda
         for c in sel:
             S[:, gp[c]] += g_rows[:, c]
     return -0.5 * S
+
+
+def _cluster_scores_missing(mdl: _Model, theta: np.ndarray):
+    """Cluster-wise scores with missing values (per-cluster derivatives of
+    :func:`.twolevel_missing.gradient_missing`, chained through each level's Jacobian)."""
+    from .twolevel_missing import gradient_missing
+    cs = mdl.cs
+    sw, sb, mu, parts = mdl.moments(theta)
+    _, gW, G, gmu = gradient_missing(cs, sw, sb, mu, per_cluster=True)
+    return -0.5 * _chain_scores(mdl, parts, gW, G, gmu)
+
+
+def _chain_scores(mdl, parts, gW, G, gmu):
+    cs = mdl.cs
+    pz = cs.pz
+    S = np.zeros((gW.shape[0], mdl.npar))
+    for lev, (M, pr) in enumerate(parts):
+        L = mdl.levels[lev]
+        rep = L.prob.rep
+        dS, dm = jacobian(rep, 0, M, pr)
+        if lev == 0:
+            D, gm = gW[:, L.ypos][:, :, L.ypos], gmu[:, pz + L.ypos]
+        else:
+            D, gm = G[:, L.pos][:, :, L.pos], gmu[:, L.pos]
+        g_rows = np.einsum("kab,jab->jk", dS, D) + gm @ dm.T
+        gp = L.gpar[rep.groups[0].rows]
+        sel = np.flatnonzero(gp >= 0)
+        for c in sel:
+            S[:, gp[c]] += g_rows[:, c]
+    return S
 
 
 def _std_level(mdl: _Model, theta: np.ndarray, lev: int) -> np.ndarray:

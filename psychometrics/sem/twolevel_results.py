@@ -53,6 +53,10 @@ class TwoLevelResult:
         Intraclass correlations of the level-1 variables from the h1 moments
         (lavaan ``lavInspect(fit, "icc")``).
     vcov : DataFrame or None
+    dropped : Mapping[str, int]
+        Rows removed before fitting, by reason (e.g. ``"no observed level-1 variable"``,
+        ``"missing values (listwise deletion)"``) and ``"clusters with no observed
+        values"``; empty when nothing was removed. ``nobs`` counts the rows used.
     """
 
     model: str
@@ -75,6 +79,7 @@ class TwoLevelResult:
     warnings: tuple[str, ...]
     timing: float
     parameter_table: pd.DataFrame
+    dropped: Mapping[str, int] = field(default_factory=dict)
     _theta: np.ndarray = field(repr=False, compare=False, default=None)
     _model: Any = field(repr=False, compare=False, default=None)
 
@@ -106,14 +111,19 @@ class TwoLevelResult:
 
     def summary(self) -> TwoLevelSummary:
         fm = self.fit_measures
-        header = (("Estimator", "ML (two-level)"), ("Converged", str(self.converged)),
+        est_name = self.options.get("estimator", "ML")
+        header = (("Estimator", f"{est_name} (two-level)"), ("Converged", str(self.converged)),
                   ("Iterations", str(self.iterations)), ("Observations", str(self.nobs)),
                   ("Clusters", str(self.nclusters)),
                   ("Average cluster size", f"{self.average_cluster_size:.3f}"),
+                  ("Missing data", "full-information ML (missing='ml')"
+                   if self.options.get("missing") == "ml" else "listwise deletion"),
                   ("Standard errors", "robust (Huber-White, cluster scores)"
                    if self.options.get("se") == "robust.huber.white" else "observed information"))
-        keys = ("chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr_within", "srmr_between",
-                "logl", "unrestricted_logl", "aic", "bic")
+        header += tuple((f"Rows dropped: {why}", str(n)) for why, n in self.dropped.items())
+        keys = ("chisq", "df", "pvalue", "chisq_scaled", "chisq_scaling_factor", "pvalue_scaled",
+                "cfi", "tli", "rmsea", "cfi_robust", "tli_robust", "rmsea_robust", "srmr_within",
+                "srmr_between", "logl", "unrestricted_logl", "aic", "bic")
         fit = tuple((k, float(fm[k])) for k in keys if k in fm)
         warn = "" if self.converged else ("THE MODEL DID NOT CONVERGE. The estimates below are "
                                           "NOT valid; standard errors are not computed.")

@@ -127,7 +127,10 @@ def _V(cs: ClusterStats, sigma_w, sigma_b):
 
 
 def constant(cs: ClusterStats) -> float:
-    """``P log(2 pi)`` with ``P = N p_y + J p_z`` (lavaan's constant, times -2)."""
+    """``P log(2 pi)`` with ``P = N p_y + J p_z`` (lavaan's constant, times -2); with
+    missing values ``P`` counts the observed cells."""
+    if getattr(cs, "missing", False):
+        return cs.n_observed * LOG2PI
     return (cs.nobs * cs.py + cs.nclusters * cs.pz) * LOG2PI
 
 

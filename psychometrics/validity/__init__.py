@@ -18,6 +18,14 @@
                                                   change (``psych::ICC``)
 ``mtmm(data, measures)``                          multitrait-multimethod matrix and Campbell
                                                   & Fiske's criteria
+``score_items(keys, data)``                       ``psych::scoreItems`` (impute median/mean/
+                                                  none; alpha, av.r, G6, item correlations)
+``reliability_table(keys, data)``                 ``psych::reliability`` (omega_h, alpha,
+                                                  omega_tot, Uni, r.fit, fa.fit, splits)
+``unidim(data, keys)``                            ``psych::unidim``
+``omega_sem(data, n_factors)``                    ``psych::omegaSem`` (bifactor CFA omegas)
+``retest_analysis(data, items, id, time)``        ``psych::testRetest`` (r12, alpha by occasion,
+                                                  item rii, profile rqq, variance components)
 ================================================  ===========================================
 """
 from __future__ import annotations
@@ -38,8 +46,12 @@ from ._longitudinal import (
     longitudinal_invariance,
     longitudinal_syntax,
 )
+from ._omega_sem import OmegaSemResult, omega_sem
 from ._overlap import ScoreOverlapResult, score_overlap
+from ._reliability_table import ReliabilityTableResult, UnidimResult, reliability_table, unidim
 from ._retest import MTMMResult, RetestResult, mtmm, retest_reliability
+from ._score_items import ScoreItemsResult, score_items
+from ._test_retest import RetestAnalysisResult, retest_analysis
 
 __all__ = [
     "corr_test", "CorrTestResult", "p_adjust",
@@ -50,4 +62,7 @@ __all__ = [
     "score_overlap", "ScoreOverlapResult",
     "longitudinal_invariance", "longitudinal_syntax", "LongitudinalInvarianceResult",
     "retest_reliability", "RetestResult", "mtmm", "MTMMResult",
+    "score_items", "ScoreItemsResult", "reliability_table", "ReliabilityTableResult",
+    "unidim", "UnidimResult", "omega_sem", "OmegaSemResult",
+    "retest_analysis", "RetestAnalysisResult",
 ]

@@ -2,12 +2,13 @@
 factor congruence (``psych::factor.congruence``)."""
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from ..exceptions import DataValidationError, ModelSpecificationError
+from ..exceptions import DataQualityWarning, DataValidationError, ModelSpecificationError
 from ..results import Summary
 from ._common import numeric_frame
 
@@ -126,12 +127,23 @@ def htmt(model, data=None, sample_cov=None, missing: str = "listwise", absolute:
         vals = block[~np.isnan(block)]
         if vals.size == 0:
             return np.nan
-        return float(np.exp(np.mean(np.log(vals)))) if htmt2 else float(vals.mean())
+        if htmt2:
+            if np.any(vals == 0):   # the geometric mean of a block with a zero is 0
+                return 0.0
+            return float(np.exp(np.mean(np.log(vals))))
+        return float(vals.mean())
 
     factors = list(items)
     within = np.array([mean_of(R[np.ix_(pos[f], pos[f])]) for f in factors])
-    m = np.array([[mean_of(R[np.ix_(pos[fi], pos[fj])]) / np.sqrt(within[i] * within[j])
-                   for j, fj in enumerate(factors)] for i, fi in enumerate(factors)])
+    zero = [f for f, w in zip(factors, within) if w == 0]
+    if zero:
+        warnings.warn(f"HTMT2 is undefined for factor(s) {', '.join(zero)}: a correlation between "
+                      "two of its items is exactly 0, so their geometric mean is 0 (semTools gives "
+                      "Inf/NaN here). Use htmt2=False (arithmetic means).", DataQualityWarning,
+                      stacklevel=2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        m = np.array([[mean_of(R[np.ix_(pos[fi], pos[fj])]) / np.sqrt(within[i] * within[j])
+                       for j, fj in enumerate(factors)] for i, fi in enumerate(factors)])
     matrix = pd.DataFrame(m, index=factors, columns=factors)
     return HTMTResult(matrix=matrix, table=_pairs_table(matrix, "htmt"), htmt2=htmt2, n_obs=n_obs)
 

@@ -92,6 +92,14 @@ def wide_by_occasion(data: pd.DataFrame, items: list[str], id: str, time: str,  
     if absent:
         raise DataValidationError(f"No rows at {time} = {absent}; the occasions must exist in "
                                   "the data.")
+    unanswered = [(it, t) for t in occasions for it in items
+                  if sub.loc[sub[time] == t, it].isna().all()]
+    if unanswered:
+        shown = "; ".join(f"{it!r} at {time} = {t!r}" for it, t in unanswered[:6])
+        raise DataValidationError(
+            f"Item(s) without any response at an occasion: {shown}"
+            f"{' ...' if len(unanswered) > 6 else ''}. The occasions must share their items "
+            "(was another form given then?); drop those items or that occasion.")
     wide = sub.pivot(index=id, columns=time, values=items)
     wide.columns = [_name(it, t) for it, t in wide.columns]
     return wide[[_name(it, t) for t in occasions for it in items]]
@@ -125,7 +133,8 @@ class LongitudinalInvarianceResult:
 
 
 def longitudinal_invariance(factors: dict[str, list[str]], data: pd.DataFrame, id: str,  # noqa: A002
-                            time: str, occasions, levels=LEVELS, missing: str = "listwise",
+                            time: str, occasions, levels=None, missing: str = "listwise",
+                            ordered=None, parameterization: str = "delta",
                             **fit_kwargs) -> LongitudinalInvarianceResult:
     """Measurement invariance of the same items across occasions (one CFA on wide data).
 
@@ -140,18 +149,37 @@ def longitudinal_invariance(factors: dict[str, list[str]], data: pd.DataFrame, i
     occasions : sequence
         Two or more values of ``time``.
     levels : sequence of str
-        Increasing subset of ``("configural", "metric", "scalar", "strict")``.
+        Increasing subset of ``("configural", "metric", "scalar", "strict")`` (default all).
+        With ``ordered``: of ``("configural", "thresholds", "loadings", "intercepts",
+        "residuals")`` (default the first four; "residuals" needs
+        ``parameterization="theta"``).
     missing : {"listwise", "ml"}
-        Patients missing an occasion are dropped (``"listwise"``) or kept by FIML (``"ml"``).
+        Patients missing an occasion are dropped (``"listwise"``) or kept by FIML (``"ml"``;
+        continuous items only).
+    ordered : True, optional
+        The items are ordinal: each level is fitted by WLSMV with the identification of
+        Wu & Estabrook (2016) across occasions and consecutive levels are compared by the
+        scaled-shifted difference test of Satorra (2000). Every item must have the same
+        categories at every occasion.
+    parameterization : {"delta", "theta"}
+        Ordinal items only.
 
     Notes
     -----
     R: ``semTools::measEq.syntax(configural.model, data, longFacNames = ..., ID.fac =
-    "std.lv", long.equal = ...)`` and ``lavaan::cfa(..., meanstructure = TRUE)``.
+    "std.lv", long.equal = ...)`` and ``lavaan::cfa(..., meanstructure = TRUE)``; ordinal:
+    ``measEq.syntax(..., ordered = vars, parameterization =, ID.cat = "Wu.Estabrook.2016")``,
+    ``cfa(..., ordered = vars)`` and ``lavTestLRT(..., method = "satorra.2000")``.
     """
     from ..sem import fit, lrt
 
-    levels = list(levels)
+    if ordered is not None and ordered is not False:
+        if missing != "listwise":
+            raise ModelSpecificationError("Ordinal longitudinal invariance supports "
+                                          "missing='listwise' only.")
+        return _ordinal_longitudinal(factors, data, id, time, occasions, levels,
+                                     parameterization, **fit_kwargs)
+    levels = list(LEVELS if levels is None else levels)
     if not levels or any(lv not in LEVELS for lv in levels) or \
             [LEVELS.index(lv) for lv in levels] != sorted(LEVELS.index(lv) for lv in levels):
         raise ModelSpecificationError(f"levels= must be an increasing subset of {LEVELS}; got "
@@ -159,7 +187,14 @@ def longitudinal_invariance(factors: dict[str, list[str]], data: pd.DataFrame, i
     items = list(dict.fromkeys(i for its in factors.values() for i in its))
     wide = wide_by_occasion(data, items, id, time, list(occasions))
     if missing == "listwise":
+        n_all = len(wide)
         wide = wide.dropna()
+        if len(wide) <= wide.shape[1]:
+            raise DataValidationError(
+                f"Only {len(wide)} of {n_all} patients answered every item at every occasion, "
+                f"not more than the {wide.shape[1]} item-by-occasion variables; the covariance "
+                "matrix cannot be estimated. Use missing='ml' (FIML keeps every patient), fewer "
+                "occasions or a shorter form.")
     elif missing != "ml":
         raise DataValidationError(f"missing= must be 'listwise' or 'ml'; got {missing!r}.")
     syn = {lv: longitudinal_syntax(factors, occasions, lv) for lv in levels}
@@ -181,3 +216,61 @@ def longitudinal_invariance(factors: dict[str, list[str]], data: pd.DataFrame, i
         table.loc[lv, "delta_rmsea"] = table.loc[lv, "rmsea"] - table.loc[prev, "rmsea"]
     return LongitudinalInvarianceResult(table=table, fits=fits, syntax=syn, n_obs=len(wide),
                                         occasions=tuple(occasions))
+
+
+ORDINAL_LEVELS = {"configural": (), "thresholds": ("thresholds",),
+                  "loadings": ("thresholds", "loadings"),
+                  "intercepts": ("thresholds", "loadings", "intercepts"),
+                  "residuals": ("thresholds", "loadings", "intercepts", "residuals")}
+
+
+def _ordinal_longitudinal(factors, data, id, time, occasions, levels,  # noqa: A002
+                          parameterization, estimator="WLSMV", long_partial=None):
+    from ..sem.ordinal_mg import (fit_ordinal_mg, long_configural_model, long_measeq_table,
+                                  lrt_ordinal, prepare_long)
+    alias = {"metric": "loadings", "scalar": "intercepts", "strict": "residuals"}
+    levels = [alias.get(lv, lv) for lv in (levels or ("configural", "thresholds", "loadings",
+                                                      "intercepts"))]
+    order = list(ORDINAL_LEVELS)
+    if not levels or any(lv not in ORDINAL_LEVELS for lv in levels) or \
+            [order.index(lv) for lv in levels] != sorted(order.index(lv) for lv in levels):
+        raise ModelSpecificationError(f"levels= must be an increasing subset of {order} for "
+                                      f"ordinal items; got {levels}.")
+    occ = list(occasions)
+    items = list(dict.fromkeys(i for its in factors.values() for i in its))
+    wide = wide_by_occasion(data, items, id, time, occ)
+    n_all = len(wide)
+    wide = wide.dropna()
+    if len(wide) <= 2 * wide.shape[1]:
+        raise DataValidationError(
+            f"Only {len(wide)} of {n_all} patients answered every item at every occasion, too "
+            f"few for the polychoric correlations of the {wide.shape[1]} item-by-occasion "
+            "variables and their weight matrix; use fewer occasions or a shorter form.")
+    prep = prepare_long(wide, factors, occ)
+    model = long_configural_model(factors, occ)
+    fits, syn = {}, {}
+    for lv in levels:
+        t = long_measeq_table(factors, occ, prep["nthr"], ORDINAL_LEVELS[lv] or None,
+                              long_partial if ORDINAL_LEVELS[lv] else None, parameterization)
+        fits[lv] = fit_ordinal_mg(model, None, None, True, estimator=estimator, _table=t,
+                                  _prep=prep)
+        syn[lv] = fits[lv].syntax
+    comp = lrt_ordinal(*fits.values(), names=list(fits))
+    rows = []
+    prev = None
+    for lv in levels:
+        fm = fits[lv].fit_measures
+        g = lambda k: fm.get(k, np.nan)      # noqa: E731
+        rows.append({"level": lv, "npar": fm["npar"], "df": fm["df"], "chisq": fm["chisq"],
+                     "chisq_scaled": g("chisq_scaled"), "cfi_scaled": g("cfi_scaled"),
+                     "rmsea_scaled": g("rmsea_scaled"), "srmr": fm["srmr"],
+                     "chisq_diff": comp.at[lv, "chisq_diff"], "df_diff": comp.at[lv, "df_diff"],
+                     "p_value": comp.at[lv, "p_value"],
+                     "delta_cfi_scaled": np.nan if prev is None
+                     else g("cfi_scaled") - prev.get("cfi_scaled", np.nan),
+                     "delta_rmsea_scaled": np.nan if prev is None
+                     else g("rmsea_scaled") - prev.get("rmsea_scaled", np.nan)})
+        prev = fm
+    table = pd.DataFrame(rows).set_index("level")
+    return LongitudinalInvarianceResult(table=table, fits=fits, syntax=syn, n_obs=len(wide),
+                                        occasions=tuple(occ))

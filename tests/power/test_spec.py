@@ -32,7 +32,7 @@ def test_cells_cross_the_grid_last_axis_fastest(tmp_path):
     ({"grid": {"n_months": [4]}}, r"\['n_months'\] are in both 'fixed' and 'grid'"),
     ({"grid": {"dropout": [0.0, 1.5]}}, r"cell 1 \{'dropout': 1.5\}: .*'dropout' is a monthly"),
     ({"grid": {"nn": [1]}}, r"Unknown design parameter\(s\) \['nn'\]"),
-    ({"analysis": {"type": "latent"}}, "latent progress analysis is not available"),
+    ({"analysis": {"type": "latent"}}, "latent progress model .* is not offered"),
     ({"analysis": {"type": "mixed"}}, "analysis type 'mixed' needs a 'formula'"),
     ({"analysis": {"type": "mixed", "formula": "y ~ x + (1 | id)", "effects": {"slope": "x"}}},
      "effect 'slope' has no true value"),

@@ -76,9 +76,9 @@ def test_bad_estimator():
         sem.fit(MODEL, _data(), ordered=True, estimator="MLR")
 
 
-def test_group_not_supported():
+def test_single_group_column_rejected():
     d = _data().assign(g=1)
-    with pytest.raises(ModelSpecificationError, match="one group"):
+    with pytest.raises(ModelSpecificationError, match="at least two"):
         sem.fit(MODEL, d, ordered=True, group="g")
 
 

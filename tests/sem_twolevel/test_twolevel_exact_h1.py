@@ -1,6 +1,8 @@
-"""h1="exact": the saturated model at its maximum instead of lavaan's early-stopped EM.
+"""h1="exact": the saturated model at its maximum over PSD within and between matrices
+instead of lavaan's early-stopped EM (Cholesky parametrisation started from the EM).
 
-No R counterpart (lavaan always uses its EM); checked by properties that must hold.
+Checked against lavaan fitting the Cholesky-parametrised saturated model explicitly
+(tests/data/r_scripts/twolevel/twolevel_h1_psd.R) and by properties that must hold.
 """
 from __future__ import annotations
 
@@ -61,19 +63,61 @@ def test_bad_h1_option(therapy):
                      h1="saturated")
 
 
-def test_exact_h1_equals_lavaan_explicit_saturated_model(therapy):
-    # lavaan fitting the saturated model explicitly (all covariances free at both levels,
-    # nlminb) reaches logL -22751.04 while its EM h1 stops at -22762.49: our h1="exact"
-    # equals the former (rtol 1e-8: lavaan's nlminb stop), the default the latter
-    ref = EXTRA["therapy_saturated_explicit"]
-    m = REF["therapy_wai_1within_1between"]["model"]
+PSD = reference("twolevel_h1_psd", "r_results/twolevel")
+
+
+@pytest.fixture(scope="module")
+def exact(therapy):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ex = fit_twolevel(m, therapy, "patient_id", h1="exact")
+        return fit_twolevel(REF["therapy_wai_1within_1between"]["model"], therapy, "patient_id",
+                            h1="exact")
+
+
+def test_exact_h1_is_the_psd_maximum(exact):
+    # twolevel_h1_psd.R: lavaan's Cholesky-parametrised saturated model (the h1 it uses with
+    # missing data), rel.tol 1e-14: logL -22762.5155 (nlminb stops unconverged; its factor
+    # variances are bounded at 1e-4, eigenvalues of Sigma_B >= 1e-4). Ours maximises over all
+    # PSD matrices: at least as high, and above lavaan's EM (-22762.486)
+    ref = PSD["therapy_chol"]
+    ours = exact.fit_measures["unrestricted_logl"]
+    assert ours >= ref["logl"]
+    assert ours >= ref["em_unrestricted_logl"]
+    assert ours - ref["logl"] < 0.5
+    sb = exact.h1_between["cov"].to_numpy()
+    sw = exact.h1_within["cov"].to_numpy()
+    assert np.linalg.eigvalsh(sb).min() >= -1e-8 * np.trace(sb)
+    assert np.linalg.eigvalsh(sw).min() > 0
+    # the covariance-parametrised saturated model (lavaan sem(m7), rel.tol 1e-14) reaches a
+    # higher logL only by leaving the PSD cone: Sigma_B with negative eigenvalues
+    cov = PSD["therapy_cov"]
+    assert min(cov["eigen_between"]) < -1e-3
+    assert cov["logl"] > ours + 10
+
+
+def test_exact_h1_restart_from_lavaan_solution(exact):
+    # started from lavaan's Cholesky solution instead of the EM: the same maximum
+    from psychometrics.sem.twolevel_h1 import h1_cholesky
+    ref = PSD["therapy_chol"]
+    res_mdl = exact._model
+    cs = res_mdl.cs
+    within_only = np.zeros(cs.py, dtype=bool)
+    sw = np.array(ref["cov_within"])
+    sb = np.array(ref["cov_between"])
+    mu = exact.h1_between["mean"].to_numpy()
+    h1, ok, _ = h1_cholesky(cs, within_only, sw, sb, mu)
+    assert ok
+    assert_allclose(h1.logl, exact.fit_measures["unrestricted_logl"], rtol=0, atol=1e-4)
+
+
+def test_explicit_saturated_model_leaves_the_psd_cone(therapy):
+    # fitting the explicit covariance-parametrised saturated model ourselves (an h0 model,
+    # not constrained to PSD): lavaan's logL -22751.04 and lavaan's EM h1 value
+    ref = EXTRA["therapy_saturated_explicit"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         sat = fit_twolevel(ref["model"], therapy, "patient_id")
-    assert_allclose(ex.fit_measures["unrestricted_logl"], ref["logl"], rtol=1e-8)
-    assert ex.fit_measures["unrestricted_logl"] >= ref["logl"] - 1e-6
-    # fitting the explicit saturated model ourselves: same logL, and lavaan's EM h1 value
     assert sat.fit_measures["npar"] == ref["npar"]
     assert_allclose(sat.fit_measures["logl"], ref["logl"], rtol=1e-8)
     assert_allclose(sat.fit_measures["unrestricted_logl"], ref["em_unrestricted_logl"], rtol=1e-10)
+    assert np.linalg.eigvalsh(sat.implied_between["cov"].to_numpy()).min() < -1e-3

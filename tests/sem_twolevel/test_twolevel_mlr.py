@@ -1,9 +1,11 @@
-"""se="robust": lavaan 0.6-14 estimator = "MLR" standard errors (robust.huber.white) for
-two-level models (tests/data/r_scripts/twolevel/twolevel_mlr.R).
+"""estimator="MLR": lavaan 0.6-14 estimator = "MLR" for two-level models
+(tests/data/r_scripts/twolevel/twolevel_mlr.R): robust.huber.white SEs and the scaled test
+yuan.bentler.mplus with every scaled / robust fit measure.
 
-Only the SEs (and z, CI) are compared: the MLR scaled test statistic is not implemented.
-Tolerance rtol 1e-4 (therapy) / 5e-4 (Demo.twolevel, whose regressions on the fixed.x
-covariates differ by up to 2.2e-4: sandwich at lavaan's early-stopped estimates).
+SE tolerance rtol 1e-4 (therapy) / 5e-4 (Demo.twolevel, whose regressions on the fixed.x
+covariates differ by up to 2.2e-4: sandwich at lavaan's early-stopped estimates). Scaled
+statistics rtol 1e-3 (therapy agrees to 3e-8; Demo to 1.6e-4, lavaan's early stop again),
+with atol 1e-6 for p values and probabilities that are ~1e-25.
 """
 from __future__ import annotations
 
@@ -29,7 +31,7 @@ def fits():
     for key, (ds, cl, mk, _) in CASES.items():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            out[key] = fit_twolevel(CASE8[mk]["model"], dataset(ds), cl, se="robust")
+            out[key] = fit_twolevel(CASE8[mk]["model"], dataset(ds), cl, estimator="MLR")
     return out
 
 
@@ -65,3 +67,33 @@ def test_bad_se_option():
     with pytest.raises(ModelSpecificationError, match="'se'"):
         fit_twolevel(CASE8["demo_twolevel"]["model"], dataset("Demo.twolevel"), "cluster",
                      se="sandwich")
+
+
+@pytest.mark.parametrize("key", list(CASES))
+def test_scaled_test_and_robust_fit_measures(fits, key):
+    # fitMeasures(sem(model, data, cluster =, estimator = "MLR")): every *.scaled, *.robust
+    # and scaling-factor entry
+    res, fm = fits[key], REF[key]["fm"]
+    keys = [k for k in fm if ".scaled" in k or ".robust" in k or "scaling" in k]
+    assert len(keys) >= 30
+    for k in keys:
+        ours = res.fit_measures[k.replace(".", "_")]
+        if fm[k] is None:
+            assert np.isnan(ours), k
+            continue
+        assert_allclose(ours, fm[k], rtol=1e-3, atol=1e-6, err_msg=k)
+    assert res.options["estimator"] == "MLR"
+
+
+def test_ml_has_no_scaled_test():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = fit_twolevel(CASE8["demo_twolevel"]["model"], dataset("Demo.twolevel"), "cluster",
+                           se="robust")
+    assert "chisq_scaled" not in res.fit_measures
+
+
+def test_bad_estimator():
+    with pytest.raises(ModelSpecificationError, match="'estimator'"):
+        fit_twolevel(CASE8["demo_twolevel"]["model"], dataset("Demo.twolevel"), "cluster",
+                     estimator="WLSMV")

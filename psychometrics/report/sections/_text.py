@@ -115,11 +115,23 @@ def _invariance(results, sec):
     t = next((x for x in sec.tables if x.key.startswith("invariance")), None)
     if t is None:
         return None
-    method = ("Measurement invariance was tested by increasingly constrained multi-group "
-              "confirmatory factor models (configural, then equal loadings, then equal "
-              "intercepts), compared by likelihood-ratio tests and by the change in CFI (a drop "
+    longitudinal = any("not treated as independent groups" in getattr(b, "text", "")
+                       for b in sec.blocks)
+    kind = ("longitudinal confirmatory factor models, each one model over all occasions with a "
+            "factor per occasion and each item's residuals correlated across occasions," if longitudinal
+            else "multi-group confirmatory factor models")
+    method = (f"Measurement invariance was tested by increasingly constrained {kind} "
+              "(configural, then equal loadings, then equal intercepts), compared by likelihood-ratio tests and by the change in CFI (a drop "
               "of more than .010) and RMSEA (a rise of more than .015; Chen, 2007), with "
               f"{_software()}.")
+    if "estimator" in t.data.columns and (t.data["estimator"] == "WLSMV").any():
+        method = ("Measurement invariance was tested with the items treated as ordinal, by "
+                  f"increasingly constrained {kind} estimated by WLSMV with the identification "
+                  "of Wu and Estabrook (2016): configural, then equal thresholds, loadings and "
+                  "intercepts. Consecutive models were compared by scaled-shifted chi-square "
+                  "difference tests (Satorra, 2000) and by the change in the scaled CFI (a drop "
+                  "of more than .010) and RMSEA (a rise of more than .015; Chen, 2007), with "
+                  f"{_software()}.")
     parts = []
     for _, row in t.data.iterrows():
         d = {k: _cell(t, row, k) for k in ("chisq_diff", "df_diff", "p_value", "delta_cfi",
@@ -186,7 +198,26 @@ def _items(results, sec):
             "response scale (as psych::describe)."), None
 
 
+def _validity(results, sec):
+    t = _table(sec, "validity_correlations")
+    if t is None:
+        return None
+    method = ("Convergent and discriminant validity were examined by the Pearson correlations "
+              "among the scale scores, with 95% confidence intervals and Holm-adjusted p values")
+    if _table(sec, "validity_htmt") is not None:
+        method += (", and by the heterotrait-monotrait ratio (HTMT2) among the factors of the "
+                   "instruments' measurement models (Henseler, Ringle & Sarstedt, 2015)")
+    method += f", with {_software()}."
+    parts = []
+    for _, row in t.data.iterrows():
+        r, ci, p = (_cell(t, row, k) for k in ("r", "ci", "p_adjusted"))
+        if _ok(r):
+            parts.append(f"{row['label1']} with {row['label2']}, *r* = {r}, 95% CI {ci}, {_p(p)}")
+    return method, (_join(parts) + "." if parts else None)
+
+
 DRAFTERS: dict[str, Callable] = {
+    "validity": _validity,
     "scoring": _scoring, "efa": _efa, "items": _items,
     "reliability": _reliability, "cfa": _cfa, "descriptives": _descriptives,
     "invariance": _invariance, "clinical": _clinical, "progress": _progress,

@@ -19,8 +19,20 @@ def _title(text: str) -> str:
                     for k, w in enumerate(words))
 
 
+def is_ordinal(b) -> bool:
+    return "cfi_scaled" in b.result.table.columns
+
+
 def invariance_frame(b) -> pd.DataFrame:
     t = b.result.table.reset_index()
+    if "model" not in t.columns:            # the longitudinal table is indexed by level
+        t = t.rename(columns={t.columns[0]: "model"})
+    if is_ordinal(b):
+        # WLSMV: the scaled statistic and indices are the ones to report
+        for k in ("cfi", "rmsea", "delta_cfi", "delta_rmsea"):
+            t[k] = t[f"{k}_scaled"]
+        t["chisq"] = t["chisq_scaled"]
+        t["estimator"] = "WLSMV"
     t["model_label"] = [m.capitalize() for m in t["model"]]
     return t
 
@@ -30,15 +42,50 @@ def build(results):
         return None
     def blocks(b):
         lab = label(results, b.instrument)
-        ns = ", ".join(f"{g}: *n* = {apa.integer(n)}" for g, n in b.n_per_group.items())
-        yield Paragraph(
-            f"Invariance of the {lab} measurement model across {b.grouping} ({ns}). Each level "
-            "adds equality constraints to the previous one: metric (loadings), scalar "
-            "(intercepts), strict (residual variances).")
-        if "time" in b.grouping or "occasion" in b.grouping:
-            yield Paragraph("The same patients contribute to several occasions, so the groups "
-                            "are not independent; the tests treat them as if they were.",
-                            kind="warning")
+        ordinal = is_ordinal(b)
+        if ordinal:
+            longit = getattr(b, "longitudinal", False)
+            if longit:
+                n = b.n_per_group["patients"]
+                where = (f"{b.grouping}, tested as one model on the {apa.integer(n)} patients' "
+                         "responses at these occasions (a factor per occasion, factors "
+                         "correlated across occasions and each item's residuals correlated "
+                         "with its own residuals at the other occasions, so the same patients "
+                         "are not treated as independent groups)")
+            else:
+                ns = ", ".join(f"{g}: *n* = {apa.integer(n)}" for g, n in b.n_per_group.items())
+                where = f"{b.grouping} ({ns})"
+            yield Paragraph(
+                f"Invariance of the {lab} measurement model across {where}, with the items "
+                "treated as ordinal: each level was fitted by WLSMV with the identification of "
+                "Wu and Estabrook (2016) and adds equality constraints to the previous one: "
+                "thresholds, then loadings, then intercepts (then residual variances, theta "
+                "parameterization).")
+            if b.merged_categories:
+                by_item: dict = {}
+                for item, c, into in b.merged_categories:
+                    by_item.setdefault(item, []).append(f"{c:g} into {into:g}")
+                yield Paragraph(
+                    "Categories not observed in every group or occasion were merged with their "
+                    "neighbour before the analysis (ordinal models need the same categories "
+                    "everywhere): "
+                    + "; ".join(f"{i}: {', '.join(m)}" for i, m in by_item.items()) + ".")
+        elif getattr(b, "longitudinal", False):
+            n = b.n_per_group["patients"]
+            yield Paragraph(
+                f"Invariance of the {lab} measurement model across {b.grouping}, tested as one "
+                f"model on the {apa.integer(n)} patients' responses at these occasions: a factor "
+                "per occasion, factors correlated across occasions and each item's residuals "
+                "correlated with its own residuals at the other occasions (so the same patients "
+                "are not treated as independent groups). Each level adds equality constraints "
+                "across occasions to the previous one: metric (loadings), scalar (intercepts), "
+                "strict (residual variances).")
+        else:
+            ns = ", ".join(f"{g}: *n* = {apa.integer(n)}" for g, n in b.n_per_group.items())
+            yield Paragraph(
+                f"Invariance of the {lab} measurement model across {b.grouping} ({ns}). Each "
+                "level adds equality constraints to the previous one: metric (loadings), scalar "
+                "(intercepts), strict (residual variances).")
         t = invariance_frame(b)
         for r in t.itertuples():
             f = b.result.fits[r.model]
@@ -55,7 +102,12 @@ def build(results):
              Column("p_value", "p", "p", italic_label=True),
              Column("delta_cfi", "\u0394CFI", "bounded", decimals=3),
              Column("delta_rmsea", "\u0394RMSEA", "bounded", decimals=3)),
-            note=FIT_NOTE + " \u0394 = change against the previous model; p of the "
+            note=(FIT_NOTE + " \u03c7\u00b2, CFI and RMSEA are the scaled (WLSMV) versions; "
+                  "\u0394 = change against the previous model; p of the scaled-shifted "
+                  "\u03c7\u00b2 difference test (Satorra, 2000; lavaan::lavTestLRT). A drop in CFI "
+                  "of more than .010 (Cheung & Rensvold, 2002) suggests non-invariance.")
+            if ordinal else
+            FIT_NOTE + " \u0394 = change against the previous model; p of the "
                  "\u03c7\u00b2 difference test (lavaan::lavTestLRT). A drop in CFI of more than "
                  ".010 (Cheung & Rensvold, 2002) suggests non-invariance.")
 

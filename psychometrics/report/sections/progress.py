@@ -111,6 +111,40 @@ def _trajectories(b):
     return draw
 
 
+def _observed_method_text(r, out, preds) -> str:
+    return (
+        f"Linear mixed models of {out} at the next assessment ({apa.integer(r.n_obs)} "
+        f"assessments of {apa.integer(r.n_patients)} patients; of the "
+        f"{apa.integer(r.n_rows)} assessments, {apa.integer(r.n_lost_end)} were each "
+        f"patient's last (end of treatment), {apa.integer(r.n_lost_gap)} were followed by a "
+        f"skipped occasion (next assessment more than {r.max_gap:g} time unit(s) later), "
+        f"{apa.integer(r.n_lost_missing_next)} had a next assessment without an outcome "
+        f"score and {apa.integer(r.n_missing_current)} lacked a current score) on the "
+        f"within-patient deviation of {preds} from the patient's own mean and on the "
+        "patient's mean (grand-mean centred), controlling for the current outcome, with a "
+        "random intercept per patient (REML; Satterthwaite degrees of freedom). Method: "
+        "observed centring (patient means computed from the observed assessments).")
+
+
+def _latent_method_text(r, out, preds) -> str:
+    n_next = r.n_lost_end + r.n_lost_gap + r.n_lost_missing_next
+    rows = (f"{apa.integer(r.n_obs)} assessments of {apa.integer(r.n_patients)} patients, "
+            "by full-information maximum likelihood, so that the "
+            f"{apa.integer(n_next)} assessments without a next outcome (each patient's last, "
+            "and those before a skipped occasion) still inform the person means")
+    return (
+        f"Method: latent centring. A two-level structural equation model of {out} at the next "
+        f"assessment ({rows}) separated each of {preds} and the current {out} into a latent "
+        "person mean and a within-patient deviation from it (Lüdtke et al., 2008). Within "
+        f"patients, the next {out} was regressed on the deviations of the predictors and of "
+        f"the current {out}; between patients, the person mean of {out} (one latent mean "
+        "shared by the current and the next assessment) was regressed on the predictors' "
+        "person means. The between-patient effect on the next assessment given the current "
+        "one is the person-mean slope times one minus the within-patient autoregression; "
+        "tests are Wald z tests (maximum likelihood). The table of observed versus latent "
+        "centring shows both estimates.")
+
+
 def build(results):
     if results.get("progress") is None:  # not requested
         return None
@@ -119,17 +153,11 @@ def build(results):
         eff = effects_frame(b)
         out = b.labels[b.outcome]
         preds = ", ".join(b.labels.get(p, p) for p in b.predictors)
-        yield Paragraph(
-            f"Linear mixed models of {out} at the next assessment ({apa.integer(r.n_obs)} "
-            f"assessments of {apa.integer(r.n_patients)} patients; of the "
-            f"{apa.integer(r.n_rows)} assessments, {apa.integer(r.n_lost_end)} were each "
-            f"patient's last (end of treatment), {apa.integer(r.n_lost_gap)} were followed by a "
-            f"skipped occasion (next assessment more than {r.max_gap:g} time unit(s) later), "
-            f"{apa.integer(r.n_lost_missing_next)} had a next assessment without an outcome "
-            f"score and {apa.integer(r.n_missing_current)} lacked a current score) on the "
-            f"within-patient deviation of {preds} from the patient's own mean and on the "
-            "patient's mean (grand-mean centred), controlling for the current outcome, with a "
-            "random intercept per patient (REML; Satterthwaite degrees of freedom).")
+        latent = getattr(r, "method", "observed") == "latent"
+        if latent:
+            yield Paragraph(_latent_method_text(r, out, preds))
+        else:
+            yield Paragraph(_observed_method_text(r, out, preds))
         for p in b.predictors:
             sub = eff[(eff["model"] == p) & (eff["predictor"] == p)]
             for _, row in sub.iterrows():
@@ -140,14 +168,16 @@ def build(results):
                                 "estimated at zero).", kind="warning")
             if not getattr(m, "converged", True):
                 yield Paragraph(f"The {name} model did not converge.", kind="warning")
+        stat_cols = ((Column("t_value", "z", italic_label=True),) if latent else
+                     (Column("df", "df", "num", decimals=1, italic_label=True),
+                      Column("t_value", "t", italic_label=True)))
         yield Table(
             "progress_effects", f"Within- and Between-Patient Effects on {out} at the Next "
                                 "Assessment", eff,
             (Column("predictor_label", "Predictor", "text", repeat=False),
              Column("effect_label", "Effect", "text"), Column("estimate", "b", italic_label=True),
              Column("std_error", "SE", italic_label=True),
-             Column("df", "df", "num", decimals=1, italic_label=True),
-             Column("t_value", "t", italic_label=True),
+             *stat_cols,
              Column("p_value", "p", "p", italic_label=True),
              Column("ci", "95% CI", ci=("ci_lower", "ci_upper")),
              Column("std_estimate", "\u03b2")),
@@ -162,8 +192,29 @@ def build(results):
              Column("aic", "AIC"), Column("bic", "BIC"), Column("loglik", "log L"),
              Column("chisq", "\u03c7\u00b2"), Column("df", "df", "int", italic_label=True),
              Column("p_value", "p", "p", italic_label=True)),
-            note="Likelihood-ratio tests of each model against the baseline, models refitted by "
-                 "maximum likelihood (lme4::anova).")
+            note=("Likelihood-ratio tests of each two-level model against the same model with the "
+                  "predictors' within and between slopes fixed to 0." if latent else
+                  "Likelihood-ratio tests of each model against the baseline, models refitted "
+                  "by maximum likelihood (lme4::anova)."))
+        if latent and r.centring is not None:
+            cen = r.centring.copy()
+            cen["predictor_label"] = [b.labels.get(p, p) for p in cen["predictor"]]
+            cen["effect_label"] = [_EFFECT.get(x, x) for x in cen["effect"]]
+            cen["model_label"] = ["Joint model (all predictors)" if m == "joint"
+                                  else f"Model of {b.labels.get(m, m)}" for m in cen["model"]]
+            yield Table(
+                "progress_centring", "Observed Versus Latent Centring of the Patient Means", cen,
+                (Column("predictor_label", "Predictor", "text", repeat=False),
+                 Column("effect_label", "Effect", "text"),
+                 Column("observed_estimate", "b (observed)"),
+                 Column("observed_std_error", "SE (observed)"),
+                 Column("observed_p_value", "p (observed)", "p"),
+                 Column("latent_estimate", "b (latent)"),
+                 Column("latent_std_error", "SE (latent)"),
+                 Column("latent_p_value", "p (latent)", "p")),
+                group_by="model_label",
+                note="Observed: mixed model on observed patient means (REML, Satterthwaite df). "
+                     "Latent: two-level SEM with latent person means (ML, z tests).")
         yield Figure("progress_within", f"Within-Patient Deviation and {out} at the Next "
                                         "Assessment", _within_plot(b, eff),
                      note="Each point is one assessment. The line has the within-patient slope "
