@@ -482,12 +482,15 @@ def lmm_boot_confint(fit, level: float, nsim: int, seed) -> pd.DataFrame:
     vp = _VarPar(fit._spec.tpos, _fit_blocks(fit))
     sims = fit.simulate(nsim=nsim, seed=seed).to_numpy()
     X = core.data[1]
+    sw = getattr(core, "sw", None)
+    if sw is not None:                       # weighted fit: the core holds rows x sqrt(w)
+        X = X * sw[:, None]
     Zt = core.Z.T.tocsr()
     boots = np.empty((nsim, vp.k + 1 + core.p))
     with single_blas_thread(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for s in range(nsim):
-            y = sims[:, s]
+            y = sims[:, s] if sw is None else sims[:, s] * sw
             c = copy.copy(core)
             c.Zty = np.asarray(Zt @ y).ravel()
             c.Xty = X.T @ y

@@ -459,6 +459,7 @@ class _MultiSpec:
     theta_names: tuple
     row_index: Any = None
     design: Any = None        # mixed._Design: fixed terms, formula state, model frame
+    weights: Any = None       # prior weights of the rows used (None: all 1)
     expanded: tuple = ()      # expand_random_terms(...) of the formula (for new data)
 
 
@@ -507,7 +508,7 @@ def _check_nesting(data, ok, factor_cols, expanded):
                 DataQualityWarning, stacklevel=4)
 
 
-def _prepare_multi(formula, data, family: str = "gaussian"):
+def _prepare_multi(formula, data, family: str = "gaussian", weights=None):
     if not isinstance(data, pd.DataFrame):
         raise ModelSpecificationError(
             f"The 'data' argument must be a pandas DataFrame, got {type(data).__name__}.")
@@ -531,6 +532,11 @@ def _prepare_multi(formula, data, family: str = "gaussian"):
     X, xnames, term_cols = build_design(data, parsed.terms, parsed.intercept, levels_cache)
     y = col.to_numpy(dtype=float, na_value=np.nan)
     ok = np.isfinite(y) & np.all(np.isfinite(X), axis=1)
+    w_all = None
+    if weights is not None:
+        from .mixed import _prior_weights
+        w_all = _prior_weights(weights, data, None)
+        ok &= np.isfinite(w_all)
     Zs = []
     for terms, intercept, facs, name in expanded:
         Zt, zn, _ = build_design(data, terms, intercept, levels_cache)
@@ -621,8 +627,8 @@ def _prepare_multi(formula, data, family: str = "gaussian"):
     spec = _MultiSpec(formula, parsed.response, tuple(xnames), term_cols,
                       tuple({k: v for k, v in t.items() if k not in ("Zt", "codes")} for t in raw),
                       tuple(tpos), tuple(tnames), d.index,
-                      _Design(parsed.terms, parsed.intercept, levels_cache, frame),
-                      tuple(expanded))
+                      design=_Design(parsed.terms, parsed.intercept, levels_cache, frame),
+                      expanded=tuple(expanded), weights=None if w_all is None else w_all[ok])
     return spec, y, X, raw, n_dropped
 
 
@@ -758,7 +764,7 @@ class MultiMixedResult:
         with warnings.catch_warnings():
             if self.singular:         # already reported for the REML fit
                 warnings.simplefilter("ignore", SingularFitWarning)
-            return _fit_multi(self._core, self._spec, False, self.n_dropped)
+            return _with_weights_multi(_fit_multi(self._core, self._spec, False, self.n_dropped))
 
     def variance_shares(self) -> pd.Series:
         """Share of the total variance (random intercepts and residual) at each level, e.g.
@@ -796,14 +802,16 @@ class MultiMixedResult:
                 "(the conditional modes).")
         rng = np.random.default_rng(seed)
         y, X = self._core.data
-        Z = self._core.Z
+        Z = getattr(self._core, "Z_plain", self._core.Z)
         Lam = self._core.Lambda(self.theta.to_numpy())
+        sw = getattr(self._core, "sw", None)
+        sd = self.sigma if sw is None else self.sigma / sw
         base = X @ self.fixef.to_numpy()
         out = np.empty((len(y), nsim))
         for s in range(nsim):
             b = self._b if re_form is None else \
                 np.asarray(Lam @ (rng.standard_normal(self._core.Q) * self.sigma)).ravel()
-            out[:, s] = base + Z @ b + rng.standard_normal(len(y)) * self.sigma
+            out[:, s] = base + Z @ b + rng.standard_normal(len(y)) * sd
         return pd.DataFrame(out, index=self._spec.row_index,
                             columns=[f"sim_{i + 1}" for i in range(nsim)])
 
@@ -831,7 +839,7 @@ class MultiMixedResult:
     def fitted(self) -> pd.Series:
         """Conditional fitted values ``X beta + Z b`` (lme4 ``fitted(fit)``)."""
         y, X = self._core.data
-        f = X @ self.fixef.to_numpy() + self._core.Z @ self._b
+        f = X @ self.fixef.to_numpy() + getattr(self._core, "Z_plain", self._core.Z) @ self._b
         return pd.Series(f, index=self._spec.row_index, name="fitted")
 
     def residuals(self) -> pd.Series:
@@ -966,16 +974,30 @@ def _fit_multi(core, spec, reml, n_dropped, fixed_theta=None):
 
 
 def mixed_multi(formula: str, data: pd.DataFrame, reml: bool = True,
-                theta: Sequence[float] | None = None) -> MultiMixedResult:
+                theta: Sequence[float] | None = None, weights=None) -> MultiMixedResult:
     """Fit an LMM with several grouping factors (called by :func:`mixed` for such formulas).
 
     Nested ``(1 | therapist/patient)`` (= ``(1 | therapist) + (1 | therapist:patient)``),
     crossed ``(1 | patient) + (1 | rater)``, random slopes in any term. R equivalent:
     ``lmerTest::lmer(formula, data, REML = reml)``.
     """
-    spec, y, X, raw, n_dropped = _prepare_multi(formula, data)
+    spec, y, X, raw, n_dropped = _prepare_multi(formula, data, weights=weights)
     t0 = _time.perf_counter()
-    core = MultiLMMCore(y, X, raw)
+    if spec.weights is not None:
+        # prior weights (lme4 weights=): residual variance sigma^2 / w_i; the model is fitted to
+        # rows scaled by sqrt(w), the deviance gets lme4's -sum(log w) (_with_weights_multi)
+        w = spec.weights
+        if np.any(w <= 0):
+            bad = list(spec.row_index[np.flatnonzero(w <= 0)[:10]])
+            raise ModelSpecificationError(
+                f"Prior weights of a Gaussian model must be positive; rows {bad} have weight <= 0.")
+        sw = np.sqrt(w)
+        core = MultiLMMCore(y * sw, X * sw[:, None],
+                            [{**t, "Zt": t["Zt"] * sw[:, None]} for t in raw])
+        core.sw = sw
+        core.Z_plain = (sp.diags(1.0 / sw) @ core.Z).tocsc()
+    else:
+        core = MultiLMMCore(y, X, raw)
     core.data = (y, X)
     if theta is not None:
         theta = np.asarray(theta, dtype=float).ravel()
@@ -986,6 +1008,20 @@ def mixed_multi(formula: str, data: pd.DataFrame, reml: bool = True,
         if np.any(theta < core.lower):
             raise ModelSpecificationError(
                 f"theta values for diagonal elements {list(spec.theta_names)} must be >= 0.")
-    res = _fit_multi(core, spec, bool(reml), n_dropped, fixed_theta=theta)
+    res = _with_weights_multi(_fit_multi(core, spec, bool(reml), n_dropped, fixed_theta=theta))
     object.__setattr__(res, "timing", _time.perf_counter() - t0)
+    return res
+
+
+def _with_weights_multi(res):
+    """lme4's ``-sum(log w)`` in the deviance / REML criterion of a weighted fit."""
+    w = res._spec.weights
+    if w is None:
+        return res
+    ldw = float(np.sum(np.log(w)))
+    crit = -2 * res.loglik - ldw
+    for k, v in {"loglik": -crit / 2, "aic": crit + 2 * res.npar,
+                 "bic": crit + math.log(res.nobs) * res.npar, "deviance": res.deviance - ldw,
+                 "reml_criterion": res.reml_criterion - ldw}.items():
+        object.__setattr__(res, k, v)
     return res

@@ -157,7 +157,7 @@ def predict_multi(fit, newdata, re_form, allow_new_levels):
     if newdata is None:
         y, X = fit._core.data
         eta = X @ beta
-        Z = fit._core.Z.tocsc()
+        Z = getattr(fit._core, "Z_plain", fit._core.Z).tocsc()
         b = fit._b
         for i in keep:
             t = spec.terms[i]

@@ -941,10 +941,10 @@ def mixed(formula: str, data: pd.DataFrame, groups: str | None = None,
     if multi:
         # several grouping factors (nested a/b, interaction a:b, crossed): lme4's sparse
         # formulation in _multi.py; returns a MultiMixedResult
-        if weights is not None or nagq != 1:
+        if nagq != 1:
             raise ModelSpecificationError(
-                "weights= and nagq= are not supported with several grouping factors yet.")
-        return mixed_multi(formula, data, reml=bool(reml), theta=theta)
+                "nagq= applies to GLMMs (family='binomial' or 'poisson').")
+        return mixed_multi(formula, data, reml=bool(reml), theta=theta, weights=weights)
     if nagq != 1:
         raise ModelSpecificationError("nagq= applies to GLMMs (family='binomial' or 'poisson').")
     spec, y, X, Z, codes, G, n_dropped = _prepare(formula, data, groups, re_formula, re_cov,

@@ -234,3 +234,35 @@ def test_anova_type3_multi_equals_lmertest():
     assert list(a["num_df"]) == RA["num_df"]
     with pytest.raises(ModelSpecificationError, match="Satterthwaite"):
         fit.anova(ddf="kenward-roger")
+
+
+# ------------------------------------------------------------------ prior weights
+RW = json.loads((DATA / "r_results" / "multilevel" / "multi_weights.json").read_text())
+
+
+@pytest.mark.parametrize("key,reml", [("reml", True), ("ml", False)])
+def test_weights_multi_equal_lmertest(key, reml):
+    d = FR["therapy"].assign(w=1 + (FR["therapy"]["month"] % 3) / 2)
+    r = RW[key]
+    f = "y ~ x + (1 | therapist/patient)"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = mixed(f, d, weights="w", reml=reml)
+        at = mixed(f, d, weights="w", reml=reml, theta=r["theta"])
+    # our optimum: logLik not below lme4's; the ML therapist theta is on a flat ridge (lme4's
+    # default stopping leaves its logLik 1.4e-8 lower), so theta agree to 1e-4 there
+    assert fit.loglik >= r["logLik"] - 1e-9
+    assert_allclose(fit.theta.to_numpy(), r["theta"], rtol=1e-4)
+    # at lme4's theta: sigma(fit), fixef(fit), SEs, Satterthwaite df, logLik, AIC, fitted
+    assert_allclose(at.sigma, r["sigma"], rtol=1e-7)
+    assert_allclose(at.fixef.to_numpy(), r["fixef"], rtol=1e-7)
+    assert_allclose(at.fixed_effects["se"], r["se"], rtol=1e-6)
+    assert_allclose(at.fixed_effects["df"], r["df"], rtol=1e-4)
+    assert_allclose(at.loglik, r["logLik"], rtol=1e-11)
+    assert_allclose(at.aic, r["AIC"], rtol=1e-11)
+    assert_allclose(at.fitted().to_numpy()[:5], r["fitted_head"], rtol=1e-7)
+    sims = fit.simulate(nsim=2, seed=1)
+    assert sims.shape == (fit.nobs, 2)
+    bad = d.assign(w=np.where(d.index == 3, -1.0, d["w"]))
+    with pytest.raises(ModelSpecificationError, match="negative"):
+        mixed(f, bad, weights="w")
