@@ -692,19 +692,63 @@ class MultiMixedResult:
         names = list(self.theta.index) + ["sigma"]
         return pd.DataFrame(self._satt["A"], index=names, columns=names)
 
-    def contrast(self, L, rhs: float = 0.0) -> pd.DataFrame:
-        """t-tests of single-df contrasts ``L beta = rhs`` with Satterthwaite df (lmerTest
-        ``contest1D``). ``L``: vector/matrix over the fixed effects or ``{term: weight}``."""
+    @cached_property
+    def _kr(self):
+        from ._kr import KR_DENSE_MAX, kr_pieces_dense
+        if not self.reml:
+            raise ModelSpecificationError(
+                "Kenward-Roger's method is only available for REML fits (as in lmerTest); refit "
+                "with reml=True.")
+        if self._spec.weights is not None:
+            raise ModelSpecificationError(
+                "Kenward-Roger df with prior weights are not available; use ddf='satterthwaite'.")
+        if self.nobs > KR_DENSE_MAX:
+            raise ModelSpecificationError(
+                f"Kenward-Roger df for several grouping factors use dense {self.nobs} x "
+                f"{self.nobs} matrices; available up to {KR_DENSE_MAX} rows. Use "
+                "ddf='satterthwaite'.")
+        core = self._core
+        Z = core.Z.tocsc()
+        Ts = core.T_list(self.theta.to_numpy())
+        Zs, Tb = [], []
+        for t in self._spec.terms:
+            Zs.append(Z[:, t["col0"]:t["col0"] + t["G"] * t["q"]])
+            Tb.append(Ts[t["name"]])
+        with single_blas_thread():
+            return kr_pieces_dense(core.data[1], Zs, Tb, self.sigma)
+
+    @property
+    def vcov_kenward_roger(self) -> pd.DataFrame:
+        """Kenward-Roger adjusted covariance of the fixed effects (pbkrtest ``vcovAdj``)."""
+        names = list(self.fixef.index)
+        return pd.DataFrame(self._kr["PhiA"], index=names, columns=names)
+
+    def coef_table(self, ddf: str = "satterthwaite") -> pd.DataFrame:
+        """Fixed-effects table with Satterthwaite or Kenward-Roger df (lmerTest ``summary(fit,
+        ddf = "Kenward-Roger")``: adjusted SEs, KR df; REML only)."""
+        tab = self.contrast(np.eye(len(self.fixef)), ddf=ddf)
+        tab.insert(0, "term", list(self.fixef.index))
+        return tab
+
+    def contrast(self, L, rhs: float = 0.0, ddf: str = "satterthwaite") -> pd.DataFrame:
+        """t-tests of single-df contrasts ``L beta = rhs`` with Satterthwaite (lmerTest
+        ``contest1D``) or Kenward-Roger df. ``L``: vector/matrix over the fixed effects or
+        ``{term: weight}``."""
+        from ._kr import kr_ddf
         from .mixed import _satt_df, contrast_matrix
+        if ddf not in ("satterthwaite", "kenward-roger"):
+            raise ModelSpecificationError(
+                f"The 'ddf' parameter must be 'satterthwaite' or 'kenward-roger'. Got {ddf!r} instead.")
         names = list(self.fixef.index)
         L = contrast_matrix(L, names)
-        V = self.vcov.to_numpy()
+        V = self.vcov.to_numpy() if ddf == "satterthwaite" else self._kr["PhiA"]
         beta = self.fixef.to_numpy()
         rows = []
         for ell in L:
             est = float(ell @ beta) - rhs
             var = float(ell @ V @ ell)
-            df = _satt_df(ell, var, self._satt)
+            df = _satt_df(ell, var, self._satt) if ddf == "satterthwaite" else \
+                kr_ddf(ell, self.vcov.to_numpy(), self._kr)
             se = math.sqrt(var)
             t = est / se
             crit = stats.t.ppf(0.975, df)
@@ -736,16 +780,25 @@ class MultiMixedResult:
     def anova(self, ddf: str = "satterthwaite") -> pd.DataFrame:
         """Type III F-tests of every fixed term with Satterthwaite df (lmerTest ``anova(fit)``).
 
-        Columns: term, sum_sq, mean_sq, num_df, den_df, f_value, p_value. Kenward-Roger is not
-        available for several grouping factors yet (an error says so)."""
+        Columns: term, sum_sq, mean_sq, num_df, den_df, f_value, p_value. ``ddf="kenward-roger"``
+        (REML fits) as lmerTest's ``anova(fit, ddf = "Kenward-Roger")`` (pbkrtest, dense
+        matrices: up to ``_kr.KR_DENSE_MAX`` rows)."""
+        from ._kr import kr_test
         from .mixed import _satt_F
-        if ddf != "satterthwaite":
+        if ddf not in ("satterthwaite", "kenward-roger"):
             raise ModelSpecificationError(
-                f"ddf={ddf!r}: models with several grouping factors have Satterthwaite df only "
-                "so far ('satterthwaite').")
+                f"The 'ddf' parameter must be 'satterthwaite' or 'kenward-roger'. Got {ddf!r} instead.")
         beta, V = self.fixef.to_numpy(), self.vcov.to_numpy()
         rows = []
         for term, L in self.type3_contrasts.items():
+            if ddf == "kenward-roger":
+                kr = kr_test(L, beta, V, self._kr)
+                ndf, den = kr["q"], kr["ddf"]
+                ss = kr["f_unscaled"] * self.sigma ** 2 * ndf
+                F = kr["f_unscaled"] * kr["f_scaling"]
+                rows.append({"term": term, "sum_sq": ss, "mean_sq": ss / ndf, "num_df": ndf,
+                             "den_df": den, "f_value": F, "p_value": stats.f.sf(F, ndf, den)})
+                continue
             F, ndf, den = _satt_F(L, beta, V, self._satt)
             ss = F * ndf * self.sigma ** 2
             rows.append({"term": term, "sum_sq": ss, "mean_sq": ss / ndf, "num_df": ndf,

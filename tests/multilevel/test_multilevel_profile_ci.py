@@ -232,8 +232,17 @@ def test_anova_type3_multi_equals_lmertest():
     assert_allclose(a["sum_sq"], RA["sum_sq"], rtol=1e-5)
     assert_allclose(a["p_value"], RA["p_value"], rtol=1e-4)
     assert list(a["num_df"]) == RA["num_df"]
-    with pytest.raises(ModelSpecificationError, match="Satterthwaite"):
-        fit.anova(ddf="kenward-roger")
+    # anova(fit, type = 3, ddf = "Kenward-Roger"): F value, DenDF, Sum Sq
+    k = fit.anova(ddf="kenward-roger")
+    assert_allclose(k["f_value"], RA["kr_f_value"], rtol=1e-5)
+    assert_allclose(k["den_df"], RA["kr_den_df"], rtol=1e-4)
+    assert_allclose(k["sum_sq"], RA["kr_sum_sq"], rtol=1e-5)
+    # summary(fit, ddf = "Kenward-Roger")$coefficients: Std. Error, df
+    ct = fit.coef_table(ddf="kenward-roger")
+    assert_allclose(ct["se"], RA["kr_se"], rtol=1e-5)
+    assert_allclose(ct["df"], RA["kr_df"], rtol=1e-4)
+    with pytest.raises(ModelSpecificationError, match="'satterthwaite' or 'kenward-roger'"):
+        fit.anova(ddf="containment")
 
 
 # ------------------------------------------------------------------ prior weights
