@@ -316,12 +316,8 @@ class _Profile:
                 g[j] = (f(z + e) - f(z - e)) / (2 * h)
             return f0, g
         z0 = self._to_z(base, free)
-        best = None
-        for z_start in (z0,):
-            r = _opt.minimize(fg, z_start, jac=True, method="L-BFGS-B",
-                              options={"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-7})
-            if best is None or r.fun < best.fun:
-                best = r
+        best = _opt.minimize(fg, z0, jac=True, method="L-BFGS-B",
+                             options={"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-7})
         par = self._from_z(best.x, base, free)
         return float(best.fun), par
 
