@@ -294,16 +294,19 @@ def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, missing: str =
     h1 : {"em", "exact"}
         Saturated model: ``"em"`` replays lavaan's EM, which stops when the log-likelihood
         gains less than 1e-4 per iteration (default: chi-square, SRMR, fixed.x moments
-        equal lavaan's); ``"exact"`` continues to the maximum (Newton on the saturated
-        model), so the chi-square is the exact likelihood-ratio statistic (slightly larger
-        than lavaan's; much larger where lavaan's EM stops far from the maximum).
+        equal lavaan's); ``"exact"`` continues from the EM solution to the maximum over
+        positive semi-definite within and between matrices (Cholesky parametrisation,
+        :mod:`.twolevel_h1`), so the chi-square is the exact likelihood-ratio statistic
+        against proper covariance models (at least lavaan's). With ``missing="ml"`` and
+        holes in the data the saturated model is always fitted this way (as lavaan does).
     se : {"standard", "robust"} or None
         Default: ``"standard"`` for ML, ``"robust"`` for MLR.
         ``"standard"``: inverse observed information (lavaan default). ``"robust"``:
         Huber-White sandwich ``A^-1 B A^-1`` with ``A`` the observed information and ``B``
         the crossproduct of the cluster-wise scores (lavaan ``se = "robust.huber.white"``,
-        the standard errors of ``estimator = "MLR"``; the scaled test statistic of MLR is
-        not implemented, the chi-square stays the ML one).
+        the standard errors of ``estimator = "MLR"``; ``se="robust"`` with
+        ``estimator="ML"`` keeps the ML test statistic, ``estimator="MLR"`` adds the scaled
+        one).
     max_iter : int
         Maximum quasi-Newton iterations.
 
@@ -319,16 +322,21 @@ def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, missing: str =
         Cluster column or model variables absent from ``data``, ``:=`` definitions.
     DataValidationError
         Non-numeric variables; fewer than 2 clusters; all clusters of size 1; a level-2-only
-        variable varying within several clusters.
+        variable varying within several clusters; with missing="ml" a variable never
+        observed.
     IdentificationError
         Negative degrees of freedom or singular information matrix.
 
     Warns
     -----
     DataQualityWarning
-        Listwise deletion; level-1 variables without variance within some clusters
-        (lavaan's warning, same cluster ids).
-    ConvergenceWarning, HeywoodCaseWarning
+        Listwise deletion; rows dropped with missing="ml" (reasons, row labels, clusters
+        that lost every row); clusters with a single row; level-1 variables without
+        variance within some clusters (lavaan's warning, same cluster ids).
+    ConvergenceWarning
+        The model or the saturated model did not converge.
+    HeywoodCaseWarning
+        Negative variance or (residual) correlation beyond +-1, naming variable and level.
 
     Notes
     -----
@@ -554,7 +562,8 @@ def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, missing: str =
     sizes = pd.Series(csize, index=pd.Index(ids, name=cluster), name="size")
     options = dict(estimator=estimator, missing=missing, information="observed", cluster=cluster, fixed_x=fixed_x,
                    se="robust.huber.white" if se_kind == "robust" else "standard",
-                   std_lv=std_lv, h1=h1_method, h1_iterations=h1.iterations, likelihood="normal")
+                   std_lv=std_lv, h1="exact" if fiml else h1_method, h1_iterations=h1.iterations,
+                   likelihood="normal")
     return TwoLevelResult(
         model=model, estimates=tab, fit_measures=frozen_mapping(fm), converged=converged,
         iterations=iters, optimizer_message=msg, nobs=cs.nobs, nclusters=cs.nclusters,

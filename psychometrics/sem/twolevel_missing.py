@@ -223,12 +223,12 @@ def _core(ms: MissingClusterStats, sigma_w, sigma_b, mu, need_grad: bool,
     r = R[:, b]
     Bj = Bz[ms.clus_zpat]                                    # (J, pb, pb)
     I = np.eye(pb)
-    M = I[None] + A @ Bj                                     # I + A B
+    M = I[None] + Bj @ A                                     # I + B A (det = |I + A B|)
     sign, ld = np.linalg.slogdet(M)
     if np.any(sign <= 0):
         return None
-    # K = B (I + A B)^-1  (symmetric)
-    K = np.swapaxes(np.linalg.solve(np.swapaxes(M, 1, 2), np.swapaxes(Bj, 1, 2)), 1, 2)
+    # K = (I + B A)^-1 B = B (I + A B)^-1  (symmetric)
+    K = np.linalg.solve(M, Bj)
     h = np.matmul(K, r[:, :, None])[:, :, 0]
     F = float(Fz + ldW + quad + np.sum(ld) - np.sum(r * h))
     if not need_grad:

@@ -161,3 +161,38 @@ def test_mlr_pieces_missing_path_equal_complete_path():
     sat_m, th_m = saturated_model(ms, ov1, ov2, set2, h1)
     assert_allclose(_cluster_scores(sat_m, th_m, Y, codes), _cluster_scores(sat_c, th, Y, codes),
                     atol=1e-9)
+
+
+def test_mlr_with_holes_on_normal_data_scales_by_about_one():
+    # no lavaan reference exists (lavaan 0.6-14 errors): on normal data simulated from the
+    # model (300 patients, 3-15 months, 5% skipped items, 8% skipped months) the Yuan-Bentler
+    # scaling factors are close to 1, as for the complete rows
+    import pandas as pd
+    from psychometrics.sem.twolevel import fit_twolevel
+    rng = np.random.default_rng(11)
+    npat = 300
+    pid = np.repeat(np.arange(npat), rng.integers(3, 16, npat))
+    n = len(pid)
+    fb = rng.normal(0, 0.7, npat)[pid]
+    fw = rng.normal(0, 0.8, n)
+    d = pd.DataFrame({f"y{k}": 3 + lam * (fb + fw) + rng.normal(0, 0.6, n)
+                      + rng.normal(0, 0.2, npat)[pid]
+                      for k, lam in enumerate([1.0, 0.9, 0.8, 0.85], start=1)})
+    d = d.mask(rng.random(d.shape) < 0.05)
+    d.loc[rng.random(n) < 0.08, :] = np.nan
+    d["id"] = pid
+    m = "level: 1\n fw =~ y1 + y2 + y3 + y4\nlevel: 2\n fb =~ y1 + y2 + y3 + y4\n"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = fit_twolevel(m, d, "id", missing="ml", estimator="MLR")
+        se_ml = fit_twolevel(m, d, "id", missing="ml").estimates["se"].to_numpy()
+    fm = res.fit_measures
+    assert res.converged
+    for k in ("chisq_scaling_factor", "scaling_factor_h1", "scaling_factor_h0",
+              "baseline_chisq_scaling_factor"):
+        assert 0.85 < fm[k] < 1.15, (k, fm[k])
+    assert_allclose(fm["chisq_scaled"], fm["chisq"] / fm["chisq_scaling_factor"], rtol=1e-12)
+    # robust SEs are sandwich SEs: close to the model-based ones for normal data
+    se_r = res.estimates["se"].to_numpy()
+    ok = ~np.isnan(se_ml)
+    assert np.all(np.abs(se_r[ok] / se_ml[ok] - 1) < 0.2)
