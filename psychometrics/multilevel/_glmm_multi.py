@@ -90,7 +90,9 @@ class MultiGLMMCore:
                     break
                 fac /= 2
             u, eta, mu, obj = un, eta_n, mu_n, obj_n
-            if np.max(np.abs(fac * step)) < tol:
+            size = np.max(np.abs(fac * step))
+            # a full Newton step below 1e-6: the next would be ~1e-12 (quadratic convergence)
+            if size < tol or (fac == 1.0 and size < 1e-6):
                 break
         self._u = u
         return u, mu, ZL
