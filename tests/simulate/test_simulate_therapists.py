@@ -56,3 +56,12 @@ def test_between_therapist_effect_recovered_from_latent_values():
     tab = fit.fixed_effects.set_index("term")
     est, se = tab.loc["latent_wai_therapist_c", "est"], tab.loc["latent_wai_therapist_c", "se"]
     assert abs(est - (-6.0)) < 4 * se
+
+
+def test_cli_therapists(tmp_path):
+    from psychometrics.cli import main
+    out = tmp_path / "t.csv"
+    assert main(["simulate", "--patients", "12", "--seed", "2", "--sessions", "3", "4",
+                 "--therapists", "3", "--out", str(out)]) == 0
+    d = pd.read_csv(out)
+    assert d.columns[0] == "therapist_id" and sorted(d["therapist_id"].unique()) == [1, 2, 3]
