@@ -97,7 +97,24 @@ class MultiGLMMCore:
         self._u = u
         return u, mu, ZL
 
-    def deviance(self, theta, beta):
+    def deviance(self, theta, beta, grad: bool = False):
+        """The Laplace deviance; with ``grad`` also its central-difference gradient in
+        ``(theta, beta)`` (one-sided at a variance of 0)."""
+        if grad:
+            x = np.concatenate([np.asarray(theta, dtype=float), np.asarray(beta, dtype=float)])
+            k = self.k
+            d = self.deviance(x[:k], x[k:])
+            g = np.empty_like(x)
+            for j in range(x.size):
+                h = 1e-6 * max(1.0, abs(x[j]))
+                xa, xb = x.copy(), x.copy()
+                xa[j] += h
+                xb[j] -= h
+                if j < k and xb[j] < self.lower[j]:
+                    g[j] = (self.deviance(xa[:k], xa[k:]) - d) / h
+                else:
+                    g[j] = (self.deviance(xa[:k], xa[k:]) - self.deviance(xb[:k], xb[k:])) / (2 * h)
+            return d, g
         theta = np.asarray(theta, dtype=float)
         beta = np.asarray(beta, dtype=float)
         if np.any(theta < self.lower):
@@ -237,6 +254,19 @@ class MultiGlmmResult:
     def fitted(self, type: str = "response") -> pd.Series:
         return self.predict(type=type)
 
+    def confint(self, method: str = "wald", level: float = 0.95) -> pd.DataFrame:
+        """Confidence intervals (lme4 ``confint(fit, method = "Wald" | "profile")``): Wald for
+        the fixed effects; ``"profile"``: the Laplace deviance re-minimised over the other
+        parameters at each point, for theta (the relative SDs, lme4's ``.sig01, ...``) and the
+        fixed effects. Columns: term, est, ci_lower, ci_upper. (``"boot"``: one grouping
+        factor only so far.)"""
+        from ._intervals import glmm_confint
+        if method == "boot":
+            raise ModelSpecificationError(
+                "method='boot' is not available for GLMMs with several grouping factors yet; "
+                "use 'wald' or 'profile'.")
+        return glmm_confint(self, method, level, 0, None)
+
     def __repr__(self) -> str:
         grp = ", ".join(f"{g} {self.ngroups[g]}" for g in self.groups)
         return (f"<MultiGlmmResult {self.family} {self.formula!r}: {self.nobs} rows, {grp}, "
@@ -290,6 +320,7 @@ def glmm_multi_fit(formula, data, family, nagq=1, weights=None, theta=None):
         mu0 = fam.mu(X @ beta0)
         info = np.einsum("np,n,np->p", X, fam.w_exp(y, mu0, core.wt), X) / len(y)
         sc = np.concatenate([np.ones(k), 1.0 / np.sqrt(np.maximum(info, 1e-300))])
+        core.x_scale = sc
         best = None
         starts = [np.where([r == c for r, c in core.tpos], 1.0, 0.0)]
         tried = 0

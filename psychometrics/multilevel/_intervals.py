@@ -45,6 +45,19 @@ def _minimize_with(core, nagq, x_hat, fixed: dict):
             xa[idx] += h
             g[j] = (core.deviance_agq(xa[:k], xa[k:], nagq) - d) / h
         return d, g
+    sc = getattr(core, "x_scale", None)           # several grouping factors: scaled beta
+    if sc is not None:
+        scf = np.asarray(sc, dtype=float)[free]
+
+        def fgs(z):
+            d, g = fg(z * scf)
+            return d, g * scf
+        bounds = [(lo[i] / sc[i] if np.isfinite(lo[i]) else None, None)
+                  for i in np.flatnonzero(free)]
+        res = optimize.minimize(fgs, x0[free] / scf, jac=True, method="L-BFGS-B",
+                                bounds=bounds,
+                                options={"maxiter": 1000, "ftol": 1e-14, "gtol": 1e-8})
+        return float(res.fun)
     bounds = [(lo[i] if np.isfinite(lo[i]) else None, None) for i in np.flatnonzero(free)]
     res = optimize.minimize(fg, x0[free], jac=True, method="L-BFGS-B", bounds=bounds,
                             options={"maxiter": 1000, "ftol": 1e-14, "gtol": 1e-8})

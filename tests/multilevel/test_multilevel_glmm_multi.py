@@ -128,3 +128,31 @@ def test_glmm_multi_bad_input():
         mixed(F_C, bad, family="poisson")
     with pytest.raises(ModelSpecificationError, match="negative binomial"):
         mixed(F_C, GT, family="negative_binomial")
+
+
+def test_wald_confint_glmm_multi():
+    fit = _fit(F_C)
+    ci = fit.confint(method="wald")
+    se = np.sqrt(np.diag(fit.vcov.to_numpy()))
+    fe = ci.iloc[fit._core.k:]
+    assert_allclose(fe["ci_lower"], fit.fixef.to_numpy() - 1.959963984540054 * se, rtol=1e-12)
+    # confint(fit, method = "Wald")[fixed rows]  (lme4's default fit: its intercept is 1.6e-5
+    # from the exact optimum, see the module docstring, hence atol 5e-5)
+    ref = json.loads((DATA / "r_results" / "multilevel" / "glmm_multi_profile.json").read_text())
+    assert_allclose(fe["ci_lower"], ref["wald_lower"], rtol=1e-4, atol=5e-5)
+    assert_allclose(fe["ci_upper"], ref["wald_upper"], rtol=1e-4, atol=5e-5)
+    with pytest.raises(ModelSpecificationError, match="boot"):
+        fit.confint(method="boot")
+
+
+@pytest.mark.slow
+def test_profile_confint_glmm_multi_equals_lme4():
+    # confint(fit, method = "profile")  (tests/data/r_scripts/multilevel/glmm_multi_profile.R);
+    # theta rows are lme4's .sig01.. (the relative SDs of a GLMM), then the fixed effects
+    ref = json.loads((DATA / "r_results" / "multilevel" / "glmm_multi_profile.json").read_text())
+    ci = _fit(F_C).confint(method="profile")
+    ours = ci[["ci_lower", "ci_upper"]].to_numpy()
+    theirs = np.column_stack([ref["ci_lower"], ref["ci_upper"]])
+    # lme4 inverts a spline of its profile and its PIRLS stops at 1e-7; the ends agree to 1.3e-4
+    # relative (7.7e-5 absolute for the intercept's lower end near 0)
+    assert_allclose(ours, theirs, rtol=2e-4, atol=1e-4)
