@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import DataIssue, DataQualityWarning, DataValidationError
+from ..io.validate import row_label
 
 _MISSING = ("ml", "listwise", "raise")
 
@@ -52,9 +53,13 @@ def onehot(codes: np.ndarray, n_cat: np.ndarray) -> np.ndarray:
     return Y
 
 
-def _as_frame(data) -> pd.DataFrame:
-    if isinstance(data, pd.DataFrame):
-        return data
+def _as_frame(data, what: str = "the model") -> pd.DataFrame:
+    """Data entry through the input layer: an ItemData gives its item responses, an
+    empty frame is refused (psychometrics.io.as_frame)."""
+    from ..io.itemdata import ItemData, as_frame
+
+    if isinstance(data, (pd.DataFrame, ItemData)):
+        return as_frame(data, what, items_only=True)
     arr = np.asarray(data, dtype=float)
     if arr.ndim != 2:
         raise DataValidationError(
@@ -78,7 +83,7 @@ def prepare_responses(data, items: Sequence[str] | None = None, *,
         raise DataValidationError(
             f"The 'missing' parameter must be one of {', '.join(map(repr, _MISSING))}; got "
             f"{missing!r} instead.")
-    df = _as_frame(data)
+    df = _as_frame(data, what)
     if items is None:
         items = [str(c) for c in df.columns]
     else:
@@ -101,16 +106,19 @@ def prepare_responses(data, items: Sequence[str] | None = None, *,
         col = sub[it]
         num = pd.to_numeric(col, errors="coerce")
         bad = num.isna() & col.notna()
-        for lab in col.index[bad][:50]:
-            issues.append(DataIssue(lab, it, col[lab], "not a number"))
+        for pos in np.flatnonzero(bad.to_numpy())[:50]:
+            issues.append(DataIssue(int(pos) + 1, it, col.iat[pos], "not a number",
+                                    row_label(int(pos), col.index)))
         v = num.to_numpy(dtype=float)
         frac = np.isfinite(v) & (v != np.round(v))
         for pos in np.nonzero(frac)[0][:50]:
-            issues.append(DataIssue(col.index[pos], it, _num(v[pos]),
-                                    "not a whole number (responses must be category codes)"))
+            issues.append(DataIssue(int(pos) + 1, it, _num(v[pos]),
+                                    "not a whole number (responses must be category codes)",
+                                    row_label(int(pos), col.index)))
         inf = np.isinf(v)
         for pos in np.nonzero(inf)[0][:50]:
-            issues.append(DataIssue(col.index[pos], it, _num(v[pos]), "infinite"))
+            issues.append(DataIssue(int(pos) + 1, it, _num(v[pos]), "infinite",
+                                    row_label(int(pos), col.index)))
         values[:, j] = np.where(np.isfinite(v), v, np.nan)
     if categories is not None:
         for j, it in enumerate(items):
@@ -119,9 +127,10 @@ def prepare_responses(data, items: Sequence[str] | None = None, *,
                 v = values[:, j]
                 out = ~np.isnan(v) & ~np.isin(v, allowed)
                 for pos in np.nonzero(out)[0][:50]:
-                    issues.append(DataIssue(sub.index[pos], it, _num(v[pos]),
+                    issues.append(DataIssue(int(pos) + 1, it, _num(v[pos]),
                                             f"not one of the item's categories "
-                                            f"{[_num(a) for a in allowed]}"))
+                                            f"{[_num(a) for a in allowed]}",
+                                            row_label(int(pos), sub.index)))
     if issues:
         raise DataValidationError(
             f"{len(issues)} response(s) cannot be used as item categories:", issues,
@@ -131,7 +140,8 @@ def prepare_responses(data, items: Sequence[str] | None = None, *,
     dropped: list = []
     reason = ""
     if missing == "raise" and not obs.all():
-        cells = [DataIssue(labels[i], items[j], None, "missing response")
+        cells = [DataIssue(int(i) + 1, items[j], None, "missing response",
+                           row_label(int(i), sub.index))
                  for i, j in zip(*np.nonzero(~obs))]
         raise DataValidationError(
             f"{len(cells)} missing response(s) and missing='raise':", cells,

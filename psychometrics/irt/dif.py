@@ -50,12 +50,21 @@ class MultiGroupFit:
 
 
 def _split_groups(data, group, items, model, categories, missing):
+    from ..io.itemdata import ItemData, as_frame
+
+    if isinstance(data, ItemData):      # its group column and its items
+        items = list(data.items) if items is None else items
+        group = data.group if group is None else group
+    if isinstance(data, (pd.DataFrame, ItemData)):
+        data = as_frame(data, "DIF")
     g = pd.Series(group, index=data.index) if not isinstance(group, str) else data[group]
     if g.isna().any():
-        rows = list(g.index[g.isna()][:10])
+        pos = np.flatnonzero(g.isna().to_numpy())
+        rows = ", ".join(str(int(p) + 1) for p in pos[:10]) + (" ..." if len(pos) > 10 else "")
         raise DataValidationError(
-            f"{int(g.isna().sum())} row(s) have no group (rows {rows}); give every row a group "
-            "or drop those rows.")
+            f"{int(g.isna().sum())} row(s) have no group (data rows {rows}; data rows are "
+            f"numbered from 1 at the first row below the header); give every row a group or "
+            f"drop those rows.")
     levels = tuple(pd.unique(g))
     if len(levels) < 2:
         raise DataValidationError(f"DIF needs at least two groups; the group has {levels}.")

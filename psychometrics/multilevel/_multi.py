@@ -1034,6 +1034,8 @@ def mixed_multi(formula: str, data: pd.DataFrame, reml: bool = True,
     crossed ``(1 | patient) + (1 | rater)``, random slopes in any term. R equivalent:
     ``lmerTest::lmer(formula, data, REML = reml)``.
     """
+    from ..io.itemdata import as_frame
+    data = as_frame(data, "mixed")   # data entry: an ItemData, or an empty frame refused
     spec, y, X, raw, n_dropped = _prepare_multi(formula, data, weights=weights)
     t0 = _time.perf_counter()
     if spec.weights is not None:

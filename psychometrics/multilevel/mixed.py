@@ -311,8 +311,9 @@ def _prior_weights(weights, data: pd.DataFrame, w_resp):
     bad = np.flatnonzero(w < 0)
     if bad.size:
         raise ModelSpecificationError(
-            f"Prior weights must be non-negative; {wname!r} is negative in row(s) "
-            f"{list(data.index[bad[:10]])} (values {list(w[bad[:10]])}).")
+            f"Prior weights must be non-negative; {wname!r} is negative in data row(s) "
+            f"{[int(b) + 1 for b in bad[:10]]} (values {[float(v) for v in w[bad[:10]]]}; data "
+            f"rows are numbered from 1 at the first row below the header).")
     return w if w_resp is None else w * w_resp
 
 
@@ -922,6 +923,8 @@ def mixed(formula: str, data: pd.DataFrame, groups: str | None = None,
     >>> fit = mixed("Reaction ~ Days + (Days | Subject)", sleepstudy)   # doctest: +SKIP
     >>> fit.fixed_effects                                                # doctest: +SKIP
     """
+    from ..io.itemdata import as_frame
+    data = as_frame(data, "mixed")   # data entry: an ItemData, or an empty frame refused
     if not isinstance(reml, (bool, np.bool_)):
         raise ModelSpecificationError(f"The 'reml' parameter must be True or False. Got {reml!r}.")
     if family not in ("gaussian", "binomial", "poisson", "negative_binomial"):

@@ -262,7 +262,7 @@ def progress(data: pd.DataFrame, outcome: str, predictors, id: str, time: str, l
         raise ModelSpecificationError(f"predictors contains duplicates: {preds}.")
     if not isinstance(lag, (int, np.integer)) or lag < 1:
         raise ModelSpecificationError(f"The 'lag' parameter must be a positive integer. Got {lag!r}.")
-    check_panel(data, id, time, [outcome] + preds)
+    data = check_panel(data, id, time, [outcome] + preds, func="progress")   # data entry
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)
         d = decompose(data, id, time, preds, detrend=detrend)

@@ -183,7 +183,7 @@ def statsby(data: pd.DataFrame, id, columns, alpha: float = 0.05):
     if isinstance(id, (list, tuple)):
         return _statsby_three_level(data, list(id), columns, alpha)
     cols = _as_list(columns)
-    check_panel(data, id, None, cols)
+    data = check_panel(data, id, None, cols, func="statsby")
     if not (0 < alpha < 1):
         raise ModelSpecificationError(f"The 'alpha' parameter must be in (0, 1). Got {alpha!r}.")
     sub = data[[id] + cols].dropna(subset=cols)

@@ -37,10 +37,8 @@ def score(study: "Study", data: "StudyData", key: str) -> Any:
     from ..scoring import score as _score
 
     inst = study.instrument(key)
-    frame = pd.concat([data.frame[[study.data.id, study.data.time]],
-                       data.items[key].rename(columns=data.columns[key])], axis=1)
-    return _score(frame, inst, columns=data.columns[key], id=study.data.id,
-                  time=study.data.time)
+    # the ItemData of load_data: mapped and checked once, scored as it is
+    return _score(data.item_data[key], inst)
 
 
 def scores_frame(scored: Any, inst) -> pd.DataFrame:
@@ -559,10 +557,10 @@ def validity(ctx: "Context") -> Any:
             block = pd.concat([data.items[k].loc[chosen.index] for k in keys], axis=1)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                res_htmt = htmt("\n".join(lines), block)
+                res_htmt = htmt("\n".join(lines), block, missing="pairwise")
             if not np.isfinite(res_htmt.matrix.to_numpy()).all():
                 # a zero item correlation makes the geometric mean (HTMT2) undefined
-                res_htmt = htmt("\n".join(lines), block, htmt2=False)
+                res_htmt = htmt("\n".join(lines), block, htmt2=False, missing="pairwise")
     return ValidityBundle(correlations=cor, htmt=res_htmt, labels=labels,
                           n_patients=int(len(chosen)), occasion=spec.occasion,
                           htmt_items=items)

@@ -27,7 +27,8 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from ..exceptions import BankIssue, PsychometricsError, StudyFileError
+from ..exceptions import BankIssue, DataValidationError, PsychometricsError, StudyFileError, plain
+from ..io.itemdata import item_data
 from . import describe
 from .study import Study
 
@@ -66,14 +67,18 @@ class StudyData:
     """The merged data and, per instrument, its item responses.
 
     ``frame`` keeps the id and time columns (and any others) as read;
-    ``items[key]`` is a float DataFrame (columns: item ids, index aligned with
-    ``frame``); ``columns[key]`` maps item ids to the data columns they came from.
+    ``item_data[key]`` is the instrument's :class:`~psychometrics.io.ItemData`
+    (item columns mapped to item ids and checked against the response scale once,
+    by :func:`psychometrics.io.item_data`); ``items[key]`` its responses (a float
+    DataFrame, columns: item ids, index aligned with ``frame``); ``columns[key]``
+    maps item ids to the data columns they came from.
     """
 
     frame: pd.DataFrame
     items: dict[str, pd.DataFrame]
     columns: dict[str, dict[str, str]]
     files: tuple[Path, ...]
+    item_data: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -150,6 +155,7 @@ def load_data(study: Study) -> StudyData:
                                           "patient may have one row per occasion."))
 
     items: dict[str, pd.DataFrame] = {}
+    idata: dict = {}
     colmap: dict[str, dict[str, str]] = {}
     for key in study.instruments:
         inst = study.instrument(key)
@@ -163,35 +169,48 @@ def load_data(study: Study) -> StudyData:
                                              f"the data (its columns: {_cols(frame)})."))
         if absent:
             continue
-        block_cols: dict[str, pd.Series] = {}
-        lo, hi = inst.response_scale.min, inst.response_scale.max
-        for iid, c in cols.items():
-            raw = frame[c]
-            x = pd.to_numeric(raw, errors="coerce")
-            bad = x.isna() & raw.notna()
-            if bad.any():
-                i = int(np.flatnonzero(bad.to_numpy())[0])
-                issues.append(study.issue(f"instruments.{key}", f"column {c!r} has {int(bad.sum())} "
-                                                                f"non-numeric responses, e.g. "
-                                                                f"{raw.iloc[i]!r} in data row {i + 1}."))
-                continue
-            out = x.notna() & ((x < lo) | (x > hi))
-            if out.any():
-                i = int(np.flatnonzero(out.to_numpy())[0])
-                issues.append(study.issue(f"instruments.{key}", f"column {c!r} has {int(out.sum())} "
-                                                                f"responses outside {inst.id}'s scale "
-                                                                f"{lo}..{hi}, e.g. {x.iloc[i]:g} in "
-                                                                f"data row {i + 1}."))
-                continue
-            block_cols[iid] = x.astype(float)
-        # built at once: inserting thousands of columns one by one fragments the frame
-        # (and pandas warns once per column)
-        items[key] = pd.DataFrame(block_cols, index=frame.index)
+        try:
+            # the one response check of the package: items mapped to ids, scale checked once
+            idata[key] = item_data(frame, inst, columns=cols, id=ds.id, time=ds.time)
+        except DataValidationError as exc:
+            issues.extend(_response_issues(study, key, inst, exc))
+            continue
+        items[key] = idata[key].responses
     if len(issues) > 30:
         issues = issues[:30] + [BankIssue("", f"... and {len(issues) - 30} more problems.")]
     if issues:
         raise StudyFileError(study.source, issues)
-    return StudyData(frame=frame, items=items, columns=colmap, files=tuple(study.data_paths()))
+    return StudyData(frame=frame, items=items, columns=colmap, files=tuple(study.data_paths()),
+                     item_data=idata)
+
+
+def _response_issues(study: Study, key: str, inst, exc: DataValidationError) -> list[BankIssue]:
+    """Study-file issues from the input layer's error: one per column, with its count and
+    first example (the study file names columns, not cells)."""
+    lo, hi = inst.response_scale.min, inst.response_scale.max
+    by_col: dict = {}
+    for i in exc.issues:
+        by_col.setdefault((i.column, i.problem.split(";")[0]), []).append(i)
+    out = []
+    for (col, what), lst in by_col.items():
+        first = lst[0]
+        if what.startswith("the id is missing") or what.startswith("the time is missing"):
+            key = "data.id" if what.startswith("the id") else "data.time"
+            rows = ", ".join(str(i.data_row) for i in lst[:5]) + (" ..." if len(lst) > 5 else "")
+            out.append(study.issue(key, f"column {col!r} is blank in {len(lst)} data row(s) "
+                                        f"({rows}); every row needs its patient and occasion: "
+                                        f"fill them in or remove those rows."))
+            continue
+        where = f"e.g. {plain(first.value)!r} in data row {first.data_row}" \
+            if first.data_row is not None else ""
+        if what.startswith("outside the response scale"):
+            what = f"outside {inst.id}'s scale {lo:g}..{hi:g}"
+        elif what.startswith("text in a numeric column"):
+            what = "non-numeric"
+        out.append(study.issue(f"instruments.{key}", f"column {col!r} has {len(lst)} {what} "
+                                                     f"response(s), {where}." if where else
+                               f"column {col!r}: {first.problem}"))
+    return out
 
 
 def _cols(df: pd.DataFrame, n: int = 12) -> str:
