@@ -345,6 +345,14 @@ def preflight(study: Study, data: StudyData) -> list[str]:
             issues.append(study.issue("analyses.progress.outcome_column",
                                       f"column {col!r} must hold numbers; found "
                                       f"{data.frame[col].iloc[first]!r} in data row {first + 1}."))
+    cl = getattr(ds, "cluster", None)
+    if cl is not None and cl not in data.frame.columns:
+        issues.append(study.issue("data.cluster", f"column {cl!r} (the therapist) is not in the "
+                                                  f"data (its columns: {_cols(data.frame)})."))
+    elif cl is not None and an.progress is not None and an.progress.method != "observed":
+        issues.append(study.issue("analyses.progress.method",
+                                  f"method {an.progress.method!r} is not available with three "
+                                  "levels (data.cluster); use 'observed' or drop data.cluster."))
     if an.progress is not None:
         lag = an.progress.lag
         if per_patient.max() <= max(lag, 1):

@@ -75,6 +75,9 @@ class DataSpec(_Frozen):
     files: tuple[str, ...] = Field(min_length=1)
     id: str = Field(min_length=1)
     time: str = Field(min_length=1)
+    #: a level above the patient (the therapist column): the progress analysis is then the
+    #: three-level one (multilevel.progress(..., cluster=...))
+    cluster: str | None = Field(default=None, min_length=1)
     missing_values: tuple[str, ...] = ("", "NA", "NaN", ".")
     #: CSV reading (see :func:`psychometrics.io.read_responses`): field separator,
     #: decimal mark and text encoding; guessed (separator, decimal) or UTF-8 when absent.
