@@ -32,7 +32,53 @@ HS_MODEL = """ visual  =~ x1 + x2 + x3
               speed   =~ x7 + x8 + x9 """
 
 
-from _bench import median_seconds as timeit, r_timings  # noqa: E402
+from _bench import median_seconds as timeit, median_wall_cpu, r_timings  # noqa: E402
+
+# single-level FIML (issue #18): HolzingerSwineford1939 with 10% of the x1..x9 cells
+# missing (the cells listed in tests/data/datasets/scaled/hs_missing10_cells.csv, drawn
+# once with numpy.random.default_rng(20260)); lavaan is timed live in the same run
+FIML_R = """suppressPackageStartupMessages(library(lavaan))
+HS <- read.csv("tests/data/datasets/HolzingerSwineford1939.csv")
+cells <- read.csv("tests/data/datasets/scaled/hs_missing10_cells.csv")
+for (k in seq_len(nrow(cells))) HS[HS$id == cells$id[k], cells$variable[k]] <- NA
+m <- ' visual =~ x1 + x2 + x3
+       textual =~ x4 + x5 + x6
+       speed =~ x7 + x8 + x9 '
+f <- cfa(m, data = HS, missing = "ml")
+ts <- sapply(1:{reps}, function(i) system.time(cfa(m, data = HS, missing = "ml"))[["elapsed"]])
+cat(median(ts), fitMeasures(f, "chisq"), "\\n")
+"""
+
+
+def hs_missing10() -> pd.DataFrame:
+    """HolzingerSwineford1939 with the cells of hs_missing10_cells.csv set to NaN."""
+    hs = pd.read_csv(ROOT / "tests" / "data" / "datasets" / "HolzingerSwineford1939.csv")
+    cells = pd.read_csv(ROOT / "tests" / "data" / "datasets" / "scaled" /
+                        "hs_missing10_cells.csv")
+    pos = {i: k for k, i in enumerate(hs["id"])}
+    for i, v in zip(cells["id"], cells["variable"]):
+        hs.loc[pos[i], v] = float("nan")
+    return hs
+
+
+def bench_fiml(reps: int = 10) -> None:
+    """Single-level FIML, ours and lavaan (live via Rscript; skipped without R)."""
+    import shutil
+    import subprocess
+    d = hs_missing10()
+    ours, ours_cpu = median_wall_cpu(lambda: sem.fit(HS_MODEL, d, missing="ml"), reps)
+    chisq = sem.fit(HS_MODEL, d, missing="ml").fit_measures["chisq"]
+    print(f"\nFIML, HolzingerSwineford1939 with {d[[f'x{j}' for j in range(1, 10)]].isna().mean().mean():.1%}"
+          f" cells missing (chisq ours {chisq:.4f})")
+    if not shutil.which("Rscript"):
+        print(f"{'fiml_hs_missing10':<26}{ours:>10.4f}   lavaan: skipped (no Rscript)")
+        return
+    out = subprocess.run(["Rscript", "-e", FIML_R.replace("{reps}", str(reps))], cwd=ROOT,
+                         capture_output=True, text=True, check=True).stdout.split()
+    lav, lav_chisq = float(out[0]), float(out[1])
+    print(f"{'key':<26}{'ours (s)':>10}{'ours cpu':>10}{'lavaan (s)':>12}{'ratio':>8}")
+    print(f"{'fiml_hs_missing10':<26}{ours:>10.4f}{ours_cpu:>10.4f}{lav:>12.4f}{ours / lav:>8.2f}"
+          f"   (lavaan chisq {lav_chisq:.4f}, live)")
 
 
 def main():
@@ -70,6 +116,7 @@ def main():
         ours = timeit(fn, reps)
         theirs = r[key]["median_s"]
         print(f"{key:<26}{ours:>10.4f}{theirs:>12.4f}{ours / theirs:>8.2f}")
+    bench_fiml()
 
 
 if __name__ == "__main__":

@@ -33,6 +33,8 @@ _SHORTCUTS = {
     "load_instrument": ("psychometrics.instruments", "load_instrument"),
     "list_instruments": ("psychometrics.instruments", "list_instruments"),
     "score": ("psychometrics.scoring", "score"),
+    "item_data": ("psychometrics.io", "item_data"),
+    "ItemData": ("psychometrics.io", "ItemData"),
 }
 
 

@@ -108,10 +108,12 @@ def plain(value: Any) -> Any:
 class DataIssue:
     """One offending cell or row of user data.
 
-    ``row`` is the 0-based position of the row in the input (``None`` when the
-    issue concerns a whole column); messages show it as the 1-based *data
-    row* a spreadsheet user counts below the header (position 0 is data row
-    1). ``column`` is the data column, ``value`` the offending value and
+    ``row`` is the 1-based *data row*: the rows a spreadsheet user counts
+    below the header (the first data row is 1; position ``i`` of a DataFrame,
+    ``df.iloc[i]``, is data row ``i + 1``). Every message, issue table and
+    ``DataIssue`` of the package counts rows this way (:data:`ROW_NUMBERING`).
+    ``row`` is ``None`` (or ``"all"``) when the issue concerns a whole column.
+    ``column`` is the data column, ``value`` the offending value and
     ``index`` the DataFrame index label where it differs from the position.
     """
 
@@ -123,9 +125,15 @@ class DataIssue:
 
     @property
     def data_row(self) -> int | None:
-        """The 1-based data row (header excluded), or None."""
+        """The 1-based data row (header excluded), or None for a whole column."""
         r = plain(self.row)
-        return r + 1 if isinstance(r, int) and not isinstance(r, bool) else None
+        return r if isinstance(r, int) and not isinstance(r, bool) else None
+
+    @property
+    def position(self) -> int | None:
+        """The 0-based position of the row (``df.iloc[issue.position]``), or None."""
+        r = self.data_row
+        return None if r is None else r - 1
 
     def __str__(self) -> str:
         n = self.data_row
@@ -135,6 +143,9 @@ class DataIssue:
                 where += f" (index {plain(self.index)!r})"
         elif self.row in (None, "-", "all"):
             where = "all rows" if self.row == "all" else "column"
+            if where == "column" and self.column is not None:
+                value = "" if self.value is None else f", value {plain(self.value)!r}"
+                return f"column {self.column!r}{value}: {self.problem}"
         else:
             where = f"row {plain(self.row)}"
         col = f", column {self.column!r}" if self.column is not None else ""

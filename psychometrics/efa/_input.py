@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..io.itemdata import ItemData, as_frame, numeric_matrix
 from ..exceptions import (
     DataIssue,
     DataValidationError,
@@ -119,43 +120,27 @@ def _labels(data: Any, p: int, prefix: str = "V") -> tuple[str, ...]:
     return tuple(f"{prefix}{i + 1}" for i in range(p))
 
 
-def _as_float_frame(data: Any, argname: str) -> tuple[np.ndarray, tuple[str, ...]]:
-    if isinstance(data, pd.DataFrame):
-        if all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t)
-               for t in data.dtypes):
-            x = data.to_numpy(dtype=float, na_value=np.nan)
-            return x, _labels(data, x.shape[1])
-        issues = []
-        cols = []
-        for c in data.columns:
-            s = data[c]
-            if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
-                cols.append(pd.to_numeric(s, errors="coerce").astype(float).to_numpy())
-            else:
-                conv = pd.to_numeric(s, errors="coerce")
-                bad = s.notna() & conv.isna()
-                for pos in np.flatnonzero(bad.to_numpy())[:20]:
-                    issues.append(DataIssue(row=int(pos), column=str(c), value=s.iloc[pos],
-                                            problem="not a number"))
-                cols.append(conv.astype(float).to_numpy())
-        if issues:
+def _as_float_frame(data: Any, argname: str, caller: str = "fa"
+                    ) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Raw responses or a matrix as floats, through the input layer: an
+    :class:`~psychometrics.io.ItemData` gives its item responses, an empty
+    frame is refused, non-numeric and infinite cells are named by data row."""
+    if not isinstance(data, (pd.DataFrame, ItemData)):
+        try:
+            arr = np.asarray(data, dtype=float)
+        except (TypeError, ValueError) as exc:
             raise DataValidationError(
-                f"The {argname}= argument has non-numeric values; factor analysis needs "
-                "numeric item responses.", issues,
-                hint="Recode the responses to numbers (e.g. with psychometrics.scoring) "
-                     "or drop the offending columns.")
-        x = np.column_stack(cols) if cols else np.empty((len(data), 0))
-        return x, _labels(data, x.shape[1])
-    try:
-        x = np.asarray(data, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise DataValidationError(
-            f"The {argname}= argument cannot be converted to a numeric matrix ({exc}).") from exc
-    if x.ndim != 2:
-        raise DataValidationError(
-            f"The {argname}= argument must be 2-dimensional (rows = respondents, "
-            f"columns = items, or a square correlation matrix); got {x.ndim} dimension(s).")
-    return x, _labels(data, x.shape[1])
+                f"The {argname}= argument cannot be converted to a numeric matrix "
+                f"({exc}).") from exc
+        if arr.ndim != 2:
+            raise DataValidationError(
+                f"The {argname}= argument must be 2-dimensional (rows = respondents, "
+                f"columns = items, or a square correlation matrix); got {arr.ndim} "
+                f"dimension(s).")
+        data = arr
+    df = as_frame(data, caller, argname=argname, items_only=True, arrays=True)
+    x = numeric_matrix(df, caller, argname=argname)
+    return x, _labels(df, x.shape[1])
 
 
 def prepare_correlation(data: Any, *, n_obs: float | None = None, missing: str = "pairwise",
@@ -183,7 +168,7 @@ def prepare_correlation(data: Any, *, n_obs: float | None = None, missing: str =
             raise ModelSpecificationError(
                 f"The 'n_obs' parameter of {caller} must be a number of observations "
                 f"greater than 1. Got {n_obs!r} instead.")
-    x, items = _as_float_frame(data, "data")
+    x, items = _as_float_frame(data, "data", caller)
     p = x.shape[1]
     if p < min_items:
         raise DataValidationError(
@@ -232,12 +217,6 @@ def prepare_correlation(data: Any, *, n_obs: float | None = None, missing: str =
         raise ModelSpecificationError(
             f"The 'n_obs' parameter of {caller} is only for a correlation-matrix input; "
             "with raw data the number of rows is used.")
-    if np.isinf(x).any():
-        rows, cols = np.nonzero(np.isinf(x))
-        raise DataValidationError(
-            "The data contain infinite values.",
-            [DataIssue(row=int(i), column=items[j], value=float(x[i, j]), problem="infinite")
-             for i, j in zip(rows, cols)])
     if missing == "listwise":
         keep = ~np.isnan(x).any(axis=1)
         x = x[keep]
@@ -253,8 +232,8 @@ def prepare_correlation(data: Any, *, n_obs: float | None = None, missing: str =
         col = x[:, j]
         obs = col[~np.isnan(col)]
         if obs.size < 3:
-            issues.append(DataIssue(row="-", column=name, value=int(obs.size),
-                                    problem="fewer than 3 observed responses"))
+            issues.append(DataIssue(row="-", column=name, value=None,
+                                    problem=f"{obs.size} observed response(s), fewer than 3"))
         elif np.ptp(obs) == 0:
             issues.append(DataIssue(row="-", column=name, value=float(obs[0]),
                                     problem="item has no variance (every response is equal)"))

@@ -47,7 +47,15 @@ def read_table(path: str, items: list[str] | None = None, *, instrument: str | N
         inst = load_instrument(instrument).with_form(form)
     df = read_responses(p, instrument=inst, **read_kw)
     if inst is not None and not items:
-        items = list(inst.item_ids)
+        # the bank's items, checked against its response scale by the input layer
+        from ..io import item_data
+
+        try:
+            return item_data(df, inst).responses
+        except DataValidationError as exc:     # these commands have no --invalid option
+            raise DataValidationError(exc.summary, exc.issues,
+                                      hint="Correct the values or leave the cells blank.",
+                                      max_listed=exc.max_listed) from None
     if items:
         missing = [i for i in items if i not in df.columns]
         if missing:

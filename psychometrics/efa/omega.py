@@ -99,8 +99,10 @@ class OmegaResult:
 
 def schmid_leiman(r: np.ndarray, n_factors: int = 3, method: str = "minres",
                   rotation: str = "oblimin", n_obs: float | None = None,
-                  option: str = "equal") -> dict[str, np.ndarray]:
+                  option: str = "equal", items: list[str] | None = None) -> dict[str, np.ndarray]:
     """Schmid-Leiman transformation of correlation matrix ``r`` (``psych::schmid``).
+
+    ``items`` names the rows and columns of ``r`` in warnings (V1, V2, ... without it).
 
     Returns a dict with ``sl`` (p x (k+4): g, F1*..Fk*, h2, u2, p2), ``orth``
     (varimax loadings), ``oblique`` (rotated pattern), ``phi``, ``gload``.
@@ -114,8 +116,9 @@ def schmid_leiman(r: np.ndarray, n_factors: int = 3, method: str = "minres",
     ``h2 = rowSums(orth^2)``, ``u2 = 1 - h2``, ``p2 = g^2 / h2``.
     """
     p = r.shape[0]
+    r_in = r if items is None else pd.DataFrame(r, index=list(items), columns=list(items))
     orth = FactorAnalysis(n_factors, method=method, rotation="varimax").fit(
-        r, n_obs=n_obs).loadings.to_numpy()
+        r_in, n_obs=n_obs).loadings.to_numpy()
     if n_factors == 1:
         warnings.warn("omega with one factor: omega_h is not meaningful (psych: 'Omega_h for "
                       "1 factor is not meaningful, just omega_t').", ReliabilityWarning,
@@ -212,7 +215,8 @@ def omega(data: Any, n_factors: int = 3, method: str = "minres", rotation: str =
     m = ci.r.copy()
     items = list(ci.items)
     p = len(items)
-    sl_parts = schmid_leiman(m, n_factors, method, rot, n_obs=ci.n_obs, option=option)
+    sl_parts = schmid_leiman(m, n_factors, method, rot, n_obs=ci.n_obs, option=option,
+                             items=[str(i) for i in items])
     sl = sl_parts["sl"].copy()
     k = n_factors
     key = np.ones(p)

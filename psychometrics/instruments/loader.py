@@ -9,6 +9,7 @@ Every problem of a file is reported in one :class:`BankValidationError`.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -300,14 +301,19 @@ def loc_str(loc: tuple) -> str:
     return out
 
 
+def _index_or_key(part: str):
+    """A list index (ASCII digits only: '²'.isdigit() is True but int('²') fails) or a key."""
+    return int(part) if re.fullmatch(r"-?[0-9]+", part) else part
+
+
 def parse_loc(loc: str) -> tuple:
     parts: list = []
     for chunk in loc.replace("]", "").split("."):
         pieces = chunk.split("[")
         if pieces[0]:
-            parts.append(int(pieces[0]) if pieces[0].lstrip("-").isdigit() else pieces[0])
+            parts.append(_index_or_key(pieces[0]))
         # a key may itself contain '[' or '.' (e.g. a scale named '['): keep it as text
-        parts.extend(int(p) if p.lstrip("-").isdigit() else p for p in pieces[1:])
+        parts.extend(_index_or_key(p) for p in pieces[1:])
     return tuple(parts)
 
 

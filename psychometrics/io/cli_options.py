@@ -30,7 +30,7 @@ def read_options(args: argparse.Namespace) -> dict:
     sheet = getattr(args, "sheet", None)
     if sheet is None:
         sheet = 0
-    elif str(sheet).isdigit():
+    elif str(sheet).isdecimal():
         sheet = int(sheet)
     return {"sep": sep, "decimal": getattr(args, "decimal", None),
             "encoding": getattr(args, "encoding", None), "sheet": sheet}

@@ -57,7 +57,8 @@ def read_responses(path: str | os.PathLike, *, instrument: Any = None, format: s
                    sheet: str | int = 0, value_labels: bool = True,
                    na_values: tuple[str, ...] = ("", "NA", "N/A", "NaN", "nan", "."),
                    sep: str | None = None, decimal: str | None = None,
-                   encoding: str | None = None, allow_empty: bool = False) -> pd.DataFrame:
+                   encoding: str | None = None, allow_empty: bool = False,
+                   text_columns: tuple[str, ...] = ()) -> pd.DataFrame:
     """Read a file of item responses into a DataFrame, one row per file row.
 
     The one reader of the package: the scoring, reliability and EFA commands
@@ -92,6 +93,9 @@ def read_responses(path: str | os.PathLike, *, instrument: Any = None, format: s
         line, never guessed.
     allow_empty : bool, default False
         Accept a file with a header but no data rows.
+    text_columns : tuple of str
+        Columns kept as text as written (ids such as ``007``, names, dates),
+        where present; blanks stay missing.
 
     Returns
     -------
@@ -128,13 +132,14 @@ def read_responses(path: str | os.PathLike, *, instrument: Any = None, format: s
     if not path.is_file():
         raise FileNotFoundError(f"No response file {str(path)!r}.")
     fmt = file_format(path, format)
+    text = {c: str for c in text_columns}
     if fmt in ("csv", "tsv"):
         df = _read_text(path, "\t" if fmt == "tsv" and sep is None else sep, decimal, encoding,
-                        na_values)
+                        na_values, text)
     elif fmt == "excel":
         df = _guard(path, "an Excel workbook",
                     lambda: pd.read_excel(path, sheet_name=sheet, na_values=list(na_values),
-                                          keep_default_na=False))
+                                          keep_default_na=False, dtype=text or None))
         _no_duplicate_columns(path, [str(c) for c in df.columns],
                               [c for c in df.columns if re.search(r"\.\d+$", str(c))])
     elif fmt == "parquet":
@@ -143,6 +148,12 @@ def read_responses(path: str | os.PathLike, *, instrument: Any = None, format: s
         df = _read_spss(path, instrument if value_labels else None)
     if len(df.columns) == 0:
         raise DataValidationError(f"Data file {path} is empty: it has no header row and no data.")
+    for c in text_columns:
+        if c in df.columns and df[c].dtype != object:
+            col = df[c]
+            df[c] = col.astype(object).where(col.notna(), None).map(
+                lambda v: v if v is None or isinstance(v, str) else
+                (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)))
     if len(df) == 0 and not allow_empty:
         raise DataValidationError(
             f"Data file {path} has a header ({_some(df.columns)}) but no data rows.")
@@ -213,7 +224,7 @@ def _row_words(line0: int) -> str:
 
 
 def _read_text(path: Path, sep: str | None, decimal: str | None, encoding: str | None,
-               na_values: tuple[str, ...]) -> pd.DataFrame:
+               na_values: tuple[str, ...], dtype: dict | None = None) -> pd.DataFrame:
     raw = path.read_bytes()
     text, used = _decode(path, raw, encoding)
     if not text.strip():
@@ -245,7 +256,7 @@ def _read_text(path: Path, sep: str | None, decimal: str | None, encoding: str |
     try:
         df = pd.read_csv(io.StringIO(text), sep=sep, decimal=decimal, na_values=list(na_values),
                          keep_default_na=False, engine="c", low_memory=False,
-                         skip_blank_lines=False)
+                         skip_blank_lines=False, dtype=dtype or None)
     except pd.errors.EmptyDataError:
         raise DataValidationError(f"Data file {path} is empty: it has no header row and "
                                   "no data.") from None

@@ -112,12 +112,12 @@ def long_to_wide(data: pd.DataFrame, *, id: str, time: str | None = None, item: 
     piv = pivot_long(data, id, time, item, values, items)
     issues = []
     for r in piv.duplicate_rows.tolist():
-        issues.append(DataIssue(r, item, data[item].iloc[r],
+        issues.append(DataIssue(r + 1, item, data[item].iloc[r],
                                 "duplicate (id, time, item): each administration may answer an "
                                 "item once; remove or correct the repeated row.",
                                 row_label(r, data.index)))
     for r in piv.unknown_rows.tolist():
-        issues.append(DataIssue(r, item, data[item].iloc[r],
+        issues.append(DataIssue(r + 1, item, data[item].iloc[r],
                                 f"unknown item; expected one of {list(items or [])}.",
                                 row_label(r, data.index)))
     if issues:

@@ -196,6 +196,10 @@ def row_label(pos: int, index: pd.Index | None):
 
 def describe_problem(kind: str, lo: float, hi: float) -> str:
     """The message for one kind of invalid cell, with how to fix it."""
+    if not (np.isfinite(lo) and np.isfinite(hi)):     # no response scale: numbers only
+        if kind == TEXT:
+            return "text in a numeric column; expected a number or a blank; correct the value."
+        return "infinite value; replace it with a valid response or leave the cell blank."
     scale = f"{lo:g}..{hi:g}"
     if kind == OUT_OF_RANGE:
         return f"outside the response scale {scale}; correct the value or leave the cell blank."

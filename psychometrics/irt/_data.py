@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import DataIssue, DataQualityWarning, DataValidationError
+from ..io.validate import row_label
 
 _MISSING = ("ml", "listwise", "raise")
 
@@ -42,6 +43,24 @@ class Responses:
         return onehot(self.codes, self.n_categories)
 
 
+def unique_patterns(codes: np.ndarray, n_cat: np.ndarray):
+    """Distinct response patterns (rows of ``codes``, -1 = missing) with the index of each
+    row's pattern and the counts, as ``np.unique(codes, axis=0, return_inverse=True,
+    return_counts=True)``; rows are coded as one integer when the pattern space fits in 62
+    bits (much faster than a lexicographic sort of rows)."""
+    n, J = codes.shape
+    width = np.asarray(n_cat, dtype=np.int64) + 1
+    if J and float(np.sum(np.log2(width.astype(float)))) < 62:
+        key = np.zeros(n, dtype=np.int64)
+        for j in range(J):
+            key = key * width[j] + (codes[:, j].astype(np.int64) + 1)
+        _, first, inv, cnt = np.unique(key, return_index=True, return_inverse=True,
+                                       return_counts=True)
+        return codes[first], inv.ravel(), cnt
+    uniq, inv, cnt = np.unique(codes, axis=0, return_inverse=True, return_counts=True)
+    return uniq, inv.ravel(), cnt
+
+
 def onehot(codes: np.ndarray, n_cat: np.ndarray) -> np.ndarray:
     n, J = codes.shape
     offs = np.concatenate([[0], np.cumsum(n_cat)])
@@ -52,9 +71,13 @@ def onehot(codes: np.ndarray, n_cat: np.ndarray) -> np.ndarray:
     return Y
 
 
-def _as_frame(data) -> pd.DataFrame:
-    if isinstance(data, pd.DataFrame):
-        return data
+def _as_frame(data, what: str = "the model") -> pd.DataFrame:
+    """Data entry through the input layer: an ItemData gives its item responses, an
+    empty frame is refused (psychometrics.io.as_frame)."""
+    from ..io.itemdata import ItemData, as_frame
+
+    if isinstance(data, (pd.DataFrame, ItemData)):
+        return as_frame(data, what, items_only=True)
     arr = np.asarray(data, dtype=float)
     if arr.ndim != 2:
         raise DataValidationError(
@@ -66,7 +89,8 @@ def _as_frame(data) -> pd.DataFrame:
 def prepare_responses(data, items: Sequence[str] | None = None, *,
                       categories: Mapping[str, Sequence] | None = None,
                       missing: str = "ml", n_par_per_item: Sequence[int] | None = None,
-                      min_obs: int = 1, what: str = "the model") -> Responses:
+                      min_obs: int = 1, what: str = "the model",
+                      extra_par_per_item: int = 0) -> Responses:
     """Check and code item responses (see :func:`psychometrics.irt.fit_irt` for the rules).
 
     ``categories`` maps an item to its full list of allowed values (e.g. from an item bank);
@@ -78,7 +102,7 @@ def prepare_responses(data, items: Sequence[str] | None = None, *,
         raise DataValidationError(
             f"The 'missing' parameter must be one of {', '.join(map(repr, _MISSING))}; got "
             f"{missing!r} instead.")
-    df = _as_frame(data)
+    df = _as_frame(data, what)
     if items is None:
         items = [str(c) for c in df.columns]
     else:
@@ -101,16 +125,19 @@ def prepare_responses(data, items: Sequence[str] | None = None, *,
         col = sub[it]
         num = pd.to_numeric(col, errors="coerce")
         bad = num.isna() & col.notna()
-        for lab in col.index[bad][:50]:
-            issues.append(DataIssue(lab, it, col[lab], "not a number"))
+        for pos in np.flatnonzero(bad.to_numpy())[:50]:
+            issues.append(DataIssue(int(pos) + 1, it, col.iat[pos], "not a number",
+                                    row_label(int(pos), col.index)))
         v = num.to_numpy(dtype=float)
         frac = np.isfinite(v) & (v != np.round(v))
         for pos in np.nonzero(frac)[0][:50]:
-            issues.append(DataIssue(col.index[pos], it, _num(v[pos]),
-                                    "not a whole number (responses must be category codes)"))
+            issues.append(DataIssue(int(pos) + 1, it, _num(v[pos]),
+                                    "not a whole number (responses must be category codes)",
+                                    row_label(int(pos), col.index)))
         inf = np.isinf(v)
         for pos in np.nonzero(inf)[0][:50]:
-            issues.append(DataIssue(col.index[pos], it, _num(v[pos]), "infinite"))
+            issues.append(DataIssue(int(pos) + 1, it, _num(v[pos]), "infinite",
+                                    row_label(int(pos), col.index)))
         values[:, j] = np.where(np.isfinite(v), v, np.nan)
     if categories is not None:
         for j, it in enumerate(items):
@@ -119,9 +146,10 @@ def prepare_responses(data, items: Sequence[str] | None = None, *,
                 v = values[:, j]
                 out = ~np.isnan(v) & ~np.isin(v, allowed)
                 for pos in np.nonzero(out)[0][:50]:
-                    issues.append(DataIssue(sub.index[pos], it, _num(v[pos]),
+                    issues.append(DataIssue(int(pos) + 1, it, _num(v[pos]),
                                             f"not one of the item's categories "
-                                            f"{[_num(a) for a in allowed]}"))
+                                            f"{[_num(a) for a in allowed]}",
+                                            row_label(int(pos), sub.index)))
     if issues:
         raise DataValidationError(
             f"{len(issues)} response(s) cannot be used as item categories:", issues,
@@ -131,7 +159,8 @@ def prepare_responses(data, items: Sequence[str] | None = None, *,
     dropped: list = []
     reason = ""
     if missing == "raise" and not obs.all():
-        cells = [DataIssue(labels[i], items[j], None, "missing response")
+        cells = [DataIssue(int(i) + 1, items[j], None, "missing response",
+                           row_label(int(i), sub.index))
                  for i, j in zip(*np.nonzero(~obs))]
         raise DataValidationError(
             f"{len(cells)} missing response(s) and missing='raise':", cells,
@@ -192,6 +221,7 @@ def prepare_responses(data, items: Sequence[str] | None = None, *,
             hint="Every category of every item needs at least one response.")
     n_cat = np.array([len(c) for c in cats])
     n_par = int(sum(n_par_per_item)) if n_par_per_item is not None else int(n_cat.sum())
+    n_par += int(extra_par_per_item) * len(n_cat)          # e.g. a second slope (bifactor)
     if n < max(min_obs, n_par + 1):
         raise DataValidationError(
             f"Too few respondents for {what}: {n} respondent(s) with responses for "

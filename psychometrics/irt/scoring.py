@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import DataIssue, DataValidationError, ModelSpecificationError
+from ..io.validate import row_label
 from ..results import Summary
 from . import _engine, _items
 from ._data import _num, onehot
@@ -56,8 +57,12 @@ class SumScoreTable:
 
 def _codes_for(result, data, items):
     """Code new data with the fitted model's categories (values outside them are errors)."""
-    df = data if isinstance(data, pd.DataFrame) else pd.DataFrame(
-        np.asarray(data, float), columns=list(items))
+    from ..io.itemdata import ItemData, as_frame
+
+    if isinstance(data, (pd.DataFrame, ItemData)):
+        df = as_frame(data, "score_persons", items_only=True)
+    else:
+        df = pd.DataFrame(np.asarray(data, float), columns=list(items))
     absent = [i for i in items if i not in df.columns]
     if absent:
         raise DataValidationError(
@@ -69,15 +74,17 @@ def _codes_for(result, data, items):
         v = pd.to_numeric(df[it], errors="coerce").to_numpy(float)
         raw = df[it].to_numpy()
         for pos in np.nonzero(np.isnan(v) & pd.notna(raw))[0][:50]:
-            issues.append(DataIssue(df.index[pos], it, raw[pos], "not a number"))
+            issues.append(DataIssue(int(pos) + 1, it, raw[pos], "not a number",
+                                    row_label(int(pos), df.index)))
         ok = ~np.isnan(v)
         pos = np.searchsorted(cats, v[ok])
         pos_c = np.clip(pos, 0, len(cats) - 1)
         good = cats[pos_c] == v[ok]
         for p in np.nonzero(ok)[0][~good][:50]:
-            issues.append(DataIssue(df.index[p], it, _num(v[p]),
+            issues.append(DataIssue(int(p) + 1, it, _num(v[p]),
                                     f"not one of the item's calibrated categories "
-                                    f"{list(result.categories[result.items.index(it)])}"))
+                                    f"{list(result.categories[result.items.index(it)])}",
+                                    row_label(int(p), df.index)))
         col = np.full(len(df), -1)
         col[np.nonzero(ok)[0][good]] = pos_c[good]
         codes[:, j] = col

@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import DataValidationError, DataIssue, ModelSpecificationError, ModelSyntaxError
+from ..io.validate import row_label
 
 __all__ = ["ParsedFormula", "RandomTerm", "parse_formula", "parse_rhs", "build_design",
            "evaluate_expression", "type3_contrasts", "factor_kind"]
@@ -268,7 +269,7 @@ class _Parser:
         if self.peek() in ("^", "**"):
             self.take()
             k = self.take()
-            if not k.isdigit():
+            if not k.isdecimal():
                 raise ModelSyntaxError(f"Formula {self.text!r}: '^' needs a whole number, got {k!r}.",
                                        token=k)
             base = node["terms"]
@@ -418,12 +419,15 @@ def _numeric(col: pd.Series, name: str) -> np.ndarray:
     if pd.api.types.is_bool_dtype(col):
         return col.to_numpy(dtype=float)
     if not pd.api.types.is_numeric_dtype(col):
-        bad = col[pd.to_numeric(col, errors="coerce").isna() & col.notna()]
+        mask = (pd.to_numeric(col, errors="coerce").isna() & col.notna()).to_numpy()
+        pos = np.flatnonzero(mask)
+        # 1-based data rows (the position in data), with the index label where it differs
         raise DataValidationError(
             f"Column {name!r} used in an arithmetic formula expression is not numeric "
-            f"(dtype {col.dtype}).",
-            [DataIssue(row=idx, column=name, value=v, problem="not a number")
-             for idx, v in bad.head(20).items()],
+            f"(dtype {col.dtype}); {len(pos)} value(s) are not numbers.",
+            [DataIssue(row=int(p) + 1, column=name, value=col.iat[p], problem="not a number",
+                       index=row_label(int(p), col.index))
+             for p in pos],
             hint=f"Convert {name!r} to numbers, or use it as a factor on its own.")
     return col.to_numpy(dtype=float, na_value=np.nan)
 
@@ -556,10 +560,13 @@ def _factor_spec(data: pd.DataFrame, factor: str, state: dict):
         codes = np.array([lookup.get(v, -1) for v in vals], dtype=np.int64)
     codes[(codes < 0) & notna] = -2
     if (codes == -2).any():
-        bad = [vals[i] for i in np.flatnonzero(codes == -2)[:5]]
+        pos = np.flatnonzero(codes == -2)
+        bad = [_lev_str(vals[i]) for i in pos[:5]]
+        rows = ", ".join(str(int(i) + 1) for i in pos[:5]) + (" ..." if len(pos) > 5 else "")
         raise ModelSpecificationError(
             f"Factor {factor} has level(s) {bad} that the fitted model did not have "
-            f"(levels {[_lev_str(v) for v in levels]}).")
+            f"(levels {[_lev_str(v) for v in levels]}), in data row(s) {rows} (data rows are "
+            f"numbered from 1 at the first row below the header).")
     return codes, levels, contrast, label
 
 
@@ -569,8 +576,12 @@ def _poly(x: np.ndarray, degree: int, state: dict, key):
     if key not in state:
         ok = np.isfinite(x)
         if not ok.all():
+            pos = np.flatnonzero(~ok)
+            rows = ", ".join(str(int(i) + 1) for i in pos[:5]) + (" ..." if len(pos) > 5 else "")
             raise ModelSpecificationError(f"{key[1]}: missing values are not allowed in poly() "
-                                          "(as in R); drop those rows first.")
+                                          f"(as in R); drop those rows first (data row(s) "
+                                          f"{rows}, numbered from 1 at the first row below "
+                                          f"the header).")
         if degree >= len(np.unique(x)):
             raise ModelSpecificationError(f"{key[1]}: 'degree' must be less than the number of "
                                           "unique points.")
@@ -606,8 +617,11 @@ def _numeric_values(data: pd.DataFrame, factor: str, state: dict):
                     raise ModelSpecificationError(f"{factor}: only orthogonal polynomials "
                                                   "(raw = FALSE) are supported; use I(x^2) for raw.")
             elif a2.startswith("degree="):
+                if not a2[7:].isdecimal():
+                    raise ModelSpecificationError(f"{factor}: 'degree' must be a whole number, "
+                                                  f"got {a2[7:]!r}.")
                 deg = int(a2[7:])
-            elif a2.isdigit():
+            elif a2.isdecimal():
                 deg = int(a2)
             else:
                 raise ModelSpecificationError(f"{factor}: unsupported argument {a!r}.")

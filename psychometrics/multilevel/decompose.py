@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import DataIssue, DataQualityWarning, DataValidationError, ModelSpecificationError
+from ..io.validate import row_label
 from ..results import Summary
 
 __all__ = ["decompose", "lag", "lead", "ShiftResult", "check_panel"]
@@ -27,8 +28,13 @@ def _as_list(columns, what="columns") -> list[str]:
     return out
 
 
-def check_panel(data: pd.DataFrame, id: str, time: str | None, columns: Sequence[str] = ()) -> None:
+def check_panel(data: pd.DataFrame, id: str, time: str | None,
+                columns: Sequence[str] = (), func: str = "decompose") -> pd.DataFrame:
     """Validate a long-format panel: columns exist, times numeric, no duplicate id-time rows.
+
+    Returns the data as a DataFrame (an :class:`~psychometrics.io.ItemData` gives its
+    id/time/group and item columns; an empty frame is refused). Rows in messages are
+    1-based data rows.
 
     Raises
     ------
@@ -37,9 +43,12 @@ def check_panel(data: pd.DataFrame, id: str, time: str | None, columns: Sequence
     ModelSpecificationError
         For a missing column or a non-DataFrame.
     """
-    if not isinstance(data, pd.DataFrame):
+    from ..io.itemdata import ItemData, as_frame
+
+    if not isinstance(data, (pd.DataFrame, ItemData)):
         raise ModelSpecificationError(
             f"The 'data' argument must be a pandas DataFrame, got {type(data).__name__}.")
+    data = as_frame(data, func)
     needed = [id] + ([time] if time is not None else []) + list(columns)
     missing = [c for c in needed if c not in data.columns]
     if missing:
@@ -50,7 +59,7 @@ def check_panel(data: pd.DataFrame, id: str, time: str | None, columns: Sequence
         rows = np.flatnonzero(ids.isna().to_numpy())
         raise DataValidationError(
             f"The id column {id!r} has {len(rows)} missing value(s).",
-            [DataIssue(row=int(r), column=id, value=None, problem="missing patient id") for r in rows],
+            [DataIssue(row=int(r) + 1, column=id, value=None, problem="missing patient id") for r in rows],
             hint="Drop or fill these rows first.")
     for c in columns:
         if not pd.api.types.is_numeric_dtype(data[c]):
@@ -59,36 +68,37 @@ def check_panel(data: pd.DataFrame, id: str, time: str | None, columns: Sequence
                                   & col.notna()).to_numpy())
             raise DataValidationError(
                 f"Column {c!r} must be numeric (dtype is {col.dtype}).",
-                [DataIssue(row=int(i), column=c, value=col.iloc[i], problem="not a number")
+                [DataIssue(row=int(i) + 1, column=c, value=col.iloc[i], problem="not a number")
                  for i in pos[:50]],
                 hint="Convert it with pandas.to_numeric or fix the listed values.")
     if time is None:
-        return
+        return data
     t = data[time]
     if not (pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t)):
         conv = pd.to_numeric(t, errors="coerce")
         pos = np.flatnonzero((conv.isna() & t.notna()).to_numpy())
         raise DataValidationError(
             f"The time column {time!r} must be numeric (e.g. month 1, 2, 3); its dtype is {t.dtype}.",
-            [DataIssue(row=int(i), column=time, value=t.iloc[i], problem="time is not a number")
+            [DataIssue(row=int(i) + 1, column=time, value=t.iloc[i], problem="time is not a number")
              for i in pos[:50]],
             hint="Convert dates to a number of months/sessions since the start of treatment.")
     if t.isna().any():
         rows = np.flatnonzero(t.isna().to_numpy())
         raise DataValidationError(
             f"The time column {time!r} has {len(rows)} missing value(s).",
-            [DataIssue(row=int(r), column=time, value=None, problem="missing time") for r in rows],
+            [DataIssue(row=int(r) + 1, column=time, value=None, problem="missing time") for r in rows],
             hint="Every assessment needs its time to order the lags.")
     dup = data.duplicated(subset=[id, time], keep=False)
     if dup.any():
         pos = np.flatnonzero(dup.to_numpy())
-        issues = [DataIssue(row=int(i), column=time,
+        issues = [DataIssue(row=int(i) + 1, column=time,
                             value=(data[id].iloc[i], data[time].iloc[i]),
                             problem=f"duplicate ({id}, {time})") for i in pos]
         raise DataValidationError(
             f"{int(dup.sum())} rows share a ({id!r}, {time!r}) pair with another row; each patient "
             "can have one assessment per time point.", issues,
             hint="Aggregate or remove the duplicates (see the exception's .to_frame()).")
+    return data
 
 
 def decompose(data: pd.DataFrame, id: str, time: str | None, columns, *, detrend: bool = False,
@@ -170,7 +180,7 @@ def decompose(data: pd.DataFrame, id: str, time: str | None, columns, *, detrend
             raise ModelSpecificationError(
                 f"The 'id' argument takes one column (patient) or two (cluster, patient), e.g. "
                 f"id=['therapist', 'patient']. Got {ids!r}.")
-    check_panel(data, id, time if (time is not None) else None, cols)
+    data = check_panel(data, id, time if (time is not None) else None, cols)
     if detrend and time is None:
         raise ModelSpecificationError("detrend=True needs the time column (time= argument).")
     codes, uniq = pd.factorize(data[id], sort=False)
@@ -221,19 +231,23 @@ def decompose(data: pd.DataFrame, id: str, time: str | None, columns, *, detrend
 
 def _decompose3(data, cluster, id, time, cols, *, detrend, suffixes, cluster_suffixes, keep_all):
     """Three-level decomposition (patients nested in clusters such as therapists)."""
-    if not isinstance(data, pd.DataFrame):
+    from ..io.itemdata import ItemData, as_frame
+
+    if not isinstance(data, (pd.DataFrame, ItemData)):
         raise ModelSpecificationError(
             f"The 'data' argument must be a pandas DataFrame, got {type(data).__name__}.")
+    data = as_frame(data, "decompose")
     for col_ in (cluster, id):
         if col_ not in data.columns:
             raise ModelSpecificationError(
                 f"Column(s) {[col_]} not found in data; columns are {list(map(str, data.columns))}.")
         if data[col_].isna().any():
-            rows = data.index[data[col_].isna()]
+            rows = np.flatnonzero(data[col_].isna().to_numpy())
             raise DataValidationError(
                 f"The {'cluster' if col_ == cluster else 'id'} column {col_!r} has {len(rows)} "
                 "missing value(s).",
-                [DataIssue(row=r, column=col_, value=None, problem=f"missing {col_}") for r in rows],
+                [DataIssue(row=int(r) + 1, column=col_, value=None, problem=f"missing {col_}",
+                           index=row_label(int(r), data.index)) for r in rows],
                 hint=f"Every assessment needs its {cluster} and {id}; fill or drop these rows first.")
     cl = data[cluster]
     # a patient is the (cluster, patient) combination
@@ -347,7 +361,7 @@ class ShiftResult:
 
 def _shift(data, columns, id, time, k, max_gap, suffix):
     cols = _as_list(columns)
-    check_panel(data, id, time, cols)
+    data = check_panel(data, id, time, cols, func=suffix)    # "lead" or "lag"
     if not isinstance(k, (int, np.integer)) or k == 0:
         raise ModelSpecificationError(f"The shift must be a non-zero integer. Got {k!r}.")
     if max_gap is None:

@@ -688,7 +688,9 @@ def _check_outcome(family, y, spec):
 def glmm_fit(formula, data, family, groups=None, re_formula=None, re_cov="unstructured",
              weights=None, nagq=1, theta=None, _start=None) -> GlmmResult:
     """Fit a GLMM (see :func:`psychometrics.multilevel.mixed`, ``family=``)."""
+    from ..io.itemdata import as_frame
     from .mixed import _prepare
+    data = as_frame(data, "mixed")
     if not isinstance(nagq, (int, np.integer)) or nagq < 1:
         raise ModelSpecificationError(f"The 'nagq' parameter must be a whole number >= 1. "
                                       f"Got {nagq!r} instead.")

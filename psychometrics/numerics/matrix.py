@@ -110,7 +110,8 @@ def first_pc_loadings(r: np.ndarray) -> np.ndarray:
     return load
 
 
-def smc_with_drops(r: np.ndarray, eig: tuple[np.ndarray, np.ndarray] | None = None):
+def smc_with_drops(r: np.ndarray, eig: tuple[np.ndarray, np.ndarray] | None = None, *,
+                   exact: bool = False, report: list | None = None):
     """smcs of R and of every R without one item, from a single decomposition.
 
     Returns ``(smc_full, smc_drop)`` where ``smc_drop[i, j]`` is the smc of item
@@ -124,11 +125,18 @@ def smc_with_drops(r: np.ndarray, eig: tuple[np.ndarray, np.ndarray] | None = No
     interlacing theorem every principal submatrix is full rank too. The
     inverse of R without item i then follows from P without an extra
     decomposition: diag((R_-i)^-1)_j = P_jj - P_ij^2 / P_ii.
+
+    For a singular R with more than :data:`EXACT_DROP_LIMIT` items and
+    eigenvalues at psych's tolerance, the drop smcs come from the rank-k
+    pseudo-inverse of the full matrix (an approximation of psych's per-submatrix
+    ``Pinv``): a :class:`ReliabilityWarning` says so and a note is appended to
+    ``report`` (a list) when given. ``exact=True`` returns None in that case
+    instead, so that the caller decomposes every submatrix as psych does.
     """
     r = cov2cor(r)
     vals, vecs = eig if eig is not None else np.linalg.eigh(r)
     if vals[0] <= np.sqrt(np.finfo(float).eps) * vals[-1]:
-        return _smc_with_drops_singular(vals, vecs)
+        return _smc_with_drops_singular(vals, vecs, exact=exact, report=report)
     inv = (vecs / vals) @ vecs.T
     d = np.diag(inv)
     full = np.clip(1.0 - 1.0 / d, 0.0, 1.0)
@@ -143,7 +151,8 @@ def smc_with_drops(r: np.ndarray, eig: tuple[np.ndarray, np.ndarray] | None = No
 EXACT_DROP_LIMIT = 150
 
 
-def _smc_with_drops_singular(vals: np.ndarray, vecs: np.ndarray):
+def _smc_with_drops_singular(vals: np.ndarray, vecs: np.ndarray, *, exact: bool = False,
+                             report: list | None = None):
     """:func:`smc_with_drops` for a singular R (more items than cases), or None.
 
     With R = V_k L V_k' of rank k < p (the eigenvalues psych's ``Pinv`` keeps),
@@ -164,7 +173,7 @@ def _smc_with_drops_singular(vals: np.ndarray, vecs: np.ndarray):
     if k == 0 or k >= p:
         return None
     near_tol = bool(np.any(vals[~keep] > 1e-3 * tol))
-    if near_tol and p <= EXACT_DROP_LIMIT:
+    if near_tol and (p <= EXACT_DROP_LIMIT or exact):
         return None
     lam = vals[keep]
     vk = vecs[:, keep]
@@ -191,7 +200,7 @@ def _smc_with_drops_singular(vals: np.ndarray, vecs: np.ndarray):
         lo_x = np.where(pos, mid, lo_x)
         hi_x = np.where(pos, hi_x, mid)
     unsafe = (lo_x <= 100.0 * tol) | (one_minus <= 1e-8)
-    if near_tol or (unsafe.any() and p > EXACT_DROP_LIMIT):
+    if (near_tol or (unsafe.any() and p > EXACT_DROP_LIMIT)) and not exact:
         # eigenvalues of R or of a submatrix at psych's tolerance: which of them each
         # submatrix's Pinv keeps decides its smcs. Decomposing every submatrix (as psych)
         # costs minutes for hundreds of items, so use the rank-k formula and say so.
@@ -199,11 +208,16 @@ def _smc_with_drops_singular(vals: np.ndarray, vecs: np.ndarray):
 
         from ..exceptions import ReliabilityWarning
 
-        warnings.warn(f"The correlation matrix of these {p} items is singular (fewer cases "
-                      f"than items) with eigenvalues near the pseudo-inverse tolerance; the "
-                      f"'if item dropped' lambda 6 (g6_smc) uses the rank-{k} pseudo-inverse "
-                      f"of the full matrix and may differ from psych's, whose result depends "
-                      f"on eigenvalues at the tolerance.", ReliabilityWarning, stacklevel=4)
+        note = (f"Approximation: the correlation matrix of these {p} items is singular (fewer "
+                f"cases than items) with eigenvalues near the pseudo-inverse tolerance; the "
+                f"'if item dropped' lambda 6 (g6_smc of alpha_drop) uses the rank-{k} "
+                f"pseudo-inverse of the full matrix instead of psych's pseudo-inverse of each "
+                f"submatrix, and may differ from psych's, whose result depends on eigenvalues "
+                f"at the tolerance. The scale's own g6_smc is exact. Pass g6_drop='exact' "
+                f"to decompose every submatrix as psych does (slow for many items).")
+        if report is not None:
+            report.append(note)
+        warnings.warn(note, ReliabilityWarning, stacklevel=4)
         drop[~np.isfinite(drop)] = np.nan
         np.fill_diagonal(drop, np.nan)
         return full, drop

@@ -237,6 +237,12 @@ class AlphaResult:
     negatively_correlated_items: tuple[str, ...]
     dropped_rows: tuple = ()
     options: dict = field(default_factory=dict)
+    #: How ``alpha_drop["g6_smc"]`` was computed: "exact" (psych's smcs of every
+    #: submatrix, by closed forms or decomposition) or "approximate" (more than 150
+    #: items, singular R with eigenvalues at the pseudo-inverse tolerance: the rank-k
+    #: pseudo-inverse of the full matrix; ``g6_drop_note`` says so).
+    g6_drop_method: str = "exact"
+    g6_drop_note: str = ""
 
     # convenient scalars --------------------------------------------------------
     @property
@@ -274,6 +280,8 @@ class AlphaResult:
                          + ", ".join(self.negatively_correlated_items) + ".")
         if self.dropped_rows:
             notes.append(f"{len(self.dropped_rows)} completely empty row(s) were dropped.")
+        if self.g6_drop_note:
+            notes.append(self.g6_drop_note)
         if self.scores is not None and self.scores.isna().any() and not self.dropped_rows:
             notes.append(f"{int(self.scores.isna().sum())} row(s) answered no item (score missing) "
                          f"but are counted in n, as psych does.")
@@ -318,7 +326,8 @@ def alpha(data, reverse: Iterable[str] | str | None = None, *, check_keys: bool 
           use: str = "pairwise", cumulative: bool = False, n_iter: int = 1,
           seed: int | np.random.Generator | None = None, level: float = 0.95,
           response_range: tuple[float, float] | None = None,
-          max_categories: int = 10, empty_rows: str = "keep") -> AlphaResult:
+          max_categories: int = 10, empty_rows: str = "keep",
+          g6_drop: str = "auto") -> AlphaResult:
     """Cronbach's alpha, Guttman's lambda 6 and item analysis of one scale.
 
     Equal to ``psych::alpha(data, keys = reverse)`` of psych 2.2.9 (with the
@@ -356,6 +365,15 @@ def alpha(data, reverse: Iterable[str] | str | None = None, *, check_keys: bool 
         behaviour, which enters the standard error, the Feldt interval and the
         ``miss`` proportions) or dropped. Either way a ``DataQualityWarning``
         names them.
+    g6_drop : {"auto", "exact"}, default "auto"
+        How the "if item dropped" lambda 6 (``alpha_drop["g6_smc"]``) is computed.
+        Both equal psych's per-submatrix smcs except in one case: more than 150
+        items and a singular correlation matrix (fewer cases than items) with
+        eigenvalues at psych's pseudo-inverse tolerance. There ``"auto"`` uses the
+        rank-k pseudo-inverse of the full matrix (seconds), says so in
+        ``result.g6_drop_method == "approximate"``, ``result.g6_drop_note``, the
+        summary and a ``ReliabilityWarning``; ``"exact"`` decomposes every
+        submatrix as psych does (minutes for thousands of items).
 
     Returns
     -------
@@ -408,6 +426,7 @@ def alpha(data, reverse: Iterable[str] | str | None = None, *, check_keys: bool 
     if check_keys and reverse is not None:
         raise ValueError("alpha: give either reverse= or check_keys=True, not both.")
     check_choice(empty_rows, "empty_rows", func, ("keep", "drop"))
+    check_choice(g6_drop, "g6_drop", func, ("auto", "exact"))
     d = item_data(data, func, empty_rows=empty_rows)
     x = d.x
     names = d.names
@@ -438,7 +457,8 @@ def alpha(data, reverse: Iterable[str] | str | None = None, *, check_keys: bool 
     c = c_raw * keys[:, None] * keys[None, :]
     r = cov2cor(c)
     eig = np.linalg.eigh(r)           # one decomposition: first component and all smcs
-    smcs = smc_with_drops(r, eig)
+    g6_notes: list[str] = []
+    smcs = smc_with_drops(r, eig, exact=g6_drop == "exact", report=g6_notes)
     smc_full, smc_drop = smcs if smcs is not None else (smc(r), None)
     negative, neg_items = _check_scale(c, r, names, func, pc1_from_eig(*eig))
 
@@ -517,7 +537,10 @@ def alpha(data, reverse: Iterable[str] | str | None = None, *, check_keys: bool 
         options=dict(reverse=None if reverse is None else list(np.atleast_1d(reverse)),
                      check_keys=check_keys, use=use, cumulative=cumulative, n_iter=n_iter,
                      seed=seed if not isinstance(seed, np.random.Generator) else "Generator",
-                     level=level, response_range=response_range, empty_rows=empty_rows))
+                     level=level, response_range=response_range, empty_rows=empty_rows,
+                     g6_drop=g6_drop),
+        g6_drop_method="approximate" if g6_notes else "exact",
+        g6_drop_note=g6_notes[0] if g6_notes else "")
 
 
 def _bootstrap(xk: np.ndarray, n_iter: int, seed) -> np.ndarray:
@@ -534,7 +557,8 @@ def _bootstrap(xk: np.ndarray, n_iter: int, seed) -> np.ndarray:
 
 
 def alpha_from_matrix(matrix, reverse: Iterable[str] | str | None = None, *,
-                      n_obs: int | None = None, level: float = 0.95) -> AlphaResult:
+                      n_obs: int | None = None, level: float = 0.95,
+                      g6_drop: str = "auto") -> AlphaResult:
     """Alpha from a covariance or correlation matrix (e.g. polychoric: ordinal alpha).
 
     Equal to ``psych::alpha(matrix, keys = reverse, n.obs = n_obs)``. Without
@@ -551,6 +575,15 @@ def alpha_from_matrix(matrix, reverse: Iterable[str] | str | None = None, *,
         Number of observations behind the matrix.
     level : float
         Level of the Feldt interval (needs ``n_obs``).
+    g6_drop : {"auto", "exact"}, default "auto"
+        How the "if item dropped" lambda 6 (``alpha_drop["g6_smc"]``) is computed.
+        Both equal psych's per-submatrix smcs except in one case: more than 150
+        items and a singular correlation matrix (fewer cases than items) with
+        eigenvalues at psych's pseudo-inverse tolerance. There ``"auto"`` uses the
+        rank-k pseudo-inverse of the full matrix (seconds), says so in
+        ``result.g6_drop_method == "approximate"``, ``result.g6_drop_note``, the
+        summary and a ``ReliabilityWarning``; ``"exact"`` decomposes every
+        submatrix as psych does (minutes for thousands of items).
 
     Returns
     -------
@@ -579,6 +612,7 @@ def alpha_from_matrix(matrix, reverse: Iterable[str] | str | None = None, *,
     ``psych::alpha(R, keys = c("A1"), n.obs = n)``.
     """
     func = "alpha_from_matrix"
+    check_choice(g6_drop, "g6_drop", func, ("auto", "exact"))
     if isinstance(matrix, pd.DataFrame):
         names = [str(cn) for cn in matrix.columns]
         c = matrix.to_numpy(dtype=float)
@@ -600,7 +634,8 @@ def alpha_from_matrix(matrix, reverse: Iterable[str] | str | None = None, *,
     c = c * keys[:, None] * keys[None, :]
     r = cov2cor(c)
     eig = np.linalg.eigh(r)           # one decomposition: first component and all smcs
-    smcs = smc_with_drops(r, eig)
+    g6_notes: list[str] = []
+    smcs = smc_with_drops(r, eig, exact=g6_drop == "exact", report=g6_notes)
     smc_full, smc_drop = smcs if smcs is not None else (smc(r), None)
     negative, neg_items = _check_scale(c, r, names, func, pc1_from_eig(*eig))
     p = c.shape[0]
@@ -636,4 +671,6 @@ def alpha_from_matrix(matrix, reverse: Iterable[str] | str | None = None, *,
         feldt_r_bar=float(r_bar), negative_average_covariance=negative,
         negatively_correlated_items=neg_items,
         options=dict(reverse=None if reverse is None else list(np.atleast_1d(reverse)), n_obs=n_obs,
-                     level=level))
+                     level=level, g6_drop=g6_drop),
+        g6_drop_method="approximate" if g6_notes else "exact",
+        g6_drop_note=g6_notes[0] if g6_notes else "")

@@ -357,7 +357,7 @@ def icc(data, *, method: str = "reml", level: float = 0.95, missing: str = "rais
     use_incomplete = missing == "reml" and incomplete.any()
     if incomplete.any() and missing != "reml":
         if missing == "raise":
-            issues = [DataIssue(int(i), None, None, "has missing ratings")
+            issues = [DataIssue(int(i) + 1, None, None, "has missing ratings")
                       for i in np.nonzero(incomplete)[0]]
             raise DataValidationError(
                 f"icc: {int(incomplete.sum())} row(s) have missing ratings.", issues,
@@ -368,7 +368,7 @@ def icc(data, *, method: str = "reml", level: float = 0.95, missing: str = "rais
     if use_incomplete:
         empty = np.isnan(x).all(axis=1)
         if empty.any():
-            issues = [DataIssue(int(i), None, None, "subject has no ratings")
+            issues = [DataIssue(int(i) + 1, None, None, "subject has no ratings")
                       for i in np.nonzero(empty)[0]]
             raise DataValidationError(
                 f"icc: {int(empty.sum())} subject(s) (rows) have no ratings at all.", issues,

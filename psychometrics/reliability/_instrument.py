@@ -125,9 +125,18 @@ def instrument_reliability(data: pd.DataFrame, instrument, *, form: str | None =
 
     inst = instrument if isinstance(instrument, Instrument) else load_instrument(instrument)
     inst = inst.with_form(form)
+    from ..io.itemdata import ItemData, as_frame, item_data
+
+    checked = None
+    rs = inst.response_scale
+    if isinstance(data, ItemData):
+        if data.scale == (float(rs.min), float(rs.max), bool(rs.integer)):
+            checked = data          # checked against this response scale when it was built
+        data = data.responses
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"data= argument of instrument_reliability must be a pandas DataFrame "
-                        f"with one column per item; got {type(data).__name__}.")
+                        f"or an ItemData with one column per item; got {type(data).__name__}.")
+    as_frame(data, "instrument_reliability")
     scale_ids = list(inst.scales) if scales is None else list(scales)
     unknown = [s for s in scale_ids if s not in inst.scales]
     if unknown:
@@ -142,20 +151,12 @@ def instrument_reliability(data: pd.DataFrame, instrument, *, form: str | None =
             f"instrument_reliability: data lack {len(absent)} item column(s) of {inst.id!r}: "
             f"{absent}.", hint="Name the columns by the bank's item ids (see "
                                "instrument.item_table()).")
-    lo, hi = inst.response_scale.min, inst.response_scale.max
-    resp = data[needed]
-    nonnum = [c for c in needed if not pd.api.types.is_numeric_dtype(resp[c])]
-    if nonnum:
-        raise DataValidationError(f"instrument_reliability: item column(s) {nonnum} are not numeric.")
-    vals = resp.to_numpy(dtype=float, na_value=np.nan)
-    outside = ~np.isnan(vals) & ((vals < lo) | (vals > hi))
-    if outside.any():
-        from ..exceptions import DataIssue
-        rows, cols = np.nonzero(outside)
-        issues = [DataIssue(int(r), needed[c], vals[r, c],
-                            f"outside the response scale {lo}..{hi}") for r, c in zip(rows, cols)]
-        raise DataValidationError(f"instrument_reliability: {len(issues)} response(s) outside the "
-                                  f"response scale of {inst.id!r} ({lo}..{hi}).", issues)
+    if checked is None:
+        # the one response check of the package (psychometrics.io.item_data): every cell
+        # outside the response scale, fractional or text, named by its data row
+        checked = item_data(data, inst, items=needed)
+    resp = checked.responses[needed]
+    lo, hi = float(rs.min), float(rs.max)
 
     rows, item_rows = [], []
     alphas, halves, ords = {}, {}, {}
@@ -163,7 +164,7 @@ def instrument_reliability(data: pd.DataFrame, instrument, *, form: str | None =
         sc = inst.scales[sid]
         items = list(inst.scale_items(sid))
         rev = [i for i in items if inst.is_reversed(sid, i)]
-        x = data[items]
+        x = resp[items]
         answered = x.notna().any(axis=1)
         row = dict(scale=sid, name=sc.name, n_items=len(items), n_reversed=len(rev),
                    n_obs=int(answered.sum()), n_complete=int(x.notna().all(axis=1).sum()),

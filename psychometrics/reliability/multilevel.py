@@ -193,6 +193,9 @@ def _py(x):
 
 
 def _validate(data, id, time, items, method):
+    if isinstance(data, pd.DataFrame):
+        from ..io.itemdata import as_frame
+        as_frame(data, "multilevel_reliability")     # an empty frame: a clear error
     if not isinstance(data, pd.DataFrame):
         raise TypeError("The 'data' argument of multilevel_reliability must be a pandas DataFrame "
                         f"(one row per person and session). Got {type(data).__name__} instead.")
@@ -238,7 +241,7 @@ def _validate(data, id, time, items, method):
         for n in bad:
             vals = pd.to_numeric(data[n], errors="coerce")
             for r in np.flatnonzero(vals.isna().to_numpy() & data[n].notna().to_numpy())[:5]:
-                issues.append(DataIssue(row=int(r), column=n, value=data[n].iloc[r],
+                issues.append(DataIssue(row=int(r) + 1, column=n, value=data[n].iloc[r],
                                         problem="not a number"))
         raise DataValidationError(f"Item columns {bad} are not numeric.", issues,
                                   hint="Convert the responses to numbers (e.g. pd.to_numeric) "
@@ -249,7 +252,7 @@ def _validate(data, id, time, items, method):
 def _prepare(data, id, time, names, reverse):
     ids = data[id]
     times = data[time]
-    issues = [DataIssue(row=int(r), column=c, value=None, problem="missing")
+    issues = [DataIssue(row=int(r) + 1, column=c, value=None, problem="missing")
               for c, s in ((id, ids), (time, times)) for r in np.flatnonzero(s.isna().to_numpy())]
     if issues:
         raise DataValidationError(
@@ -260,7 +263,7 @@ def _prepare(data, id, time, names, reverse):
     if np.isinf(X).any():
         r, c = np.argwhere(np.isinf(X))[0]
         raise DataValidationError("Item values must be finite.",
-                                  [DataIssue(row=int(r), column=names[c], value=X[r, c],
+                                  [DataIssue(row=int(r) + 1, column=names[c], value=X[r, c],
                                              problem="infinite")])
     reversed_items = tuple(n for n, rv in zip(names, reverse) if rv)
     if reversed_items:
@@ -502,6 +505,10 @@ def multilevel_reliability(
     ...                              items=[f"wai_{i}" for i in range(1, 13)])  # doctest: +SKIP
     >>> res.RkF, res.Rc                                                          # doctest: +SKIP
     """
+    from ..io.itemdata import ItemData
+
+    if isinstance(data, ItemData):      # the input layer's object: its keys and items
+        data = data.to_frame()
     names, reverse = _validate(data, id, time, items, method)
     if not (isinstance(singular_tol, (int, float)) and singular_tol >= 0):
         raise ModelSpecificationError("The 'singular_tol' argument must be a number >= 0. "
@@ -650,6 +657,9 @@ def multilevel_reliability_long(
     values = value, long = TRUE, aov = FALSE, lmer = TRUE)``.  As in psych, the counts used in
     the formulas are the numbers of distinct persons, times and items in all rows.
     """
+    if isinstance(data, pd.DataFrame):
+        from ..io.itemdata import as_frame
+        as_frame(data, "multilevel_reliability_long")
     if not isinstance(data, pd.DataFrame):
         raise TypeError("The 'data' argument of multilevel_reliability_long must be a pandas "
                         f"DataFrame (one row per person, session and item). Got "
@@ -672,7 +682,7 @@ def multilevel_reliability_long(
     if not (pd.api.types.is_numeric_dtype(data[value]) and not pd.api.types.is_bool_dtype(data[value])):
         raise DataValidationError(f"The value column {value!r} is not numeric.",
                                   hint="Convert the responses to numbers (e.g. pd.to_numeric).")
-    issues = [DataIssue(row=int(r), column=c, value=None, problem="missing")
+    issues = [DataIssue(row=int(r) + 1, column=c, value=None, problem="missing")
               for c in (id, time, item) for r in np.flatnonzero(data[c].isna().to_numpy())]
     if issues:
         raise DataValidationError(
@@ -682,7 +692,7 @@ def multilevel_reliability_long(
     if np.isinf(y).any():
         r = int(np.flatnonzero(np.isinf(y))[0])
         raise DataValidationError("Item values must be finite.",
-                                  [DataIssue(row=r, column=value, value=y[r], problem="infinite")])
+                                  [DataIssue(row=r + 1, column=value, value=y[r], problem="infinite")])
     pid, pu = pd.factorize(data[id], sort=True)
     tid, tu = pd.factorize(data[time], sort=True)
     iid, iu = pd.factorize(data[item], sort=True)

@@ -37,10 +37,8 @@ def score(study: "Study", data: "StudyData", key: str) -> Any:
     from ..scoring import score as _score
 
     inst = study.instrument(key)
-    frame = pd.concat([data.frame[[study.data.id, study.data.time]],
-                       data.items[key].rename(columns=data.columns[key])], axis=1)
-    return _score(frame, inst, columns=data.columns[key], id=study.data.id,
-                  time=study.data.time)
+    # the ItemData of load_data: mapped and checked once, scored as it is
+    return _score(data.item_data[key], inst)
 
 
 def scores_frame(scored: Any, inst) -> pd.DataFrame:
@@ -459,7 +457,9 @@ def progress(ctx: "Context") -> Any:
 
     spec = ctx.study.analyses.progress
     s = ctx.study
-    frame = ctx.data.frame[[s.data.id, s.data.time]].copy()
+    cluster = getattr(s.data, "cluster", None)
+    keep = [s.data.id, s.data.time] + ([cluster] if cluster else [])
+    frame = ctx.data.frame[keep].copy()
     labels = {}
     preds = []
     for ref in spec.predictors:
@@ -476,10 +476,19 @@ def progress(ctx: "Context") -> Any:
         oname, ocol, olabel = _score_column(ctx, spec.outcome)
     frame[oname] = ocol
     labels[oname] = olabel
-    res = ml_progress(frame, outcome=oname, predictors=preds, id=s.data.id, time=s.data.time,
-                      lag=spec.lag, control_prior_outcome=spec.control_prior_outcome,
-                      random_slopes=spec.random_slopes, max_gap=spec.max_gap, method=spec.method)
-    obs = res.observed if res.method == "latent" else res
+    if cluster:
+        # three levels: assessments within patients within therapists (observed centring)
+        res = ml_progress(frame, outcome=oname, predictors=preds, id=s.data.id,
+                          time=s.data.time, lag=spec.lag,
+                          control_prior_outcome=spec.control_prior_outcome,
+                          max_gap=spec.max_gap, cluster=cluster)
+    else:
+        res = ml_progress(frame, outcome=oname, predictors=preds, id=s.data.id,
+                          time=s.data.time, lag=spec.lag,
+                          control_prior_outcome=spec.control_prior_outcome,
+                          random_slopes=spec.random_slopes, max_gap=spec.max_gap,
+                          method=spec.method)
+    obs = res.observed if getattr(res, "method", "observed") == "latent" else res
     lead = obs.formulas["baseline"].split("~")[0].strip().strip("`")
     return ProgressBundle(result=res, outcome=oname, predictors=tuple(preds), labels=labels,
                           id=s.data.id, time=s.data.time, lead_column=lead,
@@ -548,10 +557,10 @@ def validity(ctx: "Context") -> Any:
             block = pd.concat([data.items[k].loc[chosen.index] for k in keys], axis=1)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                res_htmt = htmt("\n".join(lines), block)
+                res_htmt = htmt("\n".join(lines), block, missing="pairwise")
             if not np.isfinite(res_htmt.matrix.to_numpy()).all():
                 # a zero item correlation makes the geometric mean (HTMT2) undefined
-                res_htmt = htmt("\n".join(lines), block, htmt2=False)
+                res_htmt = htmt("\n".join(lines), block, htmt2=False, missing="pairwise")
     return ValidityBundle(correlations=cor, htmt=res_htmt, labels=labels,
                           n_patients=int(len(chosen)), occasion=spec.occasion,
                           htmt_items=items)

@@ -54,14 +54,18 @@ class StudyData:
     """The merged data and, per instrument, its item responses.
 
     ``frame`` keeps the id and time columns (and any others) as read;
-    ``items[key]`` is a float DataFrame (columns: item ids, index aligned with
-    ``frame``); ``columns[key]`` maps item ids to the data columns they came from.
+    ``item_data[key]`` is the instrument's :class:`~psychometrics.io.ItemData`
+    (item columns mapped to item ids and checked against the response scale once,
+    by :func:`psychometrics.io.item_data`); ``items[key]`` its responses (a float
+    DataFrame, columns: item ids, index aligned with ``frame``); ``columns[key]``
+    maps item ids to the data columns they came from.
     """
 
     frame: pd.DataFrame
     items: dict[str, pd.DataFrame]
     columns: dict[str, dict[str, str]]
     files: tuple[Path, ...]
+    item_data: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,8 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from ..exceptions import BankIssue, PsychometricsError, StudyFileError
+from ..exceptions import BankIssue, DataValidationError, PsychometricsError, StudyFileError, plain
+from ..io.itemdata import item_data
 from . import describe
 from .context import (AnalysisUnavailable, Context, Outcome, StudyData, StudyResults,  # noqa: F401
                       describe_error, occasion_text, per_instrument, run_guarded,
@@ -92,6 +93,7 @@ def load_data(study: Study) -> StudyData:
                                           "patient may have one row per occasion."))
 
     items: dict[str, pd.DataFrame] = {}
+    idata: dict = {}
     colmap: dict[str, dict[str, str]] = {}
     for key in study.instruments:
         inst = study.instrument(key)
@@ -105,35 +107,48 @@ def load_data(study: Study) -> StudyData:
                                              f"the data (its columns: {_cols(frame)})."))
         if absent:
             continue
-        block_cols: dict[str, pd.Series] = {}
-        lo, hi = inst.response_scale.min, inst.response_scale.max
-        for iid, c in cols.items():
-            raw = frame[c]
-            x = pd.to_numeric(raw, errors="coerce")
-            bad = x.isna() & raw.notna()
-            if bad.any():
-                i = int(np.flatnonzero(bad.to_numpy())[0])
-                issues.append(study.issue(f"instruments.{key}", f"column {c!r} has {int(bad.sum())} "
-                                                                f"non-numeric responses, e.g. "
-                                                                f"{raw.iloc[i]!r} in data row {i + 1}."))
-                continue
-            out = x.notna() & ((x < lo) | (x > hi))
-            if out.any():
-                i = int(np.flatnonzero(out.to_numpy())[0])
-                issues.append(study.issue(f"instruments.{key}", f"column {c!r} has {int(out.sum())} "
-                                                                f"responses outside {inst.id}'s scale "
-                                                                f"{lo}..{hi}, e.g. {x.iloc[i]:g} in "
-                                                                f"data row {i + 1}."))
-                continue
-            block_cols[iid] = x.astype(float)
-        # built at once: inserting thousands of columns one by one fragments the frame
-        # (and pandas warns once per column)
-        items[key] = pd.DataFrame(block_cols, index=frame.index)
+        try:
+            # the one response check of the package: items mapped to ids, scale checked once
+            idata[key] = item_data(frame, inst, columns=cols, id=ds.id, time=ds.time)
+        except DataValidationError as exc:
+            issues.extend(_response_issues(study, key, inst, exc))
+            continue
+        items[key] = idata[key].responses
     if len(issues) > 30:
         issues = issues[:30] + [BankIssue("", f"... and {len(issues) - 30} more problems.")]
     if issues:
         raise StudyFileError(study.source, issues)
-    return StudyData(frame=frame, items=items, columns=colmap, files=tuple(study.data_paths()))
+    return StudyData(frame=frame, items=items, columns=colmap, files=tuple(study.data_paths()),
+                     item_data=idata)
+
+
+def _response_issues(study: Study, key: str, inst, exc: DataValidationError) -> list[BankIssue]:
+    """Study-file issues from the input layer's error: one per column, with its count and
+    first example (the study file names columns, not cells)."""
+    lo, hi = inst.response_scale.min, inst.response_scale.max
+    by_col: dict = {}
+    for i in exc.issues:
+        by_col.setdefault((i.column, i.problem.split(";")[0]), []).append(i)
+    out = []
+    for (col, what), lst in by_col.items():
+        first = lst[0]
+        if what.startswith("the id is missing") or what.startswith("the time is missing"):
+            key = "data.id" if what.startswith("the id") else "data.time"
+            rows = ", ".join(str(i.data_row) for i in lst[:5]) + (" ..." if len(lst) > 5 else "")
+            out.append(study.issue(key, f"column {col!r} is blank in {len(lst)} data row(s) "
+                                        f"({rows}); every row needs its patient and occasion: "
+                                        f"fill them in or remove those rows."))
+            continue
+        where = f"e.g. {plain(first.value)!r} in data row {first.data_row}" \
+            if first.data_row is not None else ""
+        if what.startswith("outside the response scale"):
+            what = f"outside {inst.id}'s scale {lo:g}..{hi:g}"
+        elif what.startswith("text in a numeric column"):
+            what = "non-numeric"
+        out.append(study.issue(f"instruments.{key}", f"column {col!r} has {len(lst)} {what} "
+                                                     f"response(s), {where}." if where else
+                               f"column {col!r}: {first.problem}"))
+    return out
 
 
 def _cols(df: pd.DataFrame, n: int = 12) -> str:
@@ -230,6 +245,14 @@ def preflight(study: Study, data: StudyData) -> list[str]:
             issues.append(study.issue("analyses.progress.outcome_column",
                                       f"column {col!r} must hold numbers; found "
                                       f"{data.frame[col].iloc[first]!r} in data row {first + 1}."))
+    cl = getattr(ds, "cluster", None)
+    if cl is not None and cl not in data.frame.columns:
+        issues.append(study.issue("data.cluster", f"column {cl!r} (the therapist) is not in the "
+                                                  f"data (its columns: {_cols(data.frame)})."))
+    elif cl is not None and an.progress is not None and an.progress.method != "observed":
+        issues.append(study.issue("analyses.progress.method",
+                                  f"method {an.progress.method!r} is not available with three "
+                                  "levels (data.cluster); use 'observed' or drop data.cluster."))
     if an.progress is not None:
         lag = an.progress.lag
         if per_patient.max() <= max(lag, 1):
@@ -241,6 +264,11 @@ def preflight(study: Study, data: StudyData) -> list[str]:
         issues.append(study.issue("analyses.clinical_significance",
                                   "no patient has two occasions; change needs a first and a "
                                   "last assessment."))
+    if an.irt is not None and an.irt.dif_group is not None \
+            and an.irt.dif_group not in data.frame.columns:
+        issues.append(study.issue("analyses.irt.dif_group",
+                                  f"grouping column {an.irt.dif_group!r} is not in the data "
+                                  f"(its columns: {_cols(data.frame)})."))
     if issues:
         raise StudyFileError(study.source, issues)
     return notes
@@ -337,7 +365,15 @@ STEPS: tuple[tuple[str, str, Callable, Callable[[Study], bool]], ...] = (
      lambda s: s.analyses.validity is not None),
     ("clinical_significance", "Clinical significance", _step_module("clinical_significance"),
      lambda s: s.analyses.clinical_significance is not None),
+    ("irt", "Item response theory", lambda ctx: _irt_step(ctx),
+     lambda s: s.analyses.irt is not None),
 )
+
+
+def _irt_step(ctx: Context):
+    from .irt_adapter import irt
+
+    return irt(ctx)
 
 
 def _stderr(msg: str) -> None:

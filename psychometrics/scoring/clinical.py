@@ -302,7 +302,7 @@ def _per_patient(frame: pd.DataFrame, id: str, time: str | None, scale: str, pre
             raise DataValidationError(
                 f"Clinical significance needs one administration per patient and time; "
                 f"{len(rows)} row(s) share an ({id}, {time}):",
-                [DataIssue(int(r), time, df["_time"].iat[r],
+                [DataIssue(int(r) + 1, time, df["_time"].iat[r],
                            f"patient {df['_id'].iat[r]!r} has more than one administration at "
                            f"this time; remove the repeat or correct its time.") for r in rows])
     if (pre is not None or post is not None) and time is None:

@@ -35,7 +35,9 @@ import pandas as pd
 
 from ..exceptions import DataIssue, DataQualityWarning, DataValidationError
 from ..instruments.spec import Instrument
-from ..io.validate import check_responses, describe_problem
+from ..io.itemdata import (ItemData, as_frame, cell_issue_frame, column_map, iter_item_columns,
+                           missing_column_problem)
+from ..io.validate import check_responses
 from ..results import Summary
 from .plan import (COMPLETE, IMPUTED, PRORATED, STATUSES, TOO_MANY, ScalePlan, ScoringPlan,
                    make_plan, resolve_instrument)
@@ -228,10 +230,13 @@ def score(data: pd.DataFrame | str | os.PathLike, instrument: str | os.PathLike 
         from ..io.files import read_responses
 
         data = read_responses(data, instrument=plan.instrument)
+    if isinstance(data, ItemData):
+        return _score_item_data(data, plan, columns, invalid, id, time, impute)
     if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"The 'data' parameter of score must be a DataFrame or a file path. "
-                        f"Got {type(data).__name__} instead.")
-    colmap = _column_map(columns, plan, inst_full)
+        raise TypeError(f"The 'data' parameter of score must be a DataFrame, an ItemData or a "
+                        f"file path. Got {type(data).__name__} instead.")
+    as_frame(data, "score")
+    colmap = column_map(columns, plan.items, inst_full.item_ids, inst_full.id)
     for arg, col in (("id", id), ("time", time)):
         if col is not None and col not in data.columns:
             raise ValueError(f"The {arg!r} column {col!r} is not in the data; its columns are "
@@ -250,6 +255,77 @@ def score(data: pd.DataFrame | str | os.PathLike, instrument: str | os.PathLike 
     return _finish(scores, wide_issues, plan, invalid, impute, "wide", id, time)
 
 
+def _score_item_data(data: ItemData, plan: ScoringPlan, columns, invalid, id, time,
+                     impute) -> ScoreResult:
+    """Score an :class:`ItemData`: its columns were checked when it was built, against
+    this bank's response scale, so they are used as they are (checked once)."""
+    if columns is not None:
+        raise ValueError("The 'columns' parameter of score does not apply to an ItemData: its "
+                         "item columns were mapped to item ids when it was built "
+                         "(psychometrics.io.item_data(..., columns=...)).")
+    for arg, given, own in (("id", id, data.id), ("time", time, data.time)):
+        if given is not None and given != own:
+            raise ValueError(f"The {arg!r} parameter of score is {given!r}, but the ItemData "
+                             f"has {arg}={own!r}; build it with {arg}={given!r}.")
+    id, time = data.id, data.time
+    if time is not None and id is None:
+        raise ValueError("The 'time' parameter needs 'id' too: time identifies an "
+                         "administration of a patient.")
+    same_scale = data.scale is not None and data.scale == (plan.lo, plan.hi, plan.integer)
+    if not same_scale:
+        # items named by the user, or checked against another scale: check against this one
+        return score(data.to_frame(), plan.instrument, form=plan.form, invalid=invalid, id=id,
+                     time=time, impute=impute, layout="wide")
+    have = set(data.items)
+
+    def source():
+        for iid in plan.items:
+            if iid in have:
+                yield iid, iid, data.checked(iid), None
+            else:
+                yield iid, iid, None, missing_column_problem(iid, iid, data.items,
+                                                             {i: i for i in plan.items},
+                                                             plan.instrument.id)
+    colmap = {i: i for i in plan.items}
+    parts: list[pd.DataFrame] = []
+    if len(data.issues):
+        iss = data.issues.copy()
+        pos = pd.Series(pd.NA, index=iss.index, dtype=object)
+        cell = iss["data_row"].notna().to_numpy()
+        if cell.any():
+            dr = iss.loc[cell, "data_row"].to_numpy(dtype=np.int64)
+            k = np.searchsorted(data.data_rows, dr)
+            k = np.minimum(k, len(data.data_rows) - 1)
+            found = data.data_rows[k] == dr
+            vals = np.where(found, k, -1)
+            pos[cell] = [int(v) if v >= 0 else pd.NA for v in vals]
+            keep = ~cell.copy()
+            keep[cell] = found
+            iss, pos = iss.loc[keep], pos[keep]
+        iss = iss.drop(columns="data_row")
+        iss.insert(0, "row", pos.to_numpy())
+        parts.append(iss[ISSUE_COLUMNS].reset_index(drop=True))
+    scores = _score_wide(data.keys, plan, colmap, invalid, id, time, impute, parts,
+                         source=source())
+    return _finish(scores, parts, plan, invalid, impute, "wide", id, time)
+
+
+def _issue_frame(bad_cells, column_issues, index, lo, hi, invalid) -> pd.DataFrame | None:
+    """Issue rows (:data:`ISSUE_COLUMNS`, ``row`` 0-based) of invalid cells and columns."""
+    parts = []
+    if column_issues:
+        parts.append(pd.DataFrame(column_issues, columns=ISSUE_COLUMNS))
+    cells = cell_issue_frame(bad_cells, index, lo, hi,
+                             "set missing" if invalid == "missing" else "none (error)")
+    if cells is not None:
+        cells = cells.rename(columns={"data_row": "row"})
+        cells["row"] = cells["row"] - 1
+        parts.append(cells[ISSUE_COLUMNS])
+    if not parts:
+        return None
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+
+
 def _finish(scored, issue_parts, plan, invalid, impute, layout, id, time) -> ScoreResult:
     frame, item_means = scored
     issues = (pd.concat(issue_parts, ignore_index=True) if issue_parts
@@ -260,35 +336,6 @@ def _finish(scored, issue_parts, plan, invalid, impute, layout, id, time) -> Sco
                        item_means, plan)
 
 
-def _column_map(columns, plan: ScoringPlan, inst_full: Instrument) -> dict[str, str]:
-    colmap = {i: i for i in plan.items}
-    if columns is None:
-        return colmap
-    if not isinstance(columns, Mapping):
-        raise TypeError("The 'columns' parameter of score must map item ids to column names, "
-                        f"e.g. {{'{plan.items[0]}': 'Q1'}}. Got {type(columns).__name__}.")
-    unknown = [k for k in columns if k not in inst_full.item_ids]
-    if unknown:
-        hints = []
-        for k in unknown:
-            close = difflib.get_close_matches(str(k), inst_full.item_ids, n=1)
-            hints.append(f"{k!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
-        raise ValueError(f"The 'columns' parameter maps {', '.join(hints)}, which "
-                         f"{'is' if len(unknown) == 1 else 'are'} not an item of "
-                         f"{inst_full.id}; its keys must be item ids such as "
-                         f"{list(inst_full.item_ids[:3])}.")
-    for k, v in columns.items():
-        if k in colmap:
-            colmap[k] = v
-    seen: dict[str, str] = {}
-    for k, v in colmap.items():
-        if v in seen:
-            raise ValueError(f"The 'columns' parameter maps items {seen[v]!r} and {k!r} to the "
-                             f"same column {v!r}; each item needs its own column.")
-        seen[v] = k
-    return colmap
-
-
 def _preview(cols, n: int = 12) -> str:
     cols = [str(c) for c in cols]
     return str(cols[:n])[:-1] + (", ...]" if len(cols) > n else "]")
@@ -297,7 +344,7 @@ def _preview(cols, n: int = 12) -> str:
 # ------------------------------------------------------------------------------ wide data
 def _score_wide(data: pd.DataFrame, plan: ScoringPlan, colmap: dict, invalid: str,
                 id: str | None, time: str | None, impute: str,
-                issue_parts: list) -> tuple[pd.DataFrame, pd.Series | None]:
+                issue_parts: list, source=None) -> tuple[pd.DataFrame, pd.Series | None]:
     n = len(data)
     lo, hi = plan.lo, plan.hi
     item_scales = [s for s in plan.scales if not s.composite]
@@ -317,16 +364,12 @@ def _score_wide(data: pd.DataFrame, plan: ScoringPlan, colmap: dict, invalid: st
 
     bad_cells: list[tuple[np.ndarray, str, str, list, list]] = []
     column_issues: list[dict] = []
-    dup_cols = set(data.columns[data.columns.duplicated()])
     empty_cols: list[str] = []
-    for iid in plan.items:
-        col = colmap[iid]
-        if col not in data.columns or col in dup_cols:
-            if col in dup_cols:
-                problem = (f"the column {col!r} occurs more than once in the data; rename one "
-                           f"so that item {iid!r} has a single column.")
-            else:
-                problem = _missing_column_problem(iid, col, data.columns, plan, colmap)
+    if source is None:   # the one response check of the package (psychometrics.io)
+        source = iter_item_columns(data, plan.items, colmap, lo, hi, plan.integer,
+                                   plan.instrument.id)
+    for iid, col, checked, problem in source:
+        if checked is None:
             column_issues.append({"row": pd.NA, "index": pd.NA, "column": col, "item": iid,
                                   "value": "(no such column)", "problem": problem,
                                   "action": "every row blank for this item"})
@@ -334,7 +377,6 @@ def _score_wide(data: pd.DataFrame, plan: ScoringPlan, colmap: dict, invalid: st
             values = np.full(n, np.nan)
             codes = np.zeros(n, dtype=np.int8)
         else:
-            checked = check_responses(data[col], lo, hi, plan.integer)
             if checked.n_bad:
                 bad_cells.append((checked.bad_rows, col, iid, checked.bad_values,
                                   checked.bad_kinds))
@@ -514,46 +556,6 @@ def _unknown_item_columns(columns, plan: ScoringPlan, colmap: dict, id, time,
     return out
 
 
-def _missing_column_problem(iid: str, col: str, columns, plan: ScoringPlan, colmap) -> str:
-    taken = {str(c) for c in colmap.values()}
-    close = difflib.get_close_matches(str(col), [str(c) for c in columns if str(c) not in taken],
-                                      n=1)
-    lower = {str(c).casefold(): str(c) for c in columns}
-    hint = ""
-    if str(col).casefold() in lower:
-        hint = f" (the data have {lower[str(col).casefold()]!r}: names are case-sensitive)"
-    elif close:
-        hint = f" (did you mean {close[0]!r}?)"
-    return (f"item column missing: item {iid!r} of {plan.instrument.id} has no column {col!r} "
-            f"in the data{hint}; rename the column or map it with columns={{{iid!r}: ...}}.")
-
-
-def _issue_frame(bad_cells, column_issues, index, lo, hi, invalid) -> pd.DataFrame | None:
-    parts = []
-    if column_issues:
-        parts.append(pd.DataFrame(column_issues, columns=ISSUE_COLUMNS))
-    if bad_cells:
-        rows = np.concatenate([b[0] for b in bad_cells])
-        order_col = np.concatenate([np.full(len(b[0]), k) for k, b in enumerate(bad_cells)])
-        order = np.lexsort((order_col, rows))
-        cols = np.array([b[1] for b in bad_cells], dtype=object)[order_col[order]]
-        items = np.array([b[2] for b in bad_cells], dtype=object)[order_col[order]]
-        vals = np.empty(len(rows), dtype=object)
-        vals[:] = [v for b in bad_cells for v in b[3]]
-        kinds = np.array([k for b in bad_cells for k in b[4]], dtype=object)
-        msg = {k: describe_problem(k, lo, hi) for k in set(kinds.tolist())}
-        problems = np.array([msg[k] for k in kinds[order].tolist()], dtype=object)
-        r = rows[order]
-        default = isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1
-        parts.append(pd.DataFrame({
-            "row": r, "index": r if default else index[r].to_numpy(dtype=object),
-            "column": cols, "item": items, "value": vals[order], "problem": problems,
-            "action": "set missing" if invalid == "missing" else "none (error)"}))
-    if not parts:
-        return None
-    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
-
-
 def _duplicate_admin_issues(data, id, time, invalid) -> pd.DataFrame | None:
     if id is None:
         return None
@@ -609,7 +611,7 @@ def _duplicate_mask(data: pd.DataFrame, id: str, time: str) -> np.ndarray | None
 def _raise(frame: pd.DataFrame, plan: ScoringPlan, n_rows: int, what: str = "responses"):
     issues = []
     for rec in frame.itertuples(index=False):
-        row = "all" if pd.isna(rec.row) else int(rec.row)
+        row = "all" if pd.isna(rec.row) else int(rec.row) + 1   # 1-based data row
         label = None
         if row != "all" and rec.index is not None and not pd.isna(rec.index) \
                 and rec.index != rec.row:

@@ -300,8 +300,8 @@ def _rel(f: str, root: Path) -> str:
 
 def _locate(issue: DataIssue, fname: str, rows) -> DataIssue:
     r = issue.row
-    if isinstance(r, (int, np.integer)) and 0 <= int(r) < len(rows):
-        where = f"{fname} row {int(rows[int(r)])}"
+    if isinstance(r, (int, np.integer)) and 1 <= int(r) <= len(rows):
+        where = f"{fname} row {int(rows[int(r) - 1])}"
     else:  # a whole-column problem
         where = f"{r} (file {fname}, rows {int(rows[0])}..{int(rows[-1])})"
     return DataIssue(where, issue.column, issue.value, issue.problem)

@@ -22,7 +22,7 @@ from .fit_measures import (FitInputs, compute_fit_measures, robust_fit_measures,
                            robust_indices)
 from .information import check_identified, information, vcov_from_information
 from .matrices import build_representation, fill, implied
-from .partable import build_partable, freeze_exogenous, variable_names
+from .partable import build_partable, freeze_exogenous, threshold_variables, variable_names
 from .robust import fiml_corrected, robust_parts
 from .results import SEMResult, frozen_mapping, inference
 from .samplestats import from_data, from_moments
@@ -98,7 +98,7 @@ def param_names(pt, npar: int, ngroups: int) -> list[str]:
 def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = None,
         group_equal=None, group_partial=None, std_lv: bool = False, orthogonal: bool = False,
         meanstructure=None,
-        information: str | None = None, fixed_x: bool = True, missing: str = "listwise",
+        information: str | None = None, fixed_x: bool | None = None, missing: str = "listwise",
         sample_cov=None,
         sample_nobs=None, sample_mean=None, sample_cov_rescale: bool | None = None,
         estimator: str = "ML", se: str = "standard", test: str = "standard",
@@ -130,9 +130,11 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
     information : {"expected", "observed"}, optional
         Information matrix for standard errors; default "expected" for ML and
         "observed" for MLR (lavaan).
-    fixed_x : bool
+    fixed_x : bool, optional
         Exogenous observed covariates keep their sample moments (lavaan default). With
-        ``False`` their variances, covariances (and means) are free parameters.
+        ``False`` their variances, covariances (and means) are free parameters. Default
+        (None): True, except for the ULS/GLS/WLS estimators, for which lavaan 0.6-14 sets
+        ``fixed.x = FALSE`` unless it is given.
     missing : {"listwise", "ml", "ml.x"}
         Default "listwise" drops incomplete rows (lavaan default); "ml" is
         full-information ML (lavaan ``missing = "ml"``): mean structure, observed
@@ -212,6 +214,9 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
     std.lv =, information =)`` with lavaan 0.6-14 defaults (``cfa()`` is the same).
     """
     _reject_unknown("fit", unknown, _FIT_OPTIONS)
+    from ..io.itemdata import ItemData, as_frame
+    if isinstance(data, (pd.DataFrame, ItemData)):   # an ItemData: its keys and item columns
+        data = as_frame(data, "fit")
     _check_choice("se", se, ("standard", "none", "bootstrap"))
     se_type = se
     _check_choice("test", test, ("standard", "bollen.stine"))
@@ -220,6 +225,17 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
     _check_choice("likelihood", likelihood, ("normal", "wishart"))
     wishart = likelihood == "wishart"
     _check_choice("missing", missing, _MISSING)
+    # variables with thresholds in the syntax ('x | t1 + t2') are ordered (as lavaan)
+    th_vars = threshold_variables(parse_model(model)) if isinstance(model, str) else []
+    if th_vars and group is not None:
+        raise ModelSpecificationError(
+            f"Threshold statements ('{th_vars[0]} | t1 + ...') are supported in single-group "
+            f"ordinal models only; remove them (thresholds are free by default) or fit "
+            f"without 'group'.")
+    if th_vars and ordered is not True:
+        given = [] if ordered is None or ordered is False else (
+            [ordered] if isinstance(ordered, str) else list(ordered))
+        ordered = given + [v for v in th_vars if v not in given]
     if ordered is not None and ordered is not False and not (
             isinstance(ordered, (list, tuple)) and len(ordered) == 0):
         from .ordinal import fit_ordinal
@@ -258,6 +274,8 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
             "likelihood='wishart' is available with estimator='ML' and complete data "
             "(missing='listwise') only.")
     ls_est = estimator in ("ULS", "GLS", "WLS")
+    if fixed_x is None:
+        fixed_x = not ls_est     # lavaan: fixed.x = FALSE by default for ULS/GLS/WLS
     if ls_est and (fiml or se_type == "bootstrap" or test != "standard" or wishart):
         raise ModelSpecificationError(
             f"estimator={estimator!r} is available with complete data, se='standard' and "
@@ -328,17 +346,17 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
             f"The model is not identified: it has {pt.npar} free parameters"
             f"{f' and {n_eq} equality constraints' if n_eq else ''} but only {ndat} "
             f"sample moments (df = {df}). Fix or constrain {-df} or more parameters.")
-    if cs is not None and (estimator == "MLR" or se_type == "bootstrap"
-                           or test == "bollen.stine"):
+    if cs is not None and (estimator in ("MLM", "MLMV") or test == "bollen.stine"):
         raise ModelSpecificationError(
             "General constraints (expressions, '<', '>') are supported with estimator='ML' "
-            "and standard errors from the information matrix only (not MLR or bootstrap).")
+            "or 'MLR' and se='standard' or 'bootstrap' (not MLM/MLMV or the Bollen-Stine "
+            "test).")
     warn_list: list[str] = []
 
-    if ls_est and (cs is not None or len(prob.x_idx)):
+    if ls_est and cs is not None:
         raise ModelSpecificationError(
-            f"estimator={estimator!r} is not available with general constraints or fixed.x "
-            f"covariates yet; use fixed_x=False or estimator='ML'.")
+            f"estimator={estimator!r} is not available with general constraints yet; use "
+            f"estimator='ML' or 'MLR'.")
     if ls_est:
         from .ls import optimize_ls
         opt = optimize_ls(prob, start_values(prob), estimator, max_iter=max_iter)
@@ -380,7 +398,10 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
         else:
             vcov = constrained_vcov(info, H_act, ss.ntotal)
         if estimator == "MLR":
-            rob = robust_parts(prob, theta, info, df)
+            # under general constraints: lavaan's augmented inverse in the sandwich and
+            # the trace (lav_model_nvcov_robust_sandwich)
+            rob = robust_parts(prob, theta, info, df,
+                               A0inv=None if cs is None else vcov * ss.ntotal)
             vcov = rob.vcov
         elif estimator in ("MLM", "MLMV"):
             from .robust_sb import sb_parts
@@ -393,7 +414,8 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
                 "se='bootstrap' and test='bollen.stine' need raw 'data', not 'sample_cov'.")
         if se_type == "bootstrap":
             boot = run_bootstrap(prob, theta, defs, n_draws=bootstrap, seed=seed,
-                                 kind="ordinary", n_jobs=n_jobs, max_iter=max_iter)
+                                 kind="ordinary", n_jobs=n_jobs, max_iter=max_iter,
+                                 constraints=cs)
             if boot.n_successful < 2:
                 raise ModelSpecificationError(
                     f"Only {boot.n_successful} of {bootstrap} bootstrap draws could be fitted.")
@@ -478,7 +500,7 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
             parts_ls = ls_group_parts(prob, theta, estimator)
             fmin_fit = float(sum(n * F for n, (F, _) in zip(nobs_fit, parts_ls))
                              / (2 * sum(nobs_fit)))
-            xb = _baseline_ls(ss, pt, meanstructure, estimator)
+            xb = _baseline_ls(ss, pt, meanstructure, estimator, fixed_x)
         if wishart:
             # lavaan lav_test: chisq_g = 2 (n_g - 1) fmin_g; the fit measures then use
             # N - G observations
@@ -730,12 +752,19 @@ def _baseline(ss, pt, meanstructure, fixed_x, ndat, nobs=None):
     return chisq, ndat - npar_b
 
 
-def _baseline_ls(ss, pt, meanstructure, estimator):
-    """Independence model fitted by the same least-squares estimator: its chi-square."""
+def _baseline_ls(ss, pt, meanstructure, estimator, fixed_x=False):
+    """Independence model fitted by the same least-squares estimator: its chi-square.
+
+    As lavaan, the covariances among exogenous covariates stay in it (fixed at their
+    sample values with fixed.x, free otherwise)."""
     from .ls import optimize_ls
-    lines = [f"{v} ~~ {v}" for v in ss.ov]
+    xs = [v for v in ss.ov if v in set(pt.names.ov_x)]
+    lines = [f"{v} ~~ {v}" for v in ss.ov if v not in xs]
+    lines += [f"{a} ~~ {b}" for i, a in enumerate(xs) for b in xs[i:]]
     bpt = build_partable(parse_model("\n".join(lines)), ngroups=ss.ngroups,
                          meanstructure=meanstructure, fixed_x=False)
+    if xs and fixed_x:
+        bpt = freeze_exogenous(bpt, xs)
     bprob = make_problem(bpt, build_representation(bpt), ss)
     bopt = optimize_ls(bprob, start_values(bprob), estimator)
     from .ls import ls_group_parts

@@ -108,8 +108,14 @@ def _bollen_stine_rows(prob, theta, rows):
     return out
 
 
-def _one_draw(prob, theta0, rows, idx_list, max_iter):
-    """Refit on one resample; returns (theta, fmin) or None."""
+#: general constraints of the model being bootstrapped, for worker processes (compiled
+#: expressions cannot be pickled; forked workers inherit this module state)
+_CONSTRAINTS = None
+
+
+def _one_draw(prob, theta0, rows, idx_list, max_iter, cs=None):
+    """Refit on one resample; returns (theta, fmin) or None. With general constraints
+    ``cs`` the draw is refitted under them and kept only when the KKT test passes."""
     from .estimate import make_problem, optimize
     ss = prob.ss
     try:
@@ -134,6 +140,12 @@ def _one_draw(prob, theta0, rows, idx_list, max_iter):
             ssb = _from_data_fiml(Xall, gcodes, ss.group_labels, ss.ov, None, ok,
                                   np.arange(len(Xall)))
         pb = make_problem(prob.pt, prob.rep, ssb)
+        if cs is not None:
+            from .constraints import optimize_constrained
+            opt = optimize_constrained(pb, theta0, cs, max_iter=max_iter)
+            if not opt.converged or not np.all(np.isfinite(opt.theta)):
+                return None
+            return opt.theta, float(opt.fmin)
         opt = optimize(pb, theta0, max_iter=max_iter)
         if not opt.converged:
             # second try from the default start values
@@ -183,17 +195,19 @@ def _stationary(opt, gtol: float = 1e-7) -> bool:
 
 def _run_chunk(args):
     import warnings
-    prob, theta0, rows, chunk, max_iter = args
+    prob, theta0, rows, chunk, max_iter = args[:5]
+    cs = args[5] if len(args) > 5 else _CONSTRAINTS
     out = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for b, idx_list in chunk:
-            out.append((b, _one_draw(prob, theta0, rows, idx_list, max_iter)))
+            out.append((b, _one_draw(prob, theta0, rows, idx_list, max_iter, cs)))
     return out
 
 
 def run_bootstrap(prob, theta, defs, *, n_draws: int = 1000, seed=None,
-                  kind: str = "ordinary", n_jobs: int = 1, max_iter: int = 1000) -> BootstrapDraws:
+                  kind: str = "ordinary", n_jobs: int = 1, max_iter: int = 1000,
+                  constraints=None) -> BootstrapDraws:
     """Bootstrap a fitted model (``prob`` at its estimates ``theta``).
 
     Parameters
@@ -209,6 +223,8 @@ def run_bootstrap(prob, theta, defs, *, n_draws: int = 1000, seed=None,
     kind : {"ordinary", "bollen.stine"}
     n_jobs : int
         Worker processes (1 = in this process). Results do not depend on it.
+    constraints : constraints.ConstraintSet, optional
+        General constraints: every draw is refitted under them (lavaan does the same).
 
     Returns
     -------
@@ -233,18 +249,25 @@ def run_bootstrap(prob, theta, defs, *, n_draws: int = 1000, seed=None,
     rng = np.random.default_rng(seed)
     idx = [[rng.integers(0, len(X), size=len(X)) for X in rows] for _ in range(n_draws)]
     tasks = list(enumerate(idx))
-    if n_jobs == 1:
-        results = _run_chunk((prob, theta, rows, tasks, max_iter))
+    import multiprocessing as mp
+    can_fork = "fork" in mp.get_all_start_methods()
+    if n_jobs == 1 or (constraints is not None and not can_fork):
+        results = _run_chunk((prob, theta, rows, tasks, max_iter, constraints))
     else:
-        import multiprocessing as mp
+        global _CONSTRAINTS
         from concurrent.futures import ProcessPoolExecutor
-        ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else None
+        ctx = mp.get_context("fork") if can_fork else None
         n_chunks = min(len(tasks), 4 * n_jobs)
         chunks = [tasks[k::n_chunks] for k in range(n_chunks)]
         results = []
-        with ProcessPoolExecutor(max_workers=n_jobs, mp_context=ctx) as ex:
-            for part in ex.map(_run_chunk, [(prob, theta, rows, c, max_iter) for c in chunks]):
-                results.extend(part)
+        _CONSTRAINTS = constraints
+        try:
+            with ProcessPoolExecutor(max_workers=n_jobs, mp_context=ctx) as ex:
+                for part in ex.map(_run_chunk, [(prob, theta, rows, c, max_iter)
+                                                for c in chunks]):
+                    results.extend(part)
+        finally:
+            _CONSTRAINTS = None
         results.sort(key=lambda t: t[0])
     ok = [(b, r) for b, r in results if r is not None]
     failed = tuple(b for b, r in results if r is None)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .matrices import GroupMatrices, Representation, fill, implied, jacobian
+from .missing import pack, packed_information, packed_loglik
 from .partable import ParTable
 from .samplestats import SampleStats
 
@@ -136,46 +137,35 @@ def _fiml_F(prob: Problem, g: int, Sigma, mu, need_grad: bool = False):
     missingness patterns (each on its observed block), so the same matrix-form
     gradient as for complete data applies.
     """
-    from .missing import pattern_loglik  # noqa: F401  (documentation of the formula)
-    pats = prob.ss.patterns[g]
     n_g = prob.ss.nobs[g]
-    p = Sigma.shape[0]
-    total = 0.0
-    W = np.zeros((p, p)) if need_grad else None
-    r = np.zeros(p) if need_grad else None
-    for pt in pats:
-        o = pt.obs
-        S_oo = Sigma[np.ix_(o, o)]
-        Si, logdet = _chol_inv(S_oo)
-        if Si is None:
-            return (np.inf, None, None) if need_grad else np.inf
-        d = pt.mean - mu[o]
-        Sid = Si @ d
-        total += pt.n * (len(o) * np.log(2 * np.pi) + logdet + np.sum(Si * pt.cov) + d @ Sid)
-        if need_grad:
-            wp = pt.n / n_g
-            SiC = Si @ pt.cov
-            W[np.ix_(o, o)] += wp * (Si - SiC @ Si - np.outer(Sid, Sid))
-            r[o] += wp * Sid
-    F = (total + 2.0 * prob.ss.h1_loglik[g]) / n_g
-    return (F, W, r) if need_grad else F
+    pk = _packed(prob, g)
+    if need_grad:
+        m2, W, r = packed_loglik(pk, Sigma, mu, need_grad=True)
+        if not np.isfinite(m2):
+            return np.inf, None, None
+    else:
+        m2 = packed_loglik(pk, Sigma, mu)
+        if not np.isfinite(m2):
+            return np.inf
+    F = (m2 + 2.0 * prob.ss.h1_loglik[g]) / n_g
+    return (F, W / n_g, r / n_g) if need_grad else F
+
+
+def _packed(prob: Problem, g: int):
+    """The missingness patterns of group ``g`` as stacked arrays (computed once)."""
+    key = ("packed", g)
+    cache = prob.ss.cache
+    if key not in cache:
+        cache[key] = pack(prob.ss.patterns[g], len(prob.ss.ov))
+    return cache[key]
 
 
 def _fiml_information(prob: Problem, g: int, Sigma, Dk, Dm):
     """Expected information of group g under FIML: pattern-weighted blocks."""
     npar = Dk.shape[0]
     p = Sigma.shape[0]
-    D3 = Dk.reshape(npar, p, p)
-    I = np.zeros((npar, npar))
-    n_g = prob.ss.nobs[g]
-    for pt in prob.ss.patterns[g]:
-        o = pt.obs
-        Si = np.linalg.inv(Sigma[np.ix_(o, o)])
-        Do = D3[:, o[:, None], o[None, :]]
-        Y = Si @ Do @ Si
-        Ip = 0.5 * (Do.reshape(npar, -1) @ Y.reshape(npar, -1).T) + Dm[:, o] @ Si @ Dm[:, o].T
-        I += (pt.n / n_g) * Ip
-    return I
+    return packed_information(_packed(prob, g), Sigma, Dk.reshape(npar, p, p), Dm) \
+        / prob.ss.nobs[g]
 
 
 def _row_gradient(rep, g, M, parts, W, Sid):

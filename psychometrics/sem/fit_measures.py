@@ -419,12 +419,14 @@ def robust_fit_measures(fm: dict, rob, c_null: float, nx_free: int, G: int) -> d
     Xb, dfb = fm["baseline_chisq"], fm["baseline_df"]
     N = fm["ntotal"]
     c = rob.trace_ugamma / df if df > 0 else np.nan
-    Xs = X2 / c
+    # df = 0 (e.g. a saturated model with an active inequality constraint): lavaan keeps
+    # the unscaled statistic, no p-value or scaling factor, NA robust CFI/TLI, RMSEA 0
+    Xs = X2 / c if df > 0 else X2
     Xbs = Xb / c_null
     out = {}
     out["chisq_scaled"] = Xs
     out["df_scaled"] = df
-    out["pvalue_scaled"] = float(special.chdtrc(df, Xs))
+    out["pvalue_scaled"] = float(special.chdtrc(df, Xs)) if df > 0 else np.nan
     out["chisq_scaling_factor"] = c
     out["baseline_chisq_scaled"] = Xbs
     out["baseline_df_scaled"] = dfb
@@ -444,6 +446,8 @@ def robust_fit_measures(fm: dict, rob, c_null: float, nx_free: int, G: int) -> d
     out["rni_robust"] = _rni(X2, df, Xb, dfb, c, c_null)
     out["scaling_factor_h1"] = float(np.sum(rob.trace_h1) / np.sum(rob.h1_ndat))
     out["scaling_factor_h0"] = float(np.sum(rob.trace_h0) / nx_free)
+    if df == 0:
+        return _robust_df0(out)
     # rmsea: scaled (naive) and robust
     df2 = rob.trace_ugamma
     out["rmsea_scaled"] = float(np.sqrt(max((X2 / N) / df2 - 1 / N, 0)) * np.sqrt(G))
@@ -456,6 +460,16 @@ def robust_fit_measures(fm: dict, rob, c_null: float, nx_free: int, G: int) -> d
     out["rmsea_ci_lower_robust"], out["rmsea_ci_upper_robust"] = lo, hi
     out["rmsea_pvalue_robust"] = 1.0 - _pnchisq(Xs, df, (N * df * (1 / c) * 0.05 ** 2) / G)
     out["rmsea_notclose_pvalue_robust"] = _pnchisq(Xs, df, (N * df * (1 / c) * 0.08 ** 2) / G)
+    return out
+
+
+def _robust_df0(out: dict) -> dict:
+    for k in ("cfi_robust", "tli_robust", "nnfi_robust", "rni_robust", "rmsea_scaled",
+              "rmsea_ci_lower_scaled", "rmsea_ci_upper_scaled", "rmsea_pvalue_scaled",
+              "rmsea_notclose_pvalue_scaled", "rmsea_ci_lower_robust", "rmsea_ci_upper_robust",
+              "rmsea_pvalue_robust", "rmsea_notclose_pvalue_robust"):
+        out[k] = np.nan
+    out["rmsea_robust"] = 0.0
     return out
 
 

@@ -1,7 +1,9 @@
 """CFA syntax written from an item bank (``psychometrics.instruments``).
 
 ``cfa_model(instrument, form)`` declares one factor per item-based scale of the
-form, named by the scale id, measured by the scale's items (bank order). Scales
+form, named by the scale id, measured by the scale's items (bank order, except that
+the first item not reverse-keyed is moved to the front: the marker whose loading is
+fixed to 1, so that each factor points the way its scale is scored). Scales
 made of other scales (a total) become second-order factors when
 ``higher_order=True`` and are left out otherwise. Reverse-keyed items need no
 recoding: their loadings are simply negative.
@@ -69,6 +71,13 @@ def cfa_model(instrument, form: str | None = None, *, higher_order: bool = False
     for sid, s in item_scales.items():
         items = sorted(s.items, key=order.get)
         rev = [i for i in items if i in s.reverse]
+        # the first indicator is the marker (loading fixed to 1): take one that is not
+        # reverse-keyed, so that the factor points the way the scale is scored and its
+        # correlations with the other factors have the signs of the scale scores'
+        keyed = [i for i in items if i not in s.reverse]
+        if rev and items[0] in s.reverse and keyed:
+            items.remove(keyed[0])
+            items.insert(0, keyed[0])
         note = f"  # reverse-keyed: {', '.join(rev)}" if rev else ""
         lines.append(f"{sid} =~ {' + '.join(items)}{note}")
     if higher_order:

@@ -1,7 +1,7 @@
 """Least-squares estimators for continuous data: ULS, GLS, WLS (ADF) (lavaan
 ``estimator = "ULS" / "GLS" / "WLS"``).
 
-Per group ``g`` with weight ``w_g = n_g / N``, sample moments ``s_g`` (vech of the
+Per group ``g`` with weight ``w_g = (n_g - 1) / (N - G)``, sample moments ``s_g`` (vech of the
 covariance with divisor N - 1, as lavaan's ``sample.cov.rescale = FALSE`` for these
 estimators; plus the means with a mean structure) and the implied ``sigma_g(theta)``::
 
@@ -56,6 +56,26 @@ def ls_weights(prob, estimator: str):
                 V[p:, p:] = Vc
             else:
                 V = Vc
+            if len(prob.x_idx):
+                # fixed.x: the covariates' own moments carry no weight (their residuals
+                # are 0; lavaan's GFI then leaves them out of s'Vs too)
+                from .robust import _not_x_mask
+                keep = _not_x_mask(p, prob.x_idx)
+                if not prob.meanstructure:
+                    keep = keep[p:]
+                V = V * np.outer(keep, keep)
+        elif len(prob.x_idx):
+            # WLS with fixed.x covariates: lavaan's fixed.x Gamma (the variation of y given
+            # x), inverted on the moments that do not belong to the covariates only; the
+            # residuals of the covariates' own moments are 0
+            from .robust import _not_x_mask
+            from .robust_sb import _gamma_fixed_x
+            keep = _not_x_mask(p, prob.x_idx)
+            G = _gamma_fixed_x(prob, g)
+            if not prob.meanstructure:
+                keep, G = keep[p:], G[p:, p:]
+            V = np.zeros((k, k))
+            V[np.ix_(keep, keep)] = np.linalg.inv(G[np.ix_(keep, keep)])
         else:  # WLS: inverse of the ADF Gamma (divisor N)
             X = prob.ss.data[g]
             Z = X - X.mean(axis=0)
@@ -81,7 +101,7 @@ def _moments(prob, theta, g):
     return sig, D[p:]
 
 
-def _F(prob, theta, W):
+def _F(prob, theta, W, wts=None):
     values = row_values(prob, theta)
     p = len(prob.ss.ov)
     rows, cols = np.tril_indices(p)
@@ -92,11 +112,11 @@ def _F(prob, theta, W):
         if prob.meanstructure:
             sig = np.concatenate([mu, sig])
         r = s - sig
-        F += prob.weights[g] * r @ V @ r
+        F += (prob.weights if wts is None else wts)[g] * r @ V @ r
     return float(F)
 
 
-def _parts(prob, theta, W):
+def _parts(prob, theta, W, wts=None):
     npar = len(theta)
     F = 0.0
     b = np.zeros(npar)
@@ -105,7 +125,7 @@ def _parts(prob, theta, W):
         sig, D = _moments(prob, theta, g)
         r = s - sig
         VD = V @ D
-        w = prob.weights[g]
+        w = (prob.weights if wts is None else wts)[g]
         F += w * r @ V @ r
         b += w * VD.T @ r
         J += w * D.T @ VD
@@ -114,10 +134,15 @@ def _parts(prob, theta, W):
 
 def optimize_ls(prob, theta0, estimator: str, max_iter: int = 500):
     """Gauss-Newton minimisation of the LS discrepancy; returns OptimResult (fmin = F/2,
-    ``information`` = sum w Delta' V Delta)."""
+    ``information`` = sum w Delta' V Delta with w = n_g / N).
+
+    Groups are weighted by ``(n_g - 1) / (N - G)`` in the discrepancy (lavaan
+    ``lav_model_objective``: ``0.5 (n_g - 1) / n_g F_g`` averaged with weights n_g)."""
     W = ls_weights(prob, estimator)
+    n = np.asarray(prob.ss.nobs, dtype=float)
+    wts = (n - 1) / (n.sum() - len(n))
     theta = np.asarray(theta0, dtype=float).copy()
-    F, b, J = _parts(prob, theta, W)
+    F, b, J = _parts(prob, theta, W, wts)
     converged = False
     message = "maximum number of iterations reached"
     it = 0
@@ -130,7 +155,7 @@ def optimize_ls(prob, theta0, estimator: str, max_iter: int = 500):
         t = 1.0
         while t > 1e-10:
             new = theta + t * step
-            F_new = _F(prob, new, W)
+            F_new = _F(prob, new, W, wts)
             if np.isfinite(F_new) and F_new <= F + 1e-15 * max(1.0, F):
                 break
             t *= 0.5
@@ -139,12 +164,14 @@ def optimize_ls(prob, theta0, estimator: str, max_iter: int = 500):
             break
         theta = new
         F_old = F
-        F, b, J = _parts(prob, theta, W)
+        F, b, J = _parts(prob, theta, W, wts)
         if np.max(np.abs(2 * b)) < 1e-10 or (abs(F_old - F) <= 1e-16 * max(1.0, F)
                                               and np.max(np.abs(2 * b)) < 1e-7):
             converged = True
             message = "gradient below tolerance"
             break
+    if len(n) > 1:
+        J = _parts(prob, theta, W)[2]        # information with the weights n_g / N
     return OptimResult(theta, 0.5 * F, -2 * b, J, it, converged, message)
 
 

@@ -19,7 +19,7 @@ from ..exceptions import ConvergenceWarning, IdentificationError, ModelSpecifica
 from .fit_measures import _pnchisq, rmsea_ci
 from .matrices import build_representation, fill
 from .ordinal_stats import OrdinalStats, ordinal_data, ordinal_stats
-from .partable import build_partable, variable_names
+from .partable import build_partable, threshold_spec, variable_names
 from .results import frozen_mapping, inference
 from .syntax import parse_model
 
@@ -108,7 +108,8 @@ class _Model:
     """Free parameters: model rows (loadings, latent (co)variances, residual covariances)
     then the thresholds."""
 
-    def __init__(self, pt, rep, ordered, st: OrdinalStats, parameterization: str = "delta"):
+    def __init__(self, pt, rep, ordered, st: OrdinalStats, parameterization: str = "delta",
+                 ths=None):
         self.pt, self.rep, self.st = pt, rep, st
         self.theta_param = parameterization == "theta"
         lhs, op, rhs, par = pt.c("lhs"), pt.c("op"), pt.c("rhs"), np.asarray(pt.c("par"))
@@ -139,7 +140,15 @@ class _Model:
         self.fixed = fixed
         self.nmod = k
         self.nth = sum(len(t) for t in st.th)
-        self.npar = k + self.nth
+        # thresholds = th_fixed + th_A @ theta[nmod:] (explicit 'x | t1' syntax: labels,
+        # equalities and fixed values; by default one free parameter per threshold)
+        if ths is None:
+            self.th_A, self.th_fixed = np.eye(self.nth), np.zeros(self.nth)
+        else:
+            self.th_A = ths.A
+            self.th_fixed = np.where(ths.par >= 0, 0.0, ths.fixed)
+        self.ths = ths
+        self.npar = k + self.th_A.shape[1]
         self.th_var = np.concatenate([np.full(len(t), j) for j, t in enumerate(st.th)])
         # free model rows by matrix, for the analytic Jacobian (delta parameterization)
         ov_i = {v: q for q, v in enumerate(rep.ov)}
@@ -179,9 +188,13 @@ class _Model:
         if self.theta_param:
             # theta parameterization: scale factors 1 / sqrt(diag Sigma*)
             d = 1.0 / np.sqrt(np.diag(S))
-            return np.concatenate([theta[self.nmod:] * d[self.th_var],
+            return np.concatenate([self.tau(theta) * d[self.th_var],
                                    S[self.il, self.jl] * d[self.il] * d[self.jl]])
-        return np.concatenate([theta[self.nmod:], S[self.il, self.jl]])
+        return np.concatenate([self.tau(theta), S[self.il, self.jl]])
+
+    def tau(self, theta):
+        """The thresholds (model parameters, in the metric of the parameterization)."""
+        return self.th_fixed + self.th_A @ theta[self.nmod:]
 
     def scales(self, theta):
         """Scale factors (``~*~``) in model (rep.ov) order: 1 (delta) or 1/sqrt(diag Sigma*)."""
@@ -200,7 +213,7 @@ class _Model:
             return J
         # thresholds enter sigma as themselves (identity block)
         J = np.zeros((len(self.st.wls_obs), self.npar))
-        J[np.arange(self.nth), self.nmod + np.arange(self.nth)] = 1.0
+        J[:self.nth, self.nmod:] = self.th_A
         if self.jrows is not None:
             M = self.matrices(theta)
             L, LP = M.Lambda, M.Lambda @ M.Psi
@@ -341,8 +354,12 @@ def fit_ordinal(model: str, data: pd.DataFrame, ordered=True, *, estimator: str 
     if est_u not in ("WLSMV", "DWLS"):
         raise ModelSpecificationError(
             f"With ordered indicators the 'estimator' must be 'WLSMV' or 'DWLS', got {estimator!r}.")
+    from ..io.itemdata import ItemData, as_frame
+    if isinstance(data, ItemData):
+        data = data.to_frame()
     if not isinstance(data, pd.DataFrame):
         raise ModelSpecificationError("Ordinal models need raw 'data' as a pandas DataFrame.")
+    data = as_frame(data, "fit_ordinal")
     parsed = parse_model(model)
     names = variable_names(parsed.statements)
     ov = list(names.ov)
@@ -383,7 +400,9 @@ def fit_ordinal(model: str, data: pd.DataFrame, ordered=True, *, estimator: str 
         raise ModelSpecificationError(
             f"The 'parameterization' argument must be 'delta' or 'theta', got "
             f"{parameterization!r}.")
-    m = _Model(pt, rep, ov, st, parameterization)
+    ths = threshold_spec(parsed, st.names, [len(t) for t in st.th],
+                         set(pt.c("label")) - {""})
+    m = _Model(pt, rep, ov, st, parameterization, ths)
     N = st.nobs
     ndat = len(st.wls_obs)
     df = ndat - m.npar
@@ -396,7 +415,7 @@ def fit_ordinal(model: str, data: pd.DataFrame, ordered=True, *, estimator: str 
     theta0 = _start(m, model, st, std_lv)
     if m.theta_param:
         # start from the delta solution mapped to the theta metric
-        md = _Model(pt, rep, ov, st, "delta")
+        md = _Model(pt, rep, ov, st, "delta", ths)
         td, _, _, _ = _gauss_newton(md, w, _start(md, model, st, std_lv))
         theta0 = _delta_to_theta(md, m, td)
     theta, f, conv, it = _gauss_newton(m, w, theta0)
@@ -427,8 +446,15 @@ def fit_ordinal(model: str, data: pd.DataFrame, ordered=True, *, estimator: str 
     tr2 = float(np.sum(UG * UG.T))
     fm = _fit_measures(m, st, w, Gam, chisq, df, N, f, tr1, tr2, est_u)
     fm.update(_residual_measures(m, st, theta, w, chisq, df, N))
-    if est_u == "WLSMV" and df > 0:
-        fm.update(_robust_catml(m, st, theta, w, D, Ei, df, N))
+    shared_th = ths.nfree < int(np.sum(ths.par >= 0))
+    if est_u == "WLSMV" and df > 0 and shared_th:
+        # lavaan 0.6-14 returns NA for the robust (catML) measures when thresholds are
+        # equal by label: its continuous refit (lav_object_catml) fails; we do the same
+        fm.update({k: np.nan for k in _CATML_KEYS})
+    elif est_u == "WLSMV" and df > 0:
+        # the df of lavaan's catML refit (correlations only): differs from df when some
+        # thresholds are fixed
+        fm.update(_robust_catml(m, st, theta, w, D, Ei, df, N, df3=len(m.il) - m.nmod))
 
     # estimates table in lavaan's order
     vals = m.values(theta)
@@ -449,10 +475,13 @@ def fit_ordinal(model: str, data: pd.DataFrame, ordered=True, *, estimator: str 
         if op[r] == "=~":
             add(lhs[r], op[r], rhs[r], vals[r], m.rowpar[r])
     th_rows = []
+    tau = m.tau(theta)
     for j, v in enumerate(ov):
         for t in range(len(st.th[j])):
-            k = m.nmod + st.th_index[j][t]
-            th_rows.append((v, "|", f"t{t + 1}", theta[k], k))
+            i = st.th_index[j][t]
+            kk = np.flatnonzero(m.th_A[i])
+            k = m.nmod + int(kk[0]) if len(kk) else -1
+            th_rows.append((v, "|", f"t{t + 1}", tau[i], k))
     for v, o, r_, e, k in th_rows:
         add(v, o, r_, e, k)
     for r in range(len(lhs)):
@@ -474,6 +503,10 @@ def fit_ordinal(model: str, data: pd.DataFrame, ordered=True, *, estimator: str 
         if k >= 0 and not pnames[k]:
             pnames[k] = f"{l}{o}{r_}"
     tab = pd.DataFrame(rows, columns=["lhs", "op", "rhs", "est", "se", "free", "_k"])
+    th_pos = {(v, f"t{t + 1}"): int(st.th_index[j][t]) for j, v in enumerate(ov)
+              for t in range(len(st.th[j]))}
+    tab["_t"] = [th_pos[(l, r_)] if o == "|" else -1
+                 for l, o, r_ in zip(tab["lhs"], tab["op"], tab["rhs"])]
     tab.loc[~tab["free"], "se"] = 0.0
     z, pv, lo, hi = inference(tab["est"].to_numpy(), np.where(tab["free"], tab["se"], np.nan))
     tab["z"], tab["p_value"], tab["ci_lower"], tab["ci_upper"] = z, pv, lo, hi
@@ -482,7 +515,9 @@ def fit_ordinal(model: str, data: pd.DataFrame, ordered=True, *, estimator: str 
     tab.loc[fixed, "ci_upper"] = tab.loc[fixed, "est"]
     std = _standardized(m, theta, V, tab)
     tab["group"] = 1
-    tab["label"] = ""
+    lab = {(l, o, r_): lb for l, o, r_, lb in zip(lhs, op, rhs, pt.c("label")) if lb}
+    lab.update({(v, "|", r_): lb for v, r_, lb in zip(ths.var, ths.rhs, ths.label) if lb})
+    tab["label"] = [lab.get(k, "") for k in zip(tab["lhs"], tab["op"], tab["rhs"])]
     tab["std_all"] = std["est_std"].to_numpy()
     tab = tab[["lhs", "op", "rhs", "group", "label", "est", "se", "z", "p_value", "ci_lower",
                "ci_upper", "std_all", "free"]]
@@ -538,7 +573,8 @@ def _delta_to_theta(md: _Model, mt: _Model, td):
         elif op[r] == "~~":
             out[k] = Th[ov_i[lhs[r]], ov_i[rhs[r]]]
     gp = g[md.perm]
-    out[mt.nmod:] = td[md.nmod:] * gp[md.th_var]
+    tau_t = md.tau(td) * gp[md.th_var]
+    out[mt.nmod:] = np.linalg.lstsq(mt.th_A, tau_t - mt.th_fixed, rcond=None)[0]
     return out
 
 
@@ -601,7 +637,13 @@ def _start(m: _Model, model, st, std_lv):
         k = m.rowpar[r]
         if k >= 0:
             theta[k] = lut.get((lhs[r], op[r], rhs[r]), 0.5)
-    theta[m.nmod:] = np.concatenate(st.th)
+    # thresholds: the sample thresholds (least squares when some are equal or fixed)
+    th = np.concatenate(st.th)
+    theta[m.nmod:] = np.linalg.lstsq(m.th_A, th - m.th_fixed, rcond=None)[0]
+    if m.ths is not None:
+        for i, k in enumerate(m.ths.par):
+            if k >= 0 and np.isfinite(m.ths.start[i]):
+                theta[m.nmod + k] = m.ths.start[i]
     return theta
 
 
@@ -635,7 +677,12 @@ def _fit_measures(m, st, w, Gam, chisq, df, N, f, tr1, tr2, est_u):
     return fm
 
 
-def _robust_catml(m, st, theta, w, D, Ei, df, N):
+_CATML_KEYS = ("cfi_robust", "tli_robust", "nnfi_robust", "rni_robust", "rmsea_robust",
+               "rmsea_ci_lower_robust", "rmsea_ci_upper_robust", "rmsea_pvalue_robust",
+               "rmsea_notclose_pvalue_robust")
+
+
+def _robust_catml(m, st, theta, w, D, Ei, df, N, df3=None):
     """Robust CFI/TLI/RNI/RMSEA for categorical data (Savalei 2021; lavaan
     ``lav_fit_catml_dwls``): the ML discrepancy of the polychoric matrix R at the DWLS
     estimates, scaled by c = tr(U' V U Gamma_c) / df with V the normal-theory (ML)
@@ -659,7 +706,10 @@ def _robust_catml(m, st, theta, w, D, Ei, df, N):
     G = st.nacov[nth:, nth:]
     U = np.eye(len(i)) - Dc @ Ei @ (Dc.T * Wc)
     ks = float(np.sum((U.T @ V @ U) * G.T))
-    c3 = ks / df
+    # lavaan: c.hat3 and the RMSEA use the df of the catML refit (correlations only,
+    # ``df3``); CFI/TLI/RNI the df of the DWLS model (they differ when thresholds are fixed)
+    df3 = df if df3 is None else df3
+    c3 = ks / df3
     xx3 = N * F                                 # catML chi-square (N * F_ML)
     xb3 = -N * np.linalg.slogdet(R)[1]          # catML independence model
     dfb = len(i)
@@ -673,11 +723,11 @@ def _robust_catml(m, st, theta, w, D, Ei, df, N):
     out["cfi_robust"] = 1 - max(t1, 0) / den if den > 0 else 1.0
     out["tli_robust"] = out["nnfi_robust"] = 1 - (t1 * dfb) / (t2 * df)
     out["rni_robust"] = 1 - t1 / t2
-    out["rmsea_robust"] = float(np.sqrt(max(xx3 / (n3 * df) - c3 / n3, 0)))
-    lo, hi = rmsea_ci(xs, df, n3, c_hat=c3)
+    out["rmsea_robust"] = float(np.sqrt(max(xx3 / (n3 * df3) - c3 / n3, 0)))
+    lo, hi = rmsea_ci(xs, df3, n3, c_hat=c3)
     out["rmsea_ci_lower_robust"], out["rmsea_ci_upper_robust"] = lo, hi
-    out["rmsea_pvalue_robust"] = 1 - _pnchisq(xs, df, n3 * df / c3 * 0.05 ** 2)
-    out["rmsea_notclose_pvalue_robust"] = _pnchisq(xs, df, n3 * df / c3 * 0.08 ** 2)
+    out["rmsea_pvalue_robust"] = 1 - _pnchisq(xs, df3, n3 * df3 / c3 * 0.05 ** 2)
+    out["rmsea_notclose_pvalue_robust"] = _pnchisq(xs, df3, n3 * df3 / c3 * 0.08 ** 2)
     return out
 
 
@@ -756,7 +806,7 @@ def _std_values(m: _Model, theta, tab):
             i, a = ov_i[r_], lat_i[l]
             out.append(M.Lambda[i, a] * sd_lv[a])
         elif o == "|":
-            out.append(theta[k])
+            out.append(m.tau(theta)[k])
         elif o == "~~":
             if l in ov_i and r_ in ov_i:
                 i, j = ov_i[l], ov_i[r_]
@@ -784,7 +834,7 @@ def _std_values_theta(m, theta, tab, M, sd_lv, LPL):
             i, a = ov_i[r_], lat_i[l]
             out.append(M.Lambda[i, a] * sd_lv[a] / np.sqrt(Sd[i]))
         elif o == "|":
-            out.append(theta[k] / np.sqrt(Sd[ov_i[l]]))
+            out.append(m.tau(theta)[k] / np.sqrt(Sd[ov_i[l]]))
         elif o == "~~":
             if l in ov_i and r_ in ov_i:
                 i, j = ov_i[l], ov_i[r_]
@@ -804,13 +854,13 @@ def _std_values_theta(m, theta, tab, M, sd_lv, LPL):
 
 def _standardized(m, theta, V, tab_df):
     tab = list(zip(tab_df["lhs"].tolist(), tab_df["op"].tolist(), tab_df["rhs"].tolist(),
-                   tab_df["est"].tolist(), tab_df["_k"].tolist()))
+                   tab_df["est"].tolist(), tab_df["_t"].tolist()))
     est = _std_values(m, theta, tab)
     h = 1e-6
     J = np.zeros((len(est), m.npar))
     for r, row in enumerate(tab):
         if row[1] == "|" and not m.theta_param:
-            J[r, row[4]] = 1.0
+            J[r, m.nmod:] = m.th_A[row[4]]
     for k in range(m.npar if m.theta_param else m.nmod):
         e = np.zeros(m.npar)
         e[k] = h

@@ -25,7 +25,8 @@ import pandas as pd
 from ..exceptions import IdentificationError, ModelSpecificationError
 from .syntax import Definition, ParsedModel
 
-__all__ = ["ParTable", "VariableNames", "build_partable", "GROUP_EQUAL_TYPES"]
+__all__ = ["ParTable", "VariableNames", "build_partable", "GROUP_EQUAL_TYPES",
+           "ThresholdSpec", "threshold_spec", "threshold_variables"]
 
 GROUP_EQUAL_TYPES = ("loadings", "intercepts", "means", "residuals", "residual.covariances",
                      "lv.variances", "lv.covariances", "regressions")
@@ -101,7 +102,8 @@ def variable_names(stmts) -> VariableNames:
     ov_y_all = [v for v in eqs_y if v not in lvset and v not in ov_ind]
     ov_x = [v for v in eqs_x if v not in lvset and v not in ov_ind and v not in ov_y_all]
     extra = _unique([s.lhs for s in stmts if s.op in ("~~", "~1") and s.lhs not in lvset]
-                    + [s.rhs for s in stmts if s.op == "~~" and s.rhs not in lvset])
+                    + [s.rhs for s in stmts if s.op == "~~" and s.rhs not in lvset]
+                    + [s.lhs for s in stmts if s.op == "|" and s.lhs not in lvset])
     ov_tmp = ov_ind + ov_y_all + ov_x
     ov = ov_tmp + [v for v in extra if v not in ov_tmp]
     # ov.x mentioned as (co)variance or intercept by the user is not exogenous
@@ -200,7 +202,10 @@ def build_partable(parsed: ParsedModel, *, ngroups: int = 1, std_lv: bool = Fals
     auto.fix.single = TRUE, auto.cov.lv.x = TRUE, auto.cov.y = TRUE,
     int.ov.free = TRUE, int.lv.free = FALSE)``.
     """
-    stmts = list(parsed.statements)
+    # thresholds ('x | t1') are not rows of the continuous table: see threshold_spec
+    stmts = [s for s in parsed.statements if s.op != "|"]
+    th_labels = {lb for s in parsed.statements if s.op == "|" and s.modifier.label
+                 for lb in s.modifier.label}
     # --- duplicate user statements -------------------------------------------------
     seen = {}
     user = []
@@ -369,6 +374,8 @@ def build_partable(parsed: ParsedModel, *, ngroups: int = 1, std_lv: bool = Fals
     labels_in_use = {r["eq_label"] for r in records} - {""}
     label_re = re.compile(r"^[A-Za-z_.][A-Za-z0-9_.]*$")
     for c in parsed.constraints:
+        if _threshold_constraint(c, th_labels, labels_in_use):
+            continue
         if (c.op == "==" and c.lhs in labels_in_use and c.rhs in labels_in_use
                 and c.lhs != c.rhs):
             alias[c.rhs] = c.lhs
@@ -424,6 +431,155 @@ def build_partable(parsed: ParsedModel, *, ngroups: int = 1, std_lv: bool = Fals
                     options=dict(std_lv=std_lv, group_equal=ge, int_ov_free=int_ov_free,
                                  int_lv_free=int_lv_free,
                                  group_partial=tuple(sorted(partial))), cols=lists)
+
+
+def _threshold_constraint(c, th_labels, labels_in_use) -> bool:
+    """True for '==' between two threshold labels (handled by :func:`threshold_spec`);
+    any other constraint that names a threshold label is refused."""
+    if not th_labels:
+        return False
+    if c.op == "==" and c.lhs in th_labels and c.rhs in th_labels:
+        return True
+    used = set(re.findall(r"[A-Za-z_.][A-Za-z0-9_.]*", c.lhs + " " + c.rhs))
+    if used & th_labels:
+        raise ModelSpecificationError(
+            f"Model syntax line {c.line}: constraint '{c.lhs} {c.op} {c.rhs}' uses threshold "
+            f"label(s) {sorted(used & th_labels)}; only equality between two threshold labels "
+            f"('t_a == t_b') is supported for thresholds.")
+    return False
+
+
+def threshold_variables(parsed: ParsedModel) -> list[str]:
+    """Variables that have threshold statements ('x | t1 + t2'), in syntax order."""
+    return _unique(s.lhs for s in parsed.statements if s.op == "|")
+
+
+@dataclass(frozen=True)
+class ThresholdSpec:
+    """The thresholds of the ordered variables (in ``names`` order, then t1, t2, ...).
+
+    ``par[i]`` is the 0-based free-threshold parameter of threshold ``i`` (shared by
+    equal labels; ``-1`` when fixed), ``fixed[i]`` its value when fixed (NaN when free);
+    ``A`` (n_thresholds x n_free) maps the free threshold parameters to the thresholds.
+    """
+
+    names: tuple[str, ...]
+    var: tuple[str, ...]          # per threshold: its variable
+    rhs: tuple[str, ...]          # per threshold: 't1', 't2', ...
+    par: np.ndarray
+    fixed: np.ndarray
+    label: tuple[str, ...]
+    start: np.ndarray
+    user: tuple[bool, ...]
+    nfree: int
+
+    @property
+    def A(self) -> np.ndarray:
+        A = np.zeros((len(self.par), self.nfree))
+        free = self.par >= 0
+        A[np.flatnonzero(free), self.par[free]] = 1.0
+        return A
+
+
+def threshold_spec(parsed: ParsedModel, names, n_thresholds, model_labels=()) -> ThresholdSpec:
+    """Thresholds from the syntax: lavaan's default (one free threshold per category
+    boundary) overridden by 'x | a*t1 + 0*t2' statements (labels, fixed values, start()).
+    Equal labels share one parameter, as do two labels joined by '=='.
+
+    Parameters
+    ----------
+    parsed : ParsedModel
+    names : sequence of str
+        The ordered variables, in the order of the sample thresholds.
+    n_thresholds : sequence of int
+        Number of thresholds (categories - 1) of each variable.
+    model_labels : set of str
+        Labels of the other parameters (a threshold may not share one).
+    """
+    names = list(names)
+    nth = dict(zip(names, n_thresholds))
+    user = {}
+    for s in parsed.statements:
+        if s.op != "|":
+            continue
+        if s.lhs not in nth:
+            raise ModelSpecificationError(
+                f"Model syntax line {s.line}: thresholds are given for {s.lhs!r}, which is not "
+                f"an ordered indicator of the model (ordered: {', '.join(names)}).")
+        k = int(s.rhs[1:])
+        if k > nth[s.lhs]:
+            raise ModelSpecificationError(
+                f"Model syntax line {s.line}: {s.lhs!r} has {nth[s.lhs] + 1} observed "
+                f"categories, hence {nth[s.lhs]} threshold(s); '{s.lhs} | {s.rhs}' does not "
+                f"exist.")
+        m = s.modifier
+        for what, v in (("fixed-value", m.fixed), ("label", m.label), ("start", m.start)):
+            if v is not None and len(v) != 1:
+                raise ModelSpecificationError(
+                    f"Model syntax line {s.line}: the {what} modifier of '{s.lhs} | {s.rhs}' "
+                    f"has {len(v)} values; ordinal models have one group.")
+        key = (s.lhs, k)
+        prev = user.get(key)
+        if prev is not None:      # duplicates: merge modifiers as for other statements
+            m = type(m)(fixed=prev.fixed if prev.fixed is not None else m.fixed,
+                        label=prev.label if prev.label is not None else m.label,
+                        start=prev.start if prev.start is not None else m.start)
+        user[key] = m
+    var, rhs, labels, fixed, start, is_user = [], [], [], [], [], []
+    for v in names:
+        for k in range(1, nth[v] + 1):
+            m = user.get((v, k))
+            var.append(v)
+            rhs.append(f"t{k}")
+            is_user.append(m is not None)
+            lb = m.label[0] if (m is not None and m.label is not None) else ""
+            fx = m.fixed[0] if (m is not None and m.fixed is not None) else None
+            labels.append(lb)
+            fixed.append(np.nan if fx is None else float(fx))
+            start.append(float(m.start[0]) if (m is not None and m.start is not None)
+                         else np.nan)
+    clash = (set(labels) - {""}) & set(model_labels)
+    if clash:
+        raise ModelSpecificationError(
+            f"Label(s) {sorted(clash)} are used for a threshold and for another kind of "
+            f"parameter; give them different labels.")
+    alias = {}
+    for c in parsed.constraints:
+        if c.op == "==" and c.lhs in labels and c.rhs in labels and c.lhs != c.rhs:
+            alias[c.rhs] = c.lhs
+
+    def root(lbl):
+        seen = set()
+        while lbl in alias and lbl not in seen:
+            seen.add(lbl)
+            lbl = alias[lbl]
+        return lbl
+
+    par = np.full(len(var), -1)
+    by_label, fixed_labels = {}, {}
+    nfree = 0
+    for i, lb in enumerate(labels):
+        r = root(lb) if lb else ""
+        if np.isfinite(fixed[i]):
+            if r:
+                fixed_labels[r] = (var[i], rhs[i])
+            continue
+        if r and r in by_label:
+            par[i] = by_label[r]
+            continue
+        if r:
+            by_label[r] = nfree
+        par[i] = nfree
+        nfree += 1
+    for i, lb in enumerate(labels):
+        r = root(lb) if lb else ""
+        if r and r in fixed_labels and par[i] >= 0:
+            raise ModelSpecificationError(
+                f"Threshold label {lb!r} is used for a fixed threshold "
+                f"({' | '.join(fixed_labels[r])}) and a free one ({var[i]} | {rhs[i]}); fix "
+                f"both or neither.")
+    return ThresholdSpec(tuple(names), tuple(var), tuple(rhs), par, np.array(fixed),
+                         tuple(labels), np.array(start), tuple(is_user), nfree)
 
 
 def _equal_kind(r, lvset, ov_set):

@@ -195,15 +195,17 @@ def h1_trace_direct(prob: Problem, g: int) -> tuple[float, int]:
 
 
 def robust_parts(prob: Problem, theta: np.ndarray, A0: np.ndarray, df: float,
-                 h1=None) -> RobustParts:
+                 h1=None, A0inv=None) -> RobustParts:
     """Huber-White vcov and the Yuan-Bentler (Mplus) trace for a fitted problem.
 
     ``h1``: ``(trace_h1, h1_ndat)`` of an earlier call on the same data (the saturated
     model does not depend on the model), to avoid a second pass over the data.
+    ``A0inv``: the inverted information to use (under general constraints lavaan's
+    augmented inverse, :func:`.constraints.constrained_vcov` times N); default inv(A0).
     """
     if prob.ss.patterns is not None:
-        return fiml_robust_parts(prob, theta, A0, df, h1)
-    A0inv = np.linalg.inv(A0)
+        return fiml_robust_parts(prob, theta, A0, df, h1, A0inv)
+    A0inv = np.linalg.inv(A0) if A0inv is None else A0inv
     N = prob.ss.ntotal
     ng = len(prob.rep.groups)
     B0 = np.zeros_like(A0)
@@ -261,100 +263,79 @@ def _T(X, Y, ri, ci, w):
                                      + X[i, k] * Y[l, j] + X[i, l] * Y[k, j])
 
 
+def _Tb(X, Y, ri, ci, w, wt):
+    """``sum_k wt_k T(X_k, Y_k)`` for stacked X, Y (K x p x p), see :func:`_T`."""
+    i, j = ri[:, None], ci[:, None]
+    k, l = ri[None, :], ci[None, :]
+    S = (X[:, j, k] * Y[:, l, i] + X[:, j, l] * Y[:, k, i]
+         + X[:, i, k] * Y[:, l, j] + X[:, i, l] * Y[:, k, j])
+    return (np.outer(w, w) / 4.0) * np.tensordot(wt, S, axes=1)
+
+
 def _fiml_h1_hessian(prob: Problem, g: int, Sigma0=None, mu0=None) -> np.ndarray:
     """Observed information (Hessian of -logl/n) of the saturated FIML model, analytic.
 
     Per pattern (weight n_p/n), with G = Sigma_oo^-1, M = C_p + d d', H = G M G,
     v = G d: mu-mu block G; mu-sigma_b block (w_b/2)(G_.k v_l + G_.l v_k);
-    sigma-sigma block (-T(G, G) + T(G, H) + T(G, H)') / 2.
+    sigma-sigma block (-T(G, G) + T(G, H) + T(G, H)') / 2. All patterns at once, each
+    block embedded in p x p with zeros for its missing variables (which then add 0).
     """
+    from .estimate import _packed
+    from .missing import packed_inverse
     p = len(prob.ss.ov)
     rows, cols = np.tril_indices(p)
-    k = len(rows)
-    index = {(a, b): t for t, (a, b) in enumerate(zip(rows, cols))}
     if Sigma0 is None:
         Sigma0, mu0 = prob.ss.cov[g], prob.ss.mean[g]
     n = prob.ss.nobs[g]
-    Hs = np.zeros((p + k, p + k))
-    for pt in prob.ss.patterns[g]:
-        o = pt.obs
-        q = len(o)
-        G = np.linalg.inv(Sigma0[np.ix_(o, o)])
-        d = pt.mean - mu0[o]
-        Mx = pt.cov + np.outer(d, d)
-        Hm = G @ Mx @ G
-        v = G @ d
-        ri, ci = np.tril_indices(q)
-        w = np.where(ri == ci, 1.0, 2.0)
-        TGH = _T(G, Hm, ri, ci, w)
-        ss_ = -0.5 * _T(G, G, ri, ci, w) + 0.5 * (TGH + TGH.T)
-        ms = (w / 2.0)[None, :] * (G[:, ri] * v[ci][None, :] + G[:, ci] * v[ri][None, :])
-        pos = np.array([p + index[(o[a], o[b])] for a, b in zip(ri, ci)])
-        wt = pt.n / n
-        Hs[np.ix_(o, o)] += wt * G
-        Hs[np.ix_(o, pos)] += wt * ms
-        Hs[np.ix_(pos, o)] += wt * ms.T
-        Hs[np.ix_(pos, pos)] += wt * ss_
-    return Hs
+    pk = _packed(prob, g)
+    G, _ = packed_inverse(pk, Sigma0)
+    wt = pk.n / n
+    d = (pk.mean - mu0[None, :]) * pk.obs
+    Mx = pk.cov + d[:, :, None] * d[:, None, :]
+    Hm = np.matmul(np.matmul(G, Mx), G)
+    v = np.einsum("kab,kb->ka", G, d)
+    w = np.where(rows == cols, 1.0, 2.0)
+    TGH = _Tb(G, Hm, rows, cols, w, wt)
+    ss_ = -0.5 * _Tb(G, G, rows, cols, w, wt) + 0.5 * (TGH + TGH.T)
+    ms = (w / 2.0)[None, :] * np.tensordot(
+        wt, G[:, :, rows] * v[:, None, cols] + G[:, :, cols] * v[:, None, rows], axes=1)
+    Gs = np.tensordot(wt, G, axes=1)
+    return np.block([[Gs, ms], [ms.T, ss_]])
 
 
 def _fiml_h1_scores_and_hessian(prob: Problem, g: int):
     """Saturated FIML model at the EM estimates: casewise scores and observed information.
 
-    Parameters are (mu, vech Sigma); the information is the Hessian of ``-logl / n``
-    by Richardson differences of the analytic gradient (as lavaan's observed h1
-    information); scores in the same coordinates.
+    Parameters are (mu, vech Sigma); the information is the analytic Hessian of
+    ``-logl / n`` (:func:`_fiml_h1_hessian`); scores in the same coordinates.
     """
+    from .estimate import _packed
+    from .missing import packed_inverse
     p = len(prob.ss.ov)
     rows, cols = np.tril_indices(p)
     w = _vech_weights(rows, cols)
     Sigma0, mu0 = prob.ss.cov[g], prob.ss.mean[g]
     pats = prob.ss.patterns[g]
-    n = prob.ss.nobs[g]
-
-    def grad(x):
-        mu = x[:p]
-        Sig = np.zeros((p, p))
-        Sig[rows, cols] = x[p:]
-        Sig[cols, rows] = x[p:]
-        W = np.zeros((p, p))
-        r = np.zeros(p)
-        for pt in pats:
-            o = pt.obs
-            Si = np.linalg.inv(Sig[np.ix_(o, o)])
-            d = pt.mean - mu[o]
-            Sid = Si @ d
-            wp = pt.n / n
-            W[np.ix_(o, o)] += wp * (Si - Si @ pt.cov @ Si - np.outer(Sid, Sid))
-            r[o] += wp * Sid
-        # d(-logl/n)/dmu = -r ; d(-logl/n)/dsigma_rc = 0.5 w W_rc
-        return np.concatenate([-r, 0.5 * w * W[rows, cols]])
-
-    x0 = np.concatenate([mu0, Sigma0[rows, cols]])
-    k = len(x0)
     H = _fiml_h1_hessian(prob, g)
+    Si, _ = packed_inverse(_packed(prob, g), Sigma0)
     S_list = []
-    for pt in pats:
+    for k, pt in enumerate(pats):
         o = pt.obs
-        Si = np.linalg.inv(Sigma0[np.ix_(o, o)])
-        U = (pt.rows - mu0[o]) @ Si
-        sc = np.zeros((pt.n, k))
-        sc[:, o] = U
-        oset = set(o.tolist())
-        pos = {v: i for i, v in enumerate(o)}
-        for t, (a, b) in enumerate(zip(rows, cols)):
-            if a in oset and b in oset:
-                ia, ib = pos[a], pos[b]
-                sc[:, p + t] = 0.5 * w[t] * (U[:, ia] * U[:, ib] - Si[ia, ib])
+        Y = np.zeros((pt.n, p))
+        Y[:, o] = pt.rows - mu0[o]
+        U = Y @ Si[k]                       # zeros for the missing variables
+        sc = np.empty((pt.n, p + len(rows)))
+        sc[:, :p] = U
+        sc[:, p:] = 0.5 * w[None, :] * (U[:, rows] * U[:, cols] - Si[k][rows, cols][None, :])
         S_list.append(sc)
     S = np.vstack(S_list)
     return S, H
 
 
 def fiml_robust_parts(prob: Problem, theta: np.ndarray, A0: np.ndarray, df: float,
-                      h1=None) -> RobustParts:
+                      h1=None, A0inv=None) -> RobustParts:
     """MLR under FIML: casewise scores per missingness pattern (lavaan MLR + missing = "ml")."""
-    A0inv = np.linalg.inv(A0)
+    A0inv = np.linalg.inv(A0) if A0inv is None else A0inv
     N = prob.ss.ntotal
     ng = len(prob.rep.groups)
     B0 = np.zeros_like(A0)

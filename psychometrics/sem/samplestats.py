@@ -97,9 +97,12 @@ STATUS_EMPTY = "dropped: no observed model variable"
 STATUS_GROUP = "dropped: missing group"
 
 
-def _name_rows(labels, limit: int = 10) -> str:
-    shown = ", ".join(map(str, labels[:limit]))
-    return shown + (f" and {len(labels) - limit} more" if len(labels) > limit else "")
+def _name_rows(mask, limit: int = 10) -> str:
+    """The 1-based data rows where ``mask`` is True (position 0 is data row 1), as the
+    package numbers rows in every message; ``result.cases`` keeps the index labels."""
+    rows = (np.flatnonzero(np.asarray(mask)) + 1).tolist()
+    shown = ", ".join(map(str, rows[:limit]))
+    return shown + (f" and {len(rows) - limit} more" if len(rows) > limit else "")
 
 
 def from_data(data: pd.DataFrame, ov, group: str | None = None,
@@ -159,7 +162,8 @@ def from_data(data: pd.DataFrame, ov, group: str | None = None,
             lab = row_labels[gcodes < 0].tolist()
             warnings.warn(
                 f"{len(lab)} of {len(X)} rows have no value in the group column {group!r} and "
-                f"were dropped (rows {_name_rows(lab)}).", DataQualityWarning, stacklevel=3)
+                f"were dropped (data rows {_name_rows(gcodes < 0)}).", DataQualityWarning,
+                stacklevel=3)
         if missing == "ml" and len(x_vars):
             xi = [list(ov).index(v) for v in x_vars]
             miss_x = ~np.isfinite(X[:, xi]).all(axis=1) & (status == STATUS_USED)
@@ -169,7 +173,7 @@ def from_data(data: pd.DataFrame, ov, group: str | None = None,
                 warnings.warn(
                     f"{len(lab)} of {len(X)} rows have a missing value in the exogenous "
                     f"covariate(s) {', '.join(map(repr, x_vars))} and were dropped, as lavaan "
-                    f"does with missing='ml' and fixed_x=True (rows {_name_rows(lab)}). Use "
+                    f"does with missing='ml' and fixed_x=True (data rows {_name_rows(miss_x)}). Use "
                     f"missing='ml.x' to keep them (covariate moments from all rows), or "
                     f"fixed_x=False to model the covariates; result.cases lists every row.",
                     DataQualityWarning, stacklevel=3)
@@ -185,7 +189,7 @@ def from_data(data: pd.DataFrame, ov, group: str | None = None,
         warnings.warn(
             f"{n_dropped} of {len(X)} rows have missing values in the model variables"
             f"{' or the group column' if group else ''} and were dropped (listwise deletion; "
-            f"rows {_name_rows(lab)}; result.cases lists every row).",
+            f"data rows {_name_rows(~ok)}; result.cases lists every row).",
             DataQualityWarning, stacklevel=3)
     ng = max(len(labels), 1)
     nobs, means, covs, raw = [], [], [], []
@@ -284,7 +288,7 @@ def _from_data_fiml(X, gcodes, labels, ov, group, ok, row_labels) -> SampleStats
     if empty.any():
         warnings.warn(
             f"{int(empty.sum())} of {len(X)} rows have no observed model variable and were "
-            f"dropped (rows {_name_rows(row_labels[empty].tolist())}).",
+            f"dropped (data rows {_name_rows(empty)}).",
             DataQualityWarning, stacklevel=4)
     ng = max(len(labels), 1)
     nobs, means, covs, pats, h1, base, pw = [], [], [], [], [], [], []

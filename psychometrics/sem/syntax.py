@@ -10,7 +10,9 @@ covariances), ``~ 1`` (intercepts), ``:=`` (defined parameters), ``==``
 (equality between labels), modifiers ``0.5*x`` (fixed), ``NA*x`` (free),
 ``a*x`` (label), ``start(0.5)*x``, ``equal("a")*x``, per-group vectors
 ``c(a, b)*x``, comments (``#`` or ``!``), ``;`` separators and statements
-continued over several lines.
+continued over several lines. Thresholds of ordered indicators: ``x1 | t1 + t2`` with
+the same modifiers (``x1 | a*t1 + 0*t2``); each term is named ``t<k>`` (the k-th
+threshold).
 """
 from __future__ import annotations
 
@@ -23,8 +25,9 @@ __all__ = ["Statement", "Definition", "Constraint", "ParsedModel", "parse_model"
 
 # longest operators first
 _OPERATORS = ["=~", "~~", ":=", "==", "<~", "~*~", "~", "|", "<", ">"]
-_SUPPORTED = {"=~", "~~", "~", ":=", "==", "<", ">", "<~"}
+_SUPPORTED = {"=~", "~~", "~", ":=", "==", "<", ">", "<~", "|"}
 _NAME = re.compile(r"^[A-Za-z_.][A-Za-z0-9_.]*$")
+_THRESHOLD = re.compile(r"^t([1-9][0-9]*)$")
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 
@@ -257,7 +260,7 @@ def parse_model(text: str) -> ParsedModel:
         if op not in _SUPPORTED:
             raise ModelSyntaxError(
                 f"Model syntax line {line}: operator {op!r} is not supported "
-                f"(supported: =~, <~, ~, ~~, :=, ==, <, >).", line=line, token=op)
+                f"(supported: =~, <~, ~, ~~, |, :=, ==, <, >).", line=line, token=op)
         if not lhs_txt:
             raise ModelSyntaxError(f"Model syntax line {line}: nothing left of {op!r} in {stmt!r}.",
                                    line=line, token=op)
@@ -273,6 +276,10 @@ def parse_model(text: str) -> ParsedModel:
                                           re.sub(r"\s+", "", rhs_txt), line, op))
             continue
         lhs_names = [_check_name(x, line, stmt) for x in _split_top(lhs_txt, "+")]
+        if op == "|" and len(lhs_names) != 1:
+            raise ModelSyntaxError(
+                f"Model syntax line {line}: thresholds belong to one variable; write one "
+                f"'x | t1 + t2' statement per variable in {stmt!r}.", line=line, token=lhs_txt)
         terms = _split_top(rhs_txt, "+")
         parsed_terms = []
         for term in terms:
@@ -288,6 +295,14 @@ def parse_model(text: str) -> ParsedModel:
                 _parse_modifier(p, line, mod)
             this_op = op
             rhs = var
+            if op == "|":
+                if not _THRESHOLD.match(var):
+                    raise ModelSyntaxError(
+                        f"Model syntax line {line}: threshold {var!r} of {lhs_names[0]!r} must "
+                        f"be named t1, t2, ... (the first, second, ... threshold), as in "
+                        f"'{lhs_names[0]} | t1 + t2'.", line=line, token=var)
+                parsed_terms.append((op, var, Modifier(**mod)))
+                continue
             if var == "1" or (_NUMBER.match(var) and float(var) == 1.0 and op == "~"):
                 if op != "~":
                     raise ModelSyntaxError(

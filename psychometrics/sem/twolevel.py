@@ -112,8 +112,9 @@ def _prepare_data(data, cluster, y, z, missing="listwise", x_exo=()):
             if mask.any():
                 dropped[why] = int(mask.sum())
                 rows = np.flatnonzero(mask)
-                reasons.append(f"{int(mask.sum())} with {why} (rows "
-                               f"{', '.join(str(sub.index[r]) for r in rows[:10])}"
+                # 1-based data rows (sub has every row of data here), as in every message
+                reasons.append(f"{int(mask.sum())} with {why} (data rows "
+                               f"{', '.join(str(int(r) + 1) for r in rows[:10])}"
                                f"{' ...' if len(rows) > 10 else ''})")
         drop = no_id | empty | no_x
         gone = sorted(set(sub[cluster][drop & ~no_id]) - set(sub[cluster][~drop]), key=str)
@@ -353,6 +354,9 @@ def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, missing: str =
     ``information = "observed"``).
     """
     t0 = time.perf_counter()
+    from ..io.itemdata import ItemData, as_frame
+    if isinstance(data, (pd.DataFrame, ItemData)):   # an ItemData: its keys and item columns
+        data = as_frame(data, "fit_twolevel")
     if not isinstance(missing, str) or missing.lower() not in ("listwise", "ml", "fiml"):
         raise ModelSpecificationError(f"The 'missing' argument must be 'listwise' or 'ml', got "
                                       f"{missing!r}.")

@@ -95,7 +95,10 @@ def example_data() -> pd.DataFrame:
     if not EXAMPLE_CSV.is_file():
         example_truth()  # raises the explanatory error
         raise PsychometricsError(f"The example data {EXAMPLE_CSV} is missing.")
-    data = pd.read_csv(EXAMPLE_CSV)
+    from ..io.files import read_responses      # the package's one data-file reader
+
+    data = read_responses(EXAMPLE_CSV)
+    data.attrs.clear()
     params = SimulationParams.from_dict(example_truth()["params"])
     item_dtype = np.float64 if params.missing_rate > 0 else np.int64
     dtypes = {c: (np.int64 if c in ("patient_id", "month") else item_dtype) for c in data.columns}

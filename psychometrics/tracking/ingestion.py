@@ -26,6 +26,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Engine
 
 from ..exceptions import DataIssue, DataValidationError
+from ..io.files import read_responses
 from ..results import Summary
 from ..scoring import score as _score
 from .instruments import instrument, known_instruments, role_of
@@ -114,26 +115,17 @@ def _read(data: pd.DataFrame | str | os.PathLike) -> tuple[pd.DataFrame, str, st
     if not raw.strip():
         raise DataValidationError(f"Assessment file {path} is empty; it needs a header row "
                                   f"with {', '.join(REQUIRED_COLUMNS)} and the item columns.")
-    text_cols = {c: str for c in ("id", "therapist", "instrument", "form", "note", "date")}
-    suffix = path.suffix.lower()
+    # the package's one file reader (encoding, separator, decimal comma, Excel, SPSS,
+    # parquet), with the key columns kept as text as written
     try:
-        if suffix in (".csv", ".tsv", ".txt"):
-            frame = pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",", dtype=text_cols,
-                                keep_default_na=False, na_values=[""], engine="c")
-        elif suffix == ".parquet":
-            frame = pd.read_parquet(path)
-        elif suffix in (".xlsx", ".xls"):
-            frame = pd.read_excel(path, dtype=text_cols)
-        else:
-            raise DataValidationError(
-                f"Assessment file {path} has the extension {suffix!r}; use .csv, .tsv, "
-                ".parquet or .xlsx.")
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        frame = read_responses(path, na_values=("",), allow_empty=True,
+                               text_columns=("id", "therapist", "instrument", "form", "note",
+                                             "date"))
+    except ValueError as exc:       # DataValidationError, or an unknown extension
         if isinstance(exc, DataValidationError):
-            raise
-        raise DataValidationError(
-            f"Assessment file {path} cannot be read as a table: {exc}. Check the delimiter, "
-            "quoting and encoding (UTF-8); nothing was stored.") from None
+            raise DataValidationError(f"Assessment file: {exc.summary} Nothing was "
+                                      f"stored.", exc.issues, hint=exc.hint) from None
+        raise DataValidationError(f"Assessment file {path}: {exc}") from None
     return frame, path.name, digest
 
 
@@ -498,15 +490,16 @@ def _score_rows(frame, idx, spec, form, reject, scores_json, tracked, resp_json,
     try:
         res = _score(sub, spec, form=form)
     except DataValidationError as exc:
-        rows = sorted({i.row for i in exc.issues if isinstance(i.row, (int, np.integer))})
+        # DataIssue rows are 1-based data rows; position = data row - 1
+        rows = sorted({i.position for i in exc.issues if i.position is not None})
         if not rows:          # a problem of the whole group (e.g. a missing item column)
             reject(np.isin(np.arange(n), idx), "instrument",
                    np.full(n, spec.id, dtype=object), exc.summary)
             return
         by_row: dict[int, DataIssue] = {}
         for iss in exc.issues:
-            if isinstance(iss.row, (int, np.integer)):
-                by_row.setdefault(int(iss.row), iss)
+            if iss.position is not None:
+                by_row.setdefault(iss.position, iss)
         for r, iss in by_row.items():
             mask = np.zeros(n, dtype=bool)
             mask[idx[r]] = True

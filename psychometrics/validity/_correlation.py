@@ -135,9 +135,9 @@ def corr_test(x, y=None, method: str = "pearson", adjust: str = "holm", alpha: f
         raise DataValidationError(f"alpha= must be between 0 and 1; got {alpha!r}.")
     if missing not in ("pairwise", "listwise"):
         raise DataValidationError(f"missing= must be 'pairwise' or 'listwise'; got {missing!r}.")
-    x = numeric_frame(x, "x")
+    x = numeric_frame(x, "x", "corr_test")
     sym = y is None
-    y = x if sym else numeric_frame(y, "y")
+    y = x if sym else numeric_frame(y, "y", "corr_test")
     if not sym and len(y) != len(x):
         raise DataValidationError(f"x= has {len(x)} rows and y= has {len(y)}; they must be the "
                                   "same observations.")

@@ -89,7 +89,7 @@ def describe(data, trim: float = 0.1, type: int = 3) -> DescribeResult:  # noqa:
         raise DataValidationError(f"type= must be 1, 2 or 3; got {type!r}.")
     if not 0 <= trim <= 0.5:
         raise DataValidationError(f"trim= must be between 0 and 0.5; got {trim!r}.")
-    data = numeric_frame(data)
+    data = numeric_frame(data, func="describe")
     rows = []
     for col in data.columns:
         x = data[col].to_numpy()

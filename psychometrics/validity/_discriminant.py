@@ -100,7 +100,7 @@ def htmt(model, data=None, sample_cov=None, missing: str = "listwise", absolute:
             raise DataValidationError(f"Missing observed variables in data=: {', '.join(absent)}.")
         if missing not in ("listwise", "pairwise"):
             raise DataValidationError(f"missing= must be 'listwise' or 'pairwise'; got {missing!r}.")
-        d = numeric_frame(data[names])
+        d = numeric_frame(data[names], func="htmt")
         if missing == "listwise":
             d = d.dropna()
         n_obs = int(len(d))

@@ -9,13 +9,15 @@ intercepts are equal.
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from ..exceptions import DataValidationError, ModelSpecificationError
+from ..exceptions import DataQualityWarning, DataValidationError, ModelSpecificationError
 from ..results import Summary
+from ._common import check_long_columns
 
 __all__ = ["longitudinal_syntax", "longitudinal_invariance", "LongitudinalInvarianceResult"]
 
@@ -44,6 +46,11 @@ def longitudinal_syntax(factors: dict[str, list[str]], occasions, level: str = "
     occ = list(occasions)
     if len(occ) < 2:
         raise ModelSpecificationError("Longitudinal invariance needs at least two occasions.")
+    if not isinstance(factors, dict) or not factors or any(
+            isinstance(its, str) or not len(list(its)) for its in factors.values()):
+        raise ModelSpecificationError(
+            "factors= must be a dict {factor: [items]} naming the items of each factor at one "
+            f"occasion, e.g. {{'bond': ['wai_3', 'wai_5', 'wai_7', 'wai_9']}}; got {factors!r}.")
     items = list(dict.fromkeys(i for its in factors.values() for i in its))
     lines = []
     for t_i, t in enumerate(occ):
@@ -79,14 +86,7 @@ def longitudinal_syntax(factors: dict[str, list[str]], occasions, level: str = "
 def wide_by_occasion(data: pd.DataFrame, items: list[str], id: str, time: str,  # noqa: A002
                      occasions) -> pd.DataFrame:
     """One row per patient, one column ``item_t<occasion>`` per item and occasion."""
-    for col in [id, time, *items]:
-        if col not in data.columns:
-            raise DataValidationError(f"data= has no column {col!r}.")
-    dup = data[data[time].isin(occasions)].duplicated([id, time])
-    if dup.any():
-        r = data[data[time].isin(occasions)][dup].iloc[0]
-        raise DataValidationError(f"Patient {r[id]!r} has more than one row at {time} = "
-                                  f"{r[time]!r}; keep one assessment per patient and occasion.")
+    check_long_columns(data, id, time, items, occasions)
     sub = data[data[time].isin(occasions)]
     absent = [t for t in occasions if not (sub[time] == t).any()]
     if absent:
@@ -184,19 +184,34 @@ def longitudinal_invariance(factors: dict[str, list[str]], data: pd.DataFrame, i
             [LEVELS.index(lv) for lv in levels] != sorted(LEVELS.index(lv) for lv in levels):
         raise ModelSpecificationError(f"levels= must be an increasing subset of {LEVELS}; got "
                                       f"{levels}.")
+    if not isinstance(factors, dict) or not factors or any(
+            isinstance(its, str) or not len(list(its)) for its in factors.values()):
+        raise ModelSpecificationError(
+            "factors= must be a dict {factor: [items]} naming the items of each factor at one "
+            f"occasion, e.g. {{'bond': ['wai_3', 'wai_5', 'wai_7', 'wai_9']}}; got {factors!r}.")
+    if not isinstance(data, pd.DataFrame) or data.empty:
+        raise DataValidationError("data= must be a non-empty DataFrame (long: one row per "
+                                  "patient and occasion).")
+    if missing not in ("listwise", "ml"):
+        raise DataValidationError(f"missing= must be 'listwise' or 'ml'; got {missing!r}.")
     items = list(dict.fromkeys(i for its in factors.values() for i in its))
     wide = wide_by_occasion(data, items, id, time, list(occasions))
     if missing == "listwise":
         n_all = len(wide)
         wide = wide.dropna()
+        if 0 < len(wide) < n_all:
+            warnings.warn(f"{n_all - len(wide)} of {n_all} patients miss an occasion or an item "
+                          "and were left out (listwise); missing='ml' keeps them (FIML).",
+                          DataQualityWarning, stacklevel=2)
         if len(wide) <= wide.shape[1]:
             raise DataValidationError(
                 f"Only {len(wide)} of {n_all} patients answered every item at every occasion, "
                 f"not more than the {wide.shape[1]} item-by-occasion variables; the covariance "
                 "matrix cannot be estimated. Use missing='ml' (FIML keeps every patient), fewer "
                 "occasions or a shorter form.")
-    elif missing != "ml":
-        raise DataValidationError(f"missing= must be 'listwise' or 'ml'; got {missing!r}.")
+    elif len(wide) < 2:
+        raise DataValidationError(f"Only {len(wide)} patient(s) have rows at the occasions "
+                                  f"{list(occasions)}; a covariance matrix needs many more.")
     syn = {lv: longitudinal_syntax(factors, occasions, lv) for lv in levels}
     fits = {lv: fit(syn[lv], wide.reset_index(drop=True), meanstructure=True, missing=missing,
                     **fit_kwargs) for lv in levels}
@@ -206,6 +221,7 @@ def longitudinal_invariance(factors: dict[str, list[str]], data: pd.DataFrame, i
         rows.append({"level": lv, **{k: fm[k] for k in ("npar", "df", "chisq", "cfi", "rmsea",
                                                          "srmr", "aic", "bic")}})
     table = pd.DataFrame(rows).set_index("level")
+    table[["npar", "df"]] = table[["npar", "df"]].astype(int)
     for c in ("chisq_diff", "df_diff", "p_value_diff", "delta_cfi", "delta_rmsea"):
         table[c] = np.nan
     for prev, lv in zip(levels, levels[1:]):

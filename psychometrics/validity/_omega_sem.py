@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..exceptions import DataValidationError
+from ..exceptions import DataValidationError, ModelSpecificationError
 from ..results import Summary
 from ._common import numeric_frame
 
@@ -68,7 +68,19 @@ class OmegaSemResult:
                     "Exploratory (Schmid-Leiman) omega_h = "
                     f"{self.omega.omega_h:.3f}."),
             blocks=(("Omega by factor", self.to_frame()),
-                    ("CFA loadings", self.loadings.reset_index(names="item"))))
+                    ("CFA loadings", self.loadings.reset_index(names="item"))),
+            footer=self._improper_note())
+
+    def _improper_note(self) -> tuple[str, ...]:
+        est = self.fit.estimates
+        items = {str(i) for i in self.loadings.index}
+        neg = est[(est["op"] == "~~") & (est["lhs"] == est["rhs"]) & est["lhs"].isin(items)
+                  & (est["est"] < 0)]
+        if neg.empty:
+            return ()
+        shown = ", ".join(f"{r.lhs} ({r.est:.3f})" for r in neg.itertuples())
+        return (f"Improper solution: negative residual variance of {shown} in the bifactor CFA "
+                "(a Heywood case); the omegas rest on it. Consider fewer group factors.",)
 
 
 def _bifactor_syntax(sl: pd.DataFrame, items: list[str], k: int) -> tuple[str, list[int]]:
@@ -100,7 +112,13 @@ def omega_sem(data, n_factors: int = 3, *, n_obs: float | None = None,
     """
     from ..efa import omega
     from ..sem import fit as sem_fit
-    data = numeric_frame(data)
+    if isinstance(n_factors, (int, np.integer)) and not isinstance(n_factors, bool) \
+            and n_factors == 1:
+        raise ModelSpecificationError(
+            "omega_sem needs n_factors >= 2: with one group factor the bifactor CFA (every item "
+            "on g and on the same group factor) is not identified. For one factor use "
+            "psychometrics.efa.omega(data, n_factors=1) (omega total).")
+    data = numeric_frame(data, func="omega_sem")
     is_cor = (data.shape[0] == data.shape[1] and list(data.index) == list(data.columns))
     if is_cor and n_obs is None:
         raise DataValidationError("omega_sem: data= is a correlation matrix; give n_obs= (the "

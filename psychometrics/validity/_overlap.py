@@ -70,7 +70,7 @@ def score_overlap(keys: dict, data) -> ScoreOverlapResult:
     """
     if not isinstance(keys, dict) or not keys:
         raise DataValidationError("keys= must be a dict {scale: [items]} with at least one scale.")
-    data = numeric_frame(data)
+    data = numeric_frame(data, func="score_overlap")
     items = list(dict.fromkeys(it.lstrip("-") for lst in keys.values() for it in lst))
     absent = [v for v in items if v not in data.columns]
     if absent:

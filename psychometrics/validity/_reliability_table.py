@@ -3,6 +3,7 @@ and its unidimensionality index ``psych::unidim``."""
 from __future__ import annotations
 
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,11 +38,12 @@ def _is_correlation(data: pd.DataFrame) -> bool:
             and bool(np.all(np.isfinite(m))) and np.allclose(np.diag(m), 1.0))
 
 
-def _unidim_stats(r: np.ndarray) -> dict:
+def _unidim_stats(r: np.ndarray, names: list[str] | None = None) -> dict:
     """``psych::unidim`` of one correlation matrix (``check.keys = TRUE``)."""
     from ..efa import fa
     n = r.shape[0]
-    f1 = fa(pd.DataFrame(r, index=[f"V{i}" for i in range(n)], columns=[f"V{i}" for i in range(n)]),
+    names = [f"V{i + 1}" for i in range(n)] if names is None else list(names)
+    f1 = fa(pd.DataFrame(r, index=names, columns=names),
             n_factors=1, method="minres", rotation="none")
     load = f1.loadings.to_numpy()[:, 0]
     fit_off = float(f1.fit_stats.fit_off)
@@ -56,6 +58,16 @@ def _unidim_stats(r: np.ndarray) -> dict:
     return {"u": fit_off * (1 - alpha_res), "av_r_fit": 1 - alpha_res, "fa_fit": fit_off,
             "alpha": (1 - n / vt) * (n / (n - 1)), "av_r": av_r, "median_r": float(np.median(low)),
             "unidim_a": g_flip / (vt - uniq)}
+
+
+@contextmanager
+def _about_scale(name: str):
+    """Re-issue the warnings raised while analysing one scale with the scale's name."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    for w in caught:
+        warnings.warn(f"Scale {name!r}: {w.message}", w.category, stacklevel=4)
 
 
 @dataclass(frozen=True, eq=False)
@@ -75,7 +87,12 @@ class UnidimResult:
         return self.table.copy()
 
     def summary(self) -> Summary:
-        return Summary(title="Unidimensionality (psych::unidim)", blocks=(("Scales", self.table),))
+        return Summary(
+            title="Unidimensionality (psych::unidim)",
+            header=("u = fa_fit x av_r_fit (1 = unidimensional); fa_fit: off-diagonal fit of one "
+                    "factor; av_r_fit: how well the average correlation reproduces every "
+                    "correlation.",),
+            blocks=(("Scales", self.table),))
 
 
 def unidim(data, keys: dict | None = None) -> UnidimResult:
@@ -92,7 +109,7 @@ def unidim(data, keys: dict | None = None) -> UnidimResult:
         ``{scale: [items]}``; all columns form one scale if omitted. A leading ``-`` is
         accepted (the sign is taken from the factor loadings, as psych does).
     """
-    data = numeric_frame(data)
+    data = numeric_frame(data, func="unidim")
     keys = _keys_or_all(keys, data)
     is_cor = _is_correlation(data)
     rows = []
@@ -104,7 +121,8 @@ def unidim(data, keys: dict | None = None) -> UnidimResult:
         if np.isnan(r).any():
             raise DataValidationError(f"Scale {name!r}: some items are never answered together "
                                       "or have no variance; their correlation is undefined.")
-        rows.append({"scale": name, **_unidim_stats(r)})
+        with _about_scale(name):
+            rows.append({"scale": name, **_unidim_stats(r, sel)})
     return UnidimResult(table=pd.DataFrame(rows))
 
 
@@ -153,7 +171,7 @@ def reliability_table(keys: dict | None, data, *, n_factors: int = 2, n_sample: 
     """
     from ..efa import omega
     from ..reliability import split_half
-    data = numeric_frame(data)
+    data = numeric_frame(data, func="reliability_table")
     keys = _keys_or_all(keys, data)
     is_cor = _is_correlation(data)
     rows = []
@@ -162,15 +180,25 @@ def reliability_table(keys: dict | None, data, *, n_factors: int = 2, n_sample: 
         if len(sel) < 3:
             raise DataValidationError(f"Scale {name!r} has {len(sel)} item(s); omega and split "
                                       "halves need at least three.")
+        p, k = len(sel), n_factors
+        dof = p * (p - 1) // 2 - p * k + k * (k - 1) // 2
+        if dof < 0:
+            fits = max(j for j in range(1, k + 1)
+                       if p * (p - 1) // 2 - p * j + j * (j - 1) // 2 >= 0 or j == 1)
+            raise DataValidationError(
+                f"Scale {name!r} has {p} items, too few for n_factors={k} group factors (the "
+                f"factor model would have {dof} degrees of freedom; psych fits it anyway). Use "
+                f"n_factors={fits} or leave the scale out.")
         sub = data.loc[sel, sel] if is_cor else data[sel]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ReliabilityWarning)
-            om = omega(sub, n_factors=n_factors)
-            key = om.key.to_numpy(dtype=float)
-            r = (sub.to_numpy() if is_cor else sub.corr().to_numpy()) * np.outer(key, key)
-            rf = pd.DataFrame(r, index=sel, columns=sel)
-            sh = split_half(rf, n_sample=n_sample, seed=seed).table.iloc[0]
-        u = _unidim_stats(r)
+        with _about_scale(name):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ReliabilityWarning)
+                om = omega(sub, n_factors=n_factors)
+                key = om.key.to_numpy(dtype=float)
+                r = (sub.to_numpy() if is_cor else sub.corr().to_numpy()) * np.outer(key, key)
+                rf = pd.DataFrame(r, index=sel, columns=sel)
+                sh = split_half(rf, n_sample=n_sample, seed=seed).table.iloc[0]
+            u = _unidim_stats(r, sel)
         rows.append({"scale": name, "omega_h": om.omega_h, "alpha": float(sh["alpha"]),
                      "omega_total": om.omega_total, "uni": u["u"], "r_fit": u["av_r_fit"],
                      "fa_fit": u["fa_fit"], "max_split": float(sh["max_split_half"]),

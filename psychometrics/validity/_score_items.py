@@ -122,7 +122,7 @@ def score_items(keys: dict, data, *, impute: str = "median", totals: bool = Fals
     for name, lst in keys.items():
         if isinstance(lst, str) or not list(lst):
             raise DataValidationError(f"keys[{name!r}] must be a non-empty list of item names.")
-    data = numeric_frame(data)
+    data = numeric_frame(data, func="score_items")
     if data.shape[0] < 2:
         raise DataValidationError(f"data= has {data.shape[0]} row(s); scoring statistics need "
                                   "at least two.")

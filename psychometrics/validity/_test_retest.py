@@ -15,8 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..exceptions import DataQualityWarning, DataValidationError
+from ..exceptions import DataQualityWarning, DataValidationError, plain
 from ..results import Summary
+from ._common import check_long_columns
 
 __all__ = ["retest_analysis", "RetestAnalysisResult"]
 
@@ -142,6 +143,7 @@ def retest_analysis(data: pd.DataFrame, items, id: str = "id", time: str = "time
     for col in [id, time, *names]:
         if col not in data.columns:
             raise DataValidationError(f"data= has no column {col!r}.")
+    check_long_columns(data, id, time, names, [])
     times = sorted(pd.unique(data[time].dropna()))
     if occasions is None:
         if len(times) < 2:
@@ -153,12 +155,8 @@ def retest_analysis(data: pd.DataFrame, items, id: str = "id", time: str = "time
     absent = [t for t in occasions if t not in set(times)]
     if absent:
         raise DataValidationError(f"No rows at {time} = {absent}.")
+    check_long_columns(data, id, time, [], occasions)
     sub = data[data[time].isin(occasions)]
-    dup = sub.duplicated([id, time])
-    if dup.any():
-        r = sub[dup].iloc[0]
-        raise DataValidationError(f"Patient {r[id]!r} has more than one row at {time} = "
-                                  f"{r[time]!r}; keep one assessment per patient and occasion.")
     sub = sub.sort_values([time, id], kind="mergesort")
     x = sub[sub[time] == occasions[0]]
     y = sub[sub[time] == occasions[1]]
@@ -170,11 +168,19 @@ def retest_analysis(data: pd.DataFrame, items, id: str = "id", time: str = "time
                       f"{' ...' if len(dropped) > 10 else ''}.", DataQualityWarning, stacklevel=2)
         x, y = x[x[id].isin(both)], y[y[id].isin(both)]
     if len(x) < 3:
-        raise DataValidationError(f"Only {len(x)} patients have both occasions; test-retest "
+        raise DataValidationError(f"Only {len(x)} patient(s) have both occasions; test-retest "
                                   "needs at least three.")
     ids = x[id].to_numpy()
-    X = x[names].to_numpy(dtype=float)
-    Y = y[names].to_numpy(dtype=float)
+    X = x[names].to_numpy(dtype=float, copy=True)
+    Y = y[names].to_numpy(dtype=float, copy=True)
+    never = [(n, t) for M, t in ((X, occasions[0]), (Y, occasions[1]))
+             for n, col in zip(names, M.T) if np.isnan(col).all()]
+    if never:
+        shown = "; ".join(f"{n!r} at {time} = {plain(t)!r}" for n, t in never[:6])
+        raise DataValidationError(
+            f"Item(s) never answered at an occasion by the {len(x)} patients seen at both: "
+            f"{shown}{' ...' if len(never) > 6 else ''}. Drop those items or choose other "
+            "occasions.")
     mean1, mean2 = np.nanmean(X, axis=0), np.nanmean(Y, axis=0)
     lo_x, hi_x, lo_y, hi_y = np.nanmin(X), np.nanmax(X), np.nanmin(Y), np.nanmax(Y)
     rev = sign < 0

@@ -83,7 +83,8 @@ def test_non_numeric_column_is_named():
     d.loc[3, "A2"] = "agree"
     with pytest.raises(DataValidationError, match="non-numeric") as ei:
         fa(d, n_factors=1)
-    assert ei.value.issues[0].column == "A2" and ei.value.issues[0].row == 3
+    # position 3 is data row 4 (1-based, as in every message)
+    assert ei.value.issues[0].column == "A2" and ei.value.issues[0].row == 4
 
 
 @pytest.mark.parametrize("kw, name", [

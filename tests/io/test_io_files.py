@@ -88,7 +88,7 @@ def test_long_to_wide():
     with pytest.raises(DataValidationError) as err:
         long_to_wide(long, id="id", items=["a", "b"])
     rows = [i.row for i in err.value.issues]
-    assert rows == [0, 4]
+    assert rows == [1, 5]      # 1-based data rows of the repeated (id, item)
     wide = long_to_wide(long.iloc[:4], id="id", items=["a", "b"])
     assert_allclose(wide[["a", "b"]].to_numpy(), [[1, 2], [3, 4]], rtol=0)
     with pytest.raises(DataValidationError, match="value 'c': unknown item"):

@@ -107,3 +107,8 @@ def test_reader_never_loses_a_row(tmp_path, table):
         return
     assert list(df.columns) == header
     assert len(df) == len(rows)
+
+
+def test_non_ascii_digit_key_is_a_key_not_an_index():
+    # found by hypothesis: '²'.isdigit() is True but int('²') raises ValueError
+    _only_ours(parse_bank, _yaml_text({"scales": {"²": None}}))

@@ -119,9 +119,11 @@ def test_corrupt_excel_and_parquet_are_named(tmp_path):
 
 
 def test_messages_show_data_rows_once_and_no_numpy_reprs():
-    issue = DataIssue(np.int64(2), "oq_1", np.int64(9), "outside the response scale")
+    # DataIssue.row is the 1-based data row itself, as printed
+    issue = DataIssue(np.int64(3), "oq_1", np.int64(9), "outside the response scale")
     assert str(issue) == "data row 3, column 'oq_1', value 9: outside the response scale"
-    err = DataValidationError("Bad.", [issue, DataIssue(4, "oq_2", np.float64(7.0), "x")])
+    assert issue.data_row == 3 and issue.position == 2
+    err = DataValidationError("Bad.", [issue, DataIssue(5, "oq_2", np.float64(7.0), "x")])
     assert str(err).count(ROW_NUMBERING) == 1
     assert "np." not in str(err)
     assert list(err.to_frame()["data_row"]) == [3, 5]

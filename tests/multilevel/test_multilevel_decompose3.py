@@ -86,7 +86,8 @@ def test_missing_therapist_is_named():
     d.loc[d.index[3], "therapist"] = None
     with pytest.raises(DataValidationError, match="cluster column 'therapist' has 1 missing") as ei:
         decompose(d, id=["therapist", "patient"], time="month", columns="oq")
-    assert ei.value.issues[0].row == d.index[3]
+    assert ei.value.issues[0].row == 4      # position 3 is data row 4
+    assert "data row 4" in str(ei.value)
 
 
 def test_therapist_with_one_patient_is_named():

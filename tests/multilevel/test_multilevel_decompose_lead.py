@@ -98,7 +98,7 @@ def test_duplicate_patient_time_rows_named():
     with pytest.raises(DataValidationError, match=r"share a \('pid', 'month'\) pair") as ei:
         lead(bad, "y", "pid", "month")
     rows = sorted(i.row for i in ei.value.issues)
-    assert rows == [1, 8]
+    assert rows == [2, 9]      # 1-based data rows (positions 1 and 8)
     assert "data row 2" in str(ei.value)
 
 
@@ -114,7 +114,7 @@ def test_missing_time_named():
     bad.loc[2, "month"] = np.nan
     with pytest.raises(DataValidationError, match="missing value") as ei:
         lag(bad, "y", "pid", "month")
-    assert ei.value.issues[0].row == 2
+    assert ei.value.issues[0].row == 3      # position 2 is data row 3
 
 
 def test_unknown_column_named():
@@ -134,7 +134,7 @@ def test_missing_id_named():
     bad.loc[4, "pid"] = None
     with pytest.raises(DataValidationError, match="id column 'pid'") as ei:
         decompose(bad, "pid", "month", "y")
-    assert ei.value.issues[0].row == 4
+    assert ei.value.issues[0].row == 5      # position 4 is data row 5
 
 
 def test_bad_shift_arguments():

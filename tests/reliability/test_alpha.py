@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from numpy.testing import assert_allclose
 
 from psychometrics.exceptions import DataQualityWarning, DataValidationError, ReliabilityWarning
 from psychometrics.reliability import alpha, alpha_from_matrix
@@ -181,10 +182,11 @@ def test_constant_item_is_named():
 
 
 def test_all_missing_row_warns_and_is_kept_as_psych():
-    # bfi rows 675, 1121, 1647, 2306 (0-based labels) answered none of O1, O3, O5;
-    # psych counts them in n (reference alpha_O3 matches above).
+    # bfi positions 675, 1121, 1647, 2306 (data rows 676, 1122, ...) answered none of O1,
+    # O3, O5; psych counts them in n (reference alpha_O3 matches above).
     x = dataset("bfi")[["O1", "O3", "O5"]]
-    with pytest.warns(DataQualityWarning, match=r"4 row\(s\) have every item missing.*675, 1121"):
+    with pytest.warns(DataQualityWarning,
+                      match=r"4 row\(s\) have every item missing \(data rows 676, 1122"):
         a = alpha(x, reverse="O5")
     assert a.n_obs == len(x)
     assert a.scores.isna().sum() == 4
@@ -194,7 +196,8 @@ def test_all_missing_row_warns_and_is_kept_as_psych():
 def test_all_missing_row_dropped_on_request():
     x = dataset("bfi")[_items("A")].iloc[:200].copy()
     x.iloc[5] = np.nan
-    with pytest.warns(DataQualityWarning, match="every item missing and were dropped.*5"):
+    with pytest.warns(DataQualityWarning,
+                      match=r"every item missing and were dropped \(data rows 6;"):
         a = alpha(x, reverse="A1", empty_rows="drop")
     assert a.n_obs == 199
     assert a.dropped_rows == (5,)
@@ -223,9 +226,19 @@ def test_unknown_reverse_item():
 
 def test_non_numeric_item_named():
     x = dataset("bfi")[_items("A")].copy()
-    x["A2"] = x["A2"].astype(str)
-    with pytest.raises(DataValidationError, match="A2.*not numeric"):
+    x["A2"] = x["A2"].astype(object)
+    x.loc[x.index[4], "A2"] = "agree"
+    with pytest.raises(DataValidationError, match="non-numeric") as err:
         alpha(x)
+    # the cell at position 4 is data row 5 (1-based, as in every message)
+    assert [(i.row, i.column, i.value) for i in err.value.issues] == [(5, "A2", "agree")]
+    assert "data row 5, column 'A2', value 'agree'" in str(err.value)
+
+
+def test_numeric_text_is_read_as_numbers():
+    x = dataset("bfi")[_items("A")].iloc[:300].copy()
+    text = x.astype(object).where(x.isna(), x.astype("Int64").astype(str))
+    assert_allclose(alpha(text, reverse="A1").raw_alpha, alpha(x, reverse="A1").raw_alpha, rtol=1e-12)
 
 
 def test_bad_options():

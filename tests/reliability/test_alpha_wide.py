@@ -79,6 +79,34 @@ def test_many_items_few_cases_runs_and_says_when_it_approximates():
                     and "g6_smc" in str(w.message)]
     # here R's smallest non-zero eigenvalues lie at psych's Pinv tolerance: said once
     assert len(approximated) == 1
+    # ... and said in the result itself, not only in a warning
+    assert res.g6_drop_method == "approximate"
+    assert "rank-" in res.g6_drop_note and res.g6_drop_note in res.summary().as_text()
+
+
+def test_g6_drop_exact_decomposes_every_submatrix_as_psych(monkeypatch):
+    # the approximation applies beyond EXACT_DROP_LIMIT items; lower the limit so that
+    # the exact route (one pseudo-inverse per submatrix, as psych) runs in a second
+    import psychometrics.reliability._stats as S
+    monkeypatch.setattr(S, "EXACT_DROP_LIMIT", 20)
+    p = 40
+    x = responses(p, p, 9)
+    cols = [f"i{j}" for j in range(p)]
+    with pytest.warns(ReliabilityWarning, match="rank-"):
+        assert alpha(pd.DataFrame(x, columns=cols)).g6_drop_method == "approximate"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ReliabilityWarning)   # nothing approximated
+        res = alpha(pd.DataFrame(x, columns=cols), g6_drop="exact")
+    assert res.g6_drop_method == "exact" and res.g6_drop_note == ""
+    r = cov2cor(np.cov(x, rowvar=False))
+    for i in range(p):
+        keep = np.r_[0:i, i + 1:p]
+        sub = r[np.ix_(keep, keep)]
+        # psych::alpha: G6 of the reduced scale, smc() = 1 - 1/diag(Pinv(R_-i))
+        g6 = 1 - (p - 1 - smc(sub).sum()) / sub.sum()
+        assert_allclose(res.alpha_drop["g6_smc"].iloc[i], g6, rtol=1e-10)
+    with pytest.raises(ValueError, match="'g6_drop' parameter of alpha"):
+        alpha(pd.DataFrame(x, columns=cols), g6_drop="fast")
 
 
 def test_exact_case_gives_no_warning():

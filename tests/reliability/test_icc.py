@@ -108,7 +108,7 @@ def test_missing_rows_named():
     x.loc[2, "J3"] = np.nan
     with pytest.raises(DataValidationError, match="missing ratings") as err:
         icc(x)
-    assert err.value.issues[0].row == 2
+    assert err.value.issues[0].row == 3     # position 2 is data row 3
     res = icc(x, missing="drop")
     assert res.n_subjects == 5
 

@@ -155,7 +155,7 @@ def test_subject_without_ratings_named():
     x.iloc[3, :] = np.nan
     with pytest.raises(DataValidationError, match="no ratings") as err:
         icc(x, missing="reml")
-    assert [i.row for i in err.value.issues] == [3]
+    assert [i.row for i in err.value.issues] == [4]    # position 3 is data row 4
     assert "data row 4" in str(err.value)
 
 

@@ -102,7 +102,7 @@ def test_out_of_range_response_named(therapy):
     bad.loc[4, "pear_2"] = 9
     with pytest.raises(DataValidationError, match="outside the response scale") as err:
         instrument_reliability(bad, "pear")
-    assert err.value.issues[0].column == "pear_2" and err.value.issues[0].row == 4
+    assert err.value.issues[0].column == "pear_2" and err.value.issues[0].row == 5   # data row
 
 
 def test_unknown_scale(therapy):

@@ -69,7 +69,7 @@ def test_non_numeric_item():
     d.loc[4, "Item2"] = "seven"
     with pytest.raises(DataValidationError, match="\\['Item2'\\] are not numeric") as exc:
         _fit(d)
-    assert any(i.column == "Item2" and i.row == 4 for i in exc.value.issues)
+    assert any(i.column == "Item2" and i.row == 5 for i in exc.value.issues)  # data row
 
 
 def test_missing_id_or_time():
@@ -77,7 +77,7 @@ def test_missing_id_or_time():
     d.loc[7, "Time"] = np.nan
     with pytest.raises(DataValidationError, match="'Time' must not have missing values") as exc:
         _fit(d)
-    assert [(i.row, i.column) for i in exc.value.issues] == [(7, "Time")]
+    assert [(i.row, i.column) for i in exc.value.issues] == [(8, "Time")]  # 1-based
 
 
 def test_infinite_item_value():
@@ -85,7 +85,7 @@ def test_infinite_item_value():
     d.loc[2, "Item3"] = np.inf
     with pytest.raises(DataValidationError, match="finite") as exc:
         _fit(d)
-    assert exc.value.issues[0].column == "Item3" and exc.value.issues[0].row == 2
+    assert exc.value.issues[0].column == "Item3" and exc.value.issues[0].row == 3  # data row
 
 
 def test_single_time_point():

@@ -86,7 +86,7 @@ def test_long_bad_input():
     bad.loc[3, "time"] = np.nan
     with pytest.raises(DataValidationError, match="must not have missing values") as exc:
         multilevel_reliability_long(bad, "id", "time", "items", "values")
-    assert [(i.row, i.column) for i in exc.value.issues] == [(3, "time")]
+    assert [(i.row, i.column) for i in exc.value.issues] == [(4, "time")]  # 1-based data row
     txt = d.astype({"values": str})
     with pytest.raises(DataValidationError, match="value column 'values' is not numeric"):
         multilevel_reliability_long(txt, "id", "time", "items", "values")

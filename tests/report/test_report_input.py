@@ -123,3 +123,43 @@ def test_report_without_the_report_extra_names_it(study_dir, capsys, monkeypatch
     err = capsys.readouterr().err
     assert "pip install 'psychometrics[report]'" in err and "python-docx" in err
     assert "Traceback" not in err and "ModuleNotFoundError" not in err
+
+
+def test_blank_patient_id_is_named_in_the_study_file_terms(tmp_path):
+    """load_data checks each instrument through psychometrics.io.item_data; a blank id
+    is reported against data.id with its data rows, not as a response problem."""
+    from psychometrics.report import parse_study
+    from psychometrics.report.run import load_data
+    from psychometrics.simulate import example_data
+
+    df = example_data().iloc[:60].copy()
+    df["patient_id"] = df["patient_id"].astype(float)
+    df.loc[[3, 7], "patient_id"] = np.nan
+    df.to_csv(tmp_path / "d.csv", index=False)
+    study = parse_study(
+        "name: t\ndata:\n  files: [d.csv]\n  id: patient_id\n  time: month\n"
+        "instruments:\n  pear: {bank: pear}\nanalyses:\n  reliability: {}\n",
+        source=str(tmp_path / "study.yaml"), base_dir=tmp_path)
+    with pytest.raises(StudyFileError, match=r"data\.id: column 'patient_id' is blank in 2 "
+                                             r"data row\(s\)"):
+        load_data(study)
+
+
+def test_load_data_gives_each_instrument_its_item_data(tmp_path):
+    from psychometrics.io import ItemData
+    from psychometrics.report import parse_study
+    from psychometrics.report.run import load_data
+    from psychometrics.simulate import example_data
+
+    df = example_data().iloc[:60].rename(columns={f"pear_{i}": f"P{i}" for i in range(1, 11)})
+    df.to_csv(tmp_path / "d.csv", index=False)
+    study = parse_study(
+        "name: t\ndata:\n  files: [d.csv]\n  id: patient_id\n  time: month\n"
+        "instruments:\n  pear: {bank: pear, column_pattern: 'P{number}'}\n"
+        "analyses:\n  reliability: {}\n",
+        source=str(tmp_path / "study.yaml"), base_dir=tmp_path)
+    data = load_data(study)
+    d = data.item_data["pear"]
+    assert isinstance(d, ItemData) and d.columns["pear_3"] == "P3"
+    assert data.items["pear"] is d.responses
+    assert list(d.responses.columns) == [f"pear_{i}" for i in range(1, 11)]

@@ -103,9 +103,9 @@ def test_constraint_errors():
     with pytest.raises(ModelSyntaxError):
         sem.fit("x9 ~ b1*x1 + b2*x2\n b1 > foo(b2)", d)
     with pytest.raises(ModelSpecificationError, match="General constraints"):
-        sem.fit("x9 ~ b1*x1 + b2*x2\n b1 == 2*b2", d, estimator="MLR")
+        sem.fit("x9 ~ b1*x1 + b2*x2\n b1 == 2*b2", d, estimator="MLM")
     with pytest.raises(ModelSpecificationError, match="General constraints"):
-        sem.fit("x9 ~ b1*x1 + b2*x2\n b1 == 2*b2", d, se="bootstrap", bootstrap=10)
+        sem.fit("x9 ~ b1*x1 + b2*x2\n b1 == 2*b2", d, test="bollen.stine", bootstrap=10)
 
 
 def test_parse_inequalities():

@@ -88,12 +88,18 @@ def plain_warning(w: str) -> str:
         return (f"{n.group(1) if n else 'Some'} item responses were missing and were left out of "
                 "the multilevel reliability model; every patient and occasion still counts in "
                 "its coefficients (as in psych).")
+    if kind == "DataQualityWarning" and "were left out (listwise)" in msg:
+        n = re.match(r"(\d+) of (\d+) patients", msg)
+        return (f"{n.group(1) + ' of ' + n.group(2) if n else 'Some'} patients missed an "
+                "occasion or an item and were left out (listwise deletion); full-information "
+                "ML (missing: ml in the study file) would keep them.")
     if kind == "SingularFitWarning" and "crossed" in msg:
         comp = re.search(r"variance of (.*?) is estimated", msg)
-        return (f"The variance component{'s' if comp and ' and ' in comp.group(1) else ''} "
+        several = bool(comp and " and " in comp.group(1))
+        return (f"The variance component{'s' if several else ''} "
                 f"{comp.group(1) if comp else ''} of the multilevel reliability model "
-                "was estimated as zero (a boundary solution); coefficients that use "
-                "it are at their limit.")
+                f"{'were' if several else 'was'} estimated as zero (a boundary solution); "
+                f"coefficients that use {'them' if several else 'it'} are at their limit.")
     if kind == "SingularFitWarning":
         f = re.search(r"fit of '([^']*)'", msg)
         return (f"In the model {f.group(1) if f else ''} a between-patient variance was estimated "
@@ -103,6 +109,14 @@ def plain_warning(w: str) -> str:
         g = re.search(r"group '([^']*)'", msg)
         e = re.search(r"eigenvalue (-?[\d.]+)", msg)
         v = re.search(r"involving (.*?)\)", msg)
+        pairs = re.findall(r"'([^']*)' with '([^']*)' = (-?\d+(?:\.\d+)?)", msg)
+        if pairs:
+            listed = _join_and([f"{a} with {b} ({r})" for a, b, r in pairs])
+            return (f"{('In group ' + g.group(1) + ', the') if g else 'The'} estimated factor "
+                    f"correlation{'s' if len(pairs) > 1 else ''} {listed} "
+                    f"{'exceed' if len(pairs) > 1 else 'exceeds'} 1 in absolute value: the "
+                    "factor covariance matrix is not proper and these factors cannot be told "
+                    "apart.")
         return (f"In {('group ' + g.group(1)) if g else 'one group'} the estimated factor "
                 f"covariances{(' of ' + v.group(1)) if v else ''} are not a proper covariance "
                 f"matrix (smallest eigenvalue {e.group(1) if e else 'below zero'}): some factor "
@@ -113,6 +127,10 @@ def plain_warning(w: str) -> str:
                 "every optimality check; treat its standard errors and degrees of freedom with "
                 "caution.")
     return msg
+
+
+def _join_and(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def failed_parts(results: StudyResults, outcome: Outcome) -> list[Paragraph]:

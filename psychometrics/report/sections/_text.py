@@ -117,11 +117,16 @@ def _invariance(results, sec):
         return None
     longitudinal = any("not treated as independent groups" in getattr(b, "text", "")
                        for b in sec.blocks)
-    kind = ("longitudinal confirmatory factor models, each one model over all occasions with a "
-            "factor per occasion and each item's residuals correlated across occasions," if longitudinal
+    kind = ("longitudinal confirmatory factor models" if longitudinal
             else "multi-group confirmatory factor models")
+    how = ("; each one model over all occasions with a factor per occasion and each item's "
+           "residuals correlated across occasions" if longitudinal else "")
+    steps = {"configural": "configural", "metric": "equal loadings",
+             "scalar": "equal intercepts", "strict": "equal residual variances"}
+    fitted = [steps[m] for m in t.data["model"] if m in steps] if "model" in t.data else []
+    sequence = ", then ".join(fitted or ["configural", "equal loadings", "equal intercepts"])
     method = (f"Measurement invariance was tested by increasingly constrained {kind} "
-              "(configural, then equal loadings, then equal intercepts), compared by likelihood-ratio tests and by the change in CFI (a drop "
+              f"({sequence}{how}), compared by likelihood-ratio tests and by the change in CFI (a drop "
               "of more than .010) and RMSEA (a rise of more than .015; Chen, 2007), with "
               f"{_software()}.")
     if "estimator" in t.data.columns and (t.data["estimator"] == "WLSMV").any():
@@ -153,7 +158,7 @@ def _clinical(results, sec):
               "reliable change index and the clinical cut-off of the instrument (Jacobson & "
               "Truax, 1991).")
     parts = [f"{row['class_label'].lower()}, *n* = {_cell(t, row, 'n')} "
-             f"({_cell(t, row, 'share')})" for _, row in t.data.iterrows()]
+             f"({_cell(t, row, 'share')}%)" for _, row in t.data.iterrows()]
     return method, ("Patients were classified as " + _join(parts) + "." if parts else None)
 
 

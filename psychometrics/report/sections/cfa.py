@@ -43,14 +43,22 @@ def loadings_frame(fit) -> pd.DataFrame:
 
 
 def factor_corr_frame(fit) -> pd.DataFrame:
+    """Factor correlations with the delta-method SE and p of the correlation itself
+    (lavaan ``standardizedSolution``), not of the marker-scaled covariance, whose Wald test
+    depends on which item is the marker."""
     est = fit.estimates
     lvs = list(dict.fromkeys(est.loc[est["op"] == "=~", "lhs"]))
-    cov = est[(est["op"] == "~~") & est["lhs"].isin(lvs) & est["rhs"].isin(lvs)
-              & (est["lhs"] != est["rhs"])]
+    mask = ((est["op"] == "~~") & est["lhs"].isin(lvs) & est["rhs"].isin(lvs)
+            & (est["lhs"] != est["rhs"])).to_numpy()
+    cov = est[mask]
+    se, p = cov["se"].to_numpy(), cov["p_value"].to_numpy()
+    if getattr(fit, "vcov", None) is not None and hasattr(fit, "standardized_solution"):
+        std = fit.standardized_solution()
+        if len(std) == len(est):
+            se, p = std["se"].to_numpy()[mask], std["p_value"].to_numpy()[mask]
     return pd.DataFrame({"lhs": cov["lhs"].astype(str).to_numpy(),
                          "rhs": cov["rhs"].astype(str).to_numpy(),
-                         "std_all": cov["std_all"].to_numpy(), "se": cov["se"].to_numpy(),
-                         "p_value": cov["p_value"].to_numpy()})
+                         "std_all": cov["std_all"].to_numpy(), "se": se, "p_value": p})
 
 
 def build(results):
@@ -101,6 +109,8 @@ def build(results):
                 yield Table(f"cfa_phi_{k}", f"Factor Correlations of the {label(results, k)}",
                             fc, (Column("pair", "Factors", "text"),
                                  Column("std_all", "r", "bounded", italic_label=True),
-                                 Column("p_value", "p", "p", italic_label=True)))
+                                 Column("p_value", "p", "p", italic_label=True)),
+                            note="p of the standardised correlation (delta method; "
+                                 "lavaan::standardizedSolution).")
 
     return section(results, "cfa", KEY, TITLE, blocks)

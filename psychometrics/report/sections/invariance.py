@@ -6,7 +6,6 @@ import pandas as pd
 from .. import apa
 from ..model import Column, Paragraph, Table
 from ._common import label, section
-from .cfa import FIT_NOTE
 
 KEY, TITLE = "invariance", "Measurement Invariance"
 
@@ -35,6 +34,18 @@ def invariance_frame(b) -> pd.DataFrame:
         t["estimator"] = "WLSMV"
     t["model_label"] = [m.capitalize() for m in t["model"]]
     return t
+
+
+_CONSTRAINED = {"metric": "metric (loadings)", "scalar": "scalar (intercepts)",
+                "strict": "strict (residual variances)"}
+INVARIANCE_NOTE = ("CFI = comparative fit index; RMSEA = root mean square error of "
+                   "approximation; SRMR = standardised root mean square residual.")
+
+
+def _levels(b) -> str:
+    """The constrained levels that were fitted, in order (configural is the baseline)."""
+    fitted = [_CONSTRAINED[m] for m in b.result.fits if m in _CONSTRAINED]
+    return ", ".join(fitted or _CONSTRAINED.values())
 
 
 def build(results):
@@ -78,14 +89,12 @@ def build(results):
                 "per occasion, factors correlated across occasions and each item's residuals "
                 "correlated with its own residuals at the other occasions (so the same patients "
                 "are not treated as independent groups). Each level adds equality constraints "
-                "across occasions to the previous one: metric (loadings), scalar (intercepts), "
-                "strict (residual variances).")
+                f"across occasions to the previous one: {_levels(b)}.")
         else:
             ns = ", ".join(f"{g}: *n* = {apa.integer(n)}" for g, n in b.n_per_group.items())
             yield Paragraph(
                 f"Invariance of the {lab} measurement model across {b.grouping} ({ns}). Each "
-                "level adds equality constraints to the previous one: metric (loadings), scalar "
-                "(intercepts), strict (residual variances).")
+                f"level adds equality constraints to the previous one: {_levels(b)}.")
         t = invariance_frame(b)
         for r in t.itertuples():
             f = b.result.fits[r.model]
@@ -102,12 +111,12 @@ def build(results):
              Column("p_value_diff", "p", "p", italic_label=True),
              Column("delta_cfi", "\u0394CFI", "bounded", decimals=3),
              Column("delta_rmsea", "\u0394RMSEA", "bounded", decimals=3)),
-            note=(FIT_NOTE + " \u03c7\u00b2, CFI and RMSEA are the scaled (WLSMV) versions; "
+            note=(INVARIANCE_NOTE + " \u03c7\u00b2, CFI and RMSEA are the scaled (WLSMV) versions; "
                   "\u0394 = change against the previous model; p of the scaled-shifted "
                   "\u03c7\u00b2 difference test (Satorra, 2000; lavaan::lavTestLRT). A drop in CFI "
                   "of more than .010 (Cheung & Rensvold, 2002) suggests non-invariance.")
             if ordinal else
-            FIT_NOTE + " \u0394 = change against the previous model; p of the "
+            INVARIANCE_NOTE + " \u0394 = change against the previous model; p of the "
                  "\u03c7\u00b2 difference test (lavaan::lavTestLRT). A drop in CFI of more than "
                  ".010 (Cheung & Rensvold, 2002) suggests non-invariance.")
 
