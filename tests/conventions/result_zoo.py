@@ -147,6 +147,8 @@ BUILDERS = {
         __import__("psychometrics.sem", fromlist=["x"]).fit(
             "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6", _hs(), group="school",
             group_equal=["loadings"])),
+    "MultiGlmmResult": lambda: __import__("psychometrics.multilevel", fromlist=["x"]).mixed(
+        "TICKS ~ YEAR + (1 | BROOD) + (1 | LOCATION)", dataset("grouseticks"), family="poisson"),
     "KappaResult": lambda: __import__("psychometrics.validity", fromlist=["x"]).cohen_kappa(
         _bfi5()[["A1", "A2"]]),
 }

@@ -29,7 +29,8 @@ KNOWN_CYCLES = {
     frozenset({"psychometrics.sem.api", "psychometrics.sem.ordinal",
                "psychometrics.sem.ordinal_mg"}),
     # "one REML core": mixed() dispatches to glmm/_multi, which reuse mixed's helpers
-    frozenset({"psychometrics.multilevel._intervals", "psychometrics.multilevel._multi",
+    frozenset({"psychometrics.multilevel._glmm_multi", "psychometrics.multilevel._intervals",
+               "psychometrics.multilevel._multi",
                "psychometrics.multilevel._predict", "psychometrics.multilevel.glmm",
                "psychometrics.multilevel.mixed"}),
 }

@@ -24,10 +24,12 @@ SUBPACKAGES = ("instruments", "io", "scoring", "reliability", "efa", "sem", "mul
 # summary()/to_frame() are exercised in tests/irt, tests/power and tests/tracking
 BUILT_ELSEWHERE = {"IRTShortForm", "Information", "LocalDependence", "PersonScores",
                    "SumScoreTable", "PowerResult", "ExpectedModel", "IngestResult",
-                   "SignalsResult"}
+                   "SignalsResult", "BifactorResult", "ThreeLevelProgressResult",
+                   "ThreeLevelStatsByResult"}
 # specifications, parameters and rows: not results
 NOT_RESULTS = {"CheckedColumn", "FactorAnalysis", "FitStatistics", "Rotation", "ShortFormRule",
-               "SimulationParams", "SimulationTruth", "DesignParams", "BuiltReport"}
+               "SimulationParams", "SimulationTruth", "DesignParams", "BuiltReport",
+               "ItemData"}
 
 
 def public_dataclasses() -> dict[str, type]:
