@@ -31,6 +31,11 @@ from .context import (AnalysisUnavailable, Context, Outcome, StudyData, StudyRes
                       select_occasion)
 from .study import Study
 
+# Old private names, for code written before report/context.py (import from .context instead;
+# report.adapters and the sections must not import run, which imports them)
+_occasion_text, _per_instrument = occasion_text, per_instrument
+_describe_error, _run_guarded = describe_error, run_guarded
+
 __all__ = ["AnalysisUnavailable", "Outcome", "StudyData", "StudyResults", "load_data", "preflight", "run_study",
            "select_occasion", "STEPS"]
 

@@ -54,7 +54,7 @@ def _info_figure(b):
 def build(results):
     if results.get("irt") is None:  # not requested
         return None
-    from ..run import _occasion_text
+    from ..context import occasion_text
 
     def blocks(res):
         for k in ordered(results, res):
@@ -64,7 +64,7 @@ def build(results):
             peak = b.information.frame.loc[b.information.frame["test"].idxmax()]
             yield Paragraph(
                 f"*{lab}.* A unidimensional {_MODEL.get(fit.model, fit.model)} was fitted by "
-                f"full-information marginal maximum likelihood to {_occasion_text(b.occasion)} "
+                f"full-information marginal maximum likelihood to {occasion_text(b.occasion)} "
                 f"(*n* = {apa.integer(b.n_obs)}; missing responses left out of the "
                 f"likelihood). Log-likelihood = {apa.num(fit.loglik)}, AIC = "
                 f"{apa.num(fit.aic)}, BIC = {apa.num(fit.bic)}. Test information peaked at "
