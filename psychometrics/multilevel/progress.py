@@ -12,7 +12,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from ..exceptions import DataQualityWarning, ModelSpecificationError
+from ..exceptions import DataQualityWarning, DataValidationError, ModelSpecificationError
 from .decompose import _as_list, check_panel, decompose, lead
 from .mixed import MixedResult, compare, mixed
 from ..results import Summary
@@ -251,6 +251,13 @@ def progress(data: pd.DataFrame, outcome: str, predictors, id: str, time: str, l
     if not isinstance(lag, (int, np.integer)) or lag < 1:
         raise ModelSpecificationError(f"The 'lag' parameter must be a positive integer. Got {lag!r}.")
     data = check_panel(data, id, time, [outcome] + preds, func="progress")   # data entry
+    empty = [c for c in [outcome] + preds if not data[c].notna().any()]
+    if empty:
+        raise DataValidationError(
+            f"progress: column(s) {empty} have no observed value in any of the {len(data)} "
+            "row(s) (every value is missing), so no effect can be estimated.",
+            hint="Check that the column holds the scale scores you meant (for instance the "
+                 "'total' column of pm.score(...).scores renamed to this name), or drop it.")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)
         d = decompose(data, id, time, preds, detrend=detrend)
