@@ -326,6 +326,8 @@ def progress(data: pd.DataFrame, outcome: str, predictors, id: str, time: str, l
         comp_rows.append(r)
     b0 = compare(base, models[preds[0]], names=["baseline", preds[0]]).iloc[0].to_dict()
     comparison = pd.DataFrame([b0] + comp_rows)
+    for c in ("npar", "df"):     # counts (the baseline row has no df): integers, not 2.0
+        comparison[c] = comparison[c].round().astype("Int64")
     corr = statsby(dm, id, preds + [outcome, ycol]) if dm[id].nunique() >= 3 else None
     res = ProgressResult(effects=effects, comparison=comparison, models=models, data=d,
                           outcome=outcome, predictors=tuple(preds), n_obs=int(len(dm)),
