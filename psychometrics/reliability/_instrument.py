@@ -64,7 +64,12 @@ class InstrumentReliability:
         if self.table["ordinal_alpha"].notna().any():
             cols.append("ordinal_alpha")
         notes = tuple(f"{r.scale}: {r.note}" for r in self.table.itertuples() if r.note)
-        return Summary(f"Reliability of {self.instrument} ({self.version})",
+        # Instrument.with_form writes the version as "<version> (<form>)"
+        ver, form = self.version, ""
+        if ver.endswith(")") and " (" in ver:
+            ver, form = ver[:-1].rsplit(" (", 1)
+        what = f"version {ver}" + (f", form {form}" if form else "")
+        return Summary(f"Reliability of {self.instrument} ({what})",
                        {"Scales": self.table.set_index("scale")[cols]}, notes)
 
 
