@@ -244,7 +244,14 @@ def score_items(keys: dict, data, *, impute: str = "median", totals: bool = Fals
     corrected = cor.copy()
     np.fill_diagonal(corrected, alpha)
     iu = np.triu_indices(len(names), 1)
-    corrected[iu] = cor[iu] / np.sqrt(alpha[iu[0]] * alpha[iu[1]])
+    neg = [names[j] for j in np.flatnonzero(alpha < 0)]
+    if neg and len(names) > 1:
+        warnings.warn(f"Scale(s) {', '.join(map(repr, neg))} have negative alpha (items "
+                      "correlate negatively: check the reverse keys); their disattenuated "
+                      "correlations are NaN (psych gives NaN too).", ReliabilityWarning,
+                      stacklevel=2)
+    with np.errstate(invalid="ignore"):
+        corrected[iu] = cor[iu] / np.sqrt(alpha[iu[0]] * alpha[iu[1]])
 
     scale_tab = pd.DataFrame({"scale": names, "n_items": n_items.astype(int), "alpha": alpha,
                               "av_r": av_r, "med_r": med_r, "g6": g6, "sn": sn, "ase": ase})

@@ -34,3 +34,14 @@ def test_item_in_two_scales_still_allowed():
     r = score_items({"s": ["A1", "A2"], "t": ["A2", "A3", "A4"]}, _data())
     d = _data()
     np.testing.assert_allclose(r.scores["t"], d[["A2", "A3", "A4"]].mean(axis=1))
+
+
+def test_negative_alpha_warns_by_name_not_numpy():
+    from psychometrics.exceptions import ReliabilityWarning
+    d = _data()
+    d["B1"], d["B2"] = d["A1"], 6 - d["A2"]          # opposed items: alpha < 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        with pytest.warns(ReliabilityWarning, match="'neg' have negative alpha"):
+            r = score_items({"pos": ["A1", "A2", "A3"], "neg": ["B1", "B2"]}, d)
+    assert np.isnan(r.corrected.loc["pos", "neg"])
