@@ -12,6 +12,7 @@ Public names are imported lazily (``import psychometrics.irt`` loads nothing hea
 ``item_fit``         S-X2 item fit (mirt::itemfit)
 ``m2``               M2 limited-information fit with RMSEA (mirt::M2)
 ``local_dependence`` Q3 and LD chi-square (mirt::residuals)
+``fit_bifactor``     bifactor model, general + subscale factors, two-tier (mirt::bfactor)
 ``dif_lr``           multiple-group likelihood-ratio DIF with anchors (mirt::DIF)
 ``dif_ordinal``      ordinal logistic regression DIF (lordif)
 ``select_items_irt`` short form by information over a theta range
@@ -32,6 +33,7 @@ _EXPORTS = {
     "dif_lr": "dif", "dif_ordinal": "dif", "DIFResult": "dif",
     "select_items_irt": "selection", "IRTShortForm": "selection",
     "fit_mirt": "mirt", "MIRTResult": "mirt",
+    "fit_bifactor": "bifactor", "BifactorResult": "bifactor",
     "short_form_to_bank": "selection", "bank_categories": "selection",
 }
 

@@ -43,6 +43,24 @@ class Responses:
         return onehot(self.codes, self.n_categories)
 
 
+def unique_patterns(codes: np.ndarray, n_cat: np.ndarray):
+    """Distinct response patterns (rows of ``codes``, -1 = missing) with the index of each
+    row's pattern and the counts, as ``np.unique(codes, axis=0, return_inverse=True,
+    return_counts=True)``; rows are coded as one integer when the pattern space fits in 62
+    bits (much faster than a lexicographic sort of rows)."""
+    n, J = codes.shape
+    width = np.asarray(n_cat, dtype=np.int64) + 1
+    if J and float(np.sum(np.log2(width.astype(float)))) < 62:
+        key = np.zeros(n, dtype=np.int64)
+        for j in range(J):
+            key = key * width[j] + (codes[:, j].astype(np.int64) + 1)
+        _, first, inv, cnt = np.unique(key, return_index=True, return_inverse=True,
+                                       return_counts=True)
+        return codes[first], inv.ravel(), cnt
+    uniq, inv, cnt = np.unique(codes, axis=0, return_inverse=True, return_counts=True)
+    return uniq, inv.ravel(), cnt
+
+
 def onehot(codes: np.ndarray, n_cat: np.ndarray) -> np.ndarray:
     n, J = codes.shape
     offs = np.concatenate([[0], np.cumsum(n_cat)])
@@ -71,7 +89,8 @@ def _as_frame(data, what: str = "the model") -> pd.DataFrame:
 def prepare_responses(data, items: Sequence[str] | None = None, *,
                       categories: Mapping[str, Sequence] | None = None,
                       missing: str = "ml", n_par_per_item: Sequence[int] | None = None,
-                      min_obs: int = 1, what: str = "the model") -> Responses:
+                      min_obs: int = 1, what: str = "the model",
+                      extra_par_per_item: int = 0) -> Responses:
     """Check and code item responses (see :func:`psychometrics.irt.fit_irt` for the rules).
 
     ``categories`` maps an item to its full list of allowed values (e.g. from an item bank);
@@ -202,6 +221,7 @@ def prepare_responses(data, items: Sequence[str] | None = None, *,
             hint="Every category of every item needs at least one response.")
     n_cat = np.array([len(c) for c in cats])
     n_par = int(sum(n_par_per_item)) if n_par_per_item is not None else int(n_cat.sum())
+    n_par += int(extra_par_per_item) * len(n_cat)          # e.g. a second slope (bifactor)
     if n < max(min_obs, n_par + 1):
         raise DataValidationError(
             f"Too few respondents for {what}: {n} respondent(s) with responses for "

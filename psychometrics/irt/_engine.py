@@ -36,7 +36,7 @@ def log_weights(theta, mean=0.0, var=1.0):
 
 @dataclass
 class GroupData:
-    Y: np.ndarray            # (n_patterns, sum K) one-hot
+    Y: np.ndarray | None     # (n_patterns, sum K) one-hot (unused by the engine)
     freq: np.ndarray         # (n_patterns,) counts
     codes: np.ndarray        # (n_patterns, J) category codes, -1 = missing
 
@@ -61,9 +61,16 @@ class Problem:
         import scipy.sparse as sp
 
         self.offsets = np.concatenate([[0], np.cumsum(self.n_cat)])
-        # sparse one-hot responses: the E-step products touch only answered items
-        self._Ys = [sp.csr_matrix(gd.Y) for gd in self.groups]
-        self._YTs = [sp.csr_matrix(gd.Y.T) for gd in self.groups]
+        # the E-step works on blocks of items: each pattern has one "cell" per block (the
+        # joint response to the block's items), so the products touch a few cells per row
+        # instead of every answered item
+        self._Z, self._ZT, self._E, self._ET = [], [], [], []
+        for gd in self.groups:
+            Z, E = _block_encoding(gd.codes, self.n_cat)
+            self._Z.append(Z)
+            self._ZT.append(Z.T.tocsr())
+            self._E.append(E)
+            self._ET.append(E.T.tocsr())
         self._unit_freq = [bool(np.all(gd.freq == 1.0)) for gd in self.groups]
         # items of the same model and number of categories are evaluated together
         self.batches = []
@@ -79,6 +86,24 @@ class Problem:
                 out.append((m, js, idx, rows, self.theta_of(f)))
             self.batches.append(out)
         self.Q = self.theta.size if self.grid is None else self.grid.shape[0]
+
+    def pair_matrix(self, g):
+        """Cached :func:`_pair_matrix` of group g (for the exact Hessian)."""
+        if not hasattr(self, "_pairs"):
+            self._pairs = {}
+        if g not in self._pairs:
+            self._pairs[g] = _pair_matrix(self.groups[g].codes, self.n_cat)
+        return self._pairs[g]
+
+    def by_category(self, g):
+        """Cached, per item: the response patterns of each category (for E_i(u))."""
+        if not hasattr(self, "_bycat"):
+            self._bycat = {}
+        if g not in self._bycat:
+            codes = self.groups[g].codes
+            self._bycat[g] = [[np.flatnonzero(codes[:, j] == k) for k in range(int(K))]
+                              for j, K in enumerate(self.n_cat)]
+        return self._bycat[g]
 
     def factor(self, j) -> int:
         return 0 if self.item_factor is None else int(self.item_factor[j])
@@ -131,26 +156,42 @@ class Problem:
                 return False
         return True
 
-    def estep(self, x, g):
+    def estep(self, x, g, want_post=False):
         """Log-likelihood of group g, expected counts R (sum K, Q), posterior mass n_q,
-        per-pattern log-likelihoods and posteriors."""
+        per-pattern log-likelihoods and (``want_post``) the posteriors over the grid.
+
+        ``pi_q L_i(q)`` is exponentiated without a per-row shift (every term is a
+        log-probability, so nothing overflows); only rows whose whole likelihood underflows
+        (very long tests) are recomputed with their maximum taken out.  The work is done in
+        place on one (patterns x grid) array: fresh large arrays cost page faults."""
         gd = self.groups[g]
-        LL = self._Ys[g] @ self.logP(x, g)
+        LL = self._Z[g] @ (self._E[g] @ self.logP(x, g))
         LL += self.logw(x, g)[None, :]
-        m = LL.max(axis=1)
-        LL -= m[:, None]
-        np.exp(LL, out=LL)
-        s = LL.sum(axis=1)
-        ll_i = np.log(s) + m
+        low = None
+        if LL.min() < -700.0:                         # a row may underflow entirely
+            rmax = LL.max(axis=1)
+            low = rmax < -500.0
+            if low.any():
+                LL[low] -= rmax[low, None]
+            else:
+                low = None
+        L = np.exp(LL, out=LL)
+        s = L.sum(axis=1)
+        ll_i = np.log(s)
+        if low is not None:
+            ll_i[low] += rmax[low]
+        L *= (1.0 / s)[:, None]                       # the posterior over the grid
+        post = L
         if self._unit_freq[g]:
-            LL *= (1.0 / s)[:, None]
-            post = wpost = LL                       # posterior over the grid, per pattern
+            wpost = L
+        elif want_post:
+            wpost = L * gd.freq[:, None]
         else:
-            post = LL * (1.0 / s)[:, None]
-            wpost = post * gd.freq[:, None]
-        R = self._YTs[g] @ wpost
+            L *= gd.freq[:, None]
+            wpost, post = L, None
+        R = self._ET[g] @ (self._ZT[g] @ wpost)
         nq = wpost.sum(axis=0)
-        return float(gd.freq @ ll_i), R, nq, ll_i, post
+        return float(gd.freq @ ll_i), R, nq, ll_i, (post if want_post else None)
 
     def loglik(self, x):
         return sum(self.estep(x, g)[0] for g in range(len(self.groups)))
@@ -158,33 +199,37 @@ class Problem:
     def loglik_grad(self, x):
         grad = np.zeros(self.n_par)
         total = 0.0
-        th = self.theta
         for g in range(len(self.groups)):
             ll, R, nq, _, _ = self.estep(x, g)
             total += ll
-            for m, js, idx, rows, thb in self.batches[g]:
-                d = _items.dlogprob_b(m, x[idx], thb)         # (B, p, K, Q)
-                np.add.at(grad, idx, np.einsum("bpkq,bkq->bp", d, R[rows]))
-            if self.corr:                                      # d log w / d rho by differences
-                w = np.exp(self.logw(x, g))
-                for _, _, i in self.corr:
-                    h = 1e-6
-                    xp, xm = x.copy(), x.copy()
-                    xp[i] += h
-                    xm[i] -= h
-                    dl = (self.logw(xp, g) - self.logw(xm, g)) / (2 * h)
-                    grad[i] += nq @ dl
-            mi, vi = self.latent_index[g]
-            if mi >= 0 or vi >= 0:
-                mu, var = self.latent(x, g)
-                w = np.exp(log_weights(th, mu, var))
-                if mi >= 0:
-                    dm = (th - mu) / var
-                    grad[mi] += nq @ (dm - w @ dm)
-                if vi >= 0:
-                    dv = 0.5 * (th - mu) ** 2 / var ** 2
-                    grad[vi] += nq @ (dv - w @ dv)
+            self._add_grad(x, g, R, nq, grad)
         return total, grad
+
+    def _add_grad(self, x, g, R, nq, grad):
+        """Add group g's gradient (Fisher's identity, from its expected counts) to grad."""
+        th = self.theta
+        for m, js, idx, rows, thb in self.batches[g]:
+            d = _items.dlogprob_b(m, x[idx], thb)         # (B, p, K, Q)
+            np.add.at(grad, idx, np.einsum("bpkq,bkq->bp", d, R[rows]))
+        if self.corr:                                      # d log w / d rho by differences
+            w = np.exp(self.logw(x, g))
+            for _, _, i in self.corr:
+                h = 1e-6
+                xp, xm = x.copy(), x.copy()
+                xp[i] += h
+                xm[i] -= h
+                dl = (self.logw(xp, g) - self.logw(xm, g)) / (2 * h)
+                grad[i] += nq @ dl
+        mi, vi = self.latent_index[g]
+        if mi >= 0 or vi >= 0:
+            mu, var = self.latent(x, g)
+            w = np.exp(log_weights(th, mu, var))
+            if mi >= 0:
+                dm = (th - mu) / var
+                grad[mi] += nq @ (dm - w @ dm)
+            if vi >= 0:
+                dv = 0.5 * (th - mu) ** 2 / var ** 2
+                grad[vi] += nq @ (dv - w @ dv)
 
     # ---------------------------------------------------------------- EM
     def em_step(self, x):
@@ -195,9 +240,11 @@ class Problem:
         models: dict[tuple, str] = {}
         total = 0.0
         x_new = x.copy()
+        grad = np.zeros(self.n_par)
         for g in range(len(self.groups)):
-            ll, R, nq, _, post = self.estep(x, g)
+            ll, R, nq, _, _ = self.estep(x, g)
             total += ll
+            self._add_grad(x, g, R, nq, grad)
             for j, (m, idx) in enumerate(zip(self.models, self.item_index[g])):
                 key = tuple(idx)
                 Rj = R[self.offsets[j]:self.offsets[j + 1]]
@@ -228,32 +275,97 @@ class Problem:
         if self.corr and not self.valid(x_new):
             for _, _, i in self.corr:
                 x_new[i] = x[i]
+        self.last_grad = (x.copy(), grad)           # the gradient at x, for the Newton phase
         return x_new, total
 
 
-def _pair_mass(codes, n_cat, wp):
-    """Posterior mass of every pair of categories of every pair of items at every grid point:
-    ``N_jk[a, b, q] = sum_i wp[i, q] [y_ij = a][y_ik = b]``, all pairs in one sparse product."""
+def _block_encoding(codes, n_cat, max_cells=None):
+    """Encode response patterns by blocks of consecutive items.
+
+    Returns ``Z`` (n x C, sparse): row i has a one in the cell of each block holding
+    pattern i's joint response to the block's items, and ``E`` (C x sum K, sparse): the
+    categories making up each cell (a missing response contributes none).  Then
+    ``Y = Z @ E`` is the one-hot response matrix, ``log L = Z @ (E @ log P)`` and the
+    expected category counts are ``E.T @ (Z.T @ posterior)``.  Blocks grow while a block
+    has at most ``max_cells`` cells (default ``min(256, n / 8)``), so the cell tables stay
+    small next to the data.
+    """
     import scipy.sparse as sp
 
     n, J = codes.shape
-    rows, cols, pairs, shapes = [], [], [], []
-    base = 0
+    if max_cells is None:
+        max_cells = int(min(256, max(n // 8, 1)))
+    miss = (codes < 0).any(axis=0)
+    width = np.asarray(n_cat) + miss                  # a missing slot where needed
+    offs = np.concatenate([[0], np.cumsum(n_cat)])
+    blocks, cur, size = [], [], 1
     for j in range(J):
-        for k in range(j + 1, J):
-            both = np.flatnonzero((codes[:, j] >= 0) & (codes[:, k] >= 0))
-            size = int(n_cat[j] * n_cat[k])
-            if both.size:
-                rows.append(base + codes[both, j] * n_cat[k] + codes[both, k])
-                cols.append(both)
-                pairs.append((j, k))
-                shapes.append((base, n_cat[j], n_cat[k]))
-                base += size
-    if not pairs:
+        if cur and size * width[j] > max_cells:
+            blocks.append(cur)
+            cur, size = [], 1
+        cur.append(j)
+        size *= int(width[j])
+    blocks.append(cur)
+    zc, er, ec = [], [], []
+    base = 0
+    for js in blocks:
+        cell = np.zeros(n, dtype=np.int64)
+        stride = 1
+        grids = []
+        for j in js:
+            cj = np.where(codes[:, j] >= 0, codes[:, j], n_cat[j])
+            cell += cj * stride
+            grids.append((j, stride))
+            stride *= int(width[j])
+        zc.append(base + cell)
+        allc = np.arange(stride)
+        for j, st in grids:
+            cat = (allc // st) % int(width[j])
+            ok = cat < n_cat[j]
+            er.append(base + allc[ok])
+            ec.append(offs[j] + cat[ok])
+        base += stride
+    nb = len(blocks)
+    cols = np.stack(zc, axis=1).ravel()
+    Z = sp.csr_matrix((np.ones(cols.size), cols, np.arange(0, n * nb + 1, nb)),
+                      shape=(n, base))
+    er, ec = np.concatenate(er), np.concatenate(ec)
+    E = sp.csr_matrix((np.ones(er.size), (er, ec)), shape=(base, int(offs[-1])))
+    return Z, E
+
+
+def _pair_matrix(codes, n_cat):
+    """Sparse indicator of every pair of categories of every pair of items per respondent
+    (one row per (item pair, category pair), one column per respondent), with the pairs
+    and their row blocks; built once per data set."""
+    import scipy.sparse as sp
+
+    n, J = codes.shape
+    if J < 2:
+        return None, [], []
+    n_cat = np.asarray(n_cat, dtype=np.int64)
+    jj, kk = np.triu_indices(J, 1)
+    size = n_cat[jj] * n_cat[kk]
+    base = np.concatenate([[0], np.cumsum(size)])
+    ct = np.ascontiguousarray(codes.T, dtype=np.int64)
+    cj, ck = ct[jj].T, ct[kk].T                                       # (n, pairs)
+    cell = base[:-1][None, :] + cj * n_cat[kk][None, :] + ck
+    ok = (cj >= 0) & (ck >= 0)
+    # row-major over (respondent, pair): a CSR matrix respondents x cells, no sorting
+    indptr = np.concatenate([[0], np.cumsum(ok.sum(axis=1))])
+    At = sp.csr_matrix((np.ones(int(indptr[-1])), cell[ok], indptr),
+                       shape=(n, int(base[-1])))
+    pairs = list(zip(jj.tolist(), kk.tolist()))
+    shapes = [(int(b), int(n_cat[j]), int(n_cat[k])) for b, j, k in zip(base[:-1], jj, kk)]
+    return At.T, pairs, shapes
+
+
+def _pair_mass(codes, n_cat, wp, cached=None):
+    """Posterior mass of every pair of categories of every pair of items at every grid point:
+    ``N_jk[a, b, q] = sum_i wp[i, q] [y_ij = a][y_ik = b]``, all pairs in one sparse product."""
+    A, pairs, shapes = cached if cached is not None else _pair_matrix(codes, n_cat)
+    if A is None:
         return [], []
-    rows = np.concatenate(rows)
-    cols = np.concatenate(cols)
-    A = sp.csr_matrix((np.ones(rows.size), (rows, cols)), shape=(base, n))
     Nall = A @ wp                                                   # (cells, Q)
     out = [Nall[b:b + a * c].reshape(a, c, -1) for b, a, c in shapes]
     return pairs, out
@@ -330,6 +442,8 @@ def hessian(prob: Problem, x, chunk_cells: int = 2_000_000):
     differences of the item's expected complete-data gradient (no E-step involved); the
     other two are sums of outer products formed in chunks of respondents.
     """
+    if not isinstance(prob, Problem):            # a model with its own exact Hessian
+        return prob.hessian(x)
     if prob.grid is not None:
         return hessian_fd(prob, x)
     th = prob.theta
@@ -337,7 +451,7 @@ def hessian(prob: Problem, x, chunk_cells: int = 2_000_000):
     p = prob.n_par
     H = np.zeros((p, p))
     for g, gd in enumerate(prob.groups):
-        _, R, nq, _, post = prob.estep(x, g)
+        _, R, nq, _, post = prob.estep(x, g, want_post=True)
         codes_cols = [None] * len(prob.models)
         for m, js, idx, rows, _ in prob.batches[g]:
             Rb = R[rows]                                            # (B, K, Q)
@@ -400,7 +514,7 @@ def hessian(prob: Problem, x, chunk_cells: int = 2_000_000):
             H[np.ix_(lat, lat)] += (dlw[:, lat] * nq[:, None]).T @ dlw[:, lat]
         wp = post * gd.freq[:, None]                                  # (n, Q)
         codes = gd.codes
-        pairs, Npairs = _pair_mass(codes, prob.n_cat, wp)
+        pairs, Npairs = _pair_mass(codes, prob.n_cat, wp, prob.pair_matrix(g))
         for (j, k), N in zip(pairs, Npairs):
             blk = np.einsum("abq,paq,rbq->pr", N, codes_cols[j], codes_cols[k])
             H[np.ix_(idxs[j], idxs[k])] += blk
@@ -408,13 +522,13 @@ def hessian(prob: Problem, x, chunk_cells: int = 2_000_000):
         # - sum_i f_i E_i(u) E_i(u)'
         n = codes.shape[0]
         S = np.zeros((n, p))
+        bycat = prob.by_category(g)
         for j in range(J):
-            ok = codes[:, j] >= 0
             d = codes_cols[j]                                       # (p_j, K, Q)
-            pj, K = d.shape[0], d.shape[1]
-            M = (post @ d.reshape(pj * K, -1).T).reshape(n, pj, K)  # (n, p_j, K)
-            cj = np.where(ok, codes[:, j], 0)
-            Sj = np.take_along_axis(M, cj[:, None, None], axis=2)[:, :, 0] * ok[:, None]
+            Sj = np.zeros((n, d.shape[0]))
+            for k, rows in enumerate(bycat[j]):                     # E_i(u_j) given y_ij = k
+                if rows.size:
+                    Sj[rows] = post[rows] @ d[:, k, :].T
             S[:, idxs[j]] += Sj
         if dlw is not None:
             S += post @ dlw
@@ -443,7 +557,8 @@ def maximize(prob: Problem, x0, **kw):
         return _maximize(prob, x0, **kw)
 
 
-def _maximize(prob: Problem, x0, *, em_tol=1e-1, max_em=500, gtol=1e-6, max_newton=50):
+def _maximize(prob: Problem, x0, *, em_tol=1e-1, max_em=500, gtol=1e-6, max_newton=50,
+              chord=0.1):
     x = np.asarray(x0, float).copy()
     last = -np.inf
     it = 0
@@ -453,7 +568,10 @@ def _maximize(prob: Problem, x0, *, em_tol=1e-1, max_em=500, gtol=1e-6, max_newt
             break
         last = ll
         x = x_new
-    ll, g = prob.loglik_grad(x)
+    if abs(ll - last) < em_tol * max(1.0, 1e-3 * abs(ll)):
+        g = prob.last_grad[1]                        # from the E-step at x just done
+    else:
+        ll, g = prob.loglik_grad(x)
     nit = 0
     H = hessian(prob, x)
     h_at_x = True
@@ -485,9 +603,9 @@ def _maximize(prob: Problem, x0, *, em_tol=1e-1, max_em=500, gtol=1e-6, max_newt
             message = "line search failed"
             break
         gmax = float(np.max(np.abs(g)))
-        # keep the Hessian while each step cuts the gradient tenfold (chord steps near the
+        # keep the Hessian while each step cuts the gradient by `chord` (chord steps near the
         # optimum); the Hessian at the final point is always recomputed below
-        if gmax >= gtol and not gmax < 0.1 * gmax_prev:
+        if gmax >= gtol and not gmax < chord * gmax_prev:
             H = hessian(prob, x)
             h_at_x = True
         else:

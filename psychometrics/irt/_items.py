@@ -218,3 +218,51 @@ def valid_b(model, par):
     if model in ("graded", "graded_probit"):
         ok &= (np.diff(par[:, 1:], axis=1) < 0).all(axis=1)
     return ok
+
+
+# --------------------------------------------------------------------------- linear predictor
+# Multidimensional items (bifactor): the trait enters through one linear predictor per item
+# and grid point, ``eta = a . theta``.  ``c`` is (B, K-1) intercepts, ``eta`` (B, Q).
+def logprob_eta(model, c, eta):
+    """(B, K, Q) log category probabilities given the linear predictors."""
+    c = np.asarray(c, float)
+    if model == "gpcm":
+        B, K1 = c.shape
+        k = np.arange(K1 + 1)[None, :, None]
+        z = k * eta[:, None, :] + np.concatenate([np.zeros((B, 1)), c], axis=1)[:, :, None]
+        m = z.max(axis=1, keepdims=True)
+        return z - (m + np.log(np.exp(z - m).sum(axis=1, keepdims=True)))
+    x = eta[:, None, :] + c[:, :, None]
+    cdf = ndtr if model == "graded_probit" else expit
+    xu = np.concatenate([_pad(x, np.inf), x], axis=1)
+    xl = np.concatenate([x, _pad(x, -np.inf)], axis=1)
+    upper_side = (xu + xl) > 0
+    with np.errstate(invalid="ignore"):
+        p = np.where(upper_side, cdf(-xl) - cdf(-xu), cdf(xu) - cdf(xl))
+    return np.log(np.maximum(p, 1e-300))
+
+
+def dlogprob_eta(model, c, eta, P=None):
+    """Derivatives of the log category probabilities: ``d_eta`` (B, K, Q) with respect to
+    the linear predictor and ``d_c`` (B, K-1, K, Q) with respect to the intercepts."""
+    c = np.asarray(c, float)
+    if P is None:
+        P = np.exp(logprob_eta(model, c, eta))
+    B, K, Q = P.shape
+    if model == "gpcm":
+        k = np.arange(K)[None, :, None]
+        d_eta = k - (k * P).sum(axis=1, keepdims=True)
+        d_c = np.empty((B, K - 1, K, Q))
+        for m in range(1, K):
+            d_c[:, m - 1] = -P[:, m][:, None, :]
+            d_c[:, m - 1, m] += 1.0
+        return d_eta, d_c
+    x = eta[:, None, :] + c[:, :, None]
+    W = _npdf(x) if model == "graded_probit" else expit(x) * expit(-x)
+    z = np.zeros((B, 1, Q))
+    d_eta = (np.concatenate([z, W], axis=1) - np.concatenate([W, z], axis=1)) / P
+    d_c = np.zeros((B, K - 1, K, Q))
+    for m in range(1, K):
+        d_c[:, m - 1, m] = W[:, m - 1] / P[:, m]
+        d_c[:, m - 1, m - 1] = -W[:, m - 1] / P[:, m - 1]
+    return d_eta, d_c

@@ -12,11 +12,11 @@ import pandas as pd
 from scipy import optimize, stats
 from scipy.special import expit
 
-from ..exceptions import (ConvergenceWarning, DataIssue, DataValidationError,
-                          ModelSpecificationError)
+from ..exceptions import (ConvergenceWarning, DataIssue, DataQualityWarning,
+                          DataValidationError, ModelSpecificationError)
 from ..results import Summary
 from . import _engine, _items
-from ._data import onehot, prepare_responses
+from ._data import prepare_responses, unique_patterns
 
 __all__ = ["dif_lr", "dif_ordinal", "DIFResult", "MultiGroupFit", "fit_multigroup"]
 
@@ -131,8 +131,8 @@ def fit_multigroup(resp, levels, gl, model, free: Sequence[str], *, qpoints=49, 
     groups = []
     for lev in levels:
         codes = resp.codes[gl == lev]
-        uniq, cnt = np.unique(codes, axis=0, return_counts=True)
-        groups.append(_engine.GroupData(onehot(uniq, K), cnt.astype(float), uniq))
+        uniq, _, cnt = unique_patterns(codes, K)
+        groups.append(_engine.GroupData(None, cnt.astype(float), uniq))
     prob = _engine.Problem([model] * J, K, groups, item_index, latent_index,
                            _engine.quadrature(qpoints, qwidth), int(o))
     out = _engine.maximize(prob, x0)
@@ -160,6 +160,8 @@ class DIFResult:
     frame: pd.DataFrame
     notes: tuple[str, ...] = ()
     baseline: object = None
+    iterations: int = 1
+    flag_history: tuple = ()
 
     def to_frame(self) -> pd.DataFrame:
         return self.frame.copy()
@@ -322,7 +324,9 @@ def _polr(y, X, K):
 
 
 def dif_ordinal(data, group, items: Sequence[str] | None = None, *, matching="theta",
-                fit=None, model: str = "graded", categories=None) -> DIFResult:
+                fit=None, model: str = "graded", categories=None, purify: bool | None = None,
+                criterion: str = "chisq", alpha: float = 0.01, beta_change: float = 0.1,
+                r2_change: float = 0.02, max_iter: int = 10) -> DIFResult:
     """Ordinal logistic regression DIF for every item (Crane et al.'s lordif approach).
 
     Three cumulative-logit models per item, with the matching variable ``m``:
@@ -338,18 +342,44 @@ def dif_ordinal(data, group, items: Sequence[str] | None = None, *, matching="th
     matching : {"theta", "sum"}
         ``"theta"``: EAP from a single-group model fitted to all items (``fit`` or fitted
         here); ``"sum"``: the sum score of the items (respondents with every item answered).
+    purify : bool, optional
+        lordif's iterative purification of the matching variable (default: True with
+        ``matching="theta"``; not available with ``"sum"``).  Items flagged for DIF are
+        split into one item per group (group-specific parameters, missing for the other
+        group), the model is refitted with the unflagged items as the common anchor, theta
+        is re-scored from that calibration and every item is tested again; this repeats
+        until the flagged set is one already seen (lordif's rule: stable over two
+        iterations, or a cycle) or ``max_iter`` calibrations were run.
+    criterion : {"chisq", "beta", "r2"}, default "chisq"
+        Flagging rule (lordif's ``criterion``): ``"chisq"`` any of ``p_12, p_13, p_23 <=
+        alpha``; ``"beta"`` ``beta_change >= beta_change``; ``"r2"`` McFadden
+        ``r2_mcfadden_13 >= r2_change``.
+    alpha, beta_change, r2_change : float
+        lordif's defaults 0.01, 0.1 and 0.02.
+    max_iter : int, default 10
+        Most calibrations (the first included), as lordif's ``maxIter``.
 
     Returns
     -------
     DIFResult
         Columns ``item, chisq_12, p_12, chisq_23, p_23, chisq_13, p_13, r2_mcfadden_12,
         r2_mcfadden_23, r2_mcfadden_13, r2_nagelkerke_13, r2_coxsnell_13, beta_change,
-        n_obs``.
+        loglik_1..3, n_obs, converged, flagged`` from the final matching variable;
+        ``iterations`` and ``flag_history`` (the flagged items after each calibration).
+
+    Warns
+    -----
+    DataQualityWarning
+        Every item flagged (no anchor left: purification stops, as in lordif), or
+        ``max_iter`` reached before the flags settled.
 
     Notes
     -----
-    R: ``lordif::lordif`` (without its iterative purification), whose models are
-    ``rms::lrm``; the same log-likelihoods come from ``MASS::polr``.
+    R: ``lordif::lordif`` (models ``rms::lrm``; the same log-likelihoods come from
+    ``MASS::polr``).  lordif equates each purified calibration to the first one
+    (Stocking-Lord on the anchor items) before re-scoring; the LR statistics, pseudo-R2
+    changes and beta change are unchanged by a linear rescaling of the matching variable, so
+    here theta is taken on the purified calibration's own N(0, 1) scale.
     """
     if items is None:
         items = [c for c in data.columns if not (isinstance(group, str) and c == group)]
@@ -360,6 +390,18 @@ def dif_ordinal(data, group, items: Sequence[str] | None = None, *, matching="th
         raise DataValidationError(
             f"Ordinal logistic regression DIF compares two groups; got {len(levels)} "
             f"({levels}).")
+    if criterion not in ("chisq", "beta", "r2"):
+        raise ModelSpecificationError(
+            f"The 'criterion' parameter must be 'chisq', 'beta' or 'r2'; got {criterion!r} "
+            "instead.")
+    if purify is None:
+        purify = matching == "theta"
+    if purify and matching != "theta":
+        raise ModelSpecificationError(
+            "purify=True re-scores theta from a purified calibration; it needs "
+            "matching='theta' (the sum score has nothing to purify here).")
+    if int(max_iter) < 1:
+        raise ModelSpecificationError(f"max_iter must be >= 1; got {max_iter}.")
     resp = prepare_responses(data, items, categories=categories, missing="ml",
                              what="ordinal logistic DIF")
     labels = list(resp.row_labels)
@@ -380,6 +422,84 @@ def dif_ordinal(data, group, items: Sequence[str] | None = None, *, matching="th
         raise ModelSpecificationError(
             f"The 'matching' parameter must be 'theta' or 'sum'; got {matching!r} instead.")
     keep &= ~np.isnan(gv)
+    frame = _olr_table(items, resp, m, gv, keep)
+    flags = _flags(frame, criterion, alpha, beta_change, r2_change)
+    history = [tuple(it for it, f in zip(items, flags) if f)]
+    iterations = 1
+    if purify:
+        from .model import fit_irt
+        seen = {tuple([False] * len(items)), tuple([True] * len(items)), tuple(flags)}
+        while any(flags) and not all(flags) and iterations < int(max_iter):
+            sparse = _split_flagged(resp, gv, flags)
+            theta = fit_irt(sparse, model=getattr(fit, "model", model)).scores().frame[
+                "est"].to_numpy()
+            iterations += 1
+            frame = _olr_table(items, resp, theta, gv, keep)
+            new = _flags(frame, criterion, alpha, beta_change, r2_change)
+            history.append(tuple(it for it, f in zip(items, new) if f))
+            if tuple(new) in seen:
+                flags = new
+                break
+            seen.add(tuple(new))
+            flags = new
+        else:
+            if any(flags) and not all(flags) and iterations >= int(max_iter):
+                warnings.warn(f"DIF purification stopped after max_iter={max_iter} "
+                              "calibrations before the flagged items settled; the last "
+                              "flags are reported.", DataQualityWarning, stacklevel=2)
+        if all(flags):
+            warnings.warn("Every item was flagged for DIF: no anchor items are left, so "
+                          "purification stopped (as lordif does). Check the grouping "
+                          "variable, or test fewer items.", DataQualityWarning,
+                          stacklevel=2)
+    frame["flagged"] = flags
+    rule = {"chisq": f"p_12, p_13 or p_23 <= {alpha:g}",
+            "beta": f"beta_change >= {beta_change:g}",
+            "r2": f"r2_mcfadden_13 >= {r2_change:g}"}[criterion]
+    notes = [f"Groups {levels}; matching on {matching}; {n_nogroup} respondent(s) without a "
+             "group left out", f"Flagged: {rule} (lordif criterion={criterion!r})"]
+    if purify:
+        notes.append(f"Purification: {iterations} calibration(s); flagged after each: "
+                     + "; ".join("(" + ", ".join(h) + ")" for h in history))
+    return DIFResult(method="ordinal logistic regression", frame=frame, notes=tuple(notes),
+                     iterations=iterations, flag_history=tuple(history))
+
+
+def _flags(frame, criterion, alpha, beta_change, r2_change):
+    if criterion == "chisq":
+        f = (frame["p_12"] <= alpha) | (frame["p_13"] <= alpha) | (frame["p_23"] <= alpha)
+    elif criterion == "beta":
+        f = frame["beta_change"] >= beta_change
+    else:
+        f = frame["r2_mcfadden_13"] >= r2_change
+    return [bool(v) for v in f]
+
+
+def _split_flagged(resp, gv, flags) -> pd.DataFrame:
+    """lordif's ``separate``: each flagged item becomes one item per group (its responses
+    in that group, missing elsewhere); categories unused within a group are dropped
+    (adjacent ones merged) so each split item has only observed categories."""
+    cols = {}
+    for j, it in enumerate(resp.items):
+        c = resp.codes[:, j].astype(float)
+        c[c < 0] = np.nan
+        if not flags[j]:
+            cols[it] = c
+            continue
+        for k, lev in enumerate((0.0, 1.0)):
+            v = np.where(gv == lev, c, np.nan)
+            ok = ~np.isnan(v)
+            if ok.sum() == 0:
+                continue
+            present = np.unique(v[ok])
+            out = np.full(v.shape, np.nan)
+            out[ok] = np.searchsorted(present, v[ok])
+            if present.size >= 2:
+                cols[f"{it}@group{k + 1}"] = out
+    return pd.DataFrame(cols, index=list(resp.row_labels))
+
+
+def _olr_table(items, resp, m, gv, keep) -> pd.DataFrame:
     rows = []
     for j, it in enumerate(items):
         ok = keep & (resp.codes[:, j] >= 0)
@@ -416,12 +536,7 @@ def dif_ordinal(data, group, items: Sequence[str] | None = None, *, matching="th
             "r2_nagelkerke_13": nk(ll3) - nk(ll1), "r2_coxsnell_13": cs(ll3) - cs(ll1),
             "beta_change": abs(b1 - b2) / abs(b1), "loglik_1": ll1, "loglik_2": ll2,
             "loglik_3": ll3, "n_obs": n, "converged": c1 and c2 and c3})
-    frame = pd.DataFrame(rows)
-    return DIFResult(method="ordinal logistic regression", frame=frame,
-                     notes=(f"Groups {levels}; matching on {matching}; {n_nogroup} "
-                            "respondent(s) without a group left out",
-                            "lordif flags: p < 0.01, or McFadden R2 change >= 0.02, or "
-                            "beta change >= 0.1"))
+    return pd.DataFrame(rows)
 
 
 def _plain(v):

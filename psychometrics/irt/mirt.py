@@ -1,5 +1,5 @@
 """Confirmatory multidimensional graded response models: correlated factors with simple
-structure (every item loads on one factor).  The bifactor model is not implemented.
+structure (every item loads on one factor).  Bifactor models: :mod:`psychometrics.irt.bifactor`.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from scipy import stats
 from ..exceptions import ConvergenceWarning, ModelSpecificationError
 from ..results import Summary
 from . import _engine, _items
-from ._data import Responses, onehot, prepare_responses
+from ._data import Responses, onehot, prepare_responses, unique_patterns
 
 __all__ = ["fit_mirt", "MIRTResult"]
 
@@ -166,7 +166,7 @@ def fit_mirt(data, factors: Mapping[str, Sequence[str]], *, model: str = "graded
                              what=f"the {len(names)}-factor {model} model")
     K = resp.n_categories
     codes = resp.codes
-    uniq, cnt = np.unique(codes, axis=0, return_counts=True)
+    uniq, _, cnt = unique_patterns(codes, K)
     idx, x0, o = [], [], 0
     for j in range(len(items)):
         idx.append(np.arange(o, o + K[j]))
@@ -193,7 +193,7 @@ def fit_mirt(data, factors: Mapping[str, Sequence[str]], *, model: str = "graded
     grid = np.stack(np.meshgrid(*[th] * len(names), indexing="ij"), axis=-1).reshape(
         -1, len(names))
     prob = _engine.Problem([model] * len(items), K,
-                           [_engine.GroupData(onehot(uniq, K), cnt.astype(float), uniq)],
+                           [_engine.GroupData(None, cnt.astype(float), uniq)],
                            [idx], [(-1, -1)], th, int(o), grid=grid, item_factor=fidx,
                            corr=corr)
     out = _engine.maximize(prob, np.concatenate(x0), gtol=gtol)

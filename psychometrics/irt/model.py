@@ -193,22 +193,56 @@ class IRTResult:
         return information(self, theta, items=items)
 
 
+def _start_slopes(codes, x0, model):
+    """Starting slopes and intercepts of the graded models from a one-factor principal-axis
+    step on the inter-item (Pearson, pairwise) correlations: loading ``l`` (inflated by 1.1
+    for the coarse categories), ``a = D l / sqrt(1 - l^2)`` and the intercepts of the marginal
+    proportions rescaled by ``sqrt(1 + (a / D)^2)`` (``D = 1.702`` logistic, 1 probit).
+    Starting values only move where EM begins; the optimum is checked independently."""
+    J = codes.shape[1]
+    if J < 3:
+        return
+    X = codes.astype(float)
+    X[codes < 0] = np.nan
+    if np.isnan(X).any():
+        C = pd.DataFrame(X).corr().to_numpy().copy()
+    else:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            C = np.corrcoef(X, rowvar=False)
+    if not np.isfinite(C).all():
+        return
+    np.fill_diagonal(C, 0.0)
+    np.fill_diagonal(C, np.abs(C).max(axis=0))          # communality guess
+    val, vec = np.linalg.eigh(C)
+    lam = vec[:, -1] * np.sqrt(max(val[-1], 0.0))
+    if lam.sum() < 0:
+        lam = -lam
+    lam = np.clip(1.1 * lam, -0.9, 0.9)
+    D = 1.702 if model == "graded" else 1.0
+    for j in range(J):
+        a = D * lam[j] / np.sqrt(1.0 - lam[j] ** 2)
+        cnt = np.bincount(codes[codes[:, j] >= 0, j], minlength=x0[j].size) + 0.5
+        cum = 1.0 - np.cumsum(cnt / cnt.sum())[:-1]            # P(X >= k), k = 1..K-1
+        x0[j] = np.concatenate([[a], D * stats.norm.ppf(cum) * np.sqrt(1.0 + (a / D) ** 2)])
+
+
 def _problem(resp: Responses, model: str, qpoints: int, qwidth: float):
-    from ._data import onehot
+    from ._data import unique_patterns
 
     K = resp.n_categories
     codes = resp.codes
     # identical response patterns share one row of the E-step
-    uniq, inv, cnt = np.unique(codes, axis=0, return_inverse=True, return_counts=True)
-    Y = onehot(uniq, K)
+    uniq, inv, cnt = unique_patterns(codes, K)
     idx, x0, o = [], [], 0
     for j in range(len(K)):
         idx.append(np.arange(o, o + K[j]))
         o += K[j]
         ok = codes[:, j] >= 0
         x0.append(_items.start_values(model, np.bincount(codes[ok, j], minlength=K[j])))
+    if model in ("graded", "graded_probit"):
+        _start_slopes(codes, x0, model)
     prob = _engine.Problem([model] * len(K), K,
-                           [_engine.GroupData(Y, cnt.astype(float), uniq)], [idx],
+                           [_engine.GroupData(None, cnt.astype(float), uniq)], [idx],
                            [(-1, -1)], _engine.quadrature(qpoints, qwidth), int(o))
     return prob, np.concatenate(x0)
 

@@ -13,11 +13,13 @@ Public API
 """
 from .decompose import ShiftResult, check_panel, decompose, lag, lead
 from .glmm import GlmmResult
+from ._glmm_multi import MultiGlmmResult
 from .mixed import MixedResult, MixedSummary, compare, mixed
 from ._multi import MultiMixedResult
-from .progress import ProgressResult, progress
-from .statsby import StatsByResult, statsby
+from .progress import ProgressResult, ThreeLevelProgressResult, progress, progress_three_level
+from .statsby import StatsByResult, ThreeLevelStatsByResult, statsby
 
 __all__ = ["decompose", "lead", "lag", "ShiftResult", "check_panel", "mixed", "compare",
            "MixedResult", "MixedSummary", "GlmmResult", "MultiMixedResult", "statsby",
-           "StatsByResult", "progress", "ProgressResult"]
+           "StatsByResult", "progress", "ProgressResult", "MultiGlmmResult",
+           "progress_three_level", "ThreeLevelProgressResult", "ThreeLevelStatsByResult"]

@@ -77,6 +77,11 @@ def kr_pieces(core, theta, sigma, blocks, tpos):
                 Q[a, b] = XV3X / s2 ** 3
                 Kt[a, b] = trV2 / s2 ** 2
             Kt[b, a] = Kt[a, b]
+    return _kr_finish(P, Q, Kt, Phi, ng, p)
+
+
+def _kr_finish(P, Q, Kt, Phi, ng, p):
+    """pbkrtest's ``vcovAdj`` from the pieces P_r, Q_rs and K_rs = tr(S^-1 G_r S^-1 G_s)."""
     IE2 = np.empty((ng, ng))
     for a in range(ng):
         for b in range(a, ng):
@@ -138,3 +143,47 @@ def kr_ddf(L, V0, pieces):
     """pbkrtest ``Lb_ddf``: KR denominator df for the hypothesis ``L beta = 0``."""
     L = np.atleast_2d(np.asarray(L, dtype=float))
     return kr_test(L, np.zeros(L.shape[1]), V0, pieces)["ddf"]
+
+
+#: largest number of rows for the dense Kenward-Roger computation (several grouping factors)
+KR_DENSE_MAX = 4000
+
+
+def kr_pieces_dense(X, Zt_list, theta_blocks, sigma):
+    """pbkrtest ``vcovAdj`` with dense n x n matrices, for several grouping factors.
+
+    ``Zt_list``: per random-effects term its n x (G q) sparse design (level-major, q effects per
+    level); ``theta_blocks``: per term its q x q relative covariance factor T. The covariance is
+    ``Sigma = sum_r gamma_r G_r``: ``G_r = Z_t (I_G (x) E_r) Z_t'`` for each unique element r of
+    each term's covariance and ``G = I`` for the residual (pbkrtest's parametrisation).
+    """
+    n, p = X.shape
+    s2 = sigma ** 2
+    Sigma = s2 * np.eye(n)
+    Gs = []
+    for Zt, T in zip(Zt_list, theta_blocks):
+        q = T.shape[0]
+        Zd = np.asarray(Zt.todense()) if hasattr(Zt, "todense") else np.asarray(Zt)
+        Gl = Zd.shape[1] // q
+        Zr = Zd.reshape(n, Gl, q)
+        D = s2 * T @ T.T
+        Sigma += np.einsum("ngq,qr,mgr->nm", Zr, D, Zr)
+        for c in range(q):
+            for r in range(c, q):
+                E = np.zeros((q, q))
+                E[r, c] = E[c, r] = 1.0
+                Gs.append(np.einsum("ngq,qr,mgr->nm", Zr, E, Zr))
+    Gs.append(np.eye(n))
+    Si = np.linalg.inv(Sigma)
+    SiX = Si @ X
+    Phi = np.linalg.inv(X.T @ SiX)
+    ng = len(Gs)
+    SG = [Si @ G for G in Gs]                     # S^-1 G_r
+    P = [-(SiX.T @ G @ SiX) for G in Gs]
+    Q, Kt = {}, np.empty((ng, ng))
+    for a in range(ng):
+        GaSiX = Gs[a] @ SiX
+        for b in range(a, ng):
+            Q[a, b] = GaSiX.T @ SG[b] @ SiX      # X'S^-1 G_a S^-1 G_b S^-1 X
+            Kt[a, b] = Kt[b, a] = float(np.sum(SG[a] * SG[b].T))
+    return _kr_finish(P, Q, Kt, Phi, ng, p)

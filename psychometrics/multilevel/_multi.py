@@ -115,7 +115,11 @@ def _level_codes(d: pd.DataFrame, cols):
         vals = [np.asarray(p_[1], dtype=object) for p_ in parts]
         labels = np.array([":".join(_label(vals[j][u[j]]) for j in range(len(cols)))
                            for u in uniq.tolist()], dtype=object)
-    order = np.argsort(labels, kind="stable")
+    if len(cols) == 1 and pd.api.types.is_numeric_dtype(d[cols[0]]):
+        # R's factor() of a numeric column orders its levels numerically (2 before 10)
+        order = np.argsort(np.asarray(parts[0][1], dtype=float), kind="stable")
+    else:
+        order = np.argsort(labels, kind="stable")
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
     return rank[inv].astype(np.int64), pd.Index(labels[order])
@@ -194,9 +198,11 @@ class MultiLMMCore(LMMCore):
         """(ldL2, solve, Lambda) for A = Lambda' Z'Z Lambda + I (Lambda None: diagonal)."""
         if self._block:
             return self._factor_block(theta, None)
-        Lam = self.Lambda(theta)
         if self.dense:
-            Ld = Lam.toarray()
+            # dense Lambda straight from theta (no sparse matrix per evaluation)
+            Ld = np.zeros((self.Q, self.Q))
+            Ld[self._lam_rows, self._lam_cols] = np.asarray(theta, dtype=float)[self._lam_idx]
+            Lam = Ld
             A = Ld.T @ self.ZtZ @ Ld
             A[np.diag_indices_from(A)] += 1.0
             try:
@@ -205,6 +211,7 @@ class MultiLMMCore(LMMCore):
                 return None, None, Lam
             ld = float(2.0 * np.sum(np.log(np.diag(cf[0]))))
             return ld, (lambda B: sla.cho_solve(cf, B, check_finite=False)), Lam
+        Lam = self.Lambda(theta)
         A = (Lam.T @ self.ZtZ @ Lam + sp.identity(self.Q, format="csc")).tocsc()
         try:
             lu = splu(A, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
@@ -451,6 +458,9 @@ class _MultiSpec:
     tpos: tuple
     theta_names: tuple
     row_index: Any = None
+    design: Any = None        # mixed._Design: fixed terms, formula state, model frame
+    weights: Any = None       # prior weights of the rows used (None: all 1)
+    expanded: tuple = ()      # expand_random_terms(...) of the formula (for new data)
 
 
 def _check_nesting(data, ok, factor_cols, expanded):
@@ -465,6 +475,8 @@ def _check_nesting(data, ok, factor_cols, expanded):
             if a == b or any(set((a, b)) <= set(f) for f in nested_names):
                 continue
             nb = d.groupby(a, sort=True)[b].nunique()
+            if d.groupby(b, sort=True)[a].nunique().max() <= 1:
+                continue          # b is nested in a (e.g. broods within locations): expected
             multi = nb[nb > 1]
             if 0 < len(multi) <= 0.5 * len(nb):
                 shown = []
@@ -496,7 +508,7 @@ def _check_nesting(data, ok, factor_cols, expanded):
                 DataQualityWarning, stacklevel=4)
 
 
-def _prepare_multi(formula, data):
+def _prepare_multi(formula, data, family: str = "gaussian", weights=None):
     if not isinstance(data, pd.DataFrame):
         raise ModelSpecificationError(
             f"The 'data' argument must be a pandas DataFrame, got {type(data).__name__}.")
@@ -520,6 +532,11 @@ def _prepare_multi(formula, data):
     X, xnames, term_cols = build_design(data, parsed.terms, parsed.intercept, levels_cache)
     y = col.to_numpy(dtype=float, na_value=np.nan)
     ok = np.isfinite(y) & np.all(np.isfinite(X), axis=1)
+    w_all = None
+    if weights is not None:
+        from .mixed import _prior_weights
+        w_all = _prior_weights(weights, data, None)
+        ok &= np.isfinite(w_all)
     Zs = []
     for terms, intercept, facs, name in expanded:
         Zt, zn, _ = build_design(data, terms, intercept, levels_cache)
@@ -549,6 +566,7 @@ def _prepare_multi(formula, data):
                 f"in {formula!r}.")
         names_seen.setdefault(name, set()).update(zn)
         raw.append({"name": name, "facs": facs, "Zt": Zt[ok], "re_names": tuple(zn),
+                    "re_terms": tuple(terms), "re_intercept": bool(intercept),
                     "codes": codes.astype(np.int64), "levels": tuple(levels.tolist()),
                     "G": len(levels), "q": Zt.shape[1]})
     raw.sort(key=lambda t: -t["G"])
@@ -571,13 +589,13 @@ def _prepare_multi(formula, data):
                 f"Grouping factor {t['name']!r} has a single level ({lev!r}) among the {n} complete "
                 f"rows; a variance between its levels cannot be estimated. Remove the term "
                 f"'(... | {t['name']})' or check the column.")
-        if t["G"] >= n:
+        if t["G"] >= n and family == "gaussian":     # glmer: an observation-level effect is fine
             raise ModelSpecificationError(
                 f"Grouping factor {t['name']!r} has {t['G']} levels for {n} complete rows (one row "
                 f"per level): its random effect cannot be told apart from the residual. Remove the "
                 f"term '(... | {t['name']})' (lme4: number of levels of each grouping factor must "
                 "be < number of observations).")
-        if n <= t["G"] * t["q"]:
+        if n <= t["G"] * t["q"] and family == "gaussian":   # glmer: check.nobs.vs.nRE ignored
             cnt = np.bincount(t["codes"], minlength=t["G"])
             few = [t["levels"][i] for i in np.flatnonzero(cnt < t["q"])]
             few_txt = (f" Levels with fewer than {t['q']} rows: {', '.join(map(str, few[:10]))}"
@@ -602,9 +620,15 @@ def _prepare_multi(formula, data):
         raise ModelSpecificationError(
             f"The fixed-effects design of {formula!r} is rank deficient: column(s) {bad} are "
             "linear combinations of earlier columns. Remove them.")
+    from .mixed import _Design
+    blob = " ".join([parsed.response] + [f for t in parsed.terms for f in t]
+                    + [f for terms, _, _, _ in expanded for t in terms for f in t] + factor_cols)
+    frame = d[[c for c in data.columns if str(c) in blob]]
     spec = _MultiSpec(formula, parsed.response, tuple(xnames), term_cols,
                       tuple({k: v for k, v in t.items() if k not in ("Zt", "codes")} for t in raw),
-                      tuple(tpos), tuple(tnames), d.index)
+                      tuple(tpos), tuple(tnames), d.index,
+                      design=_Design(parsed.terms, parsed.intercept, levels_cache, frame),
+                      expanded=tuple(expanded), weights=None if w_all is None else w_all[ok])
     return spec, y, X, raw, n_dropped
 
 
@@ -668,19 +692,63 @@ class MultiMixedResult:
         names = list(self.theta.index) + ["sigma"]
         return pd.DataFrame(self._satt["A"], index=names, columns=names)
 
-    def contrast(self, L, rhs: float = 0.0) -> pd.DataFrame:
-        """t-tests of single-df contrasts ``L beta = rhs`` with Satterthwaite df (lmerTest
-        ``contest1D``). ``L``: vector/matrix over the fixed effects or ``{term: weight}``."""
+    @cached_property
+    def _kr(self):
+        from ._kr import KR_DENSE_MAX, kr_pieces_dense
+        if not self.reml:
+            raise ModelSpecificationError(
+                "Kenward-Roger's method is only available for REML fits (as in lmerTest); refit "
+                "with reml=True.")
+        if self._spec.weights is not None:
+            raise ModelSpecificationError(
+                "Kenward-Roger df with prior weights are not available; use ddf='satterthwaite'.")
+        if self.nobs > KR_DENSE_MAX:
+            raise ModelSpecificationError(
+                f"Kenward-Roger df for several grouping factors use dense {self.nobs} x "
+                f"{self.nobs} matrices; available up to {KR_DENSE_MAX} rows. Use "
+                "ddf='satterthwaite'.")
+        core = self._core
+        Z = core.Z.tocsc()
+        Ts = core.T_list(self.theta.to_numpy())
+        Zs, Tb = [], []
+        for t in self._spec.terms:
+            Zs.append(Z[:, t["col0"]:t["col0"] + t["G"] * t["q"]])
+            Tb.append(Ts[t["name"]])
+        with single_blas_thread():
+            return kr_pieces_dense(core.data[1], Zs, Tb, self.sigma)
+
+    @property
+    def vcov_kenward_roger(self) -> pd.DataFrame:
+        """Kenward-Roger adjusted covariance of the fixed effects (pbkrtest ``vcovAdj``)."""
+        names = list(self.fixef.index)
+        return pd.DataFrame(self._kr["PhiA"], index=names, columns=names)
+
+    def coef_table(self, ddf: str = "satterthwaite") -> pd.DataFrame:
+        """Fixed-effects table with Satterthwaite or Kenward-Roger df (lmerTest ``summary(fit,
+        ddf = "Kenward-Roger")``: adjusted SEs, KR df; REML only)."""
+        tab = self.contrast(np.eye(len(self.fixef)), ddf=ddf)
+        tab.insert(0, "term", list(self.fixef.index))
+        return tab
+
+    def contrast(self, L, rhs: float = 0.0, ddf: str = "satterthwaite") -> pd.DataFrame:
+        """t-tests of single-df contrasts ``L beta = rhs`` with Satterthwaite (lmerTest
+        ``contest1D``) or Kenward-Roger df. ``L``: vector/matrix over the fixed effects or
+        ``{term: weight}``."""
+        from ._kr import kr_ddf
         from .mixed import _satt_df, contrast_matrix
+        if ddf not in ("satterthwaite", "kenward-roger"):
+            raise ModelSpecificationError(
+                f"The 'ddf' parameter must be 'satterthwaite' or 'kenward-roger'. Got {ddf!r} instead.")
         names = list(self.fixef.index)
         L = contrast_matrix(L, names)
-        V = self.vcov.to_numpy()
+        V = self.vcov.to_numpy() if ddf == "satterthwaite" else self._kr["PhiA"]
         beta = self.fixef.to_numpy()
         rows = []
         for ell in L:
             est = float(ell @ beta) - rhs
             var = float(ell @ V @ ell)
-            df = _satt_df(ell, var, self._satt)
+            df = _satt_df(ell, var, self._satt) if ddf == "satterthwaite" else \
+                kr_ddf(ell, self.vcov.to_numpy(), self._kr)
             se = math.sqrt(var)
             t = est / se
             crit = stats.t.ppf(0.975, df)
@@ -701,6 +769,42 @@ class MultiMixedResult:
         """The fixed-effects table (``fixed_effects``)."""
         return self.fixed_effects
 
+    @cached_property
+    def type3_contrasts(self) -> dict:
+        """Each term's type III hypothesis matrix, as lmerTest's ``get_contrasts_type3``."""
+        from ._formula import type3_contrasts
+        d = self._spec.design
+        return type3_contrasts(d.frame, d.terms, d.intercept, d.state, self._core.data[1],
+                               list(self._spec.fixed_names))
+
+    def anova(self, ddf: str = "satterthwaite") -> pd.DataFrame:
+        """Type III F-tests of every fixed term with Satterthwaite df (lmerTest ``anova(fit)``).
+
+        Columns: term, sum_sq, mean_sq, num_df, den_df, f_value, p_value. ``ddf="kenward-roger"``
+        (REML fits) as lmerTest's ``anova(fit, ddf = "Kenward-Roger")`` (pbkrtest, dense
+        matrices: up to ``_kr.KR_DENSE_MAX`` rows)."""
+        from ._kr import kr_test
+        from .mixed import _satt_F
+        if ddf not in ("satterthwaite", "kenward-roger"):
+            raise ModelSpecificationError(
+                f"The 'ddf' parameter must be 'satterthwaite' or 'kenward-roger'. Got {ddf!r} instead.")
+        beta, V = self.fixef.to_numpy(), self.vcov.to_numpy()
+        rows = []
+        for term, L in self.type3_contrasts.items():
+            if ddf == "kenward-roger":
+                kr = kr_test(L, beta, V, self._kr)
+                ndf, den = kr["q"], kr["ddf"]
+                ss = kr["f_unscaled"] * self.sigma ** 2 * ndf
+                F = kr["f_unscaled"] * kr["f_scaling"]
+                rows.append({"term": term, "sum_sq": ss, "mean_sq": ss / ndf, "num_df": ndf,
+                             "den_df": den, "f_value": F, "p_value": stats.f.sf(F, ndf, den)})
+                continue
+            F, ndf, den = _satt_F(L, beta, V, self._satt)
+            ss = F * ndf * self.sigma ** 2
+            rows.append({"term": term, "sum_sq": ss, "mean_sq": ss / ndf, "num_df": ndf,
+                         "den_df": den, "f_value": F, "p_value": stats.f.sf(F, ndf, den)})
+        return pd.DataFrame(rows)
+
     def refit_ml(self) -> "MultiMixedResult":
         """The same model refitted by ML (itself if already ML), as lme4's ``anova()`` does;
         used by :func:`~psychometrics.multilevel.compare`. Computed once and cached."""
@@ -713,7 +817,7 @@ class MultiMixedResult:
         with warnings.catch_warnings():
             if self.singular:         # already reported for the REML fit
                 warnings.simplefilter("ignore", SingularFitWarning)
-            return _fit_multi(self._core, self._spec, False, self.n_dropped)
+            return _with_weights_multi(_fit_multi(self._core, self._spec, False, self.n_dropped))
 
     def variance_shares(self) -> pd.Series:
         """Share of the total variance (random intercepts and residual) at each level, e.g.
@@ -724,10 +828,71 @@ class MultiMixedResult:
         v = rows.set_index("group")["variance"]
         return v / v.sum()
 
+    def predict(self, newdata: pd.DataFrame | None = None, re_form: str | None = None,
+                allow_new_levels: bool = False) -> pd.Series:
+        """Predictions (lme4 ``predict(fit, newdata, re.form, allow.new.levels)``).
+
+        ``re_form``: None adds the conditional modes of every random term, ``"~0"`` gives
+        ``X beta``, a formula of some of the model's random terms, e.g. ``"~(1 | therapist)"``,
+        adds only those (lme4 ``re.form = ~(1 | therapist)``). Levels not in the fit get random
+        effects 0 when ``allow_new_levels`` is True, else an error naming them. Factor levels and
+        poly()/scale() coefficients of the fit are reused for ``newdata``.
+        """
+        from ._predict import predict_multi
+        eta, index = predict_multi(self, newdata, re_form, allow_new_levels)
+        return pd.Series(eta, index=index, name="prediction")
+
+    def simulate(self, nsim: int = 1, seed: int | None = None, re_form: str | None = "~0"
+                 ) -> pd.DataFrame:
+        """Simulated outcomes (lme4 ``simulate(fit, nsim, seed)``): new random effects for every
+        level of every grouping factor (``re_form="~0"``, lme4's default) or the conditional
+        modes (``re_form=None``), plus new residuals; one column per simulation."""
+        if not (isinstance(nsim, (int, np.integer)) and nsim >= 1):
+            raise ModelSpecificationError(f"The 'nsim' parameter must be a positive integer. Got {nsim!r}.")
+        if re_form is not None and str(re_form).replace(" ", "") not in ("~0", "NA"):
+            raise ModelSpecificationError(
+                f"re_form={re_form!r}: simulate() takes '~0' (new random effects) or None "
+                "(the conditional modes).")
+        rng = np.random.default_rng(seed)
+        y, X = self._core.data
+        Z = getattr(self._core, "Z_plain", self._core.Z)
+        Lam = self._core.Lambda(self.theta.to_numpy())
+        sw = getattr(self._core, "sw", None)
+        sd = self.sigma if sw is None else self.sigma / sw
+        base = X @ self.fixef.to_numpy()
+        out = np.empty((len(y), nsim))
+        for s in range(nsim):
+            b = self._b if re_form is None else \
+                np.asarray(Lam @ (rng.standard_normal(self._core.Q) * self.sigma)).ravel()
+            out[:, s] = base + Z @ b + rng.standard_normal(len(y)) * sd
+        return pd.DataFrame(out, index=self._spec.row_index,
+                            columns=[f"sim_{i + 1}" for i in range(nsim)])
+
+    def confint(self, method: str = "wald", level: float = 0.95, nsim: int = 200,
+                seed: int | None = None) -> pd.DataFrame:
+        """Confidence intervals (lme4 ``confint(fit, method = "Wald" | "profile" | "boot")``).
+
+        One row per parameter in lme4's order (``.sig01, ...`` for the SDs/correlations of the
+        grouping factors in the order of :attr:`theta`, ``.sigma``, the fixed effects); columns
+        term, lme4_name, est, ci_lower, ci_upper. ``"wald"``: fixed effects only (normal
+        quantiles). ``"profile"``: profile likelihood (ML deviance, as lme4; see
+        :meth:`MixedResult.confint <psychometrics.multilevel.MixedResult.confint>`).
+        ``"boot"``: parametric bootstrap percentiles (``nsim`` refits, reproducible with
+        ``seed``).
+        """
+        from ._intervals import (check_confint_args, lmm_boot_confint, lmm_profile_confint,
+                                 lmm_wald_confint)
+        check_confint_args(method, level, ("wald", "profile", "boot"))
+        if method == "wald":
+            return lmm_wald_confint(self, level)
+        if method == "profile":
+            return lmm_profile_confint(self, level)
+        return lmm_boot_confint(self, level, nsim, seed)
+
     def fitted(self) -> pd.Series:
         """Conditional fitted values ``X beta + Z b`` (lme4 ``fitted(fit)``)."""
         y, X = self._core.data
-        f = X @ self.fixef.to_numpy() + self._core.Z @ self._b
+        f = X @ self.fixef.to_numpy() + getattr(self._core, "Z_plain", self._core.Z) @ self._b
         return pd.Series(f, index=self._spec.row_index, name="fitted")
 
     def residuals(self) -> pd.Series:
@@ -862,7 +1027,7 @@ def _fit_multi(core, spec, reml, n_dropped, fixed_theta=None):
 
 
 def mixed_multi(formula: str, data: pd.DataFrame, reml: bool = True,
-                theta: Sequence[float] | None = None) -> MultiMixedResult:
+                theta: Sequence[float] | None = None, weights=None) -> MultiMixedResult:
     """Fit an LMM with several grouping factors (called by :func:`mixed` for such formulas).
 
     Nested ``(1 | therapist/patient)`` (= ``(1 | therapist) + (1 | therapist:patient)``),
@@ -871,9 +1036,23 @@ def mixed_multi(formula: str, data: pd.DataFrame, reml: bool = True,
     """
     from ..io.itemdata import as_frame
     data = as_frame(data, "mixed")   # data entry: an ItemData, or an empty frame refused
-    spec, y, X, raw, n_dropped = _prepare_multi(formula, data)
+    spec, y, X, raw, n_dropped = _prepare_multi(formula, data, weights=weights)
     t0 = _time.perf_counter()
-    core = MultiLMMCore(y, X, raw)
+    if spec.weights is not None:
+        # prior weights (lme4 weights=): residual variance sigma^2 / w_i; the model is fitted to
+        # rows scaled by sqrt(w), the deviance gets lme4's -sum(log w) (_with_weights_multi)
+        w = spec.weights
+        if np.any(w <= 0):
+            bad = list(spec.row_index[np.flatnonzero(w <= 0)[:10]])
+            raise ModelSpecificationError(
+                f"Prior weights of a Gaussian model must be positive; rows {bad} have weight <= 0.")
+        sw = np.sqrt(w)
+        core = MultiLMMCore(y * sw, X * sw[:, None],
+                            [{**t, "Zt": t["Zt"] * sw[:, None]} for t in raw])
+        core.sw = sw
+        core.Z_plain = (sp.diags(1.0 / sw) @ core.Z).tocsc()
+    else:
+        core = MultiLMMCore(y, X, raw)
     core.data = (y, X)
     if theta is not None:
         theta = np.asarray(theta, dtype=float).ravel()
@@ -884,6 +1063,20 @@ def mixed_multi(formula: str, data: pd.DataFrame, reml: bool = True,
         if np.any(theta < core.lower):
             raise ModelSpecificationError(
                 f"theta values for diagonal elements {list(spec.theta_names)} must be >= 0.")
-    res = _fit_multi(core, spec, bool(reml), n_dropped, fixed_theta=theta)
+    res = _with_weights_multi(_fit_multi(core, spec, bool(reml), n_dropped, fixed_theta=theta))
     object.__setattr__(res, "timing", _time.perf_counter() - t0)
+    return res
+
+
+def _with_weights_multi(res):
+    """lme4's ``-sum(log w)`` in the deviance / REML criterion of a weighted fit."""
+    w = res._spec.weights
+    if w is None:
+        return res
+    ldw = float(np.sum(np.log(w)))
+    crit = -2 * res.loglik - ldw
+    for k, v in {"loglik": -crit / 2, "aic": crit + 2 * res.npar,
+                 "bic": crit + math.log(res.nobs) * res.npar, "deviance": res.deviance - ldw,
+                 "reml_criterion": res.reml_criterion - ldw}.items():
+        object.__setattr__(res, k, v)
     return res

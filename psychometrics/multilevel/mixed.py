@@ -651,35 +651,39 @@ class MixedResult:
 
     def confint(self, method: str = "wald", level: float = 0.95, nsim: int = 200,
                 seed: int | None = None) -> pd.DataFrame:
-        """Confidence intervals (lme4 ``confint(fit, method = "Wald" | "boot")``).
+        """Confidence intervals (lme4 ``confint(fit, method = "Wald" | "profile" | "boot")``).
+
+        One row per parameter in lme4's order: the random-effect SDs and correlations
+        (``.sig01, ...``, theta order), the residual SD (``.sigma``), the fixed effects.
+        Columns: term (``sd_cor:group:var1[:var2]``, ``sd_cor:Residual``, fixed-effect name),
+        lme4_name, est (this fit's estimate), ci_lower, ci_upper.
 
         ``"wald"``: fixed effects, normal quantiles (as lme4; the t-based intervals with
-        Satterthwaite df are in :attr:`fixed_effects`); variance components NaN.
-        ``"boot"``: parametric bootstrap percentiles of fixed effects, random-effect SDs /
-        correlations and sigma from ``nsim`` refits of simulated outcomes (``use.u = FALSE``).
-        Columns: term, est, ci_lower, ci_upper. (Profile intervals: GLMMs only for now.)
+        Satterthwaite df are in :attr:`fixed_effects`); variance parameters NaN.
+        ``"profile"``: profile likelihood of every parameter, as lme4's ``profile()``: the ML
+        deviance (a REML fit is refitted by ML first, as lme4 does) minimised over the other
+        parameters with this one held fixed; the ends are where the deviance has risen by
+        ``qchisq(level, 1)``. An SD whose profile stays below that down to 0 gets 0, a
+        correlation that reaches +/-1 gets +/-1. lme4 interpolates its profile by splines;
+        the ends here are exact roots (see docs/multilevel.md for the agreement).
+        ``"boot"``: parametric bootstrap percentiles from ``nsim`` refits of outcomes simulated
+        from the fit (new random effects and residuals, lme4 ``bootMer(use.u = FALSE)``),
+        reproducible with ``seed``.
         """
-        if method not in ("wald", "boot"):
-            raise ModelSpecificationError(
-                f"The 'method' parameter must be 'wald' or 'boot' for a linear mixed model. Got "
-                f"{method!r} instead.")
-        if not 0 < level < 1:
-            raise ModelSpecificationError(f"The 'level' parameter must be in (0, 1). Got {level!r}.")
-        vc = self.random_effects
-        vc_names = [f"sd_cor:{g}:{a}" + ("" if b is None or b != b else f":{b}")
-                    for g, a, b in zip(vc["group"], vc["var1"], vc["var2"])]
-        names = vc_names + list(self.fixef.index)
-        est = np.concatenate([vc["sd_cor"].to_numpy(dtype=float), self.fixef.to_numpy()])
+        from ._intervals import (_VarPar, _fit_blocks, _lme4_names, _vc_names,
+                                 check_confint_args, lmm_profile_confint, lmm_wald_confint)
+        check_confint_args(method, level, ("wald", "profile", "boot"))
         if method == "wald":
-            se = np.sqrt(np.diag(self.vcov.to_numpy()))
-            zc = stats.norm.ppf(0.5 + level / 2)
-            nv = len(vc_names)
-            lo_ = np.concatenate([np.full(nv, np.nan), self.fixef.to_numpy() - zc * se])
-            hi_ = np.concatenate([np.full(nv, np.nan), self.fixef.to_numpy() + zc * se])
-            return pd.DataFrame({"term": names, "est": est, "ci_lower": lo_, "ci_upper": hi_})
+            return lmm_wald_confint(self, level)
+        if method == "profile":
+            return lmm_profile_confint(self, level)
+        if not (isinstance(nsim, (int, np.integer)) and nsim >= 2):
+            raise ModelSpecificationError(f"The 'nsim' parameter must be an integer >= 2. Got {nsim!r}.")
+        vp = _VarPar(self._spec.tpos, _fit_blocks(self))
         sims = self.simulate(nsim=nsim, seed=seed)
         y, X, Z, codes = self._core.data
-        boots = np.empty((nsim, len(names)))
+        k = vp.k
+        boots = np.empty((nsim, k + 1 + len(self.fixef)))
         w = self._spec.weights
         sw = 1.0 if w is None else np.sqrt(w)
         for s in range(nsim):
@@ -691,10 +695,13 @@ class MixedResult:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 f = _fit(core, self._spec, self.reml, self.n_dropped)
-            boots[s] = np.concatenate([f.random_effects["sd_cor"].to_numpy(dtype=float),
+            boots[s] = np.concatenate([vp.to_sv(f.theta.to_numpy(), f.sigma), [f.sigma],
                                        f.fixef.to_numpy()])
         a = (1 - level) / 2
-        return pd.DataFrame({"term": names, "est": est,
+        est = np.concatenate([vp.to_sv(self.theta.to_numpy(), self.sigma), [self.sigma],
+                              self.fixef.to_numpy()])
+        return pd.DataFrame({"term": _vc_names(self, vp) + list(self.fixef.index),
+                             "lme4_name": _lme4_names(self), "est": est,
                              "ci_lower": np.nanquantile(boots, a, axis=0),
                              "ci_upper": np.nanquantile(boots, 1 - a, axis=0)})
 
@@ -928,9 +935,8 @@ def mixed(formula: str, data: pd.DataFrame, groups: str | None = None,
     multi = isinstance(formula, str) and groups is None and re_formula is None \
         and is_multi_formula(formula)
     if family != "gaussian" and multi:
-        raise ModelSpecificationError(
-            f"Formula {formula!r} has several (nested or crossed) grouping factors: supported for "
-            f"Gaussian models only so far; family={family!r} GLMMs take one grouping factor.")
+        from ._glmm_multi import glmm_multi_fit
+        return glmm_multi_fit(formula, data, family, nagq=nagq, weights=weights, theta=theta)
     if family != "gaussian":
         from .glmm import glmm_fit
         return glmm_fit(formula, data, family, groups=groups, re_formula=re_formula,
@@ -938,10 +944,10 @@ def mixed(formula: str, data: pd.DataFrame, groups: str | None = None,
     if multi:
         # several grouping factors (nested a/b, interaction a:b, crossed): lme4's sparse
         # formulation in _multi.py; returns a MultiMixedResult
-        if weights is not None or nagq != 1:
+        if nagq != 1:
             raise ModelSpecificationError(
-                "weights= and nagq= are not supported with several grouping factors yet.")
-        return mixed_multi(formula, data, reml=bool(reml), theta=theta)
+                "nagq= applies to GLMMs (family='binomial' or 'poisson').")
+        return mixed_multi(formula, data, reml=bool(reml), theta=theta, weights=weights)
     if nagq != 1:
         raise ModelSpecificationError("nagq= applies to GLMMs (family='binomial' or 'poisson').")
     spec, y, X, Z, codes, G, n_dropped = _prepare(formula, data, groups, re_formula, re_cov,

@@ -18,7 +18,7 @@ from .mixed import MixedResult, compare, mixed
 from ..results import Summary
 from .statsby import StatsByResult, statsby
 
-__all__ = ["progress", "ProgressResult"]
+__all__ = ["progress", "ProgressResult", "progress_three_level", "ThreeLevelProgressResult"]
 
 _IDENT = re.compile(r"^[A-Za-z_.][A-Za-z0-9_.]*$")
 
@@ -154,7 +154,7 @@ def _sentence(effect: str, predictor: str, outcome: str, row: dict, lagk: int, p
 def progress(data: pd.DataFrame, outcome: str, predictors, id: str, time: str, lag: int = 1,
              control_prior_outcome: bool = True, random_slopes: bool = False, reml: bool = True,
              max_gap: float | None = None, detrend: bool = False,
-             method: str = "observed") -> ProgressResult:
+             method: str = "observed", cluster: str | None = None) -> ProgressResult:
     """Within- and between-patient effects of time-varying predictors on the next outcome.
 
     For each predictor alone, and for all predictors together ("joint"), fits::
@@ -204,6 +204,10 @@ def progress(data: pd.DataFrame, outcome: str, predictors, id: str, time: str, l
         effects side by side and ``observed`` the full observed-centring result.
         ``reml`` applies only to the observed models; ``random_slopes`` and
         ``detrend`` are not available with ``"latent"`` (error).
+    cluster : str, optional
+        A level above the patient, e.g. ``"therapist_id"``: the three-level analysis of
+        :func:`progress_three_level` (within-patient, between-patient within therapist and
+        between-therapist effects, nested random intercepts).
 
     Returns
     -------
@@ -235,6 +239,14 @@ def progress(data: pd.DataFrame, outcome: str, predictors, id: str, time: str, l
         d$y_next <- ave(d$y, d$id, FUN = function(v) c(v[-1], NA))
         lmerTest::lmer(y_next ~ x_within + x_between + y + (1 | id), d)
     """
+    if cluster is not None:
+        if method != "observed":
+            raise ModelSpecificationError(
+                f"cluster= (three levels) is available with method='observed' only. Got "
+                f"method={method!r}.")
+        return progress_three_level(data, outcome, predictors, id, time, cluster, lag=lag,
+                                    control_prior_outcome=control_prior_outcome, reml=reml,
+                                    max_gap=max_gap, random_slopes=random_slopes, detrend=detrend)
     preds = _as_list(predictors, "predictors")
     if method not in ("observed", "latent"):
         raise ModelSpecificationError(
@@ -404,3 +416,199 @@ def _lost_rows(d: pd.DataFrame, id: str, time: str, k: int, max_gap: float) -> d
     end[order] = ~same
     gap[order] = far
     return {"end": end, "gap": gap}
+
+
+# =========================================================================== three levels
+@dataclass(frozen=True, eq=False)
+class ThreeLevelProgressResult:
+    """Result of :func:`progress_three_level` (``progress(..., cluster=...)``).
+
+    Attributes
+    ----------
+    effects : DataFrame
+        One row per model x predictor x effect: model, predictor, effect ("within",
+        "between_patient", "between_cluster", "contextual_patient" = between_patient - within,
+        "contextual_cluster" = between_cluster - between_patient), est, se, t, df
+        (Satterthwaite), p_value, ci_lower, ci_upper.
+    variance_shares : DataFrame
+        For the outcome and each predictor: the share of its variance at each level (cluster,
+        patient within cluster, occasion), from ``v ~ 1 + (1 | cluster/patient)`` (REML):
+        variable, level, variance, share.
+    comparison : DataFrame
+        ML likelihood-ratio tests of each model against the baseline (as :func:`progress`).
+    models : dict
+        model name -> MultiMixedResult.
+    data : DataFrame
+        Analysis data: decomposed predictors (``_within``, ``_between_c`` = patient mean minus
+        the cluster mean, ``_cluster_c`` = cluster mean centred), the lead outcome.
+    """
+
+    effects: pd.DataFrame
+    variance_shares: pd.DataFrame
+    comparison: pd.DataFrame
+    models: dict = field(repr=False)
+    data: pd.DataFrame = field(repr=False)
+    outcome: str = ""
+    predictors: tuple = ()
+    cluster: str = ""
+    n_obs: int = 0
+    n_patients: int = 0
+    n_clusters: int = 0
+    formulas: dict = field(default_factory=dict)
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.effects
+
+    def __repr__(self) -> str:
+        return (f"<ThreeLevelProgressResult {self.outcome!r} ~ {list(self.predictors)}: "
+                f"{self.n_obs} rows, {self.n_patients} patients, {self.n_clusters} "
+                f"{self.cluster}>")
+
+    def summary(self) -> Summary:
+        return Summary(
+            f"Within-patient, between-patient and between-{self.cluster} effects on the next "
+            f"assessment's {self.outcome}",
+            (f"{self.n_obs} assessments with a next assessment, {self.n_patients} patients, "
+             f"{self.n_clusters} levels of {self.cluster}",),
+            (("Effects:", self.effects),
+             ("Variance shares per level:", self.variance_shares),
+             ("Model comparison (ML likelihood-ratio tests against the baseline):",
+              self.comparison)), ())
+
+
+def progress_three_level(data: pd.DataFrame, outcome: str, predictors, id: str, time: str,
+                         cluster: str, lag: int = 1, control_prior_outcome: bool = True,
+                         reml: bool = True, max_gap: float | None = None,
+                         random_slopes: bool = False, detrend: bool = False
+                         ) -> ThreeLevelProgressResult:
+    """Three-level version of :func:`progress`: assessments within patients within a cluster
+    (the therapist).
+
+    Observed centring at both levels (:func:`decompose` with ``id=[cluster, id]``): for each
+    predictor ``x = x_within + x_between_c + x_cluster``, and for each predictor alone and all
+    together ("joint")::
+
+        outcome[t+lag] ~ x_within + x_between_c + x_cluster_c + outcome[t] + (1 | cluster/id)
+
+    ``x_within`` (deviation from the patient's mean) gives the within-patient effect,
+    ``x_between_c`` (patient mean minus the therapist's mean) the between-patient effect
+    within therapists, ``x_cluster_c`` (the therapist's mean, centred) the between-therapist
+    effect (Baldwin, Wampold & Imel, 2007). Contextual effects: between_patient - within and
+    between_cluster - between_patient, each tested as a contrast with Satterthwaite df.
+    Patient ids may repeat across clusters (a patient is the pair cluster, id).
+
+    R equivalent: ``lmerTest::lmer(y_next ~ x_within + x_between_c + x_cluster_c + y +
+    (1 | therapist/patient), d)``.
+
+    Raises
+    ------
+    ModelSpecificationError
+        Unknown columns, ``random_slopes`` or ``detrend`` (not available at three levels
+        yet), a cluster with a single patient only for all clusters, fewer than 2 clusters.
+    """
+    from .decompose import decompose as _decompose
+    preds = _as_list(predictors, "predictors")
+    if random_slopes or detrend:
+        raise ModelSpecificationError(
+            "random_slopes=True and detrend=True are not available with cluster= yet; use the "
+            "two-level progress() for them.")
+    if cluster not in data.columns:
+        raise ModelSpecificationError(
+            f"cluster={cluster!r} is not a column of data; columns are {list(map(str, data.columns))}.")
+    if cluster == id:
+        raise ModelSpecificationError("cluster= and id= name the same column; cluster is the level "
+                                      "above the patient (e.g. the therapist).")
+    if outcome in preds:
+        raise ModelSpecificationError(f"The outcome {outcome!r} is also listed as a predictor.")
+    if not isinstance(lag, (int, np.integer)) or lag < 1:
+        raise ModelSpecificationError(f"The 'lag' parameter must be a positive integer. Got {lag!r}.")
+    miss = data[cluster].isna()
+    if miss.any():
+        raise ModelSpecificationError(
+            f"cluster column {cluster!r} is missing in rows {list(data.index[miss][:10])}; every "
+            "assessment needs its therapist.")
+    # one patient key (the pair cluster, id): ids may repeat across therapists
+    d0 = data.copy()
+    key = "_patient_key"
+    d0[key] = d0[cluster].astype(str) + "|" + d0[id].astype(str)
+    n_cl_per_id = d0.groupby(id)[cluster].nunique()
+    check_panel(d0, key, time, [outcome] + preds)
+    n_clusters = int(d0[cluster].nunique())
+    if n_clusters < 2:
+        raise ModelSpecificationError(
+            f"cluster column {cluster!r} has {n_clusters} level(s); a between-{cluster} effect "
+            "needs at least 2 (better 20 or more).")
+    per = d0.groupby(cluster)[key].nunique()
+    if (per <= 1).all():
+        raise ModelSpecificationError(
+            f"Every level of {cluster!r} has a single patient: between-patient and "
+            f"between-{cluster} effects cannot be told apart.")
+    if (per <= 1).any():
+        warnings.warn(
+            f"{int((per <= 1).sum())} level(s) of {cluster!r} have a single patient: "
+            f"{list(per[per <= 1].index[:10])}; for them the patient and {cluster} levels "
+            "coincide.", DataQualityWarning, stacklevel=2)
+    del n_cl_per_id
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        d = _decompose(d0, [cluster, key], time, preds)
+    for x in preds:
+        w = d[x + "_within"].to_numpy(dtype=float)
+        if np.nansum(w ** 2) <= 1e-20 * max(1.0, float(np.nansum(d[x].to_numpy(dtype=float) ** 2))):
+            raise ModelSpecificationError(
+                f"Predictor {x!r} has no within-patient variance; its within-patient effect "
+                "cannot be estimated.")
+    sh = lead(d, outcome, key, time, k=int(lag), max_gap=max_gap)
+    d = sh.data
+    ycol = sh.columns[outcome]
+    rows_ok = d[ycol].notna() & d[[outcome] + preds].notna().all(axis=1)
+    if rows_ok.sum() == 0:
+        raise ModelSpecificationError(
+            f"No row has a next assessment of {outcome!r} within max_gap; check {time!r}.")
+    dm = d[rows_ok]
+    covar = f" + {_q(outcome)}" if control_prior_outcome else ""
+    rnd = f"(1 | {_q(cluster)}/{key})"
+    formulas = {"baseline": f"{_q(ycol)} ~ 1{covar} + {rnd}"}
+    sets = {x: [x] for x in preds}
+    if len(preds) > 1:
+        sets["joint"] = preds
+    for name, xs in sets.items():
+        terms = " + ".join(f"{_q(x + '_within')} + {_q(x + '_between_c')} + {_q(x + '_cluster_c')}"
+                           for x in xs)
+        formulas[name] = f"{_q(ycol)} ~ {terms}{covar} + {rnd}"
+    models = {name: mixed(f, dm, reml=reml) for name, f in formulas.items()}
+    rows = []
+    for name, xs in sets.items():
+        fit = models[name]
+        for x in xs:
+            w, b, c = x + "_within", x + "_between_c", x + "_cluster_c"
+            for eff, L in (("within", {w: 1.0}), ("between_patient", {b: 1.0}),
+                           ("between_cluster", {c: 1.0}),
+                           ("contextual_patient", {b: 1.0, w: -1.0}),
+                           ("contextual_cluster", {c: 1.0, b: -1.0})):
+                r = fit.contrast(L).iloc[0].to_dict()
+                rows.append({"model": name, "predictor": x, "effect": eff,
+                             **{k: r[k] for k in ("est", "se", "t", "df", "p_value",
+                                                  "ci_lower", "ci_upper")}})
+    effects = pd.DataFrame(rows)
+    shares = []
+    for v in [outcome] + preds:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            f0 = mixed(f"{_q(v)} ~ 1 + {rnd}", d.dropna(subset=[v]), reml=True)
+        tab = f0.random_effects
+        lev = {cluster: cluster, f"{key}:{cluster}": "patient", "Residual": "occasion"}
+        tot = float(tab["variance"].sum())
+        for _, r in tab.iterrows():
+            shares.append({"variable": v, "level": lev.get(r["group"], r["group"]),
+                           "variance": float(r["variance"]), "share": float(r["variance"]) / tot})
+    comp = []
+    base = models["baseline"]
+    for name in sets:
+        comp.append(compare(base, models[name], names=["baseline", name]).iloc[-1].to_dict())
+    b0 = compare(base, models[preds[0]], names=["baseline", preds[0]]).iloc[0].to_dict()
+    return ThreeLevelProgressResult(
+        effects=effects, variance_shares=pd.DataFrame(shares), comparison=pd.DataFrame([b0] + comp),
+        models=models, data=d, outcome=outcome, predictors=tuple(preds), cluster=cluster,
+        n_obs=int(len(dm)), n_patients=int(dm[key].nunique()),
+        n_clusters=int(dm[cluster].nunique()), formulas=formulas)

@@ -1,6 +1,7 @@
 """Within- and between-patient correlations and ICCs (psych::statsBy)."""
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -71,7 +72,81 @@ def _pairs_ci(r: pd.DataFrame, n: float, alpha: float) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["var1", "var2", "lower", "r", "upper"])
 
 
-def statsby(data: pd.DataFrame, id: str, columns, alpha: float = 0.05) -> StatsByResult:
+@dataclass(frozen=True, eq=False)
+class ThreeLevelStatsByResult:
+    """:func:`statsby` with ``id=[cluster, patient]``: psych::statsBy by patient (the pair
+    cluster, patient) and by cluster, and the share of each variable's variance at each level.
+
+    Attributes
+    ----------
+    patient, cluster : StatsByResult
+        ``psych::statsBy(d, group = <patient key>)`` and ``psych::statsBy(d, group = cluster)``.
+    icc : DataFrame
+        One row per variable: ``icc_cluster`` (cluster variance share), ``icc_patient``
+        (patient-within-cluster share), ``share_occasion``, ``icc_patient_total`` (the
+        correlation of two occasions of one patient: cluster + patient share), and the
+        variances ``var_cluster, var_patient, var_occasion`` of ``v ~ 1 + (1 | cluster/patient)``
+        (REML, lme4's ``VarCorr``).
+    """
+
+    patient: StatsByResult
+    cluster: StatsByResult
+    icc: pd.DataFrame
+    cluster_name: str = ""
+
+    def __repr__(self) -> str:
+        return (f"<ThreeLevelStatsByResult {list(self.icc['variable'])}: {self.patient.n_obs} "
+                f"rows, {self.patient.n_groups} patients, {self.cluster.n_groups} "
+                f"{self.cluster_name}>")
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.icc
+
+    def summary(self) -> Summary:
+        return Summary(f"Within/between statistics at the occasion, patient and {self.cluster_name} level",
+                       (f"{self.patient.n_obs} observations, {self.patient.n_groups} patients, "
+                        f"{self.cluster.n_groups} levels of {self.cluster_name}",),
+                       (("Variance shares (ICC) per level:", self.icc),
+                        ("By patient (psych::statsBy):", self.patient.variables),
+                        (f"By {self.cluster_name} (psych::statsBy):", self.cluster.variables)))
+
+
+def _statsby_three_level(data, id, columns, alpha):
+    from .mixed import mixed
+    if len(id) != 2 or not all(isinstance(c, str) for c in id):
+        raise ModelSpecificationError(
+            f"id={id!r}: give the patient column, or [cluster, patient] for three levels (e.g. "
+            "['therapist', 'patient']).")
+    cl, pt = id
+    for c in id:
+        if c not in data.columns:
+            raise ModelSpecificationError(
+                f"Column {c!r} of id= is not a column of data; columns are {list(map(str, data.columns))}.")
+    miss = data[cl].isna()
+    if miss.any():
+        raise ModelSpecificationError(
+            f"cluster column {cl!r} is missing in rows {list(data.index[miss][:10])}.")
+    cols = _as_list(columns)
+    d = data.copy()
+    key = "_patient_key"
+    d[key] = d[cl].astype(str) + "|" + d[pt].astype(str)
+    res_p = statsby(d, key, cols, alpha)
+    res_c = statsby(d, cl, cols, alpha)
+    rows = []
+    for v in cols:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            f = mixed(f"{v} ~ 1 + (1 | {cl}/{key})", d.dropna(subset=[v]), reml=True)
+        tab = f.random_effects.set_index("group")["variance"]
+        vc, vp, vo = float(tab[cl]), float(tab[f"{key}:{cl}"]), float(tab["Residual"])
+        tot = vc + vp + vo
+        rows.append({"variable": v, "icc_cluster": vc / tot, "icc_patient": vp / tot,
+                     "share_occasion": vo / tot, "icc_patient_total": (vc + vp) / tot,
+                     "var_cluster": vc, "var_patient": vp, "var_occasion": vo})
+    return ThreeLevelStatsByResult(res_p, res_c, pd.DataFrame(rows), cl)
+
+
+def statsby(data: pd.DataFrame, id, columns, alpha: float = 0.05):
     """Within/between correlations and ICC1/ICC2 by patient, as ``psych::statsBy``.
 
     Parameters
@@ -79,8 +154,11 @@ def statsby(data: pd.DataFrame, id: str, columns, alpha: float = 0.05) -> StatsB
     data : DataFrame
         Long format; rows with missing values in ``columns`` are dropped
         (complete cases; psych uses pairwise counts, identical without NAs).
-    id : str
-        Patient column.
+    id : str or [cluster, patient]
+        Patient column; or two columns for three-level data (e.g. ``["therapist",
+        "patient"]``, patient ids may repeat across therapists): then a
+        :class:`ThreeLevelStatsByResult` with the statistics by patient and by cluster and
+        the ICC at each level (variance shares of ``v ~ 1 + (1 | cluster/patient)``).
     columns : list of str
         Numeric variables (at least two for correlations).
     alpha : float
@@ -102,6 +180,8 @@ def statsby(data: pd.DataFrame, id: str, columns, alpha: float = 0.05) -> StatsB
 
     R: ``psych::statsBy(d[, c("patient_id", "wai_mean", "oq_total")], group = "patient_id")``.
     """
+    if isinstance(id, (list, tuple)):
+        return _statsby_three_level(data, list(id), columns, alpha)
     cols = _as_list(columns)
     data = check_panel(data, id, None, cols, func="statsby")
     if not (0 < alpha < 1):

@@ -457,7 +457,9 @@ def progress(ctx: "Context") -> Any:
 
     spec = ctx.study.analyses.progress
     s = ctx.study
-    frame = ctx.data.frame[[s.data.id, s.data.time]].copy()
+    cluster = getattr(s.data, "cluster", None)
+    keep = [s.data.id, s.data.time] + ([cluster] if cluster else [])
+    frame = ctx.data.frame[keep].copy()
     labels = {}
     preds = []
     for ref in spec.predictors:
@@ -474,10 +476,19 @@ def progress(ctx: "Context") -> Any:
         oname, ocol, olabel = _score_column(ctx, spec.outcome)
     frame[oname] = ocol
     labels[oname] = olabel
-    res = ml_progress(frame, outcome=oname, predictors=preds, id=s.data.id, time=s.data.time,
-                      lag=spec.lag, control_prior_outcome=spec.control_prior_outcome,
-                      random_slopes=spec.random_slopes, max_gap=spec.max_gap, method=spec.method)
-    obs = res.observed if res.method == "latent" else res
+    if cluster:
+        # three levels: assessments within patients within therapists (observed centring)
+        res = ml_progress(frame, outcome=oname, predictors=preds, id=s.data.id,
+                          time=s.data.time, lag=spec.lag,
+                          control_prior_outcome=spec.control_prior_outcome,
+                          max_gap=spec.max_gap, cluster=cluster)
+    else:
+        res = ml_progress(frame, outcome=oname, predictors=preds, id=s.data.id,
+                          time=s.data.time, lag=spec.lag,
+                          control_prior_outcome=spec.control_prior_outcome,
+                          random_slopes=spec.random_slopes, max_gap=spec.max_gap,
+                          method=spec.method)
+    obs = res.observed if getattr(res, "method", "observed") == "latent" else res
     lead = obs.formulas["baseline"].split("~")[0].strip().strip("`")
     return ProgressBundle(result=res, outcome=oname, predictors=tuple(preds), labels=labels,
                           id=s.data.id, time=s.data.time, lead_column=lead,

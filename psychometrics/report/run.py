@@ -345,6 +345,14 @@ def preflight(study: Study, data: StudyData) -> list[str]:
             issues.append(study.issue("analyses.progress.outcome_column",
                                       f"column {col!r} must hold numbers; found "
                                       f"{data.frame[col].iloc[first]!r} in data row {first + 1}."))
+    cl = getattr(ds, "cluster", None)
+    if cl is not None and cl not in data.frame.columns:
+        issues.append(study.issue("data.cluster", f"column {cl!r} (the therapist) is not in the "
+                                                  f"data (its columns: {_cols(data.frame)})."))
+    elif cl is not None and an.progress is not None and an.progress.method != "observed":
+        issues.append(study.issue("analyses.progress.method",
+                                  f"method {an.progress.method!r} is not available with three "
+                                  "levels (data.cluster); use 'observed' or drop data.cluster."))
     if an.progress is not None:
         lag = an.progress.lag
         if per_patient.max() <= max(lag, 1):
@@ -356,6 +364,11 @@ def preflight(study: Study, data: StudyData) -> list[str]:
         issues.append(study.issue("analyses.clinical_significance",
                                   "no patient has two occasions; change needs a first and a "
                                   "last assessment."))
+    if an.irt is not None and an.irt.dif_group is not None \
+            and an.irt.dif_group not in data.frame.columns:
+        issues.append(study.issue("analyses.irt.dif_group",
+                                  f"grouping column {an.irt.dif_group!r} is not in the data "
+                                  f"(its columns: {_cols(data.frame)})."))
     if issues:
         raise StudyFileError(study.source, issues)
     return notes
@@ -522,7 +535,15 @@ STEPS: tuple[tuple[str, str, Callable, Callable[[Study], bool]], ...] = (
      lambda s: s.analyses.validity is not None),
     ("clinical_significance", "Clinical significance", _step_module("clinical_significance"),
      lambda s: s.analyses.clinical_significance is not None),
+    ("irt", "Item response theory", lambda ctx: _irt_step(ctx),
+     lambda s: s.analyses.irt is not None),
 )
+
+
+def _irt_step(ctx: Context):
+    from .irt_adapter import irt
+
+    return irt(ctx)
 
 
 def _stderr(msg: str) -> None:

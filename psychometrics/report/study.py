@@ -45,7 +45,8 @@ from ..instruments.loader import _line_for, _loc_str, _message, _parse_loc, read
 
 __all__ = [
     "Study", "DataSpec", "InstrumentUse", "Analyses", "ReliabilitySpec", "EFASpec", "CFASpec",
-    "InvarianceSpec", "ProgressSpec", "ClinicalSignificanceSpec", "ItemsSpec", "load_study",
+    "InvarianceSpec", "ProgressSpec", "ClinicalSignificanceSpec", "ItemsSpec", "IRTSpec",
+    "load_study",
     "parse_study", "EXAMPLE_STUDY", "REPO_ROOT",
 ]
 
@@ -74,6 +75,9 @@ class DataSpec(_Frozen):
     files: tuple[str, ...] = Field(min_length=1)
     id: str = Field(min_length=1)
     time: str = Field(min_length=1)
+    #: a level above the patient (the therapist column): the progress analysis is then the
+    #: three-level one (multilevel.progress(..., cluster=...))
+    cluster: str | None = Field(default=None, min_length=1)
     missing_values: tuple[str, ...] = ("", "NA", "NaN", ".")
     #: CSV reading (see :func:`psychometrics.io.read_responses`): field separator,
     #: decimal mark and text encoding; guessed (separator, decimal) or UTF-8 when absent.
@@ -231,6 +235,19 @@ class ClinicalSignificanceSpec(_Frozen):
     norms: str | None = None
 
 
+class IRTSpec(_Frozen):
+    """Item response theory per instrument (``psychometrics.irt``): a unidimensional
+    graded response (or GPCM) model of the instrument's items, item parameters, the test
+    information curve, S-X2 item fit and, with ``dif_group`` (a data column with two
+    groups), ordinal logistic regression DIF with lordif's purification."""
+
+    instruments: tuple[Key, ...] | None = None
+    model: Literal["graded", "gpcm"] = "graded"
+    item_fit: bool = True
+    dif_group: str | None = Field(default=None, min_length=1)
+    occasion: Occasion = "first"
+
+
 class Analyses(_Frozen):
     """The analyses to run; ``true`` runs one with its defaults, absent skips it."""
 
@@ -245,8 +262,9 @@ class Analyses(_Frozen):
     progress: ProgressSpec | None = None
     validity: ValiditySpec | None = None
     clinical_significance: ClinicalSignificanceSpec | None = None
+    irt: IRTSpec | None = None
 
-    @field_validator("item_distributions", "descriptives", "reliability", "efa", "cfa",
+    @field_validator("item_distributions", "descriptives", "reliability", "efa", "cfa", "irt",
                      mode="before")
     @classmethod
     def _true_is_default(cls, v):

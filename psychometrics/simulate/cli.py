@@ -29,6 +29,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="probability that a session after month 1 is missed (gap in months)")
     p.add_argument("--sessions", type=int, nargs=2, default=None, metavar=("MIN", "MAX"),
                    help="months in treatment ~ Uniform{MIN..MAX} (default 4 20)")
+    p.add_argument("--therapists", type=int, default=None, metavar="K",
+                   help="number of therapists (default 0: no therapist level); adds therapist_id")
     p.add_argument("--params", type=Path, default=None, metavar="JSON",
                    help="start from the parameters in this JSON file (a *_truth.json or a "
                         "mapping of SimulationParams fields); the options above override it")
@@ -69,6 +71,8 @@ def run(args: argparse.Namespace) -> int:
         changes["session_miss_rate"] = args.missed_sessions
     if args.sessions is not None:
         changes["sessions_min"], changes["sessions_max"] = args.sessions
+    if args.therapists is not None:
+        changes["n_therapists"] = args.therapists
     result = simulate(params, seed=args.seed, **changes)
     written = result.to_csv(args.out)
     if args.latent:

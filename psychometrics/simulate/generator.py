@@ -26,7 +26,7 @@ from .params import N_OQ, N_PEAR, N_WAI, SimulationParameterError, SimulationPar
 __all__ = ["simulate", "replicate", "SimulationResult", "SimulationTruth", "STREAMS"]
 
 #: Independent random streams, one per part of the model (see Notes of simulate).
-STREAMS = ("design", "alliance", "outcome", "wai", "pear", "oq_items", "blanks")
+STREAMS = ("design", "alliance", "outcome", "wai", "pear", "oq_items", "blanks", "therapists")
 #: Banks the simulator writes: key -> (bank name, subscales that partition its items).
 BANKS = {"wai": ("wai-sr", None), "pear": ("pear", ("f1", "f2")), "oq": ("oq-45.2", None)}
 
@@ -385,6 +385,13 @@ def simulate(params: SimulationParams | None = None, *, seed: Any = None,
         oq_i,t+1 = oq_c0 + u_i + oq_ar oq_it + gamma_within w_it
                    + gamma_between b_i + N(0, oq_err_sd^2),   u_i ~ N(0, oq_u_sd^2)
 
+    With therapists (``n_therapists = K > 0``; patient ``i`` treated by therapist
+    ``k(i)``) the alliance gains the therapist's level and the OQ recursion its
+    intercept and the between-therapist effect::
+
+        T_it += c_k(i),   c_k ~ N(0, wai_therapist_sd^2)
+        oq_i,t+1 += v_k(i) + gamma_therapist c_k(i),   v_k ~ N(0, oq_therapist_sd^2)
+
     This is the R generator's model (defaults 80, 15, 24, .60, 4, -8, -1, 7);
     the recursion uses the unrounded, unclamped latent total
     (``truth.sessions.latent_oq_total``).
@@ -487,6 +494,14 @@ def simulate(params: SimulationParams | None = None, *, seed: Any = None,
     for t in range(1, Tm):
         w[:, t] = P.wai_within_ar * w[:, t - 1] + innov[:, t - 1]
     T = P.wai_mu + b[:, None] + P.wai_trend * (months - 1)[None, :] + w
+    # --- therapists (own stream: the other parts are unchanged by it)
+    K = P.n_therapists
+    if K > 0:
+        g = rng["therapists"]
+        therapist = g.permutation(np.arange(N) % K)          # as even as possible
+        c_k = g.normal(0.0, P.wai_therapist_sd, K)
+        v_k = g.normal(0.0, P.oq_therapist_sd, K)
+        T = T + c_k[therapist][:, None]
 
     # --- latent OQ total
     g = rng["outcome"]
@@ -495,6 +510,8 @@ def simulate(params: SimulationParams | None = None, *, seed: Any = None,
     oq[:, 0] = P.oq_start_mu + g.normal(0.0, P.oq_start_sd, N)
     err = g.normal(0.0, P.oq_err_sd, (N, Tm - 1))
     const = P.oq_c0 + u + P.gamma_between * b
+    if K > 0:
+        const = const + v_k[therapist] + P.gamma_therapist * c_k[therapist]
     for t in range(1, Tm):
         oq[:, t] = const + P.oq_ar * oq[:, t - 1] + P.gamma_within * w[:, t - 1] + err[:, t - 1]
 
@@ -595,6 +612,8 @@ def simulate(params: SimulationParams | None = None, *, seed: Any = None,
     data = pd.DataFrame(values.T, columns=item_ids, copy=False)
     data.insert(0, "month", np.tile(months.astype(np.int64), N)[keep])
     data.insert(0, "patient_id", np.repeat(np.arange(1, N + 1, dtype=np.int64), Tm)[keep])
+    if K > 0:
+        data.insert(0, "therapist_id", np.repeat(therapist.astype(np.int64) + 1, Tm)[keep])
 
     treat = in_treatment.ravel()
     if treat.all():
@@ -606,6 +625,10 @@ def simulate(params: SimulationParams | None = None, *, seed: Any = None,
         "latent_wai_between_b": b,
         "oq_random_intercept_u": u,
     })
+    if K > 0:
+        patients.insert(1, "therapist_id", therapist.astype(np.int64) + 1)
+        patients["latent_wai_therapist_c"] = c_k[therapist]
+        patients["oq_therapist_intercept_v"] = v_k[therapist]
     sessions = pd.DataFrame({
         "patient_id": np.repeat(np.arange(1, N + 1, dtype=np.int64), Tm)[treat],
         "month": np.tile(months.astype(np.int64), N)[treat],

@@ -112,6 +112,19 @@ class SimulationParams:
         Probability, in ``[0, 1)``, that a scheduled session after month 1 is
         missed: its row is absent from the data (a gap in ``month``), while
         the latent processes go on.
+    n_therapists : int
+        Number of therapists ``K`` (0, the default: no therapist level, the data
+        are those of earlier versions). Patients are shared out to therapists
+        as evenly as possible in a random order; the data gain a
+        ``therapist_id`` column (1..K).
+    wai_therapist_sd : float
+        SD of the therapist's alliance level ``c_k``, added to the latent
+        alliance of every patient of therapist ``k``.
+    oq_therapist_sd : float
+        SD of the therapist's random intercept ``v_k`` in the OQ recursion.
+    gamma_therapist : float
+        Between-therapist effect: of the therapist's alliance level ``c_k`` on
+        next month's latent OQ total.
 
     Notes
     -----
@@ -166,6 +179,11 @@ class SimulationParams:
     # --- missing data (new)
     missing_rate: float = 0.0
     session_miss_rate: float = 0.0
+    # --- therapists (issue 23): 0 = no therapist level (the data of earlier versions)
+    n_therapists: int = 0
+    wai_therapist_sd: float = 0.25
+    oq_therapist_sd: float = 3.0
+    gamma_therapist: float = -4.0
 
     # ------------------------------------------------------------ validation
     def __post_init__(self) -> None:
@@ -205,6 +223,9 @@ class SimulationParams:
 
         if self.n_patients < 1:
             problems.append(f"'n_patients' must be at least 1. Got {self.n_patients} instead.")
+        if not 0 <= self.n_therapists <= self.n_patients:
+            problems.append(f"'n_therapists' must lie in 0..n_patients ({self.n_patients}); 0 "
+                            f"means no therapist level. Got {self.n_therapists} instead.")
         if self.sessions_min < 1:
             problems.append(f"'sessions_min' must be at least 1. Got {self.sessions_min} instead.")
         if self.sessions_min > self.sessions_max:
@@ -273,7 +294,7 @@ class SimulationParams:
         return f"SimulationParams({inner})"
 
 
-_INT_FIELDS = {"n_patients", "sessions_min", "sessions_max"}
+_INT_FIELDS = {"n_patients", "sessions_min", "sessions_max", "n_therapists"}
 _VECTOR_FIELDS = {"wai_loadings": N_WAI, "wai_offsets": N_WAI, "pear_loadings": N_PEAR,
                   "pear_offsets": N_PEAR, "oq_discrimination": N_OQ, "oq_location": N_OQ,
                   "oq_thresholds": 4}
@@ -283,7 +304,8 @@ _VECTOR_WHAT = {"wai_loadings": "WAI-SR item", "wai_offsets": "WAI-SR item",
                 "oq_thresholds": "step of the 0-4 OQ response scale"}
 _SD_FIELDS = ("wai_between_sd", "wai_within_sd", "wai_sub_person_sd", "wai_sub_occ_sd",
               "wai_item_err_sd", "pear_person_sd", "pear_occ_sd", "pear_item_err_sd",
-              "oq_start_sd", "oq_u_sd", "oq_err_sd", "oq_sub_person_sd", "oq_sub_occ_sd")
+              "oq_start_sd", "oq_u_sd", "oq_err_sd", "oq_sub_person_sd", "oq_sub_occ_sd",
+              "wai_therapist_sd", "oq_therapist_sd")
 
 
 def _message(problems: list[str]) -> str:

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from psychometrics.exceptions import (DataQualityWarning, DataValidationError,
-                                      ModelSpecificationError)
+                                      ModelSpecificationError, ModelSpecificationWarning)
 from psychometrics.irt import fit_irt
 
 
@@ -91,3 +91,38 @@ def test_unknown_model_and_item():
         fit_irt(df, model="rasch")
     with pytest.raises(DataValidationError, match="'zz'"):
         fit_irt(df, items=["i1", "zz"])
+
+
+@pytest.mark.parametrize("fitter", ["bifactor", "mirt"])
+def test_multidimensional_models_share_the_checks(fitter):
+    """fit_bifactor and fit_mirt check responses like fit_irt (same messages); the
+    bifactor count of parameters includes the second slope of every item."""
+    from psychometrics.irt import fit_bifactor, fit_mirt
+
+    def fit(df):
+        groups = {"F1": ["i1", "i2"], "F2": ["i3", "i4"]}
+        if fitter == "mirt":
+            return fit_mirt(df, groups)
+        with pytest.warns(ModelSpecificationWarning, match="'F1' has only two items"):
+            return fit_bifactor(df, groups)
+
+    df = _sim()
+    df.loc[df["i2"] == 3, "i2"] = 4
+    with pytest.raises(DataValidationError, match=r"'i2' has empty category 3.*collapse"):
+        fit(df)
+    df = _sim()
+    df["i3"] = 2.0
+    with pytest.raises(DataValidationError, match=r"'i3' has only one observed category"):
+        fit(df)
+    df = _sim(n=16)                          # 16 item parameters (+4 slopes for bifactor)
+    with pytest.raises(DataValidationError, match="Too few respondents"):
+        fit(df)
+    if fitter == "bifactor":
+        with pytest.raises(DataValidationError, match=r"20 item parameters"):
+            fit(_sim(n=19))
+    df = _sim(n=150)
+    df.index = [f"p{i}" for i in range(len(df))]
+    df.loc["p3"] = np.nan
+    with pytest.warns(DataQualityWarning, match=r"rows p3"):
+        res = fit(df)
+    assert res.responses.dropped_rows == ("p3",) and res.n_obs == len(df) - 1

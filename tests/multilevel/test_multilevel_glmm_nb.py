@@ -62,3 +62,23 @@ def test_therapy_sessions_negative_binomial_not_below_lme4():
 def test_negative_binomial_rejects_agq():
     with pytest.raises(ModelSpecificationError, match="negative_binomial"):
         mixed("sessions ~ month + (1 | patient)", TC, family="negative_binomial", nagq=5)
+
+
+def test_therapy_sessions_discrepancy_is_glmer_nb_stopping_early():
+    # Issue 22's negative-binomial discrepancy, confirmed with lme4 itself
+    # (tests/data/r_scripts/multilevel/glmm_nb_check.R): glmer at a FIXED dispersion,
+    # glmer(..., family = MASS::negative.binomial(theta = <ours>)), reaches our logLik, and
+    # lme4's logLik over a grid of dispersions peaks at ours; glmer.nb's theta.ml stopped at its
+    # iteration limit (nb theta 92.04, logLik 0.28 lower).
+    chk = json.loads((DATA / "r_results" / "multilevel" / "glmm_nb_check.json").read_text())
+    fit = mixed("sessions ~ month + condition + offset(log(weeks)) + (1 | patient)", TC,
+                family="negative_binomial")
+    assert_allclose(fit.nb_theta, chk["profile_grid"][3], rtol=1e-9)   # the value R was given
+    # logLik(glmer(..., family = negative.binomial(theta = ours)))
+    assert fit.loglik >= chk["loglik_at_ours"] - 1e-7
+    assert_allclose(fit.loglik, chk["loglik_at_ours"], rtol=1e-8)
+    # fixef(...), getME(..., "theta") at our dispersion
+    assert_allclose(fit.fixef.to_numpy(), chk["fixef_at_ours"], rtol=2e-5)
+    assert_allclose(fit.theta.to_numpy(), [chk["theta_at_ours"]], rtol=2e-5)
+    grid = np.array(chk["profile_loglik"])
+    assert int(np.argmax(grid)) == 3 and fit.loglik > chk["glmer_nb_loglik"] + 0.2

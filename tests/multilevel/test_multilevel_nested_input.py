@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from psychometrics.exceptions import DataQualityWarning, ModelSpecificationError
+from psychometrics.exceptions import DataQualityWarning, ModelSpecificationError, SingularFitWarning
 from psychometrics.multilevel import mixed
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -94,7 +94,25 @@ def test_missing_rows_counted():
     assert fit.n_dropped == 3 and fit.nobs == len(d) - 3
 
 
-def test_glmm_with_several_grouping_factors_refused():
-    d = THERAPY.assign(c=(THERAPY["y"] > 20).astype(int))
-    with pytest.raises(ModelSpecificationError, match="Gaussian models only"):
-        mixed("c ~ x + (1 | therapist/patient)", d, family="binomial")
+def test_glmm_with_several_grouping_factors_unsupported_options():
+    # GLMMs with several grouping factors exist now (test_multilevel_glmm_multi.py); prior
+    # weights, offsets and quadrature are refused with a clear message
+    d = THERAPY.assign(c=(THERAPY["y"] > 20).astype(int), w=2.0)
+    with pytest.raises(ModelSpecificationError, match="weights="):
+        mixed("c ~ x + (1 | therapist/patient)", d, family="binomial", weights="w")
+    with pytest.raises(ModelSpecificationError, match="offset"):
+        mixed("c ~ x + offset(w) + (1 | therapist/patient)", d, family="binomial")
+    with pytest.raises(ModelSpecificationError, match="nagq"):
+        mixed("c ~ x + (1 | therapist/patient)", d, family="binomial", nagq=3)
+
+
+def test_properly_nested_factors_written_as_crossed_do_not_warn():
+    # broods within locations (each brood at one location), written (1 | BROOD) + (1 | LOCATION)
+    # as lme4's grouseticks example does: locations with several broods are expected, not a sign
+    # of reused ids
+    gt = pd.read_csv(Path(__file__).resolve().parents[1] / "data" / "datasets" / "grouseticks.csv")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataQualityWarning)
+        warnings.filterwarnings("ignore", category=SingularFitWarning)
+        fit = mixed("cHEIGHT ~ 1 + (1 | BROOD) + (1 | LOCATION)", gt)
+    assert fit.ngroups == {"BROOD": 118, "LOCATION": 63}

@@ -12,7 +12,7 @@ from ._text import with_text
 
 #: Section modules in document order.
 ORDER = ("sample", "scoring", "items", "descriptives", "reliability", "efa", "cfa", "invariance",
-         "progress", "validity", "clinical")
+         "irt", "progress", "validity", "clinical")
 #: Section modules of the separate supplement.
 SUPPLEMENT = ("reproducibility",)
 

@@ -145,11 +145,90 @@ def _latent_method_text(r, out, preds) -> str:
         "centring shows both estimates.")
 
 
+_EFFECT3 = {"within": "Within patients", "between_patient": "Between patients (within therapist)",
+            "between_cluster": "Between therapists",
+            "contextual_patient": "Contextual: between patients minus within",
+            "contextual_cluster": "Contextual: between therapists minus between patients"}
+
+
+def _three_level_blocks(b):
+    """The three-level analysis (the study declares a therapist column, ``data.cluster``)."""
+    r = b.result
+    out = b.labels[b.outcome]
+    preds = ", ".join(b.labels.get(p, p) for p in b.predictors)
+    yield Paragraph(
+        f"Linear mixed models of {out} at the next assessment ({apa.integer(r.n_obs)} "
+        f"assessments of {apa.integer(r.n_patients)} patients treated by "
+        f"{apa.integer(r.n_clusters)} therapists) on the within-patient deviation of {preds} "
+        "from the patient's own mean, the patient's mean centred at their therapist's mean, and "
+        "the therapist's mean (grand-mean centred), controlling for the current outcome, with "
+        "random intercepts for therapists and for patients within therapists (REML; "
+        "Satterthwaite degrees of freedom; Baldwin, Wampold & Imel, 2007). Method: observed "
+        "centring at both levels.")
+    eff = r.effects.copy()
+    eff["predictor_label"] = [b.labels.get(p, p) for p in eff["predictor"]]
+    eff["effect_label"] = [_EFFECT3.get(x, x) for x in eff["effect"]]
+    eff["model_label"] = ["Joint model (all predictors)" if m == "joint"
+                          else f"Model of {b.labels.get(m, m)}" for m in eff["model"]]
+    for p in b.predictors:
+        sub = eff[(eff["model"] == p) & (eff["predictor"] == p)]
+        for _, row in sub.iterrows():
+            if row["effect"] in ("within", "between_patient", "between_cluster"):
+                yield Paragraph(
+                    f"{row['effect_label']}, {b.labels.get(p, p)}: *b* = {apa.num(row['est'])} "
+                    f"(95% CI {apa.ci(row['ci_lower'], row['ci_upper'])}, "
+                    f"{_p_text(row['p_value'])}).")
+    for name, m in r.models.items():
+        if getattr(m, "singular", False):
+            yield Paragraph(f"The {name} model is singular (a variance component is estimated "
+                            "at zero).", kind="warning")
+        if not getattr(m, "converged", True):
+            yield Paragraph(f"The {name} model did not converge.", kind="warning")
+    yield Table(
+        "progress_effects", f"Within-Patient, Between-Patient and Between-Therapist Effects on "
+                            f"{out} at the Next Assessment", eff,
+        (Column("predictor_label", "Predictor", "text", repeat=False),
+         Column("effect_label", "Effect", "text"), Column("est", "b", italic_label=True),
+         Column("se", "SE", italic_label=True),
+         Column("df", "df", "num", decimals=1, italic_label=True),
+         Column("t", "t", italic_label=True),
+         Column("p_value", "p", "p", italic_label=True),
+         Column("ci", "95% CI", ci=("ci_lower", "ci_upper"))),
+        group_by="model_label",
+        note="Within = effect of a patient's deviation from their own mean; between patients = "
+             "effect of the patient's mean relative to their therapist's mean; between "
+             "therapists = effect of the therapist's mean.")
+    vs = r.variance_shares.copy()
+    vs["variable_label"] = [b.labels.get(v, v) for v in vs["variable"]]
+    vs["level_label"] = [{"occasion": "Assessment (within patient)",
+                          "patient": "Patient (within therapist)"}.get(lv, "Therapist")
+                         for lv in vs["level"]]
+    yield Table(
+        "progress_variance_shares", "Share of the Variance at Each Level", vs,
+        (Column("variable_label", "Variable", "text", repeat=False),
+         Column("level_label", "Level", "text"), Column("variance", "Variance"),
+         Column("share", "Share")),
+        note="Variance components of an intercept-only model with random intercepts for "
+             "therapists and patients within therapists (REML).")
+    comp = comparison_frame(b)
+    yield Table(
+        "progress_comparison", "Comparison of the Progress Models", comp,
+        (Column("model_label", "Model", "text"), Column("npar", "Parameters", "int"),
+         Column("aic", "AIC"), Column("bic", "BIC"), Column("loglik", "log L"),
+         Column("chisq", "\u03c7\u00b2"), Column("df", "df", "int", italic_label=True),
+         Column("p_value", "p", "p", italic_label=True)),
+        note="Likelihood-ratio tests of each model against the baseline, models refitted by "
+             "maximum likelihood (lme4::anova).")
+
+
 def build(results):
     if results.get("progress") is None:  # not requested
         return None
     def blocks(b):
         r = b.result
+        if hasattr(r, "variance_shares"):       # three levels (study declares a therapist column)
+            yield from _three_level_blocks(b)
+            return
         eff = effects_frame(b)
         out = b.labels[b.outcome]
         preds = ", ".join(b.labels.get(p, p) for p in b.predictors)
