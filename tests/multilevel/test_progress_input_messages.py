@@ -29,3 +29,11 @@ def test_all_missing_outcome_is_named():
 def test_empty_frame_says_empty():
     with pytest.raises(DataValidationError, match="is empty"):
         multilevel.progress(_panel().iloc[:0], outcome="y", predictors=["z"], id="id", time="t")
+
+
+def test_three_level_all_missing_predictor_is_named():
+    d = pd.concat([_panel().assign(th=k, id=_panel()["id"] + 10 * k) for k in range(3)],
+                  ignore_index=True)
+    with pytest.raises(DataValidationError, match=r"\['x'\] have no observed value"):
+        multilevel.progress(d, outcome="y", predictors=["z", "x"], id="id", time="t",
+                            cluster="th")
