@@ -12,7 +12,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from ..exceptions import DataQualityWarning, ModelSpecificationError
+from ..exceptions import DataQualityWarning, DataValidationError, ModelSpecificationError
 from .decompose import _as_list, check_panel, decompose, lead
 from .mixed import MixedResult, compare, mixed
 from ..results import Summary
@@ -267,6 +267,7 @@ def progress(data: pd.DataFrame, outcome: str, predictors, id: str, time: str, l
     if not isinstance(lag, (int, np.integer)) or lag < 1:
         raise ModelSpecificationError(f"The 'lag' parameter must be a positive integer. Got {lag!r}.")
     data = check_panel(data, id, time, [outcome] + preds, func="progress")   # data entry
+    _check_observed(data, [outcome] + preds)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)
         d = decompose(data, id, time, preds, detrend=detrend)
@@ -335,6 +336,8 @@ def progress(data: pd.DataFrame, outcome: str, predictors, id: str, time: str, l
         comp_rows.append(r)
     b0 = compare(base, models[preds[0]], names=["baseline", preds[0]]).iloc[0].to_dict()
     comparison = pd.DataFrame([b0] + comp_rows)
+    for c in ("npar", "df"):     # counts (the baseline row has no df): integers, not 2.0
+        comparison[c] = comparison[c].round().astype("Int64")
     corr = statsby(dm, id, preds + [outcome, ycol]) if dm[id].nunique() >= 3 else None
     res = ProgressResult(effects=effects, comparison=comparison, models=models, data=d,
                           outcome=outcome, predictors=tuple(preds), n_obs=int(len(dm)),
@@ -391,6 +394,17 @@ def _latent_summary(r: ProgressResult, cols: list) -> Summary:
           r.comparison),
          ("Observed versus latent centring:", r.centring)),
         tuple(r.sentences()))
+
+
+def _check_observed(data: pd.DataFrame, cols: list) -> None:
+    """Refuse, naming them, the outcome/predictor columns with no observed value."""
+    empty = [c for c in cols if not data[c].notna().any()]
+    if empty:
+        raise DataValidationError(
+            f"progress: column(s) {empty} have no observed value in any of the {len(data)} "
+            "row(s) (every value is missing), so no effect can be estimated.",
+            hint="Check that the column holds the scale scores you meant (for instance the "
+                 "'total' column of pm.score(...).scores renamed to this name), or drop it.")
 
 
 def _lost_rows(d: pd.DataFrame, id: str, time: str, k: int, max_gap: float) -> dict:
@@ -528,6 +542,7 @@ def progress_three_level(data: pd.DataFrame, outcome: str, predictors, id: str, 
     d0[key] = d0[cluster].astype(str) + "|" + d0[id].astype(str)
     n_cl_per_id = d0.groupby(id)[cluster].nunique()
     check_panel(d0, key, time, [outcome] + preds)
+    _check_observed(d0, [outcome] + preds)
     n_clusters = int(d0[cluster].nunique())
     if n_clusters < 2:
         raise ModelSpecificationError(

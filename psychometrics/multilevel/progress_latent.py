@@ -124,9 +124,13 @@ def progress_latent(d: pd.DataFrame, id: str, outcome: str, ycol: str, preds: li
                     "contextual": f"contextual{j + 1}"}
             for eff, scale in (("within", sd_w), ("between", sd_b), ("contextual", sd_b)):
                 e = est.loc[labs[eff]]
+                z = float(e["z"])
+                # two-sided normal p from the upper tail: representable far below 1e-16
+                # (the estimates table keeps lavaan's 2 * (1 - pnorm(|z|)), 0 beyond |z| ~ 8.3)
+                p = float(2.0 * stats.norm.sf(abs(z))) if np.isfinite(z) else np.nan
                 r = {"model": name, "predictor": x, "effect": eff, "est": float(e["est"]),
-                     "se": float(e["se"]), "t": float(e["z"]), "df": np.nan,
-                     "p_value": float(e["p_value"]), "ci_lower": float(e["ci_lower"]),
+                     "se": float(e["se"]), "t": z, "df": np.nan,
+                     "p_value": p, "ci_lower": float(e["ci_lower"]),
                      "ci_upper": float(e["ci_upper"])}
                 r["std_est"] = r["est"] * scale / sd_y
                 r["sentence"] = sentence(eff, x, outcome, r, lagk, prior, name)
@@ -134,7 +138,7 @@ def progress_latent(d: pd.DataFrame, id: str, outcome: str, ycol: str, preds: li
         f1, f0 = fit.fit_measures, fit0.fit_measures
         chisq = max(0.0, 2.0 * (f1["logl"] - f0["logl"]))
         ddf = int(round(f1["npar"] - f0["npar"]))
-        comp.append({"model": name, "npar": f1["npar"], "aic": f1["aic"], "bic": f1["bic"],
+        comp.append({"model": name, "npar": int(round(f1["npar"])), "aic": f1["aic"], "bic": f1["bic"],
                      "loglik": f1["logl"], "deviance": -2 * f1["logl"],
                      "baseline_loglik": f0["logl"], "chisq": chisq, "df": ddf,
                      "p_value": float(stats.chi2.sf(chisq, ddf))})

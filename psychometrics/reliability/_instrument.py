@@ -68,8 +68,13 @@ class InstrumentReliability:
         if self.table["ordinal_alpha"].notna().any():
             cols.append("ordinal_alpha")
         notes = tuple(f"{r.scale}: {r.note}" for r in self.table.itertuples() if r.note)
+        # Instrument.with_form writes the version as "<version> (<form>)"
+        ver, form = self.version, ""
+        if ver.endswith(")") and " (" in ver:
+            ver, form = ver[:-1].rsplit(" (", 1)
+        what = f"version {ver}" + (f", form {form}" if form else "")
         return reliability_summary(
-            f"Reliability of {self.instrument} ({self.version})",
+            f"Reliability of {self.instrument} ({what})",
             {"Scales": self.table.set_index("scale")[cols]}, notes)
 
 

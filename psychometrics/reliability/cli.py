@@ -95,7 +95,7 @@ def _one_per_patient(data, args):
                 print(f"warning: column {c!r} looks like a patient id and has {len(data)} rows "
                       f"for {n_pat} patients; alpha and its interval treat every row as an "
                       f"independent respondent. Pass --id {c} (and --time) to use one "
-                      "assessment per patient, or --id {c} --occasion all to keep every row.",
+                      f"assessment per patient, or --id {c} --occasion all to keep every row.",
                       file=sys.stderr)
                 break
         return data

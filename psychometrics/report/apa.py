@@ -19,6 +19,8 @@ from __future__ import annotations
 import math
 from typing import Callable
 
+import pandas as pd
+
 __all__ = [
     "MINUS", "EMPTY", "num", "bounded", "pval", "integer", "percent", "ci",
     "stars", "formatter",
@@ -29,7 +31,7 @@ EMPTY = "\u2014"
 
 
 def _missing(x) -> bool:
-    if x is None:
+    if x is None or x is pd.NA:
         return True
     try:
         return bool(math.isnan(float(x)))

@@ -122,6 +122,12 @@ def score_items(keys: dict, data, *, impute: str = "median", totals: bool = Fals
     for name, lst in keys.items():
         if isinstance(lst, str) or not list(lst):
             raise DataValidationError(f"keys[{name!r}] must be a non-empty list of item names.")
+        bare = [str(it).lstrip("-") for it in lst]
+        twice = [it for it in dict.fromkeys(bare) if bare.count(it) > 1]
+        if twice:
+            raise DataValidationError(
+                f"keys[{name!r}] lists item(s) {', '.join(map(repr, twice))} more than once "
+                "(psych::scoreItems would count them twice); list each item once per scale.")
     data = numeric_frame(data, func="score_items")
     if data.shape[0] < 2:
         raise DataValidationError(f"data= has {data.shape[0]} row(s); scoring statistics need "
@@ -131,9 +137,17 @@ def score_items(keys: dict, data, *, impute: str = "median", totals: bool = Fals
     if absent:
         raise DataValidationError(f"keys= names item(s) not in data=: {', '.join(absent)}.")
     x = data[items].to_numpy(dtype=float)
+    n_obs = (~np.isnan(x)).sum(axis=0)
+    if np.any(n_obs == 0):
+        none = [items[i] for i in np.flatnonzero(n_obs == 0)]
+        raise DataValidationError(
+            f"Item(s) {', '.join(map(repr, none))} have no observed response in any of the "
+            f"{x.shape[0]} rows; remove them from keys= or check the data.")
     K = _keys_matrix(keys, items)
     names = [str(k) for k in keys]
-    sd = np.nanstd(x, axis=0, ddof=1) if x.shape[0] > 1 else np.zeros(x.shape[1])
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)   # one response: sd NaN, dropped below
+        sd = np.nanstd(x, axis=0, ddof=1) if x.shape[0] > 1 else np.zeros(x.shape[1])
     bad = np.flatnonzero(~(sd > 0))
     if bad.size and delete:
         for b in bad:
@@ -230,7 +244,14 @@ def score_items(keys: dict, data, *, impute: str = "median", totals: bool = Fals
     corrected = cor.copy()
     np.fill_diagonal(corrected, alpha)
     iu = np.triu_indices(len(names), 1)
-    corrected[iu] = cor[iu] / np.sqrt(alpha[iu[0]] * alpha[iu[1]])
+    neg = [names[j] for j in np.flatnonzero(alpha < 0)]
+    if neg and len(names) > 1:
+        warnings.warn(f"Scale(s) {', '.join(map(repr, neg))} have negative alpha (items "
+                      "correlate negatively: check the reverse keys); their disattenuated "
+                      "correlations are NaN (psych gives NaN too).", ReliabilityWarning,
+                      stacklevel=2)
+    with np.errstate(invalid="ignore"):
+        corrected[iu] = cor[iu] / np.sqrt(alpha[iu[0]] * alpha[iu[1]])
 
     scale_tab = pd.DataFrame({"scale": names, "n_items": n_items.astype(int), "alpha": alpha,
                               "av_r": av_r, "med_r": med_r, "g6": g6, "sn": sn, "ase": ase})
