@@ -35,9 +35,9 @@ def test_latent_tiny_p_is_not_zero(totals):
     r = _fit(totals, "latent")
     e = r.effects
     w = e[e["effect"] == "within"].iloc[0]
-    assert abs(w["t_value"]) > 8.5          # beyond where 2 * (1 - pnorm(|z|)) is 0
+    assert abs(w["t"]) > 8.5          # beyond where 2 * (1 - pnorm(|z|)) is 0
     assert w["p_value"] > 0
-    np.testing.assert_allclose(e["p_value"], 2 * stats.norm.sf(np.abs(e["t_value"])),
+    np.testing.assert_allclose(e["p_value"], 2 * stats.norm.sf(np.abs(e["t"])),
                                rtol=1e-12)
     for c in ("npar", "df"):
         assert pd.api.types.is_integer_dtype(r.comparison[c]), c
