@@ -87,7 +87,7 @@ def test_many_items_few_cases_runs_and_says_when_it_approximates():
 def test_g6_drop_exact_decomposes_every_submatrix_as_psych(monkeypatch):
     # the approximation applies beyond EXACT_DROP_LIMIT items; lower the limit so that
     # the exact route (one pseudo-inverse per submatrix, as psych) runs in a second
-    import psychometrics.reliability._stats as S
+    import psychometrics.numerics.matrix as S
     monkeypatch.setattr(S, "EXACT_DROP_LIMIT", 20)
     p = 40
     x = responses(p, p, 9)
