@@ -95,7 +95,10 @@ def test_form_without_csrf_token_is_refused(browser, live_server, facts):
     # with the token the same form works
     browser.get(f"{live_server}/patients/{facts['flagged'].id}")
     n_open = len(browser.find_elements(By.CSS_SELECTOR, "form.ack-form"))
+    old_page = browser.find_element(By.TAG_NAME, "html")
     browser.find_element(By.CSS_SELECTOR, "form.ack-form button").click()
+    # the patient page is there before and after the post: wait for the old page to go first
+    WebDriverWait(browser, 15).until(EC.staleness_of(old_page))
     WebDriverWait(browser, 15).until(EC.presence_of_element_located((By.ID, "patient-code")))
     assert len(browser.find_elements(By.CSS_SELECTOR, "form.ack-form")) == n_open - 1
     assert "seen by alice" in browser.page_source
