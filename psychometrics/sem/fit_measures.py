@@ -30,7 +30,7 @@ __all__ = ["FitInputs", "compute_fit_measures", "robust_fit_measures", "robust_i
            "cfi", "tli", "rni", "nfi", "rfi", "ifi", "pnfi", "incremental_indices",
            "rmsea", "rmsea_ci", "rmsea_pvalues", "rmsea_measures", "robust_rmsea_measures",
            "rmsea_diff", "information_criteria", "agfi", "pgfi", "gfi", "mfi", "ecvi",
-           "hoelter_cn", "wrmr", "wls_residual_rms", "srmr_cor"]
+           "hoelter_cn", "wrmr", "wls_residual_rms", "srmr_cor", "srmr_twolevel"]
 
 _R_UNIROOT_TOL = np.finfo(float).eps ** 0.25
 
@@ -267,6 +267,20 @@ def srmr_cor(S, Sigma):
     R = _cor(S) - _cor(Sigma)
     iu = np.tril_indices(S.shape[0])
     return float(np.sqrt(np.mean(R[iu] ** 2)))
+
+
+def srmr_twolevel(S_within, Sigma_within, S_between, Sigma_between) -> dict:
+    """Two-level SRMR (lavaan ``lav_fit_srmr_twolevel``): ``srmr_within``, ``srmr_between``
+    (each :func:`srmr_cor` of the h1 against the implied moments of its level) and
+    ``srmr = srmr_within + srmr_between``. As lavaan, the implied between matrix is first
+    made positive semi-definite (negative eigenvalues set to 0)."""
+    w, V = np.linalg.eigh(Sigma_between)
+    if w.min() < 0:
+        Sigma_between = (V * np.maximum(w, 0.0)) @ V.T
+    out = {"srmr_within": srmr_cor(S_within, Sigma_within),
+           "srmr_between": srmr_cor(S_between, Sigma_between)}
+    out["srmr"] = out["srmr_within"] + out["srmr_between"]
+    return out
 
 
 def _loglik(S, m, Sigma, mu, n, meanstructure):

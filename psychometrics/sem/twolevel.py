@@ -35,7 +35,7 @@ from ..exceptions import (ConvergenceWarning, DataQualityWarning, DataValidation
                           HeywoodCaseWarning, IdentificationError, ModelSpecificationError,
                           ModelSyntaxError)
 from .fit_measures import (incremental_indices, information_criteria, rmsea_diff,
-                           rmsea_measures, srmr_cor)
+                           rmsea_measures, srmr_twolevel)
 from .partable import build_partable
 from .results import frozen_mapping, inference
 from .syntax import parse_model
@@ -729,15 +729,7 @@ def _srmr(mdl: _Model, h1: H1, sw, sb, mu) -> dict:
     Mw = sw[np.ix_(L1.ypos, L1.ypos)]
     Sb = h1.sigma_b[np.ix_(L2.pos, L2.pos)]
     Mb = sb[np.ix_(L2.pos, L2.pos)]
-    # lavaan forces the implied between matrix to be positive definite first
-    w, V = np.linalg.eigh(Mb)
-    if w.min() < 0:
-        Mb = (V * np.maximum(w, 0.0)) @ V.T
-    out = {}
-    for key, S, M in (("srmr_within", Sw, Mw), ("srmr_between", Sb, Mb)):
-        out[key] = srmr_cor(S, M)
-    out["srmr"] = out["srmr_within"] + out["srmr_between"]
-    return out
+    return srmr_twolevel(Sw, Mw, Sb, Mb)
 
 
 def _icc(h1: H1, cs: ClusterStats, within_only) -> pd.Series:
