@@ -18,8 +18,8 @@ from .constraints import active_jacobian, compile_constraints, constrained_vcov,
     optimize_constrained
 from .defined import compile_definitions, evaluate_definitions
 from .estimate import make_problem, optimize, optimize_checked, row_values, start_values
-from .fit_measures import (FitInputs, compute_fit_measures, robust_fit_measures,
-                           robust_indices)
+from .fit_measures import (FitInputs, agfi, compute_fit_measures, gfi, pgfi,
+                           robust_fit_measures, robust_indices)
 from .information import check_identified, information, vcov_from_information
 from .matrices import build_representation, fill, implied
 from .partable import build_partable, freeze_exogenous, threshold_variables, variable_names
@@ -539,12 +539,12 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
                 # lavaan: the ULS statistic has no chi-square distribution; no p-values
                 fm["pvalue"] = fm["baseline_pvalue"] = float("nan")
             w = np.array(ss.nobs, dtype=float) / ss.ntotal
-            gfi = float(sum(wg * (1 - F / sVs) for wg, (F, sVs) in zip(w, parts_ls)))
+            g = float(sum(wg * gfi(F, sVs) for wg, (F, sVs) in zip(w, parts_ls)))
             nel = ndat + (ngroups * len(pt.names.ov_x) * (len(pt.names.ov_x) + 1) // 2
                           if fixed_x else 0)
-            fm["gfi"] = gfi
-            fm["agfi"] = 1 - (nel / df) * (1 - gfi) if df > 0 else 1.0
-            fm["pgfi"] = (df / nel) * gfi
+            fm["gfi"] = g
+            fm["agfi"] = agfi(g, nel, df)
+            fm["pgfi"] = pgfi(g, nel, df)
         if estimator == "MLR" and rob is not None:
             bprob, bopt, bA0 = _baseline_fit(ss, pt, meanstructure, fixed_x, information)
             rb = robust_parts(bprob, bopt.theta, bA0, dfb, h1=(rob.trace_h1, rob.h1_ndat))
@@ -637,7 +637,8 @@ def _growth_without_means(parsed, pt, meanstructure) -> str:
 
 def _sb_fit_measures(fm, estimator, t1, t2, vcov, ss, pt, meanstructure, fixed_x, dfb, G):
     """Scaled and robust fit measures of MLM (Satorra-Bentler) and MLMV (scaled-shifted)."""
-    from .fit_measures import _cfi, _ifi, _nfi, _rfi, _rni, _tli, rmsea_ci, _pnchisq
+    from .fit_measures import (cfi, ifi, nfi, pnfi, rfi, rmsea_ci, rmsea_measures,
+                               rmsea_pvalues, rni, tli)
     from .robust_sb import as_robust_parts, sb_trace
     from scipy import special
     bprob, bopt, _ = _baseline_fit(ss, pt, meanstructure, fixed_x, None)
@@ -658,25 +659,26 @@ def _sb_fit_measures(fm, estimator, t1, t2, vcov, ss, pt, meanstructure, fixed_x
                    baseline_chisq_scaled=Xbs,
                    baseline_pvalue_scaled=float(special.chdtrc(dfb, Xbs)),
                    baseline_chisq_scaling_factor=1 / ab)
-        out["cfi_scaled"] = _cfi(Xs, df, Xbs, dfb)
-        out["tli_scaled"] = out["nnfi_scaled"] = _tli(Xs, df, Xbs, dfb)
-        out["rfi_scaled"] = _rfi(Xs, df, Xbs, dfb)
-        out["nfi_scaled"] = _nfi(Xs, df, Xbs, dfb)
-        out["pnfi_scaled"] = (df / dfb) * (Xbs - Xs) / Xbs
-        out["ifi_scaled"] = _ifi(Xs, df, Xbs, dfb)
-        out["rni_scaled"] = _rni(Xs, df, Xbs, dfb)
-        out["rmsea_scaled"] = float(np.sqrt(max((Xs - df) / (N * df), 0)) * np.sqrt(G))
-        lo, hi = rmsea_ci(Xs, df, N, G)
-        out["rmsea_ci_lower_scaled"], out["rmsea_ci_upper_scaled"] = lo, hi
-        out["rmsea_pvalue_scaled"] = 1.0 - _pnchisq(Xs, df, N * df * 0.05 ** 2 / G)
-        out["rmsea_notclose_pvalue_scaled"] = _pnchisq(Xs, df, N * df * 0.08 ** 2 / G)
+        out["cfi_scaled"] = cfi(Xs, df, Xbs, dfb)
+        out["tli_scaled"] = out["nnfi_scaled"] = tli(Xs, df, Xbs, dfb)
+        out["rfi_scaled"] = rfi(Xs, df, Xbs, dfb)
+        out["nfi_scaled"] = nfi(Xs, df, Xbs, dfb)
+        out["pnfi_scaled"] = pnfi(Xs, df, Xbs, dfb)
+        out["ifi_scaled"] = ifi(Xs, df, Xbs, dfb)
+        out["rni_scaled"] = rni(Xs, df, Xbs, dfb)
+        r = rmsea_measures(Xs, df, N, G)
+        out["rmsea_scaled"] = r["rmsea"]
+        out["rmsea_ci_lower_scaled"], out["rmsea_ci_upper_scaled"] = r["rmsea_ci_lower"], \
+            r["rmsea_ci_upper"]
+        out["rmsea_pvalue_scaled"] = r["rmsea_pvalue"]
+        out["rmsea_notclose_pvalue_scaled"] = r["rmsea_notclose_pvalue"]
         # robust RMSEA interval and p-values: from the scaled-shifted statistic with
         # c.hat = 1/a (lavaan lav_fit_rmsea_lavobject, "scaled.shifted")
         ch = 1 / a
         lo, hi = rmsea_ci(Xs, df, N, G, c_hat=ch)
         out["rmsea_ci_lower_robust"], out["rmsea_ci_upper_robust"] = lo, hi
-        out["rmsea_pvalue_robust"] = 1.0 - _pnchisq(Xs, df, (N * df / ch * 0.05 ** 2) / G)
-        out["rmsea_notclose_pvalue_robust"] = _pnchisq(Xs, df, (N * df / ch * 0.08 ** 2) / G)
+        out["rmsea_pvalue_robust"], out["rmsea_notclose_pvalue_robust"] = \
+            rmsea_pvalues(Xs, df, N, G, c_hat=ch)
     return out
 
 

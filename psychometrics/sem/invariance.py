@@ -18,6 +18,7 @@ from .._blas import single_blas_thread
 from ..exceptions import ModelSpecificationError
 from ..results import Summary
 from .results import SEMResult
+from .fit_measures import rmsea_diff
 
 __all__ = ["invariance", "lrt", "score_test", "partial_invariance", "InvarianceResult", "LEVELS",
            "ORDINAL_LEVELS"]
@@ -103,7 +104,7 @@ def lrt(*fits: SEMResult, names=None) -> pd.DataFrame:
             row["df_diff"] = ddf
             if ddf > 0:
                 if not scaled:
-                    row["rmsea_diff"] = float(np.sqrt(max(0.0, (d - ddf) / (N * ddf))) * np.sqrt(G))
+                    row["rmsea_diff"] = rmsea_diff(d, ddf, N, G)
                 row["p_value_diff"] = float(special.chdtrc(ddf, d))
         rows.append(row)
         prev = fm

@@ -16,7 +16,8 @@ import pandas as pd
 from scipy import stats
 
 from ..exceptions import ConvergenceWarning, IdentificationError, ModelSpecificationError
-from .fit_measures import _pnchisq, rmsea_ci
+from .fit_measures import (agfi, gfi, hoelter_cn, incremental_indices, mfi, pgfi,
+                           rmsea_measures, robust_indices, wls_residual_rms, wrmr)
 from .matrices import build_representation, fill
 from .ordinal_stats import OrdinalStats, ordinal_data, ordinal_stats
 from .partable import build_partable, threshold_spec, variable_names
@@ -715,20 +716,7 @@ def _robust_catml(m, st, theta, w, D, Ei, df, N, df3=None):
     dfb = len(i)
     cb3 = float(np.trace(G)) / dfb
     n3 = N - 1                                  # lavaan 0.6-14: N - 1 in the RMSEA
-    xs = xx3 / c3
-    out = {}
-    t1 = xx3 - c3 * df
-    t2 = xb3 - cb3 * dfb
-    den = max(t1, t2, 0)
-    out["cfi_robust"] = 1 - max(t1, 0) / den if den > 0 else 1.0
-    out["tli_robust"] = out["nnfi_robust"] = 1 - (t1 * dfb) / (t2 * df)
-    out["rni_robust"] = 1 - t1 / t2
-    out["rmsea_robust"] = float(np.sqrt(max(xx3 / (n3 * df3) - c3 / n3, 0)))
-    lo, hi = rmsea_ci(xs, df3, n3, c_hat=c3)
-    out["rmsea_ci_lower_robust"], out["rmsea_ci_upper_robust"] = lo, hi
-    out["rmsea_pvalue_robust"] = 1 - _pnchisq(xs, df3, n3 * df3 / c3 * 0.05 ** 2)
-    out["rmsea_notclose_pvalue_robust"] = _pnchisq(xs, df3, n3 * df3 / c3 * 0.08 ** 2)
-    return out
+    return robust_indices(xx3, df, xb3, dfb, c3, cb3, n3, 1, df_rmsea=df3)
 
 
 def _residual_measures(m, st, theta, w, chisq, df, N):
@@ -737,59 +725,33 @@ def _residual_measures(m, st, theta, w, chisq, df, N):
     e = s - m.implied(theta)
     nth = m.nth
     p = len(st.names)
-    ss_cor = float(np.sum(e[nth:] ** 2))          # diagonal residuals are 0 (delta)
-    ss_th = float(np.sum(e[:nth] ** 2))
+    # diagonal residuals are 0 (delta)
+    r = wls_residual_rms(e[nth:], e[:nth], p)
     nel = len(s)
     out = {}
-    srmr_nomean = np.sqrt(ss_cor / (p * (p + 1) / 2))
-    srmr_mean = np.sqrt((ss_cor + ss_th) / (p * (p + 1) / 2 + nth))
-    out.update(rmr=srmr_mean, rmr_nomean=srmr_nomean, srmr=srmr_nomean,
-               srmr_bentler=srmr_mean, srmr_bentler_nomean=srmr_nomean,
-               crmr=np.sqrt((ss_cor + ss_th) / (p * (p - 1) / 2 + nth)),
-               crmr_nomean=np.sqrt(ss_cor / (p * (p - 1) / 2)))
-    out["wrmr"] = float(np.sqrt((N - 1) * np.sum(w * e * e) / nel))
+    out.update(rmr=r["srmr_mean"], rmr_nomean=r["srmr"], srmr=r["srmr"],
+               srmr_bentler=r["srmr_mean"], srmr_bentler_nomean=r["srmr"],
+               crmr=r["crmr"], crmr_nomean=r["crmr_nomean"])
+    out["wrmr"] = wrmr((N - 1) * np.sum(w * e * e), nel)
     out["srmr_mplus"] = out["srmr_mplus_nomean"] = np.nan   # NA in lavaan for categorical
-    gfi = 1 - float(np.sum(w * e * e)) / float(np.sum(w * s * s))
-    out["gfi"] = gfi
-    out["agfi"] = 1 - (nel / df) * (1 - gfi) if df > 0 else 1.0
-    out["pgfi"] = (df / nel) * gfi
-    out["mfi"] = float(np.exp(-0.5 * (chisq - df) / (N - 1)))
+    g = gfi(float(np.sum(w * e * e)), float(np.sum(w * s * s)))
+    out["gfi"] = g
+    out["agfi"] = agfi(g, nel, df)
+    out["pgfi"] = pgfi(g, nel, df)
+    out["mfi"] = mfi(chisq, df, N - 1)
     for a, key in ((0.05, "cn_05"), (0.01, "cn_01")):
-        out[key] = float(stats.chi2.ppf(1 - a, df) / (chisq / (N - 1)) + 1) if chisq > 0 \
-            else np.nan
+        out[key] = float(hoelter_cn(chisq, df, N - 1, a)) if chisq > 0 else np.nan
     return out
 
 
-def _indices(X2, df, Xb, dfb, N, sfx):
-    out = {}
-    cfi = 1 - max(X2 - df, 0) / max(X2 - df, Xb - dfb, 0) if max(X2 - df, Xb - dfb, 0) > 0 else 1.0
-    tli = ((Xb / dfb) - (X2 / df)) / ((Xb / dfb) - 1) if df > 0 else 1.0
-    out["cfi" + sfx] = cfi
-    out["tli" + sfx] = tli
-    out["nnfi" + sfx] = tli
-    out["rfi" + sfx] = ((Xb / dfb) - (X2 / df)) / (Xb / dfb)
-    out["nfi" + sfx] = (Xb - X2) / Xb
-    out["pnfi" + sfx] = (df / dfb) * (Xb - X2) / Xb
-    out["ifi" + sfx] = (Xb - X2) / (Xb - df)
-    out["rni" + sfx] = 1 - (X2 - df) / (Xb - dfb) if Xb != dfb else np.nan   # lavaan: no cap
-    out["rmsea" + sfx] = float(np.sqrt(max((X2 - df) / (N * df), 0))) if df > 0 else 0.0
-    lo, hi, pclose, pnot = _rmsea_ci(X2, df, N)
-    out["rmsea_ci_lower" + sfx] = lo
-    out["rmsea_ci_upper" + sfx] = hi
-    out["rmsea_pvalue" + sfx] = pclose
-    out["rmsea_notclose_pvalue" + sfx] = pnot
+def _indices(X2, df, Xb, dfb, N, sfx, G=1):
+    """Incremental indices and RMSEA of the (scaled) statistic; ``N`` as the WLS family
+    uses it (N - 1, or N - G with G groups)."""
+    out = incremental_indices(X2, df, Xb, dfb, sfx)
+    out.update(rmsea_measures(X2, df, N, G, sfx))
     if not sfx:
         out.update(rmsea_ci_level=0.9, rmsea_close_h0=0.05, rmsea_notclose_h0=0.08)
     return out
-
-
-def _rmsea_ci(X2, df, N):
-    lo, hi = rmsea_ci(X2, df, N)
-    if df <= 0:
-        return lo, hi, np.nan, np.nan
-    pclose = 1 - _pnchisq(X2, df, N * df * 0.05 ** 2)
-    pnot = _pnchisq(X2, df, N * df * 0.08 ** 2)
-    return lo, hi, pclose, pnot
 
 
 def _std_values(m: _Model, theta, tab):

@@ -31,6 +31,7 @@ from scipy import stats
 from .._blas import single_blas_thread
 from ..exceptions import (ConvergenceWarning, DataValidationError, IdentificationError,
                           ModelSpecificationError)
+from .fit_measures import agfi, gfi, hoelter_cn, mfi, pgfi, wls_residual_rms, wrmr
 from .ordinal_stats import OrdinalStats, ordinal_stats
 from .partable import variable_names
 from .results import inference
@@ -949,18 +950,11 @@ def _mg_fit_measures(m, W, nobs, chisq, df, tr1, tr2, est_u, full):
                   baseline_chisq_scaled=Xbs, baseline_df_scaled=float(dfb),
                   baseline_pvalue_scaled=float(stats.chi2.sf(Xbs, dfb)),
                   baseline_chisq_scaling_factor=1 / ab)
-    # lavaan: N - G in the RMSEA of WLS-type estimators
-    ind = _indices(chisq, df, Xb, dfb, N - G, "")
-    _rmsea_groups(ind, chisq, df, N - G, G, "")
-    fm.update(ind)
+    # lavaan: N - G in the RMSEA of WLS-type estimators (NFI and RFI are NA when df
+    # exceeds the baseline df)
+    fm.update(_indices(chisq, df, Xb, dfb, N - G, "", G))
     if est_u == "WLSMV" and df > 0:
-        ind = _indices(X2s, df, Xbs, dfb, N - G, "_scaled")
-        _rmsea_groups(ind, X2s, df, N - G, G, "_scaled")
-        fm.update(ind)
-    if df > dfb:       # lavaan: NFI and RFI are NA when df exceeds the baseline df
-        for k in ("nfi", "rfi", "nfi_scaled", "rfi_scaled"):
-            if k in fm:
-                fm[k] = np.nan
+        fm.update(_indices(X2s, df, Xbs, dfb, N - G, "_scaled", G))
     fm.update(_mg_residual_measures(m, W, nobs, full, chisq, df))
     return fm
 
@@ -977,7 +971,7 @@ def _robust_catml_mg(m, full, D, W, Ei, fg, df, nobs):
     lavaan 0.6-14 reports them only for models without equality constraints (NA otherwise,
     as here)."""
     from scipy.linalg import block_diag
-    from .fit_measures import _pnchisq, rmsea_ci
+    from .fit_measures import robust_indices
     nan = {k: np.nan for k in ROBUST_KEYS}
     if m.nred != m.nfull:
         return nan
@@ -1015,34 +1009,7 @@ def _robust_catml_mg(m, full, D, W, Ei, fg, df, nobs):
     c3 = ks / df
     cb3 = float(np.trace(Gall)) / dfb
     N = sum(nobs)
-    n3 = N - G
-    out = {}
-    t1 = xx3 - c3 * df
-    t2 = xb3 - cb3 * dfb
-    den = max(t1, t2, 0)
-    out["cfi_robust"] = 1 - max(t1, 0) / den if den > 0 else 1.0
-    out["tli_robust"] = out["nnfi_robust"] = 1 - (t1 * dfb) / (t2 * df)
-    out["rni_robust"] = 1 - t1 / t2
-    out["rmsea_robust"] = float(np.sqrt(max(xx3 / (n3 * df) - c3 / n3, 0)) * np.sqrt(G))
-    xs = xx3 / c3
-    lo, hi = rmsea_ci(xs, df, n3, c_hat=c3)
-    out["rmsea_ci_lower_robust"], out["rmsea_ci_upper_robust"] = lo * np.sqrt(G), hi * np.sqrt(G)
-    out["rmsea_pvalue_robust"] = 1 - _pnchisq(xs, df, n3 * df / c3 * 0.05 ** 2 / G)
-    out["rmsea_notclose_pvalue_robust"] = _pnchisq(xs, df, n3 * df / c3 * 0.08 ** 2 / G)
-    return out
-
-
-def _rmsea_groups(ind, X2, df, N, G, sfx):
-    """lavaan's multi-group RMSEA: sqrt(max(0, (X2 - df) / (N df))) sqrt(G), and its CI."""
-    from .fit_measures import _pnchisq, rmsea_ci
-    if df <= 0:
-        return
-    ind["rmsea" + sfx] = float(np.sqrt(max((X2 - df) / (N * df), 0)) * np.sqrt(G))
-    lo, hi = rmsea_ci(X2, df, N)
-    ind["rmsea_ci_lower" + sfx] = lo * np.sqrt(G)
-    ind["rmsea_ci_upper" + sfx] = hi * np.sqrt(G)
-    ind["rmsea_pvalue" + sfx] = 1 - _pnchisq(X2, df, N * df * 0.05 ** 2 / G)
-    ind["rmsea_notclose_pvalue" + sfx] = _pnchisq(X2, df, N * df * 0.08 ** 2 / G)
+    return robust_indices(xx3, df, xb3, dfb, c3, cb3, N - G, G)
 
 
 def _mg_residual_measures(m, W, nobs, full, chisq, df):
@@ -1050,19 +1017,18 @@ def _mg_residual_measures(m, W, nobs, full, chisq, df):
     N = sum(nobs)
     out = {}
     G = m.G
-    srmr, rmr, crmr, crmr_nm, gfi = [], [], [], [], []
+    srmr, rmr, crmr, crmr_nm, gfis = [], [], [], [], []
     nel = 0
     for s, i, w in zip(m.st, imp, W):
         e = s.wls_obs - i
         nth = sum(len(x) for x in s.th)
         p = len(s.names)
-        ss_cor = float(np.sum(e[nth:] ** 2))
-        ss_th = float(np.sum(e[:nth] ** 2))
-        srmr.append(np.sqrt(ss_cor / (p * (p + 1) / 2)))
-        rmr.append(np.sqrt((ss_cor + ss_th) / (p * (p + 1) / 2 + nth)))
-        crmr.append(np.sqrt((ss_cor + ss_th) / (p * (p - 1) / 2 + nth)))
-        crmr_nm.append(np.sqrt(ss_cor / (p * (p - 1) / 2)))
-        gfi.append(1 - float(np.sum(w * e * e)) / float(np.sum(w * s.wls_obs ** 2)))
+        r = wls_residual_rms(e[nth:], e[:nth], p)
+        srmr.append(r["srmr"])
+        rmr.append(r["srmr_mean"])
+        crmr.append(r["crmr"])
+        crmr_nm.append(r["crmr_nomean"])
+        gfis.append(gfi(float(np.sum(w * e * e)), float(np.sum(w * s.wls_obs ** 2))))
         nel += len(e)
     fg = np.array(nobs, float) / N
     wm = lambda x: float(np.sum(fg * np.array(x)))     # noqa: E731  (lavaan: N_g-weighted)
@@ -1070,15 +1036,14 @@ def _mg_residual_measures(m, W, nobs, full, chisq, df):
                rmr=wm(rmr), srmr_bentler=wm(rmr), crmr=wm(crmr), crmr_nomean=wm(crmr_nm),
                srmr_mplus=np.nan, srmr_mplus_nomean=np.nan)
     # lavaan: the number of sample statistics per group in WRMR
-    out["wrmr"] = float(np.sqrt(chisq / (nel / G)))
-    g_ = wm(gfi)
+    out["wrmr"] = wrmr(chisq, nel / G)
+    g_ = wm(gfis)
     out["gfi"] = g_
-    out["agfi"] = 1 - (nel / df) * (1 - g_) if df > 0 else 1.0
-    out["pgfi"] = (df / nel) * g_
-    out["mfi"] = float(np.exp(-0.5 * (chisq - df) / (N - G)))
+    out["agfi"] = agfi(g_, nel, df)
+    out["pgfi"] = pgfi(g_, nel, df)
+    out["mfi"] = mfi(chisq, df, N - G)
     for a, key in ((0.05, "cn_05"), (0.01, "cn_01")):
-        out[key] = float(stats.chi2.ppf(1 - a, df) / (chisq / (N - G)) + 1) if chisq > 0 \
-            else np.nan
+        out[key] = float(hoelter_cn(chisq, df, N - G, a)) if chisq > 0 else np.nan
     return out
 
 

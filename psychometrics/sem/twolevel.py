@@ -34,6 +34,8 @@ from scipy import stats
 from ..exceptions import (ConvergenceWarning, DataQualityWarning, DataValidationError,
                           HeywoodCaseWarning, IdentificationError, ModelSpecificationError,
                           ModelSyntaxError)
+from .fit_measures import (incremental_indices, information_criteria, rmsea_diff,
+                           rmsea_measures, srmr_twolevel)
 from .partable import build_partable
 from .results import frozen_mapping, inference
 from .syntax import parse_model
@@ -531,9 +533,8 @@ def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, missing: str =
         fm.update(_fit_indices(chisq, df, xb, dfb, cs.nobs))
         # lavaan's fmin: -2 logL (covariates included, no constant) / (2 N)
         fm["fmin"] = F / (2.0 * cs.nobs)
-        fm.update(logl=logl, unrestricted_logl=h1_logl, aic=-2 * logl + 2 * mdl.npar,
-                  bic=-2 * logl + mdl.npar * np.log(cs.nobs),
-                  bic2=-2 * logl + mdl.npar * np.log((cs.nobs + 2) / 24), ntotal=float(cs.nobs),
+        fm.update(logl=logl, unrestricted_logl=h1_logl,
+                  **information_criteria(logl, mdl.npar, cs.nobs), ntotal=float(cs.nobs),
                   nobs=float(cs.nobs),
                   nclusters=float(cs.nclusters))
         fm.update(_srmr(mdl, h1, sw, sb, mu))
@@ -712,32 +713,12 @@ def _fit_indices(X2, df, Xb, dfb, N) -> dict:
     out = dict(chisq=X2, df=float(df), pvalue=float(1.0 - stats.chi2.cdf(X2, df)) if df > 0 else np.nan,
                baseline_chisq=Xb, baseline_df=float(dfb),
                baseline_pvalue=float(1.0 - stats.chi2.cdf(Xb, dfb)) if dfb > 0 else np.nan)
-    from .fit_measures import _cfi, _ifi, _nfi, _rfi, _rni, _tli
-    out["cfi"] = _cfi(X2, df, Xb, dfb)
-    out["tli"] = out["nnfi"] = _tli(X2, df, Xb, dfb)
-    out["rfi"] = _rfi(X2, df, Xb, dfb)
-    out["nfi"] = _nfi(X2, df, Xb, dfb)
-    out["pnfi"] = (df / dfb) * out["nfi"] if dfb > 0 else np.nan
-    out["ifi"] = _ifi(X2, df, Xb, dfb)
-    out["rni"] = _rni(X2, df, Xb, dfb)
-    out["rmsea"] = float(np.sqrt(max(0.0, (X2 / N) / df - 1.0 / N))) if df > 0 else 0.0
+    out.update(incremental_indices(X2, df, Xb, dfb))
+    r = rmsea_measures(X2, df, N)
+    out["rmsea"] = r.pop("rmsea")
     out.update(rmsea_ci_level=0.90, rmsea_close_h0=0.05, rmsea_notclose_h0=0.08)
-    if df == 0:
-        out.update(rmsea_ci_lower=0.0, rmsea_ci_upper=0.0, rmsea_pvalue=np.nan,
-                   rmsea_notclose_pvalue=np.nan)
-    if df > 0:
-        from .fit_measures import _pnchisq, rmsea_ci
-        lo, hi = rmsea_ci(X2, df, N)
-        out.update(rmsea_ci_lower=float(lo), rmsea_ci_upper=float(hi),
-                   rmsea_pvalue=1.0 - _pnchisq(X2, df, N * df * 0.05 ** 2),
-                   rmsea_notclose_pvalue=_pnchisq(X2, df, N * df * 0.08 ** 2))
+    out.update(r)
     return out
-
-
-def _cor(S):
-    d = np.sqrt(np.diag(S))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return S / d[:, None] / d[None, :]
 
 
 def _srmr(mdl: _Model, h1: H1, sw, sb, mu) -> dict:
@@ -748,17 +729,7 @@ def _srmr(mdl: _Model, h1: H1, sw, sb, mu) -> dict:
     Mw = sw[np.ix_(L1.ypos, L1.ypos)]
     Sb = h1.sigma_b[np.ix_(L2.pos, L2.pos)]
     Mb = sb[np.ix_(L2.pos, L2.pos)]
-    # lavaan forces the implied between matrix to be positive definite first
-    w, V = np.linalg.eigh(Mb)
-    if w.min() < 0:
-        Mb = (V * np.maximum(w, 0.0)) @ V.T
-    out = {}
-    for key, S, M in (("srmr_within", Sw, Mw), ("srmr_between", Sb, Mb)):
-        R = _cor(S) - _cor(M)
-        iu = np.tril_indices(S.shape[0])
-        out[key] = float(np.sqrt(np.mean(R[iu] ** 2)))
-    out["srmr"] = out["srmr_within"] + out["srmr_between"]
-    return out
+    return srmr_twolevel(Sw, Mw, Sb, Mb)
 
 
 def _icc(h1: H1, cs: ClusterStats, within_only) -> pd.Series:
@@ -803,7 +774,7 @@ def lrt_twolevel(*fits: TwoLevelResult, names=None) -> pd.DataFrame:
             ddf = fm["df"] - prev["df"]
             r.update(chisq_diff=dchi, df_diff=ddf)
             if ddf > 0:
-                r["rmsea_diff"] = float(np.sqrt(max(0.0, (dchi - ddf) / (f.n_obs * ddf))))
+                r["rmsea_diff"] = rmsea_diff(dchi, ddf, f.n_obs)
                 r["p_value_diff"] = float(stats.chi2.sf(dchi, ddf))  # lavTestLRT: lower.tail = FALSE
         out.append(r)
         prev = fm
