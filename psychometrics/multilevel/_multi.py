@@ -47,107 +47,12 @@ from ..results import Summary
 from .._blas import single_blas_thread
 from ._deriv import richardson_jacobian
 from ..numerics.reml import MultiLMMCore
+from ._design import (SINGULAR_TOL, _dependent_columns, _Design, _label, _level_codes,
+                      _prior_weights, _satt_df, _satt_F, contrast_matrix, expand_random_terms,
+                      is_multi_formula, richardson_hessian)
 from ._formula import build_design, parse_formula
 
 __all__ = ["is_multi_formula", "mixed_multi", "MultiMixedResult", "expand_random_terms"]
-
-
-# --------------------------------------------------------------------------- formula
-def is_multi_formula(formula: str) -> bool:
-    """True when ``formula`` has random terms for more than one grouping factor, or a nested
-    (``a/b``) or interaction (``a:b``) grouping factor."""
-    parsed = parse_formula(formula)
-    groups = {rt.group for rt in parsed.random}
-    return len(groups) > 1 or any(("/" in g or ":" in g) for g in groups)
-
-
-def expand_random_terms(random_terms):
-    """Expand random terms to lme4's list of (terms, intercept, factors, name) blocks.
-
-    ``(e | a/b)`` becomes ``(e | a) + (e | b:a)`` (lme4 names the interaction ``b:a``);
-    ``(e | a:b)`` keeps the name ``a:b``; ``(1 + x || g)`` becomes ``(1 | g) + (0 + x | g)``.
-    """
-    out = []
-    for rt in random_terms:
-        groups = []
-        if "/" in rt.group:
-            parts = rt.group.split("/")
-            for k in range(1, len(parts) + 1):
-                facs = []
-                for p_ in parts[:k]:
-                    facs.extend(p_.split(":"))
-                groups.append((tuple(facs), ":".join(reversed(parts[:k]))))
-        else:
-            groups.append((tuple(rt.group.split(":")), rt.group))
-        for facs, name in groups:
-            if rt.uncorrelated:
-                if rt.intercept:
-                    out.append(((), True, facs, name))
-                for t in rt.terms:
-                    out.append(((t,), False, facs, name))
-            else:
-                out.append((rt.terms, rt.intercept, facs, name))
-    return out
-
-
-def _label(v) -> str:
-    if isinstance(v, (float, np.floating)) and float(v).is_integer():
-        return str(int(v))
-    return str(v)
-
-
-def _level_codes(d: pd.DataFrame, cols):
-    """Codes 0..G-1 and sorted level labels of the interaction of ``cols`` (labels joined by
-    ':' in the order of ``cols``, as lme4 labels the levels of ``b:a``)."""
-    parts = [pd.factorize(d[c], sort=False) for c in cols]
-    if len(cols) == 1:
-        labels = np.array([_label(v) for v in parts[0][1]], dtype=object)
-        inv = parts[0][0]
-    else:
-        arr = np.column_stack([p_[0] for p_ in parts])
-        uniq, inv = np.unique(arr, axis=0, return_inverse=True)
-        inv = inv.ravel()
-        vals = [np.asarray(p_[1], dtype=object) for p_ in parts]
-        labels = np.array([":".join(_label(vals[j][u[j]]) for j in range(len(cols)))
-                           for u in uniq.tolist()], dtype=object)
-    if len(cols) == 1 and pd.api.types.is_numeric_dtype(d[cols[0]]):
-        # R's factor() of a numeric column orders its levels numerically (2 before 10)
-        order = np.argsort(np.asarray(parts[0][1], dtype=float), kind="stable")
-    else:
-        order = np.argsort(labels, kind="stable")
-    rank = np.empty_like(order)
-    rank[order] = np.arange(len(order))
-    return rank[inv].astype(np.int64), pd.Index(labels[order])
-
-
-
-def richardson_hessian(f, x, rel_step: float = 1e-2, min_step: float = 1e-3, levels: int = 4):
-    """Hessian of a scalar function by central second differences with steps h, h/2, ...
-    combined by Richardson extrapolation (the scheme of ``numDeriv::hessian``)."""
-    x = np.asarray(x, dtype=float)
-    k = x.size
-    f0 = f(x)
-    hs = np.maximum(rel_step * np.abs(x), min_step)
-    H = np.empty((k, k))
-    for i in range(k):
-        for j in range(i + 1):
-            ests = []
-            for lev in range(levels):
-                hi, hj = hs[i] / 2 ** lev, hs[j] / 2 ** lev
-                ei = np.zeros(k)
-                ei[i] = hi
-                if i == j:
-                    ests.append((f(x + ei) - 2 * f0 + f(x - ei)) / hi ** 2)
-                else:
-                    ej = np.zeros(k)
-                    ej[j] = hj
-                    ests.append((f(x + ei + ej) - f(x + ei - ej) - f(x - ei + ej)
-                                 + f(x - ei - ej)) / (4 * hi * hj))
-            for r in range(1, levels):
-                fac = 4.0 ** r
-                ests = [(fac * ests[a + 1] - ests[a]) / (fac - 1) for a in range(len(ests) - 1)]
-            H[i, j] = H[j, i] = ests[0]
-    return H
 
 
 # --------------------------------------------------------------------------- preparation
@@ -237,7 +142,6 @@ def _prepare_multi(formula, data, family: str = "gaussian", weights=None):
     ok = np.isfinite(y) & np.all(np.isfinite(X), axis=1)
     w_all = None
     if weights is not None:
-        from .mixed import _prior_weights
         w_all = _prior_weights(weights, data, None)
         ok &= np.isfinite(w_all)
     Zs = []
@@ -317,13 +221,11 @@ def _prepare_multi(formula, data, family: str = "gaussian", weights=None):
             warnings.warn(f"Only {t['G']} levels of {t['name']!r}: variance components estimated "
                           "from fewer than 5 groups are very imprecise.", DataQualityWarning,
                           stacklevel=3)
-    from .mixed import _dependent_columns
     bad = _dependent_columns(X, xnames)
     if bad:
         raise ModelSpecificationError(
             f"The fixed-effects design of {formula!r} is rank deficient: column(s) {bad} are "
             "linear combinations of earlier columns. Remove them.")
-    from .mixed import _Design
     blob = " ".join([parsed.response] + [f for t in parsed.terms for f in t]
                     + [f for terms, _, _, _ in expanded for t in terms for f in t] + factor_cols)
     frame = d[[c for c in data.columns if str(c) in blob]]
@@ -438,7 +340,6 @@ class MultiMixedResult:
         ``contest1D``) or Kenward-Roger df. ``L``: vector/matrix over the fixed effects or
         ``{term: weight}``."""
         from ._kr import kr_ddf
-        from .mixed import _satt_df, contrast_matrix
         if ddf not in ("satterthwaite", "kenward-roger"):
             raise ModelSpecificationError(
                 f"The 'ddf' parameter must be 'satterthwaite' or 'kenward-roger'. Got {ddf!r} instead.")
@@ -487,7 +388,6 @@ class MultiMixedResult:
         (REML fits) as lmerTest's ``anova(fit, ddf = "Kenward-Roger")`` (pbkrtest, dense
         matrices: up to ``_kr.KR_DENSE_MAX`` rows)."""
         from ._kr import kr_test
-        from .mixed import _satt_F
         if ddf not in ("satterthwaite", "kenward-roger"):
             raise ModelSpecificationError(
                 f"The 'ddf' parameter must be 'satterthwaite' or 'kenward-roger'. Got {ddf!r} instead.")
@@ -608,6 +508,11 @@ class MultiMixedResult:
         return np.concatenate([self.ranef[t["name"]].to_numpy().ravel()
                                for t in self._spec.terms])
 
+    def _refit(self, core) -> "MultiMixedResult":
+        """This model refitted to ``core`` (e.g. simulated outcomes; used by the bootstrap in
+        ``_intervals``, which so needs no import of this module)."""
+        return _fit_multi(core, self._spec, self.reml, self.n_dropped)
+
     def __repr__(self) -> str:
         crit = "REML" if self.reml else "ML"
         flags = ("" if self.converged else ", not converged") + (", singular" if self.singular else "")
@@ -673,7 +578,6 @@ def _varcorr_multi(spec, Ts, sigma):
 
 
 def _fit_multi(core, spec, reml, n_dropped, fixed_theta=None):
-    from .mixed import SINGULAR_TOL
     t0 = _time.perf_counter()
     if fixed_theta is None:
         with single_blas_thread():

@@ -28,11 +28,6 @@ KNOWN_CYCLES = {
     # which refit by ML
     frozenset({"psychometrics.sem.api", "psychometrics.sem.ordinal",
                "psychometrics.sem.ordinal_mg"}),
-    # "one REML core": mixed() dispatches to glmm/_multi, which reuse mixed's helpers
-    frozenset({"psychometrics.multilevel._glmm_multi", "psychometrics.multilevel._intervals",
-               "psychometrics.multilevel._multi",
-               "psychometrics.multilevel._predict", "psychometrics.multilevel.glmm",
-               "psychometrics.multilevel.mixed"}),
 }
 
 
