@@ -54,7 +54,7 @@ import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
 from .._blas import single_blas_thread
-from ..numerics.reml import ProfiledDeviance
+from ..numerics.reml import ProfiledDeviance, random_intercepts_core
 
 LOG2PI = float(np.log(2.0 * np.pi))
 
@@ -780,3 +780,63 @@ def _fit_nested(data: _Long, *, singular_tol: float) -> REMLFit:
                    reml_criterion=float(dev), intercept=float(info["beta"]),
                    converged=converged, message=message, n_evaluations=int(nfev),
                    singular=bool(np.any(theta < singular_tol)), path="nested")
+
+
+# ---------------------------------------------------------------------- therapist level
+#: names of the relative standard deviations with a cluster (therapist) level above the person
+CLUSTER_THETA_NAMES = ("cluster", "cluster:items", "id", "time", "items", "id:time", "id:items",
+                       "time:items")
+#: the nested model with a cluster level: values ~ 1 + (1 | cluster) + (1 | id) + (1 | id:time)
+CLUSTER_NESTED_NAMES = ("cluster", "id", "id:time")
+
+
+def _fit_intercepts(data: _Long, codes: dict, names, *, singular_tol: float,
+                    path: str) -> REMLFit:
+    """REML fit of ``values ~ 1 + sum_g (1 | g)`` (one random intercept per entry of ``codes``,
+    integer codes per observation) by the shared REML core's general evaluator
+    (:func:`psychometrics.numerics.reml.random_intercepts_core`); ``names`` gives the order of
+    the reported theta. The factor with the most levels is the core's first term (its block of
+    ``A`` is diagonal and is eliminated first)."""
+    order = sorted(names, key=lambda k: -int(codes[k].max(initial=0)) - 1)
+    y = data.y
+    with single_blas_thread():
+        core = random_intercepts_core(y, np.ones((y.size, 1)), [codes[k] for k in order])
+        theta_o, fit = core.optimize(reml=True)
+        ev = core.evaluate(theta_o, True)
+    by_name = dict(zip(order, np.where(theta_o < 1e-9, 0.0, theta_o)))
+    theta = np.array([by_name[k] for k in names])
+    sigma2 = float(ev["pwrss"]) / (y.size - 1)
+    var = {nm: float(sigma2 * t ** 2) for nm, t in zip(names, theta)}
+    var["residual"] = sigma2
+    return REMLFit(names=tuple(names), theta=theta, sigma=float(np.sqrt(sigma2)), variances=var,
+                   reml_criterion=float(ev["dev"]), intercept=float(ev["beta"][0]),
+                   converged=bool(fit["converged"]),
+                   message=str(fit["message"]) if not fit["converged"] else "",
+                   n_evaluations=int(fit["nfev"]),
+                   singular=bool(np.any(theta < singular_tol)), path=path)
+
+
+def fit_crossed_cluster(data: _Long, cluster, *, singular_tol: float = 1e-4) -> REMLFit:
+    """REML fit of the crossed model with patients nested in clusters (therapists)::
+
+        values ~ 1 + (1|cluster) + (1|cluster:items) + (1|id) + (1|time) + (1|items)
+                 + (1|id:time) + (1|id:items) + (1|items:time)
+
+    ``cluster``: integer cluster code per observation (patient ids unique across clusters, so
+    ``(1|id)`` is the patient within the cluster)."""
+    J, T = data.J, data.T
+    cl = np.asarray(cluster, dtype=np.int64)
+    codes = {"cluster": cl, "cluster:items": cl * J + data.iid, "id": data.pid,
+             "time": data.tid, "items": data.iid, "id:time": data.pid * T + data.tid,
+             "id:items": data.pid * J + data.iid, "time:items": data.tid * J + data.iid}
+    return _fit_intercepts(data, codes, CLUSTER_THETA_NAMES, singular_tol=singular_tol,
+                           path="cluster (general evaluator)")
+
+
+def fit_nested_cluster(data: _Long, cluster, *, singular_tol: float = 1e-4) -> REMLFit:
+    """REML fit of ``values ~ 1 + (1 | cluster) + (1 | id) + (1 | id:time)`` (sessions within
+    patients within clusters; ``lmer(values ~ 1 + (1 | cluster/id/time))`` with unique ids)."""
+    cl = np.asarray(cluster, dtype=np.int64)
+    codes = {"cluster": cl, "id": data.pid, "id:time": data.pid * data.T + data.tid}
+    return _fit_intercepts(data, codes, CLUSTER_NESTED_NAMES, singular_tol=singular_tol,
+                           path="cluster nested (general evaluator)")
