@@ -843,6 +843,7 @@ def multilevel_reliability_long(
     method: Literal["lmer", "aov"] = "lmer",
     nested: bool = True,
     singular_tol: float = 1e-4,
+    cluster: str | None = None,
 ) -> MultilevelReliabilityResult:
     """:func:`multilevel_reliability` for long data: one row per person, time and item.
 
@@ -855,8 +856,9 @@ def multilevel_reliability_long(
         factors).
     value : str
         Column of the (numeric) responses; rows with a missing value are dropped.
-    method, nested, singular_tol
-        As in :func:`multilevel_reliability`.
+    method, nested, singular_tol, cluster
+        As in :func:`multilevel_reliability` (``cluster``: a column constant within each
+        person, e.g. the therapist).
 
     Notes
     -----
@@ -895,6 +897,12 @@ def multilevel_reliability_long(
         raise DataValidationError(
             f"The id, time and item columns must not have missing values; {len(issues)} found.",
             issues, hint="Drop or fill those rows before calling multilevel_reliability_long.")
+    if cluster is not None and method != "lmer":
+        raise ModelSpecificationError(
+            "The 'cluster' argument needs method='lmer' (the ANOVA estimates of psych have no "
+            f"cluster level); got method={method!r}.")
+    if cluster is not None:
+        cl_rows, n_clusters, m_per = _cluster_codes(data, cluster, id, time, [item, value])
     y = data[value].to_numpy(dtype=float, na_value=np.nan)
     if np.isinf(y).any():
         r = int(np.flatnonzero(np.isinf(y))[0])
@@ -927,4 +935,6 @@ def multilevel_reliability_long(
                       "are all used, as psych does.", DataQualityWarning, stacklevel=2)
     return _analyse(long, n_persons, n_times, method=method, nested=nested,
                     singular_tol=singular_tol, n_missing=n_missing,
-                    items=tuple(str(_py(v)) for v in iu), reversed_items=())
+                    items=tuple(str(_py(v)) for v in iu), reversed_items=(),
+                    cluster=None if cluster is None else (cluster, cl_rows[ok], n_clusters,
+                                                          m_per))

@@ -117,6 +117,19 @@ def test_patient_coefficients_close_to_the_model_without_therapists():
     assert "icc_cluster" not in set(two.coefficients["coefficient"])
 
 
+def test_long_input_gives_the_same_fit():
+    from psychometrics.reliability import multilevel_reliability_long
+    long = data().melt(id_vars=["therapist", "patient_id", "month"], value_vars=ITEMS,
+                       var_name="item", value_name="y")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        res = multilevel_reliability_long(long, "patient_id", "month", "item", "y",
+                                          cluster="therapist")
+    wide = fitted()
+    assert_allclose(res.crossed_fit.reml_criterion, wide.crossed_fit.reml_criterion, rtol=1e-12)
+    assert_allclose(res.coefficients["value"], wide.coefficients["value"], rtol=1e-6)
+
+
 def test_summary_names_the_cluster():
     text = fitted().summary().as_text()
     assert "Clusters (therapist): 8" in text
