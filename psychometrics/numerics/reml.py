@@ -38,8 +38,9 @@ Three layers:
 Special evaluators of the same deviance (closed forms or sufficient statistics for a given
 design) subclass ``ProfiledDeviance`` and so share the optimiser and the check: the one-factor
 LMM (``multilevel._lmm.LMMCore``) and the crossed and nested random-intercept models of
-multilevel reliability (``reliability._crossed``); the ICC builds its two Z blocks (subjects,
-raters) and uses ``MultiLMMCore`` directly (``random_intercepts_core``).
+multilevel reliability (``reliability._crossed``). The ICC (two Z blocks: subjects, raters) and
+multilevel reliability with a therapist level (eight blocks) build their random-intercept
+designs and use ``MultiLMMCore`` directly (``random_intercepts_core``).
 """
 from __future__ import annotations
 

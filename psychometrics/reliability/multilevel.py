@@ -411,6 +411,11 @@ def _cluster_codes(data, cluster, id, time, items):
             "are needed to separate the cluster from the patient variance.")
     per = data.groupby(cluster, sort=True)[id].nunique()
     one = per[per == 1]
+    if len(one) == len(per):
+        raise ModelSpecificationError(
+            f"Every {cluster} has a single patient, so the {cluster} and patient components "
+            f"(and {cluster} x items and patient x items) cannot be told apart. Leave out "
+            "cluster=, or add patients.")
     if len(one):
         warnings.warn(
             f"{len(one)} {cluster}(s) have a single patient "

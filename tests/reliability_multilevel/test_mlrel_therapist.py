@@ -172,6 +172,13 @@ def test_missing_therapist_is_an_error_naming_the_row():
     assert [i.row for i in err.value.issues] == [5]
 
 
+def test_one_patient_per_therapist_everywhere_is_an_error():
+    d = _small()
+    d["therapist"] = d["Person"].map(lambda p: f"T{p}")
+    with pytest.raises(ModelSpecificationError, match="Every therapist has a single patient"):
+        _fit_small(d, cluster="therapist")
+
+
 def test_one_therapist_is_an_error():
     d = _small().assign(therapist="A")
     with pytest.raises(ModelSpecificationError, match="1 distinct value; at least 2 clusters"):
