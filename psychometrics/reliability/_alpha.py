@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..exceptions import ReliabilityWarning
 from ..numerics.itemdata import check_choice, item_data, resolve_reverse
@@ -172,6 +171,7 @@ def _response_frequencies(x: np.ndarray, names: list[str], max_categories: int =
 
 def _feldt(alpha_value: float, n_obs: float, n_var: int, level: float) -> tuple[float, float, float]:
     """``psych::alpha.ci``: Feldt's F-based interval and the implied average r."""
+    from scipy import stats  # lazy: keeps the package import light
     p = 1.0 - level
     df1 = n_obs - 1
     df2 = (n_obs - 1) * (n_var - 1)

@@ -20,7 +20,6 @@ from typing import Literal, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..exceptions import (
     ConvergenceWarning,
@@ -360,6 +359,7 @@ def _alpha_by_person(X, pid, pu) -> pd.DataFrame:
 # ------------------------------------------------------------------------ ANOVA
 def _anova(long: _Long):
     """Sequential (here: orthogonal) ANOVA of a balanced person x time x item design."""
+    from scipy import stats  # lazy: keeps the package import light
     P, T, J = long.P, long.T, long.J
     Y = np.full((P, T, J), np.nan)
     Y[long.pid, long.tid, long.iid] = long.y
