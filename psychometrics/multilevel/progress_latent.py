@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..exceptions import IdentificationError, ModelSpecificationError
 
@@ -88,6 +87,7 @@ def _fit(model: str, data: pd.DataFrame, name: str):
 def progress_latent(d: pd.DataFrame, id: str, outcome: str, ycol: str, preds: list[str],
                     prior: bool, lagk: int, sentence) -> dict:
     """Fit the latent progress models; ``d`` holds the lead column ``ycol`` (all rows)."""
+    from scipy import stats  # lazy: keeps the package import light
     names = {outcome: "y", ycol: "y_next", **{x: f"x{j + 1}" for j, x in enumerate(preds)}}
     cols = [ycol] + preds + ([outcome] if prior else [])
     sd = pd.DataFrame({"id": pd.factorize(d[id], sort=True)[0] + 1})

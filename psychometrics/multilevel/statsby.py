@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..exceptions import ModelSpecificationError
 from ..results import Summary
@@ -63,6 +62,7 @@ class StatsByResult:
 
 
 def _pairs_ci(r: pd.DataFrame, n: float, alpha: float) -> pd.DataFrame:
+    from scipy import stats  # lazy: keeps the package import light
     rows = []
     names = list(r.columns)
     z = stats.norm.ppf(1 - alpha / 2)
@@ -184,6 +184,7 @@ def statsby(data: pd.DataFrame, id, columns, alpha: float = 0.05):
 
     R: ``psych::statsBy(d[, c("patient_id", "wai_mean", "oq_total")], group = "patient_id")``.
     """
+    from scipy import stats  # lazy: keeps the package import light
     if isinstance(id, (list, tuple)):
         return _statsby_three_level(data, list(id), columns, alpha)
     cols = _as_list(columns)

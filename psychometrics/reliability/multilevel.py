@@ -20,7 +20,6 @@ from typing import Literal, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..exceptions import (
     ConvergenceWarning,
@@ -143,7 +142,7 @@ class MultilevelReliabilityResult:
         With ``cluster=``: the variance shares and the cluster-level generalizability (see
         :func:`multilevel_reliability`, Notes). ``RkRn_cluster`` needs ``nested=True``.
     alpha_by_person : DataFrame or None
-        With ``alpha=True`` (and more than 2 time points, as psych): coefficient alpha of the
+        With ``alpha_by_person=True`` (and more than 2 time points, as psych): coefficient alpha of the
         items over each person's sessions (psych's ``alpha``): ``id, raw_alpha, std_alpha,
         average_r, signal_noise, bad_cases``.
     """
@@ -460,6 +459,7 @@ def _alpha_by_person(X, pid, pu) -> pd.DataFrame:
 # ------------------------------------------------------------------------ ANOVA
 def _anova(long: _Long):
     """Sequential (here: orthogonal) ANOVA of a balanced person x time x item design."""
+    from scipy import stats  # lazy: keeps the package import light
     P, T, J = long.P, long.T, long.J
     Y = np.full((P, T, J), np.nan)
     Y[long.pid, long.tid, long.iid] = long.y
@@ -504,7 +504,7 @@ def multilevel_reliability(
     *,
     method: Literal["lmer", "aov"] = "lmer",
     nested: bool = True,
-    alpha: bool = False,
+    alpha_by_person: bool = False,
     singular_tol: float = 1e-4,
     cluster: str | None = None,
 ) -> MultilevelReliabilityResult:
@@ -530,7 +530,7 @@ def multilevel_reliability(
     nested : bool, default True
         Also fit the nested model (sessions within persons; psych's ``lme = TRUE``) for RkRn
         and Rcn.
-    alpha : bool, default False
+    alpha_by_person : bool, default False
         Also compute coefficient alpha of the items within each person (psych's
         ``alpha = TRUE``, its default; off here because it is a by-product, and persons with a
         constant item make psych print a message per person).  Needs more than 2 time points.
@@ -654,7 +654,7 @@ def multilevel_reliability(
     long, n_persons, n_times, n_missing, reversed_items, (X, pid, pu, r_idx) = _prepare(
         data, id, time, names, reverse)
     alpha_table = None
-    if alpha and n_times > 2:
+    if alpha_by_person and n_times > 2:
         alpha_table = _alpha_by_person(X, pid, pu)
         n_bad = int(alpha_table["bad_cases"].sum())
         if n_bad:

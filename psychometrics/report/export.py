@@ -23,8 +23,6 @@ import sys
 from pathlib import Path
 
 from .model import Report, Table
-from .render_docx import render_docx
-from .render_html import render_html
 
 __all__ = ["table_to_latex", "write_report", "build_manifest", "sha256"]
 
@@ -202,6 +200,10 @@ def write_report(results, report: Report, outdir: str | Path, clean: bool = True
         else:
             p.write_bytes(data)
         files[rel] = hashlib.sha256(p.read_bytes()).hexdigest()
+
+    # python-docx and jinja2 are loaded here, when a report is written, not on import
+    from .render_docx import render_docx
+    from .render_html import render_html
 
     tab_no, fig_no = report.numbered()
     for s in report.sections:

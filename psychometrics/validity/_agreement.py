@@ -5,7 +5,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
 from ..exceptions import DataValidationError
 from ..results import Summary
@@ -54,6 +53,7 @@ class KappaResult:
 
 
 def _kappa_pair(a: np.ndarray, b: np.ndarray, labels: list, w: np.ndarray | None, alpha: float):
+    from scipy import special  # lazy: keeps the package import light
     k = len(labels)
     ia = pd.Categorical(a, categories=labels).codes
     ib = pd.Categorical(b, categories=labels).codes

@@ -5,7 +5,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
 
 from ..exceptions import DataValidationError
 from ..results import Summary
@@ -127,6 +126,7 @@ def corr_test(x, y=None, method: str = "pearson", adjust: str = "holm", alpha: f
     k-th smallest ``|z|`` gets the normal quantile ``1 - alpha / (2 k)``; otherwise every
     pair gets ``1 - alpha / (2 m)`` for m pairs.
     """
+    from scipy import special, stats  # lazy: keeps the package import light
     if method not in _METHODS:
         raise DataValidationError(f"method= must be one of {', '.join(_METHODS)}; got {method!r}.")
     if adjust not in _ADJUST:
