@@ -426,8 +426,9 @@ class MultiLMMCore(ProfiledDeviance):
     diagonal element of a term's ``T`` is ``r == c`` and a column flip stays inside its term.
     """
 
-    def __init__(self, y, X, terms, prefer_block: bool = False):
+    def __init__(self, y, X, terms, prefer_block: bool = False, analytic_grad: bool = False):
         self._prefer_block = bool(prefer_block)
+        self._analytic_grad_opt = bool(analytic_grad)
         self.n, self.p = X.shape
         self.terms = terms                      # dicts: Zt (n x q), codes, G, q, off, col0, tpos
         self.Q = int(sum(t["G"] * t["q"] for t in terms))
@@ -467,6 +468,10 @@ class MultiLMMCore(ProfiledDeviance):
         self.Xty = X.T @ y
         self.yty = float(y @ y)
         self._setup_block()
+        # analytic gradient (``_analytic_grad``): scalar terms, A dense or on the block path
+        self._analytic = self._analytic_grad_opt and all(t["q"] == 1 for t in terms) \
+            and (self._block or self.dense)
+        self._col_term = np.concatenate([np.full(t["G"], i) for i, t in enumerate(terms)])
         colsq = np.zeros(self.q)
         for t in terms:
             colsq[t["off"]:t["off"] + t["q"]] = np.einsum("ij,ij->j", t["Zt"], t["Zt"])
@@ -662,8 +667,97 @@ class MultiLMMCore(ProfiledDeviance):
             out["u"] = u
             out["b"] = lam * u if Lam is None else np.asarray(Lam @ u).ravel()
         if grad:
-            out["grad"] = self._fd_grad(theta, reml, sigma)
+            if self._analytic and sigma is None:
+                u = Sy - SX @ beta
+                out["grad"] = self._analytic_grad(theta, reml, out, SX, u)
+            else:
+                out["grad"] = self._fd_grad(theta, reml, sigma)
         return out
+
+    #: below this relative sd a component's derivative is differenced (cancellation in 1 - A^-1)
+    ANALYTIC_MIN_THETA = 1e-3
+
+    def _diag_Ainv(self, theta):
+        """Diagonal of A^-1 (dense path), or on the block path the diagonal of its second
+        block and the trace of its first block (Schur complement; see ``_setup_block``)."""
+        th = np.asarray(theta, dtype=float)
+        if not self._block:
+            Ld = np.zeros((self.Q, self.Q))
+            Ld[self._lam_rows, self._lam_cols] = th[self._lam_idx]
+            A = Ld.T @ self.ZtZ @ Ld
+            A[np.diag_indices_from(A)] += 1.0
+            cf = sla.cho_factor(A, lower=True, check_finite=False)
+            return np.diag(sla.cho_solve(cf, np.eye(self.Q), check_finite=False)), None
+        lam = th[self._lam_idx_by_col]
+        G1 = self._G1
+        Q2 = self.Q - G1
+        l1, l2 = lam[:G1], lam[G1:]
+        a1 = 1.0 + l1 * l1 * self._d1
+        w, w2 = l1 * l1 / a1, l1 * l1 / (a1 * a1)
+
+        def BtWB(weights):
+            if self._B_dense:
+                return (self._Bd * weights[:, None]).T @ self._Bd
+            if self._S_diag:
+                return np.bincount(self._pk1, weights=self._pv * weights[self._pr],
+                                   minlength=Q2)
+            return np.bincount(self._pk, weights=self._pv * weights[self._pr],
+                               minlength=Q2 * Q2).reshape(Q2, Q2)
+        if not self._B_dense and self._S_diag:
+            sd = (np.diag(self._A22) - BtWB(w)) * l2 * l2 + 1.0
+            tr1 = float(np.sum(1.0 / a1) + np.sum(BtWB(w2) * l2 * l2 / sd))
+            return 1.0 / sd, tr1
+        S = (self._A22 - BtWB(w)) * np.outer(l2, l2)
+        S[np.diag_indices_from(S)] += 1.0
+        cf = sla.cho_factor(S, lower=True, check_finite=False)
+        Sinv = sla.cho_solve(cf, np.eye(Q2), check_finite=False)
+        M2 = BtWB(w2) * np.outer(l2, l2)
+        tr1 = float(np.sum(1.0 / a1) + np.sum(Sinv * M2))
+        return np.diag(Sinv), tr1
+
+    def _analytic_grad(self, theta, reml, ev, SX, u):
+        """Gradient of the profiled deviance for scalar terms (Lambda diagonal).
+
+        With V = I + sum_k rho_k Z_k Z_k' (rho_k = theta_k^2), P = V^-1 - V^-1 X C^-1 X'V^-1
+        (REML; ML: V^-1) and the penalised RSS r'V^-1 r::
+
+            d dev / d rho_k = tr(Z_k'P Z_k) - m/pwrss |Z_k'V^-1 r|^2
+
+        and, for theta_k != 0, Z_j'V^-1 Z_j = (1 - (A^-1)_jj) / theta_k^2,
+        Z_j'V^-1 X = (A^-1 Lambda Z'X)_j / theta_k and Z_j'V^-1 r = u_j / theta_k (u: the
+        spherical modes), for every column j of term k, so
+        d dev / d theta_k = 2 / theta_k [sum_j (1 - A^-1_jj) - (REML) sum_j SX_j C^-1 SX_j'
+        - m/pwrss sum_j u_j^2]. Components with theta_k = 0 have derivative 0 (the deviance is
+        even in theta_k); small ones (< ``ANALYTIC_MIN_THETA``) are differenced."""
+        th = np.asarray(theta, dtype=float)
+        k = self.ntheta
+        m = self.n - self.p if reml else self.n
+        fac = m / ev["pwrss"]
+        ct = self._col_term
+        g = np.zeros(k)
+        big = np.abs(th) >= self.ANALYTIC_MIN_THETA
+        if big.any():
+            dA, tr1 = self._diag_Ainv(th)
+            one_minus = np.bincount(ct, weights=1.0 - np.r_[np.zeros(self._G1), dA]
+                                    if tr1 is not None else 1.0 - dA, minlength=k)
+            if tr1 is not None:               # the first term's trace from the Schur complement
+                one_minus[0] = self.terms[0]["G"] - tr1
+            usq = np.bincount(ct, weights=u * u, minlength=k)
+            br = one_minus - fac * usq
+            if reml:
+                Cinv = np.linalg.inv(ev["C"])
+                br -= np.bincount(ct, weights=np.einsum("ij,jk,ik->i", SX, Cinv, SX),
+                                  minlength=k)
+            g[big] = 2.0 * br[big] / th[big]
+        small = (~big) & (th != 0.0)
+        if small.any():
+            f = lambda t: self.evaluate(t, reml)["dev"]  # noqa: E731
+            for j in np.flatnonzero(small):
+                h = 1e-5 * max(abs(th[j]), 0.1)
+                e = np.zeros(k)
+                e[j] = h
+                g[j] = (f(th + e) - f(th - e)) / (2 * h)
+        return g
 
     def _fixed_sigma_dev(self, theta, reml, sigma):
         ev = self.evaluate(theta, reml)
@@ -692,7 +786,10 @@ class MultiLMMCore(ProfiledDeviance):
 
     def _num_hessian_x(self, x, reml, sc, h=1e-3, free=None):
         """Second differences of the deviance itself (x-space, on ``free`` coordinates); the
-        gradient is already a difference quotient, so differencing it would amplify noise."""
+        gradient is already a difference quotient, so differencing it would amplify noise.
+        With the analytic gradient: differences of the gradient, as the base class."""
+        if self._analytic:
+            return ProfiledDeviance._num_hessian_x(self, x, reml, sc, free=free)
         idx = np.arange(self.ntheta) if free is None else np.flatnonzero(free)
         f = lambda z: self.deviance(z * sc, reml)  # noqa: E731
         f0 = f(x)
@@ -728,4 +825,4 @@ def random_intercepts_core(y, X, codes) -> MultiLMMCore:
                       "q": 1, "off": off, "col0": col0, "tpos": [(0, 0)]})
         off += 1
         col0 += G
-    return MultiLMMCore(y, X, terms, prefer_block=True)
+    return MultiLMMCore(y, X, terms, prefer_block=True, analytic_grad=True)
