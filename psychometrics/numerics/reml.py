@@ -613,6 +613,7 @@ class MultiLMMCore(ProfiledDeviance):
         except np.linalg.LinAlgError:
             return None, None, Lam
         ld = float(np.sum(np.log(a1)) + 2.0 * np.sum(np.log(np.diag(cf[0]))))
+        self._last_schur = (np.array(theta, dtype=float), cf)     # reused by _diag_Ainv
         if self._B_dense:
             def Bmul(x):          # Bs @ x with Bs = diag(l1) B diag(l2)
                 return l1[:, None] * (self._Bd @ (l2[:, None] * x))
@@ -707,10 +708,18 @@ class MultiLMMCore(ProfiledDeviance):
             sd = (np.diag(self._A22) - BtWB(w)) * l2 * l2 + 1.0
             tr1 = float(np.sum(1.0 / a1) + np.sum(BtWB(w2) * l2 * l2 / sd))
             return 1.0 / sd, tr1
-        S = (self._A22 - BtWB(w)) * np.outer(l2, l2)
-        S[np.diag_indices_from(S)] += 1.0
-        cf = sla.cho_factor(S, lower=True, check_finite=False)
-        Sinv = sla.cho_solve(cf, np.eye(Q2), check_finite=False)
+        last = getattr(self, "_last_schur", None)
+        if last is not None and np.array_equal(last[0], th):
+            cf = last[1]                      # the factor of this evaluation (_factor_block)
+        else:
+            S = (self._A22 - BtWB(w)) * np.outer(l2, l2)
+            S[np.diag_indices_from(S)] += 1.0
+            cf = sla.cho_factor(S, lower=True, check_finite=False)
+        Sinv, info = sla.lapack.dpotri(cf[0], lower=1)
+        if info != 0:  # pragma: no cover - S is positive definite (it was factored)
+            Sinv = sla.cho_solve(cf, np.eye(Q2), check_finite=False)
+        else:
+            Sinv = np.tril(Sinv) + np.tril(Sinv, -1).T
         M2 = BtWB(w2) * np.outer(l2, l2)
         tr1 = float(np.sum(1.0 / a1) + np.sum(Sinv * M2))
         return np.diag(Sinv), tr1
