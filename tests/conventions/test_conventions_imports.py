@@ -24,10 +24,6 @@ ROOT = Path(psychometrics.__file__).resolve().parent
 
 # module cycles still to be removed, each by an item of issue 13 that owns those files
 KNOWN_CYCLES = {
-    # "estimators behind one seam in sem": api.fit dispatches to ordinal and ordinal_mg,
-    # which refit by ML
-    frozenset({"psychometrics.sem.api", "psychometrics.sem.ordinal",
-               "psychometrics.sem.ordinal_mg"}),
     # "one REML core": mixed() dispatches to glmm/_multi, which reuse mixed's helpers
     frozenset({"psychometrics.multilevel._glmm_multi", "psychometrics.multilevel._intervals",
                "psychometrics.multilevel._multi",
