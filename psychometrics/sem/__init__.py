@@ -7,7 +7,9 @@ Pipeline (one module per step): :mod:`.syntax` (model text -> statements) ->
 :mod:`.results` (immutable result). :mod:`.invariance` compares nested
 multi-group models (score tests, partial invariance). Ordinal indicators (WLSMV/DWLS) are
 in :mod:`.ordinal` (one group) and :mod:`.ordinal_mg` (groups, occasions; Wu & Estabrook),
-two-level models in :mod:`.twolevel`.
+two-level models in :mod:`.twolevel`. :func:`fit` (:mod:`.api`) only checks the options,
+builds a :class:`~.estimator.FitSpec` and dispatches to the ``estimate(spec)`` of the
+estimator registered in ``api.ESTIMATORS`` (the ML family is :mod:`.ml`).
 """
 from __future__ import annotations
 
