@@ -73,10 +73,12 @@ def estimate(spec: FitSpec) -> SEMResult:
     orthogonal, meanstructure, information = spec.orthogonal, spec.meanstructure, spec.information
     fixed_x, missing, max_iter = spec.fixed_x, spec.missing, spec.max_iter
     sample_cov, sample_nobs, sample_mean = spec.sample_cov, spec.sample_nobs, spec.sample_mean
-    sample_cov_rescale, estimator, se_type = spec.sample_cov_rescale, spec.estimator, spec.se or "standard"
+    sample_cov_rescale, estimator = spec.sample_cov_rescale, spec.estimator
+    se_type = spec.se or "standard"
     test, likelihood, wishart = spec.test, spec.likelihood, spec.likelihood == "wishart"
     int_ov_free, int_lv_free = spec.int_ov_free, spec.int_lv_free
-    bootstrap, seed, n_jobs, boot_ci_type = spec.bootstrap, spec.seed, spec.n_jobs, spec.boot_ci_type
+    bootstrap, seed, n_jobs = spec.bootstrap, spec.seed, spec.n_jobs
+    boot_ci_type = spec.boot_ci_type
     t0 = time.perf_counter()
     _validate_options(estimator, information, max_iter)
     estimator = estimator.upper()
