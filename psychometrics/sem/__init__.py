@@ -21,7 +21,7 @@ from .growth import GrowthResult, growth, growth_trajectory, plot_trajectory, sc
 from .instrument_model import cfa_model
 from .invariance import invariance, lrt, partial_invariance, score_test
 from .reliability import ave, comp_rel_sem, reliability
-from .results import SEMResult, Summary
+from .results import SEMResult, SEMResultBase, Summary
 from .syntax import parse_model
 
 # Loaded on first use, so that ``import psychometrics.sem`` stays light (scipy.stats and
@@ -34,6 +34,7 @@ _LAZY = {
 }
 
 __all__ = ["fit", "invariance", "lrt", "cfa_model", "reliability", "comp_rel_sem", "ave", "SEMResult",
+           "SEMResultBase",
            "Summary", "parse_model", "fit_twolevel", "lrt_twolevel", "TwoLevelResult",
            "twolevel_reliability", "OrdinalSEMResult", "ordinal_omega", "growth", "scale_growth",
            "GrowthResult", "growth_trajectory", "plot_trajectory", "score_test",

@@ -183,6 +183,7 @@ def test_every_result_shares_the_base():
     from psychometrics.sem.twolevel_results import TwoLevelResult
     shared = {"model", "estimates", "fit_measures", "n_obs", "converged", "iterations",
               "options", "warnings", "timing"}
+    assert sem.SEMResultBase is SEMResultBase and "SEMResultBase" in sem.__all__
     for cls in (sem.SEMResult, OrdinalSEMResult, OrdinalMGResult, TwoLevelResult):
         assert issubclass(cls, SEMResultBase)
         assert dataclasses.is_dataclass(cls) and cls.__dataclass_params__.frozen
