@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -68,72 +69,20 @@ def param_names(pt, npar: int, ngroups: int) -> list[str]:
 def estimate(spec: FitSpec) -> SEMResult:
     """Fit ``spec`` with an estimator of the ML family (see :func:`psychometrics.sem.fit`
     for the options); returns a :class:`~.results.SEMResult`."""
+    t0 = time.perf_counter()
+    spec = _resolved(spec)
     model, data, group = spec.model, spec.data, spec.group
     group_equal, group_partial, std_lv = spec.group_equal, spec.group_partial, spec.std_lv
-    orthogonal, meanstructure, information = spec.orthogonal, spec.meanstructure, spec.information
-    fixed_x, missing, max_iter = spec.fixed_x, spec.missing, spec.max_iter
-    sample_cov, sample_nobs, sample_mean = spec.sample_cov, spec.sample_nobs, spec.sample_mean
-    sample_cov_rescale, estimator = spec.sample_cov_rescale, spec.estimator
-    se_type = spec.se or "standard"
-    test, likelihood, wishart = spec.test, spec.likelihood, spec.likelihood == "wishart"
-    int_ov_free, int_lv_free = spec.int_ov_free, spec.int_lv_free
-    bootstrap, seed, n_jobs = spec.bootstrap, spec.seed, spec.n_jobs
-    boot_ci_type = spec.boot_ci_type
-    t0 = time.perf_counter()
-    _validate_options(estimator, information, max_iter)
-    estimator = estimator.upper()
-    if missing == "fiml":
-        missing = "ml"
-    fiml = missing in ("ml", "ml.x") and data is not None
-    if information is None:
-        information = "observed" if (estimator == "MLR" or fiml) else "expected"
-    if estimator in ("MLR", "MLM", "MLMV") and data is None:
-        raise ModelSpecificationError(f"estimator={estimator!r} needs raw 'data' (casewise "
-                                      f"scores / fourth moments), not 'sample_cov'.")
-    if estimator in ("MLM", "MLMV") and fiml:
-        raise ModelSpecificationError(
-            f"estimator={estimator!r} needs complete data (as lavaan); use missing='listwise' "
-            f"or estimator='MLR' with missing='ml'.")
-    if wishart and (fiml or estimator == "MLR"):
-        raise ModelSpecificationError(
-            "likelihood='wishart' is available with estimator='ML' and complete data "
-            "(missing='listwise') only.")
+    meanstructure, information, fixed_x = spec.meanstructure, spec.information, spec.fixed_x
+    estimator, se_type, test, max_iter = spec.estimator, spec.se, spec.test, spec.max_iter
+    wishart, fiml = spec.likelihood == "wishart", spec.missing != "listwise"
     ls_est = estimator in ("ULS", "GLS", "WLS")
-    if fixed_x is None:
-        fixed_x = not ls_est     # lavaan: fixed.x = FALSE by default for ULS/GLS/WLS
-    if ls_est and (fiml or se_type == "bootstrap" or test != "standard" or wishart):
-        raise ModelSpecificationError(
-            f"estimator={estimator!r} is available with complete data, se='standard' and "
-            f"test='standard' only.")
-    if estimator == "WLS" and data is None:
-        raise ModelSpecificationError("estimator='WLS' needs raw 'data' (fourth moments).")
-    if ls_est:
-        information = "expected"
-    if sample_cov_rescale is None:
-        # lavaan: rescale only for the normal likelihood of ML
-        sample_cov_rescale = not (wishart or ls_est)
+    orthogonal, int_ov_free, int_lv_free = spec.orthogonal, spec.int_ov_free, spec.int_lv_free
+    bootstrap, seed, n_jobs, sample_mean = spec.bootstrap, spec.seed, spec.n_jobs, spec.sample_mean
     parsed = parse_model(model)
     pre_names = variable_names(parsed.statements)
     ov = list(pre_names.ov)
-    if data is not None:
-        ss = from_data(data, ov, group, missing=missing if fiml else "listwise",
-                       x_vars=pre_names.ov_x if fixed_x else ())
-    elif sample_cov is not None:
-        if sample_nobs is None:
-            raise ModelSpecificationError("'sample_nobs' is required with 'sample_cov'.")
-        if group is not None:
-            raise ModelSpecificationError("'group' needs raw data; give lists of sample_cov / "
-                                          "sample_nobs for several groups instead.")
-        ng = len(sample_cov) if isinstance(sample_cov, (list, tuple)) else 1
-        ss = from_moments(sample_cov, sample_nobs, ov, sample_mean, sample_cov_rescale,
-                          tuple(range(1, ng + 1)) if ng > 1 else ())
-    else:
-        raise ModelSpecificationError("Give raw 'data' or 'sample_cov' with 'sample_nobs'.")
-    if (wishart or ls_est) and data is not None:
-        # lavaan likelihood = "wishart" and the LS estimators: covariance with divisor N - 1
-        from dataclasses import replace as _replace
-        ss = _replace(ss, cov=tuple(S * n / (n - 1) for S, n in zip(ss.cov, ss.nobs)),
-                      cache={})
+    ss = _sample_stats(spec, pre_names, ls_est)
     ngroups = ss.ngroups
     has_int = any(s.op == "~1" for s in parsed.statements)
     if meanstructure is None:
@@ -194,8 +143,7 @@ def estimate(spec: FitSpec) -> SEMResult:
         df = ndat - pt.npar + (int(np.linalg.matrix_rank(H_eq)) if H_eq.shape[0] else 0)
     theta = opt.theta
     pnames = param_names(pt, pt.npar, ngroups)
-    vcov = None
-    rob = None
+    vcov = rob = sb = None
     if not opt.converged and cs is None and not ls_est and se_type != "none":
         # a model that is not identified wanders along a ridge and never converges: say
         # which parameters are not identified (lavaan: the information matrix cannot be
@@ -231,6 +179,7 @@ def estimate(spec: FitSpec) -> SEMResult:
         elif estimator in ("MLM", "MLMV"):
             from .robust_sb import sb_parts
             vcov, sb_t1, sb_t2, _ = sb_parts(prob, theta, df)
+            sb = (sb_t1, sb_t2)
     boot = boot_bs = None
     if opt.converged and (se_type == "bootstrap" or test == "bollen.stine"):
         from .bootstrap import run_bootstrap
@@ -260,6 +209,105 @@ def estimate(spec: FitSpec) -> SEMResult:
     warn_list += _check_solution(prob, values)
 
     # ---------------------------------------------------------------- estimates table
+    tab, se_reason = _estimates_table(prob, theta, values, vcov, defs, boot, opt, se_type,
+                                      spec.boot_ci_type)
+
+    # ---------------------------------------------------------------- moments and fit
+    S_d, m_d, Sig_d, mu_d, Sig_l, mu_l = _moments(rep, ss, values, meanstructure, ov)
+    fm = _fit_measures(spec, opt, prob, theta, ss, meanstructure, ndat, df, Sig_l, mu_l, rob,
+                       vcov, sb, boot_bs)
+    chisq_g = tuple(float(2 * n * f) for n, f in zip(ss.nobs, _group_fmin(prob, theta))) \
+        if not ls_est else ()
+    vc = None if vcov is None else pd.DataFrame(vcov, index=pnames, columns=pnames)
+    options = _options_record(spec, pt, opt, meanstructure, boot, boot_bs)
+    return SEMResult(
+        model=model, estimates=tab, fit_measures=frozen_mapping(fm), converged=opt.converged,
+        iterations=opt.iterations, optimizer_message=opt.message, n_obs=ss.nobs,
+        group_labels=ss.group_labels, sample_cov=frozen_mapping(S_d), sample_mean=frozen_mapping(m_d),
+        implied_cov=frozen_mapping(Sig_d), implied_mean=frozen_mapping(mu_d), vcov=vc,
+        options=frozen_mapping(options), warnings=tuple(warn_list), chisq_by_group=chisq_g,
+        se_reason=se_reason,
+        timing=time.perf_counter() - t0, parameter_table=pt.table.copy(), cases=ss.cases,
+        bootstrap=boot, bootstrap_test=boot_bs, _problem=prob,
+        _theta=theta, _defs=defs)
+
+
+def _resolved(spec: FitSpec) -> FitSpec:
+    """``spec`` with the options of the ML family checked and lavaan's defaults filled in
+    (estimator in upper case, ``missing`` "ml"/"ml.x" for FIML or else "listwise",
+    ``information``, ``fixed_x``, ``sample_cov_rescale``, ``se``)."""
+    data, estimator, information = spec.data, spec.estimator, spec.information
+    missing, fixed_x, sample_cov_rescale = spec.missing, spec.fixed_x, spec.sample_cov_rescale
+    se_type, test, wishart = spec.se or "standard", spec.test, spec.likelihood == "wishart"
+    _validate_options(estimator, information, spec.max_iter)
+    estimator = estimator.upper()
+    if missing == "fiml":
+        missing = "ml"
+    fiml = missing in ("ml", "ml.x") and data is not None
+    if information is None:
+        information = "observed" if (estimator == "MLR" or fiml) else "expected"
+    if estimator in ("MLR", "MLM", "MLMV") and data is None:
+        raise ModelSpecificationError(f"estimator={estimator!r} needs raw 'data' (casewise "
+                                      f"scores / fourth moments), not 'sample_cov'.")
+    if estimator in ("MLM", "MLMV") and fiml:
+        raise ModelSpecificationError(
+            f"estimator={estimator!r} needs complete data (as lavaan); use missing='listwise' "
+            f"or estimator='MLR' with missing='ml'.")
+    if wishart and (fiml or estimator == "MLR"):
+        raise ModelSpecificationError(
+            "likelihood='wishart' is available with estimator='ML' and complete data "
+            "(missing='listwise') only.")
+    ls_est = estimator in ("ULS", "GLS", "WLS")
+    if fixed_x is None:
+        fixed_x = not ls_est     # lavaan: fixed.x = FALSE by default for ULS/GLS/WLS
+    if ls_est and (fiml or se_type == "bootstrap" or test != "standard" or wishart):
+        raise ModelSpecificationError(
+            f"estimator={estimator!r} is available with complete data, se='standard' and "
+            f"test='standard' only.")
+    if estimator == "WLS" and data is None:
+        raise ModelSpecificationError("estimator='WLS' needs raw 'data' (fourth moments).")
+    if ls_est:
+        information = "expected"
+    if sample_cov_rescale is None:
+        # lavaan: rescale only for the normal likelihood of ML
+        sample_cov_rescale = not (wishart or ls_est)
+    return replace(spec, estimator=estimator, information=information,
+                   missing=missing if fiml else "listwise", fixed_x=fixed_x,
+                   sample_cov_rescale=sample_cov_rescale, se=se_type)
+
+
+def _sample_stats(spec: FitSpec, pre_names, ls_est: bool):
+    """Per-group N, means and covariances of the raw data or of the given moments (lavaan
+    likelihood = "wishart" and the LS estimators: covariance with divisor N - 1)."""
+    data, group, fixed_x, missing = spec.data, spec.group, spec.fixed_x, spec.missing
+    sample_cov, sample_nobs, sample_mean = spec.sample_cov, spec.sample_nobs, spec.sample_mean
+    sample_cov_rescale, wishart = spec.sample_cov_rescale, spec.likelihood == "wishart"
+    ov = list(pre_names.ov)
+    if data is not None:
+        ss = from_data(data, ov, group, missing=missing,
+                       x_vars=pre_names.ov_x if fixed_x else ())
+    elif sample_cov is not None:
+        if sample_nobs is None:
+            raise ModelSpecificationError("'sample_nobs' is required with 'sample_cov'.")
+        if group is not None:
+            raise ModelSpecificationError("'group' needs raw data; give lists of sample_cov / "
+                                          "sample_nobs for several groups instead.")
+        ng = len(sample_cov) if isinstance(sample_cov, (list, tuple)) else 1
+        ss = from_moments(sample_cov, sample_nobs, ov, sample_mean, sample_cov_rescale,
+                          tuple(range(1, ng + 1)) if ng > 1 else ())
+    else:
+        raise ModelSpecificationError("Give raw 'data' or 'sample_cov' with 'sample_nobs'.")
+    if (wishart or ls_est) and data is not None:
+        # lavaan likelihood = "wishart" and the LS estimators: covariance with divisor N - 1
+        ss = replace(ss, cov=tuple(S * n / (n - 1) for S, n in zip(ss.cov, ss.nobs)),
+                      cache={})
+    return ss
+
+
+def _estimates_table(prob, theta, values, vcov, defs, boot, opt, se_type, boot_ci_type):
+    """lavaan ``parameterEstimates`` + ``standardizedSolution``: one row per parameter and
+    ``:=`` definition; returns the table and why the SEs are NaN ("" when computed)."""
+    pt = prob.pt
     par = np.asarray(pt.c("par"))
     free = par >= 0
     est = values.copy()
@@ -298,9 +346,11 @@ def estimate(spec: FitSpec) -> SEMResult:
                 std_lv=standardized_values(prob, theta, defs, "std.lv").real,
                 std_all=standardized_values(prob, theta, defs, "std.all").real,
                 free=np.array(free_col, dtype=bool))
-    tab = pd.DataFrame(cols)
+    return pd.DataFrame(cols), se_reason
 
-    # ---------------------------------------------------------------- moments and fit
+
+def _moments(rep, ss, values, meanstructure, ov):
+    """Sample and model-implied moments: dicts by group label and lists by group."""
     keys = list(ss.group_labels) if ss.group_labels else [1]
     S_d, m_d, Sig_d, mu_d = {}, {}, {}, {}
     Sig_l, mu_l = [], []
@@ -313,6 +363,17 @@ def estimate(spec: FitSpec) -> SEMResult:
         m_d[key] = pd.Series(ss.mean[g], index=ov)
         Sig_d[key] = pd.DataFrame(Sigma, index=ov, columns=ov)
         mu_d[key] = pd.Series(mu if meanstructure else ss.mean[g], index=ov)
+    return S_d, m_d, Sig_d, mu_d, Sig_l, mu_l
+
+
+def _fit_measures(spec: FitSpec, opt, prob, theta, ss, meanstructure, ndat, df, Sig_l, mu_l,
+                  rob, vcov, sb, boot_bs) -> dict:
+    """The statistics of the ML family (chi-square with its N, baseline, scaling factors)
+    passed to :mod:`.fit_measures`."""
+    pt, estimator, fixed_x = prob.pt, spec.estimator, spec.fixed_x
+    information, wishart = spec.information, spec.likelihood == "wishart"
+    ls_est, ngroups = estimator in ("ULS", "GLS", "WLS"), ss.ngroups
+    sb_t1, sb_t2 = sb if sb is not None else (None, None)
     fm = {}
     if opt.converged or np.isfinite(opt.fmin):
         xb, dfb = _baseline(ss, pt, meanstructure, fixed_x, ndat)
@@ -395,14 +456,17 @@ def estimate(spec: FitSpec) -> SEMResult:
         fm["bollen_stine_pvalue"] = float(np.sum(boot_bs.chisq > fm["chisq"]) /
                                           max(boot_bs.n_successful, 1))
         fm["bootstrap_successful"] = float(boot_bs.n_successful)
-    chisq_g = tuple(float(2 * n * f) for n, f in zip(ss.nobs, _group_fmin(prob, theta))) \
-        if not ls_est else ()
-    vc = None if vcov is None else pd.DataFrame(vcov, index=pnames, columns=pnames)
-    options = dict(estimator=estimator, information=information, std_lv=std_lv,
-                   orthogonal=orthogonal, missing=missing if fiml else "listwise",
-                   meanstructure=meanstructure, fixed_x=fixed_x, group=group,
+    return fm
+
+
+def _options_record(spec: FitSpec, pt, opt, meanstructure, boot, boot_bs) -> dict:
+    """The options used, lavaan's names (``lavInspect(fit, "options")``)."""
+    estimator, se_type, test = spec.estimator, spec.se, spec.test
+    options = dict(estimator=estimator, information=spec.information, std_lv=spec.std_lv,
+                   orthogonal=spec.orthogonal, missing=spec.missing,
+                   meanstructure=meanstructure, fixed_x=spec.fixed_x, group=spec.group,
                    group_equal=tuple(pt.options["group_equal"]),
-                   group_partial=tuple(group_partial or ()), likelihood=likelihood,
+                   group_partial=tuple(spec.group_partial or ()), likelihood=spec.likelihood,
                    se=("none" if (not opt.converged or se_type == "none") else
                        "bootstrap" if se_type == "bootstrap" else
                        "robust.huber.white" if estimator == "MLR" else
@@ -410,21 +474,11 @@ def estimate(spec: FitSpec) -> SEMResult:
                    test=({"MLR": "yuan.bentler.mplus", "MLM": "satorra.bentler",
                           "MLMV": "scaled.shifted"}.get(estimator, "standard"))
                    + (", bollen.stine" if test == "bollen.stine" else ""),
-                   bootstrap=bootstrap if (boot or boot_bs) else None,
-                   seed=seed if (boot or boot_bs) else None,
-                   boot_ci_type=boot_ci_type if boot else None,
-                   int_ov_free=int_ov_free, int_lv_free=int_lv_free)
-    return SEMResult(
-        model=model, estimates=tab, fit_measures=frozen_mapping(fm), converged=opt.converged,
-        iterations=opt.iterations, optimizer_message=opt.message, n_obs=ss.nobs,
-        group_labels=ss.group_labels, sample_cov=frozen_mapping(S_d), sample_mean=frozen_mapping(m_d),
-        implied_cov=frozen_mapping(Sig_d), implied_mean=frozen_mapping(mu_d), vcov=vc,
-        options=frozen_mapping(options), warnings=tuple(warn_list), chisq_by_group=chisq_g,
-        se_reason=se_reason,
-        timing=time.perf_counter() - t0, parameter_table=pt.table.copy(), cases=ss.cases,
-        bootstrap=boot, bootstrap_test=boot_bs, _problem=prob,
-        _theta=theta, _defs=defs)
-
+                   bootstrap=spec.bootstrap if (boot or boot_bs) else None,
+                   seed=spec.seed if (boot or boot_bs) else None,
+                   boot_ci_type=spec.boot_ci_type if boot else None,
+                   int_ov_free=spec.int_ov_free, int_lv_free=spec.int_lv_free)
+    return options
 
 
 def growth_factors(parsed) -> list[str]:
