@@ -65,12 +65,11 @@ def kind_of(spec: FitSpec) -> str:
 def estimator_for(kind: str, estimator: str) -> Estimator:
     """The ``estimate`` function registered for ``kind`` and ``estimator`` (any case)."""
     modules = ESTIMATORS[kind]
-    name = estimator.upper() if isinstance(estimator, str) else estimator
-    if name not in modules:
+    if not isinstance(estimator, str) or estimator.upper() not in modules:
         raise ModelSpecificationError(
             f"The 'estimator' argument must be one of {', '.join(map(repr, modules))}"
             f"{_KIND_HINT[kind]}; got {estimator!r}.")
-    return importlib.import_module(modules[name]).estimate
+    return importlib.import_module(modules[estimator.upper()]).estimate
 
 
 def dispatch(spec: FitSpec) -> SEMResultBase:

@@ -155,6 +155,7 @@ def test_twolevel_estimate_equals_fit_twolevel():
     (dict(estimator="WLSMV"), r"'estimator'.*'ML', 'MLR'.*ordered=, then 'WLSMV'"),
     (dict(estimator="mlx"), r"'estimator'.*got 'mlx'"),
     (dict(estimator=3), r"'estimator'.*got 3"),
+    (dict(estimator=["ML"]), r"'estimator'.*got \['ML'\]"),
     (dict(estimator="MLR", ordered=True), r"'estimator'.*'WLSMV', 'DWLS' with ordered"),
 ])
 def test_estimator_outside_the_registry_is_named(kwargs, match, hs):
