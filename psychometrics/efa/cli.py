@@ -112,7 +112,8 @@ def _data(args) -> pd.DataFrame:
 def _fit_args(p: argparse.ArgumentParser, default_factors: int | None = None) -> None:
     p.add_argument("--factors", "-k", type=int, required=default_factors is None,
                    default=default_factors, help="Number of factors.")
-    p.add_argument("--method", default="minres", choices=["minres", "ml", "pa", "pc"])
+    p.add_argument("--method", default="minres",
+                   choices=["minres", "ml", "wls", "gls", "pa", "pc"])
     p.add_argument("--rotation", default="oblimin")
 
 
