@@ -370,11 +370,20 @@ def extract(r: np.ndarray, n_factors: int, method: str = "minres", *,
             converged = False
         if other is not None:
             psi_new, f_new, f_old, ok = other
-            note = (f"psych's {method} solution (objective {f_old:.6g}, "
-                    f"{int(np.sum(psi <= 0.005 + 1e-9))} uniqueness(es) at the bound 0.005) is a "
-                    f"local optimum; a restart found objective {f_new:.6g} "
-                    f"({int(np.sum(psi_new <= 0.005 + 1e-9))} at the bound), which is returned "
-                    f"(psych::fa returns the first; factanal's start values reach the second).")
+            at_old = int(np.sum(psi <= 0.005 + 1e-9))
+            at_new = int(np.sum(psi_new <= 0.005 + 1e-9))
+            if method in ("wls", "gls"):
+                note = (f"psych's {method} solution ({method} criterion {f_old:.6g}, {at_old} "
+                        f"uniqueness(es) at the bound 0.005) is not the minimum: the minimum "
+                        f"reached from it is {f_pol:.6g}, and a restart found {f_new:.6g} "
+                        f"({at_new} at the bound), which is returned (psych::fa returns the "
+                        f"first).")
+            else:
+                note = (f"psych's {method} solution (objective {f_old:.6g}, {at_old} "
+                        f"uniqueness(es) at the bound 0.005) is a local optimum; a restart "
+                        f"found objective {f_new:.6g} ({at_new} at the bound), which is "
+                        f"returned (psych::fa returns the first; factanal's start values "
+                        f"reach the second).")
             warnings.warn(note, ConvergenceWarning, stacklevel=3)
             psi, msg, converged = psi_new, msg + "; " + note, ok
     L = loadings(r, psi, n_factors)

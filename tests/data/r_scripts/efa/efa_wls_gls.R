@@ -68,9 +68,32 @@ optims <- lapply(names(optim_calls), function(k) {
     a[[2]], a[[3]], c(hs = "H", bfi = "X", bfi5 = "X[, 1:5]")[[sub("_.*", "", k)]]))
 })
 names(optims) <- names(optim_calls)
+## a correlation matrix (8 variables, n = 300, simulated; tests/efa/test_efa_wls_gls.py) on
+## which psych's wls and gls points are far above a minimum reached from other starts:
+## psych's fa, and an independent search with psych's own criterion (fit.residuals) and
+## optim's finite-difference gradient from factanal's start and from uniquenesses 0.5
+RL <- as.matrix(read.csv("tests/data/datasets/efa_wls_local_optimum_cor.csv"))
+rownames(RL) <- colnames(RL)
+local_psych <- lapply(c(wls = "wls", gls = "gls"), function(fm) {
+  f <- fa(RL, nfactors = 3, n.obs = 300, fm = fm, rotate = "none")
+  list(call = sprintf("psych::fa(RL, nfactors = 3, n.obs = 300, fm = '%s', rotate = 'none')", fm),
+       communalities = nv(f$communalities), uniquenesses = nv(f$uniquenesses))
+})
+restart_search <- function(S, nf, fm) {
+  p <- ncol(S)
+  starts <- list(factanal = (1 - 0.5 * nf / p) / diag(solve(S)), half = rep(0.5, p))
+  runs <- lapply(starts, function(st) optim(st, fac_fns$fit.residuals, method = "L-BFGS-B",
+    lower = 0.005, upper = 1, control = list(factr = 10, pgtol = 0, maxit = 1000),
+    nf = nf, S = S, S.inv = solve(S), fm = fm))
+  best <- runs[[which.min(sapply(runs, function(r) r$value))]]
+  list(call = sprintf("best of optim(start, fit.residuals, method = 'L-BFGS-B', lower = .005, upper = 1, control = list(factr = 10, pgtol = 0, maxit = 1000), nf = 3, S = RL, S.inv = solve(RL), fm = '%s') over start = (1 - nf/(2p))/diag(solve(RL)) and rep(.5, p), finite-difference gradient", fm),
+       value = best$value, par = nv(setNames(best$par, colnames(S))),
+       values = sapply(runs, function(r) r$value))
+}
+restarts <- list(local_wls = restart_search(RL, 3, "wls"), local_gls = restart_search(RL, 3, "gls"))
 out <- list(versions = list(R = R.version.string, psych = as.character(packageVersion("psych")),
                             GPArotation = as.character(packageVersion("GPArotation"))),
-  fa = fits, optim = optims)
+  fa = fits, optim = optims, restarts = restarts, local_psych = local_psych)
 writeLines(toJSON(out, auto_unbox = TRUE, pretty = TRUE, digits = NA, na = "null", null = "null", force = TRUE),
            "tests/data/r_results/efa/efa_wls_gls.json")
 cat("done\n")
