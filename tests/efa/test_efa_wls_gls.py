@@ -220,9 +220,9 @@ def test_restart_replaces_a_clearly_worse_point(fm):
 @pytest.mark.parametrize("fm", ["wls", "gls"])
 def test_known_limit_psych_point_with_active_bounds(fm):
     # Known limit, documented in docs/efa.md: once psych's run pushes uniquenesses onto the
-    # bound 0.005, R's L-BFGS-B and scipy's take different steps (most likely: R's lbfgsb.c
-    # is the 1990s Netlib code, scipy's is version 3.0 of 2011 with the Morales-Nocedal
-    # subspace correction), and with psych's mismatched gradient their stopping points differ. On HS and bfi no bound is touched and the points
+    # bound 0.005, R's L-BFGS-B and scipy's take different steps (R's lbfgsb.c is the 1990s
+    # Netlib code, scipy's is version 3.0 of 2011; lbfgsb3c, also 3.0, stops at a third
+    # point), and with psych's mismatched gradient their stopping points differ. On HS and bfi no bound is touched and the points
     # agree to 1e-13 (tests above). Here both stop with v8 at the bound, within 0.05 of each
     # other (communalities), both far above the minimum the restart returns.
     ex = extract(LOCAL.to_numpy(), 3, fm, check_optimum=False)
