@@ -137,7 +137,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     o = sub.add_parser("omega", help="Omega hierarchical / total (Schmid-Leiman).")
     _common(o)
     o.add_argument("--factors", "-k", type=int, default=3, help="Group factors (default 3).")
-    o.add_argument("--method", default="minres", choices=["minres", "ml", "pa"])
+    o.add_argument("--method", default="minres", choices=["minres", "ml", "wls", "gls", "pa"])
     o.add_argument("--rotation", default="oblimin")
     o.set_defaults(func=_omega)
 

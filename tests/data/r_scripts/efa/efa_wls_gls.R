@@ -91,9 +91,23 @@ restart_search <- function(S, nf, fm) {
        values = sapply(runs, function(r) r$value))
 }
 restarts <- list(local_wls = restart_search(RL, 3, "wls"), local_gls = restart_search(RL, 3, "gls"))
+## omega and parallel analysis with fm = "wls" / "gls" (same om_out as efa_extra.R)
+om_out <- function(om, call) list(call = call, omega_h = om$omega_h, omega.tot = om$omega.tot,
+  alpha = om$alpha, G6 = om$G6, omega.lim = om$omega.lim, ECV = om$ECV,
+  omega.group = mat(om$omega.group), schmid_sl = mat(om$schmid$sl),
+  stats = list(chisq = om$stats$STATISTIC, dof = om$stats$dof, rms = om$stats$rms, RMSEA = om$stats$RMSEA[1]))
+omegas <- list(
+  omega_wls = om_out(omega(X, nfactors = 3, fm = "wls", plot = FALSE), "psych::omega(X, nfactors = 3, fm = 'wls', plot = FALSE)"),
+  omega_gls = om_out(omega(X, nfactors = 3, fm = "gls", plot = FALSE), "psych::omega(X, nfactors = 3, fm = 'gls', plot = FALSE)"))
+parallel <- lapply(c(wls = "wls", gls = "gls"), function(fm) {
+  set.seed(2)
+  list(call = sprintf("psych::fa.parallel(X, fm = '%s', nfactors = 2, fa = 'fa', n.iter = 2, plot = FALSE)$fa.values", fm),
+       fa.values = psych::fa.parallel(X, fm = fm, nfactors = 2, fa = "fa", n.iter = 2, plot = FALSE)$fa.values)
+})
 out <- list(versions = list(R = R.version.string, psych = as.character(packageVersion("psych")),
                             GPArotation = as.character(packageVersion("GPArotation"))),
-  fa = fits, optim = optims, restarts = restarts, local_psych = local_psych)
+  fa = fits, optim = optims, restarts = restarts, local_psych = local_psych,
+  omega = omegas, parallel = parallel)
 writeLines(toJSON(out, auto_unbox = TRUE, pretty = TRUE, digits = NA, na = "null", null = "null", force = TRUE),
            "tests/data/r_results/efa/efa_wls_gls.json")
 cat("done\n")
