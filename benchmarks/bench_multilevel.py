@@ -59,7 +59,7 @@ def derive(big: pd.DataFrame) -> pd.DataFrame:
     """add_wb(): wai_mean, person mean, person-mean centring, next month's OQ."""
     d = big.assign(wai_mean=big["wai_sum"] / 12.0)
     d = decompose(d, "patient_id", "month", "wai_mean")
-    d = lead(d, "oq_total", "patient_id", "month").data
+    d = lead(d, "patient_id", "month", "oq_total").data
     return d.rename(columns={"wai_mean_between": "wai_between", "wai_mean_within": "wai_within",
                              "oq_total_lead": "oq_next"})
 
@@ -79,7 +79,7 @@ def simulated(n_patients: int) -> pd.DataFrame:
                       "wai": d[[f"wai_{i}" for i in range(1, 13)]].mean(axis=1),
                       "oq_total": d[[f"oq_{i}" for i in range(1, 46)]].sum(axis=1)})
     d = decompose(d, "patient_id", "month", "wai")
-    d = lead(d, "oq_total", "patient_id", "month").data
+    d = lead(d, "patient_id", "month", "oq_total").data
     return d.rename(columns={"oq_total_lead": "oq_next"})
 
 

@@ -141,7 +141,7 @@ def simulated_study(case: str) -> pd.DataFrame:
                       "wai": d[[f"wai_{i}" for i in range(1, 13)]].mean(axis=1),
                       "oq_total": oq.sum(axis=1)})
     d = decompose(d, "patient_id", "month", "wai")
-    d = lead(d, "oq_total", "patient_id", "month").data
+    d = lead(d, "patient_id", "month", "oq_total").data
     return d.rename(columns={"oq_total_lead": "oq_next"})[
         ["patient_id", "month", "oq_total", "oq_next", "wai_within", "wai_between"]]
 

@@ -39,7 +39,7 @@ def derive(skipped: bool = False) -> pd.DataFrame:
     if skipped:  # unscorable scales (too many skipped items) in about 3% of the rows each
         for c in ("x1", "x2"):
             d.loc[rng.random(len(d)) < 0.03, c] = np.nan
-    sh = lead(d, "y", "id", "month")
+    sh = lead(d, "id", "month", "y")
     return sh.data.rename(columns={"y_lead": "y_next"})[["id", "month", "x1", "x2", "y", "y_next"]]
 
 

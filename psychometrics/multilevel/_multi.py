@@ -109,8 +109,20 @@ def _level_codes(d: pd.DataFrame, cols):
         labels = np.array([_label(v) for v in parts[0][1]], dtype=object)
         inv = parts[0][0]
     else:
-        arr = np.column_stack([p_[0] for p_ in parts])
-        uniq, inv = np.unique(arr, axis=0, return_inverse=True)
+        # one mixed-radix integer key per row (lexicographic in the columns' codes, as
+        # np.unique(axis=0), but a 1-d sort: several times faster on 50,000 rows)
+        sizes = [max(len(p_[1]), 1) for p_ in parts]
+        if float(np.prod(sizes, dtype=float)) < 2.0 ** 62:
+            key = np.zeros(len(d), dtype=np.int64)
+            for (codes, _), size in zip(parts, sizes):
+                key = key * size + codes
+            ukey, inv = np.unique(key, return_inverse=True)
+            uniq = np.empty((len(ukey), len(parts)), dtype=np.int64)
+            for j in range(len(parts) - 1, -1, -1):
+                ukey, uniq[:, j] = np.divmod(ukey, sizes[j])
+        else:
+            uniq, inv = np.unique(np.column_stack([p_[0] for p_ in parts]), axis=0,
+                                  return_inverse=True)
         inv = inv.ravel()
         vals = [np.asarray(p_[1], dtype=object) for p_ in parts]
         labels = np.array([":".join(_label(vals[j][u[j]]) for j in range(len(cols)))

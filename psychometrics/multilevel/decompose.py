@@ -399,7 +399,7 @@ def _shift(data, columns, id, time, k, max_gap, suffix):
                        -abs(k) if suffix == "lead" else abs(k), float(max_gap))
 
 
-def lead(data: pd.DataFrame, columns, id: str, time: str, k: int = 1,
+def lead(data: pd.DataFrame, id: str, time: str, columns, *, k: int = 1,
          max_gap: float | None = None) -> ShiftResult:
     """Next assessment's value of each column, by patient in time order.
 
@@ -411,9 +411,10 @@ def lead(data: pd.DataFrame, columns, id: str, time: str, k: int = 1,
     Parameters
     ----------
     data : DataFrame
-    columns : str or list of str
     id, time : str
         Patient column and numeric time column (duplicates raise).
+    columns : str or list of str
+        The argument order is :func:`decompose`'s: data, id, time, columns.
     k : int, default 1
     max_gap : float, optional
         Largest allowed time difference to the k-th next assessment.
@@ -433,7 +434,7 @@ def lead(data: pd.DataFrame, columns, id: str, time: str, k: int = 1,
                   max_gap, "lead")
 
 
-def lag(data: pd.DataFrame, columns, id: str, time: str, k: int = 1,
+def lag(data: pd.DataFrame, id: str, time: str, columns, *, k: int = 1,
         max_gap: float | None = None) -> ShiftResult:
     """Previous assessment's value of each column (see :func:`lead`); columns ``<column>_lag``."""
     return _shift(data, columns, id, time, abs(int(k)) if isinstance(k, (int, np.integer)) else k,

@@ -279,7 +279,7 @@ def progress(data: pd.DataFrame, outcome: str, predictors, id: str, time: str, l
                 f"Predictor {x!r} has no within-patient variance (each patient's value is constant), "
                 "so its within-patient effect cannot be estimated; drop it or use it as a "
                 "patient-level covariate.")
-    sh = lead(d, outcome, id, time, k=int(lag), max_gap=max_gap)
+    sh = lead(d, id, time, outcome, k=int(lag), max_gap=max_gap)
     d = sh.data
     ycol = sh.columns[outcome]
     has_next = d[ycol].notna()
@@ -568,7 +568,7 @@ def progress_three_level(data: pd.DataFrame, outcome: str, predictors, id: str, 
             raise ModelSpecificationError(
                 f"Predictor {x!r} has no within-patient variance; its within-patient effect "
                 "cannot be estimated.")
-    sh = lead(d, outcome, key, time, k=int(lag), max_gap=max_gap)
+    sh = lead(d, key, time, outcome, k=int(lag), max_gap=max_gap)
     d = sh.data
     ycol = sh.columns[outcome]
     rows_ok = d[ycol].notna() & d[[outcome] + preds].notna().all(axis=1)

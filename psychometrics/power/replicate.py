@@ -62,7 +62,7 @@ def analysis_data(data: pd.DataFrame) -> pd.DataFrame:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)
         d = decompose(data, "id", "time", "x")
-    return lead(d, "y", "id", "time", k=1).data
+    return lead(d, "id", "time", "y", k=1).data
 
 
 def _fit(analysis: AnalysisSpec, data: pd.DataFrame) -> tuple[dict, dict]:

@@ -228,7 +228,7 @@ class AlphaResult:
     boot: np.ndarray | None
     n_obs: int | None
     n_items: int
-    use: str
+    missing: str
     unidim: float
     fit_off: float
     var_r: float
@@ -292,7 +292,7 @@ class AlphaResult:
             tables["Response frequencies"] = self.response_freq
         n = f"n = {self.n_obs}, " if self.n_obs is not None else ""
         return reliability_summary(
-            f"Coefficient alpha ({n}{self.n_items} items, use = {self.use})",
+            f"Coefficient alpha ({n}{self.n_items} items, missing = {self.missing})",
             tables, tuple(notes))
 
 
@@ -323,7 +323,7 @@ def _keys_series(keys: np.ndarray, names: list[str]) -> pd.Series:
 
 # --------------------------------------------------------------------------- public
 def alpha(data, reverse: Iterable[str] | str | None = None, *, check_keys: bool = False,
-          use: str = "pairwise", cumulative: bool = False, n_iter: int = 1,
+          missing: str = "pairwise", cumulative: bool = False, n_iter: int = 1,
           seed: int | np.random.Generator | None = None, level: float = 0.95,
           response_range: tuple[float, float] | None = None,
           max_categories: int = 10, empty_rows: str = "keep",
@@ -331,7 +331,7 @@ def alpha(data, reverse: Iterable[str] | str | None = None, *, check_keys: bool 
     """Cronbach's alpha, Guttman's lambda 6 and item analysis of one scale.
 
     Equal to ``psych::alpha(data, keys = reverse)`` of psych 2.2.9 (with the
-    default ``use = "pairwise"``).
+    default ``use = "pairwise"``, here ``missing="pairwise"``).
 
     Parameters
     ----------
@@ -344,7 +344,7 @@ def alpha(data, reverse: Iterable[str] | str | None = None, *, check_keys: bool 
         If True, reverse every item that loads negatively on the first
         principal component of the unkeyed items (psych's ``check.keys``);
         ``reverse`` must then be None.
-    use : {"pairwise", "listwise"}
+    missing : {"pairwise", "listwise"}
         Pairwise-complete covariances (psych's default) or only complete rows.
     cumulative : bool
         Scale score as the sum instead of the mean of the answered items.
@@ -418,7 +418,7 @@ def alpha(data, reverse: Iterable[str] | str | None = None, *, check_keys: bool 
     Duhachek & Iacobucci (2004); Revelle, psych::alpha.
     """
     func = "alpha"
-    check_choice(use, "use", func, ("pairwise", "listwise"))
+    check_choice(missing, "missing", func, ("pairwise", "listwise"))
     if not isinstance(n_iter, (int, np.integer)) or n_iter < 1:
         raise ValueError(f"The 'n_iter' parameter of alpha must be an integer >= 1. Got {n_iter!r} instead.")
     if not (0 < level < 1):
@@ -431,12 +431,12 @@ def alpha(data, reverse: Iterable[str] | str | None = None, *, check_keys: bool 
     x = d.x
     names = d.names
     index = d.index
-    if use == "listwise":
+    if missing == "listwise":
         keep = ~np.isnan(x).any(axis=1)
         x = x[keep]
         index = index[keep]
         if x.shape[0] < 2:
-            raise ValueError("alpha: fewer than two complete rows remain with use='listwise'.")
+            raise ValueError("alpha: fewer than two complete rows remain with missing='listwise'.")
     n_sub = x.shape[0]
     p = x.shape[1]
     response_freq = _response_frequencies(x, names, max_categories)
@@ -531,11 +531,11 @@ def alpha(data, reverse: Iterable[str] | str | None = None, *, check_keys: bool 
     return AlphaResult(
         total=total_df, alpha_drop=drop_df, item_stats=item_df, response_freq=response_freq,
         confidence_intervals=ci, keys=_keys_series(keys, names), scores=scores, boot=boot,
-        n_obs=n_sub, n_items=p, use=use, unidim=float(s["gf1"]), fit_off=float(s["gf1_off"]),
+        n_obs=n_sub, n_items=p, missing=missing, unidim=float(s["gf1"]), fit_off=float(s["gf1_off"]),
         var_r=float(s["var_r"]), feldt_r_bar=float(r_bar), negative_average_covariance=negative,
         negatively_correlated_items=neg_items, dropped_rows=d.dropped_rows,
         options=dict(reverse=None if reverse is None else list(np.atleast_1d(reverse)),
-                     check_keys=check_keys, use=use, cumulative=cumulative, n_iter=n_iter,
+                     check_keys=check_keys, missing=missing, cumulative=cumulative, n_iter=n_iter,
                      seed=seed if not isinstance(seed, np.random.Generator) else "Generator",
                      level=level, response_range=response_range, empty_rows=empty_rows,
                      g6_drop=g6_drop),
@@ -667,7 +667,7 @@ def alpha_from_matrix(matrix, reverse: Iterable[str] | str | None = None, *,
         total=total_df, alpha_drop=pd.DataFrame(drop, columns=_DROP_COLS, index=idx),
         item_stats=item_df, response_freq=None, confidence_intervals=ci,
         keys=_keys_series(keys, names), scores=None, boot=None, n_obs=n_obs, n_items=p,
-        use="matrix", unidim=float(s["gf1"]), fit_off=float(s["gf1_off"]), var_r=float(s["var_r"]),
+        missing="matrix", unidim=float(s["gf1"]), fit_off=float(s["gf1_off"]), var_r=float(s["var_r"]),
         feldt_r_bar=float(r_bar), negative_average_covariance=negative,
         negatively_correlated_items=neg_items,
         options=dict(reverse=None if reverse is None else list(np.atleast_1d(reverse)), n_obs=n_obs,

@@ -79,7 +79,7 @@ class InstrumentReliability:
 
 
 def instrument_reliability(data: pd.DataFrame, instrument, *, form: str | None = None,
-                           scales=None, use: str = "pairwise", ordinal: bool = False,
+                           scales=None, missing: str = "pairwise", ordinal: bool = False,
                            seed: int | None = 0, level: float = 0.95) -> InstrumentReliability:
     """Alpha, lambda 6, split-half and item statistics for every scale of a bank.
 
@@ -96,7 +96,7 @@ def instrument_reliability(data: pd.DataFrame, instrument, *, form: str | None =
         Form of the instrument (default: the bank's default form).
     scales : sequence of str, optional
         Scale ids to analyse (default: all, totals included).
-    use : {"pairwise", "listwise"}
+    missing : {"pairwise", "listwise"}
         Missing-data handling, as in :func:`alpha`.
     ordinal : bool
         Also compute ordinal alpha (polychoric correlations) for each scale.
@@ -181,9 +181,9 @@ def instrument_reliability(data: pd.DataFrame, instrument, *, form: str | None =
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                a = alpha(x, reverse=rev or None, use=use, level=level, response_range=(lo, hi),
+                a = alpha(x, reverse=rev or None, missing=missing, level=level, response_range=(lo, hi),
                           empty_rows="drop")
-                s = split_half(x, reverse=rev, check_keys=False, use=use, seed=seed)
+                s = split_half(x, reverse=rev, check_keys=False, missing=missing, seed=seed)
                 o = ordinal_alpha(x, reverse=rev or None) if ordinal else None
             except (DataValidationError, ValueError) as exc:
                 row["note"] = f"not computed: {exc}"
@@ -233,5 +233,5 @@ def instrument_reliability(data: pd.DataFrame, instrument, *, form: str | None =
                                       "prop_max", "prop_missing"]))
     return InstrumentReliability(instrument=inst.id, version=inst.version, table=table,
                                  items=items_df, alphas=alphas, split_halves=halves, ordinal=ords,
-                                 options=dict(form=form, scales=scales, use=use, ordinal=ordinal,
+                                 options=dict(form=form, scales=scales, missing=missing, ordinal=ordinal,
                                               seed=seed, level=level))

@@ -82,7 +82,7 @@ def _is_correlation(data) -> bool:
 
 def split_half(data, reverse: Iterable[str] | str | None = None, *, check_keys: bool = True,
                n_sample: int = 10000, brute: bool = False, covar: bool = False,
-               use: str = "pairwise", seed: int | np.random.Generator | None = None,
+               missing: str = "pairwise", seed: int | np.random.Generator | None = None,
                level: float = 0.95) -> SplitHalfResult:
     """Maximum, minimum and mean split-half reliability, lambda 2 and lambda 6.
 
@@ -107,7 +107,7 @@ def split_half(data, reverse: Iterable[str] | str | None = None, *, check_keys: 
         Examine every split whatever their number.
     covar : bool
         Work with covariances instead of correlations.
-    use : {"pairwise", "listwise"}
+    missing : {"pairwise", "listwise"}
         Missing-data handling of the covariance matrix.
     seed : int or numpy.random.Generator, optional
         Seed for the sampled splits.
@@ -147,7 +147,7 @@ def split_half(data, reverse: Iterable[str] | str | None = None, *, check_keys: 
     In R: ``psych::splitHalf(x)``.
     """
     func = "split_half"
-    check_choice(use, "use", func, ("pairwise", "listwise"))
+    check_choice(missing, "missing", func, ("pairwise", "listwise"))
     if not (0 < level < 1):
         raise ValueError(f"The 'level' parameter of split_half must be a float in (0, 1). Got {level!r} instead.")
     if not isinstance(n_sample, (int, np.integer)) or n_sample < 1:
@@ -158,7 +158,7 @@ def split_half(data, reverse: Iterable[str] | str | None = None, *, check_keys: 
         r = data.to_numpy(dtype=float)
     else:
         d = item_data(data, func, empty_rows="ignore")
-        x = listwise(d.x) if use == "listwise" else d.x
+        x = listwise(d.x) if missing == "listwise" else d.x
         names = d.names
         n = x.shape[1]
         r, _ = pairwise_cov(x)
@@ -235,5 +235,5 @@ def split_half(data, reverse: Iterable[str] | str | None = None, *, check_keys: 
                            keys=pd.Series(keys.astype(int), index=pd.Index(names, name="item"),
                                           name="key"),
                            options=dict(check_keys=check_keys, n_sample=n_sample, brute=brute,
-                                        covar=covar, use=use, level=level,
+                                        covar=covar, missing=missing, level=level,
                                         seed=seed if not isinstance(seed, np.random.Generator) else "Generator"))

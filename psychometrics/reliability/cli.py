@@ -1,7 +1,7 @@
 """``psychometrics reliability``: reliability of every scale of an item bank.
 
     psychometrics reliability DATA --instrument NAME [--form FORM] [--scale SCALE]...
-                              [--use pairwise|listwise] [--ordinal] [--seed N]
+                              [--missing pairwise|listwise] [--ordinal] [--seed N]
                               [--out FILE] [--items-out FILE]
 
 Reads a wide response file (one column per item id of the bank), prints the
@@ -31,7 +31,7 @@ def register(subparsers) -> None:
                    help="shipped bank name (e.g. oq-45.2, wai-sr) or a YAML path")
     p.add_argument("--form", help="form of the instrument (default: its default form)")
     p.add_argument("--scale", action="append", help="scale id (repeatable; default: all)")
-    p.add_argument("--use", choices=("pairwise", "listwise"), default="pairwise",
+    p.add_argument("--missing", choices=("pairwise", "listwise"), default="pairwise",
                    help="missing data: pairwise-complete covariances (psych default) or complete rows")
     p.add_argument("--ordinal", action="store_true", help="also ordinal alpha (polychoric)")
     p.add_argument("--seed", type=int, default=0, help="seed of sampled split-halves (> 16 items)")
@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
               file=sys.stderr, flush=True)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        res = instrument_reliability(data, inst, form=args.form, scales=args.scale, use=args.use,
+        res = instrument_reliability(data, inst, form=args.form, scales=args.scale, missing=args.missing,
                                      ordinal=args.ordinal, seed=args.seed)
     print(res.summary().as_text())
     for w in caught:

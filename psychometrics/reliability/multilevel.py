@@ -109,7 +109,7 @@ class MultilevelReliabilityResult:
         False when a REML optimisation did not meet its gradient criterion.
     items, reversed_items : tuple of str
     alpha_by_person : DataFrame or None
-        With ``alpha=True`` (and more than 2 time points, as psych): coefficient alpha of the
+        With ``alpha_by_person=True`` (and more than 2 time points, as psych): coefficient alpha of the
         items over each person's sessions (psych's ``alpha``): ``id, raw_alpha, std_alpha,
         average_r, signal_noise, bad_cases``.
     """
@@ -404,7 +404,7 @@ def multilevel_reliability(
     *,
     method: Literal["lmer", "aov"] = "lmer",
     nested: bool = True,
-    alpha: bool = False,
+    alpha_by_person: bool = False,
     singular_tol: float = 1e-4,
 ) -> MultilevelReliabilityResult:
     """Generalizability coefficients of items repeated over sessions within persons.
@@ -429,7 +429,7 @@ def multilevel_reliability(
     nested : bool, default True
         Also fit the nested model (sessions within persons; psych's ``lme = TRUE``) for RkRn
         and Rcn.
-    alpha : bool, default False
+    alpha_by_person : bool, default False
         Also compute coefficient alpha of the items within each person (psych's
         ``alpha = TRUE``, its default; off here because it is a by-product, and persons with a
         constant item make psych print a message per person).  Needs more than 2 time points.
@@ -516,7 +516,7 @@ def multilevel_reliability(
     long, n_persons, n_times, n_missing, reversed_items, (X, pid, pu) = _prepare(
         data, id, time, names, reverse)
     alpha_table = None
-    if alpha and n_times > 2:
+    if alpha_by_person and n_times > 2:
         alpha_table = _alpha_by_person(X, pid, pu)
         n_bad = int(alpha_table["bad_cases"].sum())
         if n_bad:

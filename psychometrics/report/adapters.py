@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .study import Study
 
 __all__ = ["ReliabilityBundle", "EFABundle", "CFABundle", "InvarianceBundle", "ProgressBundle",
-           "ClinicalBundle", "cfa_syntax", "factor_scales"]
+           "ClinicalBundle", "cfa_syntax"]
 
 
 def _err(exc: BaseException) -> str:
@@ -77,43 +77,6 @@ def _omega_n_factors(inst, sid: str) -> int:
     return len(sc.components) if sc.components else 1
 
 
-def omega_syntax(inst, sid: str) -> str:
-    """lavaan syntax whose defined parameter ``omega`` is the reliability of the
-    keyed sum score of scale ``sid`` (fit with ``std_lv=True``).
-
-    One factor per component (a composite scale) or a single factor; with factor
-    sums ``L_f = sum_i s_i lambda_i`` (``s_i = -1`` for reverse-keyed items) and
-    factor correlations ``phi_fg``::
-
-        omega = sum_fg L_f L_g phi_fg / (sum_fg L_f L_g phi_fg + sum_i theta_i)
-
-    (Raykov, 1997; ``semTools::compRelSEM`` for a total score).
-    """
-    sc = inst.scales[sid]
-    groups = ([(c, list(inst.scales[c].items)) for c in sc.components] if sc.components
-              else [("f", list(sc.items))])
-    lines, sums, resid = [], [], []
-    k = 0
-    for j, (_, items) in enumerate(groups):
-        terms, sterms = [], []
-        for it in items:
-            k += 1
-            terms.append(f"l{k}*{it}")
-            sterms.append(("-" if inst.is_reversed(sid, it) else "+") + f"l{k}")
-            lines.append(f"{it} ~~ e{k}*{it}")
-            resid.append(f"e{k}")
-        lines.insert(j, f"F{j + 1} =~ " + " + ".join(terms))
-        sums.append("(" + "".join(sterms).lstrip("+") + ")")
-    true_parts = [f"{s}^2" for s in sums]
-    for a in range(len(groups)):
-        for b in range(a + 1, len(groups)):
-            lines.append(f"F{a + 1} ~~ c{a + 1}{b + 1}*F{b + 1}")
-            true_parts.append(f"2*c{a + 1}{b + 1}*{sums[a]}*{sums[b]}")
-    true = " + ".join(true_parts)
-    lines.append(f"omega := ({true}) / ({true} + {' + '.join(resid)})")
-    return "\n".join(lines)
-
-
 def reliability(ctx: "Context") -> Any:
     from ..reliability import instrument_reliability
     from .context import per_instrument, select_occasion
@@ -148,11 +111,11 @@ def reliability(ctx: "Context") -> Any:
                     errors[f"omega:{sid}"] = _err(exc)
                 if len(items) >= 3:
                     try:
-                        from ..sem import fit
+                        from ..sem import fit, omega_model
 
                         with warnings.catch_warnings():
                             warnings.filterwarnings("ignore", message=".*listwise deletion.*")
-                            cfas[sid] = fit(omega_syntax(inst, sid), cfa_block[items],
+                            cfas[sid] = fit(omega_model(inst, sid), cfa_block[items],
                                             std_lv=True)
                     except Exception as exc:  # noqa: BLE001
                         errors[f"omega_cfa:{sid}"] = _err(exc)
@@ -195,23 +158,9 @@ class EFABundle:
     errors: dict[str, str] = field(default_factory=dict)
 
 
-def factor_scales(inst) -> list[str]:
-    """Item-scored scales of a bank whose item sets do not overlap (in bank order):
-    the factors of its measurement model (composites and totals that repeat
-    other scales' items are left out)."""
-    chosen, used = [], set()
-    for sid, sc in inst.scales.items():
-        if sc.components or not sc.items:
-            continue
-        if used & set(sc.items):
-            continue
-        chosen.append(sid)
-        used |= set(sc.items)
-    return chosen
-
-
 def efa(ctx: "Context") -> Any:
     from .. import efa as efa_mod
+    from ..sem import factor_scales
     from .context import per_instrument, select_occasion
 
     spec = ctx.study.analyses.efa
@@ -268,20 +217,11 @@ def _missing_kw(missing: str) -> dict:
 
 
 def cfa_syntax(inst) -> str:
-    """lavaan syntax of an instrument's measurement model: one factor per
-    non-overlapping item-scored scale (:func:`factor_scales`). Uses
-    ``psychometrics.sem.cfa_model`` when the sem module provides it."""
-    try:
-        from ..sem import cfa_model  # type: ignore[attr-defined]
-    except ImportError:
-        cfa_model = None
-    if cfa_model is not None:
-        m = cfa_model(inst)
-        return m if isinstance(m, str) else str(m)
-    scales = factor_scales(inst)
-    if not scales:
-        raise ModelSpecificationError(f"{inst.id} has no item-scored scales to build a CFA from.")
-    return "\n".join(f"{sid} =~ " + " + ".join(inst.scales[sid].items) for sid in scales)
+    """lavaan syntax of an instrument's measurement model (:func:`psychometrics.sem.cfa_model`:
+    one factor per item-scored scale)."""
+    from ..sem import cfa_model
+
+    return cfa_model(inst)
 
 
 def cfa(ctx: "Context") -> Any:

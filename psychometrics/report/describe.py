@@ -101,25 +101,13 @@ class ItemDistributionResult:
     frequencies: pd.DataFrame
 
 
-def _moments(x: np.ndarray) -> tuple[float, float, float, float]:
-    """Mean, SD (n-1), skewness and excess kurtosis (type 1, as e1071/psych default
-    ``type=3``: g1 * ((n-1)/n)^1.5 and g2 adjusted accordingly)."""
-    x = x[~np.isnan(x)]
-    n = x.size
-    if n < 2:
-        return (float(x.mean()) if n else np.nan, np.nan, np.nan, np.nan)
-    m = x.mean()
-    sd = x.std(ddof=1)
-    d = x - m
-    m2 = (d ** 2).mean()
-    if m2 == 0:
-        return float(m), float(sd), np.nan, np.nan
-    g1 = (d ** 3).mean() / m2 ** 1.5
-    g2 = (d ** 4).mean() / m2 ** 2 - 3
-    # psych::describe type = 3: b1 = g1 * ((n-1)/n)^(3/2), b2 = (g2+3) * (1-1/n)^2 - 3
-    skew = g1 * ((n - 1) / n) ** 1.5
-    kurt = (g2 + 3) * (1 - 1 / n) ** 2 - 3
-    return float(m), float(sd), float(skew), float(kurt)
+def _moments(frame: pd.DataFrame) -> pd.DataFrame:
+    """Mean, SD, skew and excess kurtosis of each column, by
+    :func:`psychometrics.validity.describe` (``psych::describe``, type 3), indexed by column."""
+    from ..validity import describe
+
+    t = describe(frame.apply(pd.to_numeric, errors="coerce").astype(float)).table
+    return t.set_index("variable")[["mean", "sd", "skew", "kurtosis"]]
 
 
 def item_distributions(data: pd.DataFrame, columns: dict[str, str], instrument: str,
@@ -127,10 +115,11 @@ def item_distributions(data: pd.DataFrame, columns: dict[str, str], instrument: 
     """Response distributions of items (``columns``: item id -> data column)."""
     summ, freq = [], []
     points = list(range(scale_min, scale_max + 1))
+    mom = _moments(pd.DataFrame({iid: data[col] for iid, col in columns.items()}))
     for iid, col in columns.items():
         x = pd.to_numeric(data[col], errors="coerce").to_numpy(dtype=float)
         answered = x[~np.isnan(x)]
-        m, sd, sk, ku = _moments(x)
+        m, sd, sk, ku = mom.loc[iid]
         n = answered.size
         summ.append({"item": iid, "n": n, "mean": m, "sd": sd, "skew": sk, "kurtosis": ku,
                      "prop_missing": float(np.isnan(x).mean()) if x.size else np.nan,
@@ -164,10 +153,11 @@ def scale_descriptives(scores: dict[str, pd.DataFrame], meta: dict[str, dict]) -
     rows = []
     for key, df in scores.items():
         m = meta[key]
+        mom = _moments(df)
         for scale in df.columns:
             x = pd.to_numeric(df[scale], errors="coerce").to_numpy(dtype=float)
             ans = x[~np.isnan(x)]
-            mean, sd, sk, ku = _moments(x)
+            mean, sd, sk, ku = mom.loc[scale]
             lo, hi = m["ranges"].get(scale, (np.nan, np.nan))
             rows.append({
                 "instrument": key, "label": m["label"], "scale": scale,

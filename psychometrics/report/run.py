@@ -25,7 +25,7 @@ import pandas as pd
 
 from ..exceptions import BankIssue, DataValidationError, PsychometricsError, StudyFileError, plain
 from ..io.itemdata import item_data
-from . import describe
+from . import adapters, describe, irt_adapter
 from .context import (AnalysisUnavailable, Context, Outcome, StudyData, StudyResults,  # noqa: F401
                       describe_error, occasion_text, per_instrument, run_guarded,
                       select_occasion)
@@ -340,14 +340,6 @@ def _scale_range(inst, sid):
     return tuple(sc.range) if sc.range is not None else inst.scale_range(sid)
 
 
-def _step_module(name: str):
-    def run(ctx: Context):
-        from . import adapters
-
-        return getattr(adapters, name)(ctx)
-    return run
-
-
 #: (step name, title shown in progress, function, enabled(study))
 STEPS: tuple[tuple[str, str, Callable, Callable[[Study], bool]], ...] = (
     ("sample", "Sample", _step_sample, lambda s: s.analyses.sample),
@@ -356,29 +348,23 @@ STEPS: tuple[tuple[str, str, Callable, Callable[[Study], bool]], ...] = (
      lambda s: s.analyses.item_distributions is not None),
     ("descriptives", "Scale descriptives", _step_descriptives,
      lambda s: s.analyses.descriptives is not None),
-    ("reliability", "Reliability", _step_module("reliability"),
+    ("reliability", "Reliability", adapters.reliability,
      lambda s: s.analyses.reliability is not None),
-    ("efa", "Exploratory factor analysis", _step_module("efa"),
+    ("efa", "Exploratory factor analysis", adapters.efa,
      lambda s: s.analyses.efa is not None),
-    ("cfa", "Confirmatory factor analysis", _step_module("cfa"),
+    ("cfa", "Confirmatory factor analysis", adapters.cfa,
      lambda s: s.analyses.cfa is not None),
-    ("invariance", "Measurement invariance", _step_module("invariance"),
+    ("invariance", "Measurement invariance", adapters.invariance,
      lambda s: s.analyses.invariance is not None),
-    ("progress", "Within/between progress", _step_module("progress"),
+    ("progress", "Within/between progress", adapters.progress,
      lambda s: s.analyses.progress is not None),
-    ("validity", "Convergent and discriminant validity", _step_module("validity"),
+    ("validity", "Convergent and discriminant validity", adapters.validity,
      lambda s: s.analyses.validity is not None),
-    ("clinical_significance", "Clinical significance", _step_module("clinical_significance"),
+    ("clinical_significance", "Clinical significance", adapters.clinical_significance,
      lambda s: s.analyses.clinical_significance is not None),
-    ("irt", "Item response theory", lambda ctx: _irt_step(ctx),
+    ("irt", "Item response theory", irt_adapter.irt,
      lambda s: s.analyses.irt is not None),
 )
-
-
-def _irt_step(ctx: Context):
-    from .irt_adapter import irt
-
-    return irt(ctx)
 
 
 def _stderr(msg: str) -> None:

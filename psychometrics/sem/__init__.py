@@ -16,7 +16,7 @@ from typing import Any
 
 from .api import fit
 from .growth import GrowthResult, growth, growth_trajectory, plot_trajectory, scale_growth
-from .instrument_model import cfa_model
+from .instrument_model import cfa_model, factor_scales, omega_model
 from .invariance import invariance, lrt, partial_invariance, score_test
 from .reliability import ave, comp_rel_sem, reliability
 from .results import SEMResult, Summary
@@ -31,7 +31,8 @@ _LAZY = {
     "twolevel_reliability": "twolevel_reliability",
 }
 
-__all__ = ["fit", "invariance", "lrt", "cfa_model", "reliability", "comp_rel_sem", "ave", "SEMResult",
+__all__ = ["fit", "invariance", "lrt", "cfa_model", "factor_scales", "omega_model", "reliability",
+           "comp_rel_sem", "ave", "SEMResult",
            "Summary", "parse_model", "fit_twolevel", "lrt_twolevel", "TwoLevelResult",
            "twolevel_reliability", "OrdinalSEMResult", "ordinal_omega", "growth", "scale_growth",
            "GrowthResult", "growth_trajectory", "plot_trajectory", "score_test",

@@ -51,6 +51,8 @@ def _moments(x: np.ndarray, type_: int, n_total: int) -> tuple[float, float]:
     n = x.size
     d = x - x.mean()
     m2 = np.mean(d ** 2)
+    if m2 == 0:                       # a constant column: psych gives NaN
+        return np.nan, np.nan
     g1 = np.mean(d ** 3) / m2 ** 1.5
     g2 = np.mean(d ** 4) / m2 ** 2 - 3
     if type_ == 1:

@@ -28,7 +28,7 @@ def _name(item: str, occ) -> str:
     return f"{item}_t{occ}"
 
 
-def longitudinal_syntax(factors: dict[str, list[str]], occasions, level: str = "configural"
+def longitudinal_syntax(factors: dict[str, list[str]], occasions, invariance: str = "configural"
                         ) -> str:
     """lavaan syntax of the longitudinal model at one invariance level.
 
@@ -38,11 +38,13 @@ def longitudinal_syntax(factors: dict[str, list[str]], occasions, level: str = "
         ``{factor: [items]}`` of the measurement model at one occasion.
     occasions : sequence
         The occasions (values of the time column), in order.
-    level : {"configural", "metric", "scalar", "strict"}
+    invariance : {"configural", "metric", "scalar", "strict"}
+        The constraints across occasions (``level=`` is kept for confidence levels).
     """
-    if level not in LEVELS:
-        raise ModelSpecificationError(f"level= must be one of {', '.join(LEVELS)}; got {level!r}.")
-    k = LEVELS.index(level)
+    if invariance not in LEVELS:
+        raise ModelSpecificationError(
+            f"invariance= must be one of {', '.join(LEVELS)}; got {invariance!r}.")
+    k = LEVELS.index(invariance)
     occ = list(occasions)
     if len(occ) < 2:
         raise ModelSpecificationError("Longitudinal invariance needs at least two occasions.")
@@ -109,7 +111,7 @@ def wide_by_occasion(data: pd.DataFrame, items: list[str], id: str, time: str,  
 class LongitudinalInvarianceResult:
     """The invariance sequence across occasions.
 
-    ``table``: one row per level with ``npar, df, chisq, cfi, rmsea, srmr, aic, bic`` and,
+    ``table``: one row per invariance model (index ``model``, as :func:`psychometrics.sem.invariance`) with ``npar, df, chisq, cfi, rmsea, srmr, aic, bic`` and,
     against the previous level, ``chisq_diff, df_diff, p_value_diff, delta_cfi, delta_rmsea``.
     ``fits``: the fitted models; ``syntax``: the lavaan syntax of each level.
     """
@@ -121,7 +123,7 @@ class LongitudinalInvarianceResult:
     occasions: tuple
 
     def to_frame(self) -> pd.DataFrame:
-        return self.table.reset_index(names="level")
+        return self.table.reset_index(names="model")
 
     def summary(self) -> Summary:
         return Summary(title="Longitudinal measurement invariance",
@@ -218,9 +220,9 @@ def longitudinal_invariance(factors: dict[str, list[str]], data: pd.DataFrame, i
     rows = []
     for lv in levels:
         fm = fits[lv].fit_measures
-        rows.append({"level": lv, **{k: fm[k] for k in ("npar", "df", "chisq", "cfi", "rmsea",
+        rows.append({"model": lv, **{k: fm[k] for k in ("npar", "df", "chisq", "cfi", "rmsea",
                                                          "srmr", "aic", "bic")}})
-    table = pd.DataFrame(rows).set_index("level")
+    table = pd.DataFrame(rows).set_index("model")
     table[["npar", "df"]] = table[["npar", "df"]].astype(int)
     for c in ("chisq_diff", "df_diff", "p_value_diff", "delta_cfi", "delta_rmsea"):
         table[c] = np.nan
@@ -277,7 +279,7 @@ def _ordinal_longitudinal(factors, data, id, time, occasions, levels,  # noqa: A
     for lv in levels:
         fm = fits[lv].fit_measures
         g = lambda k: fm.get(k, np.nan)      # noqa: E731
-        rows.append({"level": lv, "npar": fm["npar"], "df": fm["df"], "chisq": fm["chisq"],
+        rows.append({"model": lv, "npar": fm["npar"], "df": fm["df"], "chisq": fm["chisq"],
                      "chisq_scaled": g("chisq_scaled"), "cfi_scaled": g("cfi_scaled"),
                      "rmsea_scaled": g("rmsea_scaled"), "srmr": fm["srmr"],
                      "chisq_diff": comp.at[lv, "chisq_diff"], "df_diff": comp.at[lv, "df_diff"],
@@ -287,6 +289,6 @@ def _ordinal_longitudinal(factors, data, id, time, occasions, levels,  # noqa: A
                      "delta_rmsea_scaled": np.nan if prev is None
                      else g("rmsea_scaled") - prev.get("rmsea_scaled", np.nan)})
         prev = fm
-    table = pd.DataFrame(rows).set_index("level")
+    table = pd.DataFrame(rows).set_index("model")
     return LongitudinalInvarianceResult(table=table, fits=fits, syntax=syn, n_obs=len(wide),
                                         occasions=tuple(occ))

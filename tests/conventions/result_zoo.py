@@ -127,7 +127,7 @@ BUILDERS = {
     "ShortForm": lambda: __import__("psychometrics.efa", fromlist=["x"]).select_items(
         zoo("FactorAnalysisResult"), items_per_factor=1),
     "ShiftResult": lambda: __import__("psychometrics.multilevel", fromlist=["x"]).lead(
-        _therapy().iloc[:300], "oq_total", "patient_id", "month"),
+        _therapy().iloc[:300], "patient_id", "month", "oq_total"),
     "SimulationResult": lambda: __import__("psychometrics.simulate", fromlist=["x"]).simulate(
         n_patients=20, seed=1),
     "OmegaSemResult": lambda: __import__("psychometrics.validity", fromlist=["x"]).omega_sem(

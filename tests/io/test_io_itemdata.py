@@ -226,7 +226,7 @@ def _entry_points():
             lambda d: multilevel_reliability_long(d, "id", "t", "a", "b"),
         "growth": lambda d: growth("i =~ 1*a + 1*b + 1*c", d),
         "invariance": lambda d: invariance("f =~ a + b + c", d, group="id"),
-        "lead": lambda d: lead(d, "a", "id", "t"),
+        "lead": lambda d: lead(d, "id", "t", "a"),
         "statsby": lambda d: statsby(d, "id", ["a"]),
         "describe": describe, "corr_test": corr_test,
     }

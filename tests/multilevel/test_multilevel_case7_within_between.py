@@ -41,7 +41,7 @@ MODELS = {
 def _derived():
     raw = RAW.assign(wai_mean=RAW[WAI].mean(axis=1))
     d = decompose(raw, "patient_id", "month", "wai_mean")
-    sh = lead(d, "oq_total", "patient_id", "month")
+    sh = lead(d, "patient_id", "month", "oq_total")
     return sh, sh.data.sort_values(["patient_id", "month"]).reset_index(drop=True)
 
 

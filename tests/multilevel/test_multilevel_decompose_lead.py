@@ -57,7 +57,7 @@ def test_decompose_no_within_variance_warns_naming_column():
 
 
 def test_lead_consecutive_only_never_across_patients():
-    res = lead(PANEL, "y", "pid", "month")
+    res = lead(PANEL, "pid", "month", "y")
     d = res.data
     # b: months 1,2,3 -> leads 20, 30, NaN; a: 1,2,4,5 -> 2, NaN (gap), 5, NaN; c: NaN
     exp = {("b", 1): 20.0, ("b", 2): 30.0, ("b", 3): np.nan, ("a", 1): 2.0, ("a", 2): np.nan,
@@ -70,23 +70,23 @@ def test_lead_consecutive_only_never_across_patients():
 
 
 def test_lead_max_gap_and_k():
-    res = lead(PANEL, "y", "pid", "month", max_gap=2)
+    res = lead(PANEL, "pid", "month", "y", max_gap=2)
     a = res.data[res.data["pid"] == "a"].sort_values("month")
     assert_allclose(a["y_lead"], [2.0, 4.0, 5.0, np.nan], rtol=0, atol=0,
                     equal_nan=True)
-    res2 = lead(PANEL, "y", "pid", "month", k=2)
+    res2 = lead(PANEL, "pid", "month", "y", k=2)
     b = res2.data[res2.data["pid"] == "b"].sort_values("month")
     assert_allclose(b["y_lead2"], [30.0, np.nan, np.nan], rtol=0, atol=0, equal_nan=True)
 
 
 def test_lead_counts_missing_neighbour():
-    res = lead(PANEL, "x", "pid", "month", max_gap=2)
+    res = lead(PANEL, "pid", "month", "x", max_gap=2)
     # a month 2 -> month 4 has x missing
     assert res.n_lost_missing == 1
 
 
 def test_lag():
-    res = lag(PANEL, ["y"], "pid", "month")
+    res = lag(PANEL, "pid", "month", ["y"])
     got = {(p, m): v for p, m, v in zip(res.data["pid"], res.data["month"], res.data["y_lag"])}
     assert got[("b", 2)] == 10.0 and got[("b", 3)] == 20.0 and np.isnan(got[("b", 1)])
     assert np.isnan(got[("a", 4)]) and got[("a", 5)] == 4.0
@@ -96,7 +96,7 @@ def test_lag():
 def test_duplicate_patient_time_rows_named():
     bad = pd.concat([PANEL, PANEL.iloc[[1]]], ignore_index=True)
     with pytest.raises(DataValidationError, match=r"share a \('pid', 'month'\) pair") as ei:
-        lead(bad, "y", "pid", "month")
+        lead(bad, "pid", "month", "y")
     rows = sorted(i.row for i in ei.value.issues)
     assert rows == [2, 9]      # 1-based data rows (positions 1 and 8)
     assert "data row 2" in str(ei.value)
@@ -113,19 +113,19 @@ def test_missing_time_named():
     bad = PANEL.assign(month=PANEL["month"].astype(float))
     bad.loc[2, "month"] = np.nan
     with pytest.raises(DataValidationError, match="missing value") as ei:
-        lag(bad, "y", "pid", "month")
+        lag(bad, "pid", "month", "y")
     assert ei.value.issues[0].row == 3      # position 2 is data row 3
 
 
 def test_unknown_column_named():
     with pytest.raises(ModelSpecificationError, match=r"\['oq'\] not found"):
-        lead(PANEL, "oq", "pid", "month")
+        lead(PANEL, "pid", "month", "oq")
 
 
 def test_non_numeric_value_column_named():
     bad = PANEL.assign(y=PANEL["y"].astype(str).replace({"20.0": "twenty"}))
     with pytest.raises(DataValidationError, match="Column 'y' must be numeric") as ei:
-        lead(bad, "y", "pid", "month")
+        lead(bad, "pid", "month", "y")
     assert ei.value.issues[0].value == "twenty"
 
 
@@ -139,9 +139,9 @@ def test_missing_id_named():
 
 def test_bad_shift_arguments():
     with pytest.raises(ModelSpecificationError, match="max_gap"):
-        lead(PANEL, "y", "pid", "month", max_gap=0)
+        lead(PANEL, "pid", "month", "y", max_gap=0)
     with pytest.raises(ModelSpecificationError, match="non-zero integer"):
-        lag(PANEL, "y", "pid", "month", k=0)
+        lag(PANEL, "pid", "month", "y", k=0)
 
 
 def test_detrend_needs_time():

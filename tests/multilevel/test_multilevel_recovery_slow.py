@@ -63,7 +63,7 @@ def test_latent_model_recovers_truth_and_covers():
     est = {"w": [], "b": [], "lo_w": [], "hi_w": [], "lo_b": [], "hi_b": [], "tau2": [], "s2": []}
     for res in sim.replicate(n_rep, seed=20240601, n_patients=150, oq_ar=0.0):
         d = _observed(res)
-        d = lead(d, "latent_oq_total", "patient_id", "month").data
+        d = lead(d, "patient_id", "month", "latent_oq_total").data
         fit = mixed("latent_oq_total_lead ~ latent_wai_within_w + latent_wai_between_b"
                     " + (1 | patient_id)", d)
         fe = fit.fixed_effects.set_index("term")

@@ -24,7 +24,7 @@ def big():
     d = pd.read_csv(BIG)
     d["wai_mean"] = d["wai_sum"] / 12.0
     d = decompose(d, "patient_id", "month", "wai_mean")
-    return lead(d, "oq_total", "patient_id", "month").data.rename(
+    return lead(d, "patient_id", "month", "oq_total").data.rename(
         columns={"wai_mean_between": "wai_between", "wai_mean_within": "wai_within",
                  "oq_total_lead": "oq_next"})
 

@@ -122,7 +122,7 @@ def test_scores_and_keys(results, block):
 def test_listwise_equals_complete_cases():
     bfi = dataset("bfi")
     items = _items("A")
-    a = alpha(bfi[items], reverse=["A1"], use="listwise")
+    a = alpha(bfi[items], reverse=["A1"], missing="listwise")
     b = alpha(bfi[items].dropna(), reverse=["A1"])
     check(a.total.to_numpy(), b.total.to_numpy(), "listwise", **CLOSED)
     assert a.n_obs == bfi[items].dropna().shape[0]
@@ -243,8 +243,8 @@ def test_numeric_text_is_read_as_numbers():
 
 def test_bad_options():
     x = dataset("bfi")[_items("A")]
-    with pytest.raises(ValueError, match="'use' parameter of alpha"):
-        alpha(x, use="complete")
+    with pytest.raises(ValueError, match="'missing' parameter of alpha"):
+        alpha(x, missing="complete")
     with pytest.raises(ValueError, match="'level' parameter"):
         alpha(x, level=1.5)
     with pytest.raises(ValueError, match="either reverse= or check_keys"):

@@ -30,7 +30,7 @@ def test_alpha_by_person(case):
     make, id_, time_, items = CASES[case]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = multilevel_reliability(make(), id_, time_, items, alpha=True, nested=False)
+        res = multilevel_reliability(make(), id_, time_, items, alpha_by_person=True, nested=False)
     ours = res.alpha_by_person
     ref = mlrel_reference()["alpha_by_person"][case]["alpha"]
     assert len(ours) == len(ref)
@@ -47,7 +47,7 @@ def test_alpha_by_person(case):
 def test_alpha_bad_cases_warn():
     # therapy subset: some patients answer an item identically in every session
     with pytest.warns(DataQualityWarning, match="persons have an item without variance"):
-        res = multilevel_reliability(therapy_sub(), "patient_id", "month", WAI[:6], alpha=True,
+        res = multilevel_reliability(therapy_sub(), "patient_id", "month", WAI[:6], alpha_by_person=True,
                                      nested=False, method="lmer")
     assert res.alpha_by_person["bad_cases"].sum() > 0
 
@@ -57,6 +57,6 @@ def test_alpha_needs_more_than_two_times():
     d = d[d["Time"] <= 2]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = multilevel_reliability(d, "Person", "Time", ["Item1", "Item2", "Item3"], alpha=True)
+        res = multilevel_reliability(d, "Person", "Time", ["Item1", "Item2", "Item3"], alpha_by_person=True)
     # psych: alpha.by.person <- NA unless n.time > 2
     assert res.alpha_by_person is None

@@ -7,7 +7,8 @@ import pytest
 from docx import Document
 
 from psychometrics.exceptions import EstimationError
-from psychometrics.report import adapters, build, load_study
+from psychometrics.report import build, load_study
+from psychometrics.report import run as runmod
 from psychometrics.report.model import Table
 
 from .conftest import STUDY, example_subset
@@ -30,7 +31,9 @@ def built(tmp_path_factory):
     def broken_efa(ctx):
         raise EstimationError("the factor solution did not converge in 0 iterations.")
 
-    mp.setattr(adapters, "efa", broken_efa)
+    # the steps hold the analysis functions themselves: replace the efa step's function
+    mp.setattr(runmod, "STEPS", tuple((n, t, broken_efa if n == "efa" else f, e)
+                                      for n, t, f, e in runmod.STEPS))
     try:
         out = build(load_study(d / "study.yaml"), output=d / "out")
     finally:

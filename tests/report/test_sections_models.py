@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from psychometrics.report import apa, load_study
-from psychometrics.report.adapters import cfa_syntax, omega_syntax
+from psychometrics.report.adapters import cfa_syntax
+from psychometrics.sem import omega_model
 from psychometrics.report.run import run_study, select_occasion
 from psychometrics.report.sections import build_sections
 
@@ -134,7 +135,7 @@ def test_reliability_cfa_omega_and_multilevel(built):
     block = select_occasion(study, results.data, "wai", "first_complete")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ref = fit(omega_syntax(inst, "bond"), block[list(inst.scale_items("bond"))],
+        ref = fit(omega_model(inst, "bond"), block[list(inst.scale_items("bond"))],
                   std_lv=True)
     om = ref.estimates[ref.estimates["op"] == ":="].iloc[0]
     row = _row(t, instrument="WAI-SR", scale="bond")

@@ -46,3 +46,17 @@ def test_overlapping_scales_rejected():
                                              "bond": inst.scales["bond"], "mixed": mixed}})
     with pytest.raises(ModelSpecificationError, match="'wai_1' belongs to scales 'task' and 'mixed'"):
         cfa_model(bad)
+
+
+@pytest.mark.parametrize("bank, factors", [("oq-45.2", ["sd", "ir", "sr"]), ("pear", ["f1", "f2"]),
+                                           ("wai-sr", ["task", "bond", "goal"])])
+def test_factor_scales_are_the_factors_of_cfa_model(bank, factors):
+    # one rule: the report's reliability and EFA sections take their factors from here
+    assert sem.factor_scales(bank) == factors
+    declared = [ln.split(" =~ ")[0] for ln in cfa_model(bank).splitlines() if " =~ " in ln]
+    assert declared == factors
+
+
+def test_omega_model_refuses_an_unknown_scale():
+    with pytest.raises(ModelSpecificationError, match="not a scale of"):
+        sem.omega_model("wai-sr", "alliance")

@@ -46,7 +46,7 @@ def test_sequence_equals_lavaan(data, missing):
 
 
 def test_syntax_is_printable_and_identified():
-    syn = longitudinal_syntax({"f": ["a", "b", "c"]}, [1, 2], "scalar")
+    syn = longitudinal_syntax({"f": ["a", "b", "c"]}, [1, 2], invariance="scalar")
     assert "f_t1 ~~ 1*f_t1" in syn and "f_t2 ~~ NA*f_t2" in syn and "f_t2 ~ NA*1" in syn
     assert "a_t1 ~ nu_a*1" in syn and "a_t2 ~ nu_a*1" in syn and "a_t1 ~~ a_t2" in syn
     assert "l_f_b*b_t2" in syn

@@ -23,9 +23,7 @@ def is_ordinal(b) -> bool:
 
 
 def invariance_frame(b) -> pd.DataFrame:
-    t = b.result.table.reset_index()
-    if "model" not in t.columns:            # the longitudinal table is indexed by level
-        t = t.rename(columns={t.columns[0]: "model"})
+    t = b.result.table.reset_index()        # both invariance tables are indexed by model
     if is_ordinal(b):
         # WLSMV: the scaled statistic and indices are the ones to report
         for k in ("cfi", "rmsea", "delta_cfi", "delta_rmsea"):

@@ -65,7 +65,7 @@ def multilevel_frame(results, res) -> pd.DataFrame:
 def build(results):
     if results.get("reliability") is None:  # not requested
         return None
-    from ..adapters import factor_scales
+    from ...sem import factor_scales
     from ..context import occasion_text
 
     spec = results.study.analyses.reliability
