@@ -198,8 +198,8 @@ def _weighted_ls(S: np.ndarray, nf: int, fm: str):
         g = -np.diag(G) + np.einsum("mi,ij,mj->m", v, M, v)
         return objective(E), g
 
-    upper = max(smc(S).max(), 1.0)
     start = smc(S)
+    upper = max(start.max(), 1.0)
     psi, res = _lbfgsb(psych_fun_grad, start, upper)
     return psi, res, exact_fun_grad, upper
 
