@@ -112,7 +112,8 @@ def _data(args) -> pd.DataFrame:
 def _fit_args(p: argparse.ArgumentParser, default_factors: int | None = None) -> None:
     p.add_argument("--factors", "-k", type=int, required=default_factors is None,
                    default=default_factors, help="Number of factors.")
-    p.add_argument("--method", default="minres", choices=["minres", "ml", "pa", "pc"])
+    p.add_argument("--method", default="minres",
+                   choices=["minres", "ml", "wls", "gls", "pa", "pc"])
     p.add_argument("--rotation", default="oblimin")
 
 
@@ -136,7 +137,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     o = sub.add_parser("omega", help="Omega hierarchical / total (Schmid-Leiman).")
     _common(o)
     o.add_argument("--factors", "-k", type=int, default=3, help="Group factors (default 3).")
-    o.add_argument("--method", default="minres", choices=["minres", "ml", "pa"])
+    o.add_argument("--method", default="minres", choices=["minres", "ml", "wls", "gls", "pa"])
     o.add_argument("--rotation", default="oblimin")
     o.set_defaults(func=_omega)
 

@@ -1,8 +1,8 @@
-"""Factor extraction: minimum residual (minres), maximum likelihood, principal
-axis and principal components, following psych 2.2.9 (``psych:::fac``,
-``psych::principal``).
+"""Factor extraction: minimum residual (minres), maximum likelihood, weighted and
+generalised least squares (wls, gls), principal axis and principal components,
+following psych 2.2.9 (``psych:::fac``, ``psych::principal``).
 
-The minres and ML solutions are found as psych finds them: ``optim``'s
+The minres, ML, WLS and GLS solutions are found as psych finds them: ``optim``'s
 L-BFGS-B (here scipy's implementation of the same algorithm) on the
 uniquenesses scaled by ``parscale = 0.01``, bounds ``[0.005, 1]``, memory 5,
 ``factr = 1e7`` and psych's (approximate) gradients.  The optimiser stops on a
@@ -26,7 +26,7 @@ __all__ = ["Extraction", "extract", "METHODS"]
 _EPS = np.finfo(float).eps
 
 #: method -> psych's factor-name prefix (before rotation)
-METHODS = {"minres": "MR", "ml": "ML", "pa": "PA", "pc": "PC"}
+METHODS = {"minres": "MR", "ml": "ML", "wls": "WLS", "gls": "GLS", "pa": "PA", "pc": "PC"}
 
 
 @dataclass(frozen=True)
@@ -128,6 +128,82 @@ def _ml(S: np.ndarray, nf: int):
     return psi, res, fun_grad, upper
 
 
+def _ml_gradient(S, psi, nf):
+    """psych's ``FAgr`` (= ``FAgr.minres2``): the gradient of the ML discrepancy in psi."""
+    sc = 1.0 / np.sqrt(psi)
+    w, v = _eigh_desc(S * np.outer(sc, sc))
+    load = np.sqrt(psi)[:, None] * (v[:, :nf] * np.sqrt(np.maximum(w[:nf] - 1.0, 0.0)))
+    return ((load * load).sum(axis=1) + psi - np.diag(S)) / psi ** 2
+
+
+def _weighted_ls(S: np.ndarray, nf: int, fm: str):
+    """psych's ``fm = "wls"`` / ``"gls"`` (``psych:::fac``, its ``fit`` and ``fit.residuals``).
+
+    With ``S_psi`` = S with diagonal ``1 - psi`` and ``L L'`` its rank-``nf`` eigen
+    truncation (eigenvalues below eps set to 100 eps), the residual ``E = S_psi - L L'``
+    (diagonal included) is weighted as
+
+    * wls: ``sum_ij E_ij^2 / (s_ii s_jj)``, ``s_ii = (S^-1)_ii`` (psych:
+      ``sd.inv %*% (S - model)^2 %*% sd.inv``, ``sd.inv = diag(1/diag(S.inv))``);
+    * gls: ``sum_ij ((S^-1 E)_ij)^2`` (psych: ``(S.inv %*% (S - model))^2``).
+
+    psych starts at ``psi = smc(S)`` (not ``1 - smc``, as it does for minres and ml) and
+    hands ``optim`` the gradient of the *ML* discrepancy (``FAgr.minres2``) with this
+    objective; both are kept, since they decide where L-BFGS-B stops. Returns the
+    ``(objective, psych's gradient)`` pair for that run and, for the restart check,
+    ``(objective, exact gradient)``.
+    """
+    p = S.shape[0]
+    S_inv = np.linalg.inv(S)
+    if fm == "wls":
+        a = 1.0 / np.diag(S_inv)
+        weight = np.outer(a, a)
+    diag = np.diag_indices(p)
+
+    def residual(psi):
+        Sm = S.copy()
+        Sm[diag] = 1.0 - psi
+        w, v = _eigh_desc(Sm)
+        wf = np.where(w < _EPS, 100 * _EPS, w)
+        L = v[:, :nf] * np.sqrt(wf[:nf])
+        return Sm - L @ L.T, w, v
+
+    def objective(E):
+        if fm == "wls":
+            return float(np.sum(weight * E * E))
+        A = S_inv @ E
+        return float(np.sum(A * A))
+
+    def psych_fun_grad(psi):
+        E, _, _ = residual(psi)
+        return objective(E), _ml_gradient(S, psi, nf)
+
+    def exact_fun_grad(psi):
+        # d(S_psi)/d psi_m = -e_m e_m'; the truncation's derivative by Daleckii-Krein:
+        # dT = V (G o V' dS V) V' with G_ij = 1 (i, j <= nf), 0 (i, j > nf),
+        # e_i / (e_i - e_j) (i <= nf < j)
+        E, w, v = residual(psi)
+        if fm == "wls":
+            G = 2.0 * weight * E
+        else:
+            G = 2.0 * S_inv @ (S_inv @ E)
+            G = 0.5 * (G + G.T)
+        gam = np.zeros((p, p))
+        gam[:nf, :nf] = 1.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cross = w[:nf, None] / (w[:nf, None] - w[None, nf:])
+        gam[:nf, nf:] = cross
+        gam[nf:, :nf] = cross.T
+        M = gam * (v.T @ G @ v)
+        g = -np.diag(G) + np.einsum("mi,ij,mj->m", v, M, v)
+        return objective(E), g
+
+    start = smc(S)
+    upper = max(start.max(), 1.0)
+    psi, res = _lbfgsb(psych_fun_grad, start, upper)
+    return psi, res, exact_fun_grad, upper
+
+
 def _ml_loadings(S, psi, nf):
     sc = 1.0 / np.sqrt(psi)
     w, v = _eigh_desc(S * np.outer(sc, sc))
@@ -161,6 +237,12 @@ def _other_optimum(S, nf, psi, fun_grad, upper):
     ``(psi_better, f_better, f_psych, converged)`` when a restart is lower by more than
     ``max(BASIN_ATOL, BASIN_RTOL * |f_psych|)``.
     """
+    other, _ = _check_optimum(S, nf, psi, fun_grad, upper)
+    return other
+
+
+def _check_optimum(S, nf, psi, fun_grad, upper):
+    """:func:`_other_optimum` and the polished objective ``f_pol`` of psych's basin."""
     p = S.shape[0]
     _, f_pol, _ = _tight(fun_grad, psi, upper)
     try:
@@ -172,9 +254,14 @@ def _other_optimum(S, nf, psi, fun_grad, upper):
         x, f, ok = _tight(fun_grad, st, upper)
         if np.isfinite(f) and (best is None or f < best[1]):
             best = (x, f, ok)
-    if best is not None and best[1] < f_pol - max(BASIN_ATOL, BASIN_RTOL * abs(f_pol)):
-        return best[0], best[1], float(fun_grad(psi)[0]), best[2]
-    return None
+    if best is not None and best[1] < _basin_floor(f_pol):
+        return (best[0], best[1], float(fun_grad(psi)[0]), best[2]), f_pol
+    return None, f_pol
+
+
+def _basin_floor(f):
+    """An objective below this is clearly lower than ``f`` (see BASIN_ATOL, BASIN_RTOL)."""
+    return f - max(BASIN_ATOL, BASIN_RTOL * abs(f))
 
 
 def _pa(S: np.ndarray, nf: int, min_err: float = 0.001, max_iter: int = 50):
@@ -220,11 +307,16 @@ def extract(r: np.ndarray, n_factors: int, method: str = "minres", *,
     * ``ml``: minimise ``F(psi) = -sum_{k>nf}(log e_k - e_k) - nf + p`` with ``e`` the
       eigenvalues of ``Psi^-1/2 R Psi^-1/2`` (the ML discrepancy concentrated in Psi,
       as in ``factanal``); ``L = Psi^1/2 V (E - I)^1/2``.
+    * ``wls``, ``gls``: minimise the squared residuals ``S_psi - L L'`` (diagonal
+      included, ``S_psi`` = R with diagonal ``1 - psi``) weighted by
+      ``1 / ((R^-1)_ii (R^-1)_jj)`` (wls) or premultiplied by ``R^-1`` (gls), as psych's
+      ``fit.residuals``; loadings as for minres. See :func:`_weighted_ls` for psych's
+      start values and gradient, both reproduced.
     * ``pa``: iterated principal axes from SMCs, stopping when the sum of
       communalities changes by less than ``min_err`` (psych: 0.001) or after
       ``max_iter`` (50) iterations.
     * ``pc``: principal components, ``L = V E^1/2`` (``psych::principal``).
-    * ``check_optimum`` (minres, ml): after psych's run, :func:`_other_optimum` restarts
+    * ``check_optimum`` (minres, ml, wls, gls): after psych's run, :func:`_other_optimum` restarts
       from R ``factanal``'s start values and from uniquenesses 0.5; a clearly lower
       objective (a different local optimum, typically psych stopping at a boundary
       point with several uniquenesses at 0.005 while a better solution exists) replaces
@@ -251,20 +343,47 @@ def extract(r: np.ndarray, n_factors: int, method: str = "minres", *,
     elif method == "ml":
         psi, res, fun_grad, upper = _ml(r, n_factors)
         loadings = _ml_loadings
+    elif method in ("wls", "gls"):
+        psi, res, fun_grad, upper = _weighted_ls(r, n_factors, method)
+        loadings = _minres_loadings
     else:  # pragma: no cover - validated by the caller
         raise ValueError(method)
     msg = res.message if isinstance(res.message, str) else str(res.message)
     converged = res.status == 0
+    if method in ("wls", "gls"):
+        # psych's optim gets the ML gradient with the wls/gls objective, so its line
+        # search ends when that direction no longer descends (scipy says ABNORMAL, R's
+        # optim REL_REDUCTION_OF_F, at the same point); whether this point is a minimum
+        # is decided below against the objective's own (exact) gradient
+        converged = True
     iterations = int(res.nit)
     if check_optimum:
-        other = _other_optimum(r, n_factors, psi, fun_grad, upper)
+        other, f_pol = _check_optimum(r, n_factors, psi, fun_grad, upper)
+        f_psych = float(fun_grad(psi)[0])
+        if other is None and method in ("wls", "gls") and f_psych > f_pol + max(
+                BASIN_ATOL, BASIN_RTOL * abs(f_pol)):
+            msg = (f"psych's {method} solution ({method} criterion {f_psych:.6g}) is not a "
+                   f"minimum of that criterion: psych's optim follows the gradient of the ML "
+                   f"discrepancy (FAgr.minres2) and stops where it no longer descends; the "
+                   f"minimum reached from it is {f_pol:.6g}. psych's solution is returned, as "
+                   f"psych::fa returns it")
+            converged = False
         if other is not None:
             psi_new, f_new, f_old, ok = other
-            note = (f"psych's {method} solution (objective {f_old:.6g}, "
-                    f"{int(np.sum(psi <= 0.005 + 1e-9))} uniqueness(es) at the bound 0.005) is a "
-                    f"local optimum; a restart found objective {f_new:.6g} "
-                    f"({int(np.sum(psi_new <= 0.005 + 1e-9))} at the bound), which is returned "
-                    f"(psych::fa returns the first; factanal's start values reach the second).")
+            at_old = int(np.sum(psi <= 0.005 + 1e-9))
+            at_new = int(np.sum(psi_new <= 0.005 + 1e-9))
+            if method in ("wls", "gls"):
+                note = (f"psych's {method} solution ({method} criterion {f_old:.6g}, {at_old} "
+                        f"uniqueness(es) at the bound 0.005) is not the minimum: the minimum "
+                        f"reached from it is {f_pol:.6g}, and a restart found {f_new:.6g} "
+                        f"({at_new} at the bound), which is returned (psych::fa returns the "
+                        f"first).")
+            else:
+                note = (f"psych's {method} solution (objective {f_old:.6g}, {at_old} "
+                        f"uniqueness(es) at the bound 0.005) is a local optimum; a restart "
+                        f"found objective {f_new:.6g} ({at_new} at the bound), which is "
+                        f"returned (psych::fa returns the first; factanal's start values "
+                        f"reach the second).")
             warnings.warn(note, ConvergenceWarning, stacklevel=3)
             psi, msg, converged = psi_new, msg + "; " + note, ok
     L = loadings(r, psi, n_factors)

@@ -161,6 +161,8 @@ def fa_stats(r: np.ndarray, f: np.ndarray, phi: np.ndarray | None = None, *,
         if dof > 0 and not math.isnan(objective):
             rmsea = math.sqrt(max(chisq / (dof * nobs) - 1 / (nobs - 1), 0.0))
             lo, hi = _rmsea_ci(chisq, dof, nobs, alpha / 2)
+            if math.isnan(hi) and rmsea <= 0:
+                hi = 0.0  # psych: a failed uniroot for the upper bound with RMSEA 0
             if not math.isnan(hi) and hi < rmsea:
                 hi = math.nan
             if not math.isnan(lo) and lo > rmsea:
@@ -179,19 +181,24 @@ def fa_stats(r: np.ndarray, f: np.ndarray, phi: np.ndarray | None = None, *,
 def _rmsea_ci(chisq: float, dof: float, n: float, tail: float) -> tuple[float, float]:
     """psych's RMSEA interval: noncentrality where the ncx2 cdf at ``chisq`` is
     ``tail`` (upper bound) and ``1 - tail`` (lower bound), found on
-    ``[0, max(n, chisq) + 2n]``."""
+    ``[0, max(n, chisq) + 2n]`` by R's ``uniroot`` with its default tolerance
+    (``eps^0.25`` on the noncentrality), whose iterations are reproduced.
+
+    Where R's ``uniroot`` fails (end points of equal sign) psych's ``try`` gives the
+    upper bound 0 if the RMSEA is 0 and NA otherwise, and the lower bound NA; the
+    caller applies the RMSEA-0 rule.
+    """
     from scipy import special as spc
-    from scipy.optimize import brentq
+    from ..numerics.brent import uniroot
     upper_x = max(n, chisq) + 2 * n
     p0 = float(spc.chdtr(dof, chisq))
 
     def root(target):
         fn = lambda x: float(spc.chndtr(chisq, dof, x)) - target if x > 0 else p0 - target
-        try:
-            return brentq(fn, 0.0, upper_x, xtol=1e-12, rtol=4 * np.finfo(float).eps,
-                          maxiter=500)
-        except ValueError:
+        f_lo, f_hi = fn(0.0), fn(upper_x)
+        if np.isnan(f_lo) or np.isnan(f_hi) or f_lo * f_hi > 0:
             return math.nan
+        return uniroot(fn, 0.0, upper_x)
 
     hi = 0.0
     if p0 > tail:

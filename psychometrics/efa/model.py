@@ -30,7 +30,8 @@ from .rotation import ROTATIONS, Rotation, canonical_rotation, rotate, stats_pro
 __all__ = ["FactorAnalysis", "FactorAnalysisResult", "fa", "degrees_of_freedom"]
 
 _METHOD_ALIASES = {
-    "minres": "minres", "uls": "minres", "ml": "ml", "mle": "ml", "pa": "pa",
+    "minres": "minres", "uls": "minres", "ml": "ml", "mle": "ml", "wls": "wls", "gls": "gls",
+    "pa": "pa",
     "principal_axis": "pa", "pc": "pc", "pca": "pc", "principal": "pc",
     "principal_components": "pc",
 }
@@ -51,9 +52,12 @@ class FactorAnalysis:
     ----------
     n_factors : int
         Number of factors to extract.
-    method : {"minres", "ml", "pa", "pc"}
+    method : {"minres", "ml", "wls", "gls", "pa", "pc"}
         Extraction: minimum residual (psych's default), maximum likelihood,
-        iterated principal axis, principal components (``psych::principal``).
+        weighted least squares (residuals weighted by ``1/((R^-1)_ii (R^-1)_jj)``),
+        generalised least squares (residuals premultiplied by ``R^-1``), iterated
+        principal axis, principal components (``psych::principal``). R:
+        ``psych::fa(..., fm = "minres" | "ml" | "wls" | "gls" | "pa")``.
     rotation : str
         ``"none"``, ``"varimax"`` (stats::varimax), ``"quartimax"``, ``"promax"``
         (Kaiser-normalised, as psych), ``"oblimin"`` (default), ``"quartimin"``,
@@ -157,7 +161,7 @@ class FactorAnalysis:
         if key not in _METHOD_ALIASES:
             raise ModelSpecificationError(
                 "The 'method' parameter of FactorAnalysis must be one of 'minres', 'ml', "
-                f"'pa', 'pc'. Got {m!r} instead.")
+                f"'wls', 'gls', 'pa', 'pc'. Got {m!r} instead.")
         return _METHOD_ALIASES[key]
 
     def _n_factors(self) -> int:
@@ -429,6 +433,7 @@ class FactorAnalysisResult:
 
 
 _METHOD_LABEL = {"minres": "minimum residual", "ml": "maximum likelihood",
+                 "wls": "weighted least squares", "gls": "generalised least squares",
                  "pa": "principal axis", "pc": "principal components"}
 
 

@@ -175,7 +175,7 @@ def omega(data: Any, n_factors: int = 3, method: str = "minres", rotation: str =
         Raw responses (pairwise correlations, as psych) or a correlation matrix.
     n_factors : int
         Number of group factors (psych default 3).
-    method : {"minres", "ml", "pa"}
+    method : {"minres", "ml", "wls", "gls", "pa"}
         Extraction (psych default minres).
     rotation : str
         Oblique rotation of the group factors (psych default oblimin).
@@ -202,9 +202,10 @@ def omega(data: Any, n_factors: int = 3, method: str = "minres", rotation: str =
         raise ModelSpecificationError(
             f"The 'n_factors' parameter of omega must be a positive integer. Got {n_factors!r}.")
     key_m = method.strip().lower() if isinstance(method, str) else None
-    if _METHOD_ALIASES.get(key_m) not in ("minres", "ml", "pa"):
+    if _METHOD_ALIASES.get(key_m) not in ("minres", "ml", "wls", "gls", "pa"):
         raise ModelSpecificationError(
-            f"The 'method' parameter of omega must be 'minres', 'ml' or 'pa'. Got {method!r}.")
+            "The 'method' parameter of omega must be 'minres', 'ml', 'wls', 'gls' or 'pa'. "
+            f"Got {method!r}.")
     method = _METHOD_ALIASES[key_m]
     rot = canonical_rotation(rotation, "omega")
     if option not in ("equal", "first", "second"):

@@ -124,7 +124,7 @@ def parallel_analysis(data: Any, *, n_obs: float | None = None, method: str = "m
     ----------
     data : DataFrame or array
         Raw responses, or a correlation matrix with ``n_obs``.
-    method : {"minres", "ml", "pa"}
+    method : {"minres", "ml", "wls", "gls", "pa"}
         Extraction for the factor eigenvalues (1-factor solution, psych's default).
     fa : {"both", "pc", "fa"}
         Which eigenvalues to compare.
@@ -175,10 +175,10 @@ def parallel_analysis(data: Any, *, n_obs: float | None = None, method: str = "m
         raise ModelSpecificationError(
             "The 'extract_factors' parameter of parallel_analysis must be a positive integer. "
             f"Got {extract_factors!r} instead.")
-    if method not in ("minres", "ml", "pa"):
+    if method not in ("minres", "ml", "wls", "gls", "pa"):
         raise ModelSpecificationError(
-            "The 'method' parameter of parallel_analysis must be 'minres', 'ml' or 'pa'. "
-            f"Got {method!r} instead.")
+            "The 'method' parameter of parallel_analysis must be 'minres', 'ml', 'wls', 'gls' "
+            f"or 'pa'. Got {method!r} instead.")
     ci = prepare_correlation(data, n_obs=n_obs, missing=missing, caller="parallel_analysis")
     if ci.n_obs is None:
         raise ModelSpecificationError(

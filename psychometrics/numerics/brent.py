@@ -1,4 +1,5 @@
-"""R's ``optimize`` (Brent's ``fmin``, R's ``Brent_fmin``) vectorised over problems.
+"""R's ``optimize`` (Brent's ``fmin``, R's ``Brent_fmin``) vectorised over problems, and
+R's ``uniroot`` (Brent's ``zeroin``, ``R_zeroin2``).
 
 ``psych::polychoric`` finds each correlation with
 ``optimize(polyF, interval = c(-1, 1))`` and R's default tolerance
@@ -14,9 +15,10 @@ from typing import Callable
 
 import numpy as np
 
-__all__ = ["brent_fmin", "R_OPTIMIZE_TOL"]
+__all__ = ["brent_fmin", "uniroot", "R_OPTIMIZE_TOL", "R_UNIROOT_TOL"]
 
 R_OPTIMIZE_TOL = np.finfo(float).eps ** 0.25
+R_UNIROOT_TOL = np.finfo(float).eps ** 0.25
 _C = (3.0 - np.sqrt(5.0)) * 0.5
 _EPS = np.sqrt(np.finfo(float).eps)
 
@@ -114,3 +116,58 @@ def brent_fmin(f: Callable[[np.ndarray, np.ndarray], np.ndarray], lower: np.ndar
             a_new, b_new, v_new, fv_new, w_new, fw_new, x_new, fx_new)
         e[ia], d[ia] = ea, da
     return x, fx, n_eval
+
+
+def uniroot(f, lo, hi, tol=R_UNIROOT_TOL, maxit=1000):
+    """R's ``uniroot`` (Brent's zeroin, ``R_zeroin2``) with its default tolerance.
+
+    lavaan and ``psych::fa.stats`` find the RMSEA confidence limits with ``uniroot``; its
+    tolerance (``.Machine$double.eps^0.25``) leaves the limits accurate to ~1e-5 only, so
+    the same iterations are reproduced here instead of a tighter root.
+
+    R stops with "f() values at end points not of opposite sign" when ``f(lo)`` and
+    ``f(hi)`` have the same sign; callers check the signs first (here no error is raised).
+    """
+    eps = np.finfo(float).eps
+    a, b = lo, hi
+    fa, fb = f(a), f(b)
+    c, fc = a, fa
+    if fa == 0.0:
+        return a
+    if fb == 0.0:
+        return b
+    for _ in range(maxit + 1):
+        prev_step = b - a
+        if abs(fc) < abs(fb):
+            a, b, c = b, c, b
+            fa, fb, fc = fb, fc, fb
+        tol_act = 2 * eps * abs(b) + tol / 2
+        new_step = (c - b) / 2
+        if abs(new_step) <= tol_act or fb == 0.0:
+            return b
+        if abs(prev_step) >= tol_act and abs(fa) > abs(fb):
+            cb = c - b
+            if a == c:
+                t1 = fb / fa
+                p = cb * t1
+                q = 1.0 - t1
+            else:
+                q = fa / fc
+                t1 = fb / fc
+                t2 = fb / fa
+                p = t2 * (cb * q * (q - t1) - (b - a) * (t1 - 1.0))
+                q = (q - 1.0) * (t1 - 1.0) * (t2 - 1.0)
+            if p > 0:
+                q = -q
+            else:
+                p = -p
+            if p < (0.75 * cb * q - abs(tol_act * q) / 2) and p < abs(prev_step * q / 2):
+                new_step = p / q
+        if abs(new_step) < tol_act:
+            new_step = tol_act if new_step > 0 else -tol_act
+        a, fa = b, fb
+        b += new_step
+        fb = f(b)
+        if (fb > 0 and fc > 0) or (fb < 0 and fc < 0):
+            c, fc = a, fa
+    return b

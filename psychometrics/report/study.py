@@ -128,7 +128,7 @@ class ReliabilitySpec(_Frozen):
 class EFASpec(_Frozen):
     instruments: tuple[Key, ...] | None = None
     n_factors: int | Literal["parallel", "bank"] = "parallel"
-    method: Literal["minres", "ml", "pa"] = "minres"
+    method: Literal["minres", "ml", "wls", "gls", "pa"] = "minres"
     rotation: Literal["oblimin", "promax", "varimax", "geominQ", "none"] = "oblimin"
     correlation: Literal["pearson", "polychoric"] = "pearson"
     parallel_iterations: int = Field(default=20, ge=5)

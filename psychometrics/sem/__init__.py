@@ -7,7 +7,9 @@ Pipeline (one module per step): :mod:`.syntax` (model text -> statements) ->
 :mod:`.results` (immutable result). :mod:`.invariance` compares nested
 multi-group models (score tests, partial invariance). Ordinal indicators (WLSMV/DWLS) are
 in :mod:`.ordinal` (one group) and :mod:`.ordinal_mg` (groups, occasions; Wu & Estabrook),
-two-level models in :mod:`.twolevel`.
+two-level models in :mod:`.twolevel`. :func:`fit` (:mod:`.api`) only checks the options,
+builds a :class:`~.estimator.FitSpec` and dispatches to the ``estimate(spec)`` of the
+estimator registered in ``api.ESTIMATORS`` (the ML family is :mod:`.ml`).
 """
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from .growth import GrowthResult, growth, growth_trajectory, plot_trajectory, sc
 from .instrument_model import cfa_model, factor_scales, omega_model
 from .invariance import invariance, lrt, partial_invariance, score_test
 from .reliability import ave, comp_rel_sem, reliability
-from .results import SEMResult, Summary
+from .results import SEMResult, SEMResultBase, Summary
 from .syntax import parse_model
 
 # Loaded on first use, so that ``import psychometrics.sem`` stays light (scipy.stats and
@@ -32,7 +34,7 @@ _LAZY = {
 }
 
 __all__ = ["fit", "invariance", "lrt", "cfa_model", "factor_scales", "omega_model", "reliability",
-           "comp_rel_sem", "ave", "SEMResult",
+           "comp_rel_sem", "ave", "SEMResult", "SEMResultBase",
            "Summary", "parse_model", "fit_twolevel", "lrt_twolevel", "TwoLevelResult",
            "twolevel_reliability", "OrdinalSEMResult", "ordinal_omega", "growth", "scale_growth",
            "GrowthResult", "growth_trajectory", "plot_trajectory", "score_test",

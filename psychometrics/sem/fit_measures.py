@@ -32,7 +32,7 @@ __all__ = ["FitInputs", "compute_fit_measures", "robust_fit_measures", "robust_i
            "rmsea_diff", "information_criteria", "agfi", "pgfi", "gfi", "mfi", "ecvi",
            "hoelter_cn", "wrmr", "wls_residual_rms", "srmr_cor", "srmr_twolevel"]
 
-_R_UNIROOT_TOL = np.finfo(float).eps ** 0.25
+from ..numerics.brent import uniroot as _uniroot  # R's uniroot (zeroin), shared with efa
 
 
 class FitInputs:
@@ -56,58 +56,6 @@ class FitInputs:
         self.logl = logl   # (logl, unrestricted logl) when not computable from moments (FIML)
         self.patterns = patterns   # FIML: per group, the missingness patterns
         self.pairwise = pairwise   # FIML: per group, lavaan's pairwise sample moments
-
-
-def _uniroot(f, lo, hi, tol=_R_UNIROOT_TOL, maxit=1000):
-    """R's ``uniroot`` (Brent's zeroin, ``R_zeroin2``) with its default tolerance.
-
-    lavaan finds the RMSEA confidence limits with ``uniroot``; its tolerance
-    (``.Machine$double.eps^0.25``) leaves the limits accurate to ~1e-5 only, so the
-    same iterations are reproduced here instead of a tighter root.
-    """
-    eps = np.finfo(float).eps
-    a, b = lo, hi
-    fa, fb = f(a), f(b)
-    c, fc = a, fa
-    if fa == 0.0:
-        return a
-    if fb == 0.0:
-        return b
-    for _ in range(maxit + 1):
-        prev_step = b - a
-        if abs(fc) < abs(fb):
-            a, b, c = b, c, b
-            fa, fb, fc = fb, fc, fb
-        tol_act = 2 * eps * abs(b) + tol / 2
-        new_step = (c - b) / 2
-        if abs(new_step) <= tol_act or fb == 0.0:
-            return b
-        if abs(prev_step) >= tol_act and abs(fa) > abs(fb):
-            cb = c - b
-            if a == c:
-                t1 = fb / fa
-                p = cb * t1
-                q = 1.0 - t1
-            else:
-                q = fa / fc
-                t1 = fb / fc
-                t2 = fb / fa
-                p = t2 * (cb * q * (q - t1) - (b - a) * (t1 - 1.0))
-                q = (q - 1.0) * (t1 - 1.0) * (t2 - 1.0)
-            if p > 0:
-                q = -q
-            else:
-                p = -p
-            if p < (0.75 * cb * q - abs(tol_act * q) / 2) and p < abs(prev_step * q / 2):
-                new_step = p / q
-        if abs(new_step) < tol_act:
-            new_step = tol_act if new_step > 0 else -tol_act
-        a, fa = b, fb
-        b += new_step
-        fb = f(b)
-        if (fb > 0 and fc > 0) or (fb < 0 and fc < 0):
-            c, fc = a, fa
-    return b
 
 
 def _pnchisq(x, df, ncp):

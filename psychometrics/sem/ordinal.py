@@ -20,15 +20,16 @@ from .fit_measures import (agfi, gfi, hoelter_cn, incremental_indices, mfi, pgfi
                            rmsea_measures, robust_indices, wls_residual_rms, wrmr)
 from .matrices import build_representation, fill
 from .ordinal_stats import OrdinalStats, ordinal_data, ordinal_stats
-from .partable import build_partable, threshold_spec, variable_names
-from .results import frozen_mapping, inference
+from .estimator import FitSpec
+from .partable import build_partable, threshold_spec, threshold_variables, variable_names
+from .results import SEMResultBase, frozen_mapping, inference
 from .syntax import parse_model
 
 __all__ = ["fit_ordinal", "OrdinalSEMResult"]
 
 
 @dataclass(frozen=True)
-class OrdinalSEMResult:
+class OrdinalSEMResult(SEMResultBase):
     """Result of an ordinal (DWLS / WLSMV) CFA (immutable).
 
     Attributes
@@ -585,6 +586,25 @@ def _rows_of(m, op_, a, i):
     return [r for r in range(len(lhs)) if op[r] == op_ and lhs[r] == lv and rhs[r] == v]
 
 
+def check_raw_listwise(spec: FitSpec) -> None:
+    """Ordinal estimators take raw data with listwise deletion only."""
+    if spec.missing != "listwise" or spec.sample_cov is not None:
+        raise ModelSpecificationError(
+            "Ordinal models (ordered=...) support raw data and listwise deletion only.")
+
+
+def estimate(spec: FitSpec) -> OrdinalSEMResult:
+    """The single-group ordinal estimator (DWLS / WLSMV) of :func:`psychometrics.sem.fit`:
+    :func:`fit_ordinal` with the options of ``spec``."""
+    check_raw_listwise(spec)
+    if spec.group_equal or spec.group_partial:
+        raise ModelSpecificationError(
+            "group_equal/group_partial need a 'group' column (multi-group model).")
+    return fit_ordinal(spec.model, spec.data, spec.ordered, estimator=spec.estimator,
+                       std_lv=spec.std_lv, max_categories=spec.max_categories,
+                       parameterization=spec.parameterization)
+
+
 def _check_solution(m: _Model, theta):
     """Heywood cases (implied residual variance 1 - communality < 0) and a non-PD latent
     covariance matrix, named (lavaan's post-check warnings)."""
@@ -613,15 +633,23 @@ def _check_solution(m: _Model, theta):
     return msgs
 
 
-def _start(m: _Model, model, st, std_lv):
-    from .api import fit as ml_fit
+def ml_start(model: str, cor: pd.DataFrame, nobs: int, std_lv: bool):
+    """The ML fit of ``model`` to a polychoric matrix: the starting values of the ordinal
+    estimators (an error when it cannot be fitted; callers then use simple starts)."""
+    from .ml import estimate as ml_estimate   # looked up at each call (tests replace it)
     import warnings
+    if threshold_variables(parse_model(model)):
+        raise ModelSpecificationError("Threshold statements: no ML start.")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ml_estimate(FitSpec(model, sample_cov=cor, sample_nobs=nobs, std_lv=std_lv))
+
+
+def _start(m: _Model, model, st, std_lv):
     lhs, op, rhs = m.pt.c("lhs"), m.pt.c("op"), m.pt.c("rhs")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            r = ml_fit(model, sample_cov=pd.DataFrame(st.cor, index=st.names, columns=st.names),
-                       sample_nobs=st.nobs, std_lv=std_lv)
+        r = ml_start(model, pd.DataFrame(st.cor, index=st.names, columns=st.names), st.nobs,
+                     std_lv)
         est = r.estimates
         lut = {(a, b, c): e for a, b, c, e in zip(est["lhs"], est["op"], est["rhs"], est["est"])}
         if not r.converged:

@@ -31,10 +31,11 @@ from scipy import stats
 from .._blas import single_blas_thread
 from ..exceptions import (ConvergenceWarning, DataValidationError, IdentificationError,
                           ModelSpecificationError)
+from .estimator import FitSpec
 from .fit_measures import agfi, gfi, hoelter_cn, mfi, pgfi, wls_residual_rms, wrmr
 from .ordinal_stats import OrdinalStats, ordinal_stats
 from .partable import variable_names
-from .results import inference
+from .results import SEMResultBase, inference
 from .syntax import parse_model
 
 __all__ = ["measeq_table", "measeq_syntax", "fit_ordinal_mg", "OrdinalMGResult",
@@ -681,12 +682,9 @@ def _start(m: _MGModel, model, prep):
         # pooled polychorics: average of the groups (weights N_g)
         nob = np.array([s.nobs for s in st], float)
         cor = sum(s.cor * n for s, n in zip(st, nob)) / nob.sum()
-        from .api import fit as ml_fit
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            r = ml_fit(model, sample_cov=pd.DataFrame(cor, index=st[0].names,
-                                                      columns=st[0].names),
-                       sample_nobs=int(nob.sum()), std_lv=True)
+        from .ordinal import ml_start
+        r = ml_start(model, pd.DataFrame(cor, index=st[0].names, columns=st[0].names),
+                     int(nob.sum()), True)
         est = r.estimates
         lut = {(a, b, c): e for a, b, c, e in zip(est["lhs"], est["op"], est["rhs"], est["est"])}
     except Exception:  # noqa: BLE001 -- simple starts below
@@ -739,7 +737,7 @@ def _start(m: _MGModel, model, prep):
 # --------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class OrdinalMGResult:
+class OrdinalMGResult(SEMResultBase):
     """Result of a multi-group ordinal CFA (immutable).
 
     Attributes
@@ -896,6 +894,16 @@ def fit_ordinal_mg(model: str, data: pd.DataFrame, group: str, ordered=True, *,
                                       ordered=tuple(t.ov), group=group)),
         timing=time.perf_counter() - t0, warnings=tuple(warn),
         _extra=dict(model=m, red=red, D=D, W=W, E=E, Ei=Ei, fg=fg, prep=prep, table=t))
+
+
+def estimate(spec: FitSpec) -> OrdinalMGResult:
+    """The multi-group ordinal estimator (DWLS / WLSMV) of :func:`psychometrics.sem.fit`:
+    :func:`fit_ordinal_mg` with the options of ``spec``."""
+    from .ordinal import check_raw_listwise
+    check_raw_listwise(spec)
+    return fit_ordinal_mg(spec.model, spec.data, spec.group, spec.ordered,
+                          group_equal=spec.group_equal, group_partial=spec.group_partial,
+                          parameterization=spec.parameterization, estimator=spec.estimator)
 
 
 def _red_names(m):

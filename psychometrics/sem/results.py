@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..results import Summary
 
-__all__ = ["SEMResult", "Summary", "sem_summary"]
+__all__ = ["SEMResultBase", "SEMResult", "Summary", "sem_summary"]
 
 
 _SECTIONS = (("=~", "Latent variables"), ("~", "Regressions"), ("~~cov", "Covariances"),
@@ -114,8 +114,35 @@ def sem_summary(title: str, header, fit, estimates: pd.DataFrame, warning: str =
     return Summary(title, tuple(head), tuple(blocks), (warning,) if warning else (), digits=3)
 
 
+class SEMResultBase:
+    """What every estimator of :mod:`psychometrics.sem` returns.
+
+    :class:`SEMResult` (ML, MLR, MLM, MLMV, FIML, ULS/GLS/WLS),
+    :class:`~.ordinal.OrdinalSEMResult`, :class:`~.ordinal_mg.OrdinalMGResult` and
+    :class:`~.twolevel_results.TwoLevelResult` derive from it. Each is a frozen dataclass
+    with the fields
+
+    - ``model`` (the syntax), ``estimates`` (one row per parameter: ``lhs, op, rhs``, ...,
+      ``est, se, z, p_value, ci_lower, ci_upper``), ``fit_measures`` (lavaan's keys);
+    - ``n_obs`` (an int, or a tuple per group), ``converged``, ``iterations``,
+      ``options`` (the options used, lavaan's names), ``warnings``, ``timing``;
+
+    and the methods ``summary()`` (the one :class:`psychometrics.results.Summary`) and
+    ``to_frame()`` (a copy of ``estimates``).
+    """
+
+    __slots__ = ()
+
+    def to_frame(self) -> pd.DataFrame:
+        """The parameter estimates (``estimates``), one row per parameter."""
+        return self.estimates.copy()
+
+    def summary(self) -> Summary:   # pragma: no cover - every result defines it
+        raise NotImplementedError
+
+
 @dataclass(frozen=True)
-class SEMResult:
+class SEMResult(SEMResultBase):
     """Result of an ML fit of a structural equation model.
 
     Attributes

@@ -34,6 +34,7 @@ from scipy import stats
 from ..exceptions import (ConvergenceWarning, DataQualityWarning, DataValidationError,
                           HeywoodCaseWarning, IdentificationError, ModelSpecificationError,
                           ModelSyntaxError)
+from .estimator import FitSpec
 from .fit_measures import (incremental_indices, information_criteria, rmsea_diff,
                            rmsea_measures, srmr_twolevel)
 from .partable import build_partable
@@ -581,6 +582,16 @@ def fit_twolevel(model: str, data: pd.DataFrame, cluster: str, *, missing: str =
 
 
 # ---------------------------------------------------------------------------- helpers
+def estimate(spec: FitSpec) -> TwoLevelResult:
+    """The two-level estimator (ML / MLR): :func:`fit_twolevel` with the options of
+    ``spec`` (``spec.se``: "standard", "robust" or None for the estimator's default;
+    ``fixed_x`` None means True)."""
+    return fit_twolevel(spec.model, spec.data, spec.cluster, missing=spec.missing,
+                        estimator=spec.estimator,
+                        fixed_x=True if spec.fixed_x is None else spec.fixed_x,
+                        std_lv=spec.std_lv, h1=spec.h1, se=spec.se, max_iter=spec.max_iter)
+
+
 def _between_variance_check(cs: ClusterStats, within_only) -> list[str]:
     """lavaan (lav_samplestats_cluster_patterns): split variables whose between-cluster
     sample variance ``sum_j n_j (ybar_j - ybar)^2 / (J - 1)`` is below 1e-4."""

@@ -8,13 +8,13 @@ import numpy as np
 import pandas as pd
 
 from ..results import Summary
-from .results import inference, sem_summary
+from .results import SEMResultBase, inference, sem_summary
 
 __all__ = ["TwoLevelResult"]
 
 
 @dataclass(frozen=True)
-class TwoLevelResult:
+class TwoLevelResult(SEMResultBase):
     """Result of :func:`fit_twolevel` (immutable).
 
     Attributes

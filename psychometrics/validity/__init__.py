@@ -4,6 +4,8 @@
 ``corr_test(x, y=None)``                          ``psych::corr.test`` (r, n, t, p, adjusted p,
                                                   SE, confidence intervals, adjusted intervals)
 ``p_adjust(p, method)``                           ``stats::p.adjust``
+``cor_ci(data, keys=None)``                       ``psych::cor.ci`` (bootstrapped intervals of
+                                                  item or scale correlations)
 ``describe(data)``                                ``psych::describe``
 ``cohen_kappa(data)``                             ``psych::cohen.kappa`` (unweighted, weighted)
 ``htmt(model, data)``                             ``semTools::htmt`` (HTMT and HTMT2)
@@ -31,6 +33,7 @@
 from __future__ import annotations
 
 from ._agreement import KappaResult, cohen_kappa
+from ._cor_ci import CorCiResult, cor_ci
 from ._correlation import CorrTestResult, corr_test, p_adjust
 from ._describe import DescribeResult, describe
 from ._discriminant import (
@@ -54,7 +57,7 @@ from ._score_items import ScoreItemsResult, score_items
 from ._test_retest import RetestAnalysisResult, retest_analysis
 
 __all__ = [
-    "corr_test", "CorrTestResult", "p_adjust",
+    "corr_test", "CorrTestResult", "p_adjust", "cor_ci", "CorCiResult",
     "describe", "DescribeResult",
     "cohen_kappa", "KappaResult",
     "htmt", "HTMTResult", "fornell_larcker", "FornellLarckerResult",

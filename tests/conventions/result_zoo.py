@@ -95,6 +95,8 @@ BUILDERS = {
     "ItemFit": lambda: __import__("psychometrics.irt", fromlist=["x"]).item_fit(zoo("IRTResult")),
     # validity
     "CorrTestResult": lambda: __import__("psychometrics.validity", fromlist=["x"]).corr_test(_items().iloc[:, :4]),
+    "CorCiResult": lambda: __import__("psychometrics.validity", fromlist=["x"]).cor_ci(
+        _items().iloc[:, :4], n_iter=5, seed=1),
     "DescribeResult": lambda: __import__("psychometrics.validity", fromlist=["x"]).describe(_items()),
     "HTMTResult": lambda: __import__("psychometrics.validity", fromlist=["x"]).htmt(HS_MODEL, _hs()),
     "FornellLarckerResult": lambda: __import__("psychometrics.validity", fromlist=["x"]).fornell_larcker(zoo("SEMResult")),

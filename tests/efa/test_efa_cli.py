@@ -59,3 +59,15 @@ def test_missing_file_and_columns_are_named(tmp_path):
         cli.read_table(str(tmp_path / "nope.csv"))
     with pytest.raises(DataValidationError, match="no column.*XYZ"):
         cli.read_table(str(DATA / "bfi.csv"), ["A1", "XYZ"])
+
+
+@pytest.mark.parametrize("method, label", [("wls", "weighted least squares"),
+                                           ("gls", "generalised least squares")])
+def test_fit_accepts_wls_and_gls(capsys, method, label):
+    # psychometrics efa fit DATA -k 2 --method wls  (psych::fa(x, 2, fm = "wls"))
+    items = [f"A{i}" for i in range(1, 6)] + [f"C{i}" for i in range(1, 6)]
+    from psychometrics.exceptions import ConvergenceWarning
+    with pytest.warns(ConvergenceWarning, match="not a minimum"):
+        assert run(["efa", "fit", str(DATA / "bfi.csv"), "--items", *items, "-k", "2",
+                    "--method", method]) == 0
+    assert label in capsys.readouterr().out

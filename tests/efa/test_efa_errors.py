@@ -88,7 +88,7 @@ def test_non_numeric_column_is_named():
 
 
 @pytest.mark.parametrize("kw, name", [
-    (dict(method="wls"), "'method'"),
+    (dict(method="minchi"), "'method'"),  # psych fm = "minchi": not offered
     (dict(rotation="equimax"), "'rotation'"),
     (dict(n_factors=0), "'n_factors'"),
     (dict(n_factors=2.5), "'n_factors'"),

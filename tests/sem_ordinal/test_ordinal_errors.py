@@ -128,13 +128,13 @@ def test_regression_not_supported():
 
 def test_simple_starts_when_ml_start_fails(monkeypatch):
     # the ML start on the polychoric matrix can fail (non-PD matrix); simple starts are used
-    import psychometrics.sem.api as api
+    import psychometrics.sem.ml as ml
 
     def broken(*args, **kwargs):
         raise RuntimeError("no ML start")
 
     ref = sem.fit(MODEL, _data(), ordered=True)
-    monkeypatch.setattr(api, "fit", broken)
+    monkeypatch.setattr(ml, "estimate", broken)
     res = sem.ordinal.fit_ordinal(MODEL, _data(), ordered=True)
     assert res.converged
     np.testing.assert_allclose(res.estimates["est"], ref.estimates["est"], rtol=1e-6, atol=1e-8)
