@@ -54,6 +54,7 @@ import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
 from .._blas import single_blas_thread
+from ..exceptions import ModelSpecificationError
 from ..numerics.reml import ProfiledDeviance, random_intercepts_core
 
 LOG2PI = float(np.log(2.0 * np.pi))
@@ -801,6 +802,17 @@ def _fit_intercepts(data: _Long, codes: dict, names, *, singular_tol: float,
     y = data.y
     with single_blas_thread():
         core = random_intercepts_core(y, np.ones((y.size, 1)), [codes[k] for k in order])
+        if not (core.dense or core._block):
+            # the sparse-LU path with a differenced gradient takes hours on such designs
+            # (150 patients x 12 items did not finish in 15 minutes): refuse, do not hang
+            rest = core.Q - core.terms[0]["G"]
+            raise ModelSpecificationError(
+                f"The therapist (cluster) level of multilevel_reliability is not supported on a "
+                f"design this large yet: {core.Q} random effects, {rest} of them outside the "
+                f"largest term (the limit is {core.BLOCK_REST_MAX}; it grows with patients x "
+                f"items). Fit it on a subscale (fewer items) or fewer patients, fit without "
+                f"cluster=, or use multilevel.statsby(data, id=[cluster, id], columns=...) for "
+                f"the ICC at each level.")
         theta_o, fit = core.optimize(reml=True)
         ev = core.evaluate(theta_o, True)
     by_name = dict(zip(order, np.where(theta_o < 1e-9, 0.0, theta_o)))

@@ -192,3 +192,16 @@ def test_unknown_cluster_column_and_aov():
         _fit_small(_small(), cluster="therapist", method="aov")
     with pytest.raises(ModelSpecificationError, match="cluster' column 'Item1'"):
         _fit_small(_small(), cluster="Item1")
+
+
+def test_design_too_large_for_the_therapist_level_is_refused_not_run_for_hours():
+    # 100 patients x 12 items x 20 sessions in 10 therapists: the patient x session term
+    # leaves 1,500+ random effects outside the largest term (patient x item), where only the
+    # sparse path (hours) would remain
+    rng = np.random.default_rng(5)
+    d = pd.DataFrame(rng.normal(size=(2000, 12)), columns=[f"i{j}" for j in range(12)])
+    d["id"] = np.repeat(np.arange(100), 20)
+    d["time"] = np.tile(np.arange(20), 100)
+    d["ther"] = [f"T{p % 10}" for p in d["id"]]
+    with pytest.raises(ModelSpecificationError, match="not supported on a design this large"):
+        multilevel_reliability(d, "id", "time", [f"i{j}" for j in range(12)], cluster="ther")
