@@ -83,6 +83,47 @@ for (prm in c("delta", "theta")) {
   out$multi[[prm]] <- res
   cat(prm, "done\n")
 }
+## (c) longitudinal (validity.longitudinal_invariance(..., ordered=True, estimator="ULSMV")):
+##     the WAI-SR bond items at months 1-3 as in ordinal_longitudinal.R, delta parameterization
+d3 <- read.csv("examples/therapy_example.csv")
+items <- c("wai_3", "wai_5", "wai_7", "wai_9")
+occ <- 1:3
+sub <- d3[d3$month %in% occ, c("patient_id", "month", items)]
+for (v in items) sub[[v]] <- pmax(sub[[v]], 2)
+w <- reshape(sub, idvar = "patient_id", timevar = "month", direction = "wide", sep = "_t")
+w <- w[order(w$patient_id), ]
+w <- w[complete.cases(w), ]
+lvars <- unlist(lapply(occ, function(t) paste0(items, "_t", t)))
+config <- paste(sapply(occ, function(t) paste0("bond_t", t, " =~ ", paste0(items, "_t", t, collapse = " + "))),
+                collapse = "\n")
+equal <- list(configural = character(0), thresholds = "thresholds",
+              loadings = c("thresholds", "loadings"),
+              intercepts = c("thresholds", "loadings", "intercepts"))
+lfits <- list(); lres <- list()
+for (lv in names(equal)) {
+  txt <- as.character(measEq.syntax(configural.model = config, data = w, ordered = lvars,
+                                    parameterization = "delta", ID.fac = "std.lv",
+                                    ID.cat = "Wu.Estabrook.2016",
+                                    longFacNames = list(bond = paste0("bond_t", occ)),
+                                    long.equal = equal[[lv]]))
+  fit <- cfa(txt, data = w, ordered = lvars, estimator = "ULSMV",
+             optim.method = "BFGS", control = list(reltol = 1e-15, maxit = 10000))
+  lfits[[lv]] <- fit
+  lres[[lv]] <- list(call = sprintf("cfa(as.character(measEq.syntax(config, data = w, ordered = vars, ID.fac = 'std.lv', ID.cat = 'Wu.Estabrook.2016', longFacNames = long, long.equal = %s)), data = w, ordered = vars, estimator = 'ULSMV', optim.method = 'BFGS', control = list(reltol = 1e-15, maxit = 10000))",
+                                    deparse(equal[[lv]])),
+                     long_equal = equal[[lv]], syntax = txt,
+                     converged = lavInspect(fit, "converged"),
+                     parameterEstimates = df_rows(parameterEstimates(fit)),
+                     fitMeasures = as.list(fitMeasures(fit)))
+}
+tt <- lavTestLRT(lfits$configural, lfits$thresholds, lfits$loadings, lfits$intercepts,
+                 method = "satorra.2000", model.names = names(equal))
+lres$lrt_sequence <- list(call = "lavTestLRT(configural, thresholds, loadings, intercepts, method = 'satorra.2000')  # ULSMV fits",
+                          table = df_rows(cbind(model = rownames(tt), as.data.frame(tt))))
+out$longitudinal <- c(list(items = items, occasions = occ, n = nrow(w),
+                           data = "examples/therapy_example.csv, months 1-3, wai_3/5/7/9 with 1 merged into 2, complete cases"),
+                      lres)
+cat("longitudinal done\n")
 writeLines(toJSON(out, auto_unbox = TRUE, pretty = TRUE, digits = NA, na = "null", null = "null",
                   dataframe = "rows", force = TRUE),
            "tests/data/r_results/ordinal/ordinal_ulsmv.json")
