@@ -626,7 +626,8 @@ def check_raw_listwise(spec: FitSpec) -> None:
 
 
 def estimate(spec: FitSpec) -> OrdinalSEMResult:
-    """The single-group ordinal estimator (DWLS / WLSMV / ULS / ULSMV) of :func:`psychometrics.sem.fit`:
+    """The single-group ordinal estimator (DWLS / WLSMV / ULS / ULSMV) of
+    :func:`psychometrics.sem.fit`:
     :func:`fit_ordinal` with the options of ``spec``."""
     check_raw_listwise(spec)
     if spec.group_equal or spec.group_partial:

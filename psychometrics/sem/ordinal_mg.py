@@ -1,4 +1,5 @@
-"""Multi-group ordinal CFA (WLSMV / DWLS / ULSMV / ULS) with the identification of Wu & Estabrook (2016).
+"""Multi-group ordinal CFA (WLSMV / DWLS / ULSMV / ULS) with the identification of Wu &
+Estabrook (2016).
 
 Equal to lavaan 0.6-14 ``cfa(syntax, data, ordered =, group =, parameterization =)`` fitted
 to the syntax that semTools 0.5-6 ``measEq.syntax(model, ID.fac = "std.lv",
@@ -901,7 +902,8 @@ def fit_ordinal_mg(model: str, data: pd.DataFrame, group: str, ordered=True, *,
 
 
 def estimate(spec: FitSpec) -> OrdinalMGResult:
-    """The multi-group ordinal estimator (DWLS / WLSMV / ULS / ULSMV) of :func:`psychometrics.sem.fit`:
+    """The multi-group ordinal estimator (DWLS / WLSMV / ULS / ULSMV) of
+    :func:`psychometrics.sem.fit`:
     :func:`fit_ordinal_mg` with the options of ``spec``."""
     from .ordinal import check_raw_listwise
     check_raw_listwise(spec)
