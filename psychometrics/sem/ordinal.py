@@ -645,10 +645,13 @@ def _check_solution(m: _Model, theta):
     from ..exceptions import HeywoodCaseWarning, NotPositiveDefiniteWarning
     msgs = []
     M = m.matrices(theta)
-    comm = np.diag(M.Lambda @ M.Psi @ M.Lambda.T)
-    for v, c in zip(m.rep.ov, comm):
-        if 1 - c < 0:
-            msg = f"Heywood case: the residual variance of {v!r} (1 - communality) is {1 - c:.4g}."
+    if m.theta_param:       # theta: the residual variances are parameters (fixed 1 by default)
+        resid, what = np.diag(M.Theta), ""
+    else:                   # delta: implied, 1 - communality
+        resid, what = 1 - np.diag(M.Lambda @ M.Psi @ M.Lambda.T), " (1 - communality)"
+    for v, r in zip(m.rep.ov, resid):
+        if r < 0:
+            msg = f"Heywood case: the residual variance of {v!r}{what} is {r:.4g}."
             warnings.warn(msg, HeywoodCaseWarning, stacklevel=3)
             msgs.append(msg)
     lv = list(m.rep.lv)

@@ -297,3 +297,18 @@ def test_lowercase_estimator_and_summary():
     low = sem.fit(o["model"], _bfi()[o["vars"]].dropna(), ordered=True, estimator="ulsmv")
     assert_allclose(low.estimates["est"], res.estimates["est"], rtol=1e-12)
     assert "ULSMV" in res.summary().as_text()
+
+
+@pytest.mark.parametrize("est", ["ULSMV", "WLSMV"])
+def test_theta_no_spurious_heywood_warning(est):
+    # theta parameterization: the residual variances are parameters fixed to 1, so a
+    # communality above 1 (unstandardized loadings of ~2.8 here) is no Heywood case; the
+    # delta fit of the same model has 1 - communality > 0 everywhere (lavaan warns neither)
+    from psychometrics.exceptions import HeywoodCaseWarning
+    o = REF["single"]["two_factor_theta"]
+    d = _bfi()[o["vars"]].dropna()
+    for prm in ("theta", "delta"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", HeywoodCaseWarning)
+            res = sem.fit(o["model"], d, ordered=True, estimator=est, parameterization=prm)
+        assert not any("Heywood" in w for w in res.warnings)
