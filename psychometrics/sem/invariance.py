@@ -275,7 +275,7 @@ def score_test(fit, cumulative: bool = True):
 
     Parameters
     ----------
-    fit : SEMResult (ML) or OrdinalMGResult (WLSMV / DWLS; ULSMV / ULS unchecked against R)
+    fit : SEMResult (ML) or OrdinalMGResult (WLSMV / DWLS / ULSMV / ULS)
         A multi-group fit with equality constraints (``group_equal`` or shared labels).
     cumulative : bool
         Also release the constraints cumulatively, in decreasing order of their

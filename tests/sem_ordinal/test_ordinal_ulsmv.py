@@ -217,6 +217,13 @@ def test_multi_group_lrt(prm):
 
 
 @pytest.mark.parametrize("prm", ["delta", "theta"])
+def test_score_test_ulsmv(prm):
+    # lavTestScore(fit_loadings_ULSMV, univariate = TRUE, cumulative = TRUE)
+    from test_ordinal_invariance import _check_score
+    _check_score(sem.score_test(_multi(prm, "loadings", "ULSMV")), REF["multi"][prm]["score"])
+
+
+@pytest.mark.parametrize("prm", ["delta", "theta"])
 def test_invariance_passes_ulsmv(prm):
     # sem.invariance(..., ordered=True, estimator="ULSMV") = the fits and lavTestLRT above
     inv = sem.invariance(REF["multi"]["model"], dataset("hs_ordinal"), "school", ordered=True,

@@ -80,6 +80,12 @@ for (prm in c("delta", "theta")) {
                    model.names = c("configural", "loadings"))
   res$lrt <- list(call = "lavTestLRT(fit_configural_ULSMV, fit_loadings_ULSMV, method = 'satorra.2000')",
                   table = df_rows(cbind(model = rownames(tt), as.data.frame(tt))))
+  # score tests of the equality constraints of the ULSMV thresholds + loadings model
+  sc <- lavTestScore(fits$loadings, univariate = TRUE, cumulative = TRUE)
+  pt <- parTable(fits$loadings)
+  res$score <- list(call = "lavTestScore(fit_loadings_ULSMV, univariate = TRUE, cumulative = TRUE)",
+                    test = df_rows(sc$test), uni = df_rows(sc$uni), cumulative = df_rows(sc$cumulative),
+                    partable = df_rows(pt[, c("lhs", "op", "rhs", "group", "free", "label", "plabel")]))
   out$multi[[prm]] <- res
   cat(prm, "done\n")
 }
