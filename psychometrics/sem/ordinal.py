@@ -50,6 +50,11 @@ def is_robust(est_u: str) -> bool:
     return est_u in ("WLSMV", "ULSMV")
 
 
+def discrepancy(est_u: str) -> str:
+    """The discrepancy function minimised: "ULS" (ULS, ULSMV) or "DWLS" (DWLS, WLSMV)."""
+    return "ULS" if est_u in ("ULS", "ULSMV") else "DWLS"
+
+
 def weights(est_u: str, nacov) -> np.ndarray:
     """The diagonal of the weight matrix: diag(NACOV)^-1 (DWLS, WLSMV) or 1 (ULS, ULSMV)."""
     if est_u in ("ULS", "ULSMV"):
@@ -455,7 +460,7 @@ def fit_ordinal(model: str, data: pd.DataFrame, ordered=True, *, estimator: str 
     theta, f, conv, it = _gauss_newton(m, w, theta0)
     if not conv:
         import warnings
-        msg = f"{est_u} did not converge after {it} iterations."
+        msg = f"{discrepancy(est_u)} did not converge after {it} iterations."
         warnings.warn(msg, ConvergenceWarning, stacklevel=2)
         warn.append(msg)
     warn += _check_solution(m, theta)

@@ -35,7 +35,7 @@ from ..exceptions import (ConvergenceWarning, DataValidationError, Identificatio
                           ModelSpecificationError)
 from .estimator import FitSpec
 from .fit_measures import agfi, gfi, hoelter_cn, mfi, pgfi, wls_residual_rms, wrmr
-from .ordinal import check_ordinal_estimator, is_robust, weights
+from .ordinal import check_ordinal_estimator, discrepancy, is_robust, weights
 from .ordinal_stats import OrdinalStats, ordinal_stats
 from .partable import variable_names
 from .results import SEMResultBase, inference
@@ -857,7 +857,7 @@ def fit_ordinal_mg(model: str, data: pd.DataFrame, group: str, ordered=True, *,
     red0 = _start(m, model, prep)
     red, F, conv, it = _gauss_newton(m, W, nobs, red0)
     if not conv:
-        msg = f"{est_u} did not converge after {it} iterations."
+        msg = f"{discrepancy(est_u)} did not converge after {it} iterations."
         warnings.warn(msg, ConvergenceWarning, stacklevel=2)
         warn.append(msg)
     full = red[m.red_of_full]
