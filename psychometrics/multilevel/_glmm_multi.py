@@ -132,7 +132,7 @@ class MultiGLMMCore:
         return d
 
     def glm_start(self):
-        from .glmm import GLMMCore
+        from ._glmm_core import GLMMCore
         return GLMMCore.glm_start(self)
 
 
@@ -290,9 +290,9 @@ class MultiGlmmResult:
 
 def glmm_multi_fit(formula, data, family, nagq=1, weights=None, theta=None):
     """Fit a GLMM with several grouping factors (called by :func:`mixed`)."""
+    from ._glmm_core import FAMILIES, _check_outcome
     from ._multi import MultiLMMCore, _prepare_multi
-    from .glmm import FAMILIES, _check_outcome
-    from .mixed import SINGULAR_TOL
+    from ._design import SINGULAR_TOL
     if family not in FAMILIES:
         raise ModelSpecificationError(
             f"family={family!r} with several grouping factors: only 'binomial' and 'poisson' so "

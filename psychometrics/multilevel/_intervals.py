@@ -125,7 +125,7 @@ def glmm_confint(fit, method: str, level: float, nsim: int, seed):
                 rows.append({"term": nm, "est": x_hat[j], "ci_lower": lo_, "ci_upper": hi_})
         return pd.DataFrame(rows)
     # parametric bootstrap
-    from .glmm import _optimize
+    from ._glmm_core import _optimize
     sims = fit.simulate(nsim=nsim, seed=seed).to_numpy()[core.order]
     est = np.empty((nsim, len(x_hat)))
     boot = copy.copy(core)
@@ -484,7 +484,6 @@ def lmm_boot_confint(fit, level: float, nsim: int, seed) -> pd.DataFrame:
     method = "boot", boot.type = "perc")``, i.e. ``bootMer(use.u = FALSE)``): ``nsim``
     outcomes simulated from the fit (new random effects and residuals), each refitted from the
     fit's estimates; the SD/correlation parameters, sigma and the fixed effects of each refit."""
-    from ._multi import _fit_multi
     if not (isinstance(nsim, (int, np.integer)) and nsim >= 2):
         raise ModelSpecificationError(f"The 'nsim' parameter must be an integer >= 2. Got {nsim!r}.")
     core = fit._core
@@ -505,7 +504,7 @@ def lmm_boot_confint(fit, level: float, nsim: int, seed) -> pd.DataFrame:
             c.Xty = X.T @ y
             c.yty = float(y @ y)
             c.data = (y, X)
-            f = _fit_multi(c, fit._spec, fit.reml, fit.n_dropped)
+            f = fit._refit(c)              # the fit's own fitting function (no import of it)
             boots[s] = np.concatenate([vp.to_sv(f.theta.to_numpy(), f.sigma), [f.sigma],
                                        f.fixef.to_numpy()])
     a = (1 - level) / 2

@@ -19,8 +19,8 @@ degree ordering; the log-determinant is the sum of log |U_ii|) otherwise. For ne
 intercepts the factor has no fill-in (patients within therapists), so one evaluation costs
 O(number of levels).
 
-The optimiser, the optimality check and its restarts are those of the one-factor core
-(``LMMCore.optimize`` / ``check_optimum``, issue 19): a boundary point is accepted only after
+The evaluator (``MultiLMMCore``), the optimiser, the optimality check and its restarts are
+the shared REML core's (:mod:`psychometrics.numerics.reml`, issue 19): a boundary point is accepted only after
 the deviance at small positive variances was checked, and ``converged`` means the check
 passed. The gradient is a central difference of the deviance and the Hessian a second
 difference of function values (the number of theta is small); lmerTest's Satterthwaite df use
@@ -38,425 +38,21 @@ from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
-import scipy.linalg as sla
 import scipy.sparse as sp
 from scipy import stats
-from scipy.sparse.linalg import splu
 
 from ..exceptions import (ConvergenceWarning, DataQualityWarning, ModelSpecificationError,
                           SingularFitWarning)
 from ..results import Summary
 from .._blas import single_blas_thread
 from ._deriv import richardson_jacobian
+from ..numerics.reml import MultiLMMCore
+from ._design import (SINGULAR_TOL, _dependent_columns, _Design, _label, _level_codes,
+                      _prior_weights, _satt_df, _satt_F, contrast_matrix, expand_random_terms,
+                      is_multi_formula, richardson_hessian)
 from ._formula import build_design, parse_formula
-from ._lmm import LMMCore
 
 __all__ = ["is_multi_formula", "mixed_multi", "MultiMixedResult", "expand_random_terms"]
-
-#: above this number of random effects, A is factored as a sparse matrix
-DENSE_MAX = 800
-
-
-# --------------------------------------------------------------------------- formula
-def is_multi_formula(formula: str) -> bool:
-    """True when ``formula`` has random terms for more than one grouping factor, or a nested
-    (``a/b``) or interaction (``a:b``) grouping factor."""
-    parsed = parse_formula(formula)
-    groups = {rt.group for rt in parsed.random}
-    return len(groups) > 1 or any(("/" in g or ":" in g) for g in groups)
-
-
-def expand_random_terms(random_terms):
-    """Expand random terms to lme4's list of (terms, intercept, factors, name) blocks.
-
-    ``(e | a/b)`` becomes ``(e | a) + (e | b:a)`` (lme4 names the interaction ``b:a``);
-    ``(e | a:b)`` keeps the name ``a:b``; ``(1 + x || g)`` becomes ``(1 | g) + (0 + x | g)``.
-    """
-    out = []
-    for rt in random_terms:
-        groups = []
-        if "/" in rt.group:
-            parts = rt.group.split("/")
-            for k in range(1, len(parts) + 1):
-                facs = []
-                for p_ in parts[:k]:
-                    facs.extend(p_.split(":"))
-                groups.append((tuple(facs), ":".join(reversed(parts[:k]))))
-        else:
-            groups.append((tuple(rt.group.split(":")), rt.group))
-        for facs, name in groups:
-            if rt.uncorrelated:
-                if rt.intercept:
-                    out.append(((), True, facs, name))
-                for t in rt.terms:
-                    out.append(((t,), False, facs, name))
-            else:
-                out.append((rt.terms, rt.intercept, facs, name))
-    return out
-
-
-def _label(v) -> str:
-    if isinstance(v, (float, np.floating)) and float(v).is_integer():
-        return str(int(v))
-    return str(v)
-
-
-def _level_codes(d: pd.DataFrame, cols):
-    """Codes 0..G-1 and sorted level labels of the interaction of ``cols`` (labels joined by
-    ':' in the order of ``cols``, as lme4 labels the levels of ``b:a``)."""
-    parts = [pd.factorize(d[c], sort=False) for c in cols]
-    if len(cols) == 1:
-        labels = np.array([_label(v) for v in parts[0][1]], dtype=object)
-        inv = parts[0][0]
-    else:
-        # one mixed-radix integer key per row (lexicographic in the columns' codes, as
-        # np.unique(axis=0), but a 1-d sort: several times faster on 50,000 rows)
-        sizes = [max(len(p_[1]), 1) for p_ in parts]
-        if float(np.prod(sizes, dtype=float)) < 2.0 ** 62:
-            key = np.zeros(len(d), dtype=np.int64)
-            for (codes, _), size in zip(parts, sizes):
-                key = key * size + codes
-            ukey, inv = np.unique(key, return_inverse=True)
-            uniq = np.empty((len(ukey), len(parts)), dtype=np.int64)
-            for j in range(len(parts) - 1, -1, -1):
-                ukey, uniq[:, j] = np.divmod(ukey, sizes[j])
-        else:
-            uniq, inv = np.unique(np.column_stack([p_[0] for p_ in parts]), axis=0,
-                                  return_inverse=True)
-        inv = inv.ravel()
-        vals = [np.asarray(p_[1], dtype=object) for p_ in parts]
-        labels = np.array([":".join(_label(vals[j][u[j]]) for j in range(len(cols)))
-                           for u in uniq.tolist()], dtype=object)
-    if len(cols) == 1 and pd.api.types.is_numeric_dtype(d[cols[0]]):
-        # R's factor() of a numeric column orders its levels numerically (2 before 10)
-        order = np.argsort(np.asarray(parts[0][1], dtype=float), kind="stable")
-    else:
-        order = np.argsort(labels, kind="stable")
-    rank = np.empty_like(order)
-    rank[order] = np.arange(len(order))
-    return rank[inv].astype(np.int64), pd.Index(labels[order])
-
-
-# --------------------------------------------------------------------------- core
-class MultiLMMCore(LMMCore):
-    """Profiled deviance of an LMM with several random-effects terms (lme4's Lambda, Z, theta).
-
-    Reuses ``LMMCore``'s optimiser and optimality check; ``tpos`` indexes the random effects
-    of all terms side by side (term ``t``'s effects are ``off_t .. off_t + q_t - 1``), so that a
-    diagonal element of a term's ``T`` is ``r == c`` and a column flip stays inside its term.
-    """
-
-    def __init__(self, y, X, terms):
-        self.n, self.p = X.shape
-        self.terms = terms                      # dicts: Zt (n x q), codes, G, q, off, col0, tpos
-        self.Q = int(sum(t["G"] * t["q"] for t in terms))
-        self.q = int(sum(t["q"] for t in terms))
-        self.G = {t["name"]: t["G"] for t in terms}
-        tpos, owner, rows_l, cols_l, idx_l = [], [], [], [], []
-        zr, zc, zd = [], [], []
-        n = self.n
-        for t in terms:
-            for j in range(t["q"]):
-                zr.append(np.arange(n))
-                zc.append(t["col0"] + t["codes"] * t["q"] + j)
-                zd.append(t["Zt"][:, j])
-            g = np.arange(t["G"])
-            for (r, c) in t["tpos"]:
-                k = len(tpos)
-                tpos.append((t["off"] + r, t["off"] + c))
-                owner.append(t["name"])
-                rows_l.append(t["col0"] + g * t["q"] + r)
-                cols_l.append(t["col0"] + g * t["q"] + c)
-                idx_l.append(np.full(t["G"], k))
-        self.tpos = tpos
-        self.ntheta = len(tpos)
-        self.lower = np.array([0.0 if r == c else -np.inf for r, c in tpos])
-        self._lam_rows = np.concatenate(rows_l)
-        self._lam_cols = np.concatenate(cols_l)
-        self._lam_idx = np.concatenate(idx_l)
-        Z = sp.csc_matrix((np.concatenate(zd), (np.concatenate(zr), np.concatenate(zc))),
-                          shape=(n, self.Q))
-        self.Z = Z
-        self.dense = self.Q <= DENSE_MAX
-        ZtZ = (Z.T @ Z).tocsc()
-        self.ZtZ = ZtZ.toarray() if self.dense else ZtZ
-        self.ZtX = np.asarray(Z.T @ X)
-        self.Zty = np.asarray(Z.T @ y).ravel()
-        self.XtX = X.T @ X
-        self.Xty = X.T @ y
-        self.yty = float(y @ y)
-        self._setup_block()
-        colsq = np.zeros(self.q)
-        for t in terms:
-            colsq[t["off"]:t["off"] + t["q"]] = np.einsum("ij,ij->j", t["Zt"], t["Zt"])
-        self.Msum = np.diag(colsq)
-
-    def Lambda(self, theta):
-        vals = np.asarray(theta, dtype=float)[self._lam_idx]
-        return sp.csc_matrix((vals, (self._lam_rows, self._lam_cols)), shape=(self.Q, self.Q))
-
-    def T_list(self, theta):
-        out = {}
-        k = 0
-        for t in self.terms:
-            T = np.zeros((t["q"], t["q"]))
-            for (r, c) in t["tpos"]:
-                T[r, c] = theta[k]
-                k += 1
-            out[t["name"]] = T
-        return out
-
-    def _factor(self, theta):
-        """(ldL2, solve, Lambda) for A = Lambda' Z'Z Lambda + I (Lambda None: diagonal)."""
-        if self._block:
-            return self._factor_block(theta, None)
-        if self.dense:
-            # dense Lambda straight from theta (no sparse matrix per evaluation)
-            Ld = np.zeros((self.Q, self.Q))
-            Ld[self._lam_rows, self._lam_cols] = np.asarray(theta, dtype=float)[self._lam_idx]
-            Lam = Ld
-            A = Ld.T @ self.ZtZ @ Ld
-            A[np.diag_indices_from(A)] += 1.0
-            try:
-                cf = sla.cho_factor(A, lower=True, check_finite=False)
-            except np.linalg.LinAlgError:
-                return None, None, Lam
-            ld = float(2.0 * np.sum(np.log(np.diag(cf[0]))))
-            return ld, (lambda B: sla.cho_solve(cf, B, check_finite=False)), Lam
-        Lam = self.Lambda(theta)
-        A = (Lam.T @ self.ZtZ @ Lam + sp.identity(self.Q, format="csc")).tocsc()
-        try:
-            lu = splu(A, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
-                      options={"SymmetricMode": True})
-        except RuntimeError:
-            return None, None, Lam
-        d = lu.U.diagonal()
-        if np.any(d <= 0):
-            return None, None, Lam
-        return float(np.sum(np.log(d))), lu.solve, Lam
-
-    #: the block path is used when the random effects outside the first term number at most this
-    BLOCK_REST_MAX = 1500
-
-    def _setup_block(self):
-        """Scalar terms only (random intercepts, or one slope per term): Lambda is diagonal and
-        the first term's block of Z'Z is diagonal (every row has one level of it), so
-        ``A = [[D1, B], [B', A22]]`` is factored through the Schur complement
-        ``S = A22 - B' D1^-1 B`` (dense, of the size of the other terms: e.g. the therapists),
-        O(rows + levels + rest^3) per evaluation."""
-        t1 = self.terms[0]
-        G1 = t1["G"]
-        self._block = (not self.dense) and all(t["q"] == 1 for t in self.terms) \
-            and self.Q - G1 <= self.BLOCK_REST_MAX
-        if not self._block:
-            return
-        idx = np.empty(self.Q, dtype=np.int64)
-        idx[self._lam_cols] = self._lam_idx
-        self._lam_idx_by_col = idx
-        Z = self.Z.tocsc()
-        Z1, Z2 = Z[:, :G1], Z[:, G1:]
-        self._d1 = np.asarray(Z1.multiply(Z1).sum(axis=0)).ravel()
-        B = (Z1.T @ Z2).tocsr()
-        B.sort_indices()
-        Q2 = self.Q - G1
-        self._A22 = np.asarray((Z2.T @ Z2).todense())
-        self._G1 = G1
-        nnz_row = np.diff(B.indptr)
-        n_pairs = int(np.sum(nnz_row.astype(np.int64) ** 2))
-        # B' diag(w) B: dense BLAS when B is dense-ish (crossed with a small factor), else over
-        # the pairs of non-zeros of each row (nested: one per row)
-        self._B_dense = G1 * Q2 * Q2 <= 8 * n_pairs and G1 * Q2 <= 5_000_000
-        self._S_diag = False
-        if self._B_dense:
-            self._Bd = np.asarray(B.todense())
-        else:
-            # every pair (e, f) of non-zeros of the same row, vectorised
-            row_of = np.repeat(np.arange(G1), nnz_row)
-            reps = nnz_row[row_of]                        # each non-zero e repeated nnz_i times
-            e_idx = np.repeat(np.arange(B.nnz), reps)
-            starts = np.repeat(np.cumsum(reps) - reps, reps)
-            f_idx = B.indptr[row_of[e_idx]] + (np.arange(e_idx.size) - starts)
-            self._pr = row_of[e_idx]
-            k1, k2 = B.indices[e_idx], B.indices[f_idx]
-            self._pk = k1 * Q2 + k2
-            self._pv = B.data[e_idx] * B.data[f_idx]
-            # nested: every pair on the diagonal and A22 diagonal -> S diagonal
-            offd = self._A22 - np.diag(np.diag(self._A22))
-            self._S_diag = bool(np.all(k1 == k2) and not np.any(offd))
-            if self._S_diag:
-                self._pk1 = k1
-            self._B = B
-            self._BT = B.T.tocsr()
-
-    def _factor_block(self, theta, Lam):
-        lam = np.asarray(theta, dtype=float)[self._lam_idx_by_col]
-        G1 = self._G1
-        Q2 = self.Q - G1
-        l1, l2 = lam[:G1], lam[G1:]
-        a1 = 1.0 + l1 * l1 * self._d1
-        w = l1 * l1 / a1
-        if not self._B_dense and self._S_diag:
-            sd = (np.diag(self._A22) - np.bincount(self._pk1, weights=self._pv * w[self._pr],
-                                                   minlength=Q2)) * l2 * l2 + 1.0
-            if not np.all(sd > 0):
-                return None, None, Lam
-            ld = float(np.sum(np.log(a1)) + np.sum(np.log(sd)))
-            B_, BT_ = self._B, self._BT
-
-            def solve_d(R):
-                R = np.asarray(R, dtype=float)
-                vec = R.ndim == 1
-                R2 = R[:, None] if vec else R
-                r1, r2 = R2[:G1], R2[G1:]
-                y1 = r1 / a1[:, None]
-                x2 = (r2 - l2[:, None] * (BT_ @ (l1[:, None] * y1))) / sd[:, None]
-                x1 = (r1 - l1[:, None] * (B_ @ (l2[:, None] * x2))) / a1[:, None]
-                out = np.concatenate([x1, x2], axis=0)
-                return out[:, 0] if vec else out
-            return ld, solve_d, Lam
-        if self._B_dense:
-            Bd = self._Bd
-            M = (Bd * w[:, None]).T @ Bd
-        else:
-            M = np.bincount(self._pk, weights=self._pv * w[self._pr],
-                            minlength=Q2 * Q2).reshape(Q2, Q2)
-        S = (self._A22 - M) * np.outer(l2, l2)
-        S[np.diag_indices_from(S)] += 1.0
-        try:
-            cf = sla.cho_factor(S, lower=True, check_finite=False)
-        except np.linalg.LinAlgError:
-            return None, None, Lam
-        ld = float(np.sum(np.log(a1)) + 2.0 * np.sum(np.log(np.diag(cf[0]))))
-        if self._B_dense:
-            def Bmul(x):          # Bs @ x with Bs = diag(l1) B diag(l2)
-                return l1[:, None] * (self._Bd @ (l2[:, None] * x))
-
-            def BTmul(y):
-                return l2[:, None] * (self._Bd.T @ (l1[:, None] * y))
-        else:
-            def Bmul(x):
-                return l1[:, None] * (self._B @ (l2[:, None] * x))
-
-            def BTmul(y):
-                return l2[:, None] * (self._BT @ (l1[:, None] * y))
-
-        def solve(R):
-            R = np.asarray(R, dtype=float)
-            vec = R.ndim == 1
-            R2 = R[:, None] if vec else R
-            r1, r2 = R2[:G1], R2[G1:]
-            y1 = r1 / a1[:, None]
-            x2 = sla.cho_solve(cf, r2 - BTmul(y1), check_finite=False)
-            x1 = (r1 - Bmul(x2)) / a1[:, None]
-            out = np.concatenate([x1, x2], axis=0)
-            return out[:, 0] if vec else out
-        return ld, solve, Lam
-
-    def evaluate(self, theta, reml: bool, grad: bool = False, full: bool = False,
-                 sigma: float | None = None):
-        theta = np.asarray(theta, dtype=float)
-        ldL2, solve, Lam = self._factor(theta)
-        if ldL2 is None or not np.isfinite(ldL2):
-            return {"dev": np.inf, "ok": False}
-        n, p = self.n, self.p
-        if Lam is None:                   # diagonal Lambda (block path)
-            lam = theta[self._lam_idx_by_col]
-            LZX = lam[:, None] * self.ZtX
-            LZy = lam * self.Zty
-        else:
-            LZX = np.asarray(Lam.T @ self.ZtX)
-            LZy = np.asarray(Lam.T @ self.Zty).ravel()
-        S = solve(np.column_stack([LZX, LZy]))
-        SX, Sy = S[:, :p], S[:, p]
-        C = self.XtX - LZX.T @ SX
-        Xvy = self.Xty - LZX.T @ Sy
-        yvy = self.yty - float(LZy @ Sy)
-        from ._lmm import profiled_deviance
-        out = profiled_deviance(C, Xvy, yvy, ldL2, n, p, reml)
-        if not out["ok"]:
-            return out
-        out["C"] = C
-        beta = out["beta"]
-        if full:
-            u = Sy - SX @ beta                 # spherical conditional modes
-            out["u"] = u
-            out["b"] = lam * u if Lam is None else np.asarray(Lam @ u).ravel()
-        if grad:
-            out["grad"] = self._fd_grad(theta, reml, sigma)
-        return out
-
-    def _fixed_sigma_dev(self, theta, reml, sigma):
-        ev = self.evaluate(theta, reml)
-        if not ev["ok"]:
-            return np.inf
-        m = self.n - self.p if reml else self.n
-        d = ev["ldL2"] + m * np.log(2 * np.pi * sigma ** 2) + ev["pwrss"] / sigma ** 2
-        return d + ev["ldRX2"] if reml else d
-
-    def _fd_grad(self, theta, reml, sigma=None):
-        f = (lambda th: self.evaluate(th, reml)["dev"]) if sigma is None else \
-            (lambda th: self._fixed_sigma_dev(th, reml, sigma))
-        g = np.empty(self.ntheta)
-        for k in range(self.ntheta):
-            h = 1e-5 * max(abs(theta[k]), 0.1)
-            e = np.zeros(self.ntheta)
-            e[k] = h
-            g[k] = (f(theta + e) - f(theta - e)) / (2 * h)
-        return g
-
-    def dev_and_grad(self, theta, reml):
-        ev = self.evaluate(theta, reml, grad=True)
-        if not ev["ok"]:
-            return np.inf, np.zeros(self.ntheta)
-        return ev["dev"], ev["grad"]
-
-    def _num_hessian_x(self, x, reml, sc, h=1e-3, free=None):
-        """Second differences of the deviance itself (x-space, on ``free`` coordinates); the
-        gradient is already a difference quotient, so differencing it would amplify noise."""
-        idx = np.arange(self.ntheta) if free is None else np.flatnonzero(free)
-        f = lambda z: self.deviance(z * sc, reml)  # noqa: E731
-        f0 = f(x)
-        steps = {j: h * max(1.0, abs(x[j])) for j in idx}
-        H = np.empty((len(idx), len(idx)))
-        for a, i in enumerate(idx):
-            ei = np.zeros_like(x)
-            ei[i] = steps[i]
-            H[a, a] = (f(x + ei) - 2 * f0 + f(x - ei)) / steps[i] ** 2
-            for b_, j in enumerate(idx[:a]):
-                ej = np.zeros_like(x)
-                ej[j] = steps[j]
-                H[a, b_] = H[b_, a] = (f(x + ei + ej) - f(x + ei - ej) - f(x - ei + ej)
-                                       + f(x - ei - ej)) / (4 * steps[i] * steps[j])
-        return H
-
-
-def richardson_hessian(f, x, rel_step: float = 1e-2, min_step: float = 1e-3, levels: int = 4):
-    """Hessian of a scalar function by central second differences with steps h, h/2, ...
-    combined by Richardson extrapolation (the scheme of ``numDeriv::hessian``)."""
-    x = np.asarray(x, dtype=float)
-    k = x.size
-    f0 = f(x)
-    hs = np.maximum(rel_step * np.abs(x), min_step)
-    H = np.empty((k, k))
-    for i in range(k):
-        for j in range(i + 1):
-            ests = []
-            for lev in range(levels):
-                hi, hj = hs[i] / 2 ** lev, hs[j] / 2 ** lev
-                ei = np.zeros(k)
-                ei[i] = hi
-                if i == j:
-                    ests.append((f(x + ei) - 2 * f0 + f(x - ei)) / hi ** 2)
-                else:
-                    ej = np.zeros(k)
-                    ej[j] = hj
-                    ests.append((f(x + ei + ej) - f(x + ei - ej) - f(x - ei + ej)
-                                 + f(x - ei - ej)) / (4 * hi * hj))
-            for r in range(1, levels):
-                fac = 4.0 ** r
-                ests = [(fac * ests[a + 1] - ests[a]) / (fac - 1) for a in range(len(ests) - 1)]
-            H[i, j] = H[j, i] = ests[0]
-    return H
 
 
 # --------------------------------------------------------------------------- preparation
@@ -546,7 +142,6 @@ def _prepare_multi(formula, data, family: str = "gaussian", weights=None):
     ok = np.isfinite(y) & np.all(np.isfinite(X), axis=1)
     w_all = None
     if weights is not None:
-        from .mixed import _prior_weights
         w_all = _prior_weights(weights, data, None)
         ok &= np.isfinite(w_all)
     Zs = []
@@ -626,13 +221,11 @@ def _prepare_multi(formula, data, family: str = "gaussian", weights=None):
             warnings.warn(f"Only {t['G']} levels of {t['name']!r}: variance components estimated "
                           "from fewer than 5 groups are very imprecise.", DataQualityWarning,
                           stacklevel=3)
-    from .mixed import _dependent_columns
     bad = _dependent_columns(X, xnames)
     if bad:
         raise ModelSpecificationError(
             f"The fixed-effects design of {formula!r} is rank deficient: column(s) {bad} are "
             "linear combinations of earlier columns. Remove them.")
-    from .mixed import _Design
     blob = " ".join([parsed.response] + [f for t in parsed.terms for f in t]
                     + [f for terms, _, _, _ in expanded for t in terms for f in t] + factor_cols)
     frame = d[[c for c in data.columns if str(c) in blob]]
@@ -747,7 +340,6 @@ class MultiMixedResult:
         ``contest1D``) or Kenward-Roger df. ``L``: vector/matrix over the fixed effects or
         ``{term: weight}``."""
         from ._kr import kr_ddf
-        from .mixed import _satt_df, contrast_matrix
         if ddf not in ("satterthwaite", "kenward-roger"):
             raise ModelSpecificationError(
                 f"The 'ddf' parameter must be 'satterthwaite' or 'kenward-roger'. Got {ddf!r} instead.")
@@ -796,7 +388,6 @@ class MultiMixedResult:
         (REML fits) as lmerTest's ``anova(fit, ddf = "Kenward-Roger")`` (pbkrtest, dense
         matrices: up to ``_kr.KR_DENSE_MAX`` rows)."""
         from ._kr import kr_test
-        from .mixed import _satt_F
         if ddf not in ("satterthwaite", "kenward-roger"):
             raise ModelSpecificationError(
                 f"The 'ddf' parameter must be 'satterthwaite' or 'kenward-roger'. Got {ddf!r} instead.")
@@ -917,6 +508,11 @@ class MultiMixedResult:
         return np.concatenate([self.ranef[t["name"]].to_numpy().ravel()
                                for t in self._spec.terms])
 
+    def _refit(self, core) -> "MultiMixedResult":
+        """This model refitted to ``core`` (e.g. simulated outcomes; used by the bootstrap in
+        ``_intervals``, which so needs no import of this module)."""
+        return _fit_multi(core, self._spec, self.reml, self.n_dropped)
+
     def __repr__(self) -> str:
         crit = "REML" if self.reml else "ML"
         flags = ("" if self.converged else ", not converged") + (", singular" if self.singular else "")
@@ -982,7 +578,6 @@ def _varcorr_multi(spec, Ts, sigma):
 
 
 def _fit_multi(core, spec, reml, n_dropped, fixed_theta=None):
-    from .mixed import SINGULAR_TOL
     t0 = _time.perf_counter()
     if fixed_theta is None:
         with single_blas_thread():

@@ -17,7 +17,7 @@ __all__ = ["predict_eta"]
 def _re_form_terms(re_form):
     """None (all random terms), () (none: '~0', 'NA', NA) or the expanded random terms of a
     formula such as '~ (1 | therapist)' (lme4 ``re.form``)."""
-    from ._multi import expand_random_terms
+    from ._design import expand_random_terms
     if re_form is None:
         return None
     if isinstance(re_form, float) and re_form != re_form:
@@ -114,7 +114,7 @@ def predict_eta(fit, newdata, re_form, allow_new_levels):
     for text in parsed.offsets:
         eta = eta + evaluate_expression(newdata, text)
     if not no_re:
-        from .mixed import _random_structure
+        from ._design import _random_structure
         call = getattr(fit, "_call", None) or {}
         rterms, gname = _random_structure(parsed, call.get("groups"), call.get("re_formula"),
                                           call.get("re_cov", "unstructured"))
@@ -139,7 +139,7 @@ def predict_eta(fit, newdata, re_form, allow_new_levels):
 
 
 def _labels(frame: pd.DataFrame, cols) -> np.ndarray:
-    from ._multi import _label
+    from ._design import _label
     vals = [frame[c].to_numpy() for c in cols]
     return np.array([":".join(_label(v[i]) for v in vals) for i in range(len(frame))],
                     dtype=object)

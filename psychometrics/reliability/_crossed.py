@@ -38,8 +38,11 @@ The gradient with respect to the variance ratios rho = theta^2 is analytic on ev
 for a global ratio, d log|M| / d rho_k = (C - C S M^-1 S C)_kk and d pwrss / d rho_k = -r_k^2
 with r = c - C S sol; for a nested ratio on the complete-grid route through the derivatives of
 the four eigenvalues (and of the missing-cell corrections), on the Woodbury route through
-``(I + Z'Z Lambda^2)^-1``, all finite at rho = 0.  The optimiser (L-BFGS-B on rho >= 0, then projected Newton steps) therefore sees a
-proper boundary: in theta the criterion is even and theta_k = 0 is always stationary.
+``(I + Z'Z Lambda^2)^-1``, all finite at rho = 0.  The optimiser and its optimality check are
+the shared REML core's (:class:`psychometrics.numerics.reml.ProfiledDeviance`, the same as for
+``mixed`` and the ICC): it works in theta with the gradient ``2 theta d/drho``; at theta_k = 0
+the criterion is even and stationary, so a boundary component is accepted only after the
+criterion was probed at small positive variances and interior restarts were not better.
 
 All routes give the same criterion (tests check it) and, at lme4's theta, lme4's REMLcrit.
 """
@@ -50,9 +53,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
-from scipy.optimize import minimize
-
 from .._blas import single_blas_thread
+from ..numerics.reml import ProfiledDeviance, random_intercepts_core
 
 LOG2PI = float(np.log(2.0 * np.pi))
 
@@ -117,7 +119,42 @@ class _Long:
         return sp.csr_matrix((np.ones(4 * n), (rows, cols)), shape=(n, (T + 1) * w))
 
 
-class CrossedREML:
+class _RatioCriterion(ProfiledDeviance):
+    """Adapter of a closed-form REML criterion to the shared REML core.
+
+    Subclasses implement ``criterion(theta, grad=False)`` returning ``(dev, info)`` or, with
+    ``grad=True``, ``(dev, info, g)`` where ``g`` is the gradient in the variance ratios
+    ``rho = theta**2``; the core's ``evaluate`` works in theta (``d/dtheta = 2 theta d/drho``)
+    and supplies the optimiser and the optimality check
+    (:class:`psychometrics.numerics.reml.ProfiledDeviance`). REML only.
+    """
+
+    names: tuple = ()
+
+    def _init_core(self, n):
+        self.n = int(n)
+        self.tpos = [(k, k) for k in range(len(self.names))]
+        self.ntheta = len(self.tpos)
+
+    def evaluate(self, theta, reml: bool = True, grad: bool = False, **kw) -> dict:
+        if not reml:
+            raise ValueError("only the REML criterion is implemented for this model")
+        theta = np.asarray(theta, dtype=float)
+        try:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                res = self.criterion(theta, grad=grad)
+        except (np.linalg.LinAlgError, sla.LinAlgError, FloatingPointError):
+            return {"dev": np.inf, "ok": False}
+        dev = float(res[0])
+        if not np.isfinite(dev):
+            return {"dev": np.inf, "ok": False}
+        out = {"dev": dev, "ok": True, **res[1]}
+        if grad:
+            out["grad"] = 2.0 * theta * np.asarray(res[2], dtype=float)
+        return out
+
+
+class CrossedREML(_RatioCriterion):
     """REML criterion (and gradient) of the crossed model for fixed data.
 
     Patients whose sessions all have every item once ("complete grid") are integrated out
@@ -127,8 +164,11 @@ class CrossedREML:
     cross-check the two).
     """
 
+    names = THETA_NAMES
+
     def __init__(self, data: _Long, force_general: bool = False):
         self.d = data
+        self._init_core(data.n)
         T, J, P = data.T, data.J, data.P
         self.qB = T + J + T * J
         self.nW = self.qB + 1
@@ -553,7 +593,7 @@ class CrossedREML:
             s[blk] = theta[k]
         return s
 
-    def evaluate(self, theta, grad=False):
+    def criterion(self, theta, grad=False):
         """REML criterion at theta (length 6, THETA_NAMES order).
 
         With ``grad=True`` also returns the analytic gradient with respect to the variance
@@ -629,155 +669,6 @@ class CrossedREML:
         return dev, info, out
 
 
-def _optimise(fun_grad, x0, maxiter=500, newton_steps=8, ftol=1e-10, gtol=1e-5,
-              central=False):
-    """Minimise over rho >= 0: L-BFGS-B, then projected Newton steps to polish.
-
-    The Newton steps use a Hessian from forward (``central=True``: central) differences of the
-    analytic gradient,
-    restricted to the free coordinates (those not held at 0 by a positive gradient), with a
-    backtracking line search; they bring the gradient to rounding level, which L-BFGS-B alone
-    does not on criteria as flat as this one (variance components of small terms).
-    Returns (x, f, nfev, message, min_eig) where ``min_eig`` is the smallest eigenvalue of
-    the last free-coordinate Hessian (None when no coordinate was free or none was computed).
-    """
-    bounds = [(0.0, None)] * len(x0)
-    opts = dict(maxiter=maxiter, ftol=ftol, gtol=gtol, maxcor=20)
-    res = minimize(fun_grad, x0, jac=True, method="L-BFGS-B", bounds=bounds, options=opts)
-    x = np.maximum(res.x, 0.0)
-    nfev = int(res.nfev)
-    f, g = fun_grad(x)
-    nfev += 1
-    message = str(res.message)
-    min_eig = None
-    for _ in range(newton_steps):
-        free = ~((x <= 0.0) & (g > 0.0))
-        if not free.any():
-            break
-        idx = np.flatnonzero(free)
-        H = np.empty((idx.size, idx.size))
-        for col, k in enumerate(idx):
-            h = 1e-5 * max(x[k], 1e-3)
-            xp, xm = x.copy(), x.copy()
-            xp[k] += h
-            if central and x[k] - h >= 0.0:
-                xm[k] -= h
-                H[:, col] = (fun_grad(xp)[1][idx] - fun_grad(xm)[1][idx]) / (2 * h)
-                nfev += 2
-            else:
-                H[:, col] = (fun_grad(xp)[1][idx] - g[idx]) / h
-                nfev += 1
-        H = 0.5 * (H + H.T)
-        try:
-            w, V = np.linalg.eigh(H)
-        except np.linalg.LinAlgError:
-            min_eig = float("nan")
-            break
-        min_eig = float(w.min() / max(1.0, float(np.abs(w).max())))
-        if w.min() <= 0:
-            break
-        step = np.zeros_like(x)
-        step[idx] = -(V @ ((V.T @ g[idx]) / w))
-        t = 1.0
-        improved = False
-        for _ls in range(30):
-            xn = np.maximum(x + t * step, 0.0)
-            fn, gn = fun_grad(xn)
-            nfev += 1
-            # accept a decrease, or (near the optimum, where the criterion changes by less
-            # than its rounding error) a step that does not increase it beyond rounding and
-            # reduces the projected gradient
-            flat = fn <= f + 1e-13 * abs(f) and (np.max(np.abs(_projected_gradient(xn, gn)))
-                                                 < np.max(np.abs(_projected_gradient(x, g))))
-            if fn < f or flat:
-                improved = True
-                break
-            t *= 0.5
-        if not improved:
-            break
-        small = np.max(np.abs(xn - x)) <= 1e-12 * max(1.0, np.max(np.abs(x)))
-        x, f, g = xn, fn, gn
-        message = "projected Newton"
-        if small:
-            break
-    return x, float(f), nfev, message, min_eig
-
-
-def _projected_gradient(rho, g):
-    return np.where((rho <= 0) & (g > 0), 0.0, g)
-
-
-#: variance ratios rho = theta^2 at which the criterion is probed beside a boundary component
-_PROBE_RHO = (1e-8, 1e-6, 1e-4, 1e-2, 0.1, 1.0)
-
-
-def _optimise_checked(fg, x0, **kw):
-    """``_optimise`` plus the optimality check of issue 19, restarting until it passes.
-
-    In rho = theta^2 the boundary is a proper constraint: at rho_k = 0 the one-sided
-    derivative is the gradient component, which must be >= 0 (the projected gradient
-    vanishes). On top of that first-order condition every boundary component is probed at
-    small positive values (``_PROBE_RHO``, the others fixed). ``converged`` (the check) means:
-    projected gradient below 1e-3, no lower probe point, and a positive definite Hessian on the
-    free coordinates (relative smallest eigenvalue > -1e-8; the last Newton Hessian). When the
-    check fails the optimiser restarts: from a lower probe point when one was found, else from
-    the current point (a fresh L-BFGS-B memory: on this badly scaled criterion L-BFGS-B can
-    stop on "relative reduction of f" far from the optimum) and then from rho = 0.1.
-    Returns (rho, f, nfev, message, converged).
-    """
-    x, f, nfev, message, min_eig = _optimise(fg, x0, **kw)
-
-    def check(x, f, min_eig):
-        tol = 1e-11 * max(1.0, abs(f))
-        lower, f_lower, n = None, f - tol, 0
-        for k in np.flatnonzero(x <= 0.0):
-            for r in _PROBE_RHO:
-                xt = x.copy()
-                xt[k] = r
-                ft = fg(xt)[0]
-                n += 1
-                if ft < f_lower:
-                    lower, f_lower = xt, ft
-        pg = _projected_gradient(x, fg(x)[1])
-        problems = []
-        if not np.max(np.abs(pg)) < 1e-3:
-            problems.append(f"projected gradient max|g| = {np.max(np.abs(pg)):.3g} exceeds 1e-3")
-        if lower is not None:
-            problems.append("the criterion is lower at a small positive variance of a component "
-                            "estimated at 0")
-        if min_eig is not None and not min_eig > -1e-8:
-            problems.append(f"the Hessian of the criterion is not positive definite (smallest "
-                            f"relative eigenvalue {min_eig:.3g})")
-        return problems, lower, n + 1
-
-    problems, lower, n = check(x, f, min_eig)
-    nfev += n
-    starts_left = [np.full(x.size, 0.1)]
-    for attempt in range(6):
-        if not problems:
-            break
-        if lower is not None:
-            start = lower
-        elif attempt == 0:
-            start = x
-        elif starts_left:
-            start = starts_left.pop()
-        else:
-            break
-        xr, fr, nf, msg, me = _optimise(fg, start, **kw)
-        nfev += nf
-        pr, lr, n = check(xr, fr, me)
-        nfev += n
-        if fr < f - 1e-11 * max(1.0, abs(f)) or (fr <= f + 1e-11 * max(1.0, abs(f))
-                                                 and len(pr) < len(problems)):
-            x, f, message, min_eig, problems, lower = xr, fr, msg, me, pr, lr
-        elif lower is not None:
-            lower = None              # the lower point led nowhere better: try the restarts
-    if problems:
-        message = "; ".join(problems)
-    return x, f, nfev, message, not problems
-
-
 def fit_crossed(data: _Long, *, singular_tol: float = 1e-4, force_general: bool = False,
                 theta0=None) -> REMLFit:
     """Fit the crossed model by REML (lme4's criterion); see :func:`_fit_crossed`."""
@@ -790,20 +681,14 @@ def _fit_crossed(data: _Long, *, singular_tol: float, force_general: bool,
                  theta0) -> REMLFit:
     """Fit the crossed model by REML (lme4's criterion), returning variance components.
 
-    The optimisation runs over the variance ratios ``rho = theta**2 >= 0`` (where the
-    boundary is a proper constraint with a non-zero gradient; in theta the criterion is even
-    and every theta_k = 0 is a stationary point) with an analytic gradient.
+    The shared REML core (:meth:`~psychometrics.numerics.reml.ProfiledDeviance.optimize`)
+    minimises the criterion over theta with the analytic gradient and runs its optimality
+    check; ``converged`` means the check passed.
     """
     crit = CrossedREML(data, force_general=force_general)
-
-    def fg(rho):
-        dev, _, g = crit.evaluate(np.sqrt(np.maximum(rho, 0.0)), grad=True)
-        return dev, g
-
-    x0 = np.ones(6) if theta0 is None else np.asarray(theta0, float) ** 2
-    rho, _, nfev, message, converged = _optimise_checked(fg, x0)
-    theta = np.sqrt(rho)
-    dev, info = crit.evaluate(theta)
+    theta, fit = crit.optimize(reml=True, start=theta0)
+    nfev, message, converged = fit["nfev"], fit["message"], bool(fit["converged"])
+    dev, info = crit.criterion(theta)
     sigma2 = info["sigma2"]
     var = {nm: float(sigma2 * t ** 2) for nm, t in zip(THETA_NAMES, theta)}
     var["residual"] = float(sigma2)
@@ -817,7 +702,7 @@ def _fit_crossed(data: _Long, *, singular_tol: float, force_general: bool,
 NESTED_NAMES = ("id", "id:time")
 
 
-class NestedREML:
+class NestedREML(_RatioCriterion):
     """REML criterion of ``values ~ 1 + (1 | id/time)`` from session sufficient statistics.
 
     With ``a = theta_id^2`` and ``b = theta_(id:time)^2``, patient i's covariance (in sigma^2
@@ -826,8 +711,11 @@ class NestedREML:
     session sums S_s and the total sum of squares.
     """
 
+    names = NESTED_NAMES
+
     def __init__(self, data: _Long):
         d = data
+        self._init_core(d.n)
         self.k = np.bincount(d.sid, minlength=d.S).astype(float)
         self.Ssum = np.bincount(d.sid, weights=d.y, minlength=d.S)
         self.sess_pid = d.sess_pid
@@ -835,7 +723,7 @@ class NestedREML:
         self.yty = float(d.y @ d.y)
         self.nu = d.n - 1
 
-    def evaluate(self, theta, grad=False):
+    def criterion(self, theta, grad=False):
         """REML criterion at theta = (theta_id, theta_id:time); gradient in rho = theta**2."""
         a, b = float(theta[0]) ** 2, float(theta[1]) ** 2
         P, k, S, pid = self.P, self.k, self.Ssum, self.sess_pid
@@ -882,14 +770,9 @@ def fit_nested(data: _Long, *, singular_tol: float = 1e-4) -> REMLFit:
 
 def _fit_nested(data: _Long, *, singular_tol: float) -> REMLFit:
     crit = NestedREML(data)
-
-    def fg(rho):
-        dev, _, g = crit.evaluate(np.sqrt(np.maximum(rho, 0.0)), grad=True)
-        return dev, g
-
-    rho, _, nfev, message, converged = _optimise_checked(fg, np.ones(2))
-    theta = np.sqrt(rho)
-    dev, info = crit.evaluate(theta)
+    theta, fit = crit.optimize(reml=True)
+    nfev, message, converged = fit["nfev"], fit["message"], bool(fit["converged"])
+    dev, info = crit.criterion(theta)
     sigma2 = info["sigma2"]
     var = {nm: float(sigma2 * t ** 2) for nm, t in zip(NESTED_NAMES, theta)}
     var["residual"] = float(sigma2)
@@ -897,3 +780,63 @@ def _fit_nested(data: _Long, *, singular_tol: float) -> REMLFit:
                    reml_criterion=float(dev), intercept=float(info["beta"]),
                    converged=converged, message=message, n_evaluations=int(nfev),
                    singular=bool(np.any(theta < singular_tol)), path="nested")
+
+
+# ---------------------------------------------------------------------- therapist level
+#: names of the relative standard deviations with a cluster (therapist) level above the person
+CLUSTER_THETA_NAMES = ("cluster", "cluster:items", "id", "time", "items", "id:time", "id:items",
+                       "time:items")
+#: the nested model with a cluster level: values ~ 1 + (1 | cluster) + (1 | id) + (1 | id:time)
+CLUSTER_NESTED_NAMES = ("cluster", "id", "id:time")
+
+
+def _fit_intercepts(data: _Long, codes: dict, names, *, singular_tol: float,
+                    path: str) -> REMLFit:
+    """REML fit of ``values ~ 1 + sum_g (1 | g)`` (one random intercept per entry of ``codes``,
+    integer codes per observation) by the shared REML core's general evaluator
+    (:func:`psychometrics.numerics.reml.random_intercepts_core`); ``names`` gives the order of
+    the reported theta. The factor with the most levels is the core's first term (its block of
+    ``A`` is diagonal and is eliminated first)."""
+    order = sorted(names, key=lambda k: -int(codes[k].max(initial=0)) - 1)
+    y = data.y
+    with single_blas_thread():
+        core = random_intercepts_core(y, np.ones((y.size, 1)), [codes[k] for k in order])
+        theta_o, fit = core.optimize(reml=True)
+        ev = core.evaluate(theta_o, True)
+    by_name = dict(zip(order, np.where(theta_o < 1e-9, 0.0, theta_o)))
+    theta = np.array([by_name[k] for k in names])
+    sigma2 = float(ev["pwrss"]) / (y.size - 1)
+    var = {nm: float(sigma2 * t ** 2) for nm, t in zip(names, theta)}
+    var["residual"] = sigma2
+    return REMLFit(names=tuple(names), theta=theta, sigma=float(np.sqrt(sigma2)), variances=var,
+                   reml_criterion=float(ev["dev"]), intercept=float(ev["beta"][0]),
+                   converged=bool(fit["converged"]),
+                   message=str(fit["message"]) if not fit["converged"] else "",
+                   n_evaluations=int(fit["nfev"]),
+                   singular=bool(np.any(theta < singular_tol)), path=path)
+
+
+def fit_crossed_cluster(data: _Long, cluster, *, singular_tol: float = 1e-4) -> REMLFit:
+    """REML fit of the crossed model with patients nested in clusters (therapists)::
+
+        values ~ 1 + (1|cluster) + (1|cluster:items) + (1|id) + (1|time) + (1|items)
+                 + (1|id:time) + (1|id:items) + (1|items:time)
+
+    ``cluster``: integer cluster code per observation (patient ids unique across clusters, so
+    ``(1|id)`` is the patient within the cluster)."""
+    J, T = data.J, data.T
+    cl = np.asarray(cluster, dtype=np.int64)
+    codes = {"cluster": cl, "cluster:items": cl * J + data.iid, "id": data.pid,
+             "time": data.tid, "items": data.iid, "id:time": data.pid * T + data.tid,
+             "id:items": data.pid * J + data.iid, "time:items": data.tid * J + data.iid}
+    return _fit_intercepts(data, codes, CLUSTER_THETA_NAMES, singular_tol=singular_tol,
+                           path="cluster (general evaluator)")
+
+
+def fit_nested_cluster(data: _Long, cluster, *, singular_tol: float = 1e-4) -> REMLFit:
+    """REML fit of ``values ~ 1 + (1 | cluster) + (1 | id) + (1 | id:time)`` (sessions within
+    patients within clusters; ``lmer(values ~ 1 + (1 | cluster/id/time))`` with unique ids)."""
+    cl = np.asarray(cluster, dtype=np.int64)
+    codes = {"cluster": cl, "id": data.pid, "id:time": data.pid * data.T + data.tid}
+    return _fit_intercepts(data, codes, CLUSTER_NESTED_NAMES, singular_tol=singular_tol,
+                           path="cluster nested (general evaluator)")

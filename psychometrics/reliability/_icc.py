@@ -6,11 +6,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import linalg, optimize, stats
+from scipy import stats
 
 from ..exceptions import ConvergenceWarning, DataIssue, DataValidationError, SingularFitWarning
 from .._blas import single_blas_thread
 from ..numerics.itemdata import check_choice, item_data
+from ..numerics.reml import random_intercepts_core
 from ._summary import Summary, reliability_summary
 
 __all__ = ["icc", "ICCResult"]
@@ -102,114 +103,6 @@ def _reml_components(ssb, ssj, sse, n, k):
     return max(feasible, key=loglik)
 
 
-def _reml_crit(theta, parts):
-    """lme4's profiled REML criterion (-2 log restricted likelihood) and its parts.
-
-    Model ``y = mu + Z_s b_s + Z_r b_r + e`` with ``b_s ~ N(0, (theta_s sigma)^2)``,
-    ``b_r ~ N(0, (theta_r sigma)^2)``, ``e ~ N(0, sigma^2)``. With
-    ``Lambda = diag(theta)`` and the penalised least-squares system
-    ``A = [[Lambda'Z'Z Lambda + I, Lambda'Z'1], [1'Z Lambda, N]]``, right side
-    ``b = [Lambda'Z'y, 1'y]``,
-    ``-2 l_R = log det A + (N - 1) (1 + log(2 pi r2 / (N - 1)))`` where
-    ``r2 = y'y - b'A^{-1}b`` is the penalised residual sum of squares at its
-    minimum (Bates et al. 2015, eqs. 34-42, with sigma profiled out). The
-    subject block of ``A`` is diagonal, so subjects are eliminated first
-    (Schur complement on raters + intercept, a (k+1) x (k+1) system).
-    ``parts``: per-subject counts ``ns`` and sums ``sys``, the subject x
-    (rater, intercept) count matrix ``m``, per-rater counts/sums, N, sum y, y'y.
-    """
-    ts, tr = theta
-    ns, sys_, m, nr, syr, big_n, sy, yy = parts
-    k = nr.size
-    ds = ts * ts * ns + 1.0                       # diagonal subject block
-    sc = np.empty(k + 1)
-    sc[:k] = tr
-    sc[k] = 1.0
-    ms = (ts * m) * sc[None, :]                   # n x (k+1) off-diagonal block
-    s = ms.T @ (ms / ds[:, None])
-    s = -s
-    s[np.arange(k), np.arange(k)] += tr * tr * nr + 1.0
-    s[k, k] += big_n
-    s[:k, k] += tr * nr
-    s[k, :k] += tr * nr
-    bs = ts * sys_
-    br = np.concatenate([tr * syr, [sy]]) - ms.T @ (bs / ds)
-    c = linalg.cho_factor(s, lower=True)
-    sol = linalg.cho_solve(c, br)
-    r2 = float(yy - (bs * bs / ds).sum() - br @ sol)
-    logdet = np.log(ds).sum() + 2.0 * np.log(np.diag(c[0])).sum()
-    dfr = big_n - 1
-    crit = logdet + dfr * (1.0 + np.log(2.0 * np.pi * r2 / dfr))
-    return crit, r2 / dfr, float(sol[k])
-
-
-def _reml_crit_safe(theta, parts):
-    """``_reml_crit``'s criterion, +inf where the penalised system is not positive definite
-    numerically (far out, e.g. theta ~ 1e10), so that line searches back off."""
-    if not np.all(np.isfinite(theta)):
-        return np.inf
-    try:
-        return _reml_crit(theta, parts)[0]
-    except (np.linalg.LinAlgError, linalg.LinAlgError, FloatingPointError):
-        return np.inf
-
-
-#: steps (relative sd theta) at which the criterion is probed beside a boundary component
-_PROBE_STEPS = (1e-4, 1e-3, 1e-2, 0.1, 0.3, 1.0)
-
-
-def _reml_optimality(f, theta):
-    """Optimality check of the ICC REML fit at ``theta`` (see ``_reml_components_incomplete``).
-
-    Returns (ok, message, lower point or None)."""
-    f0 = f(theta)
-    tol = 1e-11 * max(1.0, abs(f0))
-    boundary = theta < 1e-6
-    best, best_f = None, f0 - tol
-    for j in np.flatnonzero(boundary):        # deviance at small positive values
-        for step in _PROBE_STEPS:
-            t = theta.copy()
-            t[j] = step
-            ft = f(t)
-            if ft < best_f:
-                best, best_f = t, ft
-    if best is not None:
-        return False, (f"the REML criterion is {f0 - best_f:.3g} lower at theta = "
-                       f"{best.tolist()} than at the boundary point"), best
-    free = np.flatnonzero(~boundary)
-    if free.size == 0:
-        return True, "", None
-    # interior components: central-difference gradient and Hessian in theta
-    h = 1e-4 * np.maximum(theta[free], 1e-2)
-    g = np.empty(free.size)
-    H = np.empty((free.size, free.size))
-    e = np.eye(theta.size)
-    for a_, ja in enumerate(free):
-        g[a_] = (f(theta + h[a_] * e[ja]) - f(theta - h[a_] * e[ja])) / (2 * h[a_])
-        for b_, jb in enumerate(free):
-            da, db = h[a_] * e[ja], h[b_] * e[jb]
-            H[a_, b_] = (f(theta + da + db) - f(theta + da - db) - f(theta - da + db)
-                         + f(theta - da - db)) / (4 * h[a_] * h[b_])
-    H = 0.5 * (H + H.T)
-    w, V = np.linalg.eigh(H)
-    if not w.min() > 0:
-        # a direction of negative curvature: look for a lower point along it
-        v = np.zeros(theta.size)
-        v[free] = V[:, 0]
-        for step in _PROBE_STEPS:
-            for sign in (1.0, -1.0):
-                t = np.maximum(theta + sign * step * v, 0.0)
-                if f(t) < best_f:
-                    best, best_f = t, f(t)
-        return False, f"the Hessian of the REML criterion is not positive definite " \
-                      f"(eigenvalues {w.tolist()})", best
-    rel = np.linalg.solve(H, g)
-    if not np.max(np.abs(rel)) < 2e-3:
-        return False, (f"relative gradient max|H^-1 g| = {np.max(np.abs(rel)):.3g} exceeds "
-                       "0.002"), None
-    return True, "", None
-
-
 def _reml_components_incomplete(x):
     with single_blas_thread():          # many tiny BLAS calls (see psychometrics._blas)
         return _reml_components_incomplete_fit(x)
@@ -218,51 +111,27 @@ def _reml_components_incomplete(x):
 def _reml_components_incomplete_fit(x):
     """REML variance components of ``value ~ 1 + (1|subject) + (1|rater)`` on incomplete data.
 
-    Minimises lme4's profiled REML criterion over the relative standard
-    deviations ``theta = (sd_subject, sd_rater) / sigma >= 0``: L-BFGS-B from the
-    best point of a grid, then a Nelder-Mead polish. The criterion is even in
-    each theta, so its derivative vanishes at theta = 0 whether or not that is a
-    minimum: a boundary component is accepted only when the criterion at small
-    positive values is not lower (``_reml_optimality``; the optimiser restarts
-    from a lower point when it finds one), and ``converged`` means that check
-    passed (interior components: lme4's relative gradient |H^-1 g| < 0.002 and a
-    positive definite Hessian). A theta below 1e-4 is a singular fit (lme4's
-    ``isSingular`` tolerance). Returns (s_e, s_subject, s_rater, info dict).
+    The model is built as two random-intercept blocks of Z (subjects, raters) and fitted by the
+    shared REML core (:mod:`psychometrics.numerics.reml`): lme4's profiled REML criterion
+    minimised over the relative standard deviations ``theta = (sd_subject, sd_rater) / sigma``,
+    with its optimality check (a boundary component is accepted only when the criterion at
+    small positive values is not lower and interior restarts are not better; interior
+    components pass lme4's relative gradient |H^-1 g| < 0.002 with a positive definite
+    Hessian). ``converged`` means that check passed. A theta below 1e-4 is a singular fit
+    (lme4's ``isSingular`` tolerance). Returns (s_e, s_subject, s_rater, info dict).
     """
     n, k = x.shape
-    obs = ~np.isnan(x)
-    xf = np.where(obs, x, 0.0)
-    m = np.concatenate([obs.astype(float), obs.sum(axis=1, keepdims=True)], axis=1)
-    parts = (obs.sum(axis=1).astype(float), xf.sum(axis=1), m, obs.sum(axis=0).astype(float),
-             xf.sum(axis=0), float(obs.sum()), float(xf.sum()), float((xf * xf).sum()))
-    f = lambda t: _reml_crit_safe(np.asarray(t, dtype=float), parts)  # noqa: E731
-    bounds = [(0.0, 1e4), (0.0, 1e4)]
-    grid = np.r_[0.0, np.logspace(-2, 1.5, 8)]
-    vals = np.array([[f([a, b]) for b in grid] for a in grid])
-    ia, ib = np.unravel_index(int(np.argmin(vals)), vals.shape)
-    start = np.array([grid[ia], grid[ib]])
-    theta = start
-    message = ""
-    for _ in range(6):
-        r = optimize.minimize(f, start, method="L-BFGS-B", jac="3-point", bounds=bounds,
-                              options=dict(ftol=1e-15, gtol=1e-9, maxiter=1000))
-        best_x, best_f = (r.x, r.fun) if r.fun <= f(start) else (start, f(start))
-        # polish: finite-difference gradients limit L-BFGS-B near the optimum (it then stops
-        # with ABNORMAL line search); Nelder-Mead takes the criterion to its noise floor
-        simplex = best_x + np.array([[0.0, 0.0], [1e-3, 0.0], [0.0, 1e-3]])
-        pol = optimize.minimize(f, best_x, method="Nelder-Mead", bounds=bounds,
-                                options=dict(xatol=1e-8, fatol=1e-12 * max(1.0, abs(best_f)),
-                                             maxiter=2000, initial_simplex=simplex))
-        theta = np.maximum(pol.x if pol.fun <= best_f else best_x, 0.0)
-        theta[theta < 1e-9] = 0.0
-        ok, message, lower = _reml_optimality(f, theta)
-        if lower is None:
-            break
-        start = lower
-    converged = bool(ok)
-    if not converged and not message:
-        message = "no optimum found"
-    crit, s2, beta = _reml_crit(theta, parts)
+    r, c = np.nonzero(~np.isnan(x))
+    y = x[r, c]
+    core = random_intercepts_core(y, np.ones((y.size, 1)), [r, c])
+    theta, fit = core.optimize(reml=True)
+    theta = np.where(theta < 1e-9, 0.0, theta)
+    ev = core.evaluate(theta, True)
+    crit = float(ev["dev"])
+    s2 = float(ev["pwrss"]) / (y.size - 1)
+    beta = float(ev["beta"][0])
+    converged = bool(fit["converged"])
+    message = "" if converged else fit["message"]
     if not converged:
         warnings.warn(f"icc: the REML fit failed its optimality check ({message}).",
                       ConvergenceWarning, stacklevel=4)
@@ -271,8 +140,8 @@ def _reml_components_incomplete_fit(x):
         warnings.warn(f"icc: singular fit: the REML variance of {' and '.join(singular)} is "
                       f"(nearly) zero (relative sd theta = {theta.tolist()}), as lme4 would report "
                       f"'boundary (singular) fit'.", SingularFitWarning, stacklevel=4)
-    info = dict(reml_criterion=float(crit), theta=theta.tolist(), intercept=float(beta),
-                n_ratings=int(obs.sum()), converged=converged, singular=bool(singular),
+    info = dict(reml_criterion=crit, theta=theta.tolist(), intercept=beta,
+                n_ratings=int(y.size), converged=converged, singular=bool(singular),
                 message=message)
     return s2, s2 * theta[0] ** 2, s2 * theta[1] ** 2, info
 
@@ -333,8 +202,9 @@ def icc(data, *, method: str = "reml", level: float = 0.95, missing: str = "rais
 
     With ``missing="reml"`` and missing cells, the variance components are
     those of ``lme4::lmer(values ~ 1 + (1|id) + (1|items), na.action = na.omit)``
-    (profiled REML criterion minimised over the two relative sds with
-    L-BFGS-B, bounded at 0; a zero component gives a ``SingularFitWarning``),
+    (lme4's profiled REML criterion minimised over the two relative sds by the shared REML
+    core, :mod:`psychometrics.numerics.reml`, with its optimality check; a zero component
+    gives a ``SingularFitWarning``),
     and the mean squares and ICCs follow from them with n = rows and k =
     columns exactly as psych forms them (MSB = k s_subj + s_e,
     MSJ = n s_rater + s_e, MSW = s_e + s_rater, MSE = s_e).

@@ -31,7 +31,7 @@ from ..exceptions import (
     SingularFitWarning,
 )
 from ..results import Summary
-from ._crossed import REMLFit, _Long, fit_crossed, fit_nested
+from ._crossed import REMLFit, _Long, fit_crossed, fit_crossed_cluster, fit_nested, fit_nested_cluster
 
 __all__ = ["multilevel_reliability", "multilevel_reliability_long", "MultilevelReliabilityResult"]
 
@@ -70,7 +70,33 @@ COEFFICIENT_DESCRIPTIONS = {
     "Rc": "Generalizability of within-person change (k-item average)",
     "RkRn": "Between-person reliability, nested model (time within person)",
     "Rcn": "Within-person reliability of change, nested model",
+    "icc_cluster": "Share of a k-item score at one random time point between clusters (therapists)",
+    "icc_patient": "Share of a k-item score at one random time point between patients within "
+                   "clusters (icc_cluster + icc_patient = R1R)",
+    "RkF_cluster": "Generalizability of a cluster's (therapist's) mean over its patients, all "
+                   "time points and the k items",
+    "RkRn_cluster": "Between-cluster reliability of a cluster's mean, nested model",
 }
+#: crossed components with a cluster (therapist) level: (our name, label; {c} = cluster column)
+CLUSTER_COMPONENTS = (
+    ("cluster", "{c}"),
+    ("cluster:items", "{c} x items"),
+    ("id", "ID (within {c})"),
+    ("time", "Time"),
+    ("items", "Items"),
+    ("id:time", "ID x time"),
+    ("id:items", "ID x items"),
+    ("time:items", "time x items"),
+    ("residual", "Residual"),
+    ("total", "Total"),
+)
+CLUSTER_NESTED_COMPONENTS = (
+    ("cluster", "{c}"),
+    ("id", "id (within {c})"),
+    ("time_in_id", "id(time)"),
+    ("residual", "residual"),
+    ("total", "total"),
+)
 
 
 @dataclass(frozen=True)
@@ -108,6 +134,13 @@ class MultilevelReliabilityResult:
     converged : bool
         False when a REML optimisation did not meet its gradient criterion.
     items, reversed_items : tuple of str
+    cluster : str or None
+        The cluster (therapist) column, when given.
+    n_clusters : int or None
+        Distinct clusters.
+    icc_cluster, icc_patient, RkF_cluster, RkRn_cluster : float or None
+        With ``cluster=``: the variance shares and the cluster-level generalizability (see
+        :func:`multilevel_reliability`, Notes). ``RkRn_cluster`` needs ``nested=True``.
     alpha_by_person : DataFrame or None
         With ``alpha_by_person=True`` (and more than 2 time points, as psych): coefficient alpha of the
         items over each person's sessions (psych's ``alpha``): ``id, raw_alpha, std_alpha,
@@ -136,12 +169,20 @@ class MultilevelReliabilityResult:
     items: tuple[str, ...]
     reversed_items: tuple[str, ...] = field(default=())
     alpha_by_person: pd.DataFrame | None = None
+    cluster: str | None = None
+    n_clusters: int | None = None
+    icc_cluster: float | None = None
+    icc_patient: float | None = None
+    RkF_cluster: float | None = None
+    RkRn_cluster: float | None = None
 
     @property
     def coefficients(self) -> pd.DataFrame:
         """The six coefficients as a tidy table: ``coefficient, value, description``."""
-        rows = [(k, getattr(self, k), COEFFICIENT_DESCRIPTIONS[k])
-                for k in ("RkF", "R1R", "RkR", "Rc", "RkRn", "Rcn")]
+        names = ["RkF", "R1R", "RkR", "Rc", "RkRn", "Rcn"]
+        if self.cluster is not None:
+            names += ["icc_cluster", "icc_patient", "RkF_cluster", "RkRn_cluster"]
+        rows = [(k, getattr(self, k), COEFFICIENT_DESCRIPTIONS[k]) for k in names]
         return pd.DataFrame({
             "coefficient": [r[0] for r in rows],
             "value": np.array([np.nan if r[1] is None else r[1] for r in rows], dtype=float),
@@ -155,15 +196,19 @@ class MultilevelReliabilityResult:
             f"Persons: {self.n_persons}  Time points: {self.n_times}  Items: {self.n_items}  "
             f"Observations: {self.n_observations}  Missing values dropped: {self.n_missing}",
         ]
+        if self.cluster is not None:
+            header.append(f"Clusters ({self.cluster}): {self.n_clusters}; patients nested in "
+                          "clusters")
         if self.reversed_items:
             header.append("Reverse-keyed items: " + ", ".join(self.reversed_items))
         coef_lines = []
+        w1, w2 = (12, 22) if self.cluster is not None else (5, 13)
         for _, row in self.coefficients.iterrows():
             val = "   NA" if np.isnan(row["value"]) else f"{row['value']:.4f}"
-            coef_lines.append(f"  {row['coefficient']:<5} = {val}   {row['description']}")
+            coef_lines.append(f"  {row['coefficient']:<{w1}} = {val}   {row['description']}")
 
         def comp_text(tab):
-            return "\n".join(f"  {row['psych_label']:<13} {row['variance']:10.5f} "
+            return "\n".join(f"  {row['psych_label']:<{w2}} {row['variance']:10.5f} "
                              f"{row['percent']:8.3f}" for _, row in tab.iterrows())
         blocks = [("Coefficients:", self.coefficients, "\n".join(coef_lines)),
                   ("Variance components (crossed):", self.components,
@@ -321,7 +366,62 @@ def _prepare(data, id, time, names, reverse):
             f"{len(single)} persons have a single session ({shown}{', ...' if len(single) > 10 else ''}); "
             "they contribute to the person and person-by-item components only through that session.",
             DataQualityWarning, stacklevel=3)
-    return long, n_persons, n_times, n_missing, reversed_items, (X, pid, pu)
+    return long, n_persons, n_times, n_missing, reversed_items, (X, pid, pu, r_idx)
+
+
+def _cluster_codes(data, cluster, id, time, items):
+    """Integer code of the cluster (therapist) of every row, and the number of clusters.
+
+    Patients must be nested in clusters: a patient id under two clusters is an error naming
+    the ids (the model would take them for one person seen by two therapists)."""
+    if not isinstance(cluster, str) or cluster not in data.columns:
+        raise DataValidationError(
+            "The 'cluster' argument of multilevel_reliability must name a column of data. "
+            f"Got {cluster!r}; the columns are {list(map(str, data.columns))}.")
+    if cluster in (id, time) or cluster in items:
+        raise ModelSpecificationError(
+            f"The 'cluster' column {cluster!r} is also the id, time or an item column.")
+    cl = data[cluster]
+    miss = np.flatnonzero(cl.isna().to_numpy())
+    if miss.size:
+        raise DataValidationError(
+            f"The cluster column {cluster!r} has {miss.size} missing value(s).",
+            [DataIssue(row=int(r) + 1, column=cluster, value=None, problem="missing")
+             for r in miss],
+            hint=f"Every session needs its {cluster}; fill or drop these rows first.")
+    n_cl = data.groupby(id, sort=True)[cluster].nunique()
+    multi = n_cl[n_cl > 1]
+    if len(multi):
+        shown = "; ".join(
+            f"{_py(v)!r} (under {', '.join(map(repr, sorted(map(_py, pd.unique(cl[data[id] == v])))))})"
+            for v in multi.index[:10])
+        raise DataValidationError(
+            f"Patients must be nested in the clusters of {cluster!r}, but {len(multi)} {id!r} "
+            f"id(s) occur under several {cluster!r}: {shown}"
+            f"{' ...' if len(multi) > 10 else ''}.",
+            hint=f"If these are different patients (ids numbered within each {cluster}), make "
+                 f"the ids unique, e.g. data['{id}'] = data['{cluster}'].astype(str) + '_' + "
+                 f"data['{id}'].astype(str). If they are the same patient, decide which "
+                 f"{cluster} the rows belong to.")
+    codes, uniq = pd.factorize(cl, sort=True)
+    if len(uniq) < 2:
+        raise ModelSpecificationError(
+            f"The cluster column {cluster!r} has {len(uniq)} distinct value; at least 2 clusters "
+            "are needed to separate the cluster from the patient variance.")
+    per = data.groupby(cluster, sort=True)[id].nunique()
+    one = per[per == 1]
+    if len(one) == len(per):
+        raise ModelSpecificationError(
+            f"Every {cluster} has a single patient, so the {cluster} and patient components "
+            f"(and {cluster} x items and patient x items) cannot be told apart. Leave out "
+            "cluster=, or add patients.")
+    if len(one):
+        warnings.warn(
+            f"{len(one)} {cluster}(s) have a single patient "
+            f"({', '.join(repr(_py(v)) for v in one.index[:10])}{' ...' if len(one) > 10 else ''}): "
+            f"for them the {cluster} and patient components are told apart only through the "
+            f"other {cluster}s.", DataQualityWarning, stacklevel=3)
+    return codes.astype(np.int64), len(uniq), float(n_cl.size) / len(uniq)
 
 
 # ------------------------------------------------------------------------ alpha by person
@@ -406,6 +506,7 @@ def multilevel_reliability(
     nested: bool = True,
     alpha_by_person: bool = False,
     singular_tol: float = 1e-4,
+    cluster: str | None = None,
 ) -> MultilevelReliabilityResult:
     """Generalizability coefficients of items repeated over sessions within persons.
 
@@ -436,6 +537,13 @@ def multilevel_reliability(
     singular_tol : float, default 1e-4
         A REML fit is reported singular when a relative standard deviation ``theta`` is below
         this, as ``lme4::isSingular(tol = 1e-4)``.
+    cluster : str, optional
+        Column of a level above the patient (e.g. ``"therapist"``), patients nested in it
+        (every id under one cluster). The crossed model then gets ``(1|cluster)`` and
+        ``(1|cluster:items)``, the nested model ``(1|cluster)``; the patient coefficients count
+        the cluster components as part of the patient's stable score, and the cluster-level
+        shares and generalizability are reported (see Notes). ``method="lmer"`` only; no psych
+        equivalent (tested against lme4).
 
     Returns
     -------
@@ -446,17 +554,18 @@ def multilevel_reliability(
     TypeError
         ``data`` is not a DataFrame.
     DataValidationError
-        A column is missing, item columns are not numeric, id/time have missing values, or
-        item values are infinite.
+        A column is missing, item columns are not numeric, id/time (or cluster) have missing
+        values, item values are infinite, or a patient id occurs under two clusters (the ids
+        are named, with how to make them unique).
     ModelSpecificationError
-        Fewer than 2 items, persons or time points; every person has one session; an unknown
-        ``method``; ``method="aov"`` on an unbalanced design.
+        Fewer than 2 items, persons, time points (or clusters); every person has one session;
+        an unknown ``method``; ``method="aov"`` on an unbalanced design or with ``cluster``.
 
     Warns
     -----
     DataQualityWarning
         Missing item values were dropped (with counts); persons with a single session;
-        repeated (id, time) rows.
+        repeated (id, time) rows; clusters with a single patient.
     SingularFitWarning
         A REML fit is on the boundary (e.g. a time x items variance of 0); lme4 reports the
         same with "boundary (singular) fit".
@@ -487,7 +596,28 @@ def multilevel_reliability(
         psych::multilevel.reliability(data, grp = "id", Time = "time", items = items,
                                       aov = FALSE, lmer = TRUE, lme = TRUE)
 
-    Our REML optimum is exact to rounding (projected Newton polish); lme4's and nlme's
+    With ``cluster`` (components sigma^2_c of the cluster and sigma^2_ci of cluster x items;
+    sigma^2_id and sigma^2_idi are then within clusters; m = patients per cluster, the mean
+    over clusters). A patient's universe score contains the cluster's effect, so psych's formulas
+    are kept with ``s_id -> s_c + s_id`` and ``s_idi -> s_ci + s_idi`` (the G-theory
+    universe score of an object of measurement nested in a facet, Brennan 2001, ch. 4 and 7):
+    they equal (in expectation) what the model without ``cluster`` estimates. At the cluster
+    level the same scheme is applied one level up (with psych's RkF and RkRn as templates)::
+
+        true = s_c + s_id + (s_ci + s_idi)/k                  (RkF, R1R, RkR with this true)
+        D1   = true + s_time + s_idt + s_e/k                  (R1R's denominator)
+        icc_cluster  = (s_c + s_ci/k) / D1,   icc_patient = (s_id + s_idi/k) / D1
+        RkF_cluster  = (s_c + s_ci/k) / (s_c + s_ci/k + (s_id + s_idi/k)/m + s_e/(m t k))
+        RkRn         = (v_c + v_id) / (v_c + v_id + v_time(id)/t + v_e/(t k))
+        RkRn_cluster = v_c / (v_c + v_id/m + v_time(id)/(m t) + v_e/(m t k))
+
+    Rc and Rcn (within-person change) keep psych's form. The fits are lme4's
+    ``lmer(values ~ 1 + (1|cluster) + (1|cluster:items) + (1|id) + (1|time) + (1|items) +
+    (1|id:time) + (1|id:items) + (1|items:time))`` and ``lmer(values ~ 1 + (1|cluster) +
+    (1|id) + (1|id:time))``, by the general evaluator of the shared REML core
+    (:mod:`psychometrics.numerics.reml`).
+
+    Our REML optimum is exact to rounding (Newton polish); lme4's and nlme's
     optimisers stop earlier, so small components can differ from R's in the 4th digit while
     our REML criterion is equal or lower.  psych takes the nested components from the
     *printed* ``nlme::VarCorr`` (7 significant digits); we keep full precision.
@@ -498,6 +628,8 @@ def multilevel_reliability(
     Handbook of research methods for studying daily life. Guilford.
     Cranford, J. A., et al. (2006). A procedure for evaluating sensitivity to within-person
     change. Personality and Social Psychology Bulletin, 32, 917-929.
+    Brennan, R. L. (2001). Generalizability theory. Springer (nested designs, ch. 4; group
+    means, ch. 7).
 
     Examples
     --------
@@ -513,7 +645,13 @@ def multilevel_reliability(
     if not (isinstance(singular_tol, (int, float)) and singular_tol >= 0):
         raise ModelSpecificationError("The 'singular_tol' argument must be a number >= 0. "
                                       f"Got {singular_tol!r} instead.")
-    long, n_persons, n_times, n_missing, reversed_items, (X, pid, pu) = _prepare(
+    if cluster is not None and method != "lmer":
+        raise ModelSpecificationError(
+            "The 'cluster' argument needs method='lmer' (the ANOVA estimates of psych have no "
+            f"cluster level); got method={method!r}.")
+    if cluster is not None:
+        cl_rows, n_clusters, m_per = _cluster_codes(data, cluster, id, time, names)
+    long, n_persons, n_times, n_missing, reversed_items, (X, pid, pu, r_idx) = _prepare(
         data, id, time, names, reverse)
     alpha_table = None
     if alpha_by_person and n_times > 2:
@@ -526,15 +664,20 @@ def multilevel_reliability(
                           stacklevel=2)
     res = _analyse(long, n_persons, n_times, method=method, nested=nested,
                    singular_tol=singular_tol, n_missing=n_missing, items=tuple(names),
-                   reversed_items=reversed_items)
+                   reversed_items=reversed_items,
+                   cluster=None if cluster is None else (cluster, cl_rows[r_idx], n_clusters,
+                                                         m_per))
     if alpha_table is not None:
         res = replace(res, alpha_by_person=alpha_table)
     return res
 
 
 def _analyse(long: _Long, n_persons: int, n_times: int, *, method, nested, singular_tol,
-             n_missing, items, reversed_items) -> MultilevelReliabilityResult:
-    """Fit the components and form the coefficients (shared by the wide and long inputs)."""
+             n_missing, items, reversed_items, cluster=None) -> MultilevelReliabilityResult:
+    """Fit the components and form the coefficients (shared by the wide and long inputs).
+
+    ``cluster``: None, or (column name, cluster code per observation, number of clusters,
+    mean patients per cluster)."""
     t, k = float(n_times), float(long.J)
     if long.n == 0 or np.ptp(long.y) == 0:
         raise ModelSpecificationError(
@@ -542,6 +685,10 @@ def _analyse(long: _Long, n_persons: int, n_times: int, *, method, nested, singu
             f"{'' if long.n == 0 else ' to ' + repr(float(long.y[0]))}); there is nothing to "
             "decompose.")
 
+    if cluster is not None:
+        return _analyse_cluster(long, n_persons, n_times, nested=nested,
+                                singular_tol=singular_tol, n_missing=n_missing, items=items,
+                                reversed_items=reversed_items, cluster=cluster)
     crossed_fit = nested_fit = None
     anova = None
     if method == "lmer":
@@ -600,21 +747,9 @@ def _analyse(long: _Long, n_persons: int, n_times: int, *, method, nested, singu
         RkRn = vid / (vid + vti / t + vres / (t * k))
         Rcn = vti / (vti + vres / k)
 
-    fits = [f for f in (crossed_fit, nested_fit) if f is not None]
-    singular = any(f.singular for f in fits)
-    converged = all(f.converged for f in fits)
-    for f, label in ((crossed_fit, "crossed (id x time x items)"), (nested_fit, "nested (time within id)")):
-        if f is None:
-            continue
-        if f.singular:
-            zero = [nm for nm, th in zip(f.names, f.theta) if th < singular_tol]
-            warnings.warn(f"Boundary (singular) fit of the {label} model: the variance of "
-                          f"{zero} is estimated as (nearly) 0, as lme4 would report with "
-                          "'boundary (singular) fit'.", SingularFitWarning, stacklevel=3)
-        if not f.converged:
-            warnings.warn(f"The REML optimisation of the {label} model did not converge "
-                          f"({f.message}); the components may be inaccurate.",
-                          ConvergenceWarning, stacklevel=3)
+    singular, converged = _fit_warnings(
+        ((crossed_fit, "crossed (id x time x items)"), (nested_fit, "nested (time within id)")),
+        singular_tol)
 
     return MultilevelReliabilityResult(
         RkF=float(RkF), R1R=float(R1R), RkR=float(RkR), Rc=float(Rc),
@@ -624,6 +759,83 @@ def _analyse(long: _Long, n_persons: int, n_times: int, *, method, nested, singu
         n_observations=int(long.n), n_missing=n_missing, method=method,
         crossed_fit=crossed_fit, nested_fit=nested_fit, singular=singular, converged=converged,
         items=items, reversed_items=reversed_items)
+
+
+def _fit_warnings(fits, singular_tol, stacklevel=4):
+    """Warn about singular and non-converged REML fits; return (singular, converged)."""
+    done = [(f, label) for f, label in fits if f is not None]
+    for f, label in done:
+        if f.singular:
+            zero = [nm for nm, th in zip(f.names, f.theta) if th < singular_tol]
+            warnings.warn(f"Boundary (singular) fit of the {label} model: the variance of "
+                          f"{zero} is estimated as (nearly) 0, as lme4 would report with "
+                          "'boundary (singular) fit'.", SingularFitWarning, stacklevel=stacklevel)
+        if not f.converged:
+            warnings.warn(f"The REML optimisation of the {label} model did not converge "
+                          f"({f.message}); the components may be inaccurate.",
+                          ConvergenceWarning, stacklevel=stacklevel)
+    return any(f.singular for f, _ in done), all(f.converged for f, _ in done)
+
+
+def _analyse_cluster(long: _Long, n_persons, n_times, *, nested, singular_tol, n_missing,
+                     items, reversed_items, cluster) -> MultilevelReliabilityResult:
+    """``_analyse`` with a cluster (therapist) level above the patients (REML only)."""
+    name, cl_obs, n_clusters, m = cluster
+    t, k = float(n_times), float(long.J)
+    crossed_fit = fit_crossed_cluster(long, cl_obs, singular_tol=singular_tol)
+    nested_fit = fit_nested_cluster(long, cl_obs, singular_tol=singular_tol) if nested else None
+    v = crossed_fit.variances
+    keys = [c[0] for c in CLUSTER_COMPONENTS[:-1]]
+    comp = [v[c] for c in keys]
+    total = float(sum(comp))
+    comp.append(total)
+    components = pd.DataFrame({
+        "component": [c[0] for c in CLUSTER_COMPONENTS],
+        "psych_label": [c[1].format(c=name) for c in CLUSTER_COMPONENTS],
+        "variance": np.array(comp, dtype=float),
+        "percent": np.array(comp, dtype=float) / total,
+    })
+    s_c, s_ci, s_id, s_time, s_idt, s_idi, s_e = (v["cluster"], v["cluster:items"], v["id"],
+                                                  v["time"], v["id:time"], v["id:items"],
+                                                  v["residual"])
+    true_c = s_c + s_ci / k
+    true_p = s_id + s_idi / k
+    true = true_c + true_p
+    RkF = true / (true + s_e / (t * k))
+    d1 = true + s_time + s_idt + s_e / k
+    R1R = true / d1
+    RkR = true / (true + s_time / t + s_idt / t + s_e / (t * k))
+    Rc = s_idt / (s_idt + s_e / k)
+    icc_cluster, icc_patient = true_c / d1, true_p / d1
+    RkF_cluster = true_c / (true_c + true_p / m + s_e / (m * t * k))
+    nested_components = None
+    RkRn = Rcn = RkRn_cluster = None
+    if nested:
+        nv = nested_fit.variances
+        vc, vid, vti, vres = nv["cluster"], nv["id"], nv["id:time"], nv["residual"]
+        ntot = vc + vid + vti + vres
+        vals = np.array([vc, vid, vti, vres, ntot])
+        nested_components = pd.DataFrame({
+            "component": [c[0] for c in CLUSTER_NESTED_COMPONENTS],
+            "psych_label": [c[1].format(c=name) for c in CLUSTER_NESTED_COMPONENTS],
+            "variance": vals, "percent": vals / ntot,
+        })
+        RkRn = (vc + vid) / (vc + vid + vti / t + vres / (t * k))
+        Rcn = vti / (vti + vres / k)
+        RkRn_cluster = vc / (vc + vid / m + vti / (m * t) + vres / (m * t * k))
+    singular, converged = _fit_warnings(
+        ((crossed_fit, f"crossed ({name} / id x time x items)"),
+         (nested_fit, f"nested (time within id within {name})")), singular_tol, stacklevel=5)
+    f = lambda x: None if x is None else float(x)  # noqa: E731
+    return MultilevelReliabilityResult(
+        RkF=float(RkF), R1R=float(R1R), RkR=float(RkR), Rc=float(Rc), RkRn=f(RkRn), Rcn=f(Rcn),
+        components=components, nested_components=nested_components, anova=None,
+        n_persons=n_persons, n_times=n_times, n_items=long.J,
+        n_observations=int(long.n), n_missing=n_missing, method="lmer",
+        crossed_fit=crossed_fit, nested_fit=nested_fit, singular=singular, converged=converged,
+        items=items, reversed_items=reversed_items, cluster=name, n_clusters=int(n_clusters),
+        icc_cluster=float(icc_cluster), icc_patient=float(icc_patient),
+        RkF_cluster=float(RkF_cluster), RkRn_cluster=f(RkRn_cluster))
 
 
 def multilevel_reliability_long(
@@ -636,6 +848,7 @@ def multilevel_reliability_long(
     method: Literal["lmer", "aov"] = "lmer",
     nested: bool = True,
     singular_tol: float = 1e-4,
+    cluster: str | None = None,
 ) -> MultilevelReliabilityResult:
     """:func:`multilevel_reliability` for long data: one row per person, time and item.
 
@@ -648,8 +861,9 @@ def multilevel_reliability_long(
         factors).
     value : str
         Column of the (numeric) responses; rows with a missing value are dropped.
-    method, nested, singular_tol
-        As in :func:`multilevel_reliability`.
+    method, nested, singular_tol, cluster
+        As in :func:`multilevel_reliability` (``cluster``: a column constant within each
+        person, e.g. the therapist).
 
     Notes
     -----
@@ -688,6 +902,12 @@ def multilevel_reliability_long(
         raise DataValidationError(
             f"The id, time and item columns must not have missing values; {len(issues)} found.",
             issues, hint="Drop or fill those rows before calling multilevel_reliability_long.")
+    if cluster is not None and method != "lmer":
+        raise ModelSpecificationError(
+            "The 'cluster' argument needs method='lmer' (the ANOVA estimates of psych have no "
+            f"cluster level); got method={method!r}.")
+    if cluster is not None:
+        cl_rows, n_clusters, m_per = _cluster_codes(data, cluster, id, time, [item, value])
     y = data[value].to_numpy(dtype=float, na_value=np.nan)
     if np.isinf(y).any():
         r = int(np.flatnonzero(np.isinf(y))[0])
@@ -720,4 +940,6 @@ def multilevel_reliability_long(
                       "are all used, as psych does.", DataQualityWarning, stacklevel=2)
     return _analyse(long, n_persons, n_times, method=method, nested=nested,
                     singular_tol=singular_tol, n_missing=n_missing,
-                    items=tuple(str(_py(v)) for v in iu), reversed_items=())
+                    items=tuple(str(_py(v)) for v in iu), reversed_items=(),
+                    cluster=None if cluster is None else (cluster, cl_rows[ok], n_clusters,
+                                                          m_per))

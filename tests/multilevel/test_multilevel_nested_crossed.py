@@ -179,11 +179,11 @@ def test_sparse_paths_equal_dense(key, monkeypatch):
     """Large models factor A through the Schur complement of the first term (scalar terms) or by
     sparse LU (others); forced on the small reference cases they give the dense path's numbers
     and lme4's optimum."""
-    from psychometrics.multilevel import _multi
+    from psychometrics.numerics import reml as reml_core
 
     formula, frame, reml = CASES[key]
     dense = _fit(key, at_theta=True)
-    monkeypatch.setattr(_multi, "DENSE_MAX", 0)
+    monkeypatch.setattr(reml_core, "DENSE_MAX", 0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SingularFitWarning)
         at = mixed(formula, FRAMES[frame], reml=reml, theta=list(REF[key]["theta"].values()))
@@ -202,7 +202,7 @@ def test_sparse_paths_equal_dense(key, monkeypatch):
 def test_block_path_partially_crossed(monkeypatch):
     """Partially crossed factors (one patient id under two therapists): the Schur complement is
     not diagonal and B is sparse (pairs of non-zeros), and still equals the dense path."""
-    from psychometrics.multilevel import _multi
+    from psychometrics.numerics import reml as reml_core
 
     d = FRAMES["therapy"].assign(pid=lambda f: f["therapist"] + "_" + f["patient"].astype(str))
     d.loc[d["pid"].isin(["T02_3", "T05_1"]), "pid"] = "T01_3"
@@ -210,7 +210,7 @@ def test_block_path_partially_crossed(monkeypatch):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         dense = mixed(formula, d)
-        monkeypatch.setattr(_multi, "DENSE_MAX", 0)
+        monkeypatch.setattr(reml_core, "DENSE_MAX", 0)
         at = mixed(formula, d, theta=dense.theta.to_numpy())
     core = at._core
     assert core._block and not core._B_dense and not core._S_diag

@@ -5,8 +5,9 @@ six variance components from 0 to 1, up to 20% missing cells). lme4's fits:
 tests/data/r_scripts/mlrel/crossed_corpus.R -> tests/data/r_results/mlrel/crossed_corpus.json.
 
 Every fit: our REML criterion is never above lme4's ``REMLcrit`` beyond 1e-10 relative
-(rounding) and the optimality check passed (``converged``: projected gradient, boundary
-components probed at small positive variances, positive definite free Hessian). Where lme4's
+(rounding) and the optimality check of the shared REML core passed (``converged``: boundary
+components probed at small positive variances, lme4's relative gradient and a positive definite
+Hessian on the interior components). Where lme4's
 fit is interior and clean, the variance components agree within ``rtol=1e-3`` plus
 ``atol = 1e-4 sigma^2`` (lme4's BOBYQA stops earlier on this flat criterion; ours is lower or
 equal).
@@ -20,7 +21,8 @@ import pytest
 from numpy.testing import assert_allclose
 
 import lmer_corpus as lc
-from psychometrics.reliability._crossed import _Long, _optimise_checked, fit_crossed
+from psychometrics.numerics.reml import ProfiledDeviance
+from psychometrics.reliability._crossed import _Long, fit_crossed
 
 REF = json.loads((lc.HERE / "data" / "r_results" / "mlrel" / "crossed_corpus.json").read_text())[
     "designs"]
@@ -51,14 +53,26 @@ def test_crossed_reml_not_worse_than_lme4(seed):
                         atol=1e-4 * R["vcov"]["Residual"])
 
 
-def test_boundary_is_probed_and_left_for_a_better_interior_point():
-    # f'(0) > 0 (a first-order boundary optimum at rho = 0), but f is lower near rho = 0.66:
-    # the probe at small positive rho finds it and the optimiser restarts from there
-    def fg(r):
-        r = float(r[0])
-        return 0.01 * r - 0.5 * r ** 2 + 0.5 * r ** 3, np.array([0.01 - r + 1.5 * r ** 2])
+class _Toy(ProfiledDeviance):
+    """A criterion of one variance ratio rho = theta^2 with a first-order boundary optimum."""
 
-    x, f, _, message, converged = _optimise_checked(fg, np.zeros(1))
-    assert converged, message
-    assert_allclose(x[0], (1 + np.sqrt(1 - 0.06)) / 3, rtol=1e-6)
-    assert f < 0.0
+    n, tpos, ntheta = 10, [(0, 0)], 1
+
+    def evaluate(self, theta, reml=True, grad=False, **kw):
+        t = float(theta[0])
+        r = t * t
+        out = {"dev": 0.01 * r - 0.5 * r ** 2 + 0.5 * r ** 3, "ok": True}
+        if grad:
+            out["grad"] = np.array([2 * t * (0.01 - r + 1.5 * r ** 2)])
+        return out
+
+
+def test_boundary_is_probed_and_left_for_a_better_interior_point():
+    # f'(0) > 0 in rho (a first-order boundary optimum at rho = 0), but f is lower near
+    # rho = 0.66: the shared core (the optimiser of fit_crossed) must not stop at 0, whether
+    # it starts there or inside
+    for start in (np.zeros(1), None):
+        theta, info = _Toy().optimize(reml=True, start=start)
+        assert info["converged"], info["message"]
+        assert_allclose(theta[0] ** 2, (1 + np.sqrt(1 - 0.06)) / 3, rtol=1e-6)
+        assert info["deviance"] < 0.0
