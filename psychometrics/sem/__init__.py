@@ -5,7 +5,7 @@ Pipeline (one module per step): :mod:`.syntax` (model text -> statements) ->
 :mod:`.estimate` (ML, Fisher scoring) -> :mod:`.information` (SEs) ->
 :mod:`.fit_measures`, :mod:`.standardize`, :mod:`.modindices` ->
 :mod:`.results` (immutable result). :mod:`.invariance` compares nested
-multi-group models (score tests, partial invariance). Ordinal indicators (WLSMV/DWLS) are
+multi-group models (score tests, partial invariance). Ordinal indicators (WLSMV/DWLS/ULSMV/ULS) are
 in :mod:`.ordinal` (one group) and :mod:`.ordinal_mg` (groups, occasions; Wu & Estabrook),
 two-level models in :mod:`.twolevel`. :func:`fit` (:mod:`.api`) only checks the options,
 builds a :class:`~.estimator.FitSpec` and dispatches to the ``estimate(spec)`` of the

@@ -42,12 +42,12 @@ def _modules(names, module):
 #: and one line here (see docs/sem.md, "Adding an estimator").
 ESTIMATORS: Mapping[str, Mapping[str, str]] = MappingProxyType({
     "continuous": _modules(("ML", "MLR", "MLM", "MLMV", "ULS", "GLS", "WLS"), "ml"),
-    "ordinal": _modules(("WLSMV", "DWLS"), "ordinal"),
-    "ordinal_mg": _modules(("WLSMV", "DWLS"), "ordinal_mg"),
+    "ordinal": _modules(("WLSMV", "DWLS", "ULSMV", "ULS"), "ordinal"),
+    "ordinal_mg": _modules(("WLSMV", "DWLS", "ULSMV", "ULS"), "ordinal_mg"),
     "twolevel": _modules(("ML", "MLR"), "twolevel"),
 })
 _KIND_HINT = {
-    "continuous": " (ordinal indicators: pass ordered=, then 'WLSMV' or 'DWLS')",
+    "continuous": " (ordinal indicators: pass ordered=, then 'WLSMV', 'DWLS', 'ULSMV' or 'ULS')",
     "ordinal": " with ordered indicators", "ordinal_mg": " with ordered indicators",
     "twolevel": " for two-level models"}
 
@@ -191,7 +191,7 @@ def fit(model: str, data: pd.DataFrame | None = None, *, group: str | None = Non
     ordered : bool or list of str, optional
         Ordinal indicators (lavaan ``ordered =``); ``True`` = all indicators. Then the
         model is fitted by :func:`psychometrics.sem.ordinal.fit_ordinal` (estimator
-        "WLSMV" by default, or "DWLS") and an ``OrdinalSEMResult`` is returned. With
+        "WLSMV" by default, or "DWLS", "ULSMV", "ULS") and an ``OrdinalSEMResult`` is returned. With
         ``group``, by :func:`psychometrics.sem.ordinal_mg.fit_ordinal_mg` (an
         ``OrdinalMGResult``): factor means 0 and variances 1, and the identification of
         Wu & Estabrook (2016) for ``group_equal`` (``"thresholds", "loadings",

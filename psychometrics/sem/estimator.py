@@ -2,12 +2,12 @@
 
 Every estimator of :mod:`psychometrics.sem` is a function ``estimate(spec: FitSpec) ->
 result`` in its own module (:mod:`.ml`: ML, MLR, MLM, MLMV, FIML and the least-squares
-estimators ULS/GLS/WLS; :mod:`.ordinal`: DWLS/WLSMV; :mod:`.ordinal_mg`: multi-group
-DWLS/WLSMV; :mod:`.twolevel`: two-level ML/MLR). It receives one :class:`FitSpec`, a
-frozen record of the model, the data and every option of ``fit()``, and returns a result
-derived from :class:`~.results.SEMResultBase`. ``fit()`` (:mod:`.api`) checks the options
-shared by all estimators, builds the spec, picks the estimator in its registry
-``ESTIMATORS`` and returns what it returns.
+estimators ULS/GLS/WLS; :mod:`.ordinal`: DWLS/WLSMV/ULS/ULSMV; :mod:`.ordinal_mg`:
+multi-group DWLS/WLSMV/ULS/ULSMV; :mod:`.twolevel`: two-level ML/MLR). It receives one
+:class:`FitSpec`, a frozen record of the model, the data and every option of ``fit()``, and
+returns a result derived from :class:`~.results.SEMResultBase`. ``fit()`` (:mod:`.api`)
+checks the options shared by all estimators, builds the spec, picks the estimator in its
+registry ``ESTIMATORS`` and returns what it returns.
 
 This module sits below the estimators: it imports nothing of them, so the imports run
 one way, ``api -> ml, ordinal, ordinal_mg, twolevel -> estimator, results, ...``.

@@ -14,7 +14,7 @@ degrees of freedom, N, moments), as lavaan's ``lav_fit_*.R`` files:
 * others: GFI, AGFI, PGFI (LISREL), Hoelter CN, McDonald MFI, ECVI.
 
 This module is the one place of ``psychometrics.sem`` where index formulas live: the ML,
-MLR/MLM/MLMV, FIML, ordinal (DWLS/WLSMV, single- and multi-group) and two-level fits all
+MLR/MLM/MLMV, FIML, ordinal (DWLS/WLSMV/ULS/ULSMV, single- and multi-group) and two-level fits all
 call the small pure functions below (``cfi``, ``tli``, ``rmsea``, ``rmsea_ci``,
 ``rmsea_pvalues``, ``information_criteria``, ...) with their own chi-squares, degrees of
 freedom and N (e.g. N - 1 or N - G for the WLS family, as lavaan). Each function follows

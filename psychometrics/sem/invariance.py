@@ -63,7 +63,7 @@ def lrt(*fits: SEMResult, names=None) -> pd.DataFrame:
 
     from .ordinal_mg import OrdinalMGResult, lrt_ordinal
     if fits and all(isinstance(f, OrdinalMGResult) for f in fits):
-        # WLSMV / DWLS: Satorra (2000) scaled-shifted differences (lavaan's default)
+        # WLSMV / ULSMV: Satorra (2000) scaled-shifted differences (lavaan's default)
         return lrt_ordinal(*fits, names=names)
     if any(isinstance(f, OrdinalMGResult) for f in fits):
         raise ModelSpecificationError("lrt() cannot compare an ordinal fit with an ML fit.")
@@ -152,7 +152,8 @@ def invariance(model: str, data: pd.DataFrame, group: str,
         Wu & Estabrook, 2016; "metric", "scalar", "strict" are accepted as "loadings",
         "intercepts", "residuals").
     ordered : True or list of str, optional
-        Ordinal indicators: each level is fitted by WLSMV with the Wu & Estabrook (2016)
+        Ordinal indicators: each level is fitted by WLSMV (or ``estimator="ULSMV"``,
+        ``"DWLS"``, ``"ULS"``, passed through ``**kwargs``) with the Wu & Estabrook (2016)
         identification (semTools ``measEq.syntax(ID.fac = "std.lv", ID.cat =
         "Wu.Estabrook.2016")``) and consecutive levels are compared by the scaled-shifted
         difference test (lavaan ``lavTestLRT(method = "satorra.2000")``).
@@ -274,7 +275,7 @@ def score_test(fit, cumulative: bool = True):
 
     Parameters
     ----------
-    fit : SEMResult (ML) or OrdinalMGResult (WLSMV / DWLS)
+    fit : SEMResult (ML) or OrdinalMGResult (WLSMV / DWLS / ULSMV / ULS)
         A multi-group fit with equality constraints (``group_equal`` or shared labels).
     cumulative : bool
         Also release the constraints cumulatively, in decreasing order of their

@@ -45,7 +45,8 @@ def _validate_options(estimator, information_kind, max_iter):
         raise ModelSpecificationError(
             f"The 'estimator' argument must be one of 'ML', 'MLR', 'MLM', 'MLMV', 'ULS', "
             f"'GLS', 'WLS' (ordinal "
-            f"indicators: pass ordered=, then 'WLSMV' or 'DWLS'); got {estimator!r}.")
+            f"indicators: pass ordered=, then 'WLSMV', 'DWLS', 'ULSMV' or 'ULS'); got "
+            f"{estimator!r}.")
     if information_kind not in (None, "expected", "observed"):
         raise ModelSpecificationError(
             f"The 'information' argument must be 'expected' or 'observed', got {information_kind!r}.")

@@ -1,9 +1,11 @@
-"""Ordinal CFA by DWLS / WLSMV, equal to lavaan 0.6-14 ``cfa(model, data, ordered = ...)``.
+"""Ordinal CFA by DWLS / WLSMV and ULS / ULSMV, equal to lavaan 0.6-14
+``cfa(model, data, ordered = ..., estimator = ...)``.
 
 Delta parameterization: the residual variances of the ordered indicators are not free,
 theta_ii = 1 - diag(Lambda Psi Lambda')_ii, scale factors are 1, thresholds are free.
 Estimates minimise F = (s - sigma)' W (s - sigma), s = (thresholds, polychorics),
-W = diag(NACOV)^-1; robust (sandwich) SEs; scaled-shifted test (WLSMV).
+W = diag(NACOV)^-1 (DWLS, WLSMV) or W = I (ULS, ULSMV); robust (sandwich) SEs and the
+scaled-shifted test with the same W (WLSMV, ULSMV).
 """
 from __future__ import annotations
 
@@ -25,12 +27,44 @@ from .partable import build_partable, threshold_spec, threshold_variables, varia
 from .results import SEMResultBase, frozen_mapping, inference
 from .syntax import parse_model
 
-__all__ = ["fit_ordinal", "OrdinalSEMResult"]
+__all__ = ["fit_ordinal", "OrdinalSEMResult", "ORDINAL_ESTIMATORS"]
+
+#: the ``estimator=`` values for ordered indicators: WLSMV and ULSMV (robust SEs and the
+#: scaled-shifted test) and their plain forms DWLS and ULS (lavaan 0.6-14)
+ORDINAL_ESTIMATORS = ("WLSMV", "DWLS", "ULSMV", "ULS")
+
+
+def check_ordinal_estimator(estimator) -> str:
+    """The upper-cased ``estimator`` if it is one for ordered indicators; otherwise the
+    package's error naming the accepted values."""
+    est_u = str(estimator).upper() if isinstance(estimator, str) else None
+    if est_u not in ORDINAL_ESTIMATORS:
+        raise ModelSpecificationError(
+            f"With ordered indicators the 'estimator' must be one of "
+            f"{', '.join(map(repr, ORDINAL_ESTIMATORS))}; got {estimator!r}.")
+    return est_u
+
+
+def is_robust(est_u: str) -> bool:
+    """WLSMV / ULSMV: robust.sem SEs and the scaled-shifted test."""
+    return est_u in ("WLSMV", "ULSMV")
+
+
+def discrepancy(est_u: str) -> str:
+    """The discrepancy function minimised: "ULS" (ULS, ULSMV) or "DWLS" (DWLS, WLSMV)."""
+    return "ULS" if est_u in ("ULS", "ULSMV") else "DWLS"
+
+
+def weights(est_u: str, nacov) -> np.ndarray:
+    """The diagonal of the weight matrix: diag(NACOV)^-1 (DWLS, WLSMV) or 1 (ULS, ULSMV)."""
+    if est_u in ("ULS", "ULSMV"):
+        return np.ones(nacov.shape[0])
+    return 1.0 / np.diag(nacov)
 
 
 @dataclass(frozen=True)
 class OrdinalSEMResult(SEMResultBase):
-    """Result of an ordinal (DWLS / WLSMV) CFA (immutable).
+    """Result of an ordinal (DWLS / WLSMV / ULS / ULSMV) CFA (immutable).
 
     Attributes
     ----------
@@ -248,14 +282,14 @@ class _Model:
         return S[self.il, self.jl]
 
 
-#: first-order optimality test of DWLS: the largest absolute element of the gradient of
+#: first-order optimality test of DWLS / ULS: the largest absolute element of the gradient of
 #: F = (s - sigma)' W (s - sigma), i.e. 2 J' W (s - sigma), must be below this times
 #: max(1, F) (the Jacobian is a central difference, whose error scales with the residuals)
 GRAD_TOL = 1e-7
 
 
 def _gauss_newton(m: _Model, w, theta, max_iter=500):
-    """Minimise the DWLS discrepancy by Gauss-Newton with step halving.
+    """Minimise the DWLS / ULS discrepancy by Gauss-Newton with step halving.
 
     Returns ``(theta, F, converged, iterations)``. A step is taken only if it does not
     increase ``F``; the iteration stops when the step or the change of ``F`` is
@@ -302,7 +336,8 @@ def _gauss_newton(m: _Model, w, theta, max_iter=500):
 def fit_ordinal(model: str, data: pd.DataFrame, ordered=True, *, estimator: str = "WLSMV",
                 std_lv: bool = False, max_categories: int = 20,
                 parameterization: str = "delta") -> OrdinalSEMResult:
-    """Ordinal CFA by DWLS with robust SEs and a scaled-shifted test (lavaan WLSMV).
+    """Ordinal CFA by DWLS or ULS, with robust SEs and a scaled-shifted test (lavaan WLSMV,
+    ULSMV).
 
     Parameters
     ----------
@@ -314,9 +349,11 @@ def fit_ordinal(model: str, data: pd.DataFrame, ordered=True, *, estimator: str 
     ordered : True or list of str
         The ordinal indicators; ``True`` = every observed variable of the model (all
         indicators must be ordinal).
-    estimator : {"WLSMV", "DWLS"}
-        WLSMV: robust ("robust.sem") SEs and the scaled-shifted test; DWLS: standard SEs
-        and the unscaled test only.
+    estimator : {"WLSMV", "DWLS", "ULSMV", "ULS"}
+        WLSMV: DWLS estimates, robust ("robust.sem") SEs and the scaled-shifted test;
+        DWLS: standard SEs and the unscaled test only. ULSMV / ULS: the same with
+        unweighted least squares (W = I); as lavaan, the unscaled ULS statistic has no
+        p-value (``pvalue`` and ``baseline_pvalue`` are NaN).
     std_lv : bool
         Latent variances fixed to 1 instead of marker loadings.
     max_categories : int
@@ -343,19 +380,19 @@ def fit_ordinal(model: str, data: pd.DataFrame, ordered=True, *, estimator: str 
     -----
     Sample statistics s = (thresholds, polychoric correlations) and NACOV (Muthen 1984)
     come from :func:`.ordinal_stats.ordinal_stats`. The estimates minimise
-    F = (s - sigma(theta))' W (s - sigma(theta)) with W = diag(NACOV)^-1; chisq = (N-1) F;
-    vcov = (D'WD)^-1 D'W NACOV W D (D'WD)^-1 / (N-1) (WLSMV) or (D'WD)^-1 / (N-1) (DWLS);
+    F = (s - sigma(theta))' W (s - sigma(theta)) with W = diag(NACOV)^-1 (DWLS, WLSMV) or
+    W = I (ULS, ULSMV); chisq = (N-1) F;
+    vcov = (D'WD)^-1 D'W NACOV W D (D'WD)^-1 / (N-1) (WLSMV, ULSMV) or (D'WD)^-1 / (N-1)
+    (DWLS, ULS);
     scaled-shifted chisq = a chisq + df - a tr(U NACOV), a = sqrt(df / tr((U NACOV)^2)),
     U = W - W D (D'WD)^-1 D'W.
 
     In R: ``lavaan::cfa(model, data, ordered = c(...))`` (lavaan 0.6-14; estimator
-    "WLSMV", parameterization "delta" by default).
+    "WLSMV", parameterization "delta" by default; ``estimator = "ULSMV"`` etc.).
     """
     t0 = time.perf_counter()
-    est_u = str(estimator).upper()
-    if est_u not in ("WLSMV", "DWLS"):
-        raise ModelSpecificationError(
-            f"With ordered indicators the 'estimator' must be 'WLSMV' or 'DWLS', got {estimator!r}.")
+    est_u = check_ordinal_estimator(estimator)
+    robust = is_robust(est_u)
     from ..io.itemdata import ItemData, as_frame
     if isinstance(data, ItemData):
         data = data.to_frame()
@@ -412,7 +449,7 @@ def fit_ordinal(model: str, data: pd.DataFrame, ordered=True, *, estimator: str 
         raise IdentificationError(f"The model is not identified: {m.npar} free parameters but "
                                   f"{ndat} sample statistics.")
     Gam = st.nacov
-    w = 1.0 / np.diag(Gam)
+    w = weights(est_u, Gam)
     # starting values: ML on the polychoric matrix (loadings, latent (co)variances)
     theta0 = _start(m, model, st, std_lv)
     if m.theta_param:
@@ -423,7 +460,7 @@ def fit_ordinal(model: str, data: pd.DataFrame, ordered=True, *, estimator: str 
     theta, f, conv, it = _gauss_newton(m, w, theta0)
     if not conv:
         import warnings
-        msg = f"DWLS did not converge after {it} iterations."
+        msg = f"{discrepancy(est_u)} did not converge after {it} iterations."
         warnings.warn(msg, ConvergenceWarning, stacklevel=2)
         warn.append(msg)
     warn += _check_solution(m, theta)
@@ -435,7 +472,7 @@ def fit_ordinal(model: str, data: pd.DataFrame, ordered=True, *, estimator: str 
         raise IdentificationError("The information matrix is singular: the model is not "
                                   "identified.")
     # lavaan scales WLS-type statistics by N - 1 (test and vcov)
-    if est_u == "WLSMV":
+    if robust:
         V = Ei @ (WD.T @ Gam @ WD) @ Ei / (N - 1)     # se = "robust.sem"
     else:
         V = Ei / (N - 1)                               # se = "standard"
@@ -449,11 +486,11 @@ def fit_ordinal(model: str, data: pd.DataFrame, ordered=True, *, estimator: str 
     fm = _fit_measures(m, st, w, Gam, chisq, df, N, f, tr1, tr2, est_u)
     fm.update(_residual_measures(m, st, theta, w, chisq, df, N))
     shared_th = ths.nfree < int(np.sum(ths.par >= 0))
-    if est_u == "WLSMV" and df > 0 and shared_th:
+    if robust and df > 0 and shared_th:
         # lavaan 0.6-14 returns NA for the robust (catML) measures when thresholds are
         # equal by label: its continuous refit (lav_object_catml) fails; we do the same
         fm.update({k: np.nan for k in _CATML_KEYS})
-    elif est_u == "WLSMV" and df > 0:
+    elif robust and df > 0:
         # the df of lavaan's catML refit (correlations only): differs from df when some
         # thresholds are fixed
         fm.update(_robust_catml(m, st, theta, w, D, Ei, df, N, df3=len(m.il) - m.nmod))
@@ -533,9 +570,9 @@ def fit_ordinal(model: str, data: pd.DataFrame, ordered=True, *, estimator: str 
         vcov=pd.DataFrame(V, index=pnames, columns=pnames), n_obs=N, converged=conv,
         iterations=it, options=frozen_mapping(dict(estimator=est_u, parameterization=parameterization,
                                                    ordered=tuple(ov), std_lv=std_lv,
-                                                   test="scaled.shifted" if est_u == "WLSMV"
+                                                   test="scaled.shifted" if robust
                                                    else "standard",
-                                                   se="robust.sem" if est_u == "WLSMV"
+                                                   se="robust.sem" if robust
                                                    else "standard")),
         timing=time.perf_counter() - t0, std_all=std, warnings=tuple(warn),
         _extra=dict(model=m, theta=theta, stats=st, levels=levels))
@@ -594,7 +631,8 @@ def check_raw_listwise(spec: FitSpec) -> None:
 
 
 def estimate(spec: FitSpec) -> OrdinalSEMResult:
-    """The single-group ordinal estimator (DWLS / WLSMV) of :func:`psychometrics.sem.fit`:
+    """The single-group ordinal estimator (DWLS / WLSMV / ULS / ULSMV) of
+    :func:`psychometrics.sem.fit`:
     :func:`fit_ordinal` with the options of ``spec``."""
     check_raw_listwise(spec)
     if spec.group_equal or spec.group_partial:
@@ -612,10 +650,13 @@ def _check_solution(m: _Model, theta):
     from ..exceptions import HeywoodCaseWarning, NotPositiveDefiniteWarning
     msgs = []
     M = m.matrices(theta)
-    comm = np.diag(M.Lambda @ M.Psi @ M.Lambda.T)
-    for v, c in zip(m.rep.ov, comm):
-        if 1 - c < 0:
-            msg = f"Heywood case: the residual variance of {v!r} (1 - communality) is {1 - c:.4g}."
+    if m.theta_param:       # theta: the residual variances are parameters (fixed 1 by default)
+        resid, what = np.diag(M.Theta), ""
+    else:                   # delta: implied, 1 - communality
+        resid, what = 1 - np.diag(M.Lambda @ M.Psi @ M.Lambda.T), " (1 - communality)"
+    for v, r in zip(m.rep.ov, resid):
+        if r < 0:
+            msg = f"Heywood case: the residual variance of {v!r}{what} is {r:.4g}."
             warnings.warn(msg, HeywoodCaseWarning, stacklevel=3)
             msgs.append(msg)
     lv = list(m.rep.lv)
@@ -677,8 +718,10 @@ def _start(m: _Model, model, st, std_lv):
 
 
 def _fit_measures(m, st, w, Gam, chisq, df, N, f, tr1, tr2, est_u):
+    # lavaan: no reference distribution for the unscaled ULS statistic (p-values NA)
+    uls = est_u in ("ULS", "ULSMV")
     fm = {"npar": float(m.npar), "fmin": chisq / (2 * N), "chisq": chisq, "df": float(df),
-          "pvalue": float(stats.chi2.sf(chisq, df)) if df > 0 else np.nan}
+          "pvalue": float(stats.chi2.sf(chisq, df)) if df > 0 and not uls else np.nan}
     # baseline: thresholds free, correlations zero
     nth = m.nth
     r = st.wls_obs[nth:]
@@ -688,8 +731,9 @@ def _fit_measures(m, st, w, Gam, chisq, df, N, f, tr1, tr2, est_u):
     Ub = np.diag(np.concatenate([np.zeros(nth), wr]))
     UGb = Ub @ Gam
     tb1, tb2 = float(np.trace(UGb)), float(np.sum(UGb * UGb.T))
-    fm.update(baseline_chisq=Xb, baseline_df=float(dfb), baseline_pvalue=float(stats.chi2.sf(Xb, dfb)))
-    if est_u == "WLSMV" and df > 0:
+    fm.update(baseline_chisq=Xb, baseline_df=float(dfb),
+              baseline_pvalue=np.nan if uls else float(stats.chi2.sf(Xb, dfb)))
+    if is_robust(est_u) and df > 0:
         a = np.sqrt(df / tr2)
         X2s = a * chisq + (df - a * tr1)
         ab = np.sqrt(dfb / tb2)
@@ -701,7 +745,7 @@ def _fit_measures(m, st, w, Gam, chisq, df, N, f, tr1, tr2, est_u):
                   baseline_chisq_scaling_factor=1 / ab)
     # lavaan: RMSEA with N - 1 for WLS-type estimators
     fm.update(_indices(chisq, df, Xb, dfb, N - 1, ""))
-    if est_u == "WLSMV" and df > 0:
+    if is_robust(est_u) and df > 0:
         fm.update(_indices(X2s, df, Xbs, dfb, N - 1, "_scaled"))
     return fm
 

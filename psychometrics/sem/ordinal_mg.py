@@ -1,4 +1,5 @@
-"""Multi-group ordinal CFA (WLSMV / DWLS) with the identification of Wu & Estabrook (2016).
+"""Multi-group ordinal CFA (WLSMV / DWLS / ULSMV / ULS) with the identification of Wu &
+Estabrook (2016).
 
 Equal to lavaan 0.6-14 ``cfa(syntax, data, ordered =, group =, parameterization =)`` fitted
 to the syntax that semTools 0.5-6 ``measEq.syntax(model, ID.fac = "std.lv",
@@ -12,6 +13,7 @@ with mu* = nu + Lambda alpha, Sigma* = Lambda Psi Lambda' + Theta and d the scal
 Lambda'); theta parameterization: diag(Theta) is a parameter and d = diag(Sigma*)^-1/2).
 
 Estimation: F = sum_g (N_g - 1) (s_g - sigma_g)' W_g (s_g - sigma_g), W_g = diag(NACOV_g)^-1
+(DWLS, WLSMV) or W_g = I (ULS, ULSMV)
 (lavaan: fx = sum_g N_g/N * 0.5 (N_g - 1)/N_g F_g; chisq = 2 N fx); robust SEs
 V = E^-1 B E^-1 / (N - G), E = sum_g f_g D_g' W_g D_g, B = sum_g f_g D_g' W_g Gamma_g W_g D_g,
 f_g = N_g / N; scaled-shifted test from the stacked U Gamma (lavaan >= 0.6-13).
@@ -33,6 +35,7 @@ from ..exceptions import (ConvergenceWarning, DataValidationError, Identificatio
                           ModelSpecificationError)
 from .estimator import FitSpec
 from .fit_measures import agfi, gfi, hoelter_cn, mfi, pgfi, wls_residual_rms, wrmr
+from .ordinal import check_ordinal_estimator, discrepancy, is_robust, weights
 from .ordinal_stats import OrdinalStats, ordinal_stats
 from .partable import variable_names
 from .results import SEMResultBase, inference
@@ -812,7 +815,11 @@ def fit_ordinal_mg(model: str, data: pd.DataFrame, group: str, ordered=True, *,
     group_partial : list of str
         Released parameters, e.g. ``["x3 ~ 1", "x1 | t2"]``.
     parameterization : {"delta", "theta"}
-    estimator : {"WLSMV", "DWLS"}
+    estimator : {"WLSMV", "DWLS", "ULSMV", "ULS"}
+        WLSMV / ULSMV: diagonally weighted (W = diag(NACOV)^-1) / unweighted (W = I) least
+        squares with robust ("robust.sem") SEs and the scaled-shifted test; DWLS / ULS: the
+        same estimates with standard SEs and the unscaled test (for ULS without p-value,
+        as lavaan).
 
     Returns
     -------
@@ -825,11 +832,8 @@ def fit_ordinal_mg(model: str, data: pd.DataFrame, group: str, ordered=True, *,
     ordered, group, parameterization)`` (lavaan 0.6-14, semTools 0.5-6).
     """
     t0 = time.perf_counter()
-    est_u = str(estimator).upper()
-    if est_u not in ("WLSMV", "DWLS"):
-        raise ModelSpecificationError(
-            f"With ordered indicators the 'estimator' must be 'WLSMV' or 'DWLS', got "
-            f"{estimator!r}.")
+    est_u = check_ordinal_estimator(estimator)
+    robust = is_robust(est_u)
     prep = _prep if _prep is not None else _prepare(model, data, ordered, group)
     warn = []
     if prep["n_drop"]:
@@ -844,7 +848,7 @@ def fit_ordinal_mg(model: str, data: pd.DataFrame, group: str, ordered=True, *,
     nobs = [s.nobs for s in m.st]
     N = sum(nobs)
     G = m.G
-    W = [1.0 / np.diag(s.nacov) for s in m.st]
+    W = [weights(est_u, s.nacov) for s in m.st]
     ndat = sum(len(s.wls_obs) for s in m.st)
     df = ndat - m.nred
     if df < 0:
@@ -853,7 +857,7 @@ def fit_ordinal_mg(model: str, data: pd.DataFrame, group: str, ordered=True, *,
     red0 = _start(m, model, prep)
     red, F, conv, it = _gauss_newton(m, W, nobs, red0)
     if not conv:
-        msg = f"DWLS did not converge after {it} iterations."
+        msg = f"{discrepancy(est_u)} did not converge after {it} iterations."
         warnings.warn(msg, ConvergenceWarning, stacklevel=2)
         warn.append(msg)
     full = red[m.red_of_full]
@@ -865,20 +869,21 @@ def fit_ordinal_mg(model: str, data: pd.DataFrame, group: str, ordered=True, *,
         raise IdentificationError("The information matrix is singular: the model is not "
                                   "identified.")
     Ei = np.linalg.inv(E)
-    if est_u == "WLSMV":
+    if robust:
         B = sum(f * (w[:, None] * d).T @ s.nacov @ (w[:, None] * d)
                 for f, d, w, s in zip(fg, D, W, m.st))
         V = Ei @ B @ Ei / (N - G)
     else:
         V = Ei / (N - G)
     chisq = F
+    uls = est_u in ("ULS", "ULSMV")    # lavaan: no p-value for the unscaled ULS statistic
     fm = {"npar": float(m.nred), "fmin": chisq / (2 * N), "chisq": chisq, "df": float(df),
-          "pvalue": float(stats.chi2.sf(chisq, df)) if df > 0 else np.nan}
+          "pvalue": float(stats.chi2.sf(chisq, df)) if df > 0 and not uls else np.nan}
     tr1 = tr2 = np.nan
-    if est_u == "WLSMV":
+    if robust:
         tr1, tr2, _ = _ug_traces(D, W, [s.nacov for s in m.st], fg, Ei)
     fm.update(_mg_fit_measures(m, W, nobs, chisq, df, tr1, tr2, est_u, full))
-    if est_u == "WLSMV" and df > 0:
+    if robust and df > 0:
         fm.update(_robust_catml_mg(m, full, D, W, Ei, fg, df, nobs))
     tab = _estimates_table(m, full, V, red)
     names = _red_names(m)
@@ -897,7 +902,8 @@ def fit_ordinal_mg(model: str, data: pd.DataFrame, group: str, ordered=True, *,
 
 
 def estimate(spec: FitSpec) -> OrdinalMGResult:
-    """The multi-group ordinal estimator (DWLS / WLSMV) of :func:`psychometrics.sem.fit`:
+    """The multi-group ordinal estimator (DWLS / WLSMV / ULS / ULSMV) of
+    :func:`psychometrics.sem.fit`:
     :func:`fit_ordinal_mg` with the options of ``spec``."""
     from .ordinal import check_raw_listwise
     check_raw_listwise(spec)
@@ -946,9 +952,10 @@ def _mg_fit_measures(m, W, nobs, chisq, df, tr1, tr2, est_u, full):
         tb1 += float(np.trace(UGb))
         tb2 += float(np.sum(UGb * UGb.T))
     fm.update(baseline_chisq=Xb, baseline_df=float(dfb),
-              baseline_pvalue=float(stats.chi2.sf(Xb, dfb)))
+              baseline_pvalue=np.nan if est_u in ("ULS", "ULSMV")
+              else float(stats.chi2.sf(Xb, dfb)))
     X2s = Xbs = np.nan
-    if est_u == "WLSMV" and df > 0:
+    if is_robust(est_u) and df > 0:
         a = np.sqrt(df / tr2)
         X2s = a * chisq + (df - a * tr1)
         ab = np.sqrt(dfb / tb2)
@@ -961,7 +968,7 @@ def _mg_fit_measures(m, W, nobs, chisq, df, tr1, tr2, est_u, full):
     # lavaan: N - G in the RMSEA of WLS-type estimators (NFI and RFI are NA when df
     # exceeds the baseline df)
     fm.update(_indices(chisq, df, Xb, dfb, N - G, "", G))
-    if est_u == "WLSMV" and df > 0:
+    if is_robust(est_u) and df > 0:
         fm.update(_indices(X2s, df, Xbs, dfb, N - G, "_scaled", G))
     fm.update(_mg_residual_measures(m, W, nobs, full, chisq, df))
     return fm
@@ -1108,11 +1115,12 @@ def _ortho_complement(H, tol=None):
 
 @single_blas_thread()
 def satorra2000(fit1: OrdinalMGResult, fit0: OrdinalMGResult) -> dict:
-    """Scaled-shifted chi-square difference test of nested WLSMV fits (Satorra, 2000).
+    """Scaled-shifted chi-square difference test of nested WLSMV / ULSMV fits (Satorra, 2000).
 
     ``fit1`` is the less restricted model (fewer df), ``fit0`` the more restricted one.
     lavaan 0.6-14 ``lavTestLRT(fit1, fit0, method = "satorra.2000")`` (its default for
-    WLSMV; A by the "delta" method, global traces of the stacked groups).
+    WLSMV and ULSMV; A by the "delta" method, global traces of the stacked groups; W the
+    weights of the fits: diag(NACOV)^-1 or I).
 
     Returns ``dict(chisq_diff, df_diff, p_value, a, b, trace_ugamma, trace_ugamma2)``.
 
@@ -1163,7 +1171,7 @@ def lrt_ordinal(*fits: OrdinalMGResult, names=None) -> pd.DataFrame:
     Models are ordered by df; each is tested against the previous (less restricted) one.
     Returns a DataFrame indexed by model name with ``df, chisq, chisq_diff, df_diff,
     p_value_diff`` (lavaan: ``Df, Chisq, Chisq diff, Df diff, Pr(>Chisq)``; ``chisq`` is the
-    unscaled DWLS statistic, ``chisq_diff`` the scaled-shifted difference).
+    unscaled DWLS (ULS) statistic, ``chisq_diff`` the scaled-shifted difference).
     """
     if len(fits) < 2:
         raise ModelSpecificationError("lrt needs at least two fitted models.")

@@ -159,7 +159,8 @@ def longitudinal_invariance(factors: dict[str, list[str]], data: pd.DataFrame, i
         Patients missing an occasion are dropped (``"listwise"``) or kept by FIML (``"ml"``;
         continuous items only).
     ordered : True, optional
-        The items are ordinal: each level is fitted by WLSMV with the identification of
+        The items are ordinal: each level is fitted by WLSMV (or ``estimator="ULSMV"``,
+        ``"DWLS"``, ``"ULS"``, passed through ``**fit_kwargs``) with the identification of
         Wu & Estabrook (2016) across occasions and consecutive levels are compared by the
         scaled-shifted difference test of Satorra (2000). Every item must have the same
         categories at every occasion.

@@ -84,3 +84,20 @@ def test_merge_sparse_categories():
     out, merges = merge_sparse_categories(d, ["x"], "g")
     assert merges == [("x", 1, 2), ("x", 4, 3)]
     assert sorted(out["x"].unique()) == [2, 3]
+
+
+def test_ordinal_estimator_named_from_the_fits():
+    # an ULSMV invariance sequence is reported as ULSMV (the scaled statistics), not WLSMV
+    from types import SimpleNamespace
+
+    from psychometrics.report.sections.invariance import invariance_frame, ordinal_estimator
+    from psychometrics.sem import invariance
+    from refdata import dataset
+    model = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9"
+    inv = invariance(model, dataset("hs_ordinal"), "school", ordered=True,
+                     levels=["configural", "loadings"], estimator="ULSMV")
+    b = SimpleNamespace(result=inv)
+    assert ordinal_estimator(b) == "ULSMV"
+    t = invariance_frame(b)
+    assert (t["estimator"] == "ULSMV").all()
+    assert list(t["chisq"]) == list(inv.table["chisq_scaled"])

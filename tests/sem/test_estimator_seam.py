@@ -156,7 +156,8 @@ def test_twolevel_estimate_equals_fit_twolevel():
     (dict(estimator="mlx"), r"'estimator'.*got 'mlx'"),
     (dict(estimator=3), r"'estimator'.*got 3"),
     (dict(estimator=["ML"]), r"'estimator'.*got \['ML'\]"),
-    (dict(estimator="MLR", ordered=True), r"'estimator'.*'WLSMV', 'DWLS' with ordered"),
+    (dict(estimator="MLR", ordered=True),
+     r"'estimator'.*'WLSMV', 'DWLS', 'ULSMV', 'ULS' with ordered"),
 ])
 def test_estimator_outside_the_registry_is_named(kwargs, match, hs):
     data = _ordinal_data() if kwargs.get("ordered") else hs

@@ -129,9 +129,10 @@ def _invariance(results, sec):
               f"({sequence}{how}), compared by likelihood-ratio tests and by the change in CFI (a drop "
               "of more than .010) and RMSEA (a rise of more than .015; Chen, 2007), with "
               f"{_software()}.")
-    if "estimator" in t.data.columns and (t.data["estimator"] == "WLSMV").any():
+    if "estimator" in t.data.columns and t.data["estimator"].isin(("WLSMV", "ULSMV")).any():
+        est = t.data["estimator"].iloc[0]
         method = ("Measurement invariance was tested with the items treated as ordinal, by "
-                  f"increasingly constrained {kind} estimated by WLSMV with the identification "
+                  f"increasingly constrained {kind} estimated by {est} with the identification "
                   "of Wu and Estabrook (2016): configural, then equal thresholds, loadings and "
                   "intercepts. Consecutive models were compared by scaled-shifted chi-square "
                   "difference tests (Satorra, 2000) and by the change in the scaled CFI (a drop "

@@ -22,14 +22,20 @@ def is_ordinal(b) -> bool:
     return "cfi_scaled" in b.result.table.columns
 
 
+def ordinal_estimator(b) -> str:
+    """The estimator of an ordinal invariance sequence ("WLSMV" or "ULSMV", ...)."""
+    fits = list(getattr(b.result, "fits", {}).values())
+    return str(fits[0].options.get("estimator", "WLSMV")) if fits else "WLSMV"
+
+
 def invariance_frame(b) -> pd.DataFrame:
     t = b.result.table.reset_index()        # both invariance tables are indexed by model
     if is_ordinal(b):
-        # WLSMV: the scaled statistic and indices are the ones to report
+        # WLSMV / ULSMV: the scaled statistic and indices are the ones to report
         for k in ("cfi", "rmsea", "delta_cfi", "delta_rmsea"):
             t[k] = t[f"{k}_scaled"]
         t["chisq"] = t["chisq_scaled"]
-        t["estimator"] = "WLSMV"
+        t["estimator"] = ordinal_estimator(b)
     t["model_label"] = [m.capitalize() for m in t["model"]]
     return t
 
@@ -66,7 +72,8 @@ def build(results):
                 where = f"{b.grouping} ({ns})"
             yield Paragraph(
                 f"Invariance of the {lab} measurement model across {where}, with the items "
-                "treated as ordinal: each level was fitted by WLSMV with the identification of "
+                f"treated as ordinal: each level was fitted by {ordinal_estimator(b)} with the "
+                "identification of "
                 "Wu and Estabrook (2016) and adds equality constraints to the previous one: "
                 "thresholds, then loadings, then intercepts (then residual variances, theta "
                 "parameterization).")
@@ -109,7 +116,8 @@ def build(results):
              Column("p_value_diff", "p", "p", italic_label=True),
              Column("delta_cfi", "\u0394CFI", "bounded", decimals=3),
              Column("delta_rmsea", "\u0394RMSEA", "bounded", decimals=3)),
-            note=(INVARIANCE_NOTE + " \u03c7\u00b2, CFI and RMSEA are the scaled (WLSMV) versions; "
+            note=(INVARIANCE_NOTE + " \u03c7\u00b2, CFI and RMSEA are the scaled "
+                  f"({ordinal_estimator(b)}) versions; "
                   "\u0394 = change against the previous model; p of the scaled-shifted "
                   "\u03c7\u00b2 difference test (Satorra, 2000; lavaan::lavTestLRT). A drop in CFI "
                   "of more than .010 (Cheung & Rensvold, 2002) suggests non-invariance.")
