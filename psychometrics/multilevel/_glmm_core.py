@@ -8,9 +8,13 @@ fit) and ``_intervals`` (profile and bootstrap refits); it imports none of them,
 from __future__ import annotations
 
 import numpy as np
-from scipy import optimize, special
 
 from ..exceptions import ModelSpecificationError
+from .._lazy import lazy_module
+
+optimize = lazy_module("scipy.optimize")
+special = lazy_module("scipy.special")
+
 
 _EPS = np.finfo(float).eps
 

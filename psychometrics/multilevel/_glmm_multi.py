@@ -25,13 +25,16 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
-from scipy import optimize
-from scipy.sparse.linalg import splu
 
 from ..exceptions import ConvergenceWarning, ModelSpecificationError, SingularFitWarning
 from ..results import Summary
 from .._blas import single_blas_thread
+from .._lazy import lazy_module
+
+sp = lazy_module("scipy.sparse")
+optimize = lazy_module("scipy.optimize")
+spla = lazy_module("scipy.sparse.linalg")
+
 
 __all__ = ["MultiGlmmResult", "glmm_multi_fit"]
 
@@ -54,8 +57,8 @@ class MultiGLMMCore:
 
     def _factor(self, ZL, W):
         H = (ZL.T @ sp.diags(W) @ ZL + self._I).tocsc()
-        lu = splu(H, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
-                  options={"SymmetricMode": True})
+        lu = spla.splu(H, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
+                       options={"SymmetricMode": True})
         d = lu.U.diagonal()
         if np.any(d <= 0):
             raise np.linalg.LinAlgError("H is not positive definite")

@@ -9,10 +9,14 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
 
 from .._blas import single_blas_thread
 from ..exceptions import ModelSpecificationError
+from .._lazy import lazy_module
+
+optimize = lazy_module("scipy.optimize")
+stats = lazy_module("scipy.stats")
+
 
 __all__ = ["glmm_confint"]
 

@@ -38,8 +38,6 @@ from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
-from scipy import stats
 
 from ..exceptions import (ConvergenceWarning, DataQualityWarning, ModelSpecificationError,
                           SingularFitWarning)
@@ -51,6 +49,11 @@ from ._design import (SINGULAR_TOL, _dependent_columns, _Design, _label, _level_
                       _prior_weights, _satt_df, _satt_F, contrast_matrix, expand_random_terms,
                       is_multi_formula, richardson_hessian)
 from ._formula import build_design, parse_formula
+from .._lazy import lazy_module
+
+sp = lazy_module("scipy.sparse")
+stats = lazy_module("scipy.stats")
+
 
 __all__ = ["is_multi_formula", "mixed_multi", "MultiMixedResult", "expand_random_terms"]
 

@@ -29,13 +29,17 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
 
 from ..exceptions import ConvergenceWarning, ModelSpecificationError, SingularFitWarning
 from .._blas import single_blas_thread
 from ..results import Summary
 from ._glmm_core import (FAMILIES, GLMMCore, _check_outcome, _deviance_at, _hessian,
                          _NegBinomial, _optimize)
+from .._lazy import lazy_module
+
+optimize = lazy_module("scipy.optimize")
+stats = lazy_module("scipy.stats")
+
 
 __all__ = ["GlmmResult", "glmm_fit"]
 

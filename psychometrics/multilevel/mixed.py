@@ -17,7 +17,6 @@ from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..exceptions import (ConvergenceWarning, DataQualityWarning, ModelSpecificationError,
                           SingularFitWarning)
@@ -30,6 +29,10 @@ from ._lmm import LMMCore
 from ._multi import mixed_multi
 from .._blas import single_blas_thread
 from ..results import Summary
+from .._lazy import lazy_module
+
+stats = lazy_module("scipy.stats")
+
 
 __all__ = ["mixed", "MixedResult", "compare", "SINGULAR_TOL"]
 

@@ -45,10 +45,13 @@ designs and use ``MultiLMMCore`` directly (``random_intercepts_core``).
 from __future__ import annotations
 
 import numpy as np
-import scipy.linalg as sla
-import scipy.sparse as sp
-from scipy import optimize
-from scipy.sparse.linalg import splu
+from .._lazy import lazy_module
+
+sla = lazy_module("scipy.linalg")
+sp = lazy_module("scipy.sparse")
+optimize = lazy_module("scipy.optimize")
+spla = lazy_module("scipy.sparse.linalg")
+
 
 __all__ = ["profiled_deviance", "ProfiledDeviance", "MultiLMMCore", "random_intercepts_core"]
 
@@ -75,7 +78,6 @@ def profiled_deviance(C, Xvy, yvy, ldL2, n, p, reml):
     if reml:
         dev += ldRX2
     return {"dev": dev, "ok": True, "ldL2": ldL2, "ldRX2": ldRX2, "pwrss": pwrss, "beta": beta}
-
 
 
 class ProfiledDeviance:
@@ -417,7 +419,6 @@ class ProfiledDeviance:
                        "deviance": dev, "restarts": restarts}
 
 
-
 class MultiLMMCore(ProfiledDeviance):
     """Profiled deviance of an LMM with several random-effects terms (lme4's Lambda, Z, theta).
 
@@ -512,8 +513,8 @@ class MultiLMMCore(ProfiledDeviance):
         Lam = self.Lambda(theta)
         A = (Lam.T @ self.ZtZ @ Lam + sp.identity(self.Q, format="csc")).tocsc()
         try:
-            lu = splu(A, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
-                      options={"SymmetricMode": True})
+            lu = spla.splu(A, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
+                           options={"SymmetricMode": True})
         except RuntimeError:
             return None, None, Lam
         d = lu.U.diagonal()
@@ -814,7 +815,6 @@ class MultiLMMCore(ProfiledDeviance):
                 H[a, b_] = H[b_, a] = (f(x + ei + ej) - f(x + ei - ej) - f(x - ei + ej)
                                        + f(x - ei - ej)) / (4 * steps[i] * steps[j])
         return H
-
 
 
 def random_intercepts_core(y, X, codes) -> MultiLMMCore:

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import math
 
-from scipy import integrate, stats
 
 from .design import DesignParameterError, DesignParams
+from .._lazy import lazy_module
+
+integrate = lazy_module("scipy.integrate")
+stats = lazy_module("scipy.stats")
+
 
 __all__ = ["within_power_closed_form", "closed_form_for"]
 

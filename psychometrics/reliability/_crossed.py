@@ -51,11 +51,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.linalg as sla
-import scipy.sparse as sp
 from .._blas import single_blas_thread
 from ..exceptions import ModelSpecificationError
 from ..numerics.reml import ProfiledDeviance, random_intercepts_core
+from .._lazy import lazy_module
+
+sla = lazy_module("scipy.linalg")
+sp = lazy_module("scipy.sparse")
+
 
 LOG2PI = float(np.log(2.0 * np.pi))
 

@@ -6,13 +6,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..exceptions import ConvergenceWarning, DataIssue, DataValidationError, SingularFitWarning
 from .._blas import single_blas_thread
 from ..numerics.itemdata import check_choice, item_data
 from ..numerics.reml import random_intercepts_core
 from ._summary import Summary, reliability_summary
+from .._lazy import lazy_module
+
+stats = lazy_module("scipy.stats")
+
 
 __all__ = ["icc", "ICCResult"]
 
