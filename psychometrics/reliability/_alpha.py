@@ -171,12 +171,13 @@ def _response_frequencies(x: np.ndarray, names: list[str], max_categories: int =
 
 def _feldt(alpha_value: float, n_obs: float, n_var: int, level: float) -> tuple[float, float, float]:
     """``psych::alpha.ci``: Feldt's F-based interval and the implied average r."""
-    from scipy import stats  # lazy: keeps the package import light
+    # the F quantile by scipy.special.fdtri (= stats.f.ppf; scipy.stats costs 0.5 s to import)
+    from scipy.special import fdtri
     p = 1.0 - level
     df1 = n_obs - 1
     df2 = (n_obs - 1) * (n_var - 1)
-    upper = 1 - (1 - alpha_value) * stats.f.ppf(p / 2, df1, df2)
-    lower = 1 - (1 - alpha_value) * stats.f.ppf(1 - p / 2, df1, df2)
+    upper = 1 - (1 - alpha_value) * fdtri(df1, df2, p / 2)
+    lower = 1 - (1 - alpha_value) * fdtri(df1, df2, 1 - p / 2)
     r_bar = alpha_value / (n_var - alpha_value * (n_var - 1))
     return lower, upper, r_bar
 
