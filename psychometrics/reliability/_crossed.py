@@ -597,13 +597,10 @@ class CrossedREML(_RatioCriterion):
             s[blk] = theta[k]
         return s
 
-    def criterion(self, theta, grad=False):
-        """REML criterion at theta (length 6, THETA_NAMES order).
-
-        With ``grad=True`` also returns the analytic gradient with respect to the variance
-        ratios ``rho = theta**2``.
-        """
-        theta = np.abs(np.asarray(theta, dtype=float))
+    def aggregate(self, theta):
+        """Aggregates over this object's persons, nested effects integrated out, at theta
+        (THETA_NAMES order): ``W'V^-1 W``, ``W'V^-1 y``, ``y'V^-1 y``, ``log|V|`` (V in sigma^2
+        units, W the global design) and a cache for :meth:`nested_grad`."""
         C = self.WtW.copy()
         cv = self.Wty.copy()
         yVy = self.yty
@@ -621,28 +618,13 @@ class CrossedREML(_RatioCriterion):
             cv += cvg
             yVy += yVyg
             ldVA += ldg
-        s = self._scale(theta)
-        M = s[:, None] * C * s[None, :]
-        M[self.pen, self.pen] += 1.0
-        rhs = s * cv
-        cf = sla.cho_factor(M, lower=True, check_finite=False)
-        sol = sla.cho_solve(cf, rhs, check_finite=False)
-        ldM = 2.0 * np.log(np.diag(cf[0])).sum()
-        pwrss = yVy - rhs @ sol
-        nu = self.nu
-        dev = ldVA + ldM + nu * (1.0 + LOG2PI + np.log(pwrss / nu))
-        info = dict(pwrss=pwrss, beta=sol[self.int_idx], sigma2=pwrss / nu)
-        if not grad:
-            return dev, info
-        nW = self.nW
-        Minv, info_ = sla.lapack.dpotri(cf[0], lower=1)
-        if info_ != 0:  # pragma: no cover - M is positive definite by construction
-            Minv = sla.cho_solve(cf, np.eye(nW), check_finite=False)
-        else:
-            Minv = np.tril(Minv) + np.tril(Minv, -1).T
-        out = np.zeros(6)
-        z = s * sol
-        Psi = Minv * np.outer(s, s)
+        return C, cv, yVy, ldVA, (fast_extra, gen_cache)
+
+    def nested_grad(self, cache, Psi, z, nu, pwrss):
+        """d dev / d(rho_id, rho_id:time, rho_id:items) of this object's persons, given
+        ``Psi = S M^-1 S`` and ``z = S M^-1 S c`` over the global columns (as seen by them)."""
+        fast_extra, gen_cache = cache
+        out = np.zeros(3)
         if self.has_fast:
             E, dE, dldVA, mcache = fast_extra
             tau = self._fast_contract(Psi)
@@ -650,27 +632,73 @@ class CrossedREML(_RatioCriterion):
             gk = tau + (nu / pwrss) * (self.qy - 2.0 * (self.qv @ z) + zQz)
             if mcache is not None:
                 gk = gk + self._missing_grad(mcache, Psi, z, nu, pwrss).ravel()
-            out[[0, 3, 4]] += dE @ gk + dldVA                 # d dev / d(a, b, c)
+            out += dE @ gk + dldVA                 # d dev / d(a, b, c)
         if self.has_general:
-            out[[0, 3, 4]] += self._general_grad(gen_cache, Psi, z, nu, pwrss)
-        # global ratios: d log|M| / d rho_k = (C - C S M^-1 S C)_kk,  d pwrss / d rho_k = -r_k^2
-        # Since (S Gamma S)_kk = 1 - (M^-1)_kk for a penalised k, Gamma_kk = (1 - M^-1_kk)/rho_k
-        # is exact and cheap while rho_k (C_kk) is not tiny; otherwise (near the boundary) the
-        # explicit form, restricted to the columns with s != 0.
-        CS = C * s[None, :]
-        r = cv - CS @ sol
-        dC = np.diag(C)
-        dMinv = np.diag(Minv)
-        nz = np.flatnonzero(s)
-        for k, blk in zip((1, 2, 5), self.blocks):
-            rho_k = theta[k] ** 2
-            if rho_k * dC[blk].max(initial=0.0) > 1e-3 and rho_k > 0:
-                gam = (1.0 - dMinv[blk]) / rho_k
-            else:
-                CSb = CS[np.ix_(blk, nz)]
-                gam = dC[blk] - ((CSb @ Minv[np.ix_(nz, nz)]) * CSb).sum(axis=1)
-            out[k] = (gam - (nu / pwrss) * r[blk] ** 2).sum()
-        return dev, info, out
+            out += self._general_grad(gen_cache, Psi, z, nu, pwrss)
+        return out
+
+    def criterion(self, theta, grad=False):
+        """REML criterion at theta (length 6, THETA_NAMES order).
+
+        With ``grad=True`` also returns the analytic gradient with respect to the variance
+        ratios ``rho = theta**2``.
+        """
+        theta = np.abs(np.asarray(theta, dtype=float))
+        C, cv, yVy, ldVA, cache = self.aggregate(theta)
+        s = self._scale(theta)
+        blocks = list(zip((1, 2, 5), self.blocks))
+        return _global_solve(C, cv, yVy, ldVA, s, self.pen, self.int_idx, self.nu, theta,
+                             blocks, grad, lambda Psi, z, pwrss: (
+                                 [0, 3, 4], self.nested_grad(cache, Psi, z, self.nu, pwrss)))
+
+
+def _global_solve(C, cv, yVy, ldVA, s, pen, int_idx, nu, theta, blocks, grad, nested):
+    """REML criterion from the global aggregates (and its gradient in rho = theta**2).
+
+    ``M = S C S + diag(pen)`` is factored by a dense Cholesky. ``blocks``: (theta index,
+    global columns) of the penalised global terms; ``nested(Psi, z, pwrss)`` returns (theta
+    indices, d dev / d rho) of the nested terms.
+    """
+    M = s[:, None] * C * s[None, :]
+    M[pen, pen] += 1.0
+    rhs = s * cv
+    cf = sla.cho_factor(M, lower=True, check_finite=False)
+    sol = sla.cho_solve(cf, rhs, check_finite=False)
+    ldM = 2.0 * np.log(np.diag(cf[0])).sum()
+    pwrss = yVy - rhs @ sol
+    dev = ldVA + ldM + nu * (1.0 + LOG2PI + np.log(pwrss / nu))
+    info = dict(pwrss=pwrss, beta=sol[int_idx], sigma2=pwrss / nu)
+    if not grad:
+        return dev, info
+    nW = C.shape[0]
+    Minv, info_ = sla.lapack.dpotri(cf[0], lower=1)
+    if info_ != 0:  # pragma: no cover - M is positive definite by construction
+        Minv = sla.cho_solve(cf, np.eye(nW), check_finite=False)
+    else:
+        Minv = np.tril(Minv) + np.tril(Minv, -1).T
+    out = np.zeros(theta.size)
+    z = s * sol
+    Psi = Minv * np.outer(s, s)
+    idx, gn = nested(Psi, z, pwrss)
+    out[idx] += gn
+    # global ratios: d log|M| / d rho_k = (C - C S M^-1 S C)_kk,  d pwrss / d rho_k = -r_k^2
+    # Since (S Gamma S)_kk = 1 - (M^-1)_kk for a penalised k, Gamma_kk = (1 - M^-1_kk)/rho_k
+    # is exact and cheap while rho_k (C_kk) is not tiny; otherwise (near the boundary) the
+    # explicit form, restricted to the columns with s != 0.
+    CS = C * s[None, :]
+    r = cv - CS @ sol
+    dC = np.diag(C)
+    dMinv = np.diag(Minv)
+    nz = np.flatnonzero(s)
+    for k, blk in blocks:
+        rho_k = theta[k] ** 2
+        if rho_k * dC[blk].max(initial=0.0) > 1e-3 and rho_k > 0:
+            gam = (1.0 - dMinv[blk]) / rho_k
+        else:
+            CSb = CS[np.ix_(blk, nz)]
+            gam = dC[blk] - ((CSb @ Minv[np.ix_(nz, nz)]) * CSb).sum(axis=1)
+        out[k] += (gam - (nu / pwrss) * r[blk] ** 2).sum()
+    return dev, info, out
 
 
 def fit_crossed(data: _Long, *, singular_tol: float = 1e-4, force_general: bool = False,
