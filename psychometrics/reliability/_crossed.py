@@ -822,6 +822,107 @@ CLUSTER_THETA_NAMES = ("cluster", "cluster:items", "id", "time", "items", "id:ti
 CLUSTER_NESTED_NAMES = ("cluster", "id", "id:time")
 
 
+class CrossedClusterREML(_RatioCriterion):
+    """REML criterion (and gradient) of the crossed model with patients nested in clusters.
+
+    ``values ~ 1 + (1|cluster) + (1|cluster:items) + (1|id) + (1|time) + (1|items)
+    + (1|id:time) + (1|id:items) + (1|time:items)``, theta in ``CLUSTER_THETA_NAMES`` order.
+
+    The cluster terms are further *global* columns: a patient's columns of its own cluster
+    c (cluster intercept and cluster x item) are exactly the row ``T`` ("items + intercept")
+    of the (T + 1) x (J + 1) layout of :class:`CrossedREML`, placed in cluster c's block. So
+    the nested effects are integrated out as without clusters, one :class:`CrossedREML` per
+    cluster (its patients only), and cluster c's aggregate ``W'V^-1 W`` enters the global
+    system through ``H_c' (W'V^-1 W) H_c`` with ``H_c = [I, P_T]`` (``P_T`` maps row ``T``
+    into the cluster's block): the global block as without clusters, the cluster's (J + 1)
+    square block and the cross block are sub-blocks of the aggregate. The global system,
+    (T + 1)(J + 1) + C (J + 1) square (block arrowhead), is factored densely; the gradient
+    of a nested ratio is each cluster's, contracted with ``H_c Psi H_c'`` and ``H_c z``.
+    """
+
+    names = CLUSTER_THETA_NAMES
+
+    #: largest global system factored densely
+    MAX_GLOBAL = 4000
+
+    def __init__(self, data: _Long, cluster_of_patient, force_general: bool = False):
+        d = data
+        self.d = d
+        self._init_core(d.n)
+        T, J = d.T, d.J
+        w = J + 1
+        self.nW = nW = (T + 1) * w
+        cop = np.asarray(cluster_of_patient, dtype=np.int64)
+        pat_cl = cop[d.pid]
+        clusters = np.unique(pat_cl)
+        self.n_clusters = nC = clusters.size
+        self.N = nW + nC * w
+        if self.N > self.MAX_GLOBAL:
+            raise ModelSpecificationError(
+                f"global system of {self.N} columns too large for the dense route")
+        self.rowT = T * w + np.arange(w)
+        self.ext = np.concatenate([np.arange(nW), self.rowT])
+        self.subs, self.pos = [], []
+        for c, cl in enumerate(clusters):
+            o = np.flatnonzero(pat_cl == cl)
+            _, pid = np.unique(d.pid[o], return_inverse=True)
+            sub = _Long(pid, d.tid[o], d.iid[o], d.y[o], int(pid.max()) + 1, T, J)
+            self.subs.append(CrossedREML(sub, force_general=force_general))
+            self.pos.append(np.concatenate([np.arange(nW), nW + c * w + np.arange(w)]))
+        gi = d.global_index()
+        cols = nW + (np.arange(nC)[:, None] * w + np.arange(w)[None, :])
+        self.blocks = [(0, cols[:, J]), (1, cols[:, :J].ravel()), (3, gi["time"]),
+                       (4, gi["items"]), (7, gi["cells"])]
+        self.int_idx = int(gi["intercept"])
+        self.pen = np.ones(self.N, dtype=bool)
+        self.pen[self.int_idx] = False
+        self.nu = d.n - 1
+        paths = {sub.path for sub in self.subs}
+        self.path = "cluster: " + ("/".join(sorted(paths)))
+
+    def _scale(self, theta):
+        s = np.empty(self.N)
+        s[:self.nW] = self.subs[0]._scale(theta[2:])
+        for k, blk in self.blocks[:2]:
+            s[blk] = theta[k]
+        return s
+
+    def criterion(self, theta, grad=False):
+        """REML criterion at theta (CLUSTER_THETA_NAMES order); with ``grad=True`` also the
+        gradient in ``rho = theta**2``."""
+        theta = np.abs(np.asarray(theta, dtype=float))
+        ts = theta[2:]                                  # the CrossedREML (THETA_NAMES) part
+        N, nW, ext = self.N, self.nW, self.ext
+        C = np.zeros((N, N))
+        cv = np.zeros(N)
+        yVy = ldVA = 0.0
+        caches = []
+        for sub, pos in zip(self.subs, self.pos):
+            Cc, cvc, yc, lc, cache = sub.aggregate(ts)
+            C[np.ix_(pos, pos)] += Cc[np.ix_(ext, ext)]
+            cv[pos] += cvc[ext]
+            yVy += yc
+            ldVA += lc
+            caches.append(cache)
+        rowT = self.rowT
+
+        def nested(Psi, z, pwrss):
+            g = np.zeros(3)
+            for sub, pos, cache in zip(self.subs, self.pos, caches):
+                Pi = Psi[np.ix_(pos, pos)]
+                Pc = Pi[:nW, :nW].copy()               # H_c Psi H_c'
+                Pc[rowT, :] += Pi[nW:, :nW]
+                Pc[:, rowT] += Pi[:nW, nW:]
+                Pc[np.ix_(rowT, rowT)] += Pi[nW:, nW:]
+                zc = z[:nW].copy()
+                zc[rowT] += z[pos[nW:]]
+                g += sub.nested_grad(cache, Pc, zc, self.nu, pwrss)
+            return [2, 5, 6], g
+
+        return _global_solve(C, cv, yVy, ldVA, self._scale(theta), self.pen, self.int_idx,
+                             self.nu, theta, self.blocks, grad, nested)
+
+
 def _fit_intercepts(data: _Long, codes: dict, names, *, singular_tol: float,
                     path: str) -> REMLFit:
     """REML fit of ``values ~ 1 + sum_g (1 | g)`` (one random intercept per entry of ``codes``,
