@@ -892,35 +892,55 @@ class CrossedClusterREML(_RatioCriterion):
         gradient in ``rho = theta**2``."""
         theta = np.abs(np.asarray(theta, dtype=float))
         ts = theta[2:]                                  # the CrossedREML (THETA_NAMES) part
-        N, nW, ext = self.N, self.nW, self.ext
+        N, nW, w = self.N, self.nW, self.d.J + 1
+        r0 = nW - w                                     # row T of the layout: r0 .. nW - 1
         C = np.zeros((N, N))
         cv = np.zeros(N)
         yVy = ldVA = 0.0
         caches = []
-        for sub, pos in zip(self.subs, self.pos):
+        for c, sub in enumerate(self.subs):
             Cc, cvc, yc, lc, cache = sub.aggregate(ts)
-            C[np.ix_(pos, pos)] += Cc[np.ix_(ext, ext)]
-            cv[pos] += cvc[ext]
+            b = slice(nW + c * w, nW + (c + 1) * w)     # the cluster's block
+            C[:nW, :nW] += Cc                           # H_c' Cc H_c, block by block
+            C[:nW, b] = Cc[:, r0:]
+            C[b, :nW] = Cc[r0:, :]
+            C[b, b] = Cc[r0:, r0:]
+            cv[:nW] += cvc
+            cv[b] = cvc[r0:]
             yVy += yc
             ldVA += lc
             caches.append(cache)
-        rowT = self.rowT
 
         def nested(Psi, z, pwrss):
             g = np.zeros(3)
-            for sub, pos, cache in zip(self.subs, self.pos, caches):
-                Pi = Psi[np.ix_(pos, pos)]
-                Pc = Pi[:nW, :nW].copy()               # H_c Psi H_c'
-                Pc[rowT, :] += Pi[nW:, :nW]
-                Pc[:, rowT] += Pi[:nW, nW:]
-                Pc[np.ix_(rowT, rowT)] += Pi[nW:, nW:]
+            for c, (sub, cache) in enumerate(zip(self.subs, caches)):
+                b = slice(nW + c * w, nW + (c + 1) * w)
+                Pc = Psi[:nW, :nW].copy()               # H_c Psi H_c'
+                Pc[r0:, :] += Psi[b, :nW]
+                Pc[:, r0:] += Psi[:nW, b]
+                Pc[r0:, r0:] += Psi[b, b]
                 zc = z[:nW].copy()
-                zc[rowT] += z[pos[nW:]]
+                zc[r0:] += z[b]
                 g += sub.nested_grad(cache, Pc, zc, self.nu, pwrss)
             return [2, 5, 6], g
 
         return _global_solve(C, cv, yVy, ldVA, self._scale(theta), self.pen, self.int_idx,
                              self.nu, theta, self.blocks, grad, nested)
+
+
+def _fit_ratio(crit: _RatioCriterion, names, *, singular_tol: float) -> REMLFit:
+    """Optimise a closed-form criterion with the shared REML core; variance components."""
+    theta, fit = crit.optimize(reml=True)
+    dev, info = crit.criterion(theta)
+    sigma2 = info["sigma2"]
+    var = {nm: float(sigma2 * t ** 2) for nm, t in zip(names, theta)}
+    var["residual"] = float(sigma2)
+    converged = bool(fit["converged"])
+    return REMLFit(names=tuple(names), theta=theta, sigma=float(np.sqrt(sigma2)), variances=var,
+                   reml_criterion=float(dev), intercept=float(info["beta"]),
+                   converged=converged, message="" if converged else str(fit["message"]),
+                   n_evaluations=int(fit["nfev"]),
+                   singular=bool(np.any(theta < singular_tol)), path=crit.path)
 
 
 def _fit_intercepts(data: _Long, codes: dict, names, *, singular_tol: float,
@@ -970,6 +990,14 @@ def fit_crossed_cluster(data: _Long, cluster, *, singular_tol: float = 1e-4) -> 
     ``(1|id)`` is the patient within the cluster)."""
     J, T = data.J, data.T
     cl = np.asarray(cluster, dtype=np.int64)
+    cop = np.full(data.P, -1, dtype=np.int64)
+    cop[data.pid] = cl
+    nested_in = bool(np.array_equal(cop[data.pid], cl))
+    w = J + 1
+    if nested_in and (T + 1) * w + np.unique(cl).size * w <= CrossedClusterREML.MAX_GLOBAL:
+        with single_blas_thread():
+            return _fit_ratio(CrossedClusterREML(data, cop), CLUSTER_THETA_NAMES,
+                              singular_tol=singular_tol)
     codes = {"cluster": cl, "cluster:items": cl * J + data.iid, "id": data.pid,
              "time": data.tid, "items": data.iid, "id:time": data.pid * T + data.tid,
              "id:items": data.pid * J + data.iid, "time:items": data.tid * J + data.iid}
