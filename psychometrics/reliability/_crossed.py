@@ -395,33 +395,42 @@ class CrossedREML(_RatioCriterion):
                                        m / l1 + (J - 1) * m / l2])
         return E, dE, float(ld.sum()), dld.sum(axis=1)
 
-    def _fast_parts(self, theta):
+    def _fast_parts(self, theta, kron=True):
+        """Complete-grid (and missing-cell) aggregates; with ``kron=False`` the Kronecker part
+        ``P_vv (x) vv' + P_om (x) Omega`` of W'V^-1 W is left out (C is the missing-cell
+        correction or None) and returned as its factors (last element)."""
         a, b, c = theta[0] ** 2, theta[3] ** 2, theta[4] ** 2
         E, dE, ldVA, dldVA = self._e_coefs(a, b, c)
         E3 = E.reshape(-1, 3)                      # per group: e2, e3, e4
         P_vv = np.tensordot(E3[:, 0], self.U, 1) + np.tensordot(E3[:, 2], self.A, 1)
         P_om = np.tensordot(E3[:, 1], self.A, 1)
-        C = np.kron(P_vv, self.vv) + np.kron(P_om, self.Om)
+        C = np.kron(P_vv, self.vv) + np.kron(P_om, self.Om) if kron else None
         cv = E @ self.qv
         yVy = float(E @ self.qy)
         mcache = None
         if self.has_missing:
             Cm, cvm, yVym, ldm, mcache = self._missing_parts(E3)
-            C += Cm
+            C = Cm if C is None else C + Cm
             cv += cvm
             yVy += yVym
             ldVA += ldm
-        return C, cv, yVy, ldVA, (E, dE, dldVA, mcache)
+        return C, cv, yVy, ldVA, (E, dE, dldVA, mcache), (P_vv, P_om)
 
     def _fast_contract(self, X):
         """<Q_k, X> for the group matrices Q_k (ordered as E).
 
         Q_k = U_g (x) vv', A_g (x) Omega, A_g (x) vv' for each group g.
         """
+        return self._contract_reduced(*self._reduce(X))
+
+    def _reduce(self, X):
+        """(X_vv, X_om): X of the (T+1)(J+1) layout contracted over the item index with vv'
+        and Omega, ``X_K[a, b] = sum_jk X[(a, j), (b, k)] K[j, k]``."""
         T1, J1 = self.d.T + 1, self.d.J + 1
         X4 = X.reshape(T1, J1, T1, J1)
-        X_vv = np.einsum("ajbk,jk->ab", X4, self.vv)
-        X_om = np.einsum("ajbk,jk->ab", X4, self.Om)
+        return (np.einsum("ajbk,jk->ab", X4, self.vv), np.einsum("ajbk,jk->ab", X4, self.Om))
+
+    def _contract_reduced(self, X_vv, X_om):
         tU = np.einsum("gab,ab->g", self.U, X_vv)
         tAom = np.einsum("gab,ab->g", self.A, X_om)
         tAvv = np.einsum("gab,ab->g", self.A, X_vv)
@@ -597,38 +606,53 @@ class CrossedREML(_RatioCriterion):
             s[blk] = theta[k]
         return s
 
-    def aggregate(self, theta):
+    def aggregate(self, theta, kron=True):
         """Aggregates over this object's persons, nested effects integrated out, at theta
         (THETA_NAMES order): ``W'V^-1 W``, ``W'V^-1 y``, ``y'V^-1 y``, ``log|V|`` (V in sigma^2
-        units, W the global design) and a cache for :meth:`nested_grad`."""
-        C = self.WtW.copy()
+        units, W the global design) and a cache for :meth:`nested_grad`.
+
+        With ``kron=False`` the returned C leaves out ``W'W`` and the complete-grid Kronecker
+        part (it may be None), whose factors are then the cache's last element."""
+        C = self.WtW.copy() if kron else None
         cv = self.Wty.copy()
         yVy = self.yty
         ldVA = 0.0
-        fast_extra = gen_cache = None
+        fast_extra = gen_cache = factors = None
         if self.has_fast:
-            Cf, cvf, yVyf, ldf, fast_extra = self._fast_parts(theta)
-            C += Cf
+            Cf, cvf, yVyf, ldf, fast_extra, factors = self._fast_parts(theta, kron=kron)
+            if Cf is not None:
+                C = Cf if C is None else C + Cf
             cv += cvf
             yVy += yVyf
             ldVA += ldf
         if self.has_general:
             Cg, cvg, yVyg, ldg, gen_cache = self._general_parts(theta)
-            C += Cg
+            C = Cg if C is None else C + Cg
             cv += cvg
             yVy += yVyg
             ldVA += ldg
-        return C, cv, yVy, ldVA, (fast_extra, gen_cache)
+        return C, cv, yVy, ldVA, (fast_extra, gen_cache, factors)
 
-    def nested_grad(self, cache, Psi, z, nu, pwrss):
+    @property
+    def needs_psi(self):
+        """Whether :meth:`nested_grad` needs Psi itself (not only its reductions)."""
+        return self.has_general or (self.has_fast and self.has_missing)
+
+    def nested_grad(self, cache, Psi, z, nu, pwrss, reduced=None):
         """d dev / d(rho_id, rho_id:time, rho_id:items) of this object's persons, given
-        ``Psi = S M^-1 S`` and ``z = S M^-1 S c`` over the global columns (as seen by them)."""
-        fast_extra, gen_cache = cache
+        ``Psi = S M^-1 S`` and ``z = S M^-1 S c`` over the global columns (as seen by them).
+        ``reduced``: optionally ``(_reduce(Psi), _reduce(z z'))`` precomputed (then Psi is
+        only used when :attr:`needs_psi`)."""
+        fast_extra, gen_cache, _ = cache
         out = np.zeros(3)
         if self.has_fast:
             E, dE, dldVA, mcache = fast_extra
-            tau = self._fast_contract(Psi)
-            zQz = self._fast_contract(np.outer(z, z))
+            if reduced is None:
+                tau = self._fast_contract(Psi)
+                zQz = self._fast_contract(np.outer(z, z))
+            else:
+                tau = self._contract_reduced(*reduced[0])
+                zQz = self._contract_reduced(*reduced[1])
             gk = tau + (nu / pwrss) * (self.qy - 2.0 * (self.qv @ z) + zQz)
             if mcache is not None:
                 gk = gk + self._missing_grad(mcache, Psi, z, nu, pwrss).ravel()
