@@ -866,6 +866,8 @@ class CrossedClusterREML(_RatioCriterion):
 
     names = CLUSTER_THETA_NAMES
 
+    #: below this rho_k C_kk a global ratio's d log|M| uses the explicit form (see CrossedREML)
+    EXPLICIT_BELOW = 1e-3
     #: largest global system factored densely
     MAX_GLOBAL = 4000
 
@@ -900,6 +902,16 @@ class CrossedClusterREML(_RatioCriterion):
         self.int_idx = int(gi["intercept"])
         self.pen = np.ones(self.N, dtype=bool)
         self.pen[self.int_idx] = False
+        self.pen_g = self.pen[:nW]
+        self.gblocks = [(3, gi["time"]), (4, gi["items"]), (7, gi["cells"])]
+        self.WtW_sum = sum(sub.WtW for sub in self.subs)
+        v = np.concatenate([np.ones(J), [float(J)]])
+        self.vv = np.outer(v, v)
+        self.Om = np.zeros((w, w))
+        self.Om[:J, :J] = np.eye(J)
+        self.Om[:J, J] = self.Om[J, :J] = 1.0
+        self.Om[J, J] = J
+        self.WtW_rows = np.stack([sub.WtW[self.rowT] for sub in self.subs])
         self.nu = d.n - 1
         paths = {sub.path for sub in self.subs}
         self.path = "cluster: " + ("/".join(sorted(paths)))
@@ -913,43 +925,148 @@ class CrossedClusterREML(_RatioCriterion):
 
     def criterion(self, theta, grad=False):
         """REML criterion at theta (CLUSTER_THETA_NAMES order); with ``grad=True`` also the
-        gradient in ``rho = theta**2``."""
+        gradient in ``rho = theta**2``.
+
+        The global system ``M = [[A, B], [B', D]]`` (A: the (T+1)(J+1) global columns, D
+        block diagonal over the clusters, all of whose columns are penalised so D >= I) is
+        solved through the Schur complement ``A - B D^-1 B'``.
+        """
         theta = np.abs(np.asarray(theta, dtype=float))
         ts = theta[2:]                                  # the CrossedREML (THETA_NAMES) part
-        N, nW, w = self.N, self.nW, self.d.J + 1
+        nW, nC, T = self.nW, self.n_clusters, self.d.T
+        w = self.d.J + 1
         r0 = nW - w                                     # row T of the layout: r0 .. nW - 1
-        C = np.zeros((N, N))
-        cv = np.zeros(N)
+        vv, Om = self.vv, self.Om
+        Cg = self.WtW_sum.copy()                        # C_gg = sum_c W_c'V_c^-1 W_c
+        Crow = self.WtW_rows.copy()                     # C_cg = rows r0: of cluster c's
+        cvg = np.zeros(nW)
+        cvc = np.empty((nC, w))
+        Pvv = np.zeros((T + 1, T + 1))
+        Pom = np.zeros((T + 1, T + 1))
         yVy = ldVA = 0.0
         caches = []
         for c, sub in enumerate(self.subs):
-            Cc, cvc, yc, lc, cache = sub.aggregate(ts)
-            b = slice(nW + c * w, nW + (c + 1) * w)     # the cluster's block
-            C[:nW, :nW] += Cc                           # H_c' Cc H_c, block by block
-            C[:nW, b] = Cc[:, r0:]
-            C[b, :nW] = Cc[r0:, :]
-            C[b, b] = Cc[r0:, r0:]
-            cv[:nW] += cvc
-            cv[b] = cvc[r0:]
+            Cx, cv, yc, lc, cache = sub.aggregate(ts, kron=False)
+            fac = cache[2]
+            if fac is not None:
+                Pvv += fac[0]
+                Pom += fac[1]
+                Crow[c] += np.kron(fac[0][T:], vv) + np.kron(fac[1][T:], Om)
+            if Cx is not None:
+                Cg += Cx
+                Crow[c] += Cx[r0:]
+            cvg += cv
+            cvc[c] = cv[r0:]
             yVy += yc
             ldVA += lc
             caches.append(cache)
+        Cg += np.kron(Pvv, vv) + np.kron(Pom, Om)
+        s = self._scale(theta)
+        sg, sc = s[:nW], s[nW:nW + w]                   # sc: the same in every cluster
+        A = sg[:, None] * Cg * sg[None, :]
+        A[self.pen_g, self.pen_g] += 1.0
+        Bt = Crow * sc[None, :, None] * sg[None, None, :]          # B_c' (C, w, nW)
+        Dc = Crow[:, :, r0:]                                         # C_cc (C, w, w)
+        D = Dc * sc[None, :, None] * sc[None, None, :]
+        D[:, np.arange(w), np.arange(w)] += 1.0
+        Dinv = np.linalg.inv(D)
+        ldD = float(np.linalg.slogdet(D)[1].sum())
+        Et = Dinv @ Bt                                               # D^-1 B'
+        Bf, Ef = Bt.reshape(-1, nW), Et.reshape(-1, nW)
+        Sg = A - Bf.T @ Ef
+        cf = sla.cho_factor(Sg, lower=True, check_finite=False)
+        rg, rc = sg * cvg, sc[None, :] * cvc
+        sol_g = sla.cho_solve(cf, rg - Ef.T @ rc.ravel(), check_finite=False)
+        sol_c = (Dinv @ rc[:, :, None])[:, :, 0] - Et @ sol_g
+        ldM = ldD + 2.0 * np.log(np.diag(cf[0])).sum()
+        pwrss = yVy - rg @ sol_g - (rc * sol_c).sum()
+        nu = self.nu
+        dev = ldVA + ldM + nu * (1.0 + LOG2PI + np.log(pwrss / nu))
+        info = dict(pwrss=pwrss, beta=sol_g[self.int_idx], sigma2=pwrss / nu)
+        if not grad:
+            return dev, info
+        Sinv, info_ = sla.lapack.dpotri(cf[0], lower=1)
+        if info_ != 0:  # pragma: no cover - positive definite by construction
+            Sinv = sla.cho_solve(cf, np.eye(nW), check_finite=False)
+        else:
+            Sinv = np.tril(Sinv) + np.tril(Sinv, -1).T
+        Mcg = -(Et @ Sinv)                                           # (M^-1)_cg  (C, w, nW)
+        Mcc = Dinv - Mcg @ np.transpose(Et, (0, 2, 1))               # (M^-1)_cc  (C, w, w)
+        zg, zc = sg * sol_g, sc[None, :] * sol_c
+        Psi_g = Sinv * np.outer(sg, sg)
+        Psi_cg = Mcg * sc[None, :, None] * sg[None, None, :]
+        Psi_cc = Mcc * sc[None, :, None] * sc[None, None, :]
+        out = np.zeros(8)
+        # nested ratios: each cluster sees Psi_c = H_c Psi H_c' and z_c = H_c z; their
+        # reductions over the item index are the global one plus row/column T terms
+        T1 = T + 1
+        P4 = Psi_g.reshape(T1, w, T1, w)
+        red0 = [np.einsum("ajbk,jk->ab", P4, K) for K in (vv, Om)]
+        PcgK = [np.einsum("cjbk,jk->cb", Psi_cg.reshape(nC, w, T1, w), K) for K in (vv, Om)]
+        PccK = [np.einsum("cjk,jk->c", Psi_cc, K) for K in (vv, Om)]
+        z4 = zg.reshape(T1, w)
+        g = np.zeros(3)
+        for c, (sub, cache) in enumerate(zip(self.subs, caches)):
+            redP = []
+            for k in range(2):
+                X = red0[k].copy()
+                X[T, :] += PcgK[k][c]
+                X[:, T] += PcgK[k][c]
+                X[T, T] += PccK[k][c]
+                redP.append(X)
+            z4c = z4.copy()
+            z4c[T] += zc[c]
+            redz = [z4c @ K @ z4c.T for K in (vv, Om)]
+            Pc = zcf = None
+            if sub.needs_psi:
+                Pc = Psi_g.copy()
+                Pc[r0:, :] += Psi_cg[c]
+                Pc[:, r0:] += Psi_cg[c].T
+                Pc[r0:, r0:] += Psi_cc[c]
+            zcf = z4c.ravel()
+            g += sub.nested_grad(cache, Pc, zcf, nu, pwrss, reduced=(redP, redz))
+        out[[2, 5, 6]] = g
+        # global ratios: d log|M| / d rho_k = (C - C S M^-1 S C)_kk,  d pwrss / d rho_k = -r_k^2
+        # (see CrossedREML); r = c - C S sol by blocks
+        ug, uc = sg * sol_g, sc[None, :] * sol_c
+        r_g = cvg - Cg @ ug - np.einsum("cjg,cj->g", Crow, uc)
+        r_c = cvc - Crow @ ug - (Dc @ uc[:, :, None])[:, :, 0]
+        dC_g = np.diag(Cg)
+        dC_c = np.diagonal(Dc, axis1=1, axis2=2)
+        dM_g = np.diag(Sinv)
+        dM_c = np.diagonal(Mcc, axis1=1, axis2=2)
+        for k, sel in self.gblocks:                      # global terms (columns sel)
+            rho_k = theta[k] ** 2
+            if rho_k * dC_g[sel].max(initial=0.0) > self.EXPLICIT_BELOW and rho_k > 0:
+                gam = (1.0 - dM_g[sel]) / rho_k
+            else:
+                # rows of C S for these columns; their M^-1 quadratic form via the Schur route
+                Vg = Cg[sel] * sg[None, :]
+                Vc = np.transpose(Crow[:, :, sel], (2, 0, 1)) * sc[None, None, :]
+                gam = dC_g[sel] - self._quad(Vg, Vc, Sinv, Et, Dinv)
+            out[k] = (gam - (nu / pwrss) * r_g[sel] ** 2).sum()
+        for k, sel in ((0, [w - 1]), (1, list(range(w - 1)))):    # cluster terms
+            rho_k = theta[k] ** 2
+            if rho_k * dC_c[:, sel].max(initial=0.0) > self.EXPLICIT_BELOW and rho_k > 0:
+                gam = (1.0 - dM_c[:, sel]) / rho_k
+            else:
+                gam = np.empty((nC, len(sel)))
+                for c in range(nC):
+                    Vg = Crow[c][sel] * sg[None, :]
+                    Vc = np.zeros((len(sel), nC, w))
+                    Vc[:, c] = Dc[c][sel] * sc[None, :]
+                    gam[c] = dC_c[c, sel] - self._quad(Vg, Vc, Sinv, Et, Dinv)
+            out[k] = (gam - (nu / pwrss) * r_c[:, sel] ** 2).sum()
+        return dev, info, out
 
-        def nested(Psi, z, pwrss):
-            g = np.zeros(3)
-            for c, (sub, cache) in enumerate(zip(self.subs, caches)):
-                b = slice(nW + c * w, nW + (c + 1) * w)
-                Pc = Psi[:nW, :nW].copy()               # H_c Psi H_c'
-                Pc[r0:, :] += Psi[b, :nW]
-                Pc[:, r0:] += Psi[:nW, b]
-                Pc[r0:, r0:] += Psi[b, b]
-                zc = z[:nW].copy()
-                zc[r0:] += z[b]
-                g += sub.nested_grad(cache, Pc, zc, self.nu, pwrss)
-            return [2, 5, 6], g
-
-        return _global_solve(C, cv, yVy, ldVA, self._scale(theta), self.pen, self.int_idx,
-                             self.nu, theta, self.blocks, grad, nested)
+    @staticmethod
+    def _quad(Vg, Vc, Sinv, Et, Dinv):
+        """diag(V M^-1 V') for rows V = [Vg, Vc] (Vc: (m, C, w)) through the Schur complement:
+        v'M^-1 v = vc'D^-1 vc + (vg - B D^-1 vc)' S^-1 (vg - B D^-1 vc)."""
+        m, nC, w = Vc.shape
+        Ev = Vg - np.einsum("cjg,mcj->mg", Et, Vc)
+        DV = np.einsum("cjk,mck->mcj", Dinv, Vc)
+        return ((Ev @ Sinv) * Ev).sum(axis=1) + (DV * Vc).sum(axis=(1, 2))
 
 
 def _fit_ratio(crit: _RatioCriterion, names, *, singular_tol: float) -> REMLFit:
