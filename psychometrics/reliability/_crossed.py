@@ -1050,12 +1050,12 @@ class CrossedClusterREML(_RatioCriterion):
             if rho_k * dC_c[:, sel].max(initial=0.0) > self.EXPLICIT_BELOW and rho_k > 0:
                 gam = (1.0 - dM_c[:, sel]) / rho_k
             else:
-                gam = np.empty((nC, len(sel)))
-                for c in range(nC):
-                    Vg = Crow[c][sel] * sg[None, :]
-                    Vc = np.zeros((len(sel), nC, w))
-                    Vc[:, c] = Dc[c][sel] * sc[None, :]
-                    gam[c] = dC_c[c, sel] - self._quad(Vg, Vc, Sinv, Et, Dinv)
+                # rows of C S for cluster c's columns: [C_cg S_g, C_cc S_c] (only block c),
+                # v'M^-1 v = vc'D_c^-1 vc + (vg - B_c D_c^-1 vc)' S^-1 (same), all clusters at once
+                Vc = Dc[:, sel, :] * sc[None, None, :]                  # (C, m, w)
+                Ev = Crow[:, sel, :] * sg[None, None, :] - Vc @ Et      # (C, m, nW)
+                quad = ((Ev @ Sinv) * Ev).sum(axis=2) + ((Vc @ Dinv) * Vc).sum(axis=2)
+                gam = dC_c[:, sel] - quad
             out[k] = (gam - (nu / pwrss) * r_c[:, sel] ** 2).sum()
         return dev, info, out
 
@@ -1064,9 +1064,9 @@ class CrossedClusterREML(_RatioCriterion):
         """diag(V M^-1 V') for rows V = [Vg, Vc] (Vc: (m, C, w)) through the Schur complement:
         v'M^-1 v = vc'D^-1 vc + (vg - B D^-1 vc)' S^-1 (vg - B D^-1 vc)."""
         m, nC, w = Vc.shape
-        Ev = Vg - np.einsum("cjg,mcj->mg", Et, Vc)
-        DV = np.einsum("cjk,mck->mcj", Dinv, Vc)
-        return ((Ev @ Sinv) * Ev).sum(axis=1) + (DV * Vc).sum(axis=(1, 2))
+        Ev = Vg - Vc.reshape(m, nC * w) @ Et.reshape(nC * w, -1)
+        Vt = np.transpose(Vc, (1, 0, 2))                          # (C, m, w)
+        return ((Ev @ Sinv) * Ev).sum(axis=1) + ((Vt @ Dinv) * Vt).sum(axis=(0, 2))
 
 
 def _fit_ratio(crit: _RatioCriterion, names, *, singular_tol: float) -> REMLFit:
