@@ -860,16 +860,22 @@ class CrossedClusterREML(_RatioCriterion):
     system through ``H_c' (W'V^-1 W) H_c`` with ``H_c = [I, P_T]`` (``P_T`` maps row ``T``
     into the cluster's block): the global block as without clusters, the cluster's (J + 1)
     square block and the cross block are sub-blocks of the aggregate. The global system,
-    (T + 1)(J + 1) + C (J + 1) square (block arrowhead), is factored densely; the gradient
-    of a nested ratio is each cluster's, contracted with ``H_c Psi H_c'`` and ``H_c z``.
+    (T + 1)(J + 1) + C (J + 1) square, is block arrowhead (the clusters' blocks do not touch
+    each other): it is solved through the Schur complement on the (T + 1)(J + 1) global
+    columns, so its cost grows only linearly with the number of clusters. The gradient of a
+    nested ratio is each cluster's, contracted with ``H_c Psi H_c'`` and ``H_c z`` (reduced
+    over the item index as in ``CrossedREML._reduce``: only row and column T differ from the
+    global reduction); a global or cluster ratio's as in :class:`CrossedREML`.
+
+    ``cluster_of_patient``: integer cluster code per patient code (patients nested in
+    clusters). Criterion and gradient equal the general evaluator's
+    (:func:`psychometrics.numerics.reml.random_intercepts_core`; tests check it).
     """
 
     names = CLUSTER_THETA_NAMES
 
     #: below this rho_k C_kk a global ratio's d log|M| uses the explicit form (see CrossedREML)
     EXPLICIT_BELOW = 1e-3
-    #: largest global system factored densely
-    MAX_GLOBAL = 4000
 
     def __init__(self, data: _Long, cluster_of_patient, force_general: bool = False):
         d = data
@@ -879,22 +885,17 @@ class CrossedClusterREML(_RatioCriterion):
         w = J + 1
         self.nW = nW = (T + 1) * w
         cop = np.asarray(cluster_of_patient, dtype=np.int64)
-        pat_cl = cop[d.pid]
-        clusters = np.unique(pat_cl)
+        obs_cl = cop[d.pid]
+        clusters = np.unique(obs_cl)
         self.n_clusters = nC = clusters.size
         self.N = nW + nC * w
-        if self.N > self.MAX_GLOBAL:
-            raise ModelSpecificationError(
-                f"global system of {self.N} columns too large for the dense route")
         self.rowT = T * w + np.arange(w)
-        self.ext = np.concatenate([np.arange(nW), self.rowT])
-        self.subs, self.pos = [], []
+        self.subs = []
         for c, cl in enumerate(clusters):
-            o = np.flatnonzero(pat_cl == cl)
+            o = np.flatnonzero(obs_cl == cl)
             _, pid = np.unique(d.pid[o], return_inverse=True)
             sub = _Long(pid, d.tid[o], d.iid[o], d.y[o], int(pid.max()) + 1, T, J)
             self.subs.append(CrossedREML(sub, force_general=force_general))
-            self.pos.append(np.concatenate([np.arange(nW), nW + c * w + np.arange(w)]))
         gi = d.global_index()
         cols = nW + (np.arange(nC)[:, None] * w + np.arange(w)[None, :])
         self.blocks = [(0, cols[:, J]), (1, cols[:, :J].ravel()), (3, gi["time"]),
@@ -1128,14 +1129,16 @@ def fit_crossed_cluster(data: _Long, cluster, *, singular_tol: float = 1e-4) -> 
                  + (1|id:time) + (1|id:items) + (1|items:time)
 
     ``cluster``: integer cluster code per observation (patient ids unique across clusters, so
-    ``(1|id)`` is the patient within the cluster)."""
+    ``(1|id)`` is the patient within the cluster). Fitted by the closed-form evaluator
+    :class:`CrossedClusterREML`; a cluster code that varies within a patient (not a nested
+    design; ``multilevel_reliability`` refuses it before) falls back to the general evaluator
+    (:func:`_fit_intercepts`, which refuses designs too large for it)."""
     J, T = data.J, data.T
     cl = np.asarray(cluster, dtype=np.int64)
     cop = np.full(data.P, -1, dtype=np.int64)
     cop[data.pid] = cl
     nested_in = bool(np.array_equal(cop[data.pid], cl))
-    w = J + 1
-    if nested_in and (T + 1) * w + np.unique(cl).size * w <= CrossedClusterREML.MAX_GLOBAL:
+    if nested_in:        # always, from multilevel_reliability (it checks the nesting)
         with single_blas_thread():
             return _fit_ratio(CrossedClusterREML(data, cop), CLUSTER_THETA_NAMES,
                               singular_tol=singular_tol)

@@ -19,7 +19,9 @@ from numpy.testing import assert_allclose
 
 from mlrel_helpers import MLREL, shrout
 from psychometrics.exceptions import DataQualityWarning, DataValidationError, ModelSpecificationError
+from psychometrics.numerics.reml import random_intercepts_core
 from psychometrics.reliability import multilevel_reliability
+from psychometrics.reliability._crossed import CLUSTER_THETA_NAMES, CrossedClusterREML, _Long
 
 REF = json.loads((MLREL / "therapist_reference.json").read_text())
 ITEMS = [f"item_{j}" for j in range(1, 7)]
@@ -194,14 +196,129 @@ def test_unknown_cluster_column_and_aov():
         _fit_small(_small(), cluster="Item1")
 
 
-def test_design_too_large_for_the_therapist_level_is_refused_not_run_for_hours():
-    # 100 patients x 12 items x 20 sessions in 10 therapists: the patient x session term
-    # leaves 1,500+ random effects outside the largest term (patient x item), where only the
-    # sparse path (hours) would remain
+# ------------------------------------------------------------------------ evaluators
+def _general_core(long, cl):
+    """The shared REML core's general evaluator of the same model; theta permutation."""
+    J, T = long.J, long.T
+    codes = {"cluster": cl, "cluster:items": cl * J + long.iid, "id": long.pid,
+             "time": long.tid, "items": long.iid, "id:time": long.pid * T + long.tid,
+             "id:items": long.pid * J + long.iid, "time:items": long.tid * J + long.iid}
+    core = random_intercepts_core(long.y, np.ones((long.y.size, 1)),
+                                  [codes[k] for k in CLUSTER_THETA_NAMES])
+    return core
+
+
+def _cluster_of_patient(long, cl):
+    cop = np.zeros(long.P, dtype=np.int64)
+    cop[long.pid] = cl
+    return cop
+
+
+def _random_design(seed, P=14, T=5, J=4, C=3, pmiss=0.1, dup=False):
+    """Patients with random session sets (unbalanced), missing cells and, with ``dup``,
+    repeated (session, item) cells; patient p in cluster p % C."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for p in range(P):
+        for t in np.sort(rng.choice(T, size=rng.integers(1, T + 1), replace=False)):
+            for j in range(J):
+                if rng.random() < pmiss:
+                    continue
+                rows.append((p, t, j))
+                if dup and rng.random() < 0.05:
+                    rows.append((p, t, j))
+    a = np.array(rows)
+    cop = np.arange(P) % C
+    y = (rng.normal(size=C)[cop[a[:, 0]]] + rng.normal(size=(C, J))[cop[a[:, 0]], a[:, 2]]
+         + rng.normal(size=P)[a[:, 0]] + rng.normal(size=T)[a[:, 1]]
+         + rng.normal(size=(P, T))[a[:, 0], a[:, 1]] + rng.normal(size=len(a)) + 3)
+    return _Long(a[:, 0], a[:, 1], a[:, 2], y, P, T, J), cop[a[:, 0]]
+
+
+def _reference_long():
+    """The reference data as multilevel_reliability codes them."""
+    d = data()
+    ids = pd.factorize(d["patient_id"], sort=True)[0]
+    months = pd.factorize(d["month"], sort=True)[0]
+    ther = pd.factorize(d["therapist"], sort=True)[0]
+    y = d[ITEMS].to_numpy()
+    r, j = np.nonzero(~np.isnan(y))
+    return _Long(ids[r], months[r], j, y[r, j], ids.max() + 1, months.max() + 1, len(ITEMS)), ther[r]
+
+
+CASES = [("reference", {})] + [(f"random{seed}", kw) for seed in range(3) for kw in (
+    {}, {"pmiss": 0.0}, {"pmiss": 0.3}, {"dup": True}, {"C": 5, "P": 20, "T": 7, "J": 3})]
+
+
+@pytest.mark.parametrize("case,kw", CASES)
+@pytest.mark.parametrize("force_general", [False, True])
+def test_closed_form_cluster_evaluator_equals_the_general_evaluator(case, kw, force_general):
+    # criterion and analytic gradient of CrossedClusterREML (every patient route: complete
+    # grid, missing cells, Woodbury) against the shared REML core's general evaluator, at
+    # random theta
+    if case == "reference":
+        long, cl = _reference_long()
+        seed = 0
+    else:
+        seed = int(case[6:])
+        long, cl = _random_design(seed, **kw)
+    core = _general_core(long, cl)
+    ours = CrossedClusterREML(long, _cluster_of_patient(long, cl), force_general=force_general)
+    rng = np.random.default_rng(seed)
+    for _ in range(3):
+        theta = rng.uniform(0.05, 1.5, 8)
+        ref = core.evaluate(theta, True, grad=True)
+        got = ours.evaluate(theta, True, grad=True)
+        assert_allclose(got["dev"], ref["dev"], rtol=1e-10)
+        assert_allclose(got["grad"], ref["grad"], rtol=1e-10,
+                        atol=1e-10 * np.abs(ref["grad"]).max())
+    # near and at the boundary (explicit d log|M| branch): the criterion
+    theta = np.array([0.0, 1e-4, 0.5, 0.0, 0.3, 2e-3, 0.7, 0.0])
+    assert_allclose(ours.evaluate(theta, True)["dev"], core.evaluate(theta, True)["dev"],
+                    rtol=1e-10)
+
+
+def test_explicit_boundary_gradient_branch_equals_the_cheap_one():
+    long, cl = _random_design(1, dup=True, pmiss=0.3)
+    ours = CrossedClusterREML(long, _cluster_of_patient(long, cl))
+    theta = np.random.default_rng(3).uniform(0.05, 1.5, 8)
+    g_cheap = ours.evaluate(theta, True, grad=True)["grad"]
+    try:
+        ours.EXPLICIT_BELOW = np.inf          # every global and cluster ratio: explicit form
+        g_explicit = ours.evaluate(theta, True, grad=True)["grad"]
+    finally:
+        del ours.EXPLICIT_BELOW
+    assert_allclose(g_explicit, g_cheap, rtol=1e-9, atol=1e-10 * np.abs(g_cheap).max())
+
+
+def test_large_therapist_design_fits_by_the_closed_form_evaluator():
+    # 100 patients x 12 items x 20 sessions in 10 therapists: with the general evaluator the
+    # terms outside the largest have 1,500+ levels (sparse LU, differenced gradient: hours;
+    # it used to be refused). The closed-form evaluator fits it in seconds; the general
+    # evaluator, evaluated once at our optimum, gives the same criterion, and no nearby
+    # feasible point is lower by it.
     rng = np.random.default_rng(5)
     d = pd.DataFrame(rng.normal(size=(2000, 12)), columns=[f"i{j}" for j in range(12)])
     d["id"] = np.repeat(np.arange(100), 20)
     d["time"] = np.tile(np.arange(20), 100)
     d["ther"] = [f"T{p % 10}" for p in d["id"]]
-    with pytest.raises(ModelSpecificationError, match="not supported on a design this large"):
-        multilevel_reliability(d, "id", "time", [f"i{j}" for j in range(12)], cluster="ther")
+    d.iloc[rng.integers(0, 2000, 60), rng.integers(0, 12, 60)] = np.nan    # missing cells
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")                   # singular fit: pure noise data
+        res = multilevel_reliability(d, "id", "time", [f"i{j}" for j in range(12)],
+                                     cluster="ther")
+    fit = res.crossed_fit
+    assert fit.converged and fit.path.startswith("cluster: ")
+    ids = d["id"].to_numpy()
+    y = d[[f"i{j}" for j in range(12)]].to_numpy()
+    r, j = np.nonzero(~np.isnan(y))
+    long = _Long(ids[r], d["time"].to_numpy()[r], j, y[r, j], 100, 20, 12)
+    cl = ids[r] % 10
+    core = _general_core(long, cl)
+    dev = core.evaluate(fit.theta, True)["dev"]
+    assert_allclose(fit.reml_criterion, dev, rtol=1e-10)
+    for k in range(8):
+        for step in (-1e-3, 1e-3):
+            theta = fit.theta.copy()
+            theta[k] = max(theta[k] + step, 0.0)
+            assert core.evaluate(theta, True)["dev"] >= dev - 1e-8 * abs(dev)
