@@ -944,6 +944,8 @@ class CrossedClusterREML(_RatioCriterion):
         cvc = np.empty((nC, w))
         Pvv = np.zeros((T + 1, T + 1))
         Pom = np.zeros((T + 1, T + 1))
+        rvv = np.zeros((nC, T + 1))                     # row T of each cluster's P_vv, P_om
+        rom = np.zeros((nC, T + 1))
         yVy = ldVA = 0.0
         caches = []
         for c, sub in enumerate(self.subs):
@@ -952,7 +954,8 @@ class CrossedClusterREML(_RatioCriterion):
             if fac is not None:
                 Pvv += fac[0]
                 Pom += fac[1]
-                Crow[c] += np.kron(fac[0][T:], vv) + np.kron(fac[1][T:], Om)
+                rvv[c] = fac[0][T]
+                rom[c] = fac[1][T]
             if Cx is not None:
                 Cg += Cx
                 Crow[c] += Cx[r0:]
@@ -962,6 +965,9 @@ class CrossedClusterREML(_RatioCriterion):
             ldVA += lc
             caches.append(cache)
         Cg += np.kron(Pvv, vv) + np.kron(Pom, Om)
+        # rows T of the clusters' Kronecker parts: [j, (a, k)] = P[T, a] K[j, k]
+        Crow += (rvv[:, None, :, None] * vv[None, :, None, :]
+                 + rom[:, None, :, None] * Om[None, :, None, :]).reshape(nC, w, nW)
         s = self._scale(theta)
         sg, sc = s[:nW], s[nW:nW + w]                   # sc: the same in every cluster
         A = sg[:, None] * Cg * sg[None, :]
