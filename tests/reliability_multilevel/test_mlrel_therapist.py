@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from mlrel_helpers import MLREL, shrout
+from mlrel_helpers import DATASETS, MLREL, WAI, shrout
 from psychometrics.exceptions import DataQualityWarning, DataValidationError, ModelSpecificationError
 from psychometrics.numerics.reml import random_intercepts_core
 from psychometrics.reliability import multilevel_reliability
@@ -322,3 +322,33 @@ def test_large_therapist_design_fits_by_the_closed_form_evaluator():
             theta = fit.theta.copy()
             theta[k] = max(theta[k] + step, 0.0)
             assert core.evaluate(theta, True)["dev"] >= dev - 1e-8 * abs(dev)
+
+
+def test_realistic_design_equals_lme4():
+    # therapy_sim (150 patients x 12 WAI items x 20 months) with an artificial therapist
+    # column: the i-th patient id (sorted, from 0) -> therapist T<i % 15>. Before the
+    # closed-form evaluator this took hours (and was refused); lme4 takes 23 s.
+    # Reference: tests/data/r_scripts/mlrel/therapist_therapy_sim.R ->
+    # tests/data/r_results/mlrel/therapist_therapy_sim.json
+    R = json.loads((MLREL / "therapist_therapy_sim.json").read_text())
+    d = pd.read_csv(DATASETS / "therapy_sim.csv")
+    d["ther"] = [f"T{i % 15}" for i in pd.factorize(d["patient_id"], sort=True)[0]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")       # singular: ther:items and items:time are 0
+        res = multilevel_reliability(d, "patient_id", "month", WAI, cluster="ther",
+                                     nested=False)
+    fit = res.crossed_fit
+    assert fit.converged and fit.path == "cluster: complete-grid"
+    assert res.n_observations == R["n_obs"]
+    ours = res.components.set_index("component")["variance"]
+    names = {**CROSSED, "ther": "cluster", "ther:items": "cluster:items"}
+    assert len(R["vcov"]) == 9
+    for grp, value in R["vcov"].items():
+        # as.data.frame(VarCorr(m))$vcov; lme4 stops short of the optimum (as without
+        # therapists: an absolute tolerance of 5e-5 x total variance)
+        assert_allclose(ours[names[grp]], value, rtol=0, atol=5e-5 * ours["total"], err_msg=grp)
+    # REMLcrit(m): ours not above lme4's, and equal to rtol 1e-9 (ours is 9e-7 lower)
+    assert fit.reml_criterion <= R["REMLcrit"] + 1e-10 * abs(R["REMLcrit"])
+    assert_allclose(fit.reml_criterion, R["REMLcrit"], rtol=1e-9)
+    assert_allclose(fit.sigma, R["sigma"], rtol=1e-5)
+    assert_allclose(fit.intercept, R["fixef"], rtol=1e-5)
