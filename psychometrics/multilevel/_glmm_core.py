@@ -435,8 +435,11 @@ def _hessian(core: GLMMCore, nagq: int, x):
             H[:, j] = (core.deviance(xa[:k], xa[k:], grad=True)[1]
                        - core.deviance(xb[:k], xb[k:], grad=True)[1]) / (2 * h)
         return 0.5 * (H + H.T)
-    f = lambda v: core.deviance_agq(v[:k], v[k:], nagq)   # noqa: E731
-    d = 1e-4
+    return hessian12(lambda v: core.deviance_agq(v[:k], v[k:], nagq), x)
+
+
+def hessian12(f, x, d=1e-4):
+    """lme4's ``deriv12``: central second differences of ``f`` at ``x`` with step ``d``."""
     nx = len(x)
     H = np.empty((nx, nx))
     fx = f(x)
@@ -444,8 +447,7 @@ def _hessian(core: GLMMCore, nagq: int, x):
         xa, xs = x.copy(), x.copy()
         xa[j] += d
         xs[j] -= d
-        fa, fs = f(xa), f(xs)
-        H[j, j] = (fa - 2 * fx + fs) / d ** 2
+        H[j, j] = (f(xa) - 2 * fx + f(xs)) / d ** 2
         for i in range(j):
             xaa, xas, xsa, xss = xa.copy(), xa.copy(), xs.copy(), xs.copy()
             xaa[i] += d

@@ -168,26 +168,6 @@ def _minimize(core, x0, sc):
     return z * sc, float(f(z)), res
 
 
-def _hessian12(f, x, d=1e-4):
-    """lme4's ``deriv12``: central second differences with step ``d``."""
-    nx = len(x)
-    H = np.empty((nx, nx))
-    fx = f(x)
-    for j in range(nx):
-        xa, xs = x.copy(), x.copy()
-        xa[j] += d
-        xs[j] -= d
-        H[j, j] = (f(xa) - 2 * fx + f(xs)) / d ** 2
-        for i in range(j):
-            xaa, xas, xsa, xss = xa.copy(), xa.copy(), xs.copy(), xs.copy()
-            xaa[i] += d
-            xas[i] -= d
-            xsa[i] += d
-            xss[i] -= d
-            H[i, j] = H[j, i] = (f(xaa) - f(xas) - f(xsa) + f(xss)) / (4 * d ** 2)
-    return H
-
-
 @dataclass(frozen=True, eq=False)
 class MultiGlmmResult:
     """GLMM with several grouping factors (lme4 ``glmer``, Laplace), immutable.
@@ -293,7 +273,7 @@ class MultiGlmmResult:
 
 def glmm_multi_fit(formula, data, family, nagq=1, weights=None, theta=None):
     """Fit a GLMM with several grouping factors (called by :func:`mixed`)."""
-    from ._glmm_core import FAMILIES, _check_outcome
+    from ._glmm_core import FAMILIES, _check_outcome, hessian12
     from ._multi import MultiLMMCore, _prepare_multi
     from ._design import SINGULAR_TOL
     if family not in FAMILIES:
@@ -345,7 +325,7 @@ def glmm_multi_fit(formula, data, family, nagq=1, weights=None, theta=None):
         # Newton polish on the interior parameters (the deviance is flat along the fixed
         # effects of a poorly scaled design; L-BFGS-B stops early there)
         diag0 = np.array([r == c for r, c in core.tpos] + [False] * p)
-        H = _hessian12(f, x)
+        H = hessian12(f, x)
         x_h = x.copy()
         for _ in range(4):                  # chord Newton: the Hessian of the first point
             inn = ~(diag0 & (x < 1e-6))
@@ -371,7 +351,7 @@ def glmm_multi_fit(formula, data, family, nagq=1, weights=None, theta=None):
             if np.max(np.abs(step)) < 1e-9:
                 break
         if np.max(np.abs(x - x_h)) > 1e-6:
-            H = _hessian12(f, x)
+            H = hessian12(f, x)
         # optimality: lme4's relative gradient on the interior parameters, positive definite H
         g = np.empty(k + p)
         for j in range(k + p):
