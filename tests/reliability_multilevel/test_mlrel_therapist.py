@@ -243,7 +243,8 @@ def _reference_long():
     ther = pd.factorize(d["therapist"], sort=True)[0]
     y = d[ITEMS].to_numpy()
     r, j = np.nonzero(~np.isnan(y))
-    return _Long(ids[r], months[r], j, y[r, j], ids.max() + 1, months.max() + 1, len(ITEMS)), ther[r]
+    long = _Long(ids[r], months[r], j, y[r, j], ids.max() + 1, months.max() + 1, len(ITEMS))
+    return long, ther[r]
 
 
 CASES = [("reference", {})] + [(f"random{seed}", kw) for seed in range(3) for kw in (
