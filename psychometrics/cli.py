@@ -76,7 +76,22 @@ def _cli_message(exc: PsychometricsError, args: argparse.Namespace) -> str:
             msg = exc.format(more=f"all of them are listed in {path}")
         except OSError:
             pass
-    return cli_hints(msg)
+    return cli_hints(_name_the_file(msg, args))
+
+
+def _name_the_file(msg: str, args: argparse.Namespace) -> str:
+    """Prefix ``msg`` with the input file the command read when the message does not
+    name it (errors raised on a DataFrame cannot know where it came from)."""
+    from pathlib import Path
+
+    for attr in ("data", "file", "design", "study"):
+        value = getattr(args, attr, None)
+        if isinstance(value, (str, Path)) and str(value):
+            name = Path(value).name
+            if name and name not in msg:
+                return f"{name}: {msg}"
+            return msg
+    return msg
 
 
 def _issues_path(args: argparse.Namespace):

@@ -104,6 +104,15 @@ def plain(value: Any) -> Any:
     return value
 
 
+def _short(value: Any, limit: int = 60) -> str:
+    """``repr(value)``, cut to ``limit`` characters (a 200,000-digit cell must not flood
+    the terminal); the cut says how long the value is."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit - 20]}... ({len(str(value)):,} characters)"
+
+
 @dataclass(frozen=True)
 class DataIssue:
     """One offending cell or row of user data.
@@ -144,12 +153,12 @@ class DataIssue:
         elif self.row in (None, "-", "all"):
             where = "all rows" if self.row == "all" else "column"
             if where == "column" and self.column is not None:
-                value = "" if self.value is None else f", value {plain(self.value)!r}"
+                value = "" if self.value is None else f", value {_short(plain(self.value))}"
                 return f"column {self.column!r}{value}: {self.problem}"
         else:
             where = f"row {plain(self.row)}"
         col = f", column {self.column!r}" if self.column is not None else ""
-        value = "" if self.value is None else f", value {plain(self.value)!r}"
+        value = "" if self.value is None else f", value {_short(plain(self.value))}"
         return f"{where}{col}{value}: {self.problem}"
 
 

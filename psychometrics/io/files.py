@@ -262,23 +262,42 @@ def _read_text(path: Path, sep: str | None, decimal: str | None, encoding: str |
                                   "no data.") from None
     except pd.errors.ParserError as exc:
         m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
-        how = (f"read with separator {sep!r}{' (guessed from the header)' if guessed_sep else ''}"
-               f" and decimal mark {decimal!r}{' (guessed)' if guessed_dec else ''}")
-        fix = ("If the file separates fields with ';' and writes numbers like 2,5, pass "
-               "sep=';' decimal=','; if a text cell contains the separator, put it in double "
-               "quotes.")
         if m:
             expected, line, saw = (int(g) for g in m.groups())
-            raise DataValidationError(
-                f"Data file {path}: {_row_words(line - 1)} has {saw} fields but the header has "
-                f"{expected} (the file was {how}). {fix}") from None
+            raise _too_many_fields(path, line - 1, saw, expected, sep, decimal, guessed_sep,
+                                   guessed_dec) from None
+        how, fix = _dialect_words(sep, decimal, guessed_sep, guessed_dec)
         first = str(exc).strip().splitlines()[0]
         raise DataValidationError(f"Data file {path} cannot be read ({first}; the file was "
                                   f"{how}). {fix}") from None
+    if not df.index.equals(pd.RangeIndex(len(df))):
+        # pandas takes the first column(s) as the index when the first data row has more
+        # fields than the header, shifting every column silently: refuse it instead.
+        n_head = len(next(csv.reader([header], delimiter=sep)))
+        for k, fields in enumerate(csv.reader(io.StringIO(text), delimiter=sep)):
+            if len(fields) > n_head:
+                raise _too_many_fields(path, k, len(fields), n_head, sep, decimal,
+                                       guessed_sep, guessed_dec)
     names = next(csv.reader([header], delimiter=sep)) if header else []
     _no_duplicate_columns(path, [n.strip() for n in names], None)
     df.attrs["read_options"] = {"sep": sep, "decimal": decimal, "encoding": used}
     return df
+
+
+def _dialect_words(sep, decimal, guessed_sep, guessed_dec) -> tuple[str, str]:
+    how = (f"read with separator {sep!r}{' (guessed from the header)' if guessed_sep else ''}"
+           f" and decimal mark {decimal!r}{' (guessed)' if guessed_dec else ''}")
+    fix = ("If the file separates fields with ';' and writes numbers like 2,5, pass "
+           "sep=';' decimal=','; if a text cell contains the separator, put it in double "
+           "quotes.")
+    return how, fix
+
+
+def _too_many_fields(path, line0, saw, expected, sep, decimal, guessed_sep, guessed_dec):
+    how, fix = _dialect_words(sep, decimal, guessed_sep, guessed_dec)
+    return DataValidationError(
+        f"Data file {path}: {_row_words(line0)} has {saw} fields but the header has "
+        f"{expected} (the file was {how}). {fix}")
 
 
 def _no_duplicate_columns(path: Path, names: list[str], renamed) -> None:

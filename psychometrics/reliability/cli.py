@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
+from pathlib import Path
 
 from ..io.cli_options import add_read_options, read_options
 
@@ -59,6 +60,13 @@ def run(args: argparse.Namespace) -> int:
     inst = load_instrument(args.instrument)
     data = read_responses(args.data, instrument=inst, **read_options(args))
     data = _one_per_patient(data, args)
+    if len(data) < 2:
+        from ..exceptions import DataValidationError
+
+        raise DataValidationError(
+            f"Data file {Path(args.data).name}: {len(data)} data row(s) to analyse; "
+            "reliability needs the responses of at least 2 respondents (and in practice many "
+            "more). Check that the file holds every respondent's row.")
     n_items = len(inst.with_form(args.form).item_ids) if args.form else len(inst.item_ids)
     if n_items > 200:
         print(f"note: {inst.id} has {n_items} items; computing the reliability of its scales "

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -144,14 +145,18 @@ def _response_issues(study: Study, key: str, inst, exc: DataValidationError) -> 
                                         f"({rows}); every row needs its patient and occasion: "
                                         f"fill them in or remove those rows."))
             continue
-        where = f"e.g. {plain(first.value)!r} in data row {first.data_row}" \
+        paths = study.data_paths()
+        src = (f" of {Path(paths[0]).name}" if len(paths) == 1 else
+               " of the merged data files")
+        where = f"e.g. {plain(first.value)!r} in data row {first.data_row}{src}" \
             if first.data_row is not None else ""
         if what.startswith("outside the response scale"):
             what = f"outside {inst.id}'s scale {lo:g}..{hi:g}"
         elif what.startswith("text in a numeric column"):
             what = "non-numeric"
         out.append(study.issue(f"instruments.{key}", f"column {col!r} has {len(lst)} {what} "
-                                                     f"response(s), {where}." if where else
+                                                     f"response(s), {where}; correct them in the data file or leave "
+                                                     f"the cells blank." if where else
                                f"column {col!r}: {first.problem}"))
     return out
 

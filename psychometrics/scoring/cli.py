@@ -66,7 +66,8 @@ def run(args: argparse.Namespace) -> int:
 
         if isinstance(exc, PsychometricsError):
             raise  # the main CLI prints these
-        print(f"error: {exc}", file=sys.stderr)
+        name = Path(args.data).name
+        print(f"error: {'' if name in str(exc) else name + ': '}{exc}", file=sys.stderr)
         return 2
 
 

@@ -577,8 +577,8 @@ def _duplicate_admin_issues(data, id, time, invalid) -> pd.DataFrame | None:
             first = {}
             for pos, key in zip(r.tolist(), zip(sub[id].tolist(), sub[time].tolist())):
                 first.setdefault(key, []).append(pos)
-            problems = [f"administration ({id}={k[0]!r}, {time}={k[1]!r}) occurs in rows "
-                        f"{first[k]}; each patient and time must occur once: remove the "
+            problems = [f"administration ({id}={k[0]!r}, {time}={k[1]!r}) occurs in data rows "
+                        f"{[q + 1 for q in first[k]]}; each patient and time must occur once: remove the "
                         f"repeat or correct its {time}."
                         for k in zip(sub[id].tolist(), sub[time].tolist())]
             parts.append(pd.DataFrame({
