@@ -76,7 +76,11 @@ def _cli_message(exc: PsychometricsError, args: argparse.Namespace) -> str:
             msg = exc.format(more=f"all of them are listed in {path}")
         except OSError:
             pass
-    return cli_hints(_name_the_file(msg, args))
+    from .exceptions import InstrumentError, StudyFileError
+
+    if not isinstance(exc, (InstrumentError, StudyFileError)):  # these name their own file
+        msg = _name_the_file(msg, args)
+    return cli_hints(msg)
 
 
 def _name_the_file(msg: str, args: argparse.Namespace) -> str:

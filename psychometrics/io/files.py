@@ -172,12 +172,17 @@ def _guard(path: Path, what: str, read):
     except ImportError as exc:
         raise _missing_reader(path, exc) from None
     except (OSError, ValueError, KeyError, IndexError, TypeError, RuntimeError) as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise DataValidationError(f"Data file {path} cannot be read as {what}: {first}.") from None
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0].rstrip(".")
+        raise DataValidationError(f"Data file {path} cannot be read as {what}: {first}. "
+                                  f"{_REEXPORT}") from None
     except Exception as exc:  # noqa: BLE001  (reader libraries raise their own classes)
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0].rstrip(".")
         raise DataValidationError(f"Data file {path} cannot be read as {what}: "
-                                  f"{type(exc).__name__}: {first}.") from None
+                                  f"{type(exc).__name__}: {first}. {_REEXPORT}") from None
+
+
+_REEXPORT = ("The file may be damaged, cut short, or of another format than its extension "
+             "says: export it again from the program that made it (or save it as CSV UTF-8).")
 
 
 def _missing_reader(path: Path, exc: ImportError) -> PsychometricsError:
@@ -205,6 +210,12 @@ def _decode(path: Path, raw: bytes, encoding: str | None) -> tuple[str, str]:
             return raw.decode("utf-16"), "utf-16"
         except UnicodeDecodeError:
             pass
+    if b"\x00" in raw[:65536]:  # no text encoding but UTF-16/32 (BOM above) writes NULs
+        line = raw[:raw.index(b"\x00")].count(b"\n")
+        raise DataValidationError(
+            f"Data file {path} contains a NUL character in {_row_words(line)}; it "
+            "is not a text file (an Excel, SPSS or other binary file renamed to "
+            f"{path.suffix or 'text'}?). Save it as CSV UTF-8, or give it its real extension.")
     try:
         return raw.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError as exc:

@@ -82,13 +82,21 @@ def load_data(study: Study) -> StudyData:
     frame = frames[0]
     for f in frames[1:]:
         frame = frame.merge(f, on=[ds.id, ds.time], how="outer", suffixes=("", "__dup"))
-    frame = frame.sort_values([ds.id, ds.time], kind="stable").reset_index(drop=True)
+    frame = frame.sort_values([ds.id, ds.time], kind="stable")
+    # data row (1-based) in the file of each row of the sorted frame (one file only; rows of
+    # several merged files have no single file row)
+    file_rows = frame.index.to_numpy() + 1 if len(frames) == 1 else None
+    frame = frame.reset_index(drop=True)
 
     tnum = pd.to_numeric(frame[ds.time], errors="coerce")
     if tnum.isna().any():
-        bad = frame.loc[tnum.isna(), ds.time].iloc[0]
+        pos = int(np.flatnonzero(tnum.isna().to_numpy())[0])
+        bad = plain(frame[ds.time].iat[pos])
+        where = (f" in data row {file_rows[pos]} of {Path(study.data_paths()[0]).name}"
+                 if file_rows is not None else "")
         issues.append(study.issue("data.time", f"time column {ds.time!r} must hold numbers "
-                                               f"(occasion number, month, week); found {bad!r}."))
+                                               f"(occasion number, month, week); found {bad!r}"
+                                               f"{where}; correct it."))
     else:
         frame[ds.time] = tnum
     dup = frame.duplicated([ds.id, ds.time])
@@ -117,7 +125,7 @@ def load_data(study: Study) -> StudyData:
             # the one response check of the package: items mapped to ids, scale checked once
             idata[key] = item_data(frame, inst, columns=cols, id=ds.id, time=ds.time)
         except DataValidationError as exc:
-            issues.extend(_response_issues(study, key, inst, exc))
+            issues.extend(_response_issues(study, key, inst, exc, file_rows))
             continue
         items[key] = idata[key].responses
     if len(issues) > 30:
@@ -128,7 +136,8 @@ def load_data(study: Study) -> StudyData:
                      item_data=idata)
 
 
-def _response_issues(study: Study, key: str, inst, exc: DataValidationError) -> list[BankIssue]:
+def _response_issues(study: Study, key: str, inst, exc: DataValidationError,
+                     file_rows=None) -> list[BankIssue]:
     """Study-file issues from the input layer's error: one per column, with its count and
     first example (the study file names columns, not cells)."""
     lo, hi = inst.response_scale.min, inst.response_scale.max
@@ -140,16 +149,24 @@ def _response_issues(study: Study, key: str, inst, exc: DataValidationError) -> 
         first = lst[0]
         if what.startswith("the id is missing") or what.startswith("the time is missing"):
             key = "data.id" if what.startswith("the id") else "data.time"
-            rows = ", ".join(str(i.data_row) for i in lst[:5]) + (" ..." if len(lst) > 5 else "")
-            out.append(study.issue(key, f"column {col!r} is blank in {len(lst)} data row(s) "
-                                        f"({rows}); every row needs its patient and occasion: "
+            nums = [i.data_row if file_rows is None else file_rows[i.data_row - 1]
+                    for i in lst[:5]]
+            src = "" if file_rows is None else f" of {Path(study.data_paths()[0]).name}"
+            rows = ", ".join(str(n) for n in nums) + (" ..." if len(lst) > 5 else "")
+            out.append(study.issue(key, f"column {col!r} is blank in {len(lst)} data row(s)"
+                                        f"{src} ({rows}); every row needs its patient and occasion: "
                                         f"fill them in or remove those rows."))
             continue
-        paths = study.data_paths()
-        src = (f" of {Path(paths[0]).name}" if len(paths) == 1 else
-               " of the merged data files")
-        where = f"e.g. {plain(first.value)!r} in data row {first.data_row}{src}" \
-            if first.data_row is not None else ""
+        if col in (study.data.id, study.data.time):
+            continue  # the id and time columns are checked (and reported) above
+        if first.data_row is None:
+            where = ""
+        elif file_rows is not None:
+            where = (f"e.g. {plain(first.value)!r} in data row "
+                     f"{file_rows[first.data_row - 1]} of {Path(study.data_paths()[0]).name}")
+        else:
+            where = (f"e.g. {plain(first.value)!r} in row {first.data_row} of the merged data "
+                     "files (sorted by id and time)")
         if what.startswith("outside the response scale"):
             what = f"outside {inst.id}'s scale {lo:g}..{hi:g}"
         elif what.startswith("text in a numeric column"):

@@ -141,7 +141,8 @@ def test_blank_patient_id_is_named_in_the_study_file_terms(tmp_path):
         "instruments:\n  pear: {bank: pear}\nanalyses:\n  reliability: {}\n",
         source=str(tmp_path / "study.yaml"), base_dir=tmp_path)
     with pytest.raises(StudyFileError, match=r"data\.id: column 'patient_id' is blank in 2 "
-                                             r"data row\(s\)"):
+                                             r"data row\(s\) of d\.csv \(4, 8\)"):
+        # rows of the file (the frame is sorted by id and time, blank ids last)
         load_data(study)
 
 
