@@ -125,6 +125,15 @@ CASES = [
     Case("extra_field", {"data.csv": csv(good_row(1) + ",9")}, score(),
          ["data.csv: data row 1 (line 2 of the file) has 15 fields but the header has 14",
           "--sep ';' --decimal ','"]),
+    Case("extra_field_in_range",  # pandas would take the first column as the index and
+         {"data.csv": csv(good_row(1) + ",3")}, score(),  # shift every column silently
+         ["data.csv: data row 1 (line 2 of the file) has 15 fields"]),
+    Case("latin1_with_encoding", {"data.csv": (HEADER + ",noté\n").encode("latin-1") + b"\n".join(
+        (r + ",x").encode() for r in rows(4)) + b"\n"}, score("data.csv", "--encoding", "latin-1"),
+         ["Scored 4 administration(s)"], rc=0),
+    Case("out_of_range_set_missing", {"data.csv": csv(good_row(1), good_row(2, wai_3=9))},
+         score("data.csv", "--invalid", "missing"),
+         ["1 data issue(s) written to scores_issues.csv", "data_row counts from 1"], rc=0),
     Case("latin1_bytes", {"data.csv": (HEADER + ",noté\n").encode("latin-1") + b"\n".join(
         (r + ",x").encode() for r in rows(4)) + b"\n"}, score(),
          ["data.csv is not UTF-8", "byte 0xe9 in the header", "--encoding cp1252"]),
