@@ -68,7 +68,7 @@ def test_duplicate_administration():
         score(df, "oq-45.2", id="pid", time="t")
     msg = str(err.value)
     assert "data row 3, column 't'" in msg and "data row 4, column 't'" in msg
-    assert "(pid=1, t=0) occurs in rows [2, 3]" in msg
+    assert "(pid=1, t=0) occurs in data rows [3, 4]" in msg   # one row numbering
 
 
 def test_one_error_lists_every_problem_and_caps_the_listing():
