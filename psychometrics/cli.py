@@ -76,9 +76,11 @@ def _cli_message(exc: PsychometricsError, args: argparse.Namespace) -> str:
             msg = exc.format(more=f"all of them are listed in {path}")
         except OSError:
             pass
-    from .exceptions import InstrumentError, StudyFileError
+    from .exceptions import EstimationError, ModelSpecificationError
 
-    if not isinstance(exc, (InstrumentError, StudyFileError)):  # these name their own file
+    # problems of the data read from the command's input file (bank, study, store and
+    # design errors name their own files)
+    if isinstance(exc, (DataValidationError, ModelSpecificationError, EstimationError)):
         msg = _name_the_file(msg, args)
     return cli_hints(msg)
 
