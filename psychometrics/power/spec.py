@@ -24,7 +24,6 @@ import json
 from pathlib import Path
 from typing import Any, Literal, Union
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..exceptions import ModelSpecificationError
@@ -234,10 +233,20 @@ def load_design(source: PowerDesign | dict | str | Path) -> PowerDesign:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise PowerDesignError(f"Cannot read the {where}: {exc.strerror or exc}.") from None
-        try:
-            source = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise PowerDesignError(f"The {where} is not valid YAML: {exc}.") from None
+        # the one defensive YAML reader of banks and study files: no tags, no alias
+        # expansion beyond a budget, bounded nesting, duplicate keys named with their line
+        from ..instruments.loader import read_yaml_mapping
+
+        def refused(issues):
+            found = "; ".join((f"line {i.line}: " if i.line else "") + i.message.rstrip(".")
+                              for i in issues)
+            return PowerDesignError(f"The {where} cannot be used: {found}.")
+
+        source, _, duplicates = read_yaml_mapping(
+            text, "the file must be a YAML mapping of fields (generator, seed, replications, "
+                  "fixed, grid, analysis).", refused)
+        if duplicates:
+            raise refused(duplicates)
     if not isinstance(source, dict):
         raise PowerDesignError(f"The {where} must be a mapping of fields (generator, seed, "
                                f"replications, fixed, grid, analysis). "

@@ -301,9 +301,9 @@ CASES = [
           "Recode the responses"]),
     # --- power / track ----------------------------------------------------------------------
     Case("power_yaml_syntax", {"design.yaml": "grid: [\n"}, ["power", "design.yaml", "--out", "o"],
-         ["design file 'design.yaml' is not valid YAML", "line 2"]),
+         ["design file 'design.yaml' cannot be used", "line 2", "malformed YAML"]),
     Case("power_alias_bomb", {"design.yaml": ALIAS_BOMB}, ["power", "design.yaml", "--out", "o"],
-         ["design.yaml", "Extra inputs are not permitted"]),
+         ["design.yaml", "alias bomb", "Write the values out"]),
     Case("power_missing", {}, ["power", "nope.yaml", "--out", "o"],
          ["Cannot read the design file 'nope.yaml': No such file"]),
     Case("track_ingest_empty", {"a.csv": b""}, ["track", "ingest", "a.csv", "--db", "t.db",

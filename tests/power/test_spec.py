@@ -49,7 +49,7 @@ def test_bad_files_are_named(tmp_path):
         load_design(tmp_path / "nope.yaml")
     bad = tmp_path / "bad.yaml"
     bad.write_text("seed: [1\n", encoding="utf-8")
-    with pytest.raises(PowerDesignError, match="bad.yaml' is not valid YAML"):
+    with pytest.raises(PowerDesignError, match="bad.yaml' cannot be used: line 2: malformed YAML"):
         load_design(bad)
     lst = tmp_path / "list.yaml"
     lst.write_text("- 1\n", encoding="utf-8")
