@@ -53,7 +53,7 @@ def test_bad_files_are_named(tmp_path):
         load_design(bad)
     lst = tmp_path / "list.yaml"
     lst.write_text("- 1\n", encoding="utf-8")
-    with pytest.raises(PowerDesignError, match="must be a mapping.*Got list"):
+    with pytest.raises(PowerDesignError, match="must be a YAML mapping of fields"):
         load_design(lst)
 
 
