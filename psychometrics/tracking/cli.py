@@ -12,6 +12,8 @@ import secrets
 import sys
 from pathlib import Path
 
+from ..io.cli_options import add_read_options, read_options
+
 DEFAULT_DB = "clinic.db"
 
 
@@ -40,6 +42,7 @@ def register(subparsers) -> None:
     q.add_argument("--no-signals", action="store_true",
                    help="do not compute signals now (bulk back-loading; run 'track signals')")
     q.add_argument("--rejected", help="write the rejected rows with their reasons to this CSV")
+    add_read_options(q)
     q.set_defaults(func=run_ingest)
 
     q = sub.add_parser("signals", help="(re)fit expected recovery and compute signals")
@@ -96,7 +99,7 @@ def run_ingest(args) -> int:
 
     engine = open_store(args.db)
     res = ingest(engine, args.file, mode="correct" if args.correct else "add",
-                 signals=not args.no_signals)
+                 signals=not args.no_signals, reading=read_options(args))
     print(res.summary().as_text())
     if args.rejected:
         res.rejected.to_csv(args.rejected, index=False)

@@ -103,7 +103,8 @@ class IngestResult:
 
 
 # --------------------------------------------------------------------------- reading
-def _read(data: pd.DataFrame | str | os.PathLike) -> tuple[pd.DataFrame, str, str]:
+def _read(data: pd.DataFrame | str | os.PathLike,
+          reading: dict | None = None) -> tuple[pd.DataFrame, str, str]:
     if isinstance(data, pd.DataFrame):
         raw = data.to_csv(index=False).encode()
         return data.reset_index(drop=True).copy(), "<DataFrame>", hashlib.sha256(raw).hexdigest()
@@ -120,7 +121,7 @@ def _read(data: pd.DataFrame | str | os.PathLike) -> tuple[pd.DataFrame, str, st
     try:
         frame = read_responses(path, na_values=("",), allow_empty=True,
                                text_columns=("id", "therapist", "instrument", "form", "note",
-                                             "date"))
+                                             "date"), **(reading or {}))
     except ValueError as exc:       # DataValidationError, or an unknown extension
         if isinstance(exc, DataValidationError):
             raise DataValidationError(f"Assessment file: {exc.summary} Nothing was "
@@ -195,7 +196,7 @@ def _bulk_insert(conn, table, rows: list[tuple], columns: list[str]) -> None:
 # --------------------------------------------------------------------------- ingest
 def ingest(engine: Engine, data: pd.DataFrame | str | os.PathLike, *,
            mode: Literal["add", "correct"] = "add", today: _dt.date | None = None,
-           signals: bool = True) -> IngestResult:
+           signals: bool = True, reading: dict | None = None) -> IngestResult:
     """Validate, score and store a file of assessments.
 
     Parameters
@@ -214,6 +215,9 @@ def ingest(engine: Engine, data: pd.DataFrame | str | os.PathLike, *,
     signals : bool, default True
         Compute the signals of the new and corrected assessments (and of later
         assessments of corrected patients) with the newest models.
+    reading : dict, optional
+        Options of :func:`psychometrics.io.read_responses` for the file (``sep``, ``decimal``,
+        ``encoding``, ``sheet``; the command line's ``--sep/--decimal/--encoding/--sheet``).
 
     Returns
     -------
@@ -228,7 +232,7 @@ def ingest(engine: Engine, data: pd.DataFrame | str | os.PathLike, *,
     if mode not in ("add", "correct"):
         raise ValueError(f"The 'mode' parameter must be 'add' or 'correct'. Got {mode!r} instead.")
     today = today or _dt.datetime.now(_dt.timezone.utc).date()
-    frame, source, digest = _read(data)
+    frame, source, digest = _read(data, reading)
     _check_columns(frame, source)
     n = len(frame)
     reason = np.full(n, None, dtype=object)

@@ -70,3 +70,18 @@ def test_errors_are_messages_not_tracebacks(tmp_path, capsys):
     main(["track", "init", "--db", db])
     assert main(["track", "ingest", str(tmp_path / "x.csv"), "--db", db]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_ingest_reads_a_semicolon_latin1_file_with_the_read_options(tmp_path, clinic_csv, capsys):
+    # what European Excel writes: ';' separated, cp1252/latin-1 text (a therapist code with 'é')
+    df = pd.read_csv(clinic_csv).head(40)
+    df["therapist"] = df["therapist"].astype(str) + "é"
+    src = tmp_path / "week.csv"
+    df.to_csv(src, sep=";", index=False, encoding="latin-1")
+    db = str(tmp_path / "c.db")
+    assert main(["track", "init", "--db", db]) == 0
+    assert main(["track", "ingest", str(src), "--db", db, "--no-signals"]) == 2
+    assert "--encoding" in capsys.readouterr().err
+    assert main(["track", "ingest", str(src), "--db", db, "--no-signals", "--sep", ";",
+                 "--encoding", "latin-1"]) == 0
+    assert "new 40, unchanged 0, corrected 0, rejected 0" in capsys.readouterr().out
