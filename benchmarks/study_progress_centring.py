@@ -52,7 +52,7 @@ def fit_observed(d: pd.DataFrame) -> dict:
         warnings.simplefilter("ignore")
         r = progress(d, "y", "x", "id", "time")
     e = r.effects.set_index("effect")
-    return {k: (e.at[k, "estimate"], e.at[k, "ci_lower"], e.at[k, "ci_upper"]) for k in EFFECTS}
+    return {k: (e.at[k, "est"], e.at[k, "ci_lower"], e.at[k, "ci_upper"]) for k in EFFECTS}
 
 
 def fit_latent(d: pd.DataFrame) -> dict:
