@@ -1102,17 +1102,6 @@ def _fit_intercepts(data: _Long, codes: dict, names, *, singular_tol: float,
     y = data.y
     with single_blas_thread():
         core = random_intercepts_core(y, np.ones((y.size, 1)), [codes[k] for k in order])
-        if not (core.dense or core._block):
-            # the sparse-LU path with a differenced gradient takes hours on such designs
-            # (150 patients x 12 items did not finish in 15 minutes): refuse, do not hang
-            rest = core.Q - core.terms[0]["G"]
-            raise ModelSpecificationError(
-                f"The therapist (cluster) level of multilevel_reliability is not supported on a "
-                f"design this large yet: {core.Q} random effects, {rest} of them outside the "
-                f"largest term (the limit is {core.BLOCK_REST_MAX}; it grows with patients x "
-                f"items). Fit it on a subscale (fewer items) or fewer patients, fit without "
-                f"cluster=, or use multilevel.statsby(data, id=[cluster, id], columns=...) for "
-                f"the ICC at each level.")
         theta_o, fit = core.optimize(reml=True)
         ev = core.evaluate(theta_o, True)
     by_name = dict(zip(order, np.where(theta_o < 1e-9, 0.0, theta_o)))
@@ -1136,23 +1125,17 @@ def fit_crossed_cluster(data: _Long, cluster, *, singular_tol: float = 1e-4) -> 
 
     ``cluster``: integer cluster code per observation (patient ids unique across clusters, so
     ``(1|id)`` is the patient within the cluster). Fitted by the closed-form evaluator
-    :class:`CrossedClusterREML`; a cluster code that varies within a patient (not a nested
-    design; ``multilevel_reliability`` refuses it before) falls back to the general evaluator
-    (:func:`_fit_intercepts`, which refuses designs too large for it)."""
-    J, T = data.J, data.T
+    :class:`CrossedClusterREML`."""
     cl = np.asarray(cluster, dtype=np.int64)
     cop = np.full(data.P, -1, dtype=np.int64)
     cop[data.pid] = cl
-    nested_in = bool(np.array_equal(cop[data.pid], cl))
-    if nested_in:        # always, from multilevel_reliability (it checks the nesting)
-        with single_blas_thread():
-            return _fit_ratio(CrossedClusterREML(data, cop), CLUSTER_THETA_NAMES,
-                              singular_tol=singular_tol)
-    codes = {"cluster": cl, "cluster:items": cl * J + data.iid, "id": data.pid,
-             "time": data.tid, "items": data.iid, "id:time": data.pid * T + data.tid,
-             "id:items": data.pid * J + data.iid, "time:items": data.tid * J + data.iid}
-    return _fit_intercepts(data, codes, CLUSTER_THETA_NAMES, singular_tol=singular_tol,
-                           path="cluster (general evaluator)")
+    if not np.array_equal(cop[data.pid], cl):
+        # multilevel_reliability refuses such data first, naming the ids
+        raise ModelSpecificationError("fit_crossed_cluster needs patients nested in clusters "
+                                      "(one cluster code per patient).")
+    with single_blas_thread():
+        return _fit_ratio(CrossedClusterREML(data, cop), CLUSTER_THETA_NAMES,
+                          singular_tol=singular_tol)
 
 
 def fit_nested_cluster(data: _Long, cluster, *, singular_tol: float = 1e-4) -> REMLFit:
