@@ -82,14 +82,7 @@ CLUSTER_COMPONENTS = (
     ("cluster", "{c}"),
     ("cluster:items", "{c} x items"),
     ("id", "ID (within {c})"),
-    ("time", "Time"),
-    ("items", "Items"),
-    ("id:time", "ID x time"),
-    ("id:items", "ID x items"),
-    ("time:items", "time x items"),
-    ("residual", "Residual"),
-    ("total", "Total"),
-)
+) + CROSSED_COMPONENTS[1:]
 CLUSTER_NESTED_COMPONENTS = (
     ("cluster", "{c}"),
     ("id", "id (within {c})"),
